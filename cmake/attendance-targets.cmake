@@ -1,0 +1,38 @@
+# attendance_add_library(<name> SOURCES ... [PUBLIC ...] [PRIVATE ...])
+#
+# Creates the static library attendance_<name> with the alias attendance::<name>,
+# public headers under libs/<name>/include/attendance/<name>/ and private sources
+# under libs/<name>/src/. The target is registered for install and export, so an
+# outside project can find_package(attendance) and link attendance::<name>.
+set_property(GLOBAL PROPERTY attendance_EXPORTED_LIBRARIES "")
+
+function(attendance_add_library name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "SOURCES;PUBLIC;PRIVATE")
+  set(target "attendance_${name}")
+  add_library(${target} STATIC ${arg_SOURCES})
+  add_library(attendance::${name} ALIAS ${target})
+  set_target_properties(${target} PROPERTIES
+    EXPORT_NAME ${name}
+    OUTPUT_NAME attendance_${name}
+    POSITION_INDEPENDENT_CODE ON
+  )
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  target_include_directories(${target}
+    PUBLIC
+      "$<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>"
+      "$<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>"
+    PRIVATE
+      "${CMAKE_CURRENT_SOURCE_DIR}/src"
+  )
+  target_link_libraries(${target} PUBLIC ${arg_PUBLIC} PRIVATE ${arg_PRIVATE})
+  set_property(GLOBAL APPEND PROPERTY attendance_EXPORTED_LIBRARIES ${target})
+endfunction()
+
+# attendance_add_app(<exe-name> SOURCES ... [LIBS ...])
+# A thin executable: main() wires adapters and calls run().
+function(attendance_add_app exe)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "SOURCES;LIBS")
+  add_executable(${exe} ${arg_SOURCES})
+  target_link_libraries(${exe} PRIVATE ${arg_LIBS})
+  install(TARGETS ${exe} RUNTIME COMPONENT attendance_Runtime)
+endfunction()

@@ -1,0 +1,15 @@
+# Package config for find_package(attendance). The libraries are static, so their
+# dependencies must be found here too.
+include(CMakeFindDependencyMacro)
+list(PREPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_LIST_DIR}")
+
+find_dependency(Threads)
+find_dependency(Boost 1.81 EXACT COMPONENTS json url)
+find_dependency(fmt)
+find_dependency(sdbus-c++)
+find_dependency(OpenSSL)
+find_dependency(pqxx)
+find_dependency(sodium)
+
+list(POP_FRONT CMAKE_MODULE_PATH)
+include("${CMAKE_CURRENT_LIST_DIR}/attendanceTargets.cmake")

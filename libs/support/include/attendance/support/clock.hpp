@@ -1,0 +1,53 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace attendance::support {
+
+// Logic never calls now(): it asks a TimeSource, so tests can drive time by hand
+// (SimulatedTimeSource) and a Pi with a wrong wall clock can be reasoned about.
+class TimeSource {
+public:
+  virtual ~TimeSource() = default;
+  // Wall-clock time (may jump when NTP or an operator sets the clock).
+  [[nodiscard]] virtual std::chrono::system_clock::time_point systemTime() const = 0;
+  // Monotonic time since an arbitrary origin; never jumps.
+  [[nodiscard]] virtual std::chrono::steady_clock::time_point monotonicTime() const = 0;
+};
+
+class RealTimeSource final : public TimeSource {
+public:
+  [[nodiscard]] std::chrono::system_clock::time_point systemTime() const override;
+  [[nodiscard]] std::chrono::steady_clock::time_point monotonicTime() const override;
+};
+
+// A clock that only moves when told to. Not thread-safe by design: tests own it.
+class SimulatedTimeSource final : public TimeSource {
+public:
+  explicit SimulatedTimeSource(std::chrono::system_clock::time_point start =
+                                   std::chrono::system_clock::time_point{std::chrono::milliseconds{1721471400000}});
+
+  [[nodiscard]] std::chrono::system_clock::time_point systemTime() const override { return system_; }
+  [[nodiscard]] std::chrono::steady_clock::time_point monotonicTime() const override { return steady_; }
+
+  // Moves both clocks forward.
+  void advance(std::chrono::nanoseconds by);
+  // Moves only the wall clock (an NTP correction or a wrongly set clock).
+  void setSystemTime(std::chrono::system_clock::time_point t) { system_ = t; }
+
+private:
+  std::chrono::system_clock::time_point system_;
+  std::chrono::steady_clock::time_point steady_{};
+};
+
+// Unix epoch milliseconds, the unit of checkInTime on the wire.
+[[nodiscard]] inline std::int64_t toEpochMillis(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+[[nodiscard]] inline std::chrono::system_clock::time_point fromEpochMillis(std::int64_t ms) {
+  return std::chrono::system_clock::time_point{std::chrono::milliseconds{ms}};
+}
+
+}  // namespace attendance::support

@@ -1,0 +1,13 @@
+#include <gtest/gtest.h>
+
+#include "attendance/support/log.hpp"
+
+namespace log = attendance::support::log;
+
+TEST(Log, FormatsOneJsonObjectWithTypedFields) {
+  const std::string line = log::formatLine("2026-11-24T03:49:15.123Z", log::Level::warn, "scanner.disk_full",
+                                           {{"path", "/var/lib/a \"b\""}, {"pending", 12}, {"retry", true}});
+  EXPECT_EQ(line,
+            "{\"ts\":\"2026-11-24T03:49:15.123Z\",\"level\":\"warn\",\"event\":\"scanner.disk_full\","
+            "\"path\":\"/var/lib/a \\\"b\\\"\",\"pending\":12,\"retry\":true}");
+}
