@@ -2,7 +2,7 @@
 list(APPEND CMAKE_MODULE_PATH "${PROJECT_SOURCE_DIR}/cmake/modules")
 
 find_package(Threads REQUIRED)
-find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json url)
+find_package(Boost 1.81.0...<1.82 CONFIG REQUIRED COMPONENTS json url)
 find_package(fmt REQUIRED)
 find_package(sdbus-c++ REQUIRED)
 find_package(OpenSSL REQUIRED)

@@ -4,7 +4,7 @@ include(CMakeFindDependencyMacro)
 list(PREPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_LIST_DIR}")
 
 find_dependency(Threads)
-find_dependency(Boost 1.81 EXACT COMPONENTS json url)
+find_dependency(Boost 1.81.0...<1.82 CONFIG COMPONENTS json url)
 find_dependency(fmt)
 find_dependency(sdbus-c++)
 find_dependency(OpenSSL)
