@@ -1,0 +1,75 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "attendance/http_server/metrics.hpp"
+#include "attendance/http_server/router.hpp"
+
+namespace attendance::support {
+class TimeSource;
+}
+
+namespace attendance::http_server {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: the kernel picks; listen() returns the bound port
+  unsigned ioThreads = 1;
+  std::size_t headerLimit = 16 * 1024;
+  std::size_t bodyLimit = 1024 * 1024;
+  std::chrono::milliseconds headerTimeout{10'000};  // first byte of a request -> end of header
+  std::chrono::milliseconds bodyTimeout{60'000};    // end of header -> end of body
+  std::chrono::milliseconds idleTimeout{30'000};    // keep-alive wait for the next request
+  std::chrono::milliseconds writeTimeout{30'000};
+  std::chrono::milliseconds drainTimeout{10'000};   // stop(): in-flight requests get this long
+  std::size_t maxConnections = 1024;
+  std::string serverName = "attendance";
+  bool accessLog = true;
+  // Readiness for /readyz; absent = ready when not draining.
+  std::function<bool()> readiness;
+};
+
+// Parses "host:port", "[v6]:port" or ":port". Throws std::invalid_argument.
+[[nodiscard]] std::pair<std::string, std::uint16_t> parseListenAddress(std::string_view text);
+
+// An HTTP/1.1 server on Asio C++20 coroutines. Adds GET /healthz, /readyz and
+// /metrics to the router unless the router already has them.
+//
+//   Server s{cfg, std::move(router), metrics};
+//   auto ep = s.listen();     // bound, accepting once run() starts
+//   s.runUntilSignal();       // SIGTERM/SIGINT -> graceful drain, then returns
+class Server {
+public:
+  Server(ServerConfig config, Router router, MetricsRegistry& metrics,
+         const support::TimeSource* clock = nullptr);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens; throws boost::system::system_error on failure.
+  boost::asio::ip::tcp::endpoint listen();
+  // Runs the I/O threads until stopped and drained.
+  void run();
+  // run(), with SIGTERM and SIGINT starting a graceful drain.
+  void runUntilSignal();
+  // Thread-safe, idempotent: stop accepting, close idle keep-alive connections,
+  // let in-flight requests finish (Connection: close) until drainTimeout, then
+  // close whatever is left. run() returns when everything is closed.
+  void stop();
+
+  [[nodiscard]] bool draining() const;
+  [[nodiscard]] std::size_t activeConnections() const;
+
+private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace attendance::http_server
