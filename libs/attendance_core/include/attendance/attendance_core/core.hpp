@@ -1,0 +1,11 @@
+#pragma once
+
+// Everything attendance_core offers (namespace attendance::core).
+#include <attendance/attendance_core/batch.hpp>
+#include <attendance/attendance_core/database.hpp>
+#include <attendance/attendance_core/error.hpp>
+#include <attendance/attendance_core/events.hpp>
+#include <attendance/attendance_core/migrations.hpp>
+#include <attendance/attendance_core/report.hpp>
+#include <attendance/attendance_core/scanners.hpp>
+#include <attendance/attendance_core/users.hpp>

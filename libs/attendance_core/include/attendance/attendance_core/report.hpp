@@ -1,0 +1,94 @@
+#pragma once
+
+#include <attendance/attendance_core/database.hpp>
+#include <attendance/attendance_core/events.hpp>
+#include <attendance/support/result.hpp>
+#include <attendance/support/uuid.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// The attendance report, computed once here for the CLI, the backend and the web UI.
+namespace attendance::core {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+enum class ParticipantStatus { attended, no_show, walk_in };
+[[nodiscard]] std::string_view toString(ParticipantStatus s) noexcept;  // "attended", "no-show", "walk-in"
+
+struct Sightings {
+  std::optional<TimePoint> firstSeen;  // attendance time = earliest check-in across scanners
+  std::optional<TimePoint> lastSeen;
+  std::vector<std::string> scanners;   // sorted, distinct
+  std::int64_t count = 0;              // stored check-in rows
+};
+
+struct ParticipantRow {
+  std::string userId;
+  std::string displayName;
+  std::string email;
+  support::Uuid bleUuid;
+  ParticipantStatus status = ParticipantStatus::no_show;
+  Sightings seen;
+};
+
+struct UnknownDeviceRow {
+  support::Uuid bleUuid;
+  Sightings seen;
+};
+
+struct ScannerRow {
+  std::string scannerId;
+  std::optional<TimePoint> lastSyncAt;
+  std::int64_t syncs = 0;            // receipts
+  std::int64_t recordsReceived = 0;  // sum of "received" over receipts
+  std::int64_t recordsInserted = 0;
+};
+
+struct ArrivalBucket {
+  TimePoint start;
+  std::int64_t arrivals = 0;  // participants (registered or walk-in) whose first check-in falls here
+};
+
+struct EventReport {
+  Event event;
+  TimePoint generatedAt;
+  bool synced = false;  // false = no receipt yet ("not synced"), distinct from synced with 0 records
+  std::int64_t registered = 0;
+  std::int64_t attended = 0;  // registered and seen
+  std::int64_t noShows = 0;   // registered and not seen
+  std::int64_t walkIns = 0;   // known users seen without registration
+  std::int64_t unknownDevices = 0;
+  double attendanceRate = 0.0;  // attended / registered, 0 when nobody registered
+  std::vector<ParticipantRow> participants;  // attended, walk-ins, then no-shows; by name within
+  std::vector<UnknownDeviceRow> unknown;     // by first seen
+  std::vector<ScannerRow> scanners;          // by scannerId
+  std::chrono::minutes bucketWidth{15};
+  std::vector<ArrivalBucket> arrivals;       // contiguous from first to last arrival
+};
+
+struct ReportOptions {
+  std::chrono::minutes bucketWidth{15};
+};
+
+// Errc::event_not_found. One read-only REPEATABLE READ transaction.
+[[nodiscard]] Result<EventReport> buildReport(ConnectionPool& pool, std::string_view eventId, TimePoint now,
+                                              const ReportOptions& options = {});
+
+// Machine-readable, stable field names (docs/check-in-semantics.md).
+[[nodiscard]] std::string renderReportJson(const EventReport& report);
+// RFC 4180, CRLF line ends, UTF-8 without BOM, one row per participant and unknown device.
+[[nodiscard]] std::string renderReportCsv(const EventReport& report);
+// Human-readable terminal table with a summary header.
+[[nodiscard]] std::string renderReportTable(const EventReport& report);
+
+// ISO 8601 UTC with milliseconds: 2024-07-20T10:30:00.000Z
+[[nodiscard]] std::string formatIsoUtc(TimePoint t);
+// Accepts YYYY-MM-DDTHH:MM[:SS[.fff]](Z|±HH:MM) and YYYY-MM-DD (midnight UTC).
+[[nodiscard]] std::optional<TimePoint> parseIsoUtc(std::string_view text);
+
+}  // namespace attendance::core
