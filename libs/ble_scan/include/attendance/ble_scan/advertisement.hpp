@@ -1,0 +1,139 @@
+#pragma once
+
+#include <attendance/support/result.hpp>
+#include <attendance/support/uuid.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// The pure half of ble_scan: from the advertisement data BlueZ reports for one
+// device (Device1 ManufacturerData / ServiceData / UUIDs / RSSI) to the
+// candidate participant ids (bleUuids) it carries. No D-Bus, no clock, no I/O.
+namespace attendance::ble_scan {
+
+// How a bleUuid was carried. Values are stable (they appear in logs/metrics).
+enum class Format : std::uint8_t {
+  ibeacon = 0,        // ManufacturerData[0x004C] = 02 15 <uuid16> <major2> <minor2> <txpower1>
+  eddystone_uid = 1,  // ServiceData[FEAA] = 00 <tx> <namespace10> <instance6> [<rfu2>]
+  service_uuid = 2,   // a 128-bit entry of UUIDs not on the Bluetooth SIG base
+  service_data = 3,   // ServiceData[attendance service UUID] = exactly 16 bytes
+};
+inline constexpr std::size_t kFormatCount = 4;
+
+// "ibeacon", "eddystone", "service-uuid", "service-data" (the --formats spelling).
+[[nodiscard]] std::string_view formatName(Format f) noexcept;
+
+// A set of enabled formats.
+class FormatSet {
+public:
+  constexpr FormatSet() = default;
+  [[nodiscard]] static constexpr FormatSet all() noexcept { return FormatSet{0x0F}; }
+  [[nodiscard]] static constexpr FormatSet none() noexcept { return FormatSet{0}; }
+  // Parses a comma-separated list such as "ibeacon,eddystone,service-uuid,service-data".
+  // Names are case-sensitive, blanks around names are ignored, duplicates are allowed;
+  // an empty list or an unknown name is an error (errc::invalid_argument) and
+  // `unknown` (when given) receives the offending name.
+  [[nodiscard]] static Result<FormatSet> parse(std::string_view list, std::string* unknown = nullptr);
+
+  [[nodiscard]] constexpr bool contains(Format f) const noexcept {
+    return ((bits_ >> static_cast<unsigned>(f)) & 1U) != 0;
+  }
+  constexpr FormatSet& insert(Format f) noexcept {
+    bits_ = static_cast<std::uint8_t>(bits_ | (1U << static_cast<unsigned>(f)));
+    return *this;
+  }
+  constexpr FormatSet& erase(Format f) noexcept {
+    bits_ = static_cast<std::uint8_t>(bits_ & ~(1U << static_cast<unsigned>(f)));
+    return *this;
+  }
+  [[nodiscard]] constexpr bool empty() const noexcept { return bits_ == 0; }
+  // Canonical comma-separated form, in enum order.
+  [[nodiscard]] std::string toString() const;
+
+  friend constexpr bool operator==(FormatSet, FormatSet) = default;
+
+private:
+  constexpr explicit FormatSet(std::uint8_t bits) : bits_(bits) {}
+  std::uint8_t bits_ = 0;
+};
+
+// Company id of Apple, Inc. (iBeacon and the iOS background "overflow area").
+inline constexpr std::uint16_t kAppleCompanyId = 0x004C;
+// 0000feaa-0000-1000-8000-00805f9b34fb, Google's Eddystone service.
+inline constexpr support::Uuid kEddystoneServiceUuid{
+    {0x00, 0x00, 0xfe, 0xaa, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0x80, 0x5f, 0x9b, 0x34, 0xfb}};
+// The project's default attendance service UUID for the service-data format:
+// 67931fbe-4269-4563-816a-bddeb3b42103 (random v4, chosen once; see docs/ble.md).
+inline constexpr support::Uuid kDefaultAttendanceServiceUuid{
+    {0x67, 0x93, 0x1f, 0xbe, 0x42, 0x69, 0x45, 0x63, 0x81, 0x6a, 0xbd, 0xde, 0xb3, 0xb4, 0x21, 0x03}};
+
+// Hard limits on what one advertisement may contribute (legacy advertising is
+// 31 bytes; extended advertising at most 1650). Anything beyond is ignored.
+inline constexpr std::size_t kMaxFieldBytes = 1650;
+inline constexpr std::size_t kMaxCandidatesPerAdvertisement = 16;
+
+struct ManufacturerEntry {
+  std::uint16_t companyId = 0;
+  std::vector<std::uint8_t> data;  // without the company id (as BlueZ reports it)
+};
+
+struct ServiceDataEntry {
+  support::Uuid service;
+  std::vector<std::uint8_t> data;
+};
+
+// What BlueZ reports for one device. Owning and reusable: clear() keeps capacity.
+struct Advertisement {
+  std::vector<ManufacturerEntry> manufacturerData;
+  std::vector<ServiceDataEntry> serviceData;
+  std::vector<support::Uuid> serviceUuids;
+  std::optional<std::int16_t> rssi;
+
+  void clear() noexcept {
+    manufacturerData.clear();
+    serviceData.clear();
+    serviceUuids.clear();
+    rssi.reset();
+  }
+};
+
+struct Candidate {
+  support::Uuid bleUuid;
+  Format format = Format::ibeacon;
+  friend bool operator==(const Candidate&, const Candidate&) = default;
+};
+
+struct ParserOptions {
+  FormatSet formats = FormatSet::all();
+  // Key of the service-data format (16-byte payload = the bleUuid).
+  support::Uuid attendanceServiceUuid = kDefaultAttendanceServiceUuid;
+};
+
+// Appends the candidates found in `adv` to `out` (never clears it; no allocation
+// when `out` has capacity). Order: manufacturer data, service data, service UUIDs,
+// each in input order. A bleUuid found twice in one advertisement (e.g. both as
+// iBeacon and as a service UUID) is reported once, with the first format.
+// At most kMaxCandidatesPerAdvertisement are appended. Returns how many were appended.
+std::size_t parseAdvertisement(const Advertisement& adv, const ParserOptions& options, std::vector<Candidate>& out);
+
+// The per-field parsers used by parseAdvertisement, exposed for tests and fuzzing.
+[[nodiscard]] std::optional<Candidate> parseManufacturerData(std::uint16_t companyId,
+                                                             std::span<const std::uint8_t> data,
+                                                             const ParserOptions& options) noexcept;
+[[nodiscard]] std::optional<Candidate> parseServiceData(const support::Uuid& service,
+                                                        std::span<const std::uint8_t> data,
+                                                        const ParserOptions& options) noexcept;
+[[nodiscard]] std::optional<Candidate> parseServiceUuid(const support::Uuid& uuid,
+                                                        const ParserOptions& options) noexcept;
+
+// Classification of manufacturer data that is NOT a participant id, for logs and
+// counters: Apple's iOS-background overflow area (01 + 16-byte bitmask), AltBeacon
+// (BE AC ...), other Apple frames, anything else.
+enum class NoiseKind : std::uint8_t { none, apple_overflow_area, altbeacon, apple_other, other };
+[[nodiscard]] NoiseKind classifyManufacturerData(std::uint16_t companyId, std::span<const std::uint8_t> data) noexcept;
+
+}  // namespace attendance::ble_scan

@@ -1,0 +1,137 @@
+#pragma once
+
+#include <attendance/ble_scan/advertisement.hpp>
+#include <attendance/support/clock.hpp>
+#include <attendance/support/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+// The I/O half of ble_scan: BlueZ over D-Bus (sdbus-c++ lives only in src/).
+//
+// Threading: single-threaded and caller-driven. Nothing happens in the
+// background; all D-Bus traffic, the state machine, the watchdog and every
+// callback run on the thread that calls poll(). BluezScanner is not
+// thread-safe, except wake() and counters(), which may be called from any
+// thread (wake() is async-signal-safe, so a SIGTERM handler may call it).
+namespace attendance::ble_scan {
+
+struct ScannerOptions {
+  // BlueZ adapter name ("hci1"); empty = the first powered adapter. Never assumed to be hci0.
+  std::string adapterName;
+  // RSSI floor passed to SetDiscoveryFilter and re-checked on every update
+  // (filters of several clients are OR-merged by BlueZ). nullopt = no floor.
+  std::optional<std::int16_t> rssiMin = std::int16_t{-90};
+  ParserOptions parser;
+  // No advertisement for this long while discovering → stop and restart discovery.
+  std::chrono::milliseconds watchdog = std::chrono::seconds{90};
+  // Delay before retrying a failed D-Bus step (adapter missing, StartDiscovery failed...).
+  std::chrono::milliseconds retryInterval = std::chrono::seconds{2};
+  // Remove a device from BlueZ's cache after one of its advertisements carried a
+  // participant id (so the next one arrives as a fresh InterfacesAdded and the
+  // controller's duplicate filter is defeated).
+  bool removeConsumedDevices = true;
+  // Remove any device (noise included) not updated for this long.
+  std::chrono::milliseconds staleDeviceAge = std::chrono::seconds{60};
+  // Devices tracked at most; beyond it the least recently seen one is removed from BlueZ.
+  std::size_t maxTrackedDevices = 4096;
+  // Timeout of each D-Bus method call.
+  std::chrono::milliseconds callTimeout = std::chrono::seconds{5};
+};
+
+// One advertisement of one participant id. Views are valid during the callback only.
+struct Sighting {
+  support::Uuid bleUuid;
+  Format format = Format::ibeacon;
+  std::optional<std::int16_t> rssi;
+  std::chrono::system_clock::time_point seenAt;      // TimeSource::systemTime()
+  std::chrono::steady_clock::time_point seenAtMono;  // TimeSource::monotonicTime()
+  std::string_view address;                          // device address (rotates; never an identity)
+  std::string_view adapter;                          // adapter name, e.g. "hci0"
+};
+
+enum class ScannerState : std::uint8_t {
+  stopped,             // start() not called, or stop() called
+  waiting_for_bluez,   // org.bluez has no owner on the bus
+  waiting_for_adapter, // no (matching) adapter
+  waiting_for_power,   // adapter present but Powered=false
+  starting,            // filter set, StartDiscovery issued / being retried
+  discovering,         // Discovering=true on our adapter
+};
+[[nodiscard]] std::string_view stateName(ScannerState s) noexcept;
+
+struct StateChange {
+  ScannerState state = ScannerState::stopped;
+  std::string_view adapter;  // empty when none
+  std::string_view reason;   // short machine-friendly reason, e.g. "bluez-restarted"
+};
+
+// Monotonic counters, for the status line.
+struct ScannerCounters {
+  std::uint64_t advertisements = 0;     // Device1 updates that carried advertisement data
+  std::uint64_t sightings = 0;          // participant ids delivered to onSighting
+  std::uint64_t ignoredNoise = 0;       // advertisements with no participant id
+  std::uint64_t belowRssiFloor = 0;     // dropped by rssiMin
+  std::uint64_t malformedValues = 0;    // D-Bus values of the wrong type, skipped
+  std::uint64_t discoveryStarts = 0;    // successful StartDiscovery calls
+  std::uint64_t discoveryRestarts = 0;  // restarts after a drop, watchdog, bluez restart, power or adapter change
+  std::uint64_t watchdogRestarts = 0;   // of which by the watchdog
+  std::uint64_t devicesRemoved = 0;     // successful RemoveDevice calls
+  std::uint64_t dbusErrors = 0;         // failed method calls
+};
+
+class BluezScanner {
+public:
+  using SightingCallback = std::function<void(const Sighting&)>;
+  using StateCallback = std::function<void(const StateChange&)>;
+
+  // Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS honoured). Fails only
+  // when no bus connection can be made; BlueZ itself may come later.
+  [[nodiscard]] static Result<std::unique_ptr<BluezScanner>> create(ScannerOptions options,
+                                                                    const support::TimeSource& time,
+                                                                    SightingCallback onSighting,
+                                                                    StateCallback onState = {});
+  // Same, on an explicit bus address ("unix:path=..."), for tests and tools.
+  [[nodiscard]] static Result<std::unique_ptr<BluezScanner>> createWithAddress(
+      std::string_view busAddress, ScannerOptions options, const support::TimeSource& time,
+      SightingCallback onSighting, StateCallback onState = {});
+
+  ~BluezScanner();
+  BluezScanner(const BluezScanner&) = delete;
+  BluezScanner& operator=(const BluezScanner&) = delete;
+
+  // Subscribes to signals, reads the managed objects and starts discovery when an
+  // adapter is ready. Errors from BlueZ are not fatal (the scanner waits and
+  // retries); only a broken bus connection is returned as an error.
+  Result<void> start();
+  // Stops discovery (best effort) and unsubscribes. Idempotent; also done by the destructor.
+  void stop();
+
+  // Waits up to `maxWait` for D-Bus traffic or wake(), processes everything
+  // pending, then runs timers (retries, watchdog, stale-device removal).
+  // Callbacks run inside this call. Returns an error if the bus connection is lost.
+  Result<void> poll(std::chrono::milliseconds maxWait);
+  // Makes a blocked poll() return early. Thread- and async-signal-safe.
+  void wake() noexcept;
+
+  [[nodiscard]] ScannerState state() const noexcept;
+  // Name of the adapter in use ("" when none).
+  [[nodiscard]] std::string adapter() const;
+  // Thread-safe snapshot.
+  [[nodiscard]] ScannerCounters counters() const noexcept;
+  // Devices currently tracked (bounded by maxTrackedDevices).
+  [[nodiscard]] std::size_t trackedDevices() const noexcept;
+
+  struct Impl;
+
+private:
+  explicit BluezScanner(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace attendance::ble_scan
