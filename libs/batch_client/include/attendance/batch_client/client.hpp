@@ -1,0 +1,108 @@
+#pragma once
+
+#include <attendance/batch_client/endpoint.hpp>
+#include <attendance/batch_client/retry.hpp>
+#include <attendance/support/clock.hpp>
+
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace attendance::batch_client {
+
+struct Timeouts {
+  // Resolve + TCP connect + TLS handshake of one connection.
+  std::chrono::milliseconds connect{10'000};
+  // Writing one request and reading its complete response.
+  std::chrono::milliseconds request{60'000};
+  // One call of BatchClient::send, all attempts and backoff sleeps included.
+  std::chrono::milliseconds operation{300'000};
+};
+
+struct ClientOptions {
+  Endpoint endpoint;
+  // PEM file of trusted CAs; empty = the system trust store.
+  std::string caFile;
+  Timeouts timeouts;
+  RetryPolicy retry;
+  std::string userAgent = "attendance-batch-client/0.1";
+  // Responses larger than this are refused (protects a small device from a hostile server).
+  std::size_t maxResponseBytes = 64u * 1024u * 1024u;
+};
+
+// Test seams: how the client waits between attempts and where jitter comes from.
+// Defaults sleep for real and draw from a random_device-seeded generator.
+struct Hooks {
+  std::function<void(std::chrono::milliseconds)> sleep;
+  std::function<double()> unitRandom;  // uniform in [0, 1)
+};
+
+struct Request {
+  std::string method = "POST";  // "GET" or "POST"
+  std::string path;             // appended to the endpoint's base path; starts with '/'
+  std::string bearerToken;      // sent as "Authorization: Bearer <token>" when not empty
+  std::string contentType = "application/json";
+  std::string body;
+};
+
+struct Response {
+  unsigned status = 0;
+  std::string body;
+  unsigned attempts = 0;
+};
+
+enum class FailureKind {
+  network,   // resolve/connect/read/write failure or timeout (after retries); safe to try again
+  tls,       // certificate or hostname verification failed; not retried
+  auth,      // 401 or 403: the key is wrong or revoked; not retried
+  rejected,  // any other 4xx: the request itself is refused; not retried
+  server,    // 5xx (or 429) still failing after retries, or an unusable response
+};
+
+[[nodiscard]] std::string_view toString(FailureKind kind) noexcept;
+
+struct Failure {
+  FailureKind kind = FailureKind::network;
+  unsigned status = 0;  // HTTP status when there was one
+  std::string message;  // human-readable, names the endpoint and the cause
+  std::string body;     // response body when there was one (e.g. {"error": "..."})
+  unsigned attempts = 0;
+};
+
+using SendResult = boost::system::result<Response, Failure>;
+
+// boost::system::result<T, Failure>::value() throws this on a failure (ADL hook).
+[[noreturn]] void throw_exception_from_error(const Failure& failure, const boost::source_location& loc);
+
+// An HTTP/1.1 client for one endpoint, reusing one keep-alive connection across
+// calls (reconnecting when the server closed it). Synchronous API; it runs its own
+// io_context and C++20 coroutines inside. Not thread-safe: one caller at a time.
+//
+// send() retries on connection errors, timeouts, 429, 500, 502, 503, 504 with
+// exponential backoff and full jitter, honouring Retry-After. Only use it for
+// requests that are safe to repeat (idempotent), such as /batchCheckIn.
+class BatchClient {
+public:
+  BatchClient(ClientOptions options, const support::TimeSource& clock, Hooks hooks = {});
+  ~BatchClient();
+  BatchClient(const BatchClient&) = delete;
+  BatchClient& operator=(const BatchClient&) = delete;
+
+  [[nodiscard]] SendResult send(const Request& request);
+
+  // Connections opened so far (tests check keep-alive reuse with it).
+  [[nodiscard]] std::size_t connectionsOpened() const noexcept;
+
+  [[nodiscard]] const ClientOptions& options() const noexcept;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace attendance::batch_client
