@@ -1,6 +1,7 @@
 #include "attendance/http_server/server.hpp"
 
 #include <charconv>
+#include <limits>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -264,6 +265,12 @@ void Server::Impl::beginDrain() {
     self->forEachConnection([](const std::shared_ptr<Connection>& c) {
       asio::post(c->stream.get_executor(), [c] { c->stream.close(); });
     });
+    // Handlers still awaiting something (a timer, the database) cannot be
+    // cancelled from here: give the closes a moment to go out, then stop the
+    // event loop so run() returns. Callers join their BlockingPool before
+    // destroying the Server, so abandoned work never outlives its frame.
+    self->drainTimer.expires_after(std::chrono::milliseconds{50});
+    self->drainTimer.async_wait([self](boost::system::error_code) { self->ioc.stop(); });
   });
 }
 
@@ -318,7 +325,9 @@ asio::awaitable<bool> Server::Impl::handleOne(Connection& c, beast::flat_buffer&
   const auto started = clock.monotonicTime();
   http::request_parser<http::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(cfg.headerLimit, UINT32_MAX)));
-  parser.body_limit(cfg.bodyLimit);
+  // Beast would reject a large Content-Length inside the header read with a
+  // generic error; the route's own limit is applied below, from the header.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
 
   c.stream.expires_after(cfg.headerTimeout);
   auto [hec, hn] = co_await http::async_read_header(c.stream, buffer, parser, tok);
@@ -431,16 +440,6 @@ asio::awaitable<bool> Server::Impl::handleOne(Connection& c, beast::flat_buffer&
   res.keep_alive(keep);
   res.set(http::field::server, cfg.serverName);
   res.prepare_payload();
-  c.stream.expires_after(cfg.writeTimeout);
-  boost::system::error_code wec;
-  std::size_t written = 0;
-  if (method == "HEAD") {
-    http::response_serializer<http::string_body> sr{res};
-    std::tie(wec, written) = co_await http::async_write_header(c.stream, sr, tok);
-  } else {
-    std::tie(wec, written) = co_await http::async_write(c.stream, res, tok);
-  }
-
   const double seconds = std::chrono::duration<double>(clock.monotonicTime() - started).count();
   const auto status = static_cast<unsigned>(res.result_int());
   metrics.increment("http_requests_total", {{"method", method}, {"route", routeLabel}, {"status", std::to_string(status)}});
@@ -451,9 +450,20 @@ asio::awaitable<bool> Server::Impl::handleOne(Connection& c, beast::flat_buffer&
                               {"route", routeLabel},
                               {"status", status},
                               {"duration_ms", seconds * 1000.0},
-                              {"bytes_out", written},
+                              {"bytes_out", res.body().size()},
                               {"remote", remote.to_string()}});
   }
+  c.stream.expires_after(cfg.writeTimeout);
+  boost::system::error_code wec;
+  std::size_t written = 0;
+  if (method == "HEAD") {
+    http::response_serializer<http::string_body> sr{res};
+    std::tie(wec, written) = co_await http::async_write_header(c.stream, sr, tok);
+  } else {
+    std::tie(wec, written) = co_await http::async_write(c.stream, res, tok);
+  }
+  (void)written;
+
   co_return keep && !wec;
 }
 
