@@ -1,0 +1,884 @@
+#include <attendance/ble_scan/bluez_scanner.hpp>
+#include <attendance/support/log.hpp>
+
+#include "dbus_decode.hpp"
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <map>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <unordered_map>
+#include <vector>
+
+namespace attendance::ble_scan {
+
+namespace {
+
+constexpr const char* kBluezService = "org.bluez";
+constexpr const char* kAdapterIface = "org.bluez.Adapter1";
+constexpr const char* kDeviceIface = "org.bluez.Device1";
+constexpr const char* kPropertiesIface = "org.freedesktop.DBus.Properties";
+constexpr const char* kObjectManagerIface = "org.freedesktop.DBus.ObjectManager";
+
+using Clock = std::chrono::steady_clock;
+using PropertyMap = std::map<std::string, sdbus::Variant>;
+using InterfaceMap = std::map<std::string, PropertyMap>;
+
+std::string lastPathComponent(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// "/org/bluez/hci0/dev_AA_BB" belongs to adapter "/org/bluez/hci0".
+bool isUnder(const std::string& path, const std::string& parent) {
+  return path.size() > parent.size() + 1 && path.compare(0, parent.size(), parent) == 0 && path[parent.size()] == '/';
+}
+
+struct AdapterInfo {
+  std::string name;
+  bool powered = false;
+  bool discovering = false;
+};
+
+struct DeviceInfo {
+  std::string adapterPath;
+  std::string address;
+  Clock::time_point lastSeen{};
+  std::vector<Candidate> fromManufacturer;
+  std::vector<Candidate> fromServiceData;
+  std::vector<Candidate> fromUuids;
+  std::optional<std::int16_t> rssi;
+  bool keep = false;            // paired/trusted/connected: never RemoveDevice it
+  bool removalQueued = false;
+};
+
+struct AtomicCounters {
+  std::atomic<std::uint64_t> advertisements{0};
+  std::atomic<std::uint64_t> sightings{0};
+  std::atomic<std::uint64_t> ignoredNoise{0};
+  std::atomic<std::uint64_t> belowRssiFloor{0};
+  std::atomic<std::uint64_t> malformedValues{0};
+  std::atomic<std::uint64_t> discoveryStarts{0};
+  std::atomic<std::uint64_t> discoveryRestarts{0};
+  std::atomic<std::uint64_t> watchdogRestarts{0};
+  std::atomic<std::uint64_t> devicesRemoved{0};
+  std::atomic<std::uint64_t> dbusErrors{0};
+};
+
+void bump(std::atomic<std::uint64_t>& c, std::uint64_t by = 1) { c.fetch_add(by, std::memory_order_relaxed); }
+
+error_code errorFrom(const sdbus::Error& e) {
+  (void)e;
+  return boost::system::errc::make_error_code(boost::system::errc::connection_aborted);
+}
+
+}  // namespace
+
+std::string_view stateName(ScannerState s) noexcept {
+  switch (s) {
+    case ScannerState::stopped: return "stopped";
+    case ScannerState::waiting_for_bluez: return "waiting-for-bluez";
+    case ScannerState::waiting_for_adapter: return "waiting-for-adapter";
+    case ScannerState::waiting_for_power: return "waiting-for-power";
+    case ScannerState::starting: return "starting";
+    case ScannerState::discovering: return "discovering";
+  }
+  return "unknown";
+}
+
+struct BluezScanner::Impl {
+  Impl(ScannerOptions o, const support::TimeSource& t, SightingCallback s, StateCallback st)
+      : options(std::move(o)), time(t), onSighting(std::move(s)), onState(std::move(st)) {}
+
+  ~Impl() {
+    if (wakeFd >= 0) {
+      ::close(wakeFd);
+    }
+  }
+
+  ScannerOptions options;
+  const support::TimeSource& time;
+  SightingCallback onSighting;
+  StateCallback onState;
+
+  std::unique_ptr<sdbus::IConnection> conn;
+  std::vector<sdbus::Slot> slots;
+  int wakeFd = -1;
+
+  bool running = false;
+  std::string bluezOwner;  // unique name of org.bluez's owner; empty = none
+  bool resyncNeeded = false;
+  std::map<std::string, AdapterInfo> adapters;  // by object path (sorted → deterministic pick)
+  std::unordered_map<std::string, DeviceInfo> devices;
+  std::vector<std::string> removalQueue;
+
+  std::string currentAdapter;  // object path of the adapter in use
+  bool sessionActive = false;  // we called StartDiscovery successfully on currentAdapter
+  bool everStarted = false;
+  std::string pendingRestartReason;  // why the next start is a restart
+  std::string lastStartReason;
+  Clock::time_point nextAttempt{};
+  Clock::time_point lastAdvert{};
+  Clock::time_point lastStaleSweep{};
+
+  ScannerState state = ScannerState::stopped;
+  std::string stateAdapterName;
+
+  AtomicCounters counters;
+  Advertisement scratch;
+  std::vector<Candidate> candidates;
+
+  // ---- helpers -------------------------------------------------------------
+
+  [[nodiscard]] Clock::time_point now() const { return time.monotonicTime(); }
+
+  [[nodiscard]] std::uint64_t timeoutUsec() const {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(options.callTimeout).count());
+  }
+
+  void setState(ScannerState s, std::string_view reason) {
+    const std::string name = currentAdapter.empty() ? std::string{} : lastPathComponent(currentAdapter);
+    if (s == state && name == stateAdapterName) {
+      return;
+    }
+    state = s;
+    stateAdapterName = name;
+    support::log::info("ble.state", {{"state", stateName(s)}, {"adapter", stateAdapterName}, {"reason", reason}});
+    if (onState) {
+      onState(StateChange{s, stateAdapterName, reason});
+    }
+  }
+
+  // Calls a BlueZ method; returns the D-Bus error name on failure ("" on success).
+  std::string call(const std::string& path, const char* iface, const char* method,
+                   const std::function<void(sdbus::MethodCall&)>& args = {}, sdbus::MethodReply* out = nullptr) {
+    try {
+      auto proxy = sdbus::createProxy(*conn, kBluezService, path);
+      auto msg = proxy->createMethodCall(iface, method);
+      if (args) {
+        args(msg);
+      }
+      auto reply = proxy->callMethod(msg, timeoutUsec());
+      if (out != nullptr) {
+        *out = std::move(reply);
+      }
+      return {};
+    } catch (const sdbus::Error& e) {
+      bump(counters.dbusErrors);
+      support::log::warn("ble.dbus_error", {{"method", method}, {"path", path}, {"error", e.getName()},
+                                            {"message", e.getMessage()}});
+      return e.getName().empty() ? std::string{"error"} : e.getName();
+    }
+  }
+
+  // ---- signal handlers (no method calls in here: they only update state) ---
+
+  bool fromBluez(sdbus::Message& msg) const {
+    return !bluezOwner.empty() && msg.getSender() == bluezOwner;
+  }
+
+  void onNameOwnerChanged(sdbus::Message& msg) {
+    try {
+      std::string name;
+      std::string oldOwner;
+      std::string newOwner;
+      msg >> name >> oldOwner >> newOwner;
+      if (name != kBluezService) {
+        return;
+      }
+      support::log::info("ble.bluez_owner_changed", {{"old", oldOwner}, {"new", newOwner}});
+      forgetBluez();
+      bluezOwner = newOwner;
+      if (!newOwner.empty()) {
+        resyncNeeded = true;
+        pendingRestartReason = "bluez-restarted";
+      }
+    } catch (const sdbus::Error&) {
+      bump(counters.malformedValues);
+    }
+  }
+
+  void onInterfacesAdded(sdbus::Message& msg) {
+    if (!fromBluez(msg)) {
+      return;
+    }
+    try {
+      sdbus::ObjectPath path;
+      InterfaceMap ifaces;
+      msg >> path >> ifaces;
+      addObject(path, ifaces, /*live=*/true);
+    } catch (const sdbus::Error&) {
+      bump(counters.malformedValues);
+    }
+  }
+
+  void onInterfacesRemoved(sdbus::Message& msg) {
+    if (!fromBluez(msg)) {
+      return;
+    }
+    try {
+      sdbus::ObjectPath path;
+      std::vector<std::string> ifaces;
+      msg >> path >> ifaces;
+      for (const auto& iface : ifaces) {
+        if (iface == kAdapterIface) {
+          removeAdapter(path);
+        } else if (iface == kDeviceIface) {
+          devices.erase(path);
+        }
+      }
+    } catch (const sdbus::Error&) {
+      bump(counters.malformedValues);
+    }
+  }
+
+  void onPropertiesChanged(sdbus::Message& msg) {
+    if (!fromBluez(msg)) {
+      return;
+    }
+    try {
+      std::string iface;
+      PropertyMap changed;
+      std::vector<std::string> invalidated;
+      msg >> iface >> changed >> invalidated;
+      const std::string path = msg.getPath();
+      if (iface == kAdapterIface) {
+        adapterChanged(path, changed);
+      } else if (iface == kDeviceIface) {
+        auto it = devices.find(path);
+        if (it == devices.end()) {
+          // A device we did not see appear (e.g. it was in flight during a resync): adopt it.
+          const auto slash = path.rfind('/');
+          if (slash == std::string::npos || adapters.find(path.substr(0, slash)) == adapters.end()) {
+            return;
+          }
+          it = devices.emplace(path, DeviceInfo{}).first;
+          it->second.adapterPath = path.substr(0, slash);
+        }
+        for (const auto& name : invalidated) {
+          if (name == "RSSI") {
+            it->second.rssi.reset();
+          }
+        }
+        deviceUpdate(path, it->second, changed, /*live=*/true);
+      }
+    } catch (const sdbus::Error&) {
+      bump(counters.malformedValues);
+    }
+  }
+
+  // ---- model updates -------------------------------------------------------
+
+  void addObject(const std::string& path, const InterfaceMap& ifaces, bool live) {
+    if (auto a = ifaces.find(kAdapterIface); a != ifaces.end()) {
+      auto& info = adapters[path];
+      info.name = lastPathComponent(path);
+      info.powered = false;
+      info.discovering = false;
+      adapterChanged(path, a->second);
+    }
+    if (auto d = ifaces.find(kDeviceIface); d != ifaces.end()) {
+      auto& dev = devices[path];
+      if (dev.adapterPath.empty()) {
+        const auto slash = path.rfind('/');
+        dev.adapterPath = slash == std::string::npos ? std::string{} : path.substr(0, slash);
+        dev.lastSeen = now();
+      }
+      deviceUpdate(path, dev, d->second, live);
+    }
+  }
+
+  void removeAdapter(const std::string& path) {
+    adapters.erase(path);
+    for (auto it = devices.begin(); it != devices.end();) {
+      it = isUnder(it->first, path) ? devices.erase(it) : std::next(it);
+    }
+    std::erase_if(removalQueue, [&](const std::string& p) { return isUnder(p, path); });
+    if (path == currentAdapter) {
+      support::log::warn("ble.adapter_removed", {{"adapter", lastPathComponent(path)}});
+      currentAdapter.clear();
+      sessionActive = false;
+      pendingRestartReason = "adapter-removed";
+    }
+  }
+
+  void adapterChanged(const std::string& path, const PropertyMap& props) {
+    auto it = adapters.find(path);
+    if (it == adapters.end()) {
+      return;
+    }
+    auto& info = it->second;
+    if (auto p = props.find("Powered"); p != props.end()) {
+      if (auto v = decode::asBool(p->second)) {
+        const bool wasPowered = info.powered;
+        info.powered = *v;
+        if (path == currentAdapter && wasPowered && !info.powered) {
+          support::log::warn("ble.adapter_powered_off", {{"adapter", info.name}});
+          sessionActive = false;
+          pendingRestartReason = "adapter-powered-on";
+        }
+      } else {
+        bump(counters.malformedValues);
+      }
+    }
+    if (auto p = props.find("Discovering"); p != props.end()) {
+      if (auto v = decode::asBool(p->second)) {
+        const bool was = info.discovering;
+        info.discovering = *v;
+        if (path == currentAdapter && was && !info.discovering && sessionActive) {
+          support::log::warn("ble.discovery_dropped", {{"adapter", info.name}});
+          sessionActive = false;
+          pendingRestartReason = "discovering-dropped";
+        }
+      } else {
+        bump(counters.malformedValues);
+      }
+    }
+  }
+
+  // Applies Device1 properties; emits sightings when they carry an advertisement.
+  void deviceUpdate(const std::string& path, DeviceInfo& dev, const PropertyMap& props, bool live) {
+    bool advertData = false;
+    bool rssiSeen = false;
+    for (const auto& [name, value] : props) {
+      if (name == "ManufacturerData") {
+        advertData = true;
+        scratch.clear();
+        if (!decode::manufacturerData(value, scratch)) {
+          bump(counters.malformedValues);
+        }
+        dev.fromManufacturer.clear();
+        parseAdvertisement(scratch, options.parser, dev.fromManufacturer);
+      } else if (name == "ServiceData") {
+        advertData = true;
+        scratch.clear();
+        if (!decode::serviceData(value, scratch)) {
+          bump(counters.malformedValues);
+        }
+        dev.fromServiceData.clear();
+        parseAdvertisement(scratch, options.parser, dev.fromServiceData);
+      } else if (name == "UUIDs") {
+        advertData = true;
+        scratch.clear();
+        if (!decode::uuids(value, scratch)) {
+          bump(counters.malformedValues);
+        }
+        dev.fromUuids.clear();
+        parseAdvertisement(scratch, options.parser, dev.fromUuids);
+      } else if (name == "RSSI") {
+        rssiSeen = true;
+        if (auto v = decode::asInt16(value)) {
+          dev.rssi = *v;
+        } else {
+          dev.rssi.reset();
+          bump(counters.malformedValues);
+        }
+      } else if (name == "Address") {
+        if (auto v = decode::asString(value)) {
+          dev.address = v->substr(0, 64);
+        } else {
+          bump(counters.malformedValues);
+        }
+      } else if (name == "Paired" || name == "Trusted" || name == "Connected") {
+        if (auto v = decode::asBool(value); v && *v) {
+          dev.keep = true;
+        }
+      }
+    }
+    if (!live || (!advertData && !rssiSeen) || dev.adapterPath != currentAdapter) {
+      // Cached objects from GetManagedObjects are not sightings unless they carry a
+      // fresh RSSI (RSSI is invalidated when discovery stops), handled by the caller.
+      return;
+    }
+    sighting(path, dev);
+  }
+
+  void sighting(const std::string& path, DeviceInfo& dev) {
+    const auto mono = now();
+    dev.lastSeen = mono;
+    lastAdvert = mono;
+    bump(counters.advertisements);
+
+    candidates.clear();
+    auto addAll = [&](const std::vector<Candidate>& from) {
+      for (const auto& c : from) {
+        if (std::none_of(candidates.begin(), candidates.end(),
+                         [&](const Candidate& x) { return x.bleUuid == c.bleUuid; })) {
+          candidates.push_back(c);
+        }
+      }
+    };
+    addAll(dev.fromManufacturer);
+    addAll(dev.fromServiceData);
+    addAll(dev.fromUuids);
+    if (candidates.empty()) {
+      bump(counters.ignoredNoise);
+      return;
+    }
+    // BlueZ OR-merges the filters of all clients: re-check our own floor.
+    if (options.rssiMin && dev.rssi && *dev.rssi < *options.rssiMin) {
+      bump(counters.belowRssiFloor);
+      return;
+    }
+    const auto wall = time.systemTime();
+    const std::string adapterName = lastPathComponent(dev.adapterPath);
+    for (const auto& c : candidates) {
+      bump(counters.sightings);
+      if (onSighting) {
+        onSighting(Sighting{c.bleUuid, c.format, dev.rssi, wall, mono, dev.address, adapterName});
+      }
+    }
+    if (options.removeConsumedDevices) {
+      queueRemoval(path, dev);
+    }
+  }
+
+  void queueRemoval(const std::string& path, DeviceInfo& dev) {
+    if (dev.keep || dev.removalQueued) {
+      return;
+    }
+    dev.removalQueued = true;
+    removalQueue.push_back(path);
+  }
+
+  void forgetBluez() {
+    adapters.clear();
+    devices.clear();
+    removalQueue.clear();
+    currentAdapter.clear();
+    sessionActive = false;
+  }
+
+  // ---- actions (method calls), run outside signal handlers ------------------
+
+  Result<void> subscribe() {
+    try {
+      slots.push_back(conn->addMatch(
+          "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',"
+          "arg0='org.bluez'",
+          [this](sdbus::Message& m) { onNameOwnerChanged(m); }));
+      slots.push_back(conn->addMatch("type='signal',interface='org.freedesktop.DBus.ObjectManager',member='InterfacesAdded'",
+                                     [this](sdbus::Message& m) { onInterfacesAdded(m); }));
+      slots.push_back(conn->addMatch(
+          "type='signal',interface='org.freedesktop.DBus.ObjectManager',member='InterfacesRemoved'",
+          [this](sdbus::Message& m) { onInterfacesRemoved(m); }));
+      slots.push_back(conn->addMatch(
+          "type='signal',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',path_namespace='/org/bluez'",
+          [this](sdbus::Message& m) { onPropertiesChanged(m); }));
+    } catch (const sdbus::Error& e) {
+      support::log::error("ble.subscribe_failed", {{"error", e.getName()}, {"message", e.getMessage()}});
+      return errorFrom(e);
+    }
+    return {};
+  }
+
+  void readOwner() {
+    try {
+      auto proxy = sdbus::createProxy(*conn, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+      auto msg = proxy->createMethodCall("org.freedesktop.DBus", "GetNameOwner");
+      msg << std::string{kBluezService};
+      auto reply = proxy->callMethod(msg, timeoutUsec());
+      std::string owner;
+      reply >> owner;
+      bluezOwner = owner;
+      resyncNeeded = true;
+    } catch (const sdbus::Error&) {
+      bluezOwner.clear();  // NameHasNoOwner: wait for NameOwnerChanged
+    }
+  }
+
+  void resync() {
+    resyncNeeded = false;
+    if (bluezOwner.empty()) {
+      return;
+    }
+    sdbus::MethodReply reply;
+    if (!call("/", kObjectManagerIface, "GetManagedObjects", {}, &reply).empty()) {
+      resyncNeeded = true;  // retried on the next timer pass
+      nextAttempt = now() + options.retryInterval;
+      return;
+    }
+    std::map<sdbus::ObjectPath, InterfaceMap> objects;
+    try {
+      reply >> objects;
+    } catch (const sdbus::Error&) {
+      bump(counters.malformedValues);
+      return;
+    }
+    const auto keepAdapter = currentAdapter;
+    const bool keepSession = sessionActive;
+    forgetBluez();
+    for (const auto& [path, ifaces] : objects) {
+      addObject(path, ifaces, /*live=*/false);
+    }
+    if (adapters.count(keepAdapter) != 0U) {
+      currentAdapter = keepAdapter;
+      sessionActive = keepSession && adapters[keepAdapter].discovering;
+    }
+    // Cached devices that carry an RSSI were seen during an active discovery: queue
+    // them like live sightings only once discovery is ours (reconcile does it).
+    initialSweepPending = true;
+  }
+  bool initialSweepPending = false;
+
+  void sweepInitialDevices() {
+    initialSweepPending = false;
+    for (auto& [path, dev] : devices) {
+      if (dev.adapterPath == currentAdapter && dev.rssi) {
+        sighting(path, dev);
+      }
+    }
+  }
+
+  [[nodiscard]] std::string pickAdapter() const {
+    if (!options.adapterName.empty()) {
+      for (const auto& [path, info] : adapters) {
+        if (info.name == options.adapterName) {
+          return path;
+        }
+      }
+      return {};
+    }
+    if (!currentAdapter.empty() && adapters.count(currentAdapter) != 0U) {
+      return currentAdapter;  // stay on the adapter in use while it exists
+    }
+    for (const auto& [path, info] : adapters) {
+      if (info.powered) {
+        return path;
+      }
+    }
+    return adapters.empty() ? std::string{} : adapters.begin()->first;
+  }
+
+  bool startDiscovery(const std::string& path) {
+    // A session left over from before (Discovering dropped, watchdog) makes
+    // StartDiscovery answer InProgress: stop ours first and ignore the answer.
+    (void)tryStop(path);
+    const std::string err = call(path, kAdapterIface, "SetDiscoveryFilter", [this](sdbus::MethodCall& m) {
+      std::map<std::string, sdbus::Variant> filter;
+      filter.emplace("Transport", sdbus::Variant{std::string{"le"}});
+      filter.emplace("DuplicateData", sdbus::Variant{true});
+      if (options.rssiMin) {
+        filter.emplace("RSSI", sdbus::Variant{*options.rssiMin});
+      }
+      m << filter;
+    });
+    if (!err.empty()) {
+      return false;
+    }
+    const std::string err2 = call(path, kAdapterIface, "StartDiscovery");
+    return err2.empty() || err2 == "org.bluez.Error.InProgress";
+  }
+
+  std::string tryStop(const std::string& path) {
+    try {
+      auto proxy = sdbus::createProxy(*conn, kBluezService, path);
+      auto msg = proxy->createMethodCall(kAdapterIface, "StopDiscovery");
+      (void)proxy->callMethod(msg, timeoutUsec());
+      return {};
+    } catch (const sdbus::Error& e) {
+      return e.getName();  // "NotReady"/"Failed" when there is no session: expected
+    }
+  }
+
+  void reconcile() {
+    const auto t = now();
+    if (!running) {
+      return;
+    }
+    if (bluezOwner.empty()) {
+      setState(ScannerState::waiting_for_bluez, "no-bluez");
+      return;
+    }
+    if (resyncNeeded && t >= nextAttempt) {
+      resync();
+    }
+    const std::string pick = pickAdapter();
+    if (pick != currentAdapter) {
+      if (!pick.empty()) {
+        support::log::info("ble.adapter_selected", {{"adapter", lastPathComponent(pick)}});
+      }
+      currentAdapter = pick;
+      sessionActive = false;
+      nextAttempt = t;
+    }
+    if (currentAdapter.empty()) {
+      setState(ScannerState::waiting_for_adapter, "no-adapter");
+      return;
+    }
+    const auto& info = adapters[currentAdapter];
+    if (!info.powered) {
+      sessionActive = false;
+      setState(ScannerState::waiting_for_power, "powered-off");
+      return;
+    }
+    if (sessionActive && !info.discovering) {
+      // We started, BlueZ has not confirmed yet (or dropped it: handled by adapterChanged).
+      setState(ScannerState::starting, "awaiting-discovering");
+    }
+    if (sessionActive && info.discovering) {
+      setState(ScannerState::discovering, lastStartReason);
+      if (initialSweepPending) {
+        sweepInitialDevices();
+      }
+      if (t - lastAdvert >= options.watchdog) {
+        support::log::warn("ble.watchdog_restart", {{"adapter", info.name},
+                                                    {"silent_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                      options.watchdog).count()}});
+        bump(counters.watchdogRestarts);
+        sessionActive = false;
+        pendingRestartReason = "watchdog";
+      } else {
+        return;
+      }
+    }
+    if (!sessionActive && t >= nextAttempt) {
+      setState(ScannerState::starting, pendingRestartReason.empty() ? "start" : pendingRestartReason);
+      if (startDiscovery(currentAdapter)) {
+        sessionActive = true;
+        lastAdvert = t;  // the watchdog counts from the (re)start
+        bump(counters.discoveryStarts);
+        if (everStarted) {
+          bump(counters.discoveryRestarts);
+        }
+        everStarted = true;
+        lastStartReason = pendingRestartReason.empty() ? std::string{"start"} : pendingRestartReason;
+        pendingRestartReason.clear();
+        support::log::info("ble.discovery_started",
+                           {{"adapter", lastPathComponent(currentAdapter)}, {"reason", lastStartReason}});
+        // Discovering=true usually arrives as a signal; a real adapter already
+        // discovering for another client reports it only via the property.
+      } else {
+        nextAttempt = t + options.retryInterval;
+      }
+    }
+  }
+
+  void runRemovals() {
+    while (!removalQueue.empty()) {
+      const std::string path = std::move(removalQueue.back());
+      removalQueue.pop_back();
+      auto it = devices.find(path);
+      if (it == devices.end()) {
+        continue;
+      }
+      const std::string adapterPath = it->second.adapterPath;
+      it->second.removalQueued = false;
+      const std::string err = call(adapterPath, kAdapterIface, "RemoveDevice",
+                                   [&](sdbus::MethodCall& m) { m << sdbus::ObjectPath{path}; });
+      if (err.empty()) {
+        bump(counters.devicesRemoved);
+      }
+      // Removed or gone either way; InterfacesRemoved will follow for the former.
+      devices.erase(path);
+    }
+  }
+
+  void sweepStale() {
+    const auto t = now();
+    if (t - lastStaleSweep < std::chrono::seconds{1} && devices.size() <= options.maxTrackedDevices) {
+      return;
+    }
+    lastStaleSweep = t;
+    for (auto& [path, dev] : devices) {
+      if (!dev.keep && t - dev.lastSeen >= options.staleDeviceAge) {
+        queueRemoval(path, dev);
+      }
+    }
+    // Bound the cache: evict least recently seen beyond the limit.
+    while (devices.size() - removalQueue.size() > options.maxTrackedDevices) {
+      DeviceInfo* oldest = nullptr;
+      const std::string* oldestPath = nullptr;
+      for (auto& [path, dev] : devices) {
+        if (!dev.keep && !dev.removalQueued && (oldest == nullptr || dev.lastSeen < oldest->lastSeen)) {
+          oldest = &dev;
+          oldestPath = &path;
+        }
+      }
+      if (oldest == nullptr) {
+        break;
+      }
+      queueRemoval(*oldestPath, *oldest);
+    }
+  }
+
+  Result<void> processPending() {
+    try {
+      for (int i = 0; i < 100000 && conn->processPendingRequest(); ++i) {
+      }
+    } catch (const sdbus::Error& e) {
+      support::log::error("ble.bus_lost", {{"error", e.getName()}, {"message", e.getMessage()}});
+      return errorFrom(e);
+    }
+    return {};
+  }
+
+  Result<void> step() {
+    // Actions issue method calls; signals that arrive meanwhile are queued by
+    // sd-bus, so alternate until both are quiet (bounded).
+    for (int round = 0; round < 8; ++round) {
+      if (auto r = processPending(); !r) {
+        return r;
+      }
+      const bool hadWork = !removalQueue.empty() || resyncNeeded;
+      reconcile();
+      if (running) {
+        sweepStale();
+        runRemovals();
+      }
+      if (!hadWork && removalQueue.empty() && !resyncNeeded) {
+        break;
+      }
+      if (resyncNeeded && now() < nextAttempt) {
+        break;
+      }
+    }
+    return processPending();
+  }
+};
+
+BluezScanner::BluezScanner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+BluezScanner::~BluezScanner() { stop(); }
+
+namespace {
+Result<void> finish(BluezScanner::Impl& impl, std::unique_ptr<sdbus::IConnection> conn) {
+  impl.conn = std::move(conn);
+  impl.wakeFd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (impl.wakeFd < 0) {
+    return error_code{errno, boost::system::system_category()};
+  }
+  return {};
+}
+}  // namespace
+
+Result<std::unique_ptr<BluezScanner>> BluezScanner::create(ScannerOptions options, const support::TimeSource& time,
+                                                           SightingCallback onSighting, StateCallback onState) {
+  std::unique_ptr<sdbus::IConnection> conn;
+  try {
+    conn = sdbus::createSystemBusConnection();
+  } catch (const sdbus::Error& e) {
+    support::log::error("ble.bus_connect_failed", {{"error", e.getName()}, {"message", e.getMessage()}});
+    return errorFrom(e);
+  }
+  auto impl = std::make_unique<Impl>(std::move(options), time, std::move(onSighting), std::move(onState));
+  if (auto r = finish(*impl, std::move(conn)); !r) {
+    return r.error();
+  }
+  return std::unique_ptr<BluezScanner>{new BluezScanner(std::move(impl))};
+}
+
+Result<std::unique_ptr<BluezScanner>> BluezScanner::createWithAddress(std::string_view busAddress,
+                                                                      ScannerOptions options,
+                                                                      const support::TimeSource& time,
+                                                                      SightingCallback onSighting,
+                                                                      StateCallback onState) {
+  std::unique_ptr<sdbus::IConnection> conn;
+  try {
+    conn = sdbus::createSessionBusConnectionWithAddress(std::string{busAddress});
+  } catch (const sdbus::Error& e) {
+    support::log::error("ble.bus_connect_failed", {{"error", e.getName()}, {"message", e.getMessage()}});
+    return errorFrom(e);
+  }
+  auto impl = std::make_unique<Impl>(std::move(options), time, std::move(onSighting), std::move(onState));
+  if (auto r = finish(*impl, std::move(conn)); !r) {
+    return r.error();
+  }
+  return std::unique_ptr<BluezScanner>{new BluezScanner(std::move(impl))};
+}
+
+Result<void> BluezScanner::start() {
+  auto& d = *impl_;
+  if (d.running) {
+    return {};
+  }
+  // Subscribe first, then read the owner and the objects, so nothing falls in between.
+  if (auto r = d.subscribe(); !r) {
+    return r;
+  }
+  d.running = true;
+  d.lastAdvert = d.now();
+  d.lastStaleSweep = d.now();
+  d.nextAttempt = d.now();
+  d.readOwner();
+  return d.step();
+}
+
+void BluezScanner::stop() {
+  auto& d = *impl_;
+  if (!d.running) {
+    return;
+  }
+  d.running = false;
+  if (d.sessionActive && !d.currentAdapter.empty() && !d.bluezOwner.empty()) {
+    (void)d.tryStop(d.currentAdapter);
+  }
+  d.sessionActive = false;
+  d.slots.clear();
+  d.setState(ScannerState::stopped, "stopped");
+}
+
+Result<void> BluezScanner::poll(std::chrono::milliseconds maxWait) {
+  auto& d = *impl_;
+  if (auto r = d.step(); !r) {
+    return r;
+  }
+  sdbus::IConnection::PollData pd{};
+  try {
+    pd = d.conn->getEventLoopPollData();
+  } catch (const sdbus::Error& e) {
+    return errorFrom(e);
+  }
+  auto waitMs = maxWait.count();
+  if (pd.timeout_usec != UINT64_MAX) {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    const auto nowUs = static_cast<std::uint64_t>(ts.tv_sec) * 1000000ULL + static_cast<std::uint64_t>(ts.tv_nsec) / 1000ULL;
+    const auto rel = pd.timeout_usec > nowUs ? static_cast<long long>((pd.timeout_usec - nowUs + 999) / 1000) : 0LL;
+    waitMs = std::min<long long>(waitMs, rel);
+  }
+  // Pending retries and timers: wake up for them (in TimeSource time).
+  if (d.running && !d.sessionActive && d.state != ScannerState::waiting_for_power) {
+    const auto untilRetry =
+        std::chrono::duration_cast<std::chrono::milliseconds>(d.nextAttempt - d.now()).count();
+    waitMs = std::min<long long>(waitMs, std::max<long long>(untilRetry, 0));
+  }
+  pollfd fds[2] = {{pd.fd, pd.events, 0}, {d.wakeFd, POLLIN, 0}};
+  const int n = ::poll(fds, 2, static_cast<int>(std::clamp<long long>(waitMs, 0, 60000)));
+  if (n < 0 && errno != EINTR) {
+    return error_code{errno, boost::system::system_category()};
+  }
+  if ((fds[1].revents & POLLIN) != 0) {
+    std::uint64_t v = 0;
+    (void)!::read(d.wakeFd, &v, sizeof v);
+  }
+  return d.step();
+}
+
+void BluezScanner::wake() noexcept {
+  const std::uint64_t one = 1;
+  (void)!::write(impl_->wakeFd, &one, sizeof one);
+}
+
+ScannerState BluezScanner::state() const noexcept { return impl_->state; }
+
+std::string BluezScanner::adapter() const {
+  return impl_->currentAdapter.empty() ? std::string{} : lastPathComponent(impl_->currentAdapter);
+}
+
+ScannerCounters BluezScanner::counters() const noexcept {
+  const auto& c = impl_->counters;
+  auto ld = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  return ScannerCounters{ld(c.advertisements),   ld(c.sightings),         ld(c.ignoredNoise), ld(c.belowRssiFloor),
+                         ld(c.malformedValues),  ld(c.discoveryStarts),   ld(c.discoveryRestarts),
+                         ld(c.watchdogRestarts), ld(c.devicesRemoved),    ld(c.dbusErrors)};
+}
+
+std::size_t BluezScanner::trackedDevices() const noexcept { return impl_->devices.size(); }
+
+}  // namespace attendance::ble_scan
