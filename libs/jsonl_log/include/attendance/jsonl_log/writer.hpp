@@ -1,0 +1,108 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "attendance/jsonl_log/check_in.hpp"
+#include "attendance/jsonl_log/failure.hpp"
+
+namespace attendance::jsonl_log {
+
+enum class FsyncPolicy {
+  always,    // every commit() syncs (group commit: one fdatasync for all lines appended since)
+  interval,  // commit() syncs when the oldest unsynced line is `syncInterval` old
+  never,     // only sync() and close; the OS decides
+};
+
+[[nodiscard]] std::optional<FsyncPolicy> parseFsyncPolicy(std::string_view text) noexcept;
+[[nodiscard]] std::string_view toString(FsyncPolicy policy) noexcept;
+
+struct WriterOptions {
+  FsyncPolicy fsync = FsyncPolicy::interval;
+  std::chrono::milliseconds syncInterval{1000};
+};
+
+// What open() found and did to the existing file.
+struct Recovery {
+  bool created = false;              // the file did not exist (the directory was fsynced)
+  std::uint64_t keptBytes = 0;       // size of the log after recovery
+  std::uint64_t keptLines = 0;       // '\n'-terminated lines in it
+  std::uint64_t records = 0;         // valid records in it
+  std::uint64_t badLines = 0;        // bad lines kept in the middle (the reader reports them)
+  bool completedLastLine = false;    // a valid last line lacked its '\n' and got one
+  std::uint64_t quarantinedBytes = 0;
+  std::filesystem::path quarantineFile;  // empty when nothing was quarantined
+};
+
+struct Appended {
+  std::uint64_t lineNumber = 0;
+  std::uint64_t startOffset = 0;
+  std::uint64_t endOffset = 0;
+};
+
+// The single writer of an append-only JSONL log.
+//  * O_APPEND, one write() per complete line; a short or failed write is cut back
+//    with ftruncate so no torn line is left for later lines to be glued to.
+//  * An exclusive flock(2) on the log: a second writer fails with a message naming
+//    the holder's PID when it can be found.
+//  * Recovery on open: everything after the last valid line (torn line, NUL blocks,
+//    garbage) is copied to `<log>.quarantine-<epochms>` (fsynced) before the log is
+//    truncated to that line. Valid lines are never dropped.
+//  * Durability per FsyncPolicy, driven by the caller's clock (commit(now)).
+//    An fsync error is fatal: the writer refuses all further work (after a failed
+//    fsync the kernel may have dropped the dirty pages; retrying would lie).
+// Not thread-safe.
+class Writer {
+public:
+  [[nodiscard]] static Outcome<std::unique_ptr<Writer>> open(const std::filesystem::path& log,
+                                                             WriterOptions options,
+                                                             std::int64_t nowEpochMs);
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  [[nodiscard]] const Recovery& recovery() const noexcept { return recovery_; }
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+
+  // Appends one line. On error nothing of the line remains in the file (or, if even
+  // the cut-back failed, the writer is broken and the next open() recovers).
+  [[nodiscard]] Outcome<Appended> append(const CheckIn& record);
+
+  // Group commit per policy. Returns true when it synced.
+  [[nodiscard]] Outcome<bool> commit(std::chrono::steady_clock::time_point now);
+  // Syncs now if anything is unsynced.
+  [[nodiscard]] Outcome<void> sync();
+  // When commit() next needs to be called to honour the interval policy.
+  [[nodiscard]] std::optional<std::chrono::steady_clock::time_point> syncDue() const noexcept;
+
+  [[nodiscard]] std::uint64_t lines() const noexcept { return lines_; }
+  [[nodiscard]] std::uint64_t endOffset() const noexcept { return end_; }
+  [[nodiscard]] std::uint64_t durableLines() const noexcept { return durableLines_; }
+  [[nodiscard]] std::uint64_t durableOffset() const noexcept { return durableEnd_; }
+  [[nodiscard]] bool broken() const noexcept { return broken_; }
+
+private:
+  Writer(std::filesystem::path path, int fd, WriterOptions options);
+  Outcome<void> recover(std::int64_t nowEpochMs);
+  Outcome<void> doSync();
+
+  std::filesystem::path path_;
+  int fd_;
+  WriterOptions options_;
+  Recovery recovery_;
+  std::string buffer_;
+  std::uint64_t end_ = 0;
+  std::uint64_t lines_ = 0;
+  std::uint64_t durableEnd_ = 0;
+  std::uint64_t durableLines_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> firstUnsynced_;
+  bool dirty_ = false;
+  bool broken_ = false;
+};
+
+}  // namespace attendance::jsonl_log

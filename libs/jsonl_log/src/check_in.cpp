@@ -1,0 +1,487 @@
+#include "attendance/jsonl_log/check_in.hpp"
+
+#include <charconv>
+#include <cstring>
+#include <limits>
+
+#include "attendance/support/json_text.hpp"
+
+namespace attendance::jsonl_log {
+namespace {
+
+// boost::system::error_category deliberately has a protected non-virtual destructor.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
+class ParseCategory final : public boost::system::error_category {
+public:
+  const char* name() const noexcept override { return "jsonl_log.parse"; }
+  std::string message(int ev) const override {
+    switch (static_cast<ParseErrc>(ev)) {
+      case ParseErrc::empty_line: return "empty line";
+      case ParseErrc::line_too_long: return "line longer than 65536 bytes";
+      case ParseErrc::syntax_error: return "not valid JSON";
+      case ParseErrc::not_an_object: return "not a JSON object";
+      case ParseErrc::nesting_too_deep: return "JSON nested too deeply";
+      case ParseErrc::duplicate_key: return "a key appears twice";
+      case ParseErrc::trailing_data: return "data after the JSON object";
+      case ParseErrc::invalid_utf8: return "string is not valid UTF-8";
+      case ParseErrc::missing_ble_uuid: return "missing key bleUuid";
+      case ParseErrc::bad_ble_uuid: return "bleUuid is not an 8-4-4-4-12 hex UUID string";
+      case ParseErrc::missing_check_in_time: return "missing key checkInTime";
+      case ParseErrc::bad_check_in_time: return "checkInTime is not a non-negative integer (epoch ms)";
+      case ParseErrc::missing_scanner_id: return "missing key scannerId";
+      case ParseErrc::bad_scanner_id: return "scannerId is not a non-empty string of at most 256 bytes";
+      case ParseErrc::missing_event_id: return "missing key eventId";
+      case ParseErrc::bad_event_id: return "eventId is not a non-empty string of at most 256 bytes";
+      case ParseErrc::bad_rssi: return "rssi is not an integer in [-128, 127]";
+      case ParseErrc::bad_boot_id: return "bootId is not a non-empty string of at most 256 bytes";
+      case ParseErrc::bad_boot_ms: return "bootMs is not a non-negative integer";
+      case ParseErrc::unterminated_line: return "last line has no newline (torn write or still being written)";
+    }
+    return "unknown parse error";
+  }
+};
+#pragma GCC diagnostic pop
+
+// Plain printable ASCII without quote or backslash: copied verbatim.
+bool needsEscaping(std::string_view s) noexcept {
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') return true;
+  }
+  return false;
+}
+
+void appendString(std::string& out, std::string_view s) {
+  if (needsEscaping(s)) {
+    support::appendJsonString(out, s);
+    return;
+  }
+  out.push_back('"');
+  out.append(s);
+  out.push_back('"');
+}
+
+void appendInt(std::string& out, std::int64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+// ---- parser ---------------------------------------------------------------
+
+constexpr int kMaxDepth = 32;
+
+enum class Key { bleUuid, checkInTime, scannerId, eventId, rssi, bootId, bootMs, other };
+
+Key classify(std::string_view k) noexcept {
+  switch (k.size()) {
+    case 4: return k == "rssi" ? Key::rssi : Key::other;
+    case 6: return k == "bootId" ? Key::bootId : k == "bootMs" ? Key::bootMs : Key::other;
+    case 7: return k == "bleUuid" ? Key::bleUuid : k == "eventId" ? Key::eventId : Key::other;
+    case 9: return k == "scannerId" ? Key::scannerId : Key::other;
+    case 11: return k == "checkInTime" ? Key::checkInTime : Key::other;
+    default: return Key::other;
+  }
+}
+
+struct Parser {
+  const char* p;
+  const char* end;
+  std::string scratch;  // decoded strings with escapes (rare)
+
+  void ws() noexcept {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) ++p;
+  }
+
+  static int hex(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  bool hex4(std::uint32_t& v) noexcept {
+    if (end - p < 4) return false;
+    v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const int h = hex(p[i]);
+      if (h < 0) return false;
+      v = (v << 4) | static_cast<std::uint32_t>(h);
+    }
+    p += 4;
+    return true;
+  }
+
+  static void putUtf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+
+  // Validates one UTF-8 sequence at p (first byte >= 0x80) and advances.
+  bool utf8() noexcept {
+    const auto b0 = static_cast<unsigned char>(*p);
+    std::size_t len = 0;
+    std::uint32_t min = 0;
+    if ((b0 & 0xE0) == 0xC0) { len = 2; min = 0x80; }
+    else if ((b0 & 0xF0) == 0xE0) { len = 3; min = 0x800; }
+    else if ((b0 & 0xF8) == 0xF0) { len = 4; min = 0x10000; }
+    else return false;
+    if (static_cast<std::size_t>(end - p) < len) return false;
+    std::uint32_t cp = b0 & (0x7F >> len);
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto b = static_cast<unsigned char>(p[k]);
+      if ((b & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (b & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    p += len;
+    return true;
+  }
+
+  // At '"'. On success `out` views the decoded content: the input itself when the
+  // string has no escapes, else `scratch`.
+  ParseErrc string(std::string_view& out) {
+    ++p;  // opening quote
+    const char* start = p;
+    bool escaped = false;
+    while (true) {
+      if (p >= end) return ParseErrc::syntax_error;
+      const auto c = static_cast<unsigned char>(*p);
+      if (c == '"') break;
+      if (c < 0x20) return ParseErrc::syntax_error;
+      if (c == '\\') { escaped = true; break; }
+      if (c >= 0x80) {
+        if (!utf8()) return ParseErrc::invalid_utf8;
+        continue;
+      }
+      ++p;
+    }
+    if (!escaped) {
+      out = std::string_view(start, static_cast<std::size_t>(p - start));
+      ++p;
+      return ParseErrc{};
+    }
+    scratch.assign(start, p);
+    while (true) {
+      if (p >= end) return ParseErrc::syntax_error;
+      const auto c = static_cast<unsigned char>(*p);
+      if (c == '"') { ++p; break; }
+      if (c < 0x20) return ParseErrc::syntax_error;
+      if (c >= 0x80) {
+        const char* s = p;
+        if (!utf8()) return ParseErrc::invalid_utf8;
+        scratch.append(s, p);
+        continue;
+      }
+      if (c != '\\') { scratch.push_back(static_cast<char>(c)); ++p; continue; }
+      ++p;
+      if (p >= end) return ParseErrc::syntax_error;
+      const char e = *p++;
+      switch (e) {
+        case '"': scratch.push_back('"'); break;
+        case '\\': scratch.push_back('\\'); break;
+        case '/': scratch.push_back('/'); break;
+        case 'b': scratch.push_back('\b'); break;
+        case 'f': scratch.push_back('\f'); break;
+        case 'n': scratch.push_back('\n'); break;
+        case 'r': scratch.push_back('\r'); break;
+        case 't': scratch.push_back('\t'); break;
+        case 'u': {
+          std::uint32_t cp = 0;
+          if (!hex4(cp)) return ParseErrc::syntax_error;
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            std::uint32_t lo = 0;
+            if (end - p < 2 || p[0] != '\\' || p[1] != 'u') return ParseErrc::invalid_utf8;
+            p += 2;
+            if (!hex4(lo) || lo < 0xDC00 || lo > 0xDFFF) return ParseErrc::invalid_utf8;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            return ParseErrc::invalid_utf8;
+          }
+          putUtf8(scratch, cp);
+          break;
+        }
+        default: return ParseErrc::syntax_error;
+      }
+    }
+    out = scratch;
+    return ParseErrc{};
+  }
+
+  // A JSON number. `isInt` tells whether it had neither fraction nor exponent and
+  // fit in int64 (value then holds it).
+  ParseErrc number(bool& isInt, std::int64_t& value) noexcept {
+    const char* start = p;
+    if (p < end && *p == '-') ++p;
+    if (p >= end) return ParseErrc::syntax_error;
+    if (*p == '0') {
+      ++p;
+    } else if (*p >= '1' && *p <= '9') {
+      while (p < end && *p >= '0' && *p <= '9') ++p;
+    } else {
+      return ParseErrc::syntax_error;
+    }
+    const char* intEnd = p;
+    bool plain = true;
+    if (p < end && *p == '.') {
+      plain = false;
+      ++p;
+      if (p >= end || *p < '0' || *p > '9') return ParseErrc::syntax_error;
+      while (p < end && *p >= '0' && *p <= '9') ++p;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+      plain = false;
+      ++p;
+      if (p < end && (*p == '+' || *p == '-')) ++p;
+      if (p >= end || *p < '0' || *p > '9') return ParseErrc::syntax_error;
+      while (p < end && *p >= '0' && *p <= '9') ++p;
+    }
+    isInt = false;
+    if (plain) {
+      const auto r = std::from_chars(start, intEnd, value);
+      isInt = r.ec == std::errc{} && r.ptr == intEnd;
+    }
+    return ParseErrc{};
+  }
+
+  bool literal(std::string_view word) noexcept {
+    if (static_cast<std::size_t>(end - p) < word.size() || std::memcmp(p, word.data(), word.size()) != 0) return false;
+    p += word.size();
+    return true;
+  }
+
+  ParseErrc skipValue(int depth) {
+    if (depth > kMaxDepth) return ParseErrc::nesting_too_deep;
+    ws();
+    if (p >= end) return ParseErrc::syntax_error;
+    switch (*p) {
+      case '"': {
+        std::string_view s;
+        return string(s);
+      }
+      case '{': {
+        ++p;
+        ws();
+        if (p < end && *p == '}') { ++p; return ParseErrc{}; }
+        while (true) {
+          ws();
+          if (p >= end || *p != '"') return ParseErrc::syntax_error;
+          std::string_view k;
+          if (const auto e = string(k); e != ParseErrc{}) return e;
+          ws();
+          if (p >= end || *p != ':') return ParseErrc::syntax_error;
+          ++p;
+          if (const auto e = skipValue(depth + 1); e != ParseErrc{}) return e;
+          ws();
+          if (p < end && *p == ',') { ++p; continue; }
+          if (p < end && *p == '}') { ++p; return ParseErrc{}; }
+          return ParseErrc::syntax_error;
+        }
+      }
+      case '[': {
+        ++p;
+        ws();
+        if (p < end && *p == ']') { ++p; return ParseErrc{}; }
+        while (true) {
+          if (const auto e = skipValue(depth + 1); e != ParseErrc{}) return e;
+          ws();
+          if (p < end && *p == ',') { ++p; continue; }
+          if (p < end && *p == ']') { ++p; return ParseErrc{}; }
+          return ParseErrc::syntax_error;
+        }
+      }
+      case 't': return literal("true") ? ParseErrc{} : ParseErrc::syntax_error;
+      case 'f': return literal("false") ? ParseErrc{} : ParseErrc::syntax_error;
+      case 'n': return literal("null") ? ParseErrc{} : ParseErrc::syntax_error;
+      default: {
+        bool isInt = false;
+        std::int64_t v = 0;
+        return number(isInt, v);
+      }
+    }
+  }
+
+  // Parses an integer value for a known key; `bad` when the value is another JSON
+  // type or not an integer. Syntax errors stay syntax errors.
+  ParseErrc integer(std::int64_t& v, ParseErrc bad) noexcept {
+    if (p >= end) return ParseErrc::syntax_error;
+    if (*p != '-' && (*p < '0' || *p > '9')) {
+      const auto e = skipValue(1);
+      return e != ParseErrc{} ? e : bad;
+    }
+    bool isInt = false;
+    if (const auto e = number(isInt, v); e != ParseErrc{}) return e;
+    return isInt ? ParseErrc{} : bad;
+  }
+
+  ParseErrc idString(std::string& out, ParseErrc bad) {
+    if (p >= end) return ParseErrc::syntax_error;
+    if (*p != '"') {
+      const auto e = skipValue(1);
+      return e != ParseErrc{} ? e : bad;
+    }
+    std::string_view s;
+    if (const auto e = string(s); e != ParseErrc{}) return e;
+    if (s.empty() || s.size() > kMaxIdBytes) return bad;
+    out.assign(s.data(), s.size());
+    return ParseErrc{};
+  }
+};
+
+}  // namespace
+
+const boost::system::error_category& parseCategory() noexcept {
+  static const ParseCategory category;
+  return category;
+}
+
+void appendLine(std::string& out, const CheckIn& r) {
+  out.append("{\"bleUuid\":\"");
+  const std::size_t at = out.size();
+  out.resize(at + support::Uuid::kTextLength);
+  r.bleUuid.formatTo(out.data() + at);
+  out.append("\",\"checkInTime\":");
+  appendInt(out, r.checkInTime);
+  out.append(",\"scannerId\":");
+  appendString(out, r.scannerId);
+  out.append(",\"eventId\":");
+  appendString(out, r.eventId);
+  if (r.rssi) {
+    out.append(",\"rssi\":");
+    appendInt(out, *r.rssi);
+  }
+  if (r.bootId) {
+    out.append(",\"bootId\":");
+    appendString(out, *r.bootId);
+  }
+  if (r.bootMs) {
+    out.append(",\"bootMs\":");
+    appendInt(out, *r.bootMs);
+  }
+  out.append("}\n");
+}
+
+std::string formatLine(const CheckIn& record) {
+  std::string s;
+  s.reserve(192);
+  appendLine(s, record);
+  return s;
+}
+
+error_code parseLineInto(std::string_view line, CheckIn& out) {
+  if (line.size() > kMaxLineBytes) return ParseErrc::line_too_long;
+  Parser ps{line.data(), line.data() + line.size(), {}};
+  ps.ws();
+  if (ps.p >= ps.end) return ParseErrc::empty_line;
+  if (*ps.p != '{') {
+    const auto e = ps.skipValue(0);
+    return e != ParseErrc{} ? e : ParseErrc::not_an_object;
+  }
+  ++ps.p;
+  unsigned seen = 0;
+  out.rssi.reset();
+  out.bootId.reset();
+  out.bootMs.reset();
+  ps.ws();
+  if (ps.p < ps.end && *ps.p == '}') {
+    ++ps.p;
+  } else {
+    while (true) {
+      ps.ws();
+      if (ps.p >= ps.end || *ps.p != '"') return ParseErrc::syntax_error;
+      std::string_view keyText;
+      if (const auto e = ps.string(keyText); e != ParseErrc{}) return e;
+      const Key key = classify(keyText);
+      ps.ws();
+      if (ps.p >= ps.end || *ps.p != ':') return ParseErrc::syntax_error;
+      ++ps.p;
+      ps.ws();
+      if (key != Key::other) {
+        const unsigned bit = 1u << static_cast<unsigned>(key);
+        if (seen & bit) return ParseErrc::duplicate_key;
+        seen |= bit;
+      }
+      ParseErrc e{};
+      switch (key) {
+        case Key::bleUuid: {
+          if (ps.p < ps.end && *ps.p == '"') {
+            std::string_view s;
+            e = ps.string(s);
+            if (e == ParseErrc{}) {
+              const auto u = support::Uuid::parse(s);
+              if (!u) return ParseErrc::bad_ble_uuid;
+              out.bleUuid = *u;
+            }
+          } else {
+            e = ps.skipValue(1);
+            if (e == ParseErrc{}) e = ParseErrc::bad_ble_uuid;
+          }
+          break;
+        }
+        case Key::checkInTime: {
+          std::int64_t v = 0;
+          e = ps.integer(v, ParseErrc::bad_check_in_time);
+          if (e == ParseErrc{} && v < 0) e = ParseErrc::bad_check_in_time;
+          out.checkInTime = v;
+          break;
+        }
+        case Key::scannerId: e = ps.idString(out.scannerId, ParseErrc::bad_scanner_id); break;
+        case Key::eventId: e = ps.idString(out.eventId, ParseErrc::bad_event_id); break;
+        case Key::rssi: {
+          std::int64_t v = 0;
+          e = ps.integer(v, ParseErrc::bad_rssi);
+          if (e == ParseErrc{} && (v < -128 || v > 127)) e = ParseErrc::bad_rssi;
+          out.rssi = static_cast<int>(v);
+          break;
+        }
+        case Key::bootId: {
+          if (!out.bootId) out.bootId.emplace();
+          e = ps.idString(*out.bootId, ParseErrc::bad_boot_id);
+          break;
+        }
+        case Key::bootMs: {
+          std::int64_t v = 0;
+          e = ps.integer(v, ParseErrc::bad_boot_ms);
+          if (e == ParseErrc{} && v < 0) e = ParseErrc::bad_boot_ms;
+          out.bootMs = v;
+          break;
+        }
+        case Key::other: e = ps.skipValue(1); break;
+      }
+      if (e != ParseErrc{}) return e;
+      ps.ws();
+      if (ps.p < ps.end && *ps.p == ',') { ++ps.p; continue; }
+      if (ps.p < ps.end && *ps.p == '}') { ++ps.p; break; }
+      return ParseErrc::syntax_error;
+    }
+  }
+  ps.ws();
+  if (ps.p != ps.end) return ParseErrc::trailing_data;
+  if (!(seen & (1u << static_cast<unsigned>(Key::bleUuid)))) return ParseErrc::missing_ble_uuid;
+  if (!(seen & (1u << static_cast<unsigned>(Key::checkInTime)))) return ParseErrc::missing_check_in_time;
+  if (!(seen & (1u << static_cast<unsigned>(Key::scannerId)))) return ParseErrc::missing_scanner_id;
+  if (!(seen & (1u << static_cast<unsigned>(Key::eventId)))) return ParseErrc::missing_event_id;
+  return {};
+}
+
+Result<CheckIn> parseLine(std::string_view line) {
+  CheckIn c;
+  if (const auto e = parseLineInto(line, c)) return e;
+  return c;
+}
+
+}  // namespace attendance::jsonl_log

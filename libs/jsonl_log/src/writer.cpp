@@ -1,0 +1,290 @@
+#include "attendance/jsonl_log/writer.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "attendance/jsonl_log/reader.hpp"
+#include "lock_internal.hpp"
+
+namespace attendance::jsonl_log {
+namespace {
+
+Failure sysFailure(int err, std::string what) {
+  what += ": ";
+  what += std::strerror(err);
+  return Failure{{err, boost::system::system_category()}, std::move(what)};
+}
+
+Outcome<void> fsyncDirectoryOf(const std::filesystem::path& file) {
+  const auto dir = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return sysFailure(errno, "cannot open directory " + dir.string() + " to fsync it");
+  if (::fsync(dfd) != 0) {
+    const int err = errno;
+    ::close(dfd);
+    return sysFailure(err, "fsync of directory " + dir.string() + " failed");
+  }
+  ::close(dfd);
+  return {};
+}
+
+Outcome<void> writeAll(int fd, const char* p, std::size_t n, const std::string& what) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return sysFailure(errno, what);
+    }
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::optional<FsyncPolicy> parseFsyncPolicy(std::string_view text) noexcept {
+  if (text == "always") return FsyncPolicy::always;
+  if (text == "interval") return FsyncPolicy::interval;
+  if (text == "never") return FsyncPolicy::never;
+  return std::nullopt;
+}
+
+std::string_view toString(FsyncPolicy policy) noexcept {
+  switch (policy) {
+    case FsyncPolicy::always: return "always";
+    case FsyncPolicy::interval: return "interval";
+    case FsyncPolicy::never: return "never";
+  }
+  return "interval";
+}
+
+Writer::Writer(std::filesystem::path path, int fd, WriterOptions options)
+    : path_(std::move(path)), fd_(fd), options_(options) {
+  buffer_.reserve(512);
+}
+
+Writer::~Writer() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
+}
+
+Outcome<std::unique_ptr<Writer>> Writer::open(const std::filesystem::path& log, WriterOptions options,
+                                              std::int64_t nowEpochMs) {
+  bool created = true;
+  int fd = ::open(log.c_str(), O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0644);
+  if (fd < 0 && errno == EEXIST) {
+    created = false;
+    fd = ::open(log.c_str(), O_RDWR | O_APPEND | O_CLOEXEC | O_NOCTTY);
+  }
+  if (fd < 0) return sysFailure(errno, "cannot open log " + log.string() + " for appending");
+  std::unique_ptr<Writer> w(new Writer(log, fd, options));
+
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return sysFailure(errno, "cannot stat log " + log.string());
+  if (!S_ISREG(st.st_mode)) {
+    return Failure{{EINVAL, boost::system::system_category()}, "log " + log.string() + " is not a regular file"};
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) return sysFailure(errno, "cannot lock log " + log.string());
+    const LockHolder holder = detail::findHolder(st);
+    return Failure{{EWOULDBLOCK, boost::system::system_category()},
+                   "log " + log.string() + " is locked by " + holder.describe() +
+                       ": another scanner or a sync is using it"};
+  }
+  w->recovery_.created = created;
+  if (created) {
+    if (auto r = fsyncDirectoryOf(log); !r) return r.error();
+  } else if (auto r = w->recover(nowEpochMs); !r) {
+    return r.error();
+  }
+  w->durableEnd_ = w->end_;
+  w->durableLines_ = w->lines_;
+  return w;
+}
+
+Outcome<void> Writer::recover(std::int64_t nowEpochMs) {
+  // Find the end of the last valid record; everything after it is the tail.
+  Reader reader = Reader::fromFd(fd_);
+  LogLine line;
+  std::uint64_t keep = 0;
+  std::uint64_t keepLines = 0;
+  std::uint64_t records = 0;
+  std::uint64_t badSinceLastRecord = 0;
+  std::uint64_t bad = 0;
+  bool lastUnterminated = false;
+  while (true) {
+    auto more = reader.next(line);
+    if (!more) return more.error();
+    if (!*more) break;
+    if (line.kind == LogLine::Kind::record) {
+      keep = line.endOffset;
+      keepLines = line.terminated ? line.lineNumber : line.lineNumber - 1;
+      lastUnterminated = !line.terminated;
+      ++records;
+      bad += badSinceLastRecord;
+      badSinceLastRecord = 0;
+    } else {
+      ++badSinceLastRecord;
+    }
+  }
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) return sysFailure(errno, "cannot stat log " + path_.string());
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+
+  if (keep < size) {
+    // Copy the tail aside (and make that durable) before cutting it off.
+    std::string qpath = path_.string() + ".quarantine-" + std::to_string(nowEpochMs);
+    int qfd = -1;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      const std::string candidate = attempt == 0 ? qpath : qpath + "-" + std::to_string(attempt);
+      qfd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0644);
+      if (qfd >= 0) {
+        qpath = candidate;
+        break;
+      }
+      if (errno != EEXIST) return sysFailure(errno, "cannot create quarantine file " + candidate);
+    }
+    if (qfd < 0) return sysFailure(EEXIST, "cannot create quarantine file " + qpath);
+    std::string chunk(64 * 1024, '\0');
+    for (std::uint64_t at = keep; at < size;) {
+      const ssize_t n = ::pread(fd_, chunk.data(), chunk.size(), static_cast<off_t>(at));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        const int err = n < 0 ? errno : EIO;
+        ::close(qfd);
+        return sysFailure(err, "reading the tail of " + path_.string() + " failed");
+      }
+      if (auto r = writeAll(qfd, chunk.data(), static_cast<std::size_t>(n), "writing quarantine file " + qpath); !r) {
+        ::close(qfd);
+        return r;
+      }
+      at += static_cast<std::uint64_t>(n);
+    }
+    if (::fsync(qfd) != 0) {
+      const int err = errno;
+      ::close(qfd);
+      return sysFailure(err, "fsync of quarantine file " + qpath + " failed");
+    }
+    ::close(qfd);
+    if (auto r = fsyncDirectoryOf(path_); !r) return r;
+    if (::ftruncate(fd_, static_cast<off_t>(keep)) != 0) {
+      return sysFailure(errno, "cannot truncate " + path_.string() + " to its last valid line");
+    }
+    recovery_.quarantinedBytes = size - keep;
+    recovery_.quarantineFile = qpath;
+  }
+  if (lastUnterminated) {
+    // A complete, valid record whose '\n' never made it: keep it and finish the line.
+    if (auto r = writeAll(fd_, "\n", 1, "completing the last line of " + path_.string()); !r) return r;
+    ++keep;
+    ++keepLines;
+    recovery_.completedLastLine = true;
+  }
+  if (recovery_.quarantinedBytes > 0 || lastUnterminated) {
+    if (::fdatasync(fd_) != 0) return sysFailure(errno, "fsync of " + path_.string() + " after recovery failed");
+  }
+  end_ = keep;
+  lines_ = keepLines;
+  recovery_.keptBytes = keep;
+  recovery_.keptLines = keepLines;
+  recovery_.records = records;
+  recovery_.badLines = bad;
+  return {};
+}
+
+Outcome<Appended> Writer::append(const CheckIn& record) {
+  if (broken_) {
+    return Failure{{EIO, boost::system::system_category()},
+                   "log " + path_.string() + " is unusable after an earlier fatal error"};
+  }
+  buffer_.clear();
+  appendLine(buffer_, record);
+  const char* p = buffer_.data();
+  std::size_t left = buffer_.size();
+  bool retriedShort = false;
+  int err = EIO;
+  while (left > 0) {
+    const ssize_t n = ::write(fd_, p, left);
+    if (n > 0) {
+      p += n;
+      left -= static_cast<std::size_t>(n);
+      if (left > 0 && retriedShort) break;  // short twice: give up and cut back
+      retriedShort = left > 0;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) err = errno;
+    break;
+  }
+  if (left == 0) {
+    Appended a{lines_ + 1, end_, end_ + buffer_.size()};
+    end_ = a.endOffset;
+    lines_ = a.lineNumber;
+    dirty_ = true;
+    return a;
+  }
+  const std::size_t written = buffer_.size() - left;
+  Failure failure = sysFailure(err, "appending to " + path_.string() + " failed");
+  if (written > 0) {
+    // Never leave a torn line that the next line would be glued to.
+    if (::ftruncate(fd_, static_cast<off_t>(end_)) != 0) {
+      broken_ = true;
+      failure.message += "; cutting back the partial line also failed (" + std::string(std::strerror(errno)) +
+                         "), the next start will quarantine it";
+    }
+  }
+  return failure;
+}
+
+Outcome<void> Writer::doSync() {
+  if (::fdatasync(fd_) != 0) {
+    broken_ = true;
+    return sysFailure(errno, "fsync of " + path_.string() +
+                                 " failed; lines since the last sync may be lost and the log is closed for writing");
+  }
+  durableEnd_ = end_;
+  durableLines_ = lines_;
+  dirty_ = false;
+  firstUnsynced_.reset();
+  return {};
+}
+
+Outcome<void> Writer::sync() {
+  if (broken_) {
+    return Failure{{EIO, boost::system::system_category()},
+                   "log " + path_.string() + " is unusable after an earlier fatal error"};
+  }
+  if (!dirty_) return {};
+  return doSync();
+}
+
+Outcome<bool> Writer::commit(std::chrono::steady_clock::time_point now) {
+  if (broken_) {
+    return Failure{{EIO, boost::system::system_category()},
+                   "log " + path_.string() + " is unusable after an earlier fatal error"};
+  }
+  if (!dirty_) return false;
+  switch (options_.fsync) {
+    case FsyncPolicy::never: return false;
+    case FsyncPolicy::always: break;
+    case FsyncPolicy::interval:
+      if (!firstUnsynced_) firstUnsynced_ = now;
+      if (now - *firstUnsynced_ < options_.syncInterval) return false;
+      break;
+  }
+  if (auto r = doSync(); !r) return r.error();
+  return true;
+}
+
+std::optional<std::chrono::steady_clock::time_point> Writer::syncDue() const noexcept {
+  if (!dirty_ || options_.fsync != FsyncPolicy::interval || !firstUnsynced_) return std::nullopt;
+  return *firstUnsynced_ + options_.syncInterval;
+}
+
+}  // namespace attendance::jsonl_log
