@@ -1,0 +1,84 @@
+#pragma once
+
+// attendance-backend: the HTTP API over attendance_core. main.cpp only calls
+// runCli(); everything here is linkable by tests (attendance_backend_app).
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+
+#include <attendance/attendance_core/batch.hpp>
+#include <attendance/attendance_core/database.hpp>
+#include <attendance/attendance_core/users.hpp>
+#include <attendance/http_server/blocking_pool.hpp>
+#include <attendance/http_server/metrics.hpp>
+#include <attendance/http_server/rate_limiter.hpp>
+#include <attendance/http_server/router.hpp>
+#include <attendance/http_server/server.hpp>
+#include <attendance/support/clock.hpp>
+
+namespace attendance::backend {
+
+// Exit codes (docs/backend.md).
+enum ExitCode : int {
+  kExitOk = 0,               // served and drained, or migrated
+  kExitInternal = 1,         // unexpected failure
+  kExitUsage = 2,            // bad command line
+  kExitSchema = 3,           // serve: schema outdated; migrate: database newer than binary
+  kExitDatabase = 4,         // database unreachable
+  kExitListen = 5,           // cannot bind the listen address
+};
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  unsigned threads = 2;          // I/O threads
+  std::size_t dbPool = 4;        // connections = blocking-pool threads
+  std::size_t maxPending = 256;  // queued database jobs before 503
+  std::size_t maxBody = 16U * 1024U * 1024U;
+  std::size_t maxRecords = 100'000;
+  std::size_t maxApiBody = 64U * 1024U;  // participant API bodies
+  double rateLimit = 10;         // requests/s per scanner key and per client address on auth routes; 0 = off
+  double rateBurst = 20;
+  std::size_t maxConnections = 1024;
+  std::chrono::milliseconds headerTimeout{10'000};
+  std::chrono::milliseconds bodyTimeout{60'000};
+  std::chrono::milliseconds idleTimeout{30'000};
+  std::chrono::milliseconds drainTimeout{15'000};
+  bool accessLog = true;
+  core::AuthConfig auth;
+};
+
+// Everything the handlers use; owned by serve() (or a test).
+struct BackendContext {
+  core::ConnectionPool& db;
+  http_server::BlockingPool& blocking;
+  http_server::MetricsRegistry& metrics;
+  http_server::RateLimiter& scannerLimiter;  // keyed by scannerId
+  http_server::RateLimiter& clientLimiter;   // keyed by client address (sign-up / login)
+  const support::TimeSource& clock;
+  core::AuthConfig auth;
+  core::BatchLimits batchLimits;
+  core::IngestOptions ingest;
+  std::size_t maxApiBody = 64U * 1024U;
+  std::function<bool()> draining = [] { return false; };
+};
+
+// Declares the backend's metrics and returns the router with every route.
+[[nodiscard]] http_server::Router makeRouter(BackendContext& ctx);
+
+[[nodiscard]] http_server::ServerConfig serverConfigFor(const ServeOptions& options);
+
+// `attendance-backend serve`: checks the schema, listens, runs until SIGTERM/SIGINT
+// and drains. `onListening` (tests) receives the bound port.
+int serve(const ServeOptions& options, const core::DatabaseConfig& database,
+          const std::function<void(unsigned short)>& onListening = {});
+
+// `attendance-backend migrate`.
+int migrate(const core::DatabaseConfig& database);
+
+// Parses argv and dispatches; returns the exit code.
+int runCli(int argc, char** argv);
+
+}  // namespace attendance::backend

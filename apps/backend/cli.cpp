@@ -1,0 +1,94 @@
+#include <exception>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "backend.hpp"
+
+namespace attendance::backend {
+
+int runCli(int argc, char** argv) {
+  CLI::App app{"attendance-backend: the attendance HTTP API over PostgreSQL.\n"
+               "Database: DATABASE_URL, or the libpq PG* variables when unset."};
+  app.require_subcommand(1);
+
+  auto* migrateCmd = app.add_subcommand("migrate", "Apply the embedded schema migrations (safe to run concurrently)");
+
+  ServeOptions o;
+  double headerTimeout = 10, bodyTimeout = 60, idleTimeout = 30, drainTimeout = 15;
+  auto* serveCmd = app.add_subcommand("serve", "Serve the HTTP API until SIGTERM/SIGINT, then drain and exit 0");
+  serveCmd->add_option("--listen", o.listen, "host:port to listen on (port 0: any free port)")->capture_default_str();
+  serveCmd->add_option("--threads", o.threads, "I/O threads")->capture_default_str()->check(CLI::Range(1U, 256U));
+  serveCmd->add_option("--db-pool", o.dbPool, "Database connections (and database worker threads)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{256}));
+  serveCmd->add_option("--max-pending", o.maxPending, "Queued database jobs before answering 503")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serveCmd->add_option("--max-body", o.maxBody, "Largest /batchCheckIn body in bytes")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serveCmd->add_option("--max-records", o.maxRecords, "Most records in one /batchCheckIn body")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serveCmd->add_option("--max-api-body", o.maxApiBody, "Largest participant API body in bytes")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serveCmd->add_option("--rate-limit", o.rateLimit,
+                       "Requests per second per scanner key (and per client address on sign-up/login); 0 = off")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  serveCmd->add_option("--rate-burst", o.rateBurst, "Burst size of the rate limit")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serveCmd->add_option("--max-connections", o.maxConnections, "Open connections before answering 503")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serveCmd->add_option("--header-timeout", headerTimeout, "Seconds to receive a request header")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serveCmd->add_option("--body-timeout", bodyTimeout, "Seconds to receive a request body")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serveCmd->add_option("--idle-timeout", idleTimeout, "Seconds an idle keep-alive connection stays open")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serveCmd->add_option("--drain-timeout", drainTimeout, "Seconds in-flight requests get after SIGTERM")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  bool noAccessLog = false;
+  serveCmd->add_flag("--no-access-log", noAccessLog, "Do not log one line per request");
+  bool fastPasswordHashing = false;
+  serveCmd->add_flag("--insecure-fast-password-hashing", fastPasswordHashing,
+                     "Cheapest Argon2id parameters (tests only, never in production)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+
+  auto seconds = [](double s) { return std::chrono::milliseconds{static_cast<long long>(s * 1000)}; };
+  try {
+    const core::DatabaseConfig database = core::DatabaseConfig::fromEnvironment();
+    if (migrateCmd->parsed()) return migrate(database);
+    o.headerTimeout = seconds(headerTimeout);
+    o.bodyTimeout = seconds(bodyTimeout);
+    o.idleTimeout = seconds(idleTimeout);
+    o.drainTimeout = seconds(drainTimeout);
+    o.accessLog = !noAccessLog;
+    if (fastPasswordHashing) o.auth = core::AuthConfig::forTests();
+    try {
+      (void)http_server::parseListenAddress(o.listen);
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "attendance-backend serve: --listen: " << e.what() << "\n";
+      return kExitUsage;
+    }
+    return serve(o, database);
+  } catch (const std::exception& e) {
+    std::cerr << "attendance-backend: " << e.what() << "\n";
+    return kExitInternal;
+  }
+}
+
+}  // namespace attendance::backend

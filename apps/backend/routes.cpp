@@ -1,0 +1,387 @@
+// The backend's HTTP routes. Each handler: cheap checks on the I/O thread, then
+// one job on the bounded BlockingPool for database work, then the response.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <attendance/attendance_core/events.hpp>
+#include <attendance/attendance_core/migrations.hpp>
+#include <attendance/attendance_core/report.hpp>
+#include <attendance/attendance_core/scanners.hpp>
+#include <attendance/support/json_text.hpp>
+#include <attendance/support/log.hpp>
+
+#include "backend.hpp"
+
+namespace attendance::backend {
+namespace {
+
+namespace hs = http_server;
+namespace http = hs::http;
+namespace json = boost::json;
+using boost::asio::awaitable;
+
+constexpr std::string_view kRetryAfterUnavailable = "2";
+
+hs::Response errorFor(const boost::system::error_code& ec, std::string_view message = {}) {
+  const int status = core::httpStatusFor(ec);
+  auto res = hs::errorResponse(static_cast<http::status>(status), message.empty() ? ec.message() : message);
+  if (status == 503) res.set(http::field::retry_after, kRetryAfterUnavailable);
+  if (status == 401) res.set(http::field::www_authenticate, "Bearer");
+  return res;
+}
+
+hs::Response unauthorized(std::string_view message) {
+  auto res = hs::errorResponse(http::status::unauthorized, message);
+  res.set(http::field::www_authenticate, "Bearer");
+  return res;
+}
+
+hs::Response tooManyRequests(std::chrono::seconds wait) {
+  auto res = hs::errorResponse(http::status::too_many_requests, "rate limit exceeded");
+  res.set(http::field::retry_after, std::to_string(wait.count()));
+  return res;
+}
+
+std::string uuidText(const support::Uuid& u) { return u.toString(); }
+
+// Parses a small JSON object body for the participant API.
+struct JsonBody {
+  json::object object;
+  std::optional<hs::Response> error;
+};
+
+JsonBody parseJsonObject(const hs::Request& req) {
+  JsonBody out;
+  if (!hs::isJsonContentType(req)) {
+    out.error = hs::errorResponse(http::status::unsupported_media_type, "Content-Type must be application/json");
+    return out;
+  }
+  boost::system::error_code ec;
+  json::parse_options opts;
+  opts.max_depth = 16;
+  json::value v = json::parse(req.body(), ec, {}, opts);
+  if (ec || !v.is_object()) {
+    out.error = hs::errorResponse(http::status::bad_request, "body must be a JSON object");
+    return out;
+  }
+  out.object = std::move(v.as_object());
+  return out;
+}
+
+// A required string member, or an error message.
+std::optional<std::string> stringField(const json::object& o, std::string_view key, std::string& error) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr || !v->is_string()) {
+    error = fmt::format("\"{}\" must be a string", key);
+    return std::nullopt;
+  }
+  return std::string{v->as_string()};
+}
+
+std::string userJson(const core::User& u) {
+  std::string out = "{\"userId\":";
+  support::appendJsonString(out, u.id);
+  out += ",\"email\":";
+  support::appendJsonString(out, u.email);
+  out += ",\"displayName\":";
+  support::appendJsonString(out, u.displayName);
+  out += ",\"bleUuid\":";
+  support::appendJsonString(out, uuidText(u.bleUuid));
+  out += "}";
+  return out;
+}
+
+void appendOptionalTime(std::string& out, std::string_view key,
+                        const std::optional<std::chrono::system_clock::time_point>& t) {
+  out += ",\"";
+  out += key;
+  out += "\":";
+  if (t) {
+    support::appendJsonString(out, core::formatIsoUtc(*t));
+  } else {
+    out += "null";
+  }
+}
+
+// Authenticates the scanner key on the pool, then applies its rate limit.
+// Returns the scannerId, or the response to send instead.
+awaitable<std::variant<std::string, hs::Response>> authenticateScanner(BackendContext& ctx, const hs::Request& req) {
+  const std::string key{hs::bearerToken(req)};
+  if (key.empty()) co_return unauthorized("missing scanner API key (Authorization: Bearer <key>)");
+  auto scanner = co_await ctx.blocking.run([&] { return core::authenticateScanner(ctx.db, key); });
+  if (!scanner) {
+    if (scanner.error() == core::Errc::unauthorized) co_return unauthorized("unknown or revoked scanner API key");
+    co_return errorFor(scanner.error());
+  }
+  if (auto wait = ctx.scannerLimiter.acquire(*scanner)) {
+    ctx.metrics.increment("attendance_rate_limited_total", {{"kind", "scanner"}});
+    co_return tooManyRequests(*wait);
+  }
+  co_return std::move(*scanner);
+}
+
+awaitable<std::variant<core::User, hs::Response>> authenticateUser(BackendContext& ctx, const hs::Request& req) {
+  const std::string token{hs::bearerToken(req)};
+  if (token.empty()) co_return unauthorized("missing session token (Authorization: Bearer <token>)");
+  const auto now = ctx.clock.systemTime();
+  auto user = co_await ctx.blocking.run([&] { return core::authenticateToken(ctx.db, token, now); });
+  if (!user) {
+    if (user.error() == core::Errc::unauthorized) co_return unauthorized("unknown or expired session token");
+    co_return errorFor(user.error());
+  }
+  co_return std::move(*user);
+}
+
+std::optional<hs::Response> limitClient(BackendContext& ctx, const hs::RequestContext& rc) {
+  if (auto wait = ctx.clientLimiter.acquire(rc.remote.to_string())) {
+    ctx.metrics.increment("attendance_rate_limited_total", {{"kind", "client"}});
+    return tooManyRequests(*wait);
+  }
+  return std::nullopt;
+}
+
+// POST /batchCheckIn
+awaitable<hs::Response> batchCheckIn(BackendContext& ctx, hs::RequestContext& rc) {
+  const hs::Request& req = rc.request;
+  auto auth = co_await authenticateScanner(ctx, req);
+  if (auto* res = std::get_if<hs::Response>(&auth)) co_return std::move(*res);
+  std::string scannerId = std::move(std::get<std::string>(auth));
+
+  if (!hs::isJsonContentType(req)) {
+    co_return hs::errorResponse(http::status::unsupported_media_type, "Content-Type must be application/json");
+  }
+
+  const auto now = ctx.clock.systemTime();
+  // Parsing up to 16 MiB of JSON is CPU work: it runs on the pool too, next to the insert.
+  struct Outcome {
+    std::optional<core::BatchParseResult> parseError;
+    Result<core::IngestResult> ingest{core::Errc::internal};
+  };
+  Outcome outcome = co_await ctx.blocking.run([&] {
+    Outcome o;
+    core::BatchParseResult parsed = core::parseBatchBody(req.body(), ctx.batchLimits);
+    if (!parsed.ok()) {
+      o.parseError = std::move(parsed);
+      return o;
+    }
+    auto request = core::IngestRequest::fromParsed(std::move(parsed.batch), scannerId);
+    o.ingest = core::ingestBatch(ctx.db, request, now, ctx.ingest);
+    return o;
+  });
+  if (outcome.parseError) {
+    const auto status =
+        core::httpStatusFor(outcome.parseError->error) == 413 ? http::status::payload_too_large : http::status::bad_request;
+    co_return hs::errorResponse(status, outcome.parseError->message);
+  }
+  if (!outcome.ingest) co_return errorFor(outcome.ingest.error());
+  const core::IngestResult& r = *outcome.ingest;
+  ctx.metrics.increment("attendance_records_received_total", {}, static_cast<double>(r.received));
+  ctx.metrics.increment("attendance_records_ingested_total", {}, static_cast<double>(r.inserted));
+  ctx.metrics.increment("attendance_records_duplicate_total", {}, static_cast<double>(r.duplicates));
+  ctx.metrics.increment("attendance_records_rejected_total", {}, static_cast<double>(r.rejected.size()));
+  support::log::info("backend.batch", {{"eventId", r.eventId},
+                                       {"scannerId", scannerId},
+                                       {"received", r.received},
+                                       {"inserted", r.inserted},
+                                       {"duplicates", r.duplicates},
+                                       {"rejected", r.rejected.size()}});
+  co_return hs::jsonResponse(http::status::ok, core::renderIngestResultJson(r));
+}
+
+// GET /api/events/{id}/roster (scanner key)
+awaitable<hs::Response> roster(BackendContext& ctx, hs::RequestContext& rc) {
+  auto auth = co_await authenticateScanner(ctx, rc.request);
+  if (auto* res = std::get_if<hs::Response>(&auth)) co_return std::move(*res);
+  const std::string eventId = rc.params.at("id");
+  auto ids = co_await ctx.blocking.run([&] { return core::roster(ctx.db, eventId); });
+  if (!ids) co_return errorFor(ids.error());
+  std::string out = "{\"eventId\":";
+  support::appendJsonString(out, eventId);
+  out += ",\"bleUuids\":[";
+  for (std::size_t i = 0; i < ids->size(); ++i) {
+    if (i > 0) out += ',';
+    support::appendJsonString(out, uuidText((*ids)[i]));
+  }
+  out += "]}";
+  co_return hs::jsonResponse(http::status::ok, std::move(out));
+}
+
+// POST /api/participants
+awaitable<hs::Response> createParticipant(BackendContext& ctx, hs::RequestContext& rc) {
+  if (auto limited = limitClient(ctx, rc)) co_return std::move(*limited);
+  JsonBody body = parseJsonObject(rc.request);
+  if (body.error) co_return std::move(*body.error);
+  std::string error;
+  auto email = stringField(body.object, "email", error);
+  auto name = email ? stringField(body.object, "displayName", error) : std::nullopt;
+  auto password = name ? stringField(body.object, "password", error) : std::nullopt;
+  if (!password) co_return hs::errorResponse(http::status::bad_request, error);
+  core::NewUser user{*email, *name, *password};
+  if (auto why = core::validateNewUser(user, ctx.auth)) co_return hs::errorResponse(http::status::bad_request, *why);
+  const auto now = ctx.clock.systemTime();
+  auto created = co_await ctx.blocking.run([&] { return core::createParticipant(ctx.db, user, ctx.auth, now); });
+  if (!created) {
+    if (created.error() == core::Errc::conflict) {
+      co_return hs::errorResponse(http::status::conflict, "a participant with this email already exists");
+    }
+    co_return errorFor(created.error());
+  }
+  std::string out = "{\"userId\":";
+  support::appendJsonString(out, created->user.id);
+  out += ",\"bleUuid\":";
+  support::appendJsonString(out, uuidText(created->user.bleUuid));
+  out += ",\"token\":";
+  support::appendJsonString(out, created->session.token);
+  out += ",\"expiresAt\":";
+  support::appendJsonString(out, core::formatIsoUtc(created->session.expiresAt));
+  out += "}";
+  co_return hs::jsonResponse(http::status::created, std::move(out));
+}
+
+// POST /api/sessions
+awaitable<hs::Response> createSession(BackendContext& ctx, hs::RequestContext& rc) {
+  if (auto limited = limitClient(ctx, rc)) co_return std::move(*limited);
+  JsonBody body = parseJsonObject(rc.request);
+  if (body.error) co_return std::move(*body.error);
+  std::string error;
+  auto email = stringField(body.object, "email", error);
+  auto password = email ? stringField(body.object, "password", error) : std::nullopt;
+  if (!password) co_return hs::errorResponse(http::status::bad_request, error);
+  const auto now = ctx.clock.systemTime();
+  auto session = co_await ctx.blocking.run([&] { return core::createSession(ctx.db, *email, *password, ctx.auth, now); });
+  if (!session) {
+    if (session.error() == core::Errc::unauthorized) co_return unauthorized("wrong email or password");
+    co_return errorFor(session.error());
+  }
+  std::string out = "{\"token\":";
+  support::appendJsonString(out, session->token);
+  out += ",\"userId\":";
+  support::appendJsonString(out, session->userId);
+  out += ",\"expiresAt\":";
+  support::appendJsonString(out, core::formatIsoUtc(session->expiresAt));
+  out += "}";
+  co_return hs::jsonResponse(http::status::ok, std::move(out));
+}
+
+// GET /api/me
+awaitable<hs::Response> me(BackendContext& ctx, hs::RequestContext& rc) {
+  auto auth = co_await authenticateUser(ctx, rc.request);
+  if (auto* res = std::get_if<hs::Response>(&auth)) co_return std::move(*res);
+  co_return hs::jsonResponse(http::status::ok, userJson(std::get<core::User>(auth)));
+}
+
+// GET /api/events: upcoming events; with a valid token each says whether the user is registered.
+awaitable<hs::Response> events(BackendContext& ctx, hs::RequestContext& rc) {
+  std::string userId;
+  if (!hs::bearerToken(rc.request).empty()) {
+    auto auth = co_await authenticateUser(ctx, rc.request);
+    if (auto* res = std::get_if<hs::Response>(&auth)) co_return std::move(*res);
+    userId = std::get<core::User>(auth).id;
+  }
+  const auto now = ctx.clock.systemTime();
+  auto list = co_await ctx.blocking.run([&] { return core::listUpcomingEvents(ctx.db, now, userId); });
+  if (!list) co_return errorFor(list.error());
+  std::string out = "{\"events\":[";
+  bool first = true;
+  for (const auto& e : *list) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"id\":";
+    support::appendJsonString(out, e.event.id);
+    out += ",\"name\":";
+    support::appendJsonString(out, e.event.name);
+    out += ",\"venue\":";
+    support::appendJsonString(out, e.event.venue);
+    appendOptionalTime(out, "startsAt", e.event.startsAt);
+    appendOptionalTime(out, "endsAt", e.event.endsAt);
+    if (!userId.empty()) out += e.registered ? ",\"registered\":true" : ",\"registered\":false";
+    out += '}';
+  }
+  out += "]}";
+  co_return hs::jsonResponse(http::status::ok, std::move(out));
+}
+
+// POST /api/events/{id}/registrations
+awaitable<hs::Response> registerForEvent(BackendContext& ctx, hs::RequestContext& rc) {
+  auto auth = co_await authenticateUser(ctx, rc.request);
+  if (auto* res = std::get_if<hs::Response>(&auth)) co_return std::move(*res);
+  const core::User& user = std::get<core::User>(auth);
+  const std::string eventId = rc.params.at("id");
+  const auto now = ctx.clock.systemTime();
+  auto outcome = co_await ctx.blocking.run([&] { return core::registerForEvent(ctx.db, eventId, user.id, now); });
+  if (!outcome) co_return errorFor(outcome.error());
+  const bool created = *outcome == core::RegistrationOutcome::created;
+  std::string out = "{\"eventId\":";
+  support::appendJsonString(out, eventId);
+  out += ",\"userId\":";
+  support::appendJsonString(out, user.id);
+  out += ",\"registered\":true,\"created\":";
+  out += created ? "true}" : "false}";
+  co_return hs::jsonResponse(created ? http::status::created : http::status::ok, std::move(out));
+}
+
+// DELETE /api/events/{id}/registrations
+awaitable<hs::Response> unregisterFromEvent(BackendContext& ctx, hs::RequestContext& rc) {
+  auto auth = co_await authenticateUser(ctx, rc.request);
+  if (auto* res = std::get_if<hs::Response>(&auth)) co_return std::move(*res);
+  const core::User& user = std::get<core::User>(auth);
+  const std::string eventId = rc.params.at("id");
+  auto removed = co_await ctx.blocking.run([&] { return core::unregisterFromEvent(ctx.db, eventId, user.id); });
+  if (!removed) co_return errorFor(removed.error());
+  std::string out = "{\"eventId\":";
+  support::appendJsonString(out, eventId);
+  out += ",\"registered\":false,\"removed\":";
+  out += *removed ? "true}" : "false}";
+  co_return hs::jsonResponse(http::status::ok, std::move(out));
+}
+
+// GET /readyz: database reachable and schema current; 503 while draining.
+awaitable<hs::Response> readyz(BackendContext& ctx, hs::RequestContext&) {
+  if (ctx.draining()) co_return hs::errorResponse(http::status::service_unavailable, "draining");
+  auto status = co_await ctx.blocking.run([&] { return core::schemaStatus(ctx.db); });
+  if (!status) co_return errorFor(status.error(), "database unavailable");
+  if (!status->upToDate()) {
+    auto res = hs::errorResponse(http::status::service_unavailable,
+                                 fmt::format("database schema is at version {}, expected {}: {}", status->current,
+                                             status->expected, core::kRunMigrateHint));
+    res.set(http::field::retry_after, kRetryAfterUnavailable);
+    co_return res;
+  }
+  co_return hs::jsonResponse(http::status::ok, fmt::format(R"({{"status":"ready","schemaVersion":{}}})", status->current));
+}
+
+}  // namespace
+
+hs::Router makeRouter(BackendContext& ctx) {
+  ctx.metrics.describeCounter("attendance_records_received_total", "Check-in records received by /batchCheckIn");
+  ctx.metrics.describeCounter("attendance_records_ingested_total", "Check-in records newly stored");
+  ctx.metrics.describeCounter("attendance_records_duplicate_total", "Check-in records already stored");
+  ctx.metrics.describeCounter("attendance_records_rejected_total", "Check-in records rejected individually");
+  ctx.metrics.describeCounter("attendance_rate_limited_total", "Requests answered 429");
+  ctx.metrics.increment("attendance_records_ingested_total", {}, 0);
+
+  auto bind = [&ctx](awaitable<hs::Response> (*fn)(BackendContext&, hs::RequestContext&)) {
+    return [&ctx, fn](hs::RequestContext& rc) { return fn(ctx, rc); };
+  };
+  const hs::RouteOptions batchOptions{.maxBody = ctx.batchLimits.maxBodyBytes};
+  const hs::RouteOptions apiOptions{.maxBody = ctx.maxApiBody};
+
+  hs::Router r;
+  r.add(http::verb::post, "/batchCheckIn", bind(&batchCheckIn), batchOptions);
+  r.add(http::verb::get, "/api/events/{id}/roster", bind(&roster), apiOptions);
+  r.add(http::verb::post, "/api/participants", bind(&createParticipant), apiOptions);
+  r.add(http::verb::post, "/api/sessions", bind(&createSession), apiOptions);
+  r.add(http::verb::get, "/api/me", bind(&me), apiOptions);
+  r.add(http::verb::get, "/api/events", bind(&events), apiOptions);
+  r.add(http::verb::post, "/api/events/{id}/registrations", bind(&registerForEvent), apiOptions);
+  r.add(http::verb::delete_, "/api/events/{id}/registrations", bind(&unregisterFromEvent), apiOptions);
+  r.add(http::verb::get, "/readyz", bind(&readyz), apiOptions);
+  return r;
+}
+
+}  // namespace attendance::backend

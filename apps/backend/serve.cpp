@@ -1,0 +1,110 @@
+#include <exception>
+#include <iostream>
+
+#include <boost/system/system_error.hpp>
+#include <fmt/format.h>
+
+#include <attendance/attendance_core/migrations.hpp>
+#include <attendance/support/log.hpp>
+
+#include "backend.hpp"
+
+namespace attendance::backend {
+
+namespace log = support::log;
+
+http_server::ServerConfig serverConfigFor(const ServeOptions& o) {
+  http_server::ServerConfig cfg;
+  auto [host, port] = http_server::parseListenAddress(o.listen);
+  cfg.host = host;
+  cfg.port = port;
+  cfg.ioThreads = std::max(1U, o.threads);
+  cfg.bodyLimit = o.maxApiBody;  // /batchCheckIn raises its own limit to maxBody
+  cfg.headerTimeout = o.headerTimeout;
+  cfg.bodyTimeout = o.bodyTimeout;
+  cfg.idleTimeout = o.idleTimeout;
+  cfg.drainTimeout = o.drainTimeout;
+  cfg.maxConnections = o.maxConnections;
+  cfg.serverName = "attendance-backend";
+  cfg.accessLog = o.accessLog;
+  return cfg;
+}
+
+int migrate(const core::DatabaseConfig& database) {
+  core::ConnectionPool pool{database};
+  auto outcome = core::migrate(pool);
+  if (!outcome) {
+    if (outcome.error() == core::Errc::schema_outdated) {
+      std::cerr << "attendance-backend migrate: the database schema is newer than this binary (expects version "
+                << core::expectedSchemaVersion() << "); upgrade attendance-backend\n";
+      return kExitSchema;
+    }
+    std::cerr << "attendance-backend migrate: " << outcome.error().message() << "\n";
+    return outcome.error() == core::Errc::unavailable ? kExitDatabase : kExitInternal;
+  }
+  std::cout << fmt::format(R"({{"from":{},"to":{},"applied":{}}})", outcome->from, outcome->to, outcome->applied())
+            << std::endl;
+  log::info("backend.migrated", {{"from", outcome->from}, {"to", outcome->to}});
+  return kExitOk;
+}
+
+int serve(const ServeOptions& options, const core::DatabaseConfig& databaseIn,
+          const std::function<void(unsigned short)>& onListening) {
+  core::DatabaseConfig database = databaseIn;
+  database.poolSize = std::max<std::size_t>(1, options.dbPool);
+  core::ConnectionPool pool{database};
+
+  auto status = core::schemaStatus(pool);
+  if (!status) {
+    std::cerr << "attendance-backend serve: cannot check the database schema: " << status.error().message() << "\n";
+    return status.error() == core::Errc::unavailable ? kExitDatabase : kExitInternal;
+  }
+  if (!status->upToDate()) {
+    if (status->newerThanBinary()) {
+      std::cerr << fmt::format(
+          "attendance-backend serve: the database schema (version {}) is newer than this binary (version {}); "
+          "upgrade attendance-backend\n",
+          status->current, status->expected);
+    } else {
+      std::cerr << fmt::format(
+          "attendance-backend serve: the database schema is at version {}, this binary needs version {}: {}\n",
+          status->current, status->expected, core::kRunMigrateHint);
+    }
+    return kExitSchema;
+  }
+
+  support::RealTimeSource clock;
+  http_server::MetricsRegistry metrics;
+  http_server::BlockingPool blocking{database.poolSize, options.maxPending};
+  http_server::RateLimiter scannerLimiter{clock, options.rateLimit, options.rateBurst};
+  http_server::RateLimiter clientLimiter{clock, options.rateLimit, options.rateBurst};
+  core::BatchLimits limits;
+  limits.maxBodyBytes = options.maxBody;
+  limits.maxRecords = options.maxRecords;
+  BackendContext ctx{pool, blocking, metrics, scannerLimiter, clientLimiter, clock, options.auth, limits, {},
+                     options.maxApiBody};
+
+  int code = kExitOk;
+  {
+    http_server::Server server{serverConfigFor(options), makeRouter(ctx), metrics, &clock};
+    ctx.draining = [&server] { return server.draining(); };
+    boost::asio::ip::tcp::endpoint bound;
+    try {
+      bound = server.listen();
+    } catch (const boost::system::system_error& e) {
+      std::cerr << "attendance-backend serve: cannot listen on " << options.listen << ": " << e.code().message()
+                << "\n";
+      return kExitListen;
+    }
+    // Tests and scripts read the bound port from this line (port 0 = kernel-chosen).
+    std::cout << fmt::format(R"({{"listening":"{}:{}"}})", bound.address().to_string(), bound.port()) << std::endl;
+    if (onListening) onListening(bound.port());
+    server.runUntilSignal();
+    // Database jobs abandoned by a drain deadline finish before their frames go away.
+    blocking.join();
+  }
+  log::info("backend.exit", {{"code", code}});
+  return code;
+}
+
+}  // namespace attendance::backend
