@@ -55,6 +55,7 @@ public:
   private:
     friend class ConnectionPool;
     Lease(std::shared_ptr<State> state, std::size_t slot) noexcept;
+    void release() noexcept;
     std::shared_ptr<State> state_;
     std::size_t slot_ = 0;
     bool broken_ = false;

@@ -32,6 +32,9 @@ struct NewEvent {
 
 [[nodiscard]] bool isValidEventId(std::string_view id) noexcept;
 
+// Why `event` is not acceptable, or nullopt.
+[[nodiscard]] std::optional<std::string> validateNewEvent(const NewEvent& event);
+
 // Errc::invalid_argument, Errc::conflict (id taken).
 [[nodiscard]] Result<Event> createEvent(ConnectionPool& pool, const NewEvent& event,
                                         std::chrono::system_clock::time_point now);

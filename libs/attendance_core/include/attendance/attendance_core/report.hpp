@@ -46,7 +46,7 @@ struct ScannerRow {
   std::optional<TimePoint> lastSyncAt;
   std::int64_t syncs = 0;            // receipts
   std::int64_t recordsReceived = 0;  // sum of "received" over receipts
-  std::int64_t recordsInserted = 0;
+  std::int64_t recordsStored = 0;    // check-in rows from this scanner (order-independent)
 };
 
 struct ArrivalBucket {

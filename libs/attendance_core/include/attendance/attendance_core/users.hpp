@@ -49,6 +49,10 @@ struct NewUser {
   std::optional<std::string> password;  // none = cannot log in (admin-created)
 };
 
+// Why `user` is not acceptable (for a 400 body or a CLI message), or nullopt.
+// A password, when present, must be minPasswordLength..maxPasswordLength bytes.
+[[nodiscard]] std::optional<std::string> validateNewUser(const NewUser& user, const AuthConfig& auth);
+
 // Errc::invalid_argument, Errc::conflict (email taken).
 [[nodiscard]] Result<User> createUser(ConnectionPool& pool, const NewUser& user, const AuthConfig& auth,
                                       std::chrono::system_clock::time_point now);

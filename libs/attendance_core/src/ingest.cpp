@@ -1,0 +1,126 @@
+#include <attendance/attendance_core/batch.hpp>
+#include <attendance/attendance_core/report.hpp>
+
+#include "db_util.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+namespace attendance::core {
+namespace {
+
+struct Row {
+  support::Uuid ble;
+  std::int64_t ms;
+  friend bool operator==(const Row&, const Row&) = default;
+  friend bool operator<(const Row& a, const Row& b) {
+    return std::tie(a.ble.bytes, a.ms) < std::tie(b.ble.bytes, b.ms);
+  }
+};
+
+}  // namespace
+
+Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& request,
+                                 std::chrono::system_clock::time_point now, const IngestOptions& options) {
+  IngestResult result;
+  result.eventId = request.eventId;
+  result.received = request.received != 0 ? request.received : request.records.size() + request.rejected.size();
+  result.rejected = request.rejected;
+
+  // Per-record checks that need the clock or the caller's identity.
+  const std::int64_t maxMs = detail::toMs(now + options.maxFutureSkew);
+  const std::string tooEarly = "checkInTime is before " + formatIsoUtc(detail::fromMs(options.minCheckInTimeMs));
+  const std::string tooLate =
+      "checkInTime is more than " +
+      std::to_string(std::chrono::duration_cast<std::chrono::minutes>(options.maxFutureSkew).count()) +
+      " minutes in the future";
+  std::vector<Row> rows;
+  rows.reserve(request.records.size());
+  for (const auto& rec : request.records) {
+    if (rec.scannerId != request.scannerId) {
+      result.rejected.push_back({rec.index, "scannerId does not match the API key's scanner"});
+    } else if (rec.checkInTimeMs < options.minCheckInTimeMs) {
+      result.rejected.push_back({rec.index, tooEarly});
+    } else if (rec.checkInTimeMs > maxMs) {
+      result.rejected.push_back({rec.index, tooLate});
+    } else {
+      rows.push_back({rec.bleUuid, rec.checkInTimeMs});
+    }
+  }
+  std::sort(result.rejected.begin(), result.rejected.end(),
+            [](const Rejection& a, const Rejection& b) { return a.index < b.index; });
+  const std::size_t accepted = rows.size();
+  // Duplicates inside the batch collapse here; the rest is ON CONFLICT's job.
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+
+  return detail::withConnection(pool, "ingest_batch", [&](pqxx::connection_base& conn) -> Result<IngestResult> {
+    pqxx::work tx{conn};
+    // FOR KEY SHARE: the event cannot be deleted until this batch commits.
+    if (tx.exec_params("SELECT 1 FROM events WHERE id = $1 FOR KEY SHARE", request.eventId).empty()) {
+      return make_error_code(Errc::event_not_found);
+    }
+    result.receiptId = tx.exec_params1(
+                             "INSERT INTO sync_receipts (event_id, scanner_id, received_at) "
+                             "VALUES ($1, $2, to_timestamp($3::bigint / 1000.0)) RETURNING id",
+                             request.eventId, request.scannerId, detail::toMs(now))[0]
+                           .as<std::int64_t>();
+
+    if (!rows.empty()) {
+      tx.exec(
+          "CREATE TEMP TABLE incoming_check_ins (ble_uuid uuid NOT NULL, check_in_time bigint NOT NULL) "
+          "ON COMMIT DROP");
+      {
+        pqxx::stream_to copy{tx, "incoming_check_ins", std::vector<std::string>{"ble_uuid", "check_in_time"}};
+        std::string text(support::Uuid::kTextLength, '\0');
+        for (const Row& row : rows) {
+          row.ble.formatTo(text.data());
+          copy << std::make_tuple(text, row.ms);
+        }
+        copy.complete();
+      }
+      const auto inserted = tx.exec_params(
+          "INSERT INTO check_ins (event_id, ble_uuid, check_in_time, scanner_id, receipt_id) "
+          "SELECT $1, ble_uuid, check_in_time, $2, $3 FROM incoming_check_ins "
+          "ON CONFLICT DO NOTHING",
+          request.eventId, request.scannerId, result.receiptId);
+      result.inserted = inserted.affected_rows();
+
+      const auto classes = tx.exec_params1(
+          "WITH seen AS (SELECT DISTINCT ble_uuid FROM incoming_check_ins), "
+          "owners AS (SELECT ble_uuid, id AS user_id FROM users "
+          "           UNION ALL SELECT ble_uuid, user_id FROM retired_ble_uuids) "
+          "SELECT count(DISTINCT o.user_id) FILTER (WHERE r.user_id IS NOT NULL), "
+          "       count(DISTINCT o.user_id) FILTER (WHERE o.user_id IS NOT NULL AND r.user_id IS NULL), "
+          "       count(*) FILTER (WHERE o.user_id IS NULL) "
+          "FROM seen s LEFT JOIN owners o ON o.ble_uuid = s.ble_uuid "
+          "LEFT JOIN registrations r ON r.event_id = $1 AND r.user_id = o.user_id",
+          request.eventId);
+      result.registered = classes[0].as<std::size_t>();
+      result.walkIns = classes[1].as<std::size_t>();
+      result.unknownDevices = classes[2].as<std::size_t>();
+    }
+    result.duplicates = accepted - result.inserted;
+    tx.exec_params(
+        "UPDATE sync_receipts SET received = $2, inserted = $3, duplicates = $4, rejected = $5 WHERE id = $1",
+        result.receiptId, static_cast<std::int64_t>(result.received), static_cast<std::int64_t>(result.inserted),
+        static_cast<std::int64_t>(result.duplicates), static_cast<std::int64_t>(result.rejected.size()));
+    tx.commit();
+    return result;
+  });
+}
+
+Result<bool> performCheckIn(ConnectionPool& pool, std::string_view eventId, const CheckInRecord& record,
+                            std::int64_t receiptId) {
+  return detail::withConnection(pool, "perform_check_in", [&](pqxx::connection_base& conn) -> Result<bool> {
+    pqxx::work tx{conn};
+    const auto r = tx.exec_params(
+        "INSERT INTO check_ins (event_id, ble_uuid, check_in_time, scanner_id, receipt_id) "
+        "VALUES ($1, $2::uuid, $3, $4, nullif($5, 0)) ON CONFLICT DO NOTHING",
+        std::string{eventId}, record.bleUuid.toString(), record.checkInTimeMs, record.scannerId, receiptId);
+    tx.commit();
+    return r.affected_rows() == 1;
+  });
+}
+
+}  // namespace attendance::core

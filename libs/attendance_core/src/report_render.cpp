@@ -1,0 +1,232 @@
+#include <attendance/attendance_core/report.hpp>
+#include <attendance/support/json_text.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace attendance::core {
+namespace {
+
+void appendTimeOrNull(std::string& out, const std::optional<TimePoint>& t) {
+  if (t) {
+    out += '"';
+    out += formatIsoUtc(*t);
+    out += '"';
+  } else {
+    out += "null";
+  }
+}
+
+void appendScanners(std::string& out, const std::vector<std::string>& scanners) {
+  out += '[';
+  for (std::size_t i = 0; i < scanners.size(); ++i) {
+    if (i != 0) out += ',';
+    support::appendJsonString(out, scanners[i]);
+  }
+  out += ']';
+}
+
+void appendSightings(std::string& out, const Sightings& s) {
+  out += ",\"firstSeen\":";
+  appendTimeOrNull(out, s.firstSeen);
+  out += ",\"lastSeen\":";
+  appendTimeOrNull(out, s.lastSeen);
+  out += ",\"scanners\":";
+  appendScanners(out, s.scanners);
+  out += fmt::format(",\"sightings\":{}", s.count);
+}
+
+// RFC 4180 field; cells that a spreadsheet would run as a formula get a leading
+// apostrophe (OWASP CSV injection advice), see docs/check-in-semantics.md.
+void appendCsvField(std::string& out, std::string_view v) {
+  std::string cell;
+  if (!v.empty() && (v.front() == '=' || v.front() == '+' || v.front() == '-' || v.front() == '@' ||
+                     v.front() == '\t' || v.front() == '\r')) {
+    cell += '\'';
+  }
+  cell += v;
+  if (cell.find_first_of(",\"\r\n") == std::string::npos) {
+    out += cell;
+    return;
+  }
+  out += '"';
+  for (char c : cell) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+std::string joinScanners(const std::vector<std::string>& scanners) {
+  std::string out;
+  for (std::size_t i = 0; i < scanners.size(); ++i) {
+    if (i != 0) out += ';';
+    out += scanners[i];
+  }
+  return out;
+}
+
+std::string shortTime(const std::optional<TimePoint>& t) {
+  if (!t) return "-";
+  auto iso = formatIsoUtc(*t);  // 2024-07-20T10:30:00.000Z → 2024-07-20 10:30:00
+  iso[10] = ' ';
+  return iso.substr(0, 19);
+}
+
+// Display width of UTF-8 text (code points; good enough for names in a terminal).
+std::size_t displayWidth(std::string_view s) {
+  return static_cast<std::size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U; }));
+}
+
+std::string pad(std::string_view s, std::size_t width) {
+  std::string out{s};
+  const auto w = displayWidth(s);
+  if (w < width) out.append(width - w, ' ');
+  return out;
+}
+
+}  // namespace
+
+std::string renderReportJson(const EventReport& r) {
+  std::string out;
+  out.reserve(512 + r.participants.size() * 256 + r.unknown.size() * 160);
+  out += "{\"event\":{\"id\":";
+  support::appendJsonString(out, r.event.id);
+  out += ",\"name\":";
+  support::appendJsonString(out, r.event.name);
+  out += ",\"venue\":";
+  support::appendJsonString(out, r.event.venue);
+  out += ",\"startsAt\":";
+  appendTimeOrNull(out, r.event.startsAt);
+  out += ",\"endsAt\":";
+  appendTimeOrNull(out, r.event.endsAt);
+  out += "},\"generatedAt\":";
+  appendTimeOrNull(out, r.generatedAt);
+  out += fmt::format(
+      ",\"synced\":{},\"summary\":{{\"registered\":{},\"attended\":{},\"noShows\":{},\"walkIns\":{},"
+      "\"unknownDevices\":{},\"attendanceRate\":{:.4f}}}",
+      r.synced, r.registered, r.attended, r.noShows, r.walkIns, r.unknownDevices, r.attendanceRate);
+  out += ",\"participants\":[";
+  for (std::size_t i = 0; i < r.participants.size(); ++i) {
+    const auto& p = r.participants[i];
+    if (i != 0) out += ',';
+    out += "{\"userId\":";
+    support::appendJsonString(out, p.userId);
+    out += ",\"name\":";
+    support::appendJsonString(out, p.displayName);
+    out += ",\"email\":";
+    support::appendJsonString(out, p.email);
+    out += ",\"bleUuid\":\"" + p.bleUuid.toString() + "\",\"status\":\"";
+    out += toString(p.status);
+    out += '"';
+    appendSightings(out, p.seen);
+    out += '}';
+  }
+  out += "],\"unknownDevices\":[";
+  for (std::size_t i = 0; i < r.unknown.size(); ++i) {
+    if (i != 0) out += ',';
+    out += "{\"bleUuid\":\"" + r.unknown[i].bleUuid.toString() + '"';
+    appendSightings(out, r.unknown[i].seen);
+    out += '}';
+  }
+  out += "],\"scanners\":[";
+  for (std::size_t i = 0; i < r.scanners.size(); ++i) {
+    const auto& s = r.scanners[i];
+    if (i != 0) out += ',';
+    out += "{\"scannerId\":";
+    support::appendJsonString(out, s.scannerId);
+    out += ",\"lastSyncAt\":";
+    appendTimeOrNull(out, s.lastSyncAt);
+    out += fmt::format(",\"syncs\":{},\"recordsReceived\":{},\"recordsStored\":{}}}", s.syncs, s.recordsReceived,
+                       s.recordsStored);
+  }
+  out += fmt::format("],\"arrivals\":{{\"bucketMinutes\":{},\"buckets\":[", r.bucketWidth.count());
+  for (std::size_t i = 0; i < r.arrivals.size(); ++i) {
+    if (i != 0) out += ',';
+    out += "{\"start\":\"" + formatIsoUtc(r.arrivals[i].start) + "\"";
+    out += fmt::format(",\"arrivals\":{}}}", r.arrivals[i].arrivals);
+  }
+  out += "]}}";
+  return out;
+}
+
+std::string renderReportCsv(const EventReport& r) {
+  std::string out = "status,name,email,bleUuid,firstSeen,lastSeen,scanners,sightings\r\n";
+  auto row = [&](std::string_view status, std::string_view name, std::string_view email, const support::Uuid& ble,
+                 const Sightings& s) {
+    appendCsvField(out, status);
+    out += ',';
+    appendCsvField(out, name);
+    out += ',';
+    appendCsvField(out, email);
+    out += ',';
+    out += ble.toString();
+    out += ',';
+    if (s.firstSeen) out += formatIsoUtc(*s.firstSeen);
+    out += ',';
+    if (s.lastSeen) out += formatIsoUtc(*s.lastSeen);
+    out += ',';
+    appendCsvField(out, joinScanners(s.scanners));
+    out += ',';
+    out += std::to_string(s.count);
+    out += "\r\n";
+  };
+  for (const auto& p : r.participants) row(toString(p.status), p.displayName, p.email, p.bleUuid, p.seen);
+  for (const auto& u : r.unknown) row("unknown-device", "", "", u.bleUuid, u.seen);
+  return out;
+}
+
+std::string renderReportTable(const EventReport& r) {
+  std::string out;
+  out += fmt::format("Event:      {} ({})\n", r.event.name, r.event.id);
+  if (!r.event.venue.empty()) out += fmt::format("Venue:      {}\n", r.event.venue);
+  if (r.event.startsAt || r.event.endsAt) {
+    out += fmt::format("When:       {} .. {} UTC\n", shortTime(r.event.startsAt), shortTime(r.event.endsAt));
+  }
+  if (!r.synced) {
+    out += "Status:     Attendance data has not been synced.\n";
+  } else {
+    out += fmt::format("Status:     synced ({} scanner{})\n", r.scanners.size(), r.scanners.size() == 1 ? "" : "s");
+  }
+  out += fmt::format(
+      "Registered: {}   Attended: {}   No-shows: {}   Walk-ins: {}   Unknown devices: {}   Attendance rate: {:.1f}%\n",
+      r.registered, r.attended, r.noShows, r.walkIns, r.unknownDevices, r.attendanceRate * 100.0);
+
+  struct Line {
+    std::string cells[6];
+  };
+  std::vector<Line> lines;
+  lines.push_back({{"STATUS", "NAME", "EMAIL", "FIRST SEEN (UTC)", "LAST SEEN (UTC)", "SCANNERS"}});
+  for (const auto& p : r.participants) {
+    lines.push_back({{std::string{toString(p.status)}, p.displayName, p.email, shortTime(p.seen.firstSeen),
+                      shortTime(p.seen.lastSeen), p.seen.scanners.empty() ? "-" : joinScanners(p.seen.scanners)}});
+  }
+  for (const auto& u : r.unknown) {
+    lines.push_back({{"unknown", "-", u.bleUuid.toString(), shortTime(u.seen.firstSeen), shortTime(u.seen.lastSeen),
+                      joinScanners(u.seen.scanners)}});
+  }
+  std::size_t widths[6] = {};
+  for (const auto& l : lines) {
+    for (std::size_t c = 0; c < 6; ++c) widths[c] = std::max(widths[c], displayWidth(l.cells[c]));
+  }
+  out += '\n';
+  for (const auto& l : lines) {
+    std::string line;
+    for (std::size_t c = 0; c < 6; ++c) {
+      line += c + 1 == 6 ? l.cells[c] : pad(l.cells[c], widths[c]) + "  ";
+    }
+    out += line + '\n';
+  }
+  if (!r.scanners.empty()) {
+    out += "\nSCANNER                          LAST SYNC (UTC)      SYNCS  RECEIVED  STORED\n";
+    for (const auto& s : r.scanners) {
+      out += fmt::format("{:<32} {:<20} {:>5}  {:>8}  {:>6}\n", s.scannerId, shortTime(s.lastSyncAt), s.syncs,
+                         s.recordsReceived, s.recordsStored);
+    }
+  }
+  return out;
+}
+
+}  // namespace attendance::core
