@@ -1,0 +1,123 @@
+"""A simulated venue: participants' phones arriving over a few seconds, some
+repeating, some rotating their address, plus noise devices. Deterministic for a
+given seed; the ground truth (which bleUuid advertised when, from which address)
+is written as JSON so a test or the demo can compare the scanner's log with it."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid as uuidlib
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
+
+from .sim import FORMATS, NOISE_KINDS, Payload, Simulator
+
+
+@dataclass
+class Event:
+    at: float            # seconds after the start
+    address: str
+    payload: Payload
+    rssi: int
+    via: str
+    ble_uuid: Optional[str] = None  # None for noise
+    fmt: Optional[str] = None
+    noise_kind: Optional[str] = None
+
+
+def random_address(rng: random.Random) -> str:
+    # Resolvable private address: the two top bits of the first byte are 01.
+    first = 0x40 | rng.randrange(0x40)
+    rest = [rng.randrange(256) for _ in range(5)]
+    return ':'.join(f'{b:02X}' for b in [first] + rest)
+
+
+def plan(seed: int, phones: int, duration: float, noise_ratio: float = 0.25,
+         formats: Sequence[str] = FORMATS, repeat_ratio: float = 0.3, rotate_ratio: float = 0.15,
+         weak_ratio: float = 0.0, rssi_min: int = -90) -> List[Event]:
+    """The advertisement schedule. Every participant advertises at least once above
+    the RSSI floor; weak_ratio of them additionally advertise once below it."""
+    rng = random.Random(seed)
+    weights = {'ibeacon': 6, 'eddystone': 2, 'service-uuid': 1, 'service-data': 1}
+    fmts = [f for f in formats if f in weights]
+    if not fmts:
+        raise ValueError('no participant format selected')
+    events: List[Event] = []
+    used: set = set()
+
+    def fresh_address() -> str:
+        while True:
+            a = random_address(rng)
+            if a not in used:
+                used.add(a)
+                return a
+
+    for _ in range(phones):
+        ble_uuid = str(uuidlib.UUID(int=rng.getrandbits(128), version=4))
+        fmt = rng.choices(fmts, weights=[weights[f] for f in fmts])[0]
+        address = fresh_address()
+        first = rng.uniform(0.0, duration * 0.8)
+        via = 'added' if rng.random() < 0.5 else 'properties'
+        events.append(Event(first, address, Payload.for_participant(fmt, ble_uuid), rng.randint(-85, -40), via,
+                            ble_uuid, fmt))
+        if rng.random() < repeat_ratio:
+            for _ in range(rng.randint(1, 3)):
+                events.append(Event(rng.uniform(first, duration), address, Payload.for_participant(fmt, ble_uuid),
+                                    rng.randint(-85, -40), 'properties', ble_uuid, fmt))
+        if rng.random() < rotate_ratio:
+            events.append(Event(rng.uniform(first, duration), fresh_address(), Payload.for_participant(fmt, ble_uuid),
+                                rng.randint(-85, -40), 'added', ble_uuid, fmt))
+        if rng.random() < weak_ratio:
+            events.append(Event(rng.uniform(0.0, duration), fresh_address(), Payload.for_participant(fmt, ble_uuid),
+                                rssi_min - 10, 'properties', ble_uuid, fmt))
+    for i in range(int(phones * noise_ratio)):
+        kind = NOISE_KINDS[i % len(NOISE_KINDS)]
+        events.append(Event(rng.uniform(0.0, duration), fresh_address(), Payload.noise(kind, i),
+                            rng.randint(-95, -40), 'properties', noise_kind=kind))
+    events.sort(key=lambda e: e.at)
+    return events
+
+
+def run(sim: Simulator, adapter: str, events: List[Event], truth_path: Optional[str] = None,
+        seed: Optional[int] = None, rssi_min: int = -90, on_progress=None) -> dict:
+    """Plays the schedule in real time on `adapter`; returns (and writes) the truth."""
+    start_wall = time.time()
+    start = time.monotonic()
+    participants: Dict[str, dict] = {}
+    noise = 0
+    failures = 0
+    for i, ev in enumerate(events):
+        delay = start + ev.at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        at_ms = int(time.time() * 1000)
+        try:
+            sim.advertise(adapter, ev.address, ev.payload, rssi=ev.rssi, via=ev.via)
+        except Exception:  # pylint: disable=broad-except
+            failures += 1
+            continue
+        if ev.ble_uuid is None:
+            noise += 1
+        else:
+            p = participants.setdefault(ev.ble_uuid, {'bleUuid': ev.ble_uuid, 'format': ev.fmt, 'advertisements': []})
+            p['advertisements'].append({'atMs': at_ms, 'address': ev.address, 'rssi': ev.rssi,
+                                        'aboveFloor': ev.rssi >= rssi_min})
+        if on_progress and i % 50 == 0:
+            on_progress(i, len(events))
+    truth = {
+        'seed': seed,
+        'adapter': adapter,
+        'startedAtMs': int(start_wall * 1000),
+        'finishedAtMs': int(time.time() * 1000),
+        'rssiMin': rssi_min,
+        'participants': sorted(participants.values(), key=lambda p: p['advertisements'][0]['atMs']),
+        'noiseAdvertisements': noise,
+        'failedAdvertisements': failures,
+    }
+    if truth_path:
+        with open(truth_path, 'w', encoding='utf-8') as f:
+            json.dump(truth, f, indent=1)
+            f.write('\n')
+    return truth
