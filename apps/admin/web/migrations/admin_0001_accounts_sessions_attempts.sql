@@ -1,0 +1,35 @@
+-- Admin web console: accounts, sessions and login attempts.
+-- Applied after attendance_core's schema. Idempotent (IF NOT EXISTS everywhere), so it
+-- can be appended to core's migration list and also be run by `attendance-admin serve`
+-- / `create-admin` at start-up (docs/adr/0061-admin-schema-idempotent.md).
+
+CREATE TABLE IF NOT EXISTS admin_accounts (
+  id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  email         text NOT NULL CHECK (length(email) BETWEEN 3 AND 254),
+  password_hash text NOT NULL,              -- Argon2id (crypto_pwhash_str)
+  disabled      boolean NOT NULL DEFAULT false,
+  created_at    timestamptz NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS admin_accounts_email_ci ON admin_accounts (lower(email));
+
+-- The cookie carries a random token; only its SHA-256 (hex) is stored.
+CREATE TABLE IF NOT EXISTS admin_sessions (
+  token_hash text PRIMARY KEY CHECK (length(token_hash) = 64),
+  admin_id   bigint NOT NULL REFERENCES admin_accounts (id) ON DELETE CASCADE,
+  csrf_token text NOT NULL,                 -- per-session synchronizer token
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS admin_sessions_expires ON admin_sessions (expires_at);
+
+-- Failed (and successful) sign-ins, for the per-account and per-address limits.
+CREATE TABLE IF NOT EXISTS admin_login_attempts (
+  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  email        text NOT NULL,               -- lower-cased, as typed (may not exist)
+  address      text NOT NULL,               -- client IP address
+  attempted_at timestamptz NOT NULL,
+  succeeded    boolean NOT NULL
+);
+CREATE INDEX IF NOT EXISTS admin_login_attempts_email ON admin_login_attempts (email, attempted_at);
+CREATE INDEX IF NOT EXISTS admin_login_attempts_address ON admin_login_attempts (address, attempted_at);
+CREATE INDEX IF NOT EXISTS admin_login_attempts_time ON admin_login_attempts (attempted_at);

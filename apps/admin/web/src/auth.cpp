@@ -1,0 +1,222 @@
+#include "auth.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <stdexcept>
+
+#include "assets.hpp"
+#include "db.hpp"
+
+namespace attendance::admin_web {
+
+namespace {
+
+// Any constant works; it only keeps two schema creators from racing.
+constexpr std::int64_t kSchemaLockKey = 0x61646d696e776562;  // "adminweb"
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool plausibleEmail(std::string_view e) {
+  return e.size() >= 3 && e.size() <= 254 && std::count(e.begin(), e.end(), '@') == 1 && e.front() != '@' &&
+         e.back() != '@' && std::none_of(e.begin(), e.end(), [](unsigned char c) { return c <= ' '; });
+}
+
+void initSodium() {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+}
+
+Result<std::string> hashPassword(std::string_view password, const AuthSettings& s) {
+  initSodium();
+  std::array<char, crypto_pwhash_STRBYTES> out{};
+  if (crypto_pwhash_str(out.data(), password.data(), password.size(), s.opsLimit, s.memLimit) != 0) {
+    return core::make_error_code(core::Errc::internal);  // out of memory
+  }
+  return std::string(out.data());
+}
+
+// A valid hash of a random password: verifying against it costs the same as a
+// real verification, so an unknown email is not faster than a wrong password.
+const std::string& dummyHash(const AuthSettings& s) {
+  static const std::string hash = [&] {
+    auto h = hashPassword(randomToken(), s);
+    return h ? *h : std::string{};
+  }();
+  return hash;
+}
+
+bool verifyPassword(const std::string& hash, std::string_view password) {
+  return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+}
+
+}  // namespace
+
+std::string randomToken() {
+  initSodium();
+  std::array<unsigned char, 32> raw{};
+  randombytes_buf(raw.data(), raw.size());
+  std::array<char, sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)> text{};
+  sodium_bin2base64(text.data(), text.size(), raw.data(), raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  return std::string(text.data());
+}
+
+std::string sha256Hex(std::string_view data) {
+  initSodium();
+  std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
+  crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  std::array<char, crypto_hash_sha256_BYTES * 2 + 1> hex{};
+  sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
+  return std::string(hex.data());
+}
+
+Result<void> ensureAdminSchema(core::ConnectionPool& pool) {
+  const assets::Asset* sql = assets::find("admin_0001_accounts_sessions_attempts.sql");
+  if (sql == nullptr) return core::make_error_code(core::Errc::internal);
+  return db::with(pool, "admin_schema", [&](pqxx::connection_base& c) -> Result<void> {
+    pqxx::work tx{c};
+    tx.exec_params("SELECT pg_advisory_xact_lock($1)", kSchemaLockKey);
+    tx.exec(std::string(sql->body));
+    tx.commit();
+    return {};
+  });
+}
+
+Result<std::int64_t> createAdmin(core::ConnectionPool& pool, std::string_view email, std::string_view password,
+                                 const AuthSettings& settings, TimePoint now) {
+  if (!plausibleEmail(email)) return core::make_error_code(core::Errc::invalid_argument);
+  if (password.size() < settings.minPasswordLength || password.size() > settings.maxPasswordLength) {
+    return core::make_error_code(core::Errc::invalid_argument);
+  }
+  auto hash = hashPassword(password, settings);
+  if (!hash) return hash.error();
+  return db::with(pool, "create_admin", [&](pqxx::connection_base& c) -> Result<std::int64_t> {
+    pqxx::work tx{c};
+    const auto row = tx.exec_params1(
+        "INSERT INTO admin_accounts (email, password_hash, created_at) "
+        "VALUES ($1, $2, to_timestamp($3 / 1000.0)) RETURNING id",
+        std::string(email), *hash, db::toMs(now));
+    tx.commit();
+    return row[0].as<std::int64_t>();
+  });
+}
+
+Result<LoginOutcome> login(core::ConnectionPool& pool, std::string_view email, std::string_view password,
+                           std::string_view address, const AuthSettings& settings, TimePoint now) {
+  const std::string key = lower(email.substr(0, 254));
+  const std::string addr(address);
+  const std::int64_t nowMs = db::toMs(now);
+  const std::int64_t windowStart = nowMs - std::chrono::duration_cast<std::chrono::milliseconds>(settings.failureWindow).count();
+
+  struct Account {
+    std::int64_t id = 0;
+    std::string email;
+    std::string hash;
+  };
+  // Step 1 (short transaction): limits and the account's hash.
+  auto pre = db::with(pool, "login_check", [&](pqxx::connection_base& c) -> Result<std::pair<std::optional<std::int64_t>, std::optional<Account>>> {
+    pqxx::work tx{c};
+    // Old attempts are useless to the limits: keep the table small.
+    tx.exec_params("DELETE FROM admin_login_attempts WHERE attempted_at < to_timestamp($1 / 1000.0) - interval '1 day'",
+                   nowMs);
+    const auto counts = tx.exec_params1(
+        "SELECT count(*) FILTER (WHERE email = $1), count(*) FILTER (WHERE address = $2), "
+        "       (extract(epoch from min(attempted_at) FILTER (WHERE email = $1)) * 1000)::bigint, "
+        "       (extract(epoch from min(attempted_at) FILTER (WHERE address = $2)) * 1000)::bigint "
+        "FROM admin_login_attempts WHERE NOT succeeded AND attempted_at > to_timestamp($3 / 1000.0) "
+        "  AND (email = $1 OR address = $2)",
+        key, addr, windowStart);
+    std::optional<std::int64_t> limitedSince;
+    if (counts[0].as<int>() >= settings.maxFailuresPerAccount) limitedSince = counts[2].as<std::int64_t>();
+    if (counts[1].as<int>() >= settings.maxFailuresPerAddress) {
+      const auto since = counts[3].as<std::int64_t>();
+      limitedSince = limitedSince ? std::min(*limitedSince, since) : since;
+    }
+    std::optional<Account> account;
+    const auto rows = tx.exec_params(
+        "SELECT id, email, password_hash FROM admin_accounts WHERE lower(email) = $1 AND NOT disabled", key);
+    if (!rows.empty()) account = Account{rows[0][0].as<std::int64_t>(), rows[0][1].as<std::string>(), rows[0][2].as<std::string>()};
+    tx.commit();
+    return std::make_pair(limitedSince, account);
+  });
+  if (!pre) return pre.error();
+  auto [limitedSince, account] = *pre;
+
+  LoginOutcome outcome;
+  if (limitedSince) {
+    // Free again when the oldest counted failure leaves the window.
+    const auto windowMs = std::chrono::duration_cast<std::chrono::milliseconds>(settings.failureWindow).count();
+    const std::int64_t waitMs = std::max<std::int64_t>(1000, *limitedSince + windowMs - nowMs);
+    outcome.kind = LoginOutcome::Kind::rate_limited;
+    outcome.retryAfter = std::chrono::seconds{(waitMs + 999) / 1000};
+    return outcome;
+  }
+
+  // Step 2: the expensive hash, outside any transaction.
+  const bool ok = account ? verifyPassword(account->hash, password)
+                          : (static_cast<void>(verifyPassword(dummyHash(settings), password)), false);
+
+  // Step 3: record the attempt; on success create the session.
+  return db::with(pool, "login_record", [&](pqxx::connection_base& c) -> Result<LoginOutcome> {
+    pqxx::work tx{c};
+    tx.exec_params(
+        "INSERT INTO admin_login_attempts (email, address, attempted_at, succeeded) "
+        "VALUES ($1, $2, to_timestamp($3 / 1000.0), $4)",
+        key, addr, nowMs, ok);
+    LoginOutcome out;
+    if (ok) {
+      // A successful sign-in forgives the account's earlier failures (not the address's).
+      tx.exec_params("DELETE FROM admin_login_attempts WHERE email = $1 AND NOT succeeded", key);
+      tx.exec_params("DELETE FROM admin_sessions WHERE expires_at < to_timestamp($1 / 1000.0)", nowMs);
+      out.kind = LoginOutcome::Kind::ok;
+      out.sessionToken = randomToken();
+      out.session.adminId = account->id;
+      out.session.email = account->email;
+      out.session.csrfToken = randomToken();
+      out.session.expiresAt = now + settings.sessionLifetime;
+      tx.exec_params(
+          "INSERT INTO admin_sessions (token_hash, admin_id, csrf_token, created_at, expires_at) "
+          "VALUES ($1, $2, $3, to_timestamp($4 / 1000.0), to_timestamp($5 / 1000.0))",
+          sha256Hex(out.sessionToken), account->id, out.session.csrfToken, nowMs, db::toMs(out.session.expiresAt));
+    } else {
+      out.kind = LoginOutcome::Kind::wrong_credentials;
+    }
+    tx.commit();
+    return out;
+  });
+}
+
+Result<std::optional<AdminSession>> findSession(core::ConnectionPool& pool, std::string_view token, TimePoint now) {
+  if (token.empty() || token.size() > 128) return std::optional<AdminSession>{};
+  return db::with(pool, "find_session", [&](pqxx::connection_base& c) -> Result<std::optional<AdminSession>> {
+    pqxx::read_transaction tx{c};
+    const auto rows = tx.exec_params(
+        "SELECT a.id, a.email, s.csrf_token, (extract(epoch from s.expires_at) * 1000)::bigint "
+        "FROM admin_sessions s JOIN admin_accounts a ON a.id = s.admin_id "
+        "WHERE s.token_hash = $1 AND s.expires_at > to_timestamp($2 / 1000.0) AND NOT a.disabled",
+        sha256Hex(token), db::toMs(now));
+    if (rows.empty()) return std::optional<AdminSession>{};
+    AdminSession s;
+    s.adminId = rows[0][0].as<std::int64_t>();
+    s.email = rows[0][1].as<std::string>();
+    s.csrfToken = rows[0][2].as<std::string>();
+    s.expiresAt = db::fromMs(rows[0][3].as<std::int64_t>());
+    return std::optional<AdminSession>{std::move(s)};
+  });
+}
+
+Result<void> endSession(core::ConnectionPool& pool, std::string_view token) {
+  return db::with(pool, "end_session", [&](pqxx::connection_base& c) -> Result<void> {
+    pqxx::work tx{c};
+    tx.exec_params("DELETE FROM admin_sessions WHERE token_hash = $1", sha256Hex(token));
+    tx.commit();
+    return {};
+  });
+}
+
+}  // namespace attendance::admin_web

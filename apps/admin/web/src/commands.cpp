@@ -1,0 +1,179 @@
+#include "attendance/admin_web/commands.hpp"
+
+#include <CLI/CLI.hpp>
+#include <termios.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include <attendance/attendance_core/error.hpp>
+#include <attendance/attendance_core/migrations.hpp>
+#include <attendance/http_server/metrics.hpp>
+#include <attendance/http_server/server.hpp>
+#include <attendance/support/clock.hpp>
+#include <attendance/support/log.hpp>
+
+#include "attendance/admin_web/app.hpp"
+#include "auth.hpp"
+
+namespace attendance::admin_web {
+
+namespace {
+
+// Exit codes (docs/admin-web.md).
+constexpr int kExitInvalid = 4;      // bad input: email, password, listen address
+constexpr int kExitConflict = 5;     // the admin exists
+constexpr int kExitDatabase = 6;     // database unavailable or schema outdated
+constexpr int kExitServer = 7;       // could not listen
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8081";
+  unsigned threads = 2;
+  std::size_t dbPool = 8;
+  bool secureCookies = false;
+};
+
+struct CreateAdminOptions {
+  std::string email;
+  std::string passwordFile;
+};
+
+[[noreturn]] void fail(int code, const std::string& message) {
+  std::cerr << "attendance-admin: " << message << '\n';
+  throw CLI::RuntimeError(code);
+}
+
+core::DatabaseConfig dbConfig(std::size_t poolSize) {
+  core::DatabaseConfig cfg = core::DatabaseConfig::fromEnvironment();
+  cfg.poolSize = poolSize;
+  return cfg;
+}
+
+void requireSchema(core::ConnectionPool& pool) {
+  auto status = core::schemaStatus(pool);
+  if (!status) fail(kExitDatabase, "database unavailable: " + status.error().message());
+  if (!status->upToDate()) {
+    fail(kExitDatabase, "database schema is at version " + std::to_string(status->current) + ", expected " +
+                            std::to_string(status->expected) + ": " + core::kRunMigrateHint);
+  }
+  auto admin = ensureAdminSchema(pool);
+  if (!admin) fail(kExitDatabase, "could not create the admin tables: " + admin.error().message());
+}
+
+void serve(const ServeOptions& o) {
+  std::pair<std::string, std::uint16_t> address;
+  try {
+    address = http_server::parseListenAddress(o.listen);
+  } catch (const std::exception& e) {
+    fail(kExitInvalid, std::string("--listen: ") + e.what());
+  }
+  core::ConnectionPool pool{dbConfig(o.dbPool)};
+  requireSchema(pool);
+
+  support::RealTimeSource clock;
+  http_server::BlockingPool blocking{o.dbPool, 256};
+  WebOptions options;
+  options.secureCookies = o.secureCookies;
+  WebApp app{pool, blocking, clock, options};
+  http_server::Router router;
+  app.addRoutes(router);
+
+  http_server::ServerConfig cfg;
+  cfg.host = address.first;
+  cfg.port = address.second;
+  cfg.ioThreads = std::max(1U, o.threads);
+  cfg.serverName = "attendance-admin";
+  cfg.readiness = [&pool] {
+    auto s = core::schemaStatus(pool);
+    return s && s->upToDate();
+  };
+  http_server::MetricsRegistry metrics;
+  http_server::Server server{cfg, std::move(router), metrics, &clock};
+  boost::asio::ip::tcp::endpoint ep;
+  try {
+    ep = server.listen();
+  } catch (const std::exception& e) {
+    fail(kExitServer, "cannot listen on " + o.listen + ": " + e.what());
+  }
+  const std::string url = "http://" + ep.address().to_string() + ":" + std::to_string(ep.port()) + "/";
+  support::log::info("admin_web.listening", {{"url", url}});
+  // One line on stdout so scripts (and tests) learn the port when --listen ends in :0.
+  std::cout << "listening " << url << std::endl;
+  server.runUntilSignal();
+  support::log::info("admin_web.stopped");
+}
+
+std::string readPassword(const std::string& file) {
+  std::string password;
+  if (!file.empty()) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) fail(kExitInvalid, "cannot read --password-file " + file);
+    std::getline(in, password);
+  } else if (::isatty(STDIN_FILENO) != 0) {
+    termios old{};
+    ::tcgetattr(STDIN_FILENO, &old);
+    termios silent = old;
+    silent.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &silent);
+    std::string again;
+    std::cerr << "Password: " << std::flush;
+    std::getline(std::cin, password);
+    std::cerr << "\nRepeat password: " << std::flush;
+    std::getline(std::cin, again);
+    std::cerr << '\n';
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    if (again != password) fail(kExitInvalid, "the passwords do not match");
+  } else {
+    std::getline(std::cin, password);  // piped: the first line
+  }
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  return password;
+}
+
+void createAdminCommand(const CreateAdminOptions& o) {
+  const std::string password = readPassword(o.passwordFile);
+  AuthSettings settings;
+  if (password.size() < settings.minPasswordLength) {
+    fail(kExitInvalid, "the password must have at least " + std::to_string(settings.minPasswordLength) + " characters");
+  }
+  core::ConnectionPool pool{dbConfig(1)};
+  requireSchema(pool);
+  support::RealTimeSource clock;
+  auto id = createAdmin(pool, o.email, password, settings, clock.systemTime());
+  if (!id && id.error() == core::Errc::conflict) fail(kExitConflict, "an admin with email " + o.email + " exists");
+  if (!id && id.error() == core::Errc::invalid_argument) fail(kExitInvalid, "not a valid email: " + o.email);
+  if (!id) fail(kExitDatabase, "database error: " + id.error().message());
+  std::cout << "{\"id\":" << *id << ",\"email\":\"";
+  for (char c : o.email) {
+    if (c == '"' || c == '\\') std::cout << '\\';
+    std::cout << c;
+  }
+  std::cout << "\"}" << std::endl;
+}
+
+}  // namespace
+
+void addCommands(CLI::App& app) {
+  auto serveOpts = std::make_shared<ServeOptions>();
+  CLI::App* s = app.add_subcommand("serve", "Run the admin web console and report server");
+  s->add_option("--listen", serveOpts->listen, "host:port to listen on (port 0 = any free port)")
+      ->capture_default_str();
+  s->add_option("--threads", serveOpts->threads, "I/O threads")->capture_default_str();
+  s->add_option("--db-pool", serveOpts->dbPool, "database connections (and worker threads)")->capture_default_str();
+  s->add_flag("--secure-cookies", serveOpts->secureCookies,
+              "served over HTTPS (e.g. behind a TLS proxy): Secure, __Host- cookies");
+  s->callback([serveOpts] { serve(*serveOpts); });
+
+  auto adminOpts = std::make_shared<CreateAdminOptions>();
+  CLI::App* c = app.add_subcommand("create-admin", "Create an account for the admin web console");
+  c->add_option("--email", adminOpts->email, "sign-in email")->required();
+  c->add_option("--password-file", adminOpts->passwordFile,
+                "read the password from the first line of this file (default: prompt, or stdin when piped)");
+  c->callback([adminOpts] { createAdminCommand(*adminOpts); });
+}
+
+}  // namespace attendance::admin_web

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// Pure text helpers for the admin pages: HTML escaping, the tiny template
+// language of assets/*.html, form and cookie parsing.
+namespace attendance::admin_web {
+
+// Escapes & < > " ' so the text is safe in element content and in quoted attributes.
+void appendEscaped(std::string& out, std::string_view text);
+[[nodiscard]] std::string escape(std::string_view text);
+
+// Values for a template. `{{name}}` inserts the escaped value, `{{{name}}}`
+// inserts it raw (only for fragments this program built with escape()).
+// A placeholder without a value is a programming error: render() throws
+// std::logic_error so a typo fails the tests instead of shipping an empty slot.
+using TemplateValues = std::vector<std::pair<std::string_view, std::string_view>>;
+[[nodiscard]] std::string renderTemplate(std::string_view tpl, const TemplateValues& values);
+
+// application/x-www-form-urlencoded body -> fields ('+' is a space, %XX decoded).
+// Returns false on malformed escapes. Repeated names keep the first value.
+using FormFields = std::map<std::string, std::string, std::less<>>;
+[[nodiscard]] bool parseForm(std::string_view body, FormFields& out);
+[[nodiscard]] std::string formValue(const FormFields& form, std::string_view name);
+
+// Value of cookie `name` in a Cookie header, or empty.
+[[nodiscard]] std::string_view cookieValue(std::string_view cookieHeader, std::string_view name);
+
+// Percent-encodes for a URL query value or path segment.
+[[nodiscard]] std::string urlEncode(std::string_view text);
+
+}  // namespace attendance::admin_web

@@ -1,0 +1,350 @@
+#include "pages.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <attendance/attendance_core/report.hpp>
+
+#include "assets.hpp"
+#include "html.hpp"
+
+namespace attendance::admin_web::pages {
+
+namespace {
+
+std::string_view tpl(std::string_view name) {
+  // Templates are embedded; a missing one fails every test that renders it.
+  const assets::Asset* a = assets::find(name);
+  if (a == nullptr) throw std::logic_error("missing template " + std::string(name));
+  return a->body;
+}
+
+std::string h(std::string_view s) { return escape(s); }
+
+std::string csrfField(std::string_view csrf) {
+  return "<input type=\"hidden\" name=\"csrf\" value=\"" + h(csrf) + "\">";
+}
+
+// datetime-local value in UTC; app.js rewrites it to local time and fills tzOffset.
+std::string dateInputValue(const std::optional<TimePoint>& t) {
+  if (!t) return {};
+  return core::formatIsoUtc(*t).substr(0, 16);
+}
+
+std::string pager(std::string_view base, std::string_view search, std::int64_t page, std::int64_t pageSize,
+                  std::int64_t total) {
+  const std::int64_t pages = std::max<std::int64_t>(1, (total + pageSize - 1) / pageSize);
+  const std::int64_t first = total == 0 ? 0 : page * pageSize + 1;
+  const std::int64_t last = std::min(total, (page + 1) * pageSize);
+  std::string q = search.empty() ? std::string{} : "&q=" + urlEncode(search);
+  std::string out = fmt::format("<div class=\"pager\"><span>{}–{} of {}</span><span class=\"row\">", first, last, total);
+  if (page > 0) {
+    out += fmt::format("<a class=\"btn btn-sm\" href=\"{}?page={}{}\">← Previous</a>", h(base), page - 1, h(q));
+  }
+  if (page + 1 < pages) {
+    out += fmt::format("<a class=\"btn btn-sm\" href=\"{}?page={}{}\">Next →</a>", h(base), page + 1, h(q));
+  }
+  out += "</span></div>";
+  return out;
+}
+
+std::string navLink(std::string_view href, std::string_view label, bool current) {
+  return fmt::format("<a href=\"{}\"{}>{}</a>", href, current ? " aria-current=\"page\"" : "", label);
+}
+
+}  // namespace
+
+std::string timeTag(const std::optional<TimePoint>& t, std::string_view empty) {
+  if (!t) return "<span class=\"muted\">" + h(empty) + "</span>";
+  const std::string iso = core::formatIsoUtc(*t);
+  return fmt::format("<time datetime=\"{}\" data-local>{} {} UTC</time>", iso, iso.substr(0, 10), iso.substr(11, 5));
+}
+
+std::string flash(FlashKind kind, std::string_view text) {
+  const char* cls = kind == FlashKind::ok ? "alert-ok" : kind == FlashKind::warn ? "alert-warn" : "alert-error";
+  return fmt::format("<div class=\"alert {}\" role=\"{}\">{}</div>", cls,
+                     kind == FlashKind::error ? "alert" : "status", h(text));
+}
+
+std::string noticeFor(std::string_view code) {
+  struct Notice {
+    std::string_view code;
+    FlashKind kind;
+    std::string_view text;
+  };
+  static constexpr Notice kNotices[] = {
+      {"event-created", FlashKind::ok, "Event created."},
+      {"event-updated", FlashKind::ok, "Event updated."},
+      {"event-deleted", FlashKind::ok, "Event deleted."},
+      {"registered", FlashKind::ok, "Participant registered."},
+      {"already-registered", FlashKind::warn, "That participant is already registered."},
+      {"unregistered", FlashKind::ok, "Registration removed."},
+      {"no-such-user", FlashKind::error, "No participant has that email. Create the participant first."},
+      {"participant-created", FlashKind::ok, "Participant created."},
+      {"participant-disabled", FlashKind::ok, "Participant disabled: they can no longer sign in."},
+      {"participant-enabled", FlashKind::ok, "Participant enabled."},
+      {"ble-regenerated", FlashKind::ok, "New bleUuid generated. Earlier check-ins still count for this participant."},
+      {"scanner-revoked", FlashKind::ok, "Scanner revoked: its API key no longer works."},
+  };
+  for (const Notice& n : kNotices) {
+    if (n.code == code) return flash(n.kind, n.text);
+  }
+  return {};
+}
+
+std::string layout(const Frame& f, std::string_view content) {
+  std::string nav = navLink("/events", "Events", f.nav == Nav::events) +
+                    navLink("/participants", "Participants", f.nav == Nav::participants) +
+                    navLink("/scanners", "Scanners", f.nav == Nav::scanners);
+  return renderTemplate(tpl("layout.html"), {{"title", f.title},
+                                             {"assetVersion", assets::version()},
+                                             {"nav", nav},
+                                             {"adminEmail", f.adminEmail},
+                                             {"csrf", f.csrf},
+                                             {"flash", f.flashHtml},
+                                             {"content", content}});
+}
+
+std::string login(std::string_view csrf, std::string_view email, std::string_view flashHtml) {
+  return renderTemplate(tpl("login.html"),
+                        {{"assetVersion", assets::version()}, {"csrf", csrf}, {"email", email}, {"flash", flashHtml}});
+}
+
+std::string events(const std::vector<data::EventSummary>& list, TimePoint now, std::string_view csrf) {
+  std::string upcoming;
+  std::string past;
+  for (const auto& e : list) {
+    const bool isPast = e.endsAt ? *e.endsAt < now : (e.startsAt && *e.startsAt + std::chrono::hours{24} < now);
+    std::string status = e.synced ? "<span class=\"badge badge-ok\">Synced</span>"
+                                  : "<span class=\"badge\">Not synced</span>";
+    std::string row = fmt::format(
+        "<tr><td><a href=\"/events/{}\"><strong>{}</strong></a><div class=\"muted small\">{}</div></td>"
+        "<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+        h(urlEncode(e.id)), h(e.name), h(e.venue.empty() ? std::string_view{"No venue"} : std::string_view{e.venue}),
+        timeTag(e.startsAt, "No date"), e.registered, e.synced ? std::to_string(e.attended) : "—", status);
+    (isPast ? past : upcoming) += row;
+  }
+  auto table = [](std::string_view id, std::string_view title, const std::string& rows, std::string_view empty) {
+    std::string out = fmt::format(
+        "<section class=\"card flush\" aria-labelledby=\"{0}-h\"><div class=\"card-head\"><h2 id=\"{0}-h\">{1}</h2></div>",
+        id, title);
+    if (rows.empty()) {
+      out += fmt::format("<div class=\"empty\">{}</div>", empty);
+    } else {
+      out += fmt::format(
+          "<div class=\"table-wrap\"><table id=\"{}-table\"><thead><tr><th scope=\"col\">Event</th><th scope=\"col\">Starts</th>"
+          "<th scope=\"col\" class=\"num\">Registered</th><th scope=\"col\" class=\"num\">Attended</th>"
+          "<th scope=\"col\">Attendance data</th></tr></thead><tbody>{}</tbody></table></div>",
+          id, rows);
+    }
+    out += "</section>";
+    return out;
+  };
+  std::string out =
+      "<div class=\"page-head\"><div><h1>Events</h1><p class=\"muted\">Create events, register participants and read "
+      "the attendance report after the scanners sync.</p></div></div>";
+  out += "<details class=\"card drawer\" id=\"new-event\"><summary class=\"btn btn-primary\">+ New event</summary>";
+  out += "<form method=\"post\" action=\"/events\">" + csrfField(csrf) +
+         "<input type=\"hidden\" name=\"tzOffset\" value=\"0\">"
+         "<div class=\"form-grid\">"
+         "<div class=\"field\"><label for=\"ev-name\">Name</label><input id=\"ev-name\" name=\"name\" type=\"text\" required maxlength=\"200\"></div>"
+         "<div class=\"field\"><label for=\"ev-venue\">Venue</label><input id=\"ev-venue\" name=\"venue\" type=\"text\" maxlength=\"200\"></div>"
+         "<div class=\"field\"><label for=\"ev-starts\">Starts</label><input id=\"ev-starts\" name=\"starts\" type=\"datetime-local\"></div>"
+         "<div class=\"field\"><label for=\"ev-ends\">Ends</label><input id=\"ev-ends\" name=\"ends\" type=\"datetime-local\"></div>"
+         "<div class=\"field\"><label for=\"ev-id\">Event id <span class=\"hint\">optional; letters, digits, . _ : -</span></label>"
+         "<input id=\"ev-id\" name=\"id\" type=\"text\" maxlength=\"128\" pattern=\"[A-Za-z0-9._:\\-]{1,128}\"></div>"
+         "</div><button class=\"btn btn-primary\" type=\"submit\">Create event</button></form></details>";
+  out += table("upcoming", "Upcoming and current", upcoming, "No upcoming events. Create one to get started.");
+  out += table("past", "Past", past, "No past events yet.");
+  return out;
+}
+
+std::string event(const EventView& v, std::string_view csrf) {
+  const core::Event& e = v.event;
+  const std::string id = h(urlEncode(e.id));
+  std::string out = fmt::format(
+      "<div class=\"page-head\"><div><div class=\"crumbs\"><a href=\"/events\">Events</a> / <code>{}</code></div>"
+      "<h1 id=\"event-name\">{}</h1><p class=\"muted\">{} · {} → {}</p></div></div>",
+      h(e.id), h(e.name), h(e.venue.empty() ? std::string_view{"No venue"} : std::string_view{e.venue}),
+      timeTag(e.startsAt, "no start"), timeTag(e.endsAt, "no end"));
+
+  // The report: rendered by app.js from /api/events/{id}/report.
+  out += fmt::format(
+      "<section class=\"stack\" id=\"report\" data-report-url=\"/api/events/{0}/report\" aria-labelledby=\"report-h\">"
+      "<div class=\"card-head\"><h2 id=\"report-h\">Attendance report</h2><div class=\"report-status\">"
+      "<span class=\"muted small\" id=\"fetched-at\" aria-live=\"polite\"></span>"
+      "<a class=\"btn\" id=\"download-csv\" href=\"/events/{0}/report.csv\" download>Download CSV</a>"
+      "<button class=\"btn btn-primary\" type=\"button\" id=\"fetch-report\">Fetch Attendance Data</button></div></div>"
+      "<div id=\"report-body\"><div class=\"card empty\">Loading the report…</div></div></section>",
+      id);
+
+  // Registrations.
+  out += "<section class=\"card flush\" aria-labelledby=\"reg-h\" id=\"registrations\">";
+  out += fmt::format("<div class=\"card-head\"><h2 id=\"reg-h\">Registrations <span class=\"badge\">{}</span></h2>",
+                     v.registrations.total);
+  out += fmt::format(
+      "<form class=\"search\" method=\"get\" action=\"/events/{}\" role=\"search\"><input type=\"search\" name=\"q\" "
+      "value=\"{}\" placeholder=\"Search name or email\" aria-label=\"Search registrations\"><button class=\"btn\" "
+      "type=\"submit\">Search</button></form></div>",
+      id, h(v.search));
+  out += fmt::format(
+      "<form class=\"toolbar\" method=\"post\" action=\"/events/{}/registrations\">{}<label class=\"sr-only\" "
+      "for=\"reg-email\">Participant email</label><input id=\"reg-email\" name=\"email\" type=\"email\" required "
+      "placeholder=\"participant@example.org\" class=\"w-md\"><button class=\"btn btn-primary\" "
+      "type=\"submit\">Register participant</button></form>",
+      id, csrfField(csrf));
+  if (v.registrations.rows.empty()) {
+    out += v.search.empty() ? "<div class=\"empty\">Nobody is registered yet.</div>"
+                            : "<div class=\"empty\">No registration matches.</div>";
+  } else {
+    out += "<div class=\"table-wrap\"><table id=\"registration-table\"><thead><tr><th scope=\"col\">Name</th>"
+           "<th scope=\"col\">Email</th><th scope=\"col\">Registered</th><th scope=\"col\"><span class=\"sr-only\">"
+           "Actions</span></th></tr></thead><tbody>";
+    for (const auto& p : v.registrations.rows) {
+      out += fmt::format(
+          "<tr><td>{}{}</td><td>{}</td><td>{}</td><td class=\"num\"><form class=\"inline\" method=\"post\" "
+          "action=\"/events/{}/registrations/{}/delete\" data-confirm=\"Remove this registration?\">{}"
+          "<button class=\"btn btn-sm btn-danger\" type=\"submit\">Remove</button></form></td></tr>",
+          h(p.displayName), p.disabled ? " <span class=\"badge badge-danger\">disabled</span>" : "", h(p.email),
+          timeTag(p.registeredAt), id, h(urlEncode(p.id)), csrfField(csrf));
+    }
+    out += "</tbody></table></div>";
+  }
+  out += pager("/events/" + urlEncode(e.id), v.search, v.page, v.pageSize, v.registrations.total);
+  out += "</section>";
+
+  // Edit and delete.
+  out += "<div class=\"grid grid-2\">";
+  out += fmt::format(
+      "<section class=\"card\" aria-labelledby=\"edit-h\"><h2 id=\"edit-h\">Details</h2><form method=\"post\" "
+      "action=\"/events/{}\">{}<input type=\"hidden\" name=\"tzOffset\" value=\"0\">"
+      "<div class=\"field\"><label for=\"ed-name\">Name</label><input id=\"ed-name\" name=\"name\" type=\"text\" "
+      "required maxlength=\"200\" value=\"{}\"></div>"
+      "<div class=\"field\"><label for=\"ed-venue\">Venue</label><input id=\"ed-venue\" name=\"venue\" type=\"text\" "
+      "maxlength=\"200\" value=\"{}\"></div><div class=\"form-grid\">"
+      "<div class=\"field\"><label for=\"ed-starts\">Starts</label><input id=\"ed-starts\" name=\"starts\" "
+      "type=\"datetime-local\" data-utc=\"{}\" value=\"{}\"></div>"
+      "<div class=\"field\"><label for=\"ed-ends\">Ends</label><input id=\"ed-ends\" name=\"ends\" "
+      "type=\"datetime-local\" data-utc=\"{}\" value=\"{}\"></div></div>"
+      "<button class=\"btn\" type=\"submit\">Save changes</button></form></section>",
+      id, csrfField(csrf), h(e.name), h(e.venue), e.startsAt ? core::formatIsoUtc(*e.startsAt) : "",
+      dateInputValue(e.startsAt), e.endsAt ? core::formatIsoUtc(*e.endsAt) : "", dateInputValue(e.endsAt));
+  out += fmt::format(
+      "<section class=\"card danger-zone\" aria-labelledby=\"del-h\"><h2 id=\"del-h\">Delete event</h2>"
+      "<p class=\"muted\">Deleting removes the event, its registrations and its sync receipts.</p>{}"
+      "<form method=\"post\" action=\"/events/{}/delete\" data-confirm=\"Delete this event? This cannot be undone.\">{}{}"
+      "<button class=\"btn btn-danger\" type=\"submit\">Delete event</button></form></section>",
+      v.checkIns > 0 ? fmt::format("<p class=\"alert alert-warn\">{} check-ins are stored for this event. Deleting "
+                                   "is refused unless you also delete them.</p>",
+                                   v.checkIns)
+                     : std::string{},
+      id, csrfField(csrf),
+      v.checkIns > 0 ? "<div class=\"field\"><label class=\"check\"><input type=\"checkbox\" name=\"force\" "
+                       "value=\"1\"> Also delete the check-ins</label></div>"
+                     : "");
+  out += "</div>";
+  return out;
+}
+
+std::string participants(const ParticipantsView& v, std::string_view csrf) {
+  std::string out =
+      "<div class=\"page-head\"><div><h1>Participants</h1><p class=\"muted\">Everyone who can be registered for an "
+      "event. Participants usually sign up in the mobile app.</p></div></div>";
+  out += "<details class=\"card drawer\" id=\"new-participant\"><summary class=\"btn btn-primary\">+ New participant</summary>";
+  out += "<form method=\"post\" action=\"/participants\">" + csrfField(csrf) +
+         "<div class=\"form-grid\"><div class=\"field\"><label for=\"p-name\">Name</label><input id=\"p-name\" "
+         "name=\"name\" type=\"text\" required maxlength=\"200\"></div><div class=\"field\"><label for=\"p-email\">"
+         "Email</label><input id=\"p-email\" name=\"email\" type=\"email\" required maxlength=\"254\"></div></div>"
+         "<button class=\"btn btn-primary\" type=\"submit\">Create participant</button></form></details>";
+  out += "<section class=\"card flush\" aria-labelledby=\"people-h\">";
+  out += fmt::format(
+      "<div class=\"card-head\"><h2 id=\"people-h\">All participants <span class=\"badge\">{}</span></h2><form "
+      "class=\"search\" method=\"get\" action=\"/participants\" role=\"search\"><input type=\"search\" name=\"q\" "
+      "value=\"{}\" placeholder=\"Search name or email\" aria-label=\"Search participants\"><button class=\"btn\" "
+      "type=\"submit\">Search</button></form></div>",
+      v.page.total, h(v.search));
+  if (v.page.rows.empty()) {
+    out += "<div class=\"empty\">No participants found.</div>";
+  } else {
+    out += "<div class=\"table-wrap\"><table id=\"participant-list\"><thead><tr><th scope=\"col\">Name</th><th "
+           "scope=\"col\">Email</th><th scope=\"col\">bleUuid</th><th scope=\"col\">Status</th><th scope=\"col\">"
+           "<span class=\"sr-only\">Actions</span></th></tr></thead><tbody>";
+    for (const auto& p : v.page.rows) {
+      const std::string pid = h(urlEncode(p.id));
+      out += fmt::format(
+          "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td class=\"num\"><div class=\"row\">"
+          "<form class=\"inline\" method=\"post\" action=\"/participants/{}/regenerate-ble-uuid\" "
+          "data-confirm=\"Generate a new bleUuid? The participant's app must fetch it again.\">{}<button class=\"btn "
+          "btn-sm\" type=\"submit\">New bleUuid</button></form>"
+          "<form class=\"inline\" method=\"post\" action=\"/participants/{}/{}\">{}<button class=\"btn btn-sm{}\" "
+          "type=\"submit\">{}</button></form></div></td></tr>",
+          h(p.displayName), h(p.email), h(p.bleUuid),
+          p.disabled ? "<span class=\"badge badge-danger\">Disabled</span>" : "<span class=\"badge badge-ok\">Active</span>",
+          pid, csrfField(csrf), pid, p.disabled ? "enable" : "disable", csrfField(csrf),
+          p.disabled ? "" : " btn-danger", p.disabled ? "Enable" : "Disable");
+    }
+    out += "</tbody></table></div>";
+  }
+  out += pager("/participants", v.search, v.pageNo, v.pageSize, v.page.total);
+  out += "</section>";
+  return out;
+}
+
+std::string scanners(const std::vector<core::ScannerInfo>& list, std::string_view csrf,
+                     const std::optional<core::CreatedScanner>& created) {
+  std::string out =
+      "<div class=\"page-head\"><div><h1>Scanners</h1><p class=\"muted\">Each scanner device uploads its log with its "
+      "own API key. Revoke a key when a device is lost.</p></div></div>";
+  if (created) {
+    out += fmt::format(
+        "<section class=\"card\" id=\"new-key\" aria-labelledby=\"key-h\"><h2 id=\"key-h\">API key for <code>{}</code></h2>"
+        "<p class=\"alert alert-warn\">Copy this key now and store it on the scanner. It is shown only once; only a "
+        "hash is kept.</p><div class=\"secret\"><code id=\"api-key\">{}</code><button class=\"btn btn-sm\" "
+        "type=\"button\" data-copy=\"api-key\">Copy</button></div></section>",
+        h(created->scannerId), h(created->apiKey));
+  }
+  out += "<section class=\"card\" aria-labelledby=\"new-scanner-h\"><h2 id=\"new-scanner-h\">Add a scanner</h2>";
+  out += "<form class=\"row\" method=\"post\" action=\"/scanners\">" + csrfField(csrf) +
+         "<label class=\"sr-only\" for=\"scanner-id\">Scanner id</label><input id=\"scanner-id\" name=\"scannerId\" "
+         "type=\"text\" required maxlength=\"128\" pattern=\"[A-Za-z0-9._:\\-]{1,128}\" placeholder=\"Entrance-Scanner-01\" "
+         "class=\"w-md\"><button class=\"btn btn-primary\" type=\"submit\">Create scanner</button></form></section>";
+  out += "<section class=\"card flush\" aria-labelledby=\"scanners-list-h\"><div class=\"card-head\"><h2 "
+         "id=\"scanners-list-h\">All scanners</h2></div>";
+  if (list.empty()) {
+    out += "<div class=\"empty\">No scanners yet.</div>";
+  } else {
+    out += "<div class=\"table-wrap\"><table id=\"scanner-list\"><thead><tr><th scope=\"col\">Scanner</th><th "
+           "scope=\"col\">Key</th><th scope=\"col\">Created</th><th scope=\"col\">Last sync</th><th scope=\"col\" "
+           "class=\"num\">Records</th><th scope=\"col\">Status</th><th scope=\"col\"><span class=\"sr-only\">Actions"
+           "</span></th></tr></thead><tbody>";
+    for (const auto& s : list) {
+      out += fmt::format("<tr><td><code>{}</code></td><td><code>{}…</code></td><td>{}</td><td>{}</td><td class=\"num\">{}"
+                         "</td><td>{}</td><td class=\"num\">",
+                         h(s.scannerId), h(s.keyPrefix), timeTag(s.createdAt), timeTag(s.lastSyncAt, "never"),
+                         s.recordsReceived,
+                         s.revokedAt ? "<span class=\"badge badge-danger\">Revoked</span>"
+                                     : "<span class=\"badge badge-ok\">Active</span>");
+      if (!s.revokedAt) {
+        out += fmt::format(
+            "<form class=\"inline\" method=\"post\" action=\"/scanners/{}/revoke\" data-confirm=\"Revoke this "
+            "scanner's key? Its next sync will be refused.\">{}<button class=\"btn btn-sm btn-danger\" "
+            "type=\"submit\">Revoke</button></form>",
+            h(urlEncode(s.scannerId)), csrfField(csrf));
+      }
+      out += "</td></tr>";
+    }
+    out += "</tbody></table></div>";
+  }
+  out += "</section>";
+  return out;
+}
+
+std::string errorContent(std::string_view title, std::string_view message) {
+  return fmt::format("<div class=\"card empty\"><h1>{}</h1><p>{}</p><p><a class=\"btn\" href=\"/events\">Back to "
+                     "events</a></p></div>",
+                     h(title), h(message));
+}
+
+}  // namespace attendance::admin_web::pages

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <attendance/attendance_core/events.hpp>
+#include <attendance/attendance_core/scanners.hpp>
+
+#include "data.hpp"
+
+// Server-side HTML for the admin pages. Pure functions from values to HTML;
+// every user-supplied string goes through escape().
+namespace attendance::admin_web::pages {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+enum class Nav { events, participants, scanners, none };
+
+struct Frame {
+  std::string_view title;
+  Nav nav = Nav::none;
+  std::string_view adminEmail;
+  std::string_view csrf;
+  std::string flashHtml;  // already built by flash()
+};
+
+[[nodiscard]] std::string layout(const Frame& frame, std::string_view contentHtml);
+[[nodiscard]] std::string login(std::string_view csrf, std::string_view email, std::string_view flashHtml);
+
+enum class FlashKind { ok, error, warn };
+[[nodiscard]] std::string flash(FlashKind kind, std::string_view text);
+// Fixed notices addressed by code in `?notice=` after a redirect (never echoes input).
+[[nodiscard]] std::string noticeFor(std::string_view code);
+
+[[nodiscard]] std::string events(const std::vector<data::EventSummary>& events, TimePoint now, std::string_view csrf);
+
+struct EventView {
+  core::Event event;
+  data::Page registrations;
+  std::string search;
+  std::int64_t page = 0;
+  std::int64_t pageSize = 50;
+  std::int64_t checkIns = 0;
+};
+[[nodiscard]] std::string event(const EventView& view, std::string_view csrf);
+
+struct ParticipantsView {
+  data::Page page;
+  std::string search;
+  std::int64_t pageNo = 0;
+  std::int64_t pageSize = 50;
+};
+[[nodiscard]] std::string participants(const ParticipantsView& view, std::string_view csrf);
+
+[[nodiscard]] std::string scanners(const std::vector<core::ScannerInfo>& scanners, std::string_view csrf,
+                                   const std::optional<core::CreatedScanner>& created);
+
+[[nodiscard]] std::string errorContent(std::string_view title, std::string_view message);
+
+// <time datetime="ISO">2026-11-24 09:00 UTC</time>; app.js shows it in local time.
+[[nodiscard]] std::string timeTag(const std::optional<TimePoint>& t, std::string_view empty = "—");
+
+}  // namespace attendance::admin_web::pages

@@ -1,0 +1,87 @@
+// Pure helpers: escaping, templates, forms, cookies and the embedded assets.
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+#include "assets.hpp"
+#include "html.hpp"
+#include "pages.hpp"
+
+namespace attendance::admin_web {
+namespace {
+
+TEST(Html, EscapesEveryMarkupCharacter) {
+  EXPECT_EQ(escape("<script>alert('x') & \"y\"</script>"),
+            "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;");
+  EXPECT_EQ(escape("Zoë Ångström"), "Zoë Ångström");
+}
+
+TEST(Html, TemplateEscapesDoubleBracesAndKeepsTripleRaw) {
+  EXPECT_EQ(renderTemplate("<p>{{name}}</p>{{{raw}}}", {{"name", "<b>"}, {"raw", "<i>ok</i>"}}),
+            "<p>&lt;b&gt;</p><i>ok</i>");
+  EXPECT_THROW((void)renderTemplate("{{missing}}", {}), std::logic_error);
+  EXPECT_THROW((void)renderTemplate("{{open", {}), std::logic_error);
+}
+
+TEST(Html, ParsesUrlEncodedForms) {
+  FormFields f;
+  ASSERT_TRUE(parseForm("email=a%40b.org&password=p+w%26d&empty=&flag", f));
+  EXPECT_EQ(formValue(f, "email"), "a@b.org");
+  EXPECT_EQ(formValue(f, "password"), "p w&d");
+  EXPECT_EQ(formValue(f, "empty"), "");
+  EXPECT_EQ(formValue(f, "flag"), "");
+  EXPECT_EQ(formValue(f, "absent"), "");
+  EXPECT_FALSE(parseForm("a=%4", f));
+  EXPECT_FALSE(parseForm("a=%zz", f));
+}
+
+TEST(Html, FindsCookies) {
+  EXPECT_EQ(cookieValue("a=1; attendance_session=xyz; b=2", "attendance_session"), "xyz");
+  EXPECT_EQ(cookieValue("xattendance_session=no", "attendance_session"), "");
+  EXPECT_EQ(cookieValue("", "a"), "");
+}
+
+TEST(Html, UrlEncodesReservedCharacters) { EXPECT_EQ(urlEncode("a b/<c>&é"), "a%20b%2F%3Cc%3E%26%C3%A9"); }
+
+TEST(Assets, AreEmbeddedWithTypesAndVersion) {
+  const auto* css = assets::find("app.css");
+  ASSERT_NE(css, nullptr);
+  EXPECT_EQ(css->contentType, "text/css; charset=utf-8");
+  EXPECT_NE(css->body.find("--accent"), std::string_view::npos);
+  ASSERT_NE(assets::find("app.js"), nullptr);
+  ASSERT_NE(assets::find("layout.html"), nullptr);
+  EXPECT_EQ(assets::find("nope.css"), nullptr);
+  EXPECT_EQ(assets::version().size(), 12U);
+}
+
+TEST(Pages, EscapeUserStringsInEveryPage) {
+  data::EventSummary e;
+  e.id = "ev-1";
+  e.name = "<script>alert(1)</script>";
+  e.venue = "\"><img src=x>";
+  const std::string html = pages::events({e}, std::chrono::system_clock::now(), "tok\"en");
+  EXPECT_EQ(html.find("<script>alert"), std::string::npos);
+  EXPECT_EQ(html.find("<img src=x>"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(html.find("value=\"tok&quot;en\""), std::string::npos);
+
+  pages::ParticipantsView pv;
+  data::Person p;
+  p.id = "u1";
+  p.displayName = "<b onmouseover=x>";
+  p.email = "e@x.org";
+  pv.page.rows.push_back(p);
+  pv.page.total = 1;
+  pv.search = "\"><script>";
+  const std::string list = pages::participants(pv, "t");
+  EXPECT_EQ(list.find("<b onmouseover"), std::string::npos);
+  EXPECT_EQ(list.find("\"><script>"), std::string::npos);
+}
+
+TEST(Pages, NoticesAreFixedTextOnly) {
+  EXPECT_NE(pages::noticeFor("event-created").find("Event created."), std::string::npos);
+  EXPECT_EQ(pages::noticeFor("<script>"), "");
+}
+
+}  // namespace
+}  // namespace attendance::admin_web
