@@ -1,0 +1,261 @@
+#include "app.hpp"
+
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "attendance/ble_scan/bluez_scanner.hpp"
+#include "attendance/jsonl_log/writer.hpp"
+#include "attendance/support/log.hpp"
+#include "pipeline.hpp"
+#include "roster.hpp"
+
+namespace attendance::scanner {
+namespace {
+
+namespace log = support::log;
+using namespace std::chrono_literals;
+
+volatile sig_atomic_t gStopRequested = 0;
+std::atomic<ble_scan::BluezScanner*> gScanner{nullptr};
+
+extern "C" void onStopSignal(int) {
+  gStopRequested = 1;
+  if (auto* s = gScanner.load()) s->wake();
+}
+
+void sleepFor(std::chrono::milliseconds d) {
+  timespec ts{static_cast<time_t>(d.count() / 1000), static_cast<long>((d.count() % 1000) * 1'000'000)};
+  while (::nanosleep(&ts, &ts) != 0 && errno == EINTR && !gStopRequested) {
+  }
+}
+
+struct Status {
+  const PipelineCounters& p;
+  const ble_scan::ScannerCounters& b;
+  std::size_t pending;
+  std::uint64_t durableLines;
+  std::string_view state;
+  const Roster* roster;
+};
+
+std::string statusText(const Status& s) {
+  std::string t = "adverts=" + std::to_string(s.b.advertisements) + " unique=" + std::to_string(s.p.uniqueIds) +
+                  " written=" + std::to_string(s.p.logged) + " noise=" +
+                  std::to_string(s.b.ignoredNoise + s.p.notOnRoster) + " pending=" + std::to_string(s.pending);
+  if (s.roster != nullptr) {
+    t += " registered=" + std::to_string(s.p.rosterArrivals) + "/" + std::to_string(s.roster->size());
+  }
+  t += " ble=";
+  t += s.state;
+  return t;
+}
+
+void logStatus(const char* event, const Status& s) {
+  log::info(event, {{"advertisements", s.b.advertisements},
+                    {"sightings", s.p.sightings},
+                    {"uniqueIds", s.p.uniqueIds},
+                    {"linesWritten", s.p.logged},
+                    {"duplicates", s.p.duplicates},
+                    {"noise", s.b.ignoredNoise + s.p.notOnRoster},
+                    {"notOnRoster", s.p.notOnRoster},
+                    {"belowRssiFloor", s.b.belowRssiFloor},
+                    {"pending", s.pending},
+                    {"dropped", s.p.dropped},
+                    {"durableLines", s.durableLines},
+                    {"registeredArrivals", s.p.rosterArrivals},
+                    {"rosterSize", s.roster != nullptr ? s.roster->size() : std::size_t{0}},
+                    {"discoveryRestarts", s.b.discoveryRestarts},
+                    {"ble", s.state}});
+}
+
+}  // namespace
+
+void installStopSignals() {
+  struct sigaction sa {};
+  sa.sa_handler = onStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocked poll returns EINTR
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+}
+
+int run(const ScannerConfig& config, const support::TimeSource& time, const BootClock& boot) {
+  log::setMinimumLevel(config.logLevel);
+
+  std::optional<Roster> roster;
+  if (config.roster) {
+    std::string error;
+    roster = Roster::load(*config.roster, error);
+    if (!roster) {
+      log::error("scanner.bad_roster", {{"error", error}});
+      return kExitUsage;
+    }
+    if (roster->eventId() != config.eventId) {
+      log::error("scanner.bad_roster", {{"error", "roster " + config.roster->string() + " is for event '" +
+                                                      roster->eventId() + "', not '" + config.eventId + "'"}});
+      return kExitUsage;
+    }
+  }
+
+  auto opened = jsonl_log::Writer::open(config.log, {.fsync = config.fsync, .syncInterval = config.fsyncInterval},
+                                        support::toEpochMillis(time.systemTime()));
+  if (!opened) {
+    const bool locked = opened.error().code.value() == EWOULDBLOCK;
+    log::error(locked ? "scanner.log_locked" : "scanner.log_open_failed", {{"error", opened.error().message}});
+    return locked ? kExitLocked : kExitFatal;
+  }
+  jsonl_log::Writer& writer = **opened;
+  const auto& rec = writer.recovery();
+  if (!rec.quarantineFile.empty()) {
+    log::warn("log.tail_quarantined", {{"log", config.log.string()},
+                                        {"quarantineFile", rec.quarantineFile.string()},
+                                        {"bytes", rec.quarantinedBytes},
+                                        {"keptLines", rec.keptLines}});
+  }
+  if (rec.completedLastLine) log::warn("log.last_line_completed", {{"log", config.log.string()}});
+  log::info("log.opened", {{"log", config.log.string()},
+                           {"created", rec.created},
+                           {"lines", rec.keptLines},
+                           {"records", rec.records},
+                           {"badLines", rec.badLines},
+                           {"fsync", jsonl_log::toString(config.fsync)}});
+
+  Pipeline pipeline({.scannerId = config.scannerId,
+                     .eventId = config.eventId,
+                     .dedupWindow = config.dedupWindow,
+                     .dedupCapacity = config.dedupCapacity,
+                     .recordRssi = config.recordRssi,
+                     .maxPending = config.maxPending},
+                    time, boot, writer, roster ? &*roster : nullptr);
+  if (auto seeded = pipeline.seedFromLog(config.log); !seeded) {
+    log::error("scanner.seed_failed", {{"error", seeded.error().message}});
+    return kExitFatal;
+  } else {
+    log::info("dedup.seeded", {{"records", seeded->records},
+                               {"seeded", seeded->seeded},
+                               {"otherEvents", seeded->otherEvents},
+                               {"badLines", seeded->badLines}});
+  }
+
+  ble_scan::ScannerOptions bleOptions;
+  bleOptions.adapterName = config.adapter;
+  bleOptions.rssiMin = config.rssiMin;
+  bleOptions.parser.formats = config.formats;
+  bleOptions.parser.attendanceServiceUuid = config.attendanceServiceUuid;
+  bleOptions.watchdog = config.bleWatchdog;
+  auto created = ble_scan::BluezScanner::create(
+      bleOptions, time,
+      [&pipeline](const ble_scan::Sighting& s) {
+        std::optional<int> rssi;
+        if (s.rssi) rssi = *s.rssi;
+        pipeline.onSighting(s.bleUuid, rssi, s.seenAt);
+      },
+      [](const ble_scan::StateChange& c) {
+        log::info("ble.state", {{"state", ble_scan::stateName(c.state)}, {"adapter", c.adapter}, {"reason", c.reason}});
+      });
+  if (!created) {
+    log::error("scanner.dbus_failed", {{"error", created.error().message()}});
+    return kExitFatal;
+  }
+  ble_scan::BluezScanner& scanner = **created;
+  gScanner.store(&scanner);
+  struct ClearGlobal {
+    ~ClearGlobal() { gScanner.store(nullptr); }
+  } clearGlobal;
+
+  if (auto started = scanner.start(); !started) {
+    log::error("scanner.dbus_failed", {{"error", started.error().message()}});
+    return kExitFatal;
+  }
+  log::info("scanner.started", {{"event", config.eventId},
+                                {"scannerId", config.scannerId},
+                                {"formats", config.formats.toString()},
+                                {"dedupWindowMs", config.dedupWindow.count()},
+                                {"roster", roster ? static_cast<std::int64_t>(roster->size()) : -1}});
+  ::sd_notify(0, "READY=1\nSTATUS=scanning");
+
+  std::uint64_t watchdogUsec = 0;
+  const bool watchdog = ::sd_watchdog_enabled(0, &watchdogUsec) > 0 && watchdogUsec > 0;
+  const auto watchdogPeriod = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::microseconds{watchdogUsec / 2});
+
+  auto now = time.monotonicTime();
+  auto nextStatus = now + config.statusInterval;
+  auto nextWatchdog = now + watchdogPeriod;
+  int exitCode = kExitOk;
+  while (!gStopRequested) {
+    now = time.monotonicTime();
+    auto wake = std::min(nextStatus, now + 1s);
+    if (watchdog) wake = std::min(wake, nextWatchdog);
+    if (const auto d = pipeline.nextDeadline()) wake = std::min(wake, *d);
+    const auto wait = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(wake - now), 0ms);
+    if (auto polled = scanner.poll(wait); !polled) {
+      if (gStopRequested) break;
+      log::error("scanner.dbus_lost", {{"error", polled.error().message()}});
+      exitCode = kExitFatal;
+      break;
+    }
+    if (auto ticked = pipeline.tick(); !ticked) {
+      log::error("log.fatal", {{"error", ticked.error().message}});
+      exitCode = kExitFatal;
+      break;
+    }
+    now = time.monotonicTime();
+    if (now >= nextStatus) {
+      const auto counters = scanner.counters();
+      const Status s{pipeline.counters(), counters, pipeline.pendingCount(), writer.durableLines(),
+                     ble_scan::stateName(scanner.state()), roster ? &*roster : nullptr};
+      logStatus("scanner.status", s);
+      ::sd_notifyf(0, "STATUS=%s", statusText(s).c_str());
+      nextStatus = now + config.statusInterval;
+    }
+    if (watchdog && now >= nextWatchdog) {
+      ::sd_notify(0, "WATCHDOG=1");
+      nextWatchdog = now + watchdogPeriod;
+    }
+  }
+
+  ::sd_notify(0, "STOPPING=1\nSTATUS=stopping: flushing the log");
+  log::info("scanner.stopping", {{"reason", exitCode == kExitOk ? "signal" : "error"}});
+  scanner.stop();
+  gScanner.store(nullptr);
+
+  if (exitCode == kExitOk) {
+    // Give a full disk a few chances to clear before giving up on pending check-ins.
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      auto flushed = pipeline.flush();
+      if (!flushed) {
+        log::error("log.fatal", {{"error", flushed.error().message}});
+        exitCode = kExitFatal;
+        break;
+      }
+      if (pipeline.pendingCount() == 0) break;
+      sleepFor(500ms);
+    }
+  }
+  if (pipeline.pendingCount() > 0 || pipeline.counters().dropped > 0) {
+    // Last resort: the journal keeps them; an operator can append these lines by hand.
+    for (const auto& c : pipeline.pending()) {
+      std::string line = jsonl_log::formatLine(c);
+      line.pop_back();
+      log::error("scanner.unwritten_checkin", {{"line", line}});
+    }
+    log::error("scanner.checkins_lost", {{"unwritten", pipeline.pendingCount()}, {"dropped", pipeline.counters().dropped}});
+    if (exitCode == kExitOk) exitCode = kExitUnwritten;
+  }
+  const auto counters = scanner.counters();
+  logStatus("scanner.stopped", Status{pipeline.counters(), counters, pipeline.pendingCount(), writer.durableLines(),
+                                      ble_scan::stateName(scanner.state()), roster ? &*roster : nullptr});
+  return exitCode;
+}
+
+}  // namespace attendance::scanner

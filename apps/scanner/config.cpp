@@ -1,0 +1,199 @@
+#include "config.hpp"
+
+#include <charconv>
+#include <map>
+#include <stdexcept>
+
+#include <CLI/CLI.hpp>
+#include <toml++/toml.h>
+
+namespace attendance::scanner {
+namespace {
+
+// Every setting, by its flag name (without "--"), which is also its config key.
+struct Setting {
+  const char* name;
+  const char* help;
+};
+
+constexpr Setting kSettings[] = {
+    {"event", "event id the check-ins belong to (required)"},
+    {"scanner-id", "name of this scanner, e.g. Entrance-Scanner-01 (required)"},
+    {"log", "path of the JSONL check-in log (required)"},
+    {"dedup-window", "log a participant again only after this long (default 5m)"},
+    {"dedup-capacity", "participants remembered at most (default 16384)"},
+    {"adapter", "BlueZ adapter name, e.g. hci1 (default: first powered adapter)"},
+    {"rssi-min", "ignore advertisements weaker than this dBm, or 'none' (default -90)"},
+    {"formats", "enabled formats: ibeacon,eddystone,service-uuid,service-data (default all)"},
+    {"attendance-service-uuid", "service UUID of the service-data format"},
+    {"fsync", "durability: always | interval | never (default interval)"},
+    {"fsync-interval", "longest exposure with --fsync interval (default 1s)"},
+    {"roster", "roster.json: log only registered bleUuids, count the rest as noise"},
+    {"status-interval", "period of the status line (default 30s)"},
+    {"ble-watchdog", "restart discovery after this long without advertisements (default 90s)"},
+    {"record-rssi", "write the rssi key: true | false (default true)"},
+    {"max-pending", "check-ins kept in memory while the log cannot be written (default 100000)"},
+    {"log-level", "debug | info | warn | error (default info)"},
+};
+
+struct Problem : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+template <class Int>
+Int parseInt(const std::string& name, const std::string& v, Int min, Int max) {
+  Int out{};
+  const auto r = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (r.ec != std::errc{} || r.ptr != v.data() + v.size() || out < min || out > max) {
+    throw Problem("--" + name + ": '" + v + "' is not an integer in [" + std::to_string(min) + ", " +
+                  std::to_string(max) + "]");
+  }
+  return out;
+}
+
+std::chrono::milliseconds duration(const std::string& name, const std::string& v) {
+  const auto d = parseDuration(v);
+  if (!d) throw Problem("--" + name + ": '" + v + "' is not a duration like 500ms, 90s, 5m or 2h");
+  return *d;
+}
+
+ScannerConfig build(const std::map<std::string, std::string>& s) {
+  ScannerConfig c;
+  const auto get = [&s](const char* k) -> const std::string* {
+    const auto it = s.find(k);
+    return it == s.end() ? nullptr : &it->second;
+  };
+  const auto required = [&](const char* k) -> std::string {
+    const auto* v = get(k);
+    if (v == nullptr || v->empty()) throw Problem(std::string("--") + k + " is required (flag or config key)");
+    return *v;
+  };
+  c.eventId = required("event");
+  c.scannerId = required("scanner-id");
+  c.log = required("log");
+  if (c.eventId.size() > jsonl_log::kMaxIdBytes) throw Problem("--event is longer than 256 bytes");
+  if (c.scannerId.size() > jsonl_log::kMaxIdBytes) throw Problem("--scanner-id is longer than 256 bytes");
+  if (const auto* v = get("dedup-window")) c.dedupWindow = duration("dedup-window", *v);
+  if (const auto* v = get("dedup-capacity")) {
+    c.dedupCapacity = parseInt<std::size_t>("dedup-capacity", *v, 1, std::size_t{1} << 24);
+  }
+  if (const auto* v = get("adapter")) c.adapter = *v;
+  if (const auto* v = get("rssi-min")) {
+    if (*v == "none") c.rssiMin.reset();
+    else c.rssiMin = parseInt<std::int16_t>("rssi-min", *v, -127, 20);
+  }
+  if (const auto* v = get("formats")) {
+    std::string unknown;
+    const auto f = ble_scan::FormatSet::parse(*v, &unknown);
+    if (!f) {
+      throw Problem("--formats: " + (unknown.empty() ? std::string("empty list") : "unknown format '" + unknown + "'") +
+                    " (known: ibeacon,eddystone,service-uuid,service-data)");
+    }
+    c.formats = *f;
+  }
+  if (const auto* v = get("attendance-service-uuid")) {
+    const auto u = support::Uuid::parse(*v);
+    if (!u) throw Problem("--attendance-service-uuid: '" + *v + "' is not an 8-4-4-4-12 UUID");
+    c.attendanceServiceUuid = *u;
+  }
+  if (const auto* v = get("fsync")) {
+    const auto p = jsonl_log::parseFsyncPolicy(*v);
+    if (!p) throw Problem("--fsync: '" + *v + "' is not one of always, interval, never");
+    c.fsync = *p;
+  }
+  if (const auto* v = get("fsync-interval")) c.fsyncInterval = duration("fsync-interval", *v);
+  if (const auto* v = get("roster"); v != nullptr && !v->empty()) c.roster = *v;
+  if (const auto* v = get("status-interval")) c.statusInterval = duration("status-interval", *v);
+  if (const auto* v = get("ble-watchdog")) c.bleWatchdog = duration("ble-watchdog", *v);
+  if (const auto* v = get("record-rssi")) {
+    if (*v == "true") c.recordRssi = true;
+    else if (*v == "false") c.recordRssi = false;
+    else throw Problem("--record-rssi: '" + *v + "' is not true or false");
+  }
+  if (const auto* v = get("max-pending")) c.maxPending = parseInt<std::size_t>("max-pending", *v, 1, 10'000'000);
+  if (const auto* v = get("log-level")) {
+    using support::log::Level;
+    if (*v == "debug") c.logLevel = Level::debug;
+    else if (*v == "info") c.logLevel = Level::info;
+    else if (*v == "warn") c.logLevel = Level::warn;
+    else if (*v == "error") c.logLevel = Level::error;
+    else throw Problem("--log-level: '" + *v + "' is not one of debug, info, warn, error");
+  }
+  return c;
+}
+
+void readConfigFile(const std::string& path, std::map<std::string, std::string>& out) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    throw Problem("config " + path + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": " +
+                  std::string(e.description()));
+  }
+  for (const auto& [key, node] : table) {
+    const std::string k(key.str());
+    bool known = false;
+    for (const auto& s : kSettings) known = known || k == s.name;
+    if (!known) throw Problem("config " + path + ": unknown key '" + k + "'");
+    if (const auto* str = node.as_string()) out[k] = str->get();
+    else if (const auto* i = node.as_integer()) out[k] = std::to_string(i->get());
+    else if (const auto* b = node.as_boolean()) out[k] = b->get() ? "true" : "false";
+    else throw Problem("config " + path + ": key '" + k + "' must be a string, integer or boolean");
+  }
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> parseDuration(std::string_view text) {
+  std::int64_t n = 0;
+  const auto r = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (r.ec != std::errc{} || n <= 0) return std::nullopt;
+  const std::string_view unit(r.ptr, static_cast<std::size_t>(text.data() + text.size() - r.ptr));
+  std::int64_t factor = 0;
+  if (unit == "ms") factor = 1;
+  else if (unit.empty() || unit == "s") factor = 1000;
+  else if (unit == "m" || unit == "min") factor = 60'000;
+  else if (unit == "h") factor = 3'600'000;
+  else return std::nullopt;
+  if (n > (std::int64_t{1} << 40) / factor) return std::nullopt;
+  return std::chrono::milliseconds{n * factor};
+}
+
+ParsedCommandLine parseCommandLine(int argc, const char* const* argv) {
+  CLI::App app{"attendance-scanner: turns BLE advertisements into a durable JSONL check-in log, offline",
+               "attendance-scanner"};
+  std::map<std::string, std::string> flagValues;
+  std::string configPath;
+  app.add_option("--config", configPath, "TOML file with the same keys as the flags; flags win");
+  std::map<std::string, CLI::Option*> options;
+  for (const auto& s : kSettings) {
+    options[s.name] = app.add_option(std::string("--") + s.name, flagValues[s.name], s.help);
+  }
+  ParsedCommandLine out;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    out.message = app.help();
+    out.exitCode = kExitOk;
+    return out;
+  } catch (const CLI::ParseError& e) {
+    out.message = std::string("attendance-scanner: ") + e.what() + "\nRun with --help for the options.";
+    out.exitCode = kExitUsage;
+    return out;
+  }
+  try {
+    std::map<std::string, std::string> merged;
+    if (!configPath.empty()) readConfigFile(configPath, merged);
+    for (const auto& [name, opt] : options) {
+      if (opt->count() > 0) merged[name] = flagValues[name];
+    }
+    out.config = build(merged);
+  } catch (const Problem& p) {
+    out.message = std::string("attendance-scanner: ") + p.what();
+    out.exitCode = kExitUsage;
+  }
+  return out;
+}
+
+}  // namespace attendance::scanner

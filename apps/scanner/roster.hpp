@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "attendance/support/uuid.hpp"
+
+namespace attendance::scanner {
+
+// The registered participants of one event, fetched before the event by
+// `attendance-sync roster` (same shape as GET /api/events/{id}/roster):
+//   {"eventId":"...","bleUuids":["a1b2c3d4-...", ...]}
+class Roster {
+public:
+  static constexpr std::size_t kMaxFileBytes = 32 * 1024 * 1024;
+  static constexpr std::size_t kMaxIds = 1'000'000;
+
+  // Parses the JSON text; on error returns nullopt and sets `error` to a sentence.
+  [[nodiscard]] static std::optional<Roster> parse(std::string_view json, std::string& error);
+  [[nodiscard]] static std::optional<Roster> load(const std::filesystem::path& file, std::string& error);
+
+  [[nodiscard]] const std::string& eventId() const noexcept { return eventId_; }
+  [[nodiscard]] std::size_t size() const noexcept { return ids_.size(); }
+  // Position of `id` in the roster (0..size-1), or nullopt. O(log n), no allocation.
+  [[nodiscard]] std::optional<std::size_t> indexOf(const support::Uuid& id) const noexcept;
+
+private:
+  std::string eventId_;
+  std::vector<support::Uuid> ids_;  // sorted, unique
+};
+
+}  // namespace attendance::scanner
