@@ -1,0 +1,160 @@
+#include "sync/batch.hpp"
+
+#include <attendance/support/json_text.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <algorithm>
+
+namespace attendance::sync {
+
+namespace json = boost::json;
+
+void Batch::add(const support::Uuid& bleUuid, std::int64_t checkInTime, std::string_view scannerId,
+                std::uint64_t lineNumber, std::uint64_t startOffset) {
+  if (lineNumbers.empty()) {
+    body.clear();
+    body += "{\"eventId\":";
+    support::appendJsonString(body, eventId);
+    body += ",\"records\":[";
+    firstOffset = startOffset;
+    firstLine = lineNumber;
+  } else {
+    body += ',';
+  }
+  body += "{\"bleUuid\":\"";
+  const std::size_t at = body.size();
+  body.resize(at + support::Uuid::kTextLength);
+  bleUuid.formatTo(body.data() + at);
+  body += "\",\"checkInTime\":";
+  body += std::to_string(checkInTime);
+  body += ",\"scannerId\":";
+  support::appendJsonString(body, scannerId);
+  body += '}';
+  lineNumbers.push_back(lineNumber);
+}
+
+void Batch::finish() {
+  if (lineNumbers.empty()) {
+    body.clear();
+    body += "{\"eventId\":";
+    support::appendJsonString(body, eventId);
+    body += ",\"records\":[";
+  }
+  body += "]}";
+}
+
+Batcher::Batcher(std::size_t batchSize, std::size_t maxOpenEvents)
+    : batchSize_(std::max<std::size_t>(1, batchSize)), maxOpenEvents_(std::max<std::size_t>(1, maxOpenEvents)) {}
+
+std::vector<Batch> Batcher::add(std::string_view eventId, const support::Uuid& bleUuid, std::int64_t checkInTime,
+                                std::string_view scannerId, std::uint64_t lineNumber, std::uint64_t startOffset) {
+  std::vector<Batch> ready;
+  auto it = std::find_if(open_.begin(), open_.end(), [&](const Batch& b) { return b.eventId == eventId; });
+  if (it == open_.end()) {
+    if (open_.size() >= maxOpenEvents_) {
+      ready.push_back(std::move(open_.front()));
+      open_.pop_front();
+      ready.back().finish();
+    }
+    Batch b;
+    b.eventId = std::string(eventId);
+    b.body.reserve(std::min<std::size_t>(batchSize_, 8192) * 110);
+    open_.push_back(std::move(b));
+    it = std::prev(open_.end());
+  }
+  it->add(bleUuid, checkInTime, scannerId, lineNumber, startOffset);
+  if (it->size() >= batchSize_) {
+    Batch full = std::move(*it);
+    open_.erase(it);
+    full.finish();
+    ready.push_back(std::move(full));
+  }
+  return ready;
+}
+
+std::optional<Batch> Batcher::takeOldest() {
+  if (open_.empty()) return std::nullopt;
+  Batch b = std::move(open_.front());
+  open_.pop_front();
+  b.finish();
+  return b;
+}
+
+std::optional<std::pair<std::uint64_t, std::uint64_t>> Batcher::earliestPending() const {
+  if (open_.empty()) return std::nullopt;
+  // open_ is ordered by creation, i.e. by firstOffset.
+  return std::pair{open_.front().firstOffset, open_.front().firstLine};
+}
+
+namespace {
+bool count(const json::object& o, std::string_view key, std::uint64_t& out) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr) return false;
+  if (v->is_uint64()) {
+    out = v->as_uint64();
+    return true;
+  }
+  if (v->is_int64() && v->as_int64() >= 0) {
+    out = static_cast<std::uint64_t>(v->as_int64());
+    return true;
+  }
+  return false;
+}
+}  // namespace
+
+std::optional<BatchAck> parseBatchAck(std::string_view body, std::string& error) {
+  boost::system::error_code ec;
+  const json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) {
+    error = "the backend's answer is not a JSON object";
+    return std::nullopt;
+  }
+  const auto& o = v.as_object();
+  BatchAck ack;
+  if (const auto* e = o.if_contains("eventId"); e != nullptr && e->is_string()) ack.eventId = std::string(e->as_string());
+  if (!count(o, "received", ack.received) || !count(o, "inserted", ack.inserted) ||
+      !count(o, "duplicates", ack.duplicates)) {
+    error = "the backend's answer lacks received/inserted/duplicates counts";
+    return std::nullopt;
+  }
+  const auto* rejected = o.if_contains("rejected");
+  if (rejected == nullptr || !rejected->is_array()) {
+    error = "the backend's answer lacks the \"rejected\" list";
+    return std::nullopt;
+  }
+  for (const auto& r : rejected->as_array()) {
+    const auto* ro = r.if_object();
+    std::uint64_t index = 0;
+    if (ro == nullptr || !count(*ro, "index", index)) {
+      error = "a \"rejected\" entry has no index";
+      return std::nullopt;
+    }
+    std::string reason = "unspecified";
+    if (const auto* why = ro->if_contains("reason"); why != nullptr && why->is_string()) {
+      reason = std::string(why->as_string());
+    }
+    ack.rejected.push_back(Rejection{static_cast<std::size_t>(index), std::move(reason)});
+  }
+  if (ack.inserted + ack.duplicates + ack.rejected.size() != ack.received) {
+    error = "the backend's counts do not add up (inserted + duplicates + rejected != received)";
+    return std::nullopt;
+  }
+  return ack;
+}
+
+std::string serverErrorText(std::string_view body) {
+  boost::system::error_code ec;
+  const json::value v = json::parse(body, ec);
+  if (!ec && v.is_object()) {
+    if (const auto* e = v.as_object().if_contains("error"); e != nullptr && e->is_string()) {
+      return std::string(e->as_string());
+    }
+  }
+  std::string raw(body.substr(0, 200));
+  std::replace_if(raw.begin(), raw.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  return raw;
+}
+
+}  // namespace attendance::sync

@@ -1,0 +1,613 @@
+#include "sync/run.hpp"
+
+#include "sync/batch.hpp"
+#include "sync/checkpoint.hpp"
+#include "sync/clock_correction.hpp"
+#include "sync/summary.hpp"
+
+#include <attendance/batch_client/endpoint.hpp>
+#include <attendance/jsonl_log/lock.hpp>
+#include <attendance/jsonl_log/reader.hpp>
+#include <attendance/support/json_text.hpp>
+#include <attendance/support/uuid.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <spawn.h>
+#include <thread>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace attendance::sync {
+
+namespace bc = attendance::batch_client;
+namespace jl = attendance::jsonl_log;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::string_view kUnit = "attendance-scanner.service";
+
+void fail(Environment& env, std::string_view message) { env.err << "attendance-sync: error: " << message << "\n"; }
+void note(Environment& env, std::string_view message) { env.err << "attendance-sync: " << message << "\n"; }
+
+// Runs a program without a shell; returns its exit status (-1 if it could not run).
+int runProgram(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int rc = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return -1;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int exitCodeFor(const bc::Failure& f) {
+  switch (f.kind) {
+    case bc::FailureKind::auth: return kExitAuth;
+    case bc::FailureKind::tls: return kExitUsage;
+    case bc::FailureKind::rejected: return f.status == 413 ? kExitUsage : kExitRejected;
+    case bc::FailureKind::network:
+    case bc::FailureKind::server: return kExitNetwork;
+  }
+  return kExitNetwork;
+}
+
+void reportFailure(Environment& env, const bc::Failure& f) {
+  std::string message = f.message;
+  if (!f.body.empty()) message += ": " + serverErrorText(f.body);
+  switch (f.kind) {
+    case bc::FailureKind::auth:
+      message += "\n  the backend refused the API key (wrong, revoked, or for another scanner); check --api-key-file";
+      break;
+    case bc::FailureKind::tls:
+      message += "\n  fix the URL or --ca-file; nothing was sent";
+      break;
+    case bc::FailureKind::rejected:
+      if (f.status == 413) message += "\n  the batch is larger than the backend accepts; use a smaller --batch-size";
+      break;
+    case bc::FailureKind::network:
+    case bc::FailureKind::server:
+      message += "\n  nothing is lost: acknowledged batches are recorded in the checkpoint; run the same command again";
+      break;
+  }
+  fail(env, message);
+}
+
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+bool tryLock(int fd) { return ::flock(fd, LOCK_EX | LOCK_NB) == 0; }
+
+std::string holderText(const std::filesystem::path& log) {
+  auto holder = jl::probeLock(log);
+  if (!holder) return "another process";
+  return holder->describe();
+}
+
+// Takes the log's writer lock for the whole sync, so no scanner appends while we
+// read and no second sync races on the checkpoint. Returns an exit code on failure.
+std::optional<int> lockLog(const SyncOptions& o, Environment& env, int fd, bool& locked) {
+  locked = tryLock(fd);
+  if (locked) return std::nullopt;
+  if (errno != EWOULDBLOCK) {
+    fail(env, "cannot lock " + o.log.string() + ": " + std::strerror(errno));
+    return kExitUsage;
+  }
+  if (o.dryRun) {
+    note(env, "a scanner (" + holderText(o.log) + ") is still writing " + o.log.string() +
+                  "; the dry run reads what is there now");
+    return std::nullopt;
+  }
+  if (!o.stopScanner) {
+    fail(env, "the log " + o.log.string() + " is locked by a running scanner (" + holderText(o.log) +
+                  ").\n  Stop the scanner first, or pass --stop-scanner to stop it and wait for it to flush.");
+    return kExitScannerRunning;
+  }
+  if (env.scanner == nullptr) {
+    fail(env, "--stop-scanner: no way to stop the scanner in this environment");
+    return kExitScannerRunning;
+  }
+  std::string error;
+  if (env.scanner->unitActive()) {
+    note(env, "stopping " + std::string(kUnit) + " ...");
+    if (!env.scanner->stopUnit(error)) {
+      fail(env, "could not stop " + std::string(kUnit) + ": " + error);
+      return kExitScannerRunning;
+    }
+  } else {
+    auto holder = jl::probeLock(o.log);
+    if (!holder || !holder->pid) {
+      fail(env, "the log is locked but the process holding it cannot be identified; stop the scanner by hand");
+      return kExitScannerRunning;
+    }
+    note(env, "stopping the scanner, " + holder->describe() + ", with SIGTERM ...");
+    if (!env.scanner->terminate(*holder->pid, error)) {
+      fail(env, "could not stop " + holder->describe() + ": " + error);
+      return kExitScannerRunning;
+    }
+  }
+  // The scanner flushes and fsyncs before it exits; its lock goes with it.
+  const auto deadline = std::chrono::steady_clock::now() + o.stopTimeout;
+  while (!(locked = tryLock(fd))) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      fail(env, "the scanner did not release the log within " + std::to_string(o.stopTimeout.count() / 1000) +
+                    " s (" + holderText(o.log) + " still holds it)");
+      return kExitScannerRunning;
+    }
+    std::this_thread::sleep_for(env.lockPollInterval);
+  }
+  note(env, "the scanner has stopped and released the log");
+  return std::nullopt;
+}
+
+std::string pathSegment(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  }
+  return out;
+}
+
+std::optional<bc::Endpoint> endpointFor(const std::string& url, bool insecure, Environment& env) {
+  auto ep = bc::parseEndpoint(url, insecure);
+  if (!ep) {
+    fail(env, ep.error().message);
+    return std::nullopt;
+  }
+  return *ep;
+}
+
+class Progress {
+public:
+  Progress(Environment& env, std::uint64_t total) : env_(env), total_(total), start_(env.clock.monotonicTime()) {}
+
+  void update(std::uint64_t records, std::uint64_t done, bool force) {
+    const auto now = env_.clock.monotonicTime();
+    const auto interval = env_.progressIsTty ? 200ms : 1000ms;
+    if (!force && shown_ && now - last_ < interval) return;
+    last_ = now;
+    shown_ = true;
+    ProgressSnapshot p{records, done, total_,
+                       std::chrono::duration_cast<std::chrono::milliseconds>(now - start_)};
+    if (env_.progressIsTty) {
+      env_.err << "\r" << formatProgressBar(p) << "\x1b[K" << std::flush;
+      drawn_ = true;
+    } else {
+      env_.err << "attendance-sync: " << formatProgressLine(p) << "\n";
+    }
+  }
+  void finish() {
+    if (drawn_) env_.err << "\n";
+    drawn_ = false;
+  }
+
+private:
+  Environment& env_;
+  std::uint64_t total_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_{};
+  bool shown_ = false;
+  bool drawn_ = false;
+};
+
+}  // namespace
+
+bool SystemScannerControl::unitActive() {
+  return runProgram({"systemctl", "is-active", "--quiet", std::string(kUnit)}) == 0;
+}
+
+bool SystemScannerControl::stopUnit(std::string& error) {
+  const int rc = runProgram({"systemctl", "stop", std::string(kUnit)});
+  if (rc == 0) return true;
+  error = rc < 0 ? "systemctl could not be run" : "systemctl stop exited with " + std::to_string(rc);
+  return false;
+}
+
+bool SystemScannerControl::terminate(pid_t pid, std::string& error) {
+  if (::kill(pid, SIGTERM) == 0) return true;
+  error = std::strerror(errno);
+  return false;
+}
+
+void useRealMachine(Environment& env) {
+  if (!env.bootId) env.bootId = [] { return readBootId(); };
+  if (!env.bootTimeMs) env.bootTimeMs = [] { return readBootTimeMs(); };
+  if (!env.clockSynchronized) env.clockSynchronized = [] { return kernelClockSynchronized(); };
+}
+
+std::optional<std::string> readApiKeyFile(const std::filesystem::path& path, std::string& error) {
+  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (f.fd < 0) {
+    error = "cannot read the API key file " + path.string() + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  std::string key;
+  char buf[4097];
+  for (;;) {
+    const ssize_t n = ::read(f.fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      error = "cannot read the API key file " + path.string() + ": " + std::strerror(errno);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    key.append(buf, static_cast<std::size_t>(n));
+    if (key.size() > 4096) {
+      error = "the API key file " + path.string() + " is larger than 4 KiB; is it the right file?";
+      return std::nullopt;
+    }
+  }
+  const auto isSpace = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!key.empty() && isSpace(key.back())) key.pop_back();
+  std::size_t lead = 0;
+  while (lead < key.size() && isSpace(key[lead])) ++lead;
+  key.erase(0, lead);
+  if (key.empty()) {
+    error = "the API key file " + path.string() + " is empty";
+    return std::nullopt;
+  }
+  for (const char c : key) {
+    if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) {
+      error = "the API key in " + path.string() + " contains whitespace or control characters";
+      return std::nullopt;
+    }
+  }
+  return key;
+}
+
+int runSync(const SyncOptions& o, Environment& env) {
+  useRealMachine(env);
+  if (o.batchSize == 0 || o.batchSize > 100'000) {
+    fail(env, "--batch-size must be between 1 and 100000");
+    return kExitUsage;
+  }
+  // Configuration first: nothing is touched before every input is known to be usable.
+  std::optional<bc::Endpoint> endpoint;
+  std::string apiKey;
+  if (!o.dryRun || !o.backendUrl.empty()) {
+    if (o.backendUrl.empty()) {
+      fail(env, "--backend URL is required");
+      return kExitUsage;
+    }
+    endpoint = endpointFor(o.backendUrl, o.insecureHttp, env);
+    if (!endpoint) return kExitUsage;
+  }
+  if (!o.dryRun) {
+    if (o.apiKeyFile.empty()) {
+      fail(env, "--api-key-file FILE is required");
+      return kExitUsage;
+    }
+    std::string error;
+    auto key = readApiKeyFile(o.apiKeyFile, error);
+    if (!key) {
+      fail(env, error);
+      return kExitUsage;
+    }
+    apiKey = std::move(*key);
+    if (!o.caFile.empty() && ::access(o.caFile.c_str(), R_OK) != 0) {
+      fail(env, "cannot read --ca-file " + o.caFile + ": " + std::strerror(errno));
+      return kExitUsage;
+    }
+  }
+
+  Fd log{::open(o.log.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (log.fd < 0) {
+    fail(env, "cannot open the log " + o.log.string() + ": " + std::strerror(errno));
+    return kExitUsage;
+  }
+  bool locked = false;
+  if (auto code = lockLog(o, env, log.fd, locked)) return *code;
+
+  auto identity = identify(log.fd);
+  if (!identity) {
+    fail(env, "cannot read the log " + o.log.string() + ": " + identity.error().message());
+    return kExitNetwork;
+  }
+  if (identity->size == 0) {
+    env.out << "Nothing to sync: the log " << o.log.string() << " is empty.\n";
+    return kExitOk;
+  }
+
+  // Where to start.
+  const auto checkpointPath = checkpointPathFor(o.log);
+  std::uint64_t startOffset = 0;
+  std::uint64_t startLine = 1;
+  std::optional<ClockAnchor> anchor;
+  auto loaded = loadCheckpoint(checkpointPath);
+  if (!loaded) {
+    note(env, "ignoring the unreadable checkpoint " + checkpointPath.string() + " (" + loaded.error().message() +
+                  "); starting from the beginning (the backend ignores records it already has)");
+  } else if (*loaded) {
+    const Checkpoint& cp = **loaded;
+    anchor = cp.clock;
+    if (o.all) {
+      note(env, "--all: resending the whole log (the backend counts what it already has as duplicates)");
+    } else if (sameLog(cp.log, *identity)) {
+      startOffset = cp.offset;
+      startLine = cp.nextLine;
+    } else {
+      note(env, "the log was replaced or truncated since the last sync; starting from the beginning");
+    }
+  }
+  if (startOffset >= identity->size) {
+    env.out << "Nothing to sync: all " << groupDigits(identity->size) << " bytes of " << o.log.string()
+            << " were synced already (use --all to resend).\n";
+    return kExitOk;
+  }
+
+  // Clock correction context.
+  const auto currentBoot = env.bootId();
+  const std::int64_t nowWall = support::toEpochMillis(env.clock.systemTime());
+  if (anchor && (!currentBoot || anchor->bootId != *currentBoot)) anchor.reset();
+  bool anchorIsNew = false;
+  if (!anchor && currentBoot && (o.trustClock || env.clockSynchronized())) {
+    anchor = makeAnchor(*currentBoot, nowWall, env.bootTimeMs());
+    anchorIsNew = true;
+  }
+  ClockContext clock;
+  clock.anchor = anchor;
+  clock.nowWallMs = nowWall;
+  if (!anchor) {
+    note(env, "the wall clock is not known to be synchronised (pass --trust-clock if it is): check-in times are "
+              "sent as logged, implausible ones are reported");
+  }
+
+  Checkpoint checkpoint;
+  checkpoint.log = *identity;
+  checkpoint.offset = startOffset;
+  checkpoint.nextLine = startLine;
+  checkpoint.clock = anchor;
+  if (!o.dryRun && anchorIsNew) {
+    // Saved before anything is sent, so a rerun after a crash corrects identically.
+    if (auto saved = saveCheckpoint(checkpointPath, checkpoint); !saved) {
+      fail(env, "cannot write the checkpoint " + checkpointPath.string() + ": " + saved.error().message());
+      return kExitUsage;
+    }
+  }
+
+  std::optional<bc::BatchClient> client;
+  if (!o.dryRun) {
+    bc::ClientOptions co;
+    co.endpoint = *endpoint;
+    co.caFile = o.caFile;
+    co.timeouts = o.timeouts;
+    co.retry.maxAttempts = o.maxAttempts;
+    co.userAgent = "attendance-sync/0.1";
+    client.emplace(co, env.clock, env.clientHooks);
+  }
+
+  SyncSummary summary;
+  Batcher batcher(o.batchSize);
+  Progress progress(env, identity->size - startOffset);
+  std::uint64_t processedOffset = startOffset;
+  std::uint64_t processedLine = startLine;
+  std::optional<int> failure;
+
+  const auto send = [&](Batch& batch) -> bool {
+    if (o.dryRun) {
+      summary.addBatch(batch, nullptr);
+      return true;
+    }
+    bc::Request request;
+    request.path = "/batchCheckIn";
+    request.bearerToken = apiKey;
+    request.body = std::move(batch.body);
+    auto res = client->send(request);
+    if (!res) {
+      progress.finish();
+      reportFailure(env, res.error());
+      failure = exitCodeFor(res.error());
+      return false;
+    }
+    std::string error;
+    auto ack = parseBatchAck(res->body, error);
+    if (ack && ack->received != batch.size()) {
+      error = "the backend acknowledged " + std::to_string(ack->received) + " records of a batch of " +
+              std::to_string(batch.size());
+      ack.reset();
+    }
+    if (!ack) {
+      progress.finish();
+      fail(env, "unexpected answer from " + endpoint->origin() + ": " + error + "; is --backend right?");
+      failure = kExitNetwork;
+      return false;
+    }
+    summary.addBatch(batch, &*ack);
+    const auto pending = batcher.earliestPending();
+    checkpoint.offset = pending ? pending->first : processedOffset;
+    checkpoint.nextLine = pending ? pending->second : processedLine;
+    if (auto saved = saveCheckpoint(checkpointPath, checkpoint); !saved) {
+      progress.finish();
+      fail(env, "cannot write the checkpoint " + checkpointPath.string() + ": " + saved.error().message() +
+                    " (the batch was stored; a rerun resends it harmlessly)");
+      failure = kExitUsage;
+      return false;
+    }
+    progress.update(summary.sent, processedOffset - startOffset, false);
+    return true;
+  };
+
+  jl::Reader reader = jl::Reader::fromFd(log.fd, jl::ReaderOptions{startOffset, startLine});
+  jl::LogLine line;
+  bool ok = true;
+  while (ok) {
+    auto more = reader.next(line);
+    if (!more) {
+      progress.finish();
+      fail(env, "reading " + o.log.string() + " failed: " + more.error().message);
+      failure = kExitNetwork;
+      break;
+    }
+    if (!*more) break;
+    if (!line.terminated) {
+      // Only the last line can lack its '\n': torn by a crash, or still being written
+      // (dry run beside a live scanner). Not sent now; the scanner's recovery completes
+      // or quarantines it, and a later sync picks it up.
+      summary.incompleteLastLine = true;
+      summary.noteProblem(line.lineNumber, "incomplete last line (no newline): not sent");
+      break;
+    }
+    ++summary.linesRead;
+    processedOffset = line.endOffset;
+    processedLine = line.lineNumber + 1;
+    if (line.kind == jl::LogLine::Kind::bad) {
+      ++summary.badLines;
+      summary.noteProblem(line.lineNumber, "bad line skipped: " + line.error.message());
+    } else {
+      ++summary.records;
+      const auto decision = decideCheckInTime(line.record, clock);
+      if (decision.verdict == TimeVerdict::implausible) {
+        ++summary.implausible;
+        summary.noteProblem(line.lineNumber, std::string(decision.reason) + " (checkInTime " +
+                                                 std::to_string(line.record.checkInTime) + "): not sent");
+      } else {
+        if (decision.verdict == TimeVerdict::corrected) ++summary.corrected;
+        for (auto& batch : batcher.add(line.record.eventId, line.record.bleUuid, decision.checkInTime,
+                                       line.record.scannerId, line.lineNumber, line.startOffset)) {
+          if (!(ok = send(batch))) break;
+        }
+      }
+    }
+    if (ok) progress.update(summary.sent, processedOffset - startOffset, false);
+  }
+  while (ok && !failure) {
+    auto batch = batcher.takeOldest();
+    if (!batch) break;
+    ok = send(*batch);
+  }
+  if (!failure && !o.dryRun && (checkpoint.offset != processedOffset || checkpoint.nextLine != processedLine)) {
+    // Trailing bad or implausible lines are reported once, not on every run.
+    checkpoint.offset = processedOffset;
+    checkpoint.nextLine = processedLine;
+    if (auto saved = saveCheckpoint(checkpointPath, checkpoint); !saved) {
+      fail(env, "cannot write the checkpoint " + checkpointPath.string() + ": " + saved.error().message());
+      failure = kExitUsage;
+    }
+  }
+  if (!failure) progress.update(summary.sent, processedOffset - startOffset, true);
+  progress.finish();
+  summary.bytesRead = processedOffset - startOffset;
+
+  env.out << renderSummary(summary, o.dryRun);
+  if (failure) {
+    env.out << "\nSync stopped early (exit " << *failure << ").\n";
+    return *failure;
+  }
+  if (summary.records == 0 && summary.badLines == 0) {
+    env.out << "\nNothing to sync: no records after the checkpoint.\n";
+    return kExitOk;
+  }
+  if (summary.anythingNotAccepted()) {
+    env.out << "\nFinished, but " << groupDigits(summary.badLines + summary.implausible + summary.rejected)
+            << " lines or records were not accepted (see Problems above).\n";
+    return kExitRejected;
+  }
+  env.out << (o.dryRun ? "\nDry run complete: every record would be sent.\n" : "\nAll records accepted.\n");
+  return kExitOk;
+}
+
+int runRoster(const RosterOptions& o, Environment& env) {
+  if (o.eventId.empty() || o.eventId.size() > 256) {
+    fail(env, "--event ID is required (at most 256 bytes)");
+    return kExitUsage;
+  }
+  if (o.out.empty()) {
+    fail(env, "--out FILE is required");
+    return kExitUsage;
+  }
+  auto endpoint = endpointFor(o.backendUrl, o.insecureHttp, env);
+  if (!endpoint) return kExitUsage;
+  std::string error;
+  auto key = readApiKeyFile(o.apiKeyFile, error);
+  if (!key) {
+    fail(env, error);
+    return kExitUsage;
+  }
+  bc::ClientOptions co;
+  co.endpoint = *endpoint;
+  co.caFile = o.caFile;
+  co.timeouts = o.timeouts;
+  co.retry.maxAttempts = o.maxAttempts;
+  co.userAgent = "attendance-sync/0.1";
+  co.maxResponseBytes = 128u * 1024u * 1024u;
+  bc::BatchClient client(co, env.clock, env.clientHooks);
+  bc::Request request;
+  request.method = "GET";
+  request.path = "/api/events/" + pathSegment(o.eventId) + "/roster";
+  request.bearerToken = *key;
+  auto res = client.send(request);
+  if (!res) {
+    reportFailure(env, res.error());
+    return exitCodeFor(res.error());
+  }
+  boost::system::error_code ec;
+  const auto v = boost::json::parse(res->body, ec);
+  const auto* root = ec ? nullptr : v.if_object();
+  const auto* event = root != nullptr ? root->if_contains("eventId") : nullptr;
+  const auto* ids = root != nullptr ? root->if_contains("bleUuids") : nullptr;
+  if (root == nullptr || event == nullptr || !event->is_string() || ids == nullptr || !ids->is_array()) {
+    fail(env, "unexpected roster answer from " + endpoint->origin() + " (expected {\"eventId\":..,\"bleUuids\":[..]})");
+    return kExitNetwork;
+  }
+  if (event->as_string() != o.eventId) {
+    fail(env, "the backend answered with the roster of another event (\"" + std::string(event->as_string()) + "\")");
+    return kExitNetwork;
+  }
+  std::string file = "{\"eventId\":";
+  support::appendJsonString(file, o.eventId);
+  file += ",\"bleUuids\":[";
+  std::size_t count = 0;
+  for (const auto& id : ids->as_array()) {
+    const auto uuid = id.is_string() ? support::Uuid::parse(id.as_string()) : std::nullopt;
+    if (!uuid) {
+      fail(env, "the roster contains an entry that is not a bleUuid; nothing was written");
+      return kExitNetwork;
+    }
+    if (count++ != 0) file += ',';
+    file += '"' + uuid->toString() + '"';
+  }
+  file += "]}\n";
+  if (auto written = writeFileAtomically(o.out, file); !written) {
+    fail(env, "cannot write " + o.out.string() + ": " + written.error().message());
+    return kExitUsage;
+  }
+  env.out << "Roster of event " << o.eventId << ": " << groupDigits(count) << " registered participants written to "
+          << o.out.string() << "\n";
+  return kExitOk;
+}
+
+}  // namespace attendance::sync

@@ -1,0 +1,95 @@
+#pragma once
+
+#include <attendance/batch_client/client.hpp>
+#include <attendance/support/clock.hpp>
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+
+// attendance-sync's behaviour, separate from main() so tests drive it with fake
+// clocks, a fake scanner control and their own output streams.
+namespace attendance::sync {
+
+struct SyncOptions {
+  std::filesystem::path log;
+  std::string backendUrl;
+  std::filesystem::path apiKeyFile;
+  std::size_t batchSize = 5000;
+  bool all = false;
+  bool dryRun = false;
+  bool insecureHttp = false;
+  bool stopScanner = false;
+  bool trustClock = false;  // treat the wall clock as correct even if the kernel says unsynchronised
+  std::string caFile;
+  batch_client::Timeouts timeouts;
+  unsigned maxAttempts = 8;
+  std::chrono::milliseconds stopTimeout{30'000};
+};
+
+struct RosterOptions {
+  std::string eventId;
+  std::string backendUrl;
+  std::filesystem::path apiKeyFile;
+  std::filesystem::path out;
+  bool insecureHttp = false;
+  std::string caFile;
+  batch_client::Timeouts timeouts;
+  unsigned maxAttempts = 8;
+};
+
+// How to stop a running scanner (--stop-scanner). The real one talks to systemd
+// and sends signals; tests substitute their own.
+class ScannerControl {
+public:
+  virtual ~ScannerControl() = default;
+  // True when the systemd unit attendance-scanner.service is active.
+  [[nodiscard]] virtual bool unitActive() = 0;
+  // Asks systemd to stop the unit; false (with a message) on failure.
+  [[nodiscard]] virtual bool stopUnit(std::string& error) = 0;
+  // SIGTERM to a process; false (with a message) on failure.
+  [[nodiscard]] virtual bool terminate(pid_t pid, std::string& error) = 0;
+};
+
+class SystemScannerControl final : public ScannerControl {
+public:
+  [[nodiscard]] bool unitActive() override;
+  [[nodiscard]] bool stopUnit(std::string& error) override;
+  [[nodiscard]] bool terminate(pid_t pid, std::string& error) override;
+};
+
+struct Environment {
+  Environment(const support::TimeSource& c, std::ostream& o, std::ostream& e) : clock(c), out(o), err(e) {}
+
+  const support::TimeSource& clock;
+  std::ostream& out;  // summary, final result
+  std::ostream& err;  // errors, warnings, progress
+  bool progressIsTty = false;
+  ScannerControl* scanner = nullptr;
+  // Machine clock facts (clock correction); defaults read the real machine.
+  std::function<std::optional<std::string>()> bootId;
+  std::function<std::int64_t()> bootTimeMs;
+  std::function<bool()> clockSynchronized;
+  // Passed to the HTTP client (retry sleeps / jitter); defaults are real.
+  batch_client::Hooks clientHooks;
+  // How long to wait between polls of the log lock while a scanner stops.
+  std::chrono::milliseconds lockPollInterval{100};
+};
+
+// Fills unset machine hooks with the real machine's.
+void useRealMachine(Environment& env);
+
+// Returns the process exit code (ExitCode in summary.hpp).
+[[nodiscard]] int runSync(const SyncOptions& options, Environment& env);
+[[nodiscard]] int runRoster(const RosterOptions& options, Environment& env);
+
+// Reads an API key file: at most 4 KiB, surrounding whitespace trimmed, not empty.
+[[nodiscard]] std::optional<std::string> readApiKeyFile(const std::filesystem::path& path, std::string& error);
+
+}  // namespace attendance::sync
