@@ -1,0 +1,284 @@
+#include "attendance_core/test_database.hpp"
+
+#include <attendance/attendance_core/core.hpp>
+
+#include <attendance/support/clock.hpp>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <thread>
+
+namespace core = attendance::core;
+using attendance::support::fromEpochMillis;
+using attendance::support::Uuid;
+using core::testing::TestDatabase;
+
+namespace {
+
+const auto kNow = fromEpochMillis(1721480000000);  // 2024-07-20T12:53:20Z
+constexpr std::int64_t kT0 = 1721471400000;        // 2024-07-20T10:30:00Z
+
+std::string uuidText(int n) {
+  char text[37];
+  std::snprintf(text, sizeof text, "%08x-0000-4000-8000-00000000abcd", n);
+  return text;
+}
+
+std::string body(const std::string& eventId, const std::string& scanner,
+                 const std::vector<std::pair<std::string, std::int64_t>>& rows) {
+  std::string b = "{\"eventId\":\"" + eventId + "\",\"records\":[";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (i != 0) b += ',';
+    b += "{\"bleUuid\":\"" + rows[i].first + "\",\"checkInTime\":" + std::to_string(rows[i].second) +
+         ",\"scannerId\":\"" + scanner + "\"}";
+  }
+  return b + "]}";
+}
+
+// What the backend does for one POST: parse, then ingest as the key's scanner.
+attendance::Result<core::IngestResult> post(core::ConnectionPool& pool, const std::string& scannerId, const std::string& b,
+                                      std::chrono::system_clock::time_point now = kNow) {
+  auto parsed = core::parseBatchBody(b);
+  EXPECT_TRUE(parsed.ok()) << parsed.message;
+  return core::ingestBatch(pool, core::IngestRequest::fromParsed(std::move(parsed.batch), scannerId), now);
+}
+
+class Ingest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    pool = db.pool();
+    ASSERT_TRUE(core::createEvent(*pool, {std::string{"ev-1"}, "Meetup", "Hall", std::nullopt, std::nullopt}, kNow));
+    for (const char* s : {"S1", "S2", "S3"}) ASSERT_TRUE(core::createScanner(*pool, s, kNow));
+    auto a = core::createUser(*pool, {"ada@example.org", "Ada", std::nullopt}, core::AuthConfig::forTests(), kNow);
+    auto b = core::createUser(*pool, {"bob@example.org", "Bob", std::nullopt}, core::AuthConfig::forTests(), kNow);
+    auto c = core::createUser(*pool, {"cy@example.org", "Cy", std::nullopt}, core::AuthConfig::forTests(), kNow);
+    ASSERT_TRUE(a && b && c);
+    ada = *a;
+    bob = *b;
+    cy = *c;
+    ASSERT_TRUE(core::registerForEvent(*pool, "ev-1", ada.id, kNow));
+    ASSERT_TRUE(core::registerForEvent(*pool, "ev-1", bob.id, kNow));
+  }
+
+  std::string count(const std::string& table) { return db.scalar("SELECT count(*) FROM " + table); }
+
+  TestDatabase db;
+  std::unique_ptr<core::ConnectionPool> pool;
+  core::User ada, bob, cy;
+};
+
+TEST_F(Ingest, RepostingTheSameBodyInsertsNothing) {
+  const auto b = body("ev-1", "S1", {{ada.bleUuid.toString(), kT0}, {uuidText(7), kT0 + 5000}});
+  auto first = post(*pool, "S1", b);
+  ASSERT_TRUE(first) << first.error().message();
+  EXPECT_EQ(first->received, 2U);
+  EXPECT_EQ(first->inserted, 2U);
+  EXPECT_EQ(first->duplicates, 0U);
+  EXPECT_TRUE(first->rejected.empty());
+  auto second = post(*pool, "S1", b);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->inserted, 0U);
+  EXPECT_EQ(second->duplicates, 2U);
+  EXPECT_NE(second->receiptId, first->receiptId);
+  EXPECT_EQ(count("check_ins"), "2");
+  EXPECT_EQ(count("sync_receipts"), "2");
+}
+
+TEST_F(Ingest, DuplicatesWithinOneBatchAreStoredOnce) {
+  const auto u = ada.bleUuid.toString();
+  auto r = post(*pool, "S1", body("ev-1", "S1", {{u, kT0}, {u, kT0}, {u, kT0}, {u, kT0 + 1}}));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->received, 4U);
+  EXPECT_EQ(r->inserted, 2U);
+  EXPECT_EQ(r->duplicates, 2U);
+  EXPECT_EQ(count("check_ins"), "2");
+}
+
+TEST_F(Ingest, PerRecordRejectionsKeepTheGoodRecords) {
+  const std::string b = R"({"eventId":"ev-1","records":[
+    {"bleUuid":")" + ada.bleUuid.toString() + R"(","checkInTime":1721471400000,"scannerId":"S1"},
+    {"bleUuid":"zzz","checkInTime":1721471400000,"scannerId":"S1"},
+    {"bleUuid":")" + bob.bleUuid.toString() + R"(","checkInTime":1721471400000,"scannerId":"S2"},
+    {"bleUuid":")" + bob.bleUuid.toString() + R"(","checkInTime":1500000000000,"scannerId":"S1"},
+    {"bleUuid":")" + bob.bleUuid.toString() + R"(","checkInTime":1821471400000,"scannerId":"S1"},
+    {"bleUuid":")" + bob.bleUuid.toString() + R"(","checkInTime":1721471401000,"scannerId":"S1"}
+  ]})";
+  auto r = post(*pool, "S1", b);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->received, 6U);
+  EXPECT_EQ(r->inserted, 2U);
+  ASSERT_EQ(r->rejected.size(), 4U);
+  EXPECT_EQ(r->rejected[0].index, 1U);
+  EXPECT_EQ(r->rejected[1].index, 2U);
+  EXPECT_EQ(r->rejected[1].reason, "scannerId does not match the API key's scanner");
+  EXPECT_EQ(r->rejected[2].index, 3U);
+  EXPECT_EQ(r->rejected[2].reason, "checkInTime is before 2020-01-01T00:00:00.000Z");
+  EXPECT_EQ(r->rejected[3].index, 4U);
+  EXPECT_EQ(r->rejected[3].reason, "checkInTime is more than 1440 minutes in the future");
+  EXPECT_EQ(db.scalar("SELECT rejected FROM sync_receipts"), "4");
+}
+
+TEST_F(Ingest, UnknownEventIsAnErrorAndCommitsNothing) {
+  auto r = post(*pool, "S1", body("no-such-event", "S1", {{ada.bleUuid.toString(), kT0}}));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), core::Errc::event_not_found);
+  EXPECT_EQ(core::httpStatusFor(r.error()), 404);
+  EXPECT_EQ(count("check_ins"), "0");
+  EXPECT_EQ(count("sync_receipts"), "0");
+}
+
+TEST_F(Ingest, CountsRegisteredWalkInsAndUnknownDevices) {
+  auto r = post(*pool, "S1",
+                body("ev-1", "S1",
+                     {{ada.bleUuid.toString(), kT0},
+                      {ada.bleUuid.toString(), kT0 + 1000},
+                      {cy.bleUuid.toString(), kT0},
+                      {uuidText(1), kT0},
+                      {uuidText(2), kT0}}));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->registered, 1U);
+  EXPECT_EQ(r->walkIns, 1U);
+  EXPECT_EQ(r->unknownDevices, 2U);
+  auto rep = core::buildReport(*pool, "ev-1", kNow);
+  ASSERT_TRUE(rep);
+  EXPECT_EQ(rep->registered, 2);
+  EXPECT_EQ(rep->attended, 1);
+  EXPECT_EQ(rep->noShows, 1);
+  EXPECT_EQ(rep->walkIns, 1);
+  EXPECT_EQ(rep->unknownDevices, 2);
+  EXPECT_DOUBLE_EQ(rep->attendanceRate, 0.5);
+  // Unknown devices are kept for audit.
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM check_ins WHERE ble_uuid = '" + uuidText(1) + "'"), "1");
+}
+
+TEST_F(Ingest, NotSyncedDiffersFromSyncedNobodyCame) {
+  auto before = core::buildReport(*pool, "ev-1", kNow);
+  ASSERT_TRUE(before);
+  EXPECT_FALSE(before->synced);
+  auto empty = post(*pool, "S1", body("ev-1", "S1", {}));
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->received, 0U);
+  auto after = core::buildReport(*pool, "ev-1", kNow);
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->synced);
+  EXPECT_EQ(after->attended, 0);
+  EXPECT_EQ(after->noShows, 2);
+  ASSERT_EQ(after->scanners.size(), 1U);
+  EXPECT_EQ(after->scanners[0].scannerId, "S1");
+  EXPECT_EQ(after->scanners[0].syncs, 1);
+  EXPECT_EQ(after->scanners[0].lastSyncAt, kNow);
+}
+
+TEST_F(Ingest, AttendanceIsTheEarliestCheckInAcrossScanners) {
+  const auto u = ada.bleUuid.toString();
+  ASSERT_TRUE(post(*pool, "S2", body("ev-1", "S2", {{u, kT0 + 60'000}, {u, kT0 + 3'600'000}})));
+  ASSERT_TRUE(post(*pool, "S1", body("ev-1", "S1", {{u, kT0}})));
+  auto rep = core::buildReport(*pool, "ev-1", kNow);
+  ASSERT_TRUE(rep);
+  const auto it = std::find_if(rep->participants.begin(), rep->participants.end(),
+                               [&](const core::ParticipantRow& p) { return p.userId == ada.id; });
+  ASSERT_NE(it, rep->participants.end());
+  EXPECT_EQ(it->status, core::ParticipantStatus::attended);
+  EXPECT_EQ(*it->seen.firstSeen, fromEpochMillis(kT0));
+  EXPECT_EQ(*it->seen.lastSeen, fromEpochMillis(kT0 + 3'600'000));
+  EXPECT_EQ(it->seen.scanners, (std::vector<std::string>{"S1", "S2"}));
+  EXPECT_EQ(it->seen.count, 3);
+}
+
+TEST_F(Ingest, RegeneratedBleUuidKeepsPastCheckInsWithTheUser) {
+  ASSERT_TRUE(post(*pool, "S1", body("ev-1", "S1", {{ada.bleUuid.toString(), kT0}})));
+  auto fresh = core::regenerateBleUuid(*pool, ada.id);
+  ASSERT_TRUE(fresh);
+  EXPECT_NE(*fresh, ada.bleUuid);
+  auto rep = core::buildReport(*pool, "ev-1", kNow);
+  ASSERT_TRUE(rep);
+  EXPECT_EQ(rep->attended, 1);
+  EXPECT_EQ(rep->unknownDevices, 0);
+  auto roster = core::roster(*pool, "ev-1");
+  ASSERT_TRUE(roster);
+  EXPECT_NE(std::find(roster->begin(), roster->end(), *fresh), roster->end());
+  EXPECT_EQ(std::find(roster->begin(), roster->end(), ada.bleUuid), roster->end());
+}
+
+// Three scanners with overlapping sightings, posted in every order and
+// concurrently: the report is identical.
+TEST(IngestOrder, EveryOrderGivesTheSameReport) {
+  const std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::int64_t>>>> batches = {
+      {"S1", {{uuidText(1), kT0}, {uuidText(2), kT0 + 10}, {uuidText(3), kT0 + 20}}},
+      {"S2", {{uuidText(2), kT0 - 5}, {uuidText(3), kT0 + 30}, {uuidText(4), kT0 + 40}}},
+      {"S3", {{uuidText(1), kT0 + 100}, {uuidText(4), kT0 - 100}, {uuidText(5), kT0}}},
+  };
+  auto reportFor = [&](const std::vector<int>& order, bool concurrent) {
+    TestDatabase db;
+    auto pool = db.pool(true, 4);
+    EXPECT_TRUE(core::createEvent(*pool, {std::string{"ev-o"}, "Order", "", std::nullopt, std::nullopt}, kNow));
+    for (const char* s : {"S1", "S2", "S3"}) EXPECT_TRUE(core::createScanner(*pool, s, kNow));
+    auto u1 = core::createUser(*pool, {"u1@example.org", "U1", std::nullopt}, core::AuthConfig::forTests(), kNow);
+    EXPECT_TRUE(u1);
+    EXPECT_TRUE(core::registerForEvent(*pool, "ev-o", u1->id, kNow));
+    std::vector<std::thread> threads;
+    for (int i : order) {
+      const std::string scanner = batches[static_cast<std::size_t>(i)].first;
+      // Each scanner posts its batch twice (a retry); u1's bleUuid joins S2's batch.
+      auto rowsWithUser = batches[static_cast<std::size_t>(i)].second;
+      if (scanner == "S2") rowsWithUser.push_back({u1->bleUuid.toString(), kT0 + 7});
+      auto send = [&pool, scanner, b = body("ev-o", scanner, rowsWithUser)] {
+        EXPECT_TRUE(post(*pool, scanner, b));
+        EXPECT_TRUE(post(*pool, scanner, b));
+      };
+      if (concurrent) {
+        threads.emplace_back(send);
+      } else {
+        send();
+      }
+    }
+    for (auto& t : threads) t.join();
+    auto rep = core::buildReport(*pool, "ev-o", kNow);
+    EXPECT_TRUE(rep);
+    // Users get random ids per database: compare everything else.
+    for (auto& p : rep->participants) p.userId.clear(), p.bleUuid = Uuid{};
+    return core::renderReportJson(*rep);
+  };
+  std::vector<int> order{0, 1, 2};
+  const std::string reference = reportFor(order, false);
+  EXPECT_NE(reference.find("\"unknownDevices\":5"), std::string::npos) << reference;
+  EXPECT_NE(reference.find("\"attended\":1"), std::string::npos) << reference;
+  while (std::next_permutation(order.begin(), order.end())) EXPECT_EQ(reportFor(order, false), reference);
+  EXPECT_EQ(reportFor({0, 1, 2}, true), reference);
+  EXPECT_EQ(reportFor({2, 1, 0}, true), reference);
+}
+
+TEST_F(Ingest, OneRoundTripPerRecordGivesTheSameStoredRows) {
+  // The original design's performCheckIn loop and ingestBatch agree on what is stored.
+  std::vector<std::pair<std::string, std::int64_t>> rows;
+  for (int i = 0; i < 50; ++i) rows.push_back({uuidText(i % 20), kT0 + (i % 7)});
+  ASSERT_TRUE(post(*pool, "S1", body("ev-1", "S1", rows)));
+  const auto batched = db.scalar("SELECT string_agg(ble_uuid::text || '@' || check_in_time, ',' ORDER BY ble_uuid, check_in_time) FROM check_ins");
+  (void)db.scalar("DELETE FROM check_ins RETURNING 1");
+  for (const auto& [u, t] : rows) {
+    core::CheckInRecord rec;
+    rec.bleUuid = *Uuid::parse(u);
+    rec.checkInTimeMs = t;
+    rec.scannerId = "S1";
+    ASSERT_TRUE(core::performCheckIn(*pool, "ev-1", rec));
+  }
+  EXPECT_EQ(db.scalar("SELECT string_agg(ble_uuid::text || '@' || check_in_time, ',' ORDER BY ble_uuid, check_in_time) FROM check_ins"), batched);
+}
+
+TEST_F(Ingest, HundredThousandRecordsInOneRequest) {
+  std::vector<std::pair<std::string, std::int64_t>> rows;
+  rows.reserve(100000);
+  for (int i = 0; i < 100000; ++i) rows.push_back({uuidText(i), kT0 + i});
+  const auto b = body("ev-1", "S1", rows);
+  auto first = post(*pool, "S1", b);
+  ASSERT_TRUE(first) << first.error().message();
+  EXPECT_EQ(first->inserted, 100000U);
+  EXPECT_EQ(first->unknownDevices, 100000U);
+  auto again = post(*pool, "S1", b);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->inserted, 0U);
+  EXPECT_EQ(again->duplicates, 100000U);
+  EXPECT_EQ(count("check_ins"), "100000");
+}
+
+}  // namespace

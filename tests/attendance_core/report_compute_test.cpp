@@ -1,0 +1,124 @@
+#include "report_compute.hpp"
+
+#include <attendance/attendance_core/report.hpp>
+
+#include <attendance/support/clock.hpp>
+#include <gtest/gtest.h>
+
+namespace core = attendance::core;
+namespace detail = attendance::core::detail;
+using attendance::support::Uuid;
+
+namespace {
+
+Uuid uuid(int n) {
+  char text[37];
+  std::snprintf(text, sizeof text, "00000000-0000-4000-8000-%012d", n);
+  return *Uuid::parse(text);
+}
+
+detail::ReportInput baseInput() {
+  detail::ReportInput in;
+  in.event.id = "ev-1";
+  in.event.name = "Meetup";
+  in.now = core::parseIsoUtc("2024-07-20T12:00:00Z").value();
+  in.synced = true;
+  // Ada and Bob registered; Cy is a known user who was not registered.
+  in.people = {{"u-ada", "Ada", "ada@example.org", uuid(1), true},
+               {"u-bob", "Bob", "bob@example.org", uuid(2), true},
+               {"u-cy", "Cy", "cy@example.org", uuid(3), false}};
+  in.owners = {{uuid(1), "u-ada"}, {uuid(3), "u-cy"}, {uuid(11), "u-ada"}};  // 11 = Ada's retired bleUuid
+  const std::int64_t t0 = 1721469600000;  // 2024-07-20T10:00:00Z
+  in.seen = {{uuid(1), t0 + 60'000, t0 + 3'600'000, 3, {"A", "B"}},
+             {uuid(11), t0 - 60'000, t0, 1, {"C"}},
+             {uuid(3), t0 + 20 * 60'000, t0 + 20 * 60'000, 1, {"A"}},
+             {uuid(99), t0 + 5 * 60'000, t0 + 6 * 60'000, 2, {"B"}}};
+  in.scanners = {{"B", std::nullopt, 0, 0, 3}, {"A", std::nullopt, 1, 4, 4}};
+  return in;
+}
+
+TEST(ReportCompute, ClassifiesAttendedNoShowWalkInAndUnknown) {
+  const auto r = detail::computeReport(baseInput(), {});
+  EXPECT_EQ(r.registered, 2);
+  EXPECT_EQ(r.attended, 1);
+  EXPECT_EQ(r.noShows, 1);
+  EXPECT_EQ(r.walkIns, 1);
+  EXPECT_EQ(r.unknownDevices, 1);
+  EXPECT_DOUBLE_EQ(r.attendanceRate, 0.5);
+  ASSERT_EQ(r.participants.size(), 3U);
+  EXPECT_EQ(r.participants[0].displayName, "Ada");
+  EXPECT_EQ(r.participants[0].status, core::ParticipantStatus::attended);
+  EXPECT_EQ(r.participants[1].displayName, "Cy");
+  EXPECT_EQ(r.participants[1].status, core::ParticipantStatus::walk_in);
+  EXPECT_EQ(r.participants[2].displayName, "Bob");
+  EXPECT_EQ(r.participants[2].status, core::ParticipantStatus::no_show);
+  EXPECT_FALSE(r.participants[2].seen.firstSeen.has_value());
+}
+
+TEST(ReportCompute, EarliestAcrossScannersAndRetiredUuidsIsAttendance) {
+  const auto r = detail::computeReport(baseInput(), {});
+  const auto& ada = r.participants[0];
+  EXPECT_EQ(core::formatIsoUtc(*ada.seen.firstSeen), "2024-07-20T09:59:00.000Z");
+  EXPECT_EQ(core::formatIsoUtc(*ada.seen.lastSeen), "2024-07-20T11:00:00.000Z");
+  EXPECT_EQ(ada.seen.count, 4);
+  EXPECT_EQ(ada.seen.scanners, (std::vector<std::string>{"A", "B", "C"}));
+}
+
+TEST(ReportCompute, InputOrderDoesNotMatter) {
+  auto a = baseInput();
+  auto b = baseInput();
+  std::reverse(b.seen.begin(), b.seen.end());
+  std::reverse(b.people.begin(), b.people.end());
+  std::reverse(b.owners.begin(), b.owners.end());
+  EXPECT_EQ(core::renderReportJson(detail::computeReport(a, {})), core::renderReportJson(detail::computeReport(b, {})));
+}
+
+TEST(ReportCompute, ArrivalsAreBucketedFirstCheckIns) {
+  const auto r = detail::computeReport(baseInput(), {std::chrono::minutes{15}});
+  // Ada first at 09:59 (bucket 09:45), Cy at 10:20 (bucket 10:15); unknown devices are not arrivals.
+  ASSERT_EQ(r.arrivals.size(), 3U);
+  EXPECT_EQ(core::formatIsoUtc(r.arrivals[0].start), "2024-07-20T09:45:00.000Z");
+  EXPECT_EQ(r.arrivals[0].arrivals, 1);
+  EXPECT_EQ(r.arrivals[1].arrivals, 0);
+  EXPECT_EQ(r.arrivals[2].arrivals, 1);
+}
+
+TEST(ReportCompute, NotSyncedIsItsOwnState) {
+  auto in = baseInput();
+  in.synced = false;
+  in.seen.clear();
+  in.scanners.clear();
+  const auto r = detail::computeReport(in, {});
+  EXPECT_FALSE(r.synced);
+  EXPECT_EQ(r.noShows, 2);
+  EXPECT_NE(core::renderReportTable(r).find("Attendance data has not been synced."), std::string::npos);
+  EXPECT_NE(core::renderReportJson(r).find("\"synced\":false"), std::string::npos);
+}
+
+TEST(ReportRender, CsvIsRfc4180AndNeutralisesFormulas) {
+  auto in = baseInput();
+  in.people[0].displayName = "=HYPERLINK(\"x\")";
+  in.people[1].displayName = "Bob, Jr.";
+  const auto csv = core::renderReportCsv(detail::computeReport(in, {}));
+  EXPECT_EQ(csv.rfind("status,name,email,bleUuid,firstSeen,lastSeen,scanners,sightings\r\n", 0), 0U);
+  EXPECT_NE(csv.find("attended,\"'=HYPERLINK(\"\"x\"\")\",ada@example.org,00000000-0000-4000-8000-000000000001,"
+                     "2024-07-20T09:59:00.000Z,2024-07-20T11:00:00.000Z,A;B;C,4\r\n"),
+            std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find("no-show,\"Bob, Jr.\",bob@example.org,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("unknown-device,,,00000000-0000-4000-8000-000000000099,"), std::string::npos) << csv;
+}
+
+TEST(TimeFormat, ParsesAndFormatsIso8601) {
+  EXPECT_EQ(core::formatIsoUtc(attendance::support::fromEpochMillis(1721471400000)), "2024-07-20T10:30:00.000Z");
+  EXPECT_EQ(core::parseIsoUtc("2024-07-20T10:30:00Z"), attendance::support::fromEpochMillis(1721471400000));
+  EXPECT_EQ(core::parseIsoUtc("2024-07-20T12:30+02:00"), attendance::support::fromEpochMillis(1721471400000));
+  EXPECT_EQ(core::parseIsoUtc("2024-07-20T10:30:00.250Z"), attendance::support::fromEpochMillis(1721471400250));
+  EXPECT_EQ(core::parseIsoUtc("2024-07-20"), attendance::support::fromEpochMillis(1721433600000));
+  EXPECT_FALSE(core::parseIsoUtc("2024-02-30"));
+  EXPECT_FALSE(core::parseIsoUtc("2024-07-20T25:00Z"));
+  EXPECT_FALSE(core::parseIsoUtc("yesterday"));
+  EXPECT_FALSE(core::parseIsoUtc("2024-07-20T10:30:00Zjunk"));
+}
+
+}  // namespace
