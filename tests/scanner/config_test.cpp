@@ -1,0 +1,106 @@
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "config.hpp"
+#include "jsonl_log/temp_dir.hpp"
+
+using namespace std::chrono_literals;
+using attendance::scanner::kExitOk;
+using attendance::scanner::kExitUsage;
+using attendance::scanner::parseCommandLine;
+using attendance::scanner::parseDuration;
+using attendance::scanner::ParsedCommandLine;
+
+namespace {
+
+ParsedCommandLine parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "attendance-scanner");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  return parseCommandLine(static_cast<int>(argv.size()), argv.data());
+}
+
+}  // namespace
+
+TEST(ScannerConfig, FlagsWithDefaults) {
+  const auto r = parse({"--event", "evt-1", "--scanner-id", "Entrance-Scanner-01", "--log", "/tmp/a.jsonl"});
+  ASSERT_TRUE(r.config) << r.message;
+  EXPECT_EQ(r.config->eventId, "evt-1");
+  EXPECT_EQ(r.config->dedupWindow, 5min);
+  EXPECT_EQ(r.config->rssiMin, -90);
+  EXPECT_EQ(r.config->fsync, attendance::jsonl_log::FsyncPolicy::interval);
+  EXPECT_EQ(r.config->formats, attendance::ble_scan::FormatSet::all());
+  EXPECT_FALSE(r.config->roster);
+}
+
+TEST(ScannerConfig, ConfigFileFillsGapsAndFlagsWin) {
+  TempDir dir;
+  writeFile(dir / "scanner.toml",
+            "event = \"evt-from-file\"\nscanner-id = \"Hall-2\"\nlog = \"/var/lib/a.jsonl\"\n"
+            "dedup-window = \"10m\"\nrssi-min = -80\nfsync = \"always\"\nformats = \"ibeacon\"\nrecord-rssi = false\n");
+  const auto r = parse({"--config", (dir / "scanner.toml").string(), "--event", "evt-flag", "--rssi-min", "-70"});
+  ASSERT_TRUE(r.config) << r.message;
+  EXPECT_EQ(r.config->eventId, "evt-flag");
+  EXPECT_EQ(r.config->scannerId, "Hall-2");
+  EXPECT_EQ(r.config->dedupWindow, 10min);
+  EXPECT_EQ(r.config->rssiMin, -70);
+  EXPECT_EQ(r.config->fsync, attendance::jsonl_log::FsyncPolicy::always);
+  EXPECT_FALSE(r.config->recordRssi);
+  EXPECT_TRUE(r.config->formats.contains(attendance::ble_scan::Format::ibeacon));
+  EXPECT_FALSE(r.config->formats.contains(attendance::ble_scan::Format::eddystone_uid));
+}
+
+TEST(ScannerConfig, BadInputIsASentenceAndExitCode2) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--scanner-id", "s", "--log", "l"}, "--event is required"},
+      {{"--event", "e", "--scanner-id", "s", "--log", "l", "--fsync", "sometimes"}, "--fsync: 'sometimes'"},
+      {{"--event", "e", "--scanner-id", "s", "--log", "l", "--rssi-min", "loud"}, "--rssi-min: 'loud'"},
+      {{"--event", "e", "--scanner-id", "s", "--log", "l", "--dedup-window", "0s"}, "--dedup-window: '0s'"},
+      {{"--event", "e", "--scanner-id", "s", "--log", "l", "--formats", "altbeacon"}, "unknown format 'altbeacon'"},
+      {{"--event", "e", "--scanner-id", "s", "--log", "l", "--attendance-service-uuid", "x"},
+       "--attendance-service-uuid: 'x'"},
+      {{"--no-such-flag"}, "no-such-flag"},
+      {{"--config", "/nonexistent/scanner.toml"}, "/nonexistent/scanner.toml"},
+  };
+  for (const auto& [args, expected] : cases) {
+    const auto r = parse(args);
+    EXPECT_FALSE(r.config) << expected;
+    EXPECT_EQ(r.exitCode, kExitUsage) << expected;
+    EXPECT_NE(r.message.find(expected), std::string::npos) << r.message;
+  }
+}
+
+TEST(ScannerConfig, ConfigFileProblemsNameTheKeyOrLine) {
+  TempDir dir;
+  writeFile(dir / "typo.toml", "event = \"e\"\nscaner-id = \"s\"\n");
+  auto r = parse({"--config", (dir / "typo.toml").string()});
+  EXPECT_EQ(r.exitCode, kExitUsage);
+  EXPECT_NE(r.message.find("unknown key 'scaner-id'"), std::string::npos) << r.message;
+  writeFile(dir / "broken.toml", "event = \"e\"\nlog = \n");
+  r = parse({"--config", (dir / "broken.toml").string()});
+  EXPECT_EQ(r.exitCode, kExitUsage);
+  EXPECT_NE(r.message.find("broken.toml:2:"), std::string::npos) << r.message;
+  writeFile(dir / "type.toml", "event = [\"e\"]\n");
+  r = parse({"--config", (dir / "type.toml").string()});
+  EXPECT_NE(r.message.find("key 'event' must be"), std::string::npos) << r.message;
+}
+
+TEST(ScannerConfig, HelpExitsZero) {
+  const auto r = parse({"--help"});
+  EXPECT_FALSE(r.config);
+  EXPECT_EQ(r.exitCode, kExitOk);
+  EXPECT_NE(r.message.find("--dedup-window"), std::string::npos);
+}
+
+TEST(ScannerConfig, Durations) {
+  EXPECT_EQ(parseDuration("500ms"), 500ms);
+  EXPECT_EQ(parseDuration("90s"), 90s);
+  EXPECT_EQ(parseDuration("90"), 90s);
+  EXPECT_EQ(parseDuration("5m"), 5min);
+  EXPECT_EQ(parseDuration("2h"), 2h);
+  EXPECT_FALSE(parseDuration("-1s"));
+  EXPECT_FALSE(parseDuration("5 m"));
+  EXPECT_FALSE(parseDuration("m"));
+  EXPECT_FALSE(parseDuration("99999999999999h"));
+}

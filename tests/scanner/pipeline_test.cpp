@@ -1,0 +1,256 @@
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "jsonl_log/temp_dir.hpp"
+#include "pipeline.hpp"
+
+using namespace std::chrono_literals;
+using attendance::jsonl_log::FsyncPolicy;
+using attendance::jsonl_log::Writer;
+using attendance::scanner::Pipeline;
+using attendance::scanner::Roster;
+using attendance::scanner::SimulatedBootClock;
+using attendance::scanner::Verdict;
+using attendance::support::SimulatedTimeSource;
+using attendance::support::Uuid;
+
+namespace {
+
+constexpr const char* kBoot = "0f3c2a9e-1b2d-4c5e-8f70-123456789abc";
+const Uuid kAlice = *Uuid::parse("a1b2c3d4-e5f6-4711-8899-aabbccddeeff");
+const Uuid kBob = *Uuid::parse("b0b0b0b0-0000-4000-8000-000000000001");
+const Uuid kEve = *Uuid::parse("eeeeeeee-0000-4000-8000-000000000002");
+
+attendance::scanner::PipelineOptions options() {
+  return {.scannerId = "Entrance-Scanner-01", .eventId = "evt-1", .dedupWindow = 5min};
+}
+
+std::unique_ptr<Writer> openLog(const std::filesystem::path& p, FsyncPolicy policy = FsyncPolicy::interval) {
+  auto w = Writer::open(p, {.fsync = policy, .syncInterval = 1s}, 0);
+  EXPECT_TRUE(w) << (w ? "" : w.error().message);
+  return std::move(*w);
+}
+
+std::string line(const Uuid& id, std::int64_t t, int rssi, std::int64_t bootMs, const char* event = "evt-1") {
+  return "{\"bleUuid\":\"" + id.toString() + "\",\"checkInTime\":" + std::to_string(t) +
+         ",\"scannerId\":\"Entrance-Scanner-01\",\"eventId\":\"" + event + "\",\"rssi\":" + std::to_string(rssi) +
+         ",\"bootId\":\"" + kBoot + "\",\"bootMs\":" + std::to_string(bootMs) + "}\n";
+}
+
+}  // namespace
+
+// The clock starts at 1721471400000 ms (2024-07-20T10:30:00Z); boot time = monotonic + 1000 ms.
+TEST(Pipeline, WritesExactLinesAndSuppressesRepeatsInsideTheWindow) {
+  TempDir dir;
+  const auto log = dir / "attendance_log.jsonl";
+  SimulatedTimeSource clock;
+  SimulatedBootClock boot(clock, kBoot, 1000);
+  auto writer = openLog(log);
+  Pipeline p(options(), clock, boot, *writer);
+
+  EXPECT_EQ(p.onSighting(kAlice, -67, clock.systemTime()), Verdict::logged);
+  clock.advance(2s);
+  EXPECT_EQ(p.onSighting(kAlice, -60, clock.systemTime()), Verdict::duplicate);  // e.g. her rotated address
+  EXPECT_EQ(p.onSighting(kBob, -80, clock.systemTime()), Verdict::logged);
+  clock.advance(4min + 58s);  // 5 min after Alice's line
+  EXPECT_EQ(p.onSighting(kAlice, -55, clock.systemTime()), Verdict::logged);
+  EXPECT_EQ(p.onSighting(kBob, -80, clock.systemTime()), Verdict::duplicate);
+  ASSERT_TRUE(p.flush());
+
+  EXPECT_EQ(readFile(log), line(kAlice, 1721471400000, -67, 1000) + line(kBob, 1721471402000, -80, 3000) +
+                               line(kAlice, 1721471700000, -55, 301000));
+  EXPECT_EQ(p.counters().sightings, 5u);
+  EXPECT_EQ(p.counters().logged, 3u);
+  EXPECT_EQ(p.counters().duplicates, 2u);
+  EXPECT_EQ(p.counters().uniqueIds, 2u);
+  EXPECT_EQ(writer->durableLines(), 3u);
+}
+
+TEST(Pipeline, RssiCanBeLeftOut) {
+  TempDir dir;
+  const auto log = dir / "log.jsonl";
+  SimulatedTimeSource clock;
+  SimulatedBootClock boot(clock, "b", 0);
+  auto writer = openLog(log);
+  auto o = options();
+  o.recordRssi = false;
+  Pipeline p(o, clock, boot, *writer);
+  ASSERT_EQ(p.onSighting(kAlice, -67, clock.systemTime()), Verdict::logged);
+  ASSERT_EQ(p.onSighting(kBob, std::nullopt, clock.systemTime()), Verdict::logged);
+  EXPECT_EQ(readFile(log),
+            "{\"bleUuid\":\"a1b2c3d4-e5f6-4711-8899-aabbccddeeff\",\"checkInTime\":1721471400000,\"scannerId\":"
+            "\"Entrance-Scanner-01\",\"eventId\":\"evt-1\",\"bootId\":\"b\",\"bootMs\":0}\n"
+            "{\"bleUuid\":\"b0b0b0b0-0000-4000-8000-000000000001\",\"checkInTime\":1721471400000,\"scannerId\":"
+            "\"Entrance-Scanner-01\",\"eventId\":\"evt-1\",\"bootId\":\"b\",\"bootMs\":0}\n");
+}
+
+TEST(Pipeline, WallClockJumpsNeitherFloodNorSuppress) {
+  TempDir dir;
+  const auto log = dir / "log.jsonl";
+  SimulatedTimeSource clock;
+  SimulatedBootClock boot(clock, kBoot, 0);
+  auto writer = openLog(log);
+  Pipeline p(options(), clock, boot, *writer);
+  ASSERT_EQ(p.onSighting(kAlice, -67, clock.systemTime()), Verdict::logged);
+  clock.setSystemTime(clock.systemTime() - 24h);  // operator sets the clock back a day
+  clock.advance(1min);
+  EXPECT_EQ(p.onSighting(kAlice, -67, clock.systemTime()), Verdict::duplicate);
+  clock.advance(4min);
+  EXPECT_EQ(p.onSighting(kAlice, -67, clock.systemTime()), Verdict::logged);
+  ASSERT_TRUE(p.flush());
+  // The line carries the (wrong) wall time plus what sync needs to correct it: bootMs moved 300 s.
+  EXPECT_EQ(readFile(log), line(kAlice, 1721471400000, -67, 0) + line(kAlice, 1721471400000 - 86400000 + 300000, -67, 300000));
+}
+
+TEST(Pipeline, RosterLogsOnlyRegisteredIdsAndCountsTheRestAsNoise) {
+  TempDir dir;
+  const auto log = dir / "log.jsonl";
+  SimulatedTimeSource clock;
+  SimulatedBootClock boot(clock, kBoot, 0);
+  std::string error;
+  const auto roster = Roster::parse(
+      R"({"eventId":"evt-1","bleUuids":["A1B2C3D4-E5F6-4711-8899-AABBCCDDEEFF","b0b0b0b0-0000-4000-8000-000000000001"]})",
+      error);
+  ASSERT_TRUE(roster) << error;
+  auto writer = openLog(log);
+  Pipeline p(options(), clock, boot, *writer, &*roster);
+  EXPECT_EQ(p.onSighting(kEve, -50, clock.systemTime()), Verdict::not_on_roster);
+  EXPECT_EQ(p.onSighting(kAlice, -67, clock.systemTime()), Verdict::logged);
+  EXPECT_EQ(p.onSighting(kEve, -50, clock.systemTime()), Verdict::not_on_roster);
+  EXPECT_EQ(p.counters().notOnRoster, 2u);
+  EXPECT_EQ(p.counters().rosterArrivals, 1u);
+  ASSERT_TRUE(p.flush());
+  EXPECT_EQ(readFile(log), line(kAlice, 1721471400000, -67, 0));
+}
+
+TEST(Pipeline, RestartReseedsDedupFromTheLogSoACrashLoopDoesNotSpam) {
+  TempDir dir;
+  const auto log = dir / "log.jsonl";
+  SimulatedTimeSource clock;
+  SimulatedBootClock boot(clock, kBoot, 0);
+  {
+    auto writer = openLog(log);
+    Pipeline p(options(), clock, boot, *writer);
+    ASSERT_EQ(p.onSighting(kAlice, -67, clock.systemTime()), Verdict::logged);
+    clock.advance(3min);
+    ASSERT_EQ(p.onSighting(kBob, -70, clock.systemTime()), Verdict::logged);
+    ASSERT_TRUE(p.flush());
+  }
+  // A line of another event, and one from an earlier boot whose wall time is 2 min old.
+  {
+    std::ofstream out(log, std::ios::app);
+    out << line(kEve, 1721471400000 + 180000, -50, 180000, "evt-other");
+    out << "{\"bleUuid\":\"" << kEve.toString()
+        << "\",\"checkInTime\":1721471460000,\"scannerId\":\"x\",\"eventId\":\"evt-1\",\"bootId\":\"older-boot\","
+           "\"bootMs\":999999999}\n";
+  }
+  clock.advance(1min);  // restart 4 min after Alice, 1 min after Bob, 2 min after Eve's old-boot line
+  auto writer = openLog(log);
+  Pipeline p(options(), clock, boot, *writer);
+  const auto seeded = p.seedFromLog(log);
+  ASSERT_TRUE(seeded) << seeded.error().message;
+  EXPECT_EQ(seeded->records, 3u);
+  EXPECT_EQ(seeded->otherEvents, 1u);
+  EXPECT_EQ(seeded->seeded, 3u);
+  EXPECT_EQ(p.counters().uniqueIds, 3u);
+  EXPECT_EQ(p.onSighting(kAlice, -67, clock.systemTime()), Verdict::duplicate);
+  EXPECT_EQ(p.onSighting(kBob, -67, clock.systemTime()), Verdict::duplicate);
+  EXPECT_EQ(p.onSighting(kEve, -67, clock.systemTime()), Verdict::duplicate);
+  clock.advance(1min);  // Alice's line is now 5 min old
+  EXPECT_EQ(p.onSighting(kAlice, -67, clock.systemTime()), Verdict::logged);
+  EXPECT_EQ(p.onSighting(kBob, -67, clock.systemTime()), Verdict::duplicate);
+  clock.advance(2min);  // Eve's old-boot line is 5 min old by the wall clock
+  EXPECT_EQ(p.onSighting(kEve, -67, clock.systemTime()), Verdict::logged);
+}
+
+TEST(Pipeline, SameBootRecordsAgeByBootTimeEvenIfTheWallClockWasWrong) {
+  TempDir dir;
+  const auto log = dir / "log.jsonl";
+  SimulatedTimeSource clock;
+  clock.advance(10min);
+  SimulatedBootClock boot(clock, kBoot, 0);
+  // Written 1 min ago by boot time, but with a wall time a year in the past.
+  writeFile(log, line(kAlice, 1721471400000 - 365LL * 86400000, -60, 9 * 60000));
+  auto writer = openLog(log);
+  Pipeline p(options(), clock, boot, *writer);
+  ASSERT_TRUE(p.seedFromLog(log));
+  EXPECT_EQ(p.onSighting(kAlice, -67, clock.systemTime()), Verdict::duplicate);
+  clock.advance(4min);
+  EXPECT_EQ(p.onSighting(kAlice, -67, clock.systemTime()), Verdict::logged);
+}
+
+TEST(Pipeline, IntervalPolicyMakesLinesDurableWithinTheInterval) {
+  TempDir dir;
+  const auto log = dir / "log.jsonl";
+  SimulatedTimeSource clock;
+  SimulatedBootClock boot(clock, kBoot, 0);
+  auto writer = openLog(log, FsyncPolicy::interval);
+  Pipeline p(options(), clock, boot, *writer);
+  ASSERT_EQ(p.onSighting(kAlice, -67, clock.systemTime()), Verdict::logged);
+  ASSERT_TRUE(p.tick());
+  EXPECT_EQ(writer->durableLines(), 0u);
+  ASSERT_TRUE(p.nextDeadline());
+  EXPECT_EQ(*p.nextDeadline(), clock.monotonicTime() + 1s);
+  clock.advance(999ms);
+  ASSERT_EQ(p.onSighting(kBob, -67, clock.systemTime()), Verdict::logged);
+  ASSERT_TRUE(p.tick());
+  EXPECT_EQ(writer->durableLines(), 0u);
+  clock.advance(1ms);
+  ASSERT_TRUE(p.tick());
+  EXPECT_EQ(writer->durableLines(), 2u);
+  EXPECT_FALSE(p.nextDeadline());
+}
+
+// Disk full / write errors, simulated with the file-size limit in a child process:
+// check-ins wait in memory in order, are written when space returns, none is lost.
+TEST(Pipeline, WriteFailuresKeepCheckInsInMemoryAndRetryInOrder) {
+  TempDir dir;
+  const auto log = dir / "log.jsonl";
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    SimulatedTimeSource clock;
+    SimulatedBootClock boot(clock, kBoot, 0);
+    auto w = Writer::open(log, {}, 0);
+    if (!w) ::_exit(10);
+    auto o = options();
+    o.maxPending = 2;
+    Pipeline p(o, clock, boot, **w);
+    if (p.onSighting(kAlice, -67, clock.systemTime()) != Verdict::logged) ::_exit(11);
+    rlimit lim{};
+    ::getrlimit(RLIMIT_FSIZE, &lim);
+    rlimit full = lim;
+    full.rlim_cur = (*w)->endOffset();  // the disk is now full
+    if (::setrlimit(RLIMIT_FSIZE, &full) != 0) ::_exit(12);
+    clock.advance(1s);
+    if (p.onSighting(kBob, -70, clock.systemTime()) != Verdict::pending) ::_exit(13);
+    if (p.onSighting(kEve, -71, clock.systemTime()) != Verdict::pending) ::_exit(14);
+    if (p.onSighting(*Uuid::parse("cccccccc-0000-4000-8000-000000000003"), -72, clock.systemTime()) !=
+        Verdict::dropped) {
+      ::_exit(15);
+    }
+    if (p.pendingCount() != 2 || p.counters().dropped != 1) ::_exit(16);
+    if (!p.tick()) ::_exit(17);  // retry not due yet, nothing written, not fatal
+    clock.advance(1s);
+    if (!p.tick() || p.pendingCount() != 2) ::_exit(18);  // retried, still full
+    if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) ::_exit(19);
+    clock.advance(1s);
+    if (!p.tick() || p.pendingCount() != 0) ::_exit(20);
+    if (!p.flush()) ::_exit(21);
+    if (p.counters().logged != 3) ::_exit(22);
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0) << "child step failed";
+  EXPECT_EQ(readFile(log), line(kAlice, 1721471400000, -67, 0) + line(kBob, 1721471401000, -70, 1000) +
+                               line(kEve, 1721471401000, -71, 1000));
+}
