@@ -1,0 +1,482 @@
+// attendance-backend against a real PostgreSQL (pg_virtualenv) over real sockets:
+// the original design's body, idempotency, per-record rejections, every
+// whole-request error, rate limiting, database loss and recovery, 100-continue,
+// the roster and the participant API.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <attendance/attendance_core/core.hpp>
+
+#include "backend/backend_fixture.hpp"
+#include "http_server/test_client.hpp"
+
+namespace core = attendance::core;
+namespace hs = attendance::http_server;
+namespace json = boost::json;
+using attendance::backend::BackendContext;
+using attendance::testing::Client;
+using attendance::testing::ClientResponse;
+using attendance::testing::ManualClock;
+using attendance::testing::Process;
+using attendance::testing::TestDatabase;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kEvent = "ev-1";
+constexpr const char* kScanner = "Entrance-Scanner-01";
+
+struct BackendOptions {
+  std::size_t maxBody = 16U * 1024U * 1024U;
+  std::size_t maxRecords = 100'000;
+  double rate = 0;  // off unless a test wants it
+  double burst = 1;
+};
+
+// The backend's router served in-process, wired like `serve` does.
+class InProcessBackend {
+public:
+  InProcessBackend(const std::string& conninfo, const BackendOptions& o)
+      : pool_(core::DatabaseConfig{conninfo, 4, 2000ms, 2}),
+        blocking_(4, 64),
+        scannerLimiter_(clock, o.rate, o.burst),
+        clientLimiter_(clock, o.rate, o.burst) {
+    core::BatchLimits limits;
+    limits.maxBodyBytes = o.maxBody;
+    limits.maxRecords = o.maxRecords;
+    ctx_ = std::make_unique<BackendContext>(BackendContext{pool_, blocking_, metrics, scannerLimiter_, clientLimiter_,
+                                                           clock, core::AuthConfig::forTests(), limits, {}, 64 * 1024});
+    attendance::backend::ServeOptions so;
+    so.listen = "127.0.0.1:0";
+    so.maxBody = o.maxBody;
+    so.accessLog = false;
+    server_ = std::make_unique<hs::Server>(attendance::backend::serverConfigFor(so),
+                                           attendance::backend::makeRouter(*ctx_), metrics, &clock);
+    port = server_->listen().port();
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  ~InProcessBackend() {
+    server_->stop();
+    thread_.join();
+    blocking_.join();
+  }
+
+  ManualClock clock;
+  hs::MetricsRegistry metrics;
+  std::uint16_t port = 0;
+
+private:
+  core::ConnectionPool pool_;
+  hs::BlockingPool blocking_;
+  hs::RateLimiter scannerLimiter_;
+  hs::RateLimiter clientLimiter_;
+  std::unique_ptr<BackendContext> ctx_;
+  std::unique_ptr<hs::Server> server_;
+  std::thread thread_;
+};
+
+std::string request(std::string_view method, std::string_view path, std::string_view body = {},
+                    std::string_view bearer = {}, std::string_view contentType = "application/json") {
+  std::string r = fmt::format("{} {} HTTP/1.1\r\nHost: test\r\n", method, path);
+  if (!bearer.empty()) r += fmt::format("Authorization: Bearer {}\r\n", bearer);
+  if (!contentType.empty() && !body.empty()) r += fmt::format("Content-Type: {}\r\n", contentType);
+  if (!body.empty() || method == "POST") r += fmt::format("Content-Length: {}\r\n", body.size());
+  r += "\r\n";
+  r += body;
+  return r;
+}
+
+json::object parseObject(const std::string& body) {
+  auto v = json::parse(body);
+  return v.as_object();
+}
+
+std::string record(const std::string& uuid, std::int64_t time, const std::string& scanner = kScanner) {
+  return fmt::format(R"({{"bleUuid":"{}","checkInTime":{},"scannerId":"{}"}})", uuid, time, scanner);
+}
+
+std::string batch(const std::vector<std::string>& records, const std::string& eventId = kEvent) {
+  std::string out = fmt::format(R"({{"eventId":"{}","records":[)", eventId);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (i > 0) out += ',';
+    out += records[i];
+  }
+  return out + "]}";
+}
+
+std::int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class BackendTest : public ::testing::Test {
+protected:
+  void SetUp() override { SetUpWith({}); }
+
+  void SetUpWith(const BackendOptions& options) {
+    db = std::make_unique<TestDatabase>();
+    auto migrated = attendance::testing::runBackend({"migrate"}, db->conninfo());
+    ASSERT_EQ(migrated.code, 0) << migrated.err;
+    seed();
+    backend = std::make_unique<InProcessBackend>(db->conninfo(), options);
+  }
+
+  void TearDown() override {
+    backend.reset();
+    db.reset();
+  }
+
+  void seed() {
+    core::ConnectionPool pool{core::DatabaseConfig{db->conninfo(), 1, 2000ms, 2}};
+    const auto now = std::chrono::system_clock::now();
+    core::NewEvent ev;
+    ev.id = kEvent;
+    ev.name = "Demo event";
+    ev.venue = "Hall A";
+    ev.startsAt = now + 1h;
+    ev.endsAt = now + 3h;
+    ASSERT_TRUE(core::createEvent(pool, ev, now));
+    auto scanner = core::createScanner(pool, kScanner, now);
+    ASSERT_TRUE(scanner);
+    apiKey = scanner->apiKey;
+    auto other = core::createScanner(pool, "Exit-Scanner-02", now);
+    ASSERT_TRUE(other);
+    otherKey = other->apiKey;
+    auto auth = core::AuthConfig::forTests();
+    auto alice = core::createUser(pool, core::NewUser{"alice@example.com", "Alice", std::nullopt}, auth, now);
+    ASSERT_TRUE(alice);
+    aliceUuid = alice->bleUuid.toString();
+    auto bob = core::createUser(pool, core::NewUser{"bob@example.com", "Bob", std::nullopt}, auth, now);
+    ASSERT_TRUE(bob);
+    bobUuid = bob->bleUuid.toString();
+    ASSERT_TRUE(core::registerForEvent(pool, kEvent, alice->id, now));
+  }
+
+  void revoke(const std::string& scannerId) {
+    core::ConnectionPool pool{core::DatabaseConfig{db->conninfo(), 1, 2000ms, 2}};
+    ASSERT_TRUE(core::revokeScanner(pool, scannerId, std::chrono::system_clock::now()));
+  }
+
+  long long checkIns() const { return db->scalar("SELECT count(*) FROM check_ins"); }
+  long long receipts() const { return db->scalar("SELECT count(*) FROM sync_receipts"); }
+
+  std::unique_ptr<TestDatabase> db;
+  std::unique_ptr<InProcessBackend> backend;
+  std::string apiKey;
+  std::string otherKey;
+  std::string aliceUuid;
+  std::string bobUuid;
+  const std::string unknownUuid = "0f8fad5b-d9cb-469f-a165-70867728950e";
+};
+
+struct CurlResult {
+  int status = 0;
+  std::string body;
+  std::string verbose;
+};
+
+CurlResult curlPost(std::uint16_t port, const std::string& path, const std::string& body, const std::string& key) {
+  const std::string bodyFile = ::testing::TempDir() + "backend_body_" + std::to_string(::getpid()) + ".json";
+  const std::string outFile = bodyFile + ".out";
+  {
+    std::ofstream f{bodyFile, std::ios::binary};
+    f << body;
+  }
+  Process p{{"/usr/bin/curl", "-sS", "-v", "--max-time", "60", "-o", outFile, "-w", "%{http_code}", "-X", "POST",
+             "-H", "Authorization: Bearer " + key, "-H", "Content-Type: application/json", "--data-binary",
+             "@" + bodyFile, fmt::format("http://127.0.0.1:{}{}", port, path)},
+            {}};
+  CurlResult r;
+  const std::string code = p.readAllStdout();
+  EXPECT_EQ(p.wait(90s), 0);
+  r.status = std::atoi(code.c_str());
+  r.verbose = p.stderrText();
+  std::ifstream in{outFile, std::ios::binary};
+  r.body.assign(std::istreambuf_iterator<char>{in}, {});
+  std::remove(bodyFile.c_str());
+  std::remove(outFile.c_str());
+  return r;
+}
+
+}  // namespace
+
+TEST_F(BackendTest, OriginalDesignBodyWithCurlThenRepostInsertsNothing) {
+  const auto t = nowMs() - 60'000;
+  // Exactly the original design's body shape.
+  const std::string body = batch({record(aliceUuid, t), record(bobUuid, t + 1000), record(unknownUuid, t + 2000)});
+  auto first = curlPost(backend->port, "/batchCheckIn", body, apiKey);
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto o = parseObject(first.body);
+  EXPECT_EQ(o.at("eventId").as_string(), kEvent);
+  EXPECT_EQ(o.at("received").as_int64(), 3);
+  EXPECT_EQ(o.at("inserted").as_int64(), 3);
+  EXPECT_EQ(o.at("duplicates").as_int64(), 0);
+  EXPECT_TRUE(o.at("rejected").as_array().empty());
+  EXPECT_EQ(o.at("registered").as_int64(), 1);
+  EXPECT_EQ(o.at("walkIns").as_int64(), 1);
+  EXPECT_EQ(o.at("unknownDevices").as_int64(), 1);
+  EXPECT_EQ(checkIns(), 3);
+
+  auto again = curlPost(backend->port, "/batchCheckIn", body, apiKey);
+  ASSERT_EQ(again.status, 200) << again.body;
+  auto o2 = parseObject(again.body);
+  EXPECT_EQ(o2.at("inserted").as_int64(), 0);
+  EXPECT_EQ(o2.at("duplicates").as_int64(), 3);
+  EXPECT_EQ(checkIns(), 3);
+  EXPECT_EQ(backend->metrics.value("attendance_records_ingested_total"), 3);
+}
+
+TEST_F(BackendTest, PerRecordProblemsRejectOnlyThoseRecordsWithTheirIndex) {
+  const auto t = nowMs() - 60'000;
+  const std::string body = batch({
+      record(aliceUuid, t),                                                // 0 ok
+      record("not-a-uuid", t),                                             // 1 malformed UUID
+      record(bobUuid, t),                                                  // 2 ok
+      record(unknownUuid, 1000),                                           // 3 time in 1970
+      record(aliceUuid, t + 5, "Exit-Scanner-02"),                         // 4 not this key's scanner
+      fmt::format(R"({{"bleUuid":"{}","checkInTime":"soon","scannerId":"{}"}})", bobUuid, kScanner),  // 5 type
+      fmt::format(R"({{"bleUuid":"{}","checkInTime":{},"scannerId":"{}","rssi":-60}})", unknownUuid, t,
+                  kScanner),  // 6 unknown field: fine
+  });
+  Client c{backend->port};
+  auto res = c.request(request("POST", "/batchCheckIn", body, apiKey));
+  ASSERT_EQ(res.result(), hs::http::status::ok) << res.body();
+  auto o = parseObject(res.body());
+  EXPECT_EQ(o.at("received").as_int64(), 7);
+  EXPECT_EQ(o.at("inserted").as_int64(), 3);
+  std::vector<std::int64_t> indices;
+  for (const auto& r : o.at("rejected").as_array()) {
+    indices.push_back(r.as_object().at("index").as_int64());
+    EXPECT_FALSE(r.as_object().at("reason").as_string().empty());
+  }
+  EXPECT_EQ(indices, (std::vector<std::int64_t>{1, 3, 4, 5}));
+  EXPECT_EQ(checkIns(), 3);
+}
+
+TEST_F(BackendTest, WholeRequestErrorsAnswerTheirStatusAndCommitNothing) {
+  const auto t = nowMs() - 60'000;
+  const std::string good = batch({record(aliceUuid, t)});
+  Client c{backend->port};
+  struct Case {
+    std::string name;
+    std::string raw;
+    unsigned status;
+  };
+  const std::vector<Case> cases = {
+      {"malformed JSON", request("POST", "/batchCheckIn", R"({"eventId": "ev-1", "records": [)", apiKey), 400},
+      {"envelope without records", request("POST", "/batchCheckIn", R"({"eventId":"ev-1"})", apiKey), 400},
+      {"records not an array", request("POST", "/batchCheckIn", R"({"eventId":"ev-1","records":{}})", apiKey), 400},
+      {"missing key", request("POST", "/batchCheckIn", good), 401},
+      {"unknown key", request("POST", "/batchCheckIn", good, "att_notarealkey0000000000000000000"), 401},
+      {"unknown event", request("POST", "/batchCheckIn", batch({record(aliceUuid, t)}, "no-such-event"), apiKey), 404},
+      {"not JSON", request("POST", "/batchCheckIn", good, apiKey, "text/plain"), 415},
+  };
+  for (const auto& k : cases) {
+    auto res = c.request(k.raw);
+    EXPECT_EQ(res.result_int(), k.status) << k.name << ": " << res.body();
+    EXPECT_EQ(res[hs::http::field::content_type], "application/json") << k.name;
+    EXPECT_TRUE(parseObject(res.body()).contains("error")) << k.name << ": " << res.body();
+    if (k.status == 401) {
+      EXPECT_EQ(res[hs::http::field::www_authenticate], "Bearer");
+    }
+  }
+  auto res = c.request(request("GET", "/batchCheckIn"));
+  EXPECT_EQ(res.result_int(), 405);
+  EXPECT_EQ(res[hs::http::field::allow], "POST");
+  EXPECT_EQ(checkIns(), 0);
+  EXPECT_EQ(receipts(), 0);
+
+  revoke(kScanner);
+  Client c2{backend->port};
+  res = c2.request(request("POST", "/batchCheckIn", good, apiKey));
+  EXPECT_EQ(res.result_int(), 401) << res.body();
+  EXPECT_EQ(checkIns(), 0);
+}
+
+class SmallLimitsBackendTest : public BackendTest {
+protected:
+  void SetUp() override {
+    BackendOptions o;
+    o.maxBody = 64 * 1024;
+    o.maxRecords = 5;
+    o.rate = 1;
+    o.burst = 3;
+    SetUpWith(o);
+  }
+};
+
+TEST_F(SmallLimitsBackendTest, TooLargeBodiesAndTooManyRecordsAre413) {
+  const auto t = nowMs() - 60'000;
+  Client c{backend->port};
+  // Content-Length over the limit: answered from the header, body never sent.
+  c.send("POST /batchCheckIn HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + apiKey +
+         "\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n");
+  auto res = c.read(5s);
+  EXPECT_EQ(res.result_int(), 413) << res.body();
+
+  std::vector<std::string> six;
+  for (int i = 0; i < 6; ++i) six.push_back(record(aliceUuid, t + i));
+  Client c2{backend->port};
+  res = c2.request(request("POST", "/batchCheckIn", batch(six), apiKey));
+  EXPECT_EQ(res.result_int(), 413) << res.body();
+  EXPECT_TRUE(parseObject(res.body()).contains("error"));
+  EXPECT_EQ(checkIns(), 0);
+  EXPECT_EQ(receipts(), 0);
+}
+
+TEST_F(SmallLimitsBackendTest, PerKeyRateLimitAnswers429WithRetryAfter) {
+  const auto t = nowMs() - 60'000;
+  Client c{backend->port};
+  for (int i = 0; i < 3; ++i) {
+    auto res = c.request(request("POST", "/batchCheckIn", batch({record(aliceUuid, t + i)}), apiKey));
+    ASSERT_EQ(res.result_int(), 200) << res.body();
+  }
+  auto limited = c.request(request("POST", "/batchCheckIn", batch({record(aliceUuid, t + 10)}), apiKey));
+  EXPECT_EQ(limited.result_int(), 429);
+  EXPECT_EQ(limited[hs::http::field::retry_after], "1");
+  EXPECT_EQ(checkIns(), 3);
+  // Another scanner has its own bucket.
+  auto other = c.request(request("POST", "/batchCheckIn", batch({record(aliceUuid, t, "Exit-Scanner-02")}), otherKey));
+  EXPECT_EQ(other.result_int(), 200) << other.body();
+  backend->clock.advance(1s);
+  auto after = c.request(request("POST", "/batchCheckIn", batch({record(aliceUuid, t + 10)}), apiKey));
+  EXPECT_EQ(after.result_int(), 200) << after.body();
+}
+
+TEST_F(BackendTest, DatabaseUnavailableIs503WithRetryAfterThenRecoversWithoutRestart) {
+  const auto t = nowMs() - 60'000;
+  Client c{backend->port};
+  ASSERT_EQ(c.request(request("POST", "/batchCheckIn", batch({record(aliceUuid, t)}), apiKey)).result_int(), 200);
+  db->setAvailable(false);
+  auto res = c.request(request("POST", "/batchCheckIn", batch({record(aliceUuid, t + 1)}), apiKey));
+  EXPECT_EQ(res.result_int(), 503) << res.body();
+  EXPECT_FALSE(res[hs::http::field::retry_after].empty());
+  EXPECT_TRUE(parseObject(res.body()).contains("error"));
+  auto ready = c.request(request("GET", "/readyz"));
+  EXPECT_EQ(ready.result_int(), 503);
+  db->setAvailable(true);
+  res = c.request(request("POST", "/batchCheckIn", batch({record(aliceUuid, t + 1)}), apiKey));
+  EXPECT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_EQ(checkIns(), 2);
+  EXPECT_EQ(c.request(request("GET", "/readyz")).result_int(), 200);
+}
+
+TEST_F(BackendTest, LargeBodyWithExpectContinueFromCurl) {
+  const auto t = nowMs() - 3'600'000;
+  std::vector<std::string> records;
+  const int n = 30'000;
+  records.reserve(n);
+  for (int i = 0; i < n; ++i) records.push_back(record(i % 2 == 0 ? aliceUuid : bobUuid, t + i));
+  const std::string body = batch(records);
+  ASSERT_GT(body.size(), 1024U * 1024U);  // curl sends Expect: 100-continue above 1 MiB
+  auto r = curlPost(backend->port, "/batchCheckIn", body, apiKey);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.verbose.find("Expect: 100-continue"), std::string::npos);
+  EXPECT_NE(r.verbose.find("HTTP/1.1 100 Continue"), std::string::npos) << r.verbose.substr(0, 2000);
+  auto o = parseObject(r.body);
+  EXPECT_EQ(o.at("received").as_int64(), n);
+  EXPECT_EQ(o.at("inserted").as_int64(), n);
+  EXPECT_EQ(checkIns(), n);
+}
+
+TEST_F(BackendTest, RosterListsRegisteredBleUuidsOnly) {
+  Client c{backend->port};
+  auto res = c.request(request("GET", "/api/events/ev-1/roster", {}, apiKey));
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_EQ(res.body(), fmt::format(R"({{"eventId":"ev-1","bleUuids":["{}"]}})", aliceUuid));
+  EXPECT_EQ(c.request(request("GET", "/api/events/ev-1/roster")).result_int(), 401);
+  EXPECT_EQ(c.request(request("GET", "/api/events/nope/roster", {}, apiKey)).result_int(), 404);
+  EXPECT_EQ(c.request(request("POST", "/api/events/ev-1/roster", "{}", apiKey)).result_int(), 405);
+}
+
+TEST_F(BackendTest, ParticipantApiFlow) {
+  Client c{backend->port};
+  const std::string signup = R"({"email":"carol@example.com","displayName":"Carol","password":"correct horse"})";
+  auto res = c.request(request("POST", "/api/participants", signup));
+  ASSERT_EQ(res.result_int(), 201) << res.body();
+  auto created = parseObject(res.body());
+  const std::string token{created.at("token").as_string()};
+  const std::string userId{created.at("userId").as_string()};
+  const std::string bleUuid{created.at("bleUuid").as_string()};
+  EXPECT_TRUE(attendance::support::Uuid::parse(bleUuid).has_value());
+
+  EXPECT_EQ(c.request(request("POST", "/api/participants", signup)).result_int(), 409);
+  EXPECT_EQ(c.request(request("POST", "/api/participants", R"({"email":"d@example.com","displayName":"D","password":"short"})"))
+                .result_int(),
+            400);
+  EXPECT_EQ(c.request(request("POST", "/api/participants", R"({"email":1})")).result_int(), 400);
+  EXPECT_EQ(c.request(request("POST", "/api/participants", signup, {}, "text/plain")).result_int(), 415);
+
+  EXPECT_EQ(c.request(request("POST", "/api/sessions", R"({"email":"carol@example.com","password":"wrong password"})"))
+                .result_int(),
+            401);
+  EXPECT_EQ(c.request(request("POST", "/api/sessions", R"({"email":"nobody@example.com","password":"correct horse"})"))
+                .result_int(),
+            401);
+  res = c.request(request("POST", "/api/sessions", R"({"email":"carol@example.com","password":"correct horse"})"));
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  const std::string token2{parseObject(res.body()).at("token").as_string()};
+  EXPECT_NE(token2, token);
+
+  res = c.request(request("GET", "/api/me", {}, token2));
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  auto me = parseObject(res.body());
+  EXPECT_EQ(me.at("userId").as_string(), userId);
+  EXPECT_EQ(me.at("email").as_string(), "carol@example.com");
+  EXPECT_EQ(me.at("displayName").as_string(), "Carol");
+  EXPECT_EQ(me.at("bleUuid").as_string(), bleUuid);
+  EXPECT_EQ(c.request(request("GET", "/api/me")).result_int(), 401);
+  EXPECT_EQ(c.request(request("GET", "/api/me", {}, "not-a-token")).result_int(), 401);
+
+  res = c.request(request("GET", "/api/events", {}, token));
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  auto events = parseObject(res.body()).at("events").as_array();
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_EQ(events[0].as_object().at("id").as_string(), kEvent);
+  EXPECT_EQ(events[0].as_object().at("registered").as_bool(), false);
+
+  EXPECT_EQ(c.request(request("POST", "/api/events/ev-1/registrations", {}, token)).result_int(), 201);
+  EXPECT_EQ(c.request(request("POST", "/api/events/ev-1/registrations", {}, token)).result_int(), 200);
+  EXPECT_EQ(c.request(request("POST", "/api/events/nope/registrations", {}, token)).result_int(), 404);
+  EXPECT_EQ(c.request(request("POST", "/api/events/ev-1/registrations")).result_int(), 401);
+  res = c.request(request("GET", "/api/events", {}, token));
+  EXPECT_EQ(parseObject(res.body()).at("events").as_array()[0].as_object().at("registered").as_bool(), true);
+  res = c.request(request("GET", "/api/events/ev-1/roster", {}, apiKey));
+  EXPECT_NE(res.body().find(bleUuid), std::string::npos);
+
+  res = c.request(request("DELETE", "/api/events/ev-1/registrations", {}, token));
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_EQ(parseObject(res.body()).at("removed").as_bool(), true);
+  res = c.request(request("DELETE", "/api/events/ev-1/registrations", {}, token));
+  EXPECT_EQ(parseObject(res.body()).at("removed").as_bool(), false);
+  res = c.request(request("GET", "/api/events/ev-1/roster", {}, apiKey));
+  EXPECT_EQ(res.body().find(bleUuid), std::string::npos);
+
+  // Tokens expire (30 days by default).
+  backend->clock.advance(std::chrono::hours{24 * 31});
+  EXPECT_EQ(c.request(request("GET", "/api/me", {}, token2)).result_int(), 401);
+}
+
+TEST_F(BackendTest, HealthReadinessAndMetrics) {
+  Client c{backend->port};
+  EXPECT_EQ(c.request(request("GET", "/healthz")).result_int(), 200);
+  auto ready = c.request(request("GET", "/readyz"));
+  EXPECT_EQ(ready.result_int(), 200) << ready.body();
+  const auto t = nowMs() - 60'000;
+  ASSERT_EQ(c.request(request("POST", "/batchCheckIn", batch({record(aliceUuid, t), record(bobUuid, t)}), apiKey))
+                .result_int(),
+            200);
+  auto m = c.request(request("GET", "/metrics"));
+  ASSERT_EQ(m.result_int(), 200);
+  EXPECT_NE(m.body().find("attendance_records_ingested_total 2\n"), std::string::npos) << m.body();
+  EXPECT_NE(m.body().find("http_requests_total{method=\"POST\",route=\"/batchCheckIn\",status=\"200\"} 1\n"),
+            std::string::npos)
+      << m.body();
+  EXPECT_NE(m.body().find("http_request_duration_seconds_bucket{route=\"/batchCheckIn\",le=\"+Inf\"} 1\n"),
+            std::string::npos);
+}
