@@ -1,0 +1,310 @@
+#!/usr/bin/python3
+"""Integration tests of the real attendance-scanner binary against a private D-Bus
+with python-dbusmock's bluez5 template (tools/bluez-sim).
+
+usage: scanner_integration.py <attendance-scanner> <source-dir> [unittest args]
+
+Wall-clock times cannot be controlled here, so lines are checked for their exact
+key order, ids, scanner/event, rssi, boot id and time bounds; exact bytes are the
+job of the pipeline unit tests."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import uuid
+
+SCANNER = os.path.abspath(sys.argv[1])
+SOURCE_DIR = os.path.abspath(sys.argv[2])
+sys.path.insert(0, os.path.join(SOURCE_DIR, 'tools', 'bluez-sim'))
+del sys.argv[1:3]
+
+from bluez_sim import Payload, Simulator  # noqa: E402
+
+KEYS = ['bleUuid', 'checkInTime', 'scannerId', 'eventId', 'rssi', 'bootId', 'bootMs']
+with open('/proc/sys/kernel/random/boot_id', encoding='ascii') as _f:
+    BOOT_ID = _f.read().strip()
+
+
+def wait_for(what, predicate, timeout=20.0, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f'timed out after {timeout}s waiting for {what}')
+
+
+def advertise(sim, adapter, address, payload, rssi=-60):
+    """A phone's advertisement as BlueZ reports a new device: one InterfacesAdded with
+    the data and RSSI together (the scanner removes consumed devices, so the next
+    advertisement of the same phone is a new device again)."""
+    return sim.advertise(adapter, address, payload, rssi=rssi, via='added')
+
+
+def pid_uuid(n):
+    return str(uuid.UUID(int=(0xA7 << 120) | n))
+
+
+def read_lines(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, 'rb') as f:
+        data = f.read()
+    assert data == b'' or data.endswith(b'\n'), f'log does not end with a newline: {data[-80:]!r}'
+    return [json.loads(l, object_pairs_hook=lambda pairs: pairs) for l in data.decode().splitlines()]
+
+
+class Scanner:
+    """The real binary on the simulator's bus; stderr (JSON log lines) collected."""
+
+    def __init__(self, sim, log, *extra, event='evt-int', scanner_id='Entrance-Scanner-01'):
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=sim.address)
+        env.pop('NOTIFY_SOCKET', None)
+        env.pop('WATCHDOG_USEC', None)
+        self.proc = subprocess.Popen(
+            [SCANNER, '--event', event, '--scanner-id', scanner_id, '--log', log, '--status-interval', '1s',
+             *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        self.events = []
+        self.raw = []
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for raw in self.proc.stderr:
+            text = raw.decode(errors='replace').rstrip('\n')
+            with self._lock:
+                self.raw.append(text)
+                try:
+                    self.events.append(json.loads(text))
+                except ValueError:
+                    pass
+
+    def find(self, event):
+        with self._lock:
+            return [e for e in self.events if e.get('event') == event]
+
+    def durable_lines(self):
+        found = self.find('log.durable')
+        return max((e['lines'] for e in found), default=0)
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        self.proc.send_signal(sig)
+        code = self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=5)
+        return code
+
+    def stderr(self):
+        with self._lock:
+            return '\n'.join(self.raw)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._reader.join(timeout=5)
+        self.proc.stderr.close()
+
+
+class ScannerIntegration(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix='scanner-it-')
+        self.log = os.path.join(self.tmp.name, 'attendance_log.jsonl')
+        self.sim = Simulator()
+        self.sim.add_adapter('hci0')
+        self.scanners = []
+
+    def tearDown(self):
+        for s in self.scanners:
+            s.kill()
+        self.sim.close()
+        self.tmp.cleanup()
+
+    def start(self, *extra, **kw):
+        s = Scanner(self.sim, self.log, *extra, **kw)
+        self.scanners.append(s)
+        wait_for('discovery to start', lambda: self._discovering(s))
+        return s
+
+    def _discovering(self, scanner):
+        if scanner.proc.poll() is not None:
+            raise AssertionError(f'scanner exited with {scanner.proc.returncode}:\n{scanner.stderr()}')
+        try:
+            return self.sim.discovering('hci0')
+        except Exception:  # pylint: disable=broad-except
+            return False
+
+    def assert_line_shape(self, pairs, t0_ms, t1_ms):
+        keys = [k for k, _ in pairs]
+        self.assertEqual(keys, [k for k in KEYS if k in keys])  # documented order
+        self.assertEqual(keys[:4], KEYS[:4])
+        d = dict(pairs)
+        self.assertEqual(d['scannerId'], 'Entrance-Scanner-01')
+        self.assertEqual(d['eventId'], 'evt-int')
+        self.assertEqual(d['bootId'], BOOT_ID)
+        self.assertIsInstance(d['bootMs'], int)
+        self.assertTrue(t0_ms <= d['checkInTime'] <= t1_ms, (t0_ms, d['checkInTime'], t1_ms))
+        self.assertEqual(d['bleUuid'], d['bleUuid'].lower())
+        return d
+
+    def test_every_format_logged_once_noise_ignored_repeats_respect_the_window(self):
+        t0 = int(time.time() * 1000)
+        s = self.start('--dedup-window', '3s', '--fsync', 'always')
+        ids = {fmt: pid_uuid(i + 1) for i, fmt in enumerate(['ibeacon', 'eddystone', 'service-uuid', 'service-data'])}
+        rssi = {'ibeacon': -61, 'eddystone': -62, 'service-uuid': -63, 'service-data': -64}
+        for i, (fmt, ble) in enumerate(ids.items()):
+            advertise(self.sim, 'hci0', f'5A:00:00:00:00:0{i}', Payload.for_participant(fmt, ble), rssi=rssi[fmt])
+        for i, kind in enumerate(['sig-uuids', 'apple-overflow', 'altbeacon', 'apple-other', 'eddystone-tlm', 'empty']):
+            advertise(self.sim, 'hci0', f'4E:00:00:00:00:0{i}', Payload.noise(kind, seed=i), rssi=-50)
+        rotating = pid_uuid(99)
+        advertise(self.sim, 'hci0', '6B:00:00:00:00:01', Payload.for_participant('ibeacon', rotating), rssi=-70)
+        advertise(self.sim, 'hci0', '6B:00:00:00:00:02', Payload.for_participant('ibeacon', rotating), rssi=-71)
+        wait_for('5 lines', lambda: len(read_lines(self.log)) >= 5)
+        # Repeat inside the window: no new line.
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:10', Payload.for_participant('ibeacon', ids['ibeacon']), rssi=-61)
+        wait_for('the repeat to be counted as duplicate',
+                 lambda: any(e.get('duplicates', 0) >= 2 for e in s.find('scanner.status')))
+        self.assertEqual(len(read_lines(self.log)), 5)
+        # Outside the window: logged again.
+        time.sleep(3.1)
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:11', Payload.for_participant('ibeacon', ids['ibeacon']), rssi=-58)
+        wait_for('6 lines', lambda: len(read_lines(self.log)) >= 6)
+        self.assertEqual(s.stop(), 0, s.stderr())
+        t1 = int(time.time() * 1000)
+
+        lines = [self.assert_line_shape(p, t0, t1) for p in read_lines(self.log)]
+        self.assertEqual(len(lines), 6)
+        got = [(d['bleUuid'], d['rssi']) for d in lines]
+        expected_first = {(ids[f], rssi[f]) for f in ids} | {(rotating, -70)}
+        self.assertEqual(set(got[:5]), expected_first)
+        self.assertEqual(got[5], (ids['ibeacon'], -58))
+        times = [d['checkInTime'] for d in lines]
+        self.assertEqual(times, sorted(times))
+        self.assertGreaterEqual(lines[5]['bootMs'] - next(d['bootMs'] for d in lines if d['bleUuid'] == ids['ibeacon']), 3000)
+        stopped = s.find('scanner.stopped')
+        self.assertEqual(len(stopped), 1)
+        self.assertEqual(stopped[0]['linesWritten'], 6)
+        self.assertEqual(stopped[0]['pending'], 0)
+        self.assertEqual(s.find('log.durable')[-1]['lines'], 6)
+
+    def test_roster_logs_only_registered_ids_and_counts_others_as_noise(self):
+        registered = pid_uuid(1)
+        stranger = pid_uuid(2)
+        roster = os.path.join(self.tmp.name, 'roster.json')
+        with open(roster, 'w', encoding='utf-8') as f:
+            json.dump({'eventId': 'evt-int', 'bleUuids': [registered.upper(), pid_uuid(3)]}, f)
+        s = self.start('--roster', roster)
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:02', Payload.for_participant('eddystone', stranger))
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:01', Payload.for_participant('ibeacon', registered))
+        wait_for('1 line', lambda: len(read_lines(self.log)) >= 1)
+        wait_for('status with the stranger as noise',
+                 lambda: any(e.get('notOnRoster', 0) >= 1 and e.get('registeredArrivals') == 1
+                             for e in s.find('scanner.status')))
+        self.assertEqual(s.stop(), 0, s.stderr())
+        self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], [registered])
+        self.assertEqual(s.find('scanner.stopped')[0]['rosterSize'], 2)
+
+    def test_roster_for_another_event_is_refused(self):
+        roster = os.path.join(self.tmp.name, 'roster.json')
+        with open(roster, 'w', encoding='utf-8') as f:
+            json.dump({'eventId': 'evt-other', 'bleUuids': []}, f)
+        s = Scanner(self.sim, self.log, '--roster', roster)
+        self.scanners.append(s)
+        self.assertEqual(s.proc.wait(timeout=15), 2)
+        s._reader.join(timeout=5)
+        self.assertIn("is for event 'evt-other', not 'evt-int'", s.stderr())
+
+    def test_second_scanner_on_the_same_log_is_refused_naming_the_holder(self):
+        first = self.start()
+        second = Scanner(self.sim, self.log)
+        self.scanners.append(second)
+        self.assertEqual(second.proc.wait(timeout=15), 3)
+        second._reader.join(timeout=5)
+        self.assertIn(f'is locked by PID {first.proc.pid}', second.stderr())
+        self.assertEqual(first.stop(), 0)
+
+    def test_bad_flags_exit_2_with_a_message(self):
+        r = subprocess.run([SCANNER, '--event', 'e', '--scanner-id', 's', '--log', self.log, '--fsync', 'maybe'],
+                           capture_output=True, timeout=15, check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"--fsync: 'maybe' is not one of always, interval, never", r.stderr)
+        self.assertFalse(os.path.exists(self.log))
+
+    def test_keeps_logging_across_a_bluetoothd_restart(self):
+        s = self.start('--fsync', 'always')
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:01', Payload.for_participant('ibeacon', pid_uuid(1)))
+        wait_for('1 line', lambda: len(read_lines(self.log)) >= 1)
+        self.sim.restart_bluez()
+        wait_for('discovery after the restart', lambda: self._discovering(s))
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:02', Payload.for_participant('service-data', pid_uuid(2)))
+        wait_for('2 lines', lambda: len(read_lines(self.log)) >= 2)
+        self.sim.set_powered('hci0', False)
+        self.sim.set_powered('hci0', True)
+        wait_for('discovery after the power cycle', lambda: self._discovering(s))
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:03', Payload.for_participant('eddystone', pid_uuid(3)))
+        wait_for('3 lines', lambda: len(read_lines(self.log)) >= 3)
+        self.assertEqual(s.stop(), 0, s.stderr())
+        self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], [pid_uuid(n) for n in (1, 2, 3)])
+
+    def test_kill_9_while_phones_arrive_then_restart(self):
+        s = self.start('--fsync', 'always', '--dedup-window', '10m')
+        stop = threading.Event()
+        sent = []
+
+        def phones():
+            n = 0
+            while not stop.is_set():
+                n += 1
+                ble = pid_uuid(1000 + n)
+                sent.append(ble)
+                try:
+                    advertise(self.sim, 'hci0', f'7C:00:00:00:{n // 256:02X}:{n % 256:02X}',
+                              Payload.for_participant('ibeacon', ble))
+                except Exception:  # pylint: disable=broad-except
+                    pass
+                time.sleep(0.005)
+
+        t = threading.Thread(target=phones, daemon=True)
+        t.start()
+        try:
+            wait_for('at least 20 durable lines', lambda: s.durable_lines() >= 20)
+            s.proc.kill()  # SIGKILL, mid-stream
+            s.proc.wait()
+            s._reader.join(timeout=5)
+            durable = s.durable_lines()
+            before = read_lines(self.log)
+            with open(self.log, 'rb') as f:
+                before_bytes = f.read()
+            self.assertGreaterEqual(len(before), durable)
+
+            # Restart on the same log while phones keep arriving; some seen before the crash come back.
+            s2 = self.start('--fsync', 'always', '--dedup-window', '10m')
+            seeded = wait_for('dedup re-seeded', lambda: s2.find('dedup.seeded'))
+            self.assertEqual(seeded[0]['seeded'], len(before))
+            for i, pairs in enumerate(before[:10]):
+                advertise(self.sim, 'hci0', f'3D:00:00:00:00:{i:02X}',
+                                   Payload.for_participant('service-data', dict(pairs)['bleUuid']))
+            n_after = len(before)
+            wait_for('new lines after the restart', lambda: len(read_lines(self.log)) >= n_after + 10)
+        finally:
+            stop.set()
+            t.join(timeout=10)
+        self.assertEqual(s2.stop(), 0, s2.stderr())
+        with open(self.log, 'rb') as f:
+            after_bytes = f.read()
+        self.assertTrue(after_bytes.startswith(before_bytes), 'lines present at the crash were changed')
+        after = [dict(p) for p in read_lines(self.log)]  # parses completely
+        ids = [d['bleUuid'] for d in after]
+        self.assertEqual(len(ids), len(set(ids)), 'a participant was logged twice inside the window')
+        self.assertTrue(set(ids) <= set(sent))
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
