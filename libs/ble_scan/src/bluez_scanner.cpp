@@ -55,6 +55,7 @@ struct DeviceInfo {
   std::optional<std::int16_t> rssi;
   bool keep = false;            // paired/trusted/connected: never RemoveDevice it
   bool removalQueued = false;
+  bool dirty = false;           // has an advertisement not yet turned into sightings
 };
 
 struct AtomicCounters {
@@ -119,6 +120,8 @@ struct BluezScanner::Impl {
 
   std::string currentAdapter;  // object path of the adapter in use
   bool sessionActive = false;  // we called StartDiscovery successfully on currentAdapter
+  bool awaitingDiscovering = false;  // StartDiscovery done, Discovering=true not seen yet
+  Clock::time_point startedAt{};
   bool everStarted = false;
   std::string pendingRestartReason;  // why the next start is a restart
   std::string lastStartReason;
@@ -330,7 +333,11 @@ struct BluezScanner::Impl {
       if (auto v = decode::asBool(p->second)) {
         const bool was = info.discovering;
         info.discovering = *v;
-        if (path == currentAdapter && was && !info.discovering && sessionActive) {
+        if (path == currentAdapter && info.discovering) {
+          awaitingDiscovering = false;
+        }
+        // A false that follows our own StopDiscovery/StartDiscovery pair is not a drop.
+        if (path == currentAdapter && was && !info.discovering && sessionActive && !awaitingDiscovering) {
           support::log::warn("ble.discovery_dropped", {{"adapter", info.name}});
           sessionActive = false;
           pendingRestartReason = "discovering-dropped";
@@ -395,8 +402,30 @@ struct BluezScanner::Impl {
       // fresh RSSI (RSSI is invalidated when discovery stops), handled by the caller.
       return;
     }
-    sighting(path, dev);
+    markDirty(path, dev);
   }
+
+  // One advertisement often arrives as several signals (InterfacesAdded, then
+  // PropertiesChanged for RSSI and for the data, depending on the BlueZ version):
+  // everything about one device that arrives in one batch is one advertisement.
+  void markDirty(const std::string& path, DeviceInfo& dev) {
+    if (!dev.dirty) {
+      dev.dirty = true;
+      dirty.push_back(path);
+    }
+  }
+
+  void flushDirty() {
+    for (const auto& path : dirty) {
+      auto it = devices.find(path);
+      if (it != devices.end() && it->second.dirty) {
+        it->second.dirty = false;
+        sighting(path, it->second);
+      }
+    }
+    dirty.clear();
+  }
+  std::vector<std::string> dirty;
 
   void sighting(const std::string& path, DeviceInfo& dev) {
     const auto mono = now();
@@ -449,6 +478,7 @@ struct BluezScanner::Impl {
   void forgetBluez() {
     adapters.clear();
     devices.clear();
+    dirty.clear();
     removalQueue.clear();
     currentAdapter.clear();
     sessionActive = false;
@@ -530,9 +560,10 @@ struct BluezScanner::Impl {
     initialSweepPending = false;
     for (auto& [path, dev] : devices) {
       if (dev.adapterPath == currentAdapter && dev.rssi) {
-        sighting(path, dev);
+        markDirty(path, dev);
       }
     }
+    flushDirty();
   }
 
   [[nodiscard]] std::string pickAdapter() const {
@@ -620,6 +651,12 @@ struct BluezScanner::Impl {
     if (sessionActive && !info.discovering) {
       // We started, BlueZ has not confirmed yet (or dropped it: handled by adapterChanged).
       setState(ScannerState::starting, "awaiting-discovering");
+      if (t - startedAt >= options.watchdog) {
+        support::log::warn("ble.discovering_not_confirmed", {{"adapter", info.name}});
+        bump(counters.watchdogRestarts);
+        sessionActive = false;
+        pendingRestartReason = "watchdog";
+      }
     }
     if (sessionActive && info.discovering) {
       setState(ScannerState::discovering, lastStartReason);
@@ -641,6 +678,8 @@ struct BluezScanner::Impl {
       setState(ScannerState::starting, pendingRestartReason.empty() ? "start" : pendingRestartReason);
       if (startDiscovery(currentAdapter)) {
         sessionActive = true;
+        awaitingDiscovering = true;
+        startedAt = t;
         lastAdvert = t;  // the watchdog counts from the (re)start
         bump(counters.discoveryStarts);
         if (everStarted) {
@@ -725,6 +764,7 @@ struct BluezScanner::Impl {
       if (auto r = processPending(); !r) {
         return r;
       }
+      flushDirty();
       const bool hadWork = !removalQueue.empty() || resyncNeeded;
       reconcile();
       if (running) {
@@ -738,7 +778,9 @@ struct BluezScanner::Impl {
         break;
       }
     }
-    return processPending();
+    auto r = processPending();
+    flushDirty();
+    return r;
   }
 };
 
