@@ -11,7 +11,7 @@ struct Migration {
   std::string_view sql;
 };
 
-// In ascending version order, versions 1..N without gaps (checked by migrate()).
+// In strictly ascending version order (checked by CMake and by migrate()).
 const std::vector<Migration>& embeddedMigrations();
 
 }  // namespace attendance::core::detail
