@@ -1,0 +1,499 @@
+// attendance-sync's run() against a fake backend over real loopback sockets.
+#include "sync/checkpoint.hpp"
+#include "sync/fake_backend.hpp"
+#include "sync/run.hpp"
+#include "sync/summary.hpp"
+
+#include <attendance/jsonl_log/check_in.hpp>
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace as = attendance::sync;
+namespace at = attendance::testing;
+namespace jl = attendance::jsonl_log;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::int64_t kEventTime = 1'721'471'400'000;
+
+std::string uuidFor(int i) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "a1b2c3d4-0000-4000-8000-%012d", i);
+  return buf;
+}
+
+std::string line(int i, std::string event = "ev1", std::int64_t time = 0, std::string scanner = "S1",
+                 std::optional<std::string> boot = std::nullopt, std::optional<std::int64_t> bootMs = std::nullopt) {
+  jl::CheckIn r;
+  r.bleUuid = *attendance::support::Uuid::parse(uuidFor(i));
+  r.checkInTime = time != 0 ? time : kEventTime + i * 1000;
+  r.scannerId = std::move(scanner);
+  r.eventId = std::move(event);
+  r.rssi = -60;
+  r.bootId = std::move(boot);
+  r.bootMs = bootMs;
+  return jl::formatLine(r);
+}
+
+// A row of the summary table: the label, spaces, the number, end of line.
+bool hasRow(const std::string& text, const std::string& label, std::uint64_t value) {
+  return std::regex_search(text, std::regex("\\n  " + std::regex_replace(label, std::regex("[()]"), "\\$&") +
+                                             " +" + std::to_string(value) + "\\n"));
+}
+
+at::Row row(int i, std::string event = "ev1", std::int64_t time = 0) {
+  return {std::move(event), uuidFor(i), time != 0 ? time : kEventTime + i * 1000, "S1"};
+}
+
+class SyncRun : public ::testing::Test {
+protected:
+  SyncRun() : clock(attendance::support::fromEpochMillis(kEventTime + 86'400'000)), env(clock, out, err) {
+    log = dir.path() / "attendance_log.jsonl";
+    keyFile = dir.path() / "key";
+    std::ofstream(keyFile) << "good-key\n";
+    std::ofstream(log).flush();
+    env.clientHooks.sleep = [this](std::chrono::milliseconds d) {
+      sleeps.push_back(d);
+      clock.advance(d);
+    };
+    env.clientHooks.unitRandom = [] { return 0.0; };
+    env.bootId = [] { return std::optional<std::string>{"current-boot"}; };
+    env.bootTimeMs = [] { return std::int64_t{3'600'000}; };
+    env.clockSynchronized = [] { return false; };
+  }
+
+  void append(const std::string& text) { std::ofstream(log, std::ios::app) << text; }
+  void appendRecords(int from, int to, const std::string& event = "ev1") {
+    std::string text;
+    for (int i = from; i < to; ++i) text += line(i, event);
+    append(text);
+  }
+
+  as::SyncOptions options() {
+    as::SyncOptions o;
+    o.log = log;
+    o.backendUrl = backend.url();
+    o.apiKeyFile = keyFile;
+    o.batchSize = 5;
+    o.maxAttempts = 4;
+    o.timeouts.request = 2s;
+    return o;
+  }
+
+  int run(const as::SyncOptions& o) {
+    out.str({});
+    err.str({});
+    return as::runSync(o, env);
+  }
+
+  std::set<at::Row> expectedRows(int from, int to, const std::string& event = "ev1") {
+    std::set<at::Row> rows;
+    for (int i = from; i < to; ++i) rows.insert(row(i, event));
+    return rows;
+  }
+
+  at::TempDir dir;
+  std::filesystem::path log;
+  std::filesystem::path keyFile;
+  at::FakeBackend backend;
+  attendance::support::SimulatedTimeSource clock;
+  std::ostringstream out;
+  std::ostringstream err;
+  as::Environment env;
+  std::vector<std::chrono::milliseconds> sleeps;
+};
+
+}  // namespace
+
+TEST_F(SyncRun, SendsEverythingInBatchesThenOnlyWhatIsNew) {
+  appendRecords(0, 12);
+  EXPECT_EQ(run(options()), as::kExitOk) << err.str();
+  EXPECT_EQ(backend.rows(), expectedRows(0, 12));
+  EXPECT_EQ(backend.batchRequests(), 3u);  // 5 + 5 + 2
+  EXPECT_NE(out.str().find("All records accepted."), std::string::npos) << out.str();
+  EXPECT_TRUE(hasRow(out.str(), "records sent", 12)) << out.str();
+  ASSERT_TRUE(std::filesystem::exists(as::checkpointPathFor(log)));
+
+  EXPECT_EQ(run(options()), as::kExitOk);
+  EXPECT_NE(out.str().find("Nothing to sync"), std::string::npos) << out.str();
+  EXPECT_EQ(backend.batchRequests(), 3u);
+
+  appendRecords(12, 15);
+  EXPECT_EQ(run(options()), as::kExitOk) << err.str();
+  EXPECT_EQ(backend.batchRequests(), 4u);
+  EXPECT_TRUE(hasRow(out.str(), "records sent", 3)) << out.str();
+  EXPECT_TRUE(hasRow(out.str(), "duplicates", 0)) << out.str();
+  EXPECT_EQ(backend.rows(), expectedRows(0, 15));
+}
+
+TEST_F(SyncRun, AllResendsEverythingAndTheBackendCountsDuplicates) {
+  appendRecords(0, 7);
+  ASSERT_EQ(run(options()), as::kExitOk);
+  auto o = options();
+  o.all = true;
+  EXPECT_EQ(run(o), as::kExitOk);
+  EXPECT_TRUE(hasRow(out.str(), "inserted", 0)) << out.str();
+  EXPECT_TRUE(hasRow(out.str(), "duplicates", 7)) << out.str();
+  EXPECT_EQ(backend.rows(), expectedRows(0, 7));
+}
+
+TEST_F(SyncRun, SendsOnlyTheThreeOriginalKeysGroupedByEvent) {
+  appendRecords(0, 2, "ev1");
+  appendRecords(2, 4, "ev2");
+  appendRecords(4, 5, "ev1");
+  EXPECT_EQ(run(options()), as::kExitOk) << err.str();
+  const auto reqs = backend.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[0].authorization, "Bearer good-key");
+  EXPECT_EQ(reqs[0].body.find("rssi"), std::string::npos);
+  EXPECT_EQ(reqs[0].body.rfind(R"({"eventId":"ev1","records":[{"bleUuid":")", 0), 0u) << reqs[0].body;
+  std::set<at::Row> expected = expectedRows(0, 2, "ev1");
+  expected.merge(expectedRows(2, 4, "ev2"));
+  expected.insert(row(4, "ev1"));
+  EXPECT_EQ(backend.rows(), expected);
+  EXPECT_NE(out.str().find("ev2"), std::string::npos);
+}
+
+TEST_F(SyncRun, BadLinesAreReportedWithLineNumbersAndGoodOnesStillSent) {
+  append(line(0));
+  append("this is not json\n");
+  append(line(1));
+  append(R"({"bleUuid":"nope","checkInTime":1,"scannerId":"S1","eventId":"ev1"})" "\n");
+  append(line(2));
+  EXPECT_EQ(run(options()), as::kExitRejected);
+  EXPECT_EQ(backend.rows(), expectedRows(0, 3));
+  EXPECT_TRUE(hasRow(out.str(), "bad lines (skipped)", 2)) << out.str();
+  EXPECT_NE(out.str().find("line 2: bad line skipped"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("line 4: bad line skipped"), std::string::npos) << out.str();
+  // Reported once: the next run has nothing new.
+  EXPECT_EQ(run(options()), as::kExitOk);
+  EXPECT_NE(out.str().find("Nothing to sync"), std::string::npos) << out.str();
+}
+
+TEST_F(SyncRun, RecordsRejectedByTheBackendAreListedByReasonAndLine) {
+  append(line(0));
+  append(line(1, "ev1", 0, "Other-Scanner"));
+  append(line(2));
+  EXPECT_EQ(run(options()), as::kExitRejected);
+  EXPECT_NE(out.str().find("1  scannerId does not match the API key"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("line 2: rejected by the backend: scannerId does not match"), std::string::npos)
+      << out.str();
+  EXPECT_EQ(backend.rows().size(), 2u);
+}
+
+TEST_F(SyncRun, EmptyLogIsNothingToSync) {
+  EXPECT_EQ(run(options()), as::kExitOk);
+  EXPECT_NE(out.str().find("Nothing to sync: the log"), std::string::npos) << out.str();
+  EXPECT_EQ(backend.batchRequests(), 0u);
+}
+
+TEST_F(SyncRun, LogOfOnlyGarbageSendsNothingAndSaysSo) {
+  append("garbage\n{\"a\":1}\n\x01\x02\n");
+  EXPECT_EQ(run(options()), as::kExitRejected);
+  EXPECT_EQ(backend.batchRequests(), 0u);
+  EXPECT_TRUE(hasRow(out.str(), "bad lines (skipped)", 3)) << out.str();
+}
+
+TEST_F(SyncRun, MissingOrEmptyKeyFileIsAUsageError) {
+  appendRecords(0, 1);
+  auto o = options();
+  o.apiKeyFile = dir.path() / "missing-key";
+  EXPECT_EQ(run(o), as::kExitUsage);
+  EXPECT_NE(err.str().find("cannot read the API key file"), std::string::npos) << err.str();
+  std::ofstream(dir.path() / "empty-key") << "  \n";
+  o.apiKeyFile = dir.path() / "empty-key";
+  EXPECT_EQ(run(o), as::kExitUsage);
+  EXPECT_NE(err.str().find("is empty"), std::string::npos) << err.str();
+  EXPECT_EQ(backend.batchRequests(), 0u);
+}
+
+TEST_F(SyncRun, MissingLogAndBadBatchSizeAndPlainHttpAreUsageErrors) {
+  auto o = options();
+  o.log = dir.path() / "nope.jsonl";
+  EXPECT_EQ(run(o), as::kExitUsage);
+  EXPECT_NE(err.str().find("cannot open the log"), std::string::npos) << err.str();
+  o = options();
+  o.batchSize = 0;
+  EXPECT_EQ(run(o), as::kExitUsage);
+  o = options();
+  o.backendUrl = "http://backend.example.org";
+  EXPECT_EQ(run(o), as::kExitUsage);
+  EXPECT_NE(err.str().find("--insecure-http"), std::string::npos) << err.str();
+}
+
+TEST_F(SyncRun, WrongKeyIsExit5AndNothingIsCheckpointed) {
+  appendRecords(0, 3);
+  std::ofstream(keyFile) << "wrong-key\n";
+  EXPECT_EQ(run(options()), as::kExitAuth);
+  EXPECT_NE(err.str().find("refused the API key"), std::string::npos) << err.str();
+  EXPECT_EQ(backend.requests().size(), 1u);  // not retried
+  EXPECT_TRUE(backend.rows().empty());
+  std::ofstream(keyFile) << "good-key\n";
+  EXPECT_EQ(run(options()), as::kExitOk);
+  EXPECT_EQ(backend.rows(), expectedRows(0, 3));
+}
+
+TEST_F(SyncRun, UnreachableBackendIsExit4AfterRetries) {
+  appendRecords(0, 3);
+  std::uint16_t port = 0;
+  {
+    at::TestServer gone([](const at::ReceivedRequest&) { return at::Reply{}; });
+    port = gone.port();
+  }
+  auto o = options();
+  o.backendUrl = "http://127.0.0.1:" + std::to_string(port);
+  EXPECT_EQ(run(o), as::kExitNetwork);
+  EXPECT_NE(err.str().find("run the same command again"), std::string::npos) << err.str();
+  EXPECT_EQ(sleeps.size(), 3u);
+}
+
+TEST_F(SyncRun, UnknownEventStopsWithTheServersReasonAndExit3) {
+  appendRecords(0, 2, "no-such-event");
+  EXPECT_EQ(run(options()), as::kExitRejected);
+  EXPECT_NE(err.str().find("unknown event"), std::string::npos) << err.str();
+}
+
+TEST_F(SyncRun, Retries503WithRetryAfterAndEndsExactlyOnce) {
+  appendRecords(0, 10);
+  backend.before([](std::size_t n) -> std::optional<at::Reply> {
+    if (n != 2) return std::nullopt;
+    at::Reply r;
+    r.status = 503;
+    r.body = R"({"error":"database unavailable"})";
+    r.headers["Retry-After"] = "2";
+    return r;
+  });
+  EXPECT_EQ(run(options()), as::kExitOk) << err.str();
+  EXPECT_EQ(sleeps, (std::vector<std::chrono::milliseconds>{2000ms}));
+  EXPECT_EQ(backend.rows(), expectedRows(0, 10));
+  EXPECT_EQ(backend.batchRequests(), 3u);
+}
+
+TEST_F(SyncRun, ConnectionDroppedAfterTheCommitIsRetriedAndCountedAsDuplicates) {
+  appendRecords(0, 10);
+  backend.after([](std::size_t n) -> std::optional<at::Reply> {
+    if (n != 1) return std::nullopt;
+    at::Reply r;
+    r.action = at::Reply::Action::closeWithoutResponse;
+    return r;
+  });
+  EXPECT_EQ(run(options()), as::kExitOk) << err.str();
+  EXPECT_EQ(backend.rows(), expectedRows(0, 10));
+  EXPECT_TRUE(hasRow(out.str(), "inserted", 5)) << out.str();
+  EXPECT_TRUE(hasRow(out.str(), "duplicates", 5)) << out.str();
+}
+
+TEST_F(SyncRun, StallLongerThanTheTimeoutIsRetried) {
+  appendRecords(0, 5);
+  backend.before([](std::size_t n) -> std::optional<at::Reply> {
+    if (n != 1) return std::nullopt;
+    at::Reply r;
+    r.action = at::Reply::Action::stall;
+    r.stallFor = 10s;
+    return r;
+  });
+  auto o = options();
+  o.timeouts.request = 200ms;
+  EXPECT_EQ(run(o), as::kExitOk) << err.str();
+  EXPECT_EQ(backend.rows(), expectedRows(0, 5));
+}
+
+TEST_F(SyncRun, AFailureMidwayKeepsTheCheckpointAndTheRerunFinishesTheJob) {
+  appendRecords(0, 23);
+  backend.before([](std::size_t n) -> std::optional<at::Reply> {
+    if (n < 3) return std::nullopt;
+    at::Reply r;
+    r.status = 500;
+    r.body = R"({"error":"boom"})";
+    return r;
+  });
+  EXPECT_EQ(run(options()), as::kExitNetwork);
+  EXPECT_EQ(backend.rows(), expectedRows(0, 10));
+  auto cp = as::loadCheckpoint(as::checkpointPathFor(log));
+  ASSERT_TRUE(cp && cp->has_value());
+  EXPECT_EQ((*cp)->nextLine, 11u);
+
+  backend.before(nullptr);
+  const auto before = backend.batchRequests();
+  EXPECT_EQ(run(options()), as::kExitOk) << err.str();
+  EXPECT_EQ(backend.batchRequests() - before, 3u);  // 13 remaining records: 5 + 5 + 3
+  EXPECT_TRUE(hasRow(out.str(), "duplicates", 0)) << out.str();
+  EXPECT_EQ(backend.rows(), expectedRows(0, 23));
+}
+
+TEST_F(SyncRun, AReplacedLogStartsFromTheBeginning) {
+  appendRecords(0, 5);
+  ASSERT_EQ(run(options()), as::kExitOk);
+  const auto fresh = dir.path() / "new.jsonl";
+  {
+    std::ofstream f(fresh);
+    for (int i = 100; i < 108; ++i) f << line(i);
+  }
+  std::filesystem::rename(fresh, log);
+  EXPECT_EQ(run(options()), as::kExitOk) << err.str();
+  EXPECT_NE(err.str().find("replaced"), std::string::npos) << err.str();
+  auto expected = expectedRows(0, 5);
+  expected.merge(expectedRows(100, 108));
+  EXPECT_EQ(backend.rows(), expected);
+}
+
+TEST_F(SyncRun, DryRunSendsNothingAndWritesNoCheckpoint) {
+  appendRecords(0, 12);
+  append("junk\n");
+  auto o = options();
+  o.dryRun = true;
+  o.apiKeyFile.clear();
+  EXPECT_EQ(run(o), as::kExitRejected);
+  EXPECT_EQ(backend.batchRequests(), 0u);
+  EXPECT_FALSE(std::filesystem::exists(as::checkpointPathFor(log)));
+  EXPECT_NE(out.str().find("Dry run: nothing was sent"), std::string::npos) << out.str();
+  EXPECT_TRUE(hasRow(out.str(), "records to send", 12)) << out.str();
+}
+
+TEST_F(SyncRun, CorrectsTimesOfTheCurrentBootOnceTheClockIsTrustedAndStaysStableAcrossRuns) {
+  // Logged while the clock said 1970; bootMs 1,000,000 and 2,000,000 into this boot.
+  append(line(0, "ev1", 1'000'000, "S1", "current-boot", 1'000'000));
+  append(line(1, "ev1", 2'000'000, "S1", "current-boot", 2'000'000));
+  append(line(2, "ev1", 3'000'000, "S1", "earlier-boot", 3'000'000));  // not correctable
+  env.clockSynchronized = [] { return true; };
+  const std::int64_t now = attendance::support::toEpochMillis(clock.systemTime());
+  const std::int64_t bootNow = 3'600'000;
+  EXPECT_EQ(run(options()), as::kExitRejected) << err.str();
+  std::set<at::Row> expected{row(0, "ev1", now - bootNow + 1'000'000), row(1, "ev1", now - bootNow + 2'000'000)};
+  EXPECT_EQ(backend.rows(), expected);
+  EXPECT_TRUE(hasRow(out.str(), "times corrected", 2)) << out.str();
+  EXPECT_TRUE(hasRow(out.str(), "implausible times", 1)) << out.str();
+
+  // Later in the same boot, NTP has slewed the clock by 3 s: a resend must still
+  // produce the same natural keys (the anchor is in the checkpoint).
+  clock.advance(10min);
+  clock.setSystemTime(clock.systemTime() + 3s);
+  env.bootTimeMs = [] { return std::int64_t{3'600'000 + 600'000}; };
+  auto o = options();
+  o.all = true;
+  EXPECT_EQ(run(o), as::kExitRejected) << err.str();
+  EXPECT_EQ(backend.rows(), expected);
+  EXPECT_TRUE(hasRow(out.str(), "duplicates", 2)) << out.str();
+}
+
+TEST_F(SyncRun, UntrustedClockSendsLoggedTimesAndReportsImplausibleOnes) {
+  append(line(0, "ev1", 1'000'000, "S1", "current-boot", 1'000'000));
+  append(line(1));
+  EXPECT_EQ(run(options()), as::kExitRejected);
+  EXPECT_EQ(backend.rows(), (std::set<at::Row>{row(1)}));
+  EXPECT_NE(err.str().find("--trust-clock"), std::string::npos) << err.str();
+  EXPECT_NE(out.str().find("line 1: checkInTime before 2020-01-01"), std::string::npos) << out.str();
+}
+
+namespace {
+
+// A stand-in scanner: a child process holding the log's flock until SIGTERM.
+struct LockHolder {
+  pid_t pid = -1;
+  explicit LockHolder(const std::filesystem::path& log) {
+    int ready[2];
+    EXPECT_EQ(::pipe(ready), 0);
+    pid = ::fork();
+    if (pid == 0) {
+      const int fd = ::open(log.c_str(), O_RDWR | O_APPEND);
+      if (fd < 0 || ::flock(fd, LOCK_EX) != 0) ::_exit(1);
+      const char ok = 'k';
+      (void)::write(ready[1], &ok, 1);
+      for (;;) ::pause();
+    }
+    char c = 0;
+    EXPECT_EQ(::read(ready[0], &c, 1), 1);
+    ::close(ready[0]);
+    ::close(ready[1]);
+  }
+  ~LockHolder() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+struct RecordingControl final : as::ScannerControl {
+  std::vector<pid_t> terminated;
+  bool unitActive() override { return false; }
+  bool stopUnit(std::string&) override { return false; }
+  bool terminate(pid_t pid, std::string& error) override {
+    terminated.push_back(pid);
+    if (::kill(pid, SIGTERM) != 0) {
+      error = "kill failed";
+      return false;
+    }
+    return true;
+  }
+};
+
+}  // namespace
+
+TEST_F(SyncRun, RefusesWhileAScannerHoldsTheLogLock) {
+  appendRecords(0, 3);
+  LockHolder scanner(log);
+  EXPECT_EQ(run(options()), as::kExitScannerRunning);
+  EXPECT_NE(err.str().find("locked by a running scanner"), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find("PID " + std::to_string(scanner.pid)), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find("--stop-scanner"), std::string::npos) << err.str();
+  EXPECT_EQ(backend.batchRequests(), 0u);
+}
+
+TEST_F(SyncRun, StopScannerTerminatesTheHolderAndWaitsForTheLock) {
+  appendRecords(0, 3);
+  LockHolder scanner(log);
+  RecordingControl control;
+  env.scanner = &control;
+  env.lockPollInterval = 20ms;
+  auto o = options();
+  o.stopScanner = true;
+  EXPECT_EQ(run(o), as::kExitOk) << err.str();
+  EXPECT_EQ(control.terminated, (std::vector<pid_t>{scanner.pid}));
+  EXPECT_NE(err.str().find("released the log"), std::string::npos) << err.str();
+  EXPECT_EQ(backend.rows(), expectedRows(0, 3));
+}
+
+class RosterRun : public SyncRun {};
+
+TEST_F(RosterRun, WritesTheRosterAtomicallyWithCanonicalUuids) {
+  backend.setRoster("ev1", {"A1B2C3D4-0000-4000-8000-000000000001", uuidFor(2)});
+  as::RosterOptions o;
+  o.eventId = "ev1";
+  o.backendUrl = backend.url();
+  o.apiKeyFile = keyFile;
+  o.out = dir.path() / "roster.json";
+  EXPECT_EQ(as::runRoster(o, env), as::kExitOk) << err.str();
+  std::ifstream in(o.out);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "{\"eventId\":\"ev1\",\"bleUuids\":[\"a1b2c3d4-0000-4000-8000-000000000001\",\"" + uuidFor(2) +
+                      "\"]}\n");
+  EXPECT_NE(out.str().find("2 registered participants"), std::string::npos) << out.str();
+  EXPECT_EQ(backend.requests().back().target, "/api/events/ev1/roster");
+}
+
+TEST_F(RosterRun, UnknownEventAndWrongKeyAreReportedAndNothingIsWritten) {
+  backend.setRoster("ev1", {uuidFor(1)});
+  as::RosterOptions o;
+  o.eventId = "other event";
+  o.backendUrl = backend.url();
+  o.apiKeyFile = keyFile;
+  o.out = dir.path() / "roster.json";
+  EXPECT_EQ(as::runRoster(o, env), as::kExitRejected);
+  EXPECT_EQ(backend.requests().back().target, "/api/events/other%20event/roster");
+  EXPECT_NE(err.str().find("unknown event"), std::string::npos) << err.str();
+  std::ofstream(keyFile) << "wrong\n";
+  o.eventId = "ev1";
+  EXPECT_EQ(as::runRoster(o, env), as::kExitAuth);
+  EXPECT_FALSE(std::filesystem::exists(o.out));
+}
