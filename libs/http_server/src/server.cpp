@@ -102,6 +102,10 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> rejectBusy(tcp::socket sock);
   asio::awaitable<void> lingeringClose(Connection& c);
   void beginDrain();
+  std::size_t activeCount() const {
+    std::lock_guard lock{connMutex};
+    return conns.size();
+  }
   void connectionClosed(std::uint64_t id);
   void forEachConnection(const std::function<void(const std::shared_ptr<Connection>&)>& fn);
 };
@@ -182,12 +186,7 @@ asio::awaitable<void> Server::Impl::acceptLoop() {
       co_await backoff.async_wait(tok);
       continue;
     }
-    std::size_t active = 0;
-    {
-      std::lock_guard lock{connMutex};
-      active = conns.size();
-    }
-    if (active >= cfg.maxConnections) {
+    if (activeCount() >= cfg.maxConnections) {
       metrics.increment("http_connections_rejected_total");
       auto ex = sock.get_executor();
       asio::co_spawn(ex, rejectBusy(std::move(sock)), asio::detached);
@@ -240,7 +239,7 @@ void Server::Impl::connectionClosed(std::uint64_t id) {
 
 void Server::Impl::beginDrain() {
   if (stopping.exchange(true)) return;
-  log::info("http.draining", {{"connections", static_cast<std::int64_t>(conns.size())},
+  log::info("http.draining", {{"connections", static_cast<std::int64_t>(activeCount())},
                               {"deadline_ms", static_cast<std::int64_t>(cfg.drainTimeout.count())}});
   boost::system::error_code ec;
   acceptor.close(ec);
@@ -252,16 +251,11 @@ void Server::Impl::beginDrain() {
       if (c->idle) c->stream.cancel();
     });
   });
-  bool empty = false;
-  {
-    std::lock_guard lock{connMutex};
-    empty = conns.empty();
-  }
-  if (empty) return;
+  if (activeCount() == 0) return;
   drainTimer.expires_after(cfg.drainTimeout);
   drainTimer.async_wait([self = shared_from_this()](boost::system::error_code waitEc) {
     if (waitEc) return;  // everything closed in time
-    log::warn("http.drain_deadline", {{"closing", static_cast<std::int64_t>(self->conns.size())}});
+    log::warn("http.drain_deadline", {{"closing", static_cast<std::int64_t>(self->activeCount())}});
     self->forEachConnection([](const std::shared_ptr<Connection>& c) {
       asio::post(c->stream.get_executor(), [c] { c->stream.close(); });
     });
@@ -506,9 +500,6 @@ void Server::stop() {
 
 bool Server::draining() const { return impl_->stopping.load(); }
 
-std::size_t Server::activeConnections() const {
-  std::lock_guard lock{impl_->connMutex};
-  return impl_->conns.size();
-}
+std::size_t Server::activeConnections() const { return impl_->activeCount(); }
 
 }  // namespace attendance::http_server
