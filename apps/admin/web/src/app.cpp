@@ -98,17 +98,17 @@ std::string_view messageFor(const error_code& ec) {
   return "Something went wrong.";
 }
 
-std::int64_t pageParam(std::string_view query) {
-  const std::string v = http_server::queryParameter(query, "page");
+std::int64_t pageParam(std::string_view target) {
+  const std::string v = http_server::queryParameter(target, "page");
   std::int64_t page = 0;
   const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), page);
   if (ec != std::errc{} || ptr != v.data() + v.size() || page < 0) return 0;
   return std::min<std::int64_t>(page, 1'000'000);
 }
 
-std::int64_t intParam(std::string_view query, std::string_view name, std::int64_t fallback, std::int64_t lo,
+std::int64_t intParam(std::string_view target, std::string_view name, std::int64_t fallback, std::int64_t lo,
                       std::int64_t hi) {
-  const std::string v = http_server::queryParameter(query, name);
+  const std::string v = http_server::queryParameter(target, name);
   std::int64_t n = 0;
   const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
   if (v.empty() || ec != std::errc{} || ptr != v.data() + v.size()) return fallback;
@@ -417,7 +417,7 @@ struct WebApp::Impl {
     pages::EventView view;
     view.event = std::move(*ev);
     view.search = call.query("q").substr(0, 200);
-    view.page = pageParam(call.rc.query);
+    view.page = pageParam(call.rc.request.target());
     view.pageSize = kPageSize;
     auto regs = data::listRegistrations(pool, id, view.search, view.page * kPageSize, kPageSize);
     if (!regs) return failure(call, regs.error());
@@ -500,7 +500,7 @@ struct WebApp::Impl {
   Response getParticipants(Call& call) {
     pages::ParticipantsView view;
     view.search = call.query("q").substr(0, 200);
-    view.pageNo = pageParam(call.rc.query);
+    view.pageNo = pageParam(call.rc.request.target());
     view.pageSize = kPageSize;
     auto p = data::listParticipants(pool, view.search, view.pageNo * kPageSize, kPageSize);
     if (!p) return failure(call, p.error());
@@ -511,8 +511,8 @@ struct WebApp::Impl {
 
   Response apiParticipants(Call& call) {
     const std::string search = call.query("q").substr(0, 200);
-    const auto offset = intParam(call.rc.query, "offset", 0, 0, 1'000'000'000);
-    const auto limit = intParam(call.rc.query, "limit", 100, 1, 1000);
+    const auto offset = intParam(call.rc.request.target(), "offset", 0, 0, 1'000'000'000);
+    const auto limit = intParam(call.rc.request.target(), "limit", 100, 1, 1000);
     auto p = data::listParticipants(pool, search, offset, limit);
     if (!p) return failure(call, p.error());
     std::string out = fmt::format("{{\"total\":{},\"offset\":{},\"limit\":{},\"participants\":[", p->total, offset, limit);

@@ -7,15 +7,11 @@
 #include <cctype>
 #include <stdexcept>
 
-#include "assets.hpp"
 #include "db.hpp"
 
 namespace attendance::admin_web {
 
 namespace {
-
-// Any constant works; it only keeps two schema creators from racing.
-constexpr std::int64_t kSchemaLockKey = 0x61646d696e776562;  // "adminweb"
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -73,18 +69,6 @@ std::string sha256Hex(std::string_view data) {
   std::array<char, crypto_hash_sha256_BYTES * 2 + 1> hex{};
   sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
   return std::string(hex.data());
-}
-
-Result<void> ensureAdminSchema(core::ConnectionPool& pool) {
-  const assets::Asset* sql = assets::find("admin_0001_accounts_sessions_attempts.sql");
-  if (sql == nullptr) return core::make_error_code(core::Errc::internal);
-  return db::with(pool, "admin_schema", [&](pqxx::connection_base& c) -> Result<void> {
-    pqxx::work tx{c};
-    tx.exec_params("SELECT pg_advisory_xact_lock($1)", kSchemaLockKey);
-    tx.exec(std::string(sql->body));
-    tx.commit();
-    return {};
-  });
 }
 
 Result<std::int64_t> createAdmin(core::ConnectionPool& pool, std::string_view email, std::string_view password,

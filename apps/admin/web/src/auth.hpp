@@ -9,7 +9,7 @@
 #include <attendance/attendance_core/database.hpp>
 #include <attendance/support/result.hpp>
 
-// Admin accounts, sessions and sign-in limits (tables from migrations/admin_0001_*.sql).
+// Admin accounts, sessions and sign-in limits (tables from migrations/0050_*.sql, applied by core's migrate).
 namespace attendance::admin_web {
 
 using TimePoint = std::chrono::system_clock::time_point;
@@ -26,9 +26,6 @@ struct AuthSettings {
   std::size_t minPasswordLength = 10;
   std::size_t maxPasswordLength = 1024;
 };
-
-// Creates the admin tables if missing (idempotent, under an advisory lock).
-[[nodiscard]] Result<void> ensureAdminSchema(core::ConnectionPool& pool);
 
 // Errc::invalid_argument (email/password), Errc::conflict (email taken).
 [[nodiscard]] Result<std::int64_t> createAdmin(core::ConnectionPool& pool, std::string_view email,

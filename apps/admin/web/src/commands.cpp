@@ -60,8 +60,6 @@ void requireSchema(core::ConnectionPool& pool) {
     fail(kExitDatabase, "database schema is at version " + std::to_string(status->current) + ", expected " +
                             std::to_string(status->expected) + ": " + core::kRunMigrateHint);
   }
-  auto admin = ensureAdminSchema(pool);
-  if (!admin) fail(kExitDatabase, "could not create the admin tables: " + admin.error().message());
 }
 
 void serve(const ServeOptions& o) {

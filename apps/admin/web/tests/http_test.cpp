@@ -1,0 +1,483 @@
+// The admin web console over real sockets and a real PostgreSQL database:
+// every route's access rule, CSRF, sign-in failures and limits, escaping, and
+// the report API against attendance_core's own renderers.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include <attendance/attendance_core/batch.hpp>
+#include <attendance/attendance_core/events.hpp>
+#include <attendance/attendance_core/report.hpp>
+#include <attendance/attendance_core/scanners.hpp>
+#include <attendance/attendance_core/users.hpp>
+
+#include "auth.hpp"
+#include "test_support.hpp"
+
+namespace attendance::admin_web::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using namespace std::chrono_literals;
+
+// Like HasSubstr, without printing whole pages on failure.
+bool has(const std::string& body, const std::string& part) { return body.find(part) != std::string::npos; }
+
+constexpr const char* kEmail = "organizer@example.org";
+constexpr const char* kPassword = "correct horse battery";
+
+class AdminWebTest : public ::testing::Test {
+protected:
+  AdminWebTest() : server(db, WebOptions::forTests()) {
+    AuthSettings s;
+    s.opsLimit = 1;
+    s.memLimit = 8192;
+    auto id = createAdmin(server.pool(), kEmail, kPassword, s, server.clock.systemTime());
+    EXPECT_TRUE(id.has_value());
+  }
+
+  Browser signedIn() {
+    Browser b{server.port()};
+    const auto res = b.login(kEmail, kPassword);
+    EXPECT_EQ(res.result(), http::status::see_other);
+    return b;
+  }
+
+  core::Event makeEvent(const std::string& name) {
+    core::NewEvent ev;
+    ev.name = name;
+    ev.venue = "Hall A";
+    ev.startsAt = server.clock.systemTime() - 2h;
+    ev.endsAt = server.clock.systemTime() - 1h;
+    auto r = core::createEvent(server.pool(), ev, server.clock.systemTime());
+    EXPECT_TRUE(r.has_value());
+    return *r;
+  }
+
+  core::User makeUser(const std::string& email, const std::string& name) {
+    core::NewUser u;
+    u.email = email;
+    u.displayName = name;
+    auto r = core::createUser(server.pool(), u, core::AuthConfig::forTests(), server.clock.systemTime());
+    EXPECT_TRUE(r.has_value());
+    return *r;
+  }
+
+  TestDatabase db;
+  TestServer server;
+};
+
+// Every route of the console, with a concrete path.
+struct RouteCase {
+  http::verb verb;
+  std::string target;
+};
+std::vector<RouteCase> protectedRoutes() {
+  return {
+      {http::verb::get, "/"},
+      {http::verb::get, "/events"},
+      {http::verb::post, "/events"},
+      {http::verb::get, "/events/ev-1"},
+      {http::verb::post, "/events/ev-1"},
+      {http::verb::post, "/events/ev-1/delete"},
+      {http::verb::post, "/events/ev-1/registrations"},
+      {http::verb::post, "/events/ev-1/registrations/00000000-0000-4000-8000-000000000000/delete"},
+      {http::verb::get, "/events/ev-1/report.csv"},
+      {http::verb::get, "/participants"},
+      {http::verb::post, "/participants"},
+      {http::verb::post, "/participants/00000000-0000-4000-8000-000000000000/disable"},
+      {http::verb::post, "/participants/00000000-0000-4000-8000-000000000000/enable"},
+      {http::verb::post, "/participants/00000000-0000-4000-8000-000000000000/regenerate-ble-uuid"},
+      {http::verb::get, "/scanners"},
+      {http::verb::post, "/scanners"},
+      {http::verb::post, "/scanners/s1/revoke"},
+      {http::verb::post, "/logout"},
+      {http::verb::get, "/api/events"},
+      {http::verb::get, "/api/events/ev-1/report"},
+      {http::verb::get, "/api/participants"},
+      {http::verb::get, "/api/scanners"},
+  };
+}
+
+TEST_F(AdminWebTest, NothingButLoginAndHealthIsReachableWithoutASession) {
+  makeEvent("Secret event");
+  Browser anon{server.port()};
+  for (const auto& r : protectedRoutes()) {
+    SCOPED_TRACE(r.target);
+    const auto res = anon.send(r.verb, r.target, "csrf=x", {});
+    if (r.target.starts_with("/api/")) {
+      EXPECT_EQ(res.result(), http::status::unauthorized);
+      EXPECT_TRUE(has(res.body(), "\"error\"")) << "\"error\"";
+    } else {
+      EXPECT_EQ(res.result(), http::status::see_other);
+      EXPECT_EQ(res[http::field::location], "/login");
+    }
+    EXPECT_FALSE(has(res.body(), "Secret event")) << "Secret event";
+  }
+  EXPECT_EQ(anon.get("/login").result(), http::status::ok);
+  EXPECT_EQ(anon.get("/healthz").result(), http::status::ok);
+  EXPECT_EQ(anon.get("/assets/app.css").result(), http::status::ok);
+  EXPECT_EQ(anon.get("/assets/app.js").result(), http::status::see_other);
+  EXPECT_EQ(anon.get("/assets/layout.html").result(), http::status::not_found);
+  // A made-up session cookie is no session.
+  anon.cookies["attendance_session"] = "forged";
+  EXPECT_EQ(anon.get("/events").result(), http::status::see_other);
+}
+
+TEST_F(AdminWebTest, SignInSetsAStrictHttpOnlyCookieAndOpensTheConsole) {
+  Browser b{server.port()};
+  const auto page = b.get("/login");
+  EXPECT_EQ(page.result(), http::status::ok);
+  EXPECT_TRUE(has(page.body(), "Sign in")) << "Sign in";
+  EXPECT_THAT(std::string(page["Content-Security-Policy"]), HasSubstr("script-src 'self'"));
+  const auto res = b.post("/login", form({{"csrf", csrfFromPage(page.body())}, {"email", "ORGANIZER@example.org"},
+                                          {"password", kPassword}}));
+  ASSERT_EQ(res.result(), http::status::see_other);
+  EXPECT_EQ(res[http::field::location], "/events");
+  std::string sessionCookie;
+  for (const auto& f : res.base()) {
+    if (f.name() == http::field::set_cookie && f.value().starts_with("attendance_session=")) sessionCookie = f.value();
+  }
+  EXPECT_THAT(sessionCookie, HasSubstr("HttpOnly"));
+  EXPECT_THAT(sessionCookie, HasSubstr("SameSite=Strict"));
+  EXPECT_THAT(sessionCookie, HasSubstr("Path=/"));
+  EXPECT_THAT(sessionCookie, Not(HasSubstr("Secure")));
+  const auto events = b.get("/events");
+  EXPECT_EQ(events.result(), http::status::ok);
+  EXPECT_TRUE(has(events.body(), kEmail)) << kEmail;
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM admin_sessions"), "1");
+  // Stored hashed: the cookie value is not in the table.
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM admin_sessions WHERE token_hash = '" + b.cookies["attendance_session"] + "'"),
+            "0");
+}
+
+TEST_F(AdminWebTest, SecureCookiesUseTheHostPrefix) {
+  TestDatabase otherDb;
+  WebOptions o = WebOptions::forTests();
+  o.secureCookies = true;
+  TestServer tls{otherDb, o};
+  AuthSettings s;
+  s.opsLimit = 1;
+  s.memLimit = 8192;
+  ASSERT_TRUE(createAdmin(tls.pool(), kEmail, kPassword, s, tls.clock.systemTime()).has_value());
+  Browser b{tls.port()};
+  const auto res = b.login(kEmail, kPassword);
+  ASSERT_EQ(res.result(), http::status::see_other);
+  bool found = false;
+  for (const auto& f : res.base()) {
+    if (f.name() == http::field::set_cookie && f.value().starts_with("__Host-attendance_session=")) {
+      found = true;
+      EXPECT_THAT(std::string(f.value()), HasSubstr("; Secure"));
+      EXPECT_THAT(std::string(f.value()), HasSubstr("Path=/"));
+      EXPECT_THAT(std::string(f.value()), Not(HasSubstr("Domain")));
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(b.get("/events").result(), http::status::ok);
+}
+
+TEST_F(AdminWebTest, WrongPasswordAndUnknownEmailGetTheSameAnswer) {
+  Browser b{server.port()};
+  const auto wrong = b.login(kEmail, "not the password");
+  EXPECT_EQ(wrong.result(), http::status::unauthorized);
+  EXPECT_TRUE(has(wrong.body(), "Wrong email or password.")) << "Wrong email or password.";
+  EXPECT_FALSE(b.cookies.contains("attendance_session"));
+  const auto unknown = b.login("nobody@example.org", "not the password");
+  EXPECT_EQ(unknown.result(), http::status::unauthorized);
+  EXPECT_TRUE(has(unknown.body(), "Wrong email or password.")) << "Wrong email or password.";
+  EXPECT_EQ(b.get("/events").result(), http::status::see_other);
+}
+
+TEST_F(AdminWebTest, SignInWithoutTheFormsCsrfTokenIsRefused) {
+  Browser b{server.port()};
+  (void)b.get("/login");
+  const auto res = b.post("/login", form({{"email", kEmail}, {"password", kPassword}}));
+  EXPECT_EQ(res.result(), http::status::forbidden);
+  EXPECT_FALSE(b.cookies.contains("attendance_session"));
+  // A token from another browser's form does not fit this browser's cookie.
+  Browser other{server.port()};
+  const std::string foreign = csrfFromPage(other.get("/login").body());
+  EXPECT_EQ(b.post("/login", form({{"csrf", foreign}, {"email", kEmail}, {"password", kPassword}})).result(),
+            http::status::forbidden);
+}
+
+TEST_F(AdminWebTest, SignInsAreLimitedPerAccount) {
+  Browser b{server.port()};
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(b.login(kEmail, "wrong password!").result(), http::status::unauthorized);
+  // Even the right password is refused while limited, and says when to retry.
+  const auto limited = b.login(kEmail, kPassword);
+  EXPECT_EQ(limited.result(), http::status::too_many_requests);
+  EXPECT_TRUE(has(limited.body(), "Too many failed sign-ins")) << "Too many failed sign-ins";
+  const int retry = std::stoi(std::string(limited[http::field::retry_after]));
+  EXPECT_GT(retry, 0);
+  EXPECT_LE(retry, 15 * 60);
+  EXPECT_FALSE(b.cookies.contains("attendance_session"));
+  // Another account from another address is not affected... (same address here, below its limit)
+  server.clock.advance(std::chrono::seconds{retry} + 1s);
+  EXPECT_EQ(b.login(kEmail, kPassword).result(), http::status::see_other);
+}
+
+TEST_F(AdminWebTest, SignInsAreLimitedPerAddress) {
+  Browser b{server.port()};
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(b.login("guess" + std::to_string(i) + "@example.org", "wrong password!").result(),
+              http::status::unauthorized);
+  }
+  const auto limited = b.login(kEmail, kPassword);
+  EXPECT_EQ(limited.result(), http::status::too_many_requests);
+  EXPECT_FALSE(limited[http::field::retry_after].empty());
+}
+
+TEST_F(AdminWebTest, EveryStateChangingRouteRefusesAMissingOrWrongCsrfToken) {
+  const auto event = makeEvent("Keep me");
+  Browser b = signedIn();
+  for (const auto& r : protectedRoutes()) {
+    if (r.verb != http::verb::post) continue;
+    SCOPED_TRACE(r.target);
+    const std::string target = r.target == "/events/ev-1/delete" ? "/events/" + event.id + "/delete" : r.target;
+    EXPECT_EQ(b.post(target, form({{"name", "x"}, {"force", "1"}})).result(), http::status::forbidden);
+    EXPECT_EQ(b.post(target, form({{"csrf", "wrong"}, {"name", "x"}})).result(), http::status::forbidden);
+    // A cross-site JSON post cannot supply it either.
+    EXPECT_EQ(b.post(target, "{}", {{"Content-Type", "application/json"}}).result(), http::status::forbidden);
+  }
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM events"), "1");
+  EXPECT_EQ(b.get("/events").result(), http::status::ok);  // still signed in: logout was refused too
+  // The header works for scripts.
+  EXPECT_EQ(b.post("/logout", "", {{"X-CSRF-Token", b.csrf()}}).result(), http::status::see_other);
+}
+
+TEST_F(AdminWebTest, LogoutEndsTheSession) {
+  Browser b = signedIn();
+  const std::string cookie = b.cookies["attendance_session"];
+  const auto res = b.post("/logout", form({{"csrf", b.csrf()}}));
+  EXPECT_EQ(res.result(), http::status::see_other);
+  EXPECT_EQ(res[http::field::location], "/login");
+  Browser replay{server.port()};
+  replay.cookies["attendance_session"] = cookie;
+  EXPECT_EQ(replay.get("/events").result(), http::status::see_other);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM admin_sessions"), "0");
+}
+
+TEST_F(AdminWebTest, SessionsExpire) {
+  Browser b = signedIn();
+  server.clock.advance(12h + 1s);
+  EXPECT_EQ(b.get("/events").result(), http::status::see_other);
+}
+
+TEST_F(AdminWebTest, CreatesEditsAndListsEventsWithEscapedNames) {
+  Browser b = signedIn();
+  const std::string csrf = b.csrf();
+  const auto created = b.post("/events", form({{"csrf", csrf}, {"name", "<script>alert(1)</script>"},
+                                               {"venue", "\"><img src=x onerror=alert(2)>"}, {"id", "launch-2026"},
+                                               {"starts", "2026-10-01T18:00"}, {"ends", "2026-10-01T21:00"},
+                                               {"tzOffset", "-120"}}));
+  ASSERT_EQ(created.result(), http::status::see_other);
+  EXPECT_EQ(created[http::field::location], "/events/launch-2026?notice=event-created");
+  // 18:00 at UTC+2 is 16:00 UTC.
+  EXPECT_EQ(db.scalar("SELECT to_char(starts_at AT TIME ZONE 'UTC', 'HH24:MI') FROM events"), "16:00");
+  for (const std::string path : {"/events", "/events/launch-2026"}) {
+    SCOPED_TRACE(path);
+    const auto page = b.get(path);
+    EXPECT_EQ(page.result(), http::status::ok);
+    EXPECT_TRUE(has(page.body(), "&lt;script&gt;alert(1)&lt;/script&gt;")) << "&lt;script&gt;alert(1)&lt;/script&gt;";
+    EXPECT_FALSE(has(page.body(), "<script>alert(1)")) << "<script>alert(1)";
+    EXPECT_FALSE(has(page.body(), "<img src=x")) << "<img src=x";
+  }
+  const auto api = b.get("/api/events");
+  EXPECT_EQ(api.result(), http::status::ok);
+  const auto json = boost::json::parse(api.body());
+  EXPECT_EQ(json.at("events").as_array().at(0).at("name").as_string(), "<script>alert(1)</script>");
+  EXPECT_EQ(json.at("events").as_array().at(0).at("startsAt").as_string(), "2026-10-01T16:00:00.000Z");
+
+  const auto edited = b.post("/events/launch-2026", form({{"csrf", csrf}, {"name", "Launch party"}, {"venue", "Roof"},
+                                                          {"starts", ""}, {"ends", ""}}));
+  EXPECT_EQ(edited.result(), http::status::see_other);
+  EXPECT_EQ(db.scalar("SELECT name || '|' || venue || '|' || coalesce(starts_at::text, 'none') FROM events"),
+            "Launch party|Roof|none");
+  const auto bad = b.post("/events", form({{"csrf", csrf}, {"name", "x"}, {"starts", "2026-10-02T10:00"},
+                                           {"ends", "2026-10-01T10:00"}}));
+  EXPECT_EQ(bad.result(), http::status::bad_request);
+  EXPECT_TRUE(has(bad.body(), "The end must not be before the start.")) << "The end must not be before the start.";
+  EXPECT_EQ(b.get("/events/nope").result(), http::status::not_found);
+}
+
+TEST_F(AdminWebTest, DeleteIsRefusedOnceCheckInsExistUnlessForced) {
+  const auto event = makeEvent("Done");
+  const auto user = makeUser("ana@example.org", "Ana");
+  ASSERT_TRUE(core::registerForEvent(server.pool(), event.id, user.id, server.clock.systemTime()).has_value());
+  ASSERT_TRUE(core::createScanner(server.pool(), "Entrance-Scanner-01", server.clock.systemTime()).has_value());
+  core::IngestRequest req;
+  req.eventId = event.id;
+  req.scannerId = "Entrance-Scanner-01";
+  req.records.push_back({0, user.bleUuid, support::toEpochMillis(server.clock.systemTime() - 90min), "Entrance-Scanner-01"});
+  ASSERT_TRUE(core::ingestBatch(server.pool(), req, server.clock.systemTime()).has_value());
+
+  Browser b = signedIn();
+  const std::string csrf = b.csrf();
+  const auto page = b.get("/events/" + event.id);
+  EXPECT_TRUE(has(page.body(), "1 check-ins are stored")) << "1 check-ins are stored";
+  const auto refused = b.post("/events/" + event.id + "/delete", form({{"csrf", csrf}}));
+  EXPECT_EQ(refused.result(), http::status::conflict);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM events"), "1");
+  const auto forced = b.post("/events/" + event.id + "/delete", form({{"csrf", csrf}, {"force", "1"}}));
+  EXPECT_EQ(forced.result(), http::status::see_other);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM events"), "0");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM check_ins"), "0");
+  // Without check-ins no force is needed.
+  const auto empty = makeEvent("Empty");
+  EXPECT_EQ(b.post("/events/" + empty.id + "/delete", form({{"csrf", csrf}})).result(), http::status::see_other);
+}
+
+TEST_F(AdminWebTest, RegistrationsCanBeAddedSearchedAndRemoved) {
+  const auto event = makeEvent("Meetup");
+  const auto ana = makeUser("ana@example.org", "<b>Ana</b>");
+  makeUser("bo@example.org", "Bo");
+  Browser b = signedIn();
+  const std::string csrf = b.csrf();
+  const std::string base = "/events/" + event.id;
+  EXPECT_EQ(b.post(base + "/registrations", form({{"csrf", csrf}, {"email", "ANA@example.org"}}))[http::field::location],
+            base + "?notice=registered");
+  EXPECT_EQ(b.post(base + "/registrations", form({{"csrf", csrf}, {"email", "ana@example.org"}}))[http::field::location],
+            base + "?notice=already-registered");
+  EXPECT_EQ(b.post(base + "/registrations", form({{"csrf", csrf}, {"email", "zed@example.org"}}))[http::field::location],
+            base + "?notice=no-such-user");
+  EXPECT_EQ(b.post(base + "/registrations", form({{"csrf", csrf}, {"email", "bo@example.org"}})).result(),
+            http::status::see_other);
+  const auto all = b.get(base);
+  EXPECT_TRUE(has(all.body(), "&lt;b&gt;Ana&lt;/b&gt;")) << "&lt;b&gt;Ana&lt;/b&gt;";
+  EXPECT_TRUE(has(all.body(), "bo@example.org")) << "bo@example.org";
+  const auto found = b.get(base + "?q=bo%40");
+  EXPECT_TRUE(has(found.body(), "bo@example.org")) << "bo@example.org";
+  EXPECT_FALSE(has(found.body(), "ana@example.org")) << "ana@example.org";
+  EXPECT_EQ(b.post(base + "/registrations/" + ana.id + "/delete", form({{"csrf", csrf}})).result(), http::status::see_other);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM registrations"), "1");
+}
+
+TEST_F(AdminWebTest, ParticipantsListSearchPagingDisableAndNewBleUuid) {
+  for (int i = 0; i < 55; ++i) {
+    makeUser("p" + std::to_string(100 + i) + "@example.org", "Person " + std::to_string(100 + i));
+  }
+  Browser b = signedIn();
+  const std::string csrf = b.csrf();
+  const auto first = b.get("/participants");
+  EXPECT_TRUE(has(first.body(), "1–50 of 55")) << "1–50 of 55";
+  EXPECT_TRUE(has(first.body(), "p100@example.org")) << "p100@example.org";
+  EXPECT_FALSE(has(first.body(), "p154@example.org")) << "p154@example.org";
+  const auto second = b.get("/participants?page=1");
+  EXPECT_TRUE(has(second.body(), "51–55 of 55")) << "51–55 of 55";
+  EXPECT_TRUE(has(second.body(), "p154@example.org")) << "p154@example.org";
+  const auto search = b.get("/api/participants?q=p12&limit=5");
+  const auto json = boost::json::parse(search.body());
+  EXPECT_EQ(json.at("total").as_int64(), 10);
+  EXPECT_EQ(json.at("participants").as_array().size(), 5U);
+  // A LIKE wildcard in the search is a literal character.
+  EXPECT_EQ(boost::json::parse(b.get("/api/participants?q=%25").body()).at("total").as_int64(), 0);
+
+  const auto created = b.post("/participants", form({{"csrf", csrf}, {"name", "<script>x</script>"}, {"email", "new@example.org"}}));
+  EXPECT_EQ(created.result(), http::status::see_other);
+  EXPECT_TRUE(has(b.get("/participants?q=new%40").body(), "&lt;script&gt;x&lt;/script&gt;")) << "&lt;script&gt;x&lt;/script&gt;";
+  EXPECT_EQ(b.post("/participants", form({{"csrf", csrf}, {"name", "Dup"}, {"email", "new@example.org"}})).result(),
+            http::status::bad_request);
+
+  const std::string id = db.scalar("SELECT id FROM users WHERE email = 'new@example.org'");
+  const std::string before = db.scalar("SELECT ble_uuid FROM users WHERE id = '" + id + "'");
+  EXPECT_EQ(b.post("/participants/" + id + "/regenerate-ble-uuid", form({{"csrf", csrf}})).result(), http::status::see_other);
+  EXPECT_NE(db.scalar("SELECT ble_uuid FROM users WHERE id = '" + id + "'"), before);
+  EXPECT_EQ(b.post("/participants/" + id + "/disable", form({{"csrf", csrf}})).result(), http::status::see_other);
+  EXPECT_EQ(db.scalar("SELECT disabled FROM users WHERE id = '" + id + "'"), "t");
+  EXPECT_EQ(b.post("/participants/" + id + "/enable", form({{"csrf", csrf}})).result(), http::status::see_other);
+  EXPECT_EQ(db.scalar("SELECT disabled FROM users WHERE id = '" + id + "'"), "f");
+}
+
+TEST_F(AdminWebTest, ScannerKeyIsShownOnceAndWorksUntilRevoked) {
+  Browser b = signedIn();
+  const std::string csrf = b.csrf();
+  const auto created = b.post("/scanners", form({{"csrf", csrf}, {"scannerId", "Entrance-Scanner-01"}}));
+  ASSERT_EQ(created.result(), http::status::created);
+  const std::string marker = "<code id=\"api-key\">";
+  const auto at = created.body().find(marker);
+  ASSERT_NE(at, std::string::npos);
+  const std::string key = created.body().substr(at + marker.size(), created.body().find('<', at + marker.size()) - at - marker.size());
+  EXPECT_TRUE(has(created.body(), "data-copy=\"api-key\"")) << "data-copy=\"api-key\"";
+  auto who = core::authenticateScanner(server.pool(), key);
+  ASSERT_TRUE(who.has_value());
+  EXPECT_EQ(*who, "Entrance-Scanner-01");
+  const auto list = b.get("/scanners");
+  EXPECT_FALSE(has(list.body(), key)) << key;
+  EXPECT_TRUE(has(list.body(), "Entrance-Scanner-01")) << "Entrance-Scanner-01";
+  EXPECT_TRUE(has(b.get("/api/scanners").body(), "\"revokedAt\":null")) << "\"revokedAt\":null";
+  EXPECT_EQ(b.post("/scanners", form({{"csrf", csrf}, {"scannerId", "Entrance-Scanner-01"}})).result(), http::status::conflict);
+  EXPECT_EQ(b.post("/scanners", form({{"csrf", csrf}, {"scannerId", "bad id!"}})).result(), http::status::bad_request);
+  EXPECT_EQ(b.post("/scanners/Entrance-Scanner-01/revoke", form({{"csrf", csrf}})).result(), http::status::see_other);
+  EXPECT_FALSE(core::authenticateScanner(server.pool(), key).has_value());
+}
+
+TEST_F(AdminWebTest, ReportJsonAndCsvAreCoresRenderings) {
+  const auto event = makeEvent("Conference");
+  const auto ana = makeUser("ana@example.org", "Ana \"<script>\"");
+  const auto bo = makeUser("bo@example.org", "Bo, Jr.");
+  const auto walk = makeUser("walk@example.org", "Walker");
+  ASSERT_TRUE(core::registerForEvent(server.pool(), event.id, ana.id, server.clock.systemTime()).has_value());
+  ASSERT_TRUE(core::registerForEvent(server.pool(), event.id, bo.id, server.clock.systemTime()).has_value());
+  Browser b = signedIn();
+
+  // Before any sync: "not synced", distinct from "synced, nobody came".
+  const auto before = boost::json::parse(b.get("/api/events/" + event.id + "/report").body());
+  auto report = core::buildReport(server.pool(), event.id, server.clock.systemTime());
+  ASSERT_TRUE(report.has_value());
+  EXPECT_FALSE(report->synced);
+  EXPECT_EQ(before, boost::json::parse(core::renderReportJson(*report)));
+
+  ASSERT_TRUE(core::createScanner(server.pool(), "S1", server.clock.systemTime()).has_value());
+  core::IngestRequest req;
+  req.eventId = event.id;
+  req.scannerId = "S1";
+  const auto t0 = support::toEpochMillis(server.clock.systemTime() - 100min);
+  req.records.push_back({0, ana.bleUuid, t0, "S1"});
+  req.records.push_back({1, ana.bleUuid, t0 + 60'000, "S1"});
+  req.records.push_back({2, walk.bleUuid, t0 + 120'000, "S1"});
+  ASSERT_TRUE(core::ingestBatch(server.pool(), req, server.clock.systemTime()).has_value());
+
+  const auto res = b.get("/api/events/" + event.id + "/report");
+  EXPECT_EQ(res.result(), http::status::ok);
+  EXPECT_THAT(std::string(res[http::field::content_type]), HasSubstr("application/json"));
+  EXPECT_EQ(std::string(res[http::field::cache_control]), "no-store");
+  report = core::buildReport(server.pool(), event.id, server.clock.systemTime());
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(res.body(), core::renderReportJson(*report));
+  EXPECT_TRUE(report->synced);
+  EXPECT_EQ(report->attended, 1);
+  EXPECT_EQ(report->walkIns, 1);
+  EXPECT_EQ(report->noShows, 1);
+
+  const auto csv = b.get("/events/" + event.id + "/report.csv");
+  EXPECT_EQ(csv.result(), http::status::ok);
+  EXPECT_EQ(std::string(csv[http::field::content_type]), "text/csv; charset=utf-8");
+  EXPECT_EQ(std::string(csv[http::field::content_disposition]), "attachment; filename=\"attendance-" + event.id + ".csv\"");
+  EXPECT_EQ(csv.body(), "\xEF\xBB\xBF" + core::renderReportCsv(*report));
+  EXPECT_TRUE(has(csv.body(), "\r\n")) << "\r\n";
+  EXPECT_TRUE(has(csv.body(), "\"Bo, Jr.\"")) << "\"Bo, Jr.\"";
+  EXPECT_TRUE(has(csv.body(), "\"Ana \"\"<script>\"\"\"")) << "\"Ana \"\"<script>\"\"\"";
+
+  EXPECT_EQ(b.get("/api/events/nope/report").result(), http::status::not_found);
+  EXPECT_EQ(b.get("/events/nope/report.csv").result(), http::status::not_found);
+  const auto page = b.get("/events/" + event.id);
+  EXPECT_TRUE(has(page.body(), "data-report-url=\"/api/events/" + event.id + "/report\"")) << "data-report-url=\"/api/events/" + event.id + "/report\"";
+  EXPECT_TRUE(has(page.body(), "Fetch Attendance Data")) << "Fetch Attendance Data";
+  EXPECT_TRUE(has(page.body(), "Download CSV")) << "Download CSV";
+}
+
+TEST_F(AdminWebTest, AssetsAreCacheableWithEtags) {
+  Browser b = signedIn();
+  const auto js = b.get("/assets/app.js");
+  ASSERT_EQ(js.result(), http::status::ok);
+  EXPECT_EQ(std::string(js[http::field::content_type]), "text/javascript; charset=utf-8");
+  EXPECT_THAT(std::string(js[http::field::cache_control]), HasSubstr("immutable"));
+  const std::string etag(js[http::field::etag]);
+  EXPECT_EQ(b.get("/assets/app.js", {{"If-None-Match", etag}}).result(), http::status::not_modified);
+}
+
+}  // namespace
+}  // namespace attendance::admin_web::testing

@@ -1,7 +1,8 @@
 -- Admin web console: accounts, sessions and login attempts.
--- Applied after attendance_core's schema. Idempotent (IF NOT EXISTS everywhere), so it
--- can be appended to core's migration list and also be run by `attendance-admin serve`
--- / `create-admin` at start-up (docs/adr/0061-admin-schema-idempotent.md).
+-- Embedded by attendance_core with its own migrations (versions 0050-0059 belong to
+-- the admin web app) and applied by `attendance-backend migrate` / `attendance-admin
+-- migrate` after core's schema. IF NOT EXISTS keeps it harmless on databases where the
+-- tables were created by hand during development.
 
 CREATE TABLE IF NOT EXISTS admin_accounts (
   id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

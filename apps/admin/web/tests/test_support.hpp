@@ -1,0 +1,101 @@
+#pragma once
+
+// Test fixtures for the admin web console: a throwaway database, the real
+// server on 127.0.0.1:0 with a hand-driven clock, and a cookie-keeping client
+// whose every socket operation has a deadline.
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include <attendance/admin_web/app.hpp>
+#include <attendance/attendance_core/database.hpp>
+#include <attendance/http_server/metrics.hpp>
+#include <attendance/http_server/server.hpp>
+#include <attendance/support/clock.hpp>
+
+namespace attendance::admin_web::testing {
+
+namespace http = boost::beast::http;
+using ClientResponse = http::response<http::string_body>;
+
+class TestDatabase {
+public:
+  TestDatabase();
+  ~TestDatabase();
+  TestDatabase(const TestDatabase&) = delete;
+  TestDatabase& operator=(const TestDatabase&) = delete;
+  [[nodiscard]] std::string conninfo() const { return "dbname=" + name_; }
+  [[nodiscard]] std::string scalar(const std::string& sql) const;
+
+private:
+  std::string name_;
+};
+
+// Thread-safe clock the test moves by hand (server threads read it).
+class ManualClock final : public support::TimeSource {
+public:
+  explicit ManualClock(std::int64_t startMs) : ms_(startMs) {}
+  [[nodiscard]] std::chrono::system_clock::time_point systemTime() const override {
+    return std::chrono::system_clock::time_point{std::chrono::milliseconds{ms_.load()}};
+  }
+  [[nodiscard]] std::chrono::steady_clock::time_point monotonicTime() const override {
+    return std::chrono::steady_clock::time_point{std::chrono::milliseconds{ms_.load()}};
+  }
+  void advance(std::chrono::milliseconds d) { ms_ += d.count(); }
+
+private:
+  std::atomic<std::int64_t> ms_;
+};
+
+class TestServer {
+public:
+  TestServer(const TestDatabase& db, WebOptions options);
+  ~TestServer();
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+  [[nodiscard]] core::ConnectionPool& pool() { return *pool_; }
+  ManualClock clock{1'790'000'000'000};  // 2026-09-21
+
+private:
+  std::unique_ptr<core::ConnectionPool> pool_;
+  std::unique_ptr<http_server::BlockingPool> blocking_;
+  std::unique_ptr<WebApp> app_;
+  http_server::MetricsRegistry metrics_;
+  std::unique_ptr<http_server::Server> server_;
+  std::thread thread_;
+  std::uint16_t port_ = 0;
+};
+
+// One connection per request, like a browser with a cookie jar.
+class Browser {
+public:
+  explicit Browser(std::uint16_t port) : port_(port) {}
+  ClientResponse get(const std::string& target, const std::map<std::string, std::string>& headers = {});
+  ClientResponse post(const std::string& target, const std::string& form,
+                      const std::map<std::string, std::string>& headers = {});
+  ClientResponse send(http::verb verb, const std::string& target, const std::string& body,
+                      const std::map<std::string, std::string>& headers);
+
+  // Signs in through GET /login + POST /login; returns the POST's response.
+  ClientResponse login(const std::string& email, const std::string& password);
+  // The CSRF token of the signed-in session (from the logout form of a page).
+  std::string csrf();
+
+  std::map<std::string, std::string> cookies;
+
+private:
+  std::uint16_t port_;
+};
+
+// Value of <input name="csrf" value="..."> in a page, or "".
+std::string csrfFromPage(const std::string& html);
+// application/x-www-form-urlencoded from pairs.
+std::string form(std::initializer_list<std::pair<std::string, std::string>> fields);
+
+}  // namespace attendance::admin_web::testing
