@@ -1,0 +1,422 @@
+#include "cli.hpp"
+
+#include <attendance/attendance_core/core.hpp>
+#include <attendance/support/log.hpp>
+
+#include <CLI/CLI.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+namespace attendance::admin {
+namespace {
+
+namespace core = attendance::core;
+namespace json = boost::json;
+
+struct State {
+  explicit State(const Io& i) : io(i) {}
+  Io io;
+  std::string databaseUrl;
+
+  // event
+  std::optional<std::string> eventId;
+  std::string eventName, venue;
+  std::optional<std::string> starts, ends;
+  // user
+  std::string email, displayName, userId;
+  std::optional<std::string> passwordFile;
+  // registration
+  std::string regEvent, regUser;
+  // scanner
+  std::string scannerId;
+  // report
+  std::string reportEvent, format = "table";
+  int bucketMinutes = 15;
+  std::string listFormat = "table";
+};
+
+[[noreturn]] void fail(const State& s, int code, const std::string& message) {
+  s.io.err << "attendance-admin: " << message << '\n';
+  throw CLI::RuntimeError(code);
+}
+
+int exitCodeFor(const boost::system::error_code& ec) {
+  if (ec.category() != core::coreCategory()) return kInternal;
+  switch (static_cast<core::Errc>(ec.value())) {
+    case core::Errc::invalid_argument:
+    case core::Errc::malformed_body:
+    case core::Errc::payload_too_large: return kInvalid;
+    case core::Errc::not_found:
+    case core::Errc::event_not_found:
+    case core::Errc::user_not_found:
+    case core::Errc::scanner_not_found: return kNotFound;
+    case core::Errc::conflict: return kConflict;
+    case core::Errc::unavailable: return kUnavailable;
+    case core::Errc::schema_outdated: return kSchemaOutdated;
+    default: return kInternal;
+  }
+}
+
+[[noreturn]] void failWith(const State& s, const boost::system::error_code& ec, const std::string& what) {
+  std::string message = what + ": " + ec.message();
+  if (ec == core::Errc::unavailable) message += " (check DATABASE_URL or the PG* variables)";
+  if (ec == core::Errc::schema_outdated) message = what + ": database schema is not current: run `attendance-admin migrate`";
+  fail(s, exitCodeFor(ec), message);
+}
+
+template <class T>
+T check(const State& s, Result<T> r, const std::string& what) {
+  if (!r) failWith(s, r.error(), what);
+  return std::move(*r);
+}
+
+void check(const State& s, Result<void> r, const std::string& what) {
+  if (!r) failWith(s, r.error(), what);
+}
+
+std::unique_ptr<core::ConnectionPool> openDatabase(const State& s, bool requireCurrentSchema) {
+  core::DatabaseConfig cfg = core::DatabaseConfig::fromEnvironment();
+  if (!s.databaseUrl.empty()) cfg.conninfo = s.databaseUrl;
+  cfg.poolSize = 1;
+  cfg.acquireTimeout = std::chrono::seconds{10};
+  auto pool = std::make_unique<core::ConnectionPool>(cfg);
+  if (requireCurrentSchema) {
+    const auto status = check(s, core::schemaStatus(*pool), "cannot read the schema version");
+    if (!status.upToDate()) {
+      fail(s, kSchemaOutdated,
+           status.newerThanBinary()
+               ? fmt::format("database schema version {} is newer than this program ({}): upgrade attendance-admin",
+                             status.current, status.expected)
+               : "database schema is not current: run `attendance-admin migrate`");
+    }
+  }
+  return pool;
+}
+
+json::value timeOrNull(const std::optional<core::TimePoint>& t) {
+  if (!t) return nullptr;
+  return json::value(core::formatIsoUtc(*t));
+}
+
+json::object eventJson(const core::Event& e) {
+  return {{"id", e.id},
+          {"name", e.name},
+          {"venue", e.venue},
+          {"startsAt", timeOrNull(e.startsAt)},
+          {"endsAt", timeOrNull(e.endsAt)}};
+}
+
+json::object userJson(const core::User& u) {
+  return {{"id", u.id},
+          {"email", u.email},
+          {"name", u.displayName},
+          {"bleUuid", u.bleUuid.toString()},
+          {"disabled", u.disabled},
+          {"canLogIn", u.hasPassword}};
+}
+
+void printJson(const State& s, const json::value& v) { s.io.out << json::serialize(v) << '\n'; }
+
+std::optional<core::TimePoint> parseTimeOption(const State& s, const std::optional<std::string>& text,
+                                               const char* option) {
+  if (!text) return std::nullopt;
+  auto t = core::parseIsoUtc(*text);
+  if (!t) {
+    fail(s, kInvalid,
+         fmt::format("{} '{}' is not an ISO 8601 time (e.g. 2024-07-20T10:30:00Z or 2024-07-20T12:30+02:00)", option,
+                     *text));
+  }
+  return t;
+}
+
+std::string readPasswordFile(const State& s, const std::string& path) {
+  std::string text;
+  if (path == "-") {
+    std::getline(std::cin, text);
+  } else {
+    std::ifstream in{path, std::ios::binary};
+    if (!in) fail(s, kInputFile, "cannot read --password-file " + path);
+    std::getline(in, text);
+  }
+  if (!text.empty() && text.back() == '\r') text.pop_back();
+  return text;
+}
+
+void table(const State& s, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& r : rows) {
+    widths.resize(std::max(widths.size(), r.size()));
+    for (std::size_t c = 0; c < r.size(); ++c) widths[c] = std::max(widths[c], r[c].size());
+  }
+  for (const auto& r : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < r.size(); ++c) {
+      line += r[c];
+      if (c + 1 < r.size()) line.append(widths[c] - r[c].size() + 2, ' ');
+    }
+    s.io.out << line << '\n';
+  }
+}
+
+std::string shortTime(const std::optional<core::TimePoint>& t) {
+  if (!t) return "-";
+  auto iso = core::formatIsoUtc(*t);
+  iso[10] = ' ';
+  return iso.substr(0, 16);
+}
+
+void addListFormat(CLI::App* cmd, const std::shared_ptr<State>& st) {
+  cmd->add_option("--format", st->listFormat, "Output format")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+}
+
+// --- commands -------------------------------------------------------------
+
+void eventCreate(State& s) {
+  core::NewEvent ne;
+  ne.id = s.eventId;
+  ne.name = s.eventName;
+  ne.venue = s.venue;
+  ne.startsAt = parseTimeOption(s, s.starts, "--starts");
+  ne.endsAt = parseTimeOption(s, s.ends, "--ends");
+  if (auto why = core::validateNewEvent(ne)) fail(s, kInvalid, *why);
+  auto pool = openDatabase(s, true);
+  const auto e = check(s, core::createEvent(*pool, ne, s.io.clock.systemTime()),
+                       ne.id ? "cannot create event " + *ne.id : std::string{"cannot create event"});
+  printJson(s, eventJson(e));
+}
+
+void eventList(State& s) {
+  auto pool = openDatabase(s, true);
+  const auto events = check(s, core::listEvents(*pool), "cannot list events");
+  if (s.listFormat == "json") {
+    json::array arr;
+    for (const auto& e : events) arr.push_back(eventJson(e));
+    printJson(s, arr);
+    return;
+  }
+  std::vector<std::vector<std::string>> rows{{"ID", "NAME", "VENUE", "STARTS (UTC)", "ENDS (UTC)"}};
+  for (const auto& e : events) rows.push_back({e.id, e.name, e.venue, shortTime(e.startsAt), shortTime(e.endsAt)});
+  table(s, rows);
+}
+
+void userCreate(State& s) {
+  core::NewUser nu{s.email, s.displayName, std::nullopt};
+  if (s.passwordFile) nu.password = readPasswordFile(s, *s.passwordFile);
+  const core::AuthConfig auth;
+  if (auto why = core::validateNewUser(nu, auth)) fail(s, kInvalid, *why);
+  auto pool = openDatabase(s, true);
+  const auto u = check(s, core::createUser(*pool, nu, auth, s.io.clock.systemTime()), "cannot create user " + s.email);
+  printJson(s, userJson(u));
+}
+
+void userList(State& s) {
+  auto pool = openDatabase(s, true);
+  const auto users = check(s, core::listUsers(*pool), "cannot list users");
+  if (s.listFormat == "json") {
+    json::array arr;
+    for (const auto& u : users) arr.push_back(userJson(u));
+    printJson(s, arr);
+    return;
+  }
+  std::vector<std::vector<std::string>> rows{{"ID", "EMAIL", "NAME", "BLE UUID", "LOGIN", "DISABLED"}};
+  for (const auto& u : users) {
+    rows.push_back({u.id, u.email, u.displayName, u.bleUuid.toString(), u.hasPassword ? "yes" : "no",
+                    u.disabled ? "yes" : "no"});
+  }
+  table(s, rows);
+}
+
+void userRegenerate(State& s) {
+  auto pool = openDatabase(s, true);
+  const auto fresh = check(s, core::regenerateBleUuid(*pool, s.userId), "cannot regenerate the bleUuid of " + s.userId);
+  printJson(s, json::object{{"id", s.userId}, {"bleUuid", fresh.toString()}});
+}
+
+void registrationAdd(State& s) {
+  auto pool = openDatabase(s, true);
+  const auto outcome = check(s, core::registerForEvent(*pool, s.regEvent, s.regUser, s.io.clock.systemTime()),
+                             "cannot register user " + s.regUser + " for event " + s.regEvent);
+  printJson(s, json::object{{"eventId", s.regEvent},
+                            {"userId", s.regUser},
+                            {"created", outcome == core::RegistrationOutcome::created}});
+}
+
+void registrationRemove(State& s) {
+  auto pool = openDatabase(s, true);
+  const bool removed = check(s, core::unregisterFromEvent(*pool, s.regEvent, s.regUser),
+                             "cannot remove the registration of " + s.regUser + " for " + s.regEvent);
+  printJson(s, json::object{{"eventId", s.regEvent}, {"userId", s.regUser}, {"removed", removed}});
+}
+
+void scannerCreate(State& s) {
+  if (!core::isValidScannerId(s.scannerId)) fail(s, kInvalid, "scanner id must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+  auto pool = openDatabase(s, true);
+  const auto created =
+      check(s, core::createScanner(*pool, s.scannerId, s.io.clock.systemTime()), "cannot create scanner " + s.scannerId);
+  printJson(s, json::object{{"scannerId", created.scannerId}, {"apiKey", created.apiKey}, {"keyPrefix", created.keyPrefix}});
+  s.io.err << "attendance-admin: store the apiKey now; only its hash is kept and it cannot be shown again\n";
+}
+
+void scannerRevoke(State& s) {
+  auto pool = openDatabase(s, true);
+  check(s, core::revokeScanner(*pool, s.scannerId, s.io.clock.systemTime()), "cannot revoke scanner " + s.scannerId);
+  printJson(s, json::object{{"scannerId", s.scannerId}, {"revoked", true}});
+}
+
+void scannerList(State& s) {
+  auto pool = openDatabase(s, true);
+  const auto scanners = check(s, core::listScanners(*pool), "cannot list scanners");
+  if (s.listFormat == "json") {
+    json::array arr;
+    for (const auto& sc : scanners) {
+      arr.push_back(json::object{{"scannerId", sc.scannerId},
+                                 {"keyPrefix", sc.keyPrefix},
+                                 {"createdAt", core::formatIsoUtc(sc.createdAt)},
+                                 {"revokedAt", timeOrNull(sc.revokedAt)},
+                                 {"lastSyncAt", timeOrNull(sc.lastSyncAt)},
+                                 {"recordsReceived", sc.recordsReceived}});
+    }
+    printJson(s, arr);
+    return;
+  }
+  std::vector<std::vector<std::string>> rows{{"SCANNER", "KEY PREFIX", "CREATED (UTC)", "REVOKED", "LAST SYNC (UTC)", "RECORDS"}};
+  for (const auto& sc : scanners) {
+    rows.push_back({sc.scannerId, sc.keyPrefix + "...", shortTime(sc.createdAt),
+                    sc.revokedAt ? shortTime(sc.revokedAt) : "no", shortTime(sc.lastSyncAt),
+                    std::to_string(sc.recordsReceived)});
+  }
+  table(s, rows);
+}
+
+void report(State& s) {
+  auto pool = openDatabase(s, true);
+  core::ReportOptions opts;
+  opts.bucketWidth = std::chrono::minutes{s.bucketMinutes};
+  const auto r = check(s, core::buildReport(*pool, s.reportEvent, s.io.clock.systemTime(), opts),
+                       "cannot build the report for event " + s.reportEvent);
+  if (s.format == "json") {
+    s.io.out << core::renderReportJson(r) << '\n';
+  } else if (s.format == "csv") {
+    s.io.out << core::renderReportCsv(r);
+  } else {
+    s.io.out << core::renderReportTable(r);
+  }
+}
+
+void migrateCommand(State& s) {
+  auto pool = openDatabase(s, false);
+  const auto m = check(s, core::migrate(*pool), "migration failed");
+  printJson(s, json::object{{"from", m.from}, {"to", m.to}, {"applied", m.applied()}});
+}
+
+// Wraps a command so unexpected exceptions become exit code 1 with a message.
+std::function<void()> action(const std::shared_ptr<State>& st, void (*fn)(State&)) {
+  return [st, fn] {
+    try {
+      fn(*st);
+    } catch (const CLI::RuntimeError&) {
+      throw;
+    } catch (const std::exception& e) {
+      fail(*st, kInternal, std::string{"unexpected error: "} + e.what());
+    }
+  };
+}
+
+}  // namespace
+
+void addCoreCommands(CLI::App& app, const Io& io) {
+  auto st = std::make_shared<State>(io);
+  app.add_option("--database-url", st->databaseUrl,
+                 "libpq connection string or URI (default: $DATABASE_URL, else the PG* variables)");
+
+  auto* event = app.add_subcommand("event", "Create and list events")->require_subcommand(1);
+  auto* eventCreateCmd = event->add_subcommand("create", "Create an event; prints it as JSON");
+  eventCreateCmd->add_option("--name", st->eventName, "Event name")->required();
+  eventCreateCmd->add_option("--venue", st->venue, "Venue");
+  eventCreateCmd->add_option("--starts", st->starts, "Start, ISO 8601 (2024-07-20T10:00:00Z)");
+  eventCreateCmd->add_option("--ends", st->ends, "End, ISO 8601");
+  eventCreateCmd->add_option("--id", st->eventId, "Event id (default: generated ev-xxxxxxxxxxxx)");
+  eventCreateCmd->callback(action(st, eventCreate));
+  auto* eventListCmd = event->add_subcommand("list", "List events");
+  addListFormat(eventListCmd, st);
+  eventListCmd->callback(action(st, eventList));
+
+  auto* user = app.add_subcommand("user", "Create and list participants")->require_subcommand(1);
+  auto* userCreateCmd = user->add_subcommand("create", "Create a user; prints {id, bleUuid, ...}");
+  userCreateCmd->add_option("--email", st->email, "Email (unique, case-insensitive)")->required();
+  userCreateCmd->add_option("--name", st->displayName, "Display name")->required();
+  userCreateCmd->add_option("--password-file", st->passwordFile,
+                            "File whose first line is the password ('-' = stdin); without it the user cannot log in");
+  userCreateCmd->callback(action(st, userCreate));
+  auto* userListCmd = user->add_subcommand("list", "List users");
+  addListFormat(userListCmd, st);
+  userListCmd->callback(action(st, userList));
+  auto* regen = user->add_subcommand("regenerate-ble-uuid", "Give a user a new random bleUuid");
+  regen->add_option("--user,--id", st->userId, "User id")->required();
+  regen->callback(action(st, userRegenerate));
+
+  auto* reg = app.add_subcommand("registration", "Register users for events")->require_subcommand(1);
+  auto* regAdd = reg->add_subcommand("add", "Register a user for an event");
+  regAdd->add_option("--event", st->regEvent, "Event id")->required();
+  regAdd->add_option("--user", st->regUser, "User id")->required();
+  regAdd->callback(action(st, registrationAdd));
+  auto* regRemove = reg->add_subcommand("remove", "Remove a registration");
+  regRemove->add_option("--event", st->regEvent, "Event id")->required();
+  regRemove->add_option("--user", st->regUser, "User id")->required();
+  regRemove->callback(action(st, registrationRemove));
+
+  auto* scanner = app.add_subcommand("scanner", "Scanner API keys")->require_subcommand(1);
+  auto* scCreate = scanner->add_subcommand("create", "Create a scanner; prints its API key once");
+  scCreate->add_option("--id", st->scannerId, "Scanner id, e.g. Entrance-Scanner-01")->required();
+  scCreate->callback(action(st, scannerCreate));
+  auto* scRevoke = scanner->add_subcommand("revoke", "Revoke a scanner's API key");
+  scRevoke->add_option("--id", st->scannerId, "Scanner id")->required();
+  scRevoke->callback(action(st, scannerRevoke));
+  auto* scList = scanner->add_subcommand("list", "List scanners");
+  addListFormat(scList, st);
+  scList->callback(action(st, scannerList));
+
+  auto* rep = app.add_subcommand("report", "Attendance report of an event");
+  rep->add_option("--event", st->reportEvent, "Event id")->required();
+  rep->add_option("--format", st->format, "Output format")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->capture_default_str();
+  rep->add_option("--bucket-minutes", st->bucketMinutes, "Arrival histogram bucket width")
+      ->check(CLI::Range(1, 1440))
+      ->capture_default_str();
+  rep->callback(action(st, report));
+
+  app.add_subcommand("migrate", "Apply database migrations (same as attendance-backend migrate)")
+      ->callback(action(st, migrateCommand));
+}
+
+int run(int argc, const char* const* argv, const Io& io, const std::function<void(CLI::App&)>& extraCommands) {
+  CLI::App app{"attendance-admin: manage events, participants, scanners and reports"};
+  app.name("attendance-admin");
+  app.require_subcommand(1);
+  app.fallthrough();
+  addCoreCommands(app, io);
+  if (extraCommands) extraCommands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e, io.out, io.err);
+    return code == 0 ? kOk : kUsage;
+  }
+  return kOk;
+}
+
+}  // namespace attendance::admin

@@ -1,0 +1,226 @@
+#include "attendance_core/test_database.hpp"
+
+#include <attendance/attendance_core/core.hpp>
+#include <attendance/support/clock.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace core = attendance::core;
+namespace json = boost::json;
+using core::testing::TestDatabase;
+
+namespace {
+
+struct Run {
+  int exitCode = -1;
+  std::string out;
+  std::string err;
+  json::value json() const { return json::parse(out); }
+};
+
+std::string shellQuote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string{"'\\''"} : std::string(1, c);
+  return q + "'";
+}
+
+// Runs attendance-admin with DATABASE_URL pointing at the test database.
+Run admin(const TestDatabase& db, const std::vector<std::string>& args, const std::string& databaseUrl = {}) {
+  char errPath[] = "/tmp/admin-cli-err-XXXXXX";
+  const int fd = mkstemp(errPath);
+  close(fd);
+  std::string cmd = "DATABASE_URL=" + shellQuote(databaseUrl.empty() ? db.conninfo() : databaseUrl) + " " +
+                    shellQuote(ATTENDANCE_ADMIN_EXE);
+  for (const auto& a : args) cmd += " " + shellQuote(a);
+  cmd += " 2>" + std::string{errPath} + " </dev/null";
+  Run r;
+  FILE* p = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = pclose(p);
+  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream e{errPath};
+  r.err.assign(std::istreambuf_iterator<char>{e}, {});
+  unlink(errPath);
+  return r;
+}
+
+std::string str(const json::value& v, const char* key) { return std::string{v.at(key).as_string()}; }
+
+TEST(AdminCli, RefusesAnUnmigratedDatabaseThenMigratesIdempotently) {
+  TestDatabase db;
+  auto r = admin(db, {"event", "list"});
+  EXPECT_EQ(r.exitCode, 7);
+  EXPECT_NE(r.err.find("run `attendance-admin migrate`"), std::string::npos) << r.err;
+
+  r = admin(db, {"migrate"});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_EQ(r.json().at("applied").as_int64(), core::embeddedMigrationCount());
+  EXPECT_EQ(r.json().at("to").as_int64(), core::expectedSchemaVersion());
+  r = admin(db, {"migrate"});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_EQ(r.json().at("applied").as_int64(), 0);
+}
+
+class AdminFlow : public ::testing::Test {
+protected:
+  void SetUp() override { ASSERT_EQ(admin(db, {"migrate"}).exitCode, 0); }
+  TestDatabase db;
+};
+
+TEST_F(AdminFlow, CreateRegisterSyncAndReport) {
+  auto ev = admin(db, {"event", "create", "--name", "Summer Meetup", "--venue", "Hall 1", "--starts",
+                       "2024-07-20T10:00:00Z", "--ends", "2024-07-20T12:00:00+00:00"});
+  ASSERT_EQ(ev.exitCode, 0) << ev.err;
+  const std::string eventId = str(ev.json(), "id");
+  EXPECT_EQ(eventId.rfind("ev-", 0), 0U);
+  EXPECT_EQ(str(ev.json(), "startsAt"), "2024-07-20T10:00:00.000Z");
+
+  std::ofstream{"/tmp/admin-cli-password-" + db.name()} << "correct horse battery\n";
+  auto ada = admin(db, {"user", "create", "--email", "ada@example.org", "--name", "Ada Lovelace", "--password-file",
+                        "/tmp/admin-cli-password-" + db.name()});
+  std::remove(("/tmp/admin-cli-password-" + db.name()).c_str());
+  ASSERT_EQ(ada.exitCode, 0) << ada.err;
+  EXPECT_TRUE(ada.json().at("canLogIn").as_bool());
+  auto bob = admin(db, {"user", "create", "--email", "bob@example.org", "--name", "Bob"});
+  auto cy = admin(db, {"user", "create", "--email", "cy@example.org", "--name", "Cy"});
+  ASSERT_EQ(bob.exitCode, 0) << bob.err;
+  ASSERT_EQ(cy.exitCode, 0) << cy.err;
+  const std::string adaId = str(ada.json(), "id");
+  const std::string adaBle = str(ada.json(), "bleUuid");
+  const std::string cyBle = str(cy.json(), "bleUuid");
+
+  auto reg = admin(db, {"registration", "add", "--event", eventId, "--user", adaId});
+  ASSERT_EQ(reg.exitCode, 0) << reg.err;
+  EXPECT_TRUE(reg.json().at("created").as_bool());
+  reg = admin(db, {"registration", "add", "--event", eventId, "--user", adaId});
+  ASSERT_EQ(reg.exitCode, 0);
+  EXPECT_FALSE(reg.json().at("created").as_bool());
+  ASSERT_EQ(admin(db, {"registration", "add", "--event", eventId, "--user", str(bob.json(), "id")}).exitCode, 0);
+
+  // Before any sync the report says so.
+  auto before = admin(db, {"report", "--event", eventId});
+  ASSERT_EQ(before.exitCode, 0) << before.err;
+  EXPECT_NE(before.out.find("Attendance data has not been synced."), std::string::npos) << before.out;
+
+  auto sc = admin(db, {"scanner", "create", "--id", "Entrance-Scanner-01"});
+  ASSERT_EQ(sc.exitCode, 0) << sc.err;
+  const std::string apiKey = str(sc.json(), "apiKey");
+
+  // The key works the way the backend uses it; a sync arrives.
+  auto pool = db.pool(false, 1);
+  auto who = core::authenticateScanner(*pool, apiKey);
+  ASSERT_TRUE(who);
+  const std::string body = R"({"eventId":")" + eventId + R"(","records":[
+      {"bleUuid":")" + adaBle + R"(","checkInTime":1721469900000,"scannerId":"Entrance-Scanner-01"},
+      {"bleUuid":")" + adaBle + R"(","checkInTime":1721473200000,"scannerId":"Entrance-Scanner-01"},
+      {"bleUuid":")" + cyBle + R"(","checkInTime":1721470000000,"scannerId":"Entrance-Scanner-01"},
+      {"bleUuid":"00000000-1111-4222-8333-444444444444","checkInTime":1721470000000,"scannerId":"Entrance-Scanner-01"}]})";
+  auto parsed = core::parseBatchBody(body);
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_TRUE(core::ingestBatch(*pool, core::IngestRequest::fromParsed(std::move(parsed.batch), *who),
+                                attendance::support::fromEpochMillis(1721480000000)));
+
+  auto rep = admin(db, {"report", "--event", eventId, "--format", "json"});
+  ASSERT_EQ(rep.exitCode, 0) << rep.err;
+  const auto j = rep.json();
+  EXPECT_TRUE(j.at("synced").as_bool());
+  const auto& sum = j.at("summary");
+  EXPECT_EQ(sum.at("registered").as_int64(), 2);
+  EXPECT_EQ(sum.at("attended").as_int64(), 1);
+  EXPECT_EQ(sum.at("noShows").as_int64(), 1);
+  EXPECT_EQ(sum.at("walkIns").as_int64(), 1);
+  EXPECT_EQ(sum.at("unknownDevices").as_int64(), 1);
+  EXPECT_DOUBLE_EQ(sum.at("attendanceRate").to_number<double>(), 0.5);
+  const auto& first = j.at("participants").as_array().at(0);
+  EXPECT_EQ(str(first, "name"), "Ada Lovelace");
+  EXPECT_EQ(str(first, "status"), "attended");
+  EXPECT_EQ(str(first, "firstSeen"), "2024-07-20T10:05:00.000Z");
+  EXPECT_EQ(str(first, "lastSeen"), "2024-07-20T11:00:00.000Z");
+  EXPECT_EQ(first.at("sightings").as_int64(), 2);
+  EXPECT_EQ(str(j.at("scanners").as_array().at(0), "scannerId"), "Entrance-Scanner-01");
+
+  auto csv = admin(db, {"report", "--event", eventId, "--format", "csv"});
+  ASSERT_EQ(csv.exitCode, 0);
+  EXPECT_EQ(csv.out.rfind("status,name,email,bleUuid,firstSeen,lastSeen,scanners,sightings\r\n", 0), 0U);
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 5);  // header + 3 people + 1 unknown device
+  auto tableOut = admin(db, {"report", "--event", eventId});
+  EXPECT_NE(tableOut.out.find("Attended: 1"), std::string::npos) << tableOut.out;
+  EXPECT_NE(tableOut.out.find("Ada Lovelace"), std::string::npos);
+
+  auto scanners = admin(db, {"scanner", "list", "--format", "json"});
+  ASSERT_EQ(scanners.exitCode, 0);
+  EXPECT_EQ(scanners.json().as_array().at(0).at("recordsReceived").as_int64(), 4);
+  EXPECT_EQ(scanners.out.find(apiKey), std::string::npos);  // never shown again
+
+  auto revoke = admin(db, {"scanner", "revoke", "--id", "Entrance-Scanner-01"});
+  ASSERT_EQ(revoke.exitCode, 0) << revoke.err;
+  EXPECT_FALSE(core::authenticateScanner(*pool, apiKey));
+  scanners = admin(db, {"scanner", "list", "--format", "json"});
+  EXPECT_TRUE(scanners.json().as_array().at(0).at("revokedAt").is_string());
+
+  auto regen = admin(db, {"user", "regenerate-ble-uuid", "--user", adaId});
+  ASSERT_EQ(regen.exitCode, 0) << regen.err;
+  EXPECT_NE(str(regen.json(), "bleUuid"), adaBle);
+  auto users = admin(db, {"user", "list", "--format", "json"});
+  ASSERT_EQ(users.exitCode, 0);
+  EXPECT_EQ(str(users.json().as_array().at(0), "bleUuid"), str(regen.json(), "bleUuid"));
+  // Past attendance stays with Ada.
+  EXPECT_EQ(admin(db, {"report", "--event", eventId, "--format", "json"}).json().at("summary").at("attended").as_int64(), 1);
+}
+
+TEST_F(AdminFlow, ErrorsHaveMessagesAndExitCodes) {
+  ASSERT_EQ(admin(db, {"event", "create", "--name", "E", "--id", "ev-fixed"}).exitCode, 0);
+  struct Case {
+    std::vector<std::string> args;
+    int code;
+    const char* messagePart;
+  };
+  const std::vector<Case> cases = {
+      {{"event", "create", "--name", "E", "--id", "ev-fixed"}, 5, "already exists"},
+      {{"event", "create", "--name", "E", "--id", "bad id!"}, 3, "event id must be"},
+      {{"event", "create", "--name", "E", "--starts", "noon"}, 3, "not an ISO 8601 time"},
+      {{"event", "create", "--name", "E", "--starts", "2024-07-20T12:00Z", "--ends", "2024-07-20T10:00Z"}, 3,
+       "ends before it starts"},
+      {{"event", "create"}, 2, "--name is required"},
+      {{"user", "create", "--email", "not-an-email", "--name", "X"}, 3, "email must look like"},
+      {{"user", "create", "--email", "x@example.org", "--name", "X", "--password-file", "/nonexistent/pw"}, 8,
+       "cannot read --password-file"},
+      {{"user", "regenerate-ble-uuid", "--user", "nobody"}, 4, "unknown user"},
+      {{"registration", "add", "--event", "nope", "--user", "00000000-0000-4000-8000-000000000000"}, 4,
+       "unknown event"},
+      {{"scanner", "create", "--id", "has space"}, 3, "scanner id must be"},
+      {{"scanner", "revoke", "--id", "ghost"}, 4, "unknown scanner"},
+      {{"report", "--event", "nope"}, 4, "unknown event"},
+      {{"report", "--event", "ev-fixed", "--format", "xml"}, 2, "xml"},
+      {{"frobnicate"}, 2, ""},
+  };
+  for (const auto& c : cases) {
+    const auto r = admin(db, c.args);
+    std::string joined;
+    for (const auto& a : c.args) joined += a + " ";
+    EXPECT_EQ(r.exitCode, c.code) << joined << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.messagePart), std::string::npos) << joined << "\n" << r.err;
+    EXPECT_TRUE(r.out.empty()) << joined << "\n" << r.out;
+  }
+  ASSERT_EQ(admin(db, {"scanner", "create", "--id", "S1"}).exitCode, 0);
+  const auto dup = admin(db, {"scanner", "create", "--id", "S1"});
+  EXPECT_EQ(dup.exitCode, 5);
+  EXPECT_NE(dup.err.find("cannot create scanner S1: already exists"), std::string::npos) << dup.err;
+
+  const auto down = admin(db, {"event", "list"}, "host=127.0.0.1 port=1 connect_timeout=2");
+  EXPECT_EQ(down.exitCode, 6);
+  EXPECT_NE(down.err.find("database unavailable"), std::string::npos) << down.err;
+}
+
+}  // namespace
