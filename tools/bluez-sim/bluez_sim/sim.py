@@ -274,7 +274,7 @@ class Simulator:
         return dbus.Interface(self._obj('/'), MOCK_IFACE)
 
     def set_property(self, path: str, iface: str, name: str, value) -> None:
-        self._obj(path).Set(iface, name, value, dbus_interface=PROPS_IFACE)
+        self._obj(path).Set(iface, name, value, dbus_interface=PROPS_IFACE, signature='ssv')
 
     def get_property(self, path: str, iface: str, name: str):
         return self._obj(path).Get(iface, name, dbus_interface=PROPS_IFACE)
@@ -385,9 +385,10 @@ class Simulator:
                     raise
         for attempt in range(3):
             try:
+                # RSSI first: the data, set last, is what completes the advertisement.
+                self.set_property(path, DEVICE_IFACE, 'RSSI', dbus.Int16(rssi))
                 for name, value in payload.properties().items():
                     self.set_property(path, DEVICE_IFACE, name, value)
-                self.set_property(path, DEVICE_IFACE, 'RSSI', dbus.Int16(rssi))
                 return path
             except dbus.exceptions.DBusException:
                 # The scanner removed the device in between (RemoveDevice): re-create it.

@@ -88,6 +88,7 @@ def run(sim: Simulator, adapter: str, events: List[Event], truth_path: Optional[
     participants: Dict[str, dict] = {}
     noise = 0
     failures = 0
+    errors: List[str] = []
     for i, ev in enumerate(events):
         delay = start + ev.at - time.monotonic()
         if delay > 0:
@@ -95,8 +96,10 @@ def run(sim: Simulator, adapter: str, events: List[Event], truth_path: Optional[
         at_ms = int(time.time() * 1000)
         try:
             sim.advertise(adapter, ev.address, ev.payload, rssi=ev.rssi, via=ev.via)
-        except Exception:  # pylint: disable=broad-except
+        except Exception as e:  # pylint: disable=broad-except
             failures += 1
+            if len(errors) < 5:
+                errors.append(f'{ev.address}: {type(e).__name__}: {e}')
             continue
         if ev.ble_uuid is None:
             noise += 1
@@ -115,6 +118,7 @@ def run(sim: Simulator, adapter: str, events: List[Event], truth_path: Optional[
         'participants': sorted(participants.values(), key=lambda p: p['advertisements'][0]['atMs']),
         'noiseAdvertisements': noise,
         'failedAdvertisements': failures,
+        'failureSamples': errors,
     }
     if truth_path:
         with open(truth_path, 'w', encoding='utf-8') as f:
