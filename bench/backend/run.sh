@@ -8,7 +8,8 @@
 set -euo pipefail
 if [[ -z "${PGHOST:-}${PGPORT:-}" || "${BENCH_IN_VIRTUALENV:-}" != 1 ]]; then
   export BENCH_IN_VIRTUALENV=1
-  exec pg_virtualenv -- "$0" "$@"
+  # -t: a private temporary cluster, so parallel runs (as root too) never collide.
+  exec pg_virtualenv -t -- "$0" "$@"
 fi
 
 here="$(cd "$(dirname "$0")" && pwd)"

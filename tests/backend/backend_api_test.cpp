@@ -9,6 +9,9 @@
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <algorithm>
+#include <iostream>
 
 #include <attendance/attendance_core/core.hpp>
 
@@ -479,4 +482,111 @@ TEST_F(BackendTest, HealthReadinessAndMetrics) {
       << m.body();
   EXPECT_NE(m.body().find("http_request_duration_seconds_bucket{route=\"/batchCheckIn\",le=\"+Inf\"} 1\n"),
             std::string::npos);
+}
+
+namespace {
+// The parts of the report that must not depend on the order batches arrived in.
+std::string reportFingerprint(const core::EventReport& r) {
+  std::string s = fmt::format("registered={} attended={} noShows={} walkIns={} unknown={} synced={}\n", r.registered,
+                              r.attended, r.noShows, r.walkIns, r.unknownDevices, r.synced);
+  auto ms = [](const std::optional<core::TimePoint>& t) {
+    return t ? std::to_string(attendance::support::toEpochMillis(*t)) : std::string{"-"};
+  };
+  for (const auto& p : r.participants) {
+    s += fmt::format("{} {} first={} last={} count={} scanners={}\n", p.email, core::toString(p.status),
+                     ms(p.seen.firstSeen), ms(p.seen.lastSeen), p.seen.count, fmt::join(p.seen.scanners, ","));
+  }
+  for (const auto& u : r.unknown) {
+    s += fmt::format("unknown {} first={} last={} count={}\n", u.bleUuid.toString(), ms(u.seen.firstSeen),
+                     ms(u.seen.lastSeen), u.seen.count);
+  }
+  return s;
+}
+}  // namespace
+
+TEST_F(BackendTest, ThreeScannersWithOverlappingBatchesGiveTheSameReportInEveryOrder) {
+  core::ConnectionPool pool{core::DatabaseConfig{db->conninfo(), 2, 2000ms, 2}};
+  const auto now = std::chrono::system_clock::now();
+  auto third = core::createScanner(pool, "Side-Scanner-03", now);
+  ASSERT_TRUE(third);
+  auto users = core::listUsers(pool);
+  ASSERT_TRUE(users);
+  std::string aliceUserId;
+  for (const auto& u : *users) {
+    if (u.email == "alice@example.com") aliceUserId = u.id;
+  }
+  ASSERT_FALSE(aliceUserId.empty());
+
+  const auto t = nowMs() - 3'600'000;
+  const std::string s1 = kScanner;
+  const std::string s2 = "Exit-Scanner-02";
+  const std::string s3 = "Side-Scanner-03";
+  struct Batch {
+    std::string key;
+    std::vector<std::string> records;
+  };
+  const std::vector<Batch> batches = {
+      {apiKey, {record(aliceUuid, t + 10, s1), record(bobUuid, t + 5, s1), record(aliceUuid, t + 10, s1)}},
+      {otherKey, {record(aliceUuid, t + 2, s2), record(aliceUuid, t + 100, s2), record(unknownUuid, t + 3, s2)}},
+      {third->apiKey, {record(bobUuid, t + 1, s3), record(aliceUuid, t + 10, s3), record(unknownUuid, t + 50, s3)}},
+  };
+
+  std::vector<int> order = {0, 1, 2};
+  std::vector<std::string> fingerprints;
+  int run = 0;
+  auto newEvent = [&](const std::string& id) {
+    core::NewEvent ev;
+    ev.id = id;
+    ev.name = "Order " + id;
+    ASSERT_TRUE(core::createEvent(pool, ev, now));
+    ASSERT_TRUE(core::registerForEvent(pool, id, aliceUserId, now));
+  };
+  auto post = [&](const std::string& eventId, int which) {
+    Client c{backend->port};
+    std::vector<std::string> recs = batches[static_cast<std::size_t>(which)].records;
+    auto res = c.request(request("POST", "/batchCheckIn", batch(recs, eventId), batches[static_cast<std::size_t>(which)].key));
+    EXPECT_EQ(res.result_int(), 200) << res.body();
+  };
+  do {
+    const std::string eventId = fmt::format("order-{}", run++);
+    newEvent(eventId);
+    for (int which : order) post(eventId, which);
+    auto report = core::buildReport(pool, eventId, std::chrono::system_clock::now());
+    ASSERT_TRUE(report);
+    fingerprints.push_back(reportFingerprint(*report));
+  } while (std::next_permutation(order.begin(), order.end()));
+  // And all three at once, twice (the second time everything is a duplicate).
+  for (int i = 0; i < 2; ++i) {
+    const std::string eventId = "concurrent";
+    if (i == 0) newEvent(eventId);
+    std::vector<std::thread> threads;
+    for (int which = 0; which < 3; ++which) threads.emplace_back([&, which] { post(eventId, which); });
+    for (auto& th : threads) th.join();
+  }
+  auto concurrent = core::buildReport(pool, "concurrent", std::chrono::system_clock::now());
+  ASSERT_TRUE(concurrent);
+  fingerprints.push_back(reportFingerprint(*concurrent));
+
+  ASSERT_EQ(fingerprints.size(), 7U);
+  for (const auto& f : fingerprints) EXPECT_EQ(f, fingerprints.front());
+  const auto& r = *concurrent;
+  EXPECT_EQ(r.registered, 1);
+  EXPECT_EQ(r.attended, 1);
+  EXPECT_EQ(r.walkIns, 1);
+  EXPECT_EQ(r.unknownDevices, 1);
+  ASSERT_EQ(r.participants.size(), 2U);
+  for (const auto& p : r.participants) {
+    if (p.email == "alice@example.com") {
+      EXPECT_EQ(p.status, core::ParticipantStatus::attended);
+      EXPECT_EQ(attendance::support::toEpochMillis(*p.seen.firstSeen), t + 2);  // earliest across scanners
+      EXPECT_EQ(attendance::support::toEpochMillis(*p.seen.lastSeen), t + 100);
+      EXPECT_EQ(p.seen.scanners, (std::vector<std::string>{s1, s2, s3}));
+    } else {
+      EXPECT_EQ(p.email, "bob@example.com");
+      EXPECT_EQ(p.status, core::ParticipantStatus::walk_in);
+      EXPECT_EQ(attendance::support::toEpochMillis(*p.seen.firstSeen), t + 1);
+      EXPECT_EQ(attendance::support::toEpochMillis(*p.seen.lastSeen), t + 5);
+    }
+  }
+  std::cout << fingerprints.front();
 }
