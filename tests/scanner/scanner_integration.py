@@ -10,7 +10,9 @@ job of the pipeline unit tests."""
 
 import json
 import os
+import resource
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -64,13 +66,23 @@ def read_lines(path):
 class Scanner:
     """The real binary on the simulator's bus; stderr (JSON log lines) collected."""
 
-    def __init__(self, sim, log, *extra, event='evt-int', scanner_id='Entrance-Scanner-01'):
+    def __init__(self, sim, log, *extra, event='evt-int', scanner_id='Entrance-Scanner-01', env_extra=None,
+                 file_size_limit=None):
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=sim.address)
         env.pop('NOTIFY_SOCKET', None)
         env.pop('WATCHDOG_USEC', None)
+        env.pop('WATCHDOG_PID', None)
+        env.update(env_extra or {})
+
+        def limit_file_size():
+            # A "full disk" without root: writes beyond the limit fail with EFBIG.
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, resource.RLIM_INFINITY))
+
         self.proc = subprocess.Popen(
             [SCANNER, '--event', event, '--scanner-id', scanner_id, '--log', log, '--status-interval', '1s',
-             *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+             *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            preexec_fn=limit_file_size if file_size_limit is not None else None)
         self.events = []
         self.raw = []
         self._lock = threading.Lock()
@@ -126,6 +138,65 @@ class ScannerIntegration(unittest.TestCase):
             s.kill()
         self.sim.close()
         self.tmp.cleanup()
+
+    def full_disk_scanner(self, limit):
+        s = Scanner(self.sim, self.log, '--fsync', 'always', file_size_limit=limit)
+        self.scanners.append(s)
+        wait_for('discovery to start', lambda: self._discovering(s))
+        return s
+
+    def test_disk_full_keeps_check_ins_in_memory_and_writes_them_when_space_returns(self):
+        one_line = 260  # a line here is ~240 bytes: room for exactly two
+        s = self.full_disk_scanner(2 * one_line)
+        for n in range(1, 6):
+            advertise(self.sim, 'hci0', f'5A:00:00:00:00:0{n}', Payload.for_participant('ibeacon', pid_uuid(n)))
+        wait_for('3 pending check-ins in the status line',
+                 lambda: any(e.get('pending') == 3 for e in s.find('scanner.status')))
+        self.assertEqual(len(read_lines(self.log)), 2)  # no torn third line
+        failed = s.find('scanner.log_write_failed')
+        self.assertTrue(failed and failed[0]['level'] == 'error', s.stderr())
+        self.assertIn('File too large', failed[0]['error'])
+        resource.prlimit(s.proc.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        wait_for('the pending lines to be written', lambda: len(read_lines(self.log)) == 5)
+        self.assertEqual(s.stop(), 0, s.stderr())
+        self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], [pid_uuid(n) for n in range(1, 6)])
+
+    def test_check_ins_that_can_never_be_written_end_in_the_journal_and_exit_4(self):
+        s = self.full_disk_scanner(260)
+        for n in range(1, 4):
+            advertise(self.sim, 'hci0', f'5A:00:00:00:00:0{n}', Payload.for_participant('ibeacon', pid_uuid(n)))
+        wait_for('2 pending check-ins', lambda: any(e.get('pending') == 2 for e in s.find('scanner.status')))
+        self.assertEqual(s.stop(), 4, s.stderr())
+        unwritten = [json.loads(e['line']) for e in s.find('scanner.unwritten_checkin')]
+        logged = [dict(p)['bleUuid'] for p in read_lines(self.log)]
+        self.assertEqual(len(logged), 1)
+        self.assertEqual(sorted(logged + [u['bleUuid'] for u in unwritten]), sorted(pid_uuid(n) for n in range(1, 4)))
+        self.assertEqual(s.find('scanner.checkins_lost')[0]['unwritten'], 2)
+
+    def test_tells_systemd_ready_status_and_watchdog(self):
+        path = os.path.join(self.tmp.name, 'notify.sock')
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        sock.settimeout(0.2)
+        messages = []
+        try:
+            s = Scanner(self.sim, self.log, env_extra={'NOTIFY_SOCKET': path, 'WATCHDOG_USEC': '400000'})
+            self.scanners.append(s)
+
+            def received(what):
+                try:
+                    messages.append(sock.recv(4096).decode())
+                except socket.timeout:
+                    pass
+                return any(what in m for m in messages)
+
+            wait_for('READY=1', lambda: received('READY=1'))
+            wait_for('a watchdog ping', lambda: received('WATCHDOG=1'))
+            wait_for('a status line', lambda: received('STATUS=adverts='))
+            self.assertEqual(s.stop(), 0, s.stderr())
+            wait_for('STOPPING=1', lambda: received('STOPPING=1'))
+        finally:
+            sock.close()
 
     def start(self, *extra, **kw):
         s = Scanner(self.sim, self.log, *extra, **kw)
