@@ -303,12 +303,17 @@ TEST_F(BluezScannerTest, StaleNoiseDevicesAreRemovedAfterTheirAge) {
   ASSERT_TRUE(waitDiscovering());
   sim_->command({{"cmd", "noise"}, {"address", "50:00:00:00:01:01"}, {"kind", "apple-overflow"}});
   sim_->command({{"cmd", "noise"}, {"address", "50:00:00:00:01:02"}, {"kind", "sig-uuids"}});
-  ASSERT_TRUE(pollUntil([&] { return scanner_->trackedDevices() == 2; }));
+  // A paired device (the Pi's keyboard, say) must never be removed: that would unpair it.
+  sim_->command({{"cmd", "noise"}, {"address", "50:00:00:00:01:03"}, {"kind", "empty"}});
+  sim_->command({{"cmd", "set_device_flag"}, {"address", "50:00:00:00:01:03"}, {"name", "Paired"}});
+  ASSERT_TRUE(pollUntil([&] { return scanner_->trackedDevices() == 3; }));
   clock.advance(29s);
   pollFor(300ms);
-  EXPECT_EQ(devicePaths().size(), 2U);
+  EXPECT_EQ(devicePaths().size(), 3U);
   clock.advance(2s);
-  ASSERT_TRUE(pollUntil([&] { return devicePaths().empty(); }));
+  ASSERT_TRUE(pollUntil([&] { return devicePaths().size() == 1; }));
+  pollFor(200ms);
+  EXPECT_EQ(devicePaths(), std::vector<std::string>{"/org/bluez/hci0/dev_50_00_00_00_01_03"});
   EXPECT_EQ(scanner_->counters().devicesRemoved, 2U);
   EXPECT_TRUE(seen_.empty());
 }
@@ -453,6 +458,29 @@ TEST_F(BluezScannerTest, DevicesSeenBeforeStartWithAnRssiAreReported) {
   ASSERT_TRUE(waitDiscovering());
   ASSERT_TRUE(pollUntil([&] { return seen_.size() == 1; }));
   EXPECT_EQ(seen_[0].bleUuid, kC);
+}
+
+TEST_F(BluezScannerTest, WaitsForBluezToAppear) {
+  sim_->command({{"cmd", "stop_bluez"}});
+  startScanner();
+  pollFor(200ms);
+  EXPECT_EQ(scanner_->state(), ScannerState::waiting_for_bluez);
+  sim_->command({{"cmd", "start_bluez"}});
+  ASSERT_TRUE(waitDiscovering());
+  advertise("40:00:00:00:00:f1", "ibeacon", kA);
+  ASSERT_TRUE(pollUntil([&] { return seen_.size() == 1; }));
+}
+
+TEST_F(BluezScannerTest, BluezGoingAwayIsReportedAndSurvived) {
+  startScanner();
+  ASSERT_TRUE(waitDiscovering());
+  sim_->command({{"cmd", "stop_bluez"}});
+  ASSERT_TRUE(pollUntil([&] { return scanner_->state() == ScannerState::waiting_for_bluez; }));
+  EXPECT_EQ(scanner_->trackedDevices(), 0U);
+  pollFor(300ms);  // nothing to do, nothing crashes
+  sim_->command({{"cmd", "start_bluez"}});
+  ASSERT_TRUE(waitDiscovering());
+  EXPECT_EQ(scanner_->counters().discoveryRestarts, 1U);
 }
 
 TEST_F(BluezScannerTest, WakeInterruptsAPoll) {

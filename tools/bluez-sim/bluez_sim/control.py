@@ -72,6 +72,16 @@ def _handle(sim: Simulator, req: dict):
         name, value = RAW_CASES[req['case']]()
         sim.set_raw(a, req['address'], name, value)
         return device_path(a, req['address'])
+    if cmd == 'stop_bluez':
+        sim.stop_bluez()
+        return None
+    if cmd == 'start_bluez':
+        sim.start_bluez()
+        return sim.pids()
+    if cmd == 'set_device_flag':
+        # Paired / Trusted / Connected on a device: such devices are never removed.
+        sim.set_raw(a, req['address'], req['name'], dbus.Boolean(bool(req.get('value', True))))
+        return device_path(a, req['address'])
     if cmd == 'plain_device':
         return sim.add_plain_device(a, req['address'], req.get('alias', 'phone'))
     if cmd == 'device_paths':

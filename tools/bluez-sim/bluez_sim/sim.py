@@ -329,6 +329,24 @@ class Simulator:
         return {str(k): (str(v) if isinstance(v, dbus.String) else (bool(v) if isinstance(v, dbus.Boolean) else int(v)))
                 for k, v in f.items()}
 
+    def stop_bluez(self) -> None:
+        """bluetoothd stops (org.bluez loses its owner) and stays down."""
+        if not self.owns_bus:
+            raise SimError('stop_bluez needs a simulator that started its own mock')
+        self._stop_mock()
+        self._wait_owner(False)
+
+    def start_bluez(self, adapters: Optional[Dict[str, str]] = None) -> None:
+        """bluetoothd (re)starts with the given adapters (default: the ones it had)."""
+        if not self.owns_bus:
+            raise SimError('start_bluez needs a simulator that started its own mock')
+        adapters = dict(self.adapters if adapters is None else adapters)
+        self.mock_restarts += 1
+        self.adapters.clear()
+        self._start_mock()
+        for name, alias in adapters.items():
+            self.add_adapter(name, alias)
+
     def restart_bluez(self, readd_adapters: bool = True) -> None:
         """bluetoothd restart: the mock process dies (NameOwnerChanged to ''), a new one
         takes org.bluez (NameOwnerChanged to a new owner) with no objects."""
