@@ -66,7 +66,11 @@ constexpr auto tok = asio::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
-struct Server::Impl : std::enable_shared_from_this<Impl> {
+// Handlers capture a raw Impl*: the Impl owns the io_context, so it outlives
+// every handler that runs, and handlers still queued when the Server is
+// destroyed are destroyed with the io_context without running (a shared_ptr
+// capture would form a cycle and leak after a drain deadline).
+struct Server::Impl {
   Impl(ServerConfig c, Router r, MetricsRegistry& m, const support::TimeSource* clk)
       : cfg(std::move(c)),
         router(std::move(r)),
@@ -173,7 +177,7 @@ void Server::Impl::forEachConnection(const std::function<void(const std::shared_
 }
 
 asio::awaitable<void> Server::Impl::acceptLoop() {
-  auto self = shared_from_this();
+  Impl* self = this;
   asio::steady_timer backoff{ioc};
   while (!stopping.load()) {
     tcp::socket sock{asio::make_strand(ioc)};
@@ -226,7 +230,7 @@ asio::awaitable<void> Server::Impl::rejectBusy(tcp::socket sock) {
 
 void Server::Impl::connectionClosed(std::uint64_t id) {
   metrics.addGauge("http_connections_active", {}, -1);
-  asio::post(control, [self = shared_from_this(), id] {
+  asio::post(control, [self = this, id] {
     bool empty = false;
     {
       std::lock_guard lock{self->connMutex};
@@ -253,7 +257,7 @@ void Server::Impl::beginDrain() {
   });
   if (activeCount() == 0) return;
   drainTimer.expires_after(cfg.drainTimeout);
-  drainTimer.async_wait([self = shared_from_this()](boost::system::error_code waitEc) {
+  drainTimer.async_wait([self = this](boost::system::error_code waitEc) {
     if (waitEc) return;  // everything closed in time
     log::warn("http.drain_deadline", {{"closing", static_cast<std::int64_t>(self->activeCount())}});
     self->forEachConnection([](const std::shared_ptr<Connection>& c) {
@@ -462,7 +466,7 @@ asio::awaitable<bool> Server::Impl::handleOne(Connection& c, beast::flat_buffer&
 }
 
 Server::Server(ServerConfig config, Router router, MetricsRegistry& metrics, const support::TimeSource* clock)
-    : impl_(std::make_shared<Impl>(std::move(config), std::move(router), metrics, clock)) {
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(router), metrics, clock)) {
   impl_->registerBuiltinRoutes();
 }
 
@@ -486,7 +490,7 @@ void Server::run() {
 
 void Server::runUntilSignal() {
   impl_->signals.emplace(impl_->control, SIGTERM, SIGINT);
-  impl_->signals->async_wait([self = impl_](boost::system::error_code ec, int signo) {
+  impl_->signals->async_wait([self = impl_.get()](boost::system::error_code ec, int signo) {
     if (ec) return;
     log::info("http.signal", {{"signal", signo}});
     self->beginDrain();
@@ -495,7 +499,7 @@ void Server::runUntilSignal() {
 }
 
 void Server::stop() {
-  asio::post(impl_->control, [self = impl_] { self->beginDrain(); });
+  asio::post(impl_->control, [self = impl_.get()] { self->beginDrain(); });
 }
 
 bool Server::draining() const { return impl_->stopping.load(); }

@@ -69,7 +69,7 @@ public:
 
 private:
   struct Impl;
-  std::shared_ptr<Impl> impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace attendance::http_server
