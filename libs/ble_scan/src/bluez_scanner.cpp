@@ -730,7 +730,11 @@ struct BluezScanner::Impl {
       }
     }
     // Bound the cache: evict least recently seen beyond the limit.
-    while (devices.size() - removalQueue.size() > options.maxTrackedDevices) {
+    std::size_t live = 0;
+    for (const auto& [path, dev] : devices) {
+      live += dev.removalQueued ? 0U : 1U;
+    }
+    for (; live > options.maxTrackedDevices; --live) {
       DeviceInfo* oldest = nullptr;
       const std::string* oldestPath = nullptr;
       for (auto& [path, dev] : devices) {

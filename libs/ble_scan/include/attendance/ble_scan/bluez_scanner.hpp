@@ -19,6 +19,7 @@
 // callback run on the thread that calls poll(). BluezScanner is not
 // thread-safe, except wake() and counters(), which may be called from any
 // thread (wake() is async-signal-safe, so a SIGTERM handler may call it).
+// Callbacks must not call start(), stop() or poll() (set a flag instead).
 namespace attendance::ble_scan {
 
 struct ScannerOptions {
