@@ -117,7 +117,7 @@ TEST(Checkpoint, RoundTripsThroughItsJsonForm) {
   c.log = as::LogIdentity{2049, 123456, 9000, "ab12"};
   c.offset = 4500;
   c.nextLine = 41;
-  c.clock = as::ClockAnchor{"0f1e-\"quoted\"", -1234};
+  c.clock = as::ClockAnchor{"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", -1234};
   const auto text = as::formatCheckpoint(c);
   EXPECT_EQ(text.back(), '\n');
   auto parsed = as::parseCheckpoint(text);
@@ -133,13 +133,16 @@ TEST(Checkpoint, MalformedOrInconsistentCheckpointsAreErrors) {
   EXPECT_FALSE(as::parseCheckpoint("[1]"));
   // Offset past the recorded size.
   EXPECT_FALSE(as::parseCheckpoint(
-      R"({"version":1,"log":{"device":1,"inode":2,"size":10,"firstLineSha256":"x"},"offset":11,"nextLine":2})"));
+      R"({"version":1,"log":{"device":1,"inode":2,"size":10,"firstLineSha256":"ab"},"offset":11,"nextLine":2})"));
   EXPECT_FALSE(as::parseCheckpoint(
-      R"({"version":1,"log":{"device":1,"inode":2,"size":10,"firstLineSha256":"x"},"offset":-1,"nextLine":2})"));
+      R"({"version":1,"log":{"device":1,"inode":2,"size":10,"firstLineSha256":"ab"},"offset":-1,"nextLine":2})"));
   EXPECT_FALSE(as::parseCheckpoint(
-      R"({"version":1,"log":{"device":1,"inode":2,"size":10,"firstLineSha256":"x"},"offset":1,"nextLine":0})"));
+      R"({"version":1,"log":{"device":1,"inode":2,"size":10,"firstLineSha256":"ab"},"offset":1,"nextLine":0})"));
+  // Fields we write as hex must be hex.
+  EXPECT_FALSE(as::parseCheckpoint(
+      R"({"version":1,"log":{"device":1,"inode":2,"size":10,"firstLineSha256":"x\"y"},"offset":10,"nextLine":2})"));
   EXPECT_TRUE(as::parseCheckpoint(
-      R"({"version":1,"log":{"device":1,"inode":2,"size":10,"firstLineSha256":"x"},"offset":10,"nextLine":2})"));
+      R"({"version":1,"log":{"device":1,"inode":2,"size":10,"firstLineSha256":"ab"},"offset":10,"nextLine":2})"));
 }
 
 TEST(Checkpoint, IdentityNoticesAReplacedOrTruncatedLog) {

@@ -47,6 +47,15 @@ bool getU64(const json::object& o, std::string_view key, std::uint64_t& out) {
   return false;
 }
 
+// Hash and boot id are hex (and '-'): anything else means the file was not written by us.
+bool plainId(std::string_view s) {
+  if (s.size() > 128) return false;
+  for (const char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '-')) return false;
+  }
+  return true;
+}
+
 error_code invalid() { return make_error_code(boost::system::errc::invalid_argument); }
 
 Result<void> fsyncDirectoryOf(const std::filesystem::path& path) {
@@ -103,6 +112,7 @@ Result<Checkpoint> parseCheckpoint(std::string_view text) {
   const auto* hash = lo.if_contains("firstLineSha256");
   if (hash == nullptr || !hash->is_string()) return invalid();
   c.log.firstLineSha256 = std::string(hash->as_string());
+  if (!plainId(c.log.firstLineSha256)) return invalid();
   if (!getU64(*root, "offset", c.offset) || !getU64(*root, "nextLine", c.nextLine)) return invalid();
   if (c.nextLine == 0 || c.offset > c.log.size) return invalid();
   if (const auto* clock = root->if_contains("clock")) {
@@ -112,6 +122,7 @@ Result<Checkpoint> parseCheckpoint(std::string_view text) {
     const auto* delta = co->if_contains("wallMinusBootMs");
     if (boot == nullptr || !boot->is_string() || delta == nullptr || !delta->is_int64()) return invalid();
     c.clock = ClockAnchor{std::string(boot->as_string()), delta->as_int64()};
+    if (c.clock->bootId.empty() || !plainId(c.clock->bootId)) return invalid();
   }
   return c;
 }

@@ -1,0 +1,41 @@
+#pragma once
+
+// A loopback HTTP fault proxy for end-to-end tests: sits between attendance-sync
+// and attendance-backend and, per request number, forwards faithfully or injects
+// a fault:
+//   dropMidBody       forwards the header and half of the body, then cuts both
+//                     connections (the backend must not commit a torn body)
+//   dropAfterCommit   forwards the whole request, lets the backend answer (so it
+//                     committed), then closes the client's connection unanswered
+//   unavailable       answers 503 with Retry-After: 1 itself
+//   stall             says nothing for `stallFor`, then closes
+#include "batch_client/test_server.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace attendance::testing {
+
+enum class Fault { none, dropMidBody, dropAfterCommit, unavailable, stall };
+
+class FaultProxy {
+public:
+  // `plan(n)` gives the fault for the n-th request (1-based).
+  FaultProxy(std::uint16_t backendPort, std::function<Fault(std::size_t)> plan,
+             std::chrono::milliseconds stallFor = std::chrono::milliseconds{3000},
+             std::chrono::milliseconds latency = std::chrono::milliseconds{0});
+  ~FaultProxy();
+
+  [[nodiscard]] std::string url() const;
+  [[nodiscard]] std::size_t requests() const;
+  [[nodiscard]] std::size_t faultsInjected() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace attendance::testing
