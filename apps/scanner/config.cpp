@@ -57,6 +57,24 @@ std::chrono::milliseconds duration(const std::string& name, const std::string& v
   return *d;
 }
 
+// Ids go into every log line: they must survive format → parse unchanged (valid
+// UTF-8, no control characters) and respect the reader's length limit.
+void checkId(const char* name, const std::string& id) {
+  if (id.size() > jsonl_log::kMaxIdBytes) throw Problem(std::string("--") + name + " is longer than 256 bytes");
+  for (const char ch : id) {
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) {
+      throw Problem(std::string("--") + name + " contains a control character");
+    }
+  }
+  jsonl_log::CheckIn probe;
+  probe.scannerId = id;
+  probe.eventId = id;
+  std::string line = jsonl_log::formatLine(probe);
+  line.pop_back();
+  const auto back = jsonl_log::parseLine(line);
+  if (!back || back->eventId != id) throw Problem(std::string("--") + name + " is not valid UTF-8");
+}
+
 ScannerConfig build(const std::map<std::string, std::string>& s) {
   ScannerConfig c;
   const auto get = [&s](const char* k) -> const std::string* {
@@ -71,8 +89,8 @@ ScannerConfig build(const std::map<std::string, std::string>& s) {
   c.eventId = required("event");
   c.scannerId = required("scanner-id");
   c.log = required("log");
-  if (c.eventId.size() > jsonl_log::kMaxIdBytes) throw Problem("--event is longer than 256 bytes");
-  if (c.scannerId.size() > jsonl_log::kMaxIdBytes) throw Problem("--scanner-id is longer than 256 bytes");
+  checkId("event", c.eventId);
+  checkId("scanner-id", c.scannerId);
   if (const auto* v = get("dedup-window")) c.dedupWindow = duration("dedup-window", *v);
   if (const auto* v = get("dedup-capacity")) {
     c.dedupCapacity = parseInt<std::size_t>("dedup-capacity", *v, 1, std::size_t{1} << 24);

@@ -21,7 +21,8 @@ Pipeline::Pipeline(PipelineOptions options, const support::TimeSource& time, con
       dedup_(time, {.window = options_.dedupWindow, .capacity = options_.dedupCapacity}) {
   scratch_.scannerId = options_.scannerId;
   scratch_.eventId = options_.eventId;
-  scratch_.bootId = std::string(boot.bootId());
+  // Without a boot id (no /proc) bootMs could not be related to anything: leave both out.
+  if (!boot.bootId().empty()) scratch_.bootId = std::string(boot.bootId());
   if (roster_ != nullptr) rosterSeen_.assign(roster_->size(), false);
 }
 
@@ -102,7 +103,7 @@ Verdict Pipeline::onSighting(const support::Uuid& id, std::optional<int> rssi,
   scratch_.bleUuid = id;
   scratch_.checkInTime = support::toEpochMillis(seenAt);
   scratch_.rssi = options_.recordRssi ? rssi : std::nullopt;
-  scratch_.bootMs = boot_->bootMillis();
+  if (scratch_.bootId) scratch_.bootMs = boot_->bootMillis();
   noteLogged(id);
   if (!pending_.empty() || fatal_) {
     // Keep log order: nothing overtakes lines that are still waiting.

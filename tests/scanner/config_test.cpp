@@ -60,6 +60,9 @@ TEST(ScannerConfig, BadInputIsASentenceAndExitCode2) {
       {{"--event", "e", "--scanner-id", "s", "--log", "l", "--formats", "altbeacon"}, "unknown format 'altbeacon'"},
       {{"--event", "e", "--scanner-id", "s", "--log", "l", "--attendance-service-uuid", "x"},
        "--attendance-service-uuid: 'x'"},
+      {{"--event", "caf\xC3", "--scanner-id", "s", "--log", "l"}, "--event is not valid UTF-8"},
+      {{"--event", "e", "--scanner-id", "a\tb", "--log", "l"}, "--scanner-id contains a control character"},
+      {{"--event", std::string(257, 'e'), "--scanner-id", "s", "--log", "l"}, "--event is longer than 256 bytes"},
       {{"--no-such-flag"}, "no-such-flag"},
       {{"--config", "/nonexistent/scanner.toml"}, "/nonexistent/scanner.toml"},
   };

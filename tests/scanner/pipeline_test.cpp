@@ -254,3 +254,16 @@ TEST(Pipeline, WriteFailuresKeepCheckInsInMemoryAndRetryInOrder) {
   EXPECT_EQ(readFile(log), line(kAlice, 1721471400000, -67, 0) + line(kBob, 1721471401000, -70, 1000) +
                                line(kEve, 1721471401000, -71, 1000));
 }
+
+TEST(Pipeline, WithoutABootIdTheLineLeavesOutBootIdAndBootMs) {
+  TempDir dir;
+  const auto log = dir / "log.jsonl";
+  SimulatedTimeSource clock;
+  SimulatedBootClock boot(clock, "", 0);
+  auto writer = openLog(log);
+  Pipeline p(options(), clock, boot, *writer);
+  ASSERT_EQ(p.onSighting(kAlice, -67, clock.systemTime()), Verdict::logged);
+  EXPECT_EQ(readFile(log),
+            "{\"bleUuid\":\"a1b2c3d4-e5f6-4711-8899-aabbccddeeff\",\"checkInTime\":1721471400000,\"scannerId\":"
+            "\"Entrance-Scanner-01\",\"eventId\":\"evt-1\",\"rssi\":-67}\n");
+}

@@ -308,7 +308,7 @@ class ScannerIntegration(unittest.TestCase):
         self.assertIn(b"--fsync: 'maybe' is not one of always, interval, never", r.stderr)
         self.assertFalse(os.path.exists(self.log))
 
-    def test_keeps_logging_across_a_bluetoothd_restart(self):
+    def test_keeps_logging_across_bluetoothd_restart_power_cycle_and_adapter_readd(self):
         s = self.start('--fsync', 'always')
         advertise(self.sim, 'hci0', '5A:00:00:00:00:01', Payload.for_participant('ibeacon', pid_uuid(1)))
         wait_for('1 line', lambda: len(read_lines(self.log)) >= 1)
@@ -321,8 +321,14 @@ class ScannerIntegration(unittest.TestCase):
         wait_for('discovery after the power cycle', lambda: self._discovering(s))
         advertise(self.sim, 'hci0', '5A:00:00:00:00:03', Payload.for_participant('eddystone', pid_uuid(3)))
         wait_for('3 lines', lambda: len(read_lines(self.log)) >= 3)
+        # The adapter disappears and comes back renumbered (hci0 -> hci1).
+        self.sim.remove_adapter('hci0')
+        self.sim.add_adapter('hci1')
+        wait_for('discovery on hci1', lambda: s.proc.poll() is None and self.sim.discovering('hci1'))
+        advertise(self.sim, 'hci1', '5A:00:00:00:00:04', Payload.for_participant('service-uuid', pid_uuid(4)))
+        wait_for('4 lines', lambda: len(read_lines(self.log)) >= 4)
         self.assertEqual(s.stop(), 0, s.stderr())
-        self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], [pid_uuid(n) for n in (1, 2, 3)])
+        self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], [pid_uuid(n) for n in (1, 2, 3, 4)])
 
     def test_kill_9_while_phones_arrive_then_restart(self):
         s = self.start('--fsync', 'always', '--dedup-window', '10m')
