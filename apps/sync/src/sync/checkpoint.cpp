@@ -47,11 +47,14 @@ bool getU64(const json::object& o, std::string_view key, std::uint64_t& out) {
   return false;
 }
 
-// Hash and boot id are hex (and '-'): anything else means the file was not written by us.
+// The hash is hex and a boot id is a UUID (tests use other plain names): anything
+// else means the file was not written by us.
 bool plainId(std::string_view s) {
   if (s.size() > 128) return false;
   for (const char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '-')) return false;
+    const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+                    c == '_' || c == '.' || c == ':';
+    if (!ok) return false;
   }
   return true;
 }
