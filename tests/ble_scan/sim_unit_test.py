@@ -1,0 +1,92 @@
+#!/usr/bin/python3
+"""bluez-sim without a bus: payload bytes, the venue plan, CLI usage errors.
+
+usage: sim_unit_test.py TOOLS_BLUEZ_SIM_DIR"""
+
+import subprocess
+import sys
+import unittest
+
+SIM_DIR = sys.argv.pop(1)
+sys.path.insert(0, SIM_DIR)
+
+from bluez_sim import Payload, SimError, eddystone_uid_payload, ibeacon_payload  # noqa: E402
+from bluez_sim import venue  # noqa: E402
+
+ID = 'a1b2c3d4-e5f6-4a5b-8c7d-9e0f11223344'
+ID_BYTES = bytes.fromhex('a1b2c3d4e5f64a5b8c7d9e0f11223344')
+
+
+class PayloadTest(unittest.TestCase):
+    def test_ibeacon_is_23_bytes_as_bluez_reports_it(self):
+        self.assertEqual(ibeacon_payload(ID, 1, 2, -59), b'\x02\x15' + ID_BYTES + b'\x00\x01\x00\x02\xc5')
+        self.assertEqual(Payload.for_participant('ibeacon', ID).manufacturer, {0x004C: ibeacon_payload(ID)})
+
+    def test_eddystone_uid(self):
+        self.assertEqual(eddystone_uid_payload(ID, -25), b'\x00\xe7' + ID_BYTES + b'\x00\x00')
+        p = Payload.for_participant('eddystone', ID)
+        self.assertEqual(list(p.service_data), ['0000feaa-0000-1000-8000-00805f9b34fb'])
+
+    def test_service_uuid_and_service_data(self):
+        self.assertIn(ID, Payload.for_participant('service-uuid', ID).uuids)
+        self.assertEqual(Payload.for_participant('service-data', ID).service_data,
+                         {'67931fbe-4269-4563-816a-bddeb3b42103': ID_BYTES})
+
+    def test_apple_overflow_noise(self):
+        data = Payload.noise('apple-overflow').manufacturer[0x004C]
+        self.assertEqual(len(data), 17)
+        self.assertEqual(data[0], 0x01)
+
+    def test_unknown_names_are_errors(self):
+        with self.assertRaises(SimError):
+            Payload.for_participant('altbeacon', ID)
+        with self.assertRaises(SimError):
+            Payload.noise('nope')
+
+
+class VenuePlanTest(unittest.TestCase):
+    def test_same_seed_same_schedule(self):
+        a = venue.plan(3, 50, 5.0)
+        b = venue.plan(3, 50, 5.0)
+        self.assertEqual([(e.at, e.address, e.ble_uuid) for e in a], [(e.at, e.address, e.ble_uuid) for e in b])
+        c = venue.plan(4, 50, 5.0)
+        self.assertNotEqual([e.ble_uuid for e in a], [e.ble_uuid for e in c])
+
+    def test_schedule_shape(self):
+        events = venue.plan(1, 200, 20.0, noise_ratio=0.25, weak_ratio=0.0)
+        ids = {e.ble_uuid for e in events if e.ble_uuid}
+        self.assertEqual(len(ids), 200)
+        self.assertEqual(sum(1 for e in events if e.ble_uuid is None), 50)
+        self.assertTrue(all(0.0 <= e.at <= 20.0 for e in events))
+        self.assertEqual([e.at for e in events], sorted(e.at for e in events))
+        by_id = {}
+        for e in events:
+            if e.ble_uuid:
+                by_id.setdefault(e.ble_uuid, set()).add(e.address)
+        self.assertTrue(any(len(a) > 1 for a in by_id.values()), 'some phones rotate their address')
+        self.assertTrue(all(e.rssi >= -90 for e in events if e.ble_uuid))
+        # Addresses are resolvable private addresses (top bits 01).
+        self.assertTrue(all(0x40 <= int(e.address[:2], 16) <= 0x7F for e in events))
+
+    def test_formats_can_be_restricted(self):
+        events = venue.plan(1, 40, 5.0, formats=['eddystone'])
+        self.assertEqual({e.fmt for e in events if e.ble_uuid}, {'eddystone'})
+
+
+class CliTest(unittest.TestCase):
+    def run_cli(self, *args):
+        return subprocess.run(['/usr/bin/python3', SIM_DIR + '/bluez-sim', *args], capture_output=True, text=True,
+                              timeout=60, check=False, env={'PYTHONDONTWRITEBYTECODE': '1', 'PATH': '/usr/bin:/bin'})
+
+    def test_bad_arguments_exit_2_with_a_message(self):
+        r = self.run_cli('venue', '--formats', 'ibeacon,altbeacon')
+        self.assertEqual(r.returncode, 2)
+        self.assertIn('altbeacon', r.stderr)
+        r = self.run_cli('venue', '--phones', '-1')
+        self.assertEqual(r.returncode, 2)
+        r = self.run_cli('nonsense')
+        self.assertEqual(r.returncode, 2)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
