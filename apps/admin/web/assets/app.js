@@ -60,6 +60,19 @@
     setTimeout(() => { btn.textContent = old; }, 1500);
   });
 
+  // ---- local time ------------------------------------------------------------
+  // The server renders UTC; the organizer reads and types their own local time.
+  const toInputValue = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  for (const t of document.querySelectorAll('time[data-local]')) {
+    const when = Date.parse(t.getAttribute('datetime'));
+    if (!Number.isNaN(when)) { t.title = t.textContent; t.textContent = fmtTime(when).slice(0, 16); }
+  }
+  for (const input of document.querySelectorAll('input[type="datetime-local"][data-utc]')) {
+    const when = Date.parse(input.dataset.utc);
+    if (!Number.isNaN(when)) input.value = toInputValue(new Date(when));
+  }
+  for (const tz of document.querySelectorAll('input[name="tzOffset"]')) tz.value = String(new Date().getTimezoneOffset());
+
   // ---- the report -----------------------------------------------------------
   const root = $('#report');
   if (!root) return;
@@ -70,10 +83,11 @@
   const fetchedAt = $('#fetched-at');
   const body = $('#report-body');
 
-  // The report JSON is core's (`attendance-admin report --format json`); this is
-  // the only place that knows its field names.
+  // The report JSON is core's (`attendance-admin report --format json`,
+  // docs/check-in-semantics.md); this is the only place that knows its fields.
+  const ms = (iso) => (iso === null || iso === undefined ? null : Date.parse(iso));
   function normalise(r) {
-    const t = r.totals || r;
+    const t = r.summary || {};
     return {
       synced: Boolean(r.synced),
       registered: t.registered ?? 0,
@@ -82,12 +96,10 @@
       walkIns: t.walkIns ?? 0,
       unknownDevices: t.unknownDevices ?? 0,
       attendanceRate: t.attendanceRate ?? 0,
-      scanners: (r.scanners || []).map((s) => ({
-        id: s.scannerId, lastSync: s.lastSync ?? s.lastSyncAt ?? null, records: s.recordsReceived ?? 0,
-      })),
+      scanners: (r.scanners || []).map((s) => ({ id: s.scannerId, lastSync: ms(s.lastSyncAt), records: s.recordsReceived ?? 0 })),
       participants: (r.participants || []).map((p) => ({
-        name: p.displayName ?? p.name ?? '', email: p.email ?? '', status: p.status ?? '',
-        firstSeen: p.firstSeen ?? null, lastSeen: p.lastSeen ?? null,
+        name: p.name ?? '', email: p.email ?? '', status: p.status ?? '',
+        firstSeen: ms(p.firstSeen), lastSeen: ms(p.lastSeen),
         scanners: (p.scanners || []).join(', '), sightings: p.sightings ?? 0,
       })),
     };

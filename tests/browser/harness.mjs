@@ -1,0 +1,110 @@
+// Starts what the browser tests need: a throwaway database (inside the
+// pg_virtualenv cluster that ctest runs in), the admin console and the backend
+// on 127.0.0.1:0, and headless Chromium through playwright-core.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, mkdirSync, openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const here = dirname(fileURLToPath(import.meta.url));
+export const artifacts = join(here, 'artifacts');
+mkdirSync(artifacts, { recursive: true });
+
+const adminBin = process.env.ATTENDANCE_ADMIN_BIN;
+const backendBin = process.env.ATTENDANCE_BACKEND_BIN;
+if (!adminBin || !backendBin) {
+  throw new Error('ATTENDANCE_ADMIN_BIN and ATTENDANCE_BACKEND_BIN must name the built binaries (ctest sets them)');
+}
+
+export const ADMIN_EMAIL = 'organizer@example.org';
+export const ADMIN_PASSWORD = 'browser-test-password';
+
+// Resolves with the first stdout line matching `re`; rejects on exit or after `ms`.
+function waitForLine(child, re, ms, what) {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start within ${ms} ms`)), ms);
+    child.stdout.on('data', (chunk) => {
+      buf += chunk;
+      const m = buf.match(re);
+      if (m) { clearTimeout(timer); resolve(m); }
+    });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${what} exited with ${code}`)); });
+  });
+}
+
+export async function startStack() {
+  const db = `admin_browser_${process.pid}_${Date.now()}`;
+  execFileSync('psql', ['-v', 'ON_ERROR_STOP=1', '-q', '-d', 'postgres', '-c', `CREATE DATABASE "${db}"`]);
+  const env = { ...process.env, PGDATABASE: db };
+  delete env.DATABASE_URL;
+  execFileSync(backendBin, ['migrate'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const dir = mkdtempSync(join(tmpdir(), 'admin-browser-'));
+  const pwFile = join(dir, 'password');
+  writeFileSync(pwFile, `${ADMIN_PASSWORD}\n`, { mode: 0o600 });
+  execFileSync(adminBin, ['create-admin', '--email', ADMIN_EMAIL, '--password-file', pwFile], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+
+  const children = [];
+  // Server logs go to artifacts/ for post-mortems.
+  const adminLog = openSync(join(artifacts, 'admin-serve.log'), 'w');
+  const backendLog = openSync(join(artifacts, 'backend-serve.log'), 'w');
+  const admin = spawn(adminBin, ['serve', '--listen', '127.0.0.1:0'], { env, stdio: ['ignore', 'pipe', adminLog] });
+  children.push(admin);
+  const backend = spawn(backendBin, ['serve', '--listen', '127.0.0.1:0', '--insecure-fast-password-hashing', '--no-access-log'],
+    { env, stdio: ['ignore', 'pipe', backendLog] });
+  children.push(backend);
+  try {
+    const [, adminUrl] = await waitForLine(admin, /listening (http:\/\/\S+)/, 20000, 'attendance-admin serve');
+    const [, backendAddr] = await waitForLine(backend, /"listening":"([^"]+)"/, 20000, 'attendance-backend serve');
+    const browser = await chromium.launch({
+      executablePath: process.env.ATTENDANCE_CHROMIUM || '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const stop = async () => {
+      await browser.close().catch(() => {});
+      for (const c of children) c.kill('SIGTERM');
+      await Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r)))));
+      try {
+        execFileSync('psql', ['-q', '-d', 'postgres', '-c', `DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`]);
+      } catch { /* the throwaway cluster goes away anyway */ }
+    };
+    return { adminUrl: adminUrl.replace(/\/$/, ''), backendUrl: `http://${backendAddr}`, browser, stop, env };
+  } catch (err) {
+    for (const c of children) c.kill('SIGTERM');
+    throw err;
+  }
+}
+
+export async function api(base, method, path, body, token) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json, text };
+}
+
+// RFC 4180 parser (quoted fields, doubled quotes, CRLF), for checking downloads.
+export function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i += 1; } else if (c === '"') quoted = false; else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; }
+    else if (c === '\r' && text[i + 1] === '\n') { row.push(field); rows.push(row); row = []; field = ''; i += 1; }
+    else field += c;
+  }
+  if (field !== '' || row.length) { row.push(field); rows.push(row); }
+  return rows;
+}
