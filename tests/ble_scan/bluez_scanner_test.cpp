@@ -483,6 +483,28 @@ TEST_F(BluezScannerTest, BluezGoingAwayIsReportedAndSurvived) {
   EXPECT_EQ(scanner_->counters().discoveryRestarts, 1U);
 }
 
+// CPU near zero when nothing happens: poll() sleeps for its whole budget in each waiting state.
+TEST_F(BluezScannerTest, PollBlocksWhenIdle) {
+  auto elapsedPoll = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(scanner_->poll(300ms));
+    return std::chrono::steady_clock::now() - t0;
+  };
+  startScanner();
+  ASSERT_TRUE(waitDiscovering());
+  pollFor(100ms);
+  EXPECT_GE(elapsedPoll(), 250ms) << "discovering, no devices";
+  sim_->command({{"cmd", "set_powered"}, {"name", "hci0"}, {"powered", false}});
+  ASSERT_TRUE(pollUntil([&] { return scanner_->state() == ScannerState::waiting_for_power; }));
+  EXPECT_GE(elapsedPoll(), 250ms) << "waiting for power";
+  sim_->command({{"cmd", "remove_adapter"}, {"name", "hci0"}});
+  ASSERT_TRUE(pollUntil([&] { return scanner_->state() == ScannerState::waiting_for_adapter; }));
+  EXPECT_GE(elapsedPoll(), 250ms) << "waiting for an adapter";
+  sim_->command({{"cmd", "stop_bluez"}});
+  ASSERT_TRUE(pollUntil([&] { return scanner_->state() == ScannerState::waiting_for_bluez; }));
+  EXPECT_GE(elapsedPoll(), 250ms) << "waiting for bluez";
+}
+
 TEST_F(BluezScannerTest, WakeInterruptsAPoll) {
   startScanner();
   ASSERT_TRUE(waitDiscovering());

@@ -750,6 +750,30 @@ struct BluezScanner::Impl {
     }
   }
 
+  // The earliest moment reconcile()/sweepStale() has something to do, if any.
+  [[nodiscard]] std::optional<Clock::time_point> nextTimer() const {
+    if (!running || bluezOwner.empty()) {
+      return std::nullopt;
+    }
+    std::optional<Clock::time_point> next;
+    auto consider = [&](Clock::time_point t) { next = next ? std::min(*next, t) : t; };
+    if (resyncNeeded) {
+      consider(nextAttempt);
+    }
+    const auto it = adapters.find(currentAdapter);
+    if (it != adapters.end() && it->second.powered) {
+      if (!sessionActive) {
+        consider(nextAttempt);
+      } else {
+        consider((it->second.discovering ? lastAdvert : startedAt) + options.watchdog);
+      }
+    }
+    if (!devices.empty()) {
+      consider(lastStaleSweep + std::chrono::seconds{1});
+    }
+    return next;
+  }
+
   Result<void> processPending() {
     try {
       for (int i = 0; i < 100000 && conn->processPendingRequest(); ++i) {
@@ -888,11 +912,11 @@ Result<void> BluezScanner::poll(std::chrono::milliseconds maxWait) {
     const auto rel = pd.timeout_usec > nowUs ? static_cast<long long>((pd.timeout_usec - nowUs + 999) / 1000) : 0LL;
     waitMs = std::min<long long>(waitMs, rel);
   }
-  // Pending retries and timers: wake up for them (in TimeSource time).
-  if (d.running && !d.sessionActive && d.state != ScannerState::waiting_for_power) {
-    const auto untilRetry =
-        std::chrono::duration_cast<std::chrono::milliseconds>(d.nextAttempt - d.now()).count();
-    waitMs = std::min<long long>(waitMs, std::max<long long>(untilRetry, 0));
+  // Wake up for our own timers (in TimeSource time); none while merely waiting
+  // for bluez, an adapter or power (those end with a signal).
+  if (const auto next = d.nextTimer()) {
+    const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*next - d.now()).count();
+    waitMs = std::min<long long>(waitMs, std::max<long long>(until, 0));
   }
   pollfd fds[2] = {{pd.fd, pd.events, 0}, {d.wakeFd, POLLIN, 0}};
   const int n = ::poll(fds, 2, static_cast<int>(std::clamp<long long>(waitMs, 0, 60000)));
