@@ -120,7 +120,7 @@ TEST(BatchParse, HundredThousandRecordsParse) {
   std::string body = R"({"eventId":"big","records":[)";
   for (int i = 0; i < 100000; ++i) {
     if (i != 0) body += ',';
-    char uuid[37];
+    char uuid[64];
     std::snprintf(uuid, sizeof uuid, "%08x-0000-4000-8000-%012x", i, i);
     body += R"({"bleUuid":")";
     body += uuid;

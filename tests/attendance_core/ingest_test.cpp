@@ -19,7 +19,7 @@ const auto kNow = fromEpochMillis(1721480000000);  // 2024-07-20T12:53:20Z
 constexpr std::int64_t kT0 = 1721471400000;        // 2024-07-20T10:30:00Z
 
 std::string uuidText(int n) {
-  char text[37];
+  char text[64];
   std::snprintf(text, sizeof text, "%08x-0000-4000-8000-00000000abcd", n);
   return text;
 }
@@ -82,6 +82,18 @@ TEST_F(Ingest, RepostingTheSameBodyInsertsNothing) {
   EXPECT_NE(second->receiptId, first->receiptId);
   EXPECT_EQ(count("check_ins"), "2");
   EXPECT_EQ(count("sync_receipts"), "2");
+}
+
+TEST_F(Ingest, PartlyOverlappingBatchStoresOnlyTheNewRecords) {
+  // The first batch takes the direct COPY path, the overlapping one the idempotent path.
+  ASSERT_TRUE(post(*pool, "S1", body("ev-1", "S1", {{uuidText(1), kT0}, {uuidText(2), kT0}})));
+  auto r = post(*pool, "S1", body("ev-1", "S1", {{uuidText(3), kT0}, {uuidText(2), kT0}, {uuidText(1), kT0 + 1}}));
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->inserted, 2U);
+  EXPECT_EQ(r->duplicates, 1U);
+  EXPECT_EQ(r->unknownDevices, 3U);
+  EXPECT_EQ(count("check_ins"), "4");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM check_ins WHERE receipt_id = " + std::to_string(r->receiptId)), "2");
 }
 
 TEST_F(Ingest, DuplicatesWithinOneBatchAreStoredOnce) {

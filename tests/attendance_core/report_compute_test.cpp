@@ -12,7 +12,7 @@ using attendance::support::Uuid;
 namespace {
 
 Uuid uuid(int n) {
-  char text[37];
+  char text[64];
   std::snprintf(text, sizeof text, "00000000-0000-4000-8000-%012d", n);
   return *Uuid::parse(text);
 }

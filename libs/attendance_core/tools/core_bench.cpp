@@ -1,0 +1,190 @@
+// attendance-core-bench: the same N records through
+//   1. psql \copy into check_ins (the anchor: PostgreSQL's own bulk path),
+//   2. parseBatchBody + ingestBatch (what POST /batchCheckIn does, minus HTTP),
+//   3. the same body again (all duplicates),
+//   4. the original design's way: one performCheckIn transaction per record
+//      (on a sample, reported per record).
+// Creates and drops its own database in the cluster given by DATABASE_URL or
+// the PG* variables. Results: docs/benchmarks-core.md.
+#include <attendance/attendance_core/core.hpp>
+#include <attendance/support/clock.hpp>
+
+#include <fmt/format.h>
+#include <pqxx/pqxx>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace core = attendance::core;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+std::string uuidFor(int run, int i) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%08x-%04x-4000-8000-%012x", static_cast<unsigned>(i), static_cast<unsigned>(run),
+                static_cast<unsigned>(i) * 2654435761U);
+  return text;
+}
+
+constexpr std::int64_t kT0 = 1721471400000;
+constexpr const char* kScanner = "Entrance-Scanner-01";
+
+std::string body(const std::string& eventId, int run, int n) {
+  std::string b;
+  b.reserve(static_cast<std::size_t>(n) * 110 + 64);
+  b += "{\"eventId\":\"" + eventId + "\",\"records\":[";
+  for (int i = 0; i < n; ++i) {
+    if (i != 0) b += ',';
+    b += "{\"bleUuid\":\"" + uuidFor(run, i) + "\",\"checkInTime\":" + std::to_string(kT0 + i) +
+         ",\"scannerId\":\"" + kScanner + "\"}";
+  }
+  return b + "]}";
+}
+
+int usage() {
+  std::fprintf(stderr, "usage: attendance-core-bench [--records N] [--sample N] [--repeat N]\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int records = 100000;
+  int sample = 5000;
+  int repeat = 3;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (i + 1 >= argc) return usage();
+    const int v = std::atoi(argv[++i]);
+    if (v <= 0) return usage();
+    if (a == "--records") {
+      records = v;
+    } else if (a == "--sample") {
+      sample = v;
+    } else if (a == "--repeat") {
+      repeat = v;
+    } else {
+      return usage();
+    }
+  }
+
+  const std::string dbName = "attendance_bench_" + std::to_string(::getpid());
+  try {
+    pqxx::connection admin{core::DatabaseConfig::fromEnvironment().conninfo};
+    pqxx::nontransaction tx{admin};
+    tx.exec("CREATE DATABASE " + tx.quote_name(dbName));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "attendance-core-bench: cannot create the database: %s\n", e.what());
+    return 1;
+  }
+  int rc = 0;
+  try {
+    core::DatabaseConfig cfg;
+    cfg.conninfo = "dbname=" + dbName;
+    cfg.poolSize = 1;
+    core::ConnectionPool pool{cfg};
+    if (!core::migrate(pool)) throw std::runtime_error("migrate failed");
+    const auto now = attendance::support::fromEpochMillis(kT0 + 3'600'000);
+    if (!core::createScanner(pool, kScanner, now)) throw std::runtime_error("createScanner failed");
+
+    std::vector<double> copyTimes, ingestTimes, dupTimes, parseTimes;
+    for (int run = 0; run < repeat; ++run) {
+      // 1. Anchor: psql \copy of the same rows into check_ins.
+      const std::string copyEvent = fmt::format("copy-{}", run);
+      if (!core::createEvent(pool, {copyEvent, "copy", "", std::nullopt, std::nullopt}, now)) {
+        throw std::runtime_error("createEvent failed");
+      }
+      const std::string csvPath = fmt::format("/tmp/attendance-core-bench-{}-{}.csv", ::getpid(), run);
+      {
+        std::ofstream csv{csvPath};
+        for (int i = 0; i < records; ++i) csv << copyEvent << ',' << uuidFor(run, i) << ',' << kT0 + i << ',' << kScanner << '\n';
+      }
+      const std::string cmd = fmt::format(
+          "psql -X -q -v ON_ERROR_STOP=1 -d {} -c \"\\copy check_ins (event_id, ble_uuid, check_in_time, scanner_id) "
+          "FROM '{}' WITH (FORMAT csv)\"",
+          dbName, csvPath);
+      auto start = Clock::now();
+      if (std::system(cmd.c_str()) != 0) throw std::runtime_error("psql \\copy failed");
+      copyTimes.push_back(secondsSince(start));
+      std::remove(csvPath.c_str());
+
+      // 2. parseBatchBody + ingestBatch, one transaction.
+      const std::string eventId = fmt::format("ingest-{}", run);
+      if (!core::createEvent(pool, {eventId, "ingest", "", std::nullopt, std::nullopt}, now)) {
+        throw std::runtime_error("createEvent failed");
+      }
+      const std::string b = body(eventId, run, records);
+      start = Clock::now();
+      auto parsed = core::parseBatchBody(b);
+      parseTimes.push_back(secondsSince(start));
+      if (!parsed.ok()) throw std::runtime_error(parsed.message);
+      auto result = core::ingestBatch(pool, core::IngestRequest::fromParsed(std::move(parsed.batch), kScanner), now);
+      ingestTimes.push_back(secondsSince(start));
+      if (!result || result->inserted != static_cast<std::size_t>(records)) throw std::runtime_error("ingest failed");
+
+      // 3. The same body again: all duplicates.
+      start = Clock::now();
+      auto again = core::parseBatchBody(b);
+      auto dup = core::ingestBatch(pool, core::IngestRequest::fromParsed(std::move(again.batch), kScanner), now);
+      dupTimes.push_back(secondsSince(start));
+      if (!dup || dup->inserted != 0) throw std::runtime_error("duplicate ingest inserted rows");
+    }
+
+    // 4. One transaction per record (the original design's loop), on a sample.
+    const std::string loopEvent = "per-record";
+    if (!core::createEvent(pool, {loopEvent, "loop", "", std::nullopt, std::nullopt}, now)) {
+      throw std::runtime_error("createEvent failed");
+    }
+    auto start = Clock::now();
+    for (int i = 0; i < sample; ++i) {
+      core::CheckInRecord rec;
+      rec.index = static_cast<std::size_t>(i);
+      rec.bleUuid = *attendance::support::Uuid::parse(uuidFor(999, i));
+      rec.checkInTimeMs = kT0 + i;
+      rec.scannerId = kScanner;
+      if (!core::performCheckIn(pool, loopEvent, rec)) throw std::runtime_error("performCheckIn failed");
+    }
+    const double loopSeconds = secondsSince(start);
+    const double loopPerRecordUs = loopSeconds / sample * 1e6;
+
+    const double copyS = median(copyTimes);
+    const double ingestS = median(ingestTimes);
+    const double ingestPerRecordUs = ingestS / records * 1e6;
+    fmt::print("records per batch:            {}\n", records);
+    fmt::print("repeats (median reported):    {}\n", repeat);
+    fmt::print("psql \\copy (anchor):          {:.3f} s\n", copyS);
+    fmt::print("parseBatchBody only:          {:.3f} s\n", median(parseTimes));
+    fmt::print("parse + ingestBatch:          {:.3f} s  ({:.2f}x anchor, {:.2f} us/record)\n", ingestS, ingestS / copyS,
+               ingestPerRecordUs);
+    fmt::print("same body again (duplicates): {:.3f} s\n", median(dupTimes));
+    fmt::print("performCheckIn loop:          {:.3f} s for {} records ({:.1f} us/record)\n", loopSeconds, sample,
+               loopPerRecordUs);
+    fmt::print("per-record speed-up:          {:.1f}x\n", loopPerRecordUs / ingestPerRecordUs);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "attendance-core-bench: %s\n", e.what());
+    rc = 1;
+  }
+  try {
+    pqxx::connection admin{core::DatabaseConfig::fromEnvironment().conninfo};
+    pqxx::nontransaction tx{admin};
+    tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(dbName) + " WITH (FORCE)");
+  } catch (...) {
+  }
+  return rc;
+}
