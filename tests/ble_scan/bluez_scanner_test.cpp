@@ -505,6 +505,18 @@ TEST_F(BluezScannerTest, PollBlocksWhenIdle) {
   EXPECT_GE(elapsedPoll(), 250ms) << "waiting for bluez";
 }
 
+TEST_F(BluezScannerTest, LosingTheBusIsAnError) {
+  startScanner();
+  ASSERT_TRUE(waitDiscovering());
+  sim_.reset();  // the dbus-daemon goes away
+  const auto end = std::chrono::steady_clock::now() + kDeadline;
+  bool failed = false;
+  while (!failed && std::chrono::steady_clock::now() < end) {
+    failed = !scanner_->poll(50ms);
+  }
+  EXPECT_TRUE(failed) << "poll() must report a lost bus so the app can exit non-zero";
+}
+
 TEST_F(BluezScannerTest, WakeInterruptsAPoll) {
   startScanner();
   ASSERT_TRUE(waitDiscovering());
