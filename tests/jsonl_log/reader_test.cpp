@@ -139,3 +139,20 @@ TEST(Reader, MissingFileIsAClearError) {
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("nope.jsonl"), std::string::npos);
 }
+
+TEST(Reader, OptionalKeysOfAPreviousLineDoNotLeakIntoTheNext) {
+  TempDir dir;
+  const auto log = dir / "log.jsonl";
+  CheckIn full = record(1);
+  full.rssi = -50;
+  full.bootId = "boot";
+  full.bootMs = 42;
+  writeFile(log, formatLine(full) + formatLine(record(2)));
+  const auto all = readAll(log);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].record, full);
+  EXPECT_EQ(all[1].record, record(2));
+  EXPECT_FALSE(all[1].record.rssi);
+  EXPECT_FALSE(all[1].record.bootId);
+  EXPECT_FALSE(all[1].record.bootMs);
+}

@@ -392,10 +392,9 @@ error_code parseLineInto(std::string_view line, CheckIn& out) {
     return e != ParseErrc{} ? e : ParseErrc::not_an_object;
   }
   ++ps.p;
+  // Optional members are reset only at the end when absent, so a reused record keeps
+  // its bootId string (and capacity): no allocation per line in steady state.
   unsigned seen = 0;
-  out.rssi.reset();
-  out.bootId.reset();
-  out.bootMs.reset();
   ps.ws();
   if (ps.p < ps.end && *ps.p == '}') {
     ++ps.p;
@@ -475,6 +474,9 @@ error_code parseLineInto(std::string_view line, CheckIn& out) {
   if (!(seen & (1u << static_cast<unsigned>(Key::checkInTime)))) return ParseErrc::missing_check_in_time;
   if (!(seen & (1u << static_cast<unsigned>(Key::scannerId)))) return ParseErrc::missing_scanner_id;
   if (!(seen & (1u << static_cast<unsigned>(Key::eventId)))) return ParseErrc::missing_event_id;
+  if (!(seen & (1u << static_cast<unsigned>(Key::rssi)))) out.rssi.reset();
+  if (!(seen & (1u << static_cast<unsigned>(Key::bootId)))) out.bootId.reset();
+  if (!(seen & (1u << static_cast<unsigned>(Key::bootMs)))) out.bootMs.reset();
   return {};
 }
 

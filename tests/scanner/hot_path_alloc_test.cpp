@@ -1,0 +1,100 @@
+// The per-advertisement hot path must not allocate in steady state: a dedup hit,
+// formatting a line into a reused buffer, parsing a line into a reused record.
+// Counted by replacing the global operator new in this test binary.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "attendance/ble_scan/advertisement.hpp"
+#include "attendance/dedup_cache/dedup_cache.hpp"
+#include "attendance/jsonl_log/check_in.hpp"
+
+namespace {
+std::atomic<std::size_t> gAllocations{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+  ++gAllocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+using namespace std::chrono_literals;
+using namespace attendance;
+
+namespace {
+
+template <class F>
+std::size_t allocationsDuring(F&& f) {
+  const std::size_t before = gAllocations.load();
+  f();
+  return gAllocations.load() - before;
+}
+
+}  // namespace
+
+TEST(HotPathAllocations, DedupAdmitNeverAllocatesAfterConstruction) {
+  support::SimulatedTimeSource clock;
+  dedup_cache::DedupCache cache(clock, {.window = 1s, .capacity = 64});
+  const auto n = allocationsDuring([&] {
+    for (int i = 0; i < 10000; ++i) {
+      support::Uuid id;
+      // 40 regulars (hits) and a stream of passers-by (misses that evict each other).
+      id.bytes[15] = static_cast<std::uint8_t>(i % 5 == 0 ? 50 + i % 200 : i % 40);
+      (void)cache.admit(id);
+      clock.advance(1ms);
+    }
+  });
+  EXPECT_EQ(n, 0u);
+  EXPECT_GT(cache.stats().suppressed, 0u);
+  EXPECT_GT(cache.stats().evictions, 0u);
+}
+
+TEST(HotPathAllocations, ParseDedupAndFormatReuseTheirBuffers) {
+  ble_scan::Advertisement ad;
+  std::vector<std::uint8_t> frame{0x02, 0x15};
+  for (int b = 0; b < 16; ++b) frame.push_back(static_cast<std::uint8_t>(0xa0 + b));
+  frame.insert(frame.end(), {0x00, 0x01, 0x00, 0x02, 0xC5});
+  ad.manufacturerData.push_back({ble_scan::kAppleCompanyId, frame});
+  ad.rssi = -67;
+  ble_scan::ParserOptions options;
+  std::vector<ble_scan::Candidate> candidates;
+  candidates.reserve(ble_scan::kMaxCandidatesPerAdvertisement);
+  support::SimulatedTimeSource clock;
+  dedup_cache::DedupCache cache(clock, {.window = 1s, .capacity = 64});
+  jsonl_log::CheckIn record;
+  record.scannerId = "Entrance-Scanner-01";
+  record.eventId = "evt-2026-kickoff";
+  record.bootId = "0f3c2a9e-1b2d-4c5e-8f70-123456789abc";
+  std::string line;
+  line.reserve(512);
+  jsonl_log::CheckIn parsed = record;
+  std::size_t lines = 0;
+  const auto n = allocationsDuring([&] {
+    for (int i = 0; i < 5000; ++i) {
+      candidates.clear();
+      ble_scan::parseAdvertisement(ad, options, candidates);
+      for (const auto& c : candidates) {
+        if (!cache.admit(c.bleUuid)) continue;
+        record.bleUuid = c.bleUuid;
+        record.checkInTime = support::toEpochMillis(clock.systemTime());
+        record.rssi = *ad.rssi;
+        record.bootMs = i;
+        line.clear();
+        jsonl_log::appendLine(line, record);
+        ++lines;
+        if (jsonl_log::parseLineInto(std::string_view(line).substr(0, line.size() - 1), parsed)) std::abort();
+      }
+      clock.advance(1ms);
+    }
+  });
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(lines, 5u);  // one line per 1 s window over 5 s
+  EXPECT_EQ(parsed, record);
+}
