@@ -27,7 +27,10 @@ Pipeline::Pipeline(PipelineOptions options, const support::TimeSource& time, con
 }
 
 void Pipeline::noteLogged(const support::Uuid& id) {
-  if (logged_.size() < kMaxUniqueTracked && logged_.insert(id).second) ++counters_.uniqueIds;
+  if (logged_.size() < kMaxUniqueTracked && !logged_.contains(id)) {
+    logged_.insert(id);  // allocates only for a participant never logged before
+    ++counters_.uniqueIds;
+  }
   if (roster_ != nullptr) {
     if (const auto i = roster_->indexOf(id); i && !rosterSeen_[*i]) {
       rosterSeen_[*i] = true;

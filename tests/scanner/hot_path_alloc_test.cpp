@@ -12,6 +12,9 @@
 #include "attendance/ble_scan/advertisement.hpp"
 #include "attendance/dedup_cache/dedup_cache.hpp"
 #include "attendance/jsonl_log/check_in.hpp"
+#include "attendance/jsonl_log/writer.hpp"
+#include "jsonl_log/temp_dir.hpp"
+#include "pipeline.hpp"
 
 namespace {
 std::atomic<std::size_t> gAllocations{0};
@@ -97,4 +100,27 @@ TEST(HotPathAllocations, ParseDedupAndFormatReuseTheirBuffers) {
   EXPECT_EQ(n, 0u);
   EXPECT_EQ(lines, 5u);  // one line per 1 s window over 5 s
   EXPECT_EQ(parsed, record);
+}
+
+TEST(HotPathAllocations, PipelineWithWriterAllocatesNothingForKnownParticipants) {
+  TempDir dir;
+  support::SimulatedTimeSource clock;
+  scanner::SimulatedBootClock boot(clock, "0f3c2a9e-1b2d-4c5e-8f70-123456789abc", 0);
+  auto writer = jsonl_log::Writer::open(dir / "log.jsonl", {.fsync = jsonl_log::FsyncPolicy::never}, 0);
+  ASSERT_TRUE(writer);
+  scanner::Pipeline p({.scannerId = "Entrance-Scanner-01", .eventId = "evt-1", .dedupWindow = 1s}, clock, boot,
+                      **writer);
+  std::vector<support::Uuid> ids(20);
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i].bytes[15] = static_cast<std::uint8_t>(i + 1);
+  for (const auto& id : ids) p.onSighting(id, -60, clock.systemTime());  // first sightings may allocate
+  const auto n = allocationsDuring([&] {
+    for (int round = 0; round < 500; ++round) {
+      for (const auto& id : ids) p.onSighting(id, -60, clock.systemTime());
+      clock.advance(10ms);
+      if (!p.tick()) std::abort();
+    }
+  });
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(p.counters().logged, 20u * 5);  // every participant once per 1 s window over 5 s
+  EXPECT_GT(p.counters().duplicates, 9000u);
 }
