@@ -26,6 +26,8 @@ constexpr const char* kPropertiesIface = "org.freedesktop.DBus.Properties";
 constexpr const char* kObjectManagerIface = "org.freedesktop.DBus.ObjectManager";
 
 using Clock = std::chrono::steady_clock;
+// How long after our StartDiscovery a Discovering=false is still the echo of our own StopDiscovery.
+constexpr auto kConfirmGrace = std::chrono::seconds{2};
 using PropertyMap = std::map<std::string, sdbus::Variant>;
 using InterfaceMap = std::map<std::string, PropertyMap>;
 
@@ -657,6 +659,11 @@ struct BluezScanner::Impl {
         sessionActive = false;
         pendingRestartReason = "watchdog";
       }
+    }
+    if (awaitingDiscovering && t - startedAt >= kConfirmGrace) {
+      // Another client kept the adapter discovering, so no Discovering=true signal
+      // comes for our start: from now on a false is a real drop.
+      awaitingDiscovering = false;
     }
     if (sessionActive && info.discovering) {
       setState(ScannerState::discovering, lastStartReason);
