@@ -287,6 +287,24 @@ TEST(BatchClient, ReconnectsWhenTheServerClosedTheConnection) {
   EXPECT_TRUE(h.sleeps.empty());  // a closed keep-alive connection is not a failure
 }
 
+TEST(BatchClient, AKeepAliveConnectionTheServerDroppedWhileIdleIsReopenedAtOnce) {
+  at::TestServer server([](const at::ReceivedRequest&) {
+    at::Reply r = ok();
+    r.closeSilentlyAfter = true;
+    return r;
+  });
+  Harness h;
+  auto client = h.client(server.url());
+  for (int i = 0; i < 3; ++i) {
+    auto res = client->send(post());
+    ASSERT_TRUE(res) << res.error().message;
+    EXPECT_EQ(res->attempts, 1u);
+  }
+  EXPECT_EQ(server.connections(), 3u);
+  EXPECT_EQ(server.requests().size(), 3u);
+  EXPECT_TRUE(h.sleeps.empty());
+}
+
 TEST(BatchClient, ConnectionRefusedIsANetworkFailureAfterRetries) {
   std::uint16_t port = 0;
   {

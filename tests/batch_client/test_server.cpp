@@ -95,7 +95,7 @@ struct TestServer::Impl {
         return;
       }
       http::write(stream, res, ec);
-      if (ec || !res.keep_alive()) return;
+      if (ec || !res.keep_alive() || reply.closeSilentlyAfter) return;
     }
   }
 

@@ -37,6 +37,9 @@ struct Reply {
   std::string contentType = "application/json";
   std::map<std::string, std::string> headers;
   bool keepAlive = true;
+  // Close the connection after the response although it announced keep-alive
+  // (what an idle timeout on the server side looks like to the client).
+  bool closeSilentlyAfter = false;
   std::chrono::milliseconds stallFor{0};
 };
 
