@@ -116,9 +116,11 @@ struct BluezScanner::Impl {
   bool running = false;
   std::string bluezOwner;  // unique name of org.bluez's owner; empty = none
   bool resyncNeeded = false;
+  bool initialSweepPending = false;  // report devices BlueZ cached with an RSSI once discovering
   std::map<std::string, AdapterInfo> adapters;  // by object path (sorted → deterministic pick)
   std::unordered_map<std::string, DeviceInfo> devices;
   std::vector<std::string> removalQueue;
+  std::vector<std::string> dirty;  // devices with an advertisement not yet reported
 
   std::string currentAdapter;  // object path of the adapter in use
   bool sessionActive = false;  // we called StartDiscovery successfully on currentAdapter
@@ -427,7 +429,6 @@ struct BluezScanner::Impl {
     }
     dirty.clear();
   }
-  std::vector<std::string> dirty;
 
   void sighting(const std::string& path, DeviceInfo& dev) {
     const auto mono = now();
@@ -556,7 +557,6 @@ struct BluezScanner::Impl {
     // them like live sightings only once discovery is ours (reconcile does it).
     initialSweepPending = true;
   }
-  bool initialSweepPending = false;
 
   void sweepInitialDevices() {
     initialSweepPending = false;
