@@ -72,6 +72,16 @@ class VenuePlanTest(unittest.TestCase):
         events = venue.plan(1, 40, 5.0, formats=['eddystone'])
         self.assertEqual({e.fmt for e in events if e.ble_uuid}, {'eddystone'})
 
+    def test_given_ids_are_broadcast_by_the_first_phones(self):
+        given = ['a1b2c3d4-e5f6-4789-8abc-def012345678', 'B2C3D4E5-F6A7-4890-9BCD-EF0123456789']
+        events = venue.plan(3, 10, 5.0, ids=given)
+        ids = {e.ble_uuid for e in events if e.ble_uuid}
+        self.assertEqual(len(ids), 10)
+        self.assertIn(given[0], ids)
+        self.assertIn(given[1].lower(), ids)
+        with self.assertRaises(ValueError):
+            venue.plan(3, 1, 5.0, ids=given)
+
 
 class CliTest(unittest.TestCase):
     def run_cli(self, *args):
@@ -86,6 +96,9 @@ class CliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         r = self.run_cli('nonsense')
         self.assertEqual(r.returncode, 2)
+        r = self.run_cli('venue', '--ble-uuids', '/nonexistent/ids.txt')
+        self.assertEqual(r.returncode, 2)
+        self.assertIn('/nonexistent/ids.txt', r.stderr)
 
 
 if __name__ == '__main__':

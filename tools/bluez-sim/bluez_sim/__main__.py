@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 
 from . import control, venue
 from .sim import FORMATS, SimError, Simulator
@@ -69,8 +70,21 @@ def _wait_discovering(sim: Simulator, adapter: str, timeout: float) -> bool:
 
 
 def cmd_venue(args) -> int:
+    ids = []
+    if args.ble_uuids:
+        try:
+            with open(args.ble_uuids, encoding='utf-8') as f:
+                ids = [line.strip() for line in f if line.strip()]
+            for text in ids:
+                uuid.UUID(text)
+        except (OSError, ValueError) as e:
+            print(f'bluez-sim: --ble-uuids {args.ble_uuids}: {e}', file=sys.stderr)
+            return EXIT_USAGE
+        if len(ids) > args.phones:
+            print(f'bluez-sim: --ble-uuids has {len(ids)} ids but --phones is {args.phones}', file=sys.stderr)
+            return EXIT_USAGE
     events = venue.plan(args.seed, args.phones, args.duration, noise_ratio=args.noise_ratio,
-                        formats=args.formats, rssi_min=args.rssi_min, weak_ratio=args.weak_ratio)
+                        formats=args.formats, rssi_min=args.rssi_min, weak_ratio=args.weak_ratio, ids=ids)
     child = None
     with Simulator(address=args.address) as sim:
         adapter = args.adapter[0]
@@ -141,6 +155,7 @@ def main(argv=None) -> int:
     v.add_argument('--rssi-min', type=int, default=-90)
     v.add_argument('--formats', type=_formats, default=list(FORMATS))
     v.add_argument('--truth', help='write the ground truth JSON here')
+    v.add_argument('--ble-uuids', help='file with one bleUuid per line: the first phones broadcast these')
     v.add_argument('--settle', type=float, default=15.0, help='seconds to wait for the scanner to start discovery')
     v.add_argument('--wait-discovering', action='store_true', help='without a command: wait for Discovering first')
     v.add_argument('--linger', type=float, default=1.0, help='seconds between the last advertisement and SIGTERM')

@@ -36,9 +36,13 @@ def random_address(rng: random.Random) -> str:
 
 def plan(seed: int, phones: int, duration: float, noise_ratio: float = 0.25,
          formats: Sequence[str] = FORMATS, repeat_ratio: float = 0.3, rotate_ratio: float = 0.15,
-         weak_ratio: float = 0.0, rssi_min: int = -90) -> List[Event]:
+         weak_ratio: float = 0.0, rssi_min: int = -90, ids: Sequence[str] = ()) -> List[Event]:
     """The advertisement schedule. Every participant advertises at least once above
-    the RSSI floor; weak_ratio of them additionally advertise once below it."""
+    the RSSI floor; weak_ratio of them additionally advertise once below it.
+    The first len(ids) phones broadcast the given bleUuids (registered participants
+    in the demo); the rest broadcast random ones."""
+    if len(ids) > phones:
+        raise ValueError(f'{len(ids)} bleUuids given for {phones} phones')
     rng = random.Random(seed)
     weights = {'ibeacon': 6, 'eddystone': 2, 'service-uuid': 1, 'service-data': 1}
     fmts = [f for f in formats if f in weights]
@@ -54,8 +58,9 @@ def plan(seed: int, phones: int, duration: float, noise_ratio: float = 0.25,
                 used.add(a)
                 return a
 
-    for _ in range(phones):
-        ble_uuid = str(uuidlib.UUID(int=rng.getrandbits(128), version=4))
+    for i in range(phones):
+        random_id = str(uuidlib.UUID(int=rng.getrandbits(128), version=4))
+        ble_uuid = str(uuidlib.UUID(ids[i])) if i < len(ids) else random_id
         fmt = rng.choices(fmts, weights=[weights[f] for f in fmts])[0]
         address = fresh_address()
         first = rng.uniform(0.0, duration * 0.8)
