@@ -106,7 +106,11 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
     }
   }
 
-  auto opened = jsonl_log::Writer::open(config.log, {.fsync = config.fsync, .syncInterval = config.fsyncInterval},
+  // A short lock wait rides out a sync probing the lock or the previous scanner still exiting.
+  auto opened = jsonl_log::Writer::open(config.log,
+                                        {.fsync = config.fsync,
+                                         .syncInterval = config.fsyncInterval,
+                                         .lockWait = std::chrono::seconds{2}},
                                         support::toEpochMillis(time.systemTime()));
   if (!opened) {
     const bool locked = opened.error().code.value() == EWOULDBLOCK;

@@ -159,6 +159,35 @@ TEST(Writer, SecondWriterInAnotherProcessIsRefusedAndProbeSeesTheHolder) {
   EXPECT_TRUE(Writer::open(log, {}, kNow));
 }
 
+TEST(Writer, LockWaitRidesOutAHolderThatGoesAway) {
+  TempDir dir;
+  const auto log = dir / "log.jsonl";
+  int release[2];
+  ASSERT_EQ(::pipe(release), 0);
+  const int holder = ::open(log.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(holder, 0);
+  ASSERT_EQ(::flock(holder, LOCK_EX), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // Releases the parent's lock (same open file description) once the parent is waiting.
+    char c;
+    (void)!::read(release[0], &c, 1);
+    ::usleep(200'000);
+    ::flock(holder, LOCK_UN);
+    ::_exit(0);
+  }
+  EXPECT_FALSE(Writer::open(log, {.lockWait = 0ms}, kNow));
+  (void)!::write(release[1], "x", 1);
+  const auto w = Writer::open(log, {.lockWait = 10000ms}, kNow);
+  EXPECT_TRUE(w) << w.error().message;
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(holder);
+  ::close(release[0]);
+  ::close(release[1]);
+}
+
 TEST(Writer, TornTailIsQuarantinedAndValidLinesKept) {
   TempDir dir;
   const auto log = dir / "log.jsonl";

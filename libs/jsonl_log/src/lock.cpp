@@ -24,9 +24,7 @@ std::string LockHolder::describe() const {
 
 namespace detail {
 
-LockHolder findHolder(const struct stat& st) {
-  LockHolder holder;
-  holder.held = true;
+std::optional<LockHolder> holderFromProcLocks(const struct stat& st) {
   std::ifstream locks("/proc/locks");
   std::string line;
   while (std::getline(locks, line)) {
@@ -47,12 +45,22 @@ LockHolder findHolder(const struct stat& st) {
     }
     if (std::string_view(kind) != "FLOCK") continue;
     if (ino != static_cast<unsigned long long>(st.st_ino) || maj != major(st.st_dev) || min != minor(st.st_dev)) continue;
-    if (pid <= 0) continue;
-    holder.pid = static_cast<pid_t>(pid);
-    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
-    std::getline(comm, holder.processName);
-    break;
+    LockHolder holder;
+    holder.held = true;
+    if (pid > 0) {
+      holder.pid = static_cast<pid_t>(pid);
+      std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+      std::getline(comm, holder.processName);
+    }
+    return holder;
   }
+  return std::nullopt;
+}
+
+LockHolder findHolder(const struct stat& st) {
+  if (auto h = holderFromProcLocks(st)) return *h;
+  LockHolder holder;
+  holder.held = true;
   return holder;
 }
 
@@ -67,12 +75,19 @@ Outcome<LockHolder> probeLock(const std::filesystem::path& log) {
                    "cannot open log " + log.string() + " to check its lock: " + std::strerror(err)};
   }
   LockHolder result;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0) {
+    // Look first: a brief probe lock could make a scanner starting at that instant fail.
+    if (auto h = detail::holderFromProcLocks(st)) {
+      ::close(fd);
+      return *h;
+    }
+  }
+  // /proc/locks may not show holders in other PID namespaces: the lock itself is the truth.
   if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
     ::flock(fd, LOCK_UN);
   } else if (errno == EWOULDBLOCK) {
-    struct stat st {};
-    if (::fstat(fd, &st) == 0) result = detail::findHolder(st);
-    result.held = true;
+    result = detail::findHolder(st);
   } else {
     const int err = errno;
     ::close(fd);

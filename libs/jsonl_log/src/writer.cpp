@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <string>
 
 #include "attendance/jsonl_log/reader.hpp"
@@ -90,7 +91,15 @@ Outcome<std::unique_ptr<Writer>> Writer::open(const std::filesystem::path& log, 
   if (!S_ISREG(st.st_mode)) {
     return Failure{{EINVAL, boost::system::system_category()}, "log " + log.string() + " is not a regular file"};
   }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  const long attempts = 1 + options.lockWait.count() / 50;
+  int lockResult = -1;
+  for (long i = 0; i < attempts; ++i) {
+    lockResult = ::flock(fd, LOCK_EX | LOCK_NB);
+    if (lockResult == 0 || errno != EWOULDBLOCK || i + 1 == attempts) break;
+    const timespec pause{0, 50'000'000};
+    ::nanosleep(&pause, nullptr);
+  }
+  if (lockResult != 0) {
     if (errno != EWOULDBLOCK) return sysFailure(errno, "cannot lock log " + log.string());
     const LockHolder holder = detail::findHolder(st);
     return Failure{{EWOULDBLOCK, boost::system::system_category()},

@@ -21,7 +21,8 @@ struct LockHolder {
 };
 
 // For attendance-sync: is a scanner writing this log right now? A missing file is
-// "not held". Takes and releases the lock for an instant when nobody holds it.
+// "not held". Looks in /proc/locks first; only when that shows no holder does it
+// take and release the lock for an instant (the definitive check).
 [[nodiscard]] Outcome<LockHolder> probeLock(const std::filesystem::path& log);
 
 }  // namespace attendance::jsonl_log

@@ -25,6 +25,9 @@ enum class FsyncPolicy {
 struct WriterOptions {
   FsyncPolicy fsync = FsyncPolicy::interval;
   std::chrono::milliseconds syncInterval{1000};
+  // How long open() keeps retrying a lock that is held (a reader probing it, or
+  // the previous scanner still exiting) before it fails. 0 = fail at once.
+  std::chrono::milliseconds lockWait{0};
 };
 
 // What open() found and did to the existing file.
