@@ -196,6 +196,7 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
   auto nextStatus = now + config.statusInterval;
   auto nextWatchdog = now + watchdogPeriod;
   int exitCode = kExitOk;
+  bool logFatal = false;  // the log itself failed: nothing more may be written
   while (!gStopRequested) {
     now = time.monotonicTime();
     auto wake = std::min(nextStatus, now + 1s);
@@ -211,6 +212,7 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
     if (auto ticked = pipeline.tick(); !ticked) {
       log::error("log.fatal", {{"error", ticked.error().message}});
       exitCode = kExitFatal;
+      logFatal = true;
       break;
     }
     now = time.monotonicTime();
@@ -233,7 +235,8 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
   scanner.stop();
   gScanner.store(nullptr);
 
-  if (exitCode == kExitOk) {
+  if (!logFatal) {
+    // Also after losing D-Bus: what was seen gets written and synced.
     // Give a full disk a few chances to clear before giving up on pending check-ins.
     for (int attempt = 0; attempt < 10; ++attempt) {
       auto flushed = pipeline.flush();

@@ -330,6 +330,17 @@ class ScannerIntegration(unittest.TestCase):
         self.assertEqual(s.stop(), 0, s.stderr())
         self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], [pid_uuid(n) for n in (1, 2, 3, 4)])
 
+    def test_losing_the_bus_syncs_the_log_and_exits_1(self):
+        s = self.start()  # --fsync interval: the line below is not yet synced when the bus goes
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:01', Payload.for_participant('ibeacon', pid_uuid(1)))
+        wait_for('1 line', lambda: len(read_lines(self.log)) >= 1)
+        self.sim.close()  # the system bus itself goes away
+        self.assertEqual(s.proc.wait(timeout=30), 1)
+        s._reader.join(timeout=5)
+        self.assertTrue(s.find('scanner.dbus_lost'), s.stderr())
+        self.assertEqual(s.durable_lines(), 1, s.stderr())
+        self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], [pid_uuid(1)])
+
     def test_kill_9_while_phones_arrive_then_restart(self):
         s = self.start('--fsync', 'always', '--dedup-window', '10m')
         stop = threading.Event()
