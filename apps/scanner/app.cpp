@@ -133,10 +133,17 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
                            {"badLines", rec.badLines},
                            {"fsync", jsonl_log::toString(config.fsync)}});
 
+  // Every registered participant must fit in the dedup table, or evictions would
+  // re-log people standing in front of the scanner.
+  std::size_t dedupCapacity = config.dedupCapacity;
+  if (roster && roster->size() + roster->size() / 4 > dedupCapacity) {
+    dedupCapacity = roster->size() + roster->size() / 4;
+    log::info("dedup.capacity_raised", {{"capacity", dedupCapacity}, {"rosterSize", roster->size()}});
+  }
   Pipeline pipeline({.scannerId = config.scannerId,
                      .eventId = config.eventId,
                      .dedupWindow = config.dedupWindow,
-                     .dedupCapacity = config.dedupCapacity,
+                     .dedupCapacity = dedupCapacity,
                      .recordRssi = config.recordRssi,
                      .maxPending = config.maxPending},
                     time, boot, writer, roster ? &*roster : nullptr);
