@@ -54,7 +54,11 @@ Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& requ
   std::sort(rows.begin(), rows.end());
   rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
 
-  return detail::withConnection(pool, "ingest_batch", [&](pqxx::connection_base& conn) -> Result<IngestResult> {
+  // One attempt = one transaction. A deadlock or serialization failure against a
+  // concurrent batch is retried (twice) instead of surfacing as an error.
+  auto attempt = [&](pqxx::connection_base& conn) -> Result<IngestResult> {
+    result.inserted = 0;
+    result.registered = result.walkIns = result.unknownDevices = 0;
     pqxx::work tx{conn};
     // FOR KEY SHARE: the event cannot be deleted until this batch commits.
     if (tx.exec_params("SELECT 1 FROM events WHERE id = $1 FOR KEY SHARE", request.eventId).empty()) {
@@ -109,6 +113,7 @@ Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& requ
             "SELECT $1, i.ble_uuid, i.check_in_time, $2, $3 FROM incoming_check_ins i "
             "WHERE NOT EXISTS (SELECT 1 FROM check_ins c WHERE c.event_id = $1 AND c.ble_uuid = i.ble_uuid "
             "AND c.check_in_time = i.check_in_time AND c.scanner_id = $2) "
+            "ORDER BY i.ble_uuid, i.check_in_time "  // same lock order as every other batch
             "ON CONFLICT DO NOTHING",
             request.eventId, request.scannerId, result.receiptId);
         result.inserted = inserted.affected_rows();
@@ -149,6 +154,17 @@ Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& requ
         static_cast<std::int64_t>(result.duplicates), static_cast<std::int64_t>(result.rejected.size()));
     tx.commit();
     return result;
+  };
+  return detail::withConnection(pool, "ingest_batch", [&](pqxx::connection_base& conn) -> Result<IngestResult> {
+    for (int tries = 1;; ++tries) {
+      try {
+        return attempt(conn);
+      } catch (const pqxx::sql_error& e) {
+        const bool transient = e.sqlstate() == "40P01" || e.sqlstate() == "40001";
+        if (!transient || tries == 3) throw;
+        support::log::warn("ingest.retry", {{"sqlstate", e.sqlstate()}, {"attempt", tries}});
+      }
+    }
   });
 }
 
