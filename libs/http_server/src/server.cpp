@@ -356,7 +356,8 @@ asio::awaitable<bool> Server::Impl::handleOne(Connection& c, beast::flat_buffer&
     haveResponse = true;
   } else {
     const auto& head = parser.get();
-    method = std::string{head.method_string()};
+    // Metric labels must stay bounded: unknown methods are all "OTHER".
+    method = head.method() == http::verb::unknown ? std::string{"OTHER"} : std::string{http::to_string(head.method())};
     const auto [path, query] = splitTarget(head.target());
     target = std::string{path};
     keep = head.keep_alive();
