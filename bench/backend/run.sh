@@ -35,10 +35,20 @@ DATABASE_URL="dbname=bench_anchor" "$backend" migrate >/dev/null
 
 # Anchor: the same rows straight into check_ins with \copy.
 /usr/bin/python3 "$here/driver.py" csv --seed "$work/seed.json" --event ev-big --records "$records" --out "$work/rows.csv"
-t0=$(date +%s.%N)
-psql -q -d bench_anchor -c "\\copy check_ins (event_id, ble_uuid, check_in_time, scanner_id) FROM '$work/rows.csv' WITH (FORMAT csv)"
-t1=$(date +%s.%N)
-anchor=$(echo "$t1 - $t0" | bc -l)
+# Best of three (truncating in between), so a cold cache does not flatter us.
+anchor=""
+anchors=""
+for _ in 1 2 3; do
+  psql -q -d bench_anchor -c "TRUNCATE check_ins"
+  t0=$(date +%s.%N)
+  psql -q -d bench_anchor -c "\\copy check_ins (event_id, ble_uuid, check_in_time, scanner_id) FROM '$work/rows.csv' WITH (FORMAT csv)"
+  t1=$(date +%s.%N)
+  run=$(echo "$t1 - $t0" | bc -l)
+  anchors="$anchors $(printf '%.3f' "$run")"
+  if [[ -z "$anchor" ]] || (( $(echo "$run < $anchor" | bc -l) )); then anchor=$run; fi
+done
+rows=$(psql -tA -d bench_anchor -c "SELECT count(*) FROM check_ins")
+[[ "$rows" == "$records" ]] || { echo "anchor copied $rows rows, expected $records"; exit 1; }
 
 "$backend" serve --listen 127.0.0.1:0 --threads 2 --db-pool 8 --rate-limit 0 --no-access-log \
   >"$work/serve.out" 2>"$work/serve.err" &
@@ -54,15 +64,15 @@ kill -TERM "$server_pid"
 wait "$server_pid" && drain="exit 0" || drain="exit $?"
 server_pid=""
 
-/usr/bin/python3 - "$work/result.json" "$anchor" "$records" "$drain" <<'PY'
+/usr/bin/python3 - "$work/result.json" "$anchor" "$records" "$drain" "$anchors" <<'PY'
 import json, sys
-r = json.load(open(sys.argv[1])); anchor = float(sys.argv[2]); n = int(sys.argv[3]); drain = sys.argv[4]
+r = json.load(open(sys.argv[1])); anchor = float(sys.argv[2]); n = int(sys.argv[3]); drain = sys.argv[4]; runs = sys.argv[5].strip()
 per_batch = r["post_s"] / n
 per_single = r["single_s"] / r["single_n"]
 total_conc = r["clients"] * r["per_client"]
 rows = [
   ("records", f"{n} ({r['body_bytes'] / 1048576:.1f} MiB body)", ""),
-  ("anchor: psql \\copy", f"{anchor:.3f} s", ""),
+  ("anchor: psql \\copy (best of 3)", f"{anchor:.3f} s", f"runs: {runs}"),
   ("POST /batchCheckIn (end to end)", f"{r['post_s']:.3f} s", f"{r['post_s'] / anchor:.2f}x anchor (goal <= 1.5x)"),
   ("re-post, all duplicates", f"{r['repost_s']:.3f} s", f"{r['repost_s'] / anchor:.2f}x anchor"),
   ("one round trip per record", f"{per_single * 1e3:.3f} ms/record ({r['single_n']} sent)",
