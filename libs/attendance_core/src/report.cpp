@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace attendance::core {
 
@@ -52,7 +53,8 @@ EventReport computeReport(const ReportInput& in, const ReportOptions& options) {
   std::sort(r.scanners.begin(), r.scanners.end(),
             [](const ScannerRow& a, const ScannerRow& b) { return a.scannerId < b.scannerId; });
 
-  std::unordered_map<std::string, std::size_t> personIndex;
+  std::unordered_map<std::string_view, std::size_t> personIndex;
+  personIndex.reserve(in.people.size());
   r.participants.reserve(in.people.size());
   for (const auto& p : in.people) {
     if (personIndex.contains(p.userId)) continue;
@@ -65,12 +67,13 @@ EventReport computeReport(const ReportInput& in, const ReportOptions& options) {
     row.status = p.registered ? ParticipantStatus::no_show : ParticipantStatus::walk_in;
     r.participants.push_back(std::move(row));
   }
-  std::unordered_map<support::Uuid, const std::string*, support::UuidHash> owner;
-  for (const auto& o : in.owners) owner.emplace(o.bleUuid, &o.userId);
+  std::unordered_map<support::Uuid, std::string_view, support::UuidHash> owner;
+  owner.reserve(in.owners.size());
+  for (const auto& o : in.owners) owner.emplace(o.bleUuid, o.userId);
 
   for (const auto& s : in.seen) {
     const auto it = owner.find(s.bleUuid);
-    const auto person = it == owner.end() ? personIndex.end() : personIndex.find(*it->second);
+    const auto person = it == owner.end() ? personIndex.end() : personIndex.find(it->second);
     if (person == personIndex.end()) {
       UnknownDeviceRow u;
       u.bleUuid = s.bleUuid;
@@ -135,29 +138,14 @@ EventReport computeReport(const ReportInput& in, const ReportOptions& options) {
 
 }  // namespace detail
 
-namespace {
-
-std::vector<std::string> splitScanners(const pqxx::field& f) {
-  std::vector<std::string> out;
-  if (f.is_null()) return out;
-  const std::string joined = f.as<std::string>();
-  std::size_t start = 0;
-  while (start <= joined.size()) {
-    const auto end = joined.find('\x1f', start);
-    out.push_back(joined.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return out;
-}
-
-}  // namespace
 
 Result<EventReport> buildReport(ConnectionPool& pool, std::string_view eventId, TimePoint now,
                                 const ReportOptions& options) {
   auto input = detail::withConnection(pool, "build_report", [&](pqxx::connection_base& conn) -> Result<detail::ReportInput> {
     // One snapshot for every query below.
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx{conn};
+    // Large events push the aggregate past jit_above_cost; compiling costs more than it saves here.
+    tx.exec("SET LOCAL jit = off");
     const std::string id{eventId};
     detail::ReportInput in;
     in.now = now;
@@ -173,68 +161,104 @@ Result<EventReport> buildReport(ConnectionPool& pool, std::string_view eventId, 
     if (!ev[0][4].is_null()) in.event.endsAt = detail::fromMs(ev[0][4].as<std::int64_t>());
     in.event.createdAt = detail::fromMs(ev[0][5].as<std::int64_t>());
 
-    const auto scanners = tx.exec_params(
-        "SELECT scanner_id, " ATTENDANCE_SQL_MS("r.last_sync") ", coalesce(r.syncs, 0), coalesce(r.received, 0), "
-        "coalesce(c.stored, 0) "
-        "FROM (SELECT scanner_id, max(received_at) AS last_sync, count(*) AS syncs, sum(received) AS received "
-        "      FROM sync_receipts WHERE event_id = $1 GROUP BY scanner_id) r "
-        "FULL JOIN (SELECT scanner_id, count(*) AS stored FROM check_ins WHERE event_id = $1 GROUP BY scanner_id) c "
-        "USING (scanner_id) ORDER BY scanner_id",
+    // Receipts per scanner.
+    std::map<std::string, ScannerRow> scannerRows;
+    const auto receipts = tx.exec_params(
+        "SELECT scanner_id, " ATTENDANCE_SQL_MS("max(received_at)") ", count(*), coalesce(sum(received), 0) "
+        "FROM sync_receipts WHERE event_id = $1 GROUP BY scanner_id",
         id);
-    for (const auto& row : scanners) {
-      ScannerRow s;
+    for (const auto& row : receipts) {
+      ScannerRow& s = scannerRows[row[0].as<std::string>()];
       s.scannerId = row[0].as<std::string>();
-      if (!row[1].is_null()) s.lastSyncAt = detail::fromMs(row[1].as<std::int64_t>());
+      s.lastSyncAt = detail::fromMs(row[1].as<std::int64_t>());
       s.syncs = row[2].as<std::int64_t>();
       s.recordsReceived = row[3].as<std::int64_t>();
-      s.recordsStored = row[4].as<std::int64_t>();
-      if (s.syncs > 0 || s.recordsStored > 0) in.synced = true;
-      in.scanners.push_back(std::move(s));
     }
 
+    // One pass over the event's check-ins: aggregates per (bleUuid, scanner),
+    // with the owner of the bleUuid (current or retired) when there is one.
     const auto seen = tx.exec_params(
-        "SELECT ble_uuid::text, min(check_in_time), max(check_in_time), count(*), "
-        "string_agg(DISTINCT scanner_id, E'\\x1f' ORDER BY scanner_id) "
-        "FROM check_ins WHERE event_id = $1 GROUP BY ble_uuid",
+        "WITH agg AS (SELECT ble_uuid, scanner_id, min(check_in_time) AS first, max(check_in_time) AS last, "
+        "             count(*) AS n FROM check_ins WHERE event_id = $1 GROUP BY ble_uuid, scanner_id), "
+        "owners AS (SELECT ble_uuid, id AS user_id FROM users "
+        "           UNION ALL SELECT ble_uuid, user_id FROM retired_ble_uuids) "
+        "SELECT a.ble_uuid::text, a.scanner_id, a.first, a.last, a.n, o.user_id::text "
+        "FROM agg a LEFT JOIN owners o ON o.ble_uuid = a.ble_uuid",
         id);
+    std::unordered_map<support::Uuid, std::size_t, support::UuidHash> seenIndex;
+    seenIndex.reserve(seen.size());
+    std::unordered_set<std::string> ownerIds;
     for (const auto& row : seen) {
-      detail::ReportInput::Seen s;
-      s.bleUuid = support::Uuid::parse(row[0].as<std::string>()).value_or(support::Uuid{});
-      s.firstMs = row[1].as<std::int64_t>();
-      s.lastMs = row[2].as<std::int64_t>();
-      s.count = row[3].as<std::int64_t>();
-      s.scanners = splitScanners(row[4]);
-      in.seen.push_back(std::move(s));
+      const auto ble = support::Uuid::parse(row[0].c_str()).value_or(support::Uuid{});
+      std::string scanner = row[1].as<std::string>();
+      const auto first = row[2].as<std::int64_t>();
+      const auto last = row[3].as<std::int64_t>();
+      const auto n = row[4].as<std::int64_t>();
+      auto [it, inserted] = seenIndex.try_emplace(ble, in.seen.size());
+      if (inserted) {
+        detail::ReportInput::Seen fresh;
+        fresh.bleUuid = ble;
+        fresh.firstMs = first;
+        fresh.lastMs = last;
+        in.seen.push_back(std::move(fresh));
+        if (!row[5].is_null()) {
+          std::string owner = row[5].as<std::string>();
+          in.owners.push_back({in.seen.back().bleUuid, owner});
+          ownerIds.insert(std::move(owner));
+        }
+      }
+      auto& s = in.seen[it->second];
+      s.firstMs = std::min(s.firstMs, first);
+      s.lastMs = std::max(s.lastMs, last);
+      s.count += n;
+      ScannerRow& sr = scannerRows[scanner];
+      if (sr.scannerId.empty()) sr.scannerId = scanner;
+      sr.recordsStored += n;
+      s.scanners.push_back(std::move(scanner));
+    }
+    for (auto& [name, row] : scannerRows) {
+      if (row.syncs > 0 || row.recordsStored > 0) in.synced = true;
+      in.scanners.push_back(std::move(row));
     }
 
-    const auto owners = tx.exec_params(
-        "WITH seen AS (SELECT DISTINCT ble_uuid FROM check_ins WHERE event_id = $1) "
-        "SELECT o.ble_uuid::text, o.user_id::text FROM "
-        "(SELECT ble_uuid, id AS user_id FROM users UNION ALL SELECT ble_uuid, user_id FROM retired_ble_uuids) o "
-        "JOIN seen USING (ble_uuid)",
+    // Registered users.
+    const auto registered = tx.exec_params(
+        "SELECT u.id::text, u.display_name, u.email, u.ble_uuid::text "
+        "FROM registrations r JOIN users u ON u.id = r.user_id WHERE r.event_id = $1",
         id);
-    for (const auto& row : owners) {
-      in.owners.push_back({support::Uuid::parse(row[0].as<std::string>()).value_or(support::Uuid{}),
-                           row[1].as<std::string>()});
-    }
-
-    const auto people = tx.exec_params(
-        "WITH seen AS (SELECT DISTINCT ble_uuid FROM check_ins WHERE event_id = $1), "
-        "relevant AS (SELECT user_id FROM registrations WHERE event_id = $1 "
-        "  UNION SELECT u.id FROM users u JOIN seen USING (ble_uuid) "
-        "  UNION SELECT r.user_id FROM retired_ble_uuids r JOIN seen USING (ble_uuid)) "
-        "SELECT u.id::text, u.display_name, u.email, u.ble_uuid::text, "
-        "EXISTS (SELECT 1 FROM registrations g WHERE g.event_id = $1 AND g.user_id = u.id) "
-        "FROM users u JOIN relevant ON relevant.user_id = u.id",
-        id);
-    for (const auto& row : people) {
+    in.people.reserve(registered.size());
+    for (const auto& row : registered) {
       detail::ReportInput::Person p;
       p.userId = row[0].as<std::string>();
       p.displayName = row[1].as<std::string>();
       p.email = row[2].as<std::string>();
       p.bleUuid = support::Uuid::parse(row[3].as<std::string>()).value_or(support::Uuid{});
-      p.registered = row[4].as<bool>();
+      p.registered = true;
+      ownerIds.erase(p.userId);
       in.people.push_back(std::move(p));
+    }
+
+    // Seen but not registered: the walk-ins' details, by id. The uuid[] literal
+    // is built from ids PostgreSQL just formatted (hex and dashes only).
+    if (!ownerIds.empty()) {
+      std::string ids = "{";
+      for (const auto& uid : ownerIds) {
+        if (ids.size() > 1) ids += ',';
+        ids += uid;
+      }
+      ids += '}';
+      const auto walkIns = tx.exec_params(
+          "SELECT u.id::text, u.display_name, u.email, u.ble_uuid::text FROM users u WHERE u.id = ANY($1::uuid[])",
+          ids);
+      for (const auto& row : walkIns) {
+        detail::ReportInput::Person p;
+        p.userId = row[0].as<std::string>();
+        p.displayName = row[1].as<std::string>();
+        p.email = row[2].as<std::string>();
+        p.bleUuid = support::Uuid::parse(row[3].as<std::string>()).value_or(support::Uuid{});
+        p.registered = false;
+        in.people.push_back(std::move(p));
+      }
     }
     return in;
   });
