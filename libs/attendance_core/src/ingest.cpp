@@ -75,24 +75,38 @@ Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& requ
       // Fast path, the common case of a batch nobody sent before: COPY straight
       // into check_ins, as fast as psql \copy. A duplicate key aborts the COPY
       // (inside a savepoint) and the batch takes the idempotent path below.
+      // A re-sent batch (the usual duplicate: a retry after a lost answer)
+      // already has its first, middle or last row stored: skip the doomed COPY.
+      const Row& firstRow = rows.front();
+      const Row& middleRow = rows[rows.size() / 2];
+      const Row& lastRow = rows.back();
+      const bool seenBefore =
+          tx.exec_params1(
+                "SELECT EXISTS (SELECT 1 FROM check_ins WHERE event_id = $1 AND scanner_id = $2 AND "
+                "(ble_uuid, check_in_time) IN (($3::uuid, $4::bigint), ($5::uuid, $6::bigint), ($7::uuid, $8::bigint)))",
+                request.eventId, request.scannerId, firstRow.ble.toString(), firstRow.ms, middleRow.ble.toString(),
+                middleRow.ms, lastRow.ble.toString(), lastRow.ms)[0]
+              .as<bool>();
       bool copiedDirectly = false;
-      try {
-        pqxx::subtransaction direct{tx, "direct_copy"};
-        {
-          pqxx::stream_to copy{direct, "check_ins",
-                               std::vector<std::string>{"event_id", "ble_uuid", "check_in_time", "scanner_id",
-                                                        "receipt_id"}};
-          for (const Row& row : rows) {
-            row.ble.formatTo(text.data());
-            copy << std::tie(request.eventId, text, row.ms, request.scannerId, result.receiptId);
+      if (!seenBefore) {
+        try {
+          pqxx::subtransaction direct{tx, "direct_copy"};
+          {
+            pqxx::stream_to copy{direct, "check_ins",
+                                 std::vector<std::string>{"event_id", "ble_uuid", "check_in_time", "scanner_id",
+                                                          "receipt_id"}};
+            for (const Row& row : rows) {
+              row.ble.formatTo(text.data());
+              copy << std::tie(request.eventId, text, row.ms, request.scannerId, result.receiptId);
+            }
+            copy.complete();
           }
-          copy.complete();
+          direct.commit();
+          copiedDirectly = true;
+          result.inserted = rows.size();
+        } catch (const pqxx::unique_violation&) {
+          // Some records are stored already: fall through to the idempotent path.
         }
-        direct.commit();
-        copiedDirectly = true;
-        result.inserted = rows.size();
-      } catch (const pqxx::unique_violation&) {
-        // Some records are stored already: fall through to the idempotent path.
       }
       if (!copiedDirectly) {
         tx.exec(

@@ -58,7 +58,8 @@ std::string body(const std::string& eventId, int run, int n) {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: attendance-core-bench [--records N] [--sample N] [--repeat N]\n");
+  std::fprintf(stderr,
+               "usage: attendance-core-bench [--records N] [--sample N] [--repeat N] [--report-participants N]\n");
   return 2;
 }
 
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
   int records = 100000;
   int sample = 5000;
   int repeat = 3;
+  int reportParticipants = 50000;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (i + 1 >= argc) return usage();
@@ -79,6 +81,8 @@ int main(int argc, char** argv) {
       sample = v;
     } else if (a == "--repeat") {
       repeat = v;
+    } else if (a == "--report-participants") {
+      reportParticipants = v;
     } else {
       return usage();
     }
@@ -176,6 +180,44 @@ int main(int argc, char** argv) {
     fmt::print("performCheckIn loop:          {:.3f} s for {} records ({:.1f} us/record)\n", loopSeconds, sample,
                loopPerRecordUs);
     fmt::print("per-record speed-up:          {:.1f}x\n", loopPerRecordUs / ingestPerRecordUs);
+
+    // 5. The report of a large event: N registered participants, 80% of them
+    //    seen 5 times each (4N check-ins), one scanner.
+    {
+      pqxx::connection c{cfg.conninfo};
+      pqxx::work tx{c};
+      tx.exec("INSERT INTO events (id, name, created_at) VALUES ('report', 'Report', now())");
+      tx.exec_params(
+          "INSERT INTO users (id, email, display_name, ble_uuid, created_at) "
+          "SELECT gen_random_uuid(), 'user' || g || '@example.org', 'User ' || g, gen_random_uuid(), now() "
+          "FROM generate_series(1, $1) g",
+          reportParticipants);
+      tx.exec("INSERT INTO registrations SELECT 'report', id, now() FROM users");
+      tx.exec_params(
+          "INSERT INTO sync_receipts (event_id, scanner_id, received_at, received) VALUES ('report', $1, now(), 0)",
+          std::string{kScanner});
+      tx.exec_params(
+          "INSERT INTO check_ins (event_id, ble_uuid, check_in_time, scanner_id) "
+          "SELECT 'report', u.ble_uuid, $1::bigint + k * 60000 + (random() * 1000)::int, $2 "
+          "FROM (SELECT ble_uuid FROM users LIMIT $3) u, generate_series(1, 5) k",
+          kT0, std::string{kScanner}, reportParticipants * 4 / 5);
+      tx.commit();
+      pqxx::nontransaction analyze{c};
+      analyze.exec("ANALYZE");
+    }
+    std::vector<double> buildTimes, renderTimes;
+    std::size_t jsonBytes = 0;
+    for (int run = 0; run < repeat; ++run) {
+      auto t = Clock::now();
+      auto rep = core::buildReport(pool, "report", now);
+      buildTimes.push_back(secondsSince(t));
+      if (!rep) throw std::runtime_error("buildReport failed");
+      t = Clock::now();
+      jsonBytes = core::renderReportJson(*rep).size();
+      renderTimes.push_back(secondsSince(t));
+    }
+    fmt::print("report, {} participants, {} check-ins: buildReport {:.3f} s, renderReportJson {:.3f} s ({} bytes)\n",
+               reportParticipants, reportParticipants * 4, median(buildTimes), median(renderTimes), jsonBytes);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "attendance-core-bench: %s\n", e.what());
     rc = 1;
