@@ -119,6 +119,22 @@ TEST_F(Accounts, ParticipantSignUpLoginAndTokens) {
             "0");
 }
 
+TEST_F(Accounts, DisabledUserCannotLogInUseTokensOrAppearInTheRoster) {
+  auto created = core::createParticipant(*pool, {"dora@example.org", "Dora", std::string{"long enough"}}, auth, kNow);
+  ASSERT_TRUE(created);
+  ASSERT_TRUE(core::createEvent(*pool, {std::string{"ev"}, "Ev", "", std::nullopt, std::nullopt}, kNow));
+  ASSERT_TRUE(core::registerForEvent(*pool, "ev", created->user.id, kNow));
+  ASSERT_EQ(core::roster(*pool, "ev")->size(), 1U);
+  (void)db.scalar("UPDATE users SET disabled = true RETURNING 1");
+  auto login = core::createSession(*pool, "dora@example.org", "long enough", auth, kNow);
+  ASSERT_FALSE(login);
+  EXPECT_EQ(login.error(), core::Errc::forbidden);
+  auto token = core::authenticateToken(*pool, created->session.token, kNow);
+  ASSERT_FALSE(token);
+  EXPECT_EQ(token.error(), core::Errc::unauthorized);
+  EXPECT_TRUE(core::roster(*pool, "ev")->empty());
+}
+
 TEST_F(Accounts, AdminCreatedUserWithoutPasswordCannotLogIn) {
   auto u = core::createUser(*pool, {"cy@example.org", "Cy", std::nullopt}, auth, kNow);
   ASSERT_TRUE(u);

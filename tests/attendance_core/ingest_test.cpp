@@ -260,6 +260,31 @@ TEST(IngestOrder, EveryOrderGivesTheSameReport) {
   EXPECT_EQ(reportFor({2, 1, 0}, true), reference);
 }
 
+TEST_F(Ingest, ConcurrentIdenticalPostsStoreEveryRecordOnce) {
+  // Four retries of one batch racing each other: exactly one stores the rows.
+  std::vector<std::pair<std::string, std::int64_t>> rows;
+  for (int i = 0; i < 2000; ++i) rows.push_back({uuidText(i), kT0 + i});
+  rows.push_back({ada.bleUuid.toString(), kT0});
+  const auto b = body("ev-1", "S1", rows);
+  std::vector<attendance::Result<core::IngestResult>> results(4, core::IngestResult{});
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < results.size(); ++t) {
+    threads.emplace_back([&, t] { results[t] = post(*pool, "S1", b); });
+  }
+  for (auto& th : threads) th.join();
+  std::size_t inserted = 0;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ(r->inserted + r->duplicates, rows.size());
+    EXPECT_EQ(r->registered, 1U);
+    EXPECT_EQ(r->unknownDevices, 2000U);
+    inserted += r->inserted;
+  }
+  EXPECT_EQ(inserted, rows.size());
+  EXPECT_EQ(count("check_ins"), std::to_string(rows.size()));
+  EXPECT_EQ(count("sync_receipts"), "4");
+}
+
 TEST_F(Ingest, OneRoundTripPerRecordGivesTheSameStoredRows) {
   // The original design's performCheckIn loop and ingestBatch agree on what is stored.
   std::vector<std::pair<std::string, std::int64_t>> rows;
