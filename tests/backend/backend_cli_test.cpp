@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <attendance/attendance_core/core.hpp>
+
 #include "backend/backend_fixture.hpp"
 #include "http_server/test_client.hpp"
 
@@ -100,4 +102,57 @@ TEST(BackendCli, ListenFailureExits5) {
   EXPECT_EQ(second.code, 5) << second.err;
   first.signal(SIGTERM);
   EXPECT_EQ(first.wait(15s), 0);
+}
+
+TEST(BackendCli, RequestInFlightAtSigtermStillCompletes) {
+  TestDatabase db;
+  ASSERT_EQ(runBackend({"migrate"}, db.conninfo()).code, 0);
+  std::string key;
+  {
+    namespace core = attendance::core;
+    core::ConnectionPool pool{core::DatabaseConfig{db.conninfo(), 1, 2000ms, 2}};
+    const auto now = std::chrono::system_clock::now();
+    core::NewEvent ev;
+    ev.id = "ev-drain";
+    ev.name = "Drain";
+    ASSERT_TRUE(core::createEvent(pool, ev, now));
+    auto scanner = core::createScanner(pool, "Entrance-Scanner-01", now);
+    ASSERT_TRUE(scanner);
+    key = scanner->apiKey;
+  }
+  Process serve{{attendance::testing::backendBinary(), "serve", "--listen", "127.0.0.1:0", "--drain-timeout", "10"},
+                {"DATABASE_URL=" + db.conninfo()}};
+  auto line = serve.readLine();
+  ASSERT_TRUE(line);
+  const auto port = portFromListeningLine(*line);
+
+  const auto t = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch()).count() - 60'000;
+  const std::string body = fmt::format(
+      R"({{"eventId":"ev-drain","records":[{{"bleUuid":"0f8fad5b-d9cb-469f-a165-70867728950e","checkInTime":{},"scannerId":"Entrance-Scanner-01"}}]}})",
+      t);
+  Client c{port};
+  // Header and half the body, then SIGTERM, then the rest: the request is in flight.
+  c.send("POST /batchCheckIn HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + key +
+         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+         body.substr(0, body.size() / 2));
+  serve.signal(SIGTERM);
+  // Give the signal time to land; the log order below proves it did.
+  std::this_thread::sleep_for(200ms);
+  c.send(body.substr(body.size() / 2));
+  auto res = c.read(10s);
+  EXPECT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_NE(res.body().find("\"inserted\":1"), std::string::npos) << res.body();
+  EXPECT_FALSE(res.keep_alive());
+  const auto code = serve.wait(15s);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 0) << serve.stderrText();
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM check_ins"), 1);
+  // The drain started before the request was answered.
+  const std::string& log = serve.stderrText();
+  const auto draining = log.find("\"event\":\"http.draining\"");
+  const auto answered = log.find("\"route\":\"/batchCheckIn\"");
+  ASSERT_NE(draining, std::string::npos) << log;
+  ASSERT_NE(answered, std::string::npos) << log;
+  EXPECT_LT(draining, answered) << log;
 }

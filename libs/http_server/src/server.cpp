@@ -252,7 +252,10 @@ void Server::Impl::beginDrain() {
   // and then close because stopping is set.
   forEachConnection([](const std::shared_ptr<Connection>& c) {
     asio::post(c->stream.get_executor(), [c] {
-      if (c->idle) c->stream.cancel();
+      // A request whose bytes already sit in the socket buffer is in flight,
+      // not idle: closing now would answer it with a RST.
+      boost::system::error_code availableEc;
+      if (c->idle && c->stream.socket().available(availableEc) == 0) c->stream.cancel();
     });
   });
   if (activeCount() == 0) return;
