@@ -43,9 +43,9 @@ for _ in 1 2 3; do
   t0=$(date +%s.%N)
   psql -q -d bench_anchor -c "\\copy check_ins (event_id, ble_uuid, check_in_time, scanner_id) FROM '$work/rows.csv' WITH (FORMAT csv)"
   t1=$(date +%s.%N)
-  run=$(echo "$t1 - $t0" | bc -l)
+  run=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')
   anchors="$anchors $(printf '%.3f' "$run")"
-  if [[ -z "$anchor" ]] || (( $(echo "$run < $anchor" | bc -l) )); then anchor=$run; fi
+  if [[ -z "$anchor" ]] || awk -v r="$run" -v a="$anchor" 'BEGIN { exit !(r < a) }'; then anchor=$run; fi
 done
 rows=$(psql -tA -d bench_anchor -c "SELECT count(*) FROM check_ins")
 [[ "$rows" == "$records" ]] || { echo "anchor copied $rows rows, expected $records"; exit 1; }
