@@ -4,9 +4,11 @@
 #include "report_compute.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
 #include <map>
+#include <numeric>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace attendance::core {
 
@@ -22,15 +24,22 @@ std::string_view toString(ParticipantStatus s) noexcept {
 namespace detail {
 namespace {
 
-void merge(Sightings& into, const ReportInput::Seen& s) {
+void merge(Sightings& into, ReportInput::Seen&& s) {
   const auto first = fromMs(s.firstMs);
   const auto last = fromMs(s.lastMs);
   if (!into.firstSeen || first < *into.firstSeen) into.firstSeen = first;
   if (!into.lastSeen || last > *into.lastSeen) into.lastSeen = last;
   into.count += s.count;
-  into.scanners.insert(into.scanners.end(), s.scanners.begin(), s.scanners.end());
-  std::sort(into.scanners.begin(), into.scanners.end());
-  into.scanners.erase(std::unique(into.scanners.begin(), into.scanners.end()), into.scanners.end());
+  if (into.scanners.empty()) {
+    into.scanners = std::move(s.scanners);
+  } else {
+    into.scanners.insert(into.scanners.end(), std::make_move_iterator(s.scanners.begin()),
+                         std::make_move_iterator(s.scanners.end()));
+  }
+  if (into.scanners.size() > 1) {
+    std::sort(into.scanners.begin(), into.scanners.end());
+    into.scanners.erase(std::unique(into.scanners.begin(), into.scanners.end()), into.scanners.end());
+  }
 }
 
 int statusRank(ParticipantStatus s) {
@@ -44,52 +53,57 @@ int statusRank(ParticipantStatus s) {
 
 }  // namespace
 
-EventReport computeReport(const ReportInput& in, const ReportOptions& options) {
+EventReport computeReport(ReportInput in, const ReportOptions& options) {
   EventReport r;
-  r.event = in.event;
+  r.event = std::move(in.event);
   r.generatedAt = in.now;
   r.synced = in.synced;
-  r.scanners = in.scanners;
+  r.scanners = std::move(in.scanners);
   std::sort(r.scanners.begin(), r.scanners.end(),
             [](const ScannerRow& a, const ScannerRow& b) { return a.scannerId < b.scannerId; });
 
-  std::unordered_map<std::string_view, std::size_t> personIndex;
+  // People become rows (first occurrence of a userId wins: registered ones come
+  // first from buildReport). The views point into the rows, which do not move
+  // until the sort below: the vector is reserved up front.
+  std::vector<ParticipantRow> rows;
+  rows.reserve(in.people.size());
+  std::unordered_map<std::string_view, std::uint32_t> personIndex;
   personIndex.reserve(in.people.size());
-  r.participants.reserve(in.people.size());
-  for (const auto& p : in.people) {
+  std::unordered_map<support::Uuid, std::uint32_t, support::UuidHash> ownerOf;
+  ownerOf.reserve(in.people.size() + in.owners.size());
+  for (auto& p : in.people) {
     if (personIndex.contains(p.userId)) continue;
-    personIndex.emplace(p.userId, r.participants.size());
-    ParticipantRow row;
-    row.userId = p.userId;
-    row.displayName = p.displayName;
-    row.email = p.email;
+    ParticipantRow& row = rows.emplace_back();
+    row.userId = std::move(p.userId);
+    row.displayName = std::move(p.displayName);
+    row.email = std::move(p.email);
     row.bleUuid = p.bleUuid;
     row.status = p.registered ? ParticipantStatus::no_show : ParticipantStatus::walk_in;
-    r.participants.push_back(std::move(row));
+    const auto index = static_cast<std::uint32_t>(rows.size() - 1);
+    personIndex.emplace(row.userId, index);
+    ownerOf.emplace(row.bleUuid, index);  // a person owns their current bleUuid
   }
-  std::unordered_map<support::Uuid, std::string_view, support::UuidHash> owner;
-  owner.reserve(in.owners.size());
-  for (const auto& o : in.owners) owner.emplace(o.bleUuid, o.userId);
+  for (const auto& o : in.owners) {
+    const auto person = personIndex.find(o.userId);
+    if (person != personIndex.end()) ownerOf.emplace(o.bleUuid, person->second);
+  }
 
-  for (const auto& s : in.seen) {
-    const auto it = owner.find(s.bleUuid);
-    const auto person = it == owner.end() ? personIndex.end() : personIndex.find(it->second);
-    if (person == personIndex.end()) {
-      UnknownDeviceRow u;
+  for (auto& s : in.seen) {
+    const auto it = ownerOf.find(s.bleUuid);
+    if (it == ownerOf.end()) {
+      UnknownDeviceRow& u = r.unknown.emplace_back();
       u.bleUuid = s.bleUuid;
-      merge(u.seen, s);
-      r.unknown.push_back(std::move(u));
+      merge(u.seen, std::move(s));
       continue;
     }
-    auto& row = r.participants[person->second];
-    merge(row.seen, s);
+    auto& row = rows[it->second];
+    merge(row.seen, std::move(s));
     if (row.status == ParticipantStatus::no_show) row.status = ParticipantStatus::attended;
   }
   // A walk-in is a known user who was seen; one who was neither registered nor seen is not in the report.
-  std::erase_if(r.participants,
-                [](const ParticipantRow& p) { return p.status == ParticipantStatus::walk_in && p.seen.count == 0; });
+  std::erase_if(rows, [](const ParticipantRow& p) { return p.status == ParticipantStatus::walk_in && p.seen.count == 0; });
 
-  for (const auto& p : r.participants) {
+  for (const auto& p : rows) {
     switch (p.status) {
       case ParticipantStatus::attended:
         ++r.registered;
@@ -105,17 +119,30 @@ EventReport computeReport(const ReportInput& in, const ReportOptions& options) {
   r.unknownDevices = static_cast<std::int64_t>(r.unknown.size());
   r.attendanceRate = r.registered == 0 ? 0.0 : static_cast<double>(r.attended) / static_cast<double>(r.registered);
 
-  std::sort(r.participants.begin(), r.participants.end(), [](const ParticipantRow& a, const ParticipantRow& b) {
+  // Attended, walk-ins, then no-shows; by name, then email (unique per user) within.
+  // Sorting indices moves each row once instead of O(log n) times.
+  std::vector<std::uint32_t> order(rows.size());
+  std::iota(order.begin(), order.end(), 0U);
+  std::sort(order.begin(), order.end(), [&rows](std::uint32_t ia, std::uint32_t ib) {
+    const ParticipantRow& a = rows[ia];
+    const ParticipantRow& b = rows[ib];
     const int ra = statusRank(a.status);
     const int rb = statusRank(b.status);
-    return std::tie(ra, a.displayName, a.email) < std::tie(rb, b.displayName, b.email);
+    if (ra != rb) return ra < rb;
+    if (const int c = a.displayName.compare(b.displayName); c != 0) return c < 0;
+    if (const int c = a.email.compare(b.email); c != 0) return c < 0;
+    return ia < ib;
   });
+  r.participants.reserve(rows.size());
+  for (const auto i : order) r.participants.push_back(std::move(rows[i]));
+
   std::sort(r.unknown.begin(), r.unknown.end(), [](const UnknownDeviceRow& a, const UnknownDeviceRow& b) {
     return std::tie(*a.seen.firstSeen, a.bleUuid.bytes) < std::tie(*b.seen.firstSeen, b.bleUuid.bytes);
   });
 
   // Arrivals: each participant's first check-in, bucketed on multiples of the width since the epoch.
   std::vector<std::int64_t> firsts;
+  firsts.reserve(r.participants.size());
   for (const auto& p : r.participants) {
     if (p.seen.firstSeen) firsts.push_back(toMs(*p.seen.firstSeen));
   }
@@ -138,132 +165,136 @@ EventReport computeReport(const ReportInput& in, const ReportOptions& options) {
 
 }  // namespace detail
 
+namespace {
 
+std::string_view text(const pqxx::field& f) { return {f.c_str(), f.size()}; }
+
+std::int64_t int64(const pqxx::field& f) {
+  std::int64_t v = 0;
+  const char* begin = f.c_str();
+  const auto [ptr, ec] = std::from_chars(begin, begin + f.size(), v);
+  if (ec != std::errc{} || ptr != begin + f.size()) throw std::runtime_error("report: not an integer");
+  return v;
+}
+
+support::Uuid uuid(const pqxx::field& f) { return support::Uuid::parse(text(f)).value_or(support::Uuid{}); }
+
+}  // namespace
+
+// Five small round trips in one REPEATABLE READ snapshot: the event, receipts
+// per scanner, one GROUP BY pass over the event's check-ins, the registered
+// users, and the owners of the few bleUuids no registered user currently has
+// (walk-ins, retired bleUuids). No join over all users per request; rows are
+// read straight from libpq's buffers (docs/benchmarks-core.md).
 Result<EventReport> buildReport(ConnectionPool& pool, std::string_view eventId, TimePoint now,
                                 const ReportOptions& options) {
   auto input = detail::withConnection(pool, "build_report", [&](pqxx::connection_base& conn) -> Result<detail::ReportInput> {
-    // One snapshot for every query below.
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx{conn};
     // Large events push the aggregate past jit_above_cost; compiling costs more than it saves here.
     tx.exec("SET LOCAL jit = off");
     const std::string id{eventId};
     detail::ReportInput in;
     in.now = now;
-    const auto ev = tx.exec_params(
-        "SELECT e.id, e.name, e.venue, " ATTENDANCE_SQL_MS("e.starts_at") ", " ATTENDANCE_SQL_MS(
-            "e.ends_at") ", " ATTENDANCE_SQL_MS("e.created_at") " FROM events e WHERE e.id = $1",
-        id);
+    const auto ev = tx.exec_params(detail::kReportEventSql, id);
     if (ev.empty()) return make_error_code(Errc::event_not_found);
     in.event.id = ev[0][0].as<std::string>();
     in.event.name = ev[0][1].as<std::string>();
     in.event.venue = ev[0][2].as<std::string>();
-    if (!ev[0][3].is_null()) in.event.startsAt = detail::fromMs(ev[0][3].as<std::int64_t>());
-    if (!ev[0][4].is_null()) in.event.endsAt = detail::fromMs(ev[0][4].as<std::int64_t>());
-    in.event.createdAt = detail::fromMs(ev[0][5].as<std::int64_t>());
+    if (!ev[0][3].is_null()) in.event.startsAt = detail::fromMs(int64(ev[0][3]));
+    if (!ev[0][4].is_null()) in.event.endsAt = detail::fromMs(int64(ev[0][4]));
+    in.event.createdAt = detail::fromMs(int64(ev[0][5]));
 
-    // Receipts per scanner.
-    std::map<std::string, ScannerRow> scannerRows;
-    const auto receipts = tx.exec_params(
-        "SELECT scanner_id, " ATTENDANCE_SQL_MS("max(received_at)") ", count(*), coalesce(sum(received), 0) "
-        "FROM sync_receipts WHERE event_id = $1 GROUP BY scanner_id",
-        id);
-    for (const auto& row : receipts) {
+    std::map<std::string, ScannerRow, std::less<>> scannerRows;
+    for (const auto& row : tx.exec_params(detail::kReportReceiptsSql, id)) {
       ScannerRow& s = scannerRows[row[0].as<std::string>()];
       s.scannerId = row[0].as<std::string>();
-      s.lastSyncAt = detail::fromMs(row[1].as<std::int64_t>());
-      s.syncs = row[2].as<std::int64_t>();
-      s.recordsReceived = row[3].as<std::int64_t>();
+      s.lastSyncAt = detail::fromMs(int64(row[1]));
+      s.syncs = int64(row[2]);
+      s.recordsReceived = int64(row[3]);
     }
 
-    // One pass over the event's check-ins: aggregates per (bleUuid, scanner),
-    // with the owner of the bleUuid (current or retired) when there is one.
-    const auto seen = tx.exec_params(
-        "WITH agg AS (SELECT ble_uuid, scanner_id, min(check_in_time) AS first, max(check_in_time) AS last, "
-        "             count(*) AS n FROM check_ins WHERE event_id = $1 GROUP BY ble_uuid, scanner_id), "
-        "owners AS (SELECT ble_uuid, id AS user_id FROM users "
-        "           UNION ALL SELECT ble_uuid, user_id FROM retired_ble_uuids) "
-        "SELECT a.ble_uuid::text, a.scanner_id, a.first, a.last, a.n, o.user_id::text "
-        "FROM agg a LEFT JOIN owners o ON o.ble_uuid = a.ble_uuid",
-        id);
-    std::unordered_map<support::Uuid, std::size_t, support::UuidHash> seenIndex;
-    seenIndex.reserve(seen.size());
-    std::unordered_set<std::string> ownerIds;
-    for (const auto& row : seen) {
-      const auto ble = support::Uuid::parse(row[0].c_str()).value_or(support::Uuid{});
-      std::string scanner = row[1].as<std::string>();
-      const auto first = row[2].as<std::int64_t>();
-      const auto last = row[3].as<std::int64_t>();
-      const auto n = row[4].as<std::int64_t>();
-      auto [it, inserted] = seenIndex.try_emplace(ble, in.seen.size());
-      if (inserted) {
-        detail::ReportInput::Seen fresh;
-        fresh.bleUuid = ble;
-        fresh.firstMs = first;
-        fresh.lastMs = last;
-        in.seen.push_back(std::move(fresh));
-        if (!row[5].is_null()) {
-          std::string owner = row[5].as<std::string>();
-          in.owners.push_back({in.seen.back().bleUuid, owner});
-          ownerIds.insert(std::move(owner));
+    // Per (bleUuid, scanner): merged per bleUuid here, counted per scanner.
+    {
+      const auto seen = tx.exec_params(detail::kReportSeenSql, id);
+      std::unordered_map<support::Uuid, std::uint32_t, support::UuidHash> seenIndex;
+      seenIndex.reserve(seen.size());
+      in.seen.reserve(seen.size());
+      ScannerRow* lastScanner = nullptr;
+      for (const auto& row : seen) {
+        const auto ble = uuid(row[0]);
+        const std::string_view scanner = text(row[1]);
+        const auto first = int64(row[2]);
+        const auto last = int64(row[3]);
+        const auto n = int64(row[4]);
+        const auto [it, inserted] = seenIndex.try_emplace(ble, static_cast<std::uint32_t>(in.seen.size()));
+        if (inserted) {
+          auto& fresh = in.seen.emplace_back();
+          fresh.bleUuid = ble;
+          fresh.firstMs = first;
+          fresh.lastMs = last;
+        }
+        auto& s = in.seen[it->second];
+        s.firstMs = std::min(s.firstMs, first);
+        s.lastMs = std::max(s.lastMs, last);
+        s.count += n;
+        s.scanners.emplace_back(scanner);
+        if (lastScanner == nullptr || lastScanner->scannerId != scanner) {
+          auto found = scannerRows.find(scanner);
+          if (found == scannerRows.end()) found = scannerRows.emplace(std::string{scanner}, ScannerRow{}).first;
+          lastScanner = &found->second;
+          if (lastScanner->scannerId.empty()) lastScanner->scannerId = std::string{scanner};
+        }
+        lastScanner->recordsStored += n;
+      }
+
+      // Registered users; each one's current bleUuid is matched against the sightings.
+      const auto registered = tx.exec_params(detail::kReportRegisteredSql, id);
+      std::vector<bool> matched(in.seen.size(), false);
+      in.people.reserve(registered.size());
+      for (const auto& row : registered) {
+        auto& p = in.people.emplace_back();
+        p.userId.assign(text(row[0]));
+        p.displayName.assign(text(row[1]));
+        p.email.assign(text(row[2]));
+        p.bleUuid = uuid(row[3]);
+        p.registered = true;
+        if (const auto it = seenIndex.find(p.bleUuid); it != seenIndex.end()) matched[it->second] = true;
+      }
+
+      // The rest: walk-ins' current bleUuids, retired bleUuids, unknown devices.
+      // The uuid[] literal is built from uuids PostgreSQL just formatted.
+      std::string rest = "{";
+      for (std::size_t i = 0; i < in.seen.size(); ++i) {
+        if (matched[i]) continue;
+        if (rest.size() > 1) rest += ',';
+        const auto at = rest.size();
+        rest.resize(at + support::Uuid::kTextLength);
+        in.seen[i].bleUuid.formatTo(rest.data() + at);
+      }
+      rest += '}';
+      if (rest.size() > 2) {
+        for (const auto& row : tx.exec_params(detail::kReportOwnersSql, id, rest)) {
+          std::string userId{text(row[1])};
+          if (row[5].as<bool>() == false) {
+            auto& p = in.people.emplace_back();
+            p.userId = userId;
+            p.displayName.assign(text(row[2]));
+            p.email.assign(text(row[3]));
+            p.bleUuid = uuid(row[4]);
+            p.registered = false;
+          }
+          in.owners.push_back({uuid(row[0]), std::move(userId)});
         }
       }
-      auto& s = in.seen[it->second];
-      s.firstMs = std::min(s.firstMs, first);
-      s.lastMs = std::max(s.lastMs, last);
-      s.count += n;
-      ScannerRow& sr = scannerRows[scanner];
-      if (sr.scannerId.empty()) sr.scannerId = scanner;
-      sr.recordsStored += n;
-      s.scanners.push_back(std::move(scanner));
     }
     for (auto& [name, row] : scannerRows) {
       if (row.syncs > 0 || row.recordsStored > 0) in.synced = true;
       in.scanners.push_back(std::move(row));
     }
-
-    // Registered users.
-    const auto registered = tx.exec_params(
-        "SELECT u.id::text, u.display_name, u.email, u.ble_uuid::text "
-        "FROM registrations r JOIN users u ON u.id = r.user_id WHERE r.event_id = $1",
-        id);
-    in.people.reserve(registered.size());
-    for (const auto& row : registered) {
-      detail::ReportInput::Person p;
-      p.userId = row[0].as<std::string>();
-      p.displayName = row[1].as<std::string>();
-      p.email = row[2].as<std::string>();
-      p.bleUuid = support::Uuid::parse(row[3].as<std::string>()).value_or(support::Uuid{});
-      p.registered = true;
-      ownerIds.erase(p.userId);
-      in.people.push_back(std::move(p));
-    }
-
-    // Seen but not registered: the walk-ins' details, by id. The uuid[] literal
-    // is built from ids PostgreSQL just formatted (hex and dashes only).
-    if (!ownerIds.empty()) {
-      std::string ids = "{";
-      for (const auto& uid : ownerIds) {
-        if (ids.size() > 1) ids += ',';
-        ids += uid;
-      }
-      ids += '}';
-      const auto walkIns = tx.exec_params(
-          "SELECT u.id::text, u.display_name, u.email, u.ble_uuid::text FROM users u WHERE u.id = ANY($1::uuid[])",
-          ids);
-      for (const auto& row : walkIns) {
-        detail::ReportInput::Person p;
-        p.userId = row[0].as<std::string>();
-        p.displayName = row[1].as<std::string>();
-        p.email = row[2].as<std::string>();
-        p.bleUuid = support::Uuid::parse(row[3].as<std::string>()).value_or(support::Uuid{});
-        p.registered = false;
-        in.people.push_back(std::move(p));
-      }
-    }
     return in;
   });
   if (!input) return input.error();
-  return detail::computeReport(*input, options);
+  return detail::computeReport(std::move(*input), options);
 }
 
 }  // namespace attendance::core

@@ -4,25 +4,92 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <iterator>
 
 namespace attendance::core {
 namespace {
 
+// The JSON renderer appends into one reserved buffer: no temporary strings per
+// field, timestamps and numbers written with to_chars (docs/benchmarks-core.md).
+
+// Same text as formatIsoUtc for years 0000-9999 (every time a system_clock can hold).
+void appendIso(std::string& out, TimePoint t) {
+  using namespace std::chrono;
+  const auto ms = floor<milliseconds>(t);
+  const auto day = floor<days>(ms);
+  const year_month_day ymd{day};
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {
+    out += formatIsoUtc(t);
+    return;
+  }
+  auto tod = static_cast<unsigned>((ms - day).count());
+  char b[24] = {'0', '0', '0', '0', '-', '0', '0', '-', '0', '0', 'T', '0',
+                '0', ':', '0', '0', ':', '0', '0', '.', '0', '0', '0', 'Z'};
+  auto put = [&b](std::size_t at, unsigned v, int digits) {
+    for (int i = digits - 1; i >= 0; --i) {
+      b[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+  };
+  put(0, static_cast<unsigned>(year), 4);
+  put(5, static_cast<unsigned>(ymd.month()), 2);
+  put(8, static_cast<unsigned>(ymd.day()), 2);
+  put(20, tod % 1000, 3);
+  tod /= 1000;
+  put(17, tod % 60, 2);
+  tod /= 60;
+  put(14, tod % 60, 2);
+  put(11, tod / 60, 2);
+  out.append(b, sizeof b);
+}
+
 void appendTimeOrNull(std::string& out, const std::optional<TimePoint>& t) {
   if (t) {
     out += '"';
-    out += formatIsoUtc(*t);
+    appendIso(out, *t);
     out += '"';
   } else {
     out += "null";
   }
 }
 
+void appendInt(std::string& out, std::int64_t v) {
+  char b[24];
+  const auto end = std::to_chars(b, b + sizeof b, v).ptr;
+  out.append(b, end);
+}
+
+// support::appendJsonString, with a fast path for text that needs no escaping
+// (printable ASCII without quote or backslash): the output is identical.
+void appendString(std::string& out, std::string_view s) {
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u > 0x7E || c == '"' || c == '\\') {
+      support::appendJsonString(out, s);
+      return;
+    }
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
+void appendUuid(std::string& out, const support::Uuid& u) {
+  char b[support::Uuid::kTextLength];
+  u.formatTo(b);
+  out += '"';
+  out.append(b, sizeof b);
+  out += '"';
+}
+
 void appendScanners(std::string& out, const std::vector<std::string>& scanners) {
   out += '[';
   for (std::size_t i = 0; i < scanners.size(); ++i) {
     if (i != 0) out += ',';
-    support::appendJsonString(out, scanners[i]);
+    appendString(out, scanners[i]);
   }
   out += ']';
 }
@@ -34,7 +101,14 @@ void appendSightings(std::string& out, const Sightings& s) {
   appendTimeOrNull(out, s.lastSeen);
   out += ",\"scanners\":";
   appendScanners(out, s.scanners);
-  out += fmt::format(",\"sightings\":{}", s.count);
+  out += ",\"sightings\":";
+  appendInt(out, s.count);
+}
+
+std::size_t sightingsBound(const Sightings& s) {
+  std::size_t n = 140;
+  for (const auto& name : s.scanners) n += 3 + name.size() * 6;
+  return n;
 }
 
 // RFC 4180 field; cells that a spreadsheet would run as a formula get a leading
@@ -90,35 +164,46 @@ std::string pad(std::string_view s, std::size_t width) {
 }  // namespace
 
 std::string renderReportJson(const EventReport& r) {
+  // An upper bound of the size (escaping grows a byte to at most 6), so the
+  // buffer is allocated once.
+  std::size_t bound = 1024 + (r.event.id.size() + r.event.name.size() + r.event.venue.size()) * 6 +
+                      r.arrivals.size() * 64 + r.scanners.size() * 160;
+  for (const auto& p : r.participants) {
+    bound += 120 + (p.userId.size() + p.displayName.size() + p.email.size()) * 6 + sightingsBound(p.seen);
+  }
+  for (const auto& u : r.unknown) bound += 60 + sightingsBound(u.seen);
+  for (const auto& s : r.scanners) bound += s.scannerId.size() * 6;
   std::string out;
-  out.reserve(512 + r.participants.size() * 256 + r.unknown.size() * 160);
+  out.reserve(bound);
   out += "{\"event\":{\"id\":";
-  support::appendJsonString(out, r.event.id);
+  appendString(out, r.event.id);
   out += ",\"name\":";
-  support::appendJsonString(out, r.event.name);
+  appendString(out, r.event.name);
   out += ",\"venue\":";
-  support::appendJsonString(out, r.event.venue);
+  appendString(out, r.event.venue);
   out += ",\"startsAt\":";
   appendTimeOrNull(out, r.event.startsAt);
   out += ",\"endsAt\":";
   appendTimeOrNull(out, r.event.endsAt);
   out += "},\"generatedAt\":";
   appendTimeOrNull(out, r.generatedAt);
-  out += fmt::format(
-      ",\"synced\":{},\"summary\":{{\"registered\":{},\"attended\":{},\"noShows\":{},\"walkIns\":{},"
-      "\"unknownDevices\":{},\"attendanceRate\":{:.4f}}}",
-      r.synced, r.registered, r.attended, r.noShows, r.walkIns, r.unknownDevices, r.attendanceRate);
+  fmt::format_to(std::back_inserter(out),
+                 ",\"synced\":{},\"summary\":{{\"registered\":{},\"attended\":{},\"noShows\":{},\"walkIns\":{},"
+                 "\"unknownDevices\":{},\"attendanceRate\":{:.4f}}}",
+                 r.synced, r.registered, r.attended, r.noShows, r.walkIns, r.unknownDevices, r.attendanceRate);
   out += ",\"participants\":[";
   for (std::size_t i = 0; i < r.participants.size(); ++i) {
     const auto& p = r.participants[i];
     if (i != 0) out += ',';
     out += "{\"userId\":";
-    support::appendJsonString(out, p.userId);
+    appendString(out, p.userId);
     out += ",\"name\":";
-    support::appendJsonString(out, p.displayName);
+    appendString(out, p.displayName);
     out += ",\"email\":";
-    support::appendJsonString(out, p.email);
-    out += ",\"bleUuid\":\"" + p.bleUuid.toString() + "\",\"status\":\"";
+    appendString(out, p.email);
+    out += ",\"bleUuid\":";
+    appendUuid(out, p.bleUuid);
+    out += ",\"status\":\"";
     out += toString(p.status);
     out += '"';
     appendSightings(out, p.seen);
@@ -127,7 +212,8 @@ std::string renderReportJson(const EventReport& r) {
   out += "],\"unknownDevices\":[";
   for (std::size_t i = 0; i < r.unknown.size(); ++i) {
     if (i != 0) out += ',';
-    out += "{\"bleUuid\":\"" + r.unknown[i].bleUuid.toString() + '"';
+    out += "{\"bleUuid\":";
+    appendUuid(out, r.unknown[i].bleUuid);
     appendSightings(out, r.unknown[i].seen);
     out += '}';
   }
@@ -136,17 +222,27 @@ std::string renderReportJson(const EventReport& r) {
     const auto& s = r.scanners[i];
     if (i != 0) out += ',';
     out += "{\"scannerId\":";
-    support::appendJsonString(out, s.scannerId);
+    appendString(out, s.scannerId);
     out += ",\"lastSyncAt\":";
     appendTimeOrNull(out, s.lastSyncAt);
-    out += fmt::format(",\"syncs\":{},\"recordsReceived\":{},\"recordsStored\":{}}}", s.syncs, s.recordsReceived,
-                       s.recordsStored);
+    out += ",\"syncs\":";
+    appendInt(out, s.syncs);
+    out += ",\"recordsReceived\":";
+    appendInt(out, s.recordsReceived);
+    out += ",\"recordsStored\":";
+    appendInt(out, s.recordsStored);
+    out += '}';
   }
-  out += fmt::format("],\"arrivals\":{{\"bucketMinutes\":{},\"buckets\":[", r.bucketWidth.count());
+  out += "],\"arrivals\":{\"bucketMinutes\":";
+  appendInt(out, r.bucketWidth.count());
+  out += ",\"buckets\":[";
   for (std::size_t i = 0; i < r.arrivals.size(); ++i) {
     if (i != 0) out += ',';
-    out += "{\"start\":\"" + formatIsoUtc(r.arrivals[i].start) + "\"";
-    out += fmt::format(",\"arrivals\":{}}}", r.arrivals[i].arrivals);
+    out += "{\"start\":\"";
+    appendIso(out, r.arrivals[i].start);
+    out += "\",\"arrivals\":";
+    appendInt(out, r.arrivals[i].arrivals);
+    out += '}';
   }
   out += "]}}";
   return out;

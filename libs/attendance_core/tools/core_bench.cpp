@@ -9,6 +9,8 @@
 #include <attendance/attendance_core/core.hpp>
 #include <attendance/support/clock.hpp>
 
+#include "report_compute.hpp"
+
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
@@ -18,6 +20,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
 
@@ -28,6 +31,13 @@ namespace {
 
 double secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double cpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 double median(std::vector<double> v) {
@@ -59,7 +69,8 @@ std::string body(const std::string& eventId, int run, int n) {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: attendance-core-bench [--records N] [--sample N] [--repeat N] [--report-participants N]\n");
+               "usage: attendance-core-bench [--records N] [--sample N] [--repeat N] [--report-participants N]\n"
+               "                             [--report-only] [--explain]\n");
   return 2;
 }
 
@@ -70,8 +81,18 @@ int main(int argc, char** argv) {
   int sample = 5000;
   int repeat = 3;
   int reportParticipants = 50000;
+  bool reportOnly = false;
+  bool explain = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    if (a == "--report-only") {
+      reportOnly = true;
+      continue;
+    }
+    if (a == "--explain") {
+      explain = true;
+      continue;
+    }
     if (i + 1 >= argc) return usage();
     const int v = std::atoi(argv[++i]);
     if (v <= 0) return usage();
@@ -108,7 +129,7 @@ int main(int argc, char** argv) {
     if (!core::createScanner(pool, kScanner, now)) throw std::runtime_error("createScanner failed");
 
     std::vector<double> copyTimes, ingestTimes, dupTimes, parseTimes;
-    for (int run = 0; run < repeat; ++run) {
+    for (int run = 0; run < (reportOnly ? 0 : repeat); ++run) {
       // 1. Anchor: psql \copy of the same rows into check_ins.
       const std::string copyEvent = fmt::format("copy-{}", run);
       if (!core::createEvent(pool, {copyEvent, "copy", "", std::nullopt, std::nullopt}, now)) {
@@ -150,36 +171,38 @@ int main(int argc, char** argv) {
       if (!dup || dup->inserted != 0) throw std::runtime_error("duplicate ingest inserted rows");
     }
 
-    // 4. One transaction per record (the original design's loop), on a sample.
-    const std::string loopEvent = "per-record";
-    if (!core::createEvent(pool, {loopEvent, "loop", "", std::nullopt, std::nullopt}, now)) {
-      throw std::runtime_error("createEvent failed");
-    }
-    auto start = Clock::now();
-    for (int i = 0; i < sample; ++i) {
-      core::CheckInRecord rec;
-      rec.index = static_cast<std::size_t>(i);
-      rec.bleUuid = *attendance::support::Uuid::parse(uuidFor(999, i));
-      rec.checkInTimeMs = kT0 + i;
-      rec.scannerId = kScanner;
-      if (!core::performCheckIn(pool, loopEvent, rec)) throw std::runtime_error("performCheckIn failed");
-    }
-    const double loopSeconds = secondsSince(start);
-    const double loopPerRecordUs = loopSeconds / sample * 1e6;
+    if (!reportOnly) {
+      // 4. One transaction per record (the original design's loop), on a sample.
+      const std::string loopEvent = "per-record";
+      if (!core::createEvent(pool, {loopEvent, "loop", "", std::nullopt, std::nullopt}, now)) {
+        throw std::runtime_error("createEvent failed");
+      }
+      auto start = Clock::now();
+      for (int i = 0; i < sample; ++i) {
+        core::CheckInRecord rec;
+        rec.index = static_cast<std::size_t>(i);
+        rec.bleUuid = *attendance::support::Uuid::parse(uuidFor(999, i));
+        rec.checkInTimeMs = kT0 + i;
+        rec.scannerId = kScanner;
+        if (!core::performCheckIn(pool, loopEvent, rec)) throw std::runtime_error("performCheckIn failed");
+      }
+      const double loopSeconds = secondsSince(start);
+      const double loopPerRecordUs = loopSeconds / sample * 1e6;
 
-    const double copyS = median(copyTimes);
-    const double ingestS = median(ingestTimes);
-    const double ingestPerRecordUs = ingestS / records * 1e6;
-    fmt::print("records per batch:            {}\n", records);
-    fmt::print("repeats (median reported):    {}\n", repeat);
-    fmt::print("psql \\copy (anchor):          {:.3f} s\n", copyS);
-    fmt::print("parseBatchBody only:          {:.3f} s\n", median(parseTimes));
-    fmt::print("parse + ingestBatch:          {:.3f} s  ({:.2f}x anchor, {:.2f} us/record)\n", ingestS, ingestS / copyS,
-               ingestPerRecordUs);
-    fmt::print("same body again (duplicates): {:.3f} s\n", median(dupTimes));
-    fmt::print("performCheckIn loop:          {:.3f} s for {} records ({:.1f} us/record)\n", loopSeconds, sample,
-               loopPerRecordUs);
-    fmt::print("per-record speed-up:          {:.1f}x\n", loopPerRecordUs / ingestPerRecordUs);
+      const double copyS = median(copyTimes);
+      const double ingestS = median(ingestTimes);
+      const double ingestPerRecordUs = ingestS / records * 1e6;
+      fmt::print("records per batch:            {}\n", records);
+      fmt::print("repeats (median reported):    {}\n", repeat);
+      fmt::print("psql \\copy (anchor):          {:.3f} s\n", copyS);
+      fmt::print("parseBatchBody only:          {:.3f} s\n", median(parseTimes));
+      fmt::print("parse + ingestBatch:          {:.3f} s  ({:.2f}x anchor, {:.2f} us/record)\n", ingestS, ingestS / copyS,
+                 ingestPerRecordUs);
+      fmt::print("same body again (duplicates): {:.3f} s\n", median(dupTimes));
+      fmt::print("performCheckIn loop:          {:.3f} s for {} records ({:.1f} us/record)\n", loopSeconds, sample,
+                 loopPerRecordUs);
+      fmt::print("per-record speed-up:          {:.1f}x\n", loopPerRecordUs / ingestPerRecordUs);
+    }
 
     // 5. The report of a large event: N registered participants, 80% of them
     //    seen 5 times each (4N check-ins), one scanner.
@@ -205,19 +228,50 @@ int main(int argc, char** argv) {
       pqxx::nontransaction analyze{c};
       analyze.exec("ANALYZE");
     }
-    std::vector<double> buildTimes, renderTimes;
+    if (explain) {
+      pqxx::connection c{cfg.conninfo};
+      pqxx::work tx{c};
+      tx.exec("SET LOCAL jit = off");
+      for (const char* sql : attendance::core::detail::kReportExplainedQueries) {
+        std::string text = sql;
+        for (std::size_t at = text.find("$1"); at != std::string::npos; at = text.find("$1")) {
+          text.replace(at, 2, "'report'");
+        }
+        if (text.find('$') != std::string::npos) continue;  // needs more parameters than the event id
+        fmt::print("EXPLAIN ANALYZE {}\n", text);
+        for (const auto& row : tx.exec("EXPLAIN (ANALYZE, BUFFERS) " + text)) fmt::print("  {}\n", row[0].c_str());
+      }
+    }
+    // Each run: wall time, and this process's CPU time (the client side:
+    // row parsing, computation, rendering), which the load on a shared machine
+    // inflates less than wall time.
+    std::vector<double> buildTimes, renderTimes, buildCpu, renderCpu, totalTimes;
     std::size_t jsonBytes = 0;
     for (int run = 0; run < repeat; ++run) {
       auto t = Clock::now();
+      auto cpu = cpuSeconds();
       auto rep = core::buildReport(pool, "report", now);
       buildTimes.push_back(secondsSince(t));
+      buildCpu.push_back(cpuSeconds() - cpu);
       if (!rep) throw std::runtime_error("buildReport failed");
-      t = Clock::now();
+      const auto t2 = Clock::now();
+      cpu = cpuSeconds();
       jsonBytes = core::renderReportJson(*rep).size();
-      renderTimes.push_back(secondsSince(t));
+      renderTimes.push_back(secondsSince(t2));
+      renderCpu.push_back(cpuSeconds() - cpu);
+      totalTimes.push_back(secondsSince(t));
+      if (rep->registered != reportParticipants || rep->attended != reportParticipants * 4 / 5) {
+        throw std::runtime_error("report numbers are wrong");
+      }
     }
-    fmt::print("report, {} participants, {} check-ins: buildReport {:.3f} s, renderReportJson {:.3f} s ({} bytes)\n",
-               reportParticipants, reportParticipants * 4, median(buildTimes), median(renderTimes), jsonBytes);
+    fmt::print("report, {} participants, {} check-ins ({} runs, median; best):\n", reportParticipants,
+               reportParticipants * 4, repeat);
+    fmt::print("  buildReport:      {:.3f} s; {:.3f} s  (client CPU {:.3f} s)\n", median(buildTimes),
+               *std::min_element(buildTimes.begin(), buildTimes.end()), median(buildCpu));
+    fmt::print("  renderReportJson: {:.3f} s; {:.3f} s  (client CPU {:.3f} s, {} bytes)\n", median(renderTimes),
+               *std::min_element(renderTimes.begin(), renderTimes.end()), median(renderCpu), jsonBytes);
+    fmt::print("  build + render:   {:.3f} s; {:.3f} s\n", median(totalTimes),
+               *std::min_element(totalTimes.begin(), totalTimes.end()));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "attendance-core-bench: %s\n", e.what());
     rc = 1;
