@@ -2,7 +2,7 @@
 // pg_virtualenv cluster that ctest runs in), the admin console and the backend
 // on 127.0.0.1:0, and headless Chromium through playwright-core.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, openSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,4 +107,30 @@ export function parseCsv(text) {
   }
   if (field !== '' || row.length) { row.push(field); rows.push(row); }
   return rows;
+}
+
+// The real path of check-ins: attendance-scanner on the BlueZ mock (tools/bluez-sim
+// plays phones broadcasting `bleUuids`), then attendance-sync uploads the log.
+// Returns the log's lines (what the scanner recorded). Null when the binaries
+// are not built (then the caller posts the batch itself).
+export async function scanAndSync({ bleUuids, eventId, scannerId, apiKey, backendUrl }) {
+  const scannerBin = process.env.ATTENDANCE_SCANNER_BIN;
+  const syncBin = process.env.ATTENDANCE_SYNC_BIN;
+  const sim = process.env.ATTENDANCE_BLUEZ_SIM;
+  if (!scannerBin || !syncBin || !sim) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'admin-venue-'));
+  const ids = join(dir, 'ble-uuids.txt');
+  writeFileSync(ids, bleUuids.join('\n') + '\n');
+  const keyFile = join(dir, 'scanner.key');
+  writeFileSync(keyFile, `${apiKey}\n`, { mode: 0o600 });
+  const log = join(dir, 'attendance_log.jsonl');
+  const simLog = openSync(join(artifacts, 'venue.log'), 'w');
+  execFileSync('/usr/bin/python3', [sim, 'venue', '--phones', String(bleUuids.length), '--duration', '3', '--seed', '7',
+    '--noise-ratio', '0', '--weak-ratio', '0', '--formats', 'ibeacon', '--ble-uuids', ids, '--truth', join(artifacts, 'venue-truth.json'),
+    '--', scannerBin, '--event', eventId, '--scanner-id', scannerId, '--log', log, '--fsync', 'always'],
+  { stdio: ['ignore', simLog, simLog], timeout: 120000 });
+  const syncLog = openSync(join(artifacts, 'sync.log'), 'w');
+  execFileSync(syncBin, ['--backend', backendUrl, '--api-key-file', keyFile, '--log', log, '--trust-clock'],
+    { stdio: ['ignore', syncLog, syncLog], timeout: 120000 });
+  return readFileSync(log, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 }

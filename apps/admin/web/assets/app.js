@@ -180,7 +180,7 @@
     const bw = (W - L) / n;
     const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `Arrivals per ${step / 60e3} minutes, peak ${max}` });
     chart.append(svg('line', { class: 'axis', x1: L, y1: H - B, x2: W, y2: H - B }));
-    for (const frac of [0.5, 1]) {
+    for (const frac of max >= 2 ? [0.5, 1] : [1]) {
       const y = H - B - frac * (H - B - T);
       chart.append(svg('line', { class: 'axis', x1: L, y1: y, x2: W, y2: y, 'stroke-dasharray': '3 4' }));
       const label = svg('text', { x: L - 6, y: y + 4, 'text-anchor': 'end' });
@@ -189,7 +189,8 @@
     }
     counts.forEach((c, i) => {
       const h = max ? (c / max) * (H - B - T) : 0;
-      const rect = svg('rect', { class: 'bar', x: L + i * bw + 1, y: H - B - h, width: Math.max(1, bw - 2), height: h, rx: 2 });
+      const w = Math.max(1, Math.min(bw - 2, 28));
+      const rect = svg('rect', { class: 'bar', x: L + i * bw + (bw - w) / 2, y: H - B - h, width: w, height: h, rx: 2 });
       const title = svg('title');
       title.textContent = `${fmtTime(start + i * step).slice(11, 16)}: ${c} arrival${c === 1 ? '' : 's'}`;
       rect.append(title);
@@ -224,6 +225,11 @@
       if (y === null || y === '') return -1;
       return (x < y ? -1 : 1) * dir;
     });
+  }
+
+  function timeCell(t) {
+    return t === null ? el('td', { class: 'muted', text: '—' })
+      : el('td', { class: 'nowrap' }, el('time', { datetime: new Date(t).toISOString(), text: fmtTime(t) }));
   }
 
   function renderTable() {
@@ -264,9 +270,8 @@
         tbody.append(el('tr', {},
           el('td', { text: p.name }), el('td', { text: p.email }),
           el('td', {}, el('span', { class: `badge ${statusBadge[p.status] || ''}`, text: p.status })),
-          el('td', {}, p.firstSeen === null ? '' : el('time', { datetime: new Date(p.firstSeen).toISOString(), text: fmtTime(p.firstSeen) })),
-          el('td', {}, p.lastSeen === null ? '' : el('time', { datetime: new Date(p.lastSeen).toISOString(), text: fmtTime(p.lastSeen) })),
-          el('td', { text: p.scanners })));
+          timeCell(p.firstSeen), timeCell(p.lastSeen),
+          el('td', { class: 'nowrap', text: p.scanners })));
       }
       const table = el('table', { id: 'participant-table' }, el('thead', {}, thead), tbody);
       wrap.replaceChildren(rows.length ? table : el('div', { class: 'empty', text: 'No participants match.' }));

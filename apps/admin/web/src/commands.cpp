@@ -24,11 +24,13 @@ namespace attendance::admin_web {
 
 namespace {
 
-// Exit codes (docs/admin-web.md).
-constexpr int kExitInvalid = 4;      // bad input: email, password, listen address
+// Exit codes (docs/admin-web.md), the same numbers as the rest of attendance-admin.
+constexpr int kExitInvalid = 3;      // bad input: email, password, listen address
 constexpr int kExitConflict = 5;     // the admin exists
-constexpr int kExitDatabase = 6;     // database unavailable or schema outdated
-constexpr int kExitServer = 7;       // could not listen
+constexpr int kExitDatabase = 6;     // database unavailable
+constexpr int kExitSchema = 7;       // schema outdated: run `attendance-backend migrate`
+constexpr int kExitInputFile = 8;    // --password-file unreadable
+constexpr int kExitServer = 9;       // could not listen
 
 struct ServeOptions {
   std::string listen = "127.0.0.1:8081";
@@ -57,7 +59,7 @@ void requireSchema(core::ConnectionPool& pool) {
   auto status = core::schemaStatus(pool);
   if (!status) fail(kExitDatabase, "database unavailable: " + status.error().message());
   if (!status->upToDate()) {
-    fail(kExitDatabase, "database schema is at version " + std::to_string(status->current) + ", expected " +
+    fail(kExitSchema, "database schema is at version " + std::to_string(status->current) + ", expected " +
                             std::to_string(status->expected) + ": " + core::kRunMigrateHint);
   }
 }
@@ -109,7 +111,7 @@ std::string readPassword(const std::string& file) {
   std::string password;
   if (!file.empty()) {
     std::ifstream in(file, std::ios::binary);
-    if (!in) fail(kExitInvalid, "cannot read --password-file " + file);
+    if (!in) fail(kExitInputFile, "cannot read --password-file " + file);
     std::getline(in, password);
   } else if (::isatty(STDIN_FILENO) != 0) {
     termios old{};

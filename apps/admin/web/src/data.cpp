@@ -124,13 +124,16 @@ Result<Page> listParticipants(core::ConnectionPool& pool, std::string_view searc
     pqxx::read_transaction tx{c};
     const std::string pattern = likePattern(search);
     Page page;
-    page.total = tx.exec_params1("SELECT count(*) FROM users WHERE display_name ILIKE $1 OR email ILIKE $1", pattern)[0]
+    // `$2` (all) is known when the statement is planned, so an empty search costs no ILIKE.
+    const bool all = search.empty();
+    page.total = tx.exec_params1("SELECT count(*) FROM users WHERE $2 OR display_name ILIKE $1 OR email ILIKE $1",
+                                 pattern, all)[0]
                      .as<std::int64_t>();
     const auto rows = tx.exec_params(
         "SELECT id::text, email, display_name, ble_uuid::text, disabled FROM users "
-        "WHERE display_name ILIKE $1 OR email ILIKE $1 ORDER BY lower(display_name), lower(email) "
-        "OFFSET $2 LIMIT $3",
-        pattern, offset, limit);
+        "WHERE $2 OR display_name ILIKE $1 OR email ILIKE $1 ORDER BY lower(display_name), lower(email) "
+        "OFFSET $3 LIMIT $4",
+        pattern, all, offset, limit);
     for (const auto& r : rows) page.rows.push_back(personFrom(r));
     return page;
   });
@@ -143,18 +146,20 @@ Result<Page> listRegistrations(core::ConnectionPool& pool, std::string_view even
     const std::string pattern = likePattern(search);
     const std::string id(eventId);
     Page page;
-    page.total = tx.exec_params1(
-                       "SELECT count(*) FROM registrations r JOIN users u ON u.id = r.user_id "
-                       "WHERE r.event_id = $1 AND (u.display_name ILIKE $2 OR u.email ILIKE $2)",
-                       id, pattern)[0]
-                     .as<std::int64_t>();
+    const bool all = search.empty();
+    page.total = all ? tx.exec_params1("SELECT count(*) FROM registrations WHERE event_id = $1", id)[0].as<std::int64_t>()
+                     : tx.exec_params1(
+                             "SELECT count(*) FROM registrations r JOIN users u ON u.id = r.user_id "
+                             "WHERE r.event_id = $1 AND (u.display_name ILIKE $2 OR u.email ILIKE $2)",
+                             id, pattern)[0]
+                           .as<std::int64_t>();
     const auto rows = tx.exec_params(
         "SELECT u.id::text, u.email, u.display_name, u.ble_uuid::text, u.disabled, "
         "       (extract(epoch from r.created_at) * 1000)::bigint "
         "FROM registrations r JOIN users u ON u.id = r.user_id "
-        "WHERE r.event_id = $1 AND (u.display_name ILIKE $2 OR u.email ILIKE $2) "
+        "WHERE r.event_id = $1 AND ($5 OR u.display_name ILIKE $2 OR u.email ILIKE $2) "
         "ORDER BY lower(u.display_name), lower(u.email) OFFSET $3 LIMIT $4",
-        id, pattern, offset, limit);
+        id, pattern, offset, limit, all);
     for (const auto& r : rows) {
       Person p = personFrom(r);
       p.registeredAt = optTime(r[5]);
