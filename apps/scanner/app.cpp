@@ -187,7 +187,7 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
     log::error("scanner.dbus_failed", {{"error", started.error().message()}});
     return kExitFatal;
   }
-  log::info("scanner.started", {{"event", config.eventId},
+  log::info("scanner.started", {{"eventId", config.eventId},
                                 {"scannerId", config.scannerId},
                                 {"formats", config.formats.toString()},
                                 {"dedupWindowMs", config.dedupWindow.count()},

@@ -11,10 +11,23 @@ event. Writes OUT_DIR/phones.txt (bleUuids of the phones that come to the venue:
 import json
 import random
 import sys
+import time
+import urllib.error
 import urllib.request
 
 
-def call(url, body=None, token=None, method=None):
+def call(url, body=None, token=None, method=None, attempts=5):
+    try:
+        return _call(url, body, token, method)
+    except urllib.error.HTTPError as e:
+        # As the mobile app does: honour 429/503 Retry-After, give up on anything else.
+        if e.code in (429, 503) and attempts > 1:
+            time.sleep(float(e.headers.get('Retry-After', '1')))
+            return call(url, body, token, method, attempts - 1)
+        raise SystemExit(f'demo: {method or "POST"} {url} failed: {e.code} {e.read().decode(errors="replace")}')
+
+
+def _call(url, body, token, method):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, method=method or ('POST' if data else 'GET'))
     req.add_header('Content-Type', 'application/json')

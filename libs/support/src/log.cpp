@@ -58,7 +58,12 @@ std::string formatLine(std::string_view timestamp, Level level, std::string_view
   appendJsonString(line, event);
   for (const Field& f : fields) {
     line.push_back(',');
-    appendJsonString(line, f.key);
+    // A field may not shadow the envelope's keys: duplicate keys are ambiguous JSON.
+    if (f.key == "ts" || f.key == "level" || f.key == "event") {
+      appendJsonString(line, std::string("field.") + std::string(f.key));
+    } else {
+      appendJsonString(line, f.key);
+    }
     line.push_back(':');
     std::visit(
         [&line](const auto& v) {

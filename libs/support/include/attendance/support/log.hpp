@@ -35,7 +35,8 @@ void setMinimumLevel(Level level);
 // Redirects output (tests); -1 restores stderr.
 void setOutputFd(int fd);
 
-// Formats one line (no trailing newline); exposed for tests.
+// Formats one line (no trailing newline); exposed for tests. A field named like an
+// envelope key (ts, level, event) is written as "field.<name>".
 [[nodiscard]] std::string formatLine(std::string_view timestamp, Level level, std::string_view event,
                                      std::initializer_list<Field> fields);
 
