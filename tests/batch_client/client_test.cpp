@@ -364,7 +364,10 @@ TEST_F(BatchClientTls, TrustedCertificateForTheHostNameIsAccepted) {
     }
     EXPECT_EQ(client->connectionsOpened(), 1u) << host;  // keep-alive over TLS too
   }
-  EXPECT_EQ(server.requests().size(), 6u);
+  const auto reqs = server.requests();
+  ASSERT_EQ(reqs.size(), 6u);
+  EXPECT_EQ(reqs[0].serverName, "localhost");  // SNI for a name
+  EXPECT_EQ(reqs[5].serverName, "");           // none for an IP literal (RFC 6066)
 }
 
 TEST_F(BatchClientTls, CertificateForAnotherHostNameIsRefused) {

@@ -56,7 +56,7 @@ struct TestServer::Impl {
   }
 
   template <class Stream>
-  void exchange(Stream& stream, std::size_t index) {
+  void exchange(Stream& stream, std::size_t index, const std::string& serverName = {}) {
     beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
@@ -67,7 +67,7 @@ struct TestServer::Impl {
       auto& req = parser.get();
       ReceivedRequest r{std::string(req.method_string()), std::string(req.target()),
                         std::string(req[http::field::authorization]), std::string(req[http::field::content_type]),
-                        req.body(), index};
+                        req.body(), index, serverName};
       {
         std::lock_guard lock(mutex);
         received.push_back(r);
@@ -105,7 +105,8 @@ struct TestServer::Impl {
       boost::system::error_code ec;
       stream.handshake(ssl::stream_base::server, ec);
       if (!ec) {
-        exchange(stream, index);
+        const char* sni = SSL_get_servername(stream.native_handle(), TLSEXT_NAMETYPE_host_name);
+        exchange(stream, index, sni != nullptr ? std::string(sni) : std::string());
         stream.shutdown(ec);
       }
     } else {

@@ -22,6 +22,7 @@ struct ReceivedRequest {
   std::string contentType;
   std::string body;
   std::size_t connection = 0;  // 1-based index of the connection it came on
+  std::string serverName;      // TLS SNI the client sent (empty: none, or plain TCP)
 };
 
 struct Reply {
