@@ -271,7 +271,7 @@
           el('td', { text: p.name }), el('td', { text: p.email }),
           el('td', {}, el('span', { class: `badge ${statusBadge[p.status] || ''}`, text: p.status })),
           timeCell(p.firstSeen), timeCell(p.lastSeen),
-          el('td', { class: 'nowrap', text: p.scanners })));
+          el('td', { text: p.scanners })));
       }
       const table = el('table', { id: 'participant-table' }, el('thead', {}, thead), tbody);
       wrap.replaceChildren(rows.length ? table : el('div', { class: 'empty', text: 'No participants match.' }));
