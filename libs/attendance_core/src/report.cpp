@@ -4,11 +4,11 @@
 #include "report_compute.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cstring>
 #include <map>
 #include <numeric>
-#include <unordered_map>
 
 namespace attendance::core {
 
@@ -23,6 +23,78 @@ std::string_view toString(ParticipantStatus s) noexcept {
 
 namespace detail {
 namespace {
+
+// Key -> row index, open addressing with linear probing, keys stored in the
+// slots: one contiguous array instead of a node per entry. Lookups in the
+// report's tables (tens of thousands of bleUuids and user ids) are otherwise
+// dominated by cache misses on the nodes (docs/benchmarks-core.md).
+template <class Key, class Hash>
+class FlatIndex {
+public:
+  static constexpr std::uint32_t kNone = 0xFFFFFFFFU;
+
+  explicit FlatIndex(std::size_t expected) { rehash(capacityFor(expected)); }
+
+  // The index stored for key, inserting value first if the key is new; second = inserted.
+  std::pair<std::uint32_t, bool> tryEmplace(const Key& key, std::uint32_t value) {
+    if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.size() * 2);
+    for (std::size_t i = slotOf(key);; i = (i + 1) & mask_) {
+      Slot& slot = slots_[i];
+      if (slot.value == kNone) {
+        slot.key = key;
+        slot.value = value;
+        ++size_;
+        return {value, true};
+      }
+      if (slot.key == key) return {slot.value, false};
+    }
+  }
+
+  [[nodiscard]] std::uint32_t find(const Key& key) const {
+    for (std::size_t i = slotOf(key);; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.value == kNone) return kNone;
+      if (slot.key == key) return slot.value;
+    }
+  }
+
+private:
+  struct Slot {
+    Key key{};
+    std::uint32_t value = kNone;
+  };
+
+  static std::size_t capacityFor(std::size_t expected) {
+    std::size_t capacity = 16;
+    while (capacity < expected * 2) capacity *= 2;
+    return capacity;
+  }
+
+  [[nodiscard]] std::size_t slotOf(const Key& key) const {
+    // Fibonacci hashing: the top bits of the product are well mixed.
+    return static_cast<std::size_t>((static_cast<std::uint64_t>(Hash{}(key)) * 0x9E3779B97F4A7C15ULL) >> shift_) &
+           mask_;
+  }
+
+  void rehash(std::size_t capacity) {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(capacity, Slot{});
+    mask_ = capacity - 1;
+    shift_ = 64U - static_cast<unsigned>(std::countr_zero(capacity));
+    size_ = 0;
+    for (const Slot& slot : old) {
+      if (slot.value != kNone) tryEmplace(slot.key, slot.value);
+    }
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+  unsigned shift_ = 64;
+  std::size_t size_ = 0;
+};
+
+using UuidIndex = FlatIndex<support::Uuid, support::UuidHash>;
+using NameIndex = FlatIndex<std::string_view, std::hash<std::string_view>>;
 
 void merge(Sightings& into, ReportInput::Seen&& s) {
   const auto first = fromMs(s.firstMs);
@@ -67,36 +139,33 @@ EventReport computeReport(ReportInput in, const ReportOptions& options) {
   // until the sort below: the vector is reserved up front.
   std::vector<ParticipantRow> rows;
   rows.reserve(in.people.size());
-  std::unordered_map<std::string_view, std::uint32_t> personIndex;
-  personIndex.reserve(in.people.size());
-  std::unordered_map<support::Uuid, std::uint32_t, support::UuidHash> ownerOf;
-  ownerOf.reserve(in.people.size() + in.owners.size());
+  NameIndex personIndex{in.people.size()};
+  UuidIndex ownerOf{in.people.size() + in.owners.size()};
   for (auto& p : in.people) {
-    if (personIndex.contains(p.userId)) continue;
+    if (personIndex.find(p.userId) != NameIndex::kNone) continue;
+    const auto index = static_cast<std::uint32_t>(rows.size());
     ParticipantRow& row = rows.emplace_back();
     row.userId = std::move(p.userId);
     row.displayName = std::move(p.displayName);
     row.email = std::move(p.email);
     row.bleUuid = p.bleUuid;
     row.status = p.registered ? ParticipantStatus::no_show : ParticipantStatus::walk_in;
-    const auto index = static_cast<std::uint32_t>(rows.size() - 1);
-    personIndex.emplace(row.userId, index);
-    ownerOf.emplace(row.bleUuid, index);  // a person owns their current bleUuid
+    personIndex.tryEmplace(row.userId, index);  // a view of the row's own string
+    ownerOf.tryEmplace(row.bleUuid, index);     // a person owns their current bleUuid
   }
   for (const auto& o : in.owners) {
-    const auto person = personIndex.find(o.userId);
-    if (person != personIndex.end()) ownerOf.emplace(o.bleUuid, person->second);
+    if (const auto person = personIndex.find(o.userId); person != NameIndex::kNone) ownerOf.tryEmplace(o.bleUuid, person);
   }
 
   for (auto& s : in.seen) {
-    const auto it = ownerOf.find(s.bleUuid);
-    if (it == ownerOf.end()) {
+    const auto owner = ownerOf.find(s.bleUuid);
+    if (owner == UuidIndex::kNone) {
       UnknownDeviceRow& u = r.unknown.emplace_back();
       u.bleUuid = s.bleUuid;
       merge(u.seen, std::move(s));
       continue;
     }
-    auto& row = rows[it->second];
+    auto& row = rows[owner];
     merge(row.seen, std::move(s));
     if (row.status == ParticipantStatus::no_show) row.status = ParticipantStatus::attended;
   }
@@ -163,6 +232,15 @@ EventReport computeReport(ReportInput in, const ReportOptions& options) {
   return r;
 }
 
+bool foldReportSummary(pqxx::connection_base& conn, const std::string& eventId) {
+  pqxx::work tx{conn};
+  tx.exec("SET LOCAL jit = off");
+  if (!tx.exec_params1(kReportFoldLockSql, eventId)[0].as<bool>()) return false;
+  tx.exec_params(kReportFoldSql, eventId);
+  tx.commit();
+  return true;
+}
+
 }  // namespace detail
 
 namespace {
@@ -181,18 +259,32 @@ support::Uuid uuid(const pqxx::field& f) { return support::Uuid::parse(text(f)).
 
 }  // namespace
 
-// Five small round trips in one REPEATABLE READ snapshot: the event, receipts
-// per scanner, one GROUP BY pass over the event's check-ins, the registered
-// users, and the owners of the few bleUuids no registered user currently has
-// (walk-ins, retired bleUuids). No join over all users per request; rows are
-// read straight from libpq's buffers (docs/benchmarks-core.md).
+// First folds receipts synced since the last report into the summary table
+// (migration 0002; a short write transaction, skipped when another report is
+// folding the event or when it fails). Then five small round trips in one
+// read-only REPEATABLE READ snapshot: the event, receipts per scanner, the
+// check-ins per (bleUuid, scanner) from the summary plus whatever is not folded
+// yet, the registered users, and the owners of the few bleUuids no registered
+// user currently has (walk-ins, retired bleUuids). The snapshot alone decides
+// the numbers: folding only changes how fast they are read. No join over all
+// users per request; rows are read straight from libpq's buffers
+// (docs/benchmarks-core.md).
 Result<EventReport> buildReport(ConnectionPool& pool, std::string_view eventId, TimePoint now,
                                 const ReportOptions& options) {
   auto input = detail::withConnection(pool, "build_report", [&](pqxx::connection_base& conn) -> Result<detail::ReportInput> {
+    const std::string id{eventId};
+    try {
+      (void)detail::foldReportSummary(conn, id);
+    } catch (const pqxx::broken_connection&) {
+      throw;
+    } catch (const pqxx::sql_error& e) {
+      // E.g. the event was deleted meanwhile, or a read-only connection: the
+      // report below still counts every check-in.
+      support::log::warn("report.fold_failed", {{"event_id", id}, {"sqlstate", e.sqlstate()}, {"error", e.what()}});
+    }
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx{conn};
     // Large events push the aggregate past jit_above_cost; compiling costs more than it saves here.
     tx.exec("SET LOCAL jit = off");
-    const std::string id{eventId};
     detail::ReportInput in;
     in.now = now;
     const auto ev = tx.exec_params(detail::kReportEventSql, id);
@@ -216,8 +308,7 @@ Result<EventReport> buildReport(ConnectionPool& pool, std::string_view eventId, 
     // Per (bleUuid, scanner): merged per bleUuid here, counted per scanner.
     {
       const auto seen = tx.exec_params(detail::kReportSeenSql, id);
-      std::unordered_map<support::Uuid, std::uint32_t, support::UuidHash> seenIndex;
-      seenIndex.reserve(seen.size());
+      detail::UuidIndex seenIndex{seen.size()};
       in.seen.reserve(seen.size());
       ScannerRow* lastScanner = nullptr;
       for (const auto& row : seen) {
@@ -226,14 +317,14 @@ Result<EventReport> buildReport(ConnectionPool& pool, std::string_view eventId, 
         const auto first = int64(row[2]);
         const auto last = int64(row[3]);
         const auto n = int64(row[4]);
-        const auto [it, inserted] = seenIndex.try_emplace(ble, static_cast<std::uint32_t>(in.seen.size()));
+        const auto [index, inserted] = seenIndex.tryEmplace(ble, static_cast<std::uint32_t>(in.seen.size()));
         if (inserted) {
           auto& fresh = in.seen.emplace_back();
           fresh.bleUuid = ble;
           fresh.firstMs = first;
           fresh.lastMs = last;
         }
-        auto& s = in.seen[it->second];
+        auto& s = in.seen[index];
         s.firstMs = std::min(s.firstMs, first);
         s.lastMs = std::max(s.lastMs, last);
         s.count += n;
@@ -258,7 +349,7 @@ Result<EventReport> buildReport(ConnectionPool& pool, std::string_view eventId, 
         p.email.assign(text(row[2]));
         p.bleUuid = uuid(row[3]);
         p.registered = true;
-        if (const auto it = seenIndex.find(p.bleUuid); it != seenIndex.end()) matched[it->second] = true;
+        if (const auto index = seenIndex.find(p.bleUuid); index != detail::UuidIndex::kNone) matched[index] = true;
       }
 
       // The rest: walk-ins' current bleUuids, retired bleUuids, unknown devices.

@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+namespace pqxx {
+class connection_base;
+}
+
 namespace attendance::core::detail {
 
 struct ReportInput {
@@ -53,10 +57,42 @@ inline constexpr const char* kReportEventSql =
 inline constexpr const char* kReportReceiptsSql =
     "SELECT scanner_id, (extract(epoch from max(received_at)) * 1000)::bigint, count(*), coalesce(sum(received), 0) "
     "FROM sync_receipts WHERE event_id = $1 GROUP BY scanner_id";
-// One pass over the event's check-ins (the primary key's index leads with event_id).
+// Check-ins per (bleUuid, scanner): the summary of the folded receipts
+// (migration 0002), plus an aggregate of only the check-ins of receipts not
+// folded yet and of rows without a receipt. Rows may repeat a (bleUuid,
+// scanner) pair; buildReport merges them.
 inline constexpr const char* kReportSeenSql =
-    "SELECT ble_uuid, scanner_id, min(check_in_time), max(check_in_time), count(*) "
-    "FROM check_ins WHERE event_id = $1 GROUP BY ble_uuid, scanner_id";
+    "SELECT ble_uuid, scanner_id, first_ms, last_ms, n FROM report_seen WHERE event_id = $1 "
+    "UNION ALL "
+    "SELECT ble_uuid, scanner_id, min(t), max(t), count(*) FROM ("
+    "  SELECT ble_uuid, scanner_id, check_in_time AS t FROM check_ins WHERE event_id = $1 AND receipt_id IS NULL "
+    "  UNION ALL "
+    "  SELECT c.ble_uuid, c.scanner_id, c.check_in_time FROM sync_receipts s "
+    "  JOIN check_ins c ON c.event_id = $1 AND c.receipt_id = s.id "
+    "  WHERE s.event_id = $1 "
+    "    AND NOT EXISTS (SELECT 1 FROM report_folded f WHERE f.event_id = $1 AND f.receipt_id = s.id)"
+    ") d GROUP BY ble_uuid, scanner_id";
+// Folding, in its own short READ COMMITTED transaction before the report's
+// snapshot: one folder per event at a time (a busy lock means someone else is
+// folding: skip, the report aggregates the rest itself). The lock is taken in
+// its own statement so the fold's snapshot sees the previous folder's commit.
+inline constexpr const char* kReportFoldLockSql =
+    "SELECT pg_try_advisory_xact_lock(hashtext('attendance.report_fold'), hashtext($1))";
+inline constexpr const char* kReportFoldSql =
+    "WITH unfolded AS ("
+    "  SELECT s.id FROM sync_receipts s WHERE s.event_id = $1 "
+    "    AND NOT EXISTS (SELECT 1 FROM report_folded f WHERE f.event_id = $1 AND f.receipt_id = s.id)), "
+    "marked AS (INSERT INTO report_folded (event_id, receipt_id) SELECT $1, id FROM unfolded RETURNING receipt_id), "
+    "delta AS ("
+    "  SELECT c.ble_uuid, c.scanner_id, min(c.check_in_time) AS f, max(c.check_in_time) AS l, count(*) AS n "
+    "  FROM marked m JOIN check_ins c ON c.event_id = $1 AND c.receipt_id = m.receipt_id "
+    "  GROUP BY c.ble_uuid, c.scanner_id) "
+    "INSERT INTO report_seen (event_id, ble_uuid, scanner_id, first_ms, last_ms, n) "
+    "SELECT $1, ble_uuid, scanner_id, f, l, n FROM delta ORDER BY ble_uuid, scanner_id "
+    "ON CONFLICT (event_id, ble_uuid, scanner_id) DO UPDATE SET "
+    "  first_ms = least(report_seen.first_ms, excluded.first_ms), "
+    "  last_ms = greatest(report_seen.last_ms, excluded.last_ms), "
+    "  n = report_seen.n + excluded.n";
 inline constexpr const char* kReportRegisteredSql =
     "SELECT u.id, u.display_name, u.email, u.ble_uuid "
     "FROM registrations r JOIN users u ON u.id = r.user_id WHERE r.event_id = $1";
@@ -70,6 +106,11 @@ inline constexpr const char* kReportOwnersSql =
     "JOIN users u ON u.id = o.user_id";
 inline constexpr const char* kReportExplainedQueries[] = {kReportEventSql, kReportReceiptsSql, kReportSeenSql,
                                                           kReportRegisteredSql, kReportOwnersSql};
+
+// Folds the event's new receipts into report_seen (see kReportFoldSql). True
+// when it folded, false when another session was folding the event. Throws
+// what libpqxx throws.
+bool foldReportSummary(pqxx::connection_base& conn, const std::string& eventId);
 
 // Takes the input by value: strings are moved into the report, not copied.
 EventReport computeReport(ReportInput input, const ReportOptions& options);
