@@ -216,14 +216,17 @@ int main(int argc, char** argv) {
           "FROM generate_series(1, $1) g",
           reportParticipants);
       tx.exec("INSERT INTO registrations SELECT 'report', id, now() FROM users");
+      // As ingestBatch stores them: every check-in carries the receipt that brought it.
+      const auto receipt = tx.exec_params1(
+                                 "INSERT INTO sync_receipts (event_id, scanner_id, received_at, received) "
+                                 "VALUES ('report', $1, now(), $2) RETURNING id",
+                                 std::string{kScanner}, reportParticipants * 4)[0]
+                               .as<std::int64_t>();
       tx.exec_params(
-          "INSERT INTO sync_receipts (event_id, scanner_id, received_at, received) VALUES ('report', $1, now(), 0)",
-          std::string{kScanner});
-      tx.exec_params(
-          "INSERT INTO check_ins (event_id, ble_uuid, check_in_time, scanner_id) "
-          "SELECT 'report', u.ble_uuid, $1::bigint + k * 60000 + (random() * 1000)::int, $2 "
+          "INSERT INTO check_ins (event_id, ble_uuid, check_in_time, scanner_id, receipt_id) "
+          "SELECT 'report', u.ble_uuid, $1::bigint + k * 60000 + (random() * 1000)::int, $2, $4 "
           "FROM (SELECT ble_uuid FROM users LIMIT $3) u, generate_series(1, 5) k",
-          kT0, std::string{kScanner}, reportParticipants * 4 / 5);
+          kT0, std::string{kScanner}, reportParticipants * 4 / 5, receipt);
       tx.commit();
       pqxx::nontransaction analyze{c};
       analyze.exec("ANALYZE");
