@@ -75,7 +75,11 @@ struct ReportOptions {
   std::chrono::minutes bucketWidth{15};
 };
 
-// Errc::event_not_found. One read-only REPEATABLE READ transaction.
+// Errc::event_not_found. First folds check-ins synced since the last report
+// into the summary table report_seen (a short write transaction, skipped when
+// another report is folding the same event; migration 0002), then reads every
+// number in one read-only REPEATABLE READ transaction. The folding changes only
+// the speed, never the result (docs/benchmarks-core.md, "Report").
 [[nodiscard]] Result<EventReport> buildReport(ConnectionPool& pool, std::string_view eventId, TimePoint now,
                                               const ReportOptions& options = {});
 
