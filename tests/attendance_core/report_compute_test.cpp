@@ -109,6 +109,30 @@ TEST(ReportRender, CsvIsRfc4180AndNeutralisesFormulas) {
   EXPECT_NE(csv.find("unknown-device,,,00000000-0000-4000-8000-000000000099,"), std::string::npos) << csv;
 }
 
+TEST(ReportCompute, APersonOwnsTheirCurrentBleUuidWithoutAnOwnerEntry) {
+  auto in = baseInput();
+  in.owners.clear();  // only Ada's retired bleUuid (11) needs one
+  in.owners.push_back({uuid(11), "u-ada"});
+  const auto r = detail::computeReport(in, {});
+  EXPECT_EQ(r.attended, 1);
+  EXPECT_EQ(r.walkIns, 1);          // Cy, through their current bleUuid
+  EXPECT_EQ(r.unknownDevices, 1);   // 99
+  EXPECT_EQ(r.participants[0].seen.count, 4);
+}
+
+TEST(ReportRender, JsonTimesMatchFormatIsoUtcAcrossTheRange) {
+  // The JSON renderer writes timestamps itself; it must print what formatIsoUtc prints,
+  // including before 1970, at midnight, at leap days and with milliseconds.
+  for (const std::int64_t ms : {-86'400'001LL, -1LL, 0LL, 951'782'400'000LL, 1'709'164'799'999LL, 1'721'471'400'123LL,
+                                4'102'444'800'000LL}) {
+    auto in = baseInput();
+    in.seen = {{uuid(1), ms, ms, 1, {"A"}}};
+    const auto json = core::renderReportJson(detail::computeReport(in, {}));
+    const auto expected = "\"firstSeen\":\"" + core::formatIsoUtc(attendance::support::fromEpochMillis(ms)) + "\"";
+    EXPECT_NE(json.find(expected), std::string::npos) << expected;
+  }
+}
+
 TEST(TimeFormat, ParsesAndFormatsIso8601) {
   EXPECT_EQ(core::formatIsoUtc(attendance::support::fromEpochMillis(1721471400000)), "2024-07-20T10:30:00.000Z");
   EXPECT_EQ(core::parseIsoUtc("2024-07-20T10:30:00Z"), attendance::support::fromEpochMillis(1721471400000));
