@@ -136,6 +136,14 @@ TEST(BackendCli, RequestInFlightAtSigtermStillCompletes) {
   c.send("POST /batchCheckIn HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + key +
          "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
          body.substr(0, body.size() / 2));
+  // Make sure the server has accepted it (a connection still in the kernel's
+  // accept queue at SIGTERM is reset, docs/http-server.md): poll /metrics
+  // until two connections are open, the poller's and this one.
+  Client poller{port};
+  ASSERT_TRUE(attendance::testing::eventually([&] {
+    auto m = poller.request("GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n");
+    return m.body().find("http_connections_active 2\n") != std::string::npos;
+  }));
   serve.signal(SIGTERM);
   // Give the signal time to land; the log order below proves it did.
   std::this_thread::sleep_for(200ms);
