@@ -422,9 +422,9 @@ struct WebApp::Impl {
     auto regs = data::listRegistrations(pool, id, view.search, view.page * kPageSize, kPageSize);
     if (!regs) return failure(call, regs.error());
     view.registrations = std::move(*regs);
-    auto n = data::countCheckIns(pool, id);
-    if (!n) return failure(call, n.error());
-    view.checkIns = *n;
+    auto any = data::hasCheckIns(pool, id);
+    if (!any) return failure(call, any.error());
+    view.hasCheckIns = *any > 0;
     return page(call, http::status::ok, view.event.name, pages::Nav::events, pages::noticeFor(call.query("notice")),
                 pages::event(view, call.session->csrfToken));
   }

@@ -59,8 +59,11 @@ void requireSchema(core::ConnectionPool& pool) {
   auto status = core::schemaStatus(pool);
   if (!status) fail(kExitDatabase, "database unavailable: " + status.error().message());
   if (!status->upToDate()) {
-    fail(kExitSchema, "database schema is at version " + std::to_string(status->current) + ", expected " +
-                            std::to_string(status->expected) + ": " + core::kRunMigrateHint);
+    fail(kExitSchema, status->newerThanBinary()
+                          ? "database schema version " + std::to_string(status->current) +
+                                " is newer than this binary (" + std::to_string(status->expected) + ")"
+                          : "database schema lacks " + std::to_string(status->missing) +
+                                " migration(s): " + core::kRunMigrateHint);
   }
 }
 

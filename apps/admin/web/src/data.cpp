@@ -92,11 +92,12 @@ Result<void> updateEvent(core::ConnectionPool& pool, std::string_view id, const 
   });
 }
 
-Result<std::int64_t> countCheckIns(core::ConnectionPool& pool, std::string_view eventId) {
-  return db::with(pool, "count_check_ins", [&](pqxx::connection_base& c) -> Result<std::int64_t> {
+Result<int> hasCheckIns(core::ConnectionPool& pool, std::string_view eventId) {
+  return db::with(pool, "has_check_ins", [&](pqxx::connection_base& c) -> Result<int> {
     pqxx::read_transaction tx{c};
-    return tx.exec_params1("SELECT count(*) FROM check_ins WHERE event_id = $1", std::string(eventId))[0]
-        .as<std::int64_t>();
+    return tx.exec_params1("SELECT count(*) FROM (SELECT 1 FROM check_ins WHERE event_id = $1 LIMIT 1) x",
+                           std::string(eventId))[0]
+        .as<int>();
   });
 }
 

@@ -39,7 +39,9 @@ struct EventEdit {
 
 // Refused with Errc::conflict once check-ins exist, unless `force`. Errc::event_not_found.
 [[nodiscard]] Result<void> deleteEvent(core::ConnectionPool& pool, std::string_view id, bool force);
-[[nodiscard]] Result<std::int64_t> countCheckIns(core::ConnectionPool& pool, std::string_view eventId);
+// 1 when any check-in is stored for the event, else 0 (cheaper than counting 200,000 rows;
+// an int because result<bool> cannot be built from an error_code unambiguously).
+[[nodiscard]] Result<int> hasCheckIns(core::ConnectionPool& pool, std::string_view eventId);
 
 struct Person {
   std::string id;

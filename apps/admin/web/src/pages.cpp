@@ -236,12 +236,11 @@ std::string event(const EventView& v, std::string_view csrf) {
       "<p class=\"muted\">Deleting removes the event, its registrations and its sync receipts.</p>{}"
       "<form method=\"post\" action=\"/events/{}/delete\" data-confirm=\"Delete this event? This cannot be undone.\">{}{}"
       "<button class=\"btn btn-danger\" type=\"submit\">Delete event</button></form></section>",
-      v.checkIns > 0 ? fmt::format("<p class=\"alert alert-warn\">{} check-ins are stored for this event. Deleting "
-                                   "is refused unless you also delete them.</p>",
-                                   v.checkIns)
-                     : std::string{},
+      v.hasCheckIns ? std::string("<p class=\"alert alert-warn\">Check-ins are stored for this event. Deleting is "
+                                  "refused unless you also delete them.</p>")
+                    : std::string{},
       id, csrfField(csrf),
-      v.checkIns > 0 ? "<div class=\"field\"><label class=\"check\"><input type=\"checkbox\" name=\"force\" "
+      v.hasCheckIns ? "<div class=\"field\"><label class=\"check\"><input type=\"checkbox\" name=\"force\" "
                        "value=\"1\"> Also delete the check-ins</label></div>"
                      : "");
   out += "</div>";

@@ -43,7 +43,7 @@ struct EventView {
   std::string search;
   std::int64_t page = 0;
   std::int64_t pageSize = 50;
-  std::int64_t checkIns = 0;
+  bool hasCheckIns = false;
 };
 [[nodiscard]] std::string event(const EventView& view, std::string_view csrf);
 
