@@ -1,0 +1,25 @@
+// Fuzz target: the admin console's form and cookie parsing and HTML escaping
+// (apps/admin/web/src/html.hpp), all fed attacker-controlled bytes.
+// Registration (integrator): attendance_add_fuzz_target(admin_web_form LIBS attendance_admin_web)
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "../../apps/admin/web/src/html.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  attendance::admin_web::FormFields form;
+  if (attendance::admin_web::parseForm(input, form)) {
+    for (const auto& [key, value] : form) {
+      // Whatever a form carries, escaped output never contains markup characters.
+      const std::string safe = attendance::admin_web::escape(value);
+      if (safe.find_first_of("<>\"'") != std::string::npos) std::abort();
+      (void)attendance::admin_web::urlEncode(key);
+    }
+  }
+  (void)attendance::admin_web::cookieValue(input, "attendance_session");
+  return 0;
+}
