@@ -44,6 +44,7 @@ test('organizer signs in, syncs and reads the report', async () => {
   await page.fill('#password', 'not-the-password');
   await page.click('button[type=submit]');
   await page.getByText('Wrong email or password.').waitFor();
+  await page.screenshot({ path: join(artifacts, '00-login-wrong-password.png') });
   await page.fill('#password', ADMIN_PASSWORD);
   await page.click('button[type=submit]');
   await page.waitForURL(`${adminUrl}/events`);
