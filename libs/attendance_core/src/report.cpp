@@ -285,7 +285,7 @@ support::Uuid uuid(const pqxx::field& f) {
       const int hi = nibble(t[at]);
       const int lo = nibble(t[at + 1]);
       ok = ok && hi >= 0 && lo >= 0;
-      byte = static_cast<std::uint8_t>((hi << 4) | (lo & 0xF));
+      byte = static_cast<std::uint8_t>(((hi & 0xF) << 4) | (lo & 0xF));
       at += 2;
     }
     if (ok) return u;
