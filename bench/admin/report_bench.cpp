@@ -202,6 +202,7 @@ int main(int argc, char** argv) {
     for (const auto& [name, target] : std::vector<std::pair<std::string, std::string>>{
              {"GET /api/events/{id}/report", "/api/events/big-event/report"},
              {"GET /events/{id} (page)", "/events/big-event"},
+             {"GET /events (list with counts)", "/events"},
              {"GET /events/{id}/report.csv", "/events/big-event/report.csv"}}) {
       std::vector<double> ms;
       std::size_t bytes = 0;
