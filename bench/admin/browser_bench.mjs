@@ -29,6 +29,8 @@ const url = await new Promise((resolve, reject) => {
   server.stdout.on('data', (c) => { buf += c; const m = buf.match(/listening (http:\/\/\S+)\//); if (m) resolve(m[1]); });
   server.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
 });
+// Never leave the server behind, even when a step fails.
+process.on('exit', () => server.kill('SIGTERM'));
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
 const page = await browser.newPage();
 page.setDefaultTimeout(120000);
