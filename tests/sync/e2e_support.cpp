@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <fcntl.h>
 #include <fstream>
-#include <random>
 #include <spawn.h>
 #include <sstream>
 #include <stdexcept>
@@ -17,23 +16,6 @@
 extern char** environ;
 
 namespace attendance::testing {
-
-TestDatabase::TestDatabase() {
-  std::random_device rd;
-  name_ = "att_sync_" + std::to_string(::getpid()) + "_" + std::to_string(rd() % 1000000);
-  pqxx::connection admin{""};
-  pqxx::nontransaction tx{admin};
-  tx.exec("CREATE DATABASE " + tx.quote_name(name_));
-}
-
-TestDatabase::~TestDatabase() {
-  try {
-    pqxx::connection admin{""};
-    pqxx::nontransaction tx{admin};
-    tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name_) + " WITH (FORCE)");
-  } catch (...) {
-  }
-}
 
 std::vector<std::string> TestDatabase::rows(const std::string& sql) const {
   pqxx::connection c{conninfo()};

@@ -8,21 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "attendance_core/test_database.hpp"
+
 namespace attendance::testing {
 
-// A database of its own (PG* variables name the cluster), dropped at the end.
-class TestDatabase {
+// The shared throwaway database (tests/attendance_core), plus whole-row reads.
+class TestDatabase : public attendance::core::testing::TestDatabase {
 public:
-  TestDatabase();
-  ~TestDatabase();
-  TestDatabase(const TestDatabase&) = delete;
-  TestDatabase& operator=(const TestDatabase&) = delete;
-  [[nodiscard]] std::string conninfo() const { return "dbname=" + name_; }
   // Rows of one text column per row, "a|b|c" joined.
   [[nodiscard]] std::vector<std::string> rows(const std::string& sql) const;
-
-private:
-  std::string name_;
 };
 
 // A child process; stdout through a pipe (line by line), stderr to a file.

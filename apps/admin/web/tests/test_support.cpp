@@ -23,34 +23,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
-TestDatabase::TestDatabase() {
-  static std::atomic<int> counter{0};
-  const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-  name_ = "admin_web_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
-          std::to_string(stamp % 1000000007);
-  pqxx::connection admin{""};
-  pqxx::nontransaction tx{admin};
-  tx.exec("CREATE DATABASE " + tx.quote_name(name_));
-}
-
-TestDatabase::~TestDatabase() {
-  try {
-    pqxx::connection admin{""};
-    pqxx::nontransaction tx{admin};
-    tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name_) + " WITH (FORCE)");
-  } catch (...) {  // the throwaway cluster is dropped anyway
-  }
-}
-
-std::string TestDatabase::scalar(const std::string& sql) const {
-  pqxx::connection c{conninfo()};
-  pqxx::work tx{c};
-  const auto r = tx.exec(sql);
-  tx.commit();
-  if (r.empty() || r[0].empty() || r[0][0].is_null()) return {};
-  return r[0][0].as<std::string>();
-}
-
 TestServer::TestServer(const TestDatabase& db, WebOptions options) {
   core::DatabaseConfig cfg;
   cfg.conninfo = db.conninfo();

@@ -16,6 +16,7 @@
 
 #include <attendance/admin_web/app.hpp>
 #include <attendance/attendance_core/database.hpp>
+#include "attendance_core/test_database.hpp"
 #include <attendance/http_server/metrics.hpp>
 #include <attendance/http_server/server.hpp>
 #include <attendance/support/clock.hpp>
@@ -25,18 +26,8 @@ namespace attendance::admin_web::testing {
 namespace http = boost::beast::http;
 using ClientResponse = http::response<http::string_body>;
 
-class TestDatabase {
-public:
-  TestDatabase();
-  ~TestDatabase();
-  TestDatabase(const TestDatabase&) = delete;
-  TestDatabase& operator=(const TestDatabase&) = delete;
-  [[nodiscard]] std::string conninfo() const { return "dbname=" + name_; }
-  [[nodiscard]] std::string scalar(const std::string& sql) const;
-
-private:
-  std::string name_;
-};
+// The throwaway database every storage test uses (tests/attendance_core).
+using TestDatabase = attendance::core::testing::TestDatabase;
 
 // Thread-safe clock the test moves by hand (server threads read it).
 class ManualClock final : public support::TimeSource {
