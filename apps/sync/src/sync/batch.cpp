@@ -1,4 +1,5 @@
 #include "sync/batch.hpp"
+#include "sync/json_fields.hpp"
 
 #include <attendance/support/json_text.hpp>
 
@@ -88,22 +89,6 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> Batcher::earliestPending(
   return std::pair{open_.front().firstOffset, open_.front().firstLine};
 }
 
-namespace {
-bool count(const json::object& o, std::string_view key, std::uint64_t& out) {
-  const auto* v = o.if_contains(key);
-  if (v == nullptr) return false;
-  if (v->is_uint64()) {
-    out = v->as_uint64();
-    return true;
-  }
-  if (v->is_int64() && v->as_int64() >= 0) {
-    out = static_cast<std::uint64_t>(v->as_int64());
-    return true;
-  }
-  return false;
-}
-}  // namespace
-
 std::optional<BatchAck> parseBatchAck(std::string_view body, std::string& error) {
   boost::system::error_code ec;
   const json::value v = json::parse(body, ec);
@@ -114,8 +99,8 @@ std::optional<BatchAck> parseBatchAck(std::string_view body, std::string& error)
   const auto& o = v.as_object();
   BatchAck ack;
   if (const auto* e = o.if_contains("eventId"); e != nullptr && e->is_string()) ack.eventId = std::string(e->as_string());
-  if (!count(o, "received", ack.received) || !count(o, "inserted", ack.inserted) ||
-      !count(o, "duplicates", ack.duplicates)) {
+  if (!readUnsigned(o, "received", ack.received) || !readUnsigned(o, "inserted", ack.inserted) ||
+      !readUnsigned(o, "duplicates", ack.duplicates)) {
     error = "the backend's answer lacks received/inserted/duplicates counts";
     return std::nullopt;
   }
@@ -127,7 +112,7 @@ std::optional<BatchAck> parseBatchAck(std::string_view body, std::string& error)
   for (const auto& r : rejected->as_array()) {
     const auto* ro = r.if_object();
     std::uint64_t index = 0;
-    if (ro == nullptr || !count(*ro, "index", index)) {
+    if (ro == nullptr || !readUnsigned(*ro, "index", index)) {
       error = "a \"rejected\" entry has no index";
       return std::nullopt;
     }

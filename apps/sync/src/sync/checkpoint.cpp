@@ -1,4 +1,5 @@
 #include "sync/checkpoint.hpp"
+#include "sync/json_fields.hpp"
 
 #include <attendance/support/json_text.hpp>
 
@@ -33,19 +34,6 @@ std::string hex(const unsigned char* data, std::size_t n) {
   return out;
 }
 
-bool getU64(const json::object& o, std::string_view key, std::uint64_t& out) {
-  const auto* v = o.if_contains(key);
-  if (v == nullptr) return false;
-  if (v->is_uint64()) {
-    out = v->as_uint64();
-    return true;
-  }
-  if (v->is_int64() && v->as_int64() >= 0) {
-    out = static_cast<std::uint64_t>(v->as_int64());
-    return true;
-  }
-  return false;
-}
 
 // The hash is hex and a boot id is a UUID (tests use other plain names): anything
 // else means the file was not written by us.
@@ -104,19 +92,19 @@ Result<Checkpoint> parseCheckpoint(std::string_view text) {
   const auto* root = v.if_object();
   if (root == nullptr) return invalid();
   std::uint64_t version = 0;
-  if (!getU64(*root, "version", version) || version != 1) return invalid();
+  if (!readUnsigned(*root, "version", version) || version != 1) return invalid();
   Checkpoint c;
   const auto* log = root->if_contains("log");
   if (log == nullptr || !log->is_object()) return invalid();
   const auto& lo = log->as_object();
-  if (!getU64(lo, "device", c.log.device) || !getU64(lo, "inode", c.log.inode) || !getU64(lo, "size", c.log.size)) {
+  if (!readUnsigned(lo, "device", c.log.device) || !readUnsigned(lo, "inode", c.log.inode) || !readUnsigned(lo, "size", c.log.size)) {
     return invalid();
   }
   const auto* hash = lo.if_contains("firstLineSha256");
   if (hash == nullptr || !hash->is_string()) return invalid();
   c.log.firstLineSha256 = std::string(hash->as_string());
   if (!plainId(c.log.firstLineSha256)) return invalid();
-  if (!getU64(*root, "offset", c.offset) || !getU64(*root, "nextLine", c.nextLine)) return invalid();
+  if (!readUnsigned(*root, "offset", c.offset) || !readUnsigned(*root, "nextLine", c.nextLine)) return invalid();
   if (c.nextLine == 0 || c.offset > c.log.size) return invalid();
   if (const auto* clock = root->if_contains("clock")) {
     const auto* co = clock->if_object();
