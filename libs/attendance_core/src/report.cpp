@@ -140,6 +140,7 @@ int statusRank(ParticipantStatus s) {
 EventReport computeReport(ReportInput in, const ReportOptions& options) {
   EventReport r;
   r.event = std::move(in.event);
+  r.version = in.version;
   r.generatedAt = in.now;
   r.synced = in.synced;
   r.scanners = std::move(in.scanners);
@@ -293,7 +294,21 @@ support::Uuid uuid(const pqxx::field& f) {
   return support::Uuid::parse(t).value_or(support::Uuid{});
 }
 
+ReportVersion readVersionRow(const pqxx::row& row) {
+  return {int64(row[0]), int64(row[1]), int64(row[2]), int64(row[3])};
+}
+
 }  // namespace
+
+Result<ReportVersion> readReportVersion(ConnectionPool& pool, std::string_view eventId) {
+  return detail::withConnection(pool, "report_version", [&](pqxx::connection_base& conn) -> Result<ReportVersion> {
+    // One statement: its snapshot covers all four numbers.
+    pqxx::nontransaction tx{conn};
+    const auto r = tx.exec_params(detail::kReportVersionSql, std::string{eventId});
+    if (r.empty()) return make_error_code(Errc::event_not_found);
+    return readVersionRow(r[0]);
+  });
+}
 
 // First folds receipts synced since the last report into the summary table
 // (migration 0002; a short write transaction, skipped when another report is
@@ -331,6 +346,9 @@ Result<EventReport> buildReport(ConnectionPool& pool, std::string_view eventId, 
     if (!ev[0][3].is_null()) in.event.startsAt = detail::fromMs(int64(ev[0][3]));
     if (!ev[0][4].is_null()) in.event.endsAt = detail::fromMs(int64(ev[0][4]));
     in.event.createdAt = detail::fromMs(int64(ev[0][5]));
+    const auto version = tx.exec_params(detail::kReportVersionSql, id);
+    if (version.empty()) return make_error_code(Errc::event_not_found);
+    in.version = readVersionRow(version[0]);
 
     std::map<std::string, ScannerRow, std::less<>> scannerRows;
     for (const auto& row : tx.exec_params(detail::kReportReceiptsSql, id)) {

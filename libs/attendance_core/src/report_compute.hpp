@@ -14,6 +14,7 @@ namespace attendance::core::detail {
 
 struct ReportInput {
   Event event;
+  ReportVersion version;
   TimePoint now;
   bool synced = false;
 
@@ -53,6 +54,14 @@ inline constexpr std::int64_t kMaxArrivalBuckets = 2000;
 inline constexpr const char* kReportEventSql =
     "SELECT e.id, e.name, e.venue, (extract(epoch from e.starts_at) * 1000)::bigint, "
     "(extract(epoch from e.ends_at) * 1000)::bigint, (extract(epoch from e.created_at) * 1000)::bigint "
+    "FROM events e WHERE e.id = $1";
+// The data version (migration 0003), read by readReportVersion on its own and
+// by buildReport inside its snapshot. Index-only counts: sync_receipts_event and
+// check_ins_event_receipt.
+inline constexpr const char* kReportVersionSql =
+    "SELECT e.report_version, (SELECT v.version FROM report_users_version v), "
+    "(SELECT count(*) FROM sync_receipts s WHERE s.event_id = $1), "
+    "(SELECT count(*) FROM check_ins c WHERE c.event_id = $1 AND c.receipt_id IS NULL) "
     "FROM events e WHERE e.id = $1";
 inline constexpr const char* kReportReceiptsSql =
     "SELECT scanner_id, (extract(epoch from max(received_at)) * 1000)::bigint, count(*), coalesce(sum(received), 0) "
@@ -104,8 +113,8 @@ inline constexpr const char* kReportOwnersSql =
     "FROM (SELECT ble_uuid, id AS user_id FROM users WHERE ble_uuid = ANY($2::uuid[]) "
     "      UNION ALL SELECT ble_uuid, user_id FROM retired_ble_uuids WHERE ble_uuid = ANY($2::uuid[])) o "
     "JOIN users u ON u.id = o.user_id";
-inline constexpr const char* kReportExplainedQueries[] = {kReportEventSql, kReportReceiptsSql, kReportSeenSql,
-                                                          kReportRegisteredSql, kReportOwnersSql};
+inline constexpr const char* kReportExplainedQueries[] = {kReportVersionSql, kReportEventSql, kReportReceiptsSql,
+                                                          kReportSeenSql, kReportRegisteredSql, kReportOwnersSql};
 
 // Folds the event's new receipts into report_seen (see kReportFoldSql). True
 // when it folded, false when another session was folding the event. Throws

@@ -54,8 +54,23 @@ struct ArrivalBucket {
   std::int64_t arrivals = 0;  // participants (registered or walk-in) whose first check-in falls here
 };
 
+// The data a report is built from, as numbers the database keeps current in the
+// same transaction as the data (migration 0003, docs/storage.md): equal versions
+// = the same report (apart from generatedAt). Cheap to read (readReportVersion).
+struct ReportVersion {
+  std::int64_t event = 0;        // events.report_version: the event row and its registrations
+  std::int64_t users = 0;        // report_users_version: users and retired bleUuids
+  std::int64_t receipts = 0;     // the event's sync_receipts (one per ingested batch)
+  std::int64_t unreceipted = 0;  // the event's check-ins without a receipt (performCheckIn)
+  friend bool operator==(const ReportVersion&, const ReportVersion&) = default;
+};
+
+// One small query. Errc::event_not_found.
+[[nodiscard]] Result<ReportVersion> readReportVersion(ConnectionPool& pool, std::string_view eventId);
+
 struct EventReport {
   Event event;
+  ReportVersion version;  // read in the same snapshot as every number below
   TimePoint generatedAt;
   bool synced = false;  // false = no receipt yet ("not synced"), distinct from synced with 0 records
   std::int64_t registered = 0;
