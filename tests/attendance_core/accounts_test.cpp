@@ -5,6 +5,7 @@
 #include <attendance/support/clock.hpp>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <thread>
 
 namespace core = attendance::core;
@@ -196,6 +197,245 @@ TEST_F(Accounts, RegistrationsAndUpcomingEvents) {
   EXPECT_FALSE(*removedAgain);
   EXPECT_TRUE(core::roster(*pool, "soon")->empty());
   EXPECT_EQ(core::roster(*pool, "missing").error(), core::Errc::event_not_found);
+}
+
+// Stores check-ins through the real ingest path, as scanner `scannerId`.
+void checkIn(core::ConnectionPool& pool, const std::string& eventId, const std::string& scannerId,
+             const std::vector<std::pair<attendance::support::Uuid, std::int64_t>>& sightings) {
+  core::IngestRequest req;
+  req.eventId = eventId;
+  req.scannerId = scannerId;
+  for (const auto& [uuid, ms] : sightings) {
+    req.records.push_back({req.records.size(), uuid, ms, scannerId});
+  }
+  auto r = core::ingestBatch(pool, req, kNow);
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_TRUE(r->rejected.empty());
+}
+
+constexpr std::int64_t kT0 = 1721471400000;  // 2024-07-20T10:30:00Z, before kNow
+
+TEST_F(Accounts, UpdateEventReplacesFieldsAndRefusesBadInput) {
+  const auto hour = std::chrono::hours{1};
+  ASSERT_TRUE(core::createEvent(*pool, {std::string{"ev"}, "Old", "Hall A", kNow, kNow + hour}, kNow));
+  auto updated = core::updateEvent(*pool, "ev", {"New name", "Hall B", kNow + hour, kNow + 3 * hour});
+  ASSERT_TRUE(updated) << updated.error().message();
+  auto stored = core::getEvent(*pool, "ev");
+  ASSERT_TRUE(stored);
+  for (const core::Event* e : {&*updated, &*stored}) {
+    EXPECT_EQ(e->id, "ev");
+    EXPECT_EQ(e->name, "New name");
+    EXPECT_EQ(e->venue, "Hall B");
+    EXPECT_EQ(e->startsAt, kNow + hour);
+    EXPECT_EQ(e->endsAt, kNow + 3 * hour);
+    EXPECT_EQ(e->createdAt, kNow);
+  }
+  // Times can be cleared.
+  auto undated = core::updateEvent(*pool, "ev", {"New name", "", std::nullopt, std::nullopt});
+  ASSERT_TRUE(undated);
+  EXPECT_FALSE(core::getEvent(*pool, "ev")->startsAt.has_value());
+  EXPECT_FALSE(core::getEvent(*pool, "ev")->endsAt.has_value());
+
+  const std::vector<core::EventEdit> bad{{"", "", std::nullopt, std::nullopt},
+                                         {std::string(201, 'x'), "", std::nullopt, std::nullopt},
+                                         {"Ok", std::string(201, 'v'), std::nullopt, std::nullopt},
+                                         {"Ok", "", kNow, kNow - hour}};
+  for (const auto& edit : bad) {
+    auto r = core::updateEvent(*pool, "ev", edit);
+    ASSERT_FALSE(r) << edit.name;
+    EXPECT_EQ(r.error(), core::Errc::invalid_argument);
+  }
+  EXPECT_EQ(core::getEvent(*pool, "ev")->name, "New name");  // refused edits changed nothing
+  auto missing = core::updateEvent(*pool, "missing", {"X", "", std::nullopt, std::nullopt});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error(), core::Errc::event_not_found);
+}
+
+TEST_F(Accounts, DeleteEventIsRefusedOnceCheckInsExistUnlessForced) {
+  auto u = core::createUser(*pool, {"ada@example.org", "Ada", std::nullopt}, auth, kNow);
+  ASSERT_TRUE(u);
+  ASSERT_TRUE(core::createScanner(*pool, "S1", kNow));
+  for (const char* id : {"empty", "busy", "other"}) {
+    ASSERT_TRUE(core::createEvent(*pool, {std::string{id}, id, "", std::nullopt, std::nullopt}, kNow));
+    ASSERT_TRUE(core::registerForEvent(*pool, id, u->id, kNow));
+  }
+  checkIn(*pool, "busy", "S1", {{u->bleUuid, kT0}, {u->bleUuid, kT0 + 60'000}});
+  checkIn(*pool, "other", "S1", {{u->bleUuid, kT0}});
+  // buildReport folds the check-ins into the report summary tables; deleting must clear those too.
+  ASSERT_TRUE(core::buildReport(*pool, "busy", kNow));
+
+  EXPECT_EQ(core::eventHasCheckIns(*pool, "empty").value(), false);
+  EXPECT_EQ(core::eventHasCheckIns(*pool, "busy").value(), true);
+  auto unknown = core::eventHasCheckIns(*pool, "missing");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error(), core::Errc::event_not_found);
+
+  // No check-ins: deleted without force, with its registrations.
+  ASSERT_TRUE(core::deleteEvent(*pool, "empty", false));
+  EXPECT_EQ(core::getEvent(*pool, "empty").error(), core::Errc::event_not_found);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM registrations WHERE event_id = 'empty'"), "0");
+
+  auto refused = core::deleteEvent(*pool, "busy", false);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), core::Errc::conflict);
+  EXPECT_TRUE(core::getEvent(*pool, "busy"));
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM check_ins WHERE event_id = 'busy'"), "2");
+
+  ASSERT_TRUE(core::deleteEvent(*pool, "busy", true));
+  EXPECT_EQ(core::getEvent(*pool, "busy").error(), core::Errc::event_not_found);
+  for (const char* table : {"check_ins", "registrations", "sync_receipts", "report_seen", "report_folded"}) {
+    EXPECT_EQ(db.scalar(std::string{"SELECT count(*) FROM "} + table + " WHERE event_id = 'busy'"), "0") << table;
+  }
+  // The other event is untouched.
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM check_ins WHERE event_id = 'other'"), "1");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM registrations WHERE event_id = 'other'"), "1");
+
+  auto missing = core::deleteEvent(*pool, "busy", true);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error(), core::Errc::event_not_found);
+}
+
+TEST_F(Accounts, SetUserDisabledEndsSessionsAndCanBeUndone) {
+  auto created = core::createParticipant(*pool, {"dora@example.org", "Dora", std::string{"long enough"}}, auth, kNow);
+  auto other = core::createParticipant(*pool, {"eve@example.org", "Eve", std::string{"long enough"}}, auth, kNow);
+  ASSERT_TRUE(created && other);
+  ASSERT_TRUE(core::createEvent(*pool, {std::string{"ev"}, "Ev", "", std::nullopt, std::nullopt}, kNow));
+  ASSERT_TRUE(core::registerForEvent(*pool, "ev", created->user.id, kNow));
+
+  ASSERT_TRUE(core::setUserDisabled(*pool, created->user.id, true));
+  EXPECT_TRUE(core::getUser(*pool, created->user.id)->disabled);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM participant_sessions WHERE user_id = '" + created->user.id + "'"), "0");
+  EXPECT_EQ(core::authenticateToken(*pool, created->session.token, kNow).error(), core::Errc::unauthorized);
+  EXPECT_EQ(core::createSession(*pool, "dora@example.org", "long enough", auth, kNow).error(),
+            core::Errc::forbidden);
+  EXPECT_TRUE(core::roster(*pool, "ev")->empty());
+  EXPECT_TRUE(core::authenticateToken(*pool, other->session.token, kNow));  // others keep their sessions
+
+  ASSERT_TRUE(core::setUserDisabled(*pool, created->user.id, false));
+  EXPECT_FALSE(core::getUser(*pool, created->user.id)->disabled);
+  EXPECT_TRUE(core::createSession(*pool, "dora@example.org", "long enough", auth, kNow));
+  EXPECT_EQ(core::roster(*pool, "ev")->size(), 1U);
+
+  for (const char* id : {"00000000-0000-4000-8000-000000000000", "not-a-uuid", ""}) {
+    auto r = core::setUserDisabled(*pool, id, true);
+    ASSERT_FALSE(r) << id;
+    EXPECT_EQ(r.error(), core::Errc::user_not_found) << id;
+  }
+}
+
+TEST_F(Accounts, UserIdByEmailIgnoresCase) {
+  auto u = core::createUser(*pool, {"Ada@Example.org", "Ada", std::nullopt}, auth, kNow);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(core::userIdByEmail(*pool, "ada@EXAMPLE.org").value(), u->id);
+  for (const std::string& email : {std::string{"bob@example.org"}, std::string{}, std::string(300, 'a')}) {
+    auto r = core::userIdByEmail(*pool, email);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), core::Errc::user_not_found);
+  }
+}
+
+TEST_F(Accounts, ParticipantAndRegistrationListsSearchAndPage) {
+  // Names chosen so order, case-insensitivity and LIKE wildcards are visible.
+  const std::vector<std::pair<std::string, std::string>> people{
+      {"zoe@example.org", "zoe"}, {"bob@example.org", "Bob"}, {"ann@example.org", "ann"},
+      {"pct@example.org", "100% Sure"}, {"under@example.org", "a_b"}, {"carl@other.net", "Carl"}};
+  std::map<std::string, std::string> idOf;
+  for (const auto& [email, name] : people) {
+    auto u = core::createUser(*pool, {email, name, std::nullopt}, auth, kNow);
+    ASSERT_TRUE(u);
+    idOf[name] = u->id;
+  }
+  auto names = [](const core::UserPage& p) {
+    std::vector<std::string> out;
+    for (const auto& r : p.rows) out.push_back(r.displayName);
+    return out;
+  };
+  auto all = core::listParticipants(*pool, "", 0, 100);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->total, 6);
+  EXPECT_EQ(names(*all), (std::vector<std::string>{"100% Sure", "a_b", "ann", "Bob", "Carl", "zoe"}));
+  EXPECT_EQ(all->rows[3].email, "bob@example.org");
+  EXPECT_EQ(all->rows[3].id, idOf["Bob"]);
+  EXPECT_EQ(all->rows[3].bleUuid, core::getUser(*pool, idOf["Bob"])->bleUuid.toString());
+  EXPECT_FALSE(all->rows[3].registeredAt.has_value());
+
+  auto page2 = core::listParticipants(*pool, "", 2, 2);
+  ASSERT_TRUE(page2);
+  EXPECT_EQ(page2->total, 6);
+  EXPECT_EQ(names(*page2), (std::vector<std::string>{"ann", "Bob"}));
+  // Substring of name or email, any case; % and _ are literal.
+  EXPECT_EQ(names(core::listParticipants(*pool, "EXAMPLE", 0, 100).value()).size(), 5U);
+  EXPECT_EQ(names(core::listParticipants(*pool, "other.NET", 0, 100).value()), (std::vector<std::string>{"Carl"}));
+  EXPECT_EQ(names(core::listParticipants(*pool, "%", 0, 100).value()), (std::vector<std::string>{"100% Sure"}));
+  EXPECT_EQ(names(core::listParticipants(*pool, "_", 0, 100).value()), (std::vector<std::string>{"a_b"}));
+  auto none = core::listParticipants(*pool, "nobody", 0, 100);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->total, 0);
+  EXPECT_TRUE(none->rows.empty());
+
+  ASSERT_TRUE(core::createEvent(*pool, {std::string{"ev"}, "Ev", "", std::nullopt, std::nullopt}, kNow));
+  ASSERT_TRUE(core::registerForEvent(*pool, "ev", idOf["zoe"], kNow));
+  ASSERT_TRUE(core::registerForEvent(*pool, "ev", idOf["Bob"], kNow + std::chrono::minutes{5}));
+  ASSERT_TRUE(core::registerForEvent(*pool, "ev", idOf["Carl"], kNow));
+  auto regs = core::listRegistrations(*pool, "ev", "", 0, 2);
+  ASSERT_TRUE(regs);
+  EXPECT_EQ(regs->total, 3);
+  EXPECT_EQ(names(*regs), (std::vector<std::string>{"Bob", "Carl"}));
+  EXPECT_EQ(regs->rows[0].registeredAt, kNow + std::chrono::minutes{5});
+  auto searched = core::listRegistrations(*pool, "ev", "o", 0, 100);
+  ASSERT_TRUE(searched);
+  EXPECT_EQ(searched->total, 3);  // bob, carl@other, zoe
+  auto zoe = core::listRegistrations(*pool, "ev", "ZO", 0, 100);
+  ASSERT_TRUE(zoe);
+  EXPECT_EQ(zoe->total, 1);
+  EXPECT_EQ(names(*zoe), (std::vector<std::string>{"zoe"}));
+  auto unknownEvent = core::listRegistrations(*pool, "missing", "", 0, 10);
+  ASSERT_TRUE(unknownEvent);
+  EXPECT_EQ(unknownEvent->total, 0);
+
+  // Invalid paging or search.
+  const std::string longSearch(core::kMaxSearchLength + 1, 'a');
+  for (auto r : {core::listParticipants(*pool, "", -1, 10), core::listParticipants(*pool, "", 0, 0),
+                 core::listParticipants(*pool, "", 0, core::kMaxPageLimit + 1),
+                 core::listParticipants(*pool, longSearch, 0, 10), core::listRegistrations(*pool, "ev", "", -5, 10),
+                 core::listRegistrations(*pool, "ev", longSearch, 0, 10)}) {
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), core::Errc::invalid_argument);
+  }
+}
+
+TEST(EventsJson, RendersEveryEventWithEscapingAndNullTimes) {
+  core::Event a;
+  a.id = "ev-1";
+  a.name = "Quote \" back\\slash <script>\n\x01";
+  a.venue = "Caf\xC3\xA9";  // UTF-8 passes through
+  a.startsAt = fromEpochMillis(kT0);
+  a.endsAt = fromEpochMillis(kT0 + 90 * 60'000);
+  core::Event b;
+  b.id = "ev-2";
+  b.name = "Undated";
+  EXPECT_EQ(core::renderEventsJson(std::vector<core::UpcomingEvent>{{a, true}, {b, false}}, true),
+            R"({"events":[{"id":"ev-1","name":"Quote \" back\\slash <script>\n\u0001","venue":"Café",)"
+            R"("startsAt":"2024-07-20T10:30:00.000Z","endsAt":"2024-07-20T12:00:00.000Z","registered":true},)"
+            R"({"id":"ev-2","name":"Undated","venue":"","startsAt":null,"endsAt":null,"registered":false}]})");
+  // Without a caller there is no "registered".
+  EXPECT_EQ(core::renderEventsJson(std::vector<core::UpcomingEvent>{{b, true}}, false),
+            R"({"events":[{"id":"ev-2","name":"Undated","venue":"","startsAt":null,"endsAt":null}]})");
+  EXPECT_EQ(core::renderEventsJson(std::vector<core::UpcomingEvent>{}, true), R"({"events":[]})");
+
+  core::EventSummary s;
+  s.id = "ev-3";
+  s.name = "</script>";
+  s.venue = "V";
+  s.startsAt = fromEpochMillis(kT0);
+  s.registered = 50'000;
+  s.attended = 41'234;
+  s.synced = true;
+  EXPECT_EQ(core::renderEventsJson(std::vector<core::EventSummary>{s, {}}),
+            R"({"events":[{"id":"ev-3","name":"</script>","venue":"V","startsAt":"2024-07-20T10:30:00.000Z",)"
+            R"("endsAt":null,"registered":50000,"attended":41234,"synced":true},)"
+            R"({"id":"","name":"","venue":"","startsAt":null,"endsAt":null,"registered":0,"attended":0,)"
+            R"("synced":false}]})");
 }
 
 TEST(Pool, ExhaustedPoolAnswersUnavailableAfterTheTimeout) {

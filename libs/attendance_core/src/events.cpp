@@ -1,5 +1,9 @@
 #include <attendance/attendance_core/events.hpp>
+#include <attendance/attendance_core/report.hpp>
 #include <attendance/attendance_core/scanners.hpp>
+#include <attendance/support/json_text.hpp>
+
+#include <fmt/format.h>
 
 #include "db_util.hpp"
 #include "secrets.hpp"
@@ -35,9 +39,13 @@ bool isValidEventId(std::string_view id) noexcept {
 
 std::optional<std::string> validateNewEvent(const NewEvent& event) {
   if (event.id && !isValidEventId(*event.id)) return "event id must be 1-128 characters of A-Z a-z 0-9 . _ : -";
-  if (event.name.empty() || event.name.size() > 200) return "event name must be 1-200 characters";
-  if (event.venue.size() > 200) return "venue must be at most 200 characters";
-  if (event.startsAt && event.endsAt && *event.endsAt < *event.startsAt) return "event ends before it starts";
+  return validateEventEdit({event.name, event.venue, event.startsAt, event.endsAt});
+}
+
+std::optional<std::string> validateEventEdit(const EventEdit& edit) {
+  if (edit.name.empty() || edit.name.size() > 200) return "event name must be 1-200 characters";
+  if (edit.venue.size() > 200) return "venue must be at most 200 characters";
+  if (edit.startsAt && edit.endsAt && *edit.endsAt < *edit.startsAt) return "event ends before it starts";
   return std::nullopt;
 }
 
@@ -81,6 +89,96 @@ Result<Event> getEvent(ConnectionPool& pool, std::string_view eventId) {
     if (rows.empty()) return make_error_code(Errc::event_not_found);
     return readEvent(rows[0]);
   });
+}
+
+Result<Event> updateEvent(ConnectionPool& pool, std::string_view eventId, const EventEdit& edit) {
+  if (validateEventEdit(edit)) return make_error_code(Errc::invalid_argument);
+  return detail::withConnection(pool, "update_event", [&](pqxx::connection_base& conn) -> Result<Event> {
+    pqxx::work tx{conn};
+    const auto r = tx.exec_params(
+        std::string{"UPDATE events AS e SET name = $2, venue = $3, "
+                    "starts_at = CASE WHEN $4 THEN to_timestamp($5::bigint / 1000.0) END, "
+                    "ends_at = CASE WHEN $6 THEN to_timestamp($7::bigint / 1000.0) END "
+                    "WHERE e.id = $1 RETURNING "} +
+            kEventColumns,
+        std::string{eventId}, edit.name, edit.venue, edit.startsAt.has_value(),
+        edit.startsAt ? detail::toMs(*edit.startsAt) : std::int64_t{0}, edit.endsAt.has_value(),
+        edit.endsAt ? detail::toMs(*edit.endsAt) : std::int64_t{0});
+    if (r.empty()) return make_error_code(Errc::event_not_found);
+    tx.commit();
+    return readEvent(r[0]);
+  });
+}
+
+Result<void> deleteEvent(ConnectionPool& pool, std::string_view eventId, bool force) {
+  return detail::withConnection(pool, "delete_event", [&](pqxx::connection_base& conn) -> Result<void> {
+    pqxx::work tx{conn};
+    const std::string id{eventId};
+    // FOR UPDATE conflicts with ingest's FOR KEY SHARE: no sync can add check-ins
+    // between the check and the delete.
+    if (tx.exec_params("SELECT 1 FROM events WHERE id = $1 FOR UPDATE", id).empty()) {
+      return make_error_code(Errc::event_not_found);
+    }
+    if (!force && !tx.exec_params("SELECT 1 FROM check_ins WHERE event_id = $1 LIMIT 1", id).empty()) {
+      return make_error_code(Errc::conflict);
+    }
+    // check_ins has no foreign key (ADR 0031): deleted explicitly. Registrations,
+    // receipts and the report summary go by ON DELETE CASCADE.
+    tx.exec_params("DELETE FROM check_ins WHERE event_id = $1", id);
+    tx.exec_params("DELETE FROM events WHERE id = $1", id);
+    tx.commit();
+    return {};
+  });
+}
+
+Result<bool> eventHasCheckIns(ConnectionPool& pool, std::string_view eventId) {
+  return detail::withConnection(pool, "event_has_check_ins", [&](pqxx::connection_base& conn) -> Result<bool> {
+    pqxx::read_transaction tx{conn};
+    const std::string id{eventId};
+    const auto row = tx.exec_params1(
+        "SELECT EXISTS (SELECT 1 FROM events WHERE id = $1), EXISTS (SELECT 1 FROM check_ins WHERE event_id = $1)", id);
+    if (!row[0].as<bool>()) return detail::failure<bool>(make_error_code(Errc::event_not_found));
+    return row[1].as<bool>();
+  });
+}
+
+Result<std::vector<EventSummary>> listEventSummaries(ConnectionPool& pool) {
+  return detail::withConnection(
+      pool, "list_event_summaries", [&](pqxx::connection_base& conn) -> Result<std::vector<EventSummary>> {
+        pqxx::read_transaction tx{conn};
+        // Set-based: per-row EXISTS with "current OR retired bleUuid" cannot use the
+        // check_ins index and took minutes at 50,000 registrations x 200,000 check-ins.
+        // Attended = a registered user seen under their current or a retired bleUuid.
+        const auto rows = tx.exec(
+            "WITH seen AS (SELECT DISTINCT event_id, ble_uuid FROM check_ins), "
+            "owners AS (SELECT id AS user_id, ble_uuid FROM users "
+            "           UNION ALL SELECT user_id, ble_uuid FROM retired_ble_uuids), "
+            "attended AS (SELECT r.event_id, count(DISTINCT r.user_id) AS n FROM registrations r "
+            "             JOIN owners o ON o.user_id = r.user_id "
+            "             JOIN seen s ON s.event_id = r.event_id AND s.ble_uuid = o.ble_uuid GROUP BY r.event_id), "
+            "regs AS (SELECT event_id, count(*) AS n FROM registrations GROUP BY event_id) "
+            "SELECT e.id, e.name, e.venue, " ATTENDANCE_SQL_MS("e.starts_at") ", " ATTENDANCE_SQL_MS(
+                "e.ends_at") ", coalesce(regs.n, 0), coalesce(attended.n, 0), "
+                             "EXISTS (SELECT 1 FROM sync_receipts sr WHERE sr.event_id = e.id) "
+                             "FROM events e LEFT JOIN regs ON regs.event_id = e.id "
+                             "LEFT JOIN attended ON attended.event_id = e.id "
+                             "ORDER BY e.starts_at DESC NULLS LAST, e.created_at DESC, e.id");
+        std::vector<EventSummary> out;
+        out.reserve(rows.size());
+        for (const auto& r : rows) {
+          EventSummary s;
+          s.id = r[0].as<std::string>();
+          s.name = r[1].as<std::string>();
+          s.venue = r[2].as<std::string>();
+          if (!r[3].is_null()) s.startsAt = detail::fromMs(r[3].as<std::int64_t>());
+          if (!r[4].is_null()) s.endsAt = detail::fromMs(r[4].as<std::int64_t>());
+          s.registered = r[5].as<std::int64_t>();
+          s.attended = r[6].as<std::int64_t>();
+          s.synced = r[7].as<bool>();
+          out.push_back(std::move(s));
+        }
+        return out;
+      });
 }
 
 Result<std::vector<UpcomingEvent>> listUpcomingEvents(ConnectionPool& pool, std::chrono::system_clock::time_point now,
@@ -152,6 +250,71 @@ Result<std::vector<support::Uuid>> roster(ConnectionPool& pool, std::string_view
         }
         return out;
       });
+}
+
+namespace {
+
+void appendOptionalTime(std::string& out, const std::optional<std::chrono::system_clock::time_point>& t) {
+  if (t) {
+    support::appendJsonString(out, formatIsoUtc(*t));
+  } else {
+    out += "null";
+  }
+}
+
+// The members every event list shares; the caller closes the object.
+void appendEventMembers(std::string& out, std::string_view id, std::string_view name, std::string_view venue,
+                        const std::optional<std::chrono::system_clock::time_point>& startsAt,
+                        const std::optional<std::chrono::system_clock::time_point>& endsAt) {
+  out += "{\"id\":";
+  support::appendJsonString(out, id);
+  out += ",\"name\":";
+  support::appendJsonString(out, name);
+  out += ",\"venue\":";
+  support::appendJsonString(out, venue);
+  out += ",\"startsAt\":";
+  appendOptionalTime(out, startsAt);
+  out += ",\"endsAt\":";
+  appendOptionalTime(out, endsAt);
+}
+
+template <class List, class AppendOne>
+std::string renderList(const List& list, AppendOne appendOne) {
+  std::string out = "{\"events\":[";
+  out.reserve(out.size() + list.size() * 160);
+  bool first = true;
+  for (const auto& item : list) {
+    if (!first) out += ',';
+    first = false;
+    appendOne(out, item);
+  }
+  out += "]}";
+  return out;
+}
+
+}  // namespace
+
+void appendEventJson(std::string& out, const Event& event, std::string_view extraMembers) {
+  appendEventMembers(out, event.id, event.name, event.venue, event.startsAt, event.endsAt);
+  out += extraMembers;
+  out += '}';
+}
+
+std::string renderEventsJson(const std::vector<UpcomingEvent>& events, bool withRegistered) {
+  return renderList(events, [withRegistered](std::string& out, const UpcomingEvent& e) {
+    appendEventJson(out, e.event,
+                    !withRegistered ? std::string_view{}
+                    : e.registered  ? std::string_view{",\"registered\":true"}
+                                    : std::string_view{",\"registered\":false"});
+  });
+}
+
+std::string renderEventsJson(const std::vector<EventSummary>& events) {
+  return renderList(events, [](std::string& out, const EventSummary& e) {
+    appendEventMembers(out, e.id, e.name, e.venue, e.startsAt, e.endsAt);
+    out += fmt::format(",\"registered\":{},\"attended\":{},\"synced\":{}}}", e.registered, e.attended,
+                       e.synced ? "true" : "false");
+  });
 }
 
 }  // namespace attendance::core

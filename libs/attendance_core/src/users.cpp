@@ -62,6 +62,31 @@ Session insertSession(pqxx::work& tx, const std::string& userId, const AuthConfi
   return s;
 }
 
+// LIKE pattern for a substring search, with the input's wildcards escaped.
+std::string likePattern(std::string_view search) {
+  std::string p = "%";
+  for (char c : search) {
+    if (c == '%' || c == '_' || c == '\\') p += '\\';
+    p += c;
+  }
+  p += '%';
+  return p;
+}
+
+bool validPaging(std::string_view search, std::int64_t offset, std::int64_t limit) {
+  return search.size() <= kMaxSearchLength && offset >= 0 && limit >= 1 && limit <= kMaxPageLimit;
+}
+
+UserRow readParticipantRow(const pqxx::row& r) {
+  UserRow p;
+  p.id = r[0].as<std::string>();
+  p.email = r[1].as<std::string>();
+  p.displayName = r[2].as<std::string>();
+  p.bleUuid = r[3].as<std::string>();
+  p.disabled = r[4].as<bool>();
+  return p;
+}
+
 }  // namespace
 
 std::optional<std::string> validateNewUser(const NewUser& user, const AuthConfig& auth) {
@@ -153,6 +178,85 @@ Result<support::Uuid> regenerateBleUuid(ConnectionPool& pool, std::string_view u
                    fresh.toString());
     tx.commit();
     return fresh;
+  });
+}
+
+Result<void> setUserDisabled(ConnectionPool& pool, std::string_view userId, bool disabled) {
+  if (!support::Uuid::parse(userId)) return make_error_code(Errc::user_not_found);
+  return detail::withConnection(pool, "set_user_disabled", [&](pqxx::connection_base& conn) -> Result<void> {
+    pqxx::work tx{conn};
+    const auto r =
+        tx.exec_params("UPDATE users SET disabled = $2 WHERE id = $1::uuid", std::string{userId}, disabled);
+    if (r.affected_rows() == 0) return make_error_code(Errc::user_not_found);
+    // A disabled participant's sessions end now, not when they expire.
+    if (disabled) tx.exec_params("DELETE FROM participant_sessions WHERE user_id = $1::uuid", std::string{userId});
+    tx.commit();
+    return {};
+  });
+}
+
+Result<std::string> userIdByEmail(ConnectionPool& pool, std::string_view email) {
+  if (email.size() > 254) return make_error_code(Errc::user_not_found);
+  return detail::withConnection(pool, "user_id_by_email", [&](pqxx::connection_base& conn) -> Result<std::string> {
+    pqxx::read_transaction tx{conn};
+    const auto rows =
+        tx.exec_params("SELECT id::text FROM users WHERE lower(email) = lower($1)", std::string{email});
+    if (rows.empty()) return make_error_code(Errc::user_not_found);
+    return rows[0][0].as<std::string>();
+  });
+}
+
+Result<UserPage> listParticipants(ConnectionPool& pool, std::string_view search, std::int64_t offset,
+                                         std::int64_t limit) {
+  if (!validPaging(search, offset, limit)) return make_error_code(Errc::invalid_argument);
+  return detail::withConnection(pool, "list_participants", [&](pqxx::connection_base& conn) -> Result<UserPage> {
+    pqxx::read_transaction tx{conn};
+    const std::string pattern = likePattern(search);
+    // `$2` (everyone) is known when the statement is planned, so an empty search costs no ILIKE.
+    const bool all = search.empty();
+    UserPage page;
+    page.total = tx.exec_params1("SELECT count(*) FROM users WHERE $2 OR display_name ILIKE $1 OR email ILIKE $1",
+                                 pattern, all)[0]
+                     .as<std::int64_t>();
+    const auto rows = tx.exec_params(
+        "SELECT id::text, email, display_name, ble_uuid::text, disabled FROM users "
+        "WHERE $2 OR display_name ILIKE $1 OR email ILIKE $1 ORDER BY lower(display_name), lower(email) "
+        "OFFSET $3 LIMIT $4",
+        pattern, all, offset, limit);
+    page.rows.reserve(rows.size());
+    for (const auto& r : rows) page.rows.push_back(readParticipantRow(r));
+    return page;
+  });
+}
+
+Result<UserPage> listRegistrations(ConnectionPool& pool, std::string_view eventId, std::string_view search,
+                                          std::int64_t offset, std::int64_t limit) {
+  if (!validPaging(search, offset, limit)) return make_error_code(Errc::invalid_argument);
+  return detail::withConnection(pool, "list_registrations", [&](pqxx::connection_base& conn) -> Result<UserPage> {
+    pqxx::read_transaction tx{conn};
+    const std::string pattern = likePattern(search);
+    const std::string id{eventId};
+    const bool all = search.empty();
+    UserPage page;
+    page.total = all ? tx.exec_params1("SELECT count(*) FROM registrations WHERE event_id = $1", id)[0].as<std::int64_t>()
+                     : tx.exec_params1(
+                             "SELECT count(*) FROM registrations r JOIN users u ON u.id = r.user_id "
+                             "WHERE r.event_id = $1 AND (u.display_name ILIKE $2 OR u.email ILIKE $2)",
+                             id, pattern)[0]
+                           .as<std::int64_t>();
+    const auto rows = tx.exec_params(
+        "SELECT u.id::text, u.email, u.display_name, u.ble_uuid::text, u.disabled, " ATTENDANCE_SQL_MS("r.created_at")
+        " FROM registrations r JOIN users u ON u.id = r.user_id "
+        "WHERE r.event_id = $1 AND ($5 OR u.display_name ILIKE $2 OR u.email ILIKE $2) "
+        "ORDER BY lower(u.display_name), lower(u.email) OFFSET $3 LIMIT $4",
+        id, pattern, offset, limit, all);
+    page.rows.reserve(rows.size());
+    for (const auto& r : rows) {
+      UserRow p = readParticipantRow(r);
+      p.registeredAt = detail::fromMs(r[5].as<std::int64_t>());
+      page.rows.push_back(std::move(p));
+    }
+    return page;
   });
 }
 

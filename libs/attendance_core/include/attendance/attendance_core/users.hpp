@@ -63,6 +63,42 @@ struct NewUser {
 // New random bleUuid for the user (a lost or leaked phone). Old check-ins keep the old one.
 [[nodiscard]] Result<support::Uuid> regenerateBleUuid(ConnectionPool& pool, std::string_view userId);
 
+// Changes whether the user may log in and appear in rosters; disabling also ends
+// their sessions. Errc::user_not_found.
+[[nodiscard]] Result<void> setUserDisabled(ConnectionPool& pool, std::string_view userId, bool disabled);
+
+// The user id for an email (case-insensitive). Errc::user_not_found.
+[[nodiscard]] Result<std::string> userIdByEmail(ConnectionPool& pool, std::string_view email);
+
+// A row of a participant or registration list.
+struct UserRow {
+  std::string id;  // UUID text
+  std::string email;
+  std::string displayName;
+  std::string bleUuid;  // UUID text
+  bool disabled = false;
+  std::optional<std::chrono::system_clock::time_point> registeredAt;  // registration lists only
+};
+struct UserPage {
+  std::vector<UserRow> rows;
+  std::int64_t total = 0;  // rows matching the search, over all pages
+};
+inline constexpr std::size_t kMaxSearchLength = 200;  // bytes
+inline constexpr std::int64_t kMaxPageLimit = 1000;
+
+// One page of users, ordered by name then email. `search` = case-insensitive substring
+// of name or email ('%', '_' and '\\' match themselves); empty = everyone.
+// Errc::invalid_argument: offset < 0, limit outside 1..kMaxPageLimit, search longer
+// than kMaxSearchLength.
+[[nodiscard]] Result<UserPage> listParticipants(ConnectionPool& pool, std::string_view search,
+                                                       std::int64_t offset, std::int64_t limit);
+
+// One page of an event's registrations (registeredAt set), same search, order and
+// limits as listParticipants. An unknown event has none. Errc::invalid_argument.
+[[nodiscard]] Result<UserPage> listRegistrations(ConnectionPool& pool, std::string_view eventId,
+                                                        std::string_view search, std::int64_t offset,
+                                                        std::int64_t limit);
+
 struct Session {
   std::string token;  // shown once; stored as SHA-256
   std::string userId;
