@@ -1,6 +1,8 @@
 #include <attendance/attendance_core/report.hpp>
 #include <attendance/support/json_text.hpp>
 
+#include "report_json.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,7 +11,7 @@
 #include <iterator>
 
 namespace attendance::core {
-namespace {
+namespace detail {
 
 // The JSON renderer appends into one reserved buffer: no temporary strings per
 // field, timestamps and numbers written with to_chars (docs/benchmarks-core.md).
@@ -77,6 +79,8 @@ void appendString(std::string& out, std::string_view s) {
   out += '"';
 }
 
+namespace {
+
 void appendUuid(std::string& out, const support::Uuid& u) {
   char b[support::Uuid::kTextLength];
   u.formatTo(b);
@@ -85,7 +89,7 @@ void appendUuid(std::string& out, const support::Uuid& u) {
   out += '"';
 }
 
-void appendScanners(std::string& out, const std::vector<std::string>& scanners) {
+void appendScannerNames(std::string& out, const std::vector<std::string>& scanners) {
   out += '[';
   for (std::size_t i = 0; i < scanners.size(); ++i) {
     if (i != 0) out += ',';
@@ -94,22 +98,108 @@ void appendScanners(std::string& out, const std::vector<std::string>& scanners) 
   out += ']';
 }
 
-void appendSightings(std::string& out, const Sightings& s) {
+}  // namespace
+
+void appendSeenRow(std::string& out, const ParticipantRow* person, const support::Uuid& bleUuid,
+                   const Sightings& seen) {
+  out += '{';
+  if (person != nullptr) {
+    out += "\"userId\":";
+    appendString(out, person->userId);
+    out += ",\"name\":";
+    appendString(out, person->displayName);
+    out += ",\"email\":";
+    appendString(out, person->email);
+    out += ',';
+  }
+  out += "\"bleUuid\":";
+  appendUuid(out, bleUuid);
+  if (person != nullptr) {
+    out += ",\"status\":\"";
+    out += toString(person->status);
+    out += '"';
+  }
   out += ",\"firstSeen\":";
-  appendTimeOrNull(out, s.firstSeen);
+  appendTimeOrNull(out, seen.firstSeen);
   out += ",\"lastSeen\":";
-  appendTimeOrNull(out, s.lastSeen);
+  appendTimeOrNull(out, seen.lastSeen);
   out += ",\"scanners\":";
-  appendScanners(out, s.scanners);
+  appendScannerNames(out, seen.scanners);
   out += ",\"sightings\":";
-  appendInt(out, s.count);
+  appendInt(out, seen.count);
+  out += '}';
 }
 
-std::size_t sightingsBound(const Sightings& s) {
-  std::size_t n = 140;
-  for (const auto& name : s.scanners) n += 3 + name.size() * 6;
+std::size_t seenRowBound(const ParticipantRow* person, const Sightings& seen) {
+  std::size_t n = 200;
+  if (person != nullptr) n += 60 + (person->userId.size() + person->displayName.size() + person->email.size()) * 6;
+  for (const auto& name : seen.scanners) n += 3 + name.size() * 6;
   return n;
 }
+
+std::size_t reportHeadBound(const EventReport& r) {
+  return 1024 + (r.event.id.size() + r.event.name.size() + r.event.venue.size()) * 6;
+}
+
+std::size_t reportTailBound(const EventReport& r) {
+  std::size_t n = 128 + r.arrivals.size() * 64;
+  for (const auto& s : r.scanners) n += 160 + s.scannerId.size() * 6;
+  return n;
+}
+
+void appendReportHead(std::string& out, const EventReport& r) {
+  out += "{\"event\":{\"id\":";
+  appendString(out, r.event.id);
+  out += ",\"name\":";
+  appendString(out, r.event.name);
+  out += ",\"venue\":";
+  appendString(out, r.event.venue);
+  out += ",\"startsAt\":";
+  appendTimeOrNull(out, r.event.startsAt);
+  out += ",\"endsAt\":";
+  appendTimeOrNull(out, r.event.endsAt);
+  out += "},\"generatedAt\":";
+  appendTimeOrNull(out, r.generatedAt);
+  fmt::format_to(std::back_inserter(out),
+                 ",\"synced\":{},\"summary\":{{\"registered\":{},\"attended\":{},\"noShows\":{},\"walkIns\":{},"
+                 "\"unknownDevices\":{},\"attendanceRate\":{:.4f}}}",
+                 r.synced, r.registered, r.attended, r.noShows, r.walkIns, r.unknownDevices, r.attendanceRate);
+}
+
+void appendReportTail(std::string& out, const EventReport& r) {
+  out += ",\"scanners\":[";
+  for (std::size_t i = 0; i < r.scanners.size(); ++i) {
+    const auto& s = r.scanners[i];
+    if (i != 0) out += ',';
+    out += "{\"scannerId\":";
+    appendString(out, s.scannerId);
+    out += ",\"lastSyncAt\":";
+    appendTimeOrNull(out, s.lastSyncAt);
+    out += ",\"syncs\":";
+    appendInt(out, s.syncs);
+    out += ",\"recordsReceived\":";
+    appendInt(out, s.recordsReceived);
+    out += ",\"recordsStored\":";
+    appendInt(out, s.recordsStored);
+    out += '}';
+  }
+  out += "],\"arrivals\":{\"bucketMinutes\":";
+  appendInt(out, r.bucketWidth.count());
+  out += ",\"buckets\":[";
+  for (std::size_t i = 0; i < r.arrivals.size(); ++i) {
+    if (i != 0) out += ',';
+    out += "{\"start\":\"";
+    appendIso(out, r.arrivals[i].start);
+    out += "\",\"arrivals\":";
+    appendInt(out, r.arrivals[i].arrivals);
+    out += '}';
+  }
+  out += "]}}";
+}
+
+}  // namespace detail
+
+namespace {
 
 // RFC 4180 field; cells that a spreadsheet would run as a formula get a leading
 // apostrophe (OWASP CSV injection advice), see docs/check-in-semantics.md.
@@ -164,87 +254,25 @@ std::string pad(std::string_view s, std::size_t width) {
 }  // namespace
 
 std::string renderReportJson(const EventReport& r) {
-  // An upper bound of the size (escaping grows a byte to at most 6), so the
-  // buffer is allocated once.
-  std::size_t bound = 1024 + (r.event.id.size() + r.event.name.size() + r.event.venue.size()) * 6 +
-                      r.arrivals.size() * 64 + r.scanners.size() * 160;
-  for (const auto& p : r.participants) {
-    bound += 120 + (p.userId.size() + p.displayName.size() + p.email.size()) * 6 + sightingsBound(p.seen);
-  }
-  for (const auto& u : r.unknown) bound += 60 + sightingsBound(u.seen);
-  for (const auto& s : r.scanners) bound += s.scannerId.size() * 6;
+  // An upper bound of the size, so the buffer is allocated once.
+  std::size_t bound = detail::reportHeadBound(r) + detail::reportTailBound(r) + 64;
+  for (const auto& p : r.participants) bound += detail::seenRowBound(&p, p.seen);
+  for (const auto& u : r.unknown) bound += detail::seenRowBound(nullptr, u.seen);
   std::string out;
   out.reserve(bound);
-  out += "{\"event\":{\"id\":";
-  appendString(out, r.event.id);
-  out += ",\"name\":";
-  appendString(out, r.event.name);
-  out += ",\"venue\":";
-  appendString(out, r.event.venue);
-  out += ",\"startsAt\":";
-  appendTimeOrNull(out, r.event.startsAt);
-  out += ",\"endsAt\":";
-  appendTimeOrNull(out, r.event.endsAt);
-  out += "},\"generatedAt\":";
-  appendTimeOrNull(out, r.generatedAt);
-  fmt::format_to(std::back_inserter(out),
-                 ",\"synced\":{},\"summary\":{{\"registered\":{},\"attended\":{},\"noShows\":{},\"walkIns\":{},"
-                 "\"unknownDevices\":{},\"attendanceRate\":{:.4f}}}",
-                 r.synced, r.registered, r.attended, r.noShows, r.walkIns, r.unknownDevices, r.attendanceRate);
+  detail::appendReportHead(out, r);
   out += ",\"participants\":[";
   for (std::size_t i = 0; i < r.participants.size(); ++i) {
-    const auto& p = r.participants[i];
     if (i != 0) out += ',';
-    out += "{\"userId\":";
-    appendString(out, p.userId);
-    out += ",\"name\":";
-    appendString(out, p.displayName);
-    out += ",\"email\":";
-    appendString(out, p.email);
-    out += ",\"bleUuid\":";
-    appendUuid(out, p.bleUuid);
-    out += ",\"status\":\"";
-    out += toString(p.status);
-    out += '"';
-    appendSightings(out, p.seen);
-    out += '}';
+    detail::appendSeenRow(out, &r.participants[i], r.participants[i].bleUuid, r.participants[i].seen);
   }
   out += "],\"unknownDevices\":[";
   for (std::size_t i = 0; i < r.unknown.size(); ++i) {
     if (i != 0) out += ',';
-    out += "{\"bleUuid\":";
-    appendUuid(out, r.unknown[i].bleUuid);
-    appendSightings(out, r.unknown[i].seen);
-    out += '}';
+    detail::appendSeenRow(out, nullptr, r.unknown[i].bleUuid, r.unknown[i].seen);
   }
-  out += "],\"scanners\":[";
-  for (std::size_t i = 0; i < r.scanners.size(); ++i) {
-    const auto& s = r.scanners[i];
-    if (i != 0) out += ',';
-    out += "{\"scannerId\":";
-    appendString(out, s.scannerId);
-    out += ",\"lastSyncAt\":";
-    appendTimeOrNull(out, s.lastSyncAt);
-    out += ",\"syncs\":";
-    appendInt(out, s.syncs);
-    out += ",\"recordsReceived\":";
-    appendInt(out, s.recordsReceived);
-    out += ",\"recordsStored\":";
-    appendInt(out, s.recordsStored);
-    out += '}';
-  }
-  out += "],\"arrivals\":{\"bucketMinutes\":";
-  appendInt(out, r.bucketWidth.count());
-  out += ",\"buckets\":[";
-  for (std::size_t i = 0; i < r.arrivals.size(); ++i) {
-    if (i != 0) out += ',';
-    out += "{\"start\":\"";
-    appendIso(out, r.arrivals[i].start);
-    out += "\",\"arrivals\":";
-    appendInt(out, r.arrivals[i].arrivals);
-    out += '}';
-  }
-  out += "]}}";
+  out += ']';
+  detail::appendReportTail(out, r);
   return out;
 }
 
