@@ -8,10 +8,12 @@
 #include <algorithm>
 #include <charconv>
 #include <functional>
+#include <mutex>
 
 #include <attendance/attendance_core/error.hpp>
 #include <attendance/attendance_core/events.hpp>
 #include <attendance/attendance_core/report.hpp>
+#include <attendance/attendance_core/report_cache.hpp>
 #include <attendance/attendance_core/scanners.hpp>
 #include <attendance/attendance_core/users.hpp>
 #include <attendance/http_server/message.hpp>
@@ -21,8 +23,11 @@
 #include "assets.hpp"
 #include "auth.hpp"
 #include "data.hpp"
+#include "event_time.hpp"
 #include "html.hpp"
 #include "pages.hpp"
+#include "report_params.hpp"
+#include "report_refresher.hpp"
 
 namespace attendance::admin_web {
 
@@ -115,23 +120,6 @@ std::int64_t intParam(std::string_view target, std::string_view name, std::int64
   return std::clamp(n, lo, hi);
 }
 
-// A datetime-local value ("2026-11-24T09:00") plus the browser's
-// getTimezoneOffset() in minutes (UTC - local). Empty -> nullopt.
-Result<std::optional<core::TimePoint>> parseLocalTime(std::string_view value, std::string_view tzOffset) {
-  if (value.empty()) return std::optional<core::TimePoint>{};
-  if (value.size() > 32) return core::make_error_code(core::Errc::invalid_argument);
-  auto t = core::parseIsoUtc(std::string(value) + "Z");
-  if (!t) return core::make_error_code(core::Errc::invalid_argument);
-  int offset = 0;
-  if (!tzOffset.empty()) {
-    const auto [ptr, ec] = std::from_chars(tzOffset.data(), tzOffset.data() + tzOffset.size(), offset);
-    if (ec != std::errc{} || ptr != tzOffset.data() + tzOffset.size() || offset < -24 * 60 || offset > 24 * 60) {
-      return core::make_error_code(core::Errc::invalid_argument);
-    }
-  }
-  return std::optional<core::TimePoint>{*t + std::chrono::minutes{offset}};
-}
-
 bool isFormRequest(const Request& req) {
   const auto ct = req[http::field::content_type];
   return ct.substr(0, ct.find(';')) == "application/x-www-form-urlencoded";
@@ -160,15 +148,66 @@ struct WebApp::Impl {
   const support::TimeSource& clock;
   WebOptions options;
   AuthSettings auth;
+  // Every report answer (JSON, pages, CSV) comes from here (docs/adr/0064).
+  core::ReportCache reports;
+  http_server::MetricsRegistry* metrics;
+  std::mutex metricsMutex;
+  core::ReportCache::Stats published;  // what metrics has been told so far
+  // Last member: destroyed first, so no refresh runs while the rest goes away.
+  std::unique_ptr<ReportRefresher> refresher;
 
-  Impl(core::ConnectionPool& p, http_server::BlockingPool& b, const support::TimeSource& c, WebOptions o)
-      : pool(p), blocking(b), clock(c), options(std::move(o)) {
+  Impl(core::ConnectionPool& p, http_server::BlockingPool& b, const support::TimeSource& c, WebOptions o,
+       http_server::MetricsRegistry* m)
+      : pool(p),
+        blocking(b),
+        clock(c),
+        options(std::move(o)),
+        reports(core::ReportCache::Options{options.reportCacheEvents}),
+        metrics(m) {
     auth.opsLimit = options.adminOpsLimit;
     auth.memLimit = options.adminMemLimit;
     auth.sessionLifetime = options.sessionLifetime;
     auth.maxFailuresPerAccount = options.maxFailuresPerAccount;
     auth.maxFailuresPerAddress = options.maxFailuresPerAddress;
     auth.failureWindow = options.failureWindow;
+    if (metrics != nullptr) {
+      metrics->describeCounter("admin_report_cache_hits_total", "Report requests answered from the cached report");
+      metrics->describeCounter("admin_report_cache_misses_total", "Report requests that had to wait for a build");
+      metrics->describeCounter("admin_report_cache_rebuilds_total",
+                               "Reports built (on request or by the background refresh)");
+      metrics->describeCounter("admin_report_refresh_runs_total",
+                               "Background checks of the cached reports' data versions");
+      for (const char* name : {"admin_report_cache_hits_total", "admin_report_cache_misses_total",
+                               "admin_report_cache_rebuilds_total", "admin_report_refresh_runs_total"}) {
+        metrics->increment(name, {}, 0);
+      }
+    }
+    if (options.reportRefreshInterval.count() > 0) {
+      refresher = std::make_unique<ReportRefresher>(blocking, options.reportRefreshInterval, [this] {
+        const auto rebuilt = reports.refresh(pool, now());
+        publishCacheStats();
+        if (metrics != nullptr) metrics->increment("admin_report_refresh_runs_total");
+        if (rebuilt > 0) support::log::info("admin_web.reports_refreshed", {{"rebuilt", static_cast<std::int64_t>(rebuilt)}});
+      });
+    }
+  }
+
+  // The cache counts cumulatively; the registry's counters get the difference.
+  void publishCacheStats() {
+    if (metrics == nullptr) return;
+    std::lock_guard lock{metricsMutex};
+    const auto current = reports.stats();
+    metrics->increment("admin_report_cache_hits_total", {}, static_cast<double>(current.hits - published.hits));
+    metrics->increment("admin_report_cache_misses_total", {}, static_cast<double>(current.misses - published.misses));
+    metrics->increment("admin_report_cache_rebuilds_total", {},
+                       static_cast<double>(current.rebuilds - published.rebuilds));
+    published = current;
+  }
+
+  Result<std::shared_ptr<const core::CachedReport>> cachedReport(std::string_view eventId) {
+    auto r = reports.get(pool, eventId, now());
+    publishCacheStats();
+    return r;
   }
 
   [[nodiscard]] core::TimePoint now() const { return clock.systemTime(); }
@@ -349,31 +388,14 @@ struct WebApp::Impl {
   Response apiEvents(Call& call) {
     auto list = data::listEventSummaries(pool);
     if (!list) return failure(call, list.error());
-    std::string out = "{\"events\":[";
-    bool first = true;
-    for (const auto& e : *list) {
-      if (!first) out += ',';
-      first = false;
-      out += "{\"id\":";
-      support::appendJsonString(out, e.id);
-      out += ",\"name\":";
-      support::appendJsonString(out, e.name);
-      out += ",\"venue\":";
-      support::appendJsonString(out, e.venue);
-      out += fmt::format(",\"startsAt\":{},\"endsAt\":{},\"registered\":{},\"attended\":{},\"synced\":{}}}",
-                         e.startsAt ? "\"" + core::formatIsoUtc(*e.startsAt) + "\"" : "null",
-                         e.endsAt ? "\"" + core::formatIsoUtc(*e.endsAt) + "\"" : "null", e.registered, e.attended,
-                         e.synced ? "true" : "false");
-    }
-    out += "]}";
-    return jsonOut(http::status::ok, std::move(out));
+    return jsonOut(http::status::ok, core::renderEventsJson(*list));
   }
 
   Response eventForm(Call& call, const std::string& eventId, std::string_view name, std::string_view venue,
                      std::optional<core::TimePoint>& starts, std::optional<core::TimePoint>& ends, bool& ok) {
     ok = false;
-    auto s = parseLocalTime(call.field("starts"), call.field("tzOffset"));
-    auto e = parseLocalTime(call.field("ends"), call.field("tzOffset"));
+    auto s = parseFormTime(call.field("starts"), call.field("startsUtc"), call.field("tzOffset"));
+    auto e = parseFormTime(call.field("ends"), call.field("endsUtc"), call.field("tzOffset"));
     std::string problem;
     if (!s || !e) problem = "Start and end must be dates and times.";
     else if (*s && *e && **e < **s) problem = "The end must not be before the start.";
@@ -475,19 +497,29 @@ struct WebApp::Impl {
   }
 
   // ---- report ------------------------------------------------------------
+  // Without page parameters: the whole report, exactly `attendance-admin report
+  // --format json`. With any of offset, limit, filter, q, sort, dir: one page
+  // (core::renderReportPageJson). Both from the cached report.
   Response apiReport(Call& call) {
-    auto report = core::buildReport(pool, call.param("id"), now());
-    if (!report) return failure(call, report.error());
-    return jsonOut(http::status::ok, core::renderReportJson(*report));
+    ReportRequest request = parseReportRequest(call.rc.query);
+    if (!request.error.empty()) return jsonError(http::status::bad_request, request.error);
+    auto cached = cachedReport(call.param("id"));
+    if (!cached) return failure(call, cached.error());
+    if (!request.paged) return jsonOut(http::status::ok, (*cached)->json());
+    return jsonOut(http::status::ok, (*cached)->pageJson(request.query));
   }
 
   Response reportCsv(Call& call) {
     const std::string& id = call.param("id");
-    auto report = core::buildReport(pool, id, now());
-    if (!report) return failure(call, report.error());
+    auto cached = cachedReport(id);
+    if (!cached) return failure(call, cached.error());
     // The byte order mark makes Excel read the file as UTF-8 (LibreOffice and
     // csv parsers skip it); the rest is core's RFC 4180 output.
-    std::string body = "\xEF\xBB\xBF" + core::renderReportCsv(*report);
+    const std::string& csv = (*cached)->csv();
+    std::string body;
+    body.reserve(3 + csv.size());
+    body += "\xEF\xBB\xBF";
+    body += csv;
     std::string filename = "attendance-" + id + ".csv";
     std::replace(filename.begin(), filename.end(), ':', '-');  // ids are [A-Za-z0-9._:-]
     Response res = http_server::textResponse(http::status::ok, std::move(body), "text/csv; charset=utf-8");
@@ -627,8 +659,8 @@ struct WebApp::Impl {
 };
 
 WebApp::WebApp(core::ConnectionPool& pool, http_server::BlockingPool& blocking, const support::TimeSource& clock,
-               WebOptions options)
-    : impl_(std::make_unique<Impl>(pool, blocking, clock, std::move(options))) {}
+               WebOptions options, http_server::MetricsRegistry* metrics)
+    : impl_(std::make_unique<Impl>(pool, blocking, clock, std::move(options), metrics)) {}
 
 WebApp::~WebApp() = default;
 

@@ -37,6 +37,8 @@ struct ServeOptions {
   unsigned threads = 2;
   std::size_t dbPool = 8;
   bool secureCookies = false;
+  std::size_t reportCacheEvents = 4;
+  unsigned reportRefreshSeconds = 5;
 };
 
 struct CreateAdminOptions {
@@ -81,7 +83,10 @@ void serve(const ServeOptions& o) {
   http_server::BlockingPool blocking{o.dbPool, 256};
   WebOptions options;
   options.secureCookies = o.secureCookies;
-  WebApp app{pool, blocking, clock, options};
+  options.reportCacheEvents = o.reportCacheEvents;
+  options.reportRefreshInterval = std::chrono::seconds{o.reportRefreshSeconds};
+  http_server::MetricsRegistry metrics;  // outlives the app, which counts into it
+  WebApp app{pool, blocking, clock, options, &metrics};
   http_server::Router router;
   app.addRoutes(router);
 
@@ -94,7 +99,6 @@ void serve(const ServeOptions& o) {
     auto s = core::schemaStatus(pool);
     return s && s->upToDate();
   };
-  http_server::MetricsRegistry metrics;
   http_server::Server server{cfg, std::move(router), metrics, &clock};
   boost::asio::ip::tcp::endpoint ep;
   try {
@@ -169,6 +173,14 @@ void addCommands(CLI::App& app) {
   s->add_option("--db-pool", serveOpts->dbPool, "database connections (and worker threads)")->capture_default_str();
   s->add_flag("--secure-cookies", serveOpts->secureCookies,
               "served over HTTPS (e.g. behind a TLS proxy): Secure, __Host- cookies");
+  s->add_option("--report-cache-events", serveOpts->reportCacheEvents,
+                "built reports kept in memory (least recently used event dropped first; 0 = none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
+  s->add_option("--report-refresh-seconds", serveOpts->reportRefreshSeconds,
+                "re-check cached reports and rebuild changed ones this often (0 = only on request)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 86400));
   s->callback([serveOpts] { serve(*serveOpts); });
 
   auto adminOpts = std::make_shared<CreateAdminOptions>();

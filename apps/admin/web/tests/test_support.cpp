@@ -31,7 +31,7 @@ TestServer::TestServer(const TestDatabase& db, WebOptions options) {
   pool_ = std::make_unique<core::ConnectionPool>(cfg);
   if (auto r = core::migrate(*pool_); !r) throw std::runtime_error("migrate: " + r.error().message());
   blocking_ = std::make_unique<http_server::BlockingPool>(4, 64);
-  app_ = std::make_unique<WebApp>(*pool_, *blocking_, clock, std::move(options));
+  app_ = std::make_unique<WebApp>(*pool_, *blocking_, clock, std::move(options), &metrics_);
   http_server::Router router;
   app_->addRoutes(router);
   http_server::ServerConfig sc;

@@ -56,8 +56,8 @@ public:
 private:
   std::unique_ptr<core::ConnectionPool> pool_;
   std::unique_ptr<http_server::BlockingPool> blocking_;
+  http_server::MetricsRegistry metrics_;  // before app_: the app counts into it until destroyed
   std::unique_ptr<WebApp> app_;
-  http_server::MetricsRegistry metrics_;
   std::unique_ptr<http_server::Server> server_;
   std::thread thread_;
   std::uint16_t port_ = 0;

@@ -7,6 +7,7 @@
 #include <attendance/attendance_core/database.hpp>
 #include <attendance/attendance_core/users.hpp>
 #include <attendance/http_server/blocking_pool.hpp>
+#include <attendance/http_server/metrics.hpp>
 #include <attendance/http_server/router.hpp>
 #include <attendance/support/clock.hpp>
 
@@ -25,16 +26,25 @@ struct WebOptions {
   bool secureCookies = false;
   // Password hashing for participants created from the console.
   core::AuthConfig participantAuth;
+  // Built reports kept in memory (core::ReportCache; the least recently used
+  // event is dropped first); 0 = build every report on request.
+  std::size_t reportCacheEvents = 4;
+  // How often the cached reports are re-checked and the changed ones rebuilt in
+  // the background, so the first view after a sync is fast too; 0 = never
+  // (then the first request after a change rebuilds).
+  std::chrono::milliseconds reportRefreshInterval{0};
 
   [[nodiscard]] static WebOptions forTests();
 };
 
 // The admin web application: every page, JSON API and asset route, added to a
-// router of the shared HTTP layer. Database work runs on `blocking`.
+// router of the shared HTTP layer. Database work runs on `blocking`. With
+// `metrics`, the report cache's hits, misses and rebuilds are counted there
+// (admin_report_cache_*_total); `metrics` must outlive the WebApp.
 class WebApp {
 public:
   WebApp(core::ConnectionPool& pool, http_server::BlockingPool& blocking, const support::TimeSource& clock,
-         WebOptions options);
+         WebOptions options, http_server::MetricsRegistry* metrics = nullptr);
   ~WebApp();
   WebApp(const WebApp&) = delete;
   WebApp& operator=(const WebApp&) = delete;

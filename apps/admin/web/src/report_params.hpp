@@ -1,0 +1,26 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <attendance/attendance_core/report_query.hpp>
+
+// The query string of GET /api/events/{id}/report (docs/admin-web.md, "Report API").
+// Pure: text in, a query or a message naming the bad parameter out.
+namespace attendance::admin_web {
+
+struct ReportRequest {
+  // False when none of offset, limit, filter, q, sort, dir is present: the full report.
+  bool paged = false;
+  core::ReportQuery query;
+  // Non-empty when a parameter is not acceptable; names the parameter ("limit: ...").
+  std::string error;
+};
+
+inline constexpr std::size_t kReportPageDefaultLimit = 50;
+
+// `query` is the part after '?' (may be empty). Parameters other than the six
+// are ignored (cache busters); one of the six given twice is an error.
+[[nodiscard]] ReportRequest parseReportRequest(std::string_view query);
+
+}  // namespace attendance::admin_web

@@ -1,0 +1,413 @@
+// The report API over real sockets and a real PostgreSQL database: the page
+// parameters are validated, every page equals the matching slice of the full
+// report (computed here from the full JSON, independently of core's selection
+// code), answers follow the data after an ingest, the background refresh
+// rebuilds a changed report before anyone asks, and a session is still needed.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <optional>
+#include <thread>
+
+#include <attendance/attendance_core/batch.hpp>
+#include <attendance/attendance_core/events.hpp>
+#include <attendance/attendance_core/report.hpp>
+#include <attendance/attendance_core/scanners.hpp>
+#include <attendance/attendance_core/users.hpp>
+
+#include "auth.hpp"
+#include "html.hpp"
+#include "test_support.hpp"
+
+namespace attendance::admin_web::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+constexpr const char* kEmail = "organizer@example.org";
+constexpr const char* kPassword = "correct horse battery";
+
+// ---- the expected page, from the full report's JSON ---------------------------
+
+std::string fold(std::string_view s) {
+  std::string out{s};
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// Text order of the contract: ASCII letters folded first, then the bytes.
+int compareText(const std::string& a, const std::string& b) {
+  const std::string fa = fold(a);
+  const std::string fb = fold(b);
+  if (fa != fb) return fa < fb ? -1 : 1;
+  if (a != b) return a < b ? -1 : 1;
+  return 0;
+}
+
+struct Query {
+  std::string filter = "all";
+  std::string q;
+  std::string sort = "report";
+  std::string dir = "asc";
+  std::size_t offset = 0;
+  std::size_t limit = 50;
+};
+
+// The sort key of one participant; nullopt = empty (sorted last in both directions).
+std::optional<std::string> sortKey(const json::object& p, const std::string& sort) {
+  auto text = [&](const char* field) -> std::optional<std::string> {
+    const auto& v = p.at(field);
+    if (v.is_null()) return std::nullopt;
+    return std::string(v.as_string());
+  };
+  if (sort == "name") return text("name");
+  if (sort == "email") return text("email");
+  if (sort == "status") return text("status");
+  if (sort == "firstSeen") return text("firstSeen");  // same-length ISO 8601 UTC: text order is time order
+  if (sort == "lastSeen") return text("lastSeen");
+  // scanners: the joined list. The test's scanner ids are S1..S3 (same length),
+  // so any separator gives the same order.
+  std::string joined;
+  for (const auto& s : p.at("scanners").as_array()) joined += (joined.empty() ? "" : ",") + std::string(s.as_string());
+  if (joined.empty()) return std::nullopt;
+  return joined;
+}
+
+json::array expectedPage(const json::array& all, const Query& q, std::size_t& total) {
+  std::vector<std::size_t> rows;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto& p = all[i].as_object();
+    if (q.filter != "all" && p.at("status").as_string() != q.filter) continue;
+    if (!q.q.empty()) {
+      const std::string needle = fold(q.q);
+      if (fold(std::string(p.at("name").as_string())).find(needle) == std::string::npos &&
+          fold(std::string(p.at("email").as_string())).find(needle) == std::string::npos) {
+        continue;
+      }
+    }
+    rows.push_back(i);
+  }
+  total = rows.size();
+  const bool desc = q.dir == "desc";
+  if (q.sort == "report") {
+    if (desc) std::reverse(rows.begin(), rows.end());
+  } else {
+    std::stable_sort(rows.begin(), rows.end(), [&](std::size_t a, std::size_t b) {
+      const auto ka = sortKey(all[a].as_object(), q.sort);
+      const auto kb = sortKey(all[b].as_object(), q.sort);
+      if (!ka || !kb) return ka.has_value() && !kb.has_value();  // empties last, either way
+      const int c = compareText(*ka, *kb);
+      return desc ? c > 0 : c < 0;
+    });
+  }
+  json::array out;
+  for (std::size_t i = q.offset; i < rows.size() && i < q.offset + q.limit; ++i) out.push_back(all[rows[i]]);
+  return out;
+}
+
+std::string target(const std::string& eventId, const Query& q) {
+  return "/api/events/" + eventId + "/report?filter=" + q.filter + "&q=" + urlEncode(q.q) + "&sort=" + q.sort +
+         "&dir=" + q.dir + "&offset=" + std::to_string(q.offset) + "&limit=" + std::to_string(q.limit);
+}
+
+// ---- fixture -----------------------------------------------------------------
+
+class ReportApiTest : public ::testing::Test {
+protected:
+  explicit ReportApiTest(WebOptions options = WebOptions::forTests()) : server(db, std::move(options)) {
+    AuthSettings s;
+    s.opsLimit = 1;
+    s.memLimit = 8192;
+    EXPECT_TRUE(createAdmin(server.pool(), kEmail, kPassword, s, server.clock.systemTime()).has_value());
+  }
+
+  Browser signedIn() {
+    Browser b{server.port()};
+    EXPECT_EQ(b.login(kEmail, kPassword).result(), http::status::see_other);
+    return b;
+  }
+
+  core::User makeUser(const std::string& email, const std::string& name) {
+    core::NewUser u;
+    u.email = email;
+    u.displayName = name;
+    auto r = core::createUser(server.pool(), u, core::AuthConfig::forTests(), server.clock.systemTime());
+    EXPECT_TRUE(r.has_value()) << email;
+    return *r;
+  }
+
+  void ingest(const std::string& scanner, const std::vector<std::pair<support::Uuid, std::int64_t>>& seen) {
+    core::IngestRequest req;
+    req.eventId = eventId;
+    req.scannerId = scanner;
+    for (std::size_t i = 0; i < seen.size(); ++i) req.records.push_back({i, seen[i].first, seen[i].second, scanner});
+    auto r = core::ingestBatch(server.pool(), req, server.clock.systemTime());
+    ASSERT_TRUE(r.has_value());
+  }
+
+  // 40 participants: names that differ only in case, a true tie (same name),
+  // non-ASCII; attended with shared first-seen times and one to three scanners;
+  // no-shows; three walk-ins; two unknown devices.
+  void seed() {
+    core::NewEvent ev;
+    ev.id = eventId;
+    ev.name = "Conference";
+    ASSERT_TRUE(core::createEvent(server.pool(), ev, server.clock.systemTime()).has_value());
+    for (const char* s : {"S1", "S2", "S3"}) {
+      ASSERT_TRUE(core::createScanner(server.pool(), s, server.clock.systemTime()).has_value());
+    }
+    const std::vector<std::pair<std::string, std::string>> named = {
+        {"alice@example.org", "alice Adams"}, {"alan@example.org", "Alan Brook"},  {"albert@other.org", "ALBERT Cole"},
+        {"bob1@example.org", "bob Dean"},     {"bob2@example.org", "Bob Dean"},     {"sam1@example.org", "Sam Lee"},
+        {"sam2@example.org", "Sam Lee"},      {"zoe@example.org", "Zoë Ångström"},  {"ana@other.org", "Ana Lima"},
+    };
+    std::vector<core::User> people;
+    for (const auto& [email, name] : named) people.push_back(makeUser(email, name));
+    for (int i = 0; i < 31; ++i) {
+      people.push_back(makeUser("p" + std::to_string(i) + "@example.org", "Person " + std::to_string(10 + (i * 7) % 31)));
+    }
+    for (const auto& u : people) {
+      ASSERT_TRUE(core::registerForEvent(server.pool(), eventId, u.id, server.clock.systemTime()).has_value());
+    }
+    std::vector<core::User> walkIns;
+    for (int i = 0; i < 3; ++i) walkIns.push_back(makeUser("walk" + std::to_string(i) + "@example.org", "Walker " + std::to_string(i)));
+    const std::int64_t t0 = support::toEpochMillis(server.clock.systemTime() - 3h);
+    // People 0..25 attended: first seen in pairs (ties), scanners depending on i.
+    std::vector<std::pair<support::Uuid, std::int64_t>> s1, s2, s3;
+    for (std::size_t i = 0; i < 26; ++i) {
+      const std::int64_t first = t0 + static_cast<std::int64_t>(i / 2) * 60'000;
+      s1.emplace_back(people[i].bleUuid, first);
+      if (i % 3 == 0) s2.emplace_back(people[i].bleUuid, first + 600'000 + static_cast<std::int64_t>(i) * 1000);
+      if (i % 4 == 1) s3.emplace_back(people[i].bleUuid, first + 1'200'000);
+    }
+    for (std::size_t i = 0; i < walkIns.size(); ++i) s2.emplace_back(walkIns[i].bleUuid, t0 + 90'000 * static_cast<std::int64_t>(i + 1));
+    s3.emplace_back(*support::Uuid::parse("0b6d4b9e-5c57-4a44-9a39-3e8f1c2d7a10"), t0 + 5'000);
+    s3.emplace_back(*support::Uuid::parse("1c7e5caf-6d68-4b55-8b4a-4f902d3e8b21"), t0 + 7'000);
+    ingest("S1", s1);
+    ingest("S2", s2);
+    ingest("S3", s3);
+    noShow = people.back();
+  }
+
+  json::object getJson(Browser& b, const std::string& t) {
+    const auto res = b.get(t);
+    EXPECT_EQ(res.result(), http::status::ok) << t << ": " << res.body();
+    return json::parse(res.body()).as_object();
+  }
+
+  TestDatabase db;
+  TestServer server;
+  std::string eventId = "conf-2026";
+  core::User noShow;
+};
+
+TEST_F(ReportApiTest, PageParametersAreValidatedAndTheErrorNamesTheParameter) {
+  seed();
+  Browser b = signedIn();
+  const std::string base = "/api/events/" + eventId + "/report?";
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"limit=0", "limit"},           {"limit=501", "limit"},      {"limit=ten", "limit"},
+      {"limit=", "limit"},            {"limit=-1", "limit"},       {"offset=-1", "offset"},
+      {"offset=1e3", "offset"},       {"offset=", "offset"},       {"filter=present", "filter"},
+      {"filter=", "filter"},          {"sort=age", "sort"},        {"sort=first_seen", "sort"},
+      {"dir=up", "dir"},              {"dir=", "dir"},             {"q=" + std::string(201, 'a'), "q"},
+      {"q=%zz", "q"},                 {"limit=10&limit=20", "limit"},
+  };
+  for (const auto& [query, name] : bad) {
+    SCOPED_TRACE(query);
+    const auto res = b.get(base + query);
+    EXPECT_EQ(res.result(), http::status::bad_request);
+    const auto body = json::parse(res.body()).as_object();
+    EXPECT_TRUE(std::string(body.at("error").as_string()).starts_with(name + ":")) << res.body();
+  }
+  // The edges are fine; unknown parameters (cache busters) are ignored.
+  for (const std::string& ok : std::vector<std::string>{"limit=1", "limit=500", "offset=0", "offset=100000",
+                                                        "q=" + std::string(200, 'a'),
+                                                        "filter=walk-in&sort=lastSeen&dir=desc", "_=12345&limit=5"}) {
+    SCOPED_TRACE(ok);
+    EXPECT_EQ(b.get(base + ok).result(), http::status::ok);
+  }
+  EXPECT_EQ(b.get("/api/events/nope/report?limit=5").result(), http::status::not_found);
+}
+
+TEST_F(ReportApiTest, EveryPageIsTheMatchingSliceOfTheFullReport) {
+  seed();
+  Browser b = signedIn();
+  const auto fullRes = b.get("/api/events/" + eventId + "/report");
+  ASSERT_EQ(fullRes.result(), http::status::ok);
+  // Without page parameters: exactly core's renderer (= attendance-admin report --format json).
+  auto report = core::buildReport(server.pool(), eventId, server.clock.systemTime());
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(fullRes.body(), core::renderReportJson(*report));
+  const auto full = json::parse(fullRes.body()).as_object();
+  const auto& all = full.at("participants").as_array();
+  ASSERT_EQ(all.size(), 43U);  // 40 registered + 3 walk-ins
+  EXPECT_EQ(full.at("summary").at("unknownDevices").as_int64(), 2);
+
+  std::vector<Query> queries;
+  queries.push_back({});                                                    // the defaults
+  queries.push_back({"all", "", "report", "asc", 40, 10});                  // last page of the report order
+  queries.push_back({"all", "", "report", "desc", 0, 7});
+  queries.push_back({"all", "", "name", "asc", 0, 500});                    // case folding, ties, non-ASCII
+  queries.push_back({"all", "", "name", "desc", 3, 9});
+  queries.push_back({"attended", "", "name", "desc", 0, 50});
+  queries.push_back({"all", "", "email", "asc", 10, 10});
+  queries.push_back({"all", "", "firstSeen", "asc", 0, 500});               // equal times, no-shows last
+  queries.push_back({"all", "", "firstSeen", "desc", 20, 20});              // no-shows last in desc too
+  queries.push_back({"all", "", "lastSeen", "desc", 0, 30});
+  queries.push_back({"all", "", "scanners", "asc", 0, 500});
+  queries.push_back({"all", "", "scanners", "desc", 0, 500});
+  queries.push_back({"all", "", "status", "desc", 0, 500});
+  queries.push_back({"walk-in", "", "firstSeen", "asc", 0, 50});
+  queries.push_back({"no-show", "person", "name", "asc", 0, 5});            // filter and search together
+  queries.push_back({"all", "LEE", "email", "desc", 0, 50});                // search folds case
+  queries.push_back({"all", "sam lee", "report", "asc", 0, 50});            // a space (sent as %20)
+  queries.push_back({"all", "@other.org", "name", "asc", 0, 50});           // matches emails
+  queries.push_back({"all", "Ångström", "name", "asc", 0, 50});             // UTF-8 bytes
+  queries.push_back({"attended", "", "name", "asc", 1000, 50});             // past the end
+  queries.push_back({"all", "nobody-has-this", "name", "asc", 0, 50});
+  for (const Query& q : queries) {
+    const std::string t = target(eventId, q);
+    SCOPED_TRACE(t);
+    const auto page = getJson(b, t);
+    std::size_t total = 0;
+    const json::array expected = expectedPage(all, q, total);
+    EXPECT_EQ(page.at("participants").as_array(), expected)
+        << "got " << json::serialize(page.at("participants")) << "\nwant " << json::serialize(expected);
+    const auto& p = page.at("page").as_object();
+    EXPECT_EQ(p.at("total").as_int64(), static_cast<std::int64_t>(total));
+    EXPECT_EQ(p.at("offset").as_int64(), static_cast<std::int64_t>(q.offset));
+    EXPECT_EQ(p.at("limit").as_int64(), static_cast<std::int64_t>(q.limit));
+    EXPECT_EQ(p.at("filter").as_string(), q.filter);
+    EXPECT_EQ(p.at("sort").as_string(), q.sort);
+    EXPECT_EQ(p.at("dir").as_string(), q.dir);
+    EXPECT_EQ(p.at("q").as_string(), q.q);
+    // The rest of the answer is the full report's: one consistent report per page.
+    for (const char* same : {"event", "generatedAt", "synced", "summary", "scanners", "arrivals"}) {
+      EXPECT_EQ(page.at(same), full.at(same)) << same;
+    }
+    EXPECT_FALSE(page.contains("unknownDevices"));
+  }
+  // A "+" in the query string is a space too (HTML forms, URLSearchParams).
+  const auto plus = getJson(b, "/api/events/" + eventId + "/report?q=sam+lee");
+  EXPECT_EQ(plus.at("page").at("total").as_int64(), 2);
+  EXPECT_EQ(plus.at("page").at("q").as_string(), "sam lee");
+  // One parameter is enough for a page; the rest are the defaults.
+  const auto one = getJson(b, "/api/events/" + eventId + "/report?limit=3");
+  std::size_t total = 0;
+  EXPECT_EQ(one.at("participants").as_array(), expectedPage(all, Query{"all", "", "report", "asc", 0, 3}, total));
+  EXPECT_EQ(one.at("page").at("total").as_int64(), 43);
+}
+
+TEST_F(ReportApiTest, AnswersFollowTheDataAfterAnIngest) {
+  seed();
+  Browser b = signedIn();
+  const std::string attendedPage = "/api/events/" + eventId + "/report?filter=attended&sort=name&limit=100";
+  const auto before = getJson(b, attendedPage);
+  const auto attended = before.at("page").at("total").as_int64();
+  EXPECT_EQ(attended, 26);
+  const auto fullBefore = getJson(b, "/api/events/" + eventId + "/report");
+  EXPECT_EQ(fullBefore.at("summary").at("attended").as_int64(), 26);
+  const std::string csvBefore = b.get("/events/" + eventId + "/report.csv").body();
+
+  // The last no-show arrives late: a new batch from S1.
+  ingest("S1", {{noShow.bleUuid, support::toEpochMillis(server.clock.systemTime() - 10min)}});
+
+  const auto after = getJson(b, attendedPage);
+  EXPECT_EQ(after.at("page").at("total").as_int64(), attended + 1);
+  bool found = false;
+  for (const auto& p : after.at("participants").as_array()) found = found || p.at("email").as_string() == noShow.email;
+  EXPECT_TRUE(found) << noShow.email << " is listed as attended";
+  const auto fullRes = b.get("/api/events/" + eventId + "/report");
+  auto report = core::buildReport(server.pool(), eventId, server.clock.systemTime());
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(fullRes.body(), core::renderReportJson(*report));
+  EXPECT_EQ(report->attended, attended + 1);
+  const std::string csvAfter = b.get("/events/" + eventId + "/report.csv").body();
+  EXPECT_NE(csvAfter, csvBefore);
+  EXPECT_EQ(csvAfter, "\xEF\xBB\xBF" + core::renderReportCsv(*report));
+
+  // A new registration and a renamed participant show up as well.
+  const auto late = makeUser("late@example.org", "Late Comer");
+  ASSERT_TRUE(core::registerForEvent(server.pool(), eventId, late.id, server.clock.systemTime()).has_value());
+  const auto noShows = getJson(b, "/api/events/" + eventId + "/report?filter=no-show&q=late");
+  EXPECT_EQ(noShows.at("page").at("total").as_int64(), 1);
+  EXPECT_EQ(noShows.at("summary").at("registered").as_int64(), 41);
+  (void)db.scalar("UPDATE users SET display_name = 'Renamed Person' WHERE email = 'late@example.org'");
+  const auto renamed = getJson(b, "/api/events/" + eventId + "/report?q=renamed");
+  ASSERT_EQ(renamed.at("participants").as_array().size(), 1U);
+  EXPECT_EQ(renamed.at("participants").at(0).at("name").as_string(), "Renamed Person");
+}
+
+TEST_F(ReportApiTest, ASessionIsStillRequired) {
+  seed();
+  Browser anon{server.port()};
+  for (const std::string& t : std::vector<std::string>{"/api/events/" + eventId + "/report?limit=5",
+                                                      "/api/events/" + eventId + "/report?limit=0",  // not even validated
+                                                      "/api/events/" + eventId + "/report"}) {
+    SCOPED_TRACE(t);
+    const auto res = anon.get(t);
+    EXPECT_EQ(res.result(), http::status::unauthorized);
+    EXPECT_EQ(res.body().find("Conference"), std::string::npos);
+  }
+  const auto csv = anon.get("/events/" + eventId + "/report.csv");
+  EXPECT_EQ(csv.result(), http::status::see_other);
+  EXPECT_EQ(csv[http::field::location], "/login");
+}
+
+double metric(std::uint16_t port, const std::string& name) {
+  Browser anon{port};
+  const std::string text = anon.get("/metrics").body();
+  const auto at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + name.size() + 2));
+}
+
+WebOptions refreshing() {
+  WebOptions o = WebOptions::forTests();
+  o.reportRefreshInterval = 50ms;
+  return o;
+}
+
+class ReportRefreshTest : public ReportApiTest {
+protected:
+  ReportRefreshTest() : ReportApiTest(refreshing()) {}
+};
+
+TEST_F(ReportRefreshTest, TheBackgroundRefreshRebuildsAChangedReportBeforeAnyoneAsks) {
+  seed();
+  Browser b = signedIn();
+  const std::string t = "/api/events/" + eventId + "/report?filter=attended&limit=1";
+  EXPECT_EQ(getJson(b, t).at("page").at("total").as_int64(), 26);
+  EXPECT_EQ(metric(server.port(), "admin_report_cache_misses_total"), 1);
+  EXPECT_EQ(metric(server.port(), "admin_report_cache_rebuilds_total"), 1);
+
+  ingest("S2", {{noShow.bleUuid, support::toEpochMillis(server.clock.systemTime() - 5min)}});
+  // No request: the timer notices the new receipt and rebuilds.
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (metric(server.port(), "admin_report_cache_rebuilds_total") < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(metric(server.port(), "admin_report_cache_rebuilds_total"), 2);
+  // The next view is a hit and already shows the new check-in.
+  EXPECT_EQ(getJson(b, t).at("page").at("total").as_int64(), 27);
+  EXPECT_EQ(metric(server.port(), "admin_report_cache_misses_total"), 1);
+  EXPECT_EQ(metric(server.port(), "admin_report_cache_hits_total"), 1);
+  // Unchanged data is not rebuilt however often the timer runs.
+  const double runs = metric(server.port(), "admin_report_refresh_runs_total");
+  while (metric(server.port(), "admin_report_refresh_runs_total") < runs + 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_GE(metric(server.port(), "admin_report_refresh_runs_total"), runs + 3);
+  EXPECT_EQ(metric(server.port(), "admin_report_cache_rebuilds_total"), 2);
+}
+
+}  // namespace
+}  // namespace attendance::admin_web::testing
