@@ -96,18 +96,6 @@ std::string userJson(const core::User& u) {
   return out;
 }
 
-void appendOptionalTime(std::string& out, std::string_view key,
-                        const std::optional<std::chrono::system_clock::time_point>& t) {
-  out += ",\"";
-  out += key;
-  out += "\":";
-  if (t) {
-    support::appendJsonString(out, core::formatIsoUtc(*t));
-  } else {
-    out += "null";
-  }
-}
-
 // Authenticates the scanner key on the pool, then applies its rate limit.
 // Returns the scannerId, or the response to send instead.
 awaitable<std::variant<std::string, hs::Response>> authenticateScanner(BackendContext& ctx, const hs::Request& req) {
@@ -286,24 +274,7 @@ awaitable<hs::Response> events(BackendContext& ctx, hs::RequestContext& rc) {
   const auto now = ctx.clock.systemTime();
   auto list = co_await ctx.blocking.run([&] { return core::listUpcomingEvents(ctx.db, now, userId); });
   if (!list) co_return errorFor(list.error());
-  std::string out = "{\"events\":[";
-  bool first = true;
-  for (const auto& e : *list) {
-    if (!first) out += ',';
-    first = false;
-    out += "{\"id\":";
-    support::appendJsonString(out, e.event.id);
-    out += ",\"name\":";
-    support::appendJsonString(out, e.event.name);
-    out += ",\"venue\":";
-    support::appendJsonString(out, e.event.venue);
-    appendOptionalTime(out, "startsAt", e.event.startsAt);
-    appendOptionalTime(out, "endsAt", e.event.endsAt);
-    if (!userId.empty()) out += e.registered ? ",\"registered\":true" : ",\"registered\":false";
-    out += '}';
-  }
-  out += "]}";
-  co_return hs::jsonResponse(http::status::ok, std::move(out));
+  co_return hs::jsonResponse(http::status::ok, core::renderEventsJson(*list, !userId.empty()));
 }
 
 // POST /api/events/{id}/registrations
