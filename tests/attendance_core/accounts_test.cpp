@@ -283,7 +283,9 @@ TEST_F(Accounts, DeleteEventIsRefusedOnceCheckInsExistUnlessForced) {
 
   ASSERT_TRUE(core::deleteEvent(*pool, "busy", true));
   EXPECT_EQ(core::getEvent(*pool, "busy").error(), core::Errc::event_not_found);
-  for (const char* table : {"check_ins", "registrations", "sync_receipts", "report_seen", "report_folded"}) {
+  ASSERT_TRUE(core::listEventSummaries(*pool));  // caches the list's counts
+  for (const char* table :
+       {"check_ins", "registrations", "sync_receipts", "report_seen", "report_folded", "event_list_counts"}) {
     EXPECT_EQ(db.scalar(std::string{"SELECT count(*) FROM "} + table + " WHERE event_id = 'busy'"), "0") << table;
   }
   // The other event is untouched.
@@ -402,6 +404,88 @@ TEST_F(Accounts, ParticipantAndRegistrationListsSearchAndPage) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), core::Errc::invalid_argument);
   }
+}
+
+// The events list's counts must be the report's, however they were cached.
+TEST_F(Accounts, EventListCountsMatchTheReportThroughSyncsRegistrationsAndNewBleUuids) {
+  std::map<std::string, core::User> u;
+  for (const char* name : {"ann", "bob", "cy", "dee", "eve", "fay"}) {
+    auto created = core::createUser(*pool, {std::string{name} + "@example.org", name, std::nullopt}, auth, kNow);
+    ASSERT_TRUE(created);
+    u[name] = *created;
+  }
+  ASSERT_TRUE(core::createScanner(*pool, "S1", kNow));
+  ASSERT_TRUE(core::createScanner(*pool, "S2", kNow));
+  ASSERT_TRUE(core::createEvent(*pool, {std::string{"ev"}, "Ev", "", kNow, std::nullopt}, kNow));
+  ASSERT_TRUE(core::createEvent(*pool, {std::string{"quiet"}, "Quiet", "", std::nullopt, std::nullopt}, kNow));
+  for (const char* name : {"ann", "bob", "cy", "dee"}) ASSERT_TRUE(core::registerForEvent(*pool, "ev", u[name].id, kNow));
+  ASSERT_TRUE(core::registerForEvent(*pool, "quiet", u["ann"].id, kNow));
+  const auto unknown = *attendance::support::Uuid::parse("0f8fad5b-d9cb-469f-a165-70867728950e");
+  // ann twice on two scanners, bob before his phone is replaced, eve walks in, one unknown device.
+  checkIn(*pool, "ev", "S1", {{u["ann"].bleUuid, kT0}, {u["bob"].bleUuid, kT0 + 1000}, {unknown, kT0 + 2000}});
+  checkIn(*pool, "ev", "S2", {{u["ann"].bleUuid, kT0 + 5000}, {u["eve"].bleUuid, kT0 + 6000}});
+  ASSERT_TRUE(core::regenerateBleUuid(*pool, u["bob"].id));  // bob's old check-in keeps counting
+
+  auto expectSameAsReport = [&](const std::string& step, std::int64_t attended) {
+    SCOPED_TRACE(step);
+    auto list = core::listEventSummaries(*pool);
+    ASSERT_TRUE(list) << list.error().message();
+    auto report = core::buildReport(*pool, "ev", kNow);
+    ASSERT_TRUE(report);
+    const core::EventSummary* ev = nullptr;
+    for (const auto& e : *list) {
+      if (e.id == "ev") ev = &e;
+    }
+    ASSERT_NE(ev, nullptr);
+    EXPECT_EQ(ev->registered, report->registered);
+    EXPECT_EQ(ev->attended, report->attended);
+    EXPECT_EQ(ev->attended, attended);
+    EXPECT_EQ(ev->synced, report->synced);
+    // A second look (cached numbers) says the same.
+    auto again = core::listEventSummaries(*pool);
+    ASSERT_TRUE(again);
+    for (const auto& e : *again) {
+      if (e.id == "ev") {
+        EXPECT_EQ(e.attended, attended);
+      }
+    }
+  };
+  expectSameAsReport("ann, bob (retired bleUuid); eve is a walk-in; unknown device", 2);
+  {
+    auto list = core::listEventSummaries(*pool);
+    ASSERT_TRUE(list);
+    ASSERT_EQ(list->size(), 2U);
+    EXPECT_EQ((*list)[0].id, "ev");  // newest start first, undated last
+    EXPECT_EQ((*list)[1].id, "quiet");
+    EXPECT_EQ((*list)[1].registered, 1);
+    EXPECT_EQ((*list)[1].attended, 0);
+    EXPECT_FALSE((*list)[1].synced);
+  }
+
+  // A number cached under the current version is used as is: corrupt it to see that...
+  (void)db.scalar("UPDATE event_list_counts SET attended = 999 WHERE event_id = 'ev' RETURNING 1");
+  EXPECT_EQ(core::listEventSummaries(*pool)->front().attended, 999);
+  // ...and every change the count depends on moves the version, so it is recomputed.
+  checkIn(*pool, "ev", "S1", {{u["dee"].bleUuid, kT0 + 9000}, {u["ann"].bleUuid, kT0 + 9000}});
+  expectSameAsReport("a later sync brings dee", 3);
+
+  ASSERT_TRUE(core::registerForEvent(*pool, "ev", u["eve"].id, kNow));
+  expectSameAsReport("the walk-in registers", 4);
+
+  ASSERT_TRUE(core::unregisterFromEvent(*pool, "ev", u["ann"].id));
+  expectSameAsReport("ann unregisters", 3);
+
+  ASSERT_TRUE(core::registerForEvent(*pool, "ev", u["fay"].id, kNow));
+  expectSameAsReport("fay registers, not seen yet", 3);
+  ASSERT_TRUE(core::performCheckIn(*pool, "ev", {0, u["fay"].bleUuid, kT0 + 12000, "S2"}));  // no receipt
+  expectSameAsReport("a check-in without a receipt", 4);
+
+  // cy's new phone was seen before it was hers (an unknown device until the direct update).
+  checkIn(*pool, "ev", "S2", {{*attendance::support::Uuid::parse("11111111-2222-4333-8444-555555555555"), kT0}});
+  expectSameAsReport("another unknown device", 4);
+  (void)db.scalar("UPDATE users SET ble_uuid = '11111111-2222-4333-8444-555555555555' WHERE email = 'cy@example.org' "
+                  "RETURNING 1");
+  expectSameAsReport("that device turns out to be cy's", 5);
 }
 
 TEST(EventsJson, RendersEveryEventWithEscapingAndNullTimes) {

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <map>
+
 #include "db_util.hpp"
 #include "secrets.hpp"
 
@@ -142,40 +144,143 @@ Result<bool> eventHasCheckIns(ConnectionPool& pool, std::string_view eventId) {
   });
 }
 
+namespace {
+
+// The report version (migration 0003) of every event, next to its cached counts
+// (migration 0004) when they were computed under exactly that version.
+constexpr const char* kEventSummariesSql =
+    "WITH v AS (SELECT e.id, e.name, e.venue, e.starts_at, e.ends_at, e.created_at, e.report_version AS ev, "
+    "  (SELECT version FROM report_users_version) AS uv, "
+    "  (SELECT count(*) FROM sync_receipts s WHERE s.event_id = e.id) AS receipts, "
+    "  (SELECT count(*) FROM check_ins c WHERE c.event_id = e.id AND c.receipt_id IS NULL) AS unreceipted "
+    "  FROM events e) "
+    "SELECT v.id, v.name, v.venue, " ATTENDANCE_SQL_MS("v.starts_at") ", " ATTENDANCE_SQL_MS("v.ends_at") ", "
+    "  v.ev, v.uv, v.receipts, v.unreceipted, k.registered, k.attended "
+    "FROM v LEFT JOIN event_list_counts k ON k.event_id = v.id AND k.event_version = v.ev "
+    "  AND k.users_version = v.uv AND k.receipts = v.receipts AND k.unreceipted = v.unreceipted "
+    "ORDER BY v.starts_at DESC NULLS LAST, v.created_at DESC, v.id";
+
+// Registered and attended for the given events. Attended = registered users seen
+// under their current or a retired bleUuid, as in core::buildReport. Set-based:
+// a per-registration EXISTS over "current OR retired" cannot use the check_ins
+// index and took minutes at 50,000 registrations x 200,000 check-ins.
+constexpr const char* kEventCountsSql =
+    "WITH ids AS (SELECT unnest($1::text[]) AS event_id), "
+    "seen AS (SELECT DISTINCT event_id, ble_uuid FROM check_ins WHERE event_id = ANY ($1::text[])), "
+    "owners AS (SELECT id AS user_id, ble_uuid FROM users "
+    "           UNION ALL SELECT user_id, ble_uuid FROM retired_ble_uuids), "
+    "attended AS (SELECT r.event_id, count(DISTINCT r.user_id) AS n FROM registrations r "
+    "             JOIN owners o ON o.user_id = r.user_id "
+    "             JOIN seen s ON s.event_id = r.event_id AND s.ble_uuid = o.ble_uuid "
+    "             WHERE r.event_id = ANY ($1::text[]) GROUP BY r.event_id), "
+    "regs AS (SELECT event_id, count(*) AS n FROM registrations WHERE event_id = ANY ($1::text[]) GROUP BY event_id) "
+    "SELECT ids.event_id, coalesce(regs.n, 0), coalesce(attended.n, 0) "
+    "FROM ids LEFT JOIN regs ON regs.event_id = ids.event_id LEFT JOIN attended ON attended.event_id = ids.event_id";
+
+// Stores the counts with the version they were computed under. An event deleted
+// meanwhile is skipped; ids are sorted so concurrent writers lock rows in one order.
+constexpr const char* kStoreEventCountsSql =
+    "INSERT INTO event_list_counts AS k "
+    "  (event_id, event_version, users_version, receipts, unreceipted, registered, attended) "
+    "SELECT n.* FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], "
+    "  $7::bigint[]) AS n (event_id, ev, uv, receipts, unreceipted, registered, attended) "
+    "WHERE EXISTS (SELECT 1 FROM events e WHERE e.id = n.event_id) ORDER BY n.event_id "
+    "ON CONFLICT (event_id) DO UPDATE SET event_version = excluded.event_version, "
+    "  users_version = excluded.users_version, receipts = excluded.receipts, unreceipted = excluded.unreceipted, "
+    "  registered = excluded.registered, attended = excluded.attended";
+
+// An array literal of our own making: event ids are [A-Za-z0-9._:-] (CHECK on
+// events.id) and numbers are digits, so quoting each element is enough.
+class ArrayLiteral {
+public:
+  void add(std::string_view element) {
+    text_ += text_.size() == 1 ? "\"" : ",\"";
+    text_ += element;
+    text_ += '"';
+  }
+  void add(std::int64_t n) { add(std::string_view{std::to_string(n)}); }
+  [[nodiscard]] std::string str() const { return text_ + "}"; }
+
+private:
+  std::string text_ = "{";
+};
+
+struct StaleCounts {
+  std::size_t index = 0;  // into the summaries
+  std::int64_t eventVersion = 0, usersVersion = 0, receipts = 0, unreceipted = 0;
+};
+
+}  // namespace
+
 Result<std::vector<EventSummary>> listEventSummaries(ConnectionPool& pool) {
   return detail::withConnection(
       pool, "list_event_summaries", [&](pqxx::connection_base& conn) -> Result<std::vector<EventSummary>> {
-        pqxx::read_transaction tx{conn};
-        // Set-based: per-row EXISTS with "current OR retired bleUuid" cannot use the
-        // check_ins index and took minutes at 50,000 registrations x 200,000 check-ins.
-        // Attended = a registered user seen under their current or a retired bleUuid.
-        const auto rows = tx.exec(
-            "WITH seen AS (SELECT DISTINCT event_id, ble_uuid FROM check_ins), "
-            "owners AS (SELECT id AS user_id, ble_uuid FROM users "
-            "           UNION ALL SELECT user_id, ble_uuid FROM retired_ble_uuids), "
-            "attended AS (SELECT r.event_id, count(DISTINCT r.user_id) AS n FROM registrations r "
-            "             JOIN owners o ON o.user_id = r.user_id "
-            "             JOIN seen s ON s.event_id = r.event_id AND s.ble_uuid = o.ble_uuid GROUP BY r.event_id), "
-            "regs AS (SELECT event_id, count(*) AS n FROM registrations GROUP BY event_id) "
-            "SELECT e.id, e.name, e.venue, " ATTENDANCE_SQL_MS("e.starts_at") ", " ATTENDANCE_SQL_MS(
-                "e.ends_at") ", coalesce(regs.n, 0), coalesce(attended.n, 0), "
-                             "EXISTS (SELECT 1 FROM sync_receipts sr WHERE sr.event_id = e.id) "
-                             "FROM events e LEFT JOIN regs ON regs.event_id = e.id "
-                             "LEFT JOIN attended ON attended.event_id = e.id "
-                             "ORDER BY e.starts_at DESC NULLS LAST, e.created_at DESC, e.id");
         std::vector<EventSummary> out;
-        out.reserve(rows.size());
-        for (const auto& r : rows) {
-          EventSummary s;
-          s.id = r[0].as<std::string>();
-          s.name = r[1].as<std::string>();
-          s.venue = r[2].as<std::string>();
-          if (!r[3].is_null()) s.startsAt = detail::fromMs(r[3].as<std::int64_t>());
-          if (!r[4].is_null()) s.endsAt = detail::fromMs(r[4].as<std::int64_t>());
-          s.registered = r[5].as<std::int64_t>();
-          s.attended = r[6].as<std::int64_t>();
-          s.synced = r[7].as<bool>();
-          out.push_back(std::move(s));
+        std::vector<StaleCounts> stale;
+        {
+          // One snapshot: each recomputed count belongs to the version read with it.
+          pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx{conn};
+          const auto rows = tx.exec(kEventSummariesSql);
+          out.reserve(rows.size());
+          for (const auto& r : rows) {
+            EventSummary s;
+            s.id = r[0].as<std::string>();
+            s.name = r[1].as<std::string>();
+            s.venue = r[2].as<std::string>();
+            if (!r[3].is_null()) s.startsAt = detail::fromMs(r[3].as<std::int64_t>());
+            if (!r[4].is_null()) s.endsAt = detail::fromMs(r[4].as<std::int64_t>());
+            const auto receipts = r[7].as<std::int64_t>();
+            s.synced = receipts > 0;
+            if (r[9].is_null()) {
+              stale.push_back({out.size(), r[5].as<std::int64_t>(), r[6].as<std::int64_t>(), receipts,
+                               r[8].as<std::int64_t>()});
+            } else {
+              s.registered = r[9].as<std::int64_t>();
+              s.attended = r[10].as<std::int64_t>();
+            }
+            out.push_back(std::move(s));
+          }
+          if (!stale.empty()) {
+            ArrayLiteral ids;
+            for (const auto& st : stale) ids.add(std::string_view{out[st.index].id});
+            // Large events push the aggregate past jit_above_cost; compiling costs more than it saves.
+            tx.exec("SET LOCAL jit = off");
+            const auto counts = tx.exec_params(kEventCountsSql, ids.str());
+            std::map<std::string_view, std::size_t> indexOf;
+            for (const auto& st : stale) indexOf.emplace(out[st.index].id, st.index);
+            for (const auto& c : counts) {
+              const auto found = indexOf.find(c[0].as<std::string>());
+              if (found == indexOf.end()) continue;
+              out[found->second].registered = c[1].as<std::int64_t>();
+              out[found->second].attended = c[2].as<std::int64_t>();
+            }
+          }
+          tx.commit();
+        }
+        if (!stale.empty()) {
+          // Best effort: a failed write (read-only standby, the event deleted in a
+          // race) only means the next list recounts.
+          try {
+            ArrayLiteral ids, ev, uv, receipts, unreceipted, registered, attended;
+            for (const auto& st : stale) {
+              const EventSummary& s = out[st.index];
+              ids.add(std::string_view{s.id});
+              ev.add(st.eventVersion);
+              uv.add(st.usersVersion);
+              receipts.add(st.receipts);
+              unreceipted.add(st.unreceipted);
+              registered.add(s.registered);
+              attended.add(s.attended);
+            }
+            pqxx::work tx{conn};
+            tx.exec_params(kStoreEventCountsSql, ids.str(), ev.str(), uv.str(), receipts.str(), unreceipted.str(),
+                           registered.str(), attended.str());
+            tx.commit();
+          } catch (const pqxx::broken_connection&) {
+            throw;
+          } catch (const pqxx::sql_error& e) {
+            support::log::warn("events.list_counts_not_stored", {{"sqlstate", e.sqlstate()}, {"error", e.what()}});
+          }
         }
         return out;
       });

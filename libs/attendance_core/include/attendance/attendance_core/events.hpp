@@ -78,7 +78,10 @@ struct EventSummary {
   std::int64_t attended = 0;    // registered users seen under a current or retired bleUuid (= report's attended)
   bool synced = false;          // at least one sync receipt
 };
-// Every event with its counts, newest start first.
+// Every event with its counts, newest start first. The counts are stored per event
+// with the report version they were computed under (migration 0004) and recomputed
+// only when that version moved, so the call may write (best effort; never changes
+// the result). Always equal to buildReport's registered/attended.
 [[nodiscard]] Result<std::vector<EventSummary>> listEventSummaries(ConnectionPool& pool);
 
 struct UpcomingEvent {
