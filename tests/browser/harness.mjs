@@ -35,7 +35,9 @@ function waitForLine(child, re, ms, what) {
   });
 }
 
-export async function startStack() {
+// `tag` names the server logs in artifacts/ (one stack per test file).
+// `backendArgs` are added to `attendance-backend serve`.
+export async function startStack({ tag = 'report', backendArgs = [] } = {}) {
   const db = `admin_browser_${process.pid}_${Date.now()}`;
   execFileSync('psql', ['-v', 'ON_ERROR_STOP=1', '-q', '-d', 'postgres', '-c', `CREATE DATABASE "${db}"`]);
   const env = { ...process.env, PGDATABASE: db };
@@ -48,13 +50,19 @@ export async function startStack() {
 
   const children = [];
   // Server logs go to artifacts/ for post-mortems.
-  const adminLog = openSync(join(artifacts, 'admin-serve.log'), 'w');
-  const backendLog = openSync(join(artifacts, 'backend-serve.log'), 'w');
+  const adminLog = openSync(join(artifacts, `admin-serve-${tag}.log`), 'w');
+  const backendLog = openSync(join(artifacts, `backend-serve-${tag}.log`), 'w');
   const admin = spawn(adminBin, ['serve', '--listen', '127.0.0.1:0'], { env, stdio: ['ignore', 'pipe', adminLog] });
   children.push(admin);
-  const backend = spawn(backendBin, ['serve', '--listen', '127.0.0.1:0', '--insecure-fast-password-hashing', '--no-access-log'],
+  const backend = spawn(backendBin, ['serve', '--listen', '127.0.0.1:0', '--insecure-fast-password-hashing', '--no-access-log', ...backendArgs],
     { env, stdio: ['ignore', 'pipe', backendLog] });
   children.push(backend);
+  let stopping = false;
+  for (const [name, child] of [['attendance-admin serve', admin], ['attendance-backend serve', backend]]) {
+    child.once('exit', (code, signal) => {
+      if (!stopping) console.error(`${name} exited early: code ${code}, signal ${signal}`);
+    });
+  }
   try {
     const [, adminUrl] = await waitForLine(admin, /listening (http:\/\/\S+)/, 20000, 'attendance-admin serve');
     const [, backendAddr] = await waitForLine(backend, /"listening":"([^"]+)"/, 20000, 'attendance-backend serve');
@@ -64,6 +72,7 @@ export async function startStack() {
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     const stop = async () => {
+      stopping = true;
       await browser.close().catch(() => {});
       for (const c of children) c.kill('SIGTERM');
       await Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r)))));
@@ -133,4 +142,41 @@ export async function scanAndSync({ bleUuids, eventId, scannerId, apiKey, backen
   execFileSync(syncBin, ['--backend', backendUrl, '--api-key-file', keyFile, '--log', log, '--trust-clock'],
     { stdio: ['ignore', syncLog, syncLog], timeout: 120000 });
   return readFileSync(log, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+}
+
+// Signs in on the console's form.
+export async function signIn(page, adminUrl) {
+  await page.goto(`${adminUrl}/login`);
+  await page.fill('#email', ADMIN_EMAIL);
+  await page.fill('#password', ADMIN_PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${adminUrl}/events`);
+}
+
+// Resolves when the report has no request in flight and no search waiting for
+// its debounce (app.js sets aria-busy on #report meanwhile).
+export async function reportSettled(page) {
+  await page.waitForFunction(() => {
+    const r = document.querySelector('#report');
+    return r && !r.hasAttribute('aria-busy');
+  });
+}
+
+// Records every request the page makes for the report API.
+export function recordReportRequests(page) {
+  const urls = [];
+  page.on('request', (req) => {
+    const u = new URL(req.url());
+    if (/^\/api\/events\/[^/]+\/report$/.test(u.pathname)) urls.push(u);
+  });
+  return urls;
+}
+
+// Every report request was one page (a limit of at most 500): never the unpaged report.
+export function assertOnlyPages(urls, assert) {
+  assert.ok(urls.length > 0, 'the page asked for the report');
+  for (const u of urls) {
+    const limit = Number(u.searchParams.get('limit'));
+    assert.ok(u.searchParams.has('limit') && limit >= 1 && limit <= 500, `a paged request: ${u.pathname}${u.search}`);
+  }
 }

@@ -7,11 +7,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startStack, api, parseCsv, scanAndSync, artifacts, ADMIN_EMAIL, ADMIN_PASSWORD } from './harness.mjs';
+import {
+  startStack, api, parseCsv, scanAndSync, artifacts, reportSettled, recordReportRequests, assertOnlyPages, ADMIN_EMAIL, ADMIN_PASSWORD,
+} from './harness.mjs';
 
 let stack;
 let page;
 let context;
+let reportRequests;
 
 before(async () => {
   stack = await startStack();
@@ -19,6 +22,7 @@ before(async () => {
   context = await stack.browser.newContext({ timezoneId: 'UTC', locale: 'en-US', acceptDownloads: true, viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
   page.setDefaultTimeout(15000);
+  reportRequests = recordReportRequests(page);
 });
 
 after(async () => {
@@ -89,6 +93,7 @@ test('organizer signs in, syncs and reads the report', async () => {
   // --- before any sync ---
   await page.goto(`${adminUrl}/events/${EVENT_ID}`);
   await page.locator('#not-synced').getByText('Attendance data has not been synced.').waitFor();
+  await reportSettled(page);
   assert.equal(await page.textContent('#registered-count'), '4');
   await page.screenshot({ path: join(artifacts, '03-report-before-sync.png'), fullPage: true });
 
@@ -125,6 +130,7 @@ test('organizer signs in, syncs and reads the report', async () => {
   await page.evaluate(() => { window.__samePage = true; });
   await page.click('#fetch-report');
   await page.locator('#totals').waitFor();
+  await reportSettled(page);
   assert.equal(await page.evaluate(() => window.__samePage), true, 'the page was not reloaded');
   assert.match(await page.textContent('#fetched-at'), /^Fetched at \d\d:\d\d:\d\d$/);
   const stats = await page.$$eval('#totals .stat', (els) => Object.fromEntries(els.map((e) => [e.querySelector('.stat-label').textContent, e.querySelector('.stat-value').textContent])));
@@ -136,6 +142,7 @@ test('organizer signs in, syncs and reads the report', async () => {
 
   // Exactly the simulated attendees, with their times.
   await page.click('button[data-filter="attended"]');
+  await reportSettled(page);
   const rows = await page.$$eval('#participant-table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
   assert.deepEqual(rows, [
     ['Ana Lima', 'ana@example.org', 'attended', utc(anaSeen.first), utc(anaSeen.last), SCANNER_ID],
@@ -143,13 +150,21 @@ test('organizer signs in, syncs and reads the report', async () => {
   ].sort((a, b) => a[3].localeCompare(b[3])));
   assert.equal(await page.evaluate(() => window.__pwned), undefined, 'a participant name never runs as script');
   await page.click('button[data-filter="no-show"]');
+  await reportSettled(page);
   const noShows = await page.$$eval('#participant-table tbody tr td:first-child', (tds) => tds.map((td) => td.textContent).sort());
   assert.deepEqual(noShows, ['Bo Chen', 'Dee Okafor']);
   await page.click('button[data-filter="all"]');
+  await reportSettled(page);
   // Sorting by name, descending on the second click.
   await page.click('#participant-table th:first-child button');
+  await reportSettled(page);
+  assert.equal(await page.getAttribute('#participant-table th:first-child', 'aria-sort'), 'ascending');
   await page.click('#participant-table th:first-child button');
+  await reportSettled(page);
   assert.equal(await page.getAttribute('#participant-table th:first-child', 'aria-sort'), 'descending');
+  const byName = await page.$$eval('#participant-table tbody tr td:first-child', (tds) => tds.map((td) => td.textContent));
+  assert.deepEqual(byName, ['Dee Okafor', 'Bo Chen', 'Ana Lima', '<script>window.__pwned=1</script>']);
+  assert.equal(await page.textContent('#page-info'), '1–4 of 4');
   await page.screenshot({ path: join(artifacts, '04-report-after-sync.png'), fullPage: true });
 
   // --- Download CSV ---
@@ -167,6 +182,8 @@ test('organizer signs in, syncs and reads the report', async () => {
   assert.equal(byEmail['dee@example.org'][0], 'no-show');
   assert.equal(csv.length, 1 + 4 + unknownDevices, 'header, four participants, the unknown devices');
 
+  // The page only ever asked for pages of the report, never all of it.
+  assertOnlyPages(reportRequests, assert);
   // The JSON API serves the same report.
   const json = await page.evaluate(async (u) => (await fetch(u)).json(), `/api/events/${EVENT_ID}/report`);
   assert.equal(json.summary.attended, 2);

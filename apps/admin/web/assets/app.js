@@ -32,11 +32,26 @@
   const fmtClock = (d) => `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
   const nf = new Intl.NumberFormat();
 
-  // ---- confirmations and copy buttons ---------------------------------------
+  // ---- confirmations, event times and copy buttons ------------------------
+  // A typed local date becomes an instant with the UTC offset of that date (so
+  // a summer date typed in winter gets the summer offset): the form sends it
+  // as startsUtc/endsUtc. Without JavaScript the server takes the typed value
+  // as UTC, and the labels say so.
+  const utcOf = (local) => {
+    if (!local) return '';
+    const when = new Date(local);  // "YYYY-MM-DDTHH:MM" without a zone is local time
+    return Number.isNaN(when.getTime()) ? '' : when.toISOString();
+  };
   document.addEventListener('submit', (e) => {
     const form = e.target;
-    if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    if (!(form instanceof HTMLFormElement)) return;
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
       e.preventDefault();
+      return;
+    }
+    for (const hidden of form.querySelectorAll('input[type="hidden"][data-utc-for]')) {
+      const input = document.getElementById(hidden.dataset.utcFor);
+      hidden.value = input ? utcOf(input.value) : '';
     }
   });
   document.addEventListener('click', async (e) => {
@@ -71,57 +86,85 @@
     const when = Date.parse(input.dataset.utc);
     if (!Number.isNaN(when)) input.value = toInputValue(new Date(when));
   }
-  for (const tz of document.querySelectorAll('input[name="tzOffset"]')) tz.value = String(new Date().getTimezoneOffset());
+  let zoneName = 'local time';
+  try { zoneName = Intl.DateTimeFormat().resolvedOptions().timeZone || zoneName; } catch { /* keep the fallback */ }
+  for (const hint of document.querySelectorAll('[data-tz-name]')) hint.textContent = zoneName;
 
   // ---- the report -----------------------------------------------------------
+  // The server keeps the built report and answers one page at a time
+  // (GET /api/events/{id}/report?offset&limit&filter&q&sort&dir, docs/admin-web.md):
+  // the page never downloads all participants. Each answer carries the totals,
+  // the scanners and the arrival buckets too, so everything on screen comes from
+  // one consistent report.
   const root = $('#report');
   if (!root) return;
 
   const PAGE = 50;
-  const state = { report: null, filter: 'all', sort: 'firstSeen', dir: 1, page: 0, query: '' };
+  const MAX_BARS = 36;
+  const state = { filter: 'all', sort: 'firstSeen', dir: 'asc', offset: 0, q: '' };
   const fetchBtn = $('#fetch-report');
   const fetchedAt = $('#fetched-at');
   const body = $('#report-body');
+  let seq = 0;         // number of the latest request; older answers are dropped
+  let view = null;     // the synced report's elements, built once and then updated
+  let debounce = null;
+  let typing = false;  // a search is waiting for its debounce
+  let stale = 0;       // answers dropped because a newer request was made (tests read it)
+  const dropped = () => { stale += 1; root.dataset.stale = String(stale); };
 
-  // The report JSON is core's (`attendance-admin report --format json`,
-  // docs/check-in-semantics.md); this is the only place that knows its fields.
   const ms = (iso) => (iso === null || iso === undefined ? null : Date.parse(iso));
-  function normalise(r) {
-    const t = r.summary || {};
-    return {
-      synced: Boolean(r.synced),
-      registered: t.registered ?? 0,
-      attended: t.attended ?? 0,
-      noShows: t.noShows ?? 0,
-      walkIns: t.walkIns ?? 0,
-      unknownDevices: t.unknownDevices ?? 0,
-      attendanceRate: t.attendanceRate ?? 0,
-      scanners: (r.scanners || []).map((s) => ({ id: s.scannerId, lastSync: ms(s.lastSyncAt), records: s.recordsReceived ?? 0 })),
-      participants: (r.participants || []).map((p) => ({
-        name: p.name ?? '', email: p.email ?? '', status: p.status ?? '',
-        firstSeen: ms(p.firstSeen), lastSeen: ms(p.lastSeen),
-        scanners: (p.scanners || []).join(', '), sightings: p.sightings ?? 0,
-      })),
-    };
+
+  function pageUrl() {
+    const p = new URLSearchParams({ offset: String(state.offset), limit: String(PAGE), filter: state.filter, sort: state.sort, dir: state.dir });
+    if (state.q) p.set('q', state.q);
+    return `${root.dataset.reportUrl}?${p}`;
   }
 
-  async function load() {
-    fetchBtn.disabled = true;
-    fetchBtn.setAttribute('aria-busy', 'true');
+  function setBusy(on) {
+    for (const node of [root, view && view.section]) {
+      if (!node) continue;
+      if (on) node.setAttribute('aria-busy', 'true'); else node.removeAttribute('aria-busy');
+    }
+  }
+
+  async function load({ manual = false } = {}) {
+    const mine = ++seq;
+    setBusy(true);
+    if (manual) fetchBtn.disabled = true;
     try {
-      const res = await fetch(root.dataset.reportUrl, { headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' });
+      const res = await fetch(pageUrl(), { headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' });
       if (res.status === 401) { window.location.assign('/login'); return; }
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      state.report = normalise(await res.json());
-      state.page = 0;
-      render();
+      if (!res.ok) {
+        let why = `HTTP ${res.status}`;
+        try { const e = await res.json(); if (e && e.error) why = e.error; } catch { /* not JSON */ }
+        throw new Error(why);
+      }
+      const data = await res.json();
+      if (mine !== seq) { dropped(); return; }  // the controls changed meanwhile; the newer answer counts
+      const total = data.page ? data.page.total : 0;
+      if (data.synced && state.offset > 0 && state.offset >= total) {
+        // Rows went away since the last page was shown: go to the new last page.
+        state.offset = total > 0 ? Math.floor((total - 1) / PAGE) * PAGE : 0;
+        load({ manual });
+        return;
+      }
+      render(data);
       fetchedAt.textContent = `Fetched at ${fmtClock(new Date())}`;
       fetchedAt.dataset.fetched = 'true';
+      fetchedAt.classList.remove('error');
     } catch (err) {
+      if (mine !== seq) { dropped(); return; }
+      // What is on screen stays; the message says what went wrong.
       fetchedAt.textContent = `Could not fetch the report (${err.message}). Try again.`;
+      fetchedAt.classList.add('error');
+      if (!view && !$('#not-synced')) {
+        body.replaceChildren(el('div', { class: 'card empty', id: 'report-error', text: 'The report could not be loaded. Use "Fetch Attendance Data" to try again.' }));
+      }
     } finally {
-      fetchBtn.disabled = false;
-      fetchBtn.removeAttribute('aria-busy');
+      if (mine === seq) {
+        if (!typing) setBusy(false);
+        fetchBtn.disabled = false;
+      }
     }
   }
 
@@ -130,69 +173,113 @@
       el('div', { class: `stat-value${extra ? ' ' + extra : ''}`, text: value }));
   }
 
-  function render() {
-    const r = state.report;
-    body.replaceChildren();
-    if (!r.synced) {
-      body.append(el('div', { class: 'card not-synced', id: 'not-synced' },
+  function render(d) {
+    const t = d.summary || {};
+    if (!d.synced) {
+      view = null;
+      const registered = t.registered ?? 0;
+      body.replaceChildren(el('div', { class: 'card not-synced', id: 'not-synced' },
         el('p', { class: 'big', text: 'Attendance data has not been synced.' }),
-        el('p', { class: 'muted' }, el('strong', { id: 'registered-count', text: nf.format(r.registered) }),
-          ` participant${r.registered === 1 ? ' is' : 's are'} registered. Run attendance-sync on the scanner after the event, then fetch the data here.`)));
+        el('p', { class: 'muted' }, el('strong', { id: 'registered-count', text: nf.format(registered) }),
+          ` participant${registered === 1 ? ' is' : 's are'} registered. Run attendance-sync on the scanner after the event, then fetch the data here.`)));
       return;
     }
-    const rate = `${Math.round(r.attendanceRate * 1000) / 10}%`;
-    body.append(el('div', { class: 'stats', id: 'totals' },
-      stat('Registered', nf.format(r.registered)), stat('Attended', nf.format(r.attended), 'accent'),
-      stat('No-shows', nf.format(r.noShows)), stat('Walk-ins', nf.format(r.walkIns)),
-      stat('Unknown devices', nf.format(r.unknownDevices)), stat('Attendance rate', rate)));
-    body.append(renderChart(r), renderScanners(r), renderTable());
+    if (!view) view = buildView();
+    const rate = `${Math.round((t.attendanceRate ?? 0) * 1000) / 10}%`;
+    view.totals.replaceChildren(
+      stat('Registered', nf.format(t.registered ?? 0)), stat('Attended', nf.format(t.attended ?? 0), 'accent'),
+      stat('No-shows', nf.format(t.noShows ?? 0)), stat('Walk-ins', nf.format(t.walkIns ?? 0)),
+      stat('Unknown devices', nf.format(t.unknownDevices ?? 0)), stat('Attendance rate', rate));
+    const chartKey = JSON.stringify(d.arrivals || null);
+    if (chartKey !== view.chartKey) { view.chartKey = chartKey; renderChart(d.arrivals); }
+    renderScanners(d.scanners || []);
+    renderTable(d);
   }
 
-  function renderScanners(r) {
-    const tbody = el('tbody');
-    for (const s of r.scanners) {
-      tbody.append(el('tr', {}, el('td', {}, el('code', { text: s.id })),
-        el('td', {}, el('time', { datetime: s.lastSync ? new Date(s.lastSync).toISOString() : undefined, text: fmtTime(s.lastSync) || 'never' })),
-        el('td', { class: 'num', text: nf.format(s.records) })));
-    }
-    return el('section', { class: 'card flush', 'aria-labelledby': 'scanners-h' },
+  function buildView() {
+    const v = {};
+    v.totals = el('div', { class: 'stats', id: 'totals' });
+    v.chart = el('section', { class: 'card chart', 'aria-labelledby': 'chart-h' },
+      el('div', { class: 'card-head' }, el('h2', { id: 'chart-h', text: 'Arrivals over time' })));
+    v.chartBody = el('div', { class: 'chart-body' });
+    v.chart.append(v.chartBody);
+    v.scannerBody = el('tbody');
+    const scanners = el('section', { class: 'card flush', 'aria-labelledby': 'scanners-h' },
       el('div', { class: 'card-head' }, el('h2', { id: 'scanners-h', text: 'Last sync per scanner' })),
       el('div', { class: 'table-wrap' }, el('table', { id: 'scanner-table' },
         el('thead', {}, el('tr', {}, el('th', { text: 'Scanner' }), el('th', { text: 'Last sync' }), el('th', { class: 'num', text: 'Records received' }))),
-        tbody)));
+        v.scannerBody)));
+
+    v.section = el('section', { class: 'card flush', 'aria-labelledby': 'people-h', id: 'participants' });
+    const head = el('div', { class: 'card-head' }, el('h2', { id: 'people-h', text: 'Participants' }));
+    v.seg = el('div', { class: 'seg', role: 'group', 'aria-label': 'Filter by status' });
+    for (const [value, label] of [['all', 'All'], ['attended', 'Attended'], ['no-show', 'No-shows'], ['walk-in', 'Walk-ins']]) {
+      const b = el('button', { type: 'button', 'data-filter': value, 'aria-pressed': String(state.filter === value), text: label });
+      b.addEventListener('click', () => {
+        state.filter = value;
+        state.offset = 0;
+        for (const other of v.seg.querySelectorAll('button')) other.setAttribute('aria-pressed', String(other.dataset.filter === value));
+        load();
+      });
+      v.seg.append(b);
+    }
+    const search = el('input', { type: 'search', placeholder: 'Search name or email', 'aria-label': 'Search participants', maxlength: 50, value: state.q });
+    search.addEventListener('input', () => {
+      typing = true;
+      setBusy(true);
+      clearTimeout(debounce);
+      debounce = setTimeout(() => { typing = false; state.q = search.value; state.offset = 0; load(); }, 200);
+    });
+    v.wrap = el('div', { class: 'table-wrap' });
+    v.pager = el('div', { class: 'pager' });
+    v.section.append(head, el('div', { class: 'toolbar' }, v.seg, el('span', { class: 'spacer' }), search), v.wrap, v.pager);
+    body.replaceChildren(v.totals, v.chart, scanners, v.section);
+    return v;
   }
 
-  // Arrivals over time: first sightings bucketed into at most 36 bars.
-  function renderChart(r) {
-    const times = r.participants.map((p) => p.firstSeen).filter((t) => t !== null).sort((a, b) => a - b);
-    const section = el('section', { class: 'card chart', 'aria-labelledby': 'chart-h' },
-      el('div', { class: 'card-head' }, el('h2', { id: 'chart-h', text: 'Arrivals over time' })));
-    if (times.length === 0) { section.append(el('p', { class: 'muted', text: 'Nobody was seen.' })); return section; }
-    const steps = [60e3, 5 * 60e3, 10 * 60e3, 15 * 60e3, 30 * 60e3, 3600e3, 2 * 3600e3, 6 * 3600e3, 86400e3];
-    const span = times[times.length - 1] - times[0];
-    const step = steps.find((s) => span / s <= 36) || 86400e3;
-    const start = Math.floor(times[0] / step) * step;
-    const n = Math.floor((times[times.length - 1] - start) / step) + 1;
-    const counts = new Array(n).fill(0);
-    for (const t of times) counts[Math.floor((t - start) / step)] += 1;
+  function renderScanners(list) {
+    view.scannerBody.replaceChildren(...list.map((s) => {
+      const last = ms(s.lastSyncAt);
+      return el('tr', {}, el('td', {}, el('code', { text: s.scannerId })),
+        el('td', {}, el('time', { datetime: last ? new Date(last).toISOString() : undefined, text: fmtTime(last) || 'never' })),
+        el('td', { class: 'num', text: nf.format(s.recordsReceived ?? 0) }));
+    }));
+  }
+
+  // Arrivals over time: the server's buckets (first check-ins of attendees and
+  // walk-ins), neighbours merged so there are at most 36 bars.
+  function renderChart(arrivals) {
+    const buckets = (arrivals && arrivals.buckets) || [];
+    const width = ((arrivals && arrivals.bucketMinutes) || 15) * 60e3;
+    const target = view.chartBody;
+    if (buckets.length === 0) { target.replaceChildren(el('p', { class: 'muted', text: 'Nobody was seen.' })); return; }
+    const per = Math.ceil(buckets.length / MAX_BARS);
+    const step = width * per;
+    const start = ms(buckets[0].start);
+    const counts = [];
+    buckets.forEach((b, i) => { counts[Math.floor(i / per)] = (counts[Math.floor(i / per)] || 0) + (b.arrivals || 0); });
+    const n = counts.length;
     const max = Math.max(...counts);
+    const label = (t) => (step >= 86400e3 ? fmtTime(t).slice(5, 10) : fmtTime(t).slice(11, 16));
     const W = 720, H = 200, L = 36, B = 24, T = 8;
     const bw = (W - L) / n;
-    const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `Arrivals per ${step / 60e3} minutes, peak ${max}` });
+    const minutes = step / 60e3;
+    const unit = minutes % 60 === 0 ? `${minutes / 60} hour${minutes === 60 ? '' : 's'}` : `${minutes} minutes`;
+    const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `Arrivals per ${unit}, peak ${max}` });
     chart.append(svg('line', { class: 'axis', x1: L, y1: H - B, x2: W, y2: H - B }));
     for (const frac of max >= 2 ? [0.5, 1] : [1]) {
       const y = H - B - frac * (H - B - T);
       chart.append(svg('line', { class: 'axis', x1: L, y1: y, x2: W, y2: y, 'stroke-dasharray': '3 4' }));
-      const label = svg('text', { x: L - 6, y: y + 4, 'text-anchor': 'end' });
-      label.textContent = String(Math.round(max * frac));
-      chart.append(label);
+      const text = svg('text', { x: L - 6, y: y + 4, 'text-anchor': 'end' });
+      text.textContent = String(Math.round(max * frac));
+      chart.append(text);
     }
     counts.forEach((c, i) => {
       const h = max ? (c / max) * (H - B - T) : 0;
       const w = Math.max(1, Math.min(bw - 2, 28));
       const rect = svg('rect', { class: 'bar', x: L + i * bw + (bw - w) / 2, y: H - B - h, width: w, height: h, rx: 2 });
       const title = svg('title');
-      title.textContent = `${fmtTime(start + i * step).slice(11, 16)}: ${c} arrival${c === 1 ? '' : 's'}`;
+      title.textContent = `${label(start + i * step)}: ${nf.format(c)} arrival${c === 1 ? '' : 's'}`;
       rect.append(title);
       chart.append(rect);
     });
@@ -200,11 +287,10 @@
     for (let k = 0; k < labels; k += 1) {
       const i = Math.round((k * (n - 1)) / Math.max(1, labels - 1));
       const text = svg('text', { x: L + i * bw + bw / 2, y: H - 6, 'text-anchor': 'middle' });
-      text.textContent = fmtTime(start + i * step).slice(11, 16);
+      text.textContent = label(start + i * step);
       chart.append(text);
     }
-    section.append(chart);
-    return section;
+    target.replaceChildren(chart);
   }
 
   const columns = [
@@ -212,81 +298,48 @@
   ];
   const statusBadge = { attended: 'badge-ok', 'no-show': 'badge', 'walk-in': 'badge-accent' };
 
-  function visibleRows() {
-    const q = state.query.toLowerCase();
-    let rows = state.report.participants;
-    if (state.filter !== 'all') rows = rows.filter((p) => p.status === state.filter);
-    if (q) rows = rows.filter((p) => p.name.toLowerCase().includes(q) || p.email.toLowerCase().includes(q));
-    const k = state.sort, dir = state.dir;
-    return rows.slice().sort((a, b) => {
-      const x = a[k], y = b[k];
-      if (x === y) return 0;
-      if (x === null || x === '') return 1;   // empty values last in both directions
-      if (y === null || y === '') return -1;
-      return (x < y ? -1 : 1) * dir;
-    });
-  }
-
-  function timeCell(t) {
+  function timeCell(iso) {
+    const t = ms(iso);
     return t === null ? el('td', { class: 'muted', text: '—' })
       : el('td', { class: 'nowrap' }, el('time', { datetime: new Date(t).toISOString(), text: fmtTime(t) }));
   }
 
-  function renderTable() {
-    const section = el('section', { class: 'card flush', 'aria-labelledby': 'people-h', id: 'participants' });
-    const head = el('div', { class: 'card-head' }, el('h2', { id: 'people-h', text: 'Participants' }));
-    const seg = el('div', { class: 'seg', role: 'group', 'aria-label': 'Filter by status' });
-    for (const [value, label] of [['all', 'All'], ['attended', 'Attended'], ['no-show', 'No-shows'], ['walk-in', 'Walk-ins']]) {
-      const b = el('button', { type: 'button', 'data-filter': value, 'aria-pressed': String(state.filter === value), text: label });
-      b.addEventListener('click', () => { state.filter = value; state.page = 0; redraw(); });
-      seg.append(b);
+  function renderTable(d) {
+    const rows = d.participants || [];
+    const total = d.page ? d.page.total : rows.length;
+    const offset = d.page ? d.page.offset : 0;
+    const thead = el('tr');
+    for (const [key, label] of columns) {
+      const th = el('th', { scope: 'col', 'aria-sort': state.sort === key ? (state.dir === 'asc' ? 'ascending' : 'descending') : undefined });
+      const btn = el('button', { class: 'sort', type: 'button', text: label });
+      btn.addEventListener('click', () => {
+        state.dir = state.sort === key && state.dir === 'asc' ? 'desc' : 'asc';
+        state.sort = key;
+        state.offset = 0;
+        load();
+      });
+      th.append(btn);
+      thead.append(th);
     }
-    const search = el('input', { type: 'search', placeholder: 'Search name or email', 'aria-label': 'Search participants', value: state.query });
-    search.addEventListener('input', () => { state.query = search.value; state.page = 0; redraw(false); });
-    const toolbar = el('div', { class: 'toolbar' }, seg, el('span', { class: 'spacer' }), search);
-    const wrap = el('div', { class: 'table-wrap' });
-    const pager = el('div', { class: 'pager' });
-    section.append(head, toolbar, wrap, pager);
-
-    function redraw(all = true) {
-      if (all) for (const b of seg.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.filter === state.filter));
-      const rows = visibleRows();
-      const pages = Math.max(1, Math.ceil(rows.length / PAGE));
-      state.page = Math.min(state.page, pages - 1);
-      const thead = el('tr');
-      for (const [key, label] of columns) {
-        const th = el('th', { scope: 'col', 'aria-sort': state.sort === key ? (state.dir > 0 ? 'ascending' : 'descending') : undefined });
-        const btn = el('button', { class: 'sort', type: 'button', text: label });
-        btn.addEventListener('click', () => {
-          state.dir = state.sort === key ? -state.dir : 1;
-          state.sort = key;
-          redraw();
-        });
-        th.append(btn);
-        thead.append(th);
-      }
-      const tbody = el('tbody');
-      for (const p of rows.slice(state.page * PAGE, (state.page + 1) * PAGE)) {
-        tbody.append(el('tr', {},
-          el('td', { text: p.name }), el('td', { text: p.email }),
-          el('td', {}, el('span', { class: `badge ${statusBadge[p.status] || ''}`, text: p.status })),
-          timeCell(p.firstSeen), timeCell(p.lastSeen),
-          el('td', { text: p.scanners })));
-      }
-      const table = el('table', { id: 'participant-table' }, el('thead', {}, thead), tbody);
-      wrap.replaceChildren(rows.length ? table : el('div', { class: 'empty', text: 'No participants match.' }));
-      const prev = el('button', { class: 'btn btn-sm', type: 'button', text: '← Previous', disabled: state.page === 0 });
-      const next = el('button', { class: 'btn btn-sm', type: 'button', text: 'Next →', disabled: state.page >= pages - 1 });
-      prev.addEventListener('click', () => { state.page -= 1; redraw(false); });
-      next.addEventListener('click', () => { state.page += 1; redraw(false); });
-      const first = rows.length ? state.page * PAGE + 1 : 0;
-      pager.replaceChildren(el('span', { id: 'page-info', text: `${nf.format(first)}–${nf.format(Math.min(rows.length, (state.page + 1) * PAGE))} of ${nf.format(rows.length)}` }),
-        el('span', { class: 'row' }, prev, next));
+    const tbody = el('tbody');
+    for (const p of rows) {
+      tbody.append(el('tr', {},
+        el('td', { text: p.name ?? '' }), el('td', { text: p.email ?? '' }),
+        el('td', {}, el('span', { class: `badge ${statusBadge[p.status] || ''}`, text: p.status ?? '' })),
+        timeCell(p.firstSeen), timeCell(p.lastSeen),
+        el('td', { text: (p.scanners || []).join(', ') })));
     }
-    redraw();
-    return section;
+    const table = el('table', { id: 'participant-table', 'data-total': total, 'data-offset': offset }, el('thead', {}, thead), tbody);
+    view.wrap.replaceChildren(rows.length ? table : el('div', { class: 'empty', id: 'no-match', text: 'No participants match.' }));
+    const prev = el('button', { class: 'btn btn-sm', type: 'button', 'data-page': 'previous', text: '← Previous', disabled: offset === 0 });
+    const next = el('button', { class: 'btn btn-sm', type: 'button', 'data-page': 'next', text: 'Next →', disabled: offset + rows.length >= total });
+    prev.addEventListener('click', () => { state.offset = Math.max(0, offset - PAGE); load(); });
+    next.addEventListener('click', () => { state.offset = offset + PAGE; load(); });
+    const first = rows.length ? offset + 1 : 0;
+    view.pager.replaceChildren(el('span', { id: 'page-info', text: `${nf.format(first)}–${nf.format(offset + rows.length)} of ${nf.format(total)}` }),
+      el('span', { class: 'row' }, prev, next));
   }
 
-  fetchBtn.addEventListener('click', load);
-  load();
+  fetchBtn.addEventListener('click', () => load({ manual: true }));
+  load({ manual: true });
 })();

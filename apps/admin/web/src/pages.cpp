@@ -27,7 +27,9 @@ std::string csrfField(std::string_view csrf) {
   return "<input type=\"hidden\" name=\"csrf\" value=\"" + h(csrf) + "\">";
 }
 
-// datetime-local value in UTC; app.js rewrites it to local time and fills tzOffset.
+// datetime-local value in UTC; app.js rewrites it to local time, and on submit
+// sends the instant each typed local time means (startsUtc/endsUtc) computed
+// with that date's own UTC offset. Without JavaScript the fields are UTC.
 std::string dateInputValue(const std::optional<TimePoint>& t) {
   if (!t) return {};
   return core::formatIsoUtc(*t).substr(0, 16);
@@ -147,12 +149,13 @@ std::string events(const std::vector<data::EventSummary>& list, TimePoint now, s
       "the attendance report after the scanners sync.</p></div></div>";
   out += "<details class=\"card drawer\" id=\"new-event\"><summary class=\"btn btn-primary\">+ New event</summary>";
   out += "<form method=\"post\" action=\"/events\">" + csrfField(csrf) +
-         "<input type=\"hidden\" name=\"tzOffset\" value=\"0\">"
+         "<input type=\"hidden\" name=\"startsUtc\" data-utc-for=\"ev-starts\">"
+         "<input type=\"hidden\" name=\"endsUtc\" data-utc-for=\"ev-ends\">"
          "<div class=\"form-grid\">"
          "<div class=\"field\"><label for=\"ev-name\">Name</label><input id=\"ev-name\" name=\"name\" type=\"text\" required maxlength=\"200\"></div>"
          "<div class=\"field\"><label for=\"ev-venue\">Venue</label><input id=\"ev-venue\" name=\"venue\" type=\"text\" maxlength=\"200\"></div>"
-         "<div class=\"field\"><label for=\"ev-starts\">Starts</label><input id=\"ev-starts\" name=\"starts\" type=\"datetime-local\"></div>"
-         "<div class=\"field\"><label for=\"ev-ends\">Ends</label><input id=\"ev-ends\" name=\"ends\" type=\"datetime-local\"></div>"
+         "<div class=\"field\"><label for=\"ev-starts\">Starts <span class=\"hint\" data-tz-name>UTC</span></label><input id=\"ev-starts\" name=\"starts\" type=\"datetime-local\"></div>"
+         "<div class=\"field\"><label for=\"ev-ends\">Ends <span class=\"hint\" data-tz-name>UTC</span></label><input id=\"ev-ends\" name=\"ends\" type=\"datetime-local\"></div>"
          "<div class=\"field\"><label for=\"ev-id\">Event id <span class=\"hint\">optional; letters, digits, . _ : -</span></label>"
          "<input id=\"ev-id\" name=\"id\" type=\"text\" maxlength=\"128\" pattern=\"[A-Za-z0-9._:\\-]{1,128}\"></div>"
          "</div><button class=\"btn btn-primary\" type=\"submit\">Create event</button></form></details>";
@@ -219,14 +222,15 @@ std::string event(const EventView& v, std::string_view csrf) {
   out += "<div class=\"grid grid-2\">";
   out += fmt::format(
       "<section class=\"card\" aria-labelledby=\"edit-h\"><h2 id=\"edit-h\">Details</h2><form method=\"post\" "
-      "action=\"/events/{}\">{}<input type=\"hidden\" name=\"tzOffset\" value=\"0\">"
+      "action=\"/events/{}\">{}<input type=\"hidden\" name=\"startsUtc\" data-utc-for=\"ed-starts\">"
+      "<input type=\"hidden\" name=\"endsUtc\" data-utc-for=\"ed-ends\">"
       "<div class=\"field\"><label for=\"ed-name\">Name</label><input id=\"ed-name\" name=\"name\" type=\"text\" "
       "required maxlength=\"200\" value=\"{}\"></div>"
       "<div class=\"field\"><label for=\"ed-venue\">Venue</label><input id=\"ed-venue\" name=\"venue\" type=\"text\" "
       "maxlength=\"200\" value=\"{}\"></div><div class=\"form-grid\">"
-      "<div class=\"field\"><label for=\"ed-starts\">Starts</label><input id=\"ed-starts\" name=\"starts\" "
+      "<div class=\"field\"><label for=\"ed-starts\">Starts <span class=\"hint\" data-tz-name>UTC</span></label><input id=\"ed-starts\" name=\"starts\" "
       "type=\"datetime-local\" data-utc=\"{}\" value=\"{}\"></div>"
-      "<div class=\"field\"><label for=\"ed-ends\">Ends</label><input id=\"ed-ends\" name=\"ends\" "
+      "<div class=\"field\"><label for=\"ed-ends\">Ends <span class=\"hint\" data-tz-name>UTC</span></label><input id=\"ed-ends\" name=\"ends\" "
       "type=\"datetime-local\" data-utc=\"{}\" value=\"{}\"></div></div>"
       "<button class=\"btn\" type=\"submit\">Save changes</button></form></section>",
       id, csrfField(csrf), h(e.name), h(e.venue), e.startsAt ? core::formatIsoUtc(*e.startsAt) : "",
