@@ -233,6 +233,7 @@ TEST_F(ReportVersionTest, OpenRegistrationDoesNotBlockIngestOfTheSameEvent) {
   const auto afterIngest = version();
   EXPECT_EQ(afterIngest.receipts, before.receipts + 1);
   EXPECT_EQ(afterIngest.event, before.event);  // the registration is not committed yet
+  EXPECT_EQ(afterIngest.users, before.users);
 
   open.commit();
   EXPECT_EQ(version().event, before.event + 1);
@@ -240,6 +241,21 @@ TEST_F(ReportVersionTest, OpenRegistrationDoesNotBlockIngestOfTheSameEvent) {
   ASSERT_TRUE(report);
   EXPECT_EQ(report->registered, 2);
   EXPECT_EQ(report->attended, 1);
+}
+
+// Ingest stays a plain COPY: no trigger of ours on the tables it writes, and
+// a batch moves only the receipt count (no trigger fired on events or users).
+TEST_F(ReportVersionTest, IngestFiresNoTrigger) {
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN "
+                      "('check_ins'::regclass, 'sync_receipts'::regclass)"),
+            "0");
+  const auto before = version();
+  ASSERT_TRUE(core::ingestBatch(*pool, batch("ev-1", {{adaBle, kT0}, {uuid(3), kT0}}), kNow));
+  auto after = version();
+  EXPECT_EQ(after.event, before.event);
+  EXPECT_EQ(after.users, before.users);
+  EXPECT_EQ(after.receipts, before.receipts + 1);
+  EXPECT_EQ(after.unreceipted, before.unreceipted);
 }
 
 // Deleting an event (its registrations cascade, whose trigger finds the event

@@ -76,8 +76,20 @@ struct ReportCache::State {
   };
   std::unordered_map<std::string, Entry> entries;
   // Builds in progress, one per event: later misses wait for it.
-  std::unordered_map<std::string, std::shared_future<Loaded>> building;
+  struct Flight {
+    std::uint64_t id = 0;
+    std::shared_future<Loaded> result;
+  };
+  std::unordered_map<std::string, Flight> building;
+  std::uint64_t nextFlight = 0;
   Stats stats;
+
+  // Under the mutex.
+  void land(const std::string& eventId, std::uint64_t flight) {
+    if (const auto found = building.find(eventId); found != building.end() && found->second.id == flight) {
+      building.erase(found);
+    }
+  }
 
   // Under the mutex.
   void forget(const std::string& eventId) {
@@ -106,8 +118,10 @@ struct ReportCache::State {
 
   // Builds the event's report, or waits for the build another caller started.
   // A build started before `wanted` was read may have an older snapshot: then
-  // build again.
-  Loaded load(ConnectionPool& pool, const std::string& eventId, TimePoint now, const ReportVersion& wanted) {
+  // build again. `built` tells whether this call ran buildReport.
+  Loaded load(ConnectionPool& pool, const std::string& eventId, TimePoint now, const ReportVersion& wanted,
+              bool& built) {
+    built = false;
     for (int attempt = 0;; ++attempt) {
       std::unique_lock lock{mutex};
       if (const auto found = entries.find(eventId);
@@ -116,24 +130,26 @@ struct ReportCache::State {
         return found->second.report;
       }
       if (const auto flight = building.find(eventId); flight != building.end() && attempt < 2) {
-        auto pending = flight->second;
+        auto pending = flight->second.result;
         lock.unlock();
         const Loaded& result = pending.get();
         if (!result || atLeastAsNew((*result)->version(), wanted)) return result;
         continue;
       }
       std::promise<Loaded> promise;
-      building[eventId] = promise.get_future().share();
+      const std::uint64_t flight = ++nextFlight;
+      building[eventId] = Flight{flight, promise.get_future().share()};
       ++stats.rebuilds;
       lock.unlock();
+      built = true;
       try {
         Loaded result = [&]() -> Loaded {
-          auto built = buildReport(pool, eventId, now);
-          if (!built) return built.error();
-          return std::shared_ptr<const CachedReport>{std::make_shared<const CachedReport>(std::move(*built))};
+          auto report = buildReport(pool, eventId, now);
+          if (!report) return report.error();
+          return std::shared_ptr<const CachedReport>{std::make_shared<const CachedReport>(std::move(*report))};
         }();
         lock.lock();
-        building.erase(eventId);
+        land(eventId, flight);
         if (result) {
           store(eventId, *result);
         } else if (result.error() == Errc::event_not_found) {
@@ -144,7 +160,7 @@ struct ReportCache::State {
         return result;
       } catch (...) {
         if (!lock.owns_lock()) lock.lock();
-        building.erase(eventId);
+        land(eventId, flight);
         lock.unlock();
         promise.set_exception(std::current_exception());
         throw;
@@ -180,7 +196,8 @@ Result<std::shared_ptr<const CachedReport>> ReportCache::get(ConnectionPool& poo
     }
     ++state_->stats.misses;
   }
-  return state_->load(pool, id, now, *version);
+  bool built = false;
+  return state_->load(pool, id, now, *version, built);
 }
 
 std::size_t ReportCache::refresh(ConnectionPool& pool, TimePoint now) {
@@ -202,10 +219,11 @@ std::size_t ReportCache::refresh(ConnectionPool& pool, TimePoint now) {
       continue;
     }
     if (*version == had) continue;
-    const auto loaded = state_->load(pool, id, now, *version);
-    if (loaded) {
+    bool built = false;
+    const auto loaded = state_->load(pool, id, now, *version, built);
+    if (loaded && built) {
       ++rebuilt;
-    } else {
+    } else if (!loaded) {
       support::log::warn("report.refresh_failed", {{"event_id", id}, {"error", loaded.error().message()}});
     }
   }

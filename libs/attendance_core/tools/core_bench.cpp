@@ -3,10 +3,13 @@
 //   2. parseBatchBody + ingestBatch (what POST /batchCheckIn does, minus HTTP),
 //   3. the same body again (all duplicates),
 //   4. the original design's way: one performCheckIn transaction per record
-//      (on a sample, reported per record).
+//      (on a sample, reported per record),
+//   5. the report of a large event (buildReport, renderReportJson),
+//   6. the report cache: version query, hits, pages (report_cache.hpp).
 // Creates and drops its own database in the cluster given by DATABASE_URL or
 // the PG* variables. Results: docs/benchmarks-core.md.
 #include <attendance/attendance_core/core.hpp>
+#include <attendance/attendance_core/report_cache.hpp>
 #include <attendance/support/clock.hpp>
 
 #include "report_compute.hpp"
@@ -284,7 +287,71 @@ int main(int argc, char** argv) {
                *std::min_element(renderTimes.begin(), renderTimes.end()), median(renderCpu), jsonBytes);
     fmt::print("  build + render:   {:.3f} s; {:.3f} s\n", median(totalTimes),
                *std::min_element(totalTimes.begin(), totalTimes.end()));
+    // 6. The report cache (report_cache.hpp): what a request costs once the
+    //    report is built and the data has not changed. Each run starts with an
+    //    empty cache, so every "first" below really computes.
+    {
+      std::vector<double> versionT, coldT, hitT, pageT, nameFirstT, nameAgainT, noShowT, searchT, jsonFirstT, jsonAgainT;
+      std::size_t pageBytes = 0, fullBytes = 0, noShows = 0, searchTotal = 0;
+      const auto timed = [](std::vector<double>& into, auto&& f) {
+        const auto t = Clock::now();
+        f();
+        into.push_back(secondsSince(t));
+      };
+      for (int run = 0; run < repeat; ++run) {
+        timed(versionT, [&] {
+          if (!core::readReportVersion(pool, "report")) throw std::runtime_error("readReportVersion failed");
+        });
+        core::ReportCache cache;
+        std::shared_ptr<const core::CachedReport> cold, hit;
+        timed(coldT, [&] {
+          auto r = cache.get(pool, "report", now);
+          if (!r) throw std::runtime_error("ReportCache::get failed");
+          cold = *r;
+        });
+        timed(hitT, [&] {
+          auto r = cache.get(pool, "report", now);
+          if (!r) throw std::runtime_error("ReportCache::get failed");
+          hit = *r;
+        });
+        if (hit != cold || cache.stats().rebuilds != 1 || cache.stats().hits != 1) {
+          throw std::runtime_error("the second get was not a hit");
+        }
+        core::ReportQuery q;
+        timed(pageT, [&] { pageBytes = hit->pageJson(q).size(); });
+        q.sort = core::ReportSort::name;
+        timed(nameFirstT, [&] { (void)hit->pageJson(q); });
+        q.offset = 50;  // the next page: the name order is kept
+        timed(nameAgainT, [&] { (void)hit->pageJson(q); });
+        q = {};
+        q.filter = core::ReportFilter::no_show;
+        timed(noShowT, [&] { noShows = hit->select(q).total; (void)hit->pageJson(q); });
+        q = {};
+        q.search = "USER 123";
+        timed(searchT, [&] { searchTotal = hit->select(q).total; (void)hit->pageJson(q); });
+        timed(jsonFirstT, [&] { fullBytes = hit->json().size(); });
+        timed(jsonAgainT, [&] { (void)hit->json().size(); });
+        if (noShows != static_cast<std::size_t>(reportParticipants - reportParticipants * 4 / 5) || searchTotal == 0) {
+          throw std::runtime_error("report pages are wrong");
+        }
+      }
+      const auto ms = [](const std::vector<double>& v) { return median(v) * 1e3; };
+      fmt::print("report cache, same event ({} runs, median, ms):\n", repeat);
+      fmt::print("  readReportVersion (one query):               {:8.3f}\n", ms(versionT));
+      fmt::print("  get, empty cache (version + buildReport):    {:8.3f}\n", ms(coldT));
+      fmt::print("  get, hit (version query + lookup):           {:8.3f}\n", ms(hitT));
+      fmt::print("  page 1 JSON, sort=report (50 rows):          {:8.3f}  ({} bytes)\n", ms(pageT), pageBytes);
+      fmt::print("  page 1 JSON, sort=name, first (sorts 50k):   {:8.3f}\n", ms(nameFirstT));
+      fmt::print("  page 2 JSON, sort=name, order kept:          {:8.3f}\n", ms(nameAgainT));
+      fmt::print("  page 1 JSON, filter=no-show ({} rows):     {:8.3f}\n", noShows, ms(noShowT));
+      fmt::print("  page 1 JSON, q=\"USER 123\" ({} matches):     {:8.3f}\n", searchTotal, ms(searchT));
+      fmt::print("  full json() on a hit, first (renders):       {:8.3f}  ({} bytes)\n", ms(jsonFirstT), fullBytes);
+      fmt::print("  full json() on a hit, again (kept):          {:8.3f}\n", ms(jsonAgainT));
+      fmt::print("  => a page request on a hit (get + page 1):   {:8.3f}\n", ms(hitT) + ms(pageT));
+    }
     // A scanner syncs 1,000 more check-ins: the next report folds just those.
+    core::ReportCache afterSync;
+    if (!afterSync.get(pool, "report", now)) throw std::runtime_error("ReportCache::get failed");
     {
       std::string more = "{\"eventId\":\"report\",\"records\":[";
       pqxx::connection c{cfg.conninfo};
@@ -307,6 +374,15 @@ int main(int argc, char** argv) {
       if (!rep) throw std::runtime_error("buildReport failed");
       const auto json = core::renderReportJson(*rep);
       fmt::print("  after 1,000 more check-ins, build + render: {:.3f} s\n", secondsSince(t));
+      // The cache notices the new receipt and rebuilds (the fold is done already).
+      auto t2 = Clock::now();
+      auto rebuilt = afterSync.get(pool, "report", now);
+      if (!rebuilt || afterSync.stats().rebuilds != 2) throw std::runtime_error("the cache did not rebuild");
+      const double rebuildS = secondsSince(t2);
+      t2 = Clock::now();
+      if (!afterSync.get(pool, "report", now) || afterSync.stats().hits != 1) throw std::runtime_error("no hit");
+      fmt::print("  after the sync, ReportCache::get rebuilds: {:.3f} s; the next get hits: {:.3f} ms\n", rebuildS,
+                 secondsSince(t2) * 1e3);
     }
     fmt::print("  first report after the sync (folds every check-in): buildReport {:.3f} s\n", firstReport);
   } catch (const std::exception& e) {
