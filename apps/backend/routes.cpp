@@ -172,6 +172,7 @@ awaitable<hs::Response> batchCheckIn(BackendContext& ctx, hs::RequestContext& rc
   ctx.metrics.increment("attendance_records_ingested_total", {}, static_cast<double>(r.inserted));
   ctx.metrics.increment("attendance_records_duplicate_total", {}, static_cast<double>(r.duplicates));
   ctx.metrics.increment("attendance_records_rejected_total", {}, static_cast<double>(r.rejected.size()));
+  if (r.copyConflicted) ctx.metrics.increment("attendance_ingest_copy_conflicts_total");
   support::log::info("backend.batch", {{"eventId", r.eventId},
                                        {"scannerId", scannerId},
                                        {"received", r.received},
@@ -334,7 +335,10 @@ hs::Router makeRouter(BackendContext& ctx) {
   ctx.metrics.describeCounter("attendance_records_duplicate_total", "Check-in records already stored");
   ctx.metrics.describeCounter("attendance_records_rejected_total", "Check-in records rejected individually");
   ctx.metrics.describeCounter("attendance_rate_limited_total", "Requests answered 429");
+  ctx.metrics.describeCounter("attendance_ingest_copy_conflicts_total",
+                              "Batches whose direct COPY met a stored row (one PostgreSQL ERROR line each)");
   ctx.metrics.increment("attendance_records_ingested_total", {}, 0);
+  ctx.metrics.increment("attendance_ingest_copy_conflicts_total", {}, 0);
 
   auto bind = [&ctx](awaitable<hs::Response> (*fn)(BackendContext&, hs::RequestContext&)) {
     return [&ctx, fn](hs::RequestContext& rc) { return fn(ctx, rc); };

@@ -96,6 +96,96 @@ TEST_F(Ingest, PartlyOverlappingBatchStoresOnlyTheNewRecords) {
   EXPECT_EQ(db.scalar("SELECT count(*) FROM check_ins WHERE receipt_id = " + std::to_string(r->receiptId)), "2");
 }
 
+// A scanner's log as the sync reads it: in time order, people arriving and
+// being seen again. Resending it, whole or in part, in any batch split, must
+// store each record once and never abort a direct COPY on a stored row (each
+// abort is an ERROR line in the PostgreSQL log).
+class IngestResend : public Ingest {
+protected:
+  using Log = std::vector<std::pair<std::string, std::int64_t>>;
+  static Log scannerLog() {
+    Log log;
+    // 40 people; person p arrives at minute p and is seen every minute for 10 minutes.
+    for (int minute = 0; minute < 50; ++minute) {
+      for (int p = std::max(0, minute - 9); p <= std::min(minute, 39); ++p) {
+        // bleUuids are random, so arrival order says nothing about uuid order.
+        log.push_back({uuidText(1000 + (p * 7 + 3) % 40), kT0 + minute * 60'000 + p});
+      }
+    }
+    return log;
+  }
+  // Sends log[from, to) in batches of `size`; returns what was inserted and whether any COPY aborted.
+  std::pair<std::size_t, bool> send(const Log& log, std::size_t from, std::size_t to, std::size_t size) {
+    std::size_t inserted = 0;
+    bool conflicted = false;
+    for (std::size_t at = from; at < to; at += size) {
+      const Log part(log.begin() + static_cast<std::ptrdiff_t>(at),
+                     log.begin() + static_cast<std::ptrdiff_t>(std::min(to, at + size)));
+      auto r = post(*pool, "S1", body("ev-1", "S1", part));
+      EXPECT_TRUE(r) << r.error().message();
+      if (!r) continue;
+      EXPECT_EQ(r->inserted + r->duplicates, part.size());
+      inserted += r->inserted;
+      conflicted = conflicted || r->copyConflicted;
+    }
+    return {inserted, conflicted};
+  }
+};
+
+TEST_F(IngestResend, WholeLogResentInOtherSplitsStoresNothingAndNeverConflicts) {
+  const Log log = scannerLog();
+  ASSERT_EQ(log.size(), 400U);
+  auto first = send(log, 0, log.size(), 100);
+  EXPECT_EQ(first.first, log.size());
+  EXPECT_FALSE(first.second);
+  for (std::size_t size : {400U, 7U, 150U, 1U, 399U}) {
+    SCOPED_TRACE(size);
+    auto again = send(log, 0, log.size(), size);
+    EXPECT_EQ(again.first, 0U);
+    EXPECT_FALSE(again.second);
+  }
+  EXPECT_EQ(count("check_ins"), "400");
+}
+
+TEST_F(IngestResend, LogThatGrewSinceTheLastSyncIsResentWithoutConflict) {
+  // The first sync ran while the event was still going (or --all after more lines):
+  // the resend holds everything sent before plus what came after, in one batch or
+  // several, and its first, middle and last rows (by bleUuid) may all be new.
+  const Log log = scannerLog();
+  for (std::size_t sentBefore : {50U, 120U, 200U, 333U}) {
+    SCOPED_TRACE(sentBefore);
+    (void)db.scalar("DELETE FROM check_ins RETURNING 1");
+    (void)db.scalar("DELETE FROM sync_receipts RETURNING 1");
+    auto first = send(log, 0, sentBefore, 5000);
+    EXPECT_EQ(first.first, sentBefore);
+    auto all = send(log, 0, log.size(), 5000);
+    EXPECT_EQ(all.first, log.size() - sentBefore);
+    EXPECT_FALSE(all.second) << "the resend aborted a COPY on a stored row";
+    auto split = send(log, 0, log.size(), 64);
+    EXPECT_EQ(split.first, 0U);
+    EXPECT_FALSE(split.second);
+    EXPECT_EQ(count("check_ins"), "400");
+  }
+}
+
+TEST_F(IngestResend, FreshBatchesOfTheSameScannerStillTakeTheDirectCopy) {
+  // Consecutive syncs of a growing log: no overlap, so no batch pays the idempotent path.
+  const Log log = scannerLog();
+  std::size_t total = 0;
+  for (std::size_t at = 0; at < log.size(); at += 80) {
+    auto r = post(*pool, "S1",
+                  body("ev-1", "S1",
+                       Log(log.begin() + static_cast<std::ptrdiff_t>(at), log.begin() + static_cast<std::ptrdiff_t>(at + 80))));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->inserted, 80U);
+    EXPECT_FALSE(r->copyConflicted);
+    total += r->inserted;
+  }
+  EXPECT_EQ(total, log.size());
+  // Receipts remember the range of check-in times each batch covered.
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM sync_receipts WHERE min_check_in_time IS NOT NULL"), "5");
+}
+
 TEST_F(Ingest, DuplicatesWithinOneBatchAreStoredOnce) {
   const auto u = ada.bleUuid.toString();
   auto r = post(*pool, "S1", body("ev-1", "S1", {{u, kT0}, {u, kT0}, {u, kT0}, {u, kT0 + 1}}));

@@ -232,6 +232,8 @@ TEST_F(BackendTest, OriginalDesignBodyWithCurlThenRepostInsertsNothing) {
   EXPECT_EQ(o2.at("duplicates").as_int64(), 3);
   EXPECT_EQ(checkIns(), 3);
   EXPECT_EQ(backend->metrics.value("attendance_records_ingested_total"), 3);
+  // The repost went straight to the idempotent path: no COPY aborted on a stored row.
+  EXPECT_EQ(backend->metrics.value("attendance_ingest_copy_conflicts_total"), 0);
 }
 
 TEST_F(BackendTest, PerRecordProblemsRejectOnlyThoseRecordsWithTheirIndex) {

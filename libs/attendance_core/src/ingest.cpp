@@ -58,6 +58,8 @@ Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& requ
   // concurrent batch is retried (twice) instead of surfacing as an error.
   auto attempt = [&](pqxx::connection_base& conn) -> Result<IngestResult> {
     result.inserted = 0;
+    result.copyConflicted = false;
+    std::pair<std::int64_t, std::int64_t> timeRange{0, 0};  // of the accepted rows, for the receipt
     result.registered = result.walkIns = result.unknownDevices = 0;
     pqxx::work tx{conn};
     // FOR KEY SHARE: the event cannot be deleted until this batch commits.
@@ -73,19 +75,26 @@ Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& requ
     if (!rows.empty()) {
       std::string text(support::Uuid::kTextLength, '\0');
       // Fast path, the common case of a batch nobody sent before: COPY straight
-      // into check_ins, as fast as psql \copy. A duplicate key aborts the COPY
-      // (inside a savepoint) and the batch takes the idempotent path below.
-      // A re-sent batch (the usual duplicate: a retry after a lost answer)
-      // already has its first, middle or last row stored: skip the doomed COPY.
-      const Row& firstRow = rows.front();
-      const Row& middleRow = rows[rows.size() / 2];
-      const Row& lastRow = rows.back();
+      // into check_ins, as fast as psql \copy. A batch that repeats a stored row
+      // (a retry after a lost answer, a resend with --all, a log that grew since
+      // the last sync) must not try it: the duplicate key would abort the COPY
+      // and leave an ERROR line in the server log. Every stored row of this
+      // scanner lies in the check-in time range of the receipt that brought it
+      // (migration 0004) or has no receipt, so one probe of the scanner's few
+      // receipts decides; it errs only towards the idempotent path, when a new
+      // batch's time range overlaps an older one without repeating it.
+      timeRange = {rows.front().ms, rows.front().ms};
+      for (const Row& row : rows) {
+        timeRange.first = std::min(timeRange.first, row.ms);
+        timeRange.second = std::max(timeRange.second, row.ms);
+      }
       const bool seenBefore =
           tx.exec_params1(
-                "SELECT EXISTS (SELECT 1 FROM check_ins WHERE event_id = $1 AND scanner_id = $2 AND "
-                "(ble_uuid, check_in_time) IN (($3::uuid, $4::bigint), ($5::uuid, $6::bigint), ($7::uuid, $8::bigint)))",
-                request.eventId, request.scannerId, firstRow.ble.toString(), firstRow.ms, middleRow.ble.toString(),
-                middleRow.ms, lastRow.ble.toString(), lastRow.ms)[0]
+                "SELECT EXISTS (SELECT 1 FROM sync_receipts s WHERE s.event_id = $1 AND s.scanner_id = $2 "
+                "  AND s.min_check_in_time <= $4 AND s.max_check_in_time >= $3) "
+                "OR EXISTS (SELECT 1 FROM check_ins c WHERE c.event_id = $1 AND c.receipt_id IS NULL "
+                "  AND c.scanner_id = $2 AND c.check_in_time BETWEEN $3 AND $4)",
+                request.eventId, request.scannerId, timeRange.first, timeRange.second)[0]
               .as<bool>();
       bool copiedDirectly = false;
       if (!seenBefore) {
@@ -106,6 +115,7 @@ Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& requ
           result.inserted = rows.size();
         } catch (const pqxx::unique_violation&) {
           // Some records are stored already: fall through to the idempotent path.
+          result.copyConflicted = true;
         }
       }
       if (!copiedDirectly) {
@@ -163,9 +173,12 @@ Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& requ
     }
     result.duplicates = accepted - result.inserted;
     tx.exec_params(
-        "UPDATE sync_receipts SET received = $2, inserted = $3, duplicates = $4, rejected = $5 WHERE id = $1",
+        "UPDATE sync_receipts SET received = $2, inserted = $3, duplicates = $4, rejected = $5, "
+        "min_check_in_time = CASE WHEN $6 THEN $7::bigint END, max_check_in_time = CASE WHEN $6 THEN $8::bigint END "
+        "WHERE id = $1",
         result.receiptId, static_cast<std::int64_t>(result.received), static_cast<std::int64_t>(result.inserted),
-        static_cast<std::int64_t>(result.duplicates), static_cast<std::int64_t>(result.rejected.size()));
+        static_cast<std::int64_t>(result.duplicates), static_cast<std::int64_t>(result.rejected.size()),
+        !rows.empty(), timeRange.first, timeRange.second);
     tx.commit();
     return result;
   };

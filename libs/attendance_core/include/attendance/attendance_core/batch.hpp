@@ -83,11 +83,18 @@ struct IngestResult {
   std::size_t walkIns = 0;         // known users not registered
   std::size_t unknownDevices = 0;  // no user has this bleUuid (kept for audit)
   std::int64_t receiptId = 0;
+  // The direct COPY was tried and met a stored row, so PostgreSQL logged a
+  // unique-violation ERROR before the idempotent path stored the batch. Only a
+  // concurrent overlapping request of the same scanner should cause it
+  // (docs/backend.md, "Ingest paths"). Not part of the JSON answer.
+  bool copyConflicted = false;
 };
 
-// ONE transaction: validates times and scannerIds (rejections), COPYs the
-// accepted records into a temporary table, inserts them with one
-// INSERT ... SELECT ... ON CONFLICT DO NOTHING and writes a sync receipt.
+// ONE transaction: validates times and scannerIds (rejections), stores the
+// accepted records and writes a sync receipt (with their check-in time range).
+// A batch no earlier receipt of the scanner overlaps is COPied straight into
+// check_ins; any other goes through a temporary table and one
+// INSERT ... SELECT ... ON CONFLICT DO NOTHING (docs/backend.md, "Ingest paths").
 // Errors: event_not_found, unavailable, internal. Nothing is committed on error.
 [[nodiscard]] Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& request,
                                                std::chrono::system_clock::time_point now,

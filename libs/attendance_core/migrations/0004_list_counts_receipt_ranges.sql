@@ -20,3 +20,16 @@ CREATE TABLE event_list_counts (
   registered    bigint NOT NULL,
   attended      bigint NOT NULL
 );
+
+-- 3. Each sync receipt remembers the range of check-in times its batch covered
+--    (its accepted records; NULL when it had none). ingestBatch skips the direct
+--    COPY when an earlier receipt of the same event and scanner overlaps the new
+--    batch's range: any stored row the batch repeats lies in such a range, so a
+--    resend, whole or partial, goes straight to the idempotent path instead of
+--    aborting a COPY (an ERROR line in the server log). Fresh batches of a
+--    growing log do not overlap and keep the COPY (docs/backend.md, "Ingest paths").
+ALTER TABLE sync_receipts ADD COLUMN min_check_in_time bigint, ADD COLUMN max_check_in_time bigint;
+UPDATE sync_receipts s SET min_check_in_time = r.lo, max_check_in_time = r.hi
+  FROM (SELECT receipt_id, min(check_in_time) AS lo, max(check_in_time) AS hi FROM check_ins
+        WHERE receipt_id IS NOT NULL GROUP BY receipt_id) r
+  WHERE r.receipt_id = s.id;
