@@ -7,5 +7,7 @@
 #include <attendance/attendance_core/events.hpp>
 #include <attendance/attendance_core/migrations.hpp>
 #include <attendance/attendance_core/report.hpp>
+#include <attendance/attendance_core/report_cache.hpp>
+#include <attendance/attendance_core/report_query.hpp>
 #include <attendance/attendance_core/scanners.hpp>
 #include <attendance/attendance_core/users.hpp>
