@@ -1,13 +1,18 @@
 // admin-report-bench: latency of the attendance report for a large event.
 //
-//   pg_virtualenv -- build/ci/bench/admin/admin-report-bench [--participants 50000] [--check-ins 200000] [--runs 15]
+//   pg_virtualenv -t -- build/ci/bench/admin/admin-report-bench [--participants 50000] [--check-ins 200000] [--runs 15]
 //
 // Creates its own database (PG* environment), seeds N registered participants
 // and M check-ins from 4 scanners (80% of participants attended), then measures
-//   1. core::buildReport + renderReportJson in process,
-//   2. GET /api/events/{id}/report end to end over a real socket (the JSON the page fetches),
-//   3. GET /events/{id} (the page shell; the table pages through the JSON client-side),
-//   4. GET /events/{id}/report.csv.
+//   1. core::buildReport + renderReportJson in process (no cache),
+//   2. over HTTP through the real console (one connection per request, signed in):
+//      - GET /api/events/{id}/report cold: the first request after a sync (a
+//        small batch ingested before each run; no background refresh), and the
+//        first request after a sync when the background refresh had a moment,
+//      - the same warm (unchanged data: the cached report's JSON),
+//      - pages of 50 (?limit=50 …): default order, sorted by name, the no-shows,
+//        a search; the first request of each also computes that sort order,
+//      - GET /events/{id}/report.csv warm, GET /events/{id} (the page shell), GET /events.
 // Prints one JSON object per measurement: median, p90, max in milliseconds and bytes.
 #include <algorithm>
 #include <chrono>
@@ -16,6 +21,8 @@
 #include <iostream>
 #include <string>
 #include <thread>
+#include <functional>
+#include <memory>
 #include <vector>
 
 #include <boost/asio/connect.hpp>
@@ -151,6 +158,9 @@ int main(int argc, char** argv) {
       tx.exec_params(
           "INSERT INTO sync_receipts (event_id, scanner_id, received_at, received, inserted) "
           "SELECT 'big-event', scanner_id, now(), count(*), count(*) FROM check_ins GROUP BY scanner_id");
+      // Each check-in belongs to its scanner's receipt, as ingestBatch stores them.
+      tx.exec("UPDATE check_ins c SET receipt_id = r.id FROM sync_receipts r "
+              "WHERE r.event_id = c.event_id AND r.scanner_id = c.scanner_id");
       tx.exec("ANALYZE");
       tx.commit();
       const auto n = pqxx::nontransaction{c}.exec("SELECT count(*) FROM check_ins")[0][0].as<long>();
@@ -171,52 +181,124 @@ int main(int argc, char** argv) {
     }
     print("core buildReport + renderReportJson", summarize(inProcess), jsonBytes, runs);
 
-    // 2-4. Over HTTP through the real console.
+    // 2. Over HTTP through the real console.
     admin_web::AuthSettings auth;
     auth.opsLimit = 1;
     auth.memLimit = 8192;
     if (!admin_web::createAdmin(pool, "bench@example.org", "bench-password", auth, now)) throw std::runtime_error("admin");
     http_server::BlockingPool blocking{4, 64};
-    admin_web::WebApp app{pool, blocking, clock, admin_web::WebOptions::forTests()};
-    http_server::Router router;
-    app.addRoutes(router);
-    http_server::ServerConfig sc;
-    sc.accessLog = false;
-    sc.ioThreads = 1;
-    http_server::MetricsRegistry metrics;
-    http_server::Server server{sc, std::move(router), metrics, &clock};
-    const auto port = server.listen().port();
-    std::thread serverThread{[&] { server.run(); }};
 
-    const auto loginPage = get(port, "/login", {});
-    const std::string loginCookie = cookieFrom(loginPage, "attendance_login");
-    const std::string& html = loginPage.body();
-    const auto at = html.find("name=\"csrf\" value=\"") + 19;
-    const std::string csrf = html.substr(at, html.find('"', at) - at);
-    const auto signedIn = get(port, "/login", loginCookie, http::verb::post,
-                              "csrf=" + csrf + "&email=bench%40example.org&password=bench-password",
-                              "application/x-www-form-urlencoded");
-    const std::string session = cookieFrom(signedIn, "attendance_session");
-    if (session.empty()) throw std::runtime_error("sign-in failed");
+    // A console on 127.0.0.1:0 with the given options, signed in.
+    struct Console {
+      http_server::MetricsRegistry metrics;
+      std::unique_ptr<admin_web::WebApp> app;
+      std::unique_ptr<http_server::Server> server;
+      std::thread thread;
+      std::uint16_t port = 0;
+      std::string session;
+      ~Console() {
+        if (server) server->stop();
+        if (thread.joinable()) thread.join();
+      }
+    };
+    auto startConsole = [&](admin_web::WebOptions options) {
+      auto c = std::make_unique<Console>();
+      c->app = std::make_unique<admin_web::WebApp>(pool, blocking, clock, std::move(options), &c->metrics);
+      http_server::Router router;
+      c->app->addRoutes(router);
+      http_server::ServerConfig sc;
+      sc.accessLog = false;
+      sc.ioThreads = 1;
+      c->server = std::make_unique<http_server::Server>(sc, std::move(router), c->metrics, &clock);
+      c->port = c->server->listen().port();
+      c->thread = std::thread{[srv = c->server.get()] { srv->run(); }};
+      const auto loginPage = get(c->port, "/login", {});
+      const std::string loginCookie = cookieFrom(loginPage, "attendance_login");
+      const std::string& html = loginPage.body();
+      const auto at = html.find("name=\"csrf\" value=\"") + 19;
+      const std::string csrf = html.substr(at, html.find('"', at) - at);
+      const auto signedIn = get(c->port, "/login", loginCookie, http::verb::post,
+                                "csrf=" + csrf + "&email=bench%40example.org&password=bench-password",
+                                "application/x-www-form-urlencoded");
+      c->session = cookieFrom(signedIn, "attendance_session");
+      if (c->session.empty()) throw std::runtime_error("sign-in failed");
+      return c;
+    };
 
-    for (const auto& [name, target] : std::vector<std::pair<std::string, std::string>>{
-             {"GET /api/events/{id}/report", "/api/events/big-event/report"},
-             {"GET /events/{id} (page)", "/events/big-event"},
-             {"GET /events (list with counts)", "/events"},
-             {"GET /events/{id}/report.csv", "/events/big-event/report.csv"}}) {
+    // One small sync: a batch of 100 new check-ins from Door-1, as attendance-sync would send.
+    int syncNo = 0;
+    auto smallSync = [&] {
+      core::IngestRequest req;
+      req.eventId = "big-event";
+      req.scannerId = "Door-1";
+      pqxx::connection c{cfg.conninfo};
+      pqxx::nontransaction tx{c};
+      const auto users = tx.exec_params("SELECT ble_uuid::text FROM users ORDER BY email OFFSET $1 LIMIT 100",
+                                        (syncNo * 100) % participants);
+      for (std::size_t i = 0; i < users.size(); ++i) {
+        req.records.push_back({i, *support::Uuid::parse(users[i][0].as<std::string>()),
+                               t0 + 11'000'000 + syncNo * 1000 + static_cast<std::int64_t>(i), "Door-1"});
+      }
+      ++syncNo;
+      if (auto r = core::ingestBatch(pool, req, clock.systemTime()); !r) throw std::runtime_error("ingest");
+    };
+
+    auto measure = [&](const Console& c, const std::string& name, const std::string& target, int n,
+                       const std::function<void()>& before = {}) {
       std::vector<double> ms;
       std::size_t bytes = 0;
-      for (int i = 0; i < runs; ++i) {
+      for (int i = 0; i < n; ++i) {
+        if (before) before();
         const auto start = Clock::now();
-        const auto res = get(port, target, session);
+        const auto res = get(c.port, target, c.session);
         ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
         if (res.result() != http::status::ok) throw std::runtime_error(target + " answered " + std::to_string(res.result_int()));
         bytes = res.body().size();
       }
-      print(name, summarize(ms), bytes, runs);
+      print(name, summarize(ms), bytes, n);
+      return ms.front();
+    };
+
+    {
+      admin_web::WebOptions options = admin_web::WebOptions::forTests();  // no background refresh
+      auto console = startConsole(options);
+      const std::string report = "/api/events/big-event/report";
+      measure(*console, "GET report JSON, cold (first request after a sync)", report, runs, smallSync);
+      measure(*console, "GET report JSON, warm", report, runs);
+      for (const auto& [name, query] : std::vector<std::pair<std::string, std::string>>{
+               {"default order", "?limit=50"},
+               {"sort=name", "?sort=name&limit=50"},
+               {"filter=no-show", "?filter=no-show&limit=50"},
+               {"search q=person123", "?q=person123&limit=50"},
+               {"sort=firstSeen desc, page 3", "?sort=firstSeen&dir=desc&offset=100&limit=50"}}) {
+        const double first = measure(*console, "GET report page (" + name + ")", report + query, runs);
+        std::cout << fmt::format(R"({{"measure":"first GET report page ({}) incl. computing its order","ms":{:.1f}}})",
+                                 name, first)
+                  << std::endl;
+      }
+      measure(*console, "GET report.csv, warm", "/events/big-event/report.csv", runs);
+      measure(*console, "GET /events/{id} (page shell)", "/events/big-event", runs);
+      measure(*console, "GET /events (list with counts)", "/events", runs);
+      std::cout << fmt::format(R"({{"measure":"report cache","hits":{},"misses":{},"rebuilds":{}}})",
+                               console->metrics.value("admin_report_cache_hits_total"),
+                               console->metrics.value("admin_report_cache_misses_total"),
+                               console->metrics.value("admin_report_cache_rebuilds_total"))
+                << std::endl;
     }
-    server.stop();
-    serverThread.join();
+    {
+      // With the background refresh (as `serve` runs it): the sync's rebuild
+      // happens before the organizer looks.
+      admin_web::WebOptions options = admin_web::WebOptions::forTests();
+      options.reportRefreshInterval = std::chrono::milliseconds{200};
+      auto console = startConsole(options);
+      const std::string report = "/api/events/big-event/report?limit=50";
+      (void)get(console->port, report, console->session);  // cached once
+      measure(*console, "GET report page, first after a sync with the background refresh (2 s later)", report, runs,
+              [&] {
+                smallSync();
+                std::this_thread::sleep_for(std::chrono::milliseconds{2000});
+              });
+    }
   } catch (const std::exception& e) {
     std::cerr << "admin-report-bench: " << e.what() << '\n';
     status = 1;
