@@ -352,6 +352,20 @@ struct BluezScanner::Impl {
     }
   }
 
+  // One advertisement-carrying property (ManufacturerData, ServiceData, UUIDs):
+  // decoded into `scratch` (what decoded before a malformed part still counts)
+  // and parsed into the candidates that property gives, replacing its previous ones.
+  void reparseAdvertProperty(const sdbus::Variant& value,
+                             bool (*decodeInto)(const sdbus::Variant&, Advertisement&) noexcept,
+                             std::vector<Candidate>& fromProperty) {
+    scratch.clear();
+    if (!decodeInto(value, scratch)) {
+      bump(counters.malformedValues);
+    }
+    fromProperty.clear();
+    parseAdvertisement(scratch, options.parser, fromProperty);
+  }
+
   // Applies Device1 properties; emits sightings when they carry an advertisement.
   void deviceUpdate(const std::string& path, DeviceInfo& dev, const PropertyMap& props, bool live) {
     bool advertData = false;
@@ -359,28 +373,13 @@ struct BluezScanner::Impl {
     for (const auto& [name, value] : props) {
       if (name == "ManufacturerData") {
         advertData = true;
-        scratch.clear();
-        if (!decode::manufacturerData(value, scratch)) {
-          bump(counters.malformedValues);
-        }
-        dev.fromManufacturer.clear();
-        parseAdvertisement(scratch, options.parser, dev.fromManufacturer);
+        reparseAdvertProperty(value, &decode::manufacturerData, dev.fromManufacturer);
       } else if (name == "ServiceData") {
         advertData = true;
-        scratch.clear();
-        if (!decode::serviceData(value, scratch)) {
-          bump(counters.malformedValues);
-        }
-        dev.fromServiceData.clear();
-        parseAdvertisement(scratch, options.parser, dev.fromServiceData);
+        reparseAdvertProperty(value, &decode::serviceData, dev.fromServiceData);
       } else if (name == "UUIDs") {
         advertData = true;
-        scratch.clear();
-        if (!decode::uuids(value, scratch)) {
-          bump(counters.malformedValues);
-        }
-        dev.fromUuids.clear();
-        parseAdvertisement(scratch, options.parser, dev.fromUuids);
+        reparseAdvertProperty(value, &decode::uuids, dev.fromUuids);
       } else if (name == "RSSI") {
         rssiSeen = true;
         if (auto v = decode::asInt16(value)) {
