@@ -2,11 +2,10 @@
 
 #include "db_util.hpp"
 #include "report_compute.hpp"
+#include "report_index.hpp"
+#include "report_rows.hpp"
 
 #include <algorithm>
-#include <bit>
-#include <charconv>
-#include <cstring>
 #include <map>
 #include <numeric>
 
@@ -23,90 +22,6 @@ std::string_view toString(ParticipantStatus s) noexcept {
 
 namespace detail {
 namespace {
-
-// Key -> row index, open addressing with linear probing, keys stored in the
-// slots: one contiguous array instead of a node per entry. Lookups in the
-// report's tables (tens of thousands of bleUuids and user ids) are otherwise
-// dominated by cache misses on the nodes (docs/benchmarks-core.md).
-// Equality of bleUuids as two 64-bit words (no memcmp call in the probe loop).
-struct UuidEq {
-  bool operator()(const support::Uuid& a, const support::Uuid& b) const noexcept {
-    std::uint64_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
-    std::memcpy(&a0, a.bytes.data(), 8);
-    std::memcpy(&a1, a.bytes.data() + 8, 8);
-    std::memcpy(&b0, b.bytes.data(), 8);
-    std::memcpy(&b1, b.bytes.data() + 8, 8);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-  }
-};
-
-template <class Key, class Hash, class Eq = std::equal_to<Key>>
-class FlatIndex {
-public:
-  static constexpr std::uint32_t kNone = 0xFFFFFFFFU;
-
-  explicit FlatIndex(std::size_t expected) { rehash(capacityFor(expected)); }
-
-  // The index stored for key, inserting value first if the key is new; second = inserted.
-  std::pair<std::uint32_t, bool> tryEmplace(const Key& key, std::uint32_t value) {
-    if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.size() * 2);
-    for (std::size_t i = slotOf(key);; i = (i + 1) & mask_) {
-      Slot& slot = slots_[i];
-      if (slot.value == kNone) {
-        slot.key = key;
-        slot.value = value;
-        ++size_;
-        return {value, true};
-      }
-      if (Eq{}(slot.key, key)) return {slot.value, false};
-    }
-  }
-
-  [[nodiscard]] std::uint32_t find(const Key& key) const {
-    for (std::size_t i = slotOf(key);; i = (i + 1) & mask_) {
-      const Slot& slot = slots_[i];
-      if (slot.value == kNone) return kNone;
-      if (Eq{}(slot.key, key)) return slot.value;
-    }
-  }
-
-private:
-  struct Slot {
-    Key key{};
-    std::uint32_t value = kNone;
-  };
-
-  static std::size_t capacityFor(std::size_t expected) {
-    std::size_t capacity = 16;
-    while (capacity < expected * 2) capacity *= 2;
-    return capacity;
-  }
-
-  [[nodiscard]] std::size_t slotOf(const Key& key) const {
-    // Fibonacci hashing: the top bits of the product are well mixed.
-    return static_cast<std::size_t>((static_cast<std::uint64_t>(Hash{}(key)) * 0x9E3779B97F4A7C15ULL) >> shift_) &
-           mask_;
-  }
-
-  void rehash(std::size_t capacity) {
-    std::vector<Slot> old = std::move(slots_);
-    slots_.assign(capacity, Slot{});
-    mask_ = capacity - 1;
-    shift_ = 64U - static_cast<unsigned>(std::countr_zero(capacity));
-    size_ = 0;
-    for (const Slot& slot : old) {
-      if (slot.value != kNone) tryEmplace(slot.key, slot.value);
-    }
-  }
-
-  std::vector<Slot> slots_;
-  std::size_t mask_ = 0;
-  unsigned shift_ = 64;
-  std::size_t size_ = 0;
-};
-
-using UuidIndex = FlatIndex<support::Uuid, support::UuidHash, UuidEq>;
-using NameIndex = FlatIndex<std::string_view, std::hash<std::string_view>>;
 
 void merge(Sightings& into, ReportInput::Seen&& s) {
   const auto first = fromMs(s.firstMs);
@@ -137,6 +52,84 @@ int statusRank(ParticipantStatus s) {
 
 }  // namespace
 
+void addSighting(Sightings& into, std::int64_t firstMs, std::int64_t lastMs, std::int64_t count,
+                 std::string_view scanner) {
+  const auto first = fromMs(firstMs);
+  const auto last = fromMs(lastMs);
+  if (!into.firstSeen || first < *into.firstSeen) into.firstSeen = first;
+  if (!into.lastSeen || last > *into.lastSeen) into.lastSeen = last;
+  into.count += count;
+  const auto at = std::lower_bound(into.scanners.begin(), into.scanners.end(), scanner);
+  if (at == into.scanners.end() || *at != scanner) into.scanners.emplace(at, scanner);
+}
+
+int compareParticipants(const ParticipantRow& a, const ParticipantRow& b) {
+  const int ra = statusRank(a.status);
+  const int rb = statusRank(b.status);
+  if (ra != rb) return ra < rb ? -1 : 1;
+  if (const int c = a.displayName.compare(b.displayName); c != 0) return c;
+  return a.email.compare(b.email);
+}
+
+void sortScanners(std::vector<ScannerRow>& scanners) {
+  std::sort(scanners.begin(), scanners.end(),
+            [](const ScannerRow& a, const ScannerRow& b) { return a.scannerId < b.scannerId; });
+}
+
+bool anySynced(const std::vector<ScannerRow>& scanners) {
+  return std::any_of(scanners.begin(), scanners.end(),
+                     [](const ScannerRow& s) { return s.syncs > 0 || s.recordsStored > 0; });
+}
+
+void sortUnknownDevices(std::vector<UnknownDeviceRow>& unknown) {
+  std::sort(unknown.begin(), unknown.end(), [](const UnknownDeviceRow& a, const UnknownDeviceRow& b) {
+    return std::tie(*a.seen.firstSeen, a.bleUuid.bytes) < std::tie(*b.seen.firstSeen, b.bleUuid.bytes);
+  });
+}
+
+void countTotals(EventReport& r) {
+  r.registered = r.attended = r.noShows = r.walkIns = 0;
+  for (const auto& p : r.participants) {
+    switch (p.status) {
+      case ParticipantStatus::attended:
+        ++r.registered;
+        ++r.attended;
+        break;
+      case ParticipantStatus::no_show:
+        ++r.registered;
+        ++r.noShows;
+        break;
+      case ParticipantStatus::walk_in: ++r.walkIns; break;
+    }
+  }
+  r.unknownDevices = static_cast<std::int64_t>(r.unknown.size());
+  r.attendanceRate = r.registered == 0 ? 0.0 : static_cast<double>(r.attended) / static_cast<double>(r.registered);
+}
+
+void computeArrivals(EventReport& r, std::chrono::minutes bucketWidth) {
+  // Each participant's first check-in, bucketed on multiples of the width since the epoch.
+  std::vector<std::int64_t> firsts;
+  firsts.reserve(r.participants.size());
+  for (const auto& p : r.participants) {
+    if (p.seen.firstSeen) firsts.push_back(toMs(*p.seen.firstSeen));
+  }
+  r.arrivals.clear();
+  std::int64_t widthMs = std::max<std::int64_t>(1, bucketWidth.count()) * 60'000;
+  if (!firsts.empty()) {
+    const auto [lo, hi] = std::minmax_element(firsts.begin(), firsts.end());
+    auto floorDiv = [](std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); };
+    while ((floorDiv(*hi, widthMs) - floorDiv(*lo, widthMs) + 1) > kMaxArrivalBuckets) widthMs *= 2;
+    const std::int64_t first = floorDiv(*lo, widthMs);
+    const std::int64_t last = floorDiv(*hi, widthMs);
+    r.arrivals.resize(static_cast<std::size_t>(last - first + 1));
+    for (std::size_t i = 0; i < r.arrivals.size(); ++i) {
+      r.arrivals[i].start = fromMs((first + static_cast<std::int64_t>(i)) * widthMs);
+    }
+    for (const auto ms : firsts) ++r.arrivals[static_cast<std::size_t>(floorDiv(ms, widthMs) - first)].arrivals;
+  }
+  r.bucketWidth = std::chrono::minutes{widthMs / 60'000};
+}
+
 EventReport computeReport(ReportInput in, const ReportOptions& options) {
   EventReport r;
   r.event = std::move(in.event);
@@ -144,8 +137,7 @@ EventReport computeReport(ReportInput in, const ReportOptions& options) {
   r.generatedAt = in.now;
   r.synced = in.synced;
   r.scanners = std::move(in.scanners);
-  std::sort(r.scanners.begin(), r.scanners.end(),
-            [](const ScannerRow& a, const ScannerRow& b) { return a.scannerId < b.scannerId; });
+  sortScanners(r.scanners);
 
   // People become rows (first occurrence of a userId wins: registered ones come
   // first from buildReport). The views point into the rows, which do not move
@@ -185,63 +177,20 @@ EventReport computeReport(ReportInput in, const ReportOptions& options) {
   // A walk-in is a known user who was seen; one who was neither registered nor seen is not in the report.
   std::erase_if(rows, [](const ParticipantRow& p) { return p.status == ParticipantStatus::walk_in && p.seen.count == 0; });
 
-  for (const auto& p : rows) {
-    switch (p.status) {
-      case ParticipantStatus::attended:
-        ++r.registered;
-        ++r.attended;
-        break;
-      case ParticipantStatus::no_show:
-        ++r.registered;
-        ++r.noShows;
-        break;
-      case ParticipantStatus::walk_in: ++r.walkIns; break;
-    }
-  }
-  r.unknownDevices = static_cast<std::int64_t>(r.unknown.size());
-  r.attendanceRate = r.registered == 0 ? 0.0 : static_cast<double>(r.attended) / static_cast<double>(r.registered);
-
   // Attended, walk-ins, then no-shows; by name, then email (unique per user) within.
   // Sorting indices moves each row once instead of O(log n) times.
   std::vector<std::uint32_t> order(rows.size());
   std::iota(order.begin(), order.end(), 0U);
   std::sort(order.begin(), order.end(), [&rows](std::uint32_t ia, std::uint32_t ib) {
-    const ParticipantRow& a = rows[ia];
-    const ParticipantRow& b = rows[ib];
-    const int ra = statusRank(a.status);
-    const int rb = statusRank(b.status);
-    if (ra != rb) return ra < rb;
-    if (const int c = a.displayName.compare(b.displayName); c != 0) return c < 0;
-    if (const int c = a.email.compare(b.email); c != 0) return c < 0;
+    if (const int c = compareParticipants(rows[ia], rows[ib]); c != 0) return c < 0;
     return ia < ib;
   });
   r.participants.reserve(rows.size());
   for (const auto i : order) r.participants.push_back(std::move(rows[i]));
 
-  std::sort(r.unknown.begin(), r.unknown.end(), [](const UnknownDeviceRow& a, const UnknownDeviceRow& b) {
-    return std::tie(*a.seen.firstSeen, a.bleUuid.bytes) < std::tie(*b.seen.firstSeen, b.bleUuid.bytes);
-  });
-
-  // Arrivals: each participant's first check-in, bucketed on multiples of the width since the epoch.
-  std::vector<std::int64_t> firsts;
-  firsts.reserve(r.participants.size());
-  for (const auto& p : r.participants) {
-    if (p.seen.firstSeen) firsts.push_back(toMs(*p.seen.firstSeen));
-  }
-  std::int64_t widthMs = std::max<std::int64_t>(1, options.bucketWidth.count()) * 60'000;
-  if (!firsts.empty()) {
-    const auto [lo, hi] = std::minmax_element(firsts.begin(), firsts.end());
-    auto floorDiv = [](std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); };
-    while ((floorDiv(*hi, widthMs) - floorDiv(*lo, widthMs) + 1) > kMaxArrivalBuckets) widthMs *= 2;
-    const std::int64_t first = floorDiv(*lo, widthMs);
-    const std::int64_t last = floorDiv(*hi, widthMs);
-    r.arrivals.resize(static_cast<std::size_t>(last - first + 1));
-    for (std::size_t i = 0; i < r.arrivals.size(); ++i) {
-      r.arrivals[i].start = fromMs((first + static_cast<std::int64_t>(i)) * widthMs);
-    }
-    for (const auto ms : firsts) ++r.arrivals[static_cast<std::size_t>(floorDiv(ms, widthMs) - first)].arrivals;
-  }
-  r.bucketWidth = std::chrono::minutes{widthMs / 60'000};
+  sortUnknownDevices(r.unknown);
+  countTotals(r);
+  computeArrivals(r, options.bucketWidth);
   return r;
 }
 
@@ -257,47 +206,10 @@ bool foldReportSummary(pqxx::connection_base& conn, const std::string& eventId) 
 }  // namespace detail
 
 namespace {
-
-std::string_view text(const pqxx::field& f) { return {f.c_str(), f.size()}; }
-
-std::int64_t int64(const pqxx::field& f) {
-  std::int64_t v = 0;
-  const char* begin = f.c_str();
-  const auto [ptr, ec] = std::from_chars(begin, begin + f.size(), v);
-  if (ec != std::errc{} || ptr != begin + f.size()) throw std::runtime_error("report: not an integer");
-  return v;
-}
-
-// PostgreSQL prints uuids as 36 lowercase characters, 8-4-4-4-12: decoded
-// directly; anything else goes through Uuid::parse.
-support::Uuid uuid(const pqxx::field& f) {
-  const std::string_view t = text(f);
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  if (t.size() == support::Uuid::kTextLength && t[8] == '-' && t[13] == '-' && t[18] == '-' && t[23] == '-') {
-    support::Uuid u;
-    std::size_t at = 0;
-    bool ok = true;
-    for (auto& byte : u.bytes) {
-      if (at == 8 || at == 13 || at == 18 || at == 23) ++at;
-      const int hi = nibble(t[at]);
-      const int lo = nibble(t[at + 1]);
-      ok = ok && hi >= 0 && lo >= 0;
-      byte = static_cast<std::uint8_t>(((hi & 0xF) << 4) | (lo & 0xF));
-      at += 2;
-    }
-    if (ok) return u;
-  }
-  return support::Uuid::parse(t).value_or(support::Uuid{});
-}
-
-ReportVersion readVersionRow(const pqxx::row& row) {
-  return {int64(row[0]), int64(row[1]), int64(row[2]), int64(row[3])};
-}
-
+using detail::int64;
+using detail::readVersionRow;
+using detail::text;
+using detail::uuid;
 }  // namespace
 
 Result<ReportVersion> readReportVersion(ConnectionPool& pool, std::string_view eventId) {
@@ -322,6 +234,11 @@ Result<ReportVersion> readReportVersion(ConnectionPool& pool, std::string_view e
 // (docs/benchmarks-core.md).
 Result<EventReport> buildReport(ConnectionPool& pool, std::string_view eventId, TimePoint now,
                                 const ReportOptions& options) {
+  return detail::buildReportTracked(pool, eventId, now, options, nullptr);
+}
+
+Result<EventReport> detail::buildReportTracked(ConnectionPool& pool, std::string_view eventId, TimePoint now,
+                                               const ReportOptions& options, std::vector<std::int64_t>* receiptIds) {
   auto input = detail::withConnection(pool, "build_report", [&](pqxx::connection_base& conn) -> Result<detail::ReportInput> {
     const std::string id{eventId};
     try {
@@ -350,6 +267,11 @@ Result<EventReport> buildReport(ConnectionPool& pool, std::string_view eventId, 
     if (version.empty()) return make_error_code(Errc::event_not_found);
     in.version = readVersionRow(version[0]);
 
+    if (receiptIds != nullptr) {
+      // The receipts this snapshot saw, for the incremental update (report_incremental.cpp).
+      receiptIds->clear();
+      for (const auto& row : tx.exec_params(detail::kReportReceiptIdsSql, id)) receiptIds->push_back(int64(row[0]));
+    }
     std::map<std::string, ScannerRow, std::less<>> scannerRows;
     for (const auto& row : tx.exec_params(detail::kReportReceiptsSql, id)) {
       ScannerRow& s = scannerRows[row[0].as<std::string>()];

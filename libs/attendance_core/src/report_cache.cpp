@@ -3,11 +3,14 @@
 #include <attendance/attendance_core/error.hpp>
 #include <attendance/support/log.hpp>
 
+#include "report_compute.hpp"
+
 #include <array>
 #include <exception>
 #include <future>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -64,14 +67,30 @@ std::string CachedReport::pageJson(const ReportQuery& query) const {
   return renderReportPageJson(report_, query, select(query));
 }
 
-using Loaded = Result<std::shared_ptr<const CachedReport>>;
+// A cached report and the ids of the receipts its snapshot saw (what an
+// incremental update must not count twice).
+struct Built {
+  std::shared_ptr<const CachedReport> report;
+  std::shared_ptr<const std::vector<std::int64_t>> receipts;
+};
+using Loaded = Result<Built>;
+
+namespace {
+
+// Only new receipts since `have`: the case an incremental update handles.
+bool onlyReceiptsMoved(const ReportVersion& have, const ReportVersion& wanted) {
+  return have.event == wanted.event && have.users == wanted.users && have.unreceipted == wanted.unreceipted &&
+         have.receipts < wanted.receipts;
+}
+
+}  // namespace
 
 struct ReportCache::State {
   Options options;
   std::mutex mutex;
   std::list<std::string> recent;  // most recently used first
   struct Entry {
-    std::shared_ptr<const CachedReport> report;
+    Built built;
     std::list<std::string>::iterator position;
   };
   std::unordered_map<std::string, Entry> entries;
@@ -99,41 +118,69 @@ struct ReportCache::State {
     }
   }
 
-  // Under the mutex: keep `report` unless a newer one is cached already; drop
+  // Under the mutex: keep `built` unless a newer one is cached already; drop
   // the least recently used beyond the limit.
-  void store(const std::string& eventId, const std::shared_ptr<const CachedReport>& report) {
+  void store(const std::string& eventId, const Built& built) {
     if (options.maxEvents == 0) return;
     if (const auto found = entries.find(eventId); found != entries.end()) {
       recent.splice(recent.begin(), recent, found->second.position);
-      if (atLeastAsNew(report->version(), found->second.report->version())) found->second.report = report;
+      if (atLeastAsNew(built.report->version(), found->second.built.report->version())) found->second.built = built;
       return;
     }
     recent.push_front(eventId);
-    entries.emplace(eventId, Entry{report, recent.begin()});
+    entries.emplace(eventId, Entry{built, recent.begin()});
     while (entries.size() > options.maxEvents) {
       entries.erase(recent.back());
       recent.pop_back();
     }
   }
 
+  // The new report: `base` updated with the receipts it has not seen when that
+  // is possible (detail::updateReport decides in its own snapshot), else a
+  // full build. `incremental` tells which.
+  Loaded produce(ConnectionPool& pool, const std::string& eventId, TimePoint now, const std::optional<Built>& base,
+                 bool& incremental) const {
+    incremental = false;
+    if (base) {
+      auto updated = detail::updateReport(pool, base->report->report(), *base->receipts, now, options.bucketWidth,
+                                          options.incrementalMaxCheckIns);
+      if (!updated) return updated.error();
+      if (*updated) {
+        incremental = true;
+        return Built{std::make_shared<const CachedReport>(std::move((*updated)->report)),
+                     std::make_shared<const std::vector<std::int64_t>>(std::move((*updated)->receiptIds))};
+      }
+    }
+    std::vector<std::int64_t> receipts;
+    auto report = detail::buildReportTracked(pool, eventId, now, ReportOptions{options.bucketWidth}, &receipts);
+    if (!report) return report.error();
+    return Built{std::make_shared<const CachedReport>(std::move(*report)),
+                 std::make_shared<const std::vector<std::int64_t>>(std::move(receipts))};
+  }
+
   // Builds the event's report, or waits for the build another caller started.
   // A build started before `wanted` was read may have an older snapshot: then
-  // build again. `built` tells whether this call ran buildReport.
+  // build again. `built` tells whether this call made a report.
   Loaded load(ConnectionPool& pool, const std::string& eventId, TimePoint now, const ReportVersion& wanted,
               bool& built) {
     built = false;
     for (int attempt = 0;; ++attempt) {
       std::unique_lock lock{mutex};
-      if (const auto found = entries.find(eventId);
-          found != entries.end() && atLeastAsNew(found->second.report->version(), wanted)) {
-        recent.splice(recent.begin(), recent, found->second.position);
-        return found->second.report;
+      std::optional<Built> base;
+      if (const auto found = entries.find(eventId); found != entries.end()) {
+        if (atLeastAsNew(found->second.built.report->version(), wanted)) {
+          recent.splice(recent.begin(), recent, found->second.position);
+          return found->second.built;
+        }
+        if (options.incrementalMaxCheckIns > 0 && onlyReceiptsMoved(found->second.built.report->version(), wanted)) {
+          base = found->second.built;
+        }
       }
       if (const auto flight = building.find(eventId); flight != building.end() && attempt < 2) {
         auto pending = flight->second.result;
         lock.unlock();
         const Loaded& result = pending.get();
-        if (!result || atLeastAsNew((*result)->version(), wanted)) return result;
+        if (!result || atLeastAsNew(result->report->version(), wanted)) return result;
         continue;
       }
       std::promise<Loaded> promise;
@@ -143,12 +190,10 @@ struct ReportCache::State {
       lock.unlock();
       built = true;
       try {
-        Loaded result = [&]() -> Loaded {
-          auto report = buildReport(pool, eventId, now);
-          if (!report) return report.error();
-          return std::shared_ptr<const CachedReport>{std::make_shared<const CachedReport>(std::move(*report))};
-        }();
+        bool incremental = false;
+        Loaded result = produce(pool, eventId, now, base, incremental);
         lock.lock();
+        if (result && incremental) ++stats.incremental;
         land(eventId, flight);
         if (result) {
           store(eventId, *result);
@@ -189,22 +234,24 @@ Result<std::shared_ptr<const CachedReport>> ReportCache::get(ConnectionPool& poo
   {
     std::lock_guard lock{state_->mutex};
     if (const auto found = state_->entries.find(id);
-        found != state_->entries.end() && found->second.report->version() == *version) {
+        found != state_->entries.end() && found->second.built.report->version() == *version) {
       state_->recent.splice(state_->recent.begin(), state_->recent, found->second.position);
       ++state_->stats.hits;
-      return found->second.report;
+      return found->second.built.report;
     }
     ++state_->stats.misses;
   }
   bool built = false;
-  return state_->load(pool, id, now, *version, built);
+  auto loaded = state_->load(pool, id, now, *version, built);
+  if (!loaded) return loaded.error();
+  return loaded->report;
 }
 
 std::size_t ReportCache::refresh(ConnectionPool& pool, TimePoint now) {
   std::vector<std::pair<std::string, ReportVersion>> cached;
   {
     std::lock_guard lock{state_->mutex};
-    for (const auto& id : state_->recent) cached.emplace_back(id, state_->entries.at(id).report->version());
+    for (const auto& id : state_->recent) cached.emplace_back(id, state_->entries.at(id).built.report->version());
   }
   std::size_t rebuilt = 0;
   for (const auto& [id, had] : cached) {

@@ -3,7 +3,12 @@
 // The pure half of the report: rows from the database in, numbers out.
 #include <attendance/attendance_core/report.hpp>
 
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pqxx {
@@ -113,6 +118,16 @@ inline constexpr const char* kReportOwnersSql =
     "FROM (SELECT ble_uuid, id AS user_id FROM users WHERE ble_uuid = ANY($2::uuid[]) "
     "      UNION ALL SELECT ble_uuid, user_id FROM retired_ble_uuids WHERE ble_uuid = ANY($2::uuid[])) o "
     "JOIN users u ON u.id = o.user_id";
+// The receipts a report's snapshot saw (ids commit out of order: the set, not a maximum).
+inline constexpr const char* kReportReceiptIdsSql = "SELECT id FROM sync_receipts WHERE event_id = $1 ORDER BY id";
+// The incremental update's reads ($2 = a bigint[] of receipt ids the cached
+// report has not seen): each receipt's id and stored rows, then only those
+// receipts' check-ins per (bleUuid, scanner), through check_ins_event_receipt.
+inline constexpr const char* kReportReceiptCountsSql =
+    "SELECT id, inserted FROM sync_receipts WHERE event_id = $1 ORDER BY id";
+inline constexpr const char* kReportNewSeenSql =
+    "SELECT ble_uuid, scanner_id, min(check_in_time), max(check_in_time), count(*) FROM check_ins "
+    "WHERE event_id = $1 AND receipt_id = ANY($2::bigint[]) GROUP BY ble_uuid, scanner_id";
 inline constexpr const char* kReportExplainedQueries[] = {kReportVersionSql, kReportEventSql, kReportReceiptsSql,
                                                           kReportSeenSql, kReportRegisteredSql, kReportOwnersSql};
 
@@ -123,5 +138,73 @@ bool foldReportSummary(pqxx::connection_base& conn, const std::string& eventId);
 
 // Takes the input by value: strings are moved into the report, not copied.
 EventReport computeReport(ReportInput input, const ReportOptions& options);
+
+// buildReport, also listing (sorted) the ids of the receipts its snapshot saw
+// when receiptIds is not null.
+Result<EventReport> buildReportTracked(ConnectionPool& pool, std::string_view eventId, TimePoint now,
+                                       const ReportOptions& options, std::vector<std::int64_t>* receiptIds);
+
+// The pieces of computeReport that the incremental update (report_incremental.cpp)
+// applies again to an updated copy, so both paths follow the same rules.
+// Adds one (bleUuid, scanner) aggregate to a row's sightings (scanners stay sorted and distinct).
+void addSighting(Sightings& into, std::int64_t firstMs, std::int64_t lastMs, std::int64_t count,
+                 std::string_view scanner);
+// The participants' order: attended, walk-ins, no-shows; by name, then email
+// (unique per user). <0, 0, >0.
+int compareParticipants(const ParticipantRow& a, const ParticipantRow& b);
+void sortScanners(std::vector<ScannerRow>& scanners);                // by scannerId
+bool anySynced(const std::vector<ScannerRow>& scanners);             // EventReport::synced
+void sortUnknownDevices(std::vector<UnknownDeviceRow>& unknown);     // by first seen, then bleUuid
+void countTotals(EventReport& report);  // registered, attended, noShows, walkIns, unknownDevices, rate
+// Arrival buckets of `bucketWidth`, doubled until at most kMaxArrivalBuckets.
+void computeArrivals(EventReport& report, std::chrono::minutes bucketWidth);
+
+// ---- Incremental update (report_incremental.cpp) ----
+// What the database says about receipts a cached report has not seen, read in
+// one snapshot in which only the receipt count moved.
+struct ReceiptDelta {
+  ReportVersion version;
+  TimePoint now;
+  std::vector<ScannerRow> receipts;  // per scanner over ALL receipts: scannerId, lastSyncAt, syncs, recordsReceived
+  struct Seen {
+    support::Uuid bleUuid;
+    std::string scannerId;
+    std::int64_t firstMs = 0;
+    std::int64_t lastMs = 0;
+    std::int64_t count = 0;
+  };
+  std::vector<Seen> seen;  // the new receipts' check-ins per (bleUuid, scanner)
+};
+
+// One row of kReportOwnersSql.
+struct OwnerRow {
+  support::Uuid bleUuid;  // the looked-up one (current or retired)
+  std::string userId;
+  std::string displayName;
+  std::string email;
+  support::Uuid currentBleUuid;
+  bool registered = false;
+};
+// Called at most once, with the bleUuids that match no row of the report.
+using OwnerLookup = std::function<std::vector<OwnerRow>(const std::vector<support::Uuid>&)>;
+
+// The report `base` plus the delta, equal to what computeReport gives for the
+// new snapshot when the event, its registrations, the users and the check-ins
+// without a receipt did not change. std::nullopt when the data contradicts
+// that (e.g. a registered owner without a row): the caller builds in full.
+std::optional<EventReport> applyReceipts(const EventReport& base, ReceiptDelta delta, const OwnerLookup& lookupOwners,
+                                         std::chrono::minutes bucketWidth);
+
+struct UpdatedReport {
+  EventReport report;
+  std::vector<std::int64_t> receiptIds;  // sorted
+};
+// In one read-only REPEATABLE READ snapshot: when only the receipts moved since
+// `base` (and the new receipts stored at most maxNewCheckIns rows), the
+// updated report; std::nullopt when a full build is needed (or cheaper).
+// Errc::event_not_found.
+Result<std::optional<UpdatedReport>> updateReport(ConnectionPool& pool, const EventReport& base,
+                                                  const std::vector<std::int64_t>& baseReceiptIds, TimePoint now,
+                                                  std::chrono::minutes bucketWidth, std::int64_t maxNewCheckIns);
 
 }  // namespace attendance::core::detail

@@ -8,6 +8,7 @@
 #include <attendance/attendance_core/report_query.hpp>
 #include <attendance/support/result.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -46,6 +47,16 @@ class ReportCache {
 public:
   struct Options {
     std::size_t maxEvents = 4;  // least recently used event dropped first; 0 = no cache
+    // The arrival buckets' width (ReportOptions::bucketWidth; widened past
+    // 2,000 buckets as in buildReport). The default gives the same report as
+    // buildReport's default and `attendance-admin report`.
+    std::chrono::minutes bucketWidth{15};
+    // When only new sync receipts arrived since the cached report (nothing else
+    // in its data version moved), merge their check-ins into a copy of it
+    // instead of building it again, unless they stored more rows than this
+    // (then a full build, which also folds them into the summary table, is
+    // about as cheap). 0 = always build in full.
+    std::int64_t incrementalMaxCheckIns = 50'000;
   };
   ReportCache();  // default Options (a default argument `= {}` trips GCC on a nested struct)
   explicit ReportCache(Options options);
@@ -53,20 +64,23 @@ public:
   ReportCache(const ReportCache&) = delete;
   ReportCache& operator=(const ReportCache&) = delete;
 
-  // One cheap version query; on a match the cached report, else buildReport
-  // (concurrent misses of one event build once; the others wait for it).
+  // One cheap version query; on a match the cached report; when only new sync
+  // receipts arrived, the cached report updated with their check-ins (one
+  // snapshot, docs/storage.md "Report cache"); else buildReport. Concurrent
+  // misses of one event build once; the others wait for it.
   // Errc::event_not_found, or buildReport's errors.
   [[nodiscard]] Result<std::shared_ptr<const CachedReport>> get(ConnectionPool& pool, std::string_view eventId,
                                                                 TimePoint now);
-  // Re-checks the versions of the cached events and rebuilds the changed ones
-  // (for a background timer, so the first view after a sync is warm too); drops
-  // deleted events. Returns how many were rebuilt.
+  // Re-checks the versions of the cached events and rebuilds (or updates, as
+  // get does) the changed ones (for a background timer, so the first view after
+  // a sync is warm too); drops deleted events. Returns how many were rebuilt.
   std::size_t refresh(ConnectionPool& pool, TimePoint now);
 
   struct Stats {
     std::uint64_t hits = 0;      // get answered from the cache
     std::uint64_t misses = 0;    // get had to build (or wait for another get's build)
-    std::uint64_t rebuilds = 0;  // buildReport calls made by get and refresh
+    std::uint64_t rebuilds = 0;     // new reports made by get and refresh: full builds + incremental updates
+    std::uint64_t incremental = 0;  // of those, incremental updates (new receipts merged into the cached report)
   };
   [[nodiscard]] Stats stats() const;
 
