@@ -5,7 +5,9 @@
 //   4. the original design's way: one performCheckIn transaction per record
 //      (on a sample, reported per record),
 //   5. the report of a large event (buildReport, renderReportJson),
-//   6. the report cache: version query, hits, pages (report_cache.hpp).
+//   6. the report cache: version query, hits, pages (report_cache.hpp),
+//   7. the first request after a sync of 100 / 2,000 check-ins: the cache's
+//      incremental update against a full build.
 // Creates and drops its own database in the cluster given by DATABASE_URL or
 // the PG* variables. Results: docs/benchmarks-core.md.
 #include <attendance/attendance_core/core.hpp>
@@ -349,8 +351,113 @@ int main(int argc, char** argv) {
       fmt::print("  full json() on a hit, again (kept):          {:8.3f}\n", ms(jsonAgainT));
       fmt::print("  => a page request on a hit (get + page 1):   {:8.3f}\n", ms(hitT) + ms(pageT));
     }
+    // 7. The first request after a sync (issue 5): ReportCache::get merges
+    //    the new receipts into the cached report (incremental update) instead
+    //    of building it again; a second cache that always builds in full
+    //    (incrementalMaxCheckIns = 0) gives the comparison. After each sync of
+    //    100 or 2,000 new check-ins (registered people, some of them no-shows
+    //    until then, and a few unknown devices) both caches are asked once;
+    //    the two reports must render the same JSON.
+    {
+      core::ReportCache incremental;
+      core::ReportCache::Options fullOptions;
+      fullOptions.incrementalMaxCheckIns = 0;
+      core::ReportCache full{fullOptions};
+      if (!incremental.get(pool, "report", now) || !full.get(pool, "report", now)) {
+        throw std::runtime_error("ReportCache::get failed");
+      }
+      std::vector<std::string> bles;
+      {
+        pqxx::connection c{cfg.conninfo};
+        pqxx::nontransaction tx{c};
+        for (const auto& row : tx.exec("SELECT ble_uuid::text FROM users ORDER BY email")) bles.emplace_back(row[0].c_str());
+      }
+      int batchNo = 0;
+      auto sync = [&](int n) {
+        ++batchNo;
+        std::string b = "{\"eventId\":\"report\",\"records\":[";
+        for (int i = 0; i < n; ++i) {
+          if (i != 0) b += ',';
+          const std::string ble =
+              i % 20 == 19 ? uuidFor(0x5000 + batchNo, i)
+                           : bles[(static_cast<std::size_t>(batchNo) * 7919U + static_cast<std::size_t>(i) * 104729U) %
+                                  bles.size()];
+          b += fmt::format("{{\"bleUuid\":\"{}\",\"checkInTime\":{},\"scannerId\":\"{}\"}}", ble,
+                           kT0 + 14'400'000 + static_cast<std::int64_t>(batchNo) * 100'000 + i, kScanner);
+        }
+        b += "]}";
+        auto parsed = core::parseBatchBody(b);
+        if (!parsed.ok()) throw std::runtime_error(parsed.message);
+        auto r = core::ingestBatch(pool, core::IngestRequest::fromParsed(std::move(parsed.batch), kScanner), now);
+        if (!r || r->inserted != static_cast<std::size_t>(n)) throw std::runtime_error("ingest failed");
+      };
+      struct Times {
+        std::vector<double> update, json, page, fullGet;
+      };
+      Times t100, t2000;
+      for (int run = 0; run < repeat; ++run) {
+        for (const int n : {100, 2000}) {
+          Times& into = n == 100 ? t100 : t2000;
+          sync(n);
+          const auto before = incremental.stats().incremental;
+          std::shared_ptr<const core::CachedReport> updated, rebuilt;
+          auto t = Clock::now();
+          auto r = incremental.get(pool, "report", now);
+          into.update.push_back(secondsSince(t));
+          if (!r || incremental.stats().incremental != before + 1) throw std::runtime_error("not an incremental update");
+          updated = *r;
+          t = Clock::now();
+          (void)updated->json();
+          into.json.push_back(secondsSince(t));
+          t = Clock::now();
+          (void)updated->pageJson(core::ReportQuery{});
+          into.page.push_back(secondsSince(t));
+          t = Clock::now();
+          auto f = full.get(pool, "report", now);
+          into.fullGet.push_back(secondsSince(t));
+          if (!f) throw std::runtime_error("ReportCache::get failed");
+          rebuilt = *f;
+          core::EventReport a = updated->report();
+          a.generatedAt = rebuilt->report().generatedAt;
+          if (core::renderReportJson(a) != rebuilt->json()) {
+            throw std::runtime_error("the incremental report differs from the full build");
+          }
+        }
+      }
+      // Where the default threshold (incrementalMaxCheckIns = 50,000) sits: one
+      // sync of 20,000 and one of 50,000 new check-ins, measured once each.
+      Times t20k, t50k;
+      for (const int n : {20'000, 50'000}) {
+        Times& into = n == 20'000 ? t20k : t50k;
+        sync(n);
+        auto t = Clock::now();
+        auto r = incremental.get(pool, "report", now);
+        into.update.push_back(secondsSince(t));
+        if (!r) throw std::runtime_error("ReportCache::get failed");
+        t = Clock::now();
+        auto f = full.get(pool, "report", now);
+        into.fullGet.push_back(secondsSince(t));
+        if (!f) throw std::runtime_error("ReportCache::get failed");
+        core::EventReport a = (*r)->report();
+        a.generatedAt = (*f)->report().generatedAt;
+        if (core::renderReportJson(a) != (*f)->json()) throw std::runtime_error("the incremental report differs");
+      }
+      const auto ms = [](const std::vector<double>& v) { return median(v) * 1e3; };
+      fmt::print("one sync of 20,000 / 50,000 new check-ins (once each, ms): incremental get {:.3f} / {:.3f}, "
+                 "full build get {:.3f} / {:.3f}\n",
+                 ms(t20k.update), ms(t50k.update), ms(t20k.fullGet), ms(t50k.fullGet));
+      fmt::print("after a sync ({} runs each, median, ms):        100 new     2,000 new\n", repeat);
+      fmt::print("  get, incremental update:                   {:10.3f} {:12.3f}\n", ms(t100.update), ms(t2000.update));
+      fmt::print("  + full json() of the updated report:       {:10.3f} {:12.3f}\n", ms(t100.json), ms(t2000.json));
+      fmt::print("  + page 1 JSON of the updated report:       {:10.3f} {:12.3f}\n", ms(t100.page), ms(t2000.page));
+      fmt::print("  get, full build (incrementalMaxCheckIns 0): {:9.3f} {:12.3f}\n", ms(t100.fullGet), ms(t2000.fullGet));
+      const auto& st = incremental.stats();
+      fmt::print("  incremental cache: {} rebuilds, {} of them incremental\n", st.rebuilds, st.incremental);
+    }
     // A scanner syncs 1,000 more check-ins: the next report folds just those.
-    core::ReportCache afterSync;
+    core::ReportCache::Options alwaysFull;
+    alwaysFull.incrementalMaxCheckIns = 0;
+    core::ReportCache afterSync{alwaysFull};
     if (!afterSync.get(pool, "report", now)) throw std::runtime_error("ReportCache::get failed");
     {
       std::string more = "{\"eventId\":\"report\",\"records\":[";
@@ -374,7 +481,7 @@ int main(int argc, char** argv) {
       if (!rep) throw std::runtime_error("buildReport failed");
       const auto json = core::renderReportJson(*rep);
       fmt::print("  after 1,000 more check-ins, build + render: {:.3f} s\n", secondsSince(t));
-      // The cache notices the new receipt and rebuilds (the fold is done already).
+      // A cache that always builds in full notices the new receipt and rebuilds (the fold is done already).
       auto t2 = Clock::now();
       auto rebuilt = afterSync.get(pool, "report", now);
       if (!rebuilt || afterSync.stats().rebuilds != 2) throw std::runtime_error("the cache did not rebuild");
