@@ -18,7 +18,9 @@
 
 #include <cstdio>
 #include <functional>
+#include <latch>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace core = attendance::core;
@@ -303,6 +305,32 @@ TEST_F(ReportIncrementalTest, ANewReceiptIsMergedWithoutABuild) {
   EXPECT_EQ(stats.incremental, 2U);
   expectSameAsFresh(cache, std::chrono::minutes{15}, "after the refresh");
   EXPECT_EQ(cache.stats().rebuilds, 3U);  // that get was a hit
+}
+
+TEST_F(ReportIncrementalTest, ConcurrentGetsAfterASyncUpdateOnce) {
+  core::ReportCache cache;
+  ASSERT_TRUE(cache.get(*pool, "ev", kNow));
+  ASSERT_TRUE(core::ingestBatch(*pool, request("ev", "S1", {{currentBle(5), kT0 + 21}, {unknownBle(7), kT0 + 22}}),
+                                kNow));
+  constexpr int kThreads = 6;
+  std::latch start{kThreads};
+  std::vector<std::shared_ptr<const core::CachedReport>> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      auto r = cache.get(*pool, "ev", kNow);
+      if (r) got[static_cast<std::size_t>(i)] = *r;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& g : got) {
+    ASSERT_TRUE(g);
+    EXPECT_EQ(g.get(), got[0].get());
+  }
+  EXPECT_EQ(cache.stats().rebuilds, 2U);
+  EXPECT_EQ(cache.stats().incremental, 1U);
+  expectSameAsFresh(cache, std::chrono::minutes{15}, "after the concurrent update");
 }
 
 TEST_F(ReportIncrementalTest, AnyOtherChangeIsAFullBuild) {

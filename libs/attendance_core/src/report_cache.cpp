@@ -67,6 +67,8 @@ std::string CachedReport::pageJson(const ReportQuery& query) const {
   return renderReportPageJson(report_, query, select(query));
 }
 
+namespace {
+
 // A cached report and the ids of the receipts its snapshot saw (what an
 // incremental update must not count twice).
 struct Built {
@@ -74,8 +76,6 @@ struct Built {
   std::shared_ptr<const std::vector<std::int64_t>> receipts;
 };
 using Loaded = Result<Built>;
-
-namespace {
 
 // Only new receipts since `have`: the case an incremental update handles.
 bool onlyReceiptsMoved(const ReportVersion& have, const ReportVersion& wanted) {
