@@ -5,6 +5,8 @@
 #include <attendance/support/clock.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace core = attendance::core;
 namespace detail = attendance::core::detail;
 using attendance::support::Uuid;
@@ -143,6 +145,89 @@ TEST(TimeFormat, ParsesAndFormatsIso8601) {
   EXPECT_FALSE(core::parseIsoUtc("2024-07-20T25:00Z"));
   EXPECT_FALSE(core::parseIsoUtc("yesterday"));
   EXPECT_FALSE(core::parseIsoUtc("2024-07-20T10:30:00Zjunk"));
+}
+
+}  // namespace
+
+namespace {
+
+// The incremental update (detail::applyReceipts) of a computed report equals
+// computeReport of the same input with the new sightings added.
+TEST(ReportCompute, ApplyReceiptsEqualsComputingTheWholeInputAgain) {
+  const std::int64_t t0 = 1721469600000;
+  const auto base = detail::computeReport(baseInput(), {});
+  const auto later = core::parseIsoUtc("2024-07-20T13:00:00Z").value();
+  const auto syncedAt = attendance::support::fromEpochMillis(t0 + 7'200'000);
+
+  detail::ReceiptDelta delta;
+  delta.version = base.version;
+  delta.version.receipts += 2;
+  delta.now = later;
+  delta.receipts = {{"A", syncedAt, 2, 9, 0}, {"C", syncedAt, 1, 2, 0}};
+  delta.seen = {{uuid(2), "C", t0 + 30 * 60'000, t0 + 31 * 60'000, 2},   // Bob: no-show -> attended
+                {uuid(1), "C", t0 - 120'000, t0 + 7'000'000, 1},          // Ada: earlier and later, new scanner
+                {uuid(14), "A", t0 + 40 * 60'000, t0 + 40 * 60'000, 1},   // Dee's retired bleUuid: a new walk-in
+                {uuid(99), "A", t0 + 1, t0 + 10 * 60'000, 1},             // a known unknown device, again
+                {uuid(98), "C", t0 + 2, t0 + 2, 1}};                      // a new unknown device
+  std::vector<Uuid> asked;
+  const detail::OwnerLookup lookup = [&](const std::vector<Uuid>& uuids) {
+    asked = uuids;
+    return std::vector<detail::OwnerRow>{{uuid(14), "u-dee", "Dee", "dee@example.org", uuid(4), false}};
+  };
+  const auto updated = detail::applyReceipts(base, delta, lookup, std::chrono::minutes{15});
+  ASSERT_TRUE(updated.has_value());
+  // Only the bleUuids that match no row are looked up.
+  EXPECT_EQ(asked, (std::vector<Uuid>{uuid(14), uuid(98)}));
+
+  auto whole = baseInput();
+  whole.version = delta.version;
+  whole.now = later;
+  whole.people.push_back({"u-dee", "Dee", "dee@example.org", uuid(4), false});
+  whole.owners.push_back({uuid(14), "u-dee"});
+  for (const auto& s : delta.seen) {  // computeReport takes one entry per bleUuid (buildReport merges them)
+    auto same = std::find_if(whole.seen.begin(), whole.seen.end(), [&](const auto& w) { return w.bleUuid == s.bleUuid; });
+    if (same == whole.seen.end()) {
+      whole.seen.push_back({s.bleUuid, s.firstMs, s.lastMs, s.count, {s.scannerId}});
+      continue;
+    }
+    same->firstMs = std::min(same->firstMs, s.firstMs);
+    same->lastMs = std::max(same->lastMs, s.lastMs);
+    same->count += s.count;
+    same->scanners.push_back(s.scannerId);
+  }
+  whole.scanners = {{"B", std::nullopt, 0, 0, 3}, {"A", syncedAt, 2, 9, 4 + 2}, {"C", syncedAt, 1, 2, 2 + 1 + 1}};
+  const auto expected = detail::computeReport(whole, {});
+  EXPECT_EQ(core::renderReportJson(*updated), core::renderReportJson(expected));
+  EXPECT_EQ(updated->noShows, 0);
+  EXPECT_EQ(updated->walkIns, 2);
+  EXPECT_EQ(updated->unknownDevices, 2);
+  EXPECT_EQ(updated->generatedAt, later);
+}
+
+TEST(ReportCompute, ApplyReceiptsGivesUpWhenTheOwnersContradictTheReport) {
+  const std::int64_t t0 = 1721469600000;
+  const auto base = detail::computeReport(baseInput(), {});
+  detail::ReceiptDelta delta;
+  delta.version = base.version;
+  delta.now = base.generatedAt;
+  delta.seen = {{uuid(20), "A", t0, t0, 1}};
+  // A registered owner without a row (registrations changed under us): build in full.
+  const detail::OwnerLookup registeredStranger = [&](const std::vector<Uuid>&) {
+    return std::vector<detail::OwnerRow>{{uuid(20), "u-zed", "Zed", "zed@example.org", uuid(21), true}};
+  };
+  EXPECT_FALSE(detail::applyReceipts(base, delta, registeredStranger, std::chrono::minutes{15}).has_value());
+  // A row with the owner's current bleUuid that belongs to someone else.
+  const detail::OwnerLookup otherUser = [&](const std::vector<Uuid>&) {
+    return std::vector<detail::OwnerRow>{{uuid(20), "u-not-ada", "Ada?", "x@example.org", uuid(1), false}};
+  };
+  EXPECT_FALSE(detail::applyReceipts(base, delta, otherUser, std::chrono::minutes{15}).has_value());
+  // The owner's own row: fine.
+  const detail::OwnerLookup ada = [&](const std::vector<Uuid>&) {
+    return std::vector<detail::OwnerRow>{{uuid(20), "u-ada", "Ada", "ada@example.org", uuid(1), true}};
+  };
+  const auto updated = detail::applyReceipts(base, delta, ada, std::chrono::minutes{15});
+  ASSERT_TRUE(updated.has_value());
+  EXPECT_EQ(updated->participants[0].seen.count, base.participants[0].seen.count + 1);
 }
 
 }  // namespace
