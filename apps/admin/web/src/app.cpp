@@ -175,10 +175,13 @@ struct WebApp::Impl {
       metrics->describeCounter("admin_report_cache_misses_total", "Report requests that had to wait for a build");
       metrics->describeCounter("admin_report_cache_rebuilds_total",
                                "Reports built (on request or by the background refresh)");
+      metrics->describeCounter("admin_report_cache_incremental_total",
+                               "Of those, reports updated with only the new sync receipts' check-ins");
       metrics->describeCounter("admin_report_refresh_runs_total",
                                "Background checks of the cached reports' data versions");
       for (const char* name : {"admin_report_cache_hits_total", "admin_report_cache_misses_total",
-                               "admin_report_cache_rebuilds_total", "admin_report_refresh_runs_total"}) {
+                               "admin_report_cache_rebuilds_total", "admin_report_cache_incremental_total",
+                               "admin_report_refresh_runs_total"}) {
         metrics->increment(name, {}, 0);
       }
     }
@@ -201,6 +204,8 @@ struct WebApp::Impl {
     metrics->increment("admin_report_cache_misses_total", {}, static_cast<double>(current.misses - published.misses));
     metrics->increment("admin_report_cache_rebuilds_total", {},
                        static_cast<double>(current.rebuilds - published.rebuilds));
+    metrics->increment("admin_report_cache_incremental_total", {},
+                       static_cast<double>(current.incremental - published.incremental));
     published = current;
   }
 

@@ -396,6 +396,8 @@ TEST_F(ReportRefreshTest, TheBackgroundRefreshRebuildsAChangedReportBeforeAnyone
     std::this_thread::sleep_for(20ms);
   }
   ASSERT_EQ(metric(server.port(), "admin_report_cache_rebuilds_total"), 2);
+  // Only a new receipt arrived: the cached report was updated, not built again.
+  EXPECT_EQ(metric(server.port(), "admin_report_cache_incremental_total"), 1);
   // The next view is a hit and already shows the new check-in.
   EXPECT_EQ(getJson(b, t).at("page").at("total").as_int64(), 27);
   EXPECT_EQ(metric(server.port(), "admin_report_cache_misses_total"), 1);
