@@ -2,6 +2,7 @@
 // object without a rebuild; after any change that alters the report the cache
 // answers a report equal to a fresh buildReport; least recently used events are
 // dropped; concurrent misses build once; a deleted event is event_not_found.
+#include "attendance_core/report_test_support.hpp"
 #include "attendance_core/test_database.hpp"
 
 #include <attendance/attendance_core/core.hpp>
@@ -20,39 +21,14 @@ namespace core = attendance::core;
 using attendance::support::fromEpochMillis;
 using attendance::support::Uuid;
 using core::testing::TestDatabase;
+using core::testing::execSql;
+using core::testing::numberedUuid;
+using core::testing::scannerBatch;
 
 namespace {
 
 const auto kNow = fromEpochMillis(1721480000000);  // 2024-07-20T12:53:20Z
 constexpr std::int64_t kT0 = 1721469600000;        // 2024-07-20T10:00:00Z
-
-Uuid uuid(unsigned n) {
-  char text[64];
-  std::snprintf(text, sizeof text, "00000000-0000-4000-8000-%012u", n);
-  return *Uuid::parse(text);
-}
-
-core::IngestRequest batch(const std::string& eventId, const std::vector<std::pair<Uuid, std::int64_t>>& rows) {
-  core::IngestRequest r;
-  r.eventId = eventId;
-  r.scannerId = "S1";
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    core::CheckInRecord rec;
-    rec.index = i;
-    rec.bleUuid = rows[i].first;
-    rec.checkInTimeMs = rows[i].second;
-    rec.scannerId = "S1";
-    r.records.push_back(rec);
-  }
-  return r;
-}
-
-void exec(const TestDatabase& db, const std::string& sql) {
-  pqxx::connection c{db.conninfo()};
-  pqxx::work tx{c};
-  tx.exec(sql);
-  tx.commit();
-}
 
 // `participants` registered users (u1@…), the first half seen twice.
 void seedEvent(const TestDatabase& db, const std::string& eventId, int participants) {
@@ -134,17 +110,17 @@ TEST_F(ReportCacheTest, EveryChangeGivesARebuiltReportEqualToAFreshOne) {
   const auto adaBle = *Uuid::parse(db.scalar("SELECT ble_uuid::text FROM users WHERE email = 'ev-1-u1@example.org'"));
   const std::vector<std::pair<const char*, std::function<void()>>> changes = {
       {"ingest of a new batch",
-       [&] { ASSERT_TRUE(core::ingestBatch(*pool, batch("ev-1", {{adaBle, kT0 + 7}, {uuid(7), kT0 + 1}}), kNow)); }},
+       [&] { ASSERT_TRUE(core::ingestBatch(*pool, scannerBatch("ev-1", {{adaBle, kT0 + 7}, {numberedUuid(7), kT0 + 1}}), kNow)); }},
       {"ingest of an all-duplicate batch",
        [&] {
-         auto r = core::ingestBatch(*pool, batch("ev-1", {{adaBle, kT0 + 7}}), kNow);
+         auto r = core::ingestBatch(*pool, scannerBatch("ev-1", {{adaBle, kT0 + 7}}), kNow);
          ASSERT_TRUE(r);
          EXPECT_EQ(r->inserted, 0U);
        }},
       {"performCheckIn without a receipt",
        [&] {
          core::CheckInRecord rec;
-         rec.bleUuid = uuid(8);
+         rec.bleUuid = numberedUuid(8);
          rec.checkInTimeMs = kT0 + 5;
          rec.scannerId = "S2";
          ASSERT_TRUE(core::performCheckIn(*pool, "ev-1", rec));
@@ -154,13 +130,13 @@ TEST_F(ReportCacheTest, EveryChangeGivesARebuiltReportEqualToAFreshOne) {
          auto bob = core::createUser(*pool, {"bob@example.org", "Bob", std::nullopt}, core::AuthConfig::forTests(), kNow);
          ASSERT_TRUE(bob);
          bobId = bob->id;
-         exec(db, "UPDATE users SET ble_uuid = '" + uuid(7).toString() + "' WHERE email = 'bob@example.org'");
+         execSql(db, "UPDATE users SET ble_uuid = '" + numberedUuid(7).toString() + "' WHERE email = 'bob@example.org'");
        }},
       {"register", [&] { ASSERT_TRUE(core::registerForEvent(*pool, "ev-1", bobId, kNow)); }},
       {"unregister", [&] { ASSERT_TRUE(core::unregisterFromEvent(*pool, "ev-1", bobId)); }},
-      {"rename a user", [&] { exec(db, "UPDATE users SET display_name = 'Ada' WHERE email = 'ev-1-u1@example.org'"); }},
+      {"rename a user", [&] { execSql(db, "UPDATE users SET display_name = 'Ada' WHERE email = 'ev-1-u1@example.org'"); }},
       {"regenerate a bleUuid", [&] { ASSERT_TRUE(core::regenerateBleUuid(*pool, adaId)); }},
-      {"edit the event", [&] { exec(db, "UPDATE events SET venue = 'Room 2' WHERE id = 'ev-1'"); }},
+      {"edit the event", [&] { execSql(db, "UPDATE events SET venue = 'Room 2' WHERE id = 'ev-1'"); }},
   };
   std::uint64_t rebuilds = cache.stats().rebuilds;
   for (const auto& [what, change] : changes) {
@@ -214,17 +190,7 @@ TEST_F(ReportCacheTest, ConcurrentGetsOfOneEventBuildOnce) {
   seedEvent(db, "ev-big", 3000);  // a build takes a while; the version query does not
   core::ReportCache cache;
   constexpr int kThreads = 6;
-  std::latch start{kThreads};
-  std::vector<std::shared_ptr<const core::CachedReport>> got(kThreads);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      start.arrive_and_wait();
-      auto r = cache.get(*pool, "ev-big", kNow);
-      if (r) got[static_cast<std::size_t>(i)] = *r;
-    });
-  }
-  for (auto& t : threads) t.join();
+  const auto got = core::testing::concurrentGets(cache, *pool, "ev-big", kNow, kThreads);
   for (const auto& g : got) {
     ASSERT_TRUE(g);
     EXPECT_EQ(g.get(), got[0].get());
@@ -237,7 +203,7 @@ TEST_F(ReportCacheTest, ConcurrentGetsOfOneEventBuildOnce) {
   // The lazily derived parts, asked for by several threads at once, are computed once.
   std::vector<const std::string*> jsons(kThreads);
   std::vector<core::ReportSelection> pages(kThreads);
-  threads.clear();
+  std::vector<std::thread> threads;
   std::latch again{kThreads};
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
@@ -287,7 +253,7 @@ TEST_F(ReportCacheTest, RefreshRebuildsChangedEventsAndDropsDeletedOnes) {
   const auto one = get(cache, "ev-1");
   const auto two = get(cache, "ev-2");
   EXPECT_EQ(cache.refresh(*pool, kNow), 0U);
-  ASSERT_TRUE(core::ingestBatch(*pool, batch("ev-1", {{uuid(9), kT0}}), kNow));
+  ASSERT_TRUE(core::ingestBatch(*pool, scannerBatch("ev-1", {{numberedUuid(9), kT0}}), kNow));
   EXPECT_EQ(cache.refresh(*pool, kNow), 1U);
   const auto rebuilds = cache.stats().rebuilds;
   const auto warm = get(cache, "ev-1");
@@ -295,7 +261,7 @@ TEST_F(ReportCacheTest, RefreshRebuildsChangedEventsAndDropsDeletedOnes) {
   EXPECT_EQ(cache.stats().rebuilds, rebuilds);  // refresh did it
   EXPECT_EQ(warm->json(), freshJson("ev-1"));
 
-  exec(db, "DELETE FROM check_ins WHERE event_id = 'ev-2'; DELETE FROM events WHERE id = 'ev-2'");
+  execSql(db, "DELETE FROM check_ins WHERE event_id = 'ev-2'; DELETE FROM events WHERE id = 'ev-2'");
   EXPECT_EQ(cache.refresh(*pool, kNow), 0U);
   auto gone = cache.get(*pool, "ev-2", kNow);
   ASSERT_FALSE(gone);
@@ -305,7 +271,7 @@ TEST_F(ReportCacheTest, RefreshRebuildsChangedEventsAndDropsDeletedOnes) {
 TEST_F(ReportCacheTest, DeletedEventIsNotFound) {
   core::ReportCache cache;
   ASSERT_TRUE(get(cache, "ev-3"));
-  exec(db, "DELETE FROM check_ins WHERE event_id = 'ev-3'; DELETE FROM events WHERE id = 'ev-3'");
+  execSql(db, "DELETE FROM check_ins WHERE event_id = 'ev-3'; DELETE FROM events WHERE id = 'ev-3'");
   auto r = cache.get(*pool, "ev-3", kNow);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), core::make_error_code(core::Errc::event_not_found));

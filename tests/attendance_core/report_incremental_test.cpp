@@ -7,6 +7,7 @@
 // exactly the JSON and CSV of a fresh buildReport of the same data. Anything
 // else that changed (users, registrations, the event, rows without a receipt)
 // is a full build.
+#include "attendance_core/report_test_support.hpp"
 #include "attendance_core/test_database.hpp"
 
 #include <attendance/attendance_core/core.hpp>
@@ -27,6 +28,7 @@ namespace core = attendance::core;
 using attendance::support::fromEpochMillis;
 using attendance::support::Uuid;
 using core::testing::TestDatabase;
+using core::testing::execSql;
 
 namespace {
 
@@ -67,13 +69,6 @@ struct Lcg {
     return static_cast<unsigned>((state >> 33) % bound);
   }
 };
-
-void exec(const TestDatabase& db, const std::string& sql) {
-  pqxx::connection c{db.conninfo()};
-  pqxx::work tx{c};
-  tx.exec(sql);
-  tx.commit();
-}
 
 struct Record {
   Uuid ble;
@@ -313,17 +308,7 @@ TEST_F(ReportIncrementalTest, ConcurrentGetsAfterASyncUpdateOnce) {
   ASSERT_TRUE(core::ingestBatch(*pool, request("ev", "S1", {{currentBle(5), kT0 + 21}, {unknownBle(7), kT0 + 22}}),
                                 kNow));
   constexpr int kThreads = 6;
-  std::latch start{kThreads};
-  std::vector<std::shared_ptr<const core::CachedReport>> got(kThreads);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      start.arrive_and_wait();
-      auto r = cache.get(*pool, "ev", kNow);
-      if (r) got[static_cast<std::size_t>(i)] = *r;
-    });
-  }
-  for (auto& t : threads) t.join();
+  const auto got = core::testing::concurrentGets(cache, *pool, "ev", kNow, kThreads);
   for (const auto& g : got) {
     ASSERT_TRUE(g);
     EXPECT_EQ(g.get(), got[0].get());
@@ -342,16 +327,16 @@ TEST_F(ReportIncrementalTest, AnyOtherChangeIsAFullBuild) {
       {"a new user owning a just-synced unknown device",
        [&] {
          ASSERT_TRUE(core::ingestBatch(*pool, request("ev", "S1", {{unknownBle(900), kT0 + 11}}), kNow));
-         exec(db, "INSERT INTO users (id, email, display_name, ble_uuid, created_at) VALUES ('" + newUser +
+         execSql(db, "INSERT INTO users (id, email, display_name, ble_uuid, created_at) VALUES ('" + newUser +
                       "', 'new@example.org', 'New', '" + unknownBle(900).toString() + "', now())");
        }},
-      {"a rename", [&] { exec(db, "UPDATE users SET display_name = 'Renamed' WHERE email = 'user3@example.org'"); }},
+      {"a rename", [&] { execSql(db, "UPDATE users SET display_name = 'Renamed' WHERE email = 'user3@example.org'"); }},
       {"a registration",
        [&] {
          ASSERT_TRUE(core::ingestBatch(*pool, request("ev", "S1", {{currentBle(71), kT0 + 12}}), kNow));
-         exec(db, "INSERT INTO registrations VALUES ('ev', '" + userId(71).toString() + "', now())");
+         execSql(db, "INSERT INTO registrations VALUES ('ev', '" + userId(71).toString() + "', now())");
        }},
-      {"an event edit", [&] { exec(db, "UPDATE events SET venue = 'Room 2' WHERE id = 'ev'"); }},
+      {"an event edit", [&] { execSql(db, "UPDATE events SET venue = 'Room 2' WHERE id = 'ev'"); }},
       {"a check-in without a receipt",
        [&] {
          ASSERT_TRUE(core::ingestBatch(*pool, request("ev", "S1", {{currentBle(8), kT0 + 13}}), kNow));

@@ -2,6 +2,7 @@
 // change that can alter a report moves it, read-only actions do not, the
 // version buildReport stores is the one of its snapshot, and a registration's
 // bump does not block a concurrent ingest of the same event.
+#include "attendance_core/report_test_support.hpp"
 #include "attendance_core/test_database.hpp"
 
 #include <attendance/attendance_core/core.hpp>
@@ -19,39 +20,14 @@ namespace core = attendance::core;
 using attendance::support::fromEpochMillis;
 using attendance::support::Uuid;
 using core::testing::TestDatabase;
+using core::testing::execSql;
+using core::testing::numberedUuid;
+using core::testing::scannerBatch;
 
 namespace {
 
 const auto kNow = fromEpochMillis(1721480000000);  // 2024-07-20T12:53:20Z
 constexpr std::int64_t kT0 = 1721469600000;        // 2024-07-20T10:00:00Z
-
-Uuid uuid(unsigned n) {
-  char text[64];
-  std::snprintf(text, sizeof text, "00000000-0000-4000-8000-%012u", n);
-  return *Uuid::parse(text);
-}
-
-core::IngestRequest batch(const std::string& eventId, std::vector<std::pair<Uuid, std::int64_t>> rows) {
-  core::IngestRequest r;
-  r.eventId = eventId;
-  r.scannerId = "S1";
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    core::CheckInRecord rec;
-    rec.index = i;
-    rec.bleUuid = rows[i].first;
-    rec.checkInTimeMs = rows[i].second;
-    rec.scannerId = "S1";
-    r.records.push_back(rec);
-  }
-  return r;
-}
-
-void exec(const TestDatabase& db, const std::string& sql) {
-  pqxx::connection c{db.conninfo()};
-  pqxx::work tx{c};
-  tx.exec(sql);
-  tx.commit();
-}
 
 class ReportVersionTest : public ::testing::Test {
 protected:
@@ -107,20 +83,20 @@ TEST_F(ReportVersionTest, UnknownEventIsNotFound) {
 
 TEST_F(ReportVersionTest, EveryChangeThatAltersTheReportMovesTheVersion) {
   expectChanges("ingest of a new batch", [&] {
-    auto r = core::ingestBatch(*pool, batch("ev-1", {{adaBle, kT0}, {uuid(7), kT0 + 1}}), kNow);
+    auto r = core::ingestBatch(*pool, scannerBatch("ev-1", {{adaBle, kT0}, {numberedUuid(7), kT0 + 1}}), kNow);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->inserted, 2U);
   });
   expectChanges("ingest of an all-duplicate batch (a new receipt: one more sync)", [&] {
-    auto r = core::ingestBatch(*pool, batch("ev-1", {{adaBle, kT0}}), kNow);
+    auto r = core::ingestBatch(*pool, scannerBatch("ev-1", {{adaBle, kT0}}), kNow);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->inserted, 0U);
   });
   expectChanges("ingest of an empty batch (synced, nobody came)",
-                [&] { ASSERT_TRUE(core::ingestBatch(*pool, batch("ev-1", {}), kNow)); });
+                [&] { ASSERT_TRUE(core::ingestBatch(*pool, scannerBatch("ev-1", {}), kNow)); });
   expectChanges("performCheckIn without a receipt", [&] {
     core::CheckInRecord rec;
-    rec.bleUuid = uuid(8);
+    rec.bleUuid = numberedUuid(8);
     rec.checkInTimeMs = kT0 + 5;
     rec.scannerId = "S1";
     auto r = core::performCheckIn(*pool, "ev-1", rec);
@@ -144,14 +120,14 @@ TEST_F(ReportVersionTest, EveryChangeThatAltersTheReportMovesTheVersion) {
     EXPECT_TRUE(*r);
   });
   expectChanges("rename a user", [&] {
-    exec(db, "UPDATE users SET display_name = 'Ada L.' WHERE email = 'ada@example.org'");
+    execSql(db, "UPDATE users SET display_name = 'Ada L.' WHERE email = 'ada@example.org'");
   });
   expectChanges("change a user's email", [&] {
-    exec(db, "UPDATE users SET email = 'ada@example.net' WHERE email = 'ada@example.org'");
+    execSql(db, "UPDATE users SET email = 'ada@example.net' WHERE email = 'ada@example.org'");
   });
   expectChanges("regenerate a bleUuid", [&] { ASSERT_TRUE(core::regenerateBleUuid(*pool, adaId)); });
-  expectChanges("edit the event", [&] { exec(db, "UPDATE events SET venue = 'Room 2' WHERE id = 'ev-1'"); });
-  expectChanges("delete a user", [&] { exec(db, "DELETE FROM users WHERE email = 'bob@example.org'"); });
+  expectChanges("edit the event", [&] { execSql(db, "UPDATE events SET venue = 'Room 2' WHERE id = 'ev-1'"); });
+  expectChanges("delete a user", [&] { execSql(db, "DELETE FROM users WHERE email = 'bob@example.org'"); });
 
   // The report itself shows these changes under the new versions.
   auto report = core::buildReport(*pool, "ev-1", kNow);
@@ -164,7 +140,7 @@ TEST_F(ReportVersionTest, EveryChangeThatAltersTheReportMovesTheVersion) {
 }
 
 TEST_F(ReportVersionTest, ReadOnlyActionsAndOtherEventsLeaveTheVersion) {
-  ASSERT_TRUE(core::ingestBatch(*pool, batch("ev-1", {{adaBle, kT0}}), kNow));
+  ASSERT_TRUE(core::ingestBatch(*pool, scannerBatch("ev-1", {{adaBle, kT0}}), kNow));
   expectUnchanged("building a report (folds receipts into report_seen)",
                   [&] { ASSERT_TRUE(core::buildReport(*pool, "ev-1", kNow)); });
   expectUnchanged("a login and a token check", [&] {
@@ -180,8 +156,8 @@ TEST_F(ReportVersionTest, ReadOnlyActionsAndOtherEventsLeaveTheVersion) {
   });
   expectUnchanged("registering for, syncing and editing another event", [&] {
     ASSERT_TRUE(core::registerForEvent(*pool, "ev-2", adaId, kNow));
-    ASSERT_TRUE(core::ingestBatch(*pool, batch("ev-2", {{adaBle, kT0}}), kNow));
-    exec(db, "UPDATE events SET name = 'Renamed' WHERE id = 'ev-2'");
+    ASSERT_TRUE(core::ingestBatch(*pool, scannerBatch("ev-2", {{adaBle, kT0}}), kNow));
+    execSql(db, "UPDATE events SET name = 'Renamed' WHERE id = 'ev-2'");
   });
   expectUnchanged("registering someone already registered", [&] {
     auto r = core::registerForEvent(*pool, "ev-1", adaId, kNow);
@@ -189,7 +165,7 @@ TEST_F(ReportVersionTest, ReadOnlyActionsAndOtherEventsLeaveTheVersion) {
     EXPECT_EQ(*r, core::RegistrationOutcome::already_registered);
   });
   expectUnchanged("disabling a user (the report does not show it)",
-                  [&] { exec(db, "UPDATE users SET disabled = true WHERE email = 'ada@example.org'"); });
+                  [&] { execSql(db, "UPDATE users SET disabled = true WHERE email = 'ada@example.org'"); });
 }
 
 // The pair buildReport stores is consistent: a report built in a snapshot
@@ -199,7 +175,7 @@ TEST_F(ReportVersionTest, ReportCarriesTheVersionOfItsOwnSnapshot) {
   ASSERT_TRUE(first);
   EXPECT_EQ(first->version, version());
   EXPECT_EQ(first->attended, 0);
-  ASSERT_TRUE(core::ingestBatch(*pool, batch("ev-1", {{adaBle, kT0}}), kNow));
+  ASSERT_TRUE(core::ingestBatch(*pool, scannerBatch("ev-1", {{adaBle, kT0}}), kNow));
   auto second = core::buildReport(*pool, "ev-1", kNow);
   ASSERT_TRUE(second);
   EXPECT_NE(second->version, first->version);
@@ -222,7 +198,7 @@ TEST_F(ReportVersionTest, OpenRegistrationDoesNotBlockIngestOfTheSameEvent) {
 
   const auto before = version();
   auto ingest = std::async(std::launch::async, [&] {
-    return core::ingestBatch(*pool, batch("ev-1", {{adaBle, kT0}, {uuid(9), kT0 + 2}}), kNow);
+    return core::ingestBatch(*pool, scannerBatch("ev-1", {{adaBle, kT0}, {numberedUuid(9), kT0 + 2}}), kNow);
   });
   const bool finished = ingest.wait_for(std::chrono::seconds{20}) == std::future_status::ready;
   if (!finished) open.abort();  // unblock it so the test ends; then fail
@@ -250,7 +226,7 @@ TEST_F(ReportVersionTest, IngestFiresNoTrigger) {
                       "('check_ins'::regclass, 'sync_receipts'::regclass)"),
             "0");
   const auto before = version();
-  ASSERT_TRUE(core::ingestBatch(*pool, batch("ev-1", {{adaBle, kT0}, {uuid(3), kT0}}), kNow));
+  ASSERT_TRUE(core::ingestBatch(*pool, scannerBatch("ev-1", {{adaBle, kT0}, {numberedUuid(3), kT0}}), kNow));
   auto after = version();
   EXPECT_EQ(after.event, before.event);
   EXPECT_EQ(after.users, before.users);
@@ -261,8 +237,8 @@ TEST_F(ReportVersionTest, IngestFiresNoTrigger) {
 // Deleting an event (its registrations cascade, whose trigger finds the event
 // row gone) works, and its version then answers event_not_found.
 TEST_F(ReportVersionTest, DeletingAnEventWithRegistrations) {
-  ASSERT_TRUE(core::ingestBatch(*pool, batch("ev-1", {{adaBle, kT0}}), kNow));
-  exec(db, "DELETE FROM check_ins WHERE event_id = 'ev-1'; DELETE FROM events WHERE id = 'ev-1'");
+  ASSERT_TRUE(core::ingestBatch(*pool, scannerBatch("ev-1", {{adaBle, kT0}}), kNow));
+  execSql(db, "DELETE FROM check_ins WHERE event_id = 'ev-1'; DELETE FROM events WHERE id = 'ev-1'");
   auto v = core::readReportVersion(*pool, "ev-1");
   ASSERT_FALSE(v);
   EXPECT_EQ(v.error(), core::make_error_code(core::Errc::event_not_found));
@@ -272,7 +248,7 @@ TEST_F(ReportVersionTest, DeletingAnEventWithRegistrations) {
   ASSERT_TRUE(core::registerForEvent(*pool, "ev-3", adaId, kNow));
   const auto v2 = version("ev-2");
   const auto v3 = version("ev-3");
-  exec(db, "DELETE FROM users WHERE email = 'ada@example.org'");
+  execSql(db, "DELETE FROM users WHERE email = 'ada@example.org'");
   EXPECT_EQ(version("ev-2").event, v2.event + 1);
   EXPECT_EQ(version("ev-3").event, v3.event + 1);
   EXPECT_GT(version("ev-2").users, v2.users);  // users and the cascade to retired_ble_uuids
