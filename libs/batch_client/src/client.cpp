@@ -14,6 +14,9 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <exception>
 #include <optional>
 #include <random>
@@ -58,6 +61,44 @@ bool isIpLiteral(const std::string& host) {
   boost::system::error_code ec;
   (void)asio::ip::make_address(host, ec);
   return !ec;
+}
+
+struct Lookup {
+  boost::system::error_code ec;
+  tcp::resolver::results_type results;
+};
+
+// getaddrinfo cannot be interrupted, and asio's resolver waits for it however
+// long a DNS server takes; so a name is looked up on a thread of its own that
+// is abandoned (its answer dropped) at the connect deadline. IP literals need
+// no lookup and no thread.
+Lookup resolveWithin(const std::string& host, const std::string& port, std::chrono::steady_clock::time_point deadline) {
+  const auto flags = tcp::resolver::numeric_service | (isIpLiteral(host) ? tcp::resolver::numeric_host : tcp::resolver::flags{});
+  auto lookup = [host, port, flags] {
+    asio::io_context context;
+    tcp::resolver resolver{context};
+    Lookup l;
+    l.results = resolver.resolve(host, port, flags, l.ec);
+    return l;
+  };
+  if (isIpLiteral(host)) return lookup();
+  struct Shared {
+    std::mutex mutex;
+    std::condition_variable done;
+    std::optional<Lookup> answer;
+  };
+  auto shared = std::make_shared<Shared>();
+  std::thread([shared, lookup] {
+    Lookup l = lookup();
+    std::lock_guard lock{shared->mutex};
+    shared->answer = std::move(l);
+    shared->done.notify_one();
+  }).detach();
+  std::unique_lock lock{shared->mutex};
+  if (!shared->done.wait_until(lock, deadline, [&shared] { return shared->answer.has_value(); })) {
+    return {beast::error::timeout, {}};
+  }
+  return std::move(*shared->answer);
 }
 
 // What one attempt produced: either a transport error or a complete response.
@@ -116,10 +157,7 @@ struct BatchClient::Impl {
   asio::awaitable<void> connect(Attempt& out, std::chrono::steady_clock::time_point deadline) {
     auto executor = co_await asio::this_coro::executor;
     const Endpoint& ep = options.endpoint;
-    tcp::resolver resolver{executor};
-    auto flags = isIpLiteral(ep.host) ? tcp::resolver::numeric_host : tcp::resolver::flags{};
-    auto [rec, results] =
-        co_await resolver.async_resolve(ep.host, std::to_string(ep.port), flags | tcp::resolver::numeric_service, kTuple);
+    auto [rec, results] = resolveWithin(ep.host, std::to_string(ep.port), deadline);
     if (rec) {
       out.ec = rec;
       out.stage = "resolve " + ep.host;
