@@ -270,4 +270,45 @@ TEST(ReportQuery, PageJsonIsTheFullJsonWithOnePageOfParticipants) {
   EXPECT_EQ(first.at("participants"), full.at("participants"));
 }
 
+TEST(ReportQuery, ChartBucketsPickTheNarrowestWidthThatFits) {
+  const auto r = sample();  // first check-ins from 10:01 to 10:30
+  EXPECT_EQ(core::chartBucketWidth(r, 36), std::chrono::minutes{1});   // 30 one-minute buckets
+  EXPECT_EQ(core::chartBucketWidth(r, 10), std::chrono::minutes{5});   // 2 and 10:02..10:30 would be 15
+  EXPECT_EQ(core::chartBucketWidth(r, 1), std::chrono::minutes{60});   // 30 min straddles 10:30
+  EXPECT_EQ(core::chartBucketWidth(r, 0), std::chrono::minutes{60});   // treated as 1
+
+  core::EventReport days = sample();
+  days.participants[4].seen.firstSeen = at(3 * 24 * 60);  // three days later
+  EXPECT_EQ(core::chartBucketWidth(days, 36), std::chrono::minutes{180});  // 2 h would need 37
+  // 20 and 23 July fall into two 2-day buckets counted from the epoch (19924 and 19926).
+  EXPECT_EQ(core::chartBucketWidth(days, 2), std::chrono::minutes{2 * 1440});
+  EXPECT_EQ(core::chartBucketWidth(days, 1), std::chrono::minutes{4 * 1440});  // 19924..19927
+
+  core::EventReport nobody = sample();
+  for (auto& p : nobody.participants) p.seen.firstSeen.reset();
+  EXPECT_EQ(core::chartBucketWidth(nobody, 36), std::chrono::minutes{1});
+}
+
+TEST(ReportQuery, PageWithChartBucketsCarriesArrivalsInThatWidth) {
+  auto r = sample();
+  core::ReportQuery q;
+  q.chartBuckets = 10;
+  const auto page = json::parse(core::renderReportPageJson(r, q, core::selectParticipants(r, q))).as_object();
+  const auto& arrivals = page.at("arrivals").as_object();
+  EXPECT_EQ(arrivals.at("bucketMinutes"), 5);
+  const auto& buckets = arrivals.at("buckets").as_array();
+  ASSERT_EQ(buckets.size(), 7U);  // 10:00, 10:05, ..., 10:30
+  EXPECT_EQ(buckets.front().at("start"), "2024-07-20T10:00:00.000Z");
+  EXPECT_EQ(buckets.back().at("start"), "2024-07-20T10:30:00.000Z");
+  std::int64_t sum = 0;
+  for (const auto& b : buckets) sum += b.at("arrivals").as_int64();
+  EXPECT_EQ(sum, 6);  // everyone seen: five attended and the walk-in
+  EXPECT_EQ(buckets[1].at("arrivals"), 2);  // 10:05 and 10:05 (the two "Same Name")
+
+  // Without it the page has the report's own buckets, as the full JSON.
+  const core::ReportQuery plain;
+  const auto own = json::parse(core::renderReportPageJson(r, plain, core::selectParticipants(r, plain)));
+  EXPECT_EQ(own.at("arrivals"), json::parse(core::renderReportJson(r)).at("arrivals"));
+}
+
 }  // namespace

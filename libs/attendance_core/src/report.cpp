@@ -106,28 +106,34 @@ void countTotals(EventReport& r) {
   r.attendanceRate = r.registered == 0 ? 0.0 : static_cast<double>(r.attended) / static_cast<double>(r.registered);
 }
 
-void computeArrivals(EventReport& r, std::chrono::minutes bucketWidth) {
+std::vector<ArrivalBucket> arrivalsOf(const EventReport& r, std::chrono::minutes& width) {
   // Each participant's first check-in, bucketed on multiples of the width since the epoch.
   std::vector<std::int64_t> firsts;
   firsts.reserve(r.participants.size());
   for (const auto& p : r.participants) {
     if (p.seen.firstSeen) firsts.push_back(toMs(*p.seen.firstSeen));
   }
-  r.arrivals.clear();
-  std::int64_t widthMs = std::max<std::int64_t>(1, bucketWidth.count()) * 60'000;
+  std::vector<ArrivalBucket> arrivals;
+  std::int64_t widthMs = std::max<std::int64_t>(1, width.count()) * 60'000;
   if (!firsts.empty()) {
     const auto [lo, hi] = std::minmax_element(firsts.begin(), firsts.end());
     auto floorDiv = [](std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); };
     while ((floorDiv(*hi, widthMs) - floorDiv(*lo, widthMs) + 1) > kMaxArrivalBuckets) widthMs *= 2;
     const std::int64_t first = floorDiv(*lo, widthMs);
     const std::int64_t last = floorDiv(*hi, widthMs);
-    r.arrivals.resize(static_cast<std::size_t>(last - first + 1));
-    for (std::size_t i = 0; i < r.arrivals.size(); ++i) {
-      r.arrivals[i].start = fromMs((first + static_cast<std::int64_t>(i)) * widthMs);
+    arrivals.resize(static_cast<std::size_t>(last - first + 1));
+    for (std::size_t i = 0; i < arrivals.size(); ++i) {
+      arrivals[i].start = fromMs((first + static_cast<std::int64_t>(i)) * widthMs);
     }
-    for (const auto ms : firsts) ++r.arrivals[static_cast<std::size_t>(floorDiv(ms, widthMs) - first)].arrivals;
+    for (const auto ms : firsts) ++arrivals[static_cast<std::size_t>(floorDiv(ms, widthMs) - first)].arrivals;
   }
-  r.bucketWidth = std::chrono::minutes{widthMs / 60'000};
+  width = std::chrono::minutes{widthMs / 60'000};
+  return arrivals;
+}
+
+void computeArrivals(EventReport& r, std::chrono::minutes bucketWidth) {
+  r.arrivals = arrivalsOf(r, bucketWidth);
+  r.bucketWidth = bucketWidth;
 }
 
 EventReport computeReport(ReportInput in, const ReportOptions& options) {

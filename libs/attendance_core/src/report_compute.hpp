@@ -158,6 +158,8 @@ void sortUnknownDevices(std::vector<UnknownDeviceRow>& unknown);     // by first
 void countTotals(EventReport& report);  // registered, attended, noShows, walkIns, unknownDevices, rate
 // Arrival buckets of `bucketWidth`, doubled until at most kMaxArrivalBuckets.
 void computeArrivals(EventReport& report, std::chrono::minutes bucketWidth);
+// The same buckets without touching the report; `width` is updated to the width used.
+std::vector<ArrivalBucket> arrivalsOf(const EventReport& report, std::chrono::minutes& width);
 
 // ---- Incremental update (report_incremental.cpp) ----
 // What the database says about receipts a cached report has not seen, read in

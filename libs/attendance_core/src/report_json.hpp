@@ -5,10 +5,12 @@
 // Everything appends into one reserved buffer: no temporary string per field.
 #include <attendance/attendance_core/report.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace attendance::core::detail {
 
@@ -24,6 +26,9 @@ void appendSeenRow(std::string& out, const ParticipantRow* person, const support
                    const Sightings& seen);
 // ,"scanners":[…],"arrivals":{…}}  (closes the object)
 void appendReportTail(std::string& out, const EventReport& r);
+// The same with other arrival buckets than the report's own.
+void appendReportTail(std::string& out, const EventReport& r, const std::vector<ArrivalBucket>& arrivals,
+                      std::chrono::minutes bucketWidth);
 
 // Upper bounds of the bytes the pieces above write (escaping grows a byte to at most 6).
 std::size_t reportHeadBound(const EventReport& r);

@@ -1,10 +1,13 @@
 #include <attendance/attendance_core/report_query.hpp>
 
+#include "report_compute.hpp"
 #include "report_json.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cassert>
 #include <numeric>
+#include <optional>
 
 namespace attendance::core {
 
@@ -197,9 +200,42 @@ ReportSelection selectParticipants(const EventReport& report, const ReportQuery&
   return selectParticipants(report, query, sortParticipants(report, query.sort, query.descending));
 }
 
+std::chrono::minutes chartBucketWidth(const EventReport& report, std::size_t maxBuckets) {
+  using std::chrono::minutes;
+  std::optional<std::int64_t> lo, hi;  // first check-ins, ms since the epoch
+  for (const auto& p : report.participants) {
+    if (!p.seen.firstSeen) continue;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(p.seen.firstSeen->time_since_epoch()).count();
+    lo = lo ? std::min(*lo, ms) : ms;
+    hi = hi ? std::max(*hi, ms) : ms;
+  }
+  if (!lo) return minutes{1};
+  const auto limit = static_cast<std::int64_t>(std::max<std::size_t>(1, maxBuckets));
+  auto floorDiv = [](std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); };
+  auto fits = [&](std::int64_t widthMinutes) {
+    const std::int64_t w = widthMinutes * 60'000;
+    return floorDiv(*hi, w) - floorDiv(*lo, w) + 1 <= limit;
+  };
+  for (const std::int64_t m : {1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720}) {
+    if (fits(m)) return minutes{m};
+  }
+  // Whole days: a day more per step reaches any span (one bucket at the latest
+  // when the width passes both ends' distance from the epoch).
+  std::int64_t days = 1;
+  while (!fits(days * 1440)) ++days;
+  return minutes{days * 1440};
+}
+
 std::string renderReportPageJson(const EventReport& report, const ReportQuery& query,
                                  const ReportSelection& selection) {
-  std::size_t bound = detail::reportHeadBound(report) + detail::reportTailBound(report) + 256 + query.search.size() * 6;
+  std::vector<ArrivalBucket> chart;
+  std::chrono::minutes chartWidth = report.bucketWidth;
+  if (query.chartBuckets > 0) {
+    chartWidth = chartBucketWidth(report, query.chartBuckets);
+    chart = detail::arrivalsOf(report, chartWidth);
+  }
+  std::size_t bound = detail::reportHeadBound(report) + detail::reportTailBound(report) + 256 +
+                      query.search.size() * 6 + chart.size() * 64;
   for (const auto i : selection.rows) bound += detail::seenRowBound(&report.participants[i], report.participants[i].seen);
   std::string out;
   out.reserve(bound);
@@ -228,7 +264,11 @@ std::string renderReportPageJson(const EventReport& report, const ReportQuery& q
     detail::appendSeenRow(out, &p, p.bleUuid, p.seen);
   }
   out += ']';
-  detail::appendReportTail(out, report);
+  if (query.chartBuckets > 0) {
+    detail::appendReportTail(out, report, chart, chartWidth);
+  } else {
+    detail::appendReportTail(out, report);
+  }
   return out;
 }
 

@@ -166,7 +166,10 @@ void appendReportHead(std::string& out, const EventReport& r) {
                  r.synced, r.registered, r.attended, r.noShows, r.walkIns, r.unknownDevices, r.attendanceRate);
 }
 
-void appendReportTail(std::string& out, const EventReport& r) {
+void appendReportTail(std::string& out, const EventReport& r) { appendReportTail(out, r, r.arrivals, r.bucketWidth); }
+
+void appendReportTail(std::string& out, const EventReport& r, const std::vector<ArrivalBucket>& arrivals,
+                      std::chrono::minutes bucketWidth) {
   out += ",\"scanners\":[";
   for (std::size_t i = 0; i < r.scanners.size(); ++i) {
     const auto& s = r.scanners[i];
@@ -184,14 +187,14 @@ void appendReportTail(std::string& out, const EventReport& r) {
     out += '}';
   }
   out += "],\"arrivals\":{\"bucketMinutes\":";
-  appendInt(out, r.bucketWidth.count());
+  appendInt(out, bucketWidth.count());
   out += ",\"buckets\":[";
-  for (std::size_t i = 0; i < r.arrivals.size(); ++i) {
+  for (std::size_t i = 0; i < arrivals.size(); ++i) {
     if (i != 0) out += ',';
     out += "{\"start\":\"";
-    appendIso(out, r.arrivals[i].start);
+    appendIso(out, arrivals[i].start);
     out += "\",\"arrivals\":";
-    appendInt(out, r.arrivals[i].arrivals);
+    appendInt(out, arrivals[i].arrivals);
     out += '}';
   }
   out += "]}}";

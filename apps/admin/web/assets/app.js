@@ -115,7 +115,7 @@
   const ms = (iso) => (iso === null || iso === undefined ? null : Date.parse(iso));
 
   function pageUrl() {
-    const p = new URLSearchParams({ offset: String(state.offset), limit: String(PAGE), filter: state.filter, sort: state.sort, dir: state.dir });
+    const p = new URLSearchParams({ offset: String(state.offset), limit: String(PAGE), filter: state.filter, sort: state.sort, dir: state.dir, buckets: String(MAX_BARS) });
     if (state.q) p.set('q', state.q);
     return `${root.dataset.reportUrl}?${p}`;
   }

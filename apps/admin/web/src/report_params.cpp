@@ -10,7 +10,7 @@ namespace attendance::admin_web {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> kNames{"offset", "limit", "filter", "q", "sort", "dir"};
+constexpr std::array<std::string_view, 7> kNames{"offset", "limit", "filter", "q", "sort", "dir", "buckets"};
 
 // Offsets beyond any real event are refused instead of wrapping around.
 constexpr std::size_t kMaxOffset = 100'000'000;
@@ -73,10 +73,15 @@ ReportRequest parseReportRequest(std::string_view query) {
       const auto s = core::parseReportSort(value);
       if (!s) return fail("sort: must be one of report, name, email, status, firstSeen, lastSeen, scanners");
       r.query.sort = *s;
-    } else {  // dir
+    } else if (name == "dir") {
       if (value == "asc") r.query.descending = false;
       else if (value == "desc") r.query.descending = true;
       else return fail("dir: must be asc or desc");
+    } else {  // buckets
+      if (!parseCount(value, r.query.chartBuckets) || r.query.chartBuckets < 1 ||
+          r.query.chartBuckets > core::kReportMaxChartBuckets) {
+        return fail("buckets: must be a whole number from 1 to " + std::to_string(core::kReportMaxChartBuckets));
+      }
     }
   }
   return r;

@@ -10,7 +10,7 @@
 namespace attendance::admin_web {
 
 struct ReportRequest {
-  // False when none of offset, limit, filter, q, sort, dir is present: the full report.
+  // False when none of offset, limit, filter, q, sort, dir, buckets is present: the full report.
   bool paged = false;
   core::ReportQuery query;
   // Non-empty when a parameter is not acceptable; names the parameter ("limit: ...").
@@ -19,8 +19,8 @@ struct ReportRequest {
 
 inline constexpr std::size_t kReportPageDefaultLimit = 50;
 
-// `query` is the part after '?' (may be empty). Parameters other than the six
-// are ignored (cache busters); one of the six given twice is an error.
+// `query` is the part after '?' (may be empty). Parameters other than the seven
+// are ignored (cache busters); one of the seven given twice is an error.
 [[nodiscard]] ReportRequest parseReportRequest(std::string_view query);
 
 }  // namespace attendance::admin_web

@@ -22,7 +22,8 @@ TEST(ReportParams, NoPageParameterMeansTheFullReport) {
 }
 
 TEST(ReportParams, ReadsEveryParameter) {
-  const auto r = parseReportRequest("offset=100&limit=25&filter=no-show&q=Ana+L%C3%ADma%2B&sort=firstSeen&dir=desc");
+  const auto r =
+      parseReportRequest("offset=100&limit=25&filter=no-show&q=Ana+L%C3%ADma%2B&sort=firstSeen&dir=desc&buckets=36");
   ASSERT_TRUE(r.error.empty()) << r.error;
   EXPECT_TRUE(r.paged);
   EXPECT_EQ(r.query.offset, 100U);
@@ -31,6 +32,10 @@ TEST(ReportParams, ReadsEveryParameter) {
   EXPECT_EQ(r.query.search, "Ana L\xC3\xADma+");
   EXPECT_EQ(r.query.sort, ReportSort::first_seen);
   EXPECT_TRUE(r.query.descending);
+  EXPECT_EQ(r.query.chartBuckets, 36U);
+  // buckets alone asks for a page too; without it the page has the report's own buckets.
+  EXPECT_TRUE(parseReportRequest("buckets=1").paged);
+  EXPECT_EQ(parseReportRequest("limit=5").query.chartBuckets, 0U);
 }
 
 TEST(ReportParams, DefaultsForTheOnesLeftOut) {
@@ -71,6 +76,10 @@ TEST(ReportParams, RefusesBadValuesNamingTheParameter) {
            {"q=" + std::string(201, 'x'), "q"},
            {"q=%E", "q"},
            {"sort=name&sort=email", "sort"},
+           {"buckets=0", "buckets"},
+           {"buckets=501", "buckets"},
+           {"buckets=auto", "buckets"},
+           {"buckets=3&buckets=4", "buckets"},
        }) {
     SCOPED_TRACE(query);
     const auto r = parseReportRequest(query);

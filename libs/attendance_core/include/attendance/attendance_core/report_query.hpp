@@ -5,6 +5,7 @@
 // page without being rebuilt (docs/check-in-semantics.md, "Report pages").
 #include <attendance/attendance_core/report.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -26,10 +27,16 @@ struct ReportQuery {
   bool descending = false;
   std::size_t offset = 0;
   std::size_t limit = 50;  // callers enforce 1..kReportPageMaxLimit
+  // 0: the page carries the report's own arrival buckets. N: buckets of the
+  // narrowest chart width (chartBucketWidth) that shows every arrival in at
+  // most N of them, so a short event's chart is not one bar. Callers enforce
+  // 0..kReportMaxChartBuckets.
+  std::size_t chartBuckets = 0;
 };
 
 inline constexpr std::size_t kReportPageMaxLimit = 500;
 inline constexpr std::size_t kReportSearchMaxBytes = 200;
+inline constexpr std::size_t kReportMaxChartBuckets = 500;
 
 [[nodiscard]] std::optional<ReportFilter> parseReportFilter(std::string_view text);
 [[nodiscard]] std::string_view toString(ReportFilter filter) noexcept;
@@ -55,10 +62,17 @@ struct ReportSelection {
 [[nodiscard]] ReportSelection selectParticipants(const EventReport& report, const ReportQuery& query,
                                                  const std::vector<std::uint32_t>& order);
 
+// The narrowest of 1, 2, 5, 10, 15, 30 minutes, 1, 2, 3, 6, 12 hours, then whole
+// days, whose buckets (aligned on multiples of the width since the epoch, as the
+// report's) hold the participants' first check-ins in at most maxBuckets
+// buckets (at least 1). One minute when nobody was seen.
+[[nodiscard]] std::chrono::minutes chartBucketWidth(const EventReport& report, std::size_t maxBuckets);
+
 // Same JSON as renderReportJson minus "unknownDevices" (its count stays in
 // "summary"), "participants" holding only the selected rows, and a "page"
 // object after "summary":
 // {"offset":0,"limit":50,"total":10000,"filter":"attended","sort":"name","dir":"asc","q":"ali"}
+// With query.chartBuckets > 0, "arrivals" uses chartBucketWidth's width.
 [[nodiscard]] std::string renderReportPageJson(const EventReport& report, const ReportQuery& query,
                                                const ReportSelection& selection);
 
