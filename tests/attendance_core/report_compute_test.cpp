@@ -145,6 +145,11 @@ TEST(TimeFormat, ParsesAndFormatsIso8601) {
   EXPECT_FALSE(core::parseIsoUtc("2024-07-20T25:00Z"));
   EXPECT_FALSE(core::parseIsoUtc("yesterday"));
   EXPECT_FALSE(core::parseIsoUtc("2024-07-20T10:30:00Zjunk"));
+  // Beyond what the clock holds (nanoseconds since 1970 in 64 bits): refused, not overflowed.
+  EXPECT_EQ(core::formatIsoUtc(core::parseIsoUtc("2200-01-01T00:00Z").value()), "2200-01-01T00:00:00.000Z");
+  EXPECT_FALSE(core::parseIsoUtc("9999-12-31T23:59Z"));
+  EXPECT_FALSE(core::parseIsoUtc("2300-01-01"));
+  EXPECT_FALSE(core::parseIsoUtc("1600-01-01T00:00Z"));
 }
 
 }  // namespace

@@ -36,6 +36,16 @@ bool expect(std::string_view s, std::size_t& pos, char c) {
   return true;
 }
 
+// system_clock counts nanoseconds in 64 bits here (years 1677 to 2262): a
+// date outside that range would overflow on conversion, so it is refused.
+std::optional<TimePoint> representable(std::chrono::sys_time<std::chrono::milliseconds> t) {
+  using namespace std::chrono;
+  constexpr auto lo = ceil<milliseconds>(TimePoint::min());
+  constexpr auto hi = floor<milliseconds>(TimePoint::max());
+  if (t < lo || t > hi) return std::nullopt;
+  return time_point_cast<TimePoint::duration>(t);
+}
+
 }  // namespace
 
 std::optional<TimePoint> parseIsoUtc(std::string_view s) {
@@ -48,7 +58,7 @@ std::optional<TimePoint> parseIsoUtc(std::string_view s) {
   }
   const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) return std::nullopt;
-  if (pos == s.size()) return sys_days{ymd};
+  if (pos == s.size()) return representable(sys_days{ymd});
   if (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ') return std::nullopt;
   ++pos;
   if (!readInt(s, pos, 2, h) || !expect(s, pos, ':') || !readInt(s, pos, 2, mi)) return std::nullopt;
@@ -86,7 +96,7 @@ std::optional<TimePoint> parseIsoUtc(std::string_view s) {
     }
   }
   if (pos != s.size()) return std::nullopt;
-  return sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + milliseconds{ms} - offset;
+  return representable(sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + milliseconds{ms} - offset);
 }
 
 }  // namespace attendance::core

@@ -50,6 +50,10 @@ Result<std::optional<TimePoint>> parseFormTime(std::string_view local, std::stri
       return core::make_error_code(core::Errc::invalid_argument);
     }
   }
+  // Shifting a time at the very edge of the clock's range would overflow it.
+  if (*t > TimePoint::max() - std::chrono::hours{25} || *t < TimePoint::min() + std::chrono::hours{25}) {
+    return core::make_error_code(core::Errc::invalid_argument);
+  }
   return std::optional<TimePoint>{*t + std::chrono::minutes{offset}};
 }
 
