@@ -195,7 +195,7 @@ CurlResult curlPost(std::uint16_t port, const std::string& path, const std::stri
              "@" + bodyFile, fmt::format("http://127.0.0.1:{}{}", port, path)},
             {}};
   CurlResult r;
-  const std::string code = p.readAllStdout();
+  const std::string code = p.readAll();
   EXPECT_EQ(p.wait(90s), 0);
   r.status = std::atoi(code.c_str());
   r.verbose = p.stderrText();

@@ -45,8 +45,8 @@ TEST(BackendCli, ConcurrentMigratorsDoNotRace) {
   TestDatabase db;
   Process a{{attendance::testing::backendBinary(), "migrate"}, {"DATABASE_URL=" + db.conninfo()}};
   Process b{{attendance::testing::backendBinary(), "migrate"}, {"DATABASE_URL=" + db.conninfo()}};
-  (void)a.readAllStdout();
-  (void)b.readAllStdout();
+  (void)a.readAll();
+  (void)b.readAll();
   EXPECT_EQ(a.wait(60s), 0) << a.stderrText();
   EXPECT_EQ(b.wait(60s), 0) << b.stderrText();
 }
@@ -81,7 +81,7 @@ TEST(BackendCli, ServeAnswersThenDrainsOnSigtermAndExits0) {
   res = idle.request("POST /batchCheckIn HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}");
   EXPECT_EQ(res.result_int(), 401);
 
-  serve.signal(SIGTERM);
+  serve.kill(SIGTERM);
   const auto code = serve.wait(15s);
   ASSERT_TRUE(code) << "serve did not exit after SIGTERM";
   EXPECT_EQ(*code, 0) << serve.stderrText();
@@ -100,7 +100,7 @@ TEST(BackendCli, ListenFailureExits5) {
   const auto port = portFromListeningLine(*line);
   auto second = runBackend({"serve", "--listen", fmt::format("127.0.0.1:{}", port)}, db.conninfo());
   EXPECT_EQ(second.code, 5) << second.err;
-  first.signal(SIGTERM);
+  first.kill(SIGTERM);
   EXPECT_EQ(first.wait(15s), 0);
 }
 
@@ -144,7 +144,7 @@ TEST(BackendCli, RequestInFlightAtSigtermStillCompletes) {
     auto m = poller.request("GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n");
     return m.body().find("http_connections_active 2\n") != std::string::npos;
   }));
-  serve.signal(SIGTERM);
+  serve.kill(SIGTERM);
   // Give the signal time to land; the log order below proves it did.
   std::this_thread::sleep_for(200ms);
   // This test failed once under heavy load with a connection reset and never

@@ -4,8 +4,6 @@
 // the backend's router served in-process on 127.0.0.1:0.
 
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -21,8 +19,7 @@
 #include <pqxx/pqxx>
 
 #include "backend.hpp"
-
-extern char** environ;
+#include "support/child_process.hpp"
 
 namespace attendance::testing {
 
@@ -77,101 +74,8 @@ private:
   std::string name_;
 };
 
-// A child process with stdout and stderr captured through pipes.
-class Process {
-public:
-  Process(std::vector<std::string> args, std::vector<std::string> extraEnv) {
-    int out[2];
-    int err[2];
-    if (::pipe(out) != 0 || ::pipe(err) != 0) throw std::runtime_error("pipe failed");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
-    posix_spawn_file_actions_addclose(&fa, err[0]);
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-    for (auto& e : extraEnv) env.push_back(e);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<char*> envp;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), envp.data()) != 0) {
-      throw std::runtime_error("cannot start " + args[0]);
-    }
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(out[1]);
-    ::close(err[1]);
-    out_ = ::fdopen(out[0], "r");
-    errFd_ = err[0];
-    errReader_ = std::thread([this] {
-      char buf[4096];
-      ssize_t n;
-      while ((n = ::read(errFd_, buf, sizeof buf)) > 0) stderr_.append(buf, static_cast<std::size_t>(n));
-    });
-  }
-  ~Process() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      (void)wait(std::chrono::seconds{10});
-    }
-    if (errReader_.joinable()) errReader_.join();
-    if (out_ != nullptr) ::fclose(out_);
-    ::close(errFd_);
-  }
-  Process(const Process&) = delete;
-  Process& operator=(const Process&) = delete;
-
-  // One line of stdout (without newline), or nullopt at EOF.
-  std::optional<std::string> readLine() {
-    char* line = nullptr;
-    std::size_t cap = 0;
-    const ssize_t n = ::getline(&line, &cap, out_);
-    if (n < 0) {
-      std::free(line);
-      return std::nullopt;
-    }
-    std::string s{line, static_cast<std::size_t>(n)};
-    std::free(line);
-    if (!s.empty() && s.back() == '\n') s.pop_back();
-    return s;
-  }
-  std::string readAllStdout() {
-    std::string all;
-    while (auto l = readLine()) all += *l + "\n";
-    return all;
-  }
-  void signal(int sig) { ::kill(pid_, sig); }
-  // Exit code, or nullopt if still running at the deadline.
-  std::optional<int> wait(std::chrono::milliseconds deadline) {
-    const auto end = std::chrono::steady_clock::now() + deadline;
-    while (true) {
-      int status = 0;
-      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        exited_ = true;
-        if (errReader_.joinable()) errReader_.join();
-        if (WIFEXITED(status)) return WEXITSTATUS(status);
-        return 128 + WTERMSIG(status);
-      }
-      if (std::chrono::steady_clock::now() >= end) return std::nullopt;
-      std::this_thread::sleep_for(std::chrono::milliseconds{10});
-    }
-  }
-  // Complete only after wait() returned.
-  [[nodiscard]] const std::string& stderrText() const { return stderr_; }
-
-private:
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  FILE* out_ = nullptr;
-  int errFd_ = -1;
-  std::string stderr_;
-  std::thread errReader_;
-};
+// The real binaries as child processes (tests/support/child_process.hpp).
+using Process = attendance::testing::ChildProcess;
 
 // Runs the binary to completion; returns {exit code, stdout, stderr}.
 struct RunResult {
@@ -183,7 +87,7 @@ inline RunResult runBackend(std::vector<std::string> args, const std::string& co
   args.insert(args.begin(), backendBinary());
   Process p{args, {"DATABASE_URL=" + conninfo}};
   RunResult r;
-  r.out = p.readAllStdout();
+  r.out = p.readAll();
   r.code = p.wait(std::chrono::seconds{60}).value_or(-1);
   r.err = p.stderrText();
   return r;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "attendance_core/test_database.hpp"
+#include "support/child_process.hpp"
 
 namespace attendance::testing {
 
@@ -19,27 +20,8 @@ public:
   [[nodiscard]] std::vector<std::string> rows(const std::string& sql) const;
 };
 
-// A child process; stdout through a pipe (line by line), stderr to a file.
-class Child {
-public:
-  Child(std::vector<std::string> args, std::vector<std::string> extraEnv, const std::filesystem::path& stderrFile);
-  ~Child();
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  [[nodiscard]] std::optional<std::string> readLine();
-  [[nodiscard]] std::string readAll();
-  // Exit code (128 + signal when killed), or nullopt at the deadline.
-  [[nodiscard]] std::optional<int> wait(std::chrono::milliseconds deadline);
-  void kill(int signal);
-  [[nodiscard]] int pid() const { return pid_; }
-
-private:
-  int pid_ = -1;
-  bool exited_ = false;
-  int status_ = 0;
-  void* out_ = nullptr;  // FILE*
-};
+// The real binaries as child processes (tests/support/child_process.hpp).
+using Child = ChildProcess;
 
 struct RunResult {
   int code = -1;
