@@ -63,13 +63,15 @@ std::string_view bearerToken(const Request& req) {
   return trim(v.substr(7));
 }
 
-bool isJsonContentType(const Request& req) {
+bool hasMediaType(const Request& req, std::string_view mediaType) {
   auto it = req.find(http::field::content_type);
   if (it == req.end()) return false;
   std::string_view v = it->value();
   v = trim(v.substr(0, v.find(';')));
-  return v.size() == 16 && iequalsPrefix(v, "application/json");
+  return v.size() == mediaType.size() && iequalsPrefix(v, mediaType);
 }
+
+bool isJsonContentType(const Request& req) { return hasMediaType(req, "application/json"); }
 
 bool percentDecode(std::string_view in, std::string& out) {
   out.clear();

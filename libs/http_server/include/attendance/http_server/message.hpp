@@ -29,6 +29,8 @@ using PathParams = std::map<std::string, std::string, std::less<>>;
 // Bearer token from the Authorization header, or empty when absent/malformed.
 [[nodiscard]] std::string_view bearerToken(const Request& req);
 
+// True when the Content-Type's media type (parameters ignored) is `mediaType`, case-insensitively.
+[[nodiscard]] bool hasMediaType(const Request& req, std::string_view mediaType);
 // True when the Content-Type media type (ignoring parameters) is application/json.
 [[nodiscard]] bool isJsonContentType(const Request& req);
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <any>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -16,23 +17,38 @@
 namespace attendance::http_server {
 
 // What a handler sees: the request (header and full body), the path parameters
-// and the executor the connection runs on. Handlers never touch sockets, so they
-// can be called directly from tests.
+// and the remote address. Handlers never touch sockets, so they can be called
+// directly from tests.
 struct RequestContext {
   const Request& request;
   PathParams params;
   std::string_view path;   // target without the query string
   std::string_view query;  // after '?', may be empty
   boost::asio::ip::address remote;
+  // Whatever the route's guard established from the header (a scanner id, a
+  // session), handed on to the handler so it is not looked up twice.
+  std::any principal{};
 };
 
 using AsyncHandler = std::function<boost::asio::awaitable<Response>(RequestContext&)>;
 using SyncHandler = std::function<Response(RequestContext&)>;
 
+// Runs on the request header alone: `ctx.request` has its fields but an empty
+// body, which has not been read (nor `100 Continue` sent). Returns the refusal
+// to send instead (401, 403, 429 …; the body is then never read and the
+// connection closes if one was announced), or nullopt to go on; it may set
+// `ctx.principal` for the handler.
+using HeaderGuard = std::function<boost::asio::awaitable<std::optional<Response>>(RequestContext&)>;
+
 struct RouteOptions {
   // Overrides the server-wide body limit for this route (checked against
   // Content-Length before the body is read). 0 = use the server's limit.
   std::size_t maxBody = 0;
+  // Authentication and other checks on the header, before any body byte is read.
+  HeaderGuard guard{};
+  // When set, a request that carries a body must declare this media type
+  // (parameters such as charset ignored), or it gets 415 before the body is read.
+  std::string contentType{};
 };
 
 struct Route {

@@ -30,6 +30,13 @@ struct ServerConfig {
   std::chrono::milliseconds writeTimeout{30'000};
   std::chrono::milliseconds drainTimeout{10'000};   // stop(): in-flight requests get this long
   std::size_t maxConnections = 1024;
+  // Connections one client address may hold at once; 0 = no cap. Behind a
+  // reverse proxy every client shares the proxy's address: raise or disable it
+  // there and let the proxy cap clients (docs/http-server.md).
+  std::size_t maxConnectionsPerAddress = 128;
+  // The longest chunk-size line (with extensions) or trailer section accepted;
+  // with headerLimit it sets the read buffer's ceiling.
+  std::size_t framingLimit = 8 * 1024;
   std::string serverName = "attendance";
   bool accessLog = true;
   // Readiness for /readyz; absent = ready when not draining.
