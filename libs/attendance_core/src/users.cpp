@@ -295,6 +295,23 @@ Result<Session> createSession(ConnectionPool& pool, std::string_view email, std:
   });
 }
 
+Result<SignIn> signInParticipant(ConnectionPool& pool, std::string_view email, std::string_view password,
+                                 std::string_view address, const AuthConfig& auth,
+                                 std::chrono::system_clock::time_point now) {
+  auto wait = loginRetryAfter(pool, LoginRealm::participants, email, address, auth.loginLimits, now);
+  if (!wait) return wait.error();
+  if (*wait) return SignIn{std::nullopt, *wait};
+  auto session = createSession(pool, email, password, auth, now);
+  // A database failure says nothing about the password: it is not an attempt.
+  if (!session && session.error() != Errc::unauthorized && session.error() != Errc::forbidden) return session.error();
+  if (auto recorded = recordLoginAttempt(pool, LoginRealm::participants, email, address, session.has_value(), now);
+      !recorded) {
+    return recorded.error();
+  }
+  if (!session) return session.error();
+  return SignIn{std::move(*session), std::nullopt};
+}
+
 Result<User> authenticateToken(ConnectionPool& pool, std::string_view token,
                                std::chrono::system_clock::time_point now) {
   if (token.size() != kTokenLength || token.substr(0, kTokenPrefix.size()) != kTokenPrefix) {

@@ -6,6 +6,7 @@
 #include <boost/beast/http/field.hpp>
 
 #include <algorithm>
+#include <any>
 #include <charconv>
 #include <functional>
 #include <mutex>
@@ -249,6 +250,27 @@ struct WebApp::Impl {
   // ---- dispatch ----------------------------------------------------------
   using Fn = Response (Impl::*)(Call&);
 
+  // The session behind a request, found from its cookie by the route's header
+  // guard (before any body byte is read) and handed to dispatch.
+  struct SignedIn {
+    std::string token;
+    AdminSession session;
+  };
+
+  // Header guard of every Access::session route: no session, no body read.
+  std::optional<Response> requireSession(RequestContext& rc) {
+    const bool api = rc.path.starts_with("/api/");
+    std::string token(cookieValue(rc.request[http::field::cookie], sessionCookieName()));
+    auto found = findSession(pool, token, now());
+    if (!found) {
+      Call call{rc, std::nullopt, {}, {}};
+      return failure(call, found.error());
+    }
+    if (!*found) return api ? jsonError(http::status::unauthorized, "sign in first") : redirect("/login");
+    rc.principal = SignedIn{std::move(token), std::move(**found)};
+    return std::nullopt;
+  }
+
   Response dispatch(Access access, Fn fn, RequestContext& rc) {
     Call call{rc, std::nullopt, {}, {}};
     const bool api = rc.path.starts_with("/api/");
@@ -259,14 +281,9 @@ struct WebApp::Impl {
                  : htmlResponse(http::status::bad_request, pages::errorContent("Bad request", "The form was malformed."));
     }
     if (access == Access::session) {
-      call.token = std::string(cookieValue(rc.request[http::field::cookie], sessionCookieName()));
-      auto found = findSession(pool, call.token, now());
-      if (!found) return failure(call, found.error());
-      if (!*found) {
-        if (api || changes) return api ? jsonError(http::status::unauthorized, "sign in first") : redirect("/login");
-        return redirect("/login");
-      }
-      call.session = std::move(**found);
+      auto& signedIn = std::any_cast<SignedIn&>(rc.principal);
+      call.token = std::move(signedIn.token);
+      call.session = std::move(signedIn.session);
       if (changes) {
         std::string token = call.field("csrf");
         if (token.empty()) token = std::string(rc.request["X-CSRF-Token"]);
@@ -671,25 +688,39 @@ WebApp::~WebApp() = default;
 
 void WebApp::addRoutes(http_server::Router& router) {
   Impl* impl = impl_.get();
+  // Runs `work` on the blocking pool with the console's own answers for a busy
+  // pool and a failure (HTML pages, not the server's JSON).
+  auto onPool = [impl](RequestContext& rc, std::function<std::optional<Response>()> work)
+      -> boost::asio::awaitable<std::optional<Response>> {
+    std::optional<Response> res;
+    try {
+      res = co_await impl->blocking.run(std::move(work));
+    } catch (const http_server::PoolSaturated&) {
+      Response busy = htmlResponse(http::status::service_unavailable,
+                                   pages::errorContent("Busy", "The server is busy. Try again in a moment."));
+      busy.set(http::field::retry_after, "1");
+      res = std::move(busy);
+    } catch (const std::exception& e) {
+      support::log::error("admin_web.handler_failed", {{"path", rc.path}, {"error", e.what()}});
+      res = htmlResponse(http::status::internal_server_error, pages::errorContent("Error", "Something went wrong."));
+    }
+    co_return res;
+  };
   auto add = [&](http::verb verb, std::string pattern, Access access, Impl::Fn fn) {
     http_server::RouteOptions opts;
     if (verb == http::verb::post) opts.maxBody = kFormBodyLimit;
+    if (access == Access::session) {
+      // The session cookie is checked on the header: no body is read for a stranger.
+      opts.guard = [impl, onPool](RequestContext& rc) -> boost::asio::awaitable<std::optional<Response>> {
+        co_return co_await onPool(rc, [impl, &rc] { return impl->requireSession(rc); });
+      };
+    }
     router.add(
         verb, std::move(pattern),
-        [impl, access, fn](RequestContext& rc) -> boost::asio::awaitable<Response> {
-          std::optional<Response> res;
-          try {
-            res = co_await impl->blocking.run([&] { return impl->dispatch(access, fn, rc); });
-          } catch (const http_server::PoolSaturated&) {
-            Response busy = htmlResponse(http::status::service_unavailable,
-                                         pages::errorContent("Busy", "The server is busy. Try again in a moment."));
-            busy.set(http::field::retry_after, "1");
-            res = std::move(busy);
-          } catch (const std::exception& e) {
-            support::log::error("admin_web.handler_failed", {{"path", rc.path}, {"error", e.what()}});
-            res = htmlResponse(http::status::internal_server_error,
-                               pages::errorContent("Error", "Something went wrong."));
-          }
+        [impl, access, fn, onPool](RequestContext& rc) -> boost::asio::awaitable<Response> {
+          auto res = co_await onPool(rc, [impl, access, fn, &rc] {
+            return std::optional<Response>{impl->dispatch(access, fn, rc)};
+          });
           co_return std::move(*res);
         },
         opts);

@@ -7,6 +7,8 @@
 #include <cctype>
 #include <stdexcept>
 
+#include <attendance/attendance_core/login_limits.hpp>
+
 #include "db.hpp"
 
 namespace attendance::admin_web {
@@ -93,83 +95,61 @@ Result<std::int64_t> createAdmin(core::ConnectionPool& pool, std::string_view em
 Result<LoginOutcome> login(core::ConnectionPool& pool, std::string_view email, std::string_view password,
                            std::string_view address, const AuthSettings& settings, TimePoint now) {
   const std::string key = lower(email.substr(0, 254));
-  const std::string addr(address);
-  const std::int64_t nowMs = db::toMs(now);
-  const std::int64_t windowStart = nowMs - std::chrono::duration_cast<std::chrono::milliseconds>(settings.failureWindow).count();
+  const core::LoginLimits limits{settings.maxFailuresPerAccount, settings.maxFailuresPerAddress, settings.failureWindow};
+
+  // Step 1: the limits (core's, shared with participant sign-ins); no password is checked while limited.
+  auto wait = core::loginRetryAfter(pool, core::LoginRealm::admins, key, address, limits, now);
+  if (!wait) return wait.error();
+  LoginOutcome outcome;
+  if (*wait) {
+    outcome.kind = LoginOutcome::Kind::rate_limited;
+    outcome.retryAfter = **wait;
+    return outcome;
+  }
 
   struct Account {
     std::int64_t id = 0;
     std::string email;
     std::string hash;
   };
-  // Step 1 (short transaction): limits and the account's hash.
-  auto pre = db::with(pool, "login_check", [&](pqxx::connection_base& c) -> Result<std::pair<std::optional<std::int64_t>, std::optional<Account>>> {
-    pqxx::work tx{c};
-    // Old attempts are useless to the limits: keep the table small.
-    tx.exec_params("DELETE FROM admin_login_attempts WHERE attempted_at < to_timestamp($1 / 1000.0) - interval '1 day'",
-                   nowMs);
-    const auto counts = tx.exec_params1(
-        "SELECT count(*) FILTER (WHERE email = $1), count(*) FILTER (WHERE address = $2), "
-        "       (extract(epoch from min(attempted_at) FILTER (WHERE email = $1)) * 1000)::bigint, "
-        "       (extract(epoch from min(attempted_at) FILTER (WHERE address = $2)) * 1000)::bigint "
-        "FROM admin_login_attempts WHERE NOT succeeded AND attempted_at > to_timestamp($3 / 1000.0) "
-        "  AND (email = $1 OR address = $2)",
-        key, addr, windowStart);
-    std::optional<std::int64_t> limitedSince;
-    if (counts[0].as<int>() >= settings.maxFailuresPerAccount) limitedSince = counts[2].as<std::int64_t>();
-    if (counts[1].as<int>() >= settings.maxFailuresPerAddress) {
-      const auto since = counts[3].as<std::int64_t>();
-      limitedSince = limitedSince ? std::min(*limitedSince, since) : since;
-    }
-    std::optional<Account> account;
+  auto found = db::with(pool, "login_account", [&](pqxx::connection_base& c) -> Result<std::optional<Account>> {
+    pqxx::read_transaction tx{c};
     const auto rows = tx.exec_params(
         "SELECT id, email, password_hash FROM admin_accounts WHERE lower(email) = $1 AND NOT disabled", key);
-    if (!rows.empty()) account = Account{rows[0][0].as<std::int64_t>(), rows[0][1].as<std::string>(), rows[0][2].as<std::string>()};
-    tx.commit();
-    return std::make_pair(limitedSince, account);
+    if (rows.empty()) return std::optional<Account>{};
+    return std::optional<Account>{
+        Account{rows[0][0].as<std::int64_t>(), rows[0][1].as<std::string>(), rows[0][2].as<std::string>()}};
   });
-  if (!pre) return pre.error();
-  auto [limitedSince, account] = *pre;
+  if (!found) return found.error();
+  const auto& account = *found;
 
-  LoginOutcome outcome;
-  if (limitedSince) {
-    // Free again when the oldest counted failure leaves the window.
-    const auto windowMs = std::chrono::duration_cast<std::chrono::milliseconds>(settings.failureWindow).count();
-    const std::int64_t waitMs = std::max<std::int64_t>(1000, *limitedSince + windowMs - nowMs);
-    outcome.kind = LoginOutcome::Kind::rate_limited;
-    outcome.retryAfter = std::chrono::seconds{(waitMs + 999) / 1000};
-    return outcome;
-  }
-
-  // Step 2: the expensive hash, outside any transaction.
+  // Step 2: the expensive hash, outside any transaction (an unknown email costs one too).
   const bool ok = account ? verifyPassword(account->hash, password)
                           : (static_cast<void>(verifyPassword(dummyHash(settings), password)), false);
 
   // Step 3: record the attempt; on success create the session.
-  return db::with(pool, "login_record", [&](pqxx::connection_base& c) -> Result<LoginOutcome> {
+  if (auto recorded = core::recordLoginAttempt(pool, core::LoginRealm::admins, key, address, ok, now); !recorded) {
+    return recorded.error();
+  }
+  if (!ok) {
+    outcome.kind = LoginOutcome::Kind::wrong_credentials;
+    return outcome;
+  }
+  const std::int64_t nowMs = db::toMs(now);
+  return db::with(pool, "login_session", [&](pqxx::connection_base& c) -> Result<LoginOutcome> {
     pqxx::work tx{c};
-    tx.exec_params(
-        "INSERT INTO admin_login_attempts (email, address, attempted_at, succeeded) "
-        "VALUES ($1, $2, to_timestamp($3 / 1000.0), $4)",
-        key, addr, nowMs, ok);
+    tx.exec_params("DELETE FROM admin_sessions WHERE expires_at < to_timestamp($1 / 1000.0)", nowMs);
     LoginOutcome out;
-    if (ok) {
-      // A successful sign-in forgives the account's earlier failures (not the address's).
-      tx.exec_params("DELETE FROM admin_login_attempts WHERE email = $1 AND NOT succeeded", key);
-      tx.exec_params("DELETE FROM admin_sessions WHERE expires_at < to_timestamp($1 / 1000.0)", nowMs);
-      out.kind = LoginOutcome::Kind::ok;
-      out.sessionToken = randomToken();
-      out.session.adminId = account->id;
-      out.session.email = account->email;
-      out.session.csrfToken = randomToken();
-      out.session.expiresAt = now + settings.sessionLifetime;
-      tx.exec_params(
-          "INSERT INTO admin_sessions (token_hash, admin_id, csrf_token, created_at, expires_at) "
-          "VALUES ($1, $2, $3, to_timestamp($4 / 1000.0), to_timestamp($5 / 1000.0))",
-          sha256Hex(out.sessionToken), account->id, out.session.csrfToken, nowMs, db::toMs(out.session.expiresAt));
-    } else {
-      out.kind = LoginOutcome::Kind::wrong_credentials;
-    }
+    out.kind = LoginOutcome::Kind::ok;
+    out.sessionToken = randomToken();
+    out.session.adminId = account->id;
+    out.session.email = account->email;
+    out.session.csrfToken = randomToken();
+    out.session.expiresAt = now + settings.sessionLifetime;
+    tx.exec_params(
+        "INSERT INTO admin_sessions (token_hash, admin_id, csrf_token, created_at, expires_at) "
+        "VALUES ($1, $2, $3, to_timestamp($4 / 1000.0), to_timestamp($5 / 1000.0))",
+        sha256Hex(out.sessionToken), account->id, out.session.csrfToken, nowMs, db::toMs(out.session.expiresAt));
     tx.commit();
     return out;
   });

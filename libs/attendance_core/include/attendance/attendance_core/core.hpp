@@ -5,6 +5,7 @@
 #include <attendance/attendance_core/database.hpp>
 #include <attendance/attendance_core/error.hpp>
 #include <attendance/attendance_core/events.hpp>
+#include <attendance/attendance_core/login_limits.hpp>
 #include <attendance/attendance_core/migrations.hpp>
 #include <attendance/attendance_core/report.hpp>
 #include <attendance/attendance_core/report_cache.hpp>

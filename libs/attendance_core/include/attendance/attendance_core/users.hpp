@@ -1,6 +1,7 @@
 #pragma once
 
 #include <attendance/attendance_core/database.hpp>
+#include <attendance/attendance_core/login_limits.hpp>
 #include <attendance/support/result.hpp>
 #include <attendance/support/uuid.hpp>
 
@@ -23,6 +24,8 @@ struct AuthConfig {
   std::chrono::seconds tokenLifetime = std::chrono::hours{24 * 30};
   std::size_t minPasswordLength = 8;
   std::size_t maxPasswordLength = 1024;
+  // Participant sign-ins: failures per account and per address (signInParticipant).
+  LoginLimits loginLimits;
 
   // The cheapest settings libsodium accepts: for tests only.
   [[nodiscard]] static AuthConfig forTests() {
@@ -120,6 +123,18 @@ struct CreatedParticipant {
 [[nodiscard]] Result<Session> createSession(ConnectionPool& pool, std::string_view email,
                                             std::string_view password, const AuthConfig& auth,
                                             std::chrono::system_clock::time_point now);
+
+struct SignIn {
+  std::optional<Session> session;                  // signed in
+  std::optional<std::chrono::seconds> retryAfter;  // a sign-in limit holds: no password was checked
+};
+
+// createSession behind the sign-in limits of `auth.loginLimits` (per account and
+// per client address, core/login_limits.hpp); every attempt is recorded.
+// Errc::unauthorized / Errc::forbidden as createSession.
+[[nodiscard]] Result<SignIn> signInParticipant(ConnectionPool& pool, std::string_view email,
+                                               std::string_view password, std::string_view address,
+                                               const AuthConfig& auth, std::chrono::system_clock::time_point now);
 
 // Bearer token → user. Errc::unauthorized for unknown or expired tokens and disabled users.
 [[nodiscard]] Result<User> authenticateToken(ConnectionPool& pool, std::string_view token,
