@@ -42,6 +42,10 @@ struct ServeOptions {
   double rateLimit = 10;         // requests/s per scanner key and per client address on auth routes; 0 = off
   double rateBurst = 20;
   std::size_t maxConnections = 1024;
+  std::size_t maxConnectionsPerAddress = 128;
+  // Argon2id runs on a pool of its own, so sign-ins cannot starve ingest and reports.
+  std::size_t passwordThreads = 1;
+  std::size_t maxPendingPasswords = 16;  // then 429 + Retry-After
   std::chrono::milliseconds headerTimeout{10'000};
   std::chrono::milliseconds bodyTimeout{60'000};
   std::chrono::milliseconds idleTimeout{30'000};
@@ -53,7 +57,8 @@ struct ServeOptions {
 // Everything the handlers use; owned by serve() (or a test).
 struct BackendContext {
   core::ConnectionPool& db;
-  http_server::BlockingPool& blocking;
+  http_server::BlockingPool& blocking;   // database work
+  http_server::BlockingPool& passwords;  // password hashing (sign-up, sign-in): full = 429
   http_server::MetricsRegistry& metrics;
   http_server::RateLimiter& scannerLimiter;  // keyed by scannerId
   http_server::RateLimiter& clientLimiter;   // keyed by client address (sign-up / login)

@@ -44,6 +44,17 @@ int runCli(int argc, char** argv) {
   serveCmd->add_option("--max-connections", o.maxConnections, "Open connections before answering 503")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  serveCmd->add_option("--max-connections-per-address", o.maxConnectionsPerAddress,
+                       "Open connections one client address may hold (0: no cap; behind a proxy raise it or use 0)")
+      ->capture_default_str();
+  serveCmd->add_option("--password-threads", o.passwordThreads,
+                       "Threads for password hashing (sign-up, sign-in), apart from the database workers")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
+  serveCmd->add_option("--max-pending-passwords", o.maxPendingPasswords,
+                       "Queued sign-ups and sign-ins before answering 429")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   serveCmd->add_option("--header-timeout", headerTimeout, "Seconds to receive a request header")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

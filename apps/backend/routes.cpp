@@ -1,7 +1,9 @@
 // The backend's HTTP routes. Each handler: cheap checks on the I/O thread, then
 // one job on the bounded BlockingPool for database work, then the response.
+#include <any>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -133,14 +135,62 @@ std::optional<hs::Response> limitClient(BackendContext& ctx, const hs::RequestCo
   return std::nullopt;
 }
 
+// ---- guards: on the header alone, before a body byte is read or `100 Continue`
+// is sent (docs/backend.md). What they establish reaches the handler as rc.principal.
+
+// A scanner key (then its rate limit) -> the scannerId.
+hs::HeaderGuard scannerKeyGuard(BackendContext& ctx) {
+  return [&ctx](hs::RequestContext& rc) -> awaitable<std::optional<hs::Response>> {
+    auto auth = co_await authenticateScanner(ctx, rc.request);
+    if (auto* res = std::get_if<hs::Response>(&auth)) co_return std::move(*res);
+    rc.principal = std::move(std::get<std::string>(auth));
+    co_return std::nullopt;
+  };
+}
+
+// A participant's session token -> the core::User. Not `required`: only when one is sent.
+hs::HeaderGuard sessionGuard(BackendContext& ctx, bool required) {
+  return [&ctx, required](hs::RequestContext& rc) -> awaitable<std::optional<hs::Response>> {
+    if (!required && hs::bearerToken(rc.request).empty()) co_return std::nullopt;
+    auto auth = co_await authenticateUser(ctx, rc.request);
+    if (auto* res = std::get_if<hs::Response>(&auth)) co_return std::move(*res);
+    rc.principal = std::move(std::get<core::User>(auth));
+    co_return std::nullopt;
+  };
+}
+
+// Sign-up and sign-in: the per-address request rate, before their body is read.
+hs::HeaderGuard clientRateGuard(BackendContext& ctx) {
+  return [&ctx](hs::RequestContext& rc) -> awaitable<std::optional<hs::Response>> {
+    co_return limitClient(ctx, rc);
+  };
+}
+
+// Password hashing runs on its own small pool: when it is full the answer is
+// 429, and ingest and reports on the database pool never wait behind Argon2id.
+template <class F>
+awaitable<std::variant<std::invoke_result_t<F&>, hs::Response>> onPasswordPool(BackendContext& ctx, F f) {
+  using R = std::invoke_result_t<F&>;
+  std::optional<R> result;
+  try {
+    result.emplace(co_await ctx.passwords.run(std::move(f)));
+  } catch (const hs::PoolSaturated&) {
+    ctx.metrics.increment("attendance_rate_limited_total", {{"kind", "password_pool"}});
+  }
+  if (!result) {
+    auto res = hs::errorResponse(http::status::too_many_requests, "too many sign-ins at once, retry shortly");
+    res.set(http::field::retry_after, "1");
+    co_return res;
+  }
+  co_return std::move(*result);
+}
+
 // POST /batchCheckIn
+// The key and the media type were checked from the header (scannerKeyGuard, RouteOptions).
 awaitable<hs::Response> batchCheckIn(BackendContext& ctx, hs::RequestContext& rc) {
   const hs::Request& req = rc.request;
-  auto auth = co_await authenticateScanner(ctx, req);
-  if (auto* res = std::get_if<hs::Response>(&auth)) co_return std::move(*res);
-  std::string scannerId = std::move(std::get<std::string>(auth));
-
-  if (!hs::isJsonContentType(req)) {
+  const std::string scannerId = std::any_cast<std::string>(rc.principal);
+  if (!hs::isJsonContentType(req)) {  // a POST with an empty body skips the header check
     co_return hs::errorResponse(http::status::unsupported_media_type, "Content-Type must be application/json");
   }
 
@@ -184,8 +234,6 @@ awaitable<hs::Response> batchCheckIn(BackendContext& ctx, hs::RequestContext& rc
 
 // GET /api/events/{id}/roster (scanner key)
 awaitable<hs::Response> roster(BackendContext& ctx, hs::RequestContext& rc) {
-  auto auth = co_await authenticateScanner(ctx, rc.request);
-  if (auto* res = std::get_if<hs::Response>(&auth)) co_return std::move(*res);
   const std::string eventId = rc.params.at("id");
   auto ids = co_await ctx.blocking.run([&] { return core::roster(ctx.db, eventId); });
   if (!ids) co_return errorFor(ids.error());
@@ -202,7 +250,6 @@ awaitable<hs::Response> roster(BackendContext& ctx, hs::RequestContext& rc) {
 
 // POST /api/participants
 awaitable<hs::Response> createParticipant(BackendContext& ctx, hs::RequestContext& rc) {
-  if (auto limited = limitClient(ctx, rc)) co_return std::move(*limited);
   JsonBody body = parseJsonObject(rc.request);
   if (body.error) co_return std::move(*body.error);
   std::string error;
@@ -213,7 +260,9 @@ awaitable<hs::Response> createParticipant(BackendContext& ctx, hs::RequestContex
   core::NewUser user{*email, *name, *password};
   if (auto why = core::validateNewUser(user, ctx.auth)) co_return hs::errorResponse(http::status::bad_request, *why);
   const auto now = ctx.clock.systemTime();
-  auto created = co_await ctx.blocking.run([&] { return core::createParticipant(ctx.db, user, ctx.auth, now); });
+  auto hashed = co_await onPasswordPool(ctx, [&] { return core::createParticipant(ctx.db, user, ctx.auth, now); });
+  if (auto* busy = std::get_if<hs::Response>(&hashed)) co_return std::move(*busy);
+  auto& created = std::get<0>(hashed);
   if (!created) {
     if (created.error() == core::Errc::conflict) {
       co_return hs::errorResponse(http::status::conflict, "a participant with this email already exists");
@@ -234,7 +283,6 @@ awaitable<hs::Response> createParticipant(BackendContext& ctx, hs::RequestContex
 
 // POST /api/sessions
 awaitable<hs::Response> createSession(BackendContext& ctx, hs::RequestContext& rc) {
-  if (auto limited = limitClient(ctx, rc)) co_return std::move(*limited);
   JsonBody body = parseJsonObject(rc.request);
   if (body.error) co_return std::move(*body.error);
   std::string error;
@@ -242,36 +290,41 @@ awaitable<hs::Response> createSession(BackendContext& ctx, hs::RequestContext& r
   auto password = email ? stringField(body.object, "password", error) : std::nullopt;
   if (!password) co_return hs::errorResponse(http::status::bad_request, error);
   const auto now = ctx.clock.systemTime();
-  auto session = co_await ctx.blocking.run([&] { return core::createSession(ctx.db, *email, *password, ctx.auth, now); });
-  if (!session) {
-    if (session.error() == core::Errc::unauthorized) co_return unauthorized("wrong email or password");
-    co_return errorFor(session.error());
+  const std::string address = rc.remote.to_string();
+  auto checked = co_await onPasswordPool(
+      ctx, [&] { return core::signInParticipant(ctx.db, *email, *password, address, ctx.auth, now); });
+  if (auto* busy = std::get_if<hs::Response>(&checked)) co_return std::move(*busy);
+  auto& signIn = std::get<0>(checked);
+  if (!signIn) {
+    if (signIn.error() == core::Errc::unauthorized) co_return unauthorized("wrong email or password");
+    co_return errorFor(signIn.error());
   }
+  if (signIn->retryAfter) {
+    ctx.metrics.increment("attendance_rate_limited_total", {{"kind", "sign_in"}});
+    auto res = hs::errorResponse(http::status::too_many_requests, "too many failed sign-ins, try again later");
+    res.set(http::field::retry_after, std::to_string(signIn->retryAfter->count()));
+    co_return res;
+  }
+  const core::Session& session = *signIn->session;
   std::string out = "{\"token\":";
-  support::appendJsonString(out, session->token);
+  support::appendJsonString(out, session.token);
   out += ",\"userId\":";
-  support::appendJsonString(out, session->userId);
+  support::appendJsonString(out, session.userId);
   out += ",\"expiresAt\":";
-  support::appendJsonString(out, core::formatIsoUtc(session->expiresAt));
+  support::appendJsonString(out, core::formatIsoUtc(session.expiresAt));
   out += "}";
   co_return hs::jsonResponse(http::status::ok, std::move(out));
 }
 
 // GET /api/me
-awaitable<hs::Response> me(BackendContext& ctx, hs::RequestContext& rc) {
-  auto auth = co_await authenticateUser(ctx, rc.request);
-  if (auto* res = std::get_if<hs::Response>(&auth)) co_return std::move(*res);
-  co_return hs::jsonResponse(http::status::ok, userJson(std::get<core::User>(auth)));
+awaitable<hs::Response> me(BackendContext&, hs::RequestContext& rc) {
+  co_return hs::jsonResponse(http::status::ok, userJson(std::any_cast<const core::User&>(rc.principal)));
 }
 
 // GET /api/events: upcoming events; with a valid token each says whether the user is registered.
 awaitable<hs::Response> events(BackendContext& ctx, hs::RequestContext& rc) {
-  std::string userId;
-  if (!hs::bearerToken(rc.request).empty()) {
-    auto auth = co_await authenticateUser(ctx, rc.request);
-    if (auto* res = std::get_if<hs::Response>(&auth)) co_return std::move(*res);
-    userId = std::get<core::User>(auth).id;
-  }
+  const auto* user = std::any_cast<core::User>(&rc.principal);
+  const std::string userId = user != nullptr ? user->id : std::string{};
   const auto now = ctx.clock.systemTime();
   auto list = co_await ctx.blocking.run([&] { return core::listUpcomingEvents(ctx.db, now, userId); });
   if (!list) co_return errorFor(list.error());
@@ -280,9 +333,7 @@ awaitable<hs::Response> events(BackendContext& ctx, hs::RequestContext& rc) {
 
 // POST /api/events/{id}/registrations
 awaitable<hs::Response> registerForEvent(BackendContext& ctx, hs::RequestContext& rc) {
-  auto auth = co_await authenticateUser(ctx, rc.request);
-  if (auto* res = std::get_if<hs::Response>(&auth)) co_return std::move(*res);
-  const core::User& user = std::get<core::User>(auth);
+  const auto& user = std::any_cast<const core::User&>(rc.principal);
   const std::string eventId = rc.params.at("id");
   const auto now = ctx.clock.systemTime();
   auto outcome = co_await ctx.blocking.run([&] { return core::registerForEvent(ctx.db, eventId, user.id, now); });
@@ -299,9 +350,7 @@ awaitable<hs::Response> registerForEvent(BackendContext& ctx, hs::RequestContext
 
 // DELETE /api/events/{id}/registrations
 awaitable<hs::Response> unregisterFromEvent(BackendContext& ctx, hs::RequestContext& rc) {
-  auto auth = co_await authenticateUser(ctx, rc.request);
-  if (auto* res = std::get_if<hs::Response>(&auth)) co_return std::move(*res);
-  const core::User& user = std::get<core::User>(auth);
+  const auto& user = std::any_cast<const core::User&>(rc.principal);
   const std::string eventId = rc.params.at("id");
   auto removed = co_await ctx.blocking.run([&] { return core::unregisterFromEvent(ctx.db, eventId, user.id); });
   if (!removed) co_return errorFor(removed.error());
@@ -343,18 +392,25 @@ hs::Router makeRouter(BackendContext& ctx) {
   auto bind = [&ctx](awaitable<hs::Response> (*fn)(BackendContext&, hs::RequestContext&)) {
     return [&ctx, fn](hs::RequestContext& rc) { return fn(ctx, rc); };
   };
-  const hs::RouteOptions batchOptions{.maxBody = ctx.batchLimits.maxBodyBytes};
-  const hs::RouteOptions apiOptions{.maxBody = ctx.maxApiBody};
+  // Every authenticated route checks its credential on the header, before the body.
+  auto options = [](std::size_t maxBody, hs::HeaderGuard guard) {
+    return hs::RouteOptions{.maxBody = maxBody, .guard = std::move(guard), .contentType = "application/json"};
+  };
+  const std::size_t api = ctx.maxApiBody;
 
   hs::Router r;
-  r.add(http::verb::post, "/batchCheckIn", bind(&batchCheckIn), batchOptions);
-  r.add(http::verb::get, "/api/events/{id}/roster", bind(&roster), apiOptions);
-  r.add(http::verb::post, "/api/participants", bind(&createParticipant), apiOptions);
-  r.add(http::verb::post, "/api/sessions", bind(&createSession), apiOptions);
-  r.add(http::verb::get, "/api/me", bind(&me), apiOptions);
-  r.add(http::verb::get, "/api/events", bind(&events), apiOptions);
-  r.add(http::verb::post, "/api/events/{id}/registrations", bind(&registerForEvent), apiOptions);
-  r.add(http::verb::delete_, "/api/events/{id}/registrations", bind(&unregisterFromEvent), apiOptions);
+  r.add(http::verb::post, "/batchCheckIn", bind(&batchCheckIn),
+        options(ctx.batchLimits.maxBodyBytes, scannerKeyGuard(ctx)));
+  r.add(http::verb::get, "/api/events/{id}/roster", bind(&roster), options(api, scannerKeyGuard(ctx)));
+  r.add(http::verb::post, "/api/participants", bind(&createParticipant), options(api, clientRateGuard(ctx)));
+  r.add(http::verb::post, "/api/sessions", bind(&createSession), options(api, clientRateGuard(ctx)));
+  r.add(http::verb::get, "/api/me", bind(&me), options(api, sessionGuard(ctx, true)));
+  r.add(http::verb::get, "/api/events", bind(&events), options(api, sessionGuard(ctx, false)));
+  r.add(http::verb::post, "/api/events/{id}/registrations", bind(&registerForEvent),
+        options(api, sessionGuard(ctx, true)));
+  r.add(http::verb::delete_, "/api/events/{id}/registrations", bind(&unregisterFromEvent),
+        options(api, sessionGuard(ctx, true)));
+  const hs::RouteOptions apiOptions{.maxBody = api};
   r.add(http::verb::get, "/readyz", bind(&readyz), apiOptions);
   return r;
 }

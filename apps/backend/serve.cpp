@@ -1,3 +1,5 @@
+#include <malloc.h>
+
 #include <exception>
 #include <iostream>
 
@@ -25,6 +27,7 @@ http_server::ServerConfig serverConfigFor(const ServeOptions& o) {
   cfg.idleTimeout = o.idleTimeout;
   cfg.drainTimeout = o.drainTimeout;
   cfg.maxConnections = o.maxConnections;
+  cfg.maxConnectionsPerAddress = o.maxConnectionsPerAddress;
   cfg.serverName = "attendance-backend";
   cfg.accessLog = o.accessLog;
   return cfg;
@@ -50,6 +53,11 @@ int migrate(const core::DatabaseConfig& database) {
 
 int serve(const ServeOptions& options, const core::DatabaseConfig& databaseIn,
           const std::function<void(unsigned short)>& onListening) {
+  // Request bodies (up to 16 MiB) and their records are large, short-lived
+  // blocks. glibc raises its mmap threshold after each such block is freed, so
+  // later ones would come from the heap and stay with the process after the
+  // request; a fixed 1 MiB threshold hands them back to the kernel when freed.
+  ::mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
   core::DatabaseConfig database = databaseIn;
   database.poolSize = std::max<std::size_t>(1, options.dbPool);
   core::ConnectionPool pool{database};
@@ -76,12 +84,13 @@ int serve(const ServeOptions& options, const core::DatabaseConfig& databaseIn,
   support::RealTimeSource clock;
   http_server::MetricsRegistry metrics;
   http_server::BlockingPool blocking{database.poolSize, options.maxPending};
+  http_server::BlockingPool passwords{options.passwordThreads, options.maxPendingPasswords};
   http_server::RateLimiter scannerLimiter{clock, options.rateLimit, options.rateBurst};
   http_server::RateLimiter clientLimiter{clock, options.rateLimit, options.rateBurst};
   core::BatchLimits limits;
   limits.maxBodyBytes = options.maxBody;
   limits.maxRecords = options.maxRecords;
-  BackendContext ctx{pool, blocking, metrics, scannerLimiter, clientLimiter, clock, options.auth, limits, {},
+  BackendContext ctx{pool, blocking, passwords, metrics, scannerLimiter, clientLimiter, clock, options.auth, limits, {},
                      options.maxApiBody};
 
   int code = kExitOk;
@@ -102,6 +111,7 @@ int serve(const ServeOptions& options, const core::DatabaseConfig& databaseIn,
     server.runUntilSignal();
     // Database jobs abandoned by a drain deadline finish before their frames go away.
     blocking.join();
+    passwords.join();
   }
   log::info("backend.exit", {{"code", code}});
   return code;

@@ -3,11 +3,16 @@
 
 #include <signal.h>
 
+#include <fstream>
+#include <iostream>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include <attendance/attendance_core/core.hpp>
 
 #include "backend/backend_fixture.hpp"
+#include "http_server/raw_socket.hpp"
 #include "http_server/test_client.hpp"
 
 using attendance::testing::Client;
@@ -174,4 +179,61 @@ TEST(BackendCli, RequestInFlightAtSigtermStillCompletes) {
   ASSERT_NE(draining, std::string::npos) << log;
   ASSERT_NE(answered, std::string::npos) << log;
   EXPECT_LT(draining, answered) << log;
+}
+
+namespace {
+
+long rssKiB(int pid) {
+  std::ifstream status{"/proc/" + std::to_string(pid) + "/status"};
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+}  // namespace
+
+// Attack: on 64 connections at once, a chunk-size line whose extension never
+// ends (1 MiB each). Before, the server kept every byte: +252 MiB RSS for 256 MiB
+// sent. Now each connection holds at most its read buffer, and is refused.
+TEST(BackendCli, ChunkExtensionFloodOnManyConnectionsKeepsTheServersMemoryBounded) {
+  TestDatabase db;
+  ASSERT_EQ(runBackend({"migrate"}, db.conninfo()).code, 0);
+  Process serve{{attendance::testing::backendBinary(), "serve", "--listen", "127.0.0.1:0", "--no-access-log"},
+                {"DATABASE_URL=" + db.conninfo()}};
+  auto line = serve.readLine();
+  ASSERT_TRUE(line);
+  const auto port = portFromListeningLine(*line);
+  {
+    Client warm{port};
+    EXPECT_EQ(warm.request("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n").result_int(), 200);
+  }
+  const long before = rssKiB(serve.pid());
+  ASSERT_GT(before, 0);
+
+  constexpr int kConnections = 64;
+  std::vector<attendance::testing::RawSocket> attackers;
+  for (int i = 0; i < kConnections; ++i) {
+    attackers.emplace_back(port);
+    auto& a = attackers.back();
+    ASSERT_TRUE(a.send("POST /api/sessions HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n1;x="));
+    const std::string piece(16 * 1024, 'e');
+    for (int k = 0; k < 64 && a.send(piece, 200ms); ++k) {
+    }
+  }
+  const long during = rssKiB(serve.pid());
+  int refused = 0;
+  for (auto& a : attackers) {
+    if (attendance::testing::statusOf(a.readAll(2s)) == 400) ++refused;
+  }
+  const long growthKiB = during - before;
+  std::cout << "[ measured ] backend RSS " << before << " KiB before, " << during << " KiB with " << kConnections
+            << " attacking connections (+" << growthKiB << " KiB, " << growthKiB / kConnections
+            << " KiB per connection)\n";
+  EXPECT_EQ(refused, kConnections);
+  EXPECT_LT(growthKiB, 16 * 1024) << "the server kept the attackers' bytes";
+  serve.kill(SIGTERM);
+  EXPECT_EQ(serve.wait(15s), 0) << serve.stderrText();
 }
