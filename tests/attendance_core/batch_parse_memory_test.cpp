@@ -69,7 +69,7 @@ TEST(BatchParseMemory, SixteenMiBOfNumbersIsRefusedWithinLessThanTheBodysSize) {
   std::cout << "[ measured ] 16 MiB of numbers: peak " << peak / 1024 << " KiB live heap\n";
 }
 
-TEST(BatchParseMemory, HundredThousandRecordsTakeLessThanTheBodysSize) {
+TEST(BatchParseMemory, HundredThousandRecordsTakeLessThanTwiceTheBodysSize) {
   std::string body = R"({"eventId":"ev-1","records":[)";
   for (int i = 0; i < 100'000; ++i) {
     if (i != 0) body += ',';
@@ -81,7 +81,8 @@ TEST(BatchParseMemory, HundredThousandRecordsTakeLessThanTheBodysSize) {
   const std::size_t peak = peakWhileParsing(body, r);
   ASSERT_TRUE(r.ok()) << r.message;
   EXPECT_EQ(r.batch.records.size(), 100'000U);
-  EXPECT_LT(peak, body.size()) << "peak " << peak << " bytes for a body of " << body.size();
+  // The records themselves (64 bytes each) and the vector's growth; the DOM took ~27x the body.
+  EXPECT_LT(peak, 2 * body.size()) << "peak " << peak << " bytes for a body of " << body.size();
   std::cout << "[ measured ] 100,000 records (" << body.size() / 1024 << " KiB): peak " << peak / 1024
             << " KiB live heap\n";
 }
