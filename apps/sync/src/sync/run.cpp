@@ -376,6 +376,10 @@ int runSync(const SyncOptions& o, Environment& env) {
     if (line.kind == jl::LogLine::Kind::bad) {
       ++summary.badLines;
       summary.noteProblem(line.lineNumber, "bad line skipped: " + line.error.message());
+    } else if (!line.record.eventId) {
+      // A line of the original design's three-key format: the sync cannot tell its event.
+      ++summary.badLines;
+      summary.noteProblem(line.lineNumber, "bad line skipped: no eventId");
     } else {
       ++summary.records;
       const auto decision = decideCheckInTime(line.record, clock);
@@ -385,7 +389,7 @@ int runSync(const SyncOptions& o, Environment& env) {
                                                  std::to_string(line.record.checkInTime) + "): not sent");
       } else {
         if (decision.verdict == TimeVerdict::corrected) ++summary.corrected;
-        for (auto& batch : batcher.add(line.record.eventId, line.record.bleUuid, decision.checkInTime,
+        for (auto& batch : batcher.add(*line.record.eventId, line.record.bleUuid, decision.checkInTime,
                                        line.record.scannerId, line.lineNumber, line.startOffset)) {
           if (!(ok = send(batch))) break;
         }
