@@ -3,6 +3,7 @@
 #include "sync/batch.hpp"
 #include "sync/checkpoint.hpp"
 #include "sync/clock_correction.hpp"
+#include "sync/event_rule.hpp"
 #include "sync/log_lock.hpp"
 #include "sync/messages.hpp"
 #include "sync/summary.hpp"
@@ -184,6 +185,10 @@ int runSync(const SyncOptions& o, Environment& env) {
     fail(env, "--batch-size must be between 1 and 100000");
     return kExitUsage;
   }
+  if (o.eventId && (o.eventId->empty() || o.eventId->size() > jl::kMaxIdBytes)) {
+    fail(env, "--event ID must be 1 to 256 bytes");
+    return kExitUsage;
+  }
   // Configuration first: nothing is touched before every input is known to be usable.
   std::optional<bc::Endpoint> endpoint;
   std::string apiKey;
@@ -256,6 +261,21 @@ int runSync(const SyncOptions& o, Environment& env) {
     env.out << "Nothing to sync: all " << groupDigits(identity->size) << " bytes of " << o.log.string()
             << " were synced already (use --all to resend).\n";
     return kExitOk;
+  }
+
+  // Every line to send must have an event before the first batch goes out: a refusal
+  // is a mistake in the command, which a rerun with the right --event fixes.
+  auto events = scanEvents(log.fd, jl::ReaderOptions{startOffset, startLine}, o.eventId);
+  if (!events) {
+    fail(env, "reading " + o.log.string() + " failed: " + events.error().message);
+    return kExitNetwork;
+  }
+  if (events->conflict) {
+    fail(env, describeConflict(*events->conflict, o.eventId) + " Nothing was sent.");
+    return kExitUsage;
+  }
+  if (events->supplied > 0) {
+    note(env, groupDigits(events->supplied) + " lines without eventId belong to event " + *o.eventId + " (--event)");
   }
 
   // Clock correction context.
@@ -376,10 +396,14 @@ int runSync(const SyncOptions& o, Environment& env) {
     if (line.kind == jl::LogLine::Kind::bad) {
       ++summary.badLines;
       summary.noteProblem(line.lineNumber, "bad line skipped: " + line.error.message());
-    } else if (!line.record.eventId) {
-      // A line of the original design's three-key format: the sync cannot tell its event.
-      ++summary.badLines;
-      summary.noteProblem(line.lineNumber, "bad line skipped: no eventId");
+    } else if (const auto event = eventFor(line.record, o.eventId); !event) {
+      // Only a line appended since scanEvents() (by a writer that ignores the lock) gets
+      // here: stop before it as the check would have; acknowledged batches stay in the checkpoint.
+      progress.finish();
+      fail(env, describeConflict({line.lineNumber, line.record.eventId, 1}, o.eventId) +
+                    " Nothing from this line on was sent.");
+      failure = kExitUsage;
+      break;
     } else {
       ++summary.records;
       const auto decision = decideCheckInTime(line.record, clock);
@@ -389,7 +413,7 @@ int runSync(const SyncOptions& o, Environment& env) {
                                                  std::to_string(line.record.checkInTime) + "): not sent");
       } else {
         if (decision.verdict == TimeVerdict::corrected) ++summary.corrected;
-        for (auto& batch : batcher.add(*line.record.eventId, line.record.bleUuid, decision.checkInTime,
+        for (auto& batch : batcher.add(*event, line.record.bleUuid, decision.checkInTime,
                                        line.record.scannerId, line.lineNumber, line.startOffset)) {
           if (!(ok = send(batch))) break;
         }
