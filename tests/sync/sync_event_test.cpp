@@ -81,23 +81,15 @@ TEST_F(SyncEvent, LinesNamingTheSameEventAsTheOptionMixWithThreeKeyLines) {
 
 TEST_F(SyncEvent, AResumedSyncOfAThreeKeyLogSendsOnlyWhatWasNotAcknowledged) {
   appendThreeKey(0, 23);
-  backend.before([](std::size_t n) -> std::optional<at::Reply> {
-    if (n < 3) return std::nullopt;
-    at::Reply r;
-    r.status = 500;
-    r.body = R"({"error":"boom"})";
-    return r;
-  });
-  EXPECT_EQ(run(withEvent()), as::kExitNetwork);
+  failFromRequest(3);
+  EXPECT_EQ(requestsOfRun(withEvent(), as::kExitNetwork), 6u);  // 2 acknowledged, 4 failed attempts at the 3rd...
   EXPECT_EQ(backend.rows(), expectedRows(0, 10));
-  auto cp = as::loadCheckpoint(as::checkpointPathFor(log));
-  ASSERT_TRUE(cp && cp->has_value());
+  const auto cp = as::loadCheckpoint(as::checkpointPathFor(log));
+  ASSERT_TRUE(cp && *cp);
   EXPECT_EQ((*cp)->nextLine, 11u);
-
   backend.before(nullptr);
-  const auto before = backend.batchRequests();
-  EXPECT_EQ(run(withEvent()), as::kExitOk) << err.str();
-  EXPECT_EQ(backend.batchRequests() - before, 3u);  // 13 remaining records: 5 + 5 + 3
+  // ...so the rerun sends the 13 records after line 10: 5 + 5 + 3.
+  EXPECT_EQ(requestsOfRun(withEvent(), as::kExitOk), 3u);
   EXPECT_TRUE(hasRow(out.str(), "records sent", 13)) << out.str();
   EXPECT_TRUE(hasRow(out.str(), "duplicates", 0)) << out.str();
   EXPECT_EQ(backend.rows(), expectedRows(0, 23));

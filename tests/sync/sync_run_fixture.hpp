@@ -101,6 +101,24 @@ protected:
     return as::runSync(o, env);
   }
 
+  // From the n-th /batchCheckIn request on, the backend fails with 500 (a failure midway).
+  void failFromRequest(std::size_t n) {
+    backend.before([n](std::size_t k) -> std::optional<at::Reply> {
+      if (k < n) return std::nullopt;
+      at::Reply r;
+      r.status = 500;
+      r.body = R"({"error":"boom"})";
+      return r;
+    });
+  }
+
+  // /batchCheckIn requests made by one more run with `o`, whose exit code must be `code`.
+  std::size_t requestsOfRun(const as::SyncOptions& o, int code) {
+    const auto before = backend.batchRequests();
+    EXPECT_EQ(run(o), code) << err.str();
+    return backend.batchRequests() - before;
+  }
+
   std::set<at::Row> expectedRows(int from, int to, const std::string& event = "ev1") {
     std::set<at::Row> rows;
     for (int i = from; i < to; ++i) rows.insert(row(i, event));

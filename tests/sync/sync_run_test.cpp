@@ -206,13 +206,7 @@ TEST_F(SyncRun, StallLongerThanTheTimeoutIsRetried) {
 
 TEST_F(SyncRun, AFailureMidwayKeepsTheCheckpointAndTheRerunFinishesTheJob) {
   appendRecords(0, 23);
-  backend.before([](std::size_t n) -> std::optional<at::Reply> {
-    if (n < 3) return std::nullopt;
-    at::Reply r;
-    r.status = 500;
-    r.body = R"({"error":"boom"})";
-    return r;
-  });
+  failFromRequest(3);
   EXPECT_EQ(run(options()), as::kExitNetwork);
   EXPECT_EQ(backend.rows(), expectedRows(0, 10));
   auto cp = as::loadCheckpoint(as::checkpointPathFor(log));
@@ -220,9 +214,7 @@ TEST_F(SyncRun, AFailureMidwayKeepsTheCheckpointAndTheRerunFinishesTheJob) {
   EXPECT_EQ((*cp)->nextLine, 11u);
 
   backend.before(nullptr);
-  const auto before = backend.batchRequests();
-  EXPECT_EQ(run(options()), as::kExitOk) << err.str();
-  EXPECT_EQ(backend.batchRequests() - before, 3u);  // 13 remaining records: 5 + 5 + 3
+  EXPECT_EQ(requestsOfRun(options(), as::kExitOk), 3u);  // 13 remaining records: 5 + 5 + 3
   EXPECT_TRUE(hasRow(out.str(), "duplicates", 0)) << out.str();
   EXPECT_EQ(backend.rows(), expectedRows(0, 23));
 }
