@@ -153,6 +153,7 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
   } else {
     log::info("dedup.seeded", {{"records", seeded->records},
                                {"seeded", seeded->seeded},
+                               {"withoutEventId", seeded->withoutEventId},
                                {"otherEvents", seeded->otherEvents},
                                {"badLines", seeded->badLines}});
   }

@@ -58,10 +58,13 @@ jsonl_log::Outcome<SeedReport> Pipeline::seedFromLog(const std::filesystem::path
       continue;
     }
     const auto& r = line.record;
-    if (r.eventId != options_.eventId) {
+    if (r.eventId && *r.eventId != options_.eventId) {
       ++report.otherEvents;
       continue;
     }
+    // No eventId: a line of the original design's scanner. An operator who points us
+    // at a log it started is going on with the same event, so the line counts as ours.
+    if (!r.eventId) ++report.withoutEventId;
     ++report.records;
     noteLogged(r.bleUuid);
     std::int64_t ageMs = 0;

@@ -44,6 +44,7 @@ struct PipelineCounters {
 
 struct SeedReport {
   std::uint64_t records = 0;       // records of this event in the log
+  std::uint64_t withoutEventId = 0;  // of those, lines of the original three-key format
   std::uint64_t otherEvents = 0;   // records of other events (ignored)
   std::uint64_t badLines = 0;      // reported by the reader
   std::uint64_t seeded = 0;        // inside the window, now in the dedup cache

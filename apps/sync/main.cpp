@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   double requestTimeout = 60;
   double operationTimeout = 300;
   double stopTimeout = 30;
+  std::string event;
 
   CLI::App app{"Uploads the attendance scanner's log to the backend, exactly once in effect.\n"
                "Exit codes: 0 all accepted, 2 usage/configuration error, 3 some lines or records not accepted,\n"
@@ -29,6 +30,10 @@ int main(int argc, char** argv) {
   app.add_option("--backend", sync.backendUrl, "Backend base URL, e.g. https://attendance.example.org");
   app.add_option("--api-key-file", sync.apiKeyFile, "File holding this scanner's API key");
   app.add_option("--log", sync.log, "The scanner's log");
+  auto* eventOption = app.add_option(
+      "--event", event,
+      "Event of log lines without eventId (the original design's three-key format); a line naming another "
+      "event stops the run");
   app.add_option("--batch-size", sync.batchSize, "Records per request (1..100000)");
   app.add_flag("--all", sync.all, "Resend the whole log, ignoring the checkpoint");
   app.add_flag("--dry-run", sync.dryRun, "Read and report what would be sent; send nothing");
@@ -85,6 +90,7 @@ int main(int argc, char** argv) {
       return as::runRoster(roster, env);
     }
     sync.timeouts = timeouts;
+    if (eventOption->count() > 0) sync.eventId = event;
     sync.stopTimeout = std::chrono::milliseconds{static_cast<long long>(stopTimeout * 1000)};
     return as::runSync(sync, env);
   } catch (const std::exception& e) {

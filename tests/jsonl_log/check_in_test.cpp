@@ -81,9 +81,39 @@ TEST(CheckInParse, AcceptsAnyKeyOrderWhitespaceAndUnknownKeys) {
   EXPECT_FALSE(r->bootMs);
 }
 
-TEST(CheckInParse, OriginalDesignLineWithoutEventIdIsRejectedWithReason) {
-  EXPECT_EQ(errorOf(R"({"bleUuid": "a1b2c3d4-e5f6-4711-8899-aabbccddeeff", "checkInTime": 1721471400000, "scannerId": "Entrance-Scanner-01"})"),
-            ParseErrc::missing_event_id);
+// Exactly the design note's line, as the original Python scanner writes it with
+// json.dumps (", " and ": " separators): valid, with no event of its own.
+TEST(CheckInParse, OriginalDesignLineWithoutEventIdIsARecordWithNoEvent) {
+  const auto r = parseLine(
+      R"({"bleUuid": "a1b2c3d4-e5f6-4711-8899-aabbccddeeff", "checkInTime": 1721471400000, "scannerId": "Entrance-Scanner-01"})");
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->bleUuid.toString(), "a1b2c3d4-e5f6-4711-8899-aabbccddeeff");
+  EXPECT_EQ(r->checkInTime, 1721471400000);
+  EXPECT_EQ(r->scannerId, "Entrance-Scanner-01");
+  EXPECT_FALSE(r->eventId);
+  EXPECT_FALSE(r->rssi);
+  EXPECT_FALSE(r->bootId);
+  EXPECT_FALSE(r->bootMs);
+}
+
+TEST(CheckInParse, AnEventIdThatIsPresentMustStillBeANonEmptyString) {
+  const std::string head = R"({"bleUuid":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","checkInTime":1,"scannerId":"s",)";
+  EXPECT_EQ(errorOf(head + R"("eventId":""})"), ParseErrc::bad_event_id);
+  EXPECT_EQ(errorOf(head + R"("eventId":null})"), ParseErrc::bad_event_id);
+  EXPECT_EQ(errorOf(head + R"("eventId":7})"), ParseErrc::bad_event_id);
+}
+
+TEST(CheckInFormat, ARecordWithoutEventIsWrittenInTheOriginalThreeKeyShapeAndRoundTrips) {
+  CheckIn c = sample();
+  c.eventId.reset();
+  std::string line = formatLine(c);
+  EXPECT_EQ(line,
+            "{\"bleUuid\":\"a1b2c3d4-e5f6-4711-8899-aabbccddeeff\",\"checkInTime\":1721471400000,"
+            "\"scannerId\":\"Entrance-Scanner-01\"}\n");
+  line.pop_back();
+  const auto back = parseLine(line);
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(*back, c);
 }
 
 TEST(CheckInParse, ReportsWhichKeyIsMissing) {

@@ -156,3 +156,24 @@ TEST(Reader, OptionalKeysOfAPreviousLineDoNotLeakIntoTheNext) {
   EXPECT_FALSE(all[1].record.bootId);
   EXPECT_FALSE(all[1].record.bootMs);
 }
+
+// A log the original Python scanner started (json.dumps, three keys), continued by
+// ours: every line is a record, and only ours carry an event.
+TEST(Reader, ReadsOriginalDesignLinesAsRecordsWithoutEvent) {
+  TempDir dir;
+  const auto log = dir / "log.jsonl";
+  const std::string python =
+      R"({"bleUuid": "b2000000-0000-4000-8000-000000000001", "checkInTime": 1721471400000, "scannerId": "S"})" "\n"
+      R"({"bleUuid": "B2000000-0000-4000-8000-000000000002", "checkInTime": 1721471405000, "scannerId": "S"})" "\n";
+  writeFile(log, python + formatLine(record(2)));
+  const auto all = readAll(log);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].kind, LogLine::Kind::record) << all[0].error.message();
+  EXPECT_EQ(all[1].kind, LogLine::Kind::record) << all[1].error.message();
+  EXPECT_FALSE(all[0].record.eventId);
+  EXPECT_FALSE(all[1].record.eventId);
+  EXPECT_EQ(all[1].record.bleUuid.toString(), "b2000000-0000-4000-8000-000000000002");
+  EXPECT_EQ(all[1].record.checkInTime, 1721471405000);
+  EXPECT_EQ(all[2].record, record(2));
+  EXPECT_EQ(all[2].startOffset, python.size());
+}

@@ -250,6 +250,24 @@ TEST(Writer, ValidLastLineMissingItsNewlineIsCompletedNotDropped) {
   EXPECT_EQ(readFile(log), lines(0, 4));
 }
 
+// An operator may point our scanner at a log the original Python scanner started:
+// its three-key lines are valid records, so recovery keeps them all.
+TEST(Writer, ALogStartedByTheOriginalScannerIsKeptWholeAndAppendedTo) {
+  TempDir dir;
+  const auto log = dir / "log.jsonl";
+  const std::string python =
+      R"({"bleUuid": "a1000000-0000-4000-8000-000000000001", "checkInTime": 1721471400000, "scannerId": "Entrance-Scanner-01"})" "\n"
+      R"({"bleUuid": "a1000000-0000-4000-8000-000000000002", "checkInTime": 1721471405000, "scannerId": "Entrance-Scanner-01"})" "\n";
+  writeFile(log, python);
+  auto w = openOrDie(log);
+  ASSERT_TRUE(w);
+  EXPECT_TRUE(w->recovery().quarantineFile.empty());
+  EXPECT_EQ(w->recovery().records, 2u);
+  EXPECT_EQ(w->recovery().keptBytes, python.size());
+  ASSERT_TRUE(w->append(record(3)));
+  EXPECT_EQ(readFile(log), python + formatLine(record(3)));
+}
+
 TEST(Writer, AllGarbageFileIsQuarantinedWhole) {
   TempDir dir;
   const auto log = dir / "log.jsonl";

@@ -169,6 +169,33 @@ TEST(Pipeline, RestartReseedsDedupFromTheLogSoACrashLoopDoesNotSpam) {
   EXPECT_EQ(p.onSighting(kEve, -67, clock.systemTime()), Verdict::logged);
 }
 
+// An operator points our scanner at a log the original Python scanner started
+// (json.dumps, three keys, no event): those lines are this event's, so they seed
+// dedup too, by their wall-clock age (they carry no bootMs).
+TEST(Pipeline, LinesOfTheOriginalThreeKeyScannerCountAsThisEventAndSeedDedup) {
+  TempDir dir;
+  const auto log = dir / "log.jsonl";
+  SimulatedTimeSource clock;  // 1721471400000
+  SimulatedBootClock boot(clock, kBoot, 0);
+  writeFile(log, "{\"bleUuid\": \"" + kAlice.toString() +
+                     "\", \"checkInTime\": 1721471340000, \"scannerId\": \"Entrance-Scanner-01\"}\n"
+                     "{\"bleUuid\": \"" + kBob.toString() +
+                     "\", \"checkInTime\": 1721471040000, \"scannerId\": \"Entrance-Scanner-01\"}\n" +
+                     line(kEve, 1721471400000, -50, 0, "evt-other"));
+  auto writer = openLog(log);
+  EXPECT_TRUE(writer->recovery().quarantineFile.empty());
+  Pipeline p(options(), clock, boot, *writer);
+  const auto seeded = p.seedFromLog(log);
+  ASSERT_TRUE(seeded) << seeded.error().message;
+  EXPECT_EQ(seeded->badLines, 0u);
+  EXPECT_EQ(seeded->records, 2u);
+  EXPECT_EQ(seeded->withoutEventId, 2u);
+  EXPECT_EQ(seeded->otherEvents, 1u);
+  EXPECT_EQ(seeded->seeded, 1u);  // Alice 1 min ago; Bob 6 min ago is outside the window
+  EXPECT_EQ(p.onSighting(kAlice, -67, clock.systemTime()), Verdict::duplicate);
+  EXPECT_EQ(p.onSighting(kBob, -67, clock.systemTime()), Verdict::logged);
+}
+
 TEST(Pipeline, SameBootRecordsAgeByBootTimeEvenIfTheWallClockWasWrong) {
   TempDir dir;
   const auto log = dir / "log.jsonl";

@@ -2,6 +2,7 @@
 #include "sync/batch.hpp"
 #include "sync/checkpoint.hpp"
 #include "sync/clock_correction.hpp"
+#include "sync/event_rule.hpp"
 #include "sync/summary.hpp"
 
 #include "batch_client/test_server.hpp"
@@ -316,4 +317,28 @@ TEST(Summary, GroupsDigitsAndDrawsProgress) {
   EXPECT_EQ(bar, "[#####-----]  50%  5,000 records  1.0/2.0 MB  2,500 rec/s  ETA 2s");
   EXPECT_EQ(as::formatProgressLine({5000, 1'000'000, 2'000'000, 2000ms}),
             "processed 5,000 records, 1.0/2.0 MB (50%)");
+}
+
+// --event and the line's own eventId (docs/sync.md, "Logs without eventId").
+TEST(EventRule, ALineWithoutEventTakesTheOptionAndALineWithOneKeepsIt) {
+  auto threeKeys = record(kEventTime);
+  threeKeys.eventId.reset();
+  const std::optional<std::string> none;
+  const std::optional<std::string> ev1{"ev1"};
+  EXPECT_EQ(as::eventFor(threeKeys, ev1), "ev1");
+  EXPECT_EQ(as::eventFor(threeKeys, none), std::nullopt);
+  EXPECT_EQ(as::eventFor(record(kEventTime), none), "ev1");
+  EXPECT_EQ(as::eventFor(record(kEventTime), ev1), "ev1");
+  EXPECT_EQ(as::eventFor(record(kEventTime), std::optional<std::string>{"ev2"}), std::nullopt);
+}
+
+TEST(EventRule, ConflictMessagesNameTheLineBothIdsAndWhatToDo) {
+  const auto missing = as::describeConflict({7, std::nullopt, 3}, std::nullopt);
+  EXPECT_NE(missing.find("line 7 has no eventId"), std::string::npos) << missing;
+  EXPECT_NE(missing.find("3 such lines"), std::string::npos) << missing;
+  EXPECT_NE(missing.find("Pass --event ID"), std::string::npos) << missing;
+  const auto mismatch = as::describeConflict({12, std::string("ev-other"), 1}, std::string("ev-e2e"));
+  EXPECT_NE(mismatch.find(R"(line 12 has eventId "ev-other" but --event is "ev-e2e")"), std::string::npos)
+      << mismatch;
+  EXPECT_EQ(mismatch.find("such lines"), std::string::npos) << mismatch;
 }

@@ -31,7 +31,6 @@ public:
       case ParseErrc::bad_check_in_time: return "checkInTime is not a non-negative integer (epoch ms)";
       case ParseErrc::missing_scanner_id: return "missing key scannerId";
       case ParseErrc::bad_scanner_id: return "scannerId is not a non-empty string of at most 256 bytes";
-      case ParseErrc::missing_event_id: return "missing key eventId";
       case ParseErrc::bad_event_id: return "eventId is not a non-empty string of at most 256 bytes";
       case ParseErrc::bad_rssi: return "rssi is not an integer in [-128, 127]";
       case ParseErrc::bad_boot_id: return "bootId is not a non-empty string of at most 256 bytes";
@@ -358,8 +357,10 @@ void appendLine(std::string& out, const CheckIn& r) {
   appendInt(out, r.checkInTime);
   out.append(",\"scannerId\":");
   appendString(out, r.scannerId);
-  out.append(",\"eventId\":");
-  appendString(out, r.eventId);
+  if (r.eventId) {
+    out.append(",\"eventId\":");
+    appendString(out, *r.eventId);
+  }
   if (r.rssi) {
     out.append(",\"rssi\":");
     appendInt(out, *r.rssi);
@@ -393,7 +394,7 @@ error_code parseLineInto(std::string_view line, CheckIn& out) {
   }
   ++ps.p;
   // Optional members are reset only at the end when absent, so a reused record keeps
-  // its bootId string (and capacity): no allocation per line in steady state.
+  // its eventId and bootId strings (and capacity): no allocation per line in steady state.
   unsigned seen = 0;
   ps.ws();
   if (ps.p < ps.end && *ps.p == '}') {
@@ -439,7 +440,11 @@ error_code parseLineInto(std::string_view line, CheckIn& out) {
           break;
         }
         case Key::scannerId: e = ps.idString(out.scannerId, ParseErrc::bad_scanner_id); break;
-        case Key::eventId: e = ps.idString(out.eventId, ParseErrc::bad_event_id); break;
+        case Key::eventId: {
+          if (!out.eventId) out.eventId.emplace();
+          e = ps.idString(*out.eventId, ParseErrc::bad_event_id);
+          break;
+        }
         case Key::rssi: {
           std::int64_t v = 0;
           e = ps.integer(v, ParseErrc::bad_rssi);
@@ -473,7 +478,7 @@ error_code parseLineInto(std::string_view line, CheckIn& out) {
   if (!(seen & (1u << static_cast<unsigned>(Key::bleUuid)))) return ParseErrc::missing_ble_uuid;
   if (!(seen & (1u << static_cast<unsigned>(Key::checkInTime)))) return ParseErrc::missing_check_in_time;
   if (!(seen & (1u << static_cast<unsigned>(Key::scannerId)))) return ParseErrc::missing_scanner_id;
-  if (!(seen & (1u << static_cast<unsigned>(Key::eventId)))) return ParseErrc::missing_event_id;
+  if (!(seen & (1u << static_cast<unsigned>(Key::eventId)))) out.eventId.reset();
   if (!(seen & (1u << static_cast<unsigned>(Key::rssi)))) out.rssi.reset();
   if (!(seen & (1u << static_cast<unsigned>(Key::bootId)))) out.bootId.reset();
   if (!(seen & (1u << static_cast<unsigned>(Key::bootMs)))) out.bootMs.reset();

@@ -3,29 +3,19 @@
 #include "sync/batch.hpp"
 #include "sync/checkpoint.hpp"
 #include "sync/clock_correction.hpp"
+#include "sync/event_rule.hpp"
+#include "sync/log_lock.hpp"
+#include "sync/messages.hpp"
 #include "sync/summary.hpp"
 
 #include <attendance/batch_client/endpoint.hpp>
-#include <attendance/jsonl_log/lock.hpp>
 #include <attendance/jsonl_log/reader.hpp>
-#include <attendance/support/json_text.hpp>
-#include <attendance/support/uuid.hpp>
-
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <spawn.h>
-#include <thread>
 #include <unistd.h>
-
-extern char** environ;
 
 namespace attendance::sync {
 
@@ -34,62 +24,6 @@ namespace jl = attendance::jsonl_log;
 using namespace std::chrono_literals;
 
 namespace {
-
-constexpr std::string_view kUnit = "attendance-scanner.service";
-
-void fail(Environment& env, std::string_view message) { env.err << "attendance-sync: error: " << message << "\n"; }
-void note(Environment& env, std::string_view message) { env.err << "attendance-sync: " << message << "\n"; }
-
-// Runs a program without a shell; returns its exit status (-1 if it could not run).
-int runProgram(std::vector<std::string> args) {
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  const int rc = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return -1;
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return -1;
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-int exitCodeFor(const bc::Failure& f) {
-  switch (f.kind) {
-    case bc::FailureKind::auth: return kExitAuth;
-    case bc::FailureKind::tls: return kExitUsage;
-    case bc::FailureKind::rejected: return f.status == 413 ? kExitUsage : kExitRejected;
-    case bc::FailureKind::network:
-    case bc::FailureKind::server: return kExitNetwork;
-  }
-  return kExitNetwork;
-}
-
-void reportFailure(Environment& env, const bc::Failure& f) {
-  std::string message = f.message;
-  if (!f.body.empty()) message += ": " + serverErrorText(f.body);
-  switch (f.kind) {
-    case bc::FailureKind::auth:
-      message += "\n  the backend refused the API key (wrong, revoked, or for another scanner); check --api-key-file";
-      break;
-    case bc::FailureKind::tls:
-      message += "\n  fix the URL or --ca-file; nothing was sent";
-      break;
-    case bc::FailureKind::rejected:
-      if (f.status == 413) message += "\n  the batch is larger than the backend accepts; use a smaller --batch-size";
-      break;
-    case bc::FailureKind::network:
-    case bc::FailureKind::server:
-      message += "\n  nothing is lost: acknowledged batches are recorded in the checkpoint; run the same command again";
-      break;
-  }
-  fail(env, message);
-}
 
 struct Fd {
   int fd = -1;
@@ -101,95 +35,6 @@ struct Fd {
     if (fd >= 0) ::close(fd);
   }
 };
-
-bool tryLock(int fd) { return ::flock(fd, LOCK_EX | LOCK_NB) == 0; }
-
-std::string holderText(const std::filesystem::path& log) {
-  auto holder = jl::probeLock(log);
-  if (!holder) return "another process";
-  return holder->describe();
-}
-
-// Takes the log's writer lock for the whole sync, so no scanner appends while we
-// read and no second sync races on the checkpoint. Returns an exit code on failure.
-std::optional<int> lockLog(const SyncOptions& o, Environment& env, int fd, bool& locked) {
-  locked = tryLock(fd);
-  if (locked) return std::nullopt;
-  if (errno != EWOULDBLOCK) {
-    fail(env, "cannot lock " + o.log.string() + ": " + std::strerror(errno));
-    return kExitUsage;
-  }
-  if (o.dryRun) {
-    note(env, "a scanner (" + holderText(o.log) + ") is still writing " + o.log.string() +
-                  "; the dry run reads what is there now");
-    return std::nullopt;
-  }
-  if (!o.stopScanner) {
-    fail(env, "the log " + o.log.string() + " is locked by a running scanner (" + holderText(o.log) +
-                  ").\n  Stop the scanner first, or pass --stop-scanner to stop it and wait for it to flush.");
-    return kExitScannerRunning;
-  }
-  if (env.scanner == nullptr) {
-    fail(env, "--stop-scanner: no way to stop the scanner in this environment");
-    return kExitScannerRunning;
-  }
-  std::string error;
-  if (env.scanner->unitActive()) {
-    note(env, "stopping " + std::string(kUnit) + " ...");
-    if (!env.scanner->stopUnit(error)) {
-      fail(env, "could not stop " + std::string(kUnit) + ": " + error);
-      return kExitScannerRunning;
-    }
-  } else {
-    auto holder = jl::probeLock(o.log);
-    if (!holder || !holder->pid) {
-      fail(env, "the log is locked but the process holding it cannot be identified; stop the scanner by hand");
-      return kExitScannerRunning;
-    }
-    note(env, "stopping the scanner, " + holder->describe() + ", with SIGTERM ...");
-    if (!env.scanner->terminate(*holder->pid, error)) {
-      fail(env, "could not stop " + holder->describe() + ": " + error);
-      return kExitScannerRunning;
-    }
-  }
-  // The scanner flushes and fsyncs before it exits; its lock goes with it.
-  const auto deadline = std::chrono::steady_clock::now() + o.stopTimeout;
-  while (!(locked = tryLock(fd))) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      fail(env, "the scanner did not release the log within " + std::to_string(o.stopTimeout.count() / 1000) +
-                    " s (" + holderText(o.log) + " still holds it)");
-      return kExitScannerRunning;
-    }
-    std::this_thread::sleep_for(env.lockPollInterval);
-  }
-  note(env, "the scanner has stopped and released the log");
-  return std::nullopt;
-}
-
-std::string pathSegment(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
-  }
-  return out;
-}
-
-std::optional<bc::Endpoint> endpointFor(const std::string& url, bool insecure, Environment& env) {
-  auto ep = bc::parseEndpoint(url, insecure);
-  if (!ep) {
-    fail(env, ep.error().message);
-    return std::nullopt;
-  }
-  return *ep;
-}
 
 class Progress {
 public:
@@ -226,21 +71,45 @@ private:
 
 }  // namespace
 
-bool SystemScannerControl::unitActive() {
-  return runProgram({"systemctl", "is-active", "--quiet", std::string(kUnit)}) == 0;
+int exitCodeFor(const bc::Failure& f) {
+  switch (f.kind) {
+    case bc::FailureKind::auth: return kExitAuth;
+    case bc::FailureKind::tls: return kExitUsage;
+    case bc::FailureKind::rejected: return f.status == 413 ? kExitUsage : kExitRejected;
+    case bc::FailureKind::network:
+    case bc::FailureKind::server: return kExitNetwork;
+  }
+  return kExitNetwork;
 }
 
-bool SystemScannerControl::stopUnit(std::string& error) {
-  const int rc = runProgram({"systemctl", "stop", std::string(kUnit)});
-  if (rc == 0) return true;
-  error = rc < 0 ? "systemctl could not be run" : "systemctl stop exited with " + std::to_string(rc);
-  return false;
+void reportFailure(Environment& env, const bc::Failure& f) {
+  std::string message = f.message;
+  if (!f.body.empty()) message += ": " + serverErrorText(f.body);
+  switch (f.kind) {
+    case bc::FailureKind::auth:
+      message += "\n  the backend refused the API key (wrong, revoked, or for another scanner); check --api-key-file";
+      break;
+    case bc::FailureKind::tls:
+      message += "\n  fix the URL or --ca-file; nothing was sent";
+      break;
+    case bc::FailureKind::rejected:
+      if (f.status == 413) message += "\n  the batch is larger than the backend accepts; use a smaller --batch-size";
+      break;
+    case bc::FailureKind::network:
+    case bc::FailureKind::server:
+      message += "\n  nothing is lost: acknowledged batches are recorded in the checkpoint; run the same command again";
+      break;
+  }
+  fail(env, message);
 }
 
-bool SystemScannerControl::terminate(pid_t pid, std::string& error) {
-  if (::kill(pid, SIGTERM) == 0) return true;
-  error = std::strerror(errno);
-  return false;
+std::optional<bc::Endpoint> endpointFor(const std::string& url, bool insecure, Environment& env) {
+  auto ep = bc::parseEndpoint(url, insecure);
+  if (!ep) {
+    fail(env, ep.error().message);
+    return std::nullopt;
+  }
+  return *ep;
 }
 
 void useRealMachine(Environment& env) {
@@ -293,6 +162,10 @@ int runSync(const SyncOptions& o, Environment& env) {
   useRealMachine(env);
   if (o.batchSize == 0 || o.batchSize > 100'000) {
     fail(env, "--batch-size must be between 1 and 100000");
+    return kExitUsage;
+  }
+  if (o.eventId && (o.eventId->empty() || o.eventId->size() > jl::kMaxIdBytes)) {
+    fail(env, "--event ID must be 1 to 256 bytes");
     return kExitUsage;
   }
   // Configuration first: nothing is touched before every input is known to be usable.
@@ -367,6 +240,21 @@ int runSync(const SyncOptions& o, Environment& env) {
     env.out << "Nothing to sync: all " << groupDigits(identity->size) << " bytes of " << o.log.string()
             << " were synced already (use --all to resend).\n";
     return kExitOk;
+  }
+
+  // Every line to send must have an event before the first batch goes out: a refusal
+  // is a mistake in the command, which a rerun with the right --event fixes.
+  auto events = scanEvents(log.fd, jl::ReaderOptions{startOffset, startLine}, o.eventId);
+  if (!events) {
+    fail(env, "reading " + o.log.string() + " failed: " + events.error().message);
+    return kExitNetwork;
+  }
+  if (events->conflict) {
+    fail(env, describeConflict(*events->conflict, o.eventId) + " Nothing was sent.");
+    return kExitUsage;
+  }
+  if (events->supplied > 0) {
+    note(env, groupDigits(events->supplied) + " lines without eventId belong to event " + *o.eventId + " (--event)");
   }
 
   // Clock correction context.
@@ -487,6 +375,14 @@ int runSync(const SyncOptions& o, Environment& env) {
     if (line.kind == jl::LogLine::Kind::bad) {
       ++summary.badLines;
       summary.noteProblem(line.lineNumber, "bad line skipped: " + line.error.message());
+    } else if (const auto event = eventFor(line.record, o.eventId); !event) {
+      // Only a line appended since scanEvents() (by a writer that ignores the lock) gets
+      // here: stop before it as the check would have; acknowledged batches stay in the checkpoint.
+      progress.finish();
+      fail(env, describeConflict({line.lineNumber, line.record.eventId, 1}, o.eventId) +
+                    " Nothing from this line on was sent.");
+      failure = kExitUsage;
+      break;
     } else {
       ++summary.records;
       const auto decision = decideCheckInTime(line.record, clock);
@@ -496,7 +392,7 @@ int runSync(const SyncOptions& o, Environment& env) {
                                                  std::to_string(line.record.checkInTime) + "): not sent");
       } else {
         if (decision.verdict == TimeVerdict::corrected) ++summary.corrected;
-        for (auto& batch : batcher.add(line.record.eventId, line.record.bleUuid, decision.checkInTime,
+        for (auto& batch : batcher.add(*event, line.record.bleUuid, decision.checkInTime,
                                        line.record.scannerId, line.lineNumber, line.startOffset)) {
           if (!(ok = send(batch))) break;
         }
@@ -537,76 +433,6 @@ int runSync(const SyncOptions& o, Environment& env) {
     return kExitRejected;
   }
   env.out << (o.dryRun ? "\nDry run complete: every record would be sent.\n" : "\nAll records accepted.\n");
-  return kExitOk;
-}
-
-int runRoster(const RosterOptions& o, Environment& env) {
-  if (o.eventId.empty() || o.eventId.size() > 256) {
-    fail(env, "--event ID is required (at most 256 bytes)");
-    return kExitUsage;
-  }
-  if (o.out.empty()) {
-    fail(env, "--out FILE is required");
-    return kExitUsage;
-  }
-  auto endpoint = endpointFor(o.backendUrl, o.insecureHttp, env);
-  if (!endpoint) return kExitUsage;
-  std::string error;
-  auto key = readApiKeyFile(o.apiKeyFile, error);
-  if (!key) {
-    fail(env, error);
-    return kExitUsage;
-  }
-  bc::ClientOptions co;
-  co.endpoint = *endpoint;
-  co.caFile = o.caFile;
-  co.timeouts = o.timeouts;
-  co.retry.maxAttempts = o.maxAttempts;
-  co.userAgent = "attendance-sync/0.1";
-  co.maxResponseBytes = 128u * 1024u * 1024u;
-  bc::BatchClient client(co, env.clock, env.clientHooks);
-  bc::Request request;
-  request.method = "GET";
-  request.path = "/api/events/" + pathSegment(o.eventId) + "/roster";
-  request.bearerToken = *key;
-  auto res = client.send(request);
-  if (!res) {
-    reportFailure(env, res.error());
-    return exitCodeFor(res.error());
-  }
-  boost::system::error_code ec;
-  const auto v = boost::json::parse(res->body, ec);
-  const auto* root = ec ? nullptr : v.if_object();
-  const auto* event = root != nullptr ? root->if_contains("eventId") : nullptr;
-  const auto* ids = root != nullptr ? root->if_contains("bleUuids") : nullptr;
-  if (root == nullptr || event == nullptr || !event->is_string() || ids == nullptr || !ids->is_array()) {
-    fail(env, "unexpected roster answer from " + endpoint->origin() + " (expected {\"eventId\":..,\"bleUuids\":[..]})");
-    return kExitNetwork;
-  }
-  if (event->as_string() != o.eventId) {
-    fail(env, "the backend answered with the roster of another event (\"" + std::string(event->as_string()) + "\")");
-    return kExitNetwork;
-  }
-  std::string file = "{\"eventId\":";
-  support::appendJsonString(file, o.eventId);
-  file += ",\"bleUuids\":[";
-  std::size_t count = 0;
-  for (const auto& id : ids->as_array()) {
-    const auto uuid = id.is_string() ? support::Uuid::parse(id.as_string()) : std::nullopt;
-    if (!uuid) {
-      fail(env, "the roster contains an entry that is not a bleUuid; nothing was written");
-      return kExitNetwork;
-    }
-    if (count++ != 0) file += ',';
-    file += '"' + uuid->toString() + '"';
-  }
-  file += "]}\n";
-  if (auto written = writeFileAtomically(o.out, file); !written) {
-    fail(env, "cannot write " + o.out.string() + ": " + written.error().message());
-    return kExitUsage;
-  }
-  env.out << "Roster of event " << o.eventId << ": " << groupDigits(count) << " registered participants written to "
-          << o.out.string() << "\n";
   return kExitOk;
 }
 

@@ -27,6 +27,9 @@ struct SyncOptions {
   bool insecureHttp = false;
   bool stopScanner = false;
   bool trustClock = false;  // treat the wall clock as correct even if the kernel says unsynchronised
+  // --event: the event of lines without eventId (the original design's three-key
+  // format); a line naming another event refuses the run (docs/sync.md).
+  std::optional<std::string> eventId;
   std::string caFile;
   batch_client::Timeouts timeouts;
   unsigned maxAttempts = 8;

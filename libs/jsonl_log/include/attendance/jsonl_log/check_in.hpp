@@ -16,7 +16,9 @@ struct CheckIn {
   support::Uuid bleUuid;
   std::int64_t checkInTime = 0;  // Unix epoch milliseconds (wall clock at the sighting)
   std::string scannerId;
-  std::string eventId;
+  // Absent in lines of the original design's scanner (three keys, no event): the
+  // reader of the log (attendance-sync --event, our scanner) decides their event.
+  std::optional<std::string> eventId;
   std::optional<int> rssi;
   std::optional<std::string> bootId;   // /proc/sys/kernel/random/boot_id at the sighting
   std::optional<std::int64_t> bootMs;  // CLOCK_BOOTTIME in ms at the sighting
@@ -30,7 +32,7 @@ inline constexpr std::size_t kMaxLineBytes = 64 * 1024;
 inline constexpr std::size_t kMaxIdBytes = 256;
 
 // Appends exactly one line, '\n' included, keys in the documented order and no
-// spaces. Reuses `out`'s capacity: no allocation once it is large enough.
+// spaces; absent optional keys (eventId included) are left out. Reuses `out`'s capacity: no allocation once it is large enough.
 void appendLine(std::string& out, const CheckIn& record);
 [[nodiscard]] std::string formatLine(const CheckIn& record);
 
@@ -49,7 +51,6 @@ enum class ParseErrc {
   bad_check_in_time,
   missing_scanner_id,
   bad_scanner_id,
-  missing_event_id,
   bad_event_id,
   bad_rssi,
   bad_boot_id,
@@ -67,7 +68,8 @@ enum class ParseErrc {
 //   bleUuid      string, 8-4-4-4-12 hex (either case; stored as bytes)
 //   checkInTime  integer >= 0 (no fraction, no exponent)
 //   scannerId    non-empty string, <= kMaxIdBytes
-//   eventId      non-empty string, <= kMaxIdBytes
+//   eventId      optional non-empty string, <= kMaxIdBytes (the original design's
+//                lines have none)
 //   rssi         optional integer in [-128, 127]
 //   bootId       optional non-empty string, <= kMaxIdBytes
 //   bootMs       optional integer >= 0

@@ -1,0 +1,130 @@
+#include "sync/log_lock.hpp"
+
+#include "sync/messages.hpp"
+#include "sync/summary.hpp"
+
+#include <attendance/jsonl_log/lock.hpp>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <thread>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+extern char** environ;
+
+namespace attendance::sync {
+
+namespace jl = attendance::jsonl_log;
+
+namespace {
+
+constexpr std::string_view kUnit = "attendance-scanner.service";
+
+// Runs a program without a shell; returns its exit status (-1 if it could not run).
+int runProgram(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int rc = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return -1;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool tryLock(int fd) { return ::flock(fd, LOCK_EX | LOCK_NB) == 0; }
+
+std::string holderText(const std::filesystem::path& log) {
+  auto holder = jl::probeLock(log);
+  if (!holder) return "another process";
+  return holder->describe();
+}
+
+}  // namespace
+
+bool SystemScannerControl::unitActive() {
+  return runProgram({"systemctl", "is-active", "--quiet", std::string(kUnit)}) == 0;
+}
+
+bool SystemScannerControl::stopUnit(std::string& error) {
+  const int rc = runProgram({"systemctl", "stop", std::string(kUnit)});
+  if (rc == 0) return true;
+  error = rc < 0 ? "systemctl could not be run" : "systemctl stop exited with " + std::to_string(rc);
+  return false;
+}
+
+bool SystemScannerControl::terminate(pid_t pid, std::string& error) {
+  if (::kill(pid, SIGTERM) == 0) return true;
+  error = std::strerror(errno);
+  return false;
+}
+
+std::optional<int> lockLog(const SyncOptions& o, Environment& env, int fd, bool& locked) {
+  locked = tryLock(fd);
+  if (locked) return std::nullopt;
+  if (errno != EWOULDBLOCK) {
+    fail(env, "cannot lock " + o.log.string() + ": " + std::strerror(errno));
+    return kExitUsage;
+  }
+  if (o.dryRun) {
+    note(env, "a scanner (" + holderText(o.log) + ") is still writing " + o.log.string() +
+                  "; the dry run reads what is there now");
+    return std::nullopt;
+  }
+  if (!o.stopScanner) {
+    fail(env, "the log " + o.log.string() + " is locked by a running scanner (" + holderText(o.log) +
+                  ").\n  Stop the scanner first, or pass --stop-scanner to stop it and wait for it to flush.");
+    return kExitScannerRunning;
+  }
+  if (env.scanner == nullptr) {
+    fail(env, "--stop-scanner: no way to stop the scanner in this environment");
+    return kExitScannerRunning;
+  }
+  std::string error;
+  if (env.scanner->unitActive()) {
+    note(env, "stopping " + std::string(kUnit) + " ...");
+    if (!env.scanner->stopUnit(error)) {
+      fail(env, "could not stop " + std::string(kUnit) + ": " + error);
+      return kExitScannerRunning;
+    }
+  } else {
+    auto holder = jl::probeLock(o.log);
+    if (!holder || !holder->pid) {
+      fail(env, "the log is locked but the process holding it cannot be identified; stop the scanner by hand");
+      return kExitScannerRunning;
+    }
+    note(env, "stopping the scanner, " + holder->describe() + ", with SIGTERM ...");
+    if (!env.scanner->terminate(*holder->pid, error)) {
+      fail(env, "could not stop " + holder->describe() + ": " + error);
+      return kExitScannerRunning;
+    }
+  }
+  // The scanner flushes and fsyncs before it exits; its lock goes with it.
+  const auto deadline = std::chrono::steady_clock::now() + o.stopTimeout;
+  while (!(locked = tryLock(fd))) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      fail(env, "the scanner did not release the log within " + std::to_string(o.stopTimeout.count() / 1000) +
+                    " s (" + holderText(o.log) + " still holds it)");
+      return kExitScannerRunning;
+    }
+    std::this_thread::sleep_for(env.lockPollInterval);
+  }
+  note(env, "the scanner has stopped and released the log");
+  return std::nullopt;
+}
+
+}  // namespace attendance::sync

@@ -1,0 +1,26 @@
+#pragma once
+
+#include "sync/run.hpp"
+
+#include <attendance/batch_client/client.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+// How attendance-sync talks to the operator on stderr, shared by the files of the run.
+namespace attendance::sync {
+
+inline void fail(Environment& env, std::string_view message) {
+  env.err << "attendance-sync: error: " << message << "\n";
+}
+inline void note(Environment& env, std::string_view message) { env.err << "attendance-sync: " << message << "\n"; }
+
+// The exit code for a request that failed for good (docs/sync.md, "Exit codes").
+[[nodiscard]] int exitCodeFor(const batch_client::Failure& failure);
+// The failure, the server's reason, and what the operator should do about it.
+void reportFailure(Environment& env, const batch_client::Failure& failure);
+// --backend parsed, or the reason on stderr and nothing.
+[[nodiscard]] std::optional<batch_client::Endpoint> endpointFor(const std::string& url, bool insecure, Environment& env);
+
+}  // namespace attendance::sync
