@@ -109,6 +109,35 @@ protected:
     }
   }
 
+  // The same arrivals as writeLog(1), but written the way the original design's Python
+  // scanner writes them: json.dumps of three keys, default separators, no eventId.
+  // Independent of our writer on purpose. `extra` is one more JSON object to append.
+  void writeLogWithPython(const std::string& extra = {}) {
+    std::vector<std::string> args{"/usr/bin/python3", "-c",
+                                  "import json, sys\n"
+                                  "log, scanner, extra, rest = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]\n"
+                                  "with open(log, 'a') as f:\n"
+                                  "    for uuid, t in zip(rest[0::2], rest[1::2]):\n"
+                                  "        f.write(json.dumps({'bleUuid': uuid, 'checkInTime': int(t),"
+                                  " 'scannerId': scanner}) + '\\n')\n"
+                                  "    if extra:\n"
+                                  "        f.write(json.dumps(json.loads(extra)) + '\\n')\n",
+                                  log.string(), "Entrance-01", extra};
+    std::int64_t t = kStart;
+    auto sight = [&](const Uuid& id) {
+      args.push_back(id.toString());
+      args.push_back(std::to_string(t));
+      expected.insert(id.toString() + "|" + std::to_string(t));
+      firstSeen.emplace(id.toString(), t);
+      t += 250;
+    };
+    for (int i = 0; i < 12; ++i) sight(users[static_cast<std::size_t>(i)]);
+    for (int i = 15; i < 18; ++i) sight(users[static_cast<std::size_t>(i)]);
+    for (int i = 0; i < 5; ++i) sight(unknownDevice(i));
+    auto r = at::runToCompletion(args, dir.path());
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+
   std::vector<std::string> syncArgs(const std::string& url, std::vector<std::string> extra = {}) {
     std::vector<std::string> a{kSyncBin,           "--backend", url,       "--api-key-file", keyFile.string(),
                                "--log",            log.string(), "--request-timeout", "1", "--retries", "12"};
@@ -303,4 +332,55 @@ TEST_F(SyncEndToEnd, RosterIsFetchedWithTheScannerKey) {
     EXPECT_EQ(listed, i < 15) << i;
   }
   EXPECT_EQ(text.rfind("{\"eventId\":\"ev-e2e\",\"bleUuids\":[", 0), 0u) << text;
+}
+
+TEST_F(SyncEndToEnd, ALogWrittenByTheOriginalPythonScannerIsStoredUnderTheEventOption) {
+  writeLogWithPython();
+  {
+    std::ifstream in(log);
+    std::string first;
+    std::getline(in, first);
+    // Really the design note's shape: three keys, spaces after ':' and ','.
+    EXPECT_EQ(first, R"({"bleUuid": ")" + users[0].toString() +
+                         R"(", "checkInTime": 1721471400000, "scannerId": "Entrance-01"})");
+  }
+  auto refused = at::runToCompletion(syncArgs(direct(backendPort)), dir.path());
+  EXPECT_EQ(refused.code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("line 1 has no eventId"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--event ID"), std::string::npos) << refused.err;
+  EXPECT_EQ(storedCount(), 0);
+
+  auto r = at::runToCompletion(syncArgs(direct(backendPort), {"--event", kEvent, "--batch-size", "8"}), dir.path());
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("All records accepted."), std::string::npos) << r.out;
+  EXPECT_EQ(storedRows(), expected);
+  EXPECT_EQ(storedCount(), 20);
+  expectReportMatchesArrivals();
+}
+
+TEST_F(SyncEndToEnd, AThreeKeyLineNamingAnotherEventRefusesTheRunAndNothingIsStored) {
+  writeLogWithPython(R"({"bleUuid": ")" + users[0].toString() +
+                     R"(", "checkInTime": 1721471500000, "scannerId": "Entrance-01", "eventId": "ev-other"})");
+  auto r = at::runToCompletion(syncArgs(direct(backendPort), {"--event", kEvent}), dir.path());
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find(R"(line 21 has eventId "ev-other" but --event is "ev-e2e")"), std::string::npos) << r.err;
+  EXPECT_EQ(storedCount(), 0);
+}
+
+TEST_F(SyncEndToEnd, AResumedSyncOfAThreeKeyLogSendsOnlyTheRest) {
+  writeLogWithPython();
+  // Batches 1 and 2 (16 records) get through; from the third on the backend is unavailable.
+  at::FaultProxy proxy(backendPort, [](std::size_t n) { return n >= 3 ? at::Fault::unavailable : at::Fault::none; });
+  auto args = syncArgs(proxy.url(), {"--event", kEvent, "--batch-size", "8"});
+  args[10] = "2";  // --retries
+  auto partial = at::runToCompletion(args, dir.path());
+  ASSERT_EQ(partial.code, 4) << partial.out << partial.err;
+  EXPECT_EQ(storedCount(), 16);
+
+  auto rest = at::runToCompletion(syncArgs(direct(backendPort), {"--event", kEvent, "--batch-size", "8"}), dir.path());
+  ASSERT_EQ(rest.code, 0) << rest.out << rest.err;
+  EXPECT_NE(rest.out.find("records sent                        4"), std::string::npos) << rest.out;
+  EXPECT_NE(rest.out.find("duplicates                          0"), std::string::npos) << rest.out;
+  EXPECT_EQ(storedRows(), expected);
+  expectReportMatchesArrivals();
 }
