@@ -10,3 +10,16 @@ set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
 include(GNUInstallDirs)
 set(attendance_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/attendance"
     CACHE STRING "Where the package config goes")
+
+# Sanitizers as a list ("address;undefined", "thread"), added to the compile and
+# link flags of every target: a preset sets this instead of replacing
+# CMAKE_CXX_FLAGS, so the warning flags of the `warnings` preset stay in force.
+set(attendance_SANITIZERS "" CACHE STRING "Sanitizers to build with (address;undefined, thread)")
+if(attendance_SANITIZERS)
+  list(JOIN attendance_SANITIZERS "," attendance_sanitizer_list)
+  add_compile_options(-fsanitize=${attendance_sanitizer_list} -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=${attendance_sanitizer_list})
+  if("undefined" IN_LIST attendance_SANITIZERS)
+    add_compile_options(-fno-sanitize-recover=undefined)
+  endif()
+endif()
