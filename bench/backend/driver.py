@@ -52,6 +52,25 @@ def cmd_csv(a):
             f.write(f'{a.event},{r["bleUuid"]},{r["checkInTime"]},{SCANNER}\n')
 
 
+def cmd_body(a):
+    uuids = json.load(open(a.seed))["bleUuids"]
+    with open(a.out, "wb") as f:
+        f.write(body(a.event, records(uuids, a.records)))
+
+
+def cmd_post(a):
+    """One timed POST of a prepared body into an empty event: prints the seconds."""
+    key = json.load(open(a.seed))["apiKey"]
+    payload = open(a.body, "rb").read()
+    c = Client(a.port, key)
+    t0 = time.perf_counter()
+    status, data = c.post(payload)
+    elapsed = time.perf_counter() - t0
+    r = json.loads(data)
+    assert status == 200 and r["inserted"] == a.records, (status, data[:300])
+    print(f"{elapsed:.6f}")
+
+
 def cmd_run(a):
     seed = json.load(open(a.seed))
     key, uuids = seed["apiKey"], seed["bleUuids"]
@@ -122,6 +141,16 @@ def main():
     c.add_argument("--event", required=True)
     c.add_argument("--records", type=int, default=100_000)
     c.add_argument("--out", required=True)
+    b = sub.add_parser("body")
+    b.add_argument("--seed", required=True)
+    b.add_argument("--event", required=True)
+    b.add_argument("--records", type=int, default=100_000)
+    b.add_argument("--out", required=True)
+    o = sub.add_parser("post")
+    o.add_argument("--seed", required=True)
+    o.add_argument("--port", type=int, required=True)
+    o.add_argument("--body", required=True)
+    o.add_argument("--records", type=int, default=100_000)
     r = sub.add_parser("run")
     r.add_argument("--seed", required=True)
     r.add_argument("--port", type=int, required=True)
@@ -134,7 +163,7 @@ def main():
     r.add_argument("--clients", type=int, default=50)
     r.add_argument("--per-client", type=int, default=2_000)
     a = p.parse_args()
-    {"csv": cmd_csv, "run": cmd_run}[a.cmd](a)
+    {"csv": cmd_csv, "body": cmd_body, "post": cmd_post, "run": cmd_run}[a.cmd](a)
 
 
 if __name__ == "__main__":
