@@ -56,12 +56,7 @@ int runRoster(const RosterOptions& o, Environment& env) {
     fail(env, error);
     return kExitUsage;
   }
-  bc::ClientOptions co;
-  co.endpoint = *endpoint;
-  co.caFile = o.caFile;
-  co.timeouts = o.timeouts;
-  co.retry.maxAttempts = o.maxAttempts;
-  co.userAgent = "attendance-sync/0.1";
+  bc::ClientOptions co = clientOptionsFor(*endpoint, o.caFile, o.timeouts, o.maxAttempts);
   co.maxResponseBytes = 128u * 1024u * 1024u;
   bc::BatchClient client(co, env.clock, env.clientHooks);
   bc::Request request;

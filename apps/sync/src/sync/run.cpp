@@ -103,6 +103,17 @@ void reportFailure(Environment& env, const bc::Failure& f) {
   fail(env, message);
 }
 
+bc::ClientOptions clientOptionsFor(const bc::Endpoint& endpoint, const std::string& caFile,
+                                   const bc::Timeouts& timeouts, unsigned maxAttempts) {
+  bc::ClientOptions co;
+  co.endpoint = endpoint;
+  co.caFile = caFile;
+  co.timeouts = timeouts;
+  co.retry.maxAttempts = maxAttempts;
+  co.userAgent = "attendance-sync/0.1";
+  return co;
+}
+
 std::optional<bc::Endpoint> endpointFor(const std::string& url, bool insecure, Environment& env) {
   auto ep = bc::parseEndpoint(url, insecure);
   if (!ep) {
@@ -289,13 +300,7 @@ int runSync(const SyncOptions& o, Environment& env) {
 
   std::optional<bc::BatchClient> client;
   if (!o.dryRun) {
-    bc::ClientOptions co;
-    co.endpoint = *endpoint;
-    co.caFile = o.caFile;
-    co.timeouts = o.timeouts;
-    co.retry.maxAttempts = o.maxAttempts;
-    co.userAgent = "attendance-sync/0.1";
-    client.emplace(co, env.clock, env.clientHooks);
+    client.emplace(clientOptionsFor(*endpoint, o.caFile, o.timeouts, o.maxAttempts), env.clock, env.clientHooks);
   }
 
   SyncSummary summary;
