@@ -7,6 +7,8 @@
 #include <cctype>
 #include <stdexcept>
 
+#include <attendance/support/utf8.hpp>
+
 #include "db.hpp"
 
 namespace attendance::admin_web {
@@ -92,7 +94,9 @@ Result<std::int64_t> createAdmin(core::ConnectionPool& pool, std::string_view em
 
 Result<LoginOutcome> login(core::ConnectionPool& pool, std::string_view email, std::string_view password,
                            std::string_view address, const AuthSettings& settings, TimePoint now) {
-  const std::string key = lower(email.substr(0, 254));
+  // The attempt counter is keyed by the email as typed, cut where no real address
+  // reaches, and at a character boundary so the key stays UTF-8.
+  const std::string key = lower(support::utf8Prefix(email, 254));
   const std::string addr(address);
   const std::int64_t nowMs = db::toMs(now);
   const std::int64_t windowStart = nowMs - std::chrono::duration_cast<std::chrono::milliseconds>(settings.failureWindow).count();
