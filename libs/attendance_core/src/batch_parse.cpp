@@ -2,6 +2,7 @@
 #include <attendance/attendance_core/events.hpp>
 #include <attendance/attendance_core/scanners.hpp>
 #include <attendance/support/json_text.hpp>
+#include <attendance/support/utf8.hpp>
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -53,7 +54,12 @@ BatchParseResult parseBatchBody(std::string_view body, const BatchLimits& limits
   opts.max_depth = 16;
   boost::system::error_code ec;
   const json::value doc = json::parse(body, ec, &arena, opts);
-  if (ec) return fail(Errc::malformed_body, "malformed JSON: " + ec.message());
+  if (ec) {
+    // The parser refuses invalid UTF-8 as a plain syntax error; name the real problem
+    // (checked only on failure, so a good body is not scanned twice).
+    if (!support::isValidUtf8(body)) return fail(Errc::malformed_body, "body is not valid UTF-8");
+    return fail(Errc::malformed_body, "malformed JSON: " + ec.message());
+  }
   const json::object* envelope = doc.if_object();
   if (envelope == nullptr) return fail(Errc::malformed_body, "body must be a JSON object");
 
