@@ -16,6 +16,7 @@
 #include <attendance/attendance_core/scanners.hpp>
 #include <attendance/support/json_text.hpp>
 #include <attendance/support/log.hpp>
+#include <attendance/support/utf8.hpp>
 
 #include "backend.hpp"
 
@@ -67,6 +68,11 @@ JsonBody parseJsonObject(const hs::Request& req) {
   json::parse_options opts;
   opts.max_depth = 16;
   json::value v = json::parse(req.body(), ec, {}, opts);
+  // The parser refuses invalid UTF-8 as a plain syntax error; say which it was.
+  if (ec && !support::isValidUtf8(req.body())) {
+    out.error = hs::errorResponse(http::status::bad_request, "body is not valid UTF-8");
+    return out;
+  }
   if (ec || !v.is_object()) {
     out.error = hs::errorResponse(http::status::bad_request, "body must be a JSON object");
     return out;

@@ -53,7 +53,10 @@ TEST_F(Accounts, UnknownWrongAndRevokedKeysAreRefused) {
   ASSERT_TRUE(a && b);
   std::string tampered = a->apiKey;
   tampered.back() = tampered.back() == 'x' ? 'y' : 'x';
-  for (const std::string& key : {std::string{}, std::string{"Bearer"}, tampered, a->apiKey + "x"}) {
+  // Right prefix and length, but bytes no key has: its prefix is looked up as text,
+  // and PostgreSQL would refuse the invalid UTF-8 with an error (a 500, issue 9).
+  const std::string notUtf8 = "att_\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF" + a->apiKey.substr(12);
+  for (const std::string& key : {std::string{}, std::string{"Bearer"}, tampered, a->apiKey + "x", notUtf8}) {
     auto r = core::authenticateScanner(*pool, key);
     ASSERT_FALSE(r) << key;
     EXPECT_EQ(r.error(), core::Errc::unauthorized);
@@ -146,6 +149,15 @@ TEST_F(Accounts, AdminCreatedUserWithoutPasswordCannotLogIn) {
   EXPECT_EQ(core::validateNewUser({"no-at-sign", "X", std::nullopt}, auth).value_or(""),
             "email must look like name@example.org (3-254 characters, one @, no spaces)");
   EXPECT_TRUE(core::validateNewUser({"a@b", "X", std::string{"short"}}, auth).has_value());
+  EXPECT_EQ(core::validateNewUser({"a\xC3@b.org", "X", std::nullopt}, auth).value_or(""), "email is not valid UTF-8");
+  EXPECT_EQ(core::validateNewUser({"a@b.org", "X\xED\xA0\x80", std::nullopt}, auth).value_or(""),
+            "display name is not valid UTF-8");
+  auto notUtf8 = core::createSession(*pool, "cy\xFF@example.org", "anything at all", auth, kNow);
+  ASSERT_FALSE(notUtf8);
+  EXPECT_EQ(notUtf8.error(), core::Errc::unauthorized);
+  auto noUser = core::userIdByEmail(*pool, "cy\xFF@example.org");
+  ASSERT_FALSE(noUser);
+  EXPECT_EQ(noUser.error(), core::Errc::user_not_found);
   auto bad = core::createUser(*pool, {"a@b", "", std::nullopt}, auth, kNow);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error(), core::Errc::invalid_argument);
@@ -239,7 +251,9 @@ TEST_F(Accounts, UpdateEventReplacesFieldsAndRefusesBadInput) {
   const std::vector<core::EventEdit> bad{{"", "", std::nullopt, std::nullopt},
                                          {std::string(201, 'x'), "", std::nullopt, std::nullopt},
                                          {"Ok", std::string(201, 'v'), std::nullopt, std::nullopt},
-                                         {"Ok", "", kNow, kNow - hour}};
+                                         {"Ok", "", kNow, kNow - hour},
+                                         {"Ok\xFF", "", std::nullopt, std::nullopt},
+                                         {"Ok", "Hall \xC3", std::nullopt, std::nullopt}};
   for (const auto& edit : bad) {
     auto r = core::updateEvent(*pool, "ev", edit);
     ASSERT_FALSE(r) << edit.name;
@@ -400,7 +414,8 @@ TEST_F(Accounts, ParticipantAndRegistrationListsSearchAndPage) {
   for (auto r : {core::listParticipants(*pool, "", -1, 10), core::listParticipants(*pool, "", 0, 0),
                  core::listParticipants(*pool, "", 0, core::kMaxPageLimit + 1),
                  core::listParticipants(*pool, longSearch, 0, 10), core::listRegistrations(*pool, "ev", "", -5, 10),
-                 core::listRegistrations(*pool, "ev", longSearch, 0, 10)}) {
+                 core::listRegistrations(*pool, "ev", longSearch, 0, 10),
+                 core::listParticipants(*pool, "caf\xC3", 0, 10), core::listRegistrations(*pool, "ev", "\xFF", 0, 10)}) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), core::Errc::invalid_argument);
   }

@@ -46,6 +46,10 @@ TEST(BatchParse, EnvelopeErrorsFailTheWholeRequest) {
       {"{\"eventId\":\"has space\",\"records\":[]}", core::Errc::malformed_body, "eventId must be"},
       {"{\"eventId\":\"e\"}", core::Errc::malformed_body, "records is missing"},
       {"{\"eventId\":\"e\",\"records\":{}}", core::Errc::malformed_body, "records must be an array"},
+      // Invalid UTF-8 anywhere, even in a field that would be ignored, is named as such.
+      {"{\"eventId\":\"e\xFF\",\"records\":[]}", core::Errc::malformed_body, "body is not valid UTF-8"},
+      {"{\"eventId\":\"e\",\"note\":\"\xED\xA0\x80\",\"records\":[]}", core::Errc::malformed_body,
+       "body is not valid UTF-8"},
   };
   for (const auto& c : cases) {
     const auto r = core::parseBatchBody(c.body);

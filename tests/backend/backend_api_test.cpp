@@ -323,6 +323,69 @@ TEST_F(BackendTest, ParticipantApiFlow) {
   EXPECT_EQ(c.request(request("GET", "/api/me", {}, token2)).result_int(), 401);
 }
 
+// Issue 9: text that is not UTF-8 must be a 400 (or the usual 401 for a bad key),
+// never the 500 of PostgreSQL refusing it, and must change nothing.
+TEST_F(BackendTest, InvalidUtf8InBodiesPathsAndKeysIsRefusedBeforeTheDatabase) {
+  Client c{backend->port};
+  auto res = c.request(request("POST", "/api/participants",
+                               R"({"email":"carol@example.com","displayName":"Carol","password":"correct horse"})"));
+  ASSERT_EQ(res.result_int(), 201) << res.body();
+  const std::string token{parseObject(res.body()).at("token").as_string()};
+  const auto usersBefore = db->scalar("SELECT count(*) FROM users");
+
+  struct Case {
+    std::string name;
+    std::string raw;
+    unsigned status;
+    std::string message;  // part of the error
+  };
+  const std::vector<Case> cases = {
+      // Participant API bodies: raw bytes and escapes that are no character.
+      {"raw 0xFF in a name",
+       request("POST", "/api/participants", "{\"email\":\"d@example.com\",\"displayName\":\"D\xFF\",\"password\":\"correct horse\"}"),
+       400, "not valid UTF-8"},
+      {"truncated sequence in an email",
+       request("POST", "/api/participants", "{\"email\":\"d\xC3@example.com\",\"displayName\":\"D\",\"password\":\"correct horse\"}"),
+       400, "not valid UTF-8"},
+      {"overlong in a password",
+       request("POST", "/api/sessions", "{\"email\":\"carol@example.com\",\"password\":\"correct\xC0\xAFhorse\"}"), 400,
+       "not valid UTF-8"},
+      {"UTF-8 encoded surrogate",
+       request("POST", "/api/participants", "{\"email\":\"d@example.com\",\"displayName\":\"\xED\xA0\x80\",\"password\":\"correct horse\"}"),
+       400, "not valid UTF-8"},
+      {"lone surrogate escape",
+       request("POST", "/api/participants", R"({"email":"d@example.com","displayName":"\udc00","password":"correct horse"})"),
+       400, ""},
+      // Path parameters.
+      {"register", request("POST", "/api/events/%FF/registrations", {}, token), 400,
+       "path parameter id is not valid UTF-8"},
+      {"unregister", request("DELETE", "/api/events/ev%C3/registrations", {}, token), 400,
+       "path parameter id is not valid UTF-8"},
+      {"roster", request("GET", "/api/events/%ED%A0%80/roster", {}, apiKey), 400, "path parameter id is not valid UTF-8"},
+      // The batch body.
+      {"batch eventId", request("POST", "/batchCheckIn", "{\"eventId\":\"ev-\xFF\",\"records\":[]}", apiKey), 400,
+       "not valid UTF-8"},
+      {"batch unknown field",
+       request("POST", "/batchCheckIn",
+               batch({fmt::format(R"({{"bleUuid":"{}","checkInTime":{},"scannerId":"{}","note":"{}"}})", aliceUuid,
+                                  nowMs() - 60'000, kScanner, "\xF4\x90\x80\x80")}),
+               apiKey),
+       400, "not valid UTF-8"},
+      // A scanner key whose characters are not the key alphabet (its prefix is looked up).
+      {"scanner key", request("POST", "/batchCheckIn", batch({}), "att_\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF" + std::string(35, 'a')),
+       401, ""},
+  };
+  for (const auto& k : cases) {
+    res = c.request(k.raw);
+    EXPECT_EQ(res.result_int(), k.status) << k.name << ": " << res.body();
+    EXPECT_EQ(res[hs::http::field::content_type], "application/json") << k.name;
+    EXPECT_NE(res.body().find(k.message), std::string::npos) << k.name << ": " << res.body();
+  }
+  EXPECT_EQ(db->scalar("SELECT count(*) FROM users"), usersBefore);
+  EXPECT_EQ(checkIns(), 0);
+  EXPECT_EQ(receipts(), 0);
+}
+
 TEST_F(BackendTest, HealthReadinessAndMetrics) {
   Client c{backend->port};
   EXPECT_EQ(c.request(request("GET", "/healthz")).result_int(), 200);

@@ -7,18 +7,25 @@
 #include <string>
 #include <string_view>
 
+#include <attendance/support/utf8.hpp>
+
 #include "../../apps/admin/web/src/html.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   attendance::admin_web::FormFields form;
-  if (attendance::admin_web::parseForm(input, form)) {
+  std::string error;
+  if (attendance::admin_web::parseForm(input, form, error)) {
     for (const auto& [key, value] : form) {
+      // Every accepted field is UTF-8: nothing else may reach a query.
+      if (!attendance::support::isValidUtf8(key) || !attendance::support::isValidUtf8(value)) std::abort();
       // Whatever a form carries, escaped output never contains markup characters.
       const std::string safe = attendance::admin_web::escape(value);
       if (safe.find_first_of("<>\"'") != std::string::npos) std::abort();
       (void)attendance::admin_web::urlEncode(key);
     }
+  } else if (error.empty()) {
+    std::abort();  // a refusal always says why
   }
   (void)attendance::admin_web::cookieValue(input, "attendance_session");
   return 0;

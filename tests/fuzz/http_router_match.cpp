@@ -6,6 +6,8 @@
 
 #include "attendance/http_server/router.hpp"
 #include "attendance/http_server/server.hpp"
+#include "attendance/http_server/utf8_params.hpp"
+#include "attendance/support/utf8.hpp"
 
 namespace hs = attendance::http_server;
 
@@ -53,6 +55,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     __builtin_trap();
   }
   (void)hs::queryParameter(target, "format");
+  // A query the UTF-8 check accepts gives handlers only UTF-8 (or nothing, for malformed escapes).
+  if (!hs::invalidUtf8InQuery(query)) {
+    const std::string format = hs::queryParameter(target, "format");
+    if (!attendance::support::isValidUtf8(format)) __builtin_trap();
+  }
+  if (m.route != nullptr && !hs::invalidUtf8InPath(m.params)) {
+    for (const auto& [k, v] : m.params) {
+      if (!attendance::support::isValidUtf8(v)) __builtin_trap();
+    }
+  }
   std::string decoded;
   if (hs::percentDecode(path, decoded) && decoded.size() > path.size()) __builtin_trap();
   try {

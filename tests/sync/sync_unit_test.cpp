@@ -8,6 +8,7 @@
 #include "batch_client/test_server.hpp"
 
 #include <attendance/support/clock.hpp>
+#include <attendance/support/utf8.hpp>
 
 #include <gtest/gtest.h>
 
@@ -276,6 +277,14 @@ TEST(BackendAnswer, RefusesAnswersThatDoNotAddUp) {
   EXPECT_FALSE(as::parseBatchAck(R"({"received":1,"inserted":0,"duplicates":0,"rejected":[{"reason":"x"}]})", error));
   EXPECT_EQ(as::serverErrorText(R"({"error":"unknown event"})"), "unknown event");
   EXPECT_EQ(as::serverErrorText("plain\ntext"), "plain text");
+}
+
+TEST(BackendAnswer, ALongErrorPageIsCutBetweenCharacters) {
+  std::string page = "x";
+  for (int i = 0; i < 150; ++i) page += "\xC3\xA9";  // byte 200 falls inside an 'é'
+  const std::string text = as::serverErrorText(page);
+  EXPECT_EQ(text.size(), 199U);
+  EXPECT_TRUE(attendance::support::isValidUtf8(text));
 }
 
 TEST(Summary, TableShowsTotalsPerEventReasonsAndLines) {

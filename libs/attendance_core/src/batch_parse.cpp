@@ -2,6 +2,7 @@
 #include <attendance/attendance_core/events.hpp>
 #include <attendance/attendance_core/scanners.hpp>
 #include <attendance/support/json_text.hpp>
+#include <attendance/support/utf8.hpp>
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/error.hpp>
@@ -328,7 +329,12 @@ BatchParseResult parseBatchBody(std::string_view body, const BatchLimits& limits
   boost::system::error_code ec;
   const std::size_t used = parser.write_some(false, body.data(), body.size(), ec);
   if (!ec && used != body.size()) ec = json::make_error_code(json::error::extra_data);
-  if (ec) return fail(Errc::malformed_body, "malformed JSON: " + ec.message());
+  if (ec) {
+    // The parser refuses invalid UTF-8 as a plain syntax error; name the real problem
+    // (checked only on failure, so a good body is not scanned twice).
+    if (!support::isValidUtf8(body)) return fail(Errc::malformed_body, "body is not valid UTF-8");
+    return fail(Errc::malformed_body, "malformed JSON: " + ec.message());
+  }
   return parser.handler().finish();
 }
 

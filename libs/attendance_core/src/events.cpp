@@ -2,6 +2,7 @@
 #include <attendance/attendance_core/report.hpp>
 #include <attendance/attendance_core/scanners.hpp>
 #include <attendance/support/json_text.hpp>
+#include <attendance/support/utf8.hpp>
 
 #include <fmt/format.h>
 
@@ -45,6 +46,9 @@ std::optional<std::string> validateNewEvent(const NewEvent& event) {
 }
 
 std::optional<std::string> validateEventEdit(const EventEdit& edit) {
+  // PostgreSQL refuses invalid UTF-8 with an error; say so instead.
+  if (!support::isValidUtf8(edit.name)) return "event name is not valid UTF-8";
+  if (!support::isValidUtf8(edit.venue)) return "venue is not valid UTF-8";
   if (edit.name.empty() || edit.name.size() > 200) return "event name must be 1-200 characters";
   if (edit.venue.size() > 200) return "venue must be at most 200 characters";
   if (edit.startsAt && edit.endsAt && *edit.endsAt < *edit.startsAt) return "event ends before it starts";

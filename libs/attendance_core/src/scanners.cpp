@@ -18,6 +18,10 @@ bool idChar(char c) noexcept {
          c == ':' || c == '-';
 }
 
+bool base64UrlChar(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
 }  // namespace
 
 bool isValidScannerId(std::string_view id) noexcept {
@@ -46,7 +50,11 @@ Result<CreatedScanner> createScanner(ConnectionPool& pool, std::string_view scan
 }
 
 Result<std::string> authenticateScanner(ConnectionPool& pool, std::string_view apiKey) {
-  if (apiKey.size() != kKeyLength || apiKey.substr(0, kKeyPrefix.size()) != kKeyPrefix) {
+  // The key's prefix is looked up as text, so the key must be of the alphabet keys are
+  // made of (base64url): other bytes from the header could be invalid UTF-8, which
+  // PostgreSQL refuses with an error.
+  if (apiKey.size() != kKeyLength || apiKey.substr(0, kKeyPrefix.size()) != kKeyPrefix ||
+      !std::all_of(apiKey.begin() + kKeyPrefix.size(), apiKey.end(), base64UrlChar)) {
     return make_error_code(Errc::unauthorized);
   }
   const auto digest = detail::sha256(apiKey);

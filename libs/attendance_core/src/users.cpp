@@ -1,5 +1,7 @@
 #include <attendance/attendance_core/users.hpp>
 
+#include <attendance/support/utf8.hpp>
+
 #include "db_util.hpp"
 #include "secrets.hpp"
 
@@ -27,7 +29,7 @@ User readUser(const pqxx::row& row) {
   return u;
 }
 
-bool validUtf8Length(std::string_view s, std::size_t min, std::size_t max) {
+bool validTextLength(std::string_view s, std::size_t min, std::size_t max) {
   return s.size() >= min && s.size() <= max && std::none_of(s.begin(), s.end(), [](char c) {
            return static_cast<unsigned char>(c) < 0x20;  // no control characters
          });
@@ -74,7 +76,9 @@ std::string likePattern(std::string_view search) {
 }
 
 bool validPaging(std::string_view search, std::int64_t offset, std::int64_t limit) {
-  return search.size() <= kMaxSearchLength && offset >= 0 && limit >= 1 && limit <= kMaxPageLimit;
+  // Invalid UTF-8 would be refused by PostgreSQL as an error, not a bad argument.
+  return search.size() <= kMaxSearchLength && support::isValidUtf8(search) && offset >= 0 && limit >= 1 &&
+         limit <= kMaxPageLimit;
 }
 
 UserRow readParticipantRow(const pqxx::row& r) {
@@ -90,12 +94,16 @@ UserRow readParticipantRow(const pqxx::row& r) {
 }  // namespace
 
 std::optional<std::string> validateNewUser(const NewUser& user, const AuthConfig& auth) {
+  // Checked first: PostgreSQL refuses invalid UTF-8 with an error, and the length
+  // rules below count bytes of text.
+  if (!support::isValidUtf8(user.email)) return "email is not valid UTF-8";
+  if (!support::isValidUtf8(user.displayName)) return "display name is not valid UTF-8";
   const auto at = user.email.find('@');
-  if (!validUtf8Length(user.email, 3, 254) || at == std::string::npos || at == 0 || at + 1 == user.email.size() ||
+  if (!validTextLength(user.email, 3, 254) || at == std::string::npos || at == 0 || at + 1 == user.email.size() ||
       user.email.find('@', at + 1) != std::string::npos || user.email.find(' ') != std::string::npos) {
     return "email must look like name@example.org (3-254 characters, one @, no spaces)";
   }
-  if (!validUtf8Length(user.displayName, 1, 200)) return "display name must be 1-200 characters";
+  if (!validTextLength(user.displayName, 1, 200)) return "display name must be 1-200 characters";
   if (user.password) {
     if (user.password->size() < auth.minPasswordLength || user.password->size() > auth.maxPasswordLength) {
       return "password must be " + std::to_string(auth.minPasswordLength) + "-" +
@@ -196,7 +204,8 @@ Result<void> setUserDisabled(ConnectionPool& pool, std::string_view userId, bool
 }
 
 Result<std::string> userIdByEmail(ConnectionPool& pool, std::string_view email) {
-  if (email.size() > 254) return make_error_code(Errc::user_not_found);
+  // No stored email is that long or not UTF-8 (and PostgreSQL would refuse the latter).
+  if (email.size() > 254 || !support::isValidUtf8(email)) return make_error_code(Errc::user_not_found);
   return detail::withConnection(pool, "user_id_by_email", [&](pqxx::connection_base& conn) -> Result<std::string> {
     pqxx::read_transaction tx{conn};
     const auto rows =
@@ -267,7 +276,9 @@ Result<Session> createSession(ConnectionPool& pool, std::string_view email, std:
     std::optional<std::string> hash;
     bool disabled = false;
   };
-  if (email.size() > 254 || password.size() > auth.maxPasswordLength) return make_error_code(Errc::unauthorized);
+  if (email.size() > 254 || !support::isValidUtf8(email) || password.size() > auth.maxPasswordLength) {
+    return make_error_code(Errc::unauthorized);
+  }
   auto account = detail::withConnection(pool, "find_account", [&](pqxx::connection_base& conn) -> Result<std::optional<Account>> {
     pqxx::read_transaction tx{conn};
     const auto rows = tx.exec_params(

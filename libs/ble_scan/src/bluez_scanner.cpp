@@ -1,5 +1,6 @@
 #include <attendance/ble_scan/bluez_scanner.hpp>
 #include <attendance/support/log.hpp>
+#include <attendance/support/utf8.hpp>
 
 #include "dbus_decode.hpp"
 
@@ -390,7 +391,7 @@ struct BluezScanner::Impl {
         }
       } else if (name == "Address") {
         if (auto v = decode::asString(value)) {
-          dev.address = v->substr(0, 64);
+          dev.address = support::utf8Prefix(*v, 64);
         } else {
           bump(counters.malformedValues);
         }

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "attendance/support/json_text.hpp"
+#include "attendance/support/utf8.hpp"
 
 namespace attendance::jsonl_log {
 namespace {
@@ -132,21 +133,8 @@ struct Parser {
 
   // Validates one UTF-8 sequence at p (first byte >= 0x80) and advances.
   bool utf8() noexcept {
-    const auto b0 = static_cast<unsigned char>(*p);
-    std::size_t len = 0;
-    std::uint32_t min = 0;
-    if ((b0 & 0xE0) == 0xC0) { len = 2; min = 0x80; }
-    else if ((b0 & 0xF0) == 0xE0) { len = 3; min = 0x800; }
-    else if ((b0 & 0xF8) == 0xF0) { len = 4; min = 0x10000; }
-    else return false;
-    if (static_cast<std::size_t>(end - p) < len) return false;
-    std::uint32_t cp = b0 & (0x7F >> len);
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto b = static_cast<unsigned char>(p[k]);
-      if ((b & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (b & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    const std::size_t len = support::utf8SequenceLength(std::string_view(p, static_cast<std::size_t>(end - p)), 0);
+    if (len == 0) return false;
     p += len;
     return true;
   }

@@ -20,6 +20,7 @@
 #include <attendance/http_server/message.hpp>
 #include <attendance/support/json_text.hpp>
 #include <attendance/support/log.hpp>
+#include <attendance/support/utf8.hpp>
 
 #include "assets.hpp"
 #include "auth.hpp"
@@ -140,6 +141,10 @@ struct Call {
   [[nodiscard]] const std::string& param(const char* name) const { return rc.params.at(name); }
   [[nodiscard]] std::string query(std::string_view name) const {
     return http_server::queryParameter(rc.request.target(), name);
+  }
+  // Longer searches are cut, at a character boundary: half a character is not UTF-8.
+  [[nodiscard]] std::string search() const {
+    return std::string{support::utf8Prefix(query("q"), core::kMaxSearchLength)};
   }
 };
 
@@ -276,9 +281,10 @@ struct WebApp::Impl {
     const bool api = rc.path.starts_with("/api/");
     const auto method = rc.request.method();
     const bool changes = method != http::verb::get && method != http::verb::head;
-    if (changes && isFormRequest(rc.request) && !parseForm(rc.request.body(), call.form)) {
-      return api ? jsonError(http::status::bad_request, "malformed form body")
-                 : htmlResponse(http::status::bad_request, pages::errorContent("Bad request", "The form was malformed."));
+    std::string formError;
+    if (changes && isFormRequest(rc.request) && !parseForm(rc.request.body(), call.form, formError)) {
+      return api ? jsonError(http::status::bad_request, formError)
+                 : htmlResponse(http::status::bad_request, pages::errorContent("Bad request", formError));
     }
     if (access == Access::session) {
       auto& signedIn = std::any_cast<SignedIn&>(rc.principal);
@@ -460,7 +466,7 @@ struct WebApp::Impl {
     if (!ev) return failure(call, ev.error());
     pages::EventView view;
     view.event = std::move(*ev);
-    view.search = call.query("q").substr(0, 200);
+    view.search = call.search();
     view.page = pageParam(call.rc.request.target());
     view.pageSize = kPageSize;
     auto regs = data::listRegistrations(pool, id, view.search, view.page * kPageSize, kPageSize);
@@ -553,7 +559,7 @@ struct WebApp::Impl {
   // ---- participants ------------------------------------------------------
   Response getParticipants(Call& call) {
     pages::ParticipantsView view;
-    view.search = call.query("q").substr(0, 200);
+    view.search = call.search();
     view.pageNo = pageParam(call.rc.request.target());
     view.pageSize = kPageSize;
     auto p = data::listParticipants(pool, view.search, view.pageNo * kPageSize, kPageSize);
@@ -564,7 +570,7 @@ struct WebApp::Impl {
   }
 
   Response apiParticipants(Call& call) {
-    const std::string search = call.query("q").substr(0, 200);
+    const std::string search = call.search();
     const auto offset = intParam(call.rc.request.target(), "offset", 0, 0, 1'000'000'000);
     const auto limit = intParam(call.rc.request.target(), "limit", 100, 1, 1000);
     auto p = data::listParticipants(pool, search, offset, limit);

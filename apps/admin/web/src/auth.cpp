@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include <attendance/attendance_core/login_limits.hpp>
+#include <attendance/support/utf8.hpp>
 
 #include "db.hpp"
 
@@ -94,7 +95,9 @@ Result<std::int64_t> createAdmin(core::ConnectionPool& pool, std::string_view em
 
 Result<LoginOutcome> login(core::ConnectionPool& pool, std::string_view email, std::string_view password,
                            std::string_view address, const AuthSettings& settings, TimePoint now) {
-  const std::string key = lower(email.substr(0, 254));
+  // The attempt counter is keyed by the email as typed, cut where no real address
+  // reaches, and at a character boundary so the key stays UTF-8.
+  const std::string key = lower(support::utf8Prefix(email, 254));
   const core::LoginLimits limits{settings.maxFailuresPerAccount, settings.maxFailuresPerAddress, settings.failureWindow};
 
   // Step 1: the limits (core's, shared with participant sign-ins); no password is checked while limited.

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include <attendance/http_server/utf8_params.hpp>
+#include <attendance/support/utf8.hpp>
+
 #include "assets.hpp"
 
 namespace attendance::admin_web {
@@ -88,7 +91,7 @@ bool formDecode(std::string_view in, std::string& out) {
 
 }  // namespace
 
-bool parseForm(std::string_view body, FormFields& out) {
+bool parseForm(std::string_view body, FormFields& out, std::string& error) {
   out.clear();
   std::size_t pos = 0;
   while (pos <= body.size()) {
@@ -99,8 +102,22 @@ bool parseForm(std::string_view body, FormFields& out) {
       const std::size_t eq = pair.find('=');
       std::string key;
       std::string value;
-      if (!formDecode(pair.substr(0, eq), key)) return false;
-      if (eq != std::string_view::npos && !formDecode(pair.substr(eq + 1), value)) return false;
+      if (!formDecode(pair.substr(0, eq), key)) {
+        error = "the form has a malformed %-escape in a field name";
+        return false;
+      }
+      if (!support::isValidUtf8(key)) {
+        error = "a field name is not valid UTF-8";
+        return false;
+      }
+      if (eq != std::string_view::npos && !formDecode(pair.substr(eq + 1), value)) {
+        error = "field " + http_server::clientNameForMessage(key) + " has a malformed %-escape";
+        return false;
+      }
+      if (!support::isValidUtf8(value)) {
+        error = "field " + http_server::clientNameForMessage(key) + " is not valid UTF-8";
+        return false;
+      }
       out.emplace(std::move(key), std::move(value));
     }
     pos = amp + 1;

@@ -22,9 +22,12 @@ using TemplateValues = std::vector<std::pair<std::string_view, std::string_view>
 [[nodiscard]] std::string renderTemplate(std::string_view tpl, const TemplateValues& values);
 
 // application/x-www-form-urlencoded body -> fields ('+' is a space, %XX decoded).
-// Returns false on malformed escapes. Repeated names keep the first value.
+// Repeated names keep the first value. Returns false, with `error` saying what for
+// a 400, on a malformed escape or on a name or value that is not UTF-8 ("field
+// name is not valid UTF-8"): every field ends up in queries, and PostgreSQL refuses
+// invalid UTF-8 with an error.
 using FormFields = std::map<std::string, std::string, std::less<>>;
-[[nodiscard]] bool parseForm(std::string_view body, FormFields& out);
+[[nodiscard]] bool parseForm(std::string_view body, FormFields& out, std::string& error);
 [[nodiscard]] std::string formValue(const FormFields& form, std::string_view name);
 
 // Value of cookie `name` in a Cookie header, or empty.

@@ -13,6 +13,7 @@
 #include <attendance/attendance_core/users.hpp>
 
 #include "auth.hpp"
+#include "html.hpp"
 #include "test_support.hpp"
 
 namespace attendance::admin_web::testing {
@@ -477,6 +478,115 @@ TEST_F(AdminWebTest, AssetsAreCacheableWithEtags) {
   EXPECT_THAT(std::string(js[http::field::cache_control]), HasSubstr("immutable"));
   const std::string etag(js[http::field::etag]);
   EXPECT_EQ(b.get("/assets/app.js", {{"If-None-Match", etag}}).result(), http::status::not_modified);
+}
+
+
+// Issue 9: text that is not UTF-8 used to reach PostgreSQL, which refuses it
+// ("invalid byte sequence for encoding UTF8") and the console answered 500.
+// It is a 400 naming the parameter or field, decided before any query runs.
+TEST_F(AdminWebTest, QueryParametersThatAreNotUtf8AreA400NamingTheParameter) {
+  const auto event = makeEvent("Meetup");
+  Browser b = signedIn();
+  const std::vector<std::string> lists = {"/participants", "/api/participants", "/events/" + event.id,
+                                          "/api/events/" + event.id + "/report"};
+  // A lone byte, a sequence cut short, a surrogate, an overlong '/', a code point past U+10FFFF.
+  const std::vector<std::string> values = {"%FF", "abc%C3", "%ED%A0%80", "%C0%AF", "%F4%90%80%80"};
+  for (const auto& list : lists) {
+    for (const auto& value : values) {
+      SCOPED_TRACE(list + "?q=" + value);
+      const auto res = b.get(list + "?q=" + value);
+      EXPECT_EQ(res.result(), http::status::bad_request);
+      EXPECT_TRUE(has(res.body(), "parameter q is not valid UTF-8")) << res.body();
+    }
+  }
+  // Other parameters too, and the valid text next to them still works.
+  EXPECT_EQ(b.get("/participants?page=%FF").result(), http::status::bad_request);
+  EXPECT_EQ(b.get("/events?notice=%FE").result(), http::status::bad_request);
+  EXPECT_EQ(b.get("/participants?q=%C3%A9").result(), http::status::ok);
+}
+
+TEST_F(AdminWebTest, PathParametersThatAreNotUtf8AreA400NamingTheParameter) {
+  Browser b = signedIn();
+  const std::string csrf = b.csrf();
+  for (const std::string target : {"/events/%FF", "/events/%FF/report.csv", "/api/events/%FF/report",
+                                   "/events/ev%ED%A0%80"}) {
+    SCOPED_TRACE(target);
+    const auto res = b.get(target);
+    EXPECT_EQ(res.result(), http::status::bad_request);
+    EXPECT_TRUE(has(res.body(), "path parameter id is not valid UTF-8")) << res.body();
+  }
+  for (const std::string target : {"/events/%FF", "/events/%FF/delete", "/events/%FF/registrations",
+                                   "/participants/%FF/disable", "/scanners/%FF/revoke"}) {
+    SCOPED_TRACE(target);
+    const auto res = b.post(target, form({{"csrf", csrf}, {"name", "x"}, {"email", "x@example.org"}}));
+    EXPECT_EQ(res.result(), http::status::bad_request);
+    EXPECT_TRUE(has(res.body(), "path parameter id is not valid UTF-8")) << res.body();
+  }
+  const auto res = b.post("/events/ev-1/registrations/%C3/delete", form({{"csrf", csrf}}));
+  EXPECT_EQ(res.result(), http::status::bad_request);
+  EXPECT_TRUE(has(res.body(), "path parameter userId is not valid UTF-8")) << res.body();
+}
+
+TEST_F(AdminWebTest, FormFieldsThatAreNotUtf8AreA400NamingTheField) {
+  const auto event = makeEvent("Meetup");
+  makeUser("ana@example.org", "Ana");
+  const std::string invalid = "\xFF";  // form() percent-encodes it: %FF
+  {  // The sign-in form, before any session exists.
+    Browser anon{server.port()};
+    const std::string loginCsrf = csrfFromPage(anon.get("/login").body());
+    const auto res = anon.post("/login", form({{"csrf", loginCsrf}, {"email", "a" + invalid}, {"password", kPassword}}));
+    EXPECT_EQ(res.result(), http::status::bad_request);
+    EXPECT_TRUE(has(res.body(), "field email is not valid UTF-8")) << res.body();
+  }
+  Browser b = signedIn();
+  const std::string csrf = b.csrf();
+  struct Case {
+    std::string target;
+    std::string body;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"/events", form({{"csrf", csrf}, {"name", invalid}, {"venue", "Hall"}}), "name"},
+      {"/events", form({{"csrf", csrf}, {"name", "Party"}, {"venue", "Hall \xC3"}}), "venue"},
+      {"/events/" + event.id, form({{"csrf", csrf}, {"name", "Party \xED\xA0\x80"}, {"venue", ""}}), "name"},
+      {"/events/" + event.id + "/registrations", form({{"csrf", csrf}, {"email", "ana@example.org" + invalid}}),
+       "email"},
+      {"/participants", form({{"csrf", csrf}, {"name", "Zo\xC3"}, {"email", "zoe@example.org"}}), "name"},
+      {"/participants", form({{"csrf", csrf}, {"name", "Zoe"}, {"email", "zo\xC0\xAF@example.org"}}), "email"},
+      {"/scanners", form({{"csrf", csrf}, {"scannerId", "door" + invalid}}), "scannerId"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.target + " " + c.field);
+    const auto res = b.post(c.target, c.body);
+    EXPECT_EQ(res.result(), http::status::bad_request);
+    EXPECT_TRUE(has(res.body(), "field " + c.field + " is not valid UTF-8")) << res.body();
+  }
+  // A field name that is not UTF-8 is refused without being echoed.
+  const auto res = b.post("/participants", "csrf=" + csrf + "&%FF=1&name=Zoe&email=zoe%40example.org");
+  EXPECT_EQ(res.result(), http::status::bad_request);
+  EXPECT_TRUE(has(res.body(), "a field name is not valid UTF-8")) << res.body();
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM users"), "1");
+  EXPECT_EQ(db.scalar("SELECT name FROM events"), "Meetup");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM scanners"), "0");
+}
+
+// Searches are cut to 200 bytes; the cut used to land inside a character.
+TEST_F(AdminWebTest, ASearchCutAtItsLimitNeverSplitsACharacter) {
+  const auto event = makeEvent("Meetup");
+  std::string search = "a";
+  for (int i = 0; i < 150; ++i) search += "\xC3\xA9";  // 'é' past the limit; byte 200 is inside one
+  const std::string q = "?q=" + urlEncode(search);
+  Browser b = signedIn();
+  const std::vector<std::string> lists = {"/participants", "/api/participants", "/events/" + event.id};
+  for (const auto& list : lists) {
+    SCOPED_TRACE(list);
+    EXPECT_EQ(b.get(list + q).result(), http::status::ok);
+  }
+  // The sign-in form cuts the email at 254 bytes to key its attempt counter.
+  std::string email = "a";
+  for (int i = 0; i < 200; ++i) email += "\xC3\xA9";
+  Browser other{server.port()};
+  EXPECT_EQ(other.login(email, kPassword).result(), http::status::unauthorized);
 }
 
 }  // namespace

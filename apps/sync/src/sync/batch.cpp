@@ -2,6 +2,7 @@
 #include "sync/json_fields.hpp"
 
 #include <attendance/support/json_text.hpp>
+#include <attendance/support/utf8.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -137,7 +138,7 @@ std::string serverErrorText(std::string_view body) {
       return std::string(e->as_string());
     }
   }
-  std::string raw(body.substr(0, 200));
+  std::string raw(support::utf8Prefix(body, 200));
   std::replace_if(raw.begin(), raw.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
   return raw;
 }

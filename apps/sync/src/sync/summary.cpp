@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include <attendance/support/utf8.hpp>
+
 namespace attendance::sync {
 
 std::string groupDigits(std::uint64_t n) {
@@ -48,7 +50,7 @@ void row(std::string& out, std::string_view label, std::uint64_t value) {
 }
 
 std::string cell(std::string_view text, std::size_t width, bool right) {
-  std::string t(text.substr(0, width));
+  std::string t(support::utf8Prefix(text, width));
   std::string pad(width - t.size(), ' ');
   return right ? pad + t : t + pad;
 }
