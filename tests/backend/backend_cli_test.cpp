@@ -22,6 +22,19 @@ using attendance::testing::TestDatabase;
 using namespace std::chrono_literals;
 
 namespace {
+// A migrated database with `ev` and scanner Entrance-Scanner-01 assigned to it; returns the key.
+std::string seedAssignedScanner(const TestDatabase& db, attendance::core::NewEvent ev) {
+  namespace core = attendance::core;
+  core::ConnectionPool pool{core::DatabaseConfig{db.conninfo(), 1, 2000ms, 2}};
+  const auto now = std::chrono::system_clock::now();
+  const std::string eventId = *ev.id;
+  EXPECT_TRUE(core::createEvent(pool, ev, now));
+  auto scanner = core::createScanner(pool, "Entrance-Scanner-01", now);
+  EXPECT_TRUE(scanner);
+  EXPECT_TRUE(core::assignScanner(pool, "Entrance-Scanner-01", eventId, now));
+  return scanner ? scanner->apiKey : std::string{};
+}
+
 std::uint16_t portFromListeningLine(const std::string& line) {
   // {"listening":"127.0.0.1:PORT"}
   const auto colon = line.rfind(':');
@@ -113,20 +126,11 @@ TEST(BackendCli, ListenFailureExits5) {
 TEST(BackendCli, RequestInFlightAtSigtermStillCompletes) {
   TestDatabase db;
   ASSERT_EQ(runBackend({"migrate"}, db.conninfo()).code, 0);
-  std::string key;
-  {
-    namespace core = attendance::core;
-    core::ConnectionPool pool{core::DatabaseConfig{db.conninfo(), 1, 2000ms, 2}};
-    const auto now = std::chrono::system_clock::now();
-    core::NewEvent ev;
-    ev.id = "ev-drain";
-    ev.name = "Drain";
-    ASSERT_TRUE(core::createEvent(pool, ev, now));
-    auto scanner = core::createScanner(pool, "Entrance-Scanner-01", now);
-    ASSERT_TRUE(scanner);
-    key = scanner->apiKey;
-    ASSERT_TRUE(core::assignScanner(pool, "Entrance-Scanner-01", "ev-drain", now));
-  }
+  attendance::core::NewEvent ev;
+  ev.id = "ev-drain";
+  ev.name = "Drain";
+  const std::string key = seedAssignedScanner(db, ev);
+  ASSERT_FALSE(key.empty());
   Process serve{{attendance::testing::backendBinary(), "serve", "--listen", "127.0.0.1:0", "--drain-timeout", "10"},
                 {"DATABASE_URL=" + db.conninfo()}};
   auto line = serve.readLine();
@@ -188,22 +192,14 @@ TEST(BackendCli, RequestInFlightAtSigtermStillCompletes) {
 TEST(BackendCli, EventWindowSlackOptionNarrowsTheWindow) {
   TestDatabase db;
   ASSERT_EQ(runBackend({"migrate"}, db.conninfo()).code, 0);
-  std::string key;
   const auto now = std::chrono::system_clock::now();
-  {
-    namespace core = attendance::core;
-    core::ConnectionPool pool{core::DatabaseConfig{db.conninfo(), 1, 2000ms, 2}};
-    core::NewEvent ev;
-    ev.id = "ev-window";
-    ev.name = "Window";
-    ev.startsAt = now + 1h;
-    ev.endsAt = now + 2h;
-    ASSERT_TRUE(core::createEvent(pool, ev, now));
-    auto scanner = core::createScanner(pool, "Entrance-Scanner-01", now);
-    ASSERT_TRUE(scanner);
-    key = scanner->apiKey;
-    ASSERT_TRUE(core::assignScanner(pool, "Entrance-Scanner-01", "ev-window", now));
-  }
+  attendance::core::NewEvent ev;
+  ev.id = "ev-window";
+  ev.name = "Window";
+  ev.startsAt = now + 1h;
+  ev.endsAt = now + 2h;
+  const std::string key = seedAssignedScanner(db, ev);
+  ASSERT_FALSE(key.empty());
   Process serve{{attendance::testing::backendBinary(), "serve", "--listen", "127.0.0.1:0", "--event-window-slack", "0.5"},
                 {"DATABASE_URL=" + db.conninfo()}};
   auto line = serve.readLine();

@@ -87,30 +87,32 @@ Result<bool> isAssigned(ConnectionPool& pool, std::string_view scannerId, std::s
   });
 }
 
+namespace {
+
+// The assignments of one scanner or one event, after checking that it exists.
+// `column` and `order` are fixed SQL of ours, never caller text.
+Result<std::vector<ScannerAssignment>> listOne(ConnectionPool& pool, const char* operation, const char* existsSql,
+                                               Errc missing, const char* column, const char* order,
+                                               std::string_view key) {
+  return detail::withConnection(pool, operation, [&](pqxx::connection_base& conn) -> Result<std::vector<ScannerAssignment>> {
+    pqxx::read_transaction tx{conn};
+    const std::string value{key};
+    if (tx.exec_params(existsSql, value).empty()) return make_error_code(missing);
+    return toAssignments(tx.exec_params(std::string{kSelectAssignments} + "WHERE " + column + " = $1 ORDER BY " + order,
+                                        value));
+  });
+}
+
+}  // namespace
+
 Result<std::vector<ScannerAssignment>> listScannerEvents(ConnectionPool& pool, std::string_view scannerId) {
-  return detail::withConnection(
-      pool, "list_scanner_events", [&](pqxx::connection_base& conn) -> Result<std::vector<ScannerAssignment>> {
-        pqxx::read_transaction tx{conn};
-        const std::string scanner{scannerId};
-        if (tx.exec_params("SELECT 1 FROM scanners WHERE scanner_id = $1", scanner).empty()) {
-          return make_error_code(Errc::scanner_not_found);
-        }
-        return toAssignments(
-            tx.exec_params(std::string{kSelectAssignments} + "WHERE scanner_id = $1 ORDER BY event_id", scanner));
-      });
+  return listOne(pool, "list_scanner_events", "SELECT 1 FROM scanners WHERE scanner_id = $1", Errc::scanner_not_found,
+                 "scanner_id", "event_id", scannerId);
 }
 
 Result<std::vector<ScannerAssignment>> listEventScanners(ConnectionPool& pool, std::string_view eventId) {
-  return detail::withConnection(
-      pool, "list_event_scanners", [&](pqxx::connection_base& conn) -> Result<std::vector<ScannerAssignment>> {
-        pqxx::read_transaction tx{conn};
-        const std::string event{eventId};
-        if (tx.exec_params("SELECT 1 FROM events WHERE id = $1", event).empty()) {
-          return make_error_code(Errc::event_not_found);
-        }
-        return toAssignments(
-            tx.exec_params(std::string{kSelectAssignments} + "WHERE event_id = $1 ORDER BY scanner_id", event));
-      });
+  return listOne(pool, "list_event_scanners", "SELECT 1 FROM events WHERE id = $1", Errc::event_not_found, "event_id",
+                 "scanner_id", eventId);
 }
 
 Result<std::vector<ScannerAssignment>> listAssignments(ConnectionPool& pool) {
