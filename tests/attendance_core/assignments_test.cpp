@@ -9,6 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <future>
+
+#include <pqxx/pqxx>
 
 namespace core = attendance::core;
 using attendance::support::fromEpochMillis;
@@ -184,6 +187,30 @@ TEST_F(Assignments, RecordsFarOutsideTheEventWindowAreRejectedOneByOne) {
   ASSERT_TRUE(u);
   EXPECT_TRUE(u->rejected.empty());
   EXPECT_EQ(u->inserted, 1U);
+}
+
+// An unassign that is in flight while a batch arrives: the batch's assignment
+// lookup waits for it (FOR KEY SHARE against the DELETE) and is then refused; it
+// never stores rows for an assignment that is already gone.
+TEST_F(Assignments, ABatchWaitsForAnUnassignInFlightAndIsThenRefused) {
+  ASSERT_TRUE(core::assignScanner(*pool, "S1", "ev-1", kNow));
+  pqxx::connection admin{db.conninfo()};
+  pqxx::work unassign{admin};
+  unassign.exec("DELETE FROM scanner_assignments WHERE scanner_id = 'S1' AND event_id = 'ev-1'");
+  auto batch = std::async(std::launch::async,
+                          [&] { return core::ingestBatch(*pool, request("ev-1", "S1", {kT0 + 60'000}), kNow); });
+  // Poll until the batch waits on the uncommitted DELETE's row lock.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (db.scalar("SELECT count(*) FROM pg_locks WHERE NOT granted") == "0") {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the batch did not wait for the unassign";
+    ASSERT_EQ(batch.wait_for(10ms), std::future_status::timeout) << "the batch finished before the unassign";
+  }
+  unassign.commit();
+  auto r = batch.get();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), core::Errc::scanner_not_assigned);
+  EXPECT_EQ(count("check_ins"), "0");
+  EXPECT_EQ(count("sync_receipts"), "0");
 }
 
 // The upgrade to migration 0006: every existing non-revoked scanner keeps every
