@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -37,7 +38,7 @@ struct State {
   // registration
   std::string regEvent, regUser;
   // scanner
-  std::string scannerId;
+  std::string scannerId, scannerEvent;
   // report
   std::string reportEvent, format = "table";
   int bucketMinutes = 15;
@@ -274,27 +275,55 @@ void scannerRevoke(State& s) {
   printJson(s, json::object{{"scannerId", s.scannerId}, {"revoked", true}});
 }
 
+void scannerAssign(State& s) {
+  auto pool = openDatabase(s, true);
+  const bool created = check(s, core::assignScanner(*pool, s.scannerId, s.scannerEvent, s.io.clock.systemTime()),
+                             "cannot assign scanner " + s.scannerId + " to event " + s.scannerEvent);
+  printJson(s, json::object{{"scannerId", s.scannerId}, {"eventId", s.scannerEvent}, {"created", created}});
+}
+
+void scannerUnassign(State& s) {
+  auto pool = openDatabase(s, true);
+  const bool removed = check(s, core::unassignScanner(*pool, s.scannerId, s.scannerEvent),
+                             "cannot unassign scanner " + s.scannerId + " from event " + s.scannerEvent);
+  printJson(s, json::object{{"scannerId", s.scannerId}, {"eventId", s.scannerEvent}, {"removed", removed}});
+}
+
 void scannerList(State& s) {
   auto pool = openDatabase(s, true);
   const auto scanners = check(s, core::listScanners(*pool), "cannot list scanners");
+  std::map<std::string, std::vector<std::string>> assigned;  // scannerId -> its events, in event id order
+  for (auto& a : check(s, core::listAssignments(*pool), "cannot list scanner assignments")) {
+    assigned[a.scannerId].push_back(std::move(a.eventId));
+  }
+  auto eventsOf = [&](const std::string& scannerId) {
+    const auto it = assigned.find(scannerId);
+    return it == assigned.end() ? std::vector<std::string>{} : it->second;
+  };
   if (s.listFormat == "json") {
     json::array arr;
     for (const auto& sc : scanners) {
+      json::array events;
+      for (auto& e : eventsOf(sc.scannerId)) events.emplace_back(e);
       arr.push_back(json::object{{"scannerId", sc.scannerId},
                                  {"keyPrefix", sc.keyPrefix},
                                  {"createdAt", core::formatIsoUtc(sc.createdAt)},
                                  {"revokedAt", timeOrNull(sc.revokedAt)},
                                  {"lastSyncAt", timeOrNull(sc.lastSyncAt)},
-                                 {"recordsReceived", sc.recordsReceived}});
+                                 {"recordsReceived", sc.recordsReceived},
+                                 {"events", std::move(events)}});
     }
     printJson(s, arr);
     return;
   }
-  std::vector<std::vector<std::string>> rows{{"SCANNER", "KEY PREFIX", "CREATED (UTC)", "REVOKED", "LAST SYNC (UTC)", "RECORDS"}};
+  std::vector<std::vector<std::string>> rows{
+      {"SCANNER", "KEY PREFIX", "CREATED (UTC)", "REVOKED", "LAST SYNC (UTC)", "RECORDS", "EVENTS"}};
   for (const auto& sc : scanners) {
+    std::string events;
+    for (const auto& e : eventsOf(sc.scannerId)) events += (events.empty() ? "" : ",") + e;
     rows.push_back({sc.scannerId, sc.keyPrefix + "...", shortTime(sc.createdAt),
                     sc.revokedAt ? shortTime(sc.revokedAt) : "no", shortTime(sc.lastSyncAt),
-                    std::to_string(sc.recordsReceived)});
+                    std::to_string(sc.recordsReceived), events.empty() ? "-" : events});
   }
   table(s, rows);
 }
@@ -383,7 +412,15 @@ void addCoreCommands(CLI::App& app, const Io& io) {
   auto* scRevoke = scanner->add_subcommand("revoke", "Revoke a scanner's API key");
   scRevoke->add_option("--id", st->scannerId, "Scanner id")->required();
   scRevoke->callback(action(st, scannerRevoke));
-  auto* scList = scanner->add_subcommand("list", "List scanners");
+  auto* scAssign = scanner->add_subcommand("assign", "Let a scanner sync into (and read the roster of) an event");
+  scAssign->add_option("--id", st->scannerId, "Scanner id")->required();
+  scAssign->add_option("--event", st->scannerEvent, "Event id")->required();
+  scAssign->callback(action(st, scannerAssign));
+  auto* scUnassign = scanner->add_subcommand("unassign", "Take an event away from a scanner (its next sync is refused)");
+  scUnassign->add_option("--id", st->scannerId, "Scanner id")->required();
+  scUnassign->add_option("--event", st->scannerEvent, "Event id")->required();
+  scUnassign->callback(action(st, scannerUnassign));
+  auto* scList = scanner->add_subcommand("list", "List scanners with their events");
   addListFormat(scList, st);
   scList->callback(action(st, scannerList));
 

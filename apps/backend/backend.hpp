@@ -52,6 +52,7 @@ struct ServeOptions {
   std::chrono::milliseconds drainTimeout{15'000};
   bool accessLog = true;
   core::AuthConfig auth;
+  core::IngestOptions ingest;  // --event-window-slack
 };
 
 // Everything the handlers use; owned by serve() (or a test).

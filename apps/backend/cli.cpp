@@ -67,6 +67,11 @@ int runCli(int argc, char** argv) {
   serveCmd->add_option("--drain-timeout", drainTimeout, "Seconds in-flight requests get after SIGTERM")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  double eventWindowSlackHours = 24;
+  serveCmd->add_option("--event-window-slack", eventWindowSlackHours,
+                       "Hours before an event's start and after its end within which check-ins are accepted")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 24.0 * 366));
   bool noAccessLog = false;
   serveCmd->add_flag("--no-access-log", noAccessLog, "Do not log one line per request");
   bool fastPasswordHashing = false;
@@ -88,6 +93,7 @@ int runCli(int argc, char** argv) {
     o.idleTimeout = seconds(idleTimeout);
     o.drainTimeout = seconds(drainTimeout);
     o.accessLog = !noAccessLog;
+    o.ingest.eventWindowSlack = std::chrono::milliseconds{static_cast<long long>(eventWindowSlackHours * 3'600'000)};
     if (fastPasswordHashing) o.auth = core::AuthConfig::forTests();
     try {
       (void)http_server::parseListenAddress(o.listen);

@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <attendance/attendance_core/assignments.hpp>
 #include <attendance/attendance_core/events.hpp>
 #include <attendance/attendance_core/migrations.hpp>
 #include <attendance/attendance_core/report.hpp>
@@ -42,6 +43,12 @@ hs::Response unauthorized(std::string_view message) {
   auto res = hs::errorResponse(http::status::unauthorized, message);
   res.set(http::field::www_authenticate, "Bearer");
   return res;
+}
+
+// 403 for a scanner that is not assigned to the event, or an event that does not
+// exist (the same answer: docs/adr/0046-scanners-are-assigned-to-events.md).
+hs::Response notAssigned(std::string_view scannerId, std::string_view eventId) {
+  return hs::errorResponse(http::status::forbidden, core::notAssignedMessage(scannerId, eventId));
 }
 
 hs::Response tooManyRequests(std::chrono::seconds wait) {
@@ -204,6 +211,7 @@ awaitable<hs::Response> batchCheckIn(BackendContext& ctx, hs::RequestContext& rc
   // Parsing up to 16 MiB of JSON is CPU work: it runs on the pool too, next to the insert.
   struct Outcome {
     std::optional<core::BatchParseResult> parseError;
+    std::string eventId;
     Result<core::IngestResult> ingest{core::Errc::internal};
   };
   Outcome outcome = co_await ctx.blocking.run([&] {
@@ -214,6 +222,7 @@ awaitable<hs::Response> batchCheckIn(BackendContext& ctx, hs::RequestContext& rc
       return o;
     }
     auto request = core::IngestRequest::fromParsed(std::move(parsed.batch), scannerId);
+    o.eventId = request.eventId;
     o.ingest = core::ingestBatch(ctx.db, request, now, ctx.ingest);
     return o;
   });
@@ -222,7 +231,12 @@ awaitable<hs::Response> batchCheckIn(BackendContext& ctx, hs::RequestContext& rc
         core::httpStatusFor(outcome.parseError->error) == 413 ? http::status::payload_too_large : http::status::bad_request;
     co_return hs::errorResponse(status, outcome.parseError->message);
   }
-  if (!outcome.ingest) co_return errorFor(outcome.ingest.error());
+  if (!outcome.ingest) {
+    if (outcome.ingest.error() == core::Errc::scanner_not_assigned) {
+      co_return notAssigned(scannerId, outcome.eventId);
+    }
+    co_return errorFor(outcome.ingest.error());
+  }
   const core::IngestResult& r = *outcome.ingest;
   ctx.metrics.increment("attendance_records_received_total", {}, static_cast<double>(r.received));
   ctx.metrics.increment("attendance_records_ingested_total", {}, static_cast<double>(r.inserted));
@@ -238,10 +252,17 @@ awaitable<hs::Response> batchCheckIn(BackendContext& ctx, hs::RequestContext& rc
   co_return hs::jsonResponse(http::status::ok, core::renderIngestResultJson(r));
 }
 
-// GET /api/events/{id}/roster (scanner key)
+// GET /api/events/{id}/roster (scanner key): only for a scanner assigned to the event.
 awaitable<hs::Response> roster(BackendContext& ctx, hs::RequestContext& rc) {
   const std::string eventId = rc.params.at("id");
-  auto ids = co_await ctx.blocking.run([&] { return core::roster(ctx.db, eventId); });
+  const auto& scannerId = std::any_cast<const std::string&>(rc.principal);
+  auto ids = co_await ctx.blocking.run([&]() -> Result<std::vector<support::Uuid>> {
+    auto assigned = core::isAssigned(ctx.db, scannerId, eventId);
+    if (!assigned) return assigned.error();
+    if (!*assigned) return core::make_error_code(core::Errc::scanner_not_assigned);
+    return core::roster(ctx.db, eventId);
+  });
+  if (!ids && ids.error() == core::Errc::scanner_not_assigned) co_return notAssigned(scannerId, eventId);
   if (!ids) co_return errorFor(ids.error());
   std::string out = "{\"eventId\":";
   support::appendJsonString(out, eventId);

@@ -135,7 +135,10 @@ int main(int argc, char** argv) {
     ev.id = "big-event";
     ev.name = "Big Conference";
     if (auto e = core::createEvent(pool, ev, now); !e) throw std::runtime_error("event");
-    for (int s = 1; s <= 4; ++s) (void)core::createScanner(pool, "Door-" + std::to_string(s), now);
+    for (int s = 1; s <= 4; ++s) {
+      (void)core::createScanner(pool, "Door-" + std::to_string(s), now);
+      (void)core::assignScanner(pool, "Door-" + std::to_string(s), "big-event", now);
+    }
     {
       pqxx::connection c{cfg.conninfo};
       pqxx::work tx{c};

@@ -38,6 +38,12 @@ int main(int argc, char** argv) {
     std::cerr << "createScanner: " << scanner.error().message() << "\n";
     return 1;
   }
+  for (const auto& eventId : events) {
+    if (auto r = core::assignScanner(pool, scannerId, eventId, now); !r) {
+      std::cerr << "assignScanner: " << r.error().message() << "\n";
+      return 1;
+    }
+  }
   const auto auth = core::AuthConfig::forTests();
   std::string out = fmt::format(R"({{"apiKey":"{}","bleUuids":[)", scanner->apiKey);
   for (int i = 0; i < users; ++i) {

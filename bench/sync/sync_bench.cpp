@@ -6,6 +6,7 @@
 
 #include "batch_client/test_server.hpp"
 
+#include <attendance/attendance_core/assignments.hpp>
 #include <attendance/attendance_core/database.hpp>
 #include <attendance/attendance_core/events.hpp>
 #include <attendance/attendance_core/migrations.hpp>
@@ -84,6 +85,7 @@ int main(int argc, char** argv) {
     if (!core::createEvent(pool, ev, now)) return 1;
     auto scanner = core::createScanner(pool, "Bench-Scanner", now);
     if (!scanner) return 1;
+    if (!core::assignScanner(pool, "Bench-Scanner", "bench", now)) return 1;
     key = scanner->apiKey;
   }
   const auto keyFile = dir.path() / "key";

@@ -4,6 +4,7 @@
 #include <attendance/support/clock.hpp>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <gtest/gtest.h>
 
@@ -116,6 +117,8 @@ TEST_F(AdminFlow, CreateRegisterSyncAndReport) {
   auto sc = admin(db, {"scanner", "create", "--id", "Entrance-Scanner-01"});
   ASSERT_EQ(sc.exitCode, 0) << sc.err;
   const std::string apiKey = str(sc.json(), "apiKey");
+  auto assigned = admin(db, {"scanner", "assign", "--id", "Entrance-Scanner-01", "--event", eventId});
+  ASSERT_EQ(assigned.exitCode, 0) << assigned.err;
 
   // The key works the way the backend uses it; a sync arrives.
   auto pool = db.pool(false, 1);
@@ -181,6 +184,7 @@ TEST_F(AdminFlow, CreateRegisterSyncAndReport) {
 
 TEST_F(AdminFlow, ErrorsHaveMessagesAndExitCodes) {
   ASSERT_EQ(admin(db, {"event", "create", "--name", "E", "--id", "ev-fixed"}).exitCode, 0);
+  ASSERT_EQ(admin(db, {"scanner", "create", "--id", "S0"}).exitCode, 0);
   struct Case {
     std::vector<std::string> args;
     int code;
@@ -201,6 +205,10 @@ TEST_F(AdminFlow, ErrorsHaveMessagesAndExitCodes) {
        "unknown event"},
       {{"scanner", "create", "--id", "has space"}, 3, "scanner id must be"},
       {{"scanner", "revoke", "--id", "ghost"}, 4, "unknown scanner"},
+      {{"scanner", "assign", "--id", "ghost", "--event", "ev-fixed"}, 4, "cannot assign scanner ghost to event ev-fixed: unknown scanner"},
+      {{"scanner", "assign", "--id", "S0", "--event", "nope"}, 4, "cannot assign scanner S0 to event nope: unknown event"},
+      {{"scanner", "unassign", "--id", "S0", "--event", "nope"}, 4, "unknown event"},
+      {{"scanner", "assign", "--id", "S0"}, 2, "--event is required"},
       {{"report", "--event", "nope"}, 4, "unknown event"},
       {{"report", "--event", "ev-fixed", "--format", "xml"}, 2, "xml"},
       {{"frobnicate"}, 2, ""},
@@ -221,6 +229,44 @@ TEST_F(AdminFlow, ErrorsHaveMessagesAndExitCodes) {
   const auto down = admin(db, {"event", "list"}, "host=127.0.0.1 port=1 connect_timeout=2");
   EXPECT_EQ(down.exitCode, 6);
   EXPECT_NE(down.err.find("database unavailable"), std::string::npos) << down.err;
+}
+
+// Assign, unassign, and the events of each scanner in `scanner list`.
+TEST(AdminCli, ScannerAssignUnassignAndList) {
+  TestDatabase db;
+  ASSERT_EQ(admin(db, {"migrate"}).exitCode, 0);
+  for (const char* id : {"ev-a", "ev-b"}) ASSERT_EQ(admin(db, {"event", "create", "--name", id, "--id", id}).exitCode, 0);
+  for (const char* id : {"S1", "S2"}) ASSERT_EQ(admin(db, {"scanner", "create", "--id", id}).exitCode, 0);
+
+  auto a = admin(db, {"scanner", "assign", "--id", "S1", "--event", "ev-a"});
+  ASSERT_EQ(a.exitCode, 0) << a.err;
+  EXPECT_EQ(a.out, "{\"scannerId\":\"S1\",\"eventId\":\"ev-a\",\"created\":true}\n");
+  auto again = admin(db, {"scanner", "assign", "--id", "S1", "--event", "ev-a"});
+  ASSERT_EQ(again.exitCode, 0) << again.err;
+  EXPECT_FALSE(again.json().at("created").as_bool());
+  ASSERT_EQ(admin(db, {"scanner", "assign", "--id", "S1", "--event", "ev-b"}).exitCode, 0);
+
+  auto list = admin(db, {"scanner", "list", "--format", "json"});
+  ASSERT_EQ(list.exitCode, 0) << list.err;
+  const json::value listed = list.json();
+  const auto& arr = listed.as_array();
+  ASSERT_EQ(arr.size(), 2U);
+  EXPECT_EQ(json::serialize(arr[0].at("events")), R"(["ev-a","ev-b"])");
+  EXPECT_EQ(json::serialize(arr[1].at("events")), "[]");
+  auto table = admin(db, {"scanner", "list"});
+  ASSERT_EQ(table.exitCode, 0) << table.err;
+  EXPECT_NE(table.out.find("EVENTS"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("ev-a,ev-b"), std::string::npos) << table.out;
+
+  auto u = admin(db, {"scanner", "unassign", "--id", "S1", "--event", "ev-a"});
+  ASSERT_EQ(u.exitCode, 0) << u.err;
+  EXPECT_EQ(u.out, "{\"scannerId\":\"S1\",\"eventId\":\"ev-a\",\"removed\":true}\n");
+  EXPECT_FALSE(admin(db, {"scanner", "unassign", "--id", "S1", "--event", "ev-a"}).json().at("removed").as_bool());
+  list = admin(db, {"scanner", "list", "--format", "json"});
+  EXPECT_EQ(json::serialize(list.json().as_array()[0].at("events")), R"(["ev-b"])");
+  auto pool = db.pool(false, 1);
+  EXPECT_FALSE(*core::isAssigned(*pool, "S1", "ev-a"));
+  EXPECT_TRUE(*core::isAssigned(*pool, "S1", "ev-b"));
 }
 
 }  // namespace

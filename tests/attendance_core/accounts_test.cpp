@@ -220,6 +220,7 @@ void checkIn(core::ConnectionPool& pool, const std::string& eventId, const std::
   for (const auto& [uuid, ms] : sightings) {
     req.records.push_back({req.records.size(), uuid, ms, scannerId});
   }
+  ASSERT_TRUE(core::assignScanner(pool, scannerId, eventId, kNow));
   auto r = core::ingestBatch(pool, req, kNow);
   ASSERT_TRUE(r) << r.error().message();
   ASSERT_TRUE(r->rejected.empty());

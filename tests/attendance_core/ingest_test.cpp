@@ -48,7 +48,10 @@ protected:
   void SetUp() override {
     pool = db.pool();
     ASSERT_TRUE(core::createEvent(*pool, {std::string{"ev-1"}, "Meetup", "Hall", std::nullopt, std::nullopt}, kNow));
-    for (const char* s : {"S1", "S2", "S3"}) ASSERT_TRUE(core::createScanner(*pool, s, kNow));
+    for (const char* s : {"S1", "S2", "S3"}) {
+      ASSERT_TRUE(core::createScanner(*pool, s, kNow));
+      ASSERT_TRUE(core::assignScanner(*pool, s, "ev-1", kNow));
+    }
     auto a = core::createUser(*pool, {"ada@example.org", "Ada", std::nullopt}, core::AuthConfig::forTests(), kNow);
     auto b = core::createUser(*pool, {"bob@example.org", "Bob", std::nullopt}, core::AuthConfig::forTests(), kNow);
     auto c = core::createUser(*pool, {"cy@example.org", "Cy", std::nullopt}, core::AuthConfig::forTests(), kNow);
@@ -220,11 +223,13 @@ TEST_F(Ingest, PerRecordRejectionsKeepTheGoodRecords) {
   EXPECT_EQ(db.scalar("SELECT rejected FROM sync_receipts"), "4");
 }
 
-TEST_F(Ingest, UnknownEventIsAnErrorAndCommitsNothing) {
+// Answered like an event the scanner is not assigned to (403), so a scanner key
+// cannot probe which event ids exist (docs/adr/0046-scanners-are-assigned-to-events.md).
+TEST_F(Ingest, UnknownEventIsRefusedLikeAnUnassignedOneAndCommitsNothing) {
   auto r = post(*pool, "S1", body("no-such-event", "S1", {{ada.bleUuid.toString(), kT0}}));
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), core::Errc::event_not_found);
-  EXPECT_EQ(core::httpStatusFor(r.error()), 404);
+  EXPECT_EQ(r.error(), core::Errc::scanner_not_assigned);
+  EXPECT_EQ(core::httpStatusFor(r.error()), 403);
   EXPECT_EQ(count("check_ins"), "0");
   EXPECT_EQ(count("sync_receipts"), "0");
 }
@@ -314,7 +319,10 @@ TEST(IngestOrder, EveryOrderGivesTheSameReport) {
     TestDatabase db;
     auto pool = db.pool(true, 4);
     EXPECT_TRUE(core::createEvent(*pool, {std::string{"ev-o"}, "Order", "", std::nullopt, std::nullopt}, kNow));
-    for (const char* s : {"S1", "S2", "S3"}) EXPECT_TRUE(core::createScanner(*pool, s, kNow));
+    for (const char* s : {"S1", "S2", "S3"}) {
+      EXPECT_TRUE(core::createScanner(*pool, s, kNow));
+      EXPECT_TRUE(core::assignScanner(*pool, s, "ev-o", kNow));
+    }
     auto u1 = core::createUser(*pool, {"u1@example.org", "U1", std::nullopt}, core::AuthConfig::forTests(), kNow);
     EXPECT_TRUE(u1);
     EXPECT_TRUE(core::registerForEvent(*pool, "ev-o", u1->id, kNow));

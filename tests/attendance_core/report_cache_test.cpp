@@ -64,6 +64,7 @@ protected:
     seedEvent(db, "ev-1", 40);
     seedEvent(db, "ev-2", 10);
     seedEvent(db, "ev-3", 10);
+    execSql(db, "INSERT INTO scanner_assignments SELECT 'S1', id, now() FROM events");
   }
 
   std::string freshJson(const std::string& eventId) {

@@ -101,6 +101,7 @@ protected:
         "INSERT INTO events (id, name, venue, starts_at, ends_at, created_at) VALUES "
         "('ev', 'Incremental <Event>', 'Hall', '2024-07-20T09:00:00Z', '2024-07-20T18:00:00Z', "
         "'2024-07-01T00:00:00Z'), ('ev-other', 'Other', '', NULL, NULL, '2024-07-01T00:00:00Z')");
+    tx.exec("INSERT INTO scanner_assignments SELECT s.scanner_id, e.id, now() FROM scanners s CROSS JOIN events e");
     for (unsigned n = 0; n < kUsers; ++n) {
       tx.exec_params(
           "INSERT INTO users (id, email, display_name, ble_uuid, created_at) VALUES ($1::uuid, $2, $3, $4::uuid, now())",
@@ -191,8 +192,12 @@ protected:
     core::ReportCache cache{options};
     Lcg rng{seed};
     std::vector<std::pair<std::string, std::vector<Record>>> sent;
+    // Sightings weeks away from the event's dates must be stored here (they widen the
+    // buckets), so the event window is opened far enough for them.
+    core::IngestOptions farWindow;
+    farWindow.eventWindowSlack = 90 * std::chrono::hours{24};
     auto ingest = [&](const std::string& scanner, const std::vector<Record>& rows) {
-      auto r = core::ingestBatch(*pool, request("ev", scanner, rows), kNow);
+      auto r = core::ingestBatch(*pool, request("ev", scanner, rows), kNow, farWindow);
       ASSERT_TRUE(r) << r.error().message();
       sent.emplace_back(scanner, rows);
     };

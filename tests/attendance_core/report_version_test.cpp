@@ -36,6 +36,8 @@ protected:
     ASSERT_TRUE(core::createEvent(*pool, {std::string{"ev-1"}, "Meetup", "Hall", std::nullopt, std::nullopt}, kNow));
     ASSERT_TRUE(core::createEvent(*pool, {std::string{"ev-2"}, "Other", "", std::nullopt, std::nullopt}, kNow));
     ASSERT_TRUE(core::createScanner(*pool, "S1", kNow));
+    ASSERT_TRUE(core::assignScanner(*pool, "S1", "ev-1", kNow));
+    ASSERT_TRUE(core::assignScanner(*pool, "S1", "ev-2", kNow));
     auto ada = core::createUser(*pool, {"ada@example.org", "Ada", std::string{"correct horse"}},
                                 core::AuthConfig::forTests(), kNow);
     ASSERT_TRUE(ada);

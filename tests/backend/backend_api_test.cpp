@@ -134,7 +134,8 @@ TEST_F(BackendTest, WholeRequestErrorsAnswerTheirStatusAndCommitNothing) {
       {"records not an array", request("POST", "/batchCheckIn", R"({"eventId":"ev-1","records":{}})", apiKey), 400},
       {"missing key", request("POST", "/batchCheckIn", good), 401},
       {"unknown key", request("POST", "/batchCheckIn", good, "att_notarealkey0000000000000000000"), 401},
-      {"unknown event", request("POST", "/batchCheckIn", batch({record(aliceUuid, t)}, "no-such-event"), apiKey), 404},
+      // Answered like an event the scanner is not assigned to: a key cannot probe event ids.
+      {"unknown event", request("POST", "/batchCheckIn", batch({record(aliceUuid, t)}, "no-such-event"), apiKey), 403},
       {"not JSON", request("POST", "/batchCheckIn", good, apiKey, "text/plain"), 415},
   };
   for (const auto& k : cases) {
@@ -251,7 +252,7 @@ TEST_F(BackendTest, RosterListsRegisteredBleUuidsOnly) {
   ASSERT_EQ(res.result_int(), 200) << res.body();
   EXPECT_EQ(res.body(), fmt::format(R"({{"eventId":"ev-1","bleUuids":["{}"]}})", aliceUuid));
   EXPECT_EQ(c.request(request("GET", "/api/events/ev-1/roster")).result_int(), 401);
-  EXPECT_EQ(c.request(request("GET", "/api/events/nope/roster", {}, apiKey)).result_int(), 404);
+  EXPECT_EQ(c.request(request("GET", "/api/events/nope/roster", {}, apiKey)).result_int(), 403);
   EXPECT_EQ(c.request(request("POST", "/api/events/ev-1/roster", "{}", apiKey)).result_int(), 405);
 }
 
@@ -461,6 +462,7 @@ TEST_F(BackendTest, ThreeScannersWithOverlappingBatchesGiveTheSameReportInEveryO
     ev.name = "Order " + id;
     ASSERT_TRUE(core::createEvent(pool, ev, now));
     ASSERT_TRUE(core::registerForEvent(pool, id, aliceUserId, now));
+    for (const auto& scanner : {s1, s2, s3}) ASSERT_TRUE(core::assignScanner(pool, scanner, id, now));
   };
   auto post = [&](const std::string& eventId, int which) {
     Client c{backend->port};

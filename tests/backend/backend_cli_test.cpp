@@ -22,6 +22,19 @@ using attendance::testing::TestDatabase;
 using namespace std::chrono_literals;
 
 namespace {
+// A migrated database with `ev` and scanner Entrance-Scanner-01 assigned to it; returns the key.
+std::string seedAssignedScanner(const TestDatabase& db, attendance::core::NewEvent ev) {
+  namespace core = attendance::core;
+  core::ConnectionPool pool{core::DatabaseConfig{db.conninfo(), 1, 2000ms, 2}};
+  const auto now = std::chrono::system_clock::now();
+  const std::string eventId = *ev.id;
+  EXPECT_TRUE(core::createEvent(pool, ev, now));
+  auto scanner = core::createScanner(pool, "Entrance-Scanner-01", now);
+  EXPECT_TRUE(scanner);
+  EXPECT_TRUE(core::assignScanner(pool, "Entrance-Scanner-01", eventId, now));
+  return scanner ? scanner->apiKey : std::string{};
+}
+
 std::uint16_t portFromListeningLine(const std::string& line) {
   // {"listening":"127.0.0.1:PORT"}
   const auto colon = line.rfind(':');
@@ -68,6 +81,7 @@ TEST(BackendCli, UsageErrorsExit2) {
   EXPECT_EQ(runBackend({"serve", "--listen", "nonsense"}, db.conninfo()).code, 2);
   EXPECT_EQ(runBackend({"serve", "--threads", "0"}, db.conninfo()).code, 2);
   EXPECT_EQ(runBackend({"frobnicate"}, db.conninfo()).code, 2);
+  EXPECT_EQ(runBackend({"serve", "--event-window-slack", "-1"}, db.conninfo()).code, 2);
 }
 
 TEST(BackendCli, ServeAnswersThenDrainsOnSigtermAndExits0) {
@@ -112,19 +126,11 @@ TEST(BackendCli, ListenFailureExits5) {
 TEST(BackendCli, RequestInFlightAtSigtermStillCompletes) {
   TestDatabase db;
   ASSERT_EQ(runBackend({"migrate"}, db.conninfo()).code, 0);
-  std::string key;
-  {
-    namespace core = attendance::core;
-    core::ConnectionPool pool{core::DatabaseConfig{db.conninfo(), 1, 2000ms, 2}};
-    const auto now = std::chrono::system_clock::now();
-    core::NewEvent ev;
-    ev.id = "ev-drain";
-    ev.name = "Drain";
-    ASSERT_TRUE(core::createEvent(pool, ev, now));
-    auto scanner = core::createScanner(pool, "Entrance-Scanner-01", now);
-    ASSERT_TRUE(scanner);
-    key = scanner->apiKey;
-  }
+  attendance::core::NewEvent ev;
+  ev.id = "ev-drain";
+  ev.name = "Drain";
+  const std::string key = seedAssignedScanner(db, ev);
+  ASSERT_FALSE(key.empty());
   Process serve{{attendance::testing::backendBinary(), "serve", "--listen", "127.0.0.1:0", "--drain-timeout", "10"},
                 {"DATABASE_URL=" + db.conninfo()}};
   auto line = serve.readLine();
@@ -179,6 +185,43 @@ TEST(BackendCli, RequestInFlightAtSigtermStillCompletes) {
   ASSERT_NE(draining, std::string::npos) << log;
   ASSERT_NE(answered, std::string::npos) << log;
   EXPECT_LT(draining, answered) << log;
+}
+
+// serve --event-window-slack HOURS reaches ingest: with half an hour, a sighting an
+// hour before the event's start is rejected (outside_event_window), one during it is stored.
+TEST(BackendCli, EventWindowSlackOptionNarrowsTheWindow) {
+  TestDatabase db;
+  ASSERT_EQ(runBackend({"migrate"}, db.conninfo()).code, 0);
+  const auto now = std::chrono::system_clock::now();
+  attendance::core::NewEvent ev;
+  ev.id = "ev-window";
+  ev.name = "Window";
+  ev.startsAt = now + 1h;
+  ev.endsAt = now + 2h;
+  const std::string key = seedAssignedScanner(db, ev);
+  ASSERT_FALSE(key.empty());
+  Process serve{{attendance::testing::backendBinary(), "serve", "--listen", "127.0.0.1:0", "--event-window-slack", "0.5"},
+                {"DATABASE_URL=" + db.conninfo()}};
+  auto line = serve.readLine();
+  ASSERT_TRUE(line) << serve.stderrText();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const std::string body = fmt::format(
+      R"({{"eventId":"ev-window","records":[)"
+      R"({{"bleUuid":"0f8fad5b-d9cb-469f-a165-70867728950e","checkInTime":{},"scannerId":"Entrance-Scanner-01"}},)"
+      R"({{"bleUuid":"0f8fad5b-d9cb-469f-a165-70867728950e","checkInTime":{},"scannerId":"Entrance-Scanner-01"}}]}})",
+      ms, ms + 90 * 60'000);
+  Client c{portFromListeningLine(*line)};
+  auto res = c.request("POST /batchCheckIn HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + key +
+                       "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                       "\r\n\r\n" + body);
+  EXPECT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_NE(res.body().find(R"("inserted":1,)"), std::string::npos) << res.body();
+  EXPECT_NE(res.body().find(R"({"index":0,"reason":"outside_event_window","detail":)"), std::string::npos)
+      << res.body();
+  serve.kill(SIGTERM);
+  const auto code = serve.wait(15s);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 0) << serve.stderrText();
 }
 
 namespace {

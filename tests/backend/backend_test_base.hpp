@@ -38,6 +38,7 @@ struct BackendOptions {
   std::size_t passwordThreads = 1;
   std::size_t maxPendingPasswords = 16;
   core::AuthConfig auth = core::AuthConfig::forTests();
+  core::IngestOptions ingest;  // the event window's slack: serve's --event-window-slack
 };
 
 // The backend's router served in-process, wired like `serve` does.
@@ -53,7 +54,7 @@ public:
     limits.maxBodyBytes = o.maxBody;
     limits.maxRecords = o.maxRecords;
     ctx_ = std::make_unique<BackendContext>(BackendContext{pool_, blocking_, passwords_, metrics, scannerLimiter_,
-                                                           clientLimiter_, clock, o.auth, limits, {}, 64 * 1024});
+                                                           clientLimiter_, clock, o.auth, limits, o.ingest, 64 * 1024});
     attendance::backend::ServeOptions so;
     so.listen = "127.0.0.1:0";
     so.maxBody = o.maxBody;
@@ -152,6 +153,8 @@ protected:
     auto other = core::createScanner(pool, "Exit-Scanner-02", now);
     ASSERT_TRUE(other);
     otherKey = other->apiKey;
+    ASSERT_TRUE(core::assignScanner(pool, kScanner, kEvent, now));
+    ASSERT_TRUE(core::assignScanner(pool, "Exit-Scanner-02", kEvent, now));
     auto auth = core::AuthConfig::forTests();
     auto alice = core::createUser(pool, core::NewUser{"alice@example.com", "Alice", std::nullopt}, auth, now);
     ASSERT_TRUE(alice);
@@ -165,6 +168,13 @@ protected:
   void revoke(const std::string& scannerId) {
     core::ConnectionPool pool{core::DatabaseConfig{db->conninfo(), 1, 2000ms, 2}};
     ASSERT_TRUE(core::revokeScanner(pool, scannerId, std::chrono::system_clock::now()));
+  }
+
+  // Runs f with a short-lived pool on the test database.
+  template <class F>
+  void withPool(F&& f) {
+    core::ConnectionPool pool{core::DatabaseConfig{db->conninfo(), 1, 2000ms, 2}};
+    f(pool);
   }
 
   long long checkIns() const { return db->scalar("SELECT count(*) FROM check_ins"); }

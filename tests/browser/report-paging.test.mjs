@@ -55,6 +55,9 @@ test('a large report pages, sorts, filters and searches on the server', async ()
     await page.fill('#scanner-id', 'Door-1');
     await page.click('form[action="/scanners"] button[type=submit]');
     const apiKey = (await page.textContent('#api-key')).trim();
+    await page.selectOption('form[action="/scanners/Door-1/assignments"] select', EVENT_ID);
+    await page.click('form[action="/scanners/Door-1/assignments"] button[type=submit]');
+    await page.waitForURL(`${adminUrl}/scanners?notice=scanner-assigned`);
 
     // 120 registered participants sign up through the backend; 5 more come without registering.
     const people = [];

@@ -74,6 +74,12 @@ test('organizer signs in, syncs and reads the report', async () => {
   await page.screenshot({ path: join(artifacts, '02-scanner-key.png'), fullPage: true });
   await page.reload();
   assert.equal(await page.locator('#api-key').count(), 0, 'the key is not shown again');
+  // --- assign it to the event: the backend refuses a scanner's sync into any other event ---
+  const assignForm = `form[action="/scanners/${SCANNER_ID}/assignments"]`;
+  await page.selectOption(`${assignForm} select`, EVENT_ID);
+  await page.click(`${assignForm} button[type=submit]`);
+  await page.waitForURL(`${adminUrl}/scanners?notice=scanner-assigned`);
+  await page.locator('#scanner-list').getByText('Unassign').waitFor();
 
   // --- participants register through the backend's participant API ---
   const people = [

@@ -44,6 +44,13 @@ Reply error(unsigned status, std::string_view message) {
 }
 }  // namespace
 
+// As attendance-backend answers an event the key's scanner is not assigned to, or
+// one that does not exist (docs/adr/0046-scanners-are-assigned-to-events.md).
+Reply FakeBackend::notAssigned(const std::string& eventId) const {
+  return error(403, "scanner " + scannerId_ + " is not assigned to event " + eventId +
+                        "; assign it with: attendance-admin scanner assign --id " + scannerId_ + " --event " + eventId);
+}
+
 Reply FakeBackend::handle(const ReceivedRequest& r) {
   if (r.authorization != "Bearer " + apiKey_) return error(401, "unknown API key");
   if (r.method == "POST" && r.target == "/batchCheckIn") return batch(r);
@@ -51,7 +58,7 @@ Reply FakeBackend::handle(const ReceivedRequest& r) {
   if (r.method == "GET" && r.target.rfind(prefix, 0) == 0) {
     std::lock_guard lock(mutex_);
     const std::string expected = prefix + rosterEvent_ + "/roster";
-    if (rosterEvent_.empty() || r.target != expected) return error(404, "unknown event");
+    if (rosterEvent_.empty() || r.target != expected) return notAssigned(r.target.substr(prefix.size(), r.target.size() - prefix.size() - 7));
     json::array ids;
     for (const auto& id : roster_) ids.emplace_back(id);
     Reply ok;
@@ -83,7 +90,7 @@ Reply FakeBackend::batch(const ReceivedRequest& r) {
     return error(400, "malformed envelope");
   }
   const std::string eventId(event->as_string());
-  if (events_.count(eventId) == 0) return error(404, "unknown event");
+  if (events_.count(eventId) == 0) return notAssigned(eventId);
   json::array rejected;
   std::size_t inserted = 0;
   std::size_t duplicates = 0;

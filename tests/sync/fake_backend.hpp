@@ -29,6 +29,7 @@ public:
   // connection after the commit).
   using AfterHook = std::function<std::optional<Reply>(std::size_t n)>;
 
+  // `events`: the ones the scanner is assigned to; any other is 403, as the backend answers.
   FakeBackend(std::string apiKey = "good-key", std::string scannerId = "S1",
               std::set<std::string> events = {"ev1", "ev2"});
 
@@ -44,6 +45,7 @@ public:
 private:
   Reply handle(const ReceivedRequest& r);
   Reply batch(const ReceivedRequest& r);
+  Reply notAssigned(const std::string& eventId) const;
 
   std::string apiKey_;
   std::string scannerId_;

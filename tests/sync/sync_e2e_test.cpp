@@ -5,6 +5,7 @@
 
 #include "batch_client/test_server.hpp"
 
+#include <attendance/attendance_core/assignments.hpp>
 #include <attendance/attendance_core/database.hpp>
 #include <attendance/attendance_core/events.hpp>
 #include <attendance/attendance_core/migrations.hpp>
@@ -56,6 +57,7 @@ protected:
     ASSERT_TRUE(core::createEvent(pool, ev, now));
     auto scanner = core::createScanner(pool, "Entrance-01", now);
     ASSERT_TRUE(scanner);
+    ASSERT_TRUE(core::assignScanner(pool, "Entrance-01", kEvent, now));
     std::ofstream(keyFile) << scanner->apiKey << "\n";
     for (int i = 0; i < 20; ++i) {
       core::NewUser u;
@@ -292,6 +294,19 @@ TEST_F(SyncEndToEnd, BadInputGetsAClearMessageAndItsExitCode) {
   auto missing = at::runToCompletion(args, dir.path());
   EXPECT_EQ(missing.code, 2);
   EXPECT_NE(missing.err.find("cannot read the API key file"), std::string::npos) << missing.err;
+
+  // Not assigned to the event: the real backend's 403 names the command, exit 5, nothing stored.
+  {
+    core::ConnectionPool pool(core::DatabaseConfig{db.conninfo(), 1});
+    ASSERT_TRUE(core::unassignScanner(pool, "Entrance-01", kEvent));
+    auto unassigned = at::runToCompletion(syncArgs(direct(backendPort)), dir.path());
+    EXPECT_EQ(unassigned.code, 5) << unassigned.err;
+    EXPECT_NE(unassigned.err.find(std::string{"attendance-admin scanner assign --id Entrance-01 --event "} + kEvent),
+              std::string::npos)
+        << unassigned.err;
+    EXPECT_EQ(storedCount(), 0);
+    ASSERT_TRUE(core::assignScanner(pool, "Entrance-01", kEvent, std::chrono::system_clock::now()));
+  }
 
   // Wrong key: refused, exit 5, nothing stored.
   std::ofstream(dir.path() / "wrong.key") << "att_wrongwrongwrongwrong\n";

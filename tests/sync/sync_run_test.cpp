@@ -153,10 +153,17 @@ TEST_F(SyncRun, UnreachableBackendIsExit4AfterRetries) {
   EXPECT_EQ(sleeps.size(), 3u);
 }
 
-TEST_F(SyncRun, UnknownEventStopsWithTheServersReasonAndExit3) {
+// 403: the scanner is not assigned to the event (or there is no such event). The
+// operator is told the command that fixes it, not to check the key.
+TEST_F(SyncRun, UnassignedEventStopsWithTheAssignCommandAndExit5) {
   appendRecords(0, 2, "no-such-event");
-  EXPECT_EQ(run(options()), as::kExitRejected);
-  EXPECT_NE(err.str().find("unknown event"), std::string::npos) << err.str();
+  EXPECT_EQ(run(options()), as::kExitAuth);
+  const std::string e = err.str();
+  EXPECT_NE(e.find("attendance-admin scanner assign --id S1 --event no-such-event"), std::string::npos) << e;
+  EXPECT_NE(e.find("the scanner is not assigned to this event"), std::string::npos) << e;
+  EXPECT_EQ(e.find("check --api-key-file"), std::string::npos) << e;
+  EXPECT_EQ(backend.requests().size(), 1u);  // not retried
+  EXPECT_TRUE(backend.rows().empty());
 }
 
 TEST_F(SyncRun, Retries503WithRetryAfterAndEndsExactlyOnce) {
@@ -370,16 +377,16 @@ TEST_F(RosterRun, WritesTheRosterAtomicallyWithCanonicalUuids) {
   EXPECT_EQ(backend.requests().back().target, "/api/events/ev1/roster");
 }
 
-TEST_F(RosterRun, UnknownEventAndWrongKeyAreReportedAndNothingIsWritten) {
+TEST_F(RosterRun, UnassignedEventAndWrongKeyAreReportedAndNothingIsWritten) {
   backend.setRoster("ev1", {uuidFor(1)});
   as::RosterOptions o;
   o.eventId = "other event";
   o.backendUrl = backend.url();
   o.apiKeyFile = keyFile;
   o.out = dir.path() / "roster.json";
-  EXPECT_EQ(as::runRoster(o, env), as::kExitRejected);
+  EXPECT_EQ(as::runRoster(o, env), as::kExitAuth);
   EXPECT_EQ(backend.requests().back().target, "/api/events/other%20event/roster");
-  EXPECT_NE(err.str().find("unknown event"), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find("the scanner is not assigned to this event"), std::string::npos) << err.str();
   std::ofstream(keyFile) << "wrong\n";
   o.eventId = "ev1";
   EXPECT_EQ(as::runRoster(o, env), as::kExitAuth);

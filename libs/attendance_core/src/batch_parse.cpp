@@ -361,6 +361,10 @@ std::string renderIngestResultJson(const IngestResult& r) {
     if (i != 0) out += ',';
     out += "{\"index\":" + std::to_string(r.rejected[i].index) + ",\"reason\":";
     support::appendJsonString(out, r.rejected[i].reason);
+    if (!r.rejected[i].detail.empty()) {
+      out += ",\"detail\":";
+      support::appendJsonString(out, r.rejected[i].detail);
+    }
     out += '}';
   }
   out += "],\"registered\":" + std::to_string(r.registered);

@@ -19,6 +19,7 @@ public:
       case Errc::malformed_body: return "malformed request body";
       case Errc::unauthorized: return "unauthorized";
       case Errc::forbidden: return "forbidden";
+      case Errc::scanner_not_assigned: return "the scanner is not assigned to the event";
       case Errc::not_found: return "not found";
       case Errc::event_not_found: return "unknown event";
       case Errc::user_not_found: return "unknown user";
@@ -49,7 +50,8 @@ int httpStatusFor(const boost::system::error_code& ec) noexcept {
     case Errc::invalid_argument:
     case Errc::malformed_body: return 400;
     case Errc::unauthorized: return 401;
-    case Errc::forbidden: return 403;
+    case Errc::forbidden:
+    case Errc::scanner_not_assigned: return 403;
     case Errc::not_found:
     case Errc::event_not_found:
     case Errc::user_not_found:
@@ -72,6 +74,7 @@ std::string_view errorName(const boost::system::error_code& ec) noexcept {
     case Errc::malformed_body: return "malformed_body";
     case Errc::unauthorized: return "unauthorized";
     case Errc::forbidden: return "forbidden";
+    case Errc::scanner_not_assigned: return "scanner_not_assigned";
     case Errc::not_found: return "not_found";
     case Errc::event_not_found: return "event_not_found";
     case Errc::user_not_found: return "user_not_found";

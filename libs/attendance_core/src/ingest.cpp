@@ -1,6 +1,7 @@
 #include <attendance/attendance_core/batch.hpp>
 #include <attendance/attendance_core/report.hpp>
 
+#include "assignment_lock.hpp"
 #include "db_util.hpp"
 
 #include <algorithm>
@@ -25,7 +26,6 @@ Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& requ
   IngestResult result;
   result.eventId = request.eventId;
   result.received = request.received != 0 ? request.received : request.records.size() + request.rejected.size();
-  result.rejected = request.rejected;
 
   // Per-record checks that need the clock or the caller's identity.
   const std::int64_t maxMs = detail::toMs(now + options.maxFutureSkew);
@@ -34,25 +34,22 @@ Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& requ
       "checkInTime is more than " +
       std::to_string(std::chrono::duration_cast<std::chrono::minutes>(options.maxFutureSkew).count()) +
       " minutes in the future";
-  std::vector<Row> rows;
-  rows.reserve(request.records.size());
+  std::vector<Rejection> rejected = request.rejected;
+  std::vector<std::pair<Row, std::size_t>> candidates;  // with the record's index, for the window check
+  candidates.reserve(request.records.size());
   for (const auto& rec : request.records) {
     if (rec.scannerId != request.scannerId) {
-      result.rejected.push_back({rec.index, "scannerId does not match the API key's scanner"});
+      rejected.push_back({rec.index, "scannerId does not match the API key's scanner"});
     } else if (rec.checkInTimeMs < options.minCheckInTimeMs) {
-      result.rejected.push_back({rec.index, tooEarly});
+      rejected.push_back({rec.index, tooEarly});
     } else if (rec.checkInTimeMs > maxMs) {
-      result.rejected.push_back({rec.index, tooLate});
+      rejected.push_back({rec.index, tooLate});
     } else {
-      rows.push_back({rec.bleUuid, rec.checkInTimeMs});
+      candidates.push_back({{rec.bleUuid, rec.checkInTimeMs}, rec.index});
     }
   }
-  std::sort(result.rejected.begin(), result.rejected.end(),
-            [](const Rejection& a, const Rejection& b) { return a.index < b.index; });
-  const std::size_t accepted = rows.size();
-  // Duplicates inside the batch collapse here; the rest is ON CONFLICT's job.
-  std::sort(rows.begin(), rows.end());
-  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  std::vector<Row> rows;
+  std::size_t accepted = 0;
 
   // One attempt = one transaction. A deadlock or serialization failure against a
   // concurrent batch is retried (twice) instead of surfacing as an error.
@@ -62,10 +59,45 @@ Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& requ
     std::pair<std::int64_t, std::int64_t> timeRange{0, 0};  // of the accepted rows, for the receipt
     result.registered = result.walkIns = result.unknownDevices = 0;
     pqxx::work tx{conn};
-    // FOR KEY SHARE: the event cannot be deleted until this batch commits.
-    if (tx.exec_params("SELECT 1 FROM events WHERE id = $1 FOR KEY SHARE", request.eventId).empty()) {
-      return make_error_code(Errc::event_not_found);
+    // One primary-key lookup: is this scanner assigned to this event? It locks the
+    // assignment and the event (FOR KEY SHARE) until commit, so an unassign or an
+    // event deletion cannot slip in between this check and the insert.
+    const auto window = detail::lockAssignedEvent(tx, request.scannerId, request.eventId);
+    if (!window) return make_error_code(Errc::scanner_not_assigned);
+
+    // The event's window, widened by the slack on each side; an undated side is open.
+    const std::int64_t slackMs = options.eventWindowSlack.count();
+    const auto side = [](const std::optional<std::int64_t>& ms) {
+      return ms ? formatIsoUtc(detail::fromMs(*ms)) : std::string{"undated"};
+    };
+    const std::string windowText =
+        " the event's window [" + side(window->startsMs) + ", " + side(window->endsMs) + "]";
+    const std::string slackText =
+        " is more than " +
+        std::to_string(std::chrono::duration_cast<std::chrono::minutes>(options.eventWindowSlack).count()) +
+        " minutes ";
+    result.rejected = rejected;
+    rows.clear();
+    rows.reserve(candidates.size());
+    for (const auto& [row, index] : candidates) {
+      const bool early = window->startsMs && row.ms < *window->startsMs - slackMs;
+      const bool late = window->endsMs && row.ms > *window->endsMs + slackMs;
+      if (early || late) {
+        result.rejected.push_back(
+            {index, std::string{kOutsideEventWindow},
+             "checkInTime " + formatIsoUtc(detail::fromMs(row.ms)) + slackText + (early ? "before" : "after") +
+                 windowText});
+      } else {
+        rows.push_back(row);
+      }
     }
+    std::sort(result.rejected.begin(), result.rejected.end(),
+              [](const Rejection& a, const Rejection& b) { return a.index < b.index; });
+    accepted = rows.size();
+    // Duplicates inside the batch collapse here; the rest is ON CONFLICT's job.
+    std::sort(rows.begin(), rows.end());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+
     result.receiptId = tx.exec_params1(
                              "INSERT INTO sync_receipts (event_id, scanner_id, received_at) "
                              "VALUES ($1, $2, to_timestamp($3::bigint / 1000.0)) RETURNING id",

@@ -159,6 +159,7 @@ int main(int argc, char** argv) {
       if (!core::createEvent(pool, {eventId, "ingest", "", std::nullopt, std::nullopt}, now)) {
         throw std::runtime_error("createEvent failed");
       }
+      if (!core::assignScanner(pool, kScanner, eventId, now)) throw std::runtime_error("assignScanner failed");
       const std::string b = body(eventId, run, records);
       start = Clock::now();
       auto parsed = core::parseBatchBody(b);
@@ -215,6 +216,7 @@ int main(int argc, char** argv) {
       pqxx::connection c{cfg.conninfo};
       pqxx::work tx{c};
       tx.exec("INSERT INTO events (id, name, created_at) VALUES ('report', 'Report', now())");
+      tx.exec_params("INSERT INTO scanner_assignments VALUES ($1, 'report', now())", std::string{kScanner});
       tx.exec_params(
           "INSERT INTO users (id, email, display_name, ble_uuid, created_at) "
           "SELECT gen_random_uuid(), 'user' || g || '@example.org', 'User ' || g, gen_random_uuid(), now() "

@@ -11,6 +11,7 @@
 #include <functional>
 #include <mutex>
 
+#include <attendance/attendance_core/assignments.hpp>
 #include <attendance/attendance_core/error.hpp>
 #include <attendance/attendance_core/events.hpp>
 #include <attendance/attendance_core/report.hpp>
@@ -629,8 +630,13 @@ struct WebApp::Impl {
                         const std::optional<core::CreatedScanner>& created) {
     auto list = core::listScanners(pool);
     if (!list) return failure(call, list.error());
+    auto assignments = core::listAssignments(pool);
+    if (!assignments) return failure(call, assignments.error());
+    auto events = core::listEvents(pool);
+    if (!events) return failure(call, events.error());
+    pages::ScannersView view{std::move(*list), std::move(*assignments), std::move(*events)};
     Response res = page(call, status, "Scanners", pages::Nav::scanners, std::move(flashHtml),
-                        pages::scanners(*list, call.session->csrfToken, created));
+                        pages::scanners(view, call.session->csrfToken, created));
     return res;
   }
 
@@ -641,6 +647,8 @@ struct WebApp::Impl {
   Response apiScanners(Call& call) {
     auto list = core::listScanners(pool);
     if (!list) return failure(call, list.error());
+    auto assignments = core::listAssignments(pool);
+    if (!assignments) return failure(call, assignments.error());
     std::string out = "{\"scanners\":[";
     bool first = true;
     for (const auto& s : *list) {
@@ -654,6 +662,16 @@ struct WebApp::Impl {
                          core::formatIsoUtc(s.createdAt),
                          s.revokedAt ? "\"" + core::formatIsoUtc(*s.revokedAt) + "\"" : "null",
                          s.lastSyncAt ? "\"" + core::formatIsoUtc(*s.lastSyncAt) + "\"" : "null", s.recordsReceived);
+      out.pop_back();  // the object's '}': its events follow
+      out += ",\"events\":[";
+      bool firstEvent = true;
+      for (const auto& a : *assignments) {
+        if (a.scannerId != s.scannerId) continue;
+        if (!firstEvent) out += ',';
+        firstEvent = false;
+        support::appendJsonString(out, a.eventId);
+      }
+      out += "]}";
     }
     out += "]}";
     return jsonOut(http::status::ok, std::move(out));
@@ -677,6 +695,23 @@ struct WebApp::Impl {
     support::log::info("admin_web.scanner_created", {{"scanner", created->scannerId}, {"admin", call.session->adminId}});
     // Rendered directly (not redirected): the key must never be in a URL or a log.
     return scannersPage(call, http::status::created, {}, *created);
+  }
+
+  // Assign the scanner to the form's event: it may then sync into it and read its roster.
+  Response postAssignment(Call& call) {
+    auto r = core::assignScanner(pool, call.param("id"), call.field("eventId"), now());
+    if (!r) return failure(call, r.error());
+    support::log::info("admin_web.scanner_assigned",
+                       {{"scanner", call.param("id")}, {"event", call.field("eventId")}, {"admin", call.session->adminId}});
+    return redirect(*r ? "/scanners?notice=scanner-assigned" : "/scanners?notice=already-assigned");
+  }
+
+  Response postUnassignment(Call& call) {
+    auto r = core::unassignScanner(pool, call.param("id"), call.param("eventId"));
+    if (!r) return failure(call, r.error());
+    support::log::info("admin_web.scanner_unassigned",
+                       {{"scanner", call.param("id")}, {"event", call.param("eventId")}, {"admin", call.session->adminId}});
+    return redirect("/scanners?notice=scanner-unassigned");
   }
 
   Response postRevoke(Call& call) {
@@ -753,6 +788,8 @@ void WebApp::addRoutes(http_server::Router& router) {
   add(V::get, "/scanners", Access::session, &Impl::getScanners);
   add(V::post, "/scanners", Access::session, &Impl::postScanners);
   add(V::post, "/scanners/{id}/revoke", Access::session, &Impl::postRevoke);
+  add(V::post, "/scanners/{id}/assignments", Access::session, &Impl::postAssignment);
+  add(V::post, "/scanners/{id}/assignments/{eventId}/delete", Access::session, &Impl::postUnassignment);
   add(V::get, "/api/events", Access::session, &Impl::apiEvents);
   add(V::get, "/api/events/{id}/report", Access::session, &Impl::apiReport);
   add(V::get, "/api/participants", Access::session, &Impl::apiParticipants);

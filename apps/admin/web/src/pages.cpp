@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
 
 #include <attendance/attendance_core/report.hpp>
@@ -89,6 +90,9 @@ std::string noticeFor(std::string_view code) {
       {"participant-enabled", FlashKind::ok, "Participant enabled."},
       {"ble-regenerated", FlashKind::ok, "New bleUuid generated. Earlier check-ins still count for this participant."},
       {"scanner-revoked", FlashKind::ok, "Scanner revoked: its API key no longer works."},
+      {"scanner-assigned", FlashKind::ok, "Scanner assigned: it may now sync into that event."},
+      {"already-assigned", FlashKind::ok, "The scanner was already assigned to that event."},
+      {"scanner-unassigned", FlashKind::ok, "Assignment removed: the scanner's next sync into that event is refused."},
   };
   for (const Notice& n : kNotices) {
     if (n.code == code) return flash(n.kind, n.text);
@@ -295,11 +299,49 @@ std::string participants(const ParticipantsView& v, std::string_view csrf) {
   return out;
 }
 
-std::string scanners(const std::vector<core::ScannerInfo>& list, std::string_view csrf,
+namespace {
+
+// A scanner's events, each with an unassign button, and a form to assign it to one more.
+std::string assignmentsCell(const core::ScannerInfo& s, std::size_t row, const std::vector<const core::Event*>& assigned,
+                            const std::vector<core::Event>& events, std::string_view csrf) {
+  const std::string base = "/scanners/" + h(urlEncode(s.scannerId)) + "/assignments";
+  std::string out;
+  if (assigned.empty()) {
+    out += "<span class=\"muted\">Not assigned to any event</span>";
+  } else {
+    out += "<ul class=\"plain\">";
+    for (const core::Event* e : assigned) {
+      out += fmt::format("<li><code>{}</code> {}", h(e->id), h(e->name));
+      if (!s.revokedAt) {
+        out += fmt::format(
+            " <form class=\"inline\" method=\"post\" action=\"{}/{}/delete\">{}<button class=\"btn btn-sm\" "
+            "type=\"submit\">Unassign</button></form>",
+            base, h(urlEncode(e->id)), csrfField(csrf));
+      }
+      out += "</li>";
+    }
+    out += "</ul>";
+  }
+  if (s.revokedAt || assigned.size() == events.size()) return out;
+  out += fmt::format("<form class=\"row\" method=\"post\" action=\"{}\">{}<label class=\"sr-only\" "
+                     "for=\"assign-{}\">Event</label><select id=\"assign-{}\" name=\"eventId\" required>",
+                     base, csrfField(csrf), row, row);
+  for (const auto& e : events) {
+    if (std::find(assigned.begin(), assigned.end(), &e) != assigned.end()) continue;
+    out += fmt::format("<option value=\"{}\">{} ({})</option>", h(e.id), h(e.name), h(e.id));
+  }
+  out += "</select><button class=\"btn btn-sm\" type=\"submit\">Assign</button></form>";
+  return out;
+}
+
+}  // namespace
+
+std::string scanners(const ScannersView& view, std::string_view csrf,
                      const std::optional<core::CreatedScanner>& created) {
+  const auto& list = view.scanners;
   std::string out =
       "<div class=\"page-head\"><div><h1>Scanners</h1><p class=\"muted\">Each scanner device uploads its log with its "
-      "own API key. Revoke a key when a device is lost.</p></div></div>";
+      "own API key, into the events it is assigned to. Revoke a key when a device is lost.</p></div></div>";
   if (created) {
     out += fmt::format(
         "<section class=\"card\" id=\"new-key\" aria-labelledby=\"key-h\"><h2 id=\"key-h\">API key for <code>{}</code></h2>"
@@ -320,15 +362,24 @@ std::string scanners(const std::vector<core::ScannerInfo>& list, std::string_vie
   } else {
     out += "<div class=\"table-wrap\"><table id=\"scanner-list\"><thead><tr><th scope=\"col\">Scanner</th><th "
            "scope=\"col\">Key</th><th scope=\"col\">Created</th><th scope=\"col\">Last sync</th><th scope=\"col\" "
-           "class=\"num\">Records</th><th scope=\"col\">Status</th><th scope=\"col\"><span class=\"sr-only\">Actions"
-           "</span></th></tr></thead><tbody>";
+           "class=\"num\">Records</th><th scope=\"col\">Status</th><th scope=\"col\">Events</th><th scope=\"col\">"
+           "<span class=\"sr-only\">Actions</span></th></tr></thead><tbody>";
+    std::map<std::string_view, const core::Event*> eventById;
+    for (const auto& e : view.events) eventById.emplace(e.id, &e);
+    std::map<std::string_view, std::vector<const core::Event*>> assignedTo;  // scannerId -> its events
+    for (const auto& a : view.assignments) {
+      if (auto it = eventById.find(a.eventId); it != eventById.end()) assignedTo[a.scannerId].push_back(it->second);
+    }
+    std::size_t row = 0;
     for (const auto& s : list) {
+      const auto& assigned = assignedTo[s.scannerId];
       out += fmt::format("<tr><td><code>{}</code></td><td><code>{}…</code></td><td>{}</td><td>{}</td><td class=\"num\">{}"
-                         "</td><td>{}</td><td class=\"num\">",
+                         "</td><td>{}</td><td>{}</td><td class=\"num\">",
                          h(s.scannerId), h(s.keyPrefix), timeTag(s.createdAt), timeTag(s.lastSyncAt, "never"),
                          s.recordsReceived,
                          s.revokedAt ? "<span class=\"badge badge-danger\">Revoked</span>"
-                                     : "<span class=\"badge badge-ok\">Active</span>");
+                                     : "<span class=\"badge badge-ok\">Active</span>",
+                         assignmentsCell(s, row++, assigned, view.events, csrf));
       if (!s.revokedAt) {
         out += fmt::format(
             "<form class=\"inline\" method=\"post\" action=\"/scanners/{}/revoke\" data-confirm=\"Revoke this "

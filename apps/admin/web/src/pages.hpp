@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include <attendance/attendance_core/assignments.hpp>
 #include <attendance/attendance_core/events.hpp>
 #include <attendance/attendance_core/scanners.hpp>
 
@@ -55,7 +56,12 @@ struct ParticipantsView {
 };
 [[nodiscard]] std::string participants(const ParticipantsView& view, std::string_view csrf);
 
-[[nodiscard]] std::string scanners(const std::vector<core::ScannerInfo>& scanners, std::string_view csrf,
+struct ScannersView {
+  std::vector<core::ScannerInfo> scanners;
+  std::vector<core::ScannerAssignment> assignments;  // by scanner, then event id
+  std::vector<core::Event> events;                   // what the assign forms offer
+};
+[[nodiscard]] std::string scanners(const ScannersView& view, std::string_view csrf,
                                    const std::optional<core::CreatedScanner>& created);
 
 [[nodiscard]] std::string errorContent(std::string_view title, std::string_view message);

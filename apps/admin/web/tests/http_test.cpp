@@ -6,6 +6,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <attendance/attendance_core/assignments.hpp>
 #include <attendance/attendance_core/batch.hpp>
 #include <attendance/attendance_core/events.hpp>
 #include <attendance/attendance_core/report.hpp>
@@ -94,6 +95,8 @@ std::vector<RouteCase> protectedRoutes() {
       {http::verb::get, "/scanners"},
       {http::verb::post, "/scanners"},
       {http::verb::post, "/scanners/s1/revoke"},
+      {http::verb::post, "/scanners/s1/assignments"},
+      {http::verb::post, "/scanners/s1/assignments/ev-1/delete"},
       {http::verb::post, "/logout"},
       {http::verb::get, "/api/events"},
       {http::verb::get, "/api/events/ev-1/report"},
@@ -309,6 +312,7 @@ TEST_F(AdminWebTest, DeleteIsRefusedOnceCheckInsExistUnlessForced) {
   const auto user = makeUser("ana@example.org", "Ana");
   ASSERT_TRUE(core::registerForEvent(server.pool(), event.id, user.id, server.clock.systemTime()).has_value());
   ASSERT_TRUE(core::createScanner(server.pool(), "Entrance-Scanner-01", server.clock.systemTime()).has_value());
+  ASSERT_TRUE(core::assignScanner(server.pool(), "Entrance-Scanner-01", event.id, server.clock.systemTime()).has_value());
   core::IngestRequest req;
   req.eventId = event.id;
   req.scannerId = "Entrance-Scanner-01";
@@ -415,6 +419,47 @@ TEST_F(AdminWebTest, ScannerKeyIsShownOnceAndWorksUntilRevoked) {
   EXPECT_FALSE(core::authenticateScanner(server.pool(), key).has_value());
 }
 
+TEST_F(AdminWebTest, ScannersAreAssignedToEventsAndUnassignedThroughTheForms) {
+  const auto event = makeEvent("Meetup <b>");
+  const auto other = makeEvent("Other");
+  Browser b = signedIn();
+  const std::string csrf = b.csrf();
+  ASSERT_EQ(b.post("/scanners", form({{"csrf", csrf}, {"scannerId", "Entrance-Scanner-01"}})).result(),
+            http::status::created);
+  // Every scanner row offers the events it is not assigned to.
+  auto page = b.get("/scanners");
+  EXPECT_TRUE(has(page.body(), "action=\"/scanners/Entrance-Scanner-01/assignments\"")) << page.body();
+  EXPECT_TRUE(has(page.body(), "<option value=\"" + event.id + "\">")) << page.body();
+  EXPECT_TRUE(has(page.body(), "Meetup &lt;b&gt;")) << "the event's name, escaped";
+  EXPECT_TRUE(has(page.body(), "Not assigned to any event")) << "Not assigned to any event";
+
+  const std::string assign = "/scanners/Entrance-Scanner-01/assignments";
+  auto res = b.post(assign, form({{"csrf", csrf}, {"eventId", event.id}}));
+  EXPECT_EQ(res.result(), http::status::see_other);
+  EXPECT_EQ(res[http::field::location], "/scanners?notice=scanner-assigned");
+  EXPECT_TRUE(*core::isAssigned(server.pool(), "Entrance-Scanner-01", event.id));
+  EXPECT_FALSE(*core::isAssigned(server.pool(), "Entrance-Scanner-01", other.id));
+  EXPECT_EQ(b.post(assign, form({{"csrf", csrf}, {"eventId", event.id}}))[http::field::location],
+            "/scanners?notice=already-assigned");
+  EXPECT_EQ(b.post(assign, form({{"csrf", csrf}, {"eventId", "no-such-event"}})).result(), http::status::not_found);
+  EXPECT_EQ(b.post("/scanners/ghost/assignments", form({{"csrf", csrf}, {"eventId", event.id}})).result(),
+            http::status::not_found);
+
+  page = b.get("/scanners?notice=scanner-assigned");
+  EXPECT_TRUE(has(page.body(), "Scanner assigned")) << "the notice";
+  const std::string unassign = "/scanners/Entrance-Scanner-01/assignments/" + event.id + "/delete";
+  EXPECT_TRUE(has(page.body(), "action=\"" + unassign + "\"")) << page.body();
+  EXPECT_TRUE(has(b.get("/api/scanners").body(), "\"events\":[\"" + event.id + "\"]")) << b.get("/api/scanners").body();
+
+  res = b.post(unassign, form({{"csrf", csrf}}));
+  EXPECT_EQ(res.result(), http::status::see_other);
+  EXPECT_EQ(res[http::field::location], "/scanners?notice=scanner-unassigned");
+  EXPECT_FALSE(*core::isAssigned(server.pool(), "Entrance-Scanner-01", event.id));
+  // Without the CSRF token nothing changes.
+  EXPECT_EQ(b.post(assign, form({{"eventId", event.id}})).result(), http::status::forbidden);
+  EXPECT_FALSE(*core::isAssigned(server.pool(), "Entrance-Scanner-01", event.id));
+}
+
 TEST_F(AdminWebTest, ReportJsonAndCsvAreCoresRenderings) {
   const auto event = makeEvent("Conference");
   const auto ana = makeUser("ana@example.org", "Ana \"<script>\"");
@@ -432,6 +477,7 @@ TEST_F(AdminWebTest, ReportJsonAndCsvAreCoresRenderings) {
   EXPECT_EQ(before, boost::json::parse(core::renderReportJson(*report)));
 
   ASSERT_TRUE(core::createScanner(server.pool(), "S1", server.clock.systemTime()).has_value());
+  ASSERT_TRUE(core::assignScanner(server.pool(), "S1", event.id, server.clock.systemTime()).has_value());
   core::IngestRequest req;
   req.eventId = event.id;
   req.scannerId = "S1";

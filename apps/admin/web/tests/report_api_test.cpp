@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 
+#include <attendance/attendance_core/assignments.hpp>
 #include <attendance/attendance_core/batch.hpp>
 #include <attendance/attendance_core/events.hpp>
 #include <attendance/attendance_core/report.hpp>
@@ -162,6 +163,7 @@ protected:
     ASSERT_TRUE(core::createEvent(server.pool(), ev, server.clock.systemTime()).has_value());
     for (const char* s : {"S1", "S2", "S3"}) {
       ASSERT_TRUE(core::createScanner(server.pool(), s, server.clock.systemTime()).has_value());
+      ASSERT_TRUE(core::assignScanner(server.pool(), s, eventId, server.clock.systemTime()).has_value());
     }
     const std::vector<std::pair<std::string, std::string>> named = {
         {"alice@example.org", "alice Adams"}, {"alan@example.org", "Alan Brook"},  {"albert@other.org", "ALBERT Cole"},

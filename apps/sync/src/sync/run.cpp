@@ -87,7 +87,13 @@ void reportFailure(Environment& env, const bc::Failure& f) {
   if (!f.body.empty()) message += ": " + serverErrorText(f.body);
   switch (f.kind) {
     case bc::FailureKind::auth:
-      message += "\n  the backend refused the API key (wrong, revoked, or for another scanner); check --api-key-file";
+      if (f.status == 403) {
+        // The key is fine; the backend names the attendance-admin command in its message.
+        message += "\n  the scanner is not assigned to this event (or there is no such event): an organizer runs the "
+                   "attendance-admin command above, then run the same command again (nothing was lost)";
+      } else {
+        message += "\n  the backend refused the API key (wrong, revoked, or for another scanner); check --api-key-file";
+      }
       break;
     case bc::FailureKind::tls:
       message += "\n  fix the URL or --ca-file; nothing was sent";

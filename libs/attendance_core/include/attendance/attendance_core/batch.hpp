@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 // The /batchCheckIn body, its per-record validation and its set-based ingest.
@@ -31,8 +32,12 @@ struct CheckInRecord {
 };
 
 struct Rejection {
+  Rejection() = default;
+  Rejection(std::size_t i, std::string r, std::string d = {})
+      : index(i), reason(std::move(r)), detail(std::move(d)) {}
   std::size_t index = 0;
   std::string reason;
+  std::string detail;  // optional, for people: e.g. the event's window for outside_event_window
   friend bool operator==(const Rejection&, const Rejection&) = default;
 };
 
@@ -56,10 +61,16 @@ struct BatchParseResult {
 // rejections with the record's index. Unknown fields are ignored.
 [[nodiscard]] BatchParseResult parseBatchBody(std::string_view body, const BatchLimits& limits = {});
 
+// Reason of a record whose checkInTime lies further than IngestOptions::eventWindowSlack
+// outside the event's [startsAt, endsAt] (docs/check-in-semantics.md).
+inline constexpr std::string_view kOutsideEventWindow = "outside_event_window";
+
 struct IngestOptions {
   // checkInTime must lie in [minCheckInTimeMs, now + maxFutureSkew].
   std::int64_t minCheckInTimeMs = 1'577'836'800'000;  // 2020-01-01T00:00:00Z
   std::chrono::milliseconds maxFutureSkew = std::chrono::hours{24};
+  // ...and in [startsAt - slack, endsAt + slack] of the event; an undated side is open.
+  std::chrono::milliseconds eventWindowSlack = std::chrono::hours{24};
 };
 
 struct IngestRequest {
@@ -90,17 +101,20 @@ struct IngestResult {
   bool copyConflicted = false;
 };
 
-// ONE transaction: validates times and scannerIds (rejections), stores the
+// ONE transaction: checks that the scanner is assigned to the event, validates
+// times (including the event's window) and scannerIds (rejections), stores the
 // accepted records and writes a sync receipt (with their check-in time range).
 // A batch no earlier receipt of the scanner overlaps is COPied straight into
 // check_ins; any other goes through a temporary table and one
 // INSERT ... SELECT ... ON CONFLICT DO NOTHING (docs/backend.md, "Ingest paths").
-// Errors: event_not_found, unavailable, internal. Nothing is committed on error.
+// Errors: scanner_not_assigned (also for an unknown event: a scanner learns nothing
+// about events it is not assigned to), unavailable, internal. Nothing is committed
+// on error, not even a receipt.
 [[nodiscard]] Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& request,
                                                std::chrono::system_clock::time_point now,
                                                const IngestOptions& options = {});
 
-// {"eventId":..,"received":..,"inserted":..,"duplicates":..,"rejected":[{"index":..,"reason":..}],
+// {"eventId":..,"received":..,"inserted":..,"duplicates":..,"rejected":[{"index":..,"reason":..[,"detail":..]}],
 //  "registered":..,"walkIns":..,"unknownDevices":..,"receiptId":..}
 [[nodiscard]] std::string renderIngestResultJson(const IngestResult& result);
 

@@ -16,6 +16,7 @@ enum class Errc {
   malformed_body,     // 400: not JSON, or the envelope is wrong
   unauthorized,       // 401: unknown/revoked key, wrong password, expired token
   forbidden,          // 403: e.g. a disabled user
+  scanner_not_assigned,  // 403: the scanner is not assigned to the event (or the event does not exist)
   not_found,          // 404: generic
   event_not_found,    // 404
   user_not_found,     // 404
