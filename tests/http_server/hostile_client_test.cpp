@@ -254,6 +254,24 @@ TEST(HostileClient, RefusedSmallBodyIsDroppedAndTheConnectionStaysUsable) {
   EXPECT_EQ(handlerCalls.load(), 1);
 }
 
+// A parameter that is not UTF-8 is refused from the header, like a 404: before
+// the guard (no credential lookup for it) and before any body byte is read.
+TEST(HostileClient, ParameterThatIsNotUtf8Is400BeforeTheGuardAndTheBody) {
+  std::atomic<int> guardCalls{0};
+  std::atomic<int> handlerCalls{0};
+  RunningServer s{quietConfig(), guardedRouter(guardCalls, handlerCalls)};
+  RawSocket c{s.port};
+  ASSERT_TRUE(c.send("POST /private?q=%FF HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer good\r\n"
+                     "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 1000000\r\n\r\n"));
+  ASSERT_TRUE(c.answered(3s));
+  const std::string raw = c.readAll(2s);
+  EXPECT_EQ(statusOf(raw), 400) << raw;
+  EXPECT_NE(raw.find("parameter q is not valid UTF-8"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("100 Continue"), std::string::npos) << raw;
+  EXPECT_EQ(guardCalls.load(), 0);
+  EXPECT_EQ(handlerCalls.load(), 0);
+}
+
 // ---- connection slots ---------------------------------------------------------
 
 // Attack: one address opens far more idle sockets than its share. Before, ~1,100

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "attendance/http_server/blocking_pool.hpp"
+#include "attendance/http_server/utf8_params.hpp"
 #include "attendance/support/log.hpp"
 #include "framing.hpp"
 #include "server_impl.hpp"
@@ -117,6 +118,16 @@ asio::awaitable<bool> Server::Impl::readAndDispatch(Connection& c, beast::flat_b
   }
   const Route& route = *m.route;
   x.route = route.pattern;
+  // Text the client chose is UTF-8 or refused here, like a 404: no credential is
+  // looked up and no body read for it (Router::add's wrapper keeps the same rule
+  // for handlers run without a server, as in tests and fuzzers).
+  auto notUtf8 = invalidUtf8InPath(m.params);
+  if (!notUtf8) notUtf8 = invalidUtf8InQuery(query);
+  if (notUtf8) {
+    x.response = refusal(http::status::bad_request, *notUtf8);
+    if (hasBody) x.keepAlive = x.keepAlive && co_await discardBody(c, buffer, parser);
+    co_return true;
+  }
   const std::size_t limit = route.options.maxBody != 0 ? route.options.maxBody : cfg.bodyLimit;
   if (const auto length = parser.content_length(); length && *length > limit) {
     // Answered from the header alone: the body is never read (and with
