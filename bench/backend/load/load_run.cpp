@@ -183,12 +183,15 @@ struct Run {
   long backendRssBefore = -1;
   long adminRssBefore = -1;
   long adminPeakSignIns = -1;
+  long backendPeak = -1;  // VmHWM when the last upload and read were answered
+  long adminPeak = -1;
   bool peakResetOk = true;
   std::string finalReport;
 };
 
 asio::awaitable<void> scanner(Run& run, int s) {
-  Connection c{co_await asio::this_coro::executor, run.backend, loopbackSource(kScannerBlock, s)};
+  Connection c{co_await asio::this_coro::executor, run.backend,
+               run.o.oneAddress ? asio::ip::address{} : loopbackSource(kScannerBlock, s)};
   std::mt19937 random{static_cast<unsigned>(s) + 1};
   const std::string auth = "Bearer " + run.seed.apiKeys[static_cast<std::size_t>(s)];
   for (auto& body : run.work.bodies[static_cast<std::size_t>(s)]) {
@@ -273,6 +276,8 @@ asio::awaitable<void> orchestrate(Run& run) {
     co_await sleepFor(5ms);
   }
   run.cpuAfter = cpuNow(run.o);
+  if (run.o.backendPid > 0) run.backendPeak = statusKiB(run.o.backendPid, "VmHWM");
+  if (run.o.adminPid > 0) run.adminPeak = statusKiB(run.o.adminPid, "VmHWM");
   // The report after the last acknowledged batch must count every record.
   Connection c{ex, run.admin, loopbackSource(kReaderBlock, run.o.readers)};
   Request req = makeRequest(http::verb::get, run.reads[3].target);
@@ -358,9 +363,10 @@ int runLoad(const LoadOptions& o) {
   const std::size_t batchesPerScanner = run.work.bodies.empty() ? 0 : run.work.bodies.front().size();
   std::cout << fmt::format(
                    "load: {} scanners x {} records (batches of {}: {} per scanner, {:.1f} MiB in all) + {} report "
-                   "readers ({} ms between reads), event {}\n",
+                   "readers ({} ms between reads), event {}; scanners connect from {}\n",
                    o.scanners, o.records, o.batchSize, batchesPerScanner,
-                   static_cast<double>(run.work.bodyBytes) / 1048576.0, o.readers, o.readerPauseMs, o.eventId)
+                   static_cast<double>(run.work.bodyBytes) / 1048576.0, o.readers, o.readerPauseMs, o.eventId,
+                   o.oneAddress ? "one address (127.0.0.1)" : "an address each (127.1.x.y)")
             << std::flush;
 
   {
@@ -382,8 +388,8 @@ int runLoad(const LoadOptions& o) {
 
   const double wall = std::chrono::duration<double>(run.lastAckAt - run.startedAt).count();
   const std::int64_t total = std::int64_t{o.scanners} * o.records;
-  const long backendPeak = o.backendPid > 0 ? statusKiB(o.backendPid, "VmHWM") : -1;
-  const long adminPeak = o.adminPid > 0 ? statusKiB(o.adminPid, "VmHWM") : -1;
+  const long backendPeak = run.backendPeak;
+  const long adminPeak = run.adminPeak;
   const double runSeconds = run.cpuAfter.machine.total - run.cpuBefore.machine.total;  // all cores
   const double machineBusy = run.cpuAfter.machine.busy - run.cpuBefore.machine.busy;
   const double backendCpu = run.cpuAfter.backend - run.cpuBefore.backend;
@@ -455,6 +461,7 @@ int runLoad(const LoadOptions& o) {
     out["batch_size"] = o.batchSize;
     out["batches_per_scanner"] = batchesPerScanner;
     out["readers"] = o.readers;
+    out["one_address"] = o.oneAddress;
     out["wall_s"] = wall;
     out["records_per_s"] = wall > 0 ? static_cast<double>(run.inserted) / wall : 0.0;
     out["upload_p50_ms"] = run.uploads.answered200.p50();

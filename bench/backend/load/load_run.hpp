@@ -22,6 +22,7 @@ struct LoadOptions {
   int records = 2000;      // per scanner
   int batchSize = 5000;    // attendance-sync's default --batch-size
   int readers = 20;
+  bool oneAddress = false;  // every scanner from 127.0.0.1 (one venue behind NAT) instead of one address each
   int readerPauseMs = 250;  // between one reader's requests
   int unknownDevices = 100;
   int timeoutSeconds = 600;  // the whole run, setup and checks included
