@@ -10,7 +10,8 @@
 #     a normal client's latency without and with each attack of §1 (A B A B rounds per attack).
 #
 # Both servers run with their default options (the backend with real Argon2id cost). Extra serve
-# options: LOAD_BACKEND_ARGS / LOAD_ADMIN_ARGS. Needs attendance-backend, attendance-admin,
+# options: LOAD_BACKEND_ARGS / LOAD_ADMIN_ARGS; another backend binary (to compare two builds):
+# LOAD_BACKEND_BIN; LOAD_KEEP=1 keeps the servers' logs. Needs attendance-backend, attendance-admin,
 # attendance-backend-bench-seed and attendance-backend-load built in DIR (default build/ci).
 # Inside an existing pg_virtualenv (ctest under scripts/test) it uses that cluster and a database
 # of its own; otherwise it starts a private one.
@@ -36,7 +37,7 @@ mode="${1:-load}"
 [[ $# -gt 0 ]] && shift
 case "$mode" in load|under-attack) ;; *) echo "load.sh: the mode is load or under-attack, not '$mode'" >&2; exit 2 ;; esac
 build="$(cd "$build" && pwd)"
-backend="$build/apps/backend/attendance-backend"
+backend="${LOAD_BACKEND_BIN:-$build/apps/backend/attendance-backend}"
 admin="$build/apps/admin/attendance-admin"
 seedtool="$build/bench/backend/attendance-backend-bench-seed"
 driver="$build/bench/backend/attendance-backend-load"
@@ -108,12 +109,12 @@ for run in $(seq "$runs"); do
   admin_port=$port
   admin_pid=${pids[-1]}
 
-  common=(--backend-port "$backend_port" --admin-port "$admin_port" --backend-pid "$backend_pid"
+  common=(--backend-port "$backend_port" --admin-port "$admin_port" --backend-pid "$backend_pid" --admin-pid "$admin_pid"
     --seed "$work/seed.json" --event ev-load --admin-email admin@load.example
     --admin-password-file "$work/admin.password")
   [[ "$runs" -gt 1 ]] && echo "== run $run of $runs"
   if [[ "$mode" == load ]]; then
-    timeout 1200 "$driver" load "${common[@]}" --admin-pid "$admin_pid" --database-url "$DATABASE_URL" \
+    timeout 1200 "$driver" load "${common[@]}" --database-url "$DATABASE_URL" \
       --json "$work/result-$run.json" "$@" || status=1
   else
     timeout 3600 "$driver" under-attack "${common[@]}" --json "$work/rounds.json" "$@" || status=1

@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
   auto* u = app.add_subcommand("under-attack", "a normal client's latency without and with each attack");
   u->add_option("--backend-port", ua.backendPort)->required();
   u->add_option("--admin-port", ua.adminPort)->required();
-  u->add_option("--backend-pid", ua.backendPid);
+  u->add_option("--backend-pid", ua.backendPid, "for its CPU time and RSS per round");
+  u->add_option("--admin-pid", ua.adminPid);
   u->add_option("--seed", ua.seedFile)->required();
   u->add_option("--event", ua.eventId)->required();
   u->add_option("--admin-email", ua.adminEmail)->required();

@@ -49,10 +49,12 @@ struct Round {
   long readNetworkErrors = 0;
   long readReconnects = 0;
   double backendCpu = 0;
+  double adminCpu = 0;
   double driverCpu = 0;
   double machineBusy = 0;
   double machineTotal = 0;
   long backendRssKiB = -1;
+  long adminRssKiB = -1;
   std::map<int, long> attackAnswers;
   long long attackBytes = 0;
 };
@@ -171,25 +173,29 @@ asio::awaitable<void> normalReads(NormalClient& nc) {
 
 struct CpuMark {
   double backend = 0;
+  double admin = 0;
   double driver = 0;
   MachineCpu machine;
 };
-CpuMark cpuMark(int backendPid) {
-  return CpuMark{backendPid > 0 ? processCpuSeconds(backendPid) : 0, selfCpuSeconds(), machineCpu()};
+CpuMark cpuMark(const UnderAttackOptions& o) {
+  return CpuMark{o.backendPid > 0 ? processCpuSeconds(o.backendPid) : 0,
+                 o.adminPid > 0 ? processCpuSeconds(o.adminPid) : 0, selfCpuSeconds(), machineCpu()};
 }
 
 void measure(const UnderAttackOptions& o, NormalClient& nc, Round& r, int k, AttackTally* tally) {
-  const auto before = cpuMark(o.backendPid);
+  const auto before = cpuMark(o);
   if (tally != nullptr) tally->reset();
   nc.round = k;
   std::this_thread::sleep_for(std::chrono::seconds{o.roundSeconds});
   nc.round = -1;
-  const auto after = cpuMark(o.backendPid);
+  const auto after = cpuMark(o);
   r.backendCpu = after.backend - before.backend;
+  r.adminCpu = after.admin - before.admin;
   r.driverCpu = after.driver - before.driver;
   r.machineBusy = after.machine.busy - before.machine.busy;
   r.machineTotal = after.machine.total - before.machine.total;
   if (o.backendPid > 0) r.backendRssKiB = statusKiB(o.backendPid, "VmRSS");
+  if (o.adminPid > 0) r.adminRssKiB = statusKiB(o.adminPid, "VmRSS");
   if (tally != nullptr) {
     r.attackAnswers = tally->answers();
     r.attackBytes = tally->bytes();
@@ -326,7 +332,7 @@ int runUnderAttack(const UnderAttackOptions& o) {
 
   // The table: per attack, the rounds' medians and ranges without (A) and with (B) it.
   std::cout << "\n| attack | upload p50 ms, A -> B | upload p99 ms, A -> B | report p50 ms, A -> B | report p99 ms, "
-               "A -> B | normal client's errors, A / B | backend CPU s per round, A -> B | attackers' answers (B) |\n"
+               "A -> B | normal client's errors, A / B | CPU s per round, backend / admin, A -> B | attackers' answers (B) |\n"
                "|---|---|---|---|---|---|---|---|\n";
   json::array rows;
   for (std::size_t a = 0; a < attacks.size() && a * 2 * static_cast<std::size_t>(o.pairs) < k; ++a) {
@@ -347,11 +353,15 @@ int runUnderAttack(const UnderAttackOptions& o) {
     const auto rd50 = [](const Round& r) { return r.reads.p50(); };
     const auto rd99 = [](const Round& r) { return r.reads.p99(); };
     const auto cpu = [](const Round& r) { return r.backendCpu; };
-    std::cout << fmt::format("| {} | {} -> {} | {} -> {} | {} -> {} | {} -> {} | {} / {} | {} -> {} | {} |\n",
+    const auto adminCpu = [](const Round& r) { return r.adminCpu; };
+    std::cout << fmt::format("| {} | {} -> {} | {} -> {} | {} -> {} | {} -> {} | {} / {} | {} | {} |\n",
                              attacks[a].description, spread(figures(base, up50)), spread(figures(hit, up50)),
                              spread(figures(base, up99)), spread(figures(hit, up99)), spread(figures(base, rd50)),
                              spread(figures(hit, rd50)), spread(figures(base, rd99)), spread(figures(hit, rd99)),
-                             errorsText(base), errorsText(hit), spread(figures(base, cpu)), spread(figures(hit, cpu)),
+                             errorsText(base), errorsText(hit),
+                             fmt::format("{:.2f} / {:.2f} -> {:.2f} / {:.2f}", median(figures(base, cpu)),
+                                         median(figures(base, adminCpu)), median(figures(hit, cpu)),
+                                         median(figures(hit, adminCpu))),
                              attackAnswersText(hit, o.roundSeconds));
     for (const auto* group : {&base, &hit}) {
       for (const Round* r : *group) {
@@ -370,21 +380,25 @@ int runUnderAttack(const UnderAttackOptions& o) {
         row["machine_busy_s"] = r->machineBusy;
         row["machine_total_s"] = r->machineTotal;
         row["backend_rss_mib"] = static_cast<double>(r->backendRssKiB) / 1024.0;
+        row["admin_cpu_s"] = r->adminCpu;
+        row["admin_rss_mib"] = static_cast<double>(r->adminRssKiB) / 1024.0;
         row["attack_answers"] = attackAnswersText({r}, o.roundSeconds);
         rows.push_back(std::move(row));
       }
     }
   }
-  std::cout << "\nper round (A/B, upload p50/p99, report p50/p99 ms, backend CPU s, driver CPU s, machine busy s "
-               "of all cores, backend RSS MiB):\n";
+  std::cout << "\nper round (A/B, upload p50/p99, report p50/p99 ms, CPU s of the backend, the admin server and "
+               "this driver (attackers included), machine busy s of all cores, RSS MiB of the backend and the admin "
+               "server at the round's end):\n";
   for (std::size_t i = 0; i < k; ++i) {
     const Round& r = rounds[i];
-    std::cout << fmt::format("  {:<20} {} up {:.1f}/{:.1f} (n={}) report {:.1f}/{:.1f} (n={}) cpu {:.2f} driver {:.2f} "
-                             "machine {:.2f}/{:.2f} rss {:.1f} errors: {}\n",
+    std::cout << fmt::format("  {:<20} {} up {:.1f}/{:.1f} (n={}) report {:.1f}/{:.1f} (n={}) cpu {:.2f}/{:.2f}/{:.2f} "
+                             "machine {:.2f}/{:.2f} rss {:.1f}/{:.1f} errors: {}\n",
                              r.attack, r.underAttack ? "B" : "A", r.uploads.answered200.p50(),
                              r.uploads.answered200.p99(), r.uploads.answered200.count(), r.reads.p50(), r.reads.p99(),
-                             r.reads.count(), r.backendCpu, r.driverCpu, r.machineBusy, r.machineTotal,
-                             static_cast<double>(r.backendRssKiB) / 1024.0, errorsText({&r}));
+                             r.reads.count(), r.backendCpu, r.adminCpu, r.driverCpu, r.machineBusy, r.machineTotal,
+                             static_cast<double>(r.backendRssKiB) / 1024.0,
+                             static_cast<double>(r.adminRssKiB) / 1024.0, errorsText({&r}));
   }
   if (!o.jsonOut.empty()) {
     std::ofstream f{o.jsonOut};

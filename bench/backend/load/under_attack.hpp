@@ -13,6 +13,7 @@ struct UnderAttackOptions {
   std::uint16_t backendPort = 0;
   std::uint16_t adminPort = 0;
   int backendPid = 0;
+  int adminPid = 0;
   std::string seedFile;
   std::string eventId;
   std::string adminEmail;
