@@ -4,6 +4,11 @@
 #include <cctype>
 #include <stdexcept>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <fmt/format.h>
 
 namespace attendance::bench {
@@ -59,7 +64,14 @@ asio::awaitable<std::string> signInToAdmin(Connection& c, const std::string& ema
                                  "&password=" + formEncode(password),
                              "application/x-www-form-urlencoded");
   post.set(http::field::cookie, "attendance_login=" + loginCookie);
-  const Reply signedIn = co_await c.exchange(post, timeout);
+  Reply signedIn = co_await c.exchange(post, timeout);
+  // Many sign-ins at once: the console's hashing queue answers 429 + Retry-After
+  // for the rest, and a person tries again a moment later.
+  for (int retry = 0; signedIn.status == 429 && retry < 30; ++retry) {
+    asio::steady_timer wait{co_await asio::this_coro::executor, std::chrono::seconds{1}};
+    co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+    signedIn = co_await c.exchange(post, timeout);
+  }
   const std::string session = setCookieValue(signedIn.setCookie, "attendance_session");
   if (signedIn.status != 303 || session.empty()) {
     throw std::runtime_error(fmt::format("POST /login answered {} {}: {}", signedIn.status,

@@ -11,7 +11,8 @@
 namespace attendance::bench {
 
 // GET /login (the double-submit CSRF cookie and field), then POST /login with the
-// email and password; returns the Cookie header value that carries the session.
+// email and password (again, a second later, while the console answers 429: its
+// hashing queue is full); returns the Cookie header value that carries the session.
 // Throws std::runtime_error when the sign-in fails.
 asio::awaitable<std::string> signInToAdmin(Connection& c, const std::string& email, const std::string& password,
                                            std::chrono::milliseconds timeout);

@@ -371,7 +371,9 @@ int runLoad(const LoadOptions& o) {
 
   {
     asio::io_context ioc{1};
-    asio::co_spawn(ioc, orchestrate(run), [&run](std::exception_ptr e) {
+    // When the run ends, well or not, whatever still waits (a reader at the start gate) ends with it.
+    asio::co_spawn(ioc, orchestrate(run), [&run, &ioc](std::exception_ptr e) {
+      ioc.stop();
       if (!e) return;
       try {
         std::rethrow_exception(e);
