@@ -113,6 +113,23 @@ def expected_recovery(data):
     return keep, keep_lines, quarantined, last_unterminated
 
 
+def power_cut(rng, data, durable):
+    """What a power cut may leave of `data` when only data[:durable] was synced: everything
+    after it may be lost, a line torn, a block allocated but never written (NULs). Returns
+    (cut, junk, kind): keep data[:cut], append junk. There is always something to repair."""
+    unsynced = [l for l in split_lines(data, durable) if l[3] and l[1] - l[0] >= 3]
+    partial = b'{"bleUuid":"' + str(uuid.UUID(int=rng.getrandbits(128))).encode() + b'","checkInTime":17'
+    kind = rng.choice(['torn-line', 'nul-block', 'newline-lost'])
+    if kind == 'nul-block':
+        return rng.randint(durable, len(data)), b'\0' * rng.randint(1, 4096), kind
+    if not unsynced:
+        return len(data), partial, 'torn-line'  # the write in flight, cut short
+    offset, end, _, _ = rng.choice(unsynced)
+    if kind == 'torn-line':
+        return rng.randint(offset + 1, end - 3), b'', kind
+    return end - 1, b'', kind  # a line whose '\n' never reached the disk, and what followed it
+
+
 # --------------------------------------------------------------------------
 # Phones
 # --------------------------------------------------------------------------
@@ -175,10 +192,11 @@ class Loop:
         self.confirmed = b''        # bytes acknowledged durable so far: must stay a prefix forever
         self.confirmed_lines = 0
         self.violations = []
+        self.reported = set()       # (offset, line) of the log lines already reported
         self.figures = {
             'cycles': 0, 'kills': 0, 'killed_opening': 0, 'killed_starting': 0, 'killed_scanning': 0,
             'durable_checks': 0, 'durable_lines_checked': 0, 'lines_written': 0, 'recoveries_checked': 0,
-            'tears_injected': 0, 'torn_by_kill': 0, 'quarantined': 0, 'completed_lines': 0, 'seeded': 0,
+            'tears_injected': 0, 'tear_torn-line': 0, 'tear_nul-block': 0, 'tear_newline-lost': 0, 'torn_by_kill': 0, 'quarantined': 0, 'completed_lines': 0, 'seeded': 0,
             'repeats': 0, 'min_repeat_gap_ms': None, 'fsync_always': 0, 'fsync_interval': 0,
         }
         self.cycle = 0
@@ -186,9 +204,17 @@ class Loop:
 
     # -- checks ---------------------------------------------------------------
 
-    def violation(self, kind, detail):
+    def violation(self, kind, detail, line=None):
+        """Reported once: a bad line stays in the log and is seen again by every later check."""
+        if line is not None:
+            if line in self.reported:
+                return
+            self.reported.add(line)
         self.violations.append((self.cycle, kind, detail))
-        print(f'crashloop: VIOLATION in cycle {self.cycle}: {kind}: {detail}', flush=True)
+        if len(self.violations) <= 20:
+            print(f'crashloop: VIOLATION in cycle {self.cycle}: {kind}: {detail}', flush=True)
+        elif len(self.violations) == 21:
+            print('crashloop: more violations are only counted', flush=True)
 
     def check_log(self, data, sent, final=False):
         """Every terminated line a valid check-in of ours for a sent id; no id twice in the
@@ -199,19 +225,19 @@ class Loop:
         for offset, _, raw, terminated in split_lines(data):
             if not terminated:
                 if final:
-                    self.violation('torn_tail_after_clean_stop', f'{len(raw)} bytes at offset {offset}')
+                    self.violation('torn_tail_after_clean_stop', f'{len(raw)} bytes at offset {offset}', (offset, raw))
                 break
             if not raw:
-                self.violation('empty_line', f'at offset {offset}')
+                self.violation('empty_line', f'at offset {offset}', (offset, raw))
                 continue
             d = parse_record(raw)
             if d is None:
-                self.violation('unparsable_line', f'offset {offset}: {raw[:120]!r}')
+                self.violation('unparsable_line', f'offset {offset}: {raw[:120]!r}', (offset, raw))
                 continue
             lines += 1
             if (d.get('scannerId'), d.get('eventId'), d.get('bootId')) != (SCANNER_ID, EVENT, BOOT_ID) \
                     or d['bleUuid'] not in sent or not isinstance(d.get('bootMs'), int):
-                self.violation('foreign_line', f'offset {offset}: {raw[:160]!r}')
+                self.violation('foreign_line', f'offset {offset}: {raw[:160]!r}', (offset, raw))
                 continue
             prev = last.get(d['bleUuid'])
             if prev is not None:
@@ -219,7 +245,7 @@ class Loop:
                 if gap < self.window_ms - self.args.gap_tolerance_ms:
                     self.violation('duplicate_within_window',
                                    f'{d["bleUuid"]} logged again after {gap} ms (window {self.window_ms} ms) '
-                                   f'at offset {offset}')
+                                   f'at offset {offset}', (offset, raw))
                 if final:
                     self.figures['repeats'] += 1
                     m = self.figures['min_repeat_gap_ms']
@@ -237,7 +263,8 @@ class Loop:
                       min(len(data), len(self.confirmed)))
             self.violation('durable_line_lost',
                            f'{self.confirmed_lines} acknowledged lines ({len(self.confirmed)} bytes) are no longer '
-                           f'a prefix of the log ({len(data)} bytes); first difference at byte {at}')
+                           f'a prefix of the log ({len(data)} bytes); first difference at byte {at}',
+                           ('durable', len(self.confirmed), at))
             return
         acks = scanner.find('log.durable')
         if not acks:
@@ -271,7 +298,8 @@ class Loop:
         if quarantined:
             self.figures['quarantined'] += 1
             if not tq or tq[0]['bytes'] != quarantined:
-                self.violation('tail_not_quarantined', f'expected {quarantined} bytes quarantined, got {tq}')
+                got = f'{tq[0]["bytes"]} bytes' if tq else 'no log.tail_quarantined'
+                self.violation('tail_not_quarantined', f'expected {quarantined} bytes quarantined, got {got}')
             else:
                 try:
                     with open(tq[0]['quarantineFile'], 'rb') as f:
@@ -348,20 +376,9 @@ class Loop:
             self.violation('stalled', f'scanning for {killed_at - started:.2f}s before the kill, no line written')
 
         if tear:
-            # A power cut keeps what was synced and may lose (or tear) anything after it.
+            cut, junk, kind = power_cut(rng, after, len(self.confirmed))
             self.figures['tears_injected'] += 1
-            cut = rng.randint(len(self.confirmed), len(after))
-            kind = rng.choice(['cut', 'nul-block', 'partial-line', 'newline-lost'])
-            junk = b''
-            if kind == 'nul-block':
-                junk = b'\0' * rng.randint(1, 4096)
-            elif kind == 'partial-line':
-                junk = b'{"bleUuid":"' + str(uuid.UUID(int=rng.getrandbits(128))).encode() + b'","checkInTime":17'
-            elif kind == 'newline-lost':
-                # The last unacknowledged line made it without its '\n'.
-                nl = after.rfind(b'\n', 0, cut)
-                if nl >= len(self.confirmed):
-                    cut = nl
+            self.figures[f'tear_{kind}'] += 1
             with open(self.log, 'r+b') as f:
                 f.truncate(cut)
                 f.seek(cut)
@@ -441,8 +458,10 @@ def summary(loop, final_lines, phones, wall, command, workdir):
         ('durable lines checked', f'{f["durable_lines_checked"]} line checks in {f["durable_checks"]} prefix '
                                   f'checks; {loop.confirmed_lines} lines acknowledged at the end'),
         ('recoveries checked', f'{f["recoveries_checked"]}: {f["quarantined"]} torn tails quarantined, '
-                               f'{f["completed_lines"]} last lines completed; {f["tears_injected"]} power cuts '
-                               f'simulated, {f["torn_by_kill"]} tails torn by SIGKILL itself'),
+                               f'{f["completed_lines"]} last lines completed; {f["torn_by_kill"]} tails torn by '
+                               f'SIGKILL itself'),
+        ('power cuts simulated', f'{f["tears_injected"]}: {f["tear_torn-line"]} torn lines, {f["tear_nul-block"]} NUL '
+                                 f'blocks, {f["tear_newline-lost"]} lost newlines'),
         ('dedup re-seeded', f'{f["seeded"]} ids from the log across restarts'),
         ('advertisements', f'{phones.advertisements} ({len(phones.sent)} distinct ids, {phones.failures} failed)'),
         ('violations', str(len(loop.violations)) + (' (' + ', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))
