@@ -8,6 +8,7 @@ Wall-clock times cannot be controlled here, so lines are checked for their exact
 key order, ids, scanner/event, rssi, boot id and time bounds; exact bytes are the
 job of the pipeline unit tests."""
 
+import errno
 import functools
 import json
 import os
@@ -63,6 +64,55 @@ class ScannerIntegration(unittest.TestCase):
         wait_for('the pending lines to be written', lambda: len(read_lines(self.log)) == 5)
         self.assertEqual(s.stop(), 0, s.stderr())
         self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], [pid_uuid(n) for n in range(1, 6)])
+
+    def tiny_tmpfs(self, size):
+        """A file system that really fills up (ENOSPC, not the EFBIG of a file size limit): a tmpfs
+        of `size` bytes. Mounting needs root (CAP_SYS_ADMIN); without it the test is skipped."""
+        mnt = tempfile.mkdtemp(prefix='scanner-tmpfs-')
+        self.addCleanup(os.rmdir, mnt)
+        r = subprocess.run(['mount', '-t', 'tmpfs', '-o', f'size={size},mode=0755', 'tmpfs', mnt],
+                           capture_output=True, timeout=15, check=False)
+        if r.returncode != 0:
+            self.skipTest(f'cannot mount a tmpfs (needs root): {r.stderr.decode().strip()}')
+        self.addCleanup(subprocess.run, ['umount', '-l', mnt], timeout=15, check=True)
+        return mnt
+
+    def test_disk_full_on_a_tiny_tmpfs_keeps_check_ins_in_memory_and_writes_them_when_space_returns(self):
+        mnt = self.tiny_tmpfs(64 * 1024)
+        self.log = os.path.join(mnt, 'attendance_log.jsonl')
+        s = self.start('--fsync', 'always')
+        # Another file takes the whole disk, then gives one 4 KiB page back: room for ~18 lines,
+        # the next one is cut short by ENOSPC in the middle.
+        filler = os.path.join(mnt, 'filler')
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            while True:
+                try:
+                    if os.write(fd, bytes(4096)) == 0:
+                        break
+                except OSError as e:
+                    self.assertEqual(e.errno, errno.ENOSPC)
+                    break
+            os.ftruncate(fd, (os.fstat(fd).st_size // 4096 - 1) * 4096)
+        finally:
+            os.close(fd)
+        phones = [pid_uuid(n) for n in range(1, 31)]
+        for n, ble in enumerate(phones, start=1):
+            advertise(self.sim, 'hci0', f'5B:00:00:00:00:{n:02X}', Payload.for_participant('ibeacon', ble))
+        wait_for('pending check-ins in the status line',
+                 lambda: any(e.get('pending', 0) > 0 for e in s.find('scanner.status')))
+        failed = s.find('scanner.log_write_failed')
+        self.assertTrue(failed and failed[0]['level'] == 'error', s.stderr())
+        self.assertIn('No space left on device', failed[0]['error'])
+        written = read_lines(self.log)  # parses, ends with a newline: the torn line was cut back
+        self.assertTrue(0 < len(written) < len(phones), len(written))
+        os.unlink(filler)  # space returns
+        wait_for('the pending lines to be written', lambda: len(read_lines(self.log)) == len(phones))
+        self.assertEqual(s.stop(), 0, s.stderr())
+        self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], phones)
+        self.assertEqual(s.find('scanner.stopped')[0]['pending'], 0)
+        print(f'\n[ measured ] tmpfs of 64 KiB: {len(written)} lines written before ENOSPC, '
+              f'{len(phones) - len(written)} kept in memory and written once the space returned', file=sys.stderr)
 
     def test_check_ins_that_can_never_be_written_end_in_the_journal_and_exit_4(self):
         s = self.full_disk_scanner(260)
