@@ -136,7 +136,7 @@ def power_cut(rng, data, durable):
 
 class Phones(threading.Thread):
     """Advertises continuously: a pool of returning phones, newcomers taking their places,
-    rotating addresses, a little noise. Every id is in `sent` before it is advertised."""
+    rotating addresses, a few noise devices. Every id is in `sent` before it is advertised."""
 
     def __init__(self, sim, seed, pool_size, period, newcomer_ratio):
         super().__init__(daemon=True)
@@ -150,6 +150,10 @@ class Phones(threading.Thread):
         self.last_error = ''
         self.stop = threading.Event()
         self.pool = [self._newcomer() for _ in range(pool_size)]
+        # The same few noise devices keep advertising, as in a real room. (A new address for every
+        # noise advertisement would pile up in the mock: they are never consumed, and no scanner
+        # here lives the 60 s after which it drops stale devices.)
+        self.noise = [(venue.random_address(self.rng), Payload.noise(kind, i)) for i, kind in enumerate(NOISE_KINDS * 2)]
 
     def _newcomer(self):
         ble = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -159,8 +163,7 @@ class Phones(threading.Thread):
         while not self.stop.is_set():
             rng = self.rng
             if rng.random() < 0.08:
-                payload = Payload.noise(rng.choice(NOISE_KINDS), rng.randrange(1000))
-                address = venue.random_address(rng)
+                address, payload = rng.choice(self.noise)
             else:
                 if rng.random() < self.newcomer_ratio:
                     self.pool[rng.randrange(len(self.pool))] = self._newcomer()
@@ -201,6 +204,7 @@ class Loop:
         }
         self.cycle = 0
         self.current = None  # the scanner process of this cycle, killed whatever happens
+        self.devices_left = None
 
     # -- checks ---------------------------------------------------------------
 
@@ -428,6 +432,7 @@ class Loop:
                     break
             self.cycle += 1
             final_lines = self.final_check(phones)
+            self.devices_left = len(self.sim.device_paths('hci0'))
         except Interrupted as e:
             incomplete = f'stopped by {e} in cycle {self.cycle}'
         finally:
@@ -463,7 +468,8 @@ def summary(loop, final_lines, phones, wall, command, workdir):
         ('power cuts simulated', f'{f["tears_injected"]}: {f["tear_torn-line"]} torn lines, {f["tear_nul-block"]} NUL '
                                  f'blocks, {f["tear_newline-lost"]} lost newlines'),
         ('dedup re-seeded', f'{f["seeded"]} ids from the log across restarts'),
-        ('advertisements', f'{phones.advertisements} ({len(phones.sent)} distinct ids, {phones.failures} failed)'),
+        ('advertisements', f'{phones.advertisements} ({len(phones.sent)} distinct ids, {phones.failures} failed; '
+                           f'{loop.devices_left} devices left in the simulator)'),
         ('violations', str(len(loop.violations)) + (' (' + ', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))
                                                      + ')' if kinds else '')),
         ('wall time', f'{wall:.0f} s ({wall / max(f["cycles"], 1):.2f} s per cycle)'),
