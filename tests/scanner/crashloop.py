@@ -485,7 +485,7 @@ def summary(loop, final_lines, phones, wall, command, workdir):
 
 
 def parse_args(argv):
-    prog = os.environ.get('CRASHLOOP_PROG', 'crashloop.py')
+    prog = 'scripts/crashloop'  # also when ctest runs this file directly: the command to reproduce with
     p = argparse.ArgumentParser(
         prog=prog, formatter_class=argparse.RawDescriptionHelpFormatter,
         description='Runs attendance-scanner on the BlueZ simulator with phones arriving, kills it with '
