@@ -2,16 +2,17 @@
 """Integration tests of the real attendance-scanner binary against a private D-Bus
 with python-dbusmock's bluez5 template (tools/bluez-sim).
 
-usage: scanner_integration.py <attendance-scanner> <source-dir> [unittest args]
+usage: scanner_integration.py <attendance-scanner> [unittest args]
 
 Wall-clock times cannot be controlled here, so lines are checked for their exact
 key order, ids, scanner/event, rssi, boot id and time bounds; exact bytes are the
 job of the pipeline unit tests."""
 
+import errno
+import functools
 import json
 import os
 import resource
-import signal
 import socket
 import subprocess
 import sys
@@ -19,110 +20,13 @@ import tempfile
 import threading
 import time
 import unittest
-import uuid
+
+import scanner_harness
+from scanner_harness import BOOT_ID, KEYS, Payload, Simulator, advertise, pid_uuid, read_lines, wait_for
 
 SCANNER = os.path.abspath(sys.argv[1])
-SOURCE_DIR = os.path.abspath(sys.argv[2])
-sys.path.insert(0, os.path.join(SOURCE_DIR, 'tools', 'bluez-sim'))
-del sys.argv[1:3]
-
-from bluez_sim import Payload, Simulator  # noqa: E402
-
-KEYS = ['bleUuid', 'checkInTime', 'scannerId', 'eventId', 'rssi', 'bootId', 'bootMs']
-with open('/proc/sys/kernel/random/boot_id', encoding='ascii') as _f:
-    BOOT_ID = _f.read().strip()
-
-
-def wait_for(what, predicate, timeout=20.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f'timed out after {timeout}s waiting for {what}')
-
-
-def advertise(sim, adapter, address, payload, rssi=-60):
-    """A phone's advertisement as BlueZ reports a new device: one InterfacesAdded with
-    the data and RSSI together (the scanner removes consumed devices, so the next
-    advertisement of the same phone is a new device again)."""
-    return sim.advertise(adapter, address, payload, rssi=rssi, via='added')
-
-
-def pid_uuid(n):
-    return str(uuid.UUID(int=(0xA7 << 120) | n))
-
-
-def read_lines(path):
-    if not os.path.exists(path):
-        return []
-    with open(path, 'rb') as f:
-        data = f.read()
-    assert data == b'' or data.endswith(b'\n'), f'log does not end with a newline: {data[-80:]!r}'
-    return [json.loads(l, object_pairs_hook=lambda pairs: pairs) for l in data.decode().splitlines()]
-
-
-class Scanner:
-    """The real binary on the simulator's bus; stderr (JSON log lines) collected."""
-
-    def __init__(self, sim, log, *extra, event='evt-int', scanner_id='Entrance-Scanner-01', env_extra=None,
-                 file_size_limit=None):
-        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=sim.address)
-        env.pop('NOTIFY_SOCKET', None)
-        env.pop('WATCHDOG_USEC', None)
-        env.pop('WATCHDOG_PID', None)
-        env.update(env_extra or {})
-
-        def limit_file_size():
-            # A "full disk" without root: writes beyond the limit fail with EFBIG.
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, resource.RLIM_INFINITY))
-
-        self.proc = subprocess.Popen(
-            [SCANNER, '--event', event, '--scanner-id', scanner_id, '--log', log, '--status-interval', '1s',
-             *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-            preexec_fn=limit_file_size if file_size_limit is not None else None)
-        self.events = []
-        self.raw = []
-        self._lock = threading.Lock()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self):
-        for raw in self.proc.stderr:
-            text = raw.decode(errors='replace').rstrip('\n')
-            with self._lock:
-                self.raw.append(text)
-                try:
-                    self.events.append(json.loads(text))
-                except ValueError:
-                    pass
-
-    def find(self, event):
-        with self._lock:
-            return [e for e in self.events if e.get('event') == event]
-
-    def durable_lines(self):
-        found = self.find('log.durable')
-        return max((e['lines'] for e in found), default=0)
-
-    def stop(self, sig=signal.SIGTERM, timeout=15):
-        self.proc.send_signal(sig)
-        code = self.proc.wait(timeout=timeout)
-        self._reader.join(timeout=5)
-        return code
-
-    def stderr(self):
-        with self._lock:
-            return '\n'.join(self.raw)
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self._reader.join(timeout=5)
-        self.proc.stderr.close()
+del sys.argv[1]
+Scanner = functools.partial(scanner_harness.Scanner, SCANNER)
 
 
 class ScannerIntegration(unittest.TestCase):
@@ -160,6 +64,55 @@ class ScannerIntegration(unittest.TestCase):
         wait_for('the pending lines to be written', lambda: len(read_lines(self.log)) == 5)
         self.assertEqual(s.stop(), 0, s.stderr())
         self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], [pid_uuid(n) for n in range(1, 6)])
+
+    def tiny_tmpfs(self, size):
+        """A file system that really fills up (ENOSPC, not the EFBIG of a file size limit): a tmpfs
+        of `size` bytes. Mounting needs root (CAP_SYS_ADMIN); without it the test is skipped."""
+        mnt = tempfile.mkdtemp(prefix='scanner-tmpfs-')
+        self.addCleanup(os.rmdir, mnt)
+        r = subprocess.run(['mount', '-t', 'tmpfs', '-o', f'size={size},mode=0755', 'tmpfs', mnt],
+                           capture_output=True, timeout=15, check=False)
+        if r.returncode != 0:
+            self.skipTest(f'cannot mount a tmpfs (needs root): {r.stderr.decode().strip()}')
+        self.addCleanup(subprocess.run, ['umount', '-l', mnt], timeout=15, check=True)
+        return mnt
+
+    def test_disk_full_on_a_tiny_tmpfs_keeps_check_ins_in_memory_and_writes_them_when_space_returns(self):
+        mnt = self.tiny_tmpfs(64 * 1024)
+        self.log = os.path.join(mnt, 'attendance_log.jsonl')
+        s = self.start('--fsync', 'always')
+        # Another file takes the whole disk, then gives one 4 KiB page back: room for ~18 lines,
+        # the next one is cut short by ENOSPC in the middle.
+        filler = os.path.join(mnt, 'filler')
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            while True:
+                try:
+                    if os.write(fd, bytes(4096)) == 0:
+                        break
+                except OSError as e:
+                    self.assertEqual(e.errno, errno.ENOSPC)
+                    break
+            os.ftruncate(fd, (os.fstat(fd).st_size // 4096 - 1) * 4096)
+        finally:
+            os.close(fd)
+        phones = [pid_uuid(n) for n in range(1, 31)]
+        for n, ble in enumerate(phones, start=1):
+            advertise(self.sim, 'hci0', f'5B:00:00:00:00:{n:02X}', Payload.for_participant('ibeacon', ble))
+        wait_for('pending check-ins in the status line',
+                 lambda: any(e.get('pending', 0) > 0 for e in s.find('scanner.status')))
+        failed = s.find('scanner.log_write_failed')
+        self.assertTrue(failed and failed[0]['level'] == 'error', s.stderr())
+        self.assertIn('No space left on device', failed[0]['error'])
+        written = read_lines(self.log)  # parses, ends with a newline: the torn line was cut back
+        self.assertTrue(0 < len(written) < len(phones), len(written))
+        os.unlink(filler)  # space returns
+        wait_for('the pending lines to be written', lambda: len(read_lines(self.log)) == len(phones))
+        self.assertEqual(s.stop(), 0, s.stderr())
+        self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], phones)
+        self.assertEqual(s.find('scanner.stopped')[0]['pending'], 0)
+        print(f'\n[ measured ] tmpfs of 64 KiB: {len(written)} lines written before ENOSPC, '
+              f'{len(phones) - len(written)} kept in memory and written once the space returned', file=sys.stderr)
 
     def test_check_ins_that_can_never_be_written_end_in_the_journal_and_exit_4(self):
         s = self.full_disk_scanner(260)
@@ -288,16 +241,14 @@ class ScannerIntegration(unittest.TestCase):
             json.dump({'eventId': 'evt-other', 'bleUuids': []}, f)
         s = Scanner(self.sim, self.log, '--roster', roster)
         self.scanners.append(s)
-        self.assertEqual(s.proc.wait(timeout=15), 2)
-        s._reader.join(timeout=5)
+        self.assertEqual(s.wait_exit(timeout=15), 2)
         self.assertIn("is for event 'evt-other', not 'evt-int'", s.stderr())
 
     def test_second_scanner_on_the_same_log_is_refused_naming_the_holder(self):
         first = self.start()
         second = Scanner(self.sim, self.log)
         self.scanners.append(second)
-        self.assertEqual(second.proc.wait(timeout=15), 3)
-        second._reader.join(timeout=5)
+        self.assertEqual(second.wait_exit(timeout=15), 3)
         self.assertIn(f'is locked by PID {first.proc.pid}', second.stderr())
         self.assertEqual(first.stop(), 0)
 
@@ -335,8 +286,7 @@ class ScannerIntegration(unittest.TestCase):
         advertise(self.sim, 'hci0', '5A:00:00:00:00:01', Payload.for_participant('ibeacon', pid_uuid(1)))
         wait_for('1 line', lambda: len(read_lines(self.log)) >= 1)
         self.sim.close()  # the system bus itself goes away
-        self.assertEqual(s.proc.wait(timeout=30), 1)
-        s._reader.join(timeout=5)
+        self.assertEqual(s.wait_exit(timeout=30), 1)
         self.assertTrue(s.find('scanner.dbus_lost'), s.stderr())
         self.assertEqual(s.durable_lines(), 1, s.stderr())
         self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], [pid_uuid(1)])
@@ -364,8 +314,7 @@ class ScannerIntegration(unittest.TestCase):
         try:
             wait_for('at least 20 durable lines', lambda: s.durable_lines() >= 20)
             s.proc.kill()  # SIGKILL, mid-stream
-            s.proc.wait()
-            s._reader.join(timeout=5)
+            s.wait_exit()
             durable = s.durable_lines()
             before = read_lines(self.log)
             with open(self.log, 'rb') as f:
