@@ -151,6 +151,69 @@ class ScannerIntegration(unittest.TestCase):
         finally:
             sock.close()
 
+    def test_frozen_bluetoothd_does_not_stop_status_lines_or_watchdog_pings(self):
+        """Issue 13 §1: bluetoothd hangs (SIGSTOP) for longer than the systemd watchdog period
+        while the scanner has D-Bus calls to make (its BLE watchdog restarts discovery: StopDiscovery,
+        SetDiscoveryFilter, StartDiscovery). Every call would wait for the 5 s D-Bus timeout; the loop
+        must keep pinging WATCHDOG=1 and writing status lines all the same, then recover."""
+        watchdog_s = 2.0  # WatchdogSec; the scanner pings every 1 s
+        path = os.path.join(self.tmp.name, 'notify.sock')
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        sock.settimeout(0.1)
+        received = []  # (time.monotonic(), message)
+        done = threading.Event()
+
+        def receive():
+            while not done.is_set():
+                try:
+                    received.append((time.monotonic(), sock.recv(4096).decode()))
+                except socket.timeout:
+                    pass
+
+        reader = threading.Thread(target=receive, daemon=True)
+        reader.start()
+
+        def times(what, since, until):
+            return [t for t, m in list(received) if what in m and since <= t <= until]
+
+        def longest_gap(ts, since, until):
+            marks = [since] + ts + [until]
+            return max(b - a for a, b in zip(marks, marks[1:]))
+
+        try:
+            s = self.start('--ble-watchdog', '1s', '--fsync', 'always',
+                           env_extra={'NOTIFY_SOCKET': path, 'WATCHDOG_USEC': str(int(watchdog_s * 1e6))})
+            advertise(self.sim, 'hci0', '5A:00:00:00:00:01', Payload.for_participant('ibeacon', pid_uuid(1)))
+            wait_for('1 line', lambda: len(read_lines(self.log)) >= 1)
+            self.sim.freeze_bluez()
+            frozen_at = time.monotonic()
+            try:
+                time.sleep(12)  # > WatchdogSec, and > 2 blocked 5 s calls
+            finally:
+                self.sim.thaw_bluez()
+            thawed_at = time.monotonic()
+            self.assertIsNone(s.proc.poll(), s.stderr())
+            pings = times('WATCHDOG=1', frozen_at, thawed_at)
+            statuses = times('STATUS=adverts=', frozen_at, thawed_at)
+            ping_gap = longest_gap(pings, frozen_at, thawed_at)
+            status_gap = longest_gap(statuses, frozen_at, thawed_at)
+            print(f'\n[ measured ] bluetoothd frozen {thawed_at - frozen_at:.1f} s: {len(pings)} WATCHDOG=1 pings '
+                  f'(longest gap {ping_gap:.2f} s, WatchdogSec {watchdog_s} s), {len(statuses)} status lines '
+                  f'(longest gap {status_gap:.2f} s)', file=sys.stderr)
+            self.assertLess(ping_gap, watchdog_s, 'systemd would have killed the scanner')
+            self.assertLess(status_gap, 2.5, 'status lines stopped while bluetoothd was frozen')
+            # Once bluetoothd answers again, scanning resumes.
+            wait_for('discovery after the thaw', lambda: self._discovering(s), timeout=30)
+            advertise(self.sim, 'hci0', '5A:00:00:00:00:02', Payload.for_participant('eddystone', pid_uuid(2)))
+            wait_for('2 lines', lambda: len(read_lines(self.log)) >= 2, timeout=30)
+            self.assertEqual(s.stop(), 0, s.stderr())
+            self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], [pid_uuid(1), pid_uuid(2)])
+        finally:
+            done.set()
+            reader.join(timeout=5)
+            sock.close()
+
     def start(self, *extra, **kw):
         s = Scanner(self.sim, self.log, *extra, **kw)
         self.scanners.append(s)
