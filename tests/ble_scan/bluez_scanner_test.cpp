@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <functional>
 #include <set>
 #include <string>
@@ -285,7 +286,9 @@ TEST_F(BluezScannerTest, ConsumedDevicesAreRemovedSoTheCacheStaysBounded) {
     std::snprintf(addr, sizeof addr, "41:00:00:00:00:%02X", k);
     advertise(addr, "ibeacon", u.toString());
   }
-  ASSERT_TRUE(pollUntil([&] { return seen_.size() == 20 && devicePaths().empty(); }))
+  ASSERT_TRUE(pollUntil([&] {
+    return seen_.size() == 20 && scanner_->counters().devicesRemoved == 20U && devicePaths().empty();
+  }))
       << seen_.size() << " sightings, " << devicePaths().size() << " devices left";
   EXPECT_EQ(scanner_->counters().devicesRemoved, 20U);
   EXPECT_EQ(calls("/org/bluez/hci0", "RemoveDevice"), 20);
@@ -316,6 +319,43 @@ TEST_F(BluezScannerTest, StaleNoiseDevicesAreRemovedAfterTheirAge) {
   EXPECT_EQ(devicePaths(), std::vector<std::string>{"/org/bluez/hci0/dev_50_00_00_00_01_03"});
   EXPECT_EQ(scanner_->counters().devicesRemoved, 2U);
   EXPECT_TRUE(seen_.empty());
+}
+
+// Issue 13 §1: bluetoothd hangs (SIGSTOP) while 12 stale devices are due for removal. Each
+// synchronous RemoveDevice would hold poll() until the call timeout (12 x timeout in all);
+// no poll() may take much longer than its budget, and the removals finish once it answers.
+TEST_F(BluezScannerTest, AFrozenBluetoothdNeverBlocksPoll) {
+  attendance::support::SimulatedTimeSource clock;
+  ScannerOptions o;
+  o.staleDeviceAge = 30s;
+  o.callTimeout = 1s;
+  startScanner(o, &clock);
+  ASSERT_TRUE(waitDiscovering());
+  for (int k = 0; k < 12; ++k) {
+    char addr[32];
+    std::snprintf(addr, sizeof addr, "53:00:00:00:00:%02X", k);
+    sim_->command({{"cmd", "noise"}, {"address", addr}, {"kind", "sig-uuids"}});
+  }
+  ASSERT_TRUE(pollUntil([&] { return scanner_->trackedDevices() == 12; }));
+  const auto pids = sim_->command({{"cmd", "pids"}}).as_array();
+  ASSERT_EQ(pids.size(), 2U);  // dbus-daemon, the mock
+  const auto mock = static_cast<pid_t>(pids[1].as_int64());
+  ASSERT_EQ(::kill(mock, SIGSTOP), 0);
+  clock.advance(31s);  // all 12 are stale now
+  auto longest = std::chrono::steady_clock::duration::zero();
+  const auto end = std::chrono::steady_clock::now() + 3s;  // three call timeouts
+  while (std::chrono::steady_clock::now() < end) {
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(scanner_->poll(100ms));
+    longest = std::max(longest, std::chrono::steady_clock::now() - t0);
+  }
+  ASSERT_EQ(::kill(mock, SIGCONT), 0);
+  EXPECT_LT(longest, 500ms) << "poll() blocked on a frozen bluetoothd for "
+                            << std::chrono::duration_cast<std::chrono::milliseconds>(longest).count() << " ms";
+  EXPECT_GT(scanner_->counters().dbusErrors, 0U) << "the calls timed out meanwhile";
+  // Once it answers, every stale device is gone (what was sent reached it; the rest is sent now).
+  ASSERT_TRUE(pollUntil([&] { return devicePaths().empty(); })) << devicePaths().size() << " devices left";
+  EXPECT_EQ(scanner_->trackedDevices(), 0U);
 }
 
 TEST_F(BluezScannerTest, TrackedDevicesAreCappedByEvictingTheOldest) {

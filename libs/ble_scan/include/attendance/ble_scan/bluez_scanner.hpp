@@ -41,7 +41,8 @@ struct ScannerOptions {
   std::chrono::milliseconds staleDeviceAge = std::chrono::seconds{60};
   // Devices tracked at most; beyond it the least recently seen one is removed from BlueZ.
   std::size_t maxTrackedDevices = 4096;
-  // Timeout of each D-Bus method call.
+  // Timeout of each D-Bus method call. Calls are asynchronous: a hung bluetoothd delays
+  // their replies, never poll().
   std::chrono::milliseconds callTimeout = std::chrono::seconds{5};
 };
 
@@ -114,7 +115,8 @@ public:
   void stop();
 
   // Waits up to `maxWait` for D-Bus traffic or wake(), processes everything
-  // pending, then runs timers (retries, watchdog, stale-device removal).
+  // pending, then runs timers (retries, watchdog, stale-device removal). Never
+  // waits for BlueZ: method calls are sent, their replies handled in a later poll().
   // Callbacks run inside this call. Returns an error if the bus connection is lost.
   Result<void> poll(std::chrono::milliseconds maxWait);
   // Makes a blocked poll() return early. Thread- and async-signal-safe.
