@@ -467,13 +467,13 @@ struct BluezScanner::Impl {
       auto it = devices.find(path);
       if (it != devices.end() && it->second.dirty) {
         it->second.dirty = false;
-        sighting(path, it->second);
+        sighting(it->second);
       }
     }
     dirty.clear();
   }
 
-  void sighting(const std::string& path, DeviceInfo& dev) {
+  void sighting(DeviceInfo& dev) {
     const auto mono = now();
     dev.lastSeen = mono;
     lastAdvert = mono;
@@ -507,9 +507,6 @@ struct BluezScanner::Impl {
       if (onSighting) {
         onSighting(Sighting{c.bleUuid, c.format, dev.rssi, wall, mono, dev.address, adapterName});
       }
-    }
-    if (options.removeConsumedDevices) {
-      queueRemoval(path, dev);
     }
   }
 

@@ -33,11 +33,10 @@ struct ScannerOptions {
   std::chrono::milliseconds watchdog = std::chrono::seconds{90};
   // Delay before retrying a failed D-Bus step (adapter missing, StartDiscovery failed...).
   std::chrono::milliseconds retryInterval = std::chrono::seconds{2};
-  // Remove a device from BlueZ's cache after one of its advertisements carried a
-  // participant id (so the next one arrives as a fresh InterfacesAdded and the
-  // controller's duplicate filter is defeated).
-  bool removeConsumedDevices = true;
-  // Remove any device (noise included) not updated for this long.
+  // Sighted devices are not removed (RemoveDevice cannot defeat the controller's duplicate
+  // filter; DuplicateData=true already reports every advertisement; ADR 0021). What bounds
+  // BlueZ's device cache on BlueZ < 5.55, which has no TemporaryTimeout of its own:
+  // remove any device (participants and noise) not updated for this long.
   std::chrono::milliseconds staleDeviceAge = std::chrono::seconds{60};
   // Devices tracked at most; beyond it the least recently seen one is removed from BlueZ.
   std::size_t maxTrackedDevices = 4096;
