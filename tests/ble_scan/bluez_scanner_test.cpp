@@ -404,6 +404,57 @@ TEST_F(BluezScannerTest, WatchdogRestartsSilentDiscovery) {
   EXPECT_TRUE(sawState(ScannerState::discovering, "watchdog"));
 }
 
+// Issue 13 §1: advertisements stop. One silent watchdog period: restart discovery; an
+// advertisement resets the ladder; two in a row: power-cycle the adapter; three: stalled, and
+// poll() fails so the app exits for systemd to restart it.
+TEST_F(BluezScannerTest, EscalatesWhenAdvertisementsStop) {
+  attendance::support::SimulatedTimeSource clock;
+  ScannerOptions o;
+  o.watchdog = 10s;
+  startScanner(o, &clock);
+  ASSERT_TRUE(waitDiscovering());
+  clock.advance(11s);
+  ASSERT_TRUE(pollUntil([&] { return calls("/org/bluez/hci0", "StartDiscovery") == 2; }));
+  ASSERT_TRUE(waitDiscovering());
+  EXPECT_TRUE(sawState(ScannerState::discovering, "watchdog"));
+  // An advertisement resets the ladder: the next silence is a restart again, not a power cycle.
+  advertise("40:00:00:00:00:a1", "ibeacon", kA);
+  ASSERT_TRUE(pollUntil([&] { return seen_.size() == 1; }));
+  clock.advance(11s);
+  ASSERT_TRUE(pollUntil([&] { return calls("/org/bluez/hci0", "StartDiscovery") == 3; }));
+  ASSERT_TRUE(waitDiscovering());
+  EXPECT_EQ(scanner_->counters().adapterPowerCycles, 0U);
+  // Silent again: the adapter is powered off and on, then discovery starts again.
+  clock.advance(11s);
+  ASSERT_TRUE(pollUntil([&] { return sawState(ScannerState::discovering, "adapter-power-cycled"); }));
+  // (Powered=false and =true may arrive in one batch: waiting-for-power need not show.)
+  EXPECT_EQ(scanner_->counters().adapterPowerCycles, 1U);
+  EXPECT_EQ(scanner_->counters().dbusErrors, 0U) << "both Powered sets were answered";
+  EXPECT_EQ(calls("/org/bluez/hci0", "StartDiscovery"), 4);
+  // Still silent: give up.
+  clock.advance(11s);
+  const auto end = std::chrono::steady_clock::now() + kDeadline;
+  bool failed = false;
+  while (!failed && std::chrono::steady_clock::now() < end) {
+    failed = !scanner_->poll(20ms);
+  }
+  ASSERT_TRUE(failed) << "poll() must fail once the scanner is stalled";
+  EXPECT_EQ(scanner_->state(), ScannerState::stalled);
+  EXPECT_EQ(calls("/org/bluez/hci0", "StartDiscovery"), 4);
+}
+
+TEST_F(BluezScannerTest, PowersTheAdapterOnAtStartIfItIsOff) {
+  sim_->command({{"cmd", "set_powered"}, {"name", "hci0"}, {"powered", false}});
+  startScanner();
+  ASSERT_TRUE(waitDiscovering());
+  EXPECT_TRUE(sawState(ScannerState::discovering, "powered-on-at-start"));
+  // Only at start: powered off later, it is waited for (someone meant it).
+  sim_->command({{"cmd", "set_powered"}, {"name", "hci0"}, {"powered", false}});
+  ASSERT_TRUE(pollUntil([&] { return scanner_->state() == ScannerState::waiting_for_power; }));
+  pollFor(300ms);
+  EXPECT_EQ(scanner_->state(), ScannerState::waiting_for_power);
+}
+
 TEST_F(BluezScannerTest, DiscoveringDroppedIsRestarted) {
   startScanner();
   ASSERT_TRUE(waitDiscovering());

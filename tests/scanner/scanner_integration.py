@@ -182,7 +182,9 @@ class ScannerIntegration(unittest.TestCase):
             return max(b - a for a, b in zip(marks, marks[1:]))
 
         try:
-            s = self.start('--ble-watchdog', '1s', '--fsync', 'always',
+            # The BLE watchdog fires during the freeze (its restart's calls hang); after the thaw
+            # 3 s leave time for the next advertisement before the escalation would go on.
+            s = self.start('--ble-watchdog', '3s', '--fsync', 'always',
                            env_extra={'NOTIFY_SOCKET': path, 'WATCHDOG_USEC': str(int(watchdog_s * 1e6))})
             advertise(self.sim, 'hci0', '5A:00:00:00:00:01', Payload.for_participant('ibeacon', pid_uuid(1)))
             wait_for('1 line', lambda: len(read_lines(self.log)) >= 1)
@@ -213,6 +215,34 @@ class ScannerIntegration(unittest.TestCase):
             done.set()
             reader.join(timeout=5)
             sock.close()
+
+    def test_escalates_when_advertisements_stop_then_exits_5(self):
+        """Issue 13 §1: silence restarts discovery, then power-cycles the adapter, then the scanner
+        exits 5 (Restart=on-failure restarts it); each step is logged."""
+        s = self.start('--ble-watchdog', '1s', '--fsync', 'always')
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:01', Payload.for_participant('ibeacon', pid_uuid(1)))
+        wait_for('1 line', lambda: len(read_lines(self.log)) >= 1)
+        self.assertEqual(s.wait_exit(timeout=30), 5, s.stderr())
+        steps = [e['event'] for e in s.events
+                 if e.get('event') in ('ble.watchdog_restart', 'ble.adapter_power_cycle', 'ble.stalled',
+                                       'scanner.ble_stalled', 'scanner.stopped')]
+        # (A restart before the first advertisement arrived may come first: the ladder starts over.)
+        self.assertEqual(steps[-5:], ['ble.watchdog_restart', 'ble.adapter_power_cycle', 'ble.stalled',
+                                      'scanner.ble_stalled', 'scanner.stopped'], s.stderr())
+        self.assertEqual(set(steps[:-5]) - {'ble.watchdog_restart'}, set(), s.stderr())
+        self.assertTrue(any(e.get('reason') == 'adapter-power-cycled' for e in s.find('ble.discovery_started')))
+        self.assertEqual(s.durable_lines(), 1)
+        self.assertTrue(self.sim.get_property('/org/bluez/hci0', 'org.bluez.Adapter1', 'Powered'))
+
+    def test_powers_the_adapter_on_at_start_and_says_so(self):
+        self.sim.set_powered('hci0', False)
+        s = self.start()
+        powered = s.find('ble.adapter_powering_on')
+        self.assertEqual(len(powered), 1, s.stderr())
+        self.assertEqual(powered[0]['adapter'], 'hci0')
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:01', Payload.for_participant('ibeacon', pid_uuid(1)))
+        wait_for('1 line', lambda: len(read_lines(self.log)) >= 1)
+        self.assertEqual(s.stop(), 0, s.stderr())
 
     def start(self, *extra, **kw):
         s = Scanner(self.sim, self.log, *extra, **kw)

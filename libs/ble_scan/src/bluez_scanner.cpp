@@ -75,6 +75,7 @@ struct AtomicCounters {
   std::atomic<std::uint64_t> watchdogRestarts{0};
   std::atomic<std::uint64_t> devicesRemoved{0};
   std::atomic<std::uint64_t> dbusErrors{0};
+  std::atomic<std::uint64_t> adapterPowerCycles{0};
 };
 
 void bump(std::atomic<std::uint64_t>& c, std::uint64_t by = 1) { c.fetch_add(by, std::memory_order_relaxed); }
@@ -94,6 +95,7 @@ std::string_view stateName(ScannerState s) noexcept {
     case ScannerState::waiting_for_power: return "waiting-for-power";
     case ScannerState::starting: return "starting";
     case ScannerState::discovering: return "discovering";
+    case ScannerState::stalled: return "stalled";
   }
   return "unknown";
 }
@@ -130,6 +132,12 @@ struct BluezScanner::Impl {
   bool startInFlight = false;  // StopDiscovery → SetDiscoveryFilter → StartDiscovery under way
   bool confirmedDuringStart = false;  // Discovering=true arrived after our StartDiscovery was sent
   std::size_t removalsInFlight = 0;
+  // Escalation when advertisements stop: watchdog periods in a row without one
+  // (1: restart discovery, 2: power-cycle the adapter, 3: stalled, give up).
+  int silentPeriods = 0;
+  bool powerCycleInFlight = false;
+  bool powerOnTried = false;  // powerOnAtStart done (once per start())
+  bool stalled = false;
   bool initialSweepPending = false;  // report devices BlueZ cached with an RSSI once discovering
   std::map<std::string, AdapterInfo> adapters;  // by object path (sorted → deterministic pick)
   std::unordered_map<std::string, DeviceInfo> devices;
@@ -370,7 +378,9 @@ struct BluezScanner::Impl {
           support::log::warn("ble.adapter_powered_off", {{"adapter", info.name}});
           sessionActive = false;
           abandonStart();
-          pendingRestartReason = "adapter-powered-on";
+          if (pendingRestartReason != "adapter-power-cycled") {
+            pendingRestartReason = "adapter-powered-on";
+          }
         }
       } else {
         bump(counters.malformedValues);
@@ -477,6 +487,7 @@ struct BluezScanner::Impl {
     const auto mono = now();
     dev.lastSeen = mono;
     lastAdvert = mono;
+    silentPeriods = 0;
     bump(counters.advertisements);
 
     candidates.clear();
@@ -694,6 +705,38 @@ struct BluezScanner::Impl {
         /*logErrors=*/false);  // "NotReady"/"Failed" when there is no session: expected
   }
 
+  void setPowered(const std::string& path, bool on, std::function<void(bool ok)> then) {
+    callAsync(
+        path, kPropertiesIface, "Set",
+        [on](sdbus::MethodCall& m) { m << std::string{kAdapterIface} << std::string{"Powered"} << sdbus::Variant{on}; },
+        [then = std::move(then)](const std::string& err, sdbus::MethodReply&) {
+          if (then) {
+            then(err.empty());
+          }
+        });
+  }
+
+  // Second step of the escalation: Powered=false, then Powered=true; discovery starts
+  // again when BlueZ reports the adapter powered (the usual power-cycle recovery).
+  void powerCycle(const std::string& path, long long silentMs) {
+    support::log::warn("ble.adapter_power_cycle", {{"adapter", lastPathComponent(path)}, {"silent_ms", silentMs}});
+    bump(counters.watchdogRestarts);
+    bump(counters.adapterPowerCycles);
+    sessionActive = false;
+    abandonStart();
+    powerCycleInFlight = true;
+    pendingRestartReason = "adapter-power-cycled";
+    const auto myEpoch = epoch;
+    setPowered(path, false, [this, path, myEpoch](bool) {
+      setPowered(path, true, [this, myEpoch](bool ok) {
+        powerCycleInFlight = false;
+        if (!ok && myEpoch == epoch) {
+          nextAttempt = now() + options.retryInterval;
+        }
+      });
+    });
+  }
+
   void startFailed() {
     startInFlight = false;
     nextAttempt = now() + options.retryInterval;
@@ -752,8 +795,18 @@ struct BluezScanner::Impl {
     const auto& info = adapters[currentAdapter];
     if (!info.powered) {
       sessionActive = false;
+      if (options.powerOnAtStart && !everStarted && !powerOnTried) {
+        // Nothing can be scanned with it off, and nobody else is using it yet.
+        powerOnTried = true;
+        support::log::warn("ble.adapter_powering_on", {{"adapter", info.name}, {"reason", "off-at-start"}});
+        pendingRestartReason = "powered-on-at-start";
+        setPowered(currentAdapter, true, {});
+      }
       setState(ScannerState::waiting_for_power, "powered-off");
       return;
+    }
+    if (powerCycleInFlight) {
+      return;  // discovery starts again once the adapter is back on
     }
     if (sessionActive && !info.discovering) {
       // We started, BlueZ has not confirmed yet (or dropped it: handled by adapterChanged).
@@ -775,14 +828,25 @@ struct BluezScanner::Impl {
       if (initialSweepPending) {
         sweepInitialDevices();
       }
-      if (t - lastAdvert >= options.watchdog) {
-        support::log::warn("ble.watchdog_restart", {{"adapter", info.name},
-                                                    {"silent_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                                      options.watchdog).count()}});
+      if (stalled || t - lastAdvert < options.watchdog) {
+        return;
+      }
+      ++silentPeriods;
+      const auto silentMs = std::chrono::duration_cast<std::chrono::milliseconds>(options.watchdog).count() *
+                            silentPeriods;
+      if (!options.escalate || silentPeriods == 1) {
+        support::log::warn("ble.watchdog_restart", {{"adapter", info.name}, {"silent_ms", silentMs}});
         bump(counters.watchdogRestarts);
         sessionActive = false;
         pendingRestartReason = "watchdog";
+      } else if (silentPeriods == 2) {
+        powerCycle(currentAdapter, silentMs);
+        return;
       } else {
+        support::log::error("ble.stalled", {{"adapter", info.name}, {"silent_ms", silentMs},
+                                            {"tried", "restart discovery, power-cycle the adapter"}});
+        stalled = true;
+        setState(ScannerState::stalled, "no-advertisements");
         return;
       }
     }
@@ -859,7 +923,7 @@ struct BluezScanner::Impl {
     }
     const auto it = adapters.find(currentAdapter);
     if (it != adapters.end() && it->second.powered) {
-      if (!sessionActive && !startInFlight) {  // a start in flight ends with a reply
+      if (!sessionActive && !startInFlight && !powerCycleInFlight) {  // these end with a reply
         consider(nextAttempt);
       } else {
         consider((it->second.discovering ? lastAdvert : startedAt) + options.watchdog);
@@ -968,6 +1032,9 @@ Result<void> BluezScanner::start() {
     return r;
   }
   d.running = true;
+  d.stalled = false;
+  d.silentPeriods = 0;
+  d.powerOnTried = false;
   d.lastAdvert = d.now();
   d.lastStaleSweep = d.now();
   d.nextAttempt = d.now();
@@ -996,6 +1063,9 @@ Result<void> BluezScanner::poll(std::chrono::milliseconds maxWait) {
   auto& d = *impl_;
   if (auto r = d.step(); !r) {
     return r;
+  }
+  if (d.stalled) {
+    return boost::system::errc::make_error_code(boost::system::errc::timed_out);
   }
   sdbus::IConnection::PollData pd{};
   try {
@@ -1026,7 +1096,13 @@ Result<void> BluezScanner::poll(std::chrono::milliseconds maxWait) {
     std::uint64_t v = 0;
     (void)!::read(d.wakeFd, &v, sizeof v);
   }
-  return d.step();
+  if (auto r = d.step(); !r) {
+    return r;
+  }
+  if (d.stalled) {
+    return boost::system::errc::make_error_code(boost::system::errc::timed_out);
+  }
+  return {};
 }
 
 void BluezScanner::wake() noexcept {
@@ -1045,7 +1121,8 @@ ScannerCounters BluezScanner::counters() const noexcept {
   auto ld = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
   return ScannerCounters{ld(c.advertisements),   ld(c.sightings),         ld(c.ignoredNoise), ld(c.belowRssiFloor),
                          ld(c.malformedValues),  ld(c.discoveryStarts),   ld(c.discoveryRestarts),
-                         ld(c.watchdogRestarts), ld(c.devicesRemoved),    ld(c.dbusErrors)};
+                         ld(c.watchdogRestarts), ld(c.devicesRemoved),    ld(c.dbusErrors),
+                         ld(c.adapterPowerCycles)};
 }
 
 std::size_t BluezScanner::trackedDevices() const noexcept { return impl_->devices.size(); }
