@@ -922,7 +922,8 @@ struct BluezScanner::Impl {
       consider(nextAttempt);
     }
     const auto it = adapters.find(currentAdapter);
-    if (it != adapters.end() && it->second.powered) {
+    // While GetManagedObjects is under way reconcile() starts nothing: its reply wakes poll().
+    if (!resyncInFlight && it != adapters.end() && it->second.powered) {
       if (!sessionActive && !startInFlight && !powerCycleInFlight) {  // these end with a reply
         consider(nextAttempt);
       } else {
