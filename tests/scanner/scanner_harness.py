@@ -40,8 +40,8 @@ def wait_for(what, predicate, timeout=20.0, interval=0.05):
 
 def advertise(sim, adapter, address, payload, rssi=-60):
     """A phone's advertisement as BlueZ reports a new device: one InterfacesAdded with
-    the data and RSSI together (the scanner removes consumed devices, so the next
-    advertisement of the same phone is a new device again)."""
+    the data and RSSI together; when the device is still known (the scanner does not
+    remove sighted devices), as PropertiesChanged of RSSI and data."""
     return sim.advertise(adapter, address, payload, rssi=rssi, via='added')
 
 

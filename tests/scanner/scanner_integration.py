@@ -151,6 +151,107 @@ class ScannerIntegration(unittest.TestCase):
         finally:
             sock.close()
 
+    def test_frozen_bluetoothd_does_not_stop_status_lines_or_watchdog_pings(self):
+        """Issue 13 §1: bluetoothd hangs (SIGSTOP) for longer than the systemd watchdog period
+        while the scanner has D-Bus calls to make (its BLE watchdog restarts discovery: StopDiscovery,
+        SetDiscoveryFilter, StartDiscovery). Every call would wait for the 5 s D-Bus timeout; the loop
+        must keep pinging WATCHDOG=1 and writing status lines all the same, then recover."""
+        watchdog_s = 2.0  # WatchdogSec; the scanner pings every 1 s
+        path = os.path.join(self.tmp.name, 'notify.sock')
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        sock.settimeout(0.1)
+        received = []  # (time.monotonic(), message)
+        done = threading.Event()
+
+        def receive():
+            while not done.is_set():
+                try:
+                    received.append((time.monotonic(), sock.recv(4096).decode()))
+                except socket.timeout:
+                    pass
+
+        reader = threading.Thread(target=receive, daemon=True)
+        reader.start()
+
+        def times(what, since, until):
+            return [t for t, m in list(received) if what in m and since <= t <= until]
+
+        def longest_gap(ts, since, until):
+            marks = [since] + ts + [until]
+            return max(b - a for a, b in zip(marks, marks[1:]))
+
+        try:
+            # The BLE watchdog fires during the freeze (its restart's calls hang); after the thaw
+            # 3 s leave time for the next advertisement before the escalation would go on.
+            s = self.start('--ble-watchdog', '3s', '--fsync', 'always',
+                           env_extra={'NOTIFY_SOCKET': path, 'WATCHDOG_USEC': str(int(watchdog_s * 1e6))})
+            advertise(self.sim, 'hci0', '5A:00:00:00:00:01', Payload.for_participant('ibeacon', pid_uuid(1)))
+            wait_for('1 line', lambda: len(read_lines(self.log)) >= 1)
+            self.sim.freeze_bluez()
+            frozen_at = time.monotonic()
+            try:
+                time.sleep(12)  # > WatchdogSec, and > 2 blocked 5 s calls
+            finally:
+                self.sim.thaw_bluez()
+            thawed_at = time.monotonic()
+            self.assertIsNone(s.proc.poll(), s.stderr())
+            pings = times('WATCHDOG=1', frozen_at, thawed_at)
+            statuses = times('STATUS=adverts=', frozen_at, thawed_at)
+            ping_gap = longest_gap(pings, frozen_at, thawed_at)
+            status_gap = longest_gap(statuses, frozen_at, thawed_at)
+            print(f'\n[ measured ] bluetoothd frozen {thawed_at - frozen_at:.1f} s: {len(pings)} WATCHDOG=1 pings '
+                  f'(longest gap {ping_gap:.2f} s, WatchdogSec {watchdog_s} s), {len(statuses)} status lines '
+                  f'(longest gap {status_gap:.2f} s)', file=sys.stderr)
+            self.assertLess(ping_gap, watchdog_s, 'systemd would have killed the scanner')
+            self.assertLess(status_gap, 2.5, 'status lines stopped while bluetoothd was frozen')
+            # Once bluetoothd answers again, scanning resumes.
+            wait_for('discovery after the thaw', lambda: self._discovering(s), timeout=30)
+            advertise(self.sim, 'hci0', '5A:00:00:00:00:02', Payload.for_participant('eddystone', pid_uuid(2)))
+            wait_for('2 lines', lambda: len(read_lines(self.log)) >= 2, timeout=30)
+            # SIGTERM while bluetoothd hangs: StopDiscovery is not waited for, the scanner exits at once.
+            self.sim.freeze_bluez()
+            try:
+                t0 = time.monotonic()
+                self.assertEqual(s.stop(timeout=15), 0, s.stderr())
+                stop_s = time.monotonic() - t0
+            finally:
+                self.sim.thaw_bluez()
+            self.assertLess(stop_s, 2.0, 'stopping waited for the frozen bluetoothd')
+            self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], [pid_uuid(1), pid_uuid(2)])
+        finally:
+            done.set()
+            reader.join(timeout=5)
+            sock.close()
+
+    def test_escalates_when_advertisements_stop_then_exits_5(self):
+        """Issue 13 §1: silence restarts discovery, then power-cycles the adapter, then the scanner
+        exits 5 (Restart=on-failure restarts it); each step is logged."""
+        s = self.start('--ble-watchdog', '1s', '--fsync', 'always')
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:01', Payload.for_participant('ibeacon', pid_uuid(1)))
+        wait_for('1 line', lambda: len(read_lines(self.log)) >= 1)
+        self.assertEqual(s.wait_exit(timeout=30), 5, s.stderr())
+        steps = [e['event'] for e in s.events
+                 if e.get('event') in ('ble.watchdog_restart', 'ble.adapter_power_cycle', 'ble.stalled',
+                                       'scanner.ble_stalled', 'scanner.stopped')]
+        # (A restart before the first advertisement arrived may come first: the ladder starts over.)
+        self.assertEqual(steps[-5:], ['ble.watchdog_restart', 'ble.adapter_power_cycle', 'ble.stalled',
+                                      'scanner.ble_stalled', 'scanner.stopped'], s.stderr())
+        self.assertEqual(set(steps[:-5]) - {'ble.watchdog_restart'}, set(), s.stderr())
+        self.assertTrue(any(e.get('reason') == 'adapter-power-cycled' for e in s.find('ble.discovery_started')))
+        self.assertEqual(s.durable_lines(), 1)
+        self.assertTrue(self.sim.get_property('/org/bluez/hci0', 'org.bluez.Adapter1', 'Powered'))
+
+    def test_powers_the_adapter_on_at_start_and_says_so(self):
+        self.sim.set_powered('hci0', False)
+        s = self.start()
+        powered = s.find('ble.adapter_powering_on')
+        self.assertEqual(len(powered), 1, s.stderr())
+        self.assertEqual(powered[0]['adapter'], 'hci0')
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:01', Payload.for_participant('ibeacon', pid_uuid(1)))
+        wait_for('1 line', lambda: len(read_lines(self.log)) >= 1)
+        self.assertEqual(s.stop(), 0, s.stderr())
+
     def start(self, *extra, **kw):
         s = Scanner(self.sim, self.log, *extra, **kw)
         self.scanners.append(s)
