@@ -285,6 +285,7 @@ struct BatchClient::Impl {
     req.set(http::field::user_agent, options.userAgent);
     req.set(http::field::accept, "application/json");
     if (!r.bearerToken.empty()) req.set(http::field::authorization, "Bearer " + r.bearerToken);
+    for (const auto& [name, value] : r.headers) req.set(name, value);
     if (verb == http::verb::post) {
       req.set(http::field::content_type, r.contentType);
       req.body() = r.body;

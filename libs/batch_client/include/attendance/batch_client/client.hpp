@@ -12,6 +12,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace attendance::batch_client {
 
@@ -48,6 +50,8 @@ struct Request {
   std::string bearerToken;      // sent as "Authorization: Bearer <token>" when not empty
   std::string contentType = "application/json";
   std::string body;
+  // Further header fields, sent as given.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 struct Response {
