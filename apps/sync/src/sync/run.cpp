@@ -3,6 +3,7 @@
 #include "sync/batch.hpp"
 #include "sync/checkpoint.hpp"
 #include "sync/clock_correction.hpp"
+#include "sync/diagnosis.hpp"
 #include "sync/event_rule.hpp"
 #include "sync/log_lock.hpp"
 #include "sync/messages.hpp"
@@ -103,7 +104,9 @@ void reportFailure(Environment& env, const bc::Failure& f) {
       break;
     case bc::FailureKind::network:
     case bc::FailureKind::server:
-      message += "\n  nothing is lost: acknowledged batches are recorded in the checkpoint; run the same command again";
+      if (const auto what = describeAttempts(f); !what.empty()) message += "\n  what happened: " + what;
+      message += "\n  nothing is lost: the backend stores a batch whole or not at all, and acknowledged batches are "
+                 "recorded in the checkpoint; run the same command again";
       break;
   }
   fail(env, message);
