@@ -245,7 +245,7 @@ TEST_F(SyncEndToEnd, BackendKilledMidTransactionLeavesNothingOfTheBatchAndTheRer
 // Kills inside a batch's transaction at seeded delays after its first write
 // (receipt, COPY, classification, commit, answer): only whole batches are ever stored.
 TEST_F(SyncEndToEnd, BackendKilledAtSeededPointsInTransactionsLeavesOnlyWholeBatches) {
-  writeLog(1500);  // 30,000 lines, 10 batches of 3,000
+  writeLog(1500);  // 30,000 lines, 15 batches of 2,000: a round stores at most two
   std::mt19937 rng(20261207);
   std::uniform_int_distribution<int> when(0, 60);
   int killedInTransaction = 0;
@@ -253,7 +253,7 @@ TEST_F(SyncEndToEnd, BackendKilledAtSeededPointsInTransactionsLeavesOnlyWholeBat
   for (int round = 0; round < 6; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
     if (round > 0) startBackend(backendPort);
-    at::Child sync(with(syncArgs(direct(backendPort), {"--batch-size", "3000"}), "--retries", "2"), {},
+    at::Child sync(with(syncArgs(direct(backendPort), {"--batch-size", "2000"}), "--retries", "2"), {},
                    dir.path() / "sync-stderr.txt");
     {
       ActivityWatch watch{conninfo};
@@ -268,16 +268,16 @@ TEST_F(SyncEndToEnd, BackendKilledAtSeededPointsInTransactionsLeavesOnlyWholeBat
     const std::string err = readFile(dir.path() / "sync-stderr.txt");
     EXPECT_EQ(*code, 4) << err;
     EXPECT_NE(err.find("run the same command again"), std::string::npos) << err;
-    // Whole batches only: each is 3,000 consecutive lines of the log, all or nothing.
+    // Whole batches only: each is 2,000 consecutive lines of the log, all or nothing.
     ActivityWatch watch{conninfo};
     ASSERT_TRUE(waitUntil([&] { return watch.otherSessions() == 0; }, 30s));
     const auto stored = storedRows();
-    EXPECT_EQ(stored.size() % 3000, 0u) << stored.size();
+    EXPECT_EQ(stored.size() % 2000, 0u) << stored.size();
     EXPECT_TRUE(std::includes(expected.begin(), expected.end(), stored.begin(), stored.end()));
   }
   EXPECT_EQ(killedInTransaction, 6);
   startBackend(backendPort);
-  auto r = at::runToCompletion(syncArgs(direct(backendPort), {"--batch-size", "3000"}), dir.path());
+  auto r = at::runToCompletion(syncArgs(direct(backendPort), {"--batch-size", "2000"}), dir.path());
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_EQ(storedRows(), expected);
   EXPECT_EQ(storedCount(), 30000);
