@@ -1,4 +1,5 @@
 #include <attendance/batch_client/client.hpp>
+#include <attendance/batch_client/content_digest.hpp>
 
 #include "batch_client/test_server.hpp"
 
@@ -318,6 +319,20 @@ TEST(BatchClient, ConnectionRefusedIsANetworkFailureAfterRetries) {
   EXPECT_EQ(res.error().kind, bc::FailureKind::network);
   EXPECT_EQ(res.error().attempts, 4u);
   EXPECT_NE(res.error().message.find("connect"), std::string::npos) << res.error().message;
+}
+
+TEST(BatchClient, SendsExtraHeaderFieldsSuchAsContentDigest) {
+  at::TestServer server([](const at::ReceivedRequest&) { return ok(); });
+  Harness h;
+  auto client = h.client(server.url());
+  auto request = post(R"({"hello": "world"})");
+  request.headers.emplace_back("Content-Digest", bc::contentDigestSha256(request.body));
+  ASSERT_TRUE(client->send(request));
+  const auto reqs = server.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  // RFC 9530's own example body and value.
+  EXPECT_EQ(reqs[0].headers.at("Content-Digest"), "sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:");
+  EXPECT_EQ(bc::contentDigestSha256(""), "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:");
 }
 
 // The failure names the last attempt; the history tells what happened before it:

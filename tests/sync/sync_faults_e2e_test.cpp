@@ -1,8 +1,8 @@
 // Faults on the way to the backend (issue 9 §3), end to end and all real:
-// PostgreSQL stopped and started again during a sync, and the backend killed
-// with SIGKILL in the middle of a transaction. Each ends with the database
-// compared against the log and with the sync's exit code and message checked
-// (docs/reliability.md).
+// PostgreSQL stopped and started again during a sync, the backend killed with
+// SIGKILL in the middle of a transaction, and requests corrupted or duplicated
+// by the fault proxy. Each ends with the database compared against the log and
+// with the sync's exit code and message checked (docs/reliability.md).
 #include "sync/fault_proxy.hpp"
 #include "sync/private_cluster.hpp"
 #include "sync/sync_e2e_fixture.hpp"
@@ -284,4 +284,95 @@ TEST_F(SyncEndToEnd, BackendKilledAtSeededPointsInTransactionsLeavesOnlyWholeBat
   expectReportMatchesArrivals();
   std::cout << "[ measured ] 6 SIGKILLs inside a batch transaction (0-60 ms after its first write): "
             << exits[4] << " x sync exit 4; final rerun exit 0, " << storedCount() << " rows\n";
+}
+
+// ---- corrupted and duplicated requests ----
+
+// A flipped digit keeps the JSON valid: without an integrity check the backend
+// stores a check-in that never happened instead of the real one.
+TEST_F(SyncEndToEnd, ACorruptionThatKeepsTheJsonValidIsRefusedNotStoredAndSentAgain) {
+  writeLog(10);  // 200 lines, 5 batches of 40
+  at::FaultProxy proxy(backendPort, [](std::size_t n) { return n == 2 ? at::Fault::flipDigit : at::Fault::none; });
+  auto r = at::runToCompletion(syncArgs(proxy.url(), {"--batch-size", "40"}), dir.path());
+  const auto statuses = proxy.backendStatuses();
+  EXPECT_EQ(proxy.faultsInjected(), 1u);
+  EXPECT_EQ(r.code, 0) << r.out << r.err << "\nstatuses: " << joined(statuses);
+  EXPECT_EQ(storedRows(), expected) << "a corrupted record was stored";
+  EXPECT_EQ(storedCount(), 200);
+  // The backend refused the corrupted copy, naming the cause, and stored nothing of it.
+  EXPECT_EQ(joined(statuses), "200 400 200 200 200 200 ");
+  for (const auto& e : proxy.backendErrors()) EXPECT_NE(e.find("content_digest_mismatch"), std::string::npos) << e;
+  EXPECT_EQ(at::rowsOf(conninfo, "SELECT count(*), sum(inserted), sum(duplicates) FROM sync_receipts")[0], "5|200|0");
+  // The operator is told, though the run healed it.
+  EXPECT_NE(r.err.find("corrupted on the way"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("All records accepted."), std::string::npos) << r.out;
+  expectReportMatchesArrivals();
+  std::cout << "[ measured ] a digit flipped in transit: backend answered " << joined(statuses) << "; sync exit "
+            << r.code << ", stderr:\n"
+            << r.err;
+}
+
+// A flipped bit that breaks the JSON: the same treatment, not a whole-batch refusal.
+TEST_F(SyncEndToEnd, ACorruptionThatBreaksTheJsonIsRefusedWithItsCauseAndSentAgain) {
+  writeLog(10);
+  at::FaultProxy proxy(backendPort, [](std::size_t n) { return n == 4 ? at::Fault::flipBit : at::Fault::none; });
+  auto r = at::runToCompletion(syncArgs(proxy.url(), {"--batch-size", "40"}), dir.path());
+  const auto statuses = proxy.backendStatuses();
+  EXPECT_EQ(r.code, 0) << r.out << r.err << "\nstatuses: " << joined(statuses);
+  EXPECT_EQ(joined(statuses), "200 200 200 400 200 200 ");
+  for (const auto& e : proxy.backendErrors()) EXPECT_NE(e.find("content_digest_mismatch"), std::string::npos) << e;
+  EXPECT_EQ(storedRows(), expected);
+  EXPECT_EQ(at::rowsOf(conninfo, "SELECT count(*), sum(inserted), sum(duplicates) FROM sync_receipts")[0], "5|200|0");
+  EXPECT_NE(r.err.find("corrupted on the way"), std::string::npos) << r.err;
+  expectReportMatchesArrivals();
+  std::cout << "[ measured ] a bit flipped in transit: backend answered " << joined(statuses) << "; sync exit "
+            << r.code << "\n";
+}
+
+TEST_F(SyncEndToEnd, EveryRequestCorruptedExitsFourNamingTheCorruptionAndStoresNothing) {
+  writeLog(1);
+  at::FaultProxy proxy(backendPort, [](std::size_t) { return at::Fault::flipBit; });
+  auto r = at::runToCompletion(with(syncArgs(proxy.url()), "--retries", "3"), dir.path());
+  EXPECT_EQ(r.code, 4) << r.out << r.err;
+  EXPECT_EQ(proxy.requests(), 3u);
+  EXPECT_NE(r.err.find("corrupted on the way"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("run the same command again"), std::string::npos) << r.err;
+  EXPECT_EQ(storedCount(), 0);
+  EXPECT_EQ(at::rowsOf(conninfo, "SELECT count(*) FROM sync_receipts")[0], "0");
+  std::cout << "[ measured ] every request corrupted: sync exit " << r.code << ", stderr:\n" << r.err;
+
+  auto clean = at::runToCompletion(syncArgs(direct(backendPort)), dir.path());
+  ASSERT_EQ(clean.code, 0) << clean.out << clean.err;
+  EXPECT_EQ(storedRows(), expected);
+}
+
+// The network (or a confused middlebox) delivers a request twice, one after the
+// other or both at once: each record is stored once, and the second copy counts
+// its records as duplicates.
+TEST_F(SyncEndToEnd, ADuplicatedRequestIsStoredOnceAndCountedAsDuplicates) {
+  writeLog(10);  // 200 lines, 5 batches of 40
+  at::FaultProxy proxy(backendPort, [](std::size_t n) {
+    switch (n) {
+      case 2: return at::Fault::duplicate;
+      case 4: return at::Fault::duplicateAtOnce;
+      default: return at::Fault::none;
+    }
+  });
+  auto r = at::runToCompletion(syncArgs(proxy.url(), {"--batch-size", "40"}), dir.path());
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const auto statuses = proxy.backendStatuses();
+  EXPECT_EQ(statuses, std::vector<unsigned>(7, 200)) << joined(statuses);
+  EXPECT_EQ(storedRows(), expected);
+  EXPECT_EQ(storedCount(), 200);
+  // Seven requests reached the backend; together they inserted each record once.
+  EXPECT_EQ(at::rowsOf(conninfo, "SELECT count(*), sum(inserted), sum(duplicates) FROM sync_receipts")[0], "7|200|80");
+  // The sequential copy's answer (all 40 duplicates) is the one the sync saw; of the
+  // simultaneous pair it saw whichever answered first.
+  const bool forty = r.out.find("duplicates                         40") != std::string::npos;
+  const bool eighty = r.out.find("duplicates                         80") != std::string::npos;
+  EXPECT_TRUE(forty || eighty) << r.out;
+  EXPECT_NE(r.out.find("All records accepted."), std::string::npos) << r.out;
+  expectReportMatchesArrivals();
+  std::cout << "[ measured ] duplicated requests: 7 reached the backend, 200 rows stored, sync saw "
+            << (forty ? 40 : 80) << " duplicates\n";
 }

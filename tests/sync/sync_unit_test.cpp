@@ -401,3 +401,16 @@ TEST(Diagnosis, OneAttemptSaysNothingTheErrorLineDoesNot) {
   EXPECT_EQ(as::describeAttempts(failureOf({refused()})), "");
   EXPECT_EQ(as::describeAttempts(bc::Failure{}), "");
 }
+
+TEST(Diagnosis, OnlyTheBackendsContentDigestMismatchIsACorruptedCopy) {
+  auto f = failureOf({answer(400, R"({"error":"the body does not match","reason":"content_digest_mismatch"})")});
+  f.kind = bc::FailureKind::rejected;
+  EXPECT_TRUE(as::isContentDigestMismatch(f));
+  f.body = R"({"error":"body is not valid UTF-8"})";
+  EXPECT_FALSE(as::isContentDigestMismatch(f));
+  f.body = R"({"error":"x","reason":"content_digest_malformed"})";
+  EXPECT_FALSE(as::isContentDigestMismatch(f));
+  f.body = R"({"error":"x","reason":"content_digest_mismatch"})";
+  f.status = 500;
+  EXPECT_FALSE(as::isContentDigestMismatch(f));
+}

@@ -2,10 +2,15 @@
 
 #include "sync/batch.hpp"
 
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
 #include <algorithm>
 #include <vector>
 
 namespace attendance::sync {
+
+namespace json = boost::json;
 
 namespace {
 
@@ -78,6 +83,15 @@ std::string describeAttempts(const batch_client::Failure& failure) {
     out += p;
   }
   return out;
+}
+
+bool isContentDigestMismatch(const batch_client::Failure& failure) {
+  if (failure.status != 400) return false;
+  boost::system::error_code ec;
+  const json::value v = json::parse(failure.body, ec);
+  if (ec || !v.is_object()) return false;
+  const auto* reason = v.as_object().if_contains("reason");
+  return reason != nullptr && reason->is_string() && reason->as_string() == "content_digest_mismatch";
 }
 
 }  // namespace attendance::sync

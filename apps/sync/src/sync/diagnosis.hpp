@@ -13,4 +13,8 @@ namespace attendance::sync {
 // than the error line does (a single attempt, or no history).
 [[nodiscard]] std::string describeAttempts(const batch_client::Failure& failure);
 
+// The backend refused the body because it did not match its Content-Digest:
+// changed on the way, so sending the same bytes again is the cure.
+[[nodiscard]] bool isContentDigestMismatch(const batch_client::Failure& failure);
+
 }  // namespace attendance::sync

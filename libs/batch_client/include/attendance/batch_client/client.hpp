@@ -50,7 +50,7 @@ struct Request {
   std::string bearerToken;      // sent as "Authorization: Bearer <token>" when not empty
   std::string contentType = "application/json";
   std::string body;
-  // Further header fields, sent as given.
+  // Further header fields, e.g. {"Content-Digest", contentDigestSha256(body)}.
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
