@@ -21,5 +21,15 @@ if(attendance_SANITIZERS)
   add_link_options(-fsanitize=${attendance_sanitizer_list})
   if("undefined" IN_LIST attendance_SANITIZERS)
     add_compile_options(-fno-sanitize-recover=undefined)
+    # Clang 14's -fsanitize=function emits prologue data that coroutine frames
+    # cannot hold ("Cannot represent a difference across sections"); every other
+    # UBSan check stays on.
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+      add_compile_options(-fno-sanitize=function)
+    endif()
   endif()
 endif()
+
+# The `fuzz` preset (clang): tests/fuzz builds real libFuzzer binaries instead of
+# corpus replays; scripts/fuzz runs them.
+option(attendance_FUZZ "Build tests/fuzz as libFuzzer binaries (clang only)" OFF)
