@@ -19,6 +19,7 @@ namespace hs = attendance::http_server;
 namespace http = boost::beast::http;
 using namespace std::chrono_literals;
 using attendance::testing::Client;
+using attendance::testing::bytesUntilRefused;
 using attendance::testing::RawSocket;
 using attendance::testing::RunningServer;
 using attendance::testing::statusOf;
@@ -48,22 +49,6 @@ hs::Router countingRouter(std::atomic<int>& calls) {
     return hs::jsonResponse(http::status::ok, R"({"hello":"world"})");
   });
   return r;
-}
-
-// Sends `header`, then `piece` again and again until the server answers (or
-// closes), at most `cap` bytes. Returns how many bytes went out before that,
-// or nullopt when the server was still reading at `cap`.
-std::optional<std::size_t> bytesUntilRefused(RawSocket& s, const std::string& header, const std::string& piece,
-                                             std::size_t cap) {
-  if (!s.send(header)) return 0;
-  std::size_t sent = header.size();
-  while (sent < cap) {
-    if (s.answered(0ms)) return sent;
-    if (!s.send(piece, 500ms)) return sent;  // reset, or the server stopped reading
-    sent += piece.size();
-    if (s.answered(2ms)) return sent;
-  }
-  return std::nullopt;
 }
 
 const std::string kChunkedHead = "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -104,6 +105,24 @@ public:
 private:
   int fd_ = -1;
 };
+
+// Sends `header`, then `piece` again and again until the server answers (or
+// closes), at most `cap` bytes. Returns how many bytes went out before that,
+// or nullopt when the server was still reading at `cap`. The attack tests and
+// bench/backend's latency-under-attack driver send their endless framing with it.
+inline std::optional<std::size_t> bytesUntilRefused(RawSocket& s, std::string_view header, std::string_view piece,
+                                                    std::size_t cap) {
+  using namespace std::chrono_literals;
+  if (!s.send(header)) return 0;
+  std::size_t sent = header.size();
+  while (sent < cap) {
+    if (s.answered(0ms)) return sent;
+    if (!s.send(piece, 500ms)) return sent;  // reset, or the server stopped reading
+    sent += piece.size();
+    if (s.answered(2ms)) return sent;
+  }
+  return std::nullopt;
+}
 
 // The status code of the first response in `raw` ("HTTP/1.1 413 ..." -> 413), or 0.
 inline int statusOf(std::string_view raw) {

@@ -160,6 +160,8 @@ struct WebApp::Impl {
   http_server::MetricsRegistry* metrics;
   std::mutex metricsMutex;
   core::ReportCache::Stats published;  // what metrics has been told so far
+  // Sign-ins only (Argon2id), apart from `blocking`.
+  http_server::BlockingPool passwords;
   // Last member: destroyed first, so no refresh runs while the rest goes away.
   std::unique_ptr<ReportRefresher> refresher;
 
@@ -170,7 +172,8 @@ struct WebApp::Impl {
         clock(c),
         options(std::move(o)),
         reports(core::ReportCache::Options{options.reportCacheEvents}),
-        metrics(m) {
+        metrics(m),
+        passwords(options.passwordThreads, options.maxPendingPasswords) {
     auth.opsLimit = options.adminOpsLimit;
     auth.memLimit = options.adminMemLimit;
     auth.sessionLifetime = options.sessionLifetime;
@@ -186,6 +189,9 @@ struct WebApp::Impl {
                                "Of those, reports updated with only the new sync receipts' check-ins");
       metrics->describeCounter("admin_report_refresh_runs_total",
                                "Background checks of the cached reports' data versions");
+      metrics->describeCounter("admin_sign_ins_refused_total",
+                               "Sign-ins answered 429 because the password hashing queue was full");
+      metrics->increment("admin_sign_ins_refused_total", {}, 0);
       for (const char* name : {"admin_report_cache_hits_total", "admin_report_cache_misses_total",
                                "admin_report_cache_rebuilds_total", "admin_report_cache_incremental_total",
                                "admin_report_refresh_runs_total"}) {
@@ -729,17 +735,21 @@ WebApp::~WebApp() = default;
 
 void WebApp::addRoutes(http_server::Router& router) {
   Impl* impl = impl_.get();
-  // Runs `work` on the blocking pool with the console's own answers for a busy
-  // pool and a failure (HTML pages, not the server's JSON).
-  auto onPool = [impl](RequestContext& rc, std::function<std::optional<Response>()> work)
-      -> boost::asio::awaitable<std::optional<Response>> {
+  // Runs `work` on the blocking pool (sign-ins: on the password pool) with the
+  // console's own answers for a busy pool and a failure (HTML pages, not the
+  // server's JSON). A full password queue is 429: too many sign-ins at once.
+  auto onPool = [impl](RequestContext& rc, std::function<std::optional<Response>()> work,
+                       bool signIn = false) -> boost::asio::awaitable<std::optional<Response>> {
     std::optional<Response> res;
     try {
-      res = co_await impl->blocking.run(std::move(work));
+      res = co_await (signIn ? impl->passwords : impl->blocking).run(std::move(work));
     } catch (const http_server::PoolSaturated&) {
-      Response busy = htmlResponse(http::status::service_unavailable,
-                                   pages::errorContent("Busy", "The server is busy. Try again in a moment."));
+      Response busy = signIn ? htmlResponse(http::status::too_many_requests,
+                                            pages::errorContent("Busy", "Too many sign-ins at once. Try again in a moment."))
+                             : htmlResponse(http::status::service_unavailable,
+                                            pages::errorContent("Busy", "The server is busy. Try again in a moment."));
       busy.set(http::field::retry_after, "1");
+      if (signIn && impl->metrics != nullptr) impl->metrics->increment("admin_sign_ins_refused_total");
       res = std::move(busy);
     } catch (const std::exception& e) {
       support::log::error("admin_web.handler_failed", {{"path", rc.path}, {"error", e.what()}});
@@ -756,12 +766,14 @@ void WebApp::addRoutes(http_server::Router& router) {
         co_return co_await onPool(rc, [impl, &rc] { return impl->requireSession(rc); });
       };
     }
+    // Only a sign-in hashes a password.
+    const bool signIn = fn == &Impl::postLogin;
     router.add(
         verb, std::move(pattern),
-        [impl, access, fn, onPool](RequestContext& rc) -> boost::asio::awaitable<Response> {
-          auto res = co_await onPool(rc, [impl, access, fn, &rc] {
-            return std::optional<Response>{impl->dispatch(access, fn, rc)};
-          });
+        [impl, access, fn, onPool, signIn](RequestContext& rc) -> boost::asio::awaitable<Response> {
+          auto res = co_await onPool(
+              rc, [impl, access, fn, &rc] { return std::optional<Response>{impl->dispatch(access, fn, rc)}; },
+              signIn);
           co_return std::move(*res);
         },
         opts);

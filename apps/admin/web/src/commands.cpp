@@ -36,6 +36,8 @@ struct ServeOptions {
   std::string listen = "127.0.0.1:8081";
   unsigned threads = 2;
   std::size_t dbPool = 8;
+  std::size_t passwordThreads = 1;
+  std::size_t maxPendingPasswords = 16;
   bool secureCookies = false;
   std::size_t reportCacheEvents = 4;
   unsigned reportRefreshSeconds = 5;
@@ -83,6 +85,8 @@ void serve(const ServeOptions& o) {
   http_server::BlockingPool blocking{o.dbPool, 256};
   WebOptions options;
   options.secureCookies = o.secureCookies;
+  options.passwordThreads = o.passwordThreads;
+  options.maxPendingPasswords = o.maxPendingPasswords;
   options.reportCacheEvents = o.reportCacheEvents;
   options.reportRefreshInterval = std::chrono::seconds{o.reportRefreshSeconds};
   http_server::MetricsRegistry metrics;  // outlives the app, which counts into it
@@ -171,6 +175,14 @@ void addCommands(CLI::App& app) {
       ->capture_default_str();
   s->add_option("--threads", serveOpts->threads, "I/O threads")->capture_default_str();
   s->add_option("--db-pool", serveOpts->dbPool, "database connections (and worker threads)")->capture_default_str();
+  s->add_option("--password-threads", serveOpts->passwordThreads,
+                "threads that hash passwords for sign-ins, apart from the database workers")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  s->add_option("--max-pending-passwords", serveOpts->maxPendingPasswords,
+                "sign-ins queued for those threads before answering 429")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
   s->add_flag("--secure-cookies", serveOpts->secureCookies,
               "served over HTTPS (e.g. behind a TLS proxy): Secure, __Host- cookies");
   s->add_option("--report-cache-events", serveOpts->reportCacheEvents,

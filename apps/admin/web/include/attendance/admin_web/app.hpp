@@ -21,6 +21,12 @@ struct WebOptions {
   int maxFailuresPerAccount = 5;
   int maxFailuresPerAddress = 20;
   std::chrono::seconds failureWindow = std::chrono::minutes{15};
+  // Sign-ins (POST /login) hash on a pool of their own (Argon2id: 64 MiB and
+  // ~0.1 s each): with `maxPendingPasswords` queued the next is answered 429 +
+  // Retry-After at once, and the database pool (every page, every report) never
+  // waits behind a burst of them.
+  std::size_t passwordThreads = 1;
+  std::size_t maxPendingPasswords = 16;
   // Served over HTTPS (directly or behind a TLS proxy): cookies get `Secure`
   // and the `__Host-` prefix.
   bool secureCookies = false;
