@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <attendance/attendance_core/assignments.hpp>
+#include <attendance/attendance_core/content_digest.hpp>
 #include <attendance/attendance_core/events.hpp>
 #include <attendance/attendance_core/migrations.hpp>
 #include <attendance/attendance_core/report.hpp>
@@ -55,6 +56,16 @@ hs::Response tooManyRequests(std::chrono::seconds wait) {
   auto res = hs::errorResponse(http::status::too_many_requests, "rate limit exceeded");
   res.set(http::field::retry_after, std::to_string(wait.count()));
   return res;
+}
+
+// 400 with a machine-readable reason beside the message, for a client to act on.
+hs::Response badRequestWithReason(std::string_view message, std::string_view reason) {
+  std::string body = "{\"error\":";
+  support::appendJsonString(body, message);
+  body += ",\"reason\":";
+  support::appendJsonString(body, reason);
+  body += "}";
+  return hs::jsonResponse(http::status::bad_request, std::move(body));
 }
 
 std::string uuidText(const support::Uuid& u) { return u.toString(); }
@@ -208,14 +219,26 @@ awaitable<hs::Response> batchCheckIn(BackendContext& ctx, hs::RequestContext& rc
   }
 
   const auto now = ctx.clock.systemTime();
+  // Content-Digest (RFC 9530), when sent: a body changed on the way is refused
+  // before it is parsed, so no altered record can be stored (docs/sync.md).
+  std::string digestField;
+  for (auto [it, end] = req.equal_range("Content-Digest"); it != end; ++it) {
+    if (!digestField.empty()) digestField += ',';
+    digestField += it->value();
+  }
   // Parsing up to 16 MiB of JSON is CPU work: it runs on the pool too, next to the insert.
   struct Outcome {
+    core::DigestCheck digest = core::DigestCheck::absent;
     std::optional<core::BatchParseResult> parseError;
     std::string eventId;
     Result<core::IngestResult> ingest{core::Errc::internal};
   };
   Outcome outcome = co_await ctx.blocking.run([&] {
     Outcome o;
+    if (!digestField.empty()) {
+      o.digest = core::checkContentDigest(digestField, req.body());
+      if (o.digest == core::DigestCheck::mismatch || o.digest == core::DigestCheck::malformed) return o;
+    }
     core::BatchParseResult parsed = core::parseBatchBody(req.body(), ctx.batchLimits);
     if (!parsed.ok()) {
       o.parseError = std::move(parsed);
@@ -226,6 +249,17 @@ awaitable<hs::Response> batchCheckIn(BackendContext& ctx, hs::RequestContext& rc
     o.ingest = core::ingestBatch(ctx.db, request, now, ctx.ingest);
     return o;
   });
+  if (outcome.digest == core::DigestCheck::mismatch) {
+    ctx.metrics.increment("attendance_content_digest_mismatches_total");
+    support::log::warn("backend.content_digest_mismatch", {{"scannerId", scannerId}, {"bytes", req.body().size()}});
+    co_return badRequestWithReason(
+        "the body does not match its Content-Digest (sha-256): it was changed on the way; nothing of it was stored",
+        core::kContentDigestMismatch);
+  }
+  if (outcome.digest == core::DigestCheck::malformed) {
+    co_return badRequestWithReason("Content-Digest: the sha-256 member is not a base64 SHA-256 digest (RFC 9530)",
+                                   "content_digest_malformed");
+  }
   if (outcome.parseError) {
     const auto status =
         core::httpStatusFor(outcome.parseError->error) == 413 ? http::status::payload_too_large : http::status::bad_request;
@@ -413,7 +447,10 @@ hs::Router makeRouter(BackendContext& ctx) {
   ctx.metrics.describeCounter("attendance_rate_limited_total", "Requests answered 429");
   ctx.metrics.describeCounter("attendance_ingest_copy_conflicts_total",
                               "Batches whose direct COPY met a stored row (one PostgreSQL ERROR line each)");
+  ctx.metrics.describeCounter("attendance_content_digest_mismatches_total",
+                              "/batchCheckIn bodies refused because they did not match their Content-Digest");
   ctx.metrics.increment("attendance_records_ingested_total", {}, 0);
+  ctx.metrics.increment("attendance_content_digest_mismatches_total", {}, 0);
   ctx.metrics.increment("attendance_ingest_copy_conflicts_total", {}, 0);
 
   auto bind = [&ctx](awaitable<hs::Response> (*fn)(BackendContext&, hs::RequestContext&)) {

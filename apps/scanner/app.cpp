@@ -213,6 +213,12 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
     const auto wait = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(wake - now), 0ms);
     if (auto polled = scanner.poll(wait); !polled) {
       if (gStopRequested) break;
+      if (scanner.state() == ble_scan::ScannerState::stalled) {
+        // Last step of the escalation (docs/ble.md): a fresh process, restarted by systemd.
+        log::error("scanner.ble_stalled", {{"error", polled.error().message()}, {"exitCode", kExitBleStalled}});
+        exitCode = kExitBleStalled;
+        break;
+      }
       log::error("scanner.dbus_lost", {{"error", polled.error().message()}});
       exitCode = kExitFatal;
       break;

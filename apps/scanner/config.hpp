@@ -21,6 +21,7 @@ inline constexpr int kExitFatal = 1;      // runtime failure: fsync failed, bus 
 inline constexpr int kExitUsage = 2;      // bad flags, config file or roster
 inline constexpr int kExitLocked = 3;     // another process holds the log's lock
 inline constexpr int kExitUnwritten = 4;  // check-ins could not be written before exit (dumped to the journal)
+inline constexpr int kExitBleStalled = 5; // no advertisements after a discovery restart and an adapter power cycle
 
 struct ScannerConfig {
   std::string eventId;

@@ -14,6 +14,7 @@
 #include <iostream>
 
 #include <attendance/attendance_core/core.hpp>
+#include <attendance/batch_client/content_digest.hpp>
 
 #include "backend/backend_test_base.hpp"
 #include "http_server/test_client.hpp"
@@ -158,6 +159,44 @@ TEST_F(BackendTest, WholeRequestErrorsAnswerTheirStatusAndCommitNothing) {
   res = c2.request(request("POST", "/batchCheckIn", good, apiKey));
   EXPECT_EQ(res.result_int(), 401) << res.body();
   EXPECT_EQ(checkIns(), 0);
+}
+
+// A Content-Digest (RFC 9530), when sent, must match the body: a body changed on
+// the way is refused whole and named, never stored as other records
+// (docs/sync.md, "Corrupted and duplicated requests"). Without it nothing changes.
+TEST_F(BackendTest, ABodyThatDoesNotMatchItsContentDigestIsRefusedAndNothingIsStored) {
+  const auto t = nowMs() - 60'000;
+  const std::string sent = batch({record(aliceUuid, t), record(bobUuid, t)});
+  const std::string digest = attendance::batch_client::contentDigestSha256(sent);
+  auto withDigest = [](std::string raw, const std::string& value) {
+    return raw.insert(raw.find("\r\n") + 2, "Content-Digest: " + value + "\r\n");
+  };
+  std::string changed = sent;
+  changed[changed.find(std::to_string(t)) + 5] ^= 0x01;  // one digit of a checkInTime: still valid JSON
+  Client c{backend->port};
+
+  auto res = c.request(withDigest(request("POST", "/batchCheckIn", changed, apiKey), digest));
+  EXPECT_EQ(res.result_int(), 400) << res.body();
+  auto o = parseObject(res.body());
+  EXPECT_EQ(o.at("reason").as_string(), "content_digest_mismatch");
+  EXPECT_NE(std::string(o.at("error").as_string()).find("does not match its Content-Digest"), std::string::npos)
+      << res.body();
+  EXPECT_EQ(checkIns(), 0);
+  EXPECT_EQ(receipts(), 0);
+  EXPECT_EQ(backend->metrics.value("attendance_content_digest_mismatches_total"), 1);
+
+  res = c.request(withDigest(request("POST", "/batchCheckIn", sent, apiKey), "sha-256=:bm90IGEgZGlnZXN0:"));
+  EXPECT_EQ(res.result_int(), 400) << res.body();
+  EXPECT_EQ(parseObject(res.body()).at("reason").as_string(), "content_digest_malformed");
+  EXPECT_EQ(checkIns(), 0);
+
+  // Only algorithms the backend does not check: accepted as without the header.
+  res = c.request(withDigest(request("POST", "/batchCheckIn", sent, apiKey), "sha-512=:AAAA:"));
+  EXPECT_EQ(res.result_int(), 200) << res.body();
+  res = c.request(withDigest(request("POST", "/batchCheckIn", sent, apiKey), digest));
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_EQ(parseObject(res.body()).at("duplicates").as_int64(), 2);
+  EXPECT_EQ(checkIns(), 2);
 }
 
 class SmallLimitsBackendTest : public BackendTest {

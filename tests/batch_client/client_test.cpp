@@ -1,4 +1,5 @@
 #include <attendance/batch_client/client.hpp>
+#include <attendance/batch_client/content_digest.hpp>
 
 #include "batch_client/test_server.hpp"
 
@@ -318,6 +319,55 @@ TEST(BatchClient, ConnectionRefusedIsANetworkFailureAfterRetries) {
   EXPECT_EQ(res.error().kind, bc::FailureKind::network);
   EXPECT_EQ(res.error().attempts, 4u);
   EXPECT_NE(res.error().message.find("connect"), std::string::npos) << res.error().message;
+}
+
+TEST(BatchClient, SendsExtraHeaderFieldsSuchAsContentDigest) {
+  at::TestServer server([](const at::ReceivedRequest&) { return ok(); });
+  Harness h;
+  auto client = h.client(server.url());
+  auto request = post(R"({"hello": "world"})");
+  request.headers.emplace_back("Content-Digest", bc::contentDigestSha256(request.body));
+  ASSERT_TRUE(client->send(request));
+  const auto reqs = server.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  // RFC 9530's own example body and value.
+  EXPECT_EQ(reqs[0].headers.at("Content-Digest"), "sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:");
+  EXPECT_EQ(bc::contentDigestSha256(""), "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:");
+}
+
+// The failure names the last attempt; the history tells what happened before it:
+// here the server answered 503, then dropped the request, then was gone.
+TEST(BatchClient, AFailureKeepsTheHistoryOfEveryAttempt) {
+  std::atomic<int> calls{0};
+  auto server = std::make_unique<at::TestServer>([&](const at::ReceivedRequest&) {
+    at::Reply r = status(503);
+    r.body = R"({"error":"database unavailable"})";
+    r.keepAlive = false;  // each attempt on a fresh connection: the drop is not a stale keep-alive
+    if (++calls == 2) r.action = Action::closeWithoutResponse;
+    return r;
+  });
+  attendance::support::SimulatedTimeSource clock;
+  int sleeps = 0;
+  bc::Hooks hooks{[&](std::chrono::milliseconds d) {
+                    clock.advance(d);
+                    if (++sleeps == 2) server.reset();  // gone before the third attempt
+                  },
+                  [] { return 0.0; }};
+  bc::ClientOptions o;
+  o.endpoint = *bc::parseEndpoint(server->url(), false);
+  o.retry.maxAttempts = 3;
+  bc::BatchClient client(o, clock, hooks);
+  auto res = client.send(post());
+  ASSERT_FALSE(res);
+  const auto& history = res.error().history;
+  ASSERT_EQ(history.size(), 3u) << res.error().message;
+  EXPECT_EQ(history[0].stage, "answer");
+  EXPECT_EQ(history[0].status, 503u);
+  EXPECT_EQ(history[0].body, R"({"error":"database unavailable"})");
+  EXPECT_EQ(history[1].stage, "receive");
+  EXPECT_EQ(history[1].status, 0u);
+  EXPECT_EQ(history[2].stage, "connect");
+  EXPECT_NE(history[2].error.find("refused"), std::string::npos) << history[2].error;
 }
 
 TEST(BatchClient, GetRequestsWork) {

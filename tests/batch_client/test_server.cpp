@@ -67,7 +67,8 @@ struct TestServer::Impl {
       auto& req = parser.get();
       ReceivedRequest r{std::string(req.method_string()), std::string(req.target()),
                         std::string(req[http::field::authorization]), std::string(req[http::field::content_type]),
-                        req.body(), index, serverName};
+                        req.body(), index, serverName, {}};
+      for (const auto& field : req) r.headers[std::string(field.name_string())] = std::string(field.value());
       {
         std::lock_guard lock(mutex);
         received.push_back(r);

@@ -23,6 +23,7 @@ struct ReceivedRequest {
   std::string body;
   std::size_t connection = 0;  // 1-based index of the connection it came on
   std::string serverName;      // TLS SNI the client sent (empty: none, or plain TCP)
+  std::map<std::string, std::string> headers;  // every header field, by its name as sent
 };
 
 struct Reply {

@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <functional>
 #include <set>
 #include <string>
@@ -275,7 +276,10 @@ TEST_F(BluezScannerTest, DisabledFormatsAreNotReported) {
   EXPECT_EQ(seen_[0].bleUuid, kB);
 }
 
-TEST_F(BluezScannerTest, ConsumedDevicesAreRemovedSoTheCacheStaysBounded) {
+// Issue 13 §1: no RemoveDevice after a sighting (it cannot defeat the controller's duplicate
+// filter, DuplicateData=true already reports every advertisement); the next advertisement of a
+// known device (PropertiesChanged) is a sighting all the same.
+TEST_F(BluezScannerTest, SightedDevicesAreNotRemoved) {
   startScanner();
   ASSERT_TRUE(waitDiscovering());
   for (int k = 0; k < 20; ++k) {
@@ -283,16 +287,18 @@ TEST_F(BluezScannerTest, ConsumedDevicesAreRemovedSoTheCacheStaysBounded) {
     u.bytes[15] = static_cast<std::uint8_t>(k);
     char addr[32];
     std::snprintf(addr, sizeof addr, "41:00:00:00:00:%02X", k);
-    advertise(addr, "ibeacon", u.toString());
+    advertise(addr, "ibeacon", u.toString(), -60, "added");
   }
-  ASSERT_TRUE(pollUntil([&] { return seen_.size() == 20 && devicePaths().empty(); }))
-      << seen_.size() << " sightings, " << devicePaths().size() << " devices left";
-  EXPECT_EQ(scanner_->counters().devicesRemoved, 20U);
-  EXPECT_EQ(calls("/org/bluez/hci0", "RemoveDevice"), 20);
-  EXPECT_EQ(scanner_->trackedDevices(), 0U);
-  // A removed device advertising again comes back as a fresh sighting.
-  advertise("41:00:00:00:00:00", "ibeacon", kA);
+  ASSERT_TRUE(pollUntil([&] { return seen_.size() == 20; })) << seen_.size();
+  pollFor(300ms);
+  EXPECT_EQ(calls("/org/bluez/hci0", "RemoveDevice"), 0);
+  EXPECT_EQ(scanner_->counters().devicesRemoved, 0U);
+  EXPECT_EQ(devicePaths().size(), 20U);
+  EXPECT_EQ(scanner_->trackedDevices(), 20U);
+  advertise("41:00:00:00:00:00", "ibeacon", kA, -55, "properties");
   ASSERT_TRUE(pollUntil([&] { return seen_.size() == 21; }));
+  EXPECT_EQ(seen_.back().bleUuid, kA);
+  EXPECT_EQ(seen_.back().rssi, std::optional<std::int16_t>{-55});
 }
 
 TEST_F(BluezScannerTest, StaleNoiseDevicesAreRemovedAfterTheirAge) {
@@ -316,6 +322,46 @@ TEST_F(BluezScannerTest, StaleNoiseDevicesAreRemovedAfterTheirAge) {
   EXPECT_EQ(devicePaths(), std::vector<std::string>{"/org/bluez/hci0/dev_50_00_00_00_01_03"});
   EXPECT_EQ(scanner_->counters().devicesRemoved, 2U);
   EXPECT_TRUE(seen_.empty());
+}
+
+// Issue 13 §1: bluetoothd hangs (SIGSTOP) while 12 stale devices are due for removal. Each
+// synchronous RemoveDevice would hold poll() until the call timeout (12 x timeout in all);
+// no poll() may take much longer than its budget, and the removals finish once it answers.
+TEST_F(BluezScannerTest, AFrozenBluetoothdNeverBlocksPoll) {
+  attendance::support::SimulatedTimeSource clock;
+  ScannerOptions o;
+  o.staleDeviceAge = 30s;
+  o.callTimeout = 1s;
+  startScanner(o, &clock);
+  ASSERT_TRUE(waitDiscovering());
+  for (int k = 0; k < 12; ++k) {
+    char addr[32];
+    std::snprintf(addr, sizeof addr, "53:00:00:00:00:%02X", k);
+    sim_->command({{"cmd", "noise"}, {"address", addr}, {"kind", "sig-uuids"}});
+  }
+  ASSERT_TRUE(pollUntil([&] { return scanner_->trackedDevices() == 12; }));
+  const auto pids = sim_->command({{"cmd", "pids"}}).as_array();
+  ASSERT_EQ(pids.size(), 2U);  // dbus-daemon, the mock
+  const auto mock = static_cast<pid_t>(pids[1].as_int64());
+  ASSERT_EQ(::kill(mock, SIGSTOP), 0);
+  clock.advance(31s);  // all 12 are stale now
+  auto longest = std::chrono::steady_clock::duration::zero();
+  int polls = 0;
+  const auto end = std::chrono::steady_clock::now() + 3s;  // three call timeouts
+  while (std::chrono::steady_clock::now() < end) {
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(scanner_->poll(100ms));
+    longest = std::max(longest, std::chrono::steady_clock::now() - t0);
+    ++polls;
+  }
+  ASSERT_EQ(::kill(mock, SIGCONT), 0);
+  EXPECT_LT(polls, 200) << "poll() must still sleep while calls are awaiting answers (no busy loop)";
+  EXPECT_LT(longest, 500ms) << "poll() blocked on a frozen bluetoothd for "
+                            << std::chrono::duration_cast<std::chrono::milliseconds>(longest).count() << " ms";
+  EXPECT_GT(scanner_->counters().dbusErrors, 0U) << "the calls timed out meanwhile";
+  // Once it answers, every stale device is gone (what was sent reached it; the rest is sent now).
+  ASSERT_TRUE(pollUntil([&] { return devicePaths().empty(); })) << devicePaths().size() << " devices left";
+  EXPECT_EQ(scanner_->trackedDevices(), 0U);
 }
 
 TEST_F(BluezScannerTest, TrackedDevicesAreCappedByEvictingTheOldest) {
@@ -359,6 +405,57 @@ TEST_F(BluezScannerTest, WatchdogRestartsSilentDiscovery) {
   EXPECT_EQ(scanner_->counters().watchdogRestarts, 1U);
   EXPECT_EQ(scanner_->counters().discoveryRestarts, 1U);
   EXPECT_TRUE(sawState(ScannerState::discovering, "watchdog"));
+}
+
+// Issue 13 §1: advertisements stop. One silent watchdog period: restart discovery; an
+// advertisement resets the ladder; two in a row: power-cycle the adapter; three: stalled, and
+// poll() fails so the app exits for systemd to restart it.
+TEST_F(BluezScannerTest, EscalatesWhenAdvertisementsStop) {
+  attendance::support::SimulatedTimeSource clock;
+  ScannerOptions o;
+  o.watchdog = 10s;
+  startScanner(o, &clock);
+  ASSERT_TRUE(waitDiscovering());
+  clock.advance(11s);
+  ASSERT_TRUE(pollUntil([&] { return calls("/org/bluez/hci0", "StartDiscovery") == 2; }));
+  ASSERT_TRUE(waitDiscovering());
+  EXPECT_TRUE(sawState(ScannerState::discovering, "watchdog"));
+  // An advertisement resets the ladder: the next silence is a restart again, not a power cycle.
+  advertise("40:00:00:00:00:a1", "ibeacon", kA);
+  ASSERT_TRUE(pollUntil([&] { return seen_.size() == 1; }));
+  clock.advance(11s);
+  ASSERT_TRUE(pollUntil([&] { return calls("/org/bluez/hci0", "StartDiscovery") == 3; }));
+  ASSERT_TRUE(waitDiscovering());
+  EXPECT_EQ(scanner_->counters().adapterPowerCycles, 0U);
+  // Silent again: the adapter is powered off and on, then discovery starts again.
+  clock.advance(11s);
+  ASSERT_TRUE(pollUntil([&] { return sawState(ScannerState::discovering, "adapter-power-cycled"); }));
+  // (Powered=false and =true may arrive in one batch: waiting-for-power need not show.)
+  EXPECT_EQ(scanner_->counters().adapterPowerCycles, 1U);
+  EXPECT_EQ(scanner_->counters().dbusErrors, 0U) << "both Powered sets were answered";
+  EXPECT_EQ(calls("/org/bluez/hci0", "StartDiscovery"), 4);
+  // Still silent: give up.
+  clock.advance(11s);
+  const auto end = std::chrono::steady_clock::now() + kDeadline;
+  bool failed = false;
+  while (!failed && std::chrono::steady_clock::now() < end) {
+    failed = !scanner_->poll(20ms);
+  }
+  ASSERT_TRUE(failed) << "poll() must fail once the scanner is stalled";
+  EXPECT_EQ(scanner_->state(), ScannerState::stalled);
+  EXPECT_EQ(calls("/org/bluez/hci0", "StartDiscovery"), 4);
+}
+
+TEST_F(BluezScannerTest, PowersTheAdapterOnAtStartIfItIsOff) {
+  sim_->command({{"cmd", "set_powered"}, {"name", "hci0"}, {"powered", false}});
+  startScanner();
+  ASSERT_TRUE(waitDiscovering());
+  EXPECT_TRUE(sawState(ScannerState::discovering, "powered-on-at-start"));
+  // Only at start: powered off later, it is waited for (someone meant it).
+  sim_->command({{"cmd", "set_powered"}, {"name", "hci0"}, {"powered", false}});
+  ASSERT_TRUE(pollUntil([&] { return scanner_->state() == ScannerState::waiting_for_power; }));
+  pollFor(300ms);
+  EXPECT_EQ(scanner_->state(), ScannerState::waiting_for_power);
 }
 
 TEST_F(BluezScannerTest, DiscoveringDroppedIsRestarted) {

@@ -1,10 +1,8 @@
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 
 #include "attendance/http_server/router.hpp"
+#include "attendance/http_server/server.hpp"
 #include "attendance/http_server/utf8_params.hpp"
 
 namespace hs = attendance::http_server;
@@ -44,37 +42,38 @@ TEST(Utf8Params, PathParametersMustBeUtf8) {
   EXPECT_EQ(hs::invalidUtf8InPath({{"id", "ev-1"}, {"userId", "\xC3"}}), "path parameter userId is not valid UTF-8");
 }
 
-namespace {
-hs::Response runRoute(hs::Router& r, const std::string& target, bool& handlerRan) {
-  handlerRan = false;
-  const auto [path, query] = hs::splitTarget(target);
-  auto m = r.match(verb::get, path);
-  EXPECT_NE(m.route, nullptr) << target;
-  hs::Request req{verb::get, target, 11};
-  hs::RequestContext ctx{req, m.params, path, query, {}};
-  boost::asio::io_context ioc;
-  auto fut = boost::asio::co_spawn(ioc, m.route->handler(ctx), boost::asio::use_future);
-  ioc.run();
-  return fut.get();
-}
-}  // namespace
-
-TEST(Utf8Params, TheRouterAnswers400BeforeAnyHandlerRuns) {
+TEST(Utf8Params, TheServerAnswers400BeforeTheGuardAndTheHandler) {
+  // The whole request path (Server::serveBytes): the check runs on the header,
+  // right after routing, so neither the guard nor the handler sees the request.
   bool ran = false;
+  int guarded = 0;
   hs::Router r;
+  hs::RouteOptions options;
+  options.guard = [&guarded](hs::RequestContext&) -> boost::asio::awaitable<std::optional<hs::Response>> {
+    ++guarded;
+    co_return std::nullopt;
+  };
   r.addSync(verb::get, "/e/{id}", [&ran](hs::RequestContext&) {
     ran = true;
     return hs::jsonResponse(hs::http::status::ok, "{}");
-  });
-  auto res = runRoute(r, "/e/%FF", ran);
-  EXPECT_EQ(res.result(), hs::http::status::bad_request);
-  EXPECT_EQ(res.body(), R"({"error":"path parameter id is not valid UTF-8"})");
+  }, options);
+  hs::ServerConfig cfg;
+  cfg.accessLog = false;
+  hs::MetricsRegistry metrics;
+  hs::Server server{cfg, std::move(r), metrics};
+  auto get = [&server](const std::string& target) {
+    return server.serveBytes("GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  };
+  std::string out = get("/e/%FF");
+  EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
+  EXPECT_NE(out.find(R"({"error":"path parameter id is not valid UTF-8"})"), std::string::npos) << out;
+  out = get("/e/ev-1?q=%C3");
+  EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
+  EXPECT_NE(out.find(R"({"error":"parameter q is not valid UTF-8"})"), std::string::npos) << out;
   EXPECT_FALSE(ran);
-  res = runRoute(r, "/e/ev-1?q=%C3", ran);
-  EXPECT_EQ(res.result(), hs::http::status::bad_request);
-  EXPECT_EQ(res.body(), R"({"error":"parameter q is not valid UTF-8"})");
-  EXPECT_FALSE(ran);
-  res = runRoute(r, "/e/%C3%A9?q=%C3%A9", ran);
-  EXPECT_EQ(res.result(), hs::http::status::ok);
+  EXPECT_EQ(guarded, 0);
+  out = get("/e/%C3%A9?q=%C3%A9");
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
   EXPECT_TRUE(ran);
+  EXPECT_EQ(guarded, 1);
 }

@@ -2,16 +2,17 @@
 """Integration tests of the real attendance-scanner binary against a private D-Bus
 with python-dbusmock's bluez5 template (tools/bluez-sim).
 
-usage: scanner_integration.py <attendance-scanner> <source-dir> [unittest args]
+usage: scanner_integration.py <attendance-scanner> [unittest args]
 
 Wall-clock times cannot be controlled here, so lines are checked for their exact
 key order, ids, scanner/event, rssi, boot id and time bounds; exact bytes are the
 job of the pipeline unit tests."""
 
+import errno
+import functools
 import json
 import os
 import resource
-import signal
 import socket
 import subprocess
 import sys
@@ -19,110 +20,13 @@ import tempfile
 import threading
 import time
 import unittest
-import uuid
+
+import scanner_harness
+from scanner_harness import BOOT_ID, KEYS, Payload, Simulator, advertise, pid_uuid, read_lines, wait_for
 
 SCANNER = os.path.abspath(sys.argv[1])
-SOURCE_DIR = os.path.abspath(sys.argv[2])
-sys.path.insert(0, os.path.join(SOURCE_DIR, 'tools', 'bluez-sim'))
-del sys.argv[1:3]
-
-from bluez_sim import Payload, Simulator  # noqa: E402
-
-KEYS = ['bleUuid', 'checkInTime', 'scannerId', 'eventId', 'rssi', 'bootId', 'bootMs']
-with open('/proc/sys/kernel/random/boot_id', encoding='ascii') as _f:
-    BOOT_ID = _f.read().strip()
-
-
-def wait_for(what, predicate, timeout=20.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f'timed out after {timeout}s waiting for {what}')
-
-
-def advertise(sim, adapter, address, payload, rssi=-60):
-    """A phone's advertisement as BlueZ reports a new device: one InterfacesAdded with
-    the data and RSSI together (the scanner removes consumed devices, so the next
-    advertisement of the same phone is a new device again)."""
-    return sim.advertise(adapter, address, payload, rssi=rssi, via='added')
-
-
-def pid_uuid(n):
-    return str(uuid.UUID(int=(0xA7 << 120) | n))
-
-
-def read_lines(path):
-    if not os.path.exists(path):
-        return []
-    with open(path, 'rb') as f:
-        data = f.read()
-    assert data == b'' or data.endswith(b'\n'), f'log does not end with a newline: {data[-80:]!r}'
-    return [json.loads(l, object_pairs_hook=lambda pairs: pairs) for l in data.decode().splitlines()]
-
-
-class Scanner:
-    """The real binary on the simulator's bus; stderr (JSON log lines) collected."""
-
-    def __init__(self, sim, log, *extra, event='evt-int', scanner_id='Entrance-Scanner-01', env_extra=None,
-                 file_size_limit=None):
-        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=sim.address)
-        env.pop('NOTIFY_SOCKET', None)
-        env.pop('WATCHDOG_USEC', None)
-        env.pop('WATCHDOG_PID', None)
-        env.update(env_extra or {})
-
-        def limit_file_size():
-            # A "full disk" without root: writes beyond the limit fail with EFBIG.
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, resource.RLIM_INFINITY))
-
-        self.proc = subprocess.Popen(
-            [SCANNER, '--event', event, '--scanner-id', scanner_id, '--log', log, '--status-interval', '1s',
-             *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-            preexec_fn=limit_file_size if file_size_limit is not None else None)
-        self.events = []
-        self.raw = []
-        self._lock = threading.Lock()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self):
-        for raw in self.proc.stderr:
-            text = raw.decode(errors='replace').rstrip('\n')
-            with self._lock:
-                self.raw.append(text)
-                try:
-                    self.events.append(json.loads(text))
-                except ValueError:
-                    pass
-
-    def find(self, event):
-        with self._lock:
-            return [e for e in self.events if e.get('event') == event]
-
-    def durable_lines(self):
-        found = self.find('log.durable')
-        return max((e['lines'] for e in found), default=0)
-
-    def stop(self, sig=signal.SIGTERM, timeout=15):
-        self.proc.send_signal(sig)
-        code = self.proc.wait(timeout=timeout)
-        self._reader.join(timeout=5)
-        return code
-
-    def stderr(self):
-        with self._lock:
-            return '\n'.join(self.raw)
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self._reader.join(timeout=5)
-        self.proc.stderr.close()
+del sys.argv[1]
+Scanner = functools.partial(scanner_harness.Scanner, SCANNER)
 
 
 class ScannerIntegration(unittest.TestCase):
@@ -161,6 +65,55 @@ class ScannerIntegration(unittest.TestCase):
         self.assertEqual(s.stop(), 0, s.stderr())
         self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], [pid_uuid(n) for n in range(1, 6)])
 
+    def tiny_tmpfs(self, size):
+        """A file system that really fills up (ENOSPC, not the EFBIG of a file size limit): a tmpfs
+        of `size` bytes. Mounting needs root (CAP_SYS_ADMIN); without it the test is skipped."""
+        mnt = tempfile.mkdtemp(prefix='scanner-tmpfs-')
+        self.addCleanup(os.rmdir, mnt)
+        r = subprocess.run(['mount', '-t', 'tmpfs', '-o', f'size={size},mode=0755', 'tmpfs', mnt],
+                           capture_output=True, timeout=15, check=False)
+        if r.returncode != 0:
+            self.skipTest(f'cannot mount a tmpfs (needs root): {r.stderr.decode().strip()}')
+        self.addCleanup(subprocess.run, ['umount', '-l', mnt], timeout=15, check=True)
+        return mnt
+
+    def test_disk_full_on_a_tiny_tmpfs_keeps_check_ins_in_memory_and_writes_them_when_space_returns(self):
+        mnt = self.tiny_tmpfs(64 * 1024)
+        self.log = os.path.join(mnt, 'attendance_log.jsonl')
+        s = self.start('--fsync', 'always')
+        # Another file takes the whole disk, then gives one 4 KiB page back: room for ~18 lines,
+        # the next one is cut short by ENOSPC in the middle.
+        filler = os.path.join(mnt, 'filler')
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            while True:
+                try:
+                    if os.write(fd, bytes(4096)) == 0:
+                        break
+                except OSError as e:
+                    self.assertEqual(e.errno, errno.ENOSPC)
+                    break
+            os.ftruncate(fd, (os.fstat(fd).st_size // 4096 - 1) * 4096)
+        finally:
+            os.close(fd)
+        phones = [pid_uuid(n) for n in range(1, 31)]
+        for n, ble in enumerate(phones, start=1):
+            advertise(self.sim, 'hci0', f'5B:00:00:00:00:{n:02X}', Payload.for_participant('ibeacon', ble))
+        wait_for('pending check-ins in the status line',
+                 lambda: any(e.get('pending', 0) > 0 for e in s.find('scanner.status')))
+        failed = s.find('scanner.log_write_failed')
+        self.assertTrue(failed and failed[0]['level'] == 'error', s.stderr())
+        self.assertIn('No space left on device', failed[0]['error'])
+        written = read_lines(self.log)  # parses, ends with a newline: the torn line was cut back
+        self.assertTrue(0 < len(written) < len(phones), len(written))
+        os.unlink(filler)  # space returns
+        wait_for('the pending lines to be written', lambda: len(read_lines(self.log)) == len(phones))
+        self.assertEqual(s.stop(), 0, s.stderr())
+        self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], phones)
+        self.assertEqual(s.find('scanner.stopped')[0]['pending'], 0)
+        print(f'\n[ measured ] tmpfs of 64 KiB: {len(written)} lines written before ENOSPC, '
+              f'{len(phones) - len(written)} kept in memory and written once the space returned', file=sys.stderr)
+
     def test_check_ins_that_can_never_be_written_end_in_the_journal_and_exit_4(self):
         s = self.full_disk_scanner(260)
         for n in range(1, 4):
@@ -197,6 +150,107 @@ class ScannerIntegration(unittest.TestCase):
             wait_for('STOPPING=1', lambda: received('STOPPING=1'))
         finally:
             sock.close()
+
+    def test_frozen_bluetoothd_does_not_stop_status_lines_or_watchdog_pings(self):
+        """Issue 13 §1: bluetoothd hangs (SIGSTOP) for longer than the systemd watchdog period
+        while the scanner has D-Bus calls to make (its BLE watchdog restarts discovery: StopDiscovery,
+        SetDiscoveryFilter, StartDiscovery). Every call would wait for the 5 s D-Bus timeout; the loop
+        must keep pinging WATCHDOG=1 and writing status lines all the same, then recover."""
+        watchdog_s = 2.0  # WatchdogSec; the scanner pings every 1 s
+        path = os.path.join(self.tmp.name, 'notify.sock')
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        sock.settimeout(0.1)
+        received = []  # (time.monotonic(), message)
+        done = threading.Event()
+
+        def receive():
+            while not done.is_set():
+                try:
+                    received.append((time.monotonic(), sock.recv(4096).decode()))
+                except socket.timeout:
+                    pass
+
+        reader = threading.Thread(target=receive, daemon=True)
+        reader.start()
+
+        def times(what, since, until):
+            return [t for t, m in list(received) if what in m and since <= t <= until]
+
+        def longest_gap(ts, since, until):
+            marks = [since] + ts + [until]
+            return max(b - a for a, b in zip(marks, marks[1:]))
+
+        try:
+            # The BLE watchdog fires during the freeze (its restart's calls hang); after the thaw
+            # 3 s leave time for the next advertisement before the escalation would go on.
+            s = self.start('--ble-watchdog', '3s', '--fsync', 'always',
+                           env_extra={'NOTIFY_SOCKET': path, 'WATCHDOG_USEC': str(int(watchdog_s * 1e6))})
+            advertise(self.sim, 'hci0', '5A:00:00:00:00:01', Payload.for_participant('ibeacon', pid_uuid(1)))
+            wait_for('1 line', lambda: len(read_lines(self.log)) >= 1)
+            self.sim.freeze_bluez()
+            frozen_at = time.monotonic()
+            try:
+                time.sleep(12)  # > WatchdogSec, and > 2 blocked 5 s calls
+            finally:
+                self.sim.thaw_bluez()
+            thawed_at = time.monotonic()
+            self.assertIsNone(s.proc.poll(), s.stderr())
+            pings = times('WATCHDOG=1', frozen_at, thawed_at)
+            statuses = times('STATUS=adverts=', frozen_at, thawed_at)
+            ping_gap = longest_gap(pings, frozen_at, thawed_at)
+            status_gap = longest_gap(statuses, frozen_at, thawed_at)
+            print(f'\n[ measured ] bluetoothd frozen {thawed_at - frozen_at:.1f} s: {len(pings)} WATCHDOG=1 pings '
+                  f'(longest gap {ping_gap:.2f} s, WatchdogSec {watchdog_s} s), {len(statuses)} status lines '
+                  f'(longest gap {status_gap:.2f} s)', file=sys.stderr)
+            self.assertLess(ping_gap, watchdog_s, 'systemd would have killed the scanner')
+            self.assertLess(status_gap, 2.5, 'status lines stopped while bluetoothd was frozen')
+            # Once bluetoothd answers again, scanning resumes.
+            wait_for('discovery after the thaw', lambda: self._discovering(s), timeout=30)
+            advertise(self.sim, 'hci0', '5A:00:00:00:00:02', Payload.for_participant('eddystone', pid_uuid(2)))
+            wait_for('2 lines', lambda: len(read_lines(self.log)) >= 2, timeout=30)
+            # SIGTERM while bluetoothd hangs: StopDiscovery is not waited for, the scanner exits at once.
+            self.sim.freeze_bluez()
+            try:
+                t0 = time.monotonic()
+                self.assertEqual(s.stop(timeout=15), 0, s.stderr())
+                stop_s = time.monotonic() - t0
+            finally:
+                self.sim.thaw_bluez()
+            self.assertLess(stop_s, 2.0, 'stopping waited for the frozen bluetoothd')
+            self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], [pid_uuid(1), pid_uuid(2)])
+        finally:
+            done.set()
+            reader.join(timeout=5)
+            sock.close()
+
+    def test_escalates_when_advertisements_stop_then_exits_5(self):
+        """Issue 13 §1: silence restarts discovery, then power-cycles the adapter, then the scanner
+        exits 5 (Restart=on-failure restarts it); each step is logged."""
+        s = self.start('--ble-watchdog', '1s', '--fsync', 'always')
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:01', Payload.for_participant('ibeacon', pid_uuid(1)))
+        wait_for('1 line', lambda: len(read_lines(self.log)) >= 1)
+        self.assertEqual(s.wait_exit(timeout=30), 5, s.stderr())
+        steps = [e['event'] for e in s.events
+                 if e.get('event') in ('ble.watchdog_restart', 'ble.adapter_power_cycle', 'ble.stalled',
+                                       'scanner.ble_stalled', 'scanner.stopped')]
+        # (A restart before the first advertisement arrived may come first: the ladder starts over.)
+        self.assertEqual(steps[-5:], ['ble.watchdog_restart', 'ble.adapter_power_cycle', 'ble.stalled',
+                                      'scanner.ble_stalled', 'scanner.stopped'], s.stderr())
+        self.assertEqual(set(steps[:-5]) - {'ble.watchdog_restart'}, set(), s.stderr())
+        self.assertTrue(any(e.get('reason') == 'adapter-power-cycled' for e in s.find('ble.discovery_started')))
+        self.assertEqual(s.durable_lines(), 1)
+        self.assertTrue(self.sim.get_property('/org/bluez/hci0', 'org.bluez.Adapter1', 'Powered'))
+
+    def test_powers_the_adapter_on_at_start_and_says_so(self):
+        self.sim.set_powered('hci0', False)
+        s = self.start()
+        powered = s.find('ble.adapter_powering_on')
+        self.assertEqual(len(powered), 1, s.stderr())
+        self.assertEqual(powered[0]['adapter'], 'hci0')
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:01', Payload.for_participant('ibeacon', pid_uuid(1)))
+        wait_for('1 line', lambda: len(read_lines(self.log)) >= 1)
+        self.assertEqual(s.stop(), 0, s.stderr())
 
     def start(self, *extra, **kw):
         s = Scanner(self.sim, self.log, *extra, **kw)
@@ -288,16 +342,14 @@ class ScannerIntegration(unittest.TestCase):
             json.dump({'eventId': 'evt-other', 'bleUuids': []}, f)
         s = Scanner(self.sim, self.log, '--roster', roster)
         self.scanners.append(s)
-        self.assertEqual(s.proc.wait(timeout=15), 2)
-        s._reader.join(timeout=5)
+        self.assertEqual(s.wait_exit(timeout=15), 2)
         self.assertIn("is for event 'evt-other', not 'evt-int'", s.stderr())
 
     def test_second_scanner_on_the_same_log_is_refused_naming_the_holder(self):
         first = self.start()
         second = Scanner(self.sim, self.log)
         self.scanners.append(second)
-        self.assertEqual(second.proc.wait(timeout=15), 3)
-        second._reader.join(timeout=5)
+        self.assertEqual(second.wait_exit(timeout=15), 3)
         self.assertIn(f'is locked by PID {first.proc.pid}', second.stderr())
         self.assertEqual(first.stop(), 0)
 
@@ -335,8 +387,7 @@ class ScannerIntegration(unittest.TestCase):
         advertise(self.sim, 'hci0', '5A:00:00:00:00:01', Payload.for_participant('ibeacon', pid_uuid(1)))
         wait_for('1 line', lambda: len(read_lines(self.log)) >= 1)
         self.sim.close()  # the system bus itself goes away
-        self.assertEqual(s.proc.wait(timeout=30), 1)
-        s._reader.join(timeout=5)
+        self.assertEqual(s.wait_exit(timeout=30), 1)
         self.assertTrue(s.find('scanner.dbus_lost'), s.stderr())
         self.assertEqual(s.durable_lines(), 1, s.stderr())
         self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], [pid_uuid(1)])
@@ -364,8 +415,7 @@ class ScannerIntegration(unittest.TestCase):
         try:
             wait_for('at least 20 durable lines', lambda: s.durable_lines() >= 20)
             s.proc.kill()  # SIGKILL, mid-stream
-            s.proc.wait()
-            s._reader.join(timeout=5)
+            s.wait_exit()
             durable = s.durable_lines()
             before = read_lines(self.log)
             with open(self.log, 'rb') as f:

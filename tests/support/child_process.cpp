@@ -17,7 +17,12 @@ ChildProcess::ChildProcess(std::vector<std::string> args, std::vector<std::strin
   const bool captureErr = stderrFile.empty();
   int out[2];
   int err[2] = {-1, -1};
-  if (::pipe(out) != 0 || (captureErr && ::pipe(err) != 0)) throw std::runtime_error("pipe failed");
+  // Close-on-exec: the child gets only its dup2'ed copies, so a grandchild that
+  // outlives it (a server pg_ctl starts) cannot hold the pipe open, and later
+  // children do not inherit this one's pipes.
+  if (::pipe2(out, O_CLOEXEC) != 0 || (captureErr && ::pipe2(err, O_CLOEXEC) != 0)) {
+    throw std::runtime_error("pipe failed");
+  }
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, out[1], 1);

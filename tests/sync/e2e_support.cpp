@@ -7,8 +7,10 @@
 
 namespace attendance::testing {
 
-std::vector<std::string> TestDatabase::rows(const std::string& sql) const {
-  pqxx::connection c{conninfo()};
+std::vector<std::string> TestDatabase::rows(const std::string& sql) const { return rowsOf(conninfo(), sql); }
+
+std::vector<std::string> rowsOf(const std::string& conninfo, const std::string& sql) {
+  pqxx::connection c{conninfo};
   pqxx::nontransaction tx{c};
   std::vector<std::string> out;
   for (const auto& row : tx.exec(sql)) {

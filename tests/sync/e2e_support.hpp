@@ -20,6 +20,9 @@ public:
   [[nodiscard]] std::vector<std::string> rows(const std::string& sql) const;
 };
 
+// The same for any database: rows of `sql` on `conninfo`, fields joined with '|'.
+[[nodiscard]] std::vector<std::string> rowsOf(const std::string& conninfo, const std::string& sql);
+
 // The real binaries as child processes (tests/support/child_process.hpp).
 using Child = ChildProcess;
 

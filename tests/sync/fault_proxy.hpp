@@ -9,6 +9,15 @@
 //                     committed), then closes the client's connection unanswered
 //   unavailable       answers 503 with Retry-After: 1 itself
 //   stall             says nothing for `stallFor`, then closes
+//   flipDigit         changes the last digit of the first record's checkInTime
+//                     (+1 mod 10) and forwards: still valid JSON, another record
+//   flipBit           flips the top bit of the body's middle byte and forwards:
+//                     no longer valid JSON (nor UTF-8)
+//   duplicate         forwards the request, then the same request again, and
+//                     answers with the second answer
+//   duplicateAtOnce   forwards the request twice at the same moment on two
+//                     connections and answers with the first answer to arrive
+// Headers other than Authorization, Content-Type and Content-Digest are not forwarded.
 #include "batch_client/test_server.hpp"
 
 #include <chrono>
@@ -16,10 +25,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace attendance::testing {
 
-enum class Fault { none, dropMidBody, dropAfterCommit, unavailable, stall };
+enum class Fault { none, dropMidBody, dropAfterCommit, unavailable, stall, flipDigit, flipBit, duplicate, duplicateAtOnce };
 
 class FaultProxy {
 public:
@@ -32,6 +42,10 @@ public:
   [[nodiscard]] std::string url() const;
   [[nodiscard]] std::size_t requests() const;
   [[nodiscard]] std::size_t faultsInjected() const;
+  // Every status the backend answered the proxy with, in order (0: no answer).
+  [[nodiscard]] std::vector<unsigned> backendStatuses() const;
+  // The bodies of the backend's answers that were not 200, in order.
+  [[nodiscard]] std::vector<std::string> backendErrors() const;
 
 private:
   struct Impl;

@@ -1,7 +1,9 @@
-// Pure parts of attendance-sync: clock correction, checkpoint, batching, answers, summary.
+// Pure parts of attendance-sync: clock correction, checkpoint, batching, answers, summary,
+// what failed attempts say happened.
 #include "sync/batch.hpp"
 #include "sync/checkpoint.hpp"
 #include "sync/clock_correction.hpp"
+#include "sync/diagnosis.hpp"
 #include "sync/event_rule.hpp"
 #include "sync/summary.hpp"
 
@@ -350,4 +352,65 @@ TEST(EventRule, ConflictMessagesNameTheLineBothIdsAndWhatToDo) {
   EXPECT_NE(mismatch.find(R"(line 12 has eventId "ev-other" but --event is "ev-e2e")"), std::string::npos)
       << mismatch;
   EXPECT_EQ(mismatch.find("such lines"), std::string::npos) << mismatch;
+}
+
+namespace {
+
+namespace bc = attendance::batch_client;
+
+bc::Failure failureOf(std::vector<bc::AttemptError> history) {
+  bc::Failure f;
+  f.kind = history.back().status != 0 ? bc::FailureKind::server : bc::FailureKind::network;
+  f.status = history.back().status;
+  f.body = history.back().body;
+  f.attempts = static_cast<unsigned>(history.size());
+  f.history = std::move(history);
+  return f;
+}
+
+bc::AttemptError dropped() { return {"receive", "end of stream", 0, {}}; }
+bc::AttemptError refused() { return {"connect", "Connection refused", 0, {}}; }
+bc::AttemptError answer(unsigned status, std::string body) { return {"answer", {}, status, std::move(body)}; }
+
+}  // namespace
+
+TEST(Diagnosis, TheBackendWentAwayMidRequestThenRefused) {
+  const auto what = as::describeAttempts(failureOf({dropped(), refused(), refused()}));
+  EXPECT_EQ(what,
+            "the backend went away while handling the request: it closed the connection without an answer once, "
+            "then refused connections 2 times (it stopped, crashed or is restarting)");
+}
+
+TEST(Diagnosis, NothingListeningAtAll) {
+  const auto what = as::describeAttempts(failureOf({refused(), refused()}));
+  EXPECT_NE(what.find("the backend is not running at that address"), std::string::npos) << what;
+}
+
+TEST(Diagnosis, TheDatabaseIsUnavailableBehindARunningBackend) {
+  const auto what = as::describeAttempts(failureOf({answer(503, R"({"error":"database unavailable"})")}));
+  EXPECT_EQ(what, "the backend is running but its database is unavailable (HTTP 503 once)");
+  const auto mixed = as::describeAttempts(
+      failureOf({answer(503, R"({"error":"database unavailable"})"), dropped(), answer(502, "<html>bad gateway")}));
+  EXPECT_EQ(mixed,
+            "the backend closed the connection without an answer once; the backend is running but its database is "
+            "unavailable (HTTP 503 once); the backend answered HTTP 502 once")
+      << mixed;
+}
+
+TEST(Diagnosis, OneAttemptSaysNothingTheErrorLineDoesNot) {
+  EXPECT_EQ(as::describeAttempts(failureOf({refused()})), "");
+  EXPECT_EQ(as::describeAttempts(bc::Failure{}), "");
+}
+
+TEST(Diagnosis, OnlyTheBackendsContentDigestMismatchIsACorruptedCopy) {
+  auto f = failureOf({answer(400, R"({"error":"the body does not match","reason":"content_digest_mismatch"})")});
+  f.kind = bc::FailureKind::rejected;
+  EXPECT_TRUE(as::isContentDigestMismatch(f));
+  f.body = R"({"error":"body is not valid UTF-8"})";
+  EXPECT_FALSE(as::isContentDigestMismatch(f));
+  f.body = R"({"error":"x","reason":"content_digest_malformed"})";
+  EXPECT_FALSE(as::isContentDigestMismatch(f));
+  f.body = R"({"error":"x","reason":"content_digest_mismatch"})";
+  f.status = 500;
+  EXPECT_FALSE(as::isContentDigestMismatch(f));
 }

@@ -147,6 +147,15 @@ Errc classifyDatabaseException(const std::exception& e, ConnectionPool::Lease& l
     support::log::warn("db.connection_lost", {{"operation", operation}, {"error", e.what()}});
     return Errc::unavailable;
   }
+  // Whatever the exception, a connection that is no longer open means the database
+  // went away under the statement. libpqxx does not always say so: PostgreSQL
+  // stopped during a COPY surfaces as a plain pqxx::failure ("Error writing to
+  // table: server closed the connection unexpectedly"), which was a 500.
+  if (!lease.connection().is_open()) {
+    lease.markBroken();
+    support::log::warn("db.connection_lost", {{"operation", operation}, {"error", e.what()}});
+    return Errc::unavailable;
+  }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e); sql != nullptr) {
     const std::string& state = sql->sqlstate();
     // 08xxx connection exceptions, 57P0x admin/crash shutdown, 53xxx insufficient resources.

@@ -285,6 +285,7 @@ struct BatchClient::Impl {
     req.set(http::field::user_agent, options.userAgent);
     req.set(http::field::accept, "application/json");
     if (!r.bearerToken.empty()) req.set(http::field::authorization, "Bearer " + r.bearerToken);
+    for (const auto& [name, value] : r.headers) req.set(name, value);
     if (verb == http::verb::post) {
       req.set(http::field::content_type, r.contentType);
       req.body() = r.body;
@@ -296,11 +297,12 @@ struct BatchClient::Impl {
 
   SendResult send(const Request& r) {
     const Endpoint& ep = options.endpoint;
-    if (!caError.empty()) return Failure{FailureKind::tls, 0, caError, {}, 0};
+    if (!caError.empty()) return Failure{FailureKind::tls, 0, caError, {}, 0, {}};
     const auto req = buildRequest(r);
     const auto operationDeadline = clock.monotonicTime() + options.timeouts.operation;
     const unsigned maxAttempts = std::max(1u, options.retry.maxAttempts);
     Failure last;
+    std::vector<AttemptError> history;
     bool staleRetryUsed = false;
     for (unsigned attemptNo = 1;; ++attemptNo) {
       const auto remaining =
@@ -318,8 +320,10 @@ struct BatchClient::Impl {
       }
       std::optional<std::chrono::milliseconds> retryAfter;
       if (a.ec) {
-        last = Failure{a.tlsVerification ? FailureKind::tls : FailureKind::network, 0, {}, {}, attemptNo};
+        last = Failure{a.tlsVerification ? FailureKind::tls : FailureKind::network, 0, {}, {}, attemptNo, {}};
         std::string what = a.ec == beast::error::timeout ? std::string("timed out") : a.ec.message();
+        history.push_back(AttemptError{a.stage, what, 0, {}});
+        last.history = history;
         last.message = a.stage + " " + ep.origin() + " failed: " + what;
         if (a.tlsVerification) {
           last.message += " (the server certificate is not trusted for \"" + ep.host + "\"";
@@ -330,7 +334,9 @@ struct BatchClient::Impl {
         auto& res = *a.response;
         const unsigned status = res.result_int();
         if (status >= 200 && status < 300) return Response{status, std::move(res.body()), attemptNo};
-        last = Failure{FailureKind::server, status, {}, res.body(), attemptNo};
+        last = Failure{FailureKind::server, status, {}, res.body(), attemptNo, {}};
+        history.push_back(AttemptError{"answer", {}, status, res.body().substr(0, 1024)});
+        last.history = history;
         last.message = "HTTP " + std::to_string(status) + " from " + ep.origin() + ep.target(r.path);
         if (status == 401 || status == 403) {
           last.kind = FailureKind::auth;

@@ -29,6 +29,9 @@ constexpr const char* kObjectManagerIface = "org.freedesktop.DBus.ObjectManager"
 using Clock = std::chrono::steady_clock;
 // How long after our StartDiscovery a Discovering=false is still the echo of our own StopDiscovery.
 constexpr auto kConfirmGrace = std::chrono::seconds{2};
+// RemoveDevice calls awaiting an answer at most; the rest wait in the queue, so a hung
+// bluetoothd does not collect an unbounded number of pending calls.
+constexpr std::size_t kMaxRemovalsInFlight = 4;
 using PropertyMap = std::map<std::string, sdbus::Variant>;
 using InterfaceMap = std::map<std::string, PropertyMap>;
 
@@ -72,6 +75,7 @@ struct AtomicCounters {
   std::atomic<std::uint64_t> watchdogRestarts{0};
   std::atomic<std::uint64_t> devicesRemoved{0};
   std::atomic<std::uint64_t> dbusErrors{0};
+  std::atomic<std::uint64_t> adapterPowerCycles{0};
 };
 
 void bump(std::atomic<std::uint64_t>& c, std::uint64_t by = 1) { c.fetch_add(by, std::memory_order_relaxed); }
@@ -91,6 +95,7 @@ std::string_view stateName(ScannerState s) noexcept {
     case ScannerState::waiting_for_power: return "waiting-for-power";
     case ScannerState::starting: return "starting";
     case ScannerState::discovering: return "discovering";
+    case ScannerState::stalled: return "stalled";
   }
   return "unknown";
 }
@@ -112,11 +117,27 @@ struct BluezScanner::Impl {
 
   std::unique_ptr<sdbus::IConnection> conn;
   std::vector<sdbus::Slot> slots;
+  // One proxy per object path, kept for the connection's lifetime: an asynchronous
+  // call's reply is delivered only while its proxy lives.
+  std::map<std::string, std::unique_ptr<sdbus::IProxy>> proxies;
   int wakeFd = -1;
 
   bool running = false;
   std::string bluezOwner;  // unique name of org.bluez's owner; empty = none
   bool resyncNeeded = false;
+  bool resyncInFlight = false;  // GetManagedObjects sent, no reply yet
+  // Bumped whenever an in-flight discovery start no longer applies (bluetoothd
+  // restarted, adapter removed, re-picked or powered off): late replies are dropped.
+  std::uint64_t epoch = 0;
+  bool startInFlight = false;  // StopDiscovery → SetDiscoveryFilter → StartDiscovery under way
+  bool confirmedDuringStart = false;  // Discovering=true arrived after our StartDiscovery was sent
+  std::size_t removalsInFlight = 0;
+  // Escalation when advertisements stop: watchdog periods in a row without one
+  // (1: restart discovery, 2: power-cycle the adapter, 3: stalled, give up).
+  int silentPeriods = 0;
+  bool powerCycleInFlight = false;
+  bool powerOnTried = false;  // powerOnAtStart done (once per start())
+  bool stalled = false;
   bool initialSweepPending = false;  // report devices BlueZ cached with an RSSI once discovering
   std::map<std::string, AdapterInfo> adapters;  // by object path (sorted → deterministic pick)
   std::unordered_map<std::string, DeviceInfo> devices;
@@ -162,25 +183,50 @@ struct BluezScanner::Impl {
     }
   }
 
-  // Calls a BlueZ method; returns the D-Bus error name on failure ("" on success).
-  std::string call(const std::string& path, const char* iface, const char* method,
-                   const std::function<void(sdbus::MethodCall&)>& args = {}, sdbus::MethodReply* out = nullptr) {
+  sdbus::IProxy& proxyFor(const std::string& path) {
+    auto& p = proxies[path];
+    if (!p) {
+      p = sdbus::createProxy(*conn, kBluezService, path);
+    }
+    return *p;
+  }
+
+  // The error name of a failed reply ("" on success).
+  using ReplyHandler = std::function<void(const std::string& error, sdbus::MethodReply& reply)>;
+
+  // Sends a BlueZ method call and returns at once: no call may block the loop, whatever
+  // bluetoothd does (a frozen daemon answers only at the timeout). `onReply` runs inside a
+  // later poll() with the reply, or with the error (the timeout included).
+  void callAsync(const std::string& path, const char* iface, const char* method,
+                 const std::function<void(sdbus::MethodCall&)>& args, ReplyHandler onReply, bool logErrors = true) {
+    auto failed = [this, path, method, logErrors](const std::string& name, const std::string& message) {
+      if (logErrors) {
+        bump(counters.dbusErrors);
+        support::log::warn("ble.dbus_error", {{"method", method}, {"path", path}, {"error", name}, {"message", message}});
+      }
+      return name.empty() ? std::string{"error"} : name;
+    };
     try {
-      auto proxy = sdbus::createProxy(*conn, kBluezService, path);
-      auto msg = proxy->createMethodCall(iface, method);
+      auto& proxy = proxyFor(path);
+      auto msg = proxy.createMethodCall(iface, method);
       if (args) {
         args(msg);
       }
-      auto reply = proxy->callMethod(msg, timeoutUsec());
-      if (out != nullptr) {
-        *out = std::move(reply);
-      }
-      return {};
+      (void)proxy.callMethod(
+          msg,
+          [failed, onReply = std::move(onReply)](sdbus::MethodReply& reply, const sdbus::Error* error) {
+            const std::string err = error == nullptr ? std::string{} : failed(error->getName(), error->getMessage());
+            if (onReply) {
+              onReply(err, reply);
+            }
+          },
+          timeoutUsec());
     } catch (const sdbus::Error& e) {
-      bump(counters.dbusErrors);
-      support::log::warn("ble.dbus_error", {{"method", method}, {"path", path}, {"error", e.getName()},
-                                            {"message", e.getMessage()}});
-      return e.getName().empty() ? std::string{"error"} : e.getName();
+      const std::string err = failed(e.getName(), e.getMessage());
+      sdbus::MethodReply none;
+      if (onReply) {
+        onReply(err, none);
+      }
     }
   }
 
@@ -201,6 +247,8 @@ struct BluezScanner::Impl {
       }
       support::log::info("ble.bluez_owner_changed", {{"old", oldOwner}, {"new", newOwner}});
       forgetBluez();
+      abandonStart();
+      resyncInFlight = false;  // its reply, if any, describes the old daemon
       bluezOwner = newOwner;
       if (!newOwner.empty()) {
         resyncNeeded = true;
@@ -311,6 +359,7 @@ struct BluezScanner::Impl {
       support::log::warn("ble.adapter_removed", {{"adapter", lastPathComponent(path)}});
       currentAdapter.clear();
       sessionActive = false;
+      abandonStart();
       pendingRestartReason = "adapter-removed";
     }
   }
@@ -328,7 +377,10 @@ struct BluezScanner::Impl {
         if (path == currentAdapter && wasPowered && !info.powered) {
           support::log::warn("ble.adapter_powered_off", {{"adapter", info.name}});
           sessionActive = false;
-          pendingRestartReason = "adapter-powered-on";
+          abandonStart();
+          if (pendingRestartReason != "adapter-power-cycled") {
+            pendingRestartReason = "adapter-powered-on";
+          }
         }
       } else {
         bump(counters.malformedValues);
@@ -340,6 +392,7 @@ struct BluezScanner::Impl {
         info.discovering = *v;
         if (path == currentAdapter && info.discovering) {
           awaitingDiscovering = false;
+          confirmedDuringStart = startInFlight;
         }
         // A false that follows our own StopDiscovery/StartDiscovery pair is not a drop.
         if (path == currentAdapter && was && !info.discovering && sessionActive && !awaitingDiscovering) {
@@ -424,16 +477,17 @@ struct BluezScanner::Impl {
       auto it = devices.find(path);
       if (it != devices.end() && it->second.dirty) {
         it->second.dirty = false;
-        sighting(path, it->second);
+        sighting(it->second);
       }
     }
     dirty.clear();
   }
 
-  void sighting(const std::string& path, DeviceInfo& dev) {
+  void sighting(DeviceInfo& dev) {
     const auto mono = now();
     dev.lastSeen = mono;
     lastAdvert = mono;
+    silentPeriods = 0;
     bump(counters.advertisements);
 
     candidates.clear();
@@ -465,9 +519,6 @@ struct BluezScanner::Impl {
         onSighting(Sighting{c.bleUuid, c.format, dev.rssi, wall, mono, dev.address, adapterName});
       }
     }
-    if (options.removeConsumedDevices) {
-      queueRemoval(path, dev);
-    }
   }
 
   void queueRemoval(const std::string& path, DeviceInfo& dev) {
@@ -476,6 +527,11 @@ struct BluezScanner::Impl {
     }
     dev.removalQueued = true;
     removalQueue.push_back(path);
+  }
+
+  void abandonStart() {
+    ++epoch;
+    startInFlight = false;
   }
 
   void forgetBluez() {
@@ -525,17 +581,29 @@ struct BluezScanner::Impl {
     }
   }
 
-  void resync() {
+  void beginResync() {
     resyncNeeded = false;
     if (bluezOwner.empty()) {
       return;
     }
-    sdbus::MethodReply reply;
-    if (!call("/", kObjectManagerIface, "GetManagedObjects", {}, &reply).empty()) {
-      resyncNeeded = true;  // retried on the next timer pass
-      nextAttempt = now() + options.retryInterval;
-      return;
-    }
+    resyncInFlight = true;
+    const auto owner = bluezOwner;
+    callAsync("/", kObjectManagerIface, "GetManagedObjects", {},
+              [this, owner](const std::string& err, sdbus::MethodReply& reply) {
+                if (!resyncInFlight || owner != bluezOwner) {
+                  return;  // bluetoothd changed meanwhile; a new resync is under way
+                }
+                resyncInFlight = false;
+                if (!err.empty()) {
+                  resyncNeeded = true;  // retried on the next timer pass
+                  nextAttempt = now() + options.retryInterval;
+                  return;
+                }
+                applyManagedObjects(reply);
+              });
+  }
+
+  void applyManagedObjects(sdbus::MethodReply& reply) {
     std::map<sdbus::ObjectPath, InterfaceMap> objects;
     try {
       reply >> objects;
@@ -588,35 +656,111 @@ struct BluezScanner::Impl {
     return adapters.empty() ? std::string{} : adapters.begin()->first;
   }
 
-  bool startDiscovery(const std::string& path) {
-    // A session left over from before (Discovering dropped, watchdog) makes
-    // StartDiscovery answer InProgress: stop ours first and ignore the answer.
-    (void)tryStop(path);
-    const std::string err = call(path, kAdapterIface, "SetDiscoveryFilter", [this](sdbus::MethodCall& m) {
-      std::map<std::string, sdbus::Variant> filter;
-      filter.emplace("Transport", sdbus::Variant{std::string{"le"}});
-      filter.emplace("DuplicateData", sdbus::Variant{true});
-      if (options.rssiMin) {
-        filter.emplace("RSSI", sdbus::Variant{*options.rssiMin});
-      }
-      m << filter;
-    });
-    if (!err.empty()) {
-      return false;
-    }
-    const std::string err2 = call(path, kAdapterIface, "StartDiscovery");
-    return err2.empty() || err2 == "org.bluez.Error.InProgress";
+  // StopDiscovery (a session left over from before, after a drop or the watchdog, makes
+  // StartDiscovery answer InProgress; its answer is ignored), SetDiscoveryFilter,
+  // StartDiscovery: each sent when the previous one answered, none waited for.
+  void beginStart(const std::string& path) {
+    startInFlight = true;
+    const auto myEpoch = epoch;
+    auto wanted = [this, myEpoch] { return running && startInFlight && myEpoch == epoch; };
+    callAsync(
+        path, kAdapterIface, "StopDiscovery", {},
+        [this, path, wanted](const std::string&, sdbus::MethodReply&) {
+          if (!wanted()) {
+            return;
+          }
+          callAsync(
+              path, kAdapterIface, "SetDiscoveryFilter",
+              [this](sdbus::MethodCall& m) {
+                std::map<std::string, sdbus::Variant> filter;
+                filter.emplace("Transport", sdbus::Variant{std::string{"le"}});
+                filter.emplace("DuplicateData", sdbus::Variant{true});
+                if (options.rssiMin) {
+                  filter.emplace("RSSI", sdbus::Variant{*options.rssiMin});
+                }
+                m << filter;
+              },
+              [this, path, wanted](const std::string& err, sdbus::MethodReply&) {
+                if (!wanted()) {
+                  return;
+                }
+                if (!err.empty()) {
+                  startFailed();
+                  return;
+                }
+                confirmedDuringStart = false;
+                callAsync(path, kAdapterIface, "StartDiscovery", {},
+                          [this, wanted](const std::string& err2, sdbus::MethodReply&) {
+                            if (!wanted()) {
+                              return;
+                            }
+                            if (err2.empty() || err2 == "org.bluez.Error.InProgress") {
+                              startSucceeded();
+                            } else {
+                              startFailed();
+                            }
+                          });
+              });
+        },
+        /*logErrors=*/false);  // "NotReady"/"Failed" when there is no session: expected
   }
 
-  std::string tryStop(const std::string& path) {
-    try {
-      auto proxy = sdbus::createProxy(*conn, kBluezService, path);
-      auto msg = proxy->createMethodCall(kAdapterIface, "StopDiscovery");
-      (void)proxy->callMethod(msg, timeoutUsec());
-      return {};
-    } catch (const sdbus::Error& e) {
-      return e.getName();  // "NotReady"/"Failed" when there is no session: expected
+  void setPowered(const std::string& path, bool on, std::function<void(bool ok)> then) {
+    callAsync(
+        path, kPropertiesIface, "Set",
+        [on](sdbus::MethodCall& m) { m << std::string{kAdapterIface} << std::string{"Powered"} << sdbus::Variant{on}; },
+        [then = std::move(then)](const std::string& err, sdbus::MethodReply&) {
+          if (then) {
+            then(err.empty());
+          }
+        });
+  }
+
+  // Second step of the escalation: Powered=false, then Powered=true; discovery starts
+  // again when BlueZ reports the adapter powered (the usual power-cycle recovery).
+  void powerCycle(const std::string& path, long long silentMs) {
+    support::log::warn("ble.adapter_power_cycle", {{"adapter", lastPathComponent(path)}, {"silent_ms", silentMs}});
+    bump(counters.watchdogRestarts);
+    bump(counters.adapterPowerCycles);
+    sessionActive = false;
+    abandonStart();
+    powerCycleInFlight = true;
+    pendingRestartReason = "adapter-power-cycled";
+    const auto myEpoch = epoch;
+    setPowered(path, false, [this, path, myEpoch](bool) {
+      setPowered(path, true, [this, myEpoch](bool ok) {
+        powerCycleInFlight = false;
+        if (!ok && myEpoch == epoch) {
+          nextAttempt = now() + options.retryInterval;
+        }
+      });
+    });
+  }
+
+  void startFailed() {
+    startInFlight = false;
+    nextAttempt = now() + options.retryInterval;
+  }
+
+  void startSucceeded() {
+    const auto t = now();
+    startInFlight = false;
+    sessionActive = true;
+    // BlueZ may confirm (Discovering=true) before it answers StartDiscovery.
+    awaitingDiscovering = !confirmedDuringStart;
+    startedAt = t;
+    lastAdvert = t;  // the watchdog counts from the (re)start
+    bump(counters.discoveryStarts);
+    if (everStarted) {
+      bump(counters.discoveryRestarts);
     }
+    everStarted = true;
+    lastStartReason = pendingRestartReason.empty() ? std::string{"start"} : pendingRestartReason;
+    pendingRestartReason.clear();
+    support::log::info("ble.discovery_started",
+                       {{"adapter", lastPathComponent(currentAdapter)}, {"reason", lastStartReason}});
+    // Discovering=true usually arrives as a signal; a real adapter already
+    // discovering for another client reports it only via the property.
   }
 
   void reconcile() {
@@ -628,8 +772,11 @@ struct BluezScanner::Impl {
       setState(ScannerState::waiting_for_bluez, "no-bluez");
       return;
     }
-    if (resyncNeeded && t >= nextAttempt) {
-      resync();
+    if (resyncNeeded && !resyncInFlight && t >= nextAttempt) {
+      beginResync();
+    }
+    if (resyncInFlight) {
+      return;  // the adapters are known once GetManagedObjects answers
     }
     const std::string pick = pickAdapter();
     if (pick != currentAdapter) {
@@ -638,6 +785,7 @@ struct BluezScanner::Impl {
       }
       currentAdapter = pick;
       sessionActive = false;
+      abandonStart();
       nextAttempt = t;
     }
     if (currentAdapter.empty()) {
@@ -647,8 +795,18 @@ struct BluezScanner::Impl {
     const auto& info = adapters[currentAdapter];
     if (!info.powered) {
       sessionActive = false;
+      if (options.powerOnAtStart && !everStarted && !powerOnTried) {
+        // Nothing can be scanned with it off, and nobody else is using it yet.
+        powerOnTried = true;
+        support::log::warn("ble.adapter_powering_on", {{"adapter", info.name}, {"reason", "off-at-start"}});
+        pendingRestartReason = "powered-on-at-start";
+        setPowered(currentAdapter, true, {});
+      }
       setState(ScannerState::waiting_for_power, "powered-off");
       return;
+    }
+    if (powerCycleInFlight) {
+      return;  // discovery starts again once the adapter is back on
     }
     if (sessionActive && !info.discovering) {
       // We started, BlueZ has not confirmed yet (or dropped it: handled by adapterChanged).
@@ -670,43 +828,36 @@ struct BluezScanner::Impl {
       if (initialSweepPending) {
         sweepInitialDevices();
       }
-      if (t - lastAdvert >= options.watchdog) {
-        support::log::warn("ble.watchdog_restart", {{"adapter", info.name},
-                                                    {"silent_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                                      options.watchdog).count()}});
+      if (stalled || t - lastAdvert < options.watchdog) {
+        return;
+      }
+      ++silentPeriods;
+      const auto silentMs = std::chrono::duration_cast<std::chrono::milliseconds>(options.watchdog).count() *
+                            silentPeriods;
+      if (!options.escalate || silentPeriods == 1) {
+        support::log::warn("ble.watchdog_restart", {{"adapter", info.name}, {"silent_ms", silentMs}});
         bump(counters.watchdogRestarts);
         sessionActive = false;
         pendingRestartReason = "watchdog";
+      } else if (silentPeriods == 2) {
+        powerCycle(currentAdapter, silentMs);
+        return;
       } else {
+        support::log::error("ble.stalled", {{"adapter", info.name}, {"silent_ms", silentMs},
+                                            {"tried", "restart discovery, power-cycle the adapter"}});
+        stalled = true;
+        setState(ScannerState::stalled, "no-advertisements");
         return;
       }
     }
-    if (!sessionActive && t >= nextAttempt) {
+    if (!sessionActive && !startInFlight && t >= nextAttempt) {
       setState(ScannerState::starting, pendingRestartReason.empty() ? "start" : pendingRestartReason);
-      if (startDiscovery(currentAdapter)) {
-        sessionActive = true;
-        awaitingDiscovering = true;
-        startedAt = t;
-        lastAdvert = t;  // the watchdog counts from the (re)start
-        bump(counters.discoveryStarts);
-        if (everStarted) {
-          bump(counters.discoveryRestarts);
-        }
-        everStarted = true;
-        lastStartReason = pendingRestartReason.empty() ? std::string{"start"} : pendingRestartReason;
-        pendingRestartReason.clear();
-        support::log::info("ble.discovery_started",
-                           {{"adapter", lastPathComponent(currentAdapter)}, {"reason", lastStartReason}});
-        // Discovering=true usually arrives as a signal; a real adapter already
-        // discovering for another client reports it only via the property.
-      } else {
-        nextAttempt = t + options.retryInterval;
-      }
+      beginStart(currentAdapter);
     }
   }
 
   void runRemovals() {
-    while (!removalQueue.empty()) {
+    while (!removalQueue.empty() && removalsInFlight < kMaxRemovalsInFlight) {
       const std::string path = std::move(removalQueue.back());
       removalQueue.pop_back();
       auto it = devices.find(path);
@@ -714,14 +865,17 @@ struct BluezScanner::Impl {
         continue;
       }
       const std::string adapterPath = it->second.adapterPath;
-      it->second.removalQueued = false;
-      const std::string err = call(adapterPath, kAdapterIface, "RemoveDevice",
-                                   [&](sdbus::MethodCall& m) { m << sdbus::ObjectPath{path}; });
-      if (err.empty()) {
-        bump(counters.devicesRemoved);
-      }
+      ++removalsInFlight;
+      callAsync(adapterPath, kAdapterIface, "RemoveDevice",
+                [&](sdbus::MethodCall& m) { m << sdbus::ObjectPath{path}; },
+                [this](const std::string& err, sdbus::MethodReply&) {
+                  --removalsInFlight;
+                  if (err.empty()) {
+                    bump(counters.devicesRemoved);
+                  }
+                });
       // Removed or gone either way; InterfacesRemoved will follow for the former.
-      devices.erase(path);
+      devices.erase(it);
     }
   }
 
@@ -768,8 +922,9 @@ struct BluezScanner::Impl {
       consider(nextAttempt);
     }
     const auto it = adapters.find(currentAdapter);
-    if (it != adapters.end() && it->second.powered) {
-      if (!sessionActive) {
+    // While GetManagedObjects is under way reconcile() starts nothing: its reply wakes poll().
+    if (!resyncInFlight && it != adapters.end() && it->second.powered) {
+      if (!sessionActive && !startInFlight && !powerCycleInFlight) {  // these end with a reply
         consider(nextAttempt);
       } else {
         consider((it->second.discovering ? lastAdvert : startedAt) + options.watchdog);
@@ -800,16 +955,15 @@ struct BluezScanner::Impl {
         return r;
       }
       flushDirty();
-      const bool hadWork = !removalQueue.empty() || resyncNeeded;
       reconcile();
       if (running) {
         sweepStale();
         runRemovals();
       }
-      if (!hadWork && removalQueue.empty() && !resyncNeeded) {
-        break;
-      }
-      if (resyncNeeded && now() < nextAttempt) {
+      // Replies come later through the bus fd; loop only while a queue can still move.
+      const bool removalsCanMove = !removalQueue.empty() && removalsInFlight < kMaxRemovalsInFlight;
+      const bool resyncCanStart = resyncNeeded && !resyncInFlight && now() >= nextAttempt;
+      if (!removalsCanMove && !resyncCanStart) {
         break;
       }
     }
@@ -879,6 +1033,9 @@ Result<void> BluezScanner::start() {
     return r;
   }
   d.running = true;
+  d.stalled = false;
+  d.silentPeriods = 0;
+  d.powerOnTried = false;
   d.lastAdvert = d.now();
   d.lastStaleSweep = d.now();
   d.nextAttempt = d.now();
@@ -892,9 +1049,12 @@ void BluezScanner::stop() {
     return;
   }
   d.running = false;
-  if (d.sessionActive && !d.currentAdapter.empty() && !d.bluezOwner.empty()) {
-    (void)d.tryStop(d.currentAdapter);
+  if ((d.sessionActive || d.startInFlight) && !d.currentAdapter.empty() && !d.bluezOwner.empty()) {
+    // Not waited for (bluetoothd may be hung): sent now, and BlueZ ends a client's
+    // discovery session anyway when the client's connection closes.
+    d.callAsync(d.currentAdapter, kAdapterIface, "StopDiscovery", {}, {}, /*logErrors=*/false);
   }
+  d.startInFlight = false;
   d.sessionActive = false;
   d.slots.clear();
   d.setState(ScannerState::stopped, "stopped");
@@ -904,6 +1064,9 @@ Result<void> BluezScanner::poll(std::chrono::milliseconds maxWait) {
   auto& d = *impl_;
   if (auto r = d.step(); !r) {
     return r;
+  }
+  if (d.stalled) {
+    return boost::system::errc::make_error_code(boost::system::errc::timed_out);
   }
   sdbus::IConnection::PollData pd{};
   try {
@@ -934,7 +1097,13 @@ Result<void> BluezScanner::poll(std::chrono::milliseconds maxWait) {
     std::uint64_t v = 0;
     (void)!::read(d.wakeFd, &v, sizeof v);
   }
-  return d.step();
+  if (auto r = d.step(); !r) {
+    return r;
+  }
+  if (d.stalled) {
+    return boost::system::errc::make_error_code(boost::system::errc::timed_out);
+  }
+  return {};
 }
 
 void BluezScanner::wake() noexcept {
@@ -953,7 +1122,8 @@ ScannerCounters BluezScanner::counters() const noexcept {
   auto ld = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
   return ScannerCounters{ld(c.advertisements),   ld(c.sightings),         ld(c.ignoredNoise), ld(c.belowRssiFloor),
                          ld(c.malformedValues),  ld(c.discoveryStarts),   ld(c.discoveryRestarts),
-                         ld(c.watchdogRestarts), ld(c.devicesRemoved),    ld(c.dbusErrors)};
+                         ld(c.watchdogRestarts), ld(c.devicesRemoved),    ld(c.dbusErrors),
+                         ld(c.adapterPowerCycles)};
 }
 
 std::size_t BluezScanner::trackedDevices() const noexcept { return impl_->devices.size(); }

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "attendance/http_server/utf8_params.hpp"
 
 namespace attendance::http_server {
 namespace {
@@ -51,18 +50,6 @@ bool matchSegments(const Route& r, std::string_view path, PathParams* params) {
   return segIndex == r.segments.size();
 }
 
-// Handlers only ever see path and query parameters that decode to UTF-8: checked
-// once here, for every application and route, instead of in each handler (where
-// a forgotten check reached PostgreSQL and came back as a 500).
-AsyncHandler refusingInvalidUtf8(AsyncHandler handler) {
-  return [h = std::move(handler)](RequestContext& ctx) -> boost::asio::awaitable<Response> {
-    auto problem = invalidUtf8InPath(ctx.params);
-    if (!problem) problem = invalidUtf8InQuery(ctx.query);
-    if (problem) co_return errorResponse(http::status::bad_request, *problem);
-    co_return co_await h(ctx);
-  };
-}
-
 }  // namespace
 
 std::pair<std::string_view, std::string_view> splitTarget(std::string_view target) {
@@ -73,7 +60,7 @@ std::pair<std::string_view, std::string_view> splitTarget(std::string_view targe
 
 Router& Router::add(http::verb method, std::string pattern, AsyncHandler handler, RouteOptions options) {
   if (pattern.empty() || pattern.front() != '/') throw std::invalid_argument("route pattern must start with '/'");
-  Route r{method, std::move(pattern), refusingInvalidUtf8(std::move(handler)), options, {}};
+  Route r{method, std::move(pattern), std::move(handler), options, {}};
   r.segments = splitPath(r.pattern);
   routes_.push_back(std::move(r));
   return *this;

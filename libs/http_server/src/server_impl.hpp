@@ -107,24 +107,34 @@ struct Server::Impl {
   void connectionClosed(std::uint64_t id);
   void forEachConnection(const std::function<void(const std::shared_ptr<Connection>&)>& fn);
 
-  // request_cycle.cpp
+  // request_cycle.cpp: a TCP connection's life.
   boost::asio::awaitable<void> session(std::shared_ptr<Connection> c);
-  boost::asio::awaitable<bool> handleOne(Connection& c, boost::beast::flat_buffer& buffer);
+  // request_cycle.hpp: its requests, over any connection type (TCP, or bytes in
+  // memory for fuzzers and tests). serveRequests returns false when the
+  // connection ended without a graceful close (read error, timeout).
+  template <class Conn>
+  boost::asio::awaitable<bool> serveRequests(Conn& c);
+  template <class Conn>
+  boost::asio::awaitable<bool> handleOne(Conn& c, boost::beast::flat_buffer& buffer);
   // Reads one request and decides its response; false: close without answering.
-  boost::asio::awaitable<bool> readAndDispatch(Connection& c, boost::beast::flat_buffer& buffer, detail::Exchange& x);
+  template <class Conn>
+  boost::asio::awaitable<bool> readAndDispatch(Conn& c, boost::beast::flat_buffer& buffer, detail::Exchange& x);
   // Reads the body of an accepted request. `read`: it is in the parser;
   // `refused`: x.response says why (413, 400); `closed`: end without answering.
   enum class BodyRead { read, refused, closed };
-  boost::asio::awaitable<BodyRead> readBody(Connection& c, boost::beast::flat_buffer& buffer,
+  template <class Conn>
+  boost::asio::awaitable<BodyRead> readBody(Conn& c, boost::beast::flat_buffer& buffer,
                                             http::request_parser<http::string_body>& parser, std::size_t limit,
                                             detail::Exchange& x);
   // Reads and drops a small body after a refusal; false: close the connection instead.
-  boost::asio::awaitable<bool> discardBody(Connection& c, boost::beast::flat_buffer& buffer,
+  template <class Conn>
+  boost::asio::awaitable<bool> discardBody(Conn& c, boost::beast::flat_buffer& buffer,
                                            http::request_parser<http::string_body>& parser);
   // Runs the route's handler (or guard), mapping exceptions to 503/500.
   boost::asio::awaitable<std::optional<Response>> invokeSafely(
       const std::string& route, const std::function<boost::asio::awaitable<std::optional<Response>>()>& fn);
-  boost::asio::awaitable<bool> writeAndRecord(Connection& c, detail::Exchange& x);
+  template <class Conn>
+  boost::asio::awaitable<bool> writeAndRecord(Conn& c, detail::Exchange& x);
   boost::asio::awaitable<void> lingeringClose(Connection& c);
 };
 

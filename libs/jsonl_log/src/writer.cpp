@@ -195,7 +195,9 @@ Outcome<void> Writer::recover(std::int64_t nowEpochMs) {
     ++keepLines;
     recovery_.completedLastLine = true;
   }
-  if (recovery_.quarantinedBytes > 0 || lastUnterminated) {
+  // Also when nothing needed repair: a writer that crashed before its group commit left lines
+  // that may be only in the page cache, and open() counts everything kept as durable.
+  if (size > 0) {
     if (::fdatasync(fd_) != 0) return sysFailure(errno, "fsync of " + path_.string() + " after recovery failed");
   }
   end_ = keep;

@@ -234,6 +234,10 @@ class Simulator:
         if self._mock is not None:
             self._mock.terminate()
             try:
+                os.kill(self._mock.pid, signal.SIGCONT)  # a frozen mock must see the SIGTERM
+            except ProcessLookupError:
+                pass
+            try:
                 self._mock.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self._mock.kill()
@@ -346,6 +350,20 @@ class Simulator:
         self._start_mock()
         for name, alias in adapters.items():
             self.add_adapter(name, alias)
+
+    def freeze_bluez(self) -> None:
+        """bluetoothd hangs (SIGSTOP): org.bluez keeps its owner, but no method call is answered
+        and no signal is sent until thaw_bluez(). Do not call the simulator meanwhile: its own
+        calls would block too."""
+        if self._mock is None:
+            raise SimError('freeze_bluez needs a simulator that started its own mock')
+        os.kill(self._mock.pid, signal.SIGSTOP)
+
+    def thaw_bluez(self) -> None:
+        """bluetoothd answers again (SIGCONT), working off what was queued meanwhile."""
+        if self._mock is None:
+            raise SimError('thaw_bluez needs a simulator that started its own mock')
+        os.kill(self._mock.pid, signal.SIGCONT)
 
     def restart_bluez(self, readd_adapters: bool = True) -> None:
         """bluetoothd restart: the mock process dies (NameOwnerChanged to ''), a new one

@@ -3,14 +3,17 @@
 #include "sync/batch.hpp"
 #include "sync/checkpoint.hpp"
 #include "sync/clock_correction.hpp"
+#include "sync/diagnosis.hpp"
 #include "sync/event_rule.hpp"
 #include "sync/log_lock.hpp"
 #include "sync/messages.hpp"
 #include "sync/summary.hpp"
 
+#include <attendance/batch_client/content_digest.hpp>
 #include <attendance/batch_client/endpoint.hpp>
 #include <attendance/jsonl_log/reader.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -103,7 +106,9 @@ void reportFailure(Environment& env, const bc::Failure& f) {
       break;
     case bc::FailureKind::network:
     case bc::FailureKind::server:
-      message += "\n  nothing is lost: acknowledged batches are recorded in the checkpoint; run the same command again";
+      if (const auto what = describeAttempts(f); !what.empty()) message += "\n  what happened: " + what;
+      message += "\n  nothing is lost: the backend stores a batch whole or not at all, and acknowledged batches are "
+                 "recorded in the checkpoint; run the same command again";
       break;
   }
   fail(env, message);
@@ -325,7 +330,30 @@ int runSync(const SyncOptions& o, Environment& env) {
     request.path = "/batchCheckIn";
     request.bearerToken = apiKey;
     request.body = std::move(batch.body);
+    // The backend checks it and refuses a body changed on the way (docs/sync.md).
+    request.headers.emplace_back("Content-Digest", bc::contentDigestSha256(request.body));
     auto res = client->send(request);
+    // A corrupted copy was refused whole: the same bytes again, up to --retries times in all.
+    const unsigned maxCopies = std::max(1u, o.maxAttempts);
+    for (unsigned copies = 1; !res && isContentDigestMismatch(res.error()); ++copies) {
+      const std::string lines = "lines " + std::to_string(batch.lineNumbers.front()) + "-" +
+                                std::to_string(batch.lineNumbers.back());
+      progress.finish();
+      if (copies >= maxCopies) {
+        fail(env, "the batch of " + lines + " arrived corrupted on the way to " + endpoint->origin() + " " +
+                      std::to_string(copies) +
+                      " times in a row (the backend found it did not match its Content-Digest and stored nothing of "
+                      "it): something between this device and the backend changes the data\n  nothing is lost: "
+                      "acknowledged batches are recorded in the checkpoint; run the same command again, on another "
+                      "network if it happens again");
+        failure = kExitNetwork;
+        return false;
+      }
+      note(env, "the batch of " + lines + " was corrupted on the way (the backend found it did not match its "
+                "Content-Digest and stored nothing of it); sending it again (copy " + std::to_string(copies + 1) +
+                " of at most " + std::to_string(maxCopies) + ")");
+      res = client->send(request);
+    }
     if (!res) {
       progress.finish();
       reportFailure(env, res.error());

@@ -12,6 +12,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace attendance::batch_client {
 
@@ -48,6 +50,8 @@ struct Request {
   std::string bearerToken;      // sent as "Authorization: Bearer <token>" when not empty
   std::string contentType = "application/json";
   std::string body;
+  // Further header fields, e.g. {"Content-Digest", contentDigestSha256(body)}.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 struct Response {
@@ -66,12 +70,23 @@ enum class FailureKind {
 
 [[nodiscard]] std::string_view toString(FailureKind kind) noexcept;
 
+// Why one attempt failed: a transport error at a stage, or an HTTP answer.
+struct AttemptError {
+  std::string stage;    // "resolve", "connect", "TLS handshake", "send", "receive"; "answer" for a status
+  std::string error;    // the transport error ("Connection refused", "end of stream", "timed out"), or empty
+  unsigned status = 0;  // the HTTP status of an answer
+  std::string body;     // its body, at most 1 KiB
+};
+
 struct Failure {
   FailureKind kind = FailureKind::network;
   unsigned status = 0;  // HTTP status when there was one
   std::string message;  // human-readable, names the endpoint and the cause
   std::string body;     // response body when there was one (e.g. {"error": "..."})
   unsigned attempts = 0;
+  // Every failed attempt, oldest first: with retries the message names only the last
+  // one, this tells the whole story (the server dropped the request, then refused).
+  std::vector<AttemptError> history;
 };
 
 using SendResult = boost::system::result<Response, Failure>;

@@ -31,17 +31,24 @@ struct ScannerOptions {
   ParserOptions parser;
   // No advertisement for this long while discovering → stop and restart discovery.
   std::chrono::milliseconds watchdog = std::chrono::seconds{90};
+  // When advertisements stay away, escalate one step per further silent `watchdog`
+  // period: restart discovery, power-cycle the adapter, then give up (state stalled,
+  // poll() fails with timed_out so the app can exit for systemd to restart it).
+  // Any advertisement (noise included) resets the ladder.
+  bool escalate = true;
+  // Power the adapter on (once, logged) when it is off at start instead of waiting.
+  bool powerOnAtStart = true;
   // Delay before retrying a failed D-Bus step (adapter missing, StartDiscovery failed...).
   std::chrono::milliseconds retryInterval = std::chrono::seconds{2};
-  // Remove a device from BlueZ's cache after one of its advertisements carried a
-  // participant id (so the next one arrives as a fresh InterfacesAdded and the
-  // controller's duplicate filter is defeated).
-  bool removeConsumedDevices = true;
-  // Remove any device (noise included) not updated for this long.
+  // Sighted devices are not removed (RemoveDevice cannot defeat the controller's duplicate
+  // filter; DuplicateData=true already reports every advertisement; ADR 0021). What bounds
+  // BlueZ's device cache on BlueZ < 5.55, which has no TemporaryTimeout of its own:
+  // remove any device (participants and noise) not updated for this long.
   std::chrono::milliseconds staleDeviceAge = std::chrono::seconds{60};
   // Devices tracked at most; beyond it the least recently seen one is removed from BlueZ.
   std::size_t maxTrackedDevices = 4096;
-  // Timeout of each D-Bus method call.
+  // Timeout of each D-Bus method call. Calls are asynchronous: a hung bluetoothd delays
+  // their replies, never poll().
   std::chrono::milliseconds callTimeout = std::chrono::seconds{5};
 };
 
@@ -63,6 +70,7 @@ enum class ScannerState : std::uint8_t {
   waiting_for_power,   // adapter present but Powered=false
   starting,            // filter set, StartDiscovery issued / being retried
   discovering,         // Discovering=true on our adapter
+  stalled,             // no advertisements even after a discovery restart and an adapter power cycle
 };
 [[nodiscard]] std::string_view stateName(ScannerState s) noexcept;
 
@@ -84,6 +92,7 @@ struct ScannerCounters {
   std::uint64_t watchdogRestarts = 0;   // of which by the watchdog
   std::uint64_t devicesRemoved = 0;     // successful RemoveDevice calls
   std::uint64_t dbusErrors = 0;         // failed method calls
+  std::uint64_t adapterPowerCycles = 0; // escalation step 2 (also counted in watchdogRestarts)
 };
 
 class BluezScanner {
@@ -114,8 +123,10 @@ public:
   void stop();
 
   // Waits up to `maxWait` for D-Bus traffic or wake(), processes everything
-  // pending, then runs timers (retries, watchdog, stale-device removal).
-  // Callbacks run inside this call. Returns an error if the bus connection is lost.
+  // pending, then runs timers (retries, watchdog, stale-device removal). Never
+  // waits for BlueZ: method calls are sent, their replies handled in a later poll().
+  // Callbacks run inside this call. Returns an error if the bus connection is lost, or
+  // timed_out once the scanner is stalled (see ScannerOptions::escalate).
   Result<void> poll(std::chrono::milliseconds maxWait);
   // Makes a blocked poll() return early. Thread- and async-signal-safe.
   void wake() noexcept;

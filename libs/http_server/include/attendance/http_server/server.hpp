@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -70,6 +71,15 @@ public:
   // let in-flight requests finish (Connection: close) until drainTimeout, then
   // close whatever is left. run() returns when everything is closed.
   void stop();
+
+  // The whole request path without a socket, for fuzzers and tests: `wire` is
+  // read by the code every TCP connection runs (framing, limits, routing,
+  // guard, body, handler, response), at most `readSize` bytes per read, as if
+  // it came from `remote` and the client then half-closed; returns every byte
+  // the server wrote. Runs the server's I/O on the calling thread, so never
+  // while run() is running. Timeouts do not apply (the bytes are all there).
+  [[nodiscard]] std::string serveBytes(std::string_view wire, std::size_t readSize = 4096,
+                                       const boost::asio::ip::address& remote = boost::asio::ip::address_v4::loopback());
 
   [[nodiscard]] bool draining() const;
   [[nodiscard]] std::size_t activeConnections() const;
