@@ -21,6 +21,8 @@
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
+#include <attendance/batch_client/content_digest.hpp>
+
 #include "admin_session.hpp"
 #include "connection.hpp"
 #include "process_stats.hpp"
@@ -195,8 +197,10 @@ asio::awaitable<void> scanner(Run& run, int s) {
   std::mt19937 random{static_cast<unsigned>(s) + 1};
   const std::string auth = "Bearer " + run.seed.apiKeys[static_cast<std::size_t>(s)];
   for (auto& body : run.work.bodies[static_cast<std::size_t>(s)]) {
+    const std::string digest = batch_client::contentDigestSha256(body);
     Request req = makeRequest(http::verb::post, "/batchCheckIn", std::move(body));
     req.set(http::field::authorization, auth);
+    req.set("Content-Digest", digest);  // as attendance-sync sends it
     const auto ack = co_await uploadBatch(c, req, run.policy, run.timeout, random, run.uploads);
     if (!ack) {
       ++run.scannersFailed;

@@ -21,6 +21,8 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <attendance/batch_client/content_digest.hpp>
+
 #include "admin_session.hpp"
 #include "attacks.hpp"
 #include "connection.hpp"
@@ -124,8 +126,10 @@ asio::awaitable<void> normalUploads(NormalClient& nc) {
                           nc.seed.bleUuids[user++ % nc.seed.bleUuids.size()], t++, scannerId);
     }
     body += "]}";
+    const std::string digest = batch_client::contentDigestSha256(body);
     Request req = makeRequest(http::verb::post, "/batchCheckIn", std::move(body));
     req.set(http::field::authorization, auth);
+    req.set("Content-Digest", digest);  // as attendance-sync sends it
     (void)co_await uploadBatch(c, req, policy, std::chrono::seconds{nc.o.requestTimeoutSeconds}, random, stats);
     nc.roundFor(startedIn).uploads.merge(stats);
     co_await sleepUntil(started + std::chrono::milliseconds{nc.o.intervalMs});
