@@ -16,6 +16,9 @@
 # Inside an existing pg_virtualenv (ctest under scripts/test) it uses that cluster and a database
 # of its own; otherwise it starts a private one.
 set -euo pipefail
+case "${1:-}" in
+  -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+esac
 if [[ -z "${PGHOST:-}${PGPORT:-}" ]]; then
   exec pg_virtualenv -t -- "$0" "$@"
 fi

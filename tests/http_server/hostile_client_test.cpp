@@ -300,3 +300,29 @@ TEST(HostileClient, IdleSocketsAreEvictedWhenEverySlotIsTaken) {
   EXPECT_GE(s.metrics.value("http_connections_evicted_total"), 1);
   EXPECT_TRUE(flood.front().closedByPeer(2s)) << "the oldest idle socket is the one evicted";
 }
+
+// The connection evicted is the one idle the longest, not the oldest: a scanner
+// that keeps its connection alive between batches (idle a few milliseconds)
+// must not lose it to a flood of newer sockets that never send a byte.
+TEST(HostileClient, EvictionSparesAKeptAliveClientThatWasIdleOnlyBriefly) {
+  std::atomic<int> calls{0};
+  auto cfg = quietConfig();
+  cfg.maxConnections = 8;
+  cfg.maxConnectionsPerAddress = 0;
+  RunningServer s{cfg, countingRouter(calls)};
+  Client regular{s.port};  // connected first: the oldest connection
+  EXPECT_EQ(regular.request("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n").result(), http::status::ok);
+  std::vector<RawSocket> flood;
+  for (int i = 0; i < 7; ++i) flood.emplace_back(s.port, "127.0.0.2");
+  ASSERT_TRUE(attendance::testing::eventually([&] { return s.server().activeConnections() == 8; }));
+  std::this_thread::sleep_for(100ms);
+  // The regular client's next request: its connection was idle for a moment only.
+  EXPECT_EQ(regular.request("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n").result(), http::status::ok);
+  Client newcomer{s.port};
+  EXPECT_EQ(newcomer.request("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n").result(), http::status::ok);
+  EXPECT_EQ(s.metrics.value("http_connections_evicted_total"), 1);
+  EXPECT_TRUE(flood.front().closedByPeer(2s)) << "the socket idle the longest is the one evicted";
+  EXPECT_EQ(regular.request("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n").result(), http::status::ok)
+      << "the kept-alive connection survived";
+  EXPECT_EQ(calls.load(), 4);
+}

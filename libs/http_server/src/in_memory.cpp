@@ -25,6 +25,7 @@ struct MemoryConnection {
   MemoryStream stream;
   asio::ip::address remote;
   bool idle = true;
+  std::chrono::steady_clock::rep idleSince = 0;
 };
 
 }  // namespace

@@ -52,6 +52,7 @@ asio::awaitable<bool> Server::Impl::serveRequests(Conn& c) {
   bool first = true;
   for (;;) {
     if (buffer.size() == 0) {
+      c.idleSince = std::chrono::steady_clock::now().time_since_epoch().count();
       c.idle = true;
       if (stopping.load()) co_return true;
       c.stream.expires_after(first ? cfg.headerTimeout : cfg.idleTimeout);

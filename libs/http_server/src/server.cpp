@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -160,7 +161,7 @@ asio::awaitable<void> Server::Impl::acceptLoop() {
 }
 
 // One address may hold maxConnectionsPerAddress connections. When every slot
-// is taken, the oldest connection that is waiting for a request (a socket that
+// is taken, the connection that has waited longest for a request (a socket that
 // never sent a byte, or an idle keep-alive) is evicted for the newcomer; only
 // when every connection is busy inside a request is the newcomer refused.
 Server::Impl::Admission Server::Impl::admit(const std::shared_ptr<Connection>& conn, std::uint64_t& id) {
@@ -173,10 +174,12 @@ Server::Impl::Admission Server::Impl::admit(const std::shared_ptr<Connection>& c
       return Admission::address_full;
     }
     if (conns.size() - evictions >= cfg.maxConnections) {
+      auto longest = std::numeric_limits<std::chrono::steady_clock::rep>::max();
       for (auto& [oldId, c] : conns) {
-        if (c->idle.load() && !c->evicting.load()) {
+        if (!c->idle.load() || c->evicting.load()) continue;
+        if (const auto since = c->idleSince.load(); since < longest) {
+          longest = since;
           victim = c;
-          break;
         }
       }
       if (!victim) {

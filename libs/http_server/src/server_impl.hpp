@@ -45,6 +45,10 @@ struct Connection {
   // Waiting for the first byte of a request (new or keep-alive). Written on the
   // connection's strand, read by the acceptor to choose whom to evict.
   std::atomic<bool> idle{true};
+  // When it last began waiting (steady clock ticks): eviction takes the
+  // connection idle the longest, so a client that keeps its connection alive
+  // between requests outlives sockets that never send a byte.
+  std::atomic<std::chrono::steady_clock::rep> idleSince{std::chrono::steady_clock::now().time_since_epoch().count()};
   // Chosen for eviction; the acceptor admitted a newcomer in its place.
   std::atomic<bool> evicting{false};
 };
@@ -84,7 +88,7 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   bool listening = false;
 
-  // The connection registry. Ordered by id, so the oldest idle one is found first.
+  // The connection registry, by id.
   mutable std::mutex connMutex;
   std::map<std::uint64_t, std::shared_ptr<Connection>> conns;
   std::unordered_map<boost::asio::ip::address, std::size_t> perAddress;
