@@ -95,10 +95,8 @@ int runCli(int argc, char** argv) {
     o.accessLog = !noAccessLog;
     o.ingest.eventWindowSlack = std::chrono::milliseconds{static_cast<long long>(eventWindowSlackHours * 3'600'000)};
     if (fastPasswordHashing) o.auth = core::AuthConfig::forTests();
-    try {
-      (void)http_server::parseListenAddress(o.listen);
-    } catch (const std::invalid_argument& e) {
-      std::cerr << "attendance-backend serve: --listen: " << e.what() << "\n";
+    if (auto listen = http_server::parseListenAddress(o.listen); !listen) {
+      std::cerr << "attendance-backend serve: --listen: " << listen.error().message << "\n";
       return kExitUsage;
     }
     return serve(o, database);

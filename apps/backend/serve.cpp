@@ -17,7 +17,7 @@ namespace log = support::log;
 
 http_server::ServerConfig serverConfigFor(const ServeOptions& o) {
   http_server::ServerConfig cfg;
-  auto [host, port] = http_server::parseListenAddress(o.listen);
+  auto [host, port] = http_server::parseListenAddress(o.listen).value();  // checked by the CLI
   cfg.host = host;
   cfg.port = port;
   cfg.ioThreads = std::max(1U, o.threads);

@@ -101,12 +101,8 @@ ScannerConfig build(const std::map<std::string, std::string>& s) {
     else c.rssiMin = parseInt<std::int16_t>("rssi-min", *v, -127, 20);
   }
   if (const auto* v = get("formats")) {
-    std::string unknown;
-    const auto f = ble_scan::FormatSet::parse(*v, &unknown);
-    if (!f) {
-      throw Problem("--formats: " + (unknown.empty() ? std::string("empty list") : "unknown format '" + unknown + "'") +
-                    " (known: ibeacon,eddystone,service-uuid,service-data)");
-    }
+    const auto f = ble_scan::FormatSet::parse(*v);
+    if (!f) throw Problem("--formats: " + f.error().message);
     c.formats = *f;
   }
   if (const auto* v = get("attendance-service-uuid")) {

@@ -18,7 +18,9 @@ Pipeline::Pipeline(PipelineOptions options, const support::TimeSource& time, con
       boot_(&boot),
       writer_(&writer),
       roster_(roster),
-      dedup_(time, {.window = options_.dedupWindow, .capacity = options_.dedupCapacity}) {
+      // The options were checked by the scanner's configuration; value() throws at start-up otherwise.
+      dedup_(dedup_cache::DedupCache::create(time, {.window = options_.dedupWindow, .capacity = options_.dedupCapacity})
+                 .value()) {
   scratch_.scannerId = options_.scannerId;
   scratch_.eventId = options_.eventId;
   // Without a boot id (no /proc) bootMs could not be related to anything: leave both out.

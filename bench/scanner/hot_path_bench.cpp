@@ -36,7 +36,7 @@ void hotPath(benchmark::State& state, std::chrono::milliseconds window) {
   const auto devices = static_cast<std::size_t>(state.range(0));
   const auto ads = makeAdvertisements(devices);
   support::SimulatedTimeSource clock;
-  dedup_cache::DedupCache cache(clock, {.window = window, .capacity = 16384});
+  auto cache = dedup_cache::DedupCache::create(clock, {.window = window, .capacity = 16384}).value();
   ble_scan::ParserOptions options;
   std::vector<ble_scan::Candidate> candidates;
   candidates.reserve(ble_scan::kMaxCandidatesPerAdvertisement);

@@ -59,12 +59,15 @@ TEST(FormatSetTest, ParsesTheFlagSpelling) {
 }
 
 TEST(FormatSetTest, RejectsUnknownAndEmptyNames) {
-  std::string bad;
-  EXPECT_FALSE(FormatSet::parse("ibeacon,altbeacon", &bad));
-  EXPECT_EQ(bad, "altbeacon");
-  EXPECT_FALSE(FormatSet::parse("", &bad));
-  EXPECT_FALSE(FormatSet::parse("ibeacon,,eddystone", &bad));
-  EXPECT_FALSE(FormatSet::parse("IBEACON", &bad));
+  const auto altbeacon = FormatSet::parse("ibeacon,altbeacon");
+  ASSERT_FALSE(altbeacon);
+  EXPECT_EQ(altbeacon.error().code, boost::system::errc::invalid_argument);
+  EXPECT_EQ(altbeacon.error().message,
+            "unknown format 'altbeacon' (known: ibeacon,eddystone,service-uuid,service-data)");
+  EXPECT_EQ(FormatSet::parse("").error().message,
+            "an empty format name (known: ibeacon,eddystone,service-uuid,service-data)");
+  EXPECT_FALSE(FormatSet::parse("ibeacon,,eddystone"));
+  EXPECT_NE(FormatSet::parse("IBEACON").error().message.find("'IBEACON'"), std::string::npos);
 }
 
 TEST(IBeaconTest, ProximityUuidIsTheBleUuid) {

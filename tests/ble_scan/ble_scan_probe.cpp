@@ -36,10 +36,9 @@ int main(int argc, char** argv) {
     } else if (a == "--rssi-min" && i + 1 < argc) {
       options.rssiMin = static_cast<std::int16_t>(std::atoi(argv[++i]));
     } else if (a == "--formats" && i + 1 < argc) {
-      std::string bad;
-      auto f = ble_scan::FormatSet::parse(argv[++i], &bad);
+      auto f = ble_scan::FormatSet::parse(argv[++i]);
       if (!f) {
-        std::fprintf(stderr, "ble_scan_probe: unknown format '%s'\n", bad.c_str());
+        std::fprintf(stderr, "ble_scan_probe: --formats: %s\n", f.error().message.c_str());
         return 2;
       }
       options.parser.formats = *f;

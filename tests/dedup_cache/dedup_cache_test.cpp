@@ -27,7 +27,7 @@ Uuid idOf(std::uint32_t n) {
 
 TEST(DedupCache, FirstSightingIsAdmittedRepeatsInsideWindowAreNot) {
   SimulatedTimeSource clock;
-  DedupCache cache(clock, {.window = 5min, .capacity = 8});
+  auto cache = DedupCache::create(clock, {.window = 5min, .capacity = 8}).value();
   EXPECT_TRUE(cache.admit(idOf(1)));
   clock.advance(4min + 59s);
   EXPECT_FALSE(cache.admit(idOf(1)));
@@ -39,7 +39,7 @@ TEST(DedupCache, FirstSightingIsAdmittedRepeatsInsideWindowAreNot) {
 
 TEST(DedupCache, WindowCountsFromTheLoggedSightingNotTheLastOne) {
   SimulatedTimeSource clock;
-  DedupCache cache(clock, {.window = 5min, .capacity = 8});
+  auto cache = DedupCache::create(clock, {.window = 5min, .capacity = 8}).value();
   ASSERT_TRUE(cache.admit(idOf(7)));
   for (int i = 0; i < 4; ++i) {
     clock.advance(1min);
@@ -53,7 +53,7 @@ TEST(DedupCache, WindowCountsFromTheLoggedSightingNotTheLastOne) {
 
 TEST(DedupCache, WallClockJumpsDoNotMatter) {
   SimulatedTimeSource clock;
-  DedupCache cache(clock, {.window = 5min, .capacity = 8});
+  auto cache = DedupCache::create(clock, {.window = 5min, .capacity = 8}).value();
   ASSERT_TRUE(cache.admit(idOf(1)));
   clock.setSystemTime(clock.systemTime() + 24h);  // NTP fixes a wrong boot clock
   EXPECT_FALSE(cache.admit(idOf(1)));
@@ -63,7 +63,7 @@ TEST(DedupCache, WallClockJumpsDoNotMatter) {
 
 TEST(DedupCache, FullCacheEvictsLeastRecentlySeen) {
   SimulatedTimeSource clock;
-  DedupCache cache(clock, {.window = 1h, .capacity = 3});
+  auto cache = DedupCache::create(clock, {.window = 1h, .capacity = 3}).value();
   ASSERT_TRUE(cache.admit(idOf(1)));
   ASSERT_TRUE(cache.admit(idOf(2)));
   ASSERT_TRUE(cache.admit(idOf(3)));
@@ -80,7 +80,7 @@ TEST(DedupCache, FullCacheEvictsLeastRecentlySeen) {
 
 TEST(DedupCache, EvictingExpiredEntriesIsNotCountedAsEviction) {
   SimulatedTimeSource clock;
-  DedupCache cache(clock, {.window = 1s, .capacity = 2});
+  auto cache = DedupCache::create(clock, {.window = 1s, .capacity = 2}).value();
   ASSERT_TRUE(cache.admit(idOf(1)));
   ASSERT_TRUE(cache.admit(idOf(2)));
   clock.advance(2s);
@@ -91,7 +91,7 @@ TEST(DedupCache, EvictingExpiredEntriesIsNotCountedAsEviction) {
 TEST(DedupCache, SeedingRemembersRecentLogLinesAndIgnoresOldOnes) {
   SimulatedTimeSource clock;
   clock.advance(1h);
-  DedupCache cache(clock, {.window = 5min, .capacity = 8});
+  auto cache = DedupCache::create(clock, {.window = 5min, .capacity = 8}).value();
   const auto now = clock.monotonicTime();
   cache.seed(idOf(1), now - 4min);
   cache.seed(idOf(2), now - 6min);
@@ -112,7 +112,7 @@ TEST(DedupCache, SeedingRemembersRecentLogLinesAndIgnoresOldOnes) {
 TEST(DedupCache, MatchesReferenceModelUnderRandomWorkload) {
   SimulatedTimeSource clock;
   constexpr std::size_t kCapacity = 64;
-  DedupCache cache(clock, {.window = 10s, .capacity = kCapacity});
+  auto cache = DedupCache::create(clock, {.window = 10s, .capacity = kCapacity}).value();
   struct Entry { std::uint32_t id; std::chrono::steady_clock::time_point logged; std::uint64_t seenSeq; };
   std::vector<Entry> model;
   std::uint64_t seq = 0;
@@ -148,6 +148,9 @@ TEST(DedupCache, MatchesReferenceModelUnderRandomWorkload) {
 
 TEST(DedupCache, RejectsNonsenseOptions) {
   SimulatedTimeSource clock;
-  EXPECT_THROW(DedupCache(clock, {.window = 0s, .capacity = 8}), std::invalid_argument);
-  EXPECT_THROW(DedupCache(clock, {.window = 1s, .capacity = 0}), std::invalid_argument);
+  EXPECT_EQ(DedupCache::create(clock, {.window = 0s, .capacity = 8}).error(), boost::system::errc::invalid_argument);
+  EXPECT_EQ(DedupCache::create(clock, {.window = 1s, .capacity = 0}).error(), boost::system::errc::invalid_argument);
+  EXPECT_EQ(DedupCache::create(clock, {.window = 1s, .capacity = (std::size_t{1} << 30) + 1}).error(),
+            boost::system::errc::invalid_argument);
+  EXPECT_TRUE(DedupCache::create(clock, {.window = 1s, .capacity = 1}).has_value());
 }

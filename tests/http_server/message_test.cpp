@@ -49,10 +49,13 @@ TEST(Message, ConstantTimeEquals) {
 }
 
 TEST(Message, ParseListenAddress) {
-  EXPECT_EQ(hs::parseListenAddress("127.0.0.1:8080"), (std::pair<std::string, std::uint16_t>{"127.0.0.1", 8080}));
-  EXPECT_EQ(hs::parseListenAddress("[::1]:0"), (std::pair<std::string, std::uint16_t>{"::1", 0}));
-  EXPECT_EQ(hs::parseListenAddress(":9"), (std::pair<std::string, std::uint16_t>{"0.0.0.0", 9}));
-  EXPECT_THROW((void)hs::parseListenAddress("localhost"), std::invalid_argument);
-  EXPECT_THROW((void)hs::parseListenAddress("h:70000"), std::invalid_argument);
-  EXPECT_THROW((void)hs::parseListenAddress("h:8x"), std::invalid_argument);
+  EXPECT_EQ(hs::parseListenAddress("127.0.0.1:8080").value(), (hs::ListenAddress{"127.0.0.1", 8080}));
+  EXPECT_EQ(hs::parseListenAddress("[::1]:0").value(), (hs::ListenAddress{"::1", 0}));
+  EXPECT_EQ(hs::parseListenAddress(":9").value(), (hs::ListenAddress{"0.0.0.0", 9}));
+  for (const char* bad : {"localhost", "h:70000", "h:8x"}) {
+    const auto parsed = hs::parseListenAddress(bad);
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_EQ(parsed.error().code, boost::system::errc::invalid_argument) << bad;
+    EXPECT_NE(parsed.error().message.find("listen address"), std::string::npos) << parsed.error().message;
+  }
 }

@@ -48,7 +48,7 @@ std::size_t allocationsDuring(F&& f) {
 
 TEST(HotPathAllocations, DedupAdmitNeverAllocatesAfterConstruction) {
   support::SimulatedTimeSource clock;
-  dedup_cache::DedupCache cache(clock, {.window = 1s, .capacity = 64});
+  auto cache = dedup_cache::DedupCache::create(clock, {.window = 1s, .capacity = 64}).value();
   const auto n = allocationsDuring([&] {
     for (int i = 0; i < 10000; ++i) {
       support::Uuid id;
@@ -74,7 +74,7 @@ TEST(HotPathAllocations, ParseDedupAndFormatReuseTheirBuffers) {
   std::vector<ble_scan::Candidate> candidates;
   candidates.reserve(ble_scan::kMaxCandidatesPerAdvertisement);
   support::SimulatedTimeSource clock;
-  dedup_cache::DedupCache cache(clock, {.window = 1s, .capacity = 64});
+  auto cache = dedup_cache::DedupCache::create(clock, {.window = 1s, .capacity = 64}).value();
   jsonl_log::CheckIn record;
   record.scannerId = "Entrance-Scanner-01";
   record.eventId = "evt-2026-kickoff";

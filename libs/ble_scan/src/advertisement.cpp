@@ -50,28 +50,24 @@ std::string_view formatName(Format f) noexcept {
   return i < kFormatNames.size() ? kFormatNames[i] : std::string_view{"unknown"};
 }
 
-Result<FormatSet> FormatSet::parse(std::string_view list, std::string* unknown) {
+Outcome<FormatSet> FormatSet::parse(std::string_view list) {
+  const auto invalid = [](std::string what) {
+    return Failure{boost::system::errc::make_error_code(boost::system::errc::invalid_argument),
+                   what + " (known: " + all().toString() + ")"};
+  };
   FormatSet set;
-  bool any = false;
-  while (true) {
+  while (true) {  // at least one name, so "" is "an empty format name"
     const auto comma = list.find(',');
     const auto name = trim(list.substr(0, comma));
     const auto it = std::find(kFormatNames.begin(), kFormatNames.end(), name);
     if (it == kFormatNames.end()) {
-      if (unknown != nullptr) {
-        *unknown = std::string{name};
-      }
-      return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+      return invalid(name.empty() ? std::string{"an empty format name"} : "unknown format '" + std::string{name} + "'");
     }
     set.insert(static_cast<Format>(it - kFormatNames.begin()));
-    any = true;
     if (comma == std::string_view::npos) {
       break;
     }
     list.remove_prefix(comma + 1);
-  }
-  if (!any) {
-    return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
   }
   return set;
 }

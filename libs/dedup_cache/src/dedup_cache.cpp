@@ -4,7 +4,6 @@
 #include <cstring>
 #include <limits>
 #include <random>
-#include <stdexcept>
 #include <utility>
 
 namespace attendance::dedup_cache {
@@ -21,17 +20,19 @@ std::uint64_t mix64(std::uint64_t z) noexcept {
 
 }  // namespace
 
+Result<DedupCache> DedupCache::create(const support::TimeSource& clock, Options options) {
+  if (options.window <= std::chrono::milliseconds::zero() || options.capacity == 0 ||
+      options.capacity > (std::size_t{1} << 30)) {
+    return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+  }
+  return DedupCache{clock, options};
+}
+
 DedupCache::DedupCache(const support::TimeSource& clock, Options options)
     : clock_(&clock),
       window_(options.window),
       windowNs_(std::chrono::duration_cast<std::chrono::nanoseconds>(options.window).count()),
       capacity_(options.capacity) {
-  if (options.window <= std::chrono::milliseconds::zero()) {
-    throw std::invalid_argument("dedup window must be positive");
-  }
-  if (options.capacity == 0 || options.capacity > (std::size_t{1} << 30)) {
-    throw std::invalid_argument("dedup capacity must be between 1 and 2^30");
-  }
   const std::size_t slots = std::bit_ceil(options.capacity * 2);
   mask_ = slots - 1;
   nodes_ = std::make_unique<Node[]>(capacity_);

@@ -25,9 +25,12 @@ namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 namespace log = support::log;
 
-std::pair<std::string, std::uint16_t> parseListenAddress(std::string_view text) {
+Outcome<ListenAddress> parseListenAddress(std::string_view text) {
+  const auto invalid = [](std::string message) {
+    return Failure{boost::system::errc::make_error_code(boost::system::errc::invalid_argument), std::move(message)};
+  };
   const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos) throw std::invalid_argument("listen address must be host:port");
+  if (colon == std::string_view::npos) return invalid("listen address must be host:port");
   std::string_view host = text.substr(0, colon);
   const std::string_view portText = text.substr(colon + 1);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
@@ -35,9 +38,9 @@ std::pair<std::string, std::uint16_t> parseListenAddress(std::string_view text) 
   unsigned port = 0;
   const auto [ptr, ec] = std::from_chars(portText.data(), portText.data() + portText.size(), port);
   if (portText.empty() || ec != std::errc{} || ptr != portText.data() + portText.size() || port > 65535) {
-    throw std::invalid_argument("invalid port in listen address '" + std::string{text} + "'");
+    return invalid("invalid port in listen address '" + std::string{text} + "'");
   }
-  return {std::string{host}, static_cast<std::uint16_t>(port)};
+  return ListenAddress{std::string{host}, static_cast<std::uint16_t>(port)};
 }
 
 Server::Impl::Impl(ServerConfig c, Router r, MetricsRegistry& m, const support::TimeSource* clk)

@@ -72,12 +72,9 @@ void requireSchema(core::ConnectionPool& pool) {
 }
 
 void serve(const ServeOptions& o) {
-  std::pair<std::string, std::uint16_t> address;
-  try {
-    address = http_server::parseListenAddress(o.listen);
-  } catch (const std::exception& e) {
-    fail(kExitInvalid, std::string("--listen: ") + e.what());
-  }
+  auto parsed = http_server::parseListenAddress(o.listen);
+  if (!parsed) fail(kExitInvalid, "--listen: " + parsed.error().message);
+  const http_server::ListenAddress address = *parsed;
   core::ConnectionPool pool{dbConfig(o.dbPool)};
   requireSchema(pool);
 
@@ -95,8 +92,8 @@ void serve(const ServeOptions& o) {
   app.addRoutes(router);
 
   http_server::ServerConfig cfg;
-  cfg.host = address.first;
-  cfg.port = address.second;
+  cfg.host = address.host;
+  cfg.port = address.port;
   cfg.ioThreads = std::max(1U, o.threads);
   cfg.serverName = "attendance-admin";
   cfg.readiness = [&pool] {

@@ -35,9 +35,9 @@ public:
   [[nodiscard]] static constexpr FormatSet none() noexcept { return FormatSet{0}; }
   // Parses a comma-separated list such as "ibeacon,eddystone,service-uuid,service-data".
   // Names are case-sensitive, blanks around names are ignored, duplicates are allowed;
-  // an empty list or an unknown name is an error (errc::invalid_argument) and
-  // `unknown` (when given) receives the offending name.
-  [[nodiscard]] static Result<FormatSet> parse(std::string_view list, std::string* unknown = nullptr);
+  // an empty list or an unknown name is errc::invalid_argument with a message naming
+  // the offending name and the known ones.
+  [[nodiscard]] static Outcome<FormatSet> parse(std::string_view list);
 
   [[nodiscard]] constexpr bool contains(Format f) const noexcept {
     return ((bits_ >> static_cast<unsigned>(f)) & 1U) != 0;

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "attendance/support/clock.hpp"
+#include "attendance/support/result.hpp"
 #include "attendance/support/uuid.hpp"
 
 namespace attendance::dedup_cache {
@@ -39,7 +40,9 @@ public:
     std::uint64_t evictions = 0;   // live (unexpired) entries evicted because the pool was full
   };
 
-  DedupCache(const support::TimeSource& clock, Options options);
+  // errc::invalid_argument for a window that is not positive or a capacity
+  // outside 1..2^30 (no exceptions in libraries: docs/adr/0003-errors-as-values.md).
+  [[nodiscard]] static Result<DedupCache> create(const support::TimeSource& clock, Options options);
   ~DedupCache();
   DedupCache(const DedupCache&) = delete;
   DedupCache& operator=(const DedupCache&) = delete;
@@ -68,6 +71,8 @@ public:
   [[nodiscard]] const Stats& stats() const noexcept { return stats_; }
 
 private:
+  DedupCache(const support::TimeSource& clock, Options options);  // options already checked
+
   static constexpr std::uint32_t kNone = 0xFFFFFFFFu;
 
   struct Node {

@@ -12,6 +12,7 @@
 
 #include "attendance/http_server/metrics.hpp"
 #include "attendance/http_server/router.hpp"
+#include "attendance/support/result.hpp"
 
 namespace attendance::support {
 class TimeSource;
@@ -44,8 +45,14 @@ struct ServerConfig {
   std::function<bool()> readiness;
 };
 
-// Parses "host:port", "[v6]:port" or ":port". Throws std::invalid_argument.
-[[nodiscard]] std::pair<std::string, std::uint16_t> parseListenAddress(std::string_view text);
+struct ListenAddress {
+  std::string host;
+  std::uint16_t port = 0;
+  friend bool operator==(const ListenAddress&, const ListenAddress&) = default;
+};
+
+// Parses "host:port", "[v6]:port" or ":port"; the failure's message says what is wrong.
+[[nodiscard]] Outcome<ListenAddress> parseListenAddress(std::string_view text);
 
 // An HTTP/1.1 server on Asio C++20 coroutines. Adds GET /healthz, /readyz and
 // /metrics to the router unless the router already has them.
