@@ -103,10 +103,11 @@ public:
     return std::chrono::steady_clock::time_point{} + std::chrono::nanoseconds{offset_.load()};
   }
   void advance(std::chrono::nanoseconds d) { offset_ += d.count(); }
+  void sleepFor(std::chrono::nanoseconds d) const override { offset_ += d.count(); }
 
 private:
   std::chrono::system_clock::time_point start_ = std::chrono::system_clock::now();
-  std::atomic<std::int64_t> offset_{0};
+  mutable std::atomic<std::int64_t> offset_{0};
 };
 
 }  // namespace attendance::testing

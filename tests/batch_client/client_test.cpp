@@ -15,19 +15,15 @@ using Action = at::Reply::Action;
 
 namespace {
 
-// Sleeps are recorded and move the simulated clock instead of blocking, so the
-// retry schedule is asserted exactly and the tests stay fast.
+// The client waits on the simulated clock, which records each wait and moves
+// instead of blocking, so the retry schedule is asserted exactly and the tests stay fast.
 struct Harness {
   attendance::support::SimulatedTimeSource clock;
-  std::vector<std::chrono::milliseconds> sleeps;
   double random = 0.0;
 
+  [[nodiscard]] const std::vector<std::chrono::nanoseconds>& sleeps() const { return clock.sleeps(); }
   bc::Hooks hooks() {
-    return bc::Hooks{[this](std::chrono::milliseconds d) {
-                       sleeps.push_back(d);
-                       clock.advance(d);
-                     },
-                     [this] { return random; }};
+    return bc::Hooks{[this] { return random; }};
   }
 
   std::unique_ptr<bc::BatchClient> client(const std::string& url, std::string caFile = {},
@@ -85,7 +81,7 @@ TEST(BatchClient, PostsTheBodyWithBearerKeyAndReturnsTheResponse) {
   EXPECT_EQ(reqs[0].authorization, "Bearer secret-key");
   EXPECT_EQ(reqs[0].contentType, "application/json");
   EXPECT_EQ(reqs[0].body, "{\"x\":1}");
-  EXPECT_TRUE(h.sleeps.empty());
+  EXPECT_TRUE(h.sleeps().empty());
 }
 
 TEST(BatchClient, RetriesA503AfterItsRetryAfterSeconds) {
@@ -98,8 +94,8 @@ TEST(BatchClient, RetriesA503AfterItsRetryAfterSeconds) {
   auto res = client->send(post());
   ASSERT_TRUE(res) << res.error().message;
   EXPECT_EQ(res->attempts, 2u);
-  ASSERT_EQ(h.sleeps.size(), 1u);
-  EXPECT_EQ(h.sleeps[0], 3000ms);  // jitter drew 0; Retry-After is the floor
+  ASSERT_EQ(h.sleeps().size(), 1u);
+  EXPECT_EQ(h.sleeps()[0], 3000ms);  // jitter drew 0; Retry-After is the floor
   EXPECT_EQ(server.requests().size(), 2u);
 }
 
@@ -124,9 +120,9 @@ TEST(BatchClient, HonoursRetryAfterAsHttpDate) {
   auto client = h.client(server.url());
   auto res = client->send(post());
   ASSERT_TRUE(res) << res.error().message;
-  ASSERT_EQ(h.sleeps.size(), 1u);
-  EXPECT_GE(h.sleeps[0], 4000ms);
-  EXPECT_LE(h.sleeps[0], 5000ms);
+  ASSERT_EQ(h.sleeps().size(), 1u);
+  EXPECT_GE(h.sleeps()[0], 4000ms);
+  EXPECT_LE(h.sleeps()[0], 5000ms);
 }
 
 TEST(BatchClient, NeverRetriesA400AndClassifiesItAsRejected) {
@@ -139,7 +135,7 @@ TEST(BatchClient, NeverRetriesA400AndClassifiesItAsRejected) {
   EXPECT_EQ(res.error().status, 400u);
   EXPECT_EQ(res.error().body, R"({"error":"nope"})");
   EXPECT_EQ(server.requests().size(), 1u);
-  EXPECT_TRUE(h.sleeps.empty());
+  EXPECT_TRUE(h.sleeps().empty());
 }
 
 TEST(BatchClient, NeverRetries401Or403AndClassifiesThemAsAuth) {
@@ -166,7 +162,7 @@ TEST(BatchClient, GivesUpAfterMaxAttemptsWithExponentialJitteredBackoff) {
   EXPECT_EQ(res.error().attempts, 4u);
   EXPECT_NE(res.error().message.find("gave up after 4 attempts"), std::string::npos) << res.error().message;
   EXPECT_EQ(server.requests().size(), 4u);
-  EXPECT_EQ(h.sleeps, (std::vector<std::chrono::milliseconds>{50ms, 100ms, 200ms}));
+  EXPECT_EQ(h.sleeps(), (std::vector<std::chrono::nanoseconds>{50ms, 100ms, 200ms}));
 }
 
 TEST(BatchClient, RetryAfterLongerThanTheClientWaitsFailsAtOnce) {
@@ -177,7 +173,7 @@ TEST(BatchClient, RetryAfterLongerThanTheClientWaitsFailsAtOnce) {
   ASSERT_FALSE(res);
   EXPECT_EQ(res.error().kind, bc::FailureKind::server);
   EXPECT_NE(res.error().message.find("retry after 3600 s"), std::string::npos) << res.error().message;
-  EXPECT_TRUE(h.sleeps.empty());
+  EXPECT_TRUE(h.sleeps().empty());
 }
 
 TEST(BatchClient, OperationTimeoutBoundsAllAttemptsAndSleeps) {
@@ -189,7 +185,7 @@ TEST(BatchClient, OperationTimeoutBoundsAllAttemptsAndSleeps) {
   auto res = client->send(post());
   ASSERT_FALSE(res);
   EXPECT_NE(res.error().message.find("operation timeout"), std::string::npos) << res.error().message;
-  EXPECT_EQ(h.sleeps.size(), 2u);  // 4 s + 4 s fit in 10 s, a third wait would not
+  EXPECT_EQ(h.sleeps().size(), 2u);  // 4 s + 4 s fit in 10 s, a third wait would not
   EXPECT_EQ(server.requests().size(), 3u);
 }
 
@@ -285,7 +281,7 @@ TEST(BatchClient, ReconnectsWhenTheServerClosedTheConnection) {
   auto client = h.client(server.url());
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(client->send(post()));
   EXPECT_EQ(server.connections(), 3u);
-  EXPECT_TRUE(h.sleeps.empty());  // a closed keep-alive connection is not a failure
+  EXPECT_TRUE(h.sleeps().empty());  // a closed keep-alive connection is not a failure
 }
 
 TEST(BatchClient, AKeepAliveConnectionTheServerDroppedWhileIdleIsReopenedAtOnce) {
@@ -303,7 +299,7 @@ TEST(BatchClient, AKeepAliveConnectionTheServerDroppedWhileIdleIsReopenedAtOnce)
   }
   EXPECT_EQ(server.connections(), 3u);
   EXPECT_EQ(server.requests().size(), 3u);
-  EXPECT_TRUE(h.sleeps.empty());
+  EXPECT_TRUE(h.sleeps().empty());
 }
 
 TEST(BatchClient, ConnectionRefusedIsANetworkFailureAfterRetries) {
@@ -347,12 +343,10 @@ TEST(BatchClient, AFailureKeepsTheHistoryOfEveryAttempt) {
     return r;
   });
   attendance::support::SimulatedTimeSource clock;
-  int sleeps = 0;
-  bc::Hooks hooks{[&](std::chrono::milliseconds d) {
-                    clock.advance(d);
-                    if (++sleeps == 2) server.reset();  // gone before the third attempt
-                  },
-                  [] { return 0.0; }};
+  clock.onSleep([&](std::chrono::nanoseconds) {
+    if (clock.sleeps().size() == 2) server.reset();  // gone before the third attempt
+  });
+  bc::Hooks hooks{[] { return 0.0; }};
   bc::ClientOptions o;
   o.endpoint = *bc::parseEndpoint(server->url(), false);
   o.retry.maxAttempts = 3;

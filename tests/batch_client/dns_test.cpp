@@ -46,8 +46,7 @@ std::unique_ptr<bc::BatchClient> client(const std::string& url, attendance::supp
   o.timeouts.connect = 300ms;
   o.retry.maxAttempts = 2;
   // Backoff sleeps move the simulated clock instead of blocking.
-  return std::make_unique<bc::BatchClient>(o, clock, bc::Hooks{[&clock](std::chrono::milliseconds d) { clock.advance(d); },
-                                                               [] { return 0.0; }});
+  return std::make_unique<bc::BatchClient>(o, clock, bc::Hooks{[] { return 0.0; }});
 }
 
 bc::Request get() {

@@ -67,10 +67,6 @@ protected:
     keyFile = dir.path() / "key";
     std::ofstream(keyFile) << "good-key\n";
     std::ofstream(log).flush();
-    env.clientHooks.sleep = [this](std::chrono::milliseconds d) {
-      sleeps.push_back(d);
-      clock.advance(d);
-    };
     env.clientHooks.unitRandom = [] { return 0.0; };
     env.bootId = [] { return std::optional<std::string>{"current-boot"}; };
     env.bootTimeMs = [] { return std::int64_t{3'600'000}; };
@@ -133,7 +129,8 @@ protected:
   std::ostringstream out;
   std::ostringstream err;
   as::Environment env;
-  std::vector<std::chrono::milliseconds> sleeps;
+  // Every wait of the run (retry backoff), on the simulated clock.
+  [[nodiscard]] const std::vector<std::chrono::nanoseconds>& sleeps() const { return clock.sleeps(); }
 };
 
 }  // namespace attendance::testing::sync_run

@@ -150,7 +150,7 @@ TEST_F(SyncRun, UnreachableBackendIsExit4AfterRetries) {
   o.backendUrl = "http://127.0.0.1:" + std::to_string(port);
   EXPECT_EQ(run(o), as::kExitNetwork);
   EXPECT_NE(err.str().find("run the same command again"), std::string::npos) << err.str();
-  EXPECT_EQ(sleeps.size(), 3u);
+  EXPECT_EQ(sleeps().size(), 3u);
 }
 
 // 403: the scanner is not assigned to the event (or there is no such event). The
@@ -177,7 +177,7 @@ TEST_F(SyncRun, Retries503WithRetryAfterAndEndsExactlyOnce) {
     return r;
   });
   EXPECT_EQ(run(options()), as::kExitOk) << err.str();
-  EXPECT_EQ(sleeps, (std::vector<std::chrono::milliseconds>{2000ms}));
+  EXPECT_EQ(sleeps(), (std::vector<std::chrono::nanoseconds>{2000ms}));
   EXPECT_EQ(backend.rows(), expectedRows(0, 10));
   EXPECT_EQ(backend.batchRequests(), 3u);
 }

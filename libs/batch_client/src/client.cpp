@@ -115,7 +115,6 @@ struct Attempt {
 struct BatchClient::Impl {
   Impl(ClientOptions o, const support::TimeSource& c, Hooks h)
       : options(std::move(o)), clock(c), hooks(std::move(h)), tlsContext(ssl::context::tls_client) {
-    if (!hooks.sleep) hooks.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
     if (!hooks.unitRandom) {
       hooks.unitRandom = [rng = std::mt19937_64{std::random_device{}()}]() mutable {
         return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
@@ -367,7 +366,7 @@ struct BatchClient::Impl {
         last.message += " (operation timeout of " + seconds(options.timeouts.operation) + " reached)";
         return last;
       }
-      hooks.sleep(delay);
+      clock.sleepFor(delay);
     }
   }
 

@@ -40,9 +40,12 @@ public:
     return std::chrono::steady_clock::time_point{std::chrono::milliseconds{ms_.load()}};
   }
   void advance(std::chrono::milliseconds d) { ms_ += d.count(); }
+  void sleepFor(std::chrono::nanoseconds d) const override {
+    ms_ += std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  }
 
 private:
-  std::atomic<std::int64_t> ms_;
+  mutable std::atomic<std::int64_t> ms_;
 };
 
 class TestServer {

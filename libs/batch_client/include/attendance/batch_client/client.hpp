@@ -37,10 +37,10 @@ struct ClientOptions {
   std::size_t maxResponseBytes = 64u * 1024u * 1024u;
 };
 
-// Test seams: how the client waits between attempts and where jitter comes from.
-// Defaults sleep for real and draw from a random_device-seeded generator.
+// Test seam: where jitter comes from (default: a random_device-seeded generator).
+// The client waits between attempts on its TimeSource (sleepFor), so a
+// SimulatedTimeSource runs a retry schedule without waiting.
 struct Hooks {
-  std::function<void(std::chrono::milliseconds)> sleep;
   std::function<double()> unitRandom;  // uniform in [0, 1)
 };
 

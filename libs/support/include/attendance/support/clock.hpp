@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <vector>
 
 namespace attendance::support {
 
@@ -14,12 +16,17 @@ public:
   [[nodiscard]] virtual std::chrono::system_clock::time_point systemTime() const = 0;
   // Monotonic time since an arbitrary origin; never jumps.
   [[nodiscard]] virtual std::chrono::steady_clock::time_point monotonicTime() const = 0;
+  // Waits `d` on this clock: blocks for real on RealTimeSource, and on a
+  // SimulatedTimeSource moves time forward at once, so a test of retries,
+  // backoff or polling runs in microseconds and sees exactly the waits asked for.
+  virtual void sleepFor(std::chrono::nanoseconds d) const = 0;
 };
 
 class RealTimeSource final : public TimeSource {
 public:
   [[nodiscard]] std::chrono::system_clock::time_point systemTime() const override;
   [[nodiscard]] std::chrono::steady_clock::time_point monotonicTime() const override;
+  void sleepFor(std::chrono::nanoseconds d) const override;
 };
 
 // A clock that only moves when told to. Not thread-safe by design: tests own it.
@@ -32,13 +39,23 @@ public:
   [[nodiscard]] std::chrono::steady_clock::time_point monotonicTime() const override { return steady_; }
 
   // Moves both clocks forward.
-  void advance(std::chrono::nanoseconds by);
+  void advance(std::chrono::nanoseconds by) const;
   // Moves only the wall clock (an NTP correction or a wrongly set clock).
   void setSystemTime(std::chrono::system_clock::time_point t) { system_ = t; }
+  // A simulated sleep is an advance; every wait is recorded for tests to check,
+  // and `onSleep` runs after each one (what happens while the program waits:
+  // a server goes away, a file appears).
+  void sleepFor(std::chrono::nanoseconds d) const override;
+  [[nodiscard]] const std::vector<std::chrono::nanoseconds>& sleeps() const { return sleeps_; }
+  void onSleep(std::function<void(std::chrono::nanoseconds)> f) { onSleep_ = std::move(f); }
 
 private:
-  std::chrono::system_clock::time_point system_;
-  std::chrono::steady_clock::time_point steady_{};
+  // Mutable because waiting on a simulated clock is what moves it, and callers
+  // hold the clock as `const TimeSource&` (they may read it and wait, not set it).
+  mutable std::chrono::system_clock::time_point system_;
+  mutable std::chrono::steady_clock::time_point steady_{};
+  mutable std::vector<std::chrono::nanoseconds> sleeps_;
+  std::function<void(std::chrono::nanoseconds)> onSleep_;
 };
 
 // Unix epoch milliseconds, the unit of checkInTime on the wire.
