@@ -1,5 +1,9 @@
 option(attendance_DEVELOPER_MODE "Build tests, benchmarks and fuzz regressions" OFF)
-option(attendance_BUILD_APPS "Build the executables (scanner, sync, backend, admin)" ON)
+if(attendance_DEVELOPER_MODE AND NOT PROJECT_IS_TOP_LEVEL)
+  message(AUTHOR_WARNING "attendance_DEVELOPER_MODE is for working on attendance itself, not for a project that includes it")
+endif()
+# A project that pulls attendance in with add_subdirectory/FetchContent wants the libraries, not our executables.
+option(attendance_BUILD_APPS "Build the executables (scanner, sync, backend, admin)" "${PROJECT_IS_TOP_LEVEL}")
 option(attendance_BUILD_BENCHMARKS "Build bench/ (developer mode only)" ON)
 
 set(CMAKE_CXX_STANDARD 20)
