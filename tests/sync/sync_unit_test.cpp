@@ -8,6 +8,7 @@
 #include "sync/summary.hpp"
 
 #include "batch_client/test_server.hpp"
+#include "support/temp_dir.hpp"
 
 #include <attendance/support/clock.hpp>
 #include <attendance/support/utf8.hpp>
