@@ -1,99 +1,33 @@
 // attendance-sync: uploads the scanner's log to the backend (docs/sync.md).
-// main only parses the command line and wires the real clock, terminal and systemd.
+// main only wires the real clock, terminal and systemd to what the command line
+// asks for (parseCommandLine, sync/cli.cpp).
+#include "sync/cli.hpp"
 #include "sync/run.hpp"
 #include "sync/summary.hpp"
 
 #include <attendance/support/clock.hpp>
 
-#include <CLI/CLI.hpp>
-
+#include <exception>
 #include <iostream>
 #include <unistd.h>
 
 namespace as = attendance::sync;
 
 int main(int argc, char** argv) {
-  as::SyncOptions sync;
-  sync.log = "/var/lib/attendance-scanner/attendance_log.jsonl";
-  as::RosterOptions roster;
-  double connectTimeout = 10;
-  double requestTimeout = 60;
-  double operationTimeout = 300;
-  double stopTimeout = 30;
-  std::string event;
-
-  CLI::App app{"Uploads the attendance scanner's log to the backend, exactly once in effect.\n"
-               "Exit codes: 0 all accepted, 2 usage/configuration error, 3 some lines or records not accepted,\n"
-               "4 backend unavailable or unreachable, or a batch corrupted on every try (safe to run again),\n"
-               "5 API key refused or scanner not assigned, 6 a scanner holds the log.",
-               "attendance-sync"};
-  app.option_defaults()->always_capture_default();
-  app.add_option("--backend", sync.backendUrl, "Backend base URL, e.g. https://attendance.example.org");
-  app.add_option("--api-key-file", sync.apiKeyFile, "File holding this scanner's API key");
-  app.add_option("--log", sync.log, "The scanner's log");
-  auto* eventOption = app.add_option(
-      "--event", event,
-      "Event of log lines without eventId (the original design's three-key format); a line naming another "
-      "event stops the run");
-  app.add_option("--batch-size", sync.batchSize, "Records per request (1..100000)");
-  app.add_flag("--all", sync.all, "Resend the whole log, ignoring the checkpoint");
-  app.add_flag("--dry-run", sync.dryRun, "Read and report what would be sent; send nothing");
-  app.add_option("--ca-file", sync.caFile, "PEM file of CAs to trust instead of the system store");
-  app.add_flag("--insecure-http", sync.insecureHttp, "Allow plain http:// to a host that is not loopback");
-  app.add_flag("--stop-scanner", sync.stopScanner,
-               "Stop a running scanner (systemd unit or the PID holding the log) and wait for it");
-  app.add_flag("--trust-clock", sync.trustClock,
-               "Treat the wall clock as correct even if the kernel does not report it synchronised");
-  app.add_option("--connect-timeout", connectTimeout, "Seconds for connecting (and TLS)");
-  app.add_option("--request-timeout", requestTimeout, "Seconds for one request and its answer");
-  app.add_option("--timeout", operationTimeout, "Seconds for one batch, all retries included");
-  app.add_option("--retries", sync.maxAttempts, "Attempts per batch, the first one included");
-  app.add_option("--stop-timeout", stopTimeout, "Seconds to wait for a stopped scanner to release the log");
-
-  auto* rosterCmd = app.add_subcommand("roster", "Download an event's roster (registered bleUuids) for the scanner");
-  rosterCmd->add_option("--event", roster.eventId, "Event id")->required();
-  rosterCmd->add_option("--backend", roster.backendUrl, "Backend base URL")->required();
-  rosterCmd->add_option("--api-key-file", roster.apiKeyFile, "File holding this scanner's API key")->required();
-  rosterCmd->add_option("--out", roster.out, "Where to write roster.json (atomically)")->required();
-  rosterCmd->add_option("--ca-file", roster.caFile, "PEM file of CAs to trust");
-  rosterCmd->add_flag("--insecure-http", roster.insecureHttp, "Allow plain http:// to a non-loopback host");
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "attendance-sync: error: " << e.what() << "\n  (see attendance-sync --help)\n";
-    return as::kExitUsage;
+  auto command = as::parseCommandLine(argc, argv);
+  if (!command) {
+    std::cout << command.error().out;
+    std::cerr << command.error().err;
+    return command.error().exitCode;
   }
-  for (double t : {connectTimeout, requestTimeout, operationTimeout, stopTimeout}) {
-    if (!(t > 0 && t < 86'400)) {
-      std::cerr << "attendance-sync: error: timeouts must be between 0 and 86400 seconds\n";
-      return as::kExitUsage;
-    }
-  }
-  attendance::batch_client::Timeouts timeouts;
-  timeouts.connect = std::chrono::milliseconds{static_cast<long long>(connectTimeout * 1000)};
-  timeouts.request = std::chrono::milliseconds{static_cast<long long>(requestTimeout * 1000)};
-  timeouts.operation = std::chrono::milliseconds{static_cast<long long>(operationTimeout * 1000)};
-
   attendance::support::RealTimeSource clock;
   as::SystemScannerControl scanner;
   as::Environment env{clock, std::cout, std::cerr};
   env.progressIsTty = ::isatty(STDERR_FILENO) == 1;
   env.scanner = &scanner;
   try {
-    if (*rosterCmd) {
-      roster.timeouts = timeouts;
-      roster.maxAttempts = sync.maxAttempts;
-      return as::runRoster(roster, env);
-    }
-    sync.timeouts = timeouts;
-    if (eventOption->count() > 0) sync.eventId = event;
-    sync.stopTimeout = std::chrono::milliseconds{static_cast<long long>(stopTimeout * 1000)};
-    return as::runSync(sync, env);
+    if (const auto* roster = std::get_if<as::RosterOptions>(&command->options)) return as::runRoster(*roster, env);
+    return as::runSync(std::get<as::SyncOptions>(command->options), env);
   } catch (const std::exception& e) {
     std::cerr << "attendance-sync: error: " << e.what() << "\n";
     return as::kExitNetwork;

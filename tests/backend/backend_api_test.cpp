@@ -28,6 +28,7 @@ using attendance::testing::ClientResponse;
 using attendance::testing::ManualClock;
 using attendance::testing::Process;
 using attendance::testing::TestDatabase;
+using attendance::testing::setAvailable;
 using namespace std::chrono_literals;
 
 namespace {
@@ -253,14 +254,14 @@ TEST_F(BackendTest, DatabaseUnavailableIs503WithRetryAfterThenRecoversWithoutRes
   const auto t = nowMs() - 60'000;
   Client c{backend->port};
   ASSERT_EQ(c.request(request("POST", "/batchCheckIn", batch({record(aliceUuid, t)}), apiKey)).result_int(), 200);
-  db->setAvailable(false);
+  setAvailable(*db, false);
   auto res = c.request(request("POST", "/batchCheckIn", batch({record(aliceUuid, t + 1)}), apiKey));
   EXPECT_EQ(res.result_int(), 503) << res.body();
   EXPECT_FALSE(res[hs::http::field::retry_after].empty());
   EXPECT_TRUE(parseObject(res.body()).contains("error"));
   auto ready = c.request(request("GET", "/readyz"));
   EXPECT_EQ(ready.result_int(), 503);
-  db->setAvailable(true);
+  setAvailable(*db, true);
   res = c.request(request("POST", "/batchCheckIn", batch({record(aliceUuid, t + 1)}), apiKey));
   EXPECT_EQ(res.result_int(), 200) << res.body();
   EXPECT_EQ(checkIns(), 2);

@@ -19,6 +19,7 @@ using attendance::testing::Client;
 using attendance::testing::Process;
 using attendance::testing::runBackend;
 using attendance::testing::TestDatabase;
+using attendance::testing::number;
 using namespace std::chrono_literals;
 
 namespace {
@@ -177,7 +178,7 @@ TEST(BackendCli, RequestInFlightAtSigtermStillCompletes) {
   const auto code = serve.wait(15s);
   ASSERT_TRUE(code);
   EXPECT_EQ(*code, 0) << serve.stderrText();
-  EXPECT_EQ(db.scalar("SELECT count(*) FROM check_ins"), 1);
+  EXPECT_EQ(number(db, "SELECT count(*) FROM check_ins"), 1);
   // The drain started before the request was answered.
   const std::string& log = serve.stderrText();
   const auto draining = log.find("\"event\":\"http.draining\"");

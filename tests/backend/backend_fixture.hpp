@@ -1,7 +1,7 @@
 #pragma once
-// Test scaffolding for attendance-backend: a throwaway database on the
-// pg_virtualenv cluster (PG* variables), the real binary as a subprocess, and
-// the backend's router served in-process on 127.0.0.1:0.
+// Test scaffolding for attendance-backend: the shared throwaway database on the
+// pg_virtualenv cluster (PG* variables) and what the backend's tests do to it, the
+// real binary as a subprocess, and a clock tests move.
 
 #include <signal.h>
 #include <unistd.h>
@@ -11,13 +11,13 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <pqxx/pqxx>
 
+#include "attendance_core/test_database.hpp"
 #include "backend.hpp"
 #include "support/child_process.hpp"
 
@@ -25,54 +25,29 @@ namespace attendance::testing {
 
 inline std::string backendBinary() { return std::string{ATTENDANCE_BINARY_DIR} + "/apps/backend/attendance-backend"; }
 
-// A database of its own, created on construction and dropped on destruction.
-class TestDatabase {
-public:
-  TestDatabase() {
-    std::random_device rd;
-    name_ = "att_backend_" + std::to_string(::getpid()) + "_" + std::to_string(rd() % 1000000);
-    pqxx::connection admin{""};
-    pqxx::nontransaction tx{admin};
-    tx.exec("CREATE DATABASE " + tx.quote_name(name_));
-  }
-  ~TestDatabase() {
-    try {
-      pqxx::connection admin{""};
-      pqxx::nontransaction tx{admin};
-      tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name_) + " WITH (FORCE)");
-    } catch (...) {
-    }
-  }
-  TestDatabase(const TestDatabase&) = delete;
-  TestDatabase& operator=(const TestDatabase&) = delete;
+// The shared throwaway database (tests/attendance_core/test_database.hpp).
+using TestDatabase = attendance::core::testing::TestDatabase;
 
-  [[nodiscard]] const std::string& name() const { return name_; }
-  [[nodiscard]] std::string conninfo() const { return "dbname=" + name_; }
+// Runs one statement on the test's database.
+inline void execSql(const TestDatabase& db, const std::string& sql) {
+  pqxx::connection c{db.conninfo()};
+  pqxx::nontransaction tx{c};
+  tx.exec(sql);
+}
 
-  long long scalar(const std::string& sql) const {
-    pqxx::connection c{conninfo()};
-    pqxx::nontransaction tx{c};
-    return tx.exec1(sql)[0].as<long long>();
-  }
-  void exec(const std::string& sql) const {
-    pqxx::connection c{conninfo()};
-    pqxx::nontransaction tx{c};
-    tx.exec(sql);
-  }
-  // Refuses new connections and ends existing ones: "the database went away".
-  void setAvailable(bool available) const {
-    pqxx::connection admin{""};
-    pqxx::nontransaction tx{admin};
-    tx.exec("ALTER DATABASE " + tx.quote_name(name_) + " ALLOW_CONNECTIONS " + (available ? "true" : "false"));
-    if (!available) {
-      tx.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = " + tx.quote(name_) +
-              " AND pid <> pg_backend_pid()");
-    }
-  }
+// A count (or any integer) from the test's database.
+inline long long number(const TestDatabase& db, const std::string& sql) { return std::stoll(db.scalar(sql)); }
 
-private:
-  std::string name_;
-};
+// Refuses new connections and ends existing ones: "the database went away".
+inline void setAvailable(const TestDatabase& db, bool available) {
+  pqxx::connection admin{""};
+  pqxx::nontransaction tx{admin};
+  tx.exec("ALTER DATABASE " + tx.quote_name(db.name()) + " ALLOW_CONNECTIONS " + (available ? "true" : "false"));
+  if (!available) {
+    tx.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = " + tx.quote(db.name()) +
+            " AND pid <> pg_backend_pid()");
+  }
+}
 
 // The real binaries as child processes (tests/support/child_process.hpp).
 using Process = attendance::testing::ChildProcess;

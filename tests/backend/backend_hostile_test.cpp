@@ -18,6 +18,8 @@ using namespace attendance::testing::backend_test;
 using attendance::testing::Client;
 using attendance::testing::RawSocket;
 using attendance::testing::statusOf;
+using attendance::testing::execSql;
+using attendance::testing::number;
 
 // Sends only the header of a request announcing a body (16 MB, within
 // /batchCheckIn's limit; 60 kB elsewhere); returns what the server answered
@@ -103,9 +105,9 @@ TEST_F(BackendTest, ParticipantSignInsAreLimitedPerAccountWith429AndRetryAfter) 
   // Another account from the same address is not limited by Carol's failures.
   auto other = c.request(request("POST", "/api/sessions", R"({"email":"dave@example.com","password":"guess"})"));
   EXPECT_EQ(other.result_int(), 401) << other.body();
-  EXPECT_EQ(db->scalar("SELECT count(*) FROM participant_login_attempts WHERE NOT succeeded"), 6);
+  EXPECT_EQ(number(*db, "SELECT count(*) FROM participant_login_attempts WHERE NOT succeeded"), 6);
   // When the window has passed, the right password works again.
-  db->exec("UPDATE participant_login_attempts SET attempted_at = attempted_at - interval '1 hour'");
+  execSql(*db, "UPDATE participant_login_attempts SET attempted_at = attempted_at - interval '1 hour'");
   auto later = c.request(request("POST", "/api/sessions", R"({"email":"carol@example.com","password":"correct horse"})"));
   EXPECT_EQ(later.result_int(), 200) << later.body();
 }

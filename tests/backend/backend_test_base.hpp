@@ -177,8 +177,8 @@ protected:
     f(pool);
   }
 
-  long long checkIns() const { return db->scalar("SELECT count(*) FROM check_ins"); }
-  long long receipts() const { return db->scalar("SELECT count(*) FROM sync_receipts"); }
+  long long checkIns() const { return number(*db, "SELECT count(*) FROM check_ins"); }
+  long long receipts() const { return number(*db, "SELECT count(*) FROM sync_receipts"); }
 
   std::unique_ptr<TestDatabase> db;
   std::unique_ptr<InProcessBackend> backend;

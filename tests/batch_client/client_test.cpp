@@ -2,6 +2,7 @@
 #include <attendance/batch_client/content_digest.hpp>
 
 #include "batch_client/test_server.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 

@@ -195,15 +195,4 @@ TestPki makeTestPki(const std::filesystem::path& dir, const std::string& subject
   return TestPki{dir / "ca.pem", TlsFiles{dir / "server.pem", dir / "server.key"}};
 }
 
-TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "attendance-test-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
 }  // namespace attendance::testing

@@ -80,17 +80,4 @@ struct TestPki {
 };
 [[nodiscard]] TestPki makeTestPki(const std::filesystem::path& dir, const std::string& subjectAltNames);
 
-// A fresh temporary directory, removed by the destructor.
-class TempDir {
-public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
-private:
-  std::filesystem::path path_;
-};
-
 }  // namespace attendance::testing

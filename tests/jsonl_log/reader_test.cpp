@@ -4,13 +4,16 @@
 #include <vector>
 
 #include "attendance/jsonl_log/reader.hpp"
-#include "jsonl_log/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 using attendance::jsonl_log::CheckIn;
 using attendance::jsonl_log::formatLine;
 using attendance::jsonl_log::LogLine;
 using attendance::jsonl_log::ParseErrc;
 using attendance::jsonl_log::Reader;
+using attendance::testing::readFile;
+using attendance::testing::TempDir;
+using attendance::testing::writeFile;
 
 namespace {
 

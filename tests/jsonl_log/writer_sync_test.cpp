@@ -6,7 +6,7 @@
 #include <string>
 
 #include "attendance/jsonl_log/writer.hpp"
-#include "jsonl_log/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 extern "C" int __real_fdatasync(int fd);  // NOLINT(bugprone-reserved-identifier)
 
@@ -23,6 +23,7 @@ namespace {
 
 using attendance::jsonl_log::FsyncPolicy;
 using attendance::jsonl_log::Writer;
+using attendance::testing::TempDir;
 
 constexpr std::int64_t kNow = 1764000000000;
 const std::string kLine =

@@ -13,7 +13,7 @@
 
 #include "attendance/jsonl_log/lock.hpp"
 #include "attendance/jsonl_log/writer.hpp"
-#include "jsonl_log/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace std::chrono_literals;
 using attendance::jsonl_log::CheckIn;
@@ -22,6 +22,9 @@ using attendance::jsonl_log::formatLine;
 using attendance::jsonl_log::probeLock;
 using attendance::jsonl_log::Writer;
 using attendance::jsonl_log::WriterOptions;
+using attendance::testing::readFile;
+using attendance::testing::TempDir;
+using attendance::testing::writeFile;
 using attendance::support::Uuid;
 
 namespace {

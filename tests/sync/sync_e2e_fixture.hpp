@@ -8,6 +8,7 @@
 #include "sync/e2e_support.hpp"
 
 #include "batch_client/test_server.hpp"
+#include "support/temp_dir.hpp"
 
 #include <attendance/attendance_core/assignments.hpp>
 #include <attendance/attendance_core/database.hpp>

@@ -86,10 +86,7 @@ private:
   std::unique_ptr<pqxx::work> tx_;
 };
 
-std::string readFile(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using attendance::testing::readFile;
 
 // `args` with the value of option `name` (which syncArgs sets) replaced.
 std::vector<std::string> with(std::vector<std::string> args, const std::string& name, const std::string& value) {

@@ -5,6 +5,7 @@
 // files of tests/sync that drive runSync.
 #include "sync/fake_backend.hpp"
 #include "sync/run.hpp"
+#include "support/temp_dir.hpp"
 
 #include <attendance/jsonl_log/check_in.hpp>
 #include <attendance/support/clock.hpp>

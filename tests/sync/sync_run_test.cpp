@@ -322,14 +322,11 @@ struct LockHolder {
 struct RecordingControl final : as::ScannerControl {
   std::vector<pid_t> terminated;
   bool unitActive() override { return false; }
-  bool stopUnit(std::string&) override { return false; }
-  bool terminate(pid_t pid, std::string& error) override {
+  as::RunResult<void> stopUnit() override { return as::RunError{as::kExitScannerRunning, "no systemd here"}; }
+  as::RunResult<void> terminate(pid_t pid) override {
     terminated.push_back(pid);
-    if (::kill(pid, SIGTERM) != 0) {
-      error = "kill failed";
-      return false;
-    }
-    return true;
+    if (::kill(pid, SIGTERM) != 0) return as::RunError{as::kExitScannerRunning, "kill failed"};
+    return {};
   }
 };
 

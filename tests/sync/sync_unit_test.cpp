@@ -8,6 +8,7 @@
 #include "sync/summary.hpp"
 
 #include "batch_client/test_server.hpp"
+#include "support/temp_dir.hpp"
 
 #include <attendance/support/clock.hpp>
 #include <attendance/support/utf8.hpp>
@@ -257,11 +258,9 @@ TEST(Batching, GroupsByEventAndNeverLetsTheCheckpointPassAPendingRecord) {
 }
 
 TEST(BackendAnswer, ParsesCountsAndRejections) {
-  std::string error;
   auto ack = as::parseBatchAck(
-      R"({"eventId":"ev1","received":4,"inserted":2,"duplicates":1,"rejected":[{"index":3,"reason":"checkInTime out of range"}],"registered":2})",
-      error);
-  ASSERT_TRUE(ack) << error;
+      R"({"eventId":"ev1","received":4,"inserted":2,"duplicates":1,"rejected":[{"index":3,"reason":"checkInTime out of range"}],"registered":2})");
+  ASSERT_TRUE(ack) << ack.error().message;
   EXPECT_EQ(ack->received, 4u);
   EXPECT_EQ(ack->inserted, 2u);
   EXPECT_EQ(ack->duplicates, 1u);
@@ -271,12 +270,14 @@ TEST(BackendAnswer, ParsesCountsAndRejections) {
 }
 
 TEST(BackendAnswer, RefusesAnswersThatDoNotAddUp) {
-  std::string error;
-  EXPECT_FALSE(as::parseBatchAck("<html>", error));
-  EXPECT_FALSE(as::parseBatchAck(R"({"received":3,"inserted":1,"duplicates":1,"rejected":[]})", error));
-  EXPECT_NE(error.find("add up"), std::string::npos);
-  EXPECT_FALSE(as::parseBatchAck(R"({"received":1,"inserted":1,"duplicates":0})", error));
-  EXPECT_FALSE(as::parseBatchAck(R"({"received":1,"inserted":0,"duplicates":0,"rejected":[{"reason":"x"}]})", error));
+  EXPECT_FALSE(as::parseBatchAck("<html>"));
+  auto notAddingUp = as::parseBatchAck(R"({"received":3,"inserted":1,"duplicates":1,"rejected":[]})");
+  ASSERT_FALSE(notAddingUp);
+  EXPECT_NE(notAddingUp.error().message.find("add up"), std::string::npos);
+  // An unusable answer ends the run like an unavailable backend (exit 4).
+  EXPECT_EQ(notAddingUp.error().exitCode, as::kExitNetwork);
+  EXPECT_FALSE(as::parseBatchAck(R"({"received":1,"inserted":1,"duplicates":0})"));
+  EXPECT_FALSE(as::parseBatchAck(R"({"received":1,"inserted":0,"duplicates":0,"rejected":[{"reason":"x"}]})"));
   EXPECT_EQ(as::serverErrorText(R"({"error":"unknown event"})"), "unknown event");
   EXPECT_EQ(as::serverErrorText("plain\ntext"), "plain text");
 }

@@ -1,5 +1,6 @@
 #include "sync/batch.hpp"
 #include "sync/json_fields.hpp"
+#include "sync/summary.hpp"
 
 #include <attendance/support/json_text.hpp>
 #include <attendance/support/utf8.hpp>
@@ -90,32 +91,29 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> Batcher::earliestPending(
   return std::pair{open_.front().firstOffset, open_.front().firstLine};
 }
 
-std::optional<BatchAck> parseBatchAck(std::string_view body, std::string& error) {
+RunResult<BatchAck> parseBatchAck(std::string_view body) {
+  const auto unusable = [](std::string message) { return RunError{kExitNetwork, std::move(message)}; };
   boost::system::error_code ec;
   const json::value v = json::parse(body, ec);
   if (ec || !v.is_object()) {
-    error = "the backend's answer is not a JSON object";
-    return std::nullopt;
+    return unusable("the backend's answer is not a JSON object");
   }
   const auto& o = v.as_object();
   BatchAck ack;
   if (const auto* e = o.if_contains("eventId"); e != nullptr && e->is_string()) ack.eventId = std::string(e->as_string());
   if (!readUnsigned(o, "received", ack.received) || !readUnsigned(o, "inserted", ack.inserted) ||
       !readUnsigned(o, "duplicates", ack.duplicates)) {
-    error = "the backend's answer lacks received/inserted/duplicates counts";
-    return std::nullopt;
+    return unusable("the backend's answer lacks received/inserted/duplicates counts");
   }
   const auto* rejected = o.if_contains("rejected");
   if (rejected == nullptr || !rejected->is_array()) {
-    error = "the backend's answer lacks the \"rejected\" list";
-    return std::nullopt;
+    return unusable("the backend's answer lacks the \"rejected\" list");
   }
   for (const auto& r : rejected->as_array()) {
     const auto* ro = r.if_object();
     std::uint64_t index = 0;
     if (ro == nullptr || !readUnsigned(*ro, "index", index)) {
-      error = "a \"rejected\" entry has no index";
-      return std::nullopt;
+      return unusable("a \"rejected\" entry has no index");
     }
     std::string reason = "unspecified";
     if (const auto* why = ro->if_contains("reason"); why != nullptr && why->is_string()) {
@@ -124,8 +122,7 @@ std::optional<BatchAck> parseBatchAck(std::string_view body, std::string& error)
     ack.rejected.push_back(Rejection{static_cast<std::size_t>(index), std::move(reason)});
   }
   if (ack.inserted + ack.duplicates + ack.rejected.size() != ack.received) {
-    error = "the backend's counts do not add up (inserted + duplicates + rejected != received)";
-    return std::nullopt;
+    return unusable("the backend's counts do not add up (inserted + duplicates + rejected != received)");
   }
   return ack;
 }

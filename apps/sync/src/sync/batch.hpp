@@ -1,5 +1,7 @@
 #pragma once
 
+#include "sync/run_error.hpp"
+
 #include <attendance/support/uuid.hpp>
 
 #include <cstddef>
@@ -72,8 +74,9 @@ struct BatchAck {
 };
 
 // Strict enough to notice a wrong server: the counts must be present and add up
-// (inserted + duplicates + rejected == received). The error string says what is wrong.
-[[nodiscard]] std::optional<BatchAck> parseBatchAck(std::string_view body, std::string& error);
+// (inserted + duplicates + rejected == received). The error says what is wrong (exit 4:
+// an unusable answer, like an unavailable backend).
+[[nodiscard]] RunResult<BatchAck> parseBatchAck(std::string_view body);
 
 // Extracts "error" from a {"error": "..."} body; the raw (truncated) body otherwise.
 [[nodiscard]] std::string serverErrorText(std::string_view body);

@@ -60,71 +60,58 @@ bool SystemScannerControl::unitActive() {
   return runProgram({"systemctl", "is-active", "--quiet", std::string(kUnit)}) == 0;
 }
 
-bool SystemScannerControl::stopUnit(std::string& error) {
+RunResult<void> SystemScannerControl::stopUnit() {
   const int rc = runProgram({"systemctl", "stop", std::string(kUnit)});
-  if (rc == 0) return true;
-  error = rc < 0 ? "systemctl could not be run" : "systemctl stop exited with " + std::to_string(rc);
-  return false;
+  if (rc == 0) return {};
+  return RunError{kExitScannerRunning,
+                  rc < 0 ? "systemctl could not be run" : "systemctl stop exited with " + std::to_string(rc)};
 }
 
-bool SystemScannerControl::terminate(pid_t pid, std::string& error) {
-  if (::kill(pid, SIGTERM) == 0) return true;
-  error = std::strerror(errno);
-  return false;
+RunResult<void> SystemScannerControl::terminate(pid_t pid) {
+  if (::kill(pid, SIGTERM) == 0) return {};
+  return RunError{kExitScannerRunning, std::strerror(errno)};
 }
 
-std::optional<int> lockLog(const SyncOptions& o, Environment& env, int fd, bool& locked) {
-  locked = tryLock(fd);
-  if (locked) return std::nullopt;
-  if (errno != EWOULDBLOCK) {
-    fail(env, "cannot lock " + o.log.string() + ": " + std::strerror(errno));
-    return kExitUsage;
-  }
+RunResult<bool> lockLog(const SyncOptions& o, Environment& env, int fd) {
+  if (tryLock(fd)) return true;
+  if (errno != EWOULDBLOCK) return RunError{kExitUsage, "cannot lock " + o.log.string() + ": " + std::strerror(errno)};
   if (o.dryRun) {
     note(env, "a scanner (" + holderText(o.log) + ") is still writing " + o.log.string() +
                   "; the dry run reads what is there now");
-    return std::nullopt;
+    return false;
   }
+  const auto stop = [](std::string message) { return RunError{kExitScannerRunning, std::move(message)}; };
   if (!o.stopScanner) {
-    fail(env, "the log " + o.log.string() + " is locked by a running scanner (" + holderText(o.log) +
-                  ").\n  Stop the scanner first, or pass --stop-scanner to stop it and wait for it to flush.");
-    return kExitScannerRunning;
+    return stop("the log " + o.log.string() + " is locked by a running scanner (" + holderText(o.log) +
+                ").\n  Stop the scanner first, or pass --stop-scanner to stop it and wait for it to flush.");
   }
-  if (env.scanner == nullptr) {
-    fail(env, "--stop-scanner: no way to stop the scanner in this environment");
-    return kExitScannerRunning;
-  }
-  std::string error;
+  if (env.scanner == nullptr) return stop("--stop-scanner: no way to stop the scanner in this environment");
   if (env.scanner->unitActive()) {
     note(env, "stopping " + std::string(kUnit) + " ...");
-    if (!env.scanner->stopUnit(error)) {
-      fail(env, "could not stop " + std::string(kUnit) + ": " + error);
-      return kExitScannerRunning;
+    if (auto stopped = env.scanner->stopUnit(); !stopped) {
+      return stop("could not stop " + std::string(kUnit) + ": " + stopped.error().message);
     }
   } else {
     auto holder = jl::probeLock(o.log);
     if (!holder || !holder->pid) {
-      fail(env, "the log is locked but the process holding it cannot be identified; stop the scanner by hand");
-      return kExitScannerRunning;
+      return stop("the log is locked but the process holding it cannot be identified; stop the scanner by hand");
     }
     note(env, "stopping the scanner, " + holder->describe() + ", with SIGTERM ...");
-    if (!env.scanner->terminate(*holder->pid, error)) {
-      fail(env, "could not stop " + holder->describe() + ": " + error);
-      return kExitScannerRunning;
+    if (auto stopped = env.scanner->terminate(*holder->pid); !stopped) {
+      return stop("could not stop " + holder->describe() + ": " + stopped.error().message);
     }
   }
   // The scanner flushes and fsyncs before it exits; its lock goes with it.
   const auto deadline = std::chrono::steady_clock::now() + o.stopTimeout;
-  while (!(locked = tryLock(fd))) {
+  while (!tryLock(fd)) {
     if (std::chrono::steady_clock::now() >= deadline) {
-      fail(env, "the scanner did not release the log within " + std::to_string(o.stopTimeout.count() / 1000) +
-                    " s (" + holderText(o.log) + " still holds it)");
-      return kExitScannerRunning;
+      return stop("the scanner did not release the log within " + std::to_string(o.stopTimeout.count() / 1000) +
+                  " s (" + holderText(o.log) + " still holds it)");
     }
     std::this_thread::sleep_for(env.lockPollInterval);
   }
   note(env, "the scanner has stopped and released the log");
-  return std::nullopt;
+  return true;
 }
 
 }  // namespace attendance::sync

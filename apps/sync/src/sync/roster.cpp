@@ -37,25 +37,15 @@ std::string pathSegment(std::string_view text) {
   return out;
 }
 
-}  // namespace
-
-int runRoster(const RosterOptions& o, Environment& env) {
-  if (o.eventId.empty() || o.eventId.size() > 256) {
-    fail(env, "--event ID is required (at most 256 bytes)");
-    return kExitUsage;
-  }
-  if (o.out.empty()) {
-    fail(env, "--out FILE is required");
-    return kExitUsage;
-  }
-  auto endpoint = endpointFor(o.backendUrl, o.insecureHttp, env);
-  if (!endpoint) return kExitUsage;
-  std::string error;
-  auto key = readApiKeyFile(o.apiKeyFile, error);
-  if (!key) {
-    fail(env, error);
-    return kExitUsage;
-  }
+// Fetches, checks and writes the roster; the number of participants in it.
+RunResult<std::size_t> fetchRoster(const RosterOptions& o, Environment& env) {
+  const auto usage = [](std::string message) { return RunError{kExitUsage, std::move(message)}; };
+  if (o.eventId.empty() || o.eventId.size() > 256) return usage("--event ID is required (at most 256 bytes)");
+  if (o.out.empty()) return usage("--out FILE is required");
+  auto endpoint = endpointFor(o.backendUrl, o.insecureHttp);
+  if (!endpoint) return endpoint.error();
+  auto key = readApiKeyFile(o.apiKeyFile);
+  if (!key) return key.error();
   bc::ClientOptions co = clientOptionsFor(*endpoint, o.caFile, o.timeouts, o.maxAttempts);
   co.maxResponseBytes = 128u * 1024u * 1024u;
   bc::BatchClient client(co, env.clock, env.clientHooks);
@@ -64,22 +54,20 @@ int runRoster(const RosterOptions& o, Environment& env) {
   request.path = "/api/events/" + pathSegment(o.eventId) + "/roster";
   request.bearerToken = *key;
   auto res = client.send(request);
-  if (!res) {
-    reportFailure(env, res.error());
-    return exitCodeFor(res.error());
-  }
+  if (!res) return runErrorFor(res.error());
+  const auto unusable = [](std::string message) { return RunError{kExitNetwork, std::move(message)}; };
   boost::system::error_code ec;
   const auto v = boost::json::parse(res->body, ec);
   const auto* root = ec ? nullptr : v.if_object();
   const auto* event = root != nullptr ? root->if_contains("eventId") : nullptr;
   const auto* ids = root != nullptr ? root->if_contains("bleUuids") : nullptr;
   if (root == nullptr || event == nullptr || !event->is_string() || ids == nullptr || !ids->is_array()) {
-    fail(env, "unexpected roster answer from " + endpoint->origin() + " (expected {\"eventId\":..,\"bleUuids\":[..]})");
-    return kExitNetwork;
+    return unusable("unexpected roster answer from " + endpoint->origin() +
+                    " (expected {\"eventId\":..,\"bleUuids\":[..]})");
   }
   if (event->as_string() != o.eventId) {
-    fail(env, "the backend answered with the roster of another event (\"" + std::string(event->as_string()) + "\")");
-    return kExitNetwork;
+    return unusable("the backend answered with the roster of another event (\"" + std::string(event->as_string()) +
+                    "\")");
   }
   std::string file = "{\"eventId\":";
   support::appendJsonString(file, o.eventId);
@@ -87,19 +75,26 @@ int runRoster(const RosterOptions& o, Environment& env) {
   std::size_t count = 0;
   for (const auto& id : ids->as_array()) {
     const auto uuid = id.is_string() ? support::Uuid::parse(id.as_string()) : std::nullopt;
-    if (!uuid) {
-      fail(env, "the roster contains an entry that is not a bleUuid; nothing was written");
-      return kExitNetwork;
-    }
+    if (!uuid) return unusable("the roster contains an entry that is not a bleUuid; nothing was written");
     if (count++ != 0) file += ',';
     file += '"' + uuid->toString() + '"';
   }
   file += "]}\n";
   if (auto written = writeFileAtomically(o.out, file); !written) {
-    fail(env, "cannot write " + o.out.string() + ": " + written.error().message());
-    return kExitUsage;
+    return usage("cannot write " + o.out.string() + ": " + written.error().message());
   }
-  env.out << "Roster of event " << o.eventId << ": " << groupDigits(count) << " registered participants written to "
+  return count;
+}
+
+}  // namespace
+
+int runRoster(const RosterOptions& o, Environment& env) {
+  auto count = fetchRoster(o, env);
+  if (!count) {
+    fail(env, count.error().message);
+    return count.error().exitCode;
+  }
+  env.out << "Roster of event " << o.eventId << ": " << groupDigits(*count) << " registered participants written to "
           << o.out.string() << "\n";
   return kExitOk;
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "sync/run_error.hpp"
+
 #include <attendance/batch_client/client.hpp>
 #include <attendance/support/clock.hpp>
 
@@ -54,17 +56,17 @@ public:
   virtual ~ScannerControl() = default;
   // True when the systemd unit attendance-scanner.service is active.
   [[nodiscard]] virtual bool unitActive() = 0;
-  // Asks systemd to stop the unit; false (with a message) on failure.
-  [[nodiscard]] virtual bool stopUnit(std::string& error) = 0;
-  // SIGTERM to a process; false (with a message) on failure.
-  [[nodiscard]] virtual bool terminate(pid_t pid, std::string& error) = 0;
+  // Asks systemd to stop the unit; on failure, why (the caller adds what it was stopping).
+  [[nodiscard]] virtual RunResult<void> stopUnit() = 0;
+  // SIGTERM to a process; on failure, why.
+  [[nodiscard]] virtual RunResult<void> terminate(pid_t pid) = 0;
 };
 
 class SystemScannerControl final : public ScannerControl {
 public:
   [[nodiscard]] bool unitActive() override;
-  [[nodiscard]] bool stopUnit(std::string& error) override;
-  [[nodiscard]] bool terminate(pid_t pid, std::string& error) override;
+  [[nodiscard]] RunResult<void> stopUnit() override;
+  [[nodiscard]] RunResult<void> terminate(pid_t pid) override;
 };
 
 struct Environment {
@@ -92,7 +94,8 @@ void useRealMachine(Environment& env);
 [[nodiscard]] int runSync(const SyncOptions& options, Environment& env);
 [[nodiscard]] int runRoster(const RosterOptions& options, Environment& env);
 
-// Reads an API key file: at most 4 KiB, surrounding whitespace trimmed, not empty.
-[[nodiscard]] std::optional<std::string> readApiKeyFile(const std::filesystem::path& path, std::string& error);
+// Reads an API key file: at most 4 KiB, surrounding whitespace trimmed, not empty
+// (a usage error otherwise).
+[[nodiscard]] RunResult<std::string> readApiKeyFile(const std::filesystem::path& path);
 
 }  // namespace attendance::sync

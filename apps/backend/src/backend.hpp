@@ -1,7 +1,7 @@
 #pragma once
 
 // attendance-backend: the HTTP API over attendance_core. main.cpp only calls
-// runCli(); everything here is linkable by tests (attendance_backend_app).
+// runCli(); everything here is linkable by tests (attendance_backend_lib).
 
 #include <atomic>
 #include <chrono>
