@@ -286,7 +286,6 @@ Result<void> BluezScanner::Impl::step() {
   return r;
 }
 
-
 BluezScanner::BluezScanner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 BluezScanner::~BluezScanner() { stop(); }
