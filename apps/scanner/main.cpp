@@ -1,8 +1,8 @@
 #include <cstdio>
 
-#include "app.hpp"
-#include "boot_clock.hpp"
-#include "config.hpp"
+#include "scanner/app.hpp"
+#include "scanner/boot_clock.hpp"
+#include "scanner/config.hpp"
 
 // Parses the command line, wires the real clock and boot clock, runs.
 int main(int argc, char** argv) {

@@ -12,7 +12,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "config.hpp"
+#include "scanner/config.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace sc = attendance::scanner;

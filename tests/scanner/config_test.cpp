@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "config.hpp"
+#include "scanner/config.hpp"
 #include "jsonl_log/temp_dir.hpp"
 
 using namespace std::chrono_literals;

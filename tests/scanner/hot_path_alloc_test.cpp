@@ -18,7 +18,7 @@
 #include "attendance/jsonl_log/check_in.hpp"
 #include "attendance/jsonl_log/writer.hpp"
 #include "jsonl_log/temp_dir.hpp"
-#include "pipeline.hpp"
+#include "scanner/pipeline.hpp"
 
 namespace {
 std::atomic<std::size_t> gAllocations{0};

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "jsonl_log/temp_dir.hpp"
-#include "pipeline.hpp"
+#include "scanner/pipeline.hpp"
 
 using namespace std::chrono_literals;
 using attendance::jsonl_log::FsyncPolicy;

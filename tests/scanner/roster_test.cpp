@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "roster.hpp"
+#include "scanner/roster.hpp"
 
 using attendance::scanner::Roster;
 using attendance::support::Uuid;

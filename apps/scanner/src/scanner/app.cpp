@@ -1,4 +1,4 @@
-#include "app.hpp"
+#include "scanner/app.hpp"
 
 #include <signal.h>
 #include <systemd/sd-daemon.h>
@@ -14,8 +14,8 @@
 #include "attendance/ble_scan/bluez_scanner.hpp"
 #include "attendance/jsonl_log/writer.hpp"
 #include "attendance/support/log.hpp"
-#include "pipeline.hpp"
-#include "roster.hpp"
+#include "scanner/pipeline.hpp"
+#include "scanner/roster.hpp"
 
 namespace attendance::scanner {
 namespace {

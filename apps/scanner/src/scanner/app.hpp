@@ -1,8 +1,8 @@
 #pragma once
 
 #include "attendance/support/clock.hpp"
-#include "boot_clock.hpp"
-#include "config.hpp"
+#include "scanner/boot_clock.hpp"
+#include "scanner/config.hpp"
 
 namespace attendance::scanner {
 

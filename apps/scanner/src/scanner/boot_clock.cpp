@@ -1,4 +1,4 @@
-#include "boot_clock.hpp"
+#include "scanner/boot_clock.hpp"
 
 #include <time.h>
 

@@ -1,4 +1,4 @@
-#include "pipeline.hpp"
+#include "scanner/pipeline.hpp"
 
 #include "attendance/jsonl_log/reader.hpp"
 #include "attendance/support/log.hpp"

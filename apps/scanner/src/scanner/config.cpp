@@ -1,4 +1,4 @@
-#include "config.hpp"
+#include "scanner/config.hpp"
 
 #include <charconv>
 #include <map>

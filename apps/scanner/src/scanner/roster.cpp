@@ -1,4 +1,4 @@
-#include "roster.hpp"
+#include "scanner/roster.hpp"
 
 #include <algorithm>
 #include <fstream>

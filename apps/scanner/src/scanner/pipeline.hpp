@@ -14,8 +14,8 @@
 #include "attendance/jsonl_log/writer.hpp"
 #include "attendance/support/clock.hpp"
 #include "attendance/support/uuid.hpp"
-#include "boot_clock.hpp"
-#include "roster.hpp"
+#include "scanner/boot_clock.hpp"
+#include "scanner/roster.hpp"
 
 namespace attendance::scanner {
 

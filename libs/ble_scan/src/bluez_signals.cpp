@@ -1,0 +1,216 @@
+// BlueZ's signals and GetManagedObjects reply, decoded into the device table and the
+// discovery policy. No method calls in here: handlers only update the model, so a handler
+// never blocks on BlueZ and re-entrancy cannot happen (ADR 0020).
+#include "bluez_scanner_impl.hpp"
+
+#include "bluez_paths.hpp"
+#include "dbus_decode.hpp"
+
+#include <attendance/support/log.hpp>
+#include <attendance/support/utf8.hpp>
+
+namespace attendance::ble_scan {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+// The private vocabulary of this library: BlueZ names, counters, path helpers.
+using namespace detail;
+}  // namespace
+
+void BluezScanner::Impl::onNameOwnerChanged(sdbus::Message& msg) {
+  try {
+    std::string name;
+    std::string oldOwner;
+    std::string newOwner;
+    msg >> name >> oldOwner >> newOwner;
+    if (name != kBluezService) {
+      return;
+    }
+    support::log::info("ble.bluez_owner_changed", {{"old", oldOwner}, {"new", newOwner}});
+    devices.clear();
+    policy.bluezOwnerChanged(newOwner);
+  } catch (const sdbus::Error&) {
+    bump(counters.malformedValues);
+  }
+}
+
+void BluezScanner::Impl::onInterfacesAdded(sdbus::Message& msg) {
+  if (!fromBluez(msg)) {
+    return;
+  }
+  try {
+    sdbus::ObjectPath path;
+    InterfaceMap ifaces;
+    msg >> path >> ifaces;
+    addObject(path, ifaces, /*live=*/true);
+  } catch (const sdbus::Error&) {
+    bump(counters.malformedValues);
+  }
+}
+
+void BluezScanner::Impl::onInterfacesRemoved(sdbus::Message& msg) {
+  if (!fromBluez(msg)) {
+    return;
+  }
+  try {
+    sdbus::ObjectPath path;
+    std::vector<std::string> ifaces;
+    msg >> path >> ifaces;
+    for (const auto& iface : ifaces) {
+      if (iface == kAdapterIface) {
+        devices.eraseUnder(path);
+        policy.adapterRemoved(path);
+      } else if (iface == kDeviceIface) {
+        devices.erase(path);
+      }
+    }
+  } catch (const sdbus::Error&) {
+    bump(counters.malformedValues);
+  }
+}
+
+void BluezScanner::Impl::onPropertiesChanged(sdbus::Message& msg) {
+  if (!fromBluez(msg)) {
+    return;
+  }
+  try {
+    std::string iface;
+    PropertyMap changed;
+    std::vector<std::string> invalidated;
+    msg >> iface >> changed >> invalidated;
+    const std::string path = msg.getPath();
+    if (iface == kAdapterIface) {
+      adapterChanged(path, changed);
+    } else if (iface == kDeviceIface) {
+      auto* dev = devices.find(path);
+      if (dev == nullptr) {
+        // A device we did not see appear (e.g. it was in flight during a resync): adopt it,
+        // as not seen yet until it advertises.
+        if (!policy.hasAdapter(detail::parentPath(path))) {
+          return;
+        }
+        dev = &devices.add(path, Clock::time_point{});
+      }
+      for (const auto& name : invalidated) {
+        if (name == "RSSI") {
+          dev->rssi.reset();
+        }
+      }
+      deviceUpdate(path, *dev, changed, /*live=*/true);
+    }
+  } catch (const sdbus::Error&) {
+    bump(counters.malformedValues);
+  }
+}
+
+void BluezScanner::Impl::addObject(const std::string& path, const InterfaceMap& ifaces, bool live) {
+  if (auto a = ifaces.find(kAdapterIface); a != ifaces.end()) {
+    policy.adapterAdded(path);
+    adapterChanged(path, a->second);
+  }
+  if (auto d = ifaces.find(kDeviceIface); d != ifaces.end()) {
+    deviceUpdate(path, devices.add(path, now()), d->second, live);
+  }
+}
+
+void BluezScanner::Impl::adapterChanged(const std::string& path, const PropertyMap& props) {
+  if (!policy.hasAdapter(path)) {
+    return;
+  }
+  // Powered before Discovering: powering off also ends discovery.
+  if (auto p = props.find("Powered"); p != props.end()) {
+    if (auto v = decode::asBool(p->second)) {
+      policy.adapterPowered(path, *v);
+    } else {
+      bump(counters.malformedValues);
+    }
+  }
+  if (auto p = props.find("Discovering"); p != props.end()) {
+    if (auto v = decode::asBool(p->second)) {
+      policy.adapterDiscovering(path, *v);
+    } else {
+      bump(counters.malformedValues);
+    }
+  }
+}
+
+void BluezScanner::Impl::reparseAdvertProperty(const sdbus::Variant& value,
+                           bool (*decodeInto)(const sdbus::Variant&, Advertisement&) noexcept,
+                           std::vector<Candidate>& fromProperty) {
+  scratch.clear();
+  if (!decodeInto(value, scratch)) {
+    bump(counters.malformedValues);
+  }
+  fromProperty.clear();
+  parseAdvertisement(scratch, options.parser, fromProperty);
+}
+
+void BluezScanner::Impl::deviceUpdate(const std::string& path, detail::DeviceInfo& dev, const PropertyMap& props, bool live) {
+  bool advertData = false;
+  bool rssiSeen = false;
+  for (const auto& [name, value] : props) {
+    if (name == "ManufacturerData") {
+      advertData = true;
+      reparseAdvertProperty(value, &decode::manufacturerData, dev.fromManufacturer);
+    } else if (name == "ServiceData") {
+      advertData = true;
+      reparseAdvertProperty(value, &decode::serviceData, dev.fromServiceData);
+    } else if (name == "UUIDs") {
+      advertData = true;
+      reparseAdvertProperty(value, &decode::uuids, dev.fromUuids);
+    } else if (name == "RSSI") {
+      rssiSeen = true;
+      if (auto v = decode::asInt16(value)) {
+        dev.rssi = *v;
+      } else {
+        dev.rssi.reset();
+        bump(counters.malformedValues);
+      }
+    } else if (name == "Address") {
+      if (auto v = decode::asString(value)) {
+        dev.address = support::utf8Prefix(*v, 64);
+      } else {
+        bump(counters.malformedValues);
+      }
+    } else if (name == "Paired" || name == "Trusted" || name == "Connected") {
+      if (auto v = decode::asBool(value); v && *v) {
+        dev.keep = true;
+      }
+    }
+  }
+  if (!live || (!advertData && !rssiSeen) || dev.adapterPath != policy.currentAdapter()) {
+    // Cached objects from GetManagedObjects are not sightings unless they carry a
+    // fresh RSSI (RSSI is invalidated when discovery stops): see Kind::report_cached.
+    return;
+  }
+  devices.markDirty(path, dev);
+}
+
+void BluezScanner::Impl::sighting(detail::DeviceInfo& dev) {
+  const auto mono = now();
+  dev.lastSeen = mono;
+  policy.advertisementSeen();
+  bump(counters.advertisements);
+
+  candidates.clear();
+  detail::DeviceTable::collectCandidates(dev, candidates);
+  if (candidates.empty()) {
+    bump(counters.ignoredNoise);
+    return;
+  }
+  // BlueZ OR-merges the filters of all clients: re-check our own floor.
+  if (options.rssiMin && dev.rssi && *dev.rssi < *options.rssiMin) {
+    bump(counters.belowRssiFloor);
+    return;
+  }
+  const auto wall = time.systemTime();
+  const std::string adapterName = lastPathComponent(dev.adapterPath);
+  for (const auto& c : candidates) {
+    bump(counters.sightings);
+    if (onSighting) {
+      onSighting(Sighting{c.bleUuid, c.format, dev.rssi, wall, mono, dev.address, adapterName});
+    }
+  }
+}
+
+}  // namespace attendance::ble_scan

@@ -1,0 +1,104 @@
+#pragma once
+
+#include <attendance/ble_scan/advertisement.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+// The scanner's model of BlueZ's Device1 objects: what each one last advertised, which
+// ones have an advertisement not yet reported, and which are due for RemoveDevice
+// (stale or beyond the cap, ADR 0021). No D-Bus in here: the sdbus adapter decodes
+// properties into it (bluez_signals.cpp) and sends the removals it hands out (bluez_scanner.cpp).
+namespace attendance::ble_scan::detail {
+
+struct DeviceInfo {
+  std::string adapterPath;
+  std::string address;
+  std::chrono::steady_clock::time_point lastSeen{};
+  std::vector<Candidate> fromManufacturer;
+  std::vector<Candidate> fromServiceData;
+  std::vector<Candidate> fromUuids;
+  std::optional<std::int16_t> rssi;
+  bool keep = false;  // paired/trusted/connected: never RemoveDevice it
+  bool removalQueued = false;
+  bool dirty = false;  // has an advertisement not yet turned into sightings
+};
+
+// A RemoveDevice call to send: `device` on adapter `adapterPath`.
+struct Removal {
+  std::string adapterPath;
+  std::string device;
+};
+
+class DeviceTable {
+public:
+  using Clock = std::chrono::steady_clock;
+  // RemoveDevice calls awaiting an answer at most; the rest wait in the queue, so a hung
+  // bluetoothd does not collect an unbounded number of pending calls.
+  static constexpr std::size_t kMaxRemovalsInFlight = 4;
+
+  DeviceTable(std::chrono::milliseconds staleDeviceAge, std::size_t maxTrackedDevices)
+      : staleDeviceAge_(staleDeviceAge), maxTrackedDevices_(maxTrackedDevices) {}
+
+  [[nodiscard]] DeviceInfo* find(const std::string& path);
+  // The device at `path`, created if new: its adapter is the parent path and its
+  // lastSeen `firstSeen`.
+  DeviceInfo& add(const std::string& path, Clock::time_point firstSeen);
+  void erase(const std::string& path) { devices_.erase(path); }
+  // Forgets every device of an adapter (it went away), queued removals included.
+  void eraseUnder(const std::string& adapterPath);
+  // Forgets everything (bluetoothd restarted, or a fresh GetManagedObjects). Removals
+  // already sent stay counted until they answer.
+  void clear();
+  [[nodiscard]] std::size_t size() const noexcept { return devices_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return devices_.empty(); }
+
+  // One advertisement often arrives as several signals (InterfacesAdded, then
+  // PropertiesChanged for RSSI and for the data, depending on the BlueZ version):
+  // everything about one device that arrives in one batch is one advertisement.
+  void markDirty(const std::string& path, DeviceInfo& dev);
+  // Marks the devices of `adapterPath` that BlueZ cached with an RSSI (seen during an
+  // active discovery) as if just advertised.
+  void markCachedWithRssi(const std::string& adapterPath);
+  // Calls `report` once per dirty device, in the order they became dirty.
+  void flushDirty(const std::function<void(DeviceInfo&)>& report);
+
+  // The participant ids a device's advertisement carries, each once (first property wins:
+  // manufacturer data, service data, service UUIDs). Appends to `out`.
+  static void collectCandidates(const DeviceInfo& dev, std::vector<Candidate>& out);
+
+  // Queues removal of devices not updated for staleDeviceAge, and of the least recently
+  // seen beyond maxTrackedDevices; at most once a second unless over the cap.
+  void sweepStale(Clock::time_point now);
+  // The next removal to send, if one is queued and fewer than kMaxRemovalsInFlight await
+  // an answer; the device is forgotten at once (InterfacesRemoved follows if it worked).
+  [[nodiscard]] std::optional<Removal> nextRemoval();
+  // A RemoveDevice call handed out by nextRemoval() answered (or failed).
+  void removalAnswered() noexcept { --removalsInFlight_; }
+  [[nodiscard]] bool removalsCanMove() const noexcept {
+    return !removalQueue_.empty() && removalsInFlight_ < kMaxRemovalsInFlight;
+  }
+  [[nodiscard]] std::size_t removalsInFlight() const noexcept { return removalsInFlight_; }
+  // When sweepStale() next has something to look at (none while the table is empty).
+  [[nodiscard]] std::optional<Clock::time_point> nextSweep() const;
+  void resetSweepClock(Clock::time_point now) { lastStaleSweep_ = now; }
+
+private:
+  void queueRemoval(const std::string& path, DeviceInfo& dev);
+
+  std::chrono::milliseconds staleDeviceAge_;
+  std::size_t maxTrackedDevices_;
+  std::unordered_map<std::string, DeviceInfo> devices_;
+  std::vector<std::string> dirty_;
+  std::vector<std::string> removalQueue_;
+  std::size_t removalsInFlight_ = 0;
+  Clock::time_point lastStaleSweep_{};
+};
+
+}  // namespace attendance::ble_scan::detail
