@@ -76,8 +76,10 @@ class Scanner:
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, resource.RLIM_INFINITY))
 
         self.proc = subprocess.Popen(
+            # These tests are about the log, dedup and BlueZ: one advertisement is a check-in
+            # here (the presence rule is tested in presence_test.cpp and pipeline_test.cpp).
             [binary, '--event', event, '--scanner-id', scanner_id, '--log', log, '--status-interval', '1s',
-             *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+             '--min-dwell', '0', '--min-sightings', '1', *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
             preexec_fn=limit_file_size if file_size_limit is not None else None)
         self.events = []
         self.raw = []
