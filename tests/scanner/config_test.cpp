@@ -29,6 +29,8 @@ TEST(ScannerConfig, FlagsWithDefaults) {
   EXPECT_EQ(r.config->eventId, "evt-1");
   EXPECT_EQ(r.config->dedupWindow, 5min);
   EXPECT_EQ(r.config->rssiMin, -90);
+  EXPECT_EQ(r.config->minSightings, 2u);
+  EXPECT_EQ(r.config->minDwell, 2s);
   EXPECT_EQ(r.config->fsync, attendance::jsonl_log::FsyncPolicy::interval);
   EXPECT_EQ(r.config->formats, attendance::ble_scan::FormatSet::all());
   EXPECT_FALSE(r.config->roster);
@@ -49,6 +51,27 @@ TEST(ScannerConfig, ConfigFileFillsGapsAndFlagsWin) {
   EXPECT_FALSE(r.config->recordRssi);
   EXPECT_TRUE(r.config->formats.contains(attendance::ble_scan::Format::ibeacon));
   EXPECT_FALSE(r.config->formats.contains(attendance::ble_scan::Format::eddystone_uid));
+}
+
+TEST(ScannerConfig, PresenceFlagsAndKeys) {
+  auto r = parse({"--event", "e", "--scanner-id", "s", "--log", "/tmp/a.jsonl", "--min-dwell", "0", "--min-sightings",
+                  "1"});
+  ASSERT_TRUE(r.config) << r.message;
+  EXPECT_EQ(r.config->minSightings, 1u);
+  EXPECT_EQ(r.config->minDwell, 0ms);
+  TempDir dir;
+  writeFile(dir / "scanner.toml",
+            "event = \"e\"\nscanner-id = \"s\"\nlog = \"/tmp/a.jsonl\"\nmin-sightings = 3\nmin-dwell = \"5s\"\n");
+  r = parse({"--config", (dir / "scanner.toml").string()});
+  ASSERT_TRUE(r.config) << r.message;
+  EXPECT_EQ(r.config->minSightings, 3u);
+  EXPECT_EQ(r.config->minDwell, 5s);
+  r = parse({"--config", (dir / "scanner.toml").string(), "--min-sightings", "0"});
+  EXPECT_EQ(r.exitCode, kExitUsage);
+  EXPECT_NE(r.message.find("--min-sightings"), std::string::npos) << r.message;
+  r = parse({"--config", (dir / "scanner.toml").string(), "--min-dwell", "-1s"});
+  EXPECT_EQ(r.exitCode, kExitUsage);
+  EXPECT_NE(r.message.find("--min-dwell"), std::string::npos) << r.message;
 }
 
 TEST(ScannerConfig, BadInputIsASentenceAndExitCode2) {

@@ -27,8 +27,13 @@ const Uuid kAlice = *Uuid::parse("a1b2c3d4-e5f6-4711-8899-aabbccddeeff");
 const Uuid kBob = *Uuid::parse("b0b0b0b0-0000-4000-8000-000000000001");
 const Uuid kEve = *Uuid::parse("eeeeeeee-0000-4000-8000-000000000002");
 
+// These tests are about the log, dedup and the roster: one packet is a check-in here
+// (the presence rule has its own test below and in presence_test.cpp).
 attendance::scanner::PipelineOptions options() {
-  return {.scannerId = "Entrance-Scanner-01", .eventId = "evt-1", .dedupWindow = 5min};
+  return {.scannerId = "Entrance-Scanner-01",
+          .eventId = "evt-1",
+          .dedupWindow = 5min,
+          .presence = {.minSightings = 1, .minDwell = 0ms}};
 }
 
 std::unique_ptr<Writer> openLog(const std::filesystem::path& p, FsyncPolicy policy = FsyncPolicy::interval) {
@@ -293,4 +298,36 @@ TEST(Pipeline, WithoutABootIdTheLineLeavesOutBootIdAndBootMs) {
   EXPECT_EQ(readFile(log),
             "{\"bleUuid\":\"a1b2c3d4-e5f6-4711-8899-aabbccddeeff\",\"checkInTime\":1721471400000,\"scannerId\":"
             "\"Entrance-Scanner-01\",\"eventId\":\"evt-1\",\"rssi\":-67}\n");
+}
+
+// The scanner's path applies the presence rule before dedup: with the defaults a
+// passer-by's single packet writes nothing, and a participant who stays is logged
+// once, at the first sighting of the run (wall time and boot time alike).
+TEST(Pipeline, DefaultPresenceRuleLogsWhoStaysAtTheirFirstSightingAndNotPassersBy) {
+  TempDir dir;
+  const auto log = dir / "attendance_log.jsonl";
+  SimulatedTimeSource clock;
+  SimulatedBootClock boot(clock, kBoot, 1000);
+  auto writer = openLog(log);
+  Pipeline p({.scannerId = "Entrance-Scanner-01", .eventId = "evt-1", .dedupWindow = 5min}, clock, boot, *writer);
+
+  EXPECT_EQ(p.onSighting(kEve, -92, clock.systemTime()), Verdict::candidate);  // walking past the door
+  EXPECT_EQ(p.onSighting(kAlice, -70, clock.systemTime()), Verdict::candidate);
+  clock.advance(1s);
+  EXPECT_EQ(p.onSighting(kAlice, -68, clock.systemTime()), Verdict::candidate);
+  EXPECT_EQ(p.presence().pending(), 2u);
+  clock.advance(1s);
+  EXPECT_EQ(p.onSighting(kAlice, -75, clock.systemTime()), Verdict::logged);
+  clock.advance(1s);
+  EXPECT_EQ(p.onSighting(kAlice, -70, clock.systemTime()), Verdict::duplicate);
+  clock.advance(20s);
+  ASSERT_TRUE(p.tick());  // Eve's run ends unqualified
+  EXPECT_EQ(p.presence().pending(), 0u);
+  EXPECT_EQ(p.presence().counters().expired, 1u);
+  ASSERT_TRUE(p.flush());
+
+  EXPECT_EQ(readFile(log), line(kAlice, 1721471400000, -70, 1000));  // median of -70, -68, -75
+  EXPECT_EQ(p.counters().notYetPresent, 3u);
+  EXPECT_EQ(p.counters().logged, 1u);
+  EXPECT_EQ(p.counters().duplicates, 1u);
 }

@@ -63,7 +63,7 @@ class Scanner:
     `first_at[event]` is the time.monotonic() at which that event was first read."""
 
     def __init__(self, binary, sim, log, *extra, event='evt-int', scanner_id='Entrance-Scanner-01', env_extra=None,
-                 file_size_limit=None):
+                 file_size_limit=None, presence=False):
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=sim.address)
         env.pop('NOTIFY_SOCKET', None)
         env.pop('WATCHDOG_USEC', None)
@@ -76,8 +76,10 @@ class Scanner:
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, resource.RLIM_INFINITY))
 
         self.proc = subprocess.Popen(
+            # Most tests are about the log, dedup and BlueZ: one advertisement is a check-in
+            # there. presence=True keeps the default presence rule (ADR 0025).
             [binary, '--event', event, '--scanner-id', scanner_id, '--log', log, '--status-interval', '1s',
-             *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+             *([] if presence else ['--min-dwell', '0', '--min-sightings', '1']), *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
             preexec_fn=limit_file_size if file_size_limit is not None else None)
         self.events = []
         self.raw = []

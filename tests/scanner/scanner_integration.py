@@ -279,6 +279,26 @@ class ScannerIntegration(unittest.TestCase):
         self.assertEqual(d['bleUuid'], d['bleUuid'].lower())
         return d
 
+    def test_default_presence_rule_logs_who_stays_at_arrival_and_not_who_walks_past(self):
+        s = self.start('--fsync', 'always', presence=True)
+        stayer, passer = pid_uuid(41), pid_uuid(42)
+        arrived = int(time.time() * 1000)
+        advertise(self.sim, 'hci0', '5C:00:00:00:00:01', Payload.for_participant('ibeacon', stayer), rssi=-70)
+        advertise(self.sim, 'hci0', '5C:00:00:00:00:02', Payload.for_participant('ibeacon', passer), rssi=-88)
+        for rssi in (-69, -71, -70):  # a phone advertising about once a second while it stays
+            time.sleep(1.0)
+            self.sim.advertise('hci0', '5C:00:00:00:00:01', Payload.for_participant('ibeacon', stayer), rssi=rssi,
+                               via='properties')
+        wait_for('the line of the participant who stayed', lambda: len(read_lines(self.log)) >= 1)
+        self.assertEqual(s.stop(), 0, s.stderr())
+        lines = [dict(p) for p in read_lines(self.log)]
+        self.assertEqual([d['bleUuid'] for d in lines], [stayer])
+        # The first sighting of the run, not the one that made it qualify ~2 s later.
+        self.assertLess(lines[0]['checkInTime'], arrived + 1000)
+        stopped = s.find('scanner.stopped')[0]
+        self.assertEqual(stopped['linesWritten'], 1)
+        self.assertEqual(stopped['candidatesPending'], 1)  # the passer-by, silent for less than 10 s so far
+
     def test_every_format_logged_once_noise_ignored_repeats_respect_the_window(self):
         t0 = int(time.time() * 1000)
         s = self.start('--dedup-window', '3s', '--fsync', 'always')

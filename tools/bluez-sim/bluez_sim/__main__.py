@@ -84,7 +84,8 @@ def cmd_venue(args) -> int:
             print(f'bluez-sim: --ble-uuids has {len(ids)} ids but --phones is {args.phones}', file=sys.stderr)
             return EXIT_USAGE
     events = venue.plan(args.seed, args.phones, args.duration, noise_ratio=args.noise_ratio,
-                        formats=args.formats, rssi_min=args.rssi_min, weak_ratio=args.weak_ratio, ids=ids)
+                        formats=args.formats, rssi_min=args.rssi_min, weak_ratio=args.weak_ratio, ids=ids,
+                        interval=args.adv_interval)
     child = None
     with Simulator(address=args.address) as sim:
         adapter = args.adapter[0]
@@ -153,6 +154,9 @@ def main(argv=None) -> int:
     v.add_argument('--noise-ratio', type=float, default=0.25)
     v.add_argument('--weak-ratio', type=float, default=0.05, help='share of phones also seen below the RSSI floor')
     v.add_argument('--rssi-min', type=int, default=-90)
+    v.add_argument('--adv-interval', type=float, default=1.0,
+                   help='seconds between one phone\'s advertisements while it stays (default 1: Android low-power, '
+                        'iOS foreground at its slowest)')
     v.add_argument('--formats', type=_formats, default=list(FORMATS))
     v.add_argument('--truth', help='write the ground truth JSON here')
     v.add_argument('--ble-uuids', help='file with one bleUuid per line: the first phones broadcast these')

@@ -1,5 +1,6 @@
-"""A simulated venue: participants' phones arriving over a few seconds, some
-repeating, some rotating their address, plus noise devices. Deterministic for a
+"""A simulated venue: participants' phones arriving over a few seconds and
+advertising repeatedly while they stay, some rotating their address, plus noise
+devices. Deterministic for a
 given seed; the ground truth (which bleUuid advertised when, from which address)
 is written as JSON so a test or the demo can compare the scanner's log with it."""
 
@@ -34,15 +35,31 @@ def random_address(rng: random.Random) -> str:
     return ':'.join(f'{b:02X}' for b in [first] + rest)
 
 
+# How long a participant's phone stays in range: long enough for the scanner's
+# presence rule (2 sightings over 2 s by default, ADR 0025), short enough for a demo.
+STAY_MIN_S = 3.0
+STAY_MAX_S = 8.0
+# The Bluetooth spec adds a random 0-10 ms advDelay to every advertising interval.
+ADV_DELAY_MAX_S = 0.010
+
+
 def plan(seed: int, phones: int, duration: float, noise_ratio: float = 0.25,
-         formats: Sequence[str] = FORMATS, repeat_ratio: float = 0.3, rotate_ratio: float = 0.15,
-         weak_ratio: float = 0.0, rssi_min: int = -90, ids: Sequence[str] = ()) -> List[Event]:
-    """The advertisement schedule. Every participant advertises at least once above
-    the RSSI floor; weak_ratio of them additionally advertise once below it.
+         formats: Sequence[str] = FORMATS, rotate_ratio: float = 0.15,
+         weak_ratio: float = 0.0, rssi_min: int = -90, ids: Sequence[str] = (),
+         interval: float = 1.0) -> List[Event]:
+    """The advertisement schedule. Each participant's phone arrives within the first
+    80 % of `duration`, stays STAY_MIN_S..STAY_MAX_S (never past `duration`) and
+    advertises every `interval` seconds (+ advDelay) meanwhile, as a phone does
+    (Android low-power 1 s, balanced 250 ms, low-latency 100 ms; iOS foreground
+    ~100 ms to 1 s), all above the RSSI floor with a few dB of noise around its
+    distance. rotate_ratio of them change their address once during the stay;
+    weak_ratio of them additionally advertise once below the floor.
     The first len(ids) phones broadcast the given bleUuids (registered participants
     in the demo); the rest broadcast random ones."""
     if len(ids) > phones:
         raise ValueError(f'{len(ids)} bleUuids given for {phones} phones')
+    if interval <= 0:
+        raise ValueError('the advertising interval must be positive')
     rng = random.Random(seed)
     weights = {'ibeacon': 6, 'eddystone': 2, 'service-uuid': 1, 'service-data': 1}
     fmts = [f for f in formats if f in weights]
@@ -62,20 +79,25 @@ def plan(seed: int, phones: int, duration: float, noise_ratio: float = 0.25,
         random_id = str(uuidlib.UUID(int=rng.getrandbits(128), version=4))
         ble_uuid = str(uuidlib.UUID(ids[i])) if i < len(ids) else random_id
         fmt = rng.choices(fmts, weights=[weights[f] for f in fmts])[0]
+        payload = Payload.for_participant(fmt, ble_uuid)
         address = fresh_address()
         first = rng.uniform(0.0, duration * 0.8)
+        leave = min(first + rng.uniform(STAY_MIN_S, STAY_MAX_S), duration)
+        rotate_at = rng.uniform(first, leave) if rng.random() < rotate_ratio else None
+        # Where the phone is (its mean RSSI); each packet varies a few dB around it,
+        # kept above the floor: these are the participants who are really there.
+        level = rng.randint(-80, -45)
         via = 'added' if rng.random() < 0.5 else 'properties'
-        events.append(Event(first, address, Payload.for_participant(fmt, ble_uuid), rng.randint(-85, -40), via,
-                            ble_uuid, fmt))
-        if rng.random() < repeat_ratio:
-            for _ in range(rng.randint(1, 3)):
-                events.append(Event(rng.uniform(first, duration), address, Payload.for_participant(fmt, ble_uuid),
-                                    rng.randint(-85, -40), 'properties', ble_uuid, fmt))
-        if rng.random() < rotate_ratio:
-            events.append(Event(rng.uniform(first, duration), fresh_address(), Payload.for_participant(fmt, ble_uuid),
-                                rng.randint(-85, -40), 'added', ble_uuid, fmt))
+        at = first
+        while at <= leave:
+            if rotate_at is not None and at >= rotate_at:
+                address, via, rotate_at = fresh_address(), 'added', None
+            rssi = max(rssi_min, min(-40, level + rng.randint(-5, 5)))
+            events.append(Event(at, address, payload, rssi, via, ble_uuid, fmt))
+            via = 'properties'  # the device object exists now: later packets update it
+            at += interval + rng.uniform(0.0, ADV_DELAY_MAX_S)
         if rng.random() < weak_ratio:
-            events.append(Event(rng.uniform(0.0, duration), fresh_address(), Payload.for_participant(fmt, ble_uuid),
+            events.append(Event(rng.uniform(0.0, duration), fresh_address(), payload,
                                 rssi_min - 10, 'properties', ble_uuid, fmt))
     for i in range(int(phones * noise_ratio)):
         kind = NOISE_KINDS[i % len(NOISE_KINDS)]

@@ -37,8 +37,14 @@ void sleepFor(std::chrono::milliseconds d) {
   }
 }
 
+// Packets this far below --rssi-min are dropped before the presence rule: no median of
+// three can lift them to the threshold in practice (RSSI noise is a few dB), and they
+// would only fill the candidate table. Applied both in SetDiscoveryFilter and locally.
+constexpr int kHardFloorBelowRssiMin = 20;
+
 struct Status {
   const PipelineCounters& p;
+  const PresenceFilter& presence;
   const ble_scan::ScannerCounters& b;
   std::size_t pending;
   std::uint64_t durableLines;
@@ -49,7 +55,9 @@ struct Status {
 std::string statusText(const Status& s) {
   std::string t = "adverts=" + std::to_string(s.b.advertisements) + " unique=" + std::to_string(s.p.uniqueIds) +
                   " written=" + std::to_string(s.p.logged) + " noise=" +
-                  std::to_string(s.b.ignoredNoise + s.p.notOnRoster) + " pending=" + std::to_string(s.pending);
+                  std::to_string(s.b.ignoredNoise + s.p.notOnRoster) + " pending=" + std::to_string(s.pending) +
+                  " candidates=" + std::to_string(s.presence.pending()) +
+                  " expired=" + std::to_string(s.presence.counters().expired);
   if (s.roster != nullptr) {
     t += " registered=" + std::to_string(s.p.rosterArrivals) + "/" + std::to_string(s.roster->size());
   }
@@ -67,6 +75,10 @@ void logStatus(const char* event, const Status& s) {
                     {"noise", s.b.ignoredNoise + s.p.notOnRoster},
                     {"notOnRoster", s.p.notOnRoster},
                     {"belowRssiFloor", s.b.belowRssiFloor},
+                    {"notYetPresent", s.p.notYetPresent},
+                    {"candidatesPending", s.presence.pending()},
+                    {"candidatesExpired", s.presence.counters().expired},
+                    {"candidatesEvicted", s.presence.counters().evicted},
                     {"pending", s.pending},
                     {"dropped", s.p.dropped},
                     {"durableLines", s.durableLines},
@@ -145,7 +157,12 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
                      .dedupWindow = config.dedupWindow,
                      .dedupCapacity = dedupCapacity,
                      .recordRssi = config.recordRssi,
-                     .maxPending = config.maxPending},
+                     .maxPending = config.maxPending,
+                     // As big as the dedup table: everyone who can be logged can also be a candidate.
+                     .presence = {.minSightings = config.minSightings,
+                                  .minDwell = config.minDwell,
+                                  .rssiMin = config.rssiMin,
+                                  .capacity = dedupCapacity}},
                     time, boot, writer, roster ? &*roster : nullptr);
   if (auto seeded = pipeline.seedFromLog(config.log); !seeded) {
     log::error("scanner.seed_failed", {{"error", seeded.error().message}});
@@ -160,7 +177,12 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
 
   ble_scan::ScannerOptions bleOptions;
   bleOptions.adapterName = config.adapter;
-  bleOptions.rssiMin = config.rssiMin;
+  // --rssi-min applies to the smoothed RSSI of a run, so weak single packets must reach the pipeline.
+  if (config.rssiMin) {
+    bleOptions.rssiMin = static_cast<std::int16_t>(std::max(-127, *config.rssiMin - kHardFloorBelowRssiMin));
+  } else {
+    bleOptions.rssiMin.reset();
+  }
   bleOptions.parser.formats = config.formats;
   bleOptions.parser.attendanceServiceUuid = config.attendanceServiceUuid;
   bleOptions.watchdog = config.bleWatchdog;
@@ -192,6 +214,8 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
                                 {"scannerId", config.scannerId},
                                 {"formats", config.formats.toString()},
                                 {"dedupWindowMs", config.dedupWindow.count()},
+                                {"minSightings", config.minSightings},
+                                {"minDwellMs", config.minDwell.count()},
                                 {"roster", roster ? static_cast<std::int64_t>(roster->size()) : -1}});
   ::sd_notify(0, "READY=1\nSTATUS=scanning");
 
@@ -232,7 +256,7 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
     now = time.monotonicTime();
     if (now >= nextStatus) {
       const auto counters = scanner.counters();
-      const Status s{pipeline.counters(), counters, pipeline.pendingCount(), writer.durableLines(),
+      const Status s{pipeline.counters(), pipeline.presence(), counters, pipeline.pendingCount(), writer.durableLines(),
                      ble_scan::stateName(scanner.state()), roster ? &*roster : nullptr};
       logStatus("scanner.status", s);
       ::sd_notifyf(0, "STATUS=%s", statusText(s).c_str());
@@ -274,7 +298,7 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
     if (exitCode == kExitOk) exitCode = kExitUnwritten;
   }
   const auto counters = scanner.counters();
-  logStatus("scanner.stopped", Status{pipeline.counters(), counters, pipeline.pendingCount(), writer.durableLines(),
+  logStatus("scanner.stopped", Status{pipeline.counters(), pipeline.presence(), counters, pipeline.pendingCount(), writer.durableLines(),
                                       ble_scan::stateName(scanner.state()), roster ? &*roster : nullptr});
   return exitCode;
 }

@@ -23,7 +23,9 @@ constexpr Setting kSettings[] = {
     {"dedup-window", "log a participant again only after this long (default 5m)"},
     {"dedup-capacity", "participants remembered at most (default 16384)"},
     {"adapter", "BlueZ adapter name, e.g. hci1 (default: first powered adapter)"},
-    {"rssi-min", "ignore advertisements weaker than this dBm, or 'none' (default -90)"},
+    {"rssi-min", "check in only at this smoothed RSSI (dBm) or stronger, or 'none' (default -90)"},
+    {"min-sightings", "sightings in one run before a check-in (default 2; 1 with --min-dwell 0: one packet)"},
+    {"min-dwell", "time from a run's first to its qualifying sighting, or 0 (default 2s)"},
     {"formats", "enabled formats: ibeacon,eddystone,service-uuid,service-data (default all)"},
     {"attendance-service-uuid", "service UUID of the service-data format"},
     {"fsync", "durability: always | interval | never (default interval)"},
@@ -99,6 +101,11 @@ ScannerConfig build(const std::map<std::string, std::string>& s) {
   if (const auto* v = get("rssi-min")) {
     if (*v == "none") c.rssiMin.reset();
     else c.rssiMin = parseInt<std::int16_t>("rssi-min", *v, -127, 20);
+  }
+  if (const auto* v = get("min-sightings")) c.minSightings = parseInt<std::size_t>("min-sightings", *v, 1, 1000);
+  if (const auto* v = get("min-dwell")) {
+    // 0 is meaningful here (single-packet mode), unlike for every other duration.
+    c.minDwell = (*v == "0" || *v == "0s" || *v == "0ms") ? std::chrono::milliseconds{0} : duration("min-dwell", *v);
   }
   if (const auto* v = get("formats")) {
     const auto f = ble_scan::FormatSet::parse(*v);

@@ -30,7 +30,9 @@ struct ScannerConfig {
   std::chrono::milliseconds dedupWindow{std::chrono::minutes{5}};
   std::size_t dedupCapacity = 16384;
   std::string adapter;  // empty = first powered adapter
-  std::optional<std::int16_t> rssiMin = std::int16_t{-90};
+  std::optional<std::int16_t> rssiMin = std::int16_t{-90};  // on the smoothed RSSI of a run (ADR 0025)
+  std::size_t minSightings = 2;
+  std::chrono::milliseconds minDwell{std::chrono::seconds{2}};
   ble_scan::FormatSet formats = ble_scan::FormatSet::all();
   support::Uuid attendanceServiceUuid = ble_scan::kDefaultAttendanceServiceUuid;
   jsonl_log::FsyncPolicy fsync = jsonl_log::FsyncPolicy::interval;
@@ -53,7 +55,8 @@ struct ParsedCommandLine {
 // (flags win). Every problem is a sentence naming the flag or key, and exit code 2.
 [[nodiscard]] ParsedCommandLine parseCommandLine(int argc, const char* const* argv);
 
-// "500ms", "90s", "5m", "2h" or a plain number of seconds. Positive only.
+// "500ms", "90s", "5m", "2h" or a plain number of seconds. Positive only (--min-dwell
+// alone also takes 0).
 [[nodiscard]] std::optional<std::chrono::milliseconds> parseDuration(std::string_view text);
 
 }  // namespace attendance::scanner

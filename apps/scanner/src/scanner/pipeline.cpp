@@ -18,6 +18,7 @@ Pipeline::Pipeline(PipelineOptions options, const support::TimeSource& time, con
       boot_(&boot),
       writer_(&writer),
       roster_(roster),
+      presence_(time, options_.presence),
       // The options were checked by the scanner's configuration; value() throws at start-up otherwise.
       dedup_(dedup_cache::DedupCache::create(time, {.window = options_.dedupWindow, .capacity = options_.dedupCapacity})
                  .value()) {
@@ -104,14 +105,24 @@ Verdict Pipeline::onSighting(const support::Uuid& id, std::optional<int> rssi,
     ++counters_.notOnRoster;
     return Verdict::not_on_roster;
   }
+  const auto present = presence_.onSighting(id, rssi, seenAt);
+  if (!present) {
+    ++counters_.notYetPresent;
+    return Verdict::candidate;
+  }
   if (!dedup_.admit(id)) {
     ++counters_.duplicates;
     return Verdict::duplicate;
   }
   scratch_.bleUuid = id;
-  scratch_.checkInTime = support::toEpochMillis(seenAt);
-  scratch_.rssi = options_.recordRssi ? rssi : std::nullopt;
-  if (scratch_.bootId) scratch_.bootMs = boot_->bootMillis();
+  scratch_.checkInTime = support::toEpochMillis(present->checkInTime);
+  scratch_.rssi = options_.recordRssi ? present->rssi : std::nullopt;
+  // bootMs must name the same instant as checkInTime (the run's first sighting), or a
+  // restart would age this line wrongly when re-seeding dedup.
+  if (scratch_.bootId) {
+    scratch_.bootMs = boot_->bootMillis() -
+                      std::chrono::duration_cast<std::chrono::milliseconds>(time_->monotonicTime() - present->since).count();
+  }
   noteLogged(id);
   if (!pending_.empty() || fatal_) {
     // Keep log order: nothing overtakes lines that are still waiting.
@@ -159,6 +170,7 @@ bool Pipeline::retryPending() {
 
 jsonl_log::Outcome<void> Pipeline::tick() {
   if (fatal_) return *fatal_;
+  presence_.expire();
   const auto now = time_->monotonicTime();
   if (!pending_.empty() && (!nextRetry_ || now >= *nextRetry_)) {
     retryPending();

@@ -15,6 +15,7 @@
 #include "attendance/support/clock.hpp"
 #include "attendance/support/uuid.hpp"
 #include "scanner/boot_clock.hpp"
+#include "scanner/presence.hpp"
 #include "scanner/roster.hpp"
 
 namespace attendance::scanner {
@@ -28,6 +29,8 @@ struct PipelineOptions {
   // Check-ins kept in memory while the log cannot be written (disk full, I/O error).
   std::size_t maxPending = 100'000;
   std::chrono::milliseconds retryInterval{std::chrono::seconds{1}};
+  // Who counts as arrived at all (ADR 0025); {.minSightings = 1, .minDwell = 0ms} is one packet.
+  PresenceOptions presence{};
 };
 
 struct PipelineCounters {
@@ -35,6 +38,7 @@ struct PipelineCounters {
   std::uint64_t logged = 0;        // lines appended this run
   std::uint64_t duplicates = 0;    // suppressed inside the dedup window
   std::uint64_t notOnRoster = 0;   // valid ids that are not registered (noise)
+  std::uint64_t notYetPresent = 0; // sightings of candidates that do not meet the presence rule (yet)
   std::uint64_t writeFailures = 0; // failed append attempts
   std::uint64_t dropped = 0;       // check-ins lost because the pending buffer was full
   std::uint64_t seeded = 0;        // log records re-seeded into the dedup cache at start
@@ -50,9 +54,9 @@ struct SeedReport {
   std::uint64_t seeded = 0;        // inside the window, now in the dedup cache
 };
 
-enum class Verdict { logged, duplicate, not_on_roster, pending, dropped };
+enum class Verdict { logged, duplicate, not_on_roster, candidate, pending, dropped };
 
-// sighting → roster filter → dedup → line → append, with group commit, a bounded
+// sighting → roster filter → presence rule → dedup → line → append, with group commit, a bounded
 // in-memory queue while the log cannot be written, and the bookkeeping behind the
 // status line. Pure of D-Bus: tests feed it sightings and a SimulatedTimeSource.
 // Not thread-safe.
@@ -83,6 +87,7 @@ public:
   [[nodiscard]] std::size_t pendingCount() const noexcept { return pending_.size(); }
   [[nodiscard]] const std::deque<jsonl_log::CheckIn>& pending() const noexcept { return pending_; }
   [[nodiscard]] const dedup_cache::DedupCache& dedup() const noexcept { return dedup_; }
+  [[nodiscard]] const PresenceFilter& presence() const noexcept { return presence_; }
 
 private:
   void noteLogged(const support::Uuid& id);
@@ -94,6 +99,7 @@ private:
   const BootClock* boot_;
   jsonl_log::Writer* writer_;
   const Roster* roster_;
+  PresenceFilter presence_;
   dedup_cache::DedupCache dedup_;
   jsonl_log::CheckIn scratch_;
   std::deque<jsonl_log::CheckIn> pending_;

@@ -1,0 +1,108 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "attendance/support/clock.hpp"
+#include "attendance/support/uuid.hpp"
+
+namespace attendance::scanner {
+
+// The presence rule (issue 13 §2, ADR 0025): one advertisement is not a check-in,
+// because people walking past the door are heard too. A participant is *present*
+// once one run of sightings (no gap longer than maxGap) has at least minSightings
+// sightings, spans at least minDwell, and its smoothed RSSI is at or above rssiMin.
+// The check-in time is the first sighting of that run.
+//
+// Smoothed RSSI: the median of the run's last three RSSI readings (the lower middle
+// value while there are only two). A median, not an EWMA: one reflection spike or
+// one body-blocked dip cannot move it at all, and it has no smoothing constant to
+// tune. With minSightings 1 it is the packet's own RSSI, so `minSightings 1, minDwell
+// 0` is exactly the old single-packet behaviour. Sightings without an RSSI count as
+// sightings but not as readings; a run without any reading passes the RSSI test (as
+// the per-packet floor always let them through).
+//
+// Dwell and gaps are measured on the monotonic clock (ADR 0010); the check-in time
+// is the sighting's wall time, as before.
+//
+// Memory is bounded: at most `capacity` candidates (pending and present ones) are
+// tracked. When the table is full, the least recently seen candidate is forgotten
+// (counted in `evicted`): a pending run starts over, a present participant has to
+// qualify again. Not thread-safe: one pipeline owns it.
+struct PresenceOptions {
+  std::size_t minSightings = 2;
+  std::chrono::milliseconds minDwell{std::chrono::seconds{2}};
+  std::optional<std::int16_t> rssiMin = std::int16_t{-90};
+  // Longer than any silence of a phone that is still there (1 s advertising with
+  // missed packets, BlueZ restarting its scan every ~10 s), shorter than a walk out
+  // and back in.
+  std::chrono::milliseconds maxGap{std::chrono::seconds{10}};
+  std::size_t capacity = 16384;
+};
+
+struct PresenceCounters {
+  std::uint64_t qualified = 0;  // runs that became present
+  std::uint64_t expired = 0;    // runs that ended (gap > maxGap) without qualifying
+  std::uint64_t evicted = 0;    // candidates forgotten because the table was full
+};
+
+// What a sighting of a present participant hands on to dedup.
+struct Presence {
+  std::chrono::system_clock::time_point checkInTime;  // first sighting of the run on its first pass, else this one
+  std::chrono::steady_clock::time_point since;        // the same instant on the monotonic clock
+  std::optional<int> rssi;                            // smoothed
+};
+
+class PresenceFilter {
+public:
+  // Throws std::invalid_argument for a zero capacity or zero minSightings (start-up only).
+  PresenceFilter(const support::TimeSource& time, PresenceOptions options);
+
+  // Set once the participant is present; std::nullopt while the run does not qualify yet.
+  [[nodiscard]] std::optional<Presence> onSighting(const support::Uuid& id, std::optional<int> rssi,
+                                                   std::chrono::system_clock::time_point seenAt);
+
+  // Ends runs silent for longer than maxGap (counted as expired when they never
+  // qualified) and frees their entries. Cheap to call often: it scans the table at
+  // most once per second.
+  void expire();
+
+  [[nodiscard]] std::size_t pending() const noexcept { return pending_; }  // candidates not (yet) present
+  [[nodiscard]] std::size_t size() const noexcept { return index_.size(); }
+  [[nodiscard]] const PresenceCounters& counters() const noexcept { return counters_; }
+  [[nodiscard]] const PresenceOptions& options() const noexcept { return options_; }
+
+private:
+  struct Entry {
+    support::Uuid id;
+    std::chrono::system_clock::time_point firstWall;
+    std::chrono::steady_clock::time_point first;
+    std::chrono::steady_clock::time_point last;
+    std::uint32_t sightings = 0;
+    std::int8_t readings[3] = {0, 0, 0};  // ring of the last three RSSI readings
+    std::uint8_t readingCount = 0;        // saturates at 3
+    std::uint8_t next = 0;                // ring position of the next reading
+    bool present = false;
+    bool used = false;
+  };
+
+  void startRun(Entry& e, std::chrono::system_clock::time_point wall, std::chrono::steady_clock::time_point now);
+  void release(std::uint32_t slot);
+  [[nodiscard]] std::uint32_t acquire();
+  [[nodiscard]] std::optional<int> smoothed(const Entry& e) const noexcept;
+
+  const support::TimeSource* time_;
+  PresenceOptions options_;
+  std::vector<Entry> entries_;  // fixed at construction
+  std::vector<std::uint32_t> free_;
+  std::unordered_map<support::Uuid, std::uint32_t, support::UuidHash> index_;
+  std::size_t pending_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> lastSweep_;
+  PresenceCounters counters_;
+};
+
+}  // namespace attendance::scanner

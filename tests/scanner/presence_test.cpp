@@ -1,0 +1,162 @@
+// The presence rule (ADR 0025) on simulated time: no radio, no log.
+#include <gtest/gtest.h>
+
+#include "scanner/presence.hpp"
+
+using namespace std::chrono_literals;
+using attendance::scanner::PresenceFilter;
+using attendance::scanner::PresenceOptions;
+using attendance::support::SimulatedTimeSource;
+using attendance::support::Uuid;
+
+namespace {
+
+const Uuid kAlice = *Uuid::parse("a1b2c3d4-e5f6-4711-8899-aabbccddeeff");
+const Uuid kBob = *Uuid::parse("b0b0b0b0-0000-4000-8000-000000000001");
+const Uuid kEve = *Uuid::parse("eeeeeeee-0000-4000-8000-000000000002");
+
+}  // namespace
+
+TEST(Presence, APasserByWithOneWeakAdvertisementIsNotCheckedIn) {
+  SimulatedTimeSource clock;
+  PresenceFilter f(clock, {});
+  EXPECT_FALSE(f.onSighting(kEve, -89, clock.systemTime()));
+  EXPECT_EQ(f.pending(), 1u);
+  clock.advance(11s);  // gone: longer than maxGap without a sighting
+  f.expire();
+  EXPECT_EQ(f.pending(), 0u);
+  EXPECT_EQ(f.size(), 0u);
+  EXPECT_EQ(f.counters().expired, 1u);
+  EXPECT_EQ(f.counters().qualified, 0u);
+}
+
+TEST(Presence, OneStrongPacketAloneIsNotEnoughEither) {
+  SimulatedTimeSource clock;
+  PresenceFilter f(clock, {});
+  EXPECT_FALSE(f.onSighting(kEve, -50, clock.systemTime()));
+  clock.advance(1900ms);
+  EXPECT_FALSE(f.onSighting(kEve, -50, clock.systemTime())) << "two sightings, but only 1.9 s apart";
+}
+
+TEST(Presence, SeenTwiceTwoSecondsApartAtMinus70IsCheckedInAtTheFirstSighting) {
+  SimulatedTimeSource clock;
+  PresenceFilter f(clock, {});
+  const auto first = clock.systemTime();
+  const auto firstMono = clock.monotonicTime();
+  EXPECT_FALSE(f.onSighting(kAlice, -70, clock.systemTime()));
+  clock.advance(2s);
+  const auto p = f.onSighting(kAlice, -70, clock.systemTime());
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->checkInTime, first);
+  EXPECT_EQ(p->since, firstMono);
+  EXPECT_EQ(p->rssi, -70);
+  EXPECT_EQ(f.pending(), 0u);
+  EXPECT_EQ(f.counters().qualified, 1u);
+
+  // Still there: every further sighting is handed on (dedup decides), with its own time.
+  clock.advance(1s);
+  const auto again = f.onSighting(kAlice, -72, clock.systemTime());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->checkInTime, clock.systemTime());
+  EXPECT_EQ(f.counters().qualified, 1u);
+}
+
+TEST(Presence, ARunBrokenByALongGapStartsOver) {
+  SimulatedTimeSource clock;
+  PresenceFilter f(clock, {});
+  EXPECT_FALSE(f.onSighting(kBob, -70, clock.systemTime()));
+  clock.advance(10s + 1ms);  // more than maxGap: the first sighting no longer counts
+  const auto restart = clock.systemTime();
+  EXPECT_FALSE(f.onSighting(kBob, -70, clock.systemTime()));
+  EXPECT_EQ(f.counters().expired, 1u);
+  EXPECT_EQ(f.pending(), 1u);
+  clock.advance(2s);
+  const auto p = f.onSighting(kBob, -70, clock.systemTime());
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->checkInTime, restart);
+
+  // A present participant who leaves and comes back has to qualify again.
+  clock.advance(30s);
+  EXPECT_FALSE(f.onSighting(kBob, -70, clock.systemTime()));
+  EXPECT_EQ(f.counters().expired, 1u) << "a run that qualified is not counted as expired";
+}
+
+TEST(Presence, GapsUpToMaxGapKeepTheRun) {
+  SimulatedTimeSource clock;
+  PresenceFilter f(clock, {.minSightings = 3, .minDwell = 15s});
+  const auto first = clock.systemTime();
+  EXPECT_FALSE(f.onSighting(kBob, -70, clock.systemTime()));
+  clock.advance(10s);
+  EXPECT_FALSE(f.onSighting(kBob, -70, clock.systemTime()));
+  clock.advance(6s);
+  const auto p = f.onSighting(kBob, -70, clock.systemTime());
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->checkInTime, first);
+}
+
+TEST(Presence, OneNoisyPacketDoesNotDecideTheMedianOfTheLastThreeDoes) {
+  SimulatedTimeSource clock;
+  PresenceFilter f(clock, {});
+  // A passer-by far away, with one reflection spike: the spike alone cannot lift the median.
+  EXPECT_FALSE(f.onSighting(kEve, -97, clock.systemTime()));
+  clock.advance(2s);
+  EXPECT_FALSE(f.onSighting(kEve, -55, clock.systemTime()));
+  clock.advance(500ms);
+  EXPECT_FALSE(f.onSighting(kEve, -96, clock.systemTime()));
+
+  // Someone standing at the door whose phone dips once (a body in the way): still checked in.
+  const auto first = clock.systemTime();
+  EXPECT_FALSE(f.onSighting(kAlice, -70, clock.systemTime()));
+  clock.advance(1s);
+  EXPECT_FALSE(f.onSighting(kAlice, -71, clock.systemTime()));
+  clock.advance(1s);
+  const auto p = f.onSighting(kAlice, -104, clock.systemTime());
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->checkInTime, first);
+  EXPECT_EQ(p->rssi, -71);  // median of -70, -71, -104
+}
+
+TEST(Presence, SinglePacketModeIsTheOldBehaviour) {
+  SimulatedTimeSource clock;
+  PresenceFilter f(clock, {.minSightings = 1, .minDwell = 0ms});
+  EXPECT_FALSE(f.onSighting(kEve, -91, clock.systemTime()));
+  clock.advance(100ms);
+  const auto p = f.onSighting(kEve, -90, clock.systemTime());  // the floor is inclusive
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->checkInTime, clock.systemTime()) << "each packet decides alone";
+  EXPECT_EQ(p->rssi, -90);
+  EXPECT_TRUE(f.onSighting(kAlice, -40, clock.systemTime()));
+}
+
+TEST(Presence, WithoutAnRssiFloorOrAnRssiOnlyCountAndDwellDecide) {
+  SimulatedTimeSource clock;
+  PresenceFilter f(clock, {.rssiMin = std::nullopt});
+  EXPECT_FALSE(f.onSighting(kEve, -120, clock.systemTime()));
+  clock.advance(2s);
+  EXPECT_TRUE(f.onSighting(kEve, -120, clock.systemTime()));
+
+  PresenceFilter g(clock, {});
+  EXPECT_FALSE(g.onSighting(kBob, std::nullopt, clock.systemTime()));
+  clock.advance(2s);
+  const auto p = g.onSighting(kBob, std::nullopt, clock.systemTime());
+  ASSERT_TRUE(p);
+  EXPECT_FALSE(p->rssi);
+}
+
+TEST(Presence, AFullTableForgetsTheLeastRecentlySeenCandidate) {
+  SimulatedTimeSource clock;
+  PresenceFilter f(clock, {.capacity = 2});
+  EXPECT_FALSE(f.onSighting(kAlice, -70, clock.systemTime()));
+  clock.advance(100ms);
+  EXPECT_FALSE(f.onSighting(kBob, -70, clock.systemTime()));
+  clock.advance(100ms);
+  EXPECT_FALSE(f.onSighting(kAlice, -70, clock.systemTime()));  // Bob is now the least recently seen
+  clock.advance(100ms);
+  EXPECT_FALSE(f.onSighting(kEve, -70, clock.systemTime()));  // table full: Bob goes
+  EXPECT_EQ(f.size(), 2u);
+  EXPECT_EQ(f.counters().evicted, 1u);
+  EXPECT_EQ(f.pending(), 2u);
+  clock.advance(2s);
+  EXPECT_TRUE(f.onSighting(kAlice, -70, clock.systemTime()));
+  EXPECT_FALSE(f.onSighting(kBob, -70, clock.systemTime())) << "Bob's run started over";
+}
