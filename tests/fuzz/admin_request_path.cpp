@@ -24,7 +24,7 @@
 #include <attendance/attendance_core/migrations.hpp>
 #include <attendance/attendance_core/users.hpp>
 
-#include "../../apps/admin/web/src/auth.hpp"
+#include <attendance/attendance_core/admin_accounts.hpp>
 #include "attendance_core/test_database.hpp"
 #include "request_path.hpp"
 
@@ -73,10 +73,10 @@ struct Console {
   Console() {
     if (!core::migrate(pool)) setupFailed("migrate");
     const auto now = clock.systemTime();
-    aw::AuthSettings settings;
+    core::AdminAuthConfig settings;
     settings.opsLimit = 1;
     settings.memLimit = 8192;
-    if (!aw::createAdmin(pool, kEmail, kPassword, settings, now)) setupFailed("admin");
+    if (!core::createAdmin(pool, kEmail, kPassword, settings, now)) setupFailed("admin");
     core::NewEvent ev;
     ev.id = "ev-1";
     ev.name = "Fuzzed event";

@@ -11,6 +11,7 @@
 #include <functional>
 #include <mutex>
 
+#include <attendance/attendance_core/admin_accounts.hpp>
 #include <attendance/attendance_core/assignments.hpp>
 #include <attendance/attendance_core/error.hpp>
 #include <attendance/attendance_core/events.hpp>
@@ -24,8 +25,6 @@
 #include <attendance/support/utf8.hpp>
 
 #include "assets.hpp"
-#include "auth.hpp"
-#include "data.hpp"
 #include "event_time.hpp"
 #include "html.hpp"
 #include "pages.hpp"
@@ -134,7 +133,7 @@ enum class Access { open, session };
 
 struct Call {
   RequestContext& rc;
-  std::optional<AdminSession> session;
+  std::optional<core::AdminSession> session;
   std::string token;
   FormFields form;
 
@@ -154,7 +153,7 @@ struct WebApp::Impl {
   http_server::BlockingPool& blocking;
   const support::TimeSource& clock;
   WebOptions options;
-  AuthSettings auth;
+  core::AdminAuthConfig auth;
   // Every report answer (JSON, pages, CSV) comes from here (docs/adr/0064).
   core::ReportCache reports;
   http_server::MetricsRegistry* metrics;
@@ -177,9 +176,7 @@ struct WebApp::Impl {
     auth.opsLimit = options.adminOpsLimit;
     auth.memLimit = options.adminMemLimit;
     auth.sessionLifetime = options.sessionLifetime;
-    auth.maxFailuresPerAccount = options.maxFailuresPerAccount;
-    auth.maxFailuresPerAddress = options.maxFailuresPerAddress;
-    auth.failureWindow = options.failureWindow;
+    auth.loginLimits = {options.maxFailuresPerAccount, options.maxFailuresPerAddress, options.failureWindow};
     if (metrics != nullptr) {
       metrics->describeCounter("admin_report_cache_hits_total", "Report requests answered from the cached report");
       metrics->describeCounter("admin_report_cache_misses_total", "Report requests that had to wait for a build");
@@ -266,14 +263,14 @@ struct WebApp::Impl {
   // guard (before any body byte is read) and handed to dispatch.
   struct SignedIn {
     std::string token;
-    AdminSession session;
+    core::AdminSession session;
   };
 
   // Header guard of every Access::session route: no session, no body read.
   std::optional<Response> requireSession(RequestContext& rc) {
     const bool api = rc.path.starts_with("/api/");
     std::string token(cookieValue(rc.request[http::field::cookie], sessionCookieName()));
-    auto found = findSession(pool, token, now());
+    auto found = core::findAdminSession(pool, token, now());
     if (!found) {
       Call call{rc, std::nullopt, {}, {}};
       return failure(call, found.error());
@@ -314,7 +311,7 @@ struct WebApp::Impl {
 
   // ---- sign-in -----------------------------------------------------------
   Response loginPage(http::status status, std::string_view email, std::string flashHtml) const {
-    const std::string csrf = randomToken();
+    const std::string csrf = core::randomToken();
     Response res = htmlResponse(status, pages::login(csrf, email, flashHtml));
     res.set(http::field::set_cookie, cookie(loginCookieName(), csrf, 3600));
     return res;
@@ -323,7 +320,7 @@ struct WebApp::Impl {
   Response getLogin(Call& call) {
     const auto token = cookieValue(call.rc.request[http::field::cookie], sessionCookieName());
     if (!token.empty()) {
-      auto found = findSession(pool, token, now());
+      auto found = core::findAdminSession(pool, token, now());
       if (found && *found) return redirect("/events");
     }
     return loginPage(http::status::ok, {}, {});
@@ -341,10 +338,10 @@ struct WebApp::Impl {
       return loginPage(http::status::bad_request, email,
                        pages::flash(pages::FlashKind::error, "Enter your email and password."));
     }
-    auto outcome = login(pool, email, password, call.rc.remote.to_string(), auth, now());
+    auto outcome = core::signInAdmin(pool, email, password, call.rc.remote.to_string(), auth, now());
     if (!outcome) return failure(call, outcome.error());
     switch (outcome->kind) {
-      case LoginOutcome::Kind::rate_limited: {
+      case core::AdminSignIn::Kind::rate_limited: {
         const auto minutes = (outcome->retryAfter.count() + 59) / 60;
         support::log::warn("admin_web.login_rate_limited", {{"address", call.rc.remote.to_string()}});
         Response res = loginPage(
@@ -354,11 +351,11 @@ struct WebApp::Impl {
         res.set(http::field::retry_after, std::to_string(outcome->retryAfter.count()));
         return res;
       }
-      case LoginOutcome::Kind::wrong_credentials:
+      case core::AdminSignIn::Kind::wrong_credentials:
         support::log::info("admin_web.login_failed", {{"address", call.rc.remote.to_string()}});
         return loginPage(http::status::unauthorized, email,
                          pages::flash(pages::FlashKind::error, "Wrong email or password."));
-      case LoginOutcome::Kind::ok:
+      case core::AdminSignIn::Kind::ok:
         break;
     }
     support::log::info("admin_web.login", {{"admin", outcome->session.adminId}});
@@ -370,7 +367,7 @@ struct WebApp::Impl {
   }
 
   Response postLogout(Call& call) {
-    auto r = endSession(pool, call.token);
+    auto r = core::endAdminSession(pool, call.token);
     if (!r) return failure(call, r.error());
     Response res = redirect("/login");
     res.set(http::field::set_cookie, cookie(sessionCookieName(), "", 0));
@@ -404,7 +401,7 @@ struct WebApp::Impl {
   Response getAsset(Call& call) {
     bool signedIn = false;
     if (call.rc.params.at("name").ends_with(".js")) {
-      auto found = findSession(pool, cookieValue(call.rc.request[http::field::cookie], sessionCookieName()), now());
+      auto found = core::findAdminSession(pool, cookieValue(call.rc.request[http::field::cookie], sessionCookieName()), now());
       signedIn = found && *found;
     }
     return asset(call.rc, signedIn);
@@ -414,14 +411,14 @@ struct WebApp::Impl {
   Response getRoot(Call&) { return redirect("/events"); }
 
   Response getEvents(Call& call) {
-    auto list = data::listEventSummaries(pool);
+    auto list = core::listEventSummaries(pool);
     if (!list) return failure(call, list.error());
     return page(call, http::status::ok, "Events", pages::Nav::events, pages::noticeFor(call.query("notice")),
                 pages::events(*list, now(), call.session->csrfToken));
   }
 
   Response apiEvents(Call& call) {
-    auto list = data::listEventSummaries(pool);
+    auto list = core::listEventSummaries(pool);
     if (!list) return failure(call, list.error());
     return jsonOut(http::status::ok, core::renderEventsJson(*list));
   }
@@ -476,32 +473,32 @@ struct WebApp::Impl {
     view.search = call.search();
     view.page = pageParam(call.rc.request.target());
     view.pageSize = kPageSize;
-    auto regs = data::listRegistrations(pool, id, view.search, view.page * kPageSize, kPageSize);
+    auto regs = core::listRegistrations(pool, id, view.search, view.page * kPageSize, kPageSize);
     if (!regs) return failure(call, regs.error());
     view.registrations = std::move(*regs);
-    auto any = data::hasCheckIns(pool, id);
+    auto any = core::eventHasCheckIns(pool, id);
     if (!any) return failure(call, any.error());
-    view.hasCheckIns = *any > 0;
+    view.hasCheckIns = *any;
     return page(call, http::status::ok, view.event.name, pages::Nav::events, pages::noticeFor(call.query("notice")),
                 pages::event(view, call.session->csrfToken));
   }
 
   Response postEvent(Call& call) {
     const std::string& id = call.param("id");
-    data::EventEdit edit;
+    core::EventEdit edit;
     edit.name = call.field("name");
     edit.venue = call.field("venue");
     bool ok = false;
     Response bad = eventForm(call, id, edit.name, edit.venue, edit.startsAt, edit.endsAt, ok);
     if (!ok) return bad;
-    auto r = data::updateEvent(pool, id, edit);
+    auto r = core::updateEvent(pool, id, edit);
     if (!r) return failure(call, r.error());
     return redirect("/events/" + urlEncode(id) + "?notice=event-updated");
   }
 
   Response postEventDelete(Call& call) {
     const std::string& id = call.param("id");
-    auto r = data::deleteEvent(pool, id, call.field("force") == "1");
+    auto r = core::deleteEvent(pool, id, call.field("force") == "1");
     if (!r && r.error() == core::Errc::conflict) {
       return page(call, http::status::conflict, "Not deleted", pages::Nav::events,
                   pages::flash(pages::FlashKind::error,
@@ -516,7 +513,7 @@ struct WebApp::Impl {
   Response postRegistration(Call& call) {
     const std::string& id = call.param("id");
     const std::string back = "/events/" + urlEncode(id);
-    auto user = data::userIdByEmail(pool, call.field("email"));
+    auto user = core::userIdByEmail(pool, call.field("email"));
     if (!user && user.error() == core::Errc::user_not_found) return redirect(back + "?notice=no-such-user");
     if (!user) return failure(call, user.error());
     auto r = core::registerForEvent(pool, id, *user, now());
@@ -569,7 +566,7 @@ struct WebApp::Impl {
     view.search = call.search();
     view.pageNo = pageParam(call.rc.request.target());
     view.pageSize = kPageSize;
-    auto p = data::listParticipants(pool, view.search, view.pageNo * kPageSize, kPageSize);
+    auto p = core::listParticipants(pool, view.search, view.pageNo * kPageSize, kPageSize);
     if (!p) return failure(call, p.error());
     view.page = std::move(*p);
     return page(call, http::status::ok, "Participants", pages::Nav::participants,
@@ -580,7 +577,7 @@ struct WebApp::Impl {
     const std::string search = call.search();
     const auto offset = intParam(call.rc.request.target(), "offset", 0, 0, 1'000'000'000);
     const auto limit = intParam(call.rc.request.target(), "limit", 100, 1, 1000);
-    auto p = data::listParticipants(pool, search, offset, limit);
+    auto p = core::listParticipants(pool, search, offset, limit);
     if (!p) return failure(call, p.error());
     std::string out = fmt::format("{{\"total\":{},\"offset\":{},\"limit\":{},\"participants\":[", p->total, offset, limit);
     bool first = true;
@@ -618,7 +615,7 @@ struct WebApp::Impl {
   }
 
   Response setDisabled(Call& call, bool disabled) {
-    auto r = data::setUserDisabled(pool, call.param("id"), disabled);
+    auto r = core::setUserDisabled(pool, call.param("id"), disabled);
     if (!r) return failure(call, r.error());
     return redirect(std::string("/participants?notice=") + (disabled ? "participant-disabled" : "participant-enabled"));
   }

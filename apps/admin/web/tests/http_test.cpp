@@ -18,7 +18,7 @@
 #include <attendance/attendance_core/scanners.hpp>
 #include <attendance/attendance_core/users.hpp>
 
-#include "auth.hpp"
+#include <attendance/attendance_core/admin_accounts.hpp>
 #include "html.hpp"
 #include "test_support.hpp"
 
@@ -38,10 +38,10 @@ constexpr const char* kPassword = "correct horse battery";
 class AdminWebTest : public ::testing::Test {
 protected:
   AdminWebTest() : server(db, WebOptions::forTests()) {
-    AuthSettings s;
+    core::AdminAuthConfig s;
     s.opsLimit = 1;
     s.memLimit = 8192;
-    auto id = createAdmin(server.pool(), kEmail, kPassword, s, server.clock.systemTime());
+    auto id = core::createAdmin(server.pool(), kEmail, kPassword, s, server.clock.systemTime());
     EXPECT_TRUE(id.has_value());
   }
 
@@ -167,10 +167,10 @@ TEST_F(AdminWebTest, SecureCookiesUseTheHostPrefix) {
   WebOptions o = WebOptions::forTests();
   o.secureCookies = true;
   TestServer tls{otherDb, o};
-  AuthSettings s;
+  core::AdminAuthConfig s;
   s.opsLimit = 1;
   s.memLimit = 8192;
-  ASSERT_TRUE(createAdmin(tls.pool(), kEmail, kPassword, s, tls.clock.systemTime()).has_value());
+  ASSERT_TRUE(core::createAdmin(tls.pool(), kEmail, kPassword, s, tls.clock.systemTime()).has_value());
   Browser b{tls.port()};
   const auto res = b.login(kEmail, kPassword);
   ASSERT_EQ(res.result(), http::status::see_other);
@@ -255,10 +255,10 @@ TEST(AdminWebSignInBurst, SignInsPastTheHashingQueueGet429AndReadsDoNotWaitBehin
   options.passwordThreads = 1;
   options.maxPendingPasswords = 2;
   TestServer server{db, options};
-  AuthSettings cheap;
+  core::AdminAuthConfig cheap;
   cheap.opsLimit = 1;
   cheap.memLimit = 8192;
-  ASSERT_TRUE(createAdmin(server.pool(), kEmail, kPassword, cheap, server.clock.systemTime()));
+  ASSERT_TRUE(core::createAdmin(server.pool(), kEmail, kPassword, cheap, server.clock.systemTime()));
   Browser reader{server.port()};
   ASSERT_EQ(reader.login(kEmail, kPassword).result(), http::status::see_other);
 

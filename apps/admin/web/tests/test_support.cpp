@@ -14,7 +14,7 @@
 
 #include <attendance/attendance_core/migrations.hpp>
 
-#include "auth.hpp"
+#include <attendance/attendance_core/admin_accounts.hpp>
 #include "html.hpp"
 
 namespace attendance::admin_web::testing {
