@@ -35,7 +35,7 @@
 #include <pqxx/pqxx>
 #include <unistd.h>
 
-#include <attendance/admin_web/app.hpp>
+#include "web/app.hpp"
 #include <attendance/attendance_core/core.hpp>
 #include <attendance/http_server/metrics.hpp>
 #include <attendance/http_server/server.hpp>

@@ -19,7 +19,7 @@
 #include <string>
 #include <string_view>
 
-#include <attendance/admin_web/app.hpp>
+#include "web/app.hpp"
 #include <attendance/attendance_core/events.hpp>
 #include <attendance/attendance_core/migrations.hpp>
 #include <attendance/attendance_core/users.hpp>

@@ -19,8 +19,8 @@
 #include <attendance/attendance_core/users.hpp>
 
 #include <attendance/attendance_core/admin_accounts.hpp>
-#include "html.hpp"
-#include "test_support.hpp"
+#include "web/html.hpp"
+#include "admin/web_fixture.hpp"
 
 namespace attendance::admin_web::testing {
 namespace {

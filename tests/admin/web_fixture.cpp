@@ -1,4 +1,4 @@
-#include "test_support.hpp"
+#include "admin/web_fixture.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -15,7 +15,7 @@
 #include <attendance/attendance_core/migrations.hpp>
 
 #include <attendance/attendance_core/admin_accounts.hpp>
-#include "html.hpp"
+#include "web/html.hpp"
 
 namespace attendance::admin_web::testing {
 

@@ -14,7 +14,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
 
-#include <attendance/admin_web/app.hpp>
+#include "web/app.hpp"
 #include <attendance/attendance_core/database.hpp>
 #include "attendance_core/test_database.hpp"
 #include <attendance/http_server/metrics.hpp>

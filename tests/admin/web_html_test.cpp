@@ -3,9 +3,9 @@
 
 #include <stdexcept>
 
-#include "assets.hpp"
-#include "html.hpp"
-#include "pages.hpp"
+#include "web/assets.hpp"
+#include "web/html.hpp"
+#include "web/pages.hpp"
 
 namespace attendance::admin_web {
 namespace {

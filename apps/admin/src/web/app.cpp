@@ -1,4 +1,4 @@
-#include "attendance/admin_web/app.hpp"
+#include "app.hpp"
 
 #include <fmt/format.h>
 

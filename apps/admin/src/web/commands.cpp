@@ -1,4 +1,4 @@
-#include "attendance/admin_web/commands.hpp"
+#include "commands.hpp"
 
 #include <CLI/CLI.hpp>
 #include <termios.h>
@@ -18,7 +18,7 @@
 #include <attendance/support/clock.hpp>
 #include <attendance/support/log.hpp>
 
-#include "attendance/admin_web/app.hpp"
+#include "app.hpp"
 
 namespace attendance::admin_web {
 
