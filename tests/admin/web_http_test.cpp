@@ -141,7 +141,7 @@ TEST_F(AdminWebTest, SignInSetsAStrictHttpOnlyCookieAndOpensTheConsole) {
   EXPECT_EQ(page.result(), http::status::ok);
   EXPECT_TRUE(has(page.body(), "Sign in")) << "Sign in";
   EXPECT_THAT(std::string(page["Content-Security-Policy"]), HasSubstr("script-src 'self'"));
-  const auto res = b.post("/login", form({{"csrf", csrfFromPage(page.body())}, {"email", "ORGANIZER@example.org"},
+  const auto res = b.post("/login", form({{"csrf", csrfField(page.body())}, {"email", "ORGANIZER@example.org"},
                                           {"password", kPassword}}));
   ASSERT_EQ(res.result(), http::status::see_other);
   EXPECT_EQ(res[http::field::location], "/events");
@@ -207,7 +207,7 @@ TEST_F(AdminWebTest, SignInWithoutTheFormsCsrfTokenIsRefused) {
   EXPECT_FALSE(b.cookies.contains("attendance_session"));
   // A token from another browser's form does not fit this browser's cookie.
   Browser other{server.port()};
-  const std::string foreign = csrfFromPage(other.get("/login").body());
+  const std::string foreign = csrfField(other.get("/login").body());
   EXPECT_EQ(b.post("/login", form({{"csrf", foreign}, {"email", kEmail}, {"password", kPassword}})).result(),
             http::status::forbidden);
 }
@@ -649,7 +649,7 @@ TEST_F(AdminWebTest, FormFieldsThatAreNotUtf8AreA400NamingTheField) {
   const std::string invalid = "\xFF";  // form() percent-encodes it: %FF
   {  // The sign-in form, before any session exists.
     Browser anon{server.port()};
-    const std::string loginCsrf = csrfFromPage(anon.get("/login").body());
+    const std::string loginCsrf = csrfField(anon.get("/login").body());
     const auto res = anon.post("/login", form({{"csrf", loginCsrf}, {"email", "a" + invalid}, {"password", kPassword}}));
     EXPECT_EQ(res.result(), http::status::bad_request);
     EXPECT_TRUE(has(res.body(), "field email is not valid UTF-8")) << res.body();
