@@ -35,14 +35,14 @@
 #include <pqxx/pqxx>
 #include <unistd.h>
 
-#include <attendance/admin_web/app.hpp>
+#include "web/app.hpp"
 #include <attendance/attendance_core/core.hpp>
 #include <attendance/http_server/metrics.hpp>
 #include <attendance/http_server/server.hpp>
 #include <attendance/support/clock.hpp>
 #include <attendance/support/log.hpp>
 
-#include "auth.hpp"
+#include <attendance/attendance_core/admin_accounts.hpp>
 
 namespace {
 
@@ -185,10 +185,10 @@ int main(int argc, char** argv) {
     print("core buildReport + renderReportJson", summarize(inProcess), jsonBytes, runs);
 
     // 2. Over HTTP through the real console.
-    admin_web::AuthSettings auth;
+    core::AdminAuthConfig auth;
     auth.opsLimit = 1;
     auth.memLimit = 8192;
-    if (!admin_web::createAdmin(pool, "bench@example.org", "bench-password", auth, now)) throw std::runtime_error("admin");
+    if (!core::createAdmin(pool, "bench@example.org", "bench-password", auth, now)) throw std::runtime_error("admin");
     http_server::BlockingPool blocking{4, 64};
 
     // A console on 127.0.0.1:0 with the given options, signed in.

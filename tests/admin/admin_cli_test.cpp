@@ -1,4 +1,6 @@
+#include "admin/web_fixture.hpp"
 #include "attendance_core/test_database.hpp"
+#include "support/child_process.hpp"
 
 #include <attendance/attendance_core/core.hpp>
 #include <attendance/support/clock.hpp>
@@ -9,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -267,6 +270,62 @@ TEST(AdminCli, ScannerAssignUnassignAndList) {
   auto pool = db.pool(false, 1);
   EXPECT_FALSE(*core::isAssigned(*pool, "S1", "ev-a"));
   EXPECT_TRUE(*core::isAssigned(*pool, "S1", "ev-b"));
+}
+
+// `create-admin` and `serve` as a user runs them: exit codes, the account it
+// creates signing in to the server it starts, and a clean exit on SIGTERM.
+TEST(AdminCli, CreateAdminAndServeBehaveAsDocumented) {
+  TestDatabase db;
+  const std::string pw = "/tmp/admin-cli-admin-password-" + db.name();
+  const std::string shortPw = pw + "-short";
+  std::ofstream{pw} << "a long enough password\n";
+  std::ofstream{shortPw} << "short\n";
+  auto createAdmin = [&](const std::string& email, const std::string& file) {
+    return admin(db, {"create-admin", "--email", email, "--password-file", file});
+  };
+
+  // Not migrated yet: schema outdated.
+  EXPECT_EQ(createAdmin("boss@example.org", pw).exitCode, 7);
+  ASSERT_EQ(admin(db, {"migrate"}).exitCode, 0);
+  const auto created = createAdmin("boss@example.org", pw);
+  EXPECT_EQ(created.exitCode, 0) << created.err;
+  EXPECT_EQ(created.out, "{\"id\":1,\"email\":\"boss@example.org\"}\n");
+  EXPECT_EQ(db.scalar("SELECT password_hash LIKE '$argon2id$%' FROM admin_accounts"), "t");
+  EXPECT_EQ(createAdmin("BOSS@example.org", pw).exitCode, 5);
+  EXPECT_EQ(createAdmin("x@example.org", shortPw).exitCode, 3);
+  EXPECT_EQ(createAdmin("not-an-email", pw).exitCode, 3);
+  EXPECT_EQ(createAdmin("x@example.org", "/nonexistent/pw").exitCode, 8);
+  EXPECT_EQ(admin(db, {"serve", "--listen", "not-an-address"}).exitCode, 3);
+  std::remove(pw.c_str());
+  std::remove(shortPw.c_str());
+
+  // serve: prints where it listens, answers, and drains on SIGTERM with exit 0.
+  const std::vector<std::string> env{"DATABASE_URL=" + db.conninfo()};
+  auto serve = [&](const std::string& listen) {
+    return std::make_unique<attendance::testing::ChildProcess>(
+        std::vector<std::string>{ATTENDANCE_ADMIN_EXE, "serve", "--listen", listen}, env);
+  };
+  // "listening http://127.0.0.1:PORT/" -> PORT
+  auto portOf = [](const std::string& line) {
+    return static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
+  };
+  auto server = serve("127.0.0.1:0");
+  const std::string line = server->readLine().value_or("");
+  ASSERT_EQ(line.rfind("listening http://127.0.0.1:", 0), 0U) << line;
+  attendance::admin_web::testing::Browser b{portOf(line)};
+  EXPECT_EQ(b.get("/healthz").result(), boost::beast::http::status::ok);
+  EXPECT_EQ(b.login("boss@example.org", "a long enough password").result(), boost::beast::http::status::see_other);
+  EXPECT_EQ(b.get("/events").result(), boost::beast::http::status::ok);
+  server->kill(SIGTERM);
+  EXPECT_EQ(server->wait(std::chrono::seconds{30}), 0);
+  // A second server on the same port cannot listen.
+  auto first = serve("127.0.0.1:0");
+  const std::string firstLine = first->readLine().value_or("");
+  ASSERT_EQ(firstLine.rfind("listening http://127.0.0.1:", 0), 0U) << firstLine;
+  auto second = serve("127.0.0.1:" + std::to_string(portOf(firstLine)));
+  EXPECT_EQ(second->wait(std::chrono::seconds{30}), 9);
+  first->kill(SIGTERM);
+  EXPECT_EQ(first->wait(std::chrono::seconds{30}), 0);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Fuzz target: the event form's time fields (apps/admin/web/src/event_time.hpp).
+// Fuzz target: the event form's time fields (apps/admin/src/web/event_time.hpp).
 // The input is split at NUL bytes into the datetime-local value, the instant
 // app.js computed, and the browser's offset; any bytes must give a time or a
 // clean error, never a crash or an overflow trap.
@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "../../apps/admin/web/src/event_time.hpp"
+#include "web/event_time.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view rest(reinterpret_cast<const char*>(data), size);

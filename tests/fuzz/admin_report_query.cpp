@@ -1,4 +1,4 @@
-// Fuzz target: the report API's query string (apps/admin/web/src/report_params.hpp)
+// Fuzz target: the report API's query string (apps/admin/src/web/report_params.hpp)
 // and the page it selects from a small fixed report (attendance_core's
 // selectParticipants / renderReportPageJson), all driven by attacker-controlled
 // bytes. A query the parser accepts must select a page within its limits.
@@ -10,7 +10,7 @@
 
 #include <attendance/attendance_core/report_query.hpp>
 
-#include "../../apps/admin/web/src/report_params.hpp"
+#include "web/report_params.hpp"
 
 namespace {
 

@@ -19,14 +19,15 @@
 #include <string>
 #include <string_view>
 
-#include <attendance/admin_web/app.hpp>
+#include "web/app.hpp"
 #include <attendance/attendance_core/events.hpp>
 #include <attendance/attendance_core/migrations.hpp>
 #include <attendance/attendance_core/users.hpp>
 
-#include "../../apps/admin/web/src/auth.hpp"
+#include <attendance/attendance_core/admin_accounts.hpp>
 #include "attendance_core/test_database.hpp"
 #include "request_path.hpp"
+#include "support/admin_form.hpp"
 
 namespace {
 
@@ -34,6 +35,8 @@ namespace aw = attendance::admin_web;
 namespace core = attendance::core;
 namespace hs = attendance::http_server;
 using namespace std::chrono_literals;
+using attendance::testing::csrfField;
+using attendance::testing::setCookieValue;
 
 constexpr const char* kEmail = "admin@example.com";
 constexpr const char* kPassword = "admin password 1";
@@ -41,23 +44,6 @@ constexpr const char* kPassword = "admin password 1";
 [[noreturn]] void setupFailed(const std::string& what) {
   std::fprintf(stderr, "admin_request_path: setup failed: %s (is PostgreSQL reachable through PG*?)\n", what.c_str());
   std::exit(1);
-}
-
-// The value after `name=` in the response's Set-Cookie headers.
-std::string cookieFrom(const std::string& response, const std::string& name) {
-  const std::string marker = "Set-Cookie: " + name + "=";
-  const auto at = response.find(marker);
-  if (at == std::string::npos) return {};
-  const auto start = at + marker.size();
-  return response.substr(start, response.find(';', start) - start);
-}
-
-std::string csrfFrom(const std::string& html) {
-  const std::string marker = "name=\"csrf\" value=\"";
-  const auto at = html.find(marker);
-  if (at == std::string::npos) return {};
-  const auto start = at + marker.size();
-  return html.substr(start, html.find('"', start) - start);
 }
 
 struct Console {
@@ -73,10 +59,10 @@ struct Console {
   Console() {
     if (!core::migrate(pool)) setupFailed("migrate");
     const auto now = clock.systemTime();
-    aw::AuthSettings settings;
+    core::AdminAuthConfig settings;
     settings.opsLimit = 1;
     settings.memLimit = 8192;
-    if (!aw::createAdmin(pool, kEmail, kPassword, settings, now)) setupFailed("admin");
+    if (!core::createAdmin(pool, kEmail, kPassword, settings, now)) setupFailed("admin");
     core::NewEvent ev;
     ev.id = "ev-1";
     ev.name = "Fuzzed event";
@@ -100,17 +86,17 @@ struct Console {
   // The admin signs in through the request path itself.
   void signIn() {
     const std::string page = server->serveBytes("GET /login HTTP/1.1\r\nHost: x\r\n\r\n");
-    const std::string loginCookie = cookieFrom(page, "attendance_login");
-    const std::string form = "csrf=" + csrfFrom(page) + "&email=admin%40example.com&password=admin+password+1";
+    const std::string loginCookie = setCookieValue(page, "attendance_login");
+    const std::string form = "csrf=" + csrfField(page) + "&email=admin%40example.com&password=admin+password+1";
     const std::string signedIn = server->serveBytes(
         "POST /login HTTP/1.1\r\nHost: x\r\nCookie: attendance_login=" + loginCookie +
         "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " + std::to_string(form.size()) +
         "\r\n\r\n" + form);
-    const std::string session = cookieFrom(signedIn, "attendance_session");
+    const std::string session = setCookieValue(signedIn, "attendance_session");
     if (session.empty()) setupFailed("sign-in: " + signedIn.substr(0, 200));
     const std::string events =
         server->serveBytes("GET /events HTTP/1.1\r\nHost: x\r\nCookie: attendance_session=" + session + "\r\n\r\n");
-    const std::string csrf = csrfFrom(events);
+    const std::string csrf = csrfField(events);
     if (csrf.empty()) setupFailed("no CSRF token on /events");
     placeholders = {{"@SESSION@", session}, {"@CSRF@", csrf}};
   }

@@ -1,6 +1,6 @@
 // Fuzz target: the admin console's form and cookie parsing and HTML escaping
-// (apps/admin/web/src/html.hpp), all fed attacker-controlled bytes.
-// Registration (integrator): attendance_add_fuzz_target(admin_web_form LIBS attendance_admin_web)
+// (apps/admin/src/web/html.hpp), all fed attacker-controlled bytes.
+// Registration (integrator): attendance_add_fuzz_target(admin_web_form LIBS attendance_admin_lib)
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -9,7 +9,7 @@
 
 #include <attendance/support/utf8.hpp>
 
-#include "../../apps/admin/web/src/html.hpp"
+#include "web/html.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);

@@ -17,7 +17,4 @@ namespace attendance::bench {
 asio::awaitable<std::string> signInToAdmin(Connection& c, const std::string& email, const std::string& password,
                                            std::chrono::milliseconds timeout);
 
-// The value of cookie `name` in a '\n'-separated list of Set-Cookie values, or "".
-std::string setCookieValue(const std::string& setCookies, const std::string& name);
-
 }  // namespace attendance::bench

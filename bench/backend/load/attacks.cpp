@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "http_server/raw_socket.hpp"
+#include "support/admin_form.hpp"
 
 namespace attendance::bench {
 
@@ -114,13 +115,7 @@ std::optional<LoginForm> loginForm(const AttackTarget& t, AttackTally& tally) {
   auto s = connectFrom(t, "127.31.0.1", tally, t.adminPort);
   if (!s || !s->send("GET /login HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")) return std::nullopt;
   const std::string page = s->readAll(5s);
-  auto between = [&page](const std::string& before, char end) -> std::string {
-    const auto at = page.find(before);
-    if (at == std::string::npos) return {};
-    const auto start = at + before.size();
-    return page.substr(start, page.find(end, start) - start);
-  };
-  LoginForm form{between("attendance_login=", ';'), between("name=\"csrf\" value=\"", '"')};
+  LoginForm form{testing::setCookieValue(page, "attendance_login"), testing::csrfField(page)};
   if (form.cookie.empty() || form.csrf.empty()) return std::nullopt;
   return form;
 }

@@ -136,7 +136,9 @@ void ConnectionPool::Lease::release() noexcept {
   // `dropped` closes here, outside the lock.
 }
 
-pqxx::connection_base& ConnectionPool::Lease::connection() const { return *state_->connections[slot_]; }
+pqxx::connection_base& detail::LeaseAccess::connection(const ConnectionPool::Lease& lease) {
+  return *lease.state_->connections[lease.slot_];
+}
 
 namespace detail {
 
@@ -151,7 +153,7 @@ Errc classifyDatabaseException(const std::exception& e, ConnectionPool::Lease& l
   // went away under the statement. libpqxx does not always say so: PostgreSQL
   // stopped during a COPY surfaces as a plain pqxx::failure ("Error writing to
   // table: server closed the connection unexpectedly"), which was a 500.
-  if (!lease.connection().is_open()) {
+  if (!LeaseAccess::connection(lease).is_open()) {
     lease.markBroken();
     support::log::warn("db.connection_lost", {{"operation", operation}, {"error", e.what()}});
     return Errc::unavailable;

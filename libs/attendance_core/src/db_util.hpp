@@ -19,6 +19,11 @@
 
 namespace attendance::core::detail {
 
+// The pqxx connection behind a lease (ConnectionPool::Lease keeps it private).
+struct LeaseAccess {
+  static pqxx::connection_base& connection(const ConnectionPool::Lease& lease);
+};
+
 // Thrown inside a unit of work to abort it (rolling back) with a core error.
 struct CoreFailure {
   Errc code;
@@ -40,7 +45,7 @@ auto withConnection(ConnectionPool& pool, std::string_view operation, F&& work)
   auto lease = pool.acquire();
   if (!lease) return failure<Value>(lease.error());
   try {
-    return std::forward<F>(work)(lease->connection());
+    return std::forward<F>(work)(LeaseAccess::connection(*lease));
   } catch (const CoreFailure& f) {
     return failure<Value>(make_error_code(f.code));
   } catch (const std::exception& e) {

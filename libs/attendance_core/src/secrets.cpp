@@ -37,6 +37,13 @@ Digest sha256(std::string_view text) {
   return d;
 }
 
+std::string sha256Hex(std::string_view text) {
+  const Digest d = sha256(text);
+  std::array<char, 2 * std::tuple_size_v<Digest> + 1> hex{};
+  sodium_bin2hex(hex.data(), hex.size(), d.data(), d.size());
+  return std::string{hex.data()};
+}
+
 bool constantTimeEqual(const Digest& a, const Digest& b) noexcept {
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
@@ -58,14 +65,19 @@ std::string randomHex(std::size_t digits) {
   return out;
 }
 
-std::optional<std::string> hashPassword(std::string_view password, const AuthConfig& auth) {
+std::optional<std::string> hashPassword(std::string_view password, unsigned long long opsLimit,
+                                        std::size_t memLimit) {
   ensureSodium();
   std::array<char, crypto_pwhash_STRBYTES> out{};
-  if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(), auth.passwordOpsLimit,
-                            auth.passwordMemLimit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(), opsLimit, memLimit,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
     return std::nullopt;
   }
   return std::string{out.data()};
+}
+
+std::optional<std::string> hashPassword(std::string_view password, const AuthConfig& auth) {
+  return hashPassword(password, auth.passwordOpsLimit, auth.passwordMemLimit);
 }
 
 bool verifyPassword(std::string_view storedHash, std::string_view password) noexcept {
@@ -75,9 +87,13 @@ bool verifyPassword(std::string_view storedHash, std::string_view password) noex
   return crypto_pwhash_str_verify(stored.data(), password.data(), password.size()) == 0;
 }
 
-void burnPasswordCheck(std::string_view password, const AuthConfig& auth) {
+void burnPasswordCheck(std::string_view password, unsigned long long opsLimit, std::size_t memLimit) {
   // Hashing costs what verifying costs: an unknown email answers no faster.
-  (void)hashPassword(password, auth);
+  (void)hashPassword(password, opsLimit, memLimit);
+}
+
+void burnPasswordCheck(std::string_view password, const AuthConfig& auth) {
+  burnPasswordCheck(password, auth.passwordOpsLimit, auth.passwordMemLimit);
 }
 
 }  // namespace attendance::core::detail

@@ -1,6 +1,7 @@
 #pragma once
 
 // Everything attendance_core offers (namespace attendance::core).
+#include <attendance/attendance_core/admin_accounts.hpp>
 #include <attendance/attendance_core/assignments.hpp>
 #include <attendance/attendance_core/batch.hpp>
 #include <attendance/attendance_core/database.hpp>

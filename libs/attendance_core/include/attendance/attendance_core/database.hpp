@@ -7,11 +7,13 @@
 #include <memory>
 #include <string>
 
-namespace pqxx {
-class connection_base;
-}
-
 namespace attendance::core {
+
+namespace detail {
+// Library-private (src/db_util.hpp): the connection behind a lease. Consumers
+// see leases only as tokens of exclusive use, never the database client.
+struct LeaseAccess;
+}  // namespace detail
 
 struct DatabaseConfig {
   // libpq connection string or URI; empty = libpq reads the PG* environment variables.
@@ -48,12 +50,12 @@ public:
     Lease& operator=(const Lease&) = delete;
     ~Lease();
 
-    [[nodiscard]] pqxx::connection_base& connection() const;
-    // The connection is unusable (e.g. pqxx::broken_connection): close it instead of reusing it.
+    // The connection is unusable (it broke mid-statement): close it instead of reusing it.
     void markBroken() noexcept { broken_ = true; }
 
   private:
     friend class ConnectionPool;
+    friend struct detail::LeaseAccess;
     Lease(std::shared_ptr<State> state, std::size_t slot) noexcept;
     void release() noexcept;
     std::shared_ptr<State> state_;

@@ -20,9 +20,9 @@
 #include <attendance/attendance_core/scanners.hpp>
 #include <attendance/attendance_core/users.hpp>
 
-#include "auth.hpp"
-#include "html.hpp"
-#include "test_support.hpp"
+#include <attendance/attendance_core/admin_accounts.hpp>
+#include "web/html.hpp"
+#include "admin/web_fixture.hpp"
 
 namespace attendance::admin_web::testing {
 namespace {
@@ -123,10 +123,10 @@ std::string target(const std::string& eventId, const Query& q) {
 class ReportApiTest : public ::testing::Test {
 protected:
   explicit ReportApiTest(WebOptions options = WebOptions::forTests()) : server(db, std::move(options)) {
-    AuthSettings s;
+    core::AdminAuthConfig s;
     s.opsLimit = 1;
     s.memLimit = 8192;
-    EXPECT_TRUE(createAdmin(server.pool(), kEmail, kPassword, s, server.clock.systemTime()).has_value());
+    EXPECT_TRUE(core::createAdmin(server.pool(), kEmail, kPassword, s, server.clock.systemTime()).has_value());
   }
 
   Browser signedIn() {

@@ -1,4 +1,4 @@
-#include "attendance/admin_web/commands.hpp"
+#include "commands.hpp"
 
 #include <CLI/CLI.hpp>
 #include <termios.h>
@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include <attendance/attendance_core/admin_accounts.hpp>
 #include <attendance/attendance_core/error.hpp>
 #include <attendance/attendance_core/migrations.hpp>
 #include <attendance/http_server/metrics.hpp>
@@ -17,8 +18,7 @@
 #include <attendance/support/clock.hpp>
 #include <attendance/support/log.hpp>
 
-#include "attendance/admin_web/app.hpp"
-#include "auth.hpp"
+#include "app.hpp"
 
 namespace attendance::admin_web {
 
@@ -144,14 +144,14 @@ std::string readPassword(const std::string& file) {
 
 void createAdminCommand(const CreateAdminOptions& o) {
   const std::string password = readPassword(o.passwordFile);
-  AuthSettings settings;
+  core::AdminAuthConfig settings;
   if (password.size() < settings.minPasswordLength) {
     fail(kExitInvalid, "the password must have at least " + std::to_string(settings.minPasswordLength) + " characters");
   }
   core::ConnectionPool pool{dbConfig(1)};
   requireSchema(pool);
   support::RealTimeSource clock;
-  auto id = createAdmin(pool, o.email, password, settings, clock.systemTime());
+  auto id = core::createAdmin(pool, o.email, password, settings, clock.systemTime());
   if (!id && id.error() == core::Errc::conflict) fail(kExitConflict, "an admin with email " + o.email + " exists");
   if (!id && id.error() == core::Errc::invalid_argument) fail(kExitInvalid, "not a valid email: " + o.email);
   if (!id) fail(kExitDatabase, "database error: " + id.error().message());

@@ -10,7 +10,8 @@
 #include <attendance/attendance_core/events.hpp>
 #include <attendance/attendance_core/scanners.hpp>
 
-#include "data.hpp"
+#include <attendance/attendance_core/events.hpp>
+#include <attendance/attendance_core/users.hpp>
 
 // Server-side HTML for the admin pages. Pure functions from values to HTML;
 // every user-supplied string goes through escape().
@@ -36,11 +37,11 @@ enum class FlashKind { ok, error, warn };
 // Fixed notices addressed by code in `?notice=` after a redirect (never echoes input).
 [[nodiscard]] std::string noticeFor(std::string_view code);
 
-[[nodiscard]] std::string events(const std::vector<data::EventSummary>& events, TimePoint now, std::string_view csrf);
+[[nodiscard]] std::string events(const std::vector<core::EventSummary>& events, TimePoint now, std::string_view csrf);
 
 struct EventView {
   core::Event event;
-  data::Page registrations;
+  core::UserPage registrations;
   std::string search;
   std::int64_t page = 0;
   std::int64_t pageSize = 50;
@@ -49,7 +50,7 @@ struct EventView {
 [[nodiscard]] std::string event(const EventView& view, std::string_view csrf);
 
 struct ParticipantsView {
-  data::Page page;
+  core::UserPage page;
   std::string search;
   std::int64_t pageNo = 0;
   std::int64_t pageSize = 50;

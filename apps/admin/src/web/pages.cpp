@@ -118,7 +118,7 @@ std::string login(std::string_view csrf, std::string_view email, std::string_vie
                         {{"assetVersion", assets::version()}, {"csrf", csrf}, {"email", email}, {"flash", flashHtml}});
 }
 
-std::string events(const std::vector<data::EventSummary>& list, TimePoint now, std::string_view csrf) {
+std::string events(const std::vector<core::EventSummary>& list, TimePoint now, std::string_view csrf) {
   std::string upcoming;
   std::string past;
   for (const auto& e : list) {

@@ -3,8 +3,8 @@
 
 #include <attendance/attendance_core/report.hpp>
 
-#include "event_time.hpp"
-#include "report_params.hpp"
+#include "web/event_time.hpp"
+#include "web/report_params.hpp"
 
 namespace attendance::admin_web {
 namespace {

@@ -1,6 +1,5 @@
-// Private precompiled header: Beast/Asio and libpqxx dominate compile time.
+// Private precompiled header: Beast/Asio dominate compile time.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
-#include <pqxx/pqxx>

@@ -3,9 +3,9 @@
 
 #include <stdexcept>
 
-#include "assets.hpp"
-#include "html.hpp"
-#include "pages.hpp"
+#include "web/assets.hpp"
+#include "web/html.hpp"
+#include "web/pages.hpp"
 
 namespace attendance::admin_web {
 namespace {
@@ -75,7 +75,7 @@ TEST(Assets, AreEmbeddedWithTypesAndVersion) {
 }
 
 TEST(Pages, EscapeUserStringsInEveryPage) {
-  data::EventSummary e;
+  core::EventSummary e;
   e.id = "ev-1";
   e.name = "<script>alert(1)</script>";
   e.venue = "\"><img src=x>";
@@ -86,7 +86,7 @@ TEST(Pages, EscapeUserStringsInEveryPage) {
   EXPECT_NE(html.find("value=\"tok&quot;en\""), std::string::npos);
 
   pages::ParticipantsView pv;
-  data::Person p;
+  core::UserRow p;
   p.id = "u1";
   p.displayName = "<b onmouseover=x>";
   p.email = "e@x.org";

@@ -1,4 +1,4 @@
-#include "test_support.hpp"
+#include "admin/web_fixture.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -14,8 +14,8 @@
 
 #include <attendance/attendance_core/migrations.hpp>
 
-#include "auth.hpp"
-#include "html.hpp"
+#include <attendance/attendance_core/admin_accounts.hpp>
+#include "web/html.hpp"
 
 namespace attendance::admin_web::testing {
 
@@ -109,18 +109,10 @@ ClientResponse Browser::post(const std::string& target, const std::string& body,
 
 ClientResponse Browser::login(const std::string& email, const std::string& password) {
   const auto page = get("/login");
-  return post("/login", form({{"csrf", csrfFromPage(page.body())}, {"email", email}, {"password", password}}));
+  return post("/login", form({{"csrf", csrfField(page.body())}, {"email", email}, {"password", password}}));
 }
 
-std::string Browser::csrf() { return csrfFromPage(get("/events").body()); }
-
-std::string csrfFromPage(const std::string& html) {
-  const std::string marker = "name=\"csrf\" value=\"";
-  const auto at = html.find(marker);
-  if (at == std::string::npos) return {};
-  const auto start = at + marker.size();
-  return html.substr(start, html.find('"', start) - start);
-}
+std::string Browser::csrf() { return csrfField(get("/events").body()); }
 
 std::string form(std::initializer_list<std::pair<std::string, std::string>> fields) {
   std::string out;

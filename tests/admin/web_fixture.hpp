@@ -14,9 +14,10 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
 
-#include <attendance/admin_web/app.hpp>
+#include "web/app.hpp"
 #include <attendance/attendance_core/database.hpp>
 #include "attendance_core/test_database.hpp"
+#include "support/admin_form.hpp"
 #include <attendance/http_server/metrics.hpp>
 #include <attendance/http_server/server.hpp>
 #include <attendance/support/clock.hpp>
@@ -87,8 +88,8 @@ private:
   std::uint16_t port_;
 };
 
-// Value of <input name="csrf" value="..."> in a page, or "".
-std::string csrfFromPage(const std::string& html);
+// Value of <input name="csrf" value="..."> in a page, or "" (tests/support/admin_form.hpp).
+using attendance::testing::csrfField;
 // application/x-www-form-urlencoded from pairs.
 std::string form(std::initializer_list<std::pair<std::string, std::string>> fields);
 

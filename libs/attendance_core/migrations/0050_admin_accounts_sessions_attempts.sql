@@ -1,7 +1,7 @@
 -- Admin web console: accounts, sessions and login attempts.
--- Embedded by attendance_core with its own migrations (versions 0050-0059 belong to
--- the admin web app) and applied by `attendance-backend migrate` / `attendance-admin
--- migrate` after core's schema. IF NOT EXISTS keeps it harmless on databases where the
+-- Applied by `attendance-backend migrate` / `attendance-admin migrate` after core's
+-- schema (version 0050: it shipped in the admin app's own range before it moved here).
+-- Read and written by admin_accounts.cpp. IF NOT EXISTS keeps it harmless on databases where the
 -- tables were created by hand during development.
 
 CREATE TABLE IF NOT EXISTS admin_accounts (

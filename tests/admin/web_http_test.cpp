@@ -18,9 +18,9 @@
 #include <attendance/attendance_core/scanners.hpp>
 #include <attendance/attendance_core/users.hpp>
 
-#include "auth.hpp"
-#include "html.hpp"
-#include "test_support.hpp"
+#include <attendance/attendance_core/admin_accounts.hpp>
+#include "web/html.hpp"
+#include "admin/web_fixture.hpp"
 
 namespace attendance::admin_web::testing {
 namespace {
@@ -38,10 +38,10 @@ constexpr const char* kPassword = "correct horse battery";
 class AdminWebTest : public ::testing::Test {
 protected:
   AdminWebTest() : server(db, WebOptions::forTests()) {
-    AuthSettings s;
+    core::AdminAuthConfig s;
     s.opsLimit = 1;
     s.memLimit = 8192;
-    auto id = createAdmin(server.pool(), kEmail, kPassword, s, server.clock.systemTime());
+    auto id = core::createAdmin(server.pool(), kEmail, kPassword, s, server.clock.systemTime());
     EXPECT_TRUE(id.has_value());
   }
 
@@ -141,7 +141,7 @@ TEST_F(AdminWebTest, SignInSetsAStrictHttpOnlyCookieAndOpensTheConsole) {
   EXPECT_EQ(page.result(), http::status::ok);
   EXPECT_TRUE(has(page.body(), "Sign in")) << "Sign in";
   EXPECT_THAT(std::string(page["Content-Security-Policy"]), HasSubstr("script-src 'self'"));
-  const auto res = b.post("/login", form({{"csrf", csrfFromPage(page.body())}, {"email", "ORGANIZER@example.org"},
+  const auto res = b.post("/login", form({{"csrf", csrfField(page.body())}, {"email", "ORGANIZER@example.org"},
                                           {"password", kPassword}}));
   ASSERT_EQ(res.result(), http::status::see_other);
   EXPECT_EQ(res[http::field::location], "/events");
@@ -167,10 +167,10 @@ TEST_F(AdminWebTest, SecureCookiesUseTheHostPrefix) {
   WebOptions o = WebOptions::forTests();
   o.secureCookies = true;
   TestServer tls{otherDb, o};
-  AuthSettings s;
+  core::AdminAuthConfig s;
   s.opsLimit = 1;
   s.memLimit = 8192;
-  ASSERT_TRUE(createAdmin(tls.pool(), kEmail, kPassword, s, tls.clock.systemTime()).has_value());
+  ASSERT_TRUE(core::createAdmin(tls.pool(), kEmail, kPassword, s, tls.clock.systemTime()).has_value());
   Browser b{tls.port()};
   const auto res = b.login(kEmail, kPassword);
   ASSERT_EQ(res.result(), http::status::see_other);
@@ -207,7 +207,7 @@ TEST_F(AdminWebTest, SignInWithoutTheFormsCsrfTokenIsRefused) {
   EXPECT_FALSE(b.cookies.contains("attendance_session"));
   // A token from another browser's form does not fit this browser's cookie.
   Browser other{server.port()};
-  const std::string foreign = csrfFromPage(other.get("/login").body());
+  const std::string foreign = csrfField(other.get("/login").body());
   EXPECT_EQ(b.post("/login", form({{"csrf", foreign}, {"email", kEmail}, {"password", kPassword}})).result(),
             http::status::forbidden);
 }
@@ -255,10 +255,10 @@ TEST(AdminWebSignInBurst, SignInsPastTheHashingQueueGet429AndReadsDoNotWaitBehin
   options.passwordThreads = 1;
   options.maxPendingPasswords = 2;
   TestServer server{db, options};
-  AuthSettings cheap;
+  core::AdminAuthConfig cheap;
   cheap.opsLimit = 1;
   cheap.memLimit = 8192;
-  ASSERT_TRUE(createAdmin(server.pool(), kEmail, kPassword, cheap, server.clock.systemTime()));
+  ASSERT_TRUE(core::createAdmin(server.pool(), kEmail, kPassword, cheap, server.clock.systemTime()));
   Browser reader{server.port()};
   ASSERT_EQ(reader.login(kEmail, kPassword).result(), http::status::see_other);
 
@@ -649,7 +649,7 @@ TEST_F(AdminWebTest, FormFieldsThatAreNotUtf8AreA400NamingTheField) {
   const std::string invalid = "\xFF";  // form() percent-encodes it: %FF
   {  // The sign-in form, before any session exists.
     Browser anon{server.port()};
-    const std::string loginCsrf = csrfFromPage(anon.get("/login").body());
+    const std::string loginCsrf = csrfField(anon.get("/login").body());
     const auto res = anon.post("/login", form({{"csrf", loginCsrf}, {"email", "a" + invalid}, {"password", kPassword}}));
     EXPECT_EQ(res.result(), http::status::bad_request);
     EXPECT_TRUE(has(res.body(), "field email is not valid UTF-8")) << res.body();

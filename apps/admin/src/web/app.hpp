@@ -13,6 +13,8 @@
 
 namespace attendance::admin_web {
 
+struct Console;  // console.hpp
+
 struct WebOptions {
   // Argon2id cost for admin passwords and the sign-in limits.
   unsigned long long adminOpsLimit = 2;
@@ -58,8 +60,7 @@ public:
   void addRoutes(http_server::Router& router);
 
 private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<Console> impl_;
 };
 
 }  // namespace attendance::admin_web

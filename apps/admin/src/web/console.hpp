@@ -1,0 +1,160 @@
+#pragma once
+
+// The admin web console behind WebApp: its shared state (the pool, the report
+// cache, the sign-in settings) and one handler per route. The class is declared
+// here and defined by resource: console.cpp (state, cookies, page frame,
+// errors), session.cpp (the session guard and the CSRF check every route goes
+// through), sign_in.cpp, asset_routes.cpp, events.cpp, report_routes.cpp,
+// participants.cpp, scanners.cpp; app.cpp holds the route table.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <attendance/attendance_core/admin_accounts.hpp>
+#include <attendance/attendance_core/database.hpp>
+#include <attendance/attendance_core/error.hpp>
+#include <attendance/attendance_core/report_cache.hpp>
+#include <attendance/attendance_core/scanners.hpp>
+#include <attendance/attendance_core/users.hpp>
+#include <attendance/http_server/blocking_pool.hpp>
+#include <attendance/http_server/message.hpp>
+#include <attendance/http_server/metrics.hpp>
+#include <attendance/http_server/router.hpp>
+#include <attendance/support/clock.hpp>
+#include <attendance/support/result.hpp>
+#include <attendance/support/utf8.hpp>
+
+#include "app.hpp"
+#include "html.hpp"
+#include "pages.hpp"
+#include "report_refresher.hpp"
+#include "responses.hpp"
+
+namespace attendance::admin_web {
+
+using http_server::RequestContext;
+
+inline constexpr std::int64_t kPageSize = 50;               // rows per list page
+inline constexpr std::size_t kFormBodyLimit = 64 * 1024;  // bytes of a POSTed form
+
+enum class Access { open, session };
+
+struct Call {
+  RequestContext& rc;
+  std::optional<core::AdminSession> session;
+  std::string token;
+  FormFields form;
+
+  [[nodiscard]] std::string field(std::string_view name) const { return formValue(form, name); }
+  [[nodiscard]] const std::string& param(const char* name) const { return rc.params.at(name); }
+  [[nodiscard]] std::string query(std::string_view name) const {
+    return http_server::queryParameter(rc.request.target(), name);
+  }
+  // Longer searches are cut, at a character boundary: half a character is not UTF-8.
+  [[nodiscard]] std::string search() const {
+    return std::string{support::utf8Prefix(query("q"), core::kMaxSearchLength)};
+  }
+};
+
+struct Console {
+  core::ConnectionPool& pool;
+  http_server::BlockingPool& blocking;
+  const support::TimeSource& clock;
+  WebOptions options;
+  core::AdminAuthConfig auth;
+  // Every report answer (JSON, pages, CSV) comes from here (docs/adr/0064).
+  core::ReportCache reports;
+  http_server::MetricsRegistry* metrics;
+  std::mutex metricsMutex;
+  core::ReportCache::Stats published;  // what metrics has been told so far
+  // Sign-ins only (Argon2id), apart from `blocking`.
+  http_server::BlockingPool passwords;
+  // Last member: destroyed first, so no refresh runs while the rest goes away.
+  std::unique_ptr<ReportRefresher> refresher;
+
+  Console(core::ConnectionPool& p, http_server::BlockingPool& b, const support::TimeSource& c, WebOptions o,
+          http_server::MetricsRegistry* m);
+
+  [[nodiscard]] core::TimePoint now() const { return clock.systemTime(); }
+  void publishCacheStats();
+  Result<std::shared_ptr<const core::CachedReport>> cachedReport(std::string_view eventId);
+
+  // ---- cookies ---------------------------------------------------------------
+  [[nodiscard]] std::string sessionCookieName() const;
+  [[nodiscard]] std::string loginCookieName() const;
+  [[nodiscard]] std::string cookie(std::string_view name, std::string_view value, std::int64_t maxAge) const;
+
+  // ---- page helpers ----------------------------------------------------------
+  Response page(const Call& call, http::status status, std::string_view title, pages::Nav nav, std::string flashHtml,
+                std::string_view content) const;
+  Response failure(const Call& call, const error_code& ec) const;
+
+  // ---- dispatch (session.cpp) ------------------------------------------------
+  using Fn = Response (Console::*)(Call&);
+  // The session behind a request, found from its cookie by the route's header
+  // guard (before any body byte is read) and handed to dispatch.
+  struct SignedIn {
+    std::string token;
+    core::AdminSession session;
+  };
+  // Header guard of every Access::session route: no session, no body read.
+  std::optional<Response> requireSession(RequestContext& rc);
+  Response dispatch(Access access, Fn fn, RequestContext& rc);
+
+  // ---- sign-in (sign_in.cpp) -------------------------------------------------
+  Response loginPage(http::status status, std::string_view email, std::string flashHtml) const;
+  Response getLogin(Call& call);
+  Response postLogin(Call& call);
+  Response postLogout(Call& call);
+
+  // ---- assets (asset_routes.cpp) ---------------------------------------------
+  Response asset(const RequestContext& rc, bool signedIn) const;
+  Response getAsset(Call& call);
+
+  // ---- events (events.cpp) ---------------------------------------------------
+  Response getRoot(Call&);
+  Response getEvents(Call& call);
+  Response apiEvents(Call& call);
+  Response eventForm(Call& call, const std::string& eventId, std::string_view name, std::string_view venue,
+                     std::optional<core::TimePoint>& starts, std::optional<core::TimePoint>& ends, bool& ok);
+  Response postEvents(Call& call);
+  Response getEvent(Call& call);
+  Response postEvent(Call& call);
+  Response postEventDelete(Call& call);
+  Response postRegistration(Call& call);
+  Response postUnregister(Call& call);
+
+  // ---- report (report_routes.cpp) --------------------------------------------
+  // Without page parameters: the whole report, exactly `attendance-admin report
+  // --format json`. With any of offset, limit, filter, q, sort, dir: one page
+  // (core::renderReportPageJson). Both from the cached report.
+  Response apiReport(Call& call);
+  Response reportCsv(Call& call);
+
+  // ---- participants (participants.cpp) ---------------------------------------
+  Response getParticipants(Call& call);
+  Response apiParticipants(Call& call);
+  Response postParticipants(Call& call);
+  Response setDisabled(Call& call, bool disabled);
+  Response postDisable(Call& call);
+  Response postEnable(Call& call);
+  Response postRegenerate(Call& call);
+
+  // ---- scanners (scanners.cpp) -----------------------------------------------
+  Response scannersPage(Call& call, http::status status, std::string flashHtml,
+                        const std::optional<core::CreatedScanner>& created);
+  Response getScanners(Call& call);
+  Response apiScanners(Call& call);
+  Response postScanners(Call& call);
+  // Assign the scanner to the form's event: it may then sync into it and read its roster.
+  Response postAssignment(Call& call);
+  Response postUnassignment(Call& call);
+  Response postRevoke(Call& call);
+};
+
+}  // namespace attendance::admin_web

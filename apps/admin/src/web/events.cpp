@@ -1,0 +1,131 @@
+// Events and their registrations: pages, forms and /api/events.
+#include "console.hpp"
+
+#include <attendance/attendance_core/events.hpp>
+#include <attendance/support/log.hpp>
+
+#include "event_time.hpp"
+
+namespace attendance::admin_web {
+
+Response Console::getRoot(Call&) { return redirect("/events"); }
+
+Response Console::getEvents(Call& call) {
+  auto list = core::listEventSummaries(pool);
+  if (!list) return failure(call, list.error());
+  return page(call, http::status::ok, "Events", pages::Nav::events, pages::noticeFor(call.query("notice")),
+              pages::events(*list, now(), call.session->csrfToken));
+}
+
+Response Console::apiEvents(Call& call) {
+  auto list = core::listEventSummaries(pool);
+  if (!list) return failure(call, list.error());
+  return jsonOut(http::status::ok, core::renderEventsJson(*list));
+}
+
+Response Console::eventForm(Call& call, const std::string& eventId, std::string_view name, std::string_view venue,
+                            std::optional<core::TimePoint>& starts, std::optional<core::TimePoint>& ends, bool& ok) {
+  ok = false;
+  auto s = parseFormTime(call.field("starts"), call.field("startsUtc"), call.field("tzOffset"));
+  auto e = parseFormTime(call.field("ends"), call.field("endsUtc"), call.field("tzOffset"));
+  std::string problem;
+  if (!s || !e) problem = "Start and end must be dates and times.";
+  else if (*s && *e && **e < **s) problem = "The end must not be before the start.";
+  else if (name.empty() || name.size() > 200) problem = "The name must be 1 to 200 characters.";
+  else if (venue.size() > 200) problem = "The venue must be at most 200 characters.";
+  if (!problem.empty()) {
+    const std::string back = eventId.empty() ? "/events" : "/events/" + urlEncode(eventId);
+    return page(call, http::status::bad_request, "Check the form", pages::Nav::events,
+                pages::flash(pages::FlashKind::error, problem),
+                "<p><a class=\"btn\" href=\"" + escape(back) + "\">Back</a></p>");
+  }
+  starts = *s;
+  ends = *e;
+  ok = true;
+  return {};
+}
+
+Response Console::postEvents(Call& call) {
+  core::NewEvent ev;
+  ev.name = call.field("name");
+  ev.venue = call.field("venue");
+  const std::string id = call.field("id");
+  if (!id.empty()) ev.id = id;
+  bool ok = false;
+  Response bad = eventForm(call, {}, ev.name, ev.venue, ev.startsAt, ev.endsAt, ok);
+  if (!ok) return bad;
+  if (ev.id && !core::isValidEventId(*ev.id)) {
+    return page(call, http::status::bad_request, "Check the form", pages::Nav::events,
+                pages::flash(pages::FlashKind::error, "Event ids use 1 to 128 letters, digits, '.', '_', ':' or '-'."),
+                "<p><a class=\"btn\" href=\"/events\">Back</a></p>");
+  }
+  auto created = core::createEvent(pool, ev, now());
+  if (!created) return failure(call, created.error());
+  return redirect("/events/" + urlEncode(created->id) + "?notice=event-created");
+}
+
+Response Console::getEvent(Call& call) {
+  const std::string& id = call.param("id");
+  auto ev = core::getEvent(pool, id);
+  if (!ev) return failure(call, ev.error());
+  pages::EventView view;
+  view.event = std::move(*ev);
+  view.search = call.search();
+  view.page = pageParam(call.rc.request.target());
+  view.pageSize = kPageSize;
+  auto regs = core::listRegistrations(pool, id, view.search, view.page * kPageSize, kPageSize);
+  if (!regs) return failure(call, regs.error());
+  view.registrations = std::move(*regs);
+  auto any = core::eventHasCheckIns(pool, id);
+  if (!any) return failure(call, any.error());
+  view.hasCheckIns = *any;
+  return page(call, http::status::ok, view.event.name, pages::Nav::events, pages::noticeFor(call.query("notice")),
+              pages::event(view, call.session->csrfToken));
+}
+
+Response Console::postEvent(Call& call) {
+  const std::string& id = call.param("id");
+  core::EventEdit edit;
+  edit.name = call.field("name");
+  edit.venue = call.field("venue");
+  bool ok = false;
+  Response bad = eventForm(call, id, edit.name, edit.venue, edit.startsAt, edit.endsAt, ok);
+  if (!ok) return bad;
+  auto r = core::updateEvent(pool, id, edit);
+  if (!r) return failure(call, r.error());
+  return redirect("/events/" + urlEncode(id) + "?notice=event-updated");
+}
+
+Response Console::postEventDelete(Call& call) {
+  const std::string& id = call.param("id");
+  auto r = core::deleteEvent(pool, id, call.field("force") == "1");
+  if (!r && r.error() == core::Errc::conflict) {
+    return page(call, http::status::conflict, "Not deleted", pages::Nav::events,
+                pages::flash(pages::FlashKind::error,
+                             "This event has check-ins. Tick \"Also delete the check-ins\" to delete it anyway."),
+                "<p><a class=\"btn\" href=\"/events/" + escape(urlEncode(id)) + "\">Back to the event</a></p>");
+  }
+  if (!r) return failure(call, r.error());
+  support::log::info("admin_web.event_deleted", {{"event", id}, {"admin", call.session->adminId}});
+  return redirect("/events?notice=event-deleted");
+}
+
+Response Console::postRegistration(Call& call) {
+  const std::string& id = call.param("id");
+  const std::string back = "/events/" + urlEncode(id);
+  auto user = core::userIdByEmail(pool, call.field("email"));
+  if (!user && user.error() == core::Errc::user_not_found) return redirect(back + "?notice=no-such-user");
+  if (!user) return failure(call, user.error());
+  auto r = core::registerForEvent(pool, id, *user, now());
+  if (!r) return failure(call, r.error());
+  return redirect(back + (*r == core::RegistrationOutcome::created ? "?notice=registered" : "?notice=already-registered"));
+}
+
+Response Console::postUnregister(Call& call) {
+  const std::string& id = call.param("id");
+  auto r = core::unregisterFromEvent(pool, id, call.param("userId"));
+  if (!r) return failure(call, r.error());
+  return redirect("/events/" + urlEncode(id) + "?notice=unregistered");
+}
+
+}  // namespace attendance::admin_web

@@ -1,0 +1,79 @@
+// Participants: the list, /api/participants, create, disable, new bleUuid.
+#include "console.hpp"
+
+#include <fmt/format.h>
+
+#include <attendance/support/json_text.hpp>
+
+namespace attendance::admin_web {
+
+Response Console::getParticipants(Call& call) {
+  pages::ParticipantsView view;
+  view.search = call.search();
+  view.pageNo = pageParam(call.rc.request.target());
+  view.pageSize = kPageSize;
+  auto p = core::listParticipants(pool, view.search, view.pageNo * kPageSize, kPageSize);
+  if (!p) return failure(call, p.error());
+  view.page = std::move(*p);
+  return page(call, http::status::ok, "Participants", pages::Nav::participants,
+              pages::noticeFor(call.query("notice")), pages::participants(view, call.session->csrfToken));
+}
+
+Response Console::apiParticipants(Call& call) {
+  const std::string search = call.search();
+  const auto offset = intParam(call.rc.request.target(), "offset", 0, 0, 1'000'000'000);
+  const auto limit = intParam(call.rc.request.target(), "limit", 100, 1, 1000);
+  auto p = core::listParticipants(pool, search, offset, limit);
+  if (!p) return failure(call, p.error());
+  std::string out = fmt::format("{{\"total\":{},\"offset\":{},\"limit\":{},\"participants\":[", p->total, offset, limit);
+  bool first = true;
+  for (const auto& u : p->rows) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"id\":";
+    support::appendJsonString(out, u.id);
+    out += ",\"email\":";
+    support::appendJsonString(out, u.email);
+    out += ",\"displayName\":";
+    support::appendJsonString(out, u.displayName);
+    out += ",\"bleUuid\":";
+    support::appendJsonString(out, u.bleUuid);
+    out += u.disabled ? ",\"disabled\":true}" : ",\"disabled\":false}";
+  }
+  out += "]}";
+  return jsonOut(http::status::ok, std::move(out));
+}
+
+Response Console::postParticipants(Call& call) {
+  core::NewUser user;
+  user.email = call.field("email");
+  user.displayName = call.field("name");
+  auto created = core::createUser(pool, user, options.participantAuth, now());
+  if (!created && (created.error() == core::Errc::invalid_argument || created.error() == core::Errc::conflict)) {
+    const std::string_view why = created.error() == core::Errc::conflict
+                                     ? "A participant with that email already exists."
+                                     : "Enter a name (1 to 200 characters) and a valid email.";
+    return page(call, http::status::bad_request, "Check the form", pages::Nav::participants,
+                pages::flash(pages::FlashKind::error, why), "<p><a class=\"btn\" href=\"/participants\">Back</a></p>");
+  }
+  if (!created) return failure(call, created.error());
+  return redirect("/participants?notice=participant-created&q=" + urlEncode(created->email));
+}
+
+Response Console::setDisabled(Call& call, bool disabled) {
+  auto r = core::setUserDisabled(pool, call.param("id"), disabled);
+  if (!r) return failure(call, r.error());
+  return redirect(std::string("/participants?notice=") + (disabled ? "participant-disabled" : "participant-enabled"));
+}
+
+Response Console::postDisable(Call& call) { return setDisabled(call, true); }
+
+Response Console::postEnable(Call& call) { return setDisabled(call, false); }
+
+Response Console::postRegenerate(Call& call) {
+  auto r = core::regenerateBleUuid(pool, call.param("id"));
+  if (!r) return failure(call, r.error());
+  return redirect("/participants?notice=ble-regenerated");
+}
+
+}  // namespace attendance::admin_web

@@ -1,0 +1,34 @@
+#pragma once
+
+// The console's answers: security headers on every response, HTML and JSON
+// bodies, redirects, and the status and message for a core error.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <attendance/http_server/message.hpp>
+#include <attendance/support/result.hpp>
+
+namespace attendance::admin_web {
+
+namespace http = http_server::http;
+using http_server::Request;
+using http_server::Response;
+
+// Every page and API answer: no caching of private data, no framing, no inline
+// script or style (so an injected <script> would not run even if escaping failed).
+void harden(Response& res, bool cacheable = false);
+[[nodiscard]] Response htmlResponse(http::status status, std::string body);
+[[nodiscard]] Response jsonOut(http::status status, std::string body);
+[[nodiscard]] Response jsonError(http::status status, std::string_view message);
+[[nodiscard]] Response redirect(std::string_view location);
+[[nodiscard]] http::status statusFor(const error_code& ec);
+[[nodiscard]] std::string_view messageFor(const error_code& ec);
+// ?page=N (0 when absent or not a number), capped.
+[[nodiscard]] std::int64_t pageParam(std::string_view target);
+[[nodiscard]] std::int64_t intParam(std::string_view target, std::string_view name, std::int64_t fallback,
+                                    std::int64_t lo, std::int64_t hi);
+[[nodiscard]] bool isFormRequest(const Request& req);
+
+}  // namespace attendance::admin_web

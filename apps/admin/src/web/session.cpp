@@ -1,0 +1,53 @@
+// The session guard and the CSRF check in front of every handler.
+#include "console.hpp"
+
+#include <any>
+
+#include <attendance/support/log.hpp>
+
+namespace attendance::admin_web {
+
+// Header guard of every Access::session route: no session, no body read.
+std::optional<Response> Console::requireSession(RequestContext& rc) {
+  const bool api = rc.path.starts_with("/api/");
+  std::string token(cookieValue(rc.request[http::field::cookie], sessionCookieName()));
+  auto found = core::findAdminSession(pool, token, now());
+  if (!found) {
+    Call call{rc, std::nullopt, {}, {}};
+    return failure(call, found.error());
+  }
+  if (!*found) return api ? jsonError(http::status::unauthorized, "sign in first") : redirect("/login");
+  rc.principal = SignedIn{std::move(token), std::move(**found)};
+  return std::nullopt;
+}
+
+Response Console::dispatch(Access access, Fn fn, RequestContext& rc) {
+  Call call{rc, std::nullopt, {}, {}};
+  const bool api = rc.path.starts_with("/api/");
+  const auto method = rc.request.method();
+  const bool changes = method != http::verb::get && method != http::verb::head;
+  std::string formError;
+  if (changes && isFormRequest(rc.request) && !parseForm(rc.request.body(), call.form, formError)) {
+    return api ? jsonError(http::status::bad_request, formError)
+               : htmlResponse(http::status::bad_request, pages::errorContent("Bad request", formError));
+  }
+  if (access == Access::session) {
+    auto& signedIn = std::any_cast<SignedIn&>(rc.principal);
+    call.token = std::move(signedIn.token);
+    call.session = std::move(signedIn.session);
+    if (changes) {
+      std::string token = call.field("csrf");
+      if (token.empty()) token = std::string(rc.request["X-CSRF-Token"]);
+      if (!http_server::constantTimeEquals(token, call.session->csrfToken)) {
+        support::log::warn("admin_web.csrf_refused", {{"path", rc.path}});
+        return api ? jsonError(http::status::forbidden, "missing or wrong CSRF token")
+                   : page(call, http::status::forbidden, "Refused", pages::Nav::none, {},
+                          pages::errorContent("Refused", "The form expired or did not come from this site. "
+                                                         "Reload the page and try again."));
+      }
+    }
+  }
+  return (this->*fn)(call);
+}
+
+}  // namespace attendance::admin_web
