@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
       });
   if (!created) {
-    std::fprintf(stderr, "ble_scan_probe: %s\n", created.error().message().c_str());
+    std::fprintf(stderr, "ble_scan_probe: %s\n", created.error().message.c_str());
     return 1;
   }
   auto& scanner = **created;
@@ -72,13 +72,13 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, onSignal);
   std::signal(SIGINT, onSignal);
   if (auto r = scanner.start(); !r) {
-    std::fprintf(stderr, "ble_scan_probe: %s\n", r.error().message().c_str());
+    std::fprintf(stderr, "ble_scan_probe: %s\n", r.error().message.c_str());
     return 1;
   }
   int rc = 0;
   while (gStop == 0) {
     if (auto r = scanner.poll(std::chrono::seconds{1}); !r) {
-      std::fprintf(stderr, "ble_scan_probe: %s\n", r.error().message().c_str());
+      std::fprintf(stderr, "ble_scan_probe: %s\n", r.error().message.c_str());
       rc = 1;
       break;
     }

@@ -53,7 +53,7 @@ protected:
           seen_.push_back(Seen{s.bleUuid.toString(), s.format, s.rssi, std::string{s.address}, std::string{s.adapter}});
         },
         [this](const StateChange& c) { states_.push_back({c.state, std::string{c.adapter}, std::string{c.reason}}); });
-    ASSERT_TRUE(created) << created.error().message();
+    ASSERT_TRUE(created) << created.error().message;
     scanner_ = std::move(*created);
     ASSERT_TRUE(scanner_->start());
   }
@@ -66,7 +66,7 @@ protected:
         return false;
       }
       auto r = scanner_->poll(20ms);
-      EXPECT_TRUE(r) << (r ? "" : r.error().message());
+      EXPECT_TRUE(r) << (r ? "" : r.error().message);
     }
     return true;
   }
@@ -138,6 +138,20 @@ const std::string kA = "a1b2c3d4-e5f6-4a5b-8c7d-9e0f11223344";
 const std::string kB = "0badc0de-0000-4000-8000-00000000000b";
 const std::string kC = "c0ffee00-1234-4abc-8def-0123456789ab";
 const std::string kD = "d00dfeed-5555-4666-8777-888899990000";
+
+// The operator reads why the scanner could not start: the bus address and the
+// D-Bus library's own error name and text, not just "connection aborted".
+TEST(BluezScannerStart, NoBusIsAnErrorThatKeepsTheDBusErrorName) {
+  attendance::support::SimulatedTimeSource clock;
+  auto created = BluezScanner::createWithAddress("unix:path=/nonexistent/attendance-test-bus", ScannerOptions{}, clock,
+                                                 [](const Sighting&) {});
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().code, boost::system::errc::connection_aborted);
+  const std::string& message = created.error().message;
+  EXPECT_NE(message.find("cannot connect to the D-Bus at unix:path=/nonexistent/attendance-test-bus"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("org."), std::string::npos) << "the D-Bus error name is kept: " << message;
+}
 
 TEST_F(BluezScannerTest, SetsTheLeFilterThenStartsDiscoveryOnTheFirstPoweredAdapter) {
   startScanner();

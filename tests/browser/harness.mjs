@@ -120,7 +120,8 @@ export function parseCsv(text) {
 
 // The real path of check-ins: attendance-scanner on the BlueZ mock (tools/bluez-sim
 // plays phones broadcasting `bleUuids`), then attendance-sync uploads the log.
-// Returns the log's lines (what the scanner recorded). Null when the binaries
+// Phones stay long enough (--duration 10: at least 2 s each) for the scanner's presence rule
+// (ADR 0025). Returns the log's lines (what the scanner recorded). Null when the binaries
 // are not built (then the caller posts the batch itself).
 export async function scanAndSync({ bleUuids, eventId, scannerId, apiKey, backendUrl }) {
   const scannerBin = process.env.ATTENDANCE_SCANNER_BIN;
@@ -134,7 +135,7 @@ export async function scanAndSync({ bleUuids, eventId, scannerId, apiKey, backen
   writeFileSync(keyFile, `${apiKey}\n`, { mode: 0o600 });
   const log = join(dir, 'attendance_log.jsonl');
   const simLog = openSync(join(artifacts, 'venue.log'), 'w');
-  execFileSync('/usr/bin/python3', [sim, 'venue', '--phones', String(bleUuids.length), '--duration', '3', '--seed', '7',
+  execFileSync('/usr/bin/python3', [sim, 'venue', '--phones', String(bleUuids.length), '--duration', '10', '--seed', '7',
     '--noise-ratio', '0', '--weak-ratio', '0', '--formats', 'ibeacon', '--ble-uuids', ids, '--truth', join(artifacts, 'venue-truth.json'),
     '--', scannerBin, '--event', eventId, '--scanner-id', scannerId, '--log', log, '--fsync', 'always'],
   { stdio: ['ignore', simLog, simLog], timeout: 120000 });

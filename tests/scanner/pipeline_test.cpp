@@ -118,11 +118,9 @@ TEST(Pipeline, RosterLogsOnlyRegisteredIdsAndCountsTheRestAsNoise) {
   const auto log = dir / "log.jsonl";
   SimulatedTimeSource clock;
   SimulatedBootClock boot(clock, kBoot, 0);
-  std::string error;
   const auto roster = Roster::parse(
-      R"({"eventId":"evt-1","bleUuids":["A1B2C3D4-E5F6-4711-8899-AABBCCDDEEFF","b0b0b0b0-0000-4000-8000-000000000001"]})",
-      error);
-  ASSERT_TRUE(roster) << error;
+      R"({"eventId":"evt-1","bleUuids":["A1B2C3D4-E5F6-4711-8899-AABBCCDDEEFF","b0b0b0b0-0000-4000-8000-000000000001"]})");
+  ASSERT_TRUE(roster) << roster.error().message;
   auto writer = openLog(log);
   Pipeline p(options(), clock, boot, *writer, &*roster);
   EXPECT_EQ(p.onSighting(kEve, -50, clock.systemTime()), Verdict::not_on_roster);

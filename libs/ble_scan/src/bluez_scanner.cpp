@@ -25,9 +25,17 @@ using Clock = std::chrono::steady_clock;
 using namespace detail;
 using Kind = PolicyAction::Kind;
 
-error_code errorFrom(const sdbus::Error& e) {
-  (void)e;
-  return boost::system::errc::make_error_code(boost::system::errc::connection_aborted);
+// The bus is gone or refused us: the code says so, the message keeps the D-Bus
+// error's name and text (org.freedesktop.DBus.Error.FileNotFound: ...) for the operator.
+Failure errorFrom(const sdbus::Error& e, std::string_view doing) {
+  return Failure{boost::system::errc::make_error_code(boost::system::errc::connection_aborted),
+                 std::string{doing} + ": " + e.getName() + ": " + e.getMessage()};
+}
+
+// The last step of the escalation (ADR 0024): the caller exits for systemd to restart it.
+Failure stalled() {
+  return Failure{boost::system::errc::make_error_code(boost::system::errc::timed_out),
+                 "no advertisements although discovery was restarted and the adapter power-cycled"};
 }
 
 }  // namespace
@@ -86,7 +94,7 @@ void BluezScanner::Impl::callAsync(const std::string& path, const char* iface, c
   }
 }
 
-Result<void> BluezScanner::Impl::subscribe() {
+Outcome<void> BluezScanner::Impl::subscribe() {
   try {
     slots.push_back(conn->addMatch(
         "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',"
@@ -102,7 +110,7 @@ Result<void> BluezScanner::Impl::subscribe() {
         [this](sdbus::Message& m) { onPropertiesChanged(m); }));
   } catch (const sdbus::Error& e) {
     support::log::error("ble.subscribe_failed", {{"error", e.getName()}, {"message", e.getMessage()}});
-    return errorFrom(e);
+    return errorFrom(e, "cannot subscribe to BlueZ's signals on the D-Bus");
   }
   return {};
 }
@@ -252,18 +260,18 @@ std::optional<Clock::time_point> BluezScanner::Impl::nextTimer() const {
   return next;
 }
 
-Result<void> BluezScanner::Impl::processPending() {
+Outcome<void> BluezScanner::Impl::processPending() {
   try {
     for (int i = 0; i < 100000 && conn->processPendingRequest(); ++i) {
     }
   } catch (const sdbus::Error& e) {
     support::log::error("ble.bus_lost", {{"error", e.getName()}, {"message", e.getMessage()}});
-    return errorFrom(e);
+    return errorFrom(e, "lost the D-Bus connection");
   }
   return {};
 }
 
-Result<void> BluezScanner::Impl::step() {
+Outcome<void> BluezScanner::Impl::step() {
   // Actions issue method calls; signals that arrive meanwhile are queued by
   // sd-bus, so alternate until both are quiet (bounded).
   for (int round = 0; round < 8; ++round) {
@@ -291,24 +299,25 @@ BluezScanner::BluezScanner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 BluezScanner::~BluezScanner() { stop(); }
 
 namespace {
-Result<void> finish(BluezScanner::Impl& impl, std::unique_ptr<sdbus::IConnection> conn) {
+Outcome<void> finish(BluezScanner::Impl& impl, std::unique_ptr<sdbus::IConnection> conn) {
   impl.conn = std::move(conn);
   impl.wakeFd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (impl.wakeFd < 0) {
-    return error_code{errno, boost::system::system_category()};
+    const error_code ec{errno, boost::system::system_category()};
+    return Failure{ec, "eventfd: " + ec.message()};
   }
   return {};
 }
 }  // namespace
 
-Result<std::unique_ptr<BluezScanner>> BluezScanner::create(ScannerOptions options, const support::TimeSource& time,
+Outcome<std::unique_ptr<BluezScanner>> BluezScanner::create(ScannerOptions options, const support::TimeSource& time,
                                                            SightingCallback onSighting, StateCallback onState) {
   std::unique_ptr<sdbus::IConnection> conn;
   try {
     conn = sdbus::createSystemBusConnection();
   } catch (const sdbus::Error& e) {
     support::log::error("ble.bus_connect_failed", {{"error", e.getName()}, {"message", e.getMessage()}});
-    return errorFrom(e);
+    return errorFrom(e, "no system D-Bus (is dbus running, and may this user talk to BlueZ?)");
   }
   auto impl = std::make_unique<Impl>(std::move(options), time, std::move(onSighting), std::move(onState));
   if (auto r = finish(*impl, std::move(conn)); !r) {
@@ -317,7 +326,7 @@ Result<std::unique_ptr<BluezScanner>> BluezScanner::create(ScannerOptions option
   return std::unique_ptr<BluezScanner>{new BluezScanner(std::move(impl))};
 }
 
-Result<std::unique_ptr<BluezScanner>> BluezScanner::createWithAddress(std::string_view busAddress,
+Outcome<std::unique_ptr<BluezScanner>> BluezScanner::createWithAddress(std::string_view busAddress,
                                                                       ScannerOptions options,
                                                                       const support::TimeSource& time,
                                                                       SightingCallback onSighting,
@@ -327,7 +336,7 @@ Result<std::unique_ptr<BluezScanner>> BluezScanner::createWithAddress(std::strin
     conn = sdbus::createSessionBusConnectionWithAddress(std::string{busAddress});
   } catch (const sdbus::Error& e) {
     support::log::error("ble.bus_connect_failed", {{"error", e.getName()}, {"message", e.getMessage()}});
-    return errorFrom(e);
+    return errorFrom(e, "cannot connect to the D-Bus at " + std::string{busAddress});
   }
   auto impl = std::make_unique<Impl>(std::move(options), time, std::move(onSighting), std::move(onState));
   if (auto r = finish(*impl, std::move(conn)); !r) {
@@ -336,7 +345,7 @@ Result<std::unique_ptr<BluezScanner>> BluezScanner::createWithAddress(std::strin
   return std::unique_ptr<BluezScanner>{new BluezScanner(std::move(impl))};
 }
 
-Result<void> BluezScanner::start() {
+Outcome<void> BluezScanner::start() {
   auto& d = *impl_;
   if (d.policy.running()) {
     return {};
@@ -361,19 +370,19 @@ void BluezScanner::stop() {
   d.execute(actions);
 }
 
-Result<void> BluezScanner::poll(std::chrono::milliseconds maxWait) {
+Outcome<void> BluezScanner::poll(std::chrono::milliseconds maxWait) {
   auto& d = *impl_;
   if (auto r = d.step(); !r) {
     return r;
   }
   if (d.gaveUp) {
-    return boost::system::errc::make_error_code(boost::system::errc::timed_out);
+    return stalled();
   }
   sdbus::IConnection::PollData pd{};
   try {
     pd = d.conn->getEventLoopPollData();
   } catch (const sdbus::Error& e) {
-    return errorFrom(e);
+    return errorFrom(e, "lost the D-Bus connection");
   }
   auto waitMs = maxWait.count();
   if (pd.timeout_usec != UINT64_MAX) {
@@ -392,7 +401,8 @@ Result<void> BluezScanner::poll(std::chrono::milliseconds maxWait) {
   pollfd fds[2] = {{pd.fd, pd.events, 0}, {d.wakeFd, POLLIN, 0}};
   const int n = ::poll(fds, 2, static_cast<int>(std::clamp<long long>(waitMs, 0, 60000)));
   if (n < 0 && errno != EINTR) {
-    return error_code{errno, boost::system::system_category()};
+    const error_code ec{errno, boost::system::system_category()};
+    return Failure{ec, "poll() on the D-Bus connection: " + ec.message()};
   }
   if ((fds[1].revents & POLLIN) != 0) {
     std::uint64_t v = 0;
@@ -402,7 +412,7 @@ Result<void> BluezScanner::poll(std::chrono::milliseconds maxWait) {
     return r;
   }
   if (d.gaveUp) {
-    return boost::system::errc::make_error_code(boost::system::errc::timed_out);
+    return stalled();
   }
   return {};
 }

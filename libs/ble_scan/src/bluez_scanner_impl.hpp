@@ -129,7 +129,7 @@ struct BluezScanner::Impl {
 
   // ---- method calls, run outside signal handlers ----------------------------
 
-  Result<void> subscribe();
+  Outcome<void> subscribe();
 
   // org.bluez's unique name, "" when it has none. Synchronous, but asks the bus daemon, not BlueZ.
   std::string readOwner();
@@ -152,9 +152,9 @@ struct BluezScanner::Impl {
   // The earliest moment the policy or the stale sweep has something to do, if any.
   [[nodiscard]] std::optional<Clock::time_point> nextTimer() const;
 
-  Result<void> processPending();
+  Outcome<void> processPending();
 
-  Result<void> step();
+  Outcome<void> step();
 };
 
 }  // namespace attendance::ble_scan

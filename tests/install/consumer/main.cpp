@@ -15,7 +15,7 @@ int main() {
   if (!id) return 1;
 
   support::SimulatedTimeSource clock;
-  attendance::dedup_cache::DedupCache seen(clock, {std::chrono::minutes{5}, 64});
+  auto seen = attendance::dedup_cache::DedupCache::create(clock, {std::chrono::minutes{5}, 64}).value();
   if (!seen.admit(*id) || seen.admit(*id)) return 2;
 
   attendance::jsonl_log::CheckIn record;

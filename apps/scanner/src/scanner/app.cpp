@@ -105,12 +105,12 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
 
   std::optional<Roster> roster;
   if (config.roster) {
-    std::string error;
-    roster = Roster::load(*config.roster, error);
-    if (!roster) {
-      log::error("scanner.bad_roster", {{"error", error}});
+    auto loaded = Roster::load(*config.roster);
+    if (!loaded) {
+      log::error("scanner.bad_roster", {{"error", loaded.error().message}});
       return kExitUsage;
     }
+    roster = std::move(*loaded);
     if (roster->eventId() != config.eventId) {
       log::error("scanner.bad_roster", {{"error", "roster " + config.roster->string() + " is for event '" +
                                                       roster->eventId() + "', not '" + config.eventId + "'"}});
@@ -197,7 +197,7 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
         log::info("ble.state", {{"state", ble_scan::stateName(c.state)}, {"adapter", c.adapter}, {"reason", c.reason}});
       });
   if (!created) {
-    log::error("scanner.dbus_failed", {{"error", created.error().message()}});
+    log::error("scanner.dbus_failed", {{"error", created.error().message}});
     return kExitFatal;
   }
   ble_scan::BluezScanner& scanner = **created;
@@ -207,7 +207,7 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
   } clearGlobal;
 
   if (auto started = scanner.start(); !started) {
-    log::error("scanner.dbus_failed", {{"error", started.error().message()}});
+    log::error("scanner.dbus_failed", {{"error", started.error().message}});
     return kExitFatal;
   }
   log::info("scanner.started", {{"eventId", config.eventId},
@@ -239,11 +239,11 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
       if (gStopRequested) break;
       if (scanner.state() == ble_scan::ScannerState::stalled) {
         // Last step of the escalation (docs/ble.md): a fresh process, restarted by systemd.
-        log::error("scanner.ble_stalled", {{"error", polled.error().message()}, {"exitCode", kExitBleStalled}});
+        log::error("scanner.ble_stalled", {{"error", polled.error().message}, {"exitCode", kExitBleStalled}});
         exitCode = kExitBleStalled;
         break;
       }
-      log::error("scanner.dbus_lost", {{"error", polled.error().message()}});
+      log::error("scanner.dbus_lost", {{"error", polled.error().message}});
       exitCode = kExitFatal;
       break;
     }

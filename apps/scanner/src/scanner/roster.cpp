@@ -1,6 +1,7 @@
 #include "scanner/roster.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
 #include <iterator>
 
@@ -12,38 +13,36 @@ namespace {
 
 bool lessBytes(const support::Uuid& a, const support::Uuid& b) noexcept { return a.bytes < b.bytes; }
 
+Failure invalid(std::string message) {
+  return Failure{boost::system::errc::make_error_code(boost::system::errc::invalid_argument), std::move(message)};
+}
+
 }  // namespace
 
-std::optional<Roster> Roster::parse(std::string_view json, std::string& error) {
+Outcome<Roster> Roster::parse(std::string_view json) {
   if (json.size() > kMaxFileBytes) {
-    error = "roster is larger than 32 MiB";
-    return std::nullopt;
+    return invalid("roster is larger than 32 MiB");
   }
   boost::system::error_code ec;
   const boost::json::value doc = boost::json::parse(json, ec);
   if (ec) {
-    error = "roster is not valid JSON: " + ec.message();
-    return std::nullopt;
+    return invalid("roster is not valid JSON: " + ec.message());
   }
   const auto* obj = doc.if_object();
   if (obj == nullptr) {
-    error = "roster must be a JSON object {\"eventId\":...,\"bleUuids\":[...]}";
-    return std::nullopt;
+    return invalid("roster must be a JSON object {\"eventId\":...,\"bleUuids\":[...]}");
   }
   const auto* event = obj->if_contains("eventId");
   if (event == nullptr || !event->is_string() || event->as_string().empty()) {
-    error = "roster has no eventId string";
-    return std::nullopt;
+    return invalid("roster has no eventId string");
   }
   const auto* list = obj->if_contains("bleUuids");
   if (list == nullptr || !list->is_array()) {
-    error = "roster has no bleUuids array";
-    return std::nullopt;
+    return invalid("roster has no bleUuids array");
   }
   const auto& arr = list->as_array();
   if (arr.size() > kMaxIds) {
-    error = "roster has more than 1000000 bleUuids";
-    return std::nullopt;
+    return invalid("roster has more than 1000000 bleUuids");
   }
   Roster r;
   r.eventId_ = std::string(event->as_string());
@@ -52,8 +51,7 @@ std::optional<Roster> Roster::parse(std::string_view json, std::string& error) {
     const auto* s = arr[i].if_string();
     const auto id = s != nullptr ? support::Uuid::parse(*s) : std::nullopt;
     if (!id) {
-      error = "roster bleUuids[" + std::to_string(i) + "] is not an 8-4-4-4-12 UUID string";
-      return std::nullopt;
+      return invalid("roster bleUuids[" + std::to_string(i) + "] is not an 8-4-4-4-12 UUID string");
     }
     r.ids_.push_back(*id);
   }
@@ -62,22 +60,23 @@ std::optional<Roster> Roster::parse(std::string_view json, std::string& error) {
   return r;
 }
 
-std::optional<Roster> Roster::load(const std::filesystem::path& file, std::string& error) {
+Outcome<Roster> Roster::load(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
-    error = "cannot read roster " + file.string();
-    return std::nullopt;
+    const int err = errno;  // set by the failed open(); io_error if the library left none
+    const error_code ec = err != 0 ? error_code{err, boost::system::generic_category()}
+                                   : boost::system::errc::make_error_code(boost::system::errc::io_error);
+    return Failure{ec, "cannot read roster " + file.string() + ": " + ec.message()};
   }
   std::string text;
   std::error_code ec;
   const auto size = std::filesystem::file_size(file, ec);
   if (!ec && size > kMaxFileBytes) {
-    error = "roster " + file.string() + " is larger than 32 MiB";
-    return std::nullopt;
+    return invalid("roster " + file.string() + " is larger than 32 MiB");
   }
   text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  auto r = parse(text, error);
-  if (!r) error = file.string() + ": " + error;
+  auto r = parse(text);
+  if (!r) return Failure{r.error().code, file.string() + ": " + r.error().message};
   return r;
 }
 

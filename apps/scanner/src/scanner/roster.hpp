@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "attendance/support/result.hpp"
 #include "attendance/support/uuid.hpp"
 
 namespace attendance::scanner {
@@ -19,9 +20,10 @@ public:
   static constexpr std::size_t kMaxFileBytes = 32 * 1024 * 1024;
   static constexpr std::size_t kMaxIds = 1'000'000;
 
-  // Parses the JSON text; on error returns nullopt and sets `error` to a sentence.
-  [[nodiscard]] static std::optional<Roster> parse(std::string_view json, std::string& error);
-  [[nodiscard]] static std::optional<Roster> load(const std::filesystem::path& file, std::string& error);
+  // Parses the JSON text; a failure (errc::invalid_argument, or the file's I/O
+  // error for load) carries a sentence naming what is wrong and where.
+  [[nodiscard]] static Outcome<Roster> parse(std::string_view json);
+  [[nodiscard]] static Outcome<Roster> load(const std::filesystem::path& file);
 
   [[nodiscard]] const std::string& eventId() const noexcept { return eventId_; }
   [[nodiscard]] std::size_t size() const noexcept { return ids_.size(); }

@@ -101,13 +101,14 @@ public:
   using StateCallback = std::function<void(const StateChange&)>;
 
   // Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS honoured). Fails only
-  // when no bus connection can be made; BlueZ itself may come later.
-  [[nodiscard]] static Result<std::unique_ptr<BluezScanner>> create(ScannerOptions options,
+  // when no bus connection can be made (the message keeps the D-Bus error's name);
+  // BlueZ itself may come later.
+  [[nodiscard]] static Outcome<std::unique_ptr<BluezScanner>> create(ScannerOptions options,
                                                                     const support::TimeSource& time,
                                                                     SightingCallback onSighting,
                                                                     StateCallback onState = {});
   // Same, on an explicit bus address ("unix:path=..."), for tests and tools.
-  [[nodiscard]] static Result<std::unique_ptr<BluezScanner>> createWithAddress(
+  [[nodiscard]] static Outcome<std::unique_ptr<BluezScanner>> createWithAddress(
       std::string_view busAddress, ScannerOptions options, const support::TimeSource& time,
       SightingCallback onSighting, StateCallback onState = {});
 
@@ -118,7 +119,7 @@ public:
   // Subscribes to signals, reads the managed objects and starts discovery when an
   // adapter is ready. Errors from BlueZ are not fatal (the scanner waits and
   // retries); only a broken bus connection is returned as an error.
-  Result<void> start();
+  Outcome<void> start();
   // Stops discovery (best effort) and unsubscribes. Idempotent; also done by the destructor.
   void stop();
 
@@ -127,7 +128,7 @@ public:
   // waits for BlueZ: method calls are sent, their replies handled in a later poll().
   // Callbacks run inside this call. Returns an error if the bus connection is lost, or
   // timed_out once the scanner is stalled (see ScannerOptions::escalate).
-  Result<void> poll(std::chrono::milliseconds maxWait);
+  Outcome<void> poll(std::chrono::milliseconds maxWait);
   // Makes a blocked poll() return early. Thread- and async-signal-safe.
   void wake() noexcept;
 
