@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <string>
 
-#include "attendance/jsonl_log/writer.hpp"
+#include <attendance/jsonl_log/writer.hpp>
 
 namespace {
 

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "attendance/ble_scan/advertisement.hpp"
-#include "attendance/dedup_cache/dedup_cache.hpp"
-#include "attendance/jsonl_log/check_in.hpp"
-#include "attendance/support/clock.hpp"
+#include <attendance/ble_scan/advertisement.hpp>
+#include <attendance/dedup_cache/dedup_cache.hpp>
+#include <attendance/jsonl_log/check_in.hpp>
+#include <attendance/support/clock.hpp>
 
 namespace {
 

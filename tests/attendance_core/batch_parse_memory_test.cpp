@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "attendance/attendance_core/batch.hpp"
+#include <attendance/attendance_core/batch.hpp>
 
 namespace {
 std::atomic<std::size_t> gLive{0};

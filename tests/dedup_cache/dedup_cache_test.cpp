@@ -4,7 +4,7 @@
 #include <random>
 #include <set>
 
-#include "attendance/dedup_cache/dedup_cache.hpp"
+#include <attendance/dedup_cache/dedup_cache.hpp>
 
 using namespace std::chrono_literals;
 using attendance::dedup_cache::DedupCache;

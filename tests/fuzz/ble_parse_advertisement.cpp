@@ -4,7 +4,7 @@
 #include <span>
 #include <vector>
 
-#include "attendance/ble_scan/advertisement.hpp"
+#include <attendance/ble_scan/advertisement.hpp>
 
 // Input layout (so a fuzzer can reach every branch):
 //   byte 0: enabled formats (low 4 bits)

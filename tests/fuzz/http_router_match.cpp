@@ -4,10 +4,10 @@
 #include <string>
 #include <string_view>
 
-#include "attendance/http_server/router.hpp"
-#include "attendance/http_server/server.hpp"
-#include "attendance/http_server/utf8_params.hpp"
-#include "attendance/support/utf8.hpp"
+#include <attendance/http_server/router.hpp>
+#include <attendance/http_server/server.hpp>
+#include <attendance/http_server/utf8_params.hpp>
+#include <attendance/support/utf8.hpp>
 
 namespace hs = attendance::http_server;
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-#include "attendance/jsonl_log/check_in.hpp"
+#include <attendance/jsonl_log/check_in.hpp>
 
 // Properties: the parser never crashes on any bytes, and whatever it accepts
 // formats to a line that parses back to the same record (format is canonical).

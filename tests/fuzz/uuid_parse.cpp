@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "attendance/support/uuid.hpp"
+#include <attendance/support/uuid.hpp>
 
 // Property: whatever parses formats back to the same text, lowercased.
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

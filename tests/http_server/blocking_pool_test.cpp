@@ -11,7 +11,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "attendance/http_server/blocking_pool.hpp"
+#include <attendance/http_server/blocking_pool.hpp>
 
 namespace hs = attendance::http_server;
 namespace asio = boost::asio;

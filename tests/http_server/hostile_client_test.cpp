@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "attendance/http_server/server.hpp"
+#include <attendance/http_server/server.hpp>
 #include "http_server/raw_socket.hpp"
 #include "http_server/running_server.hpp"
 #include "http_server/test_client.hpp"

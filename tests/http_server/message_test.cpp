@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "attendance/http_server/message.hpp"
-#include "attendance/http_server/server.hpp"
+#include <attendance/http_server/message.hpp>
+#include <attendance/http_server/server.hpp>
 
 namespace hs = attendance::http_server;
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "attendance/http_server/metrics.hpp"
+#include <attendance/http_server/metrics.hpp>
 
 namespace hs = attendance::http_server;
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "attendance/http_server/rate_limiter.hpp"
+#include <attendance/http_server/rate_limiter.hpp>
 
 namespace hs = attendance::http_server;
 using namespace std::chrono_literals;

@@ -4,7 +4,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
-#include "attendance/http_server/router.hpp"
+#include <attendance/http_server/router.hpp>
 
 namespace hs = attendance::http_server;
 using hs::http::verb;

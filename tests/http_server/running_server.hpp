@@ -7,7 +7,7 @@
 #include <memory>
 #include <thread>
 
-#include "attendance/http_server/server.hpp"
+#include <attendance/http_server/server.hpp>
 
 namespace attendance::testing {
 

@@ -23,10 +23,10 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 
-#include "attendance/http_server/blocking_pool.hpp"
+#include <attendance/http_server/blocking_pool.hpp>
 #include "http_server/running_server.hpp"
 #include "http_server/test_client.hpp"
-#include "attendance/http_server/server.hpp"
+#include <attendance/http_server/server.hpp>
 
 namespace hs = attendance::http_server;
 namespace asio = boost::asio;

@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 
 
-#include "attendance/http_server/router.hpp"
-#include "attendance/http_server/server.hpp"
-#include "attendance/http_server/utf8_params.hpp"
+#include <attendance/http_server/router.hpp>
+#include <attendance/http_server/server.hpp>
+#include <attendance/http_server/utf8_params.hpp>
 
 namespace hs = attendance::http_server;
 using hs::http::verb;

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "attendance/jsonl_log/check_in.hpp"
+#include <attendance/jsonl_log/check_in.hpp>
 
 using attendance::jsonl_log::CheckIn;
 using attendance::jsonl_log::formatLine;

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "attendance/jsonl_log/reader.hpp"
+#include <attendance/jsonl_log/reader.hpp>
 #include "support/temp_dir.hpp"
 
 using attendance::jsonl_log::CheckIn;

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <string>
 
-#include "attendance/jsonl_log/writer.hpp"
+#include <attendance/jsonl_log/writer.hpp>
 #include "support/temp_dir.hpp"
 
 extern "C" int __real_fdatasync(int fd);  // NOLINT(bugprone-reserved-identifier)

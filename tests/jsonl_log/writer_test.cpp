@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <string>
 
-#include "attendance/jsonl_log/lock.hpp"
-#include "attendance/jsonl_log/writer.hpp"
+#include <attendance/jsonl_log/lock.hpp>
+#include <attendance/jsonl_log/writer.hpp>
 #include "support/temp_dir.hpp"
 
 using namespace std::chrono_literals;

@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "attendance/ble_scan/advertisement.hpp"
-#include "attendance/dedup_cache/dedup_cache.hpp"
-#include "attendance/jsonl_log/check_in.hpp"
-#include "attendance/jsonl_log/writer.hpp"
+#include <attendance/ble_scan/advertisement.hpp>
+#include <attendance/dedup_cache/dedup_cache.hpp>
+#include <attendance/jsonl_log/check_in.hpp>
+#include <attendance/jsonl_log/writer.hpp>
 #include "jsonl_log/temp_dir.hpp"
 #include "scanner/pipeline.hpp"
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "attendance/support/clock.hpp"
+#include <attendance/support/clock.hpp>
 
 using namespace std::chrono_literals;
 using attendance::support::SimulatedTimeSource;

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "attendance/support/json_text.hpp"
+#include <attendance/support/json_text.hpp>
 
 using attendance::support::appendJsonString;
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "attendance/support/log.hpp"
+#include <attendance/support/log.hpp>
 
 namespace log = attendance::support::log;
 

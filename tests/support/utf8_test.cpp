@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "attendance/support/utf8.hpp"
+#include <attendance/support/utf8.hpp>
 
 using attendance::support::isValidUtf8;
 using attendance::support::utf8Prefix;

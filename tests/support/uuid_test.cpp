@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "attendance/support/uuid.hpp"
+#include <attendance/support/uuid.hpp>
 
 using attendance::support::Uuid;
 

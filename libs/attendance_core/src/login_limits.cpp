@@ -1,4 +1,4 @@
-#include "attendance/attendance_core/login_limits.hpp"
+#include <attendance/attendance_core/login_limits.hpp>
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "attendance/dedup_cache/dedup_cache.hpp"
+#include <attendance/dedup_cache/dedup_cache.hpp>
 
 #include <bit>
 #include <cstring>

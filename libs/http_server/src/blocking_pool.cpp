@@ -1,4 +1,4 @@
-#include "attendance/http_server/blocking_pool.hpp"
+#include <attendance/http_server/blocking_pool.hpp>
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>

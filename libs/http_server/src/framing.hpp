@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "attendance/http_server/message.hpp"
+#include <attendance/http_server/message.hpp>
 
 namespace attendance::http_server::detail {
 

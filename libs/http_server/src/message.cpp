@@ -1,9 +1,9 @@
-#include "attendance/http_server/message.hpp"
+#include <attendance/http_server/message.hpp>
 
 #include <algorithm>
 #include <cctype>
 
-#include "attendance/support/json_text.hpp"
+#include <attendance/support/json_text.hpp>
 
 namespace attendance::http_server {
 

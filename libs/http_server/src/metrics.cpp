@@ -1,4 +1,4 @@
-#include "attendance/http_server/metrics.hpp"
+#include <attendance/http_server/metrics.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "attendance/http_server/rate_limiter.hpp"
+#include <attendance/http_server/rate_limiter.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -3,7 +3,7 @@
 #include <array>
 #include <exception>
 
-#include "attendance/http_server/blocking_pool.hpp"
+#include <attendance/http_server/blocking_pool.hpp>
 #include "request_cycle.hpp"
 
 namespace attendance::http_server {

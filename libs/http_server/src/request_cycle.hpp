@@ -17,8 +17,8 @@
 #include <boost/beast/http/write.hpp>
 #include <fmt/format.h>
 
-#include "attendance/http_server/utf8_params.hpp"
-#include "attendance/support/log.hpp"
+#include <attendance/http_server/utf8_params.hpp>
+#include <attendance/support/log.hpp>
 #include "framing.hpp"
 #include "server_impl.hpp"
 

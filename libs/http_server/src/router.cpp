@@ -1,4 +1,4 @@
-#include "attendance/http_server/router.hpp"
+#include <attendance/http_server/router.hpp>
 
 #include <algorithm>
 #include <stdexcept>

@@ -1,4 +1,4 @@
-#include "attendance/http_server/server.hpp"
+#include <attendance/http_server/server.hpp>
 
 #include <charconv>
 #include <exception>
@@ -15,7 +15,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/write.hpp>
 
-#include "attendance/support/log.hpp"
+#include <attendance/support/log.hpp>
 #include "server_impl.hpp"
 
 namespace attendance::http_server {

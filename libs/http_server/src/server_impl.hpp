@@ -25,8 +25,8 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 
-#include "attendance/http_server/server.hpp"
-#include "attendance/support/clock.hpp"
+#include <attendance/http_server/server.hpp>
+#include <attendance/support/clock.hpp>
 
 namespace attendance::http_server {
 

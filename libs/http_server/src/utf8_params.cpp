@@ -1,8 +1,8 @@
-#include "attendance/http_server/utf8_params.hpp"
+#include <attendance/http_server/utf8_params.hpp>
 
 #include <algorithm>
 
-#include "attendance/support/utf8.hpp"
+#include <attendance/support/utf8.hpp>
 
 namespace attendance::http_server {
 namespace {

@@ -1,11 +1,11 @@
-#include "attendance/jsonl_log/check_in.hpp"
+#include <attendance/jsonl_log/check_in.hpp>
 
 #include <charconv>
 #include <cstring>
 #include <limits>
 
-#include "attendance/support/json_text.hpp"
-#include "attendance/support/utf8.hpp"
+#include <attendance/support/json_text.hpp>
+#include <attendance/support/utf8.hpp>
 
 namespace attendance::jsonl_log {
 namespace {

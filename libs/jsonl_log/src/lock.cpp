@@ -10,7 +10,7 @@
 #include <fstream>
 #include <string>
 
-#include "attendance/jsonl_log/lock.hpp"
+#include <attendance/jsonl_log/lock.hpp>
 #include "lock_internal.hpp"
 
 namespace attendance::jsonl_log {

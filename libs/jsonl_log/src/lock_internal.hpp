@@ -4,7 +4,7 @@
 
 #include <optional>
 
-#include "attendance/jsonl_log/lock.hpp"
+#include <attendance/jsonl_log/lock.hpp>
 
 namespace attendance::jsonl_log::detail {
 

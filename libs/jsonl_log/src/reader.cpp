@@ -1,4 +1,4 @@
-#include "attendance/jsonl_log/reader.hpp"
+#include <attendance/jsonl_log/reader.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>

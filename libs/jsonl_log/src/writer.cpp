@@ -1,4 +1,4 @@
-#include "attendance/jsonl_log/writer.hpp"
+#include <attendance/jsonl_log/writer.hpp>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -10,7 +10,7 @@
 #include <ctime>
 #include <string>
 
-#include "attendance/jsonl_log/reader.hpp"
+#include <attendance/jsonl_log/reader.hpp>
 #include "lock_internal.hpp"
 
 namespace attendance::jsonl_log {

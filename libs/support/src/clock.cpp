@@ -1,4 +1,4 @@
-#include "attendance/support/clock.hpp"
+#include <attendance/support/clock.hpp>
 
 #include <thread>
 

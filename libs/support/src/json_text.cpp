@@ -1,6 +1,6 @@
-#include "attendance/support/json_text.hpp"
+#include <attendance/support/json_text.hpp>
 
-#include "attendance/support/utf8.hpp"
+#include <attendance/support/utf8.hpp>
 
 namespace attendance::support {
 

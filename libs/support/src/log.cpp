@@ -1,4 +1,4 @@
-#include "attendance/support/log.hpp"
+#include <attendance/support/log.hpp>
 
 #include <unistd.h>
 
@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "attendance/support/json_text.hpp"
+#include <attendance/support/json_text.hpp>
 
 namespace attendance::support::log {
 namespace {

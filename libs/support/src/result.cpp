@@ -1,4 +1,4 @@
-#include "attendance/support/result.hpp"
+#include <attendance/support/result.hpp>
 
 #include <boost/system/system_error.hpp>
 

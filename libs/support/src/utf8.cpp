@@ -1,4 +1,4 @@
-#include "attendance/support/utf8.hpp"
+#include <attendance/support/utf8.hpp>
 
 #include <cstdint>
 

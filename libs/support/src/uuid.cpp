@@ -1,4 +1,4 @@
-#include "attendance/support/uuid.hpp"
+#include <attendance/support/uuid.hpp>
 
 namespace attendance::support {
 namespace {

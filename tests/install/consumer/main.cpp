@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <string>
 
-#include "attendance/dedup_cache/dedup_cache.hpp"
-#include "attendance/jsonl_log/check_in.hpp"
-#include "attendance/support/clock.hpp"
-#include "attendance/support/uuid.hpp"
+#include <attendance/dedup_cache/dedup_cache.hpp>
+#include <attendance/jsonl_log/check_in.hpp>
+#include <attendance/support/clock.hpp>
+#include <attendance/support/uuid.hpp>
 
 int main() {
   namespace support = attendance::support;

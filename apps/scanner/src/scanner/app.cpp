@@ -11,9 +11,9 @@
 #include <optional>
 #include <string>
 
-#include "attendance/ble_scan/bluez_scanner.hpp"
-#include "attendance/jsonl_log/writer.hpp"
-#include "attendance/support/log.hpp"
+#include <attendance/ble_scan/bluez_scanner.hpp>
+#include <attendance/jsonl_log/writer.hpp>
+#include <attendance/support/log.hpp>
 #include "scanner/pipeline.hpp"
 #include "scanner/roster.hpp"
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "attendance/support/clock.hpp"
+#include <attendance/support/clock.hpp>
 #include "scanner/boot_clock.hpp"
 #include "scanner/config.hpp"
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "attendance/support/clock.hpp"
+#include <attendance/support/clock.hpp>
 
 namespace attendance::scanner {
 

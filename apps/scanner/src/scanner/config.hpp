@@ -8,10 +8,10 @@
 #include <string>
 #include <string_view>
 
-#include "attendance/ble_scan/advertisement.hpp"
-#include "attendance/jsonl_log/writer.hpp"
-#include "attendance/support/log.hpp"
-#include "attendance/support/uuid.hpp"
+#include <attendance/ble_scan/advertisement.hpp>
+#include <attendance/jsonl_log/writer.hpp>
+#include <attendance/support/log.hpp>
+#include <attendance/support/uuid.hpp>
 
 namespace attendance::scanner {
 

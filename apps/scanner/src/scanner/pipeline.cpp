@@ -1,7 +1,7 @@
 #include "scanner/pipeline.hpp"
 
-#include "attendance/jsonl_log/reader.hpp"
-#include "attendance/support/log.hpp"
+#include <attendance/jsonl_log/reader.hpp>
+#include <attendance/support/log.hpp>
 
 namespace attendance::scanner {
 namespace {

@@ -10,10 +10,10 @@
 #include <unordered_set>
 #include <vector>
 
-#include "attendance/dedup_cache/dedup_cache.hpp"
-#include "attendance/jsonl_log/writer.hpp"
-#include "attendance/support/clock.hpp"
-#include "attendance/support/uuid.hpp"
+#include <attendance/dedup_cache/dedup_cache.hpp>
+#include <attendance/jsonl_log/writer.hpp>
+#include <attendance/support/clock.hpp>
+#include <attendance/support/uuid.hpp>
 #include "scanner/boot_clock.hpp"
 #include "scanner/presence.hpp"
 #include "scanner/roster.hpp"

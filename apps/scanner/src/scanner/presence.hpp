@@ -7,8 +7,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "attendance/support/clock.hpp"
-#include "attendance/support/uuid.hpp"
+#include <attendance/support/clock.hpp>
+#include <attendance/support/uuid.hpp>
 
 namespace attendance::scanner {
 

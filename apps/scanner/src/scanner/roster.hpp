@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "attendance/support/result.hpp"
-#include "attendance/support/uuid.hpp"
+#include <attendance/support/result.hpp>
+#include <attendance/support/uuid.hpp>
 
 namespace attendance::scanner {
 

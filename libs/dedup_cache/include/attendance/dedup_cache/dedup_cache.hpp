@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <memory>
 
-#include "attendance/support/clock.hpp"
-#include "attendance/support/result.hpp"
-#include "attendance/support/uuid.hpp"
+#include <attendance/support/clock.hpp>
+#include <attendance/support/result.hpp>
+#include <attendance/support/uuid.hpp>
 
 namespace attendance::dedup_cache {
 

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "attendance/support/clock.hpp"
+#include <attendance/support/clock.hpp>
 
 namespace attendance::http_server {
 

@@ -12,7 +12,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
 
-#include "attendance/http_server/message.hpp"
+#include <attendance/http_server/message.hpp>
 
 namespace attendance::http_server {
 

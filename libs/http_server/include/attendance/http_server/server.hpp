@@ -10,9 +10,9 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
-#include "attendance/http_server/metrics.hpp"
-#include "attendance/http_server/router.hpp"
-#include "attendance/support/result.hpp"
+#include <attendance/http_server/metrics.hpp>
+#include <attendance/http_server/router.hpp>
+#include <attendance/support/result.hpp>
 
 namespace attendance::support {
 class TimeSource;

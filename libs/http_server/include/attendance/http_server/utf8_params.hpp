@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "attendance/http_server/message.hpp"
+#include <attendance/http_server/message.hpp>
 
 // Text from the URL must be UTF-8 before any handler uses it: PostgreSQL refuses
 // anything else with an error, which would surface as a 500. The Router runs both

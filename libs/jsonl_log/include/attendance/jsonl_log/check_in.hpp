@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "attendance/support/result.hpp"
-#include "attendance/support/uuid.hpp"
+#include <attendance/support/result.hpp>
+#include <attendance/support/uuid.hpp>
 
 namespace attendance::jsonl_log {
 

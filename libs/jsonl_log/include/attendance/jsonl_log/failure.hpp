@@ -1,6 +1,6 @@
 #pragma once
 
-#include "attendance/support/result.hpp"
+#include <attendance/support/result.hpp>
 
 namespace attendance::jsonl_log {
 

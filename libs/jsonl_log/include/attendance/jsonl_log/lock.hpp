@@ -6,7 +6,7 @@
 
 #include <sys/types.h>
 
-#include "attendance/jsonl_log/failure.hpp"
+#include <attendance/jsonl_log/failure.hpp>
 
 namespace attendance::jsonl_log {
 

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <memory>
 
-#include "attendance/jsonl_log/check_in.hpp"
-#include "attendance/jsonl_log/failure.hpp"
+#include <attendance/jsonl_log/check_in.hpp>
+#include <attendance/jsonl_log/failure.hpp>
 
 namespace attendance::jsonl_log {
 

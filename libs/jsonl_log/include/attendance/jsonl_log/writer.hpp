@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "attendance/jsonl_log/check_in.hpp"
-#include "attendance/jsonl_log/failure.hpp"
+#include <attendance/jsonl_log/check_in.hpp>
+#include <attendance/jsonl_log/failure.hpp>
 
 namespace attendance::jsonl_log {
 
