@@ -64,8 +64,9 @@ Stats summarize(std::vector<double> ms) {
 }
 
 void print(const std::string& what, const Stats& s, std::size_t bytes, int runs) {
-  std::cout << fmt::format(R"({{"measure":"{}","runs":{},"median_ms":{:.1f},"p90_ms":{:.1f},"max_ms":{:.1f},"bytes":{}}})",
-                           what, runs, s.median, s.p90, s.max, bytes)
+  std::cout << fmt::format(
+                   R"({{"measure":"{}","runs":{},"median_ms":{:.1f},"p90_ms":{:.1f},"max_ms":{:.1f},"bytes":{}}})",
+                   what, runs, s.median, s.p90, s.max, bytes)
             << std::endl;
 }
 
@@ -107,10 +108,14 @@ int main(int argc, char** argv) {
   bool keep = false;  // --keep-db: leave the database for EXPLAIN sessions
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--participants") participants = std::atoi(argv[i + 1]);
-    else if (a == "--check-ins") checkIns = std::atoi(argv[i + 1]);
-    else if (a == "--runs") runs = std::atoi(argv[i + 1]);
-    else if (a == "--keep-db") keep = std::string(argv[i + 1]) == "1";
+    if (a == "--participants")
+      participants = std::atoi(argv[i + 1]);
+    else if (a == "--check-ins")
+      checkIns = std::atoi(argv[i + 1]);
+    else if (a == "--runs")
+      runs = std::atoi(argv[i + 1]);
+    else if (a == "--keep-db")
+      keep = std::string(argv[i + 1]) == "1";
   }
   support::log::setMinimumLevel(support::log::Level::warn);
   const std::string db = "admin_bench_" + std::to_string(::getpid());
@@ -162,8 +167,9 @@ int main(int argc, char** argv) {
           "INSERT INTO sync_receipts (event_id, scanner_id, received_at, received, inserted) "
           "SELECT 'big-event', scanner_id, now(), count(*), count(*) FROM check_ins GROUP BY scanner_id");
       // Each check-in belongs to its scanner's receipt, as ingestBatch stores them.
-      tx.exec("UPDATE check_ins c SET receipt_id = r.id FROM sync_receipts r "
-              "WHERE r.event_id = c.event_id AND r.scanner_id = c.scanner_id");
+      tx.exec(
+          "UPDATE check_ins c SET receipt_id = r.id FROM sync_receipts r "
+          "WHERE r.event_id = c.event_id AND r.scanner_id = c.scanner_id");
       tx.exec("ANALYZE");
       tx.commit();
       const auto n = pqxx::nontransaction{c}.exec("SELECT count(*) FROM check_ins")[0][0].as<long>();
@@ -255,7 +261,8 @@ int main(int argc, char** argv) {
         const auto start = Clock::now();
         const auto res = get(c.port, target, c.session);
         ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-        if (res.result() != http::status::ok) throw std::runtime_error(target + " answered " + std::to_string(res.result_int()));
+        if (res.result() != http::status::ok)
+          throw std::runtime_error(target + " answered " + std::to_string(res.result_int()));
         bytes = res.body().size();
       }
       print(name, summarize(ms), bytes, n);

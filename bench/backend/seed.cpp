@@ -65,9 +65,9 @@ int main(int argc, char** argv) {
   std::string out = fmt::format(R"({{"apiKey":"{}","apiKeys":["{}"],"scannerIds":["{}"],"bleUuids":[)", keys.front(),
                                 fmt::join(keys, R"(",")"), fmt::join(scannerIds, R"(",")"));
   for (int i = 0; i < users; ++i) {
-    auto u = core::createUser(pool, core::NewUser{fmt::format("user{}@bench.example", i), fmt::format("User {}", i),
-                                                  std::nullopt},
-                              auth, now);
+    auto u = core::createUser(
+        pool, core::NewUser{fmt::format("user{}@bench.example", i), fmt::format("User {}", i), std::nullopt}, auth,
+        now);
     if (!u) {
       std::cerr << "createUser: " << u.error().message() << "\n";
       return 1;

@@ -111,19 +111,21 @@ int main(int argc, char** argv) {
       out << buf;
     }
   }
-  at::Child backend({binDir + "/apps/backend/attendance-backend", "serve", "--listen", "127.0.0.1:0",
-                     "--no-access-log"},
-                    {"DATABASE_URL=" + db.conninfo()}, dir.path() / "backend.err");
+  at::Child backend(
+      {binDir + "/apps/backend/attendance-backend", "serve", "--listen", "127.0.0.1:0", "--no-access-log"},
+      {"DATABASE_URL=" + db.conninfo()}, dir.path() / "backend.err");
   auto line = backend.readLine();
   if (!line) return 1;
-  const std::string url = "http://127.0.0.1:" + line->substr(line->rfind(':') + 1, line->find('"', line->rfind(':')) - line->rfind(':') - 1);
-  const auto t = runTimed({binDir + "/apps/sync/attendance-sync", "--backend", url, "--api-key-file",
-                           keyFile.string(), "--log", log.string(), "--batch-size", batch});
+  const std::string url = "http://127.0.0.1:" +
+                          line->substr(line->rfind(':') + 1, line->find('"', line->rfind(':')) - line->rfind(':') - 1);
+  const auto t = runTimed({binDir + "/apps/sync/attendance-sync", "--backend", url, "--api-key-file", keyFile.string(),
+                           "--log", log.string(), "--batch-size", batch});
   const auto stored = db.rows("SELECT count(*) FROM check_ins")[0];
-  std::printf("{\"lines\":%ld,\"batchSize\":%s,\"exit\":%d,\"seconds\":%.3f,\"recordsPerSecond\":%.0f,"
-              "\"syncMaxRssKb\":%ld,\"stored\":%s,\"logBytes\":%ju}\n",
-              lines, batch.c_str(), t.code, t.seconds, static_cast<double>(lines) / t.seconds, t.maxRssKb,
-              stored.c_str(), static_cast<std::uintmax_t>(std::filesystem::file_size(log)));
+  std::printf(
+      "{\"lines\":%ld,\"batchSize\":%s,\"exit\":%d,\"seconds\":%.3f,\"recordsPerSecond\":%.0f,"
+      "\"syncMaxRssKb\":%ld,\"stored\":%s,\"logBytes\":%ju}\n",
+      lines, batch.c_str(), t.code, t.seconds, static_cast<double>(lines) / t.seconds, t.maxRssKb, stored.c_str(),
+      static_cast<std::uintmax_t>(std::filesystem::file_size(log)));
   backend.kill(SIGTERM);
   (void)backend.wait(std::chrono::seconds{30});
   return t.code == 0 ? 0 : 1;

@@ -128,9 +128,12 @@ TEST_F(AdminFlow, CreateRegisterSyncAndReport) {
   auto who = core::authenticateScanner(*pool, apiKey);
   ASSERT_TRUE(who);
   const std::string body = R"({"eventId":")" + eventId + R"(","records":[
-      {"bleUuid":")" + adaBle + R"(","checkInTime":1721469900000,"scannerId":"Entrance-Scanner-01"},
-      {"bleUuid":")" + adaBle + R"(","checkInTime":1721473200000,"scannerId":"Entrance-Scanner-01"},
-      {"bleUuid":")" + cyBle + R"(","checkInTime":1721470000000,"scannerId":"Entrance-Scanner-01"},
+      {"bleUuid":")" + adaBle +
+                           R"(","checkInTime":1721469900000,"scannerId":"Entrance-Scanner-01"},
+      {"bleUuid":")" + adaBle +
+                           R"(","checkInTime":1721473200000,"scannerId":"Entrance-Scanner-01"},
+      {"bleUuid":")" + cyBle +
+                           R"(","checkInTime":1721470000000,"scannerId":"Entrance-Scanner-01"},
       {"bleUuid":"00000000-1111-4222-8333-444444444444","checkInTime":1721470000000,"scannerId":"Entrance-Scanner-01"}]})";
   auto parsed = core::parseBatchBody(body);
   ASSERT_TRUE(parsed.ok());
@@ -182,7 +185,8 @@ TEST_F(AdminFlow, CreateRegisterSyncAndReport) {
   ASSERT_EQ(users.exitCode, 0);
   EXPECT_EQ(str(users.json().as_array().at(0), "bleUuid"), str(regen.json(), "bleUuid"));
   // Past attendance stays with Ada.
-  EXPECT_EQ(admin(db, {"report", "--event", eventId, "--format", "json"}).json().at("summary").at("attended").as_int64(), 1);
+  EXPECT_EQ(
+      admin(db, {"report", "--event", eventId, "--format", "json"}).json().at("summary").at("attended").as_int64(), 1);
 }
 
 TEST_F(AdminFlow, ErrorsHaveMessagesAndExitCodes) {
@@ -197,19 +201,26 @@ TEST_F(AdminFlow, ErrorsHaveMessagesAndExitCodes) {
       {{"event", "create", "--name", "E", "--id", "ev-fixed"}, 5, "already exists"},
       {{"event", "create", "--name", "E", "--id", "bad id!"}, 3, "event id must be"},
       {{"event", "create", "--name", "E", "--starts", "noon"}, 3, "not an ISO 8601 time"},
-      {{"event", "create", "--name", "E", "--starts", "2024-07-20T12:00Z", "--ends", "2024-07-20T10:00Z"}, 3,
+      {{"event", "create", "--name", "E", "--starts", "2024-07-20T12:00Z", "--ends", "2024-07-20T10:00Z"},
+       3,
        "ends before it starts"},
       {{"event", "create"}, 2, "--name is required"},
       {{"user", "create", "--email", "not-an-email", "--name", "X"}, 3, "email must look like"},
-      {{"user", "create", "--email", "x@example.org", "--name", "X", "--password-file", "/nonexistent/pw"}, 8,
+      {{"user", "create", "--email", "x@example.org", "--name", "X", "--password-file", "/nonexistent/pw"},
+       8,
        "cannot read --password-file"},
       {{"user", "regenerate-ble-uuid", "--user", "nobody"}, 4, "unknown user"},
-      {{"registration", "add", "--event", "nope", "--user", "00000000-0000-4000-8000-000000000000"}, 4,
+      {{"registration", "add", "--event", "nope", "--user", "00000000-0000-4000-8000-000000000000"},
+       4,
        "unknown event"},
       {{"scanner", "create", "--id", "has space"}, 3, "scanner id must be"},
       {{"scanner", "revoke", "--id", "ghost"}, 4, "unknown scanner"},
-      {{"scanner", "assign", "--id", "ghost", "--event", "ev-fixed"}, 4, "cannot assign scanner ghost to event ev-fixed: unknown scanner"},
-      {{"scanner", "assign", "--id", "S0", "--event", "nope"}, 4, "cannot assign scanner S0 to event nope: unknown event"},
+      {{"scanner", "assign", "--id", "ghost", "--event", "ev-fixed"},
+       4,
+       "cannot assign scanner ghost to event ev-fixed: unknown scanner"},
+      {{"scanner", "assign", "--id", "S0", "--event", "nope"},
+       4,
+       "cannot assign scanner S0 to event nope: unknown event"},
       {{"scanner", "unassign", "--id", "S0", "--event", "nope"}, 4, "unknown event"},
       {{"scanner", "assign", "--id", "S0"}, 2, "--event is required"},
       {{"report", "--event", "nope"}, 4, "unknown event"},
@@ -238,7 +249,8 @@ TEST_F(AdminFlow, ErrorsHaveMessagesAndExitCodes) {
 TEST(AdminCli, ScannerAssignUnassignAndList) {
   TestDatabase db;
   ASSERT_EQ(admin(db, {"migrate"}).exitCode, 0);
-  for (const char* id : {"ev-a", "ev-b"}) ASSERT_EQ(admin(db, {"event", "create", "--name", id, "--id", id}).exitCode, 0);
+  for (const char* id : {"ev-a", "ev-b"})
+    ASSERT_EQ(admin(db, {"event", "create", "--name", id, "--id", id}).exitCode, 0);
   for (const char* id : {"S1", "S2"}) ASSERT_EQ(admin(db, {"scanner", "create", "--id", id}).exitCode, 0);
 
   auto a = admin(db, {"scanner", "assign", "--id", "S1", "--event", "ev-a"});

@@ -141,8 +141,8 @@ TEST_F(AdminWebTest, SignInSetsAStrictHttpOnlyCookieAndOpensTheConsole) {
   EXPECT_EQ(page.result(), http::status::ok);
   EXPECT_TRUE(has(page.body(), "Sign in")) << "Sign in";
   EXPECT_THAT(std::string(page["Content-Security-Policy"]), HasSubstr("script-src 'self'"));
-  const auto res = b.post("/login", form({{"csrf", csrfField(page.body())}, {"email", "ORGANIZER@example.org"},
-                                          {"password", kPassword}}));
+  const auto res = b.post(
+      "/login", form({{"csrf", csrfField(page.body())}, {"email", "ORGANIZER@example.org"}, {"password", kPassword}}));
   ASSERT_EQ(res.result(), http::status::see_other);
   EXPECT_EQ(res[http::field::location], "/events");
   std::string sessionCookie;
@@ -158,8 +158,9 @@ TEST_F(AdminWebTest, SignInSetsAStrictHttpOnlyCookieAndOpensTheConsole) {
   EXPECT_TRUE(has(events.body(), kEmail)) << kEmail;
   EXPECT_EQ(db.scalar("SELECT count(*) FROM admin_sessions"), "1");
   // Stored hashed: the cookie value is not in the table.
-  EXPECT_EQ(db.scalar("SELECT count(*) FROM admin_sessions WHERE token_hash = '" + b.cookies["attendance_session"] + "'"),
-            "0");
+  EXPECT_EQ(
+      db.scalar("SELECT count(*) FROM admin_sessions WHERE token_hash = '" + b.cookies["attendance_session"] + "'"),
+      "0");
 }
 
 TEST_F(AdminWebTest, SecureCookiesUseTheHostPrefix) {
@@ -343,9 +344,12 @@ TEST_F(AdminWebTest, SessionsExpire) {
 TEST_F(AdminWebTest, CreatesEditsAndListsEventsWithEscapedNames) {
   Browser b = signedIn();
   const std::string csrf = b.csrf();
-  const auto created = b.post("/events", form({{"csrf", csrf}, {"name", "<script>alert(1)</script>"},
-                                               {"venue", "\"><img src=x onerror=alert(2)>"}, {"id", "launch-2026"},
-                                               {"starts", "2026-10-01T18:00"}, {"ends", "2026-10-01T21:00"},
+  const auto created = b.post("/events", form({{"csrf", csrf},
+                                               {"name", "<script>alert(1)</script>"},
+                                               {"venue", "\"><img src=x onerror=alert(2)>"},
+                                               {"id", "launch-2026"},
+                                               {"starts", "2026-10-01T18:00"},
+                                               {"ends", "2026-10-01T21:00"},
                                                {"tzOffset", "-120"}}));
   ASSERT_EQ(created.result(), http::status::see_other);
   EXPECT_EQ(created[http::field::location], "/events/launch-2026?notice=event-created");
@@ -365,13 +369,14 @@ TEST_F(AdminWebTest, CreatesEditsAndListsEventsWithEscapedNames) {
   EXPECT_EQ(json.at("events").as_array().at(0).at("name").as_string(), "<script>alert(1)</script>");
   EXPECT_EQ(json.at("events").as_array().at(0).at("startsAt").as_string(), "2026-10-01T16:00:00.000Z");
 
-  const auto edited = b.post("/events/launch-2026", form({{"csrf", csrf}, {"name", "Launch party"}, {"venue", "Roof"},
-                                                          {"starts", ""}, {"ends", ""}}));
+  const auto edited =
+      b.post("/events/launch-2026",
+             form({{"csrf", csrf}, {"name", "Launch party"}, {"venue", "Roof"}, {"starts", ""}, {"ends", ""}}));
   EXPECT_EQ(edited.result(), http::status::see_other);
   EXPECT_EQ(db.scalar("SELECT name || '|' || venue || '|' || coalesce(starts_at::text, 'none') FROM events"),
             "Launch party|Roof|none");
-  const auto bad = b.post("/events", form({{"csrf", csrf}, {"name", "x"}, {"starts", "2026-10-02T10:00"},
-                                           {"ends", "2026-10-01T10:00"}}));
+  const auto bad = b.post(
+      "/events", form({{"csrf", csrf}, {"name", "x"}, {"starts", "2026-10-02T10:00"}, {"ends", "2026-10-01T10:00"}}));
   EXPECT_EQ(bad.result(), http::status::bad_request);
   EXPECT_TRUE(has(bad.body(), "The end must not be before the start.")) << "The end must not be before the start.";
   EXPECT_EQ(b.get("/events/nope").result(), http::status::not_found);
@@ -382,11 +387,13 @@ TEST_F(AdminWebTest, DeleteIsRefusedOnceCheckInsExistUnlessForced) {
   const auto user = makeUser("ana@example.org", "Ana");
   ASSERT_TRUE(core::registerForEvent(server.pool(), event.id, user.id, server.clock.systemTime()).has_value());
   ASSERT_TRUE(core::createScanner(server.pool(), "Entrance-Scanner-01", server.clock.systemTime()).has_value());
-  ASSERT_TRUE(core::assignScanner(server.pool(), "Entrance-Scanner-01", event.id, server.clock.systemTime()).has_value());
+  ASSERT_TRUE(
+      core::assignScanner(server.pool(), "Entrance-Scanner-01", event.id, server.clock.systemTime()).has_value());
   core::IngestRequest req;
   req.eventId = event.id;
   req.scannerId = "Entrance-Scanner-01";
-  req.records.push_back({0, user.bleUuid, support::toEpochMillis(server.clock.systemTime() - 90min), "Entrance-Scanner-01"});
+  req.records.push_back(
+      {0, user.bleUuid, support::toEpochMillis(server.clock.systemTime() - 90min), "Entrance-Scanner-01"});
   ASSERT_TRUE(core::ingestBatch(server.pool(), req, server.clock.systemTime()).has_value());
 
   Browser b = signedIn();
@@ -412,12 +419,15 @@ TEST_F(AdminWebTest, RegistrationsCanBeAddedSearchedAndRemoved) {
   Browser b = signedIn();
   const std::string csrf = b.csrf();
   const std::string base = "/events/" + event.id;
-  EXPECT_EQ(b.post(base + "/registrations", form({{"csrf", csrf}, {"email", "ANA@example.org"}}))[http::field::location],
-            base + "?notice=registered");
-  EXPECT_EQ(b.post(base + "/registrations", form({{"csrf", csrf}, {"email", "ana@example.org"}}))[http::field::location],
-            base + "?notice=already-registered");
-  EXPECT_EQ(b.post(base + "/registrations", form({{"csrf", csrf}, {"email", "zed@example.org"}}))[http::field::location],
-            base + "?notice=no-such-user");
+  EXPECT_EQ(
+      b.post(base + "/registrations", form({{"csrf", csrf}, {"email", "ANA@example.org"}}))[http::field::location],
+      base + "?notice=registered");
+  EXPECT_EQ(
+      b.post(base + "/registrations", form({{"csrf", csrf}, {"email", "ana@example.org"}}))[http::field::location],
+      base + "?notice=already-registered");
+  EXPECT_EQ(
+      b.post(base + "/registrations", form({{"csrf", csrf}, {"email", "zed@example.org"}}))[http::field::location],
+      base + "?notice=no-such-user");
   EXPECT_EQ(b.post(base + "/registrations", form({{"csrf", csrf}, {"email", "bo@example.org"}})).result(),
             http::status::see_other);
   const auto all = b.get(base);
@@ -426,7 +436,8 @@ TEST_F(AdminWebTest, RegistrationsCanBeAddedSearchedAndRemoved) {
   const auto found = b.get(base + "?q=bo%40");
   EXPECT_TRUE(has(found.body(), "bo@example.org")) << "bo@example.org";
   EXPECT_FALSE(has(found.body(), "ana@example.org")) << "ana@example.org";
-  EXPECT_EQ(b.post(base + "/registrations/" + ana.id + "/delete", form({{"csrf", csrf}})).result(), http::status::see_other);
+  EXPECT_EQ(b.post(base + "/registrations/" + ana.id + "/delete", form({{"csrf", csrf}})).result(),
+            http::status::see_other);
   EXPECT_EQ(db.scalar("SELECT count(*) FROM registrations"), "1");
 }
 
@@ -450,15 +461,18 @@ TEST_F(AdminWebTest, ParticipantsListSearchPagingDisableAndNewBleUuid) {
   // A LIKE wildcard in the search is a literal character.
   EXPECT_EQ(boost::json::parse(b.get("/api/participants?q=%25").body()).at("total").as_int64(), 0);
 
-  const auto created = b.post("/participants", form({{"csrf", csrf}, {"name", "<script>x</script>"}, {"email", "new@example.org"}}));
+  const auto created =
+      b.post("/participants", form({{"csrf", csrf}, {"name", "<script>x</script>"}, {"email", "new@example.org"}}));
   EXPECT_EQ(created.result(), http::status::see_other);
-  EXPECT_TRUE(has(b.get("/participants?q=new%40").body(), "&lt;script&gt;x&lt;/script&gt;")) << "&lt;script&gt;x&lt;/script&gt;";
+  EXPECT_TRUE(has(b.get("/participants?q=new%40").body(), "&lt;script&gt;x&lt;/script&gt;"))
+      << "&lt;script&gt;x&lt;/script&gt;";
   EXPECT_EQ(b.post("/participants", form({{"csrf", csrf}, {"name", "Dup"}, {"email", "new@example.org"}})).result(),
             http::status::bad_request);
 
   const std::string id = db.scalar("SELECT id FROM users WHERE email = 'new@example.org'");
   const std::string before = db.scalar("SELECT ble_uuid FROM users WHERE id = '" + id + "'");
-  EXPECT_EQ(b.post("/participants/" + id + "/regenerate-ble-uuid", form({{"csrf", csrf}})).result(), http::status::see_other);
+  EXPECT_EQ(b.post("/participants/" + id + "/regenerate-ble-uuid", form({{"csrf", csrf}})).result(),
+            http::status::see_other);
   EXPECT_NE(db.scalar("SELECT ble_uuid FROM users WHERE id = '" + id + "'"), before);
   EXPECT_EQ(b.post("/participants/" + id + "/disable", form({{"csrf", csrf}})).result(), http::status::see_other);
   EXPECT_EQ(db.scalar("SELECT disabled FROM users WHERE id = '" + id + "'"), "t");
@@ -474,7 +488,8 @@ TEST_F(AdminWebTest, ScannerKeyIsShownOnceAndWorksUntilRevoked) {
   const std::string marker = "<code id=\"api-key\">";
   const auto at = created.body().find(marker);
   ASSERT_NE(at, std::string::npos);
-  const std::string key = created.body().substr(at + marker.size(), created.body().find('<', at + marker.size()) - at - marker.size());
+  const std::string key =
+      created.body().substr(at + marker.size(), created.body().find('<', at + marker.size()) - at - marker.size());
   EXPECT_TRUE(has(created.body(), "data-copy=\"api-key\"")) << "data-copy=\"api-key\"";
   auto who = core::authenticateScanner(server.pool(), key);
   ASSERT_TRUE(who.has_value());
@@ -483,7 +498,8 @@ TEST_F(AdminWebTest, ScannerKeyIsShownOnceAndWorksUntilRevoked) {
   EXPECT_FALSE(has(list.body(), key)) << key;
   EXPECT_TRUE(has(list.body(), "Entrance-Scanner-01")) << "Entrance-Scanner-01";
   EXPECT_TRUE(has(b.get("/api/scanners").body(), "\"revokedAt\":null")) << "\"revokedAt\":null";
-  EXPECT_EQ(b.post("/scanners", form({{"csrf", csrf}, {"scannerId", "Entrance-Scanner-01"}})).result(), http::status::conflict);
+  EXPECT_EQ(b.post("/scanners", form({{"csrf", csrf}, {"scannerId", "Entrance-Scanner-01"}})).result(),
+            http::status::conflict);
   EXPECT_EQ(b.post("/scanners", form({{"csrf", csrf}, {"scannerId", "bad id!"}})).result(), http::status::bad_request);
   EXPECT_EQ(b.post("/scanners/Entrance-Scanner-01/revoke", form({{"csrf", csrf}})).result(), http::status::see_other);
   EXPECT_FALSE(core::authenticateScanner(server.pool(), key).has_value());
@@ -572,7 +588,8 @@ TEST_F(AdminWebTest, ReportJsonAndCsvAreCoresRenderings) {
   const auto csv = b.get("/events/" + event.id + "/report.csv");
   EXPECT_EQ(csv.result(), http::status::ok);
   EXPECT_EQ(std::string(csv[http::field::content_type]), "text/csv; charset=utf-8");
-  EXPECT_EQ(std::string(csv[http::field::content_disposition]), "attachment; filename=\"attendance-" + event.id + ".csv\"");
+  EXPECT_EQ(std::string(csv[http::field::content_disposition]),
+            "attachment; filename=\"attendance-" + event.id + ".csv\"");
   EXPECT_EQ(csv.body(), "\xEF\xBB\xBF" + core::renderReportCsv(*report));
   EXPECT_TRUE(has(csv.body(), "\r\n")) << "\r\n";
   EXPECT_TRUE(has(csv.body(), "\"Bo, Jr.\"")) << "\"Bo, Jr.\"";
@@ -581,7 +598,8 @@ TEST_F(AdminWebTest, ReportJsonAndCsvAreCoresRenderings) {
   EXPECT_EQ(b.get("/api/events/nope/report").result(), http::status::not_found);
   EXPECT_EQ(b.get("/events/nope/report.csv").result(), http::status::not_found);
   const auto page = b.get("/events/" + event.id);
-  EXPECT_TRUE(has(page.body(), "data-report-url=\"/api/events/" + event.id + "/report\"")) << "data-report-url=\"/api/events/" + event.id + "/report\"";
+  EXPECT_TRUE(has(page.body(), "data-report-url=\"/api/events/" + event.id + "/report\""))
+      << "data-report-url=\"/api/events/" + event.id + "/report\"";
   EXPECT_TRUE(has(page.body(), "Fetch Attendance Data")) << "Fetch Attendance Data";
   EXPECT_TRUE(has(page.body(), "Download CSV")) << "Download CSV";
 }
@@ -595,7 +613,6 @@ TEST_F(AdminWebTest, AssetsAreCacheableWithEtags) {
   const std::string etag(js[http::field::etag]);
   EXPECT_EQ(b.get("/assets/app.js", {{"If-None-Match", etag}}).result(), http::status::not_modified);
 }
-
 
 // Issue 9: text that is not UTF-8 used to reach PostgreSQL, which refuses it
 // ("invalid byte sequence for encoding UTF8") and the console answered 500.
@@ -624,8 +641,8 @@ TEST_F(AdminWebTest, QueryParametersThatAreNotUtf8AreA400NamingTheParameter) {
 TEST_F(AdminWebTest, PathParametersThatAreNotUtf8AreA400NamingTheParameter) {
   Browser b = signedIn();
   const std::string csrf = b.csrf();
-  for (const std::string target : {"/events/%FF", "/events/%FF/report.csv", "/api/events/%FF/report",
-                                   "/events/ev%ED%A0%80"}) {
+  for (const std::string target :
+       {"/events/%FF", "/events/%FF/report.csv", "/api/events/%FF/report", "/events/ev%ED%A0%80"}) {
     SCOPED_TRACE(target);
     const auto res = b.get(target);
     EXPECT_EQ(res.result(), http::status::bad_request);
@@ -647,10 +664,11 @@ TEST_F(AdminWebTest, FormFieldsThatAreNotUtf8AreA400NamingTheField) {
   const auto event = makeEvent("Meetup");
   makeUser("ana@example.org", "Ana");
   const std::string invalid = "\xFF";  // form() percent-encodes it: %FF
-  {  // The sign-in form, before any session exists.
+  {                                    // The sign-in form, before any session exists.
     Browser anon{server.port()};
     const std::string loginCsrf = csrfField(anon.get("/login").body());
-    const auto res = anon.post("/login", form({{"csrf", loginCsrf}, {"email", "a" + invalid}, {"password", kPassword}}));
+    const auto res =
+        anon.post("/login", form({{"csrf", loginCsrf}, {"email", "a" + invalid}, {"password", kPassword}}));
     EXPECT_EQ(res.result(), http::status::bad_request);
     EXPECT_TRUE(has(res.body(), "field email is not valid UTF-8")) << res.body();
   }

@@ -48,10 +48,13 @@ TEST(ReportParams, DefaultsForTheOnesLeftOut) {
   EXPECT_EQ(r.query.search, "");
   EXPECT_EQ(r.query.sort, ReportSort::report);
   EXPECT_FALSE(r.query.descending);
-  for (const auto& [text, sort] : std::vector<std::pair<const char*, ReportSort>>{
-           {"sort=report", ReportSort::report}, {"sort=name", ReportSort::name}, {"sort=email", ReportSort::email},
-           {"sort=status", ReportSort::status}, {"sort=lastSeen", ReportSort::last_seen},
-           {"sort=scanners", ReportSort::scanners}}) {
+  for (const auto& [text, sort] :
+       std::vector<std::pair<const char*, ReportSort>>{{"sort=report", ReportSort::report},
+                                                       {"sort=name", ReportSort::name},
+                                                       {"sort=email", ReportSort::email},
+                                                       {"sort=status", ReportSort::status},
+                                                       {"sort=lastSeen", ReportSort::last_seen},
+                                                       {"sort=scanners", ReportSort::scanners}}) {
     EXPECT_EQ(parseReportRequest(text).query.sort, sort) << text;
   }
   EXPECT_EQ(parseReportRequest("filter=walk-in").query.filter, ReportFilter::walk_in);

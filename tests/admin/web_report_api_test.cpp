@@ -167,19 +167,21 @@ protected:
     }
     const std::vector<std::pair<std::string, std::string>> named = {
         {"alice@example.org", "alice Adams"}, {"alan@example.org", "Alan Brook"},  {"albert@other.org", "ALBERT Cole"},
-        {"bob1@example.org", "bob Dean"},     {"bob2@example.org", "Bob Dean"},     {"sam1@example.org", "Sam Lee"},
-        {"sam2@example.org", "Sam Lee"},      {"zoe@example.org", "Zoë Ångström"},  {"ana@other.org", "Ana Lima"},
+        {"bob1@example.org", "bob Dean"},     {"bob2@example.org", "Bob Dean"},    {"sam1@example.org", "Sam Lee"},
+        {"sam2@example.org", "Sam Lee"},      {"zoe@example.org", "Zoë Ångström"}, {"ana@other.org", "Ana Lima"},
     };
     std::vector<core::User> people;
     for (const auto& [email, name] : named) people.push_back(makeUser(email, name));
     for (int i = 0; i < 31; ++i) {
-      people.push_back(makeUser("p" + std::to_string(i) + "@example.org", "Person " + std::to_string(10 + (i * 7) % 31)));
+      people.push_back(
+          makeUser("p" + std::to_string(i) + "@example.org", "Person " + std::to_string(10 + (i * 7) % 31)));
     }
     for (const auto& u : people) {
       ASSERT_TRUE(core::registerForEvent(server.pool(), eventId, u.id, server.clock.systemTime()).has_value());
     }
     std::vector<core::User> walkIns;
-    for (int i = 0; i < 3; ++i) walkIns.push_back(makeUser("walk" + std::to_string(i) + "@example.org", "Walker " + std::to_string(i)));
+    for (int i = 0; i < 3; ++i)
+      walkIns.push_back(makeUser("walk" + std::to_string(i) + "@example.org", "Walker " + std::to_string(i)));
     const std::int64_t t0 = support::toEpochMillis(server.clock.systemTime() - 3h);
     // People 0..25 attended: first seen in pairs (ties), scanners depending on i.
     std::vector<std::pair<support::Uuid, std::int64_t>> s1, s2, s3;
@@ -189,7 +191,8 @@ protected:
       if (i % 3 == 0) s2.emplace_back(people[i].bleUuid, first + 600'000 + static_cast<std::int64_t>(i) * 1000);
       if (i % 4 == 1) s3.emplace_back(people[i].bleUuid, first + 1'200'000);
     }
-    for (std::size_t i = 0; i < walkIns.size(); ++i) s2.emplace_back(walkIns[i].bleUuid, t0 + 90'000 * static_cast<std::int64_t>(i + 1));
+    for (std::size_t i = 0; i < walkIns.size(); ++i)
+      s2.emplace_back(walkIns[i].bleUuid, t0 + 90'000 * static_cast<std::int64_t>(i + 1));
     s3.emplace_back(*support::Uuid::parse("0b6d4b9e-5c57-4a44-9a39-3e8f1c2d7a10"), t0 + 5'000);
     s3.emplace_back(*support::Uuid::parse("1c7e5caf-6d68-4b55-8b4a-4f902d3e8b21"), t0 + 7'000);
     ingest("S1", s1);
@@ -215,12 +218,23 @@ TEST_F(ReportApiTest, PageParametersAreValidatedAndTheErrorNamesTheParameter) {
   Browser b = signedIn();
   const std::string base = "/api/events/" + eventId + "/report?";
   const std::vector<std::pair<std::string, std::string>> bad = {
-      {"limit=0", "limit"},           {"limit=501", "limit"},      {"limit=ten", "limit"},
-      {"limit=", "limit"},            {"limit=-1", "limit"},       {"offset=-1", "offset"},
-      {"offset=1e3", "offset"},       {"offset=", "offset"},       {"filter=present", "filter"},
-      {"filter=", "filter"},          {"sort=age", "sort"},        {"sort=first_seen", "sort"},
-      {"dir=up", "dir"},              {"dir=", "dir"},             {"q=" + std::string(201, 'a'), "q"},
-      {"q=%zz", "q"},                 {"limit=10&limit=20", "limit"},
+      {"limit=0", "limit"},
+      {"limit=501", "limit"},
+      {"limit=ten", "limit"},
+      {"limit=", "limit"},
+      {"limit=-1", "limit"},
+      {"offset=-1", "offset"},
+      {"offset=1e3", "offset"},
+      {"offset=", "offset"},
+      {"filter=present", "filter"},
+      {"filter=", "filter"},
+      {"sort=age", "sort"},
+      {"sort=first_seen", "sort"},
+      {"dir=up", "dir"},
+      {"dir=", "dir"},
+      {"q=" + std::string(201, 'a'), "q"},
+      {"q=%zz", "q"},
+      {"limit=10&limit=20", "limit"},
   };
   for (const auto& [query, name] : bad) {
     SCOPED_TRACE(query);
@@ -230,9 +244,9 @@ TEST_F(ReportApiTest, PageParametersAreValidatedAndTheErrorNamesTheParameter) {
     EXPECT_TRUE(std::string(body.at("error").as_string()).starts_with(name + ":")) << res.body();
   }
   // The edges are fine; unknown parameters (cache busters) are ignored.
-  for (const std::string& ok : std::vector<std::string>{"limit=1", "limit=500", "offset=0", "offset=100000",
-                                                        "q=" + std::string(200, 'a'),
-                                                        "filter=walk-in&sort=lastSeen&dir=desc", "_=12345&limit=5"}) {
+  for (const std::string& ok :
+       std::vector<std::string>{"limit=1", "limit=500", "offset=0", "offset=100000", "q=" + std::string(200, 'a'),
+                                "filter=walk-in&sort=lastSeen&dir=desc", "_=12345&limit=5"}) {
     SCOPED_TRACE(ok);
     EXPECT_EQ(b.get(base + ok).result(), http::status::ok);
   }
@@ -254,26 +268,26 @@ TEST_F(ReportApiTest, EveryPageIsTheMatchingSliceOfTheFullReport) {
   EXPECT_EQ(full.at("summary").at("unknownDevices").as_int64(), 2);
 
   std::vector<Query> queries;
-  queries.push_back({});                                                    // the defaults
-  queries.push_back({"all", "", "report", "asc", 40, 10});                  // last page of the report order
+  queries.push_back({});                                    // the defaults
+  queries.push_back({"all", "", "report", "asc", 40, 10});  // last page of the report order
   queries.push_back({"all", "", "report", "desc", 0, 7});
-  queries.push_back({"all", "", "name", "asc", 0, 500});                    // case folding, ties, non-ASCII
+  queries.push_back({"all", "", "name", "asc", 0, 500});  // case folding, ties, non-ASCII
   queries.push_back({"all", "", "name", "desc", 3, 9});
   queries.push_back({"attended", "", "name", "desc", 0, 50});
   queries.push_back({"all", "", "email", "asc", 10, 10});
-  queries.push_back({"all", "", "firstSeen", "asc", 0, 500});               // equal times, no-shows last
-  queries.push_back({"all", "", "firstSeen", "desc", 20, 20});              // no-shows last in desc too
+  queries.push_back({"all", "", "firstSeen", "asc", 0, 500});   // equal times, no-shows last
+  queries.push_back({"all", "", "firstSeen", "desc", 20, 20});  // no-shows last in desc too
   queries.push_back({"all", "", "lastSeen", "desc", 0, 30});
   queries.push_back({"all", "", "scanners", "asc", 0, 500});
   queries.push_back({"all", "", "scanners", "desc", 0, 500});
   queries.push_back({"all", "", "status", "desc", 0, 500});
   queries.push_back({"walk-in", "", "firstSeen", "asc", 0, 50});
-  queries.push_back({"no-show", "person", "name", "asc", 0, 5});            // filter and search together
-  queries.push_back({"all", "LEE", "email", "desc", 0, 50});                // search folds case
-  queries.push_back({"all", "sam lee", "report", "asc", 0, 50});            // a space (sent as %20)
-  queries.push_back({"all", "@other.org", "name", "asc", 0, 50});           // matches emails
-  queries.push_back({"all", "Ångström", "name", "asc", 0, 50});             // UTF-8 bytes
-  queries.push_back({"attended", "", "name", "asc", 1000, 50});             // past the end
+  queries.push_back({"no-show", "person", "name", "asc", 0, 5});   // filter and search together
+  queries.push_back({"all", "LEE", "email", "desc", 0, 50});       // search folds case
+  queries.push_back({"all", "sam lee", "report", "asc", 0, 50});   // a space (sent as %20)
+  queries.push_back({"all", "@other.org", "name", "asc", 0, 50});  // matches emails
+  queries.push_back({"all", "Ångström", "name", "asc", 0, 50});    // UTF-8 bytes
+  queries.push_back({"attended", "", "name", "asc", 1000, 50});    // past the end
   queries.push_back({"all", "nobody-has-this", "name", "asc", 0, 50});
   for (const Query& q : queries) {
     const std::string t = target(eventId, q);
@@ -351,9 +365,10 @@ TEST_F(ReportApiTest, AnswersFollowTheDataAfterAnIngest) {
 TEST_F(ReportApiTest, ASessionIsStillRequired) {
   seed();
   Browser anon{server.port()};
-  for (const std::string& t : std::vector<std::string>{"/api/events/" + eventId + "/report?limit=5",
-                                                      "/api/events/" + eventId + "/report?limit=0",  // not even validated
-                                                      "/api/events/" + eventId + "/report"}) {
+  for (const std::string& t :
+       std::vector<std::string>{"/api/events/" + eventId + "/report?limit=5",
+                                "/api/events/" + eventId + "/report?limit=0",  // not even validated
+                                "/api/events/" + eventId + "/report"}) {
     SCOPED_TRACE(t);
     const auto res = anon.get(t);
     EXPECT_EQ(res.result(), http::status::unauthorized);
@@ -394,7 +409,8 @@ TEST_F(ReportRefreshTest, TheBackgroundRefreshRebuildsAChangedReportBeforeAnyone
   ingest("S2", {{noShow.bleUuid, support::toEpochMillis(server.clock.systemTime() - 5min)}});
   // No request: the timer notices the new receipt and rebuilds.
   const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (metric(server.port(), "admin_report_cache_rebuilds_total") < 2 && std::chrono::steady_clock::now() < deadline) {
+  while (metric(server.port(), "admin_report_cache_rebuilds_total") < 2 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(20ms);
   }
   ASSERT_EQ(metric(server.port(), "admin_report_cache_rebuilds_total"), 2);
@@ -406,7 +422,8 @@ TEST_F(ReportRefreshTest, TheBackgroundRefreshRebuildsAChangedReportBeforeAnyone
   EXPECT_EQ(metric(server.port(), "admin_report_cache_hits_total"), 1);
   // Unchanged data is not rebuilt however often the timer runs.
   const double runs = metric(server.port(), "admin_report_refresh_runs_total");
-  while (metric(server.port(), "admin_report_refresh_runs_total") < runs + 3 && std::chrono::steady_clock::now() < deadline) {
+  while (metric(server.port(), "admin_report_refresh_runs_total") < runs + 3 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(20ms);
   }
   ASSERT_GE(metric(server.port(), "admin_report_refresh_runs_total"), runs + 3);

@@ -323,8 +323,7 @@ TEST_F(Accounts, SetUserDisabledEndsSessionsAndCanBeUndone) {
   EXPECT_TRUE(core::getUser(*pool, created->user.id)->disabled);
   EXPECT_EQ(db.scalar("SELECT count(*) FROM participant_sessions WHERE user_id = '" + created->user.id + "'"), "0");
   EXPECT_EQ(core::authenticateToken(*pool, created->session.token, kNow).error(), core::Errc::unauthorized);
-  EXPECT_EQ(core::createSession(*pool, "dora@example.org", "long enough", auth, kNow).error(),
-            core::Errc::forbidden);
+  EXPECT_EQ(core::createSession(*pool, "dora@example.org", "long enough", auth, kNow).error(), core::Errc::forbidden);
   EXPECT_TRUE(core::roster(*pool, "ev")->empty());
   EXPECT_TRUE(core::authenticateToken(*pool, other->session.token, kNow));  // others keep their sessions
 
@@ -354,7 +353,7 @@ TEST_F(Accounts, UserIdByEmailIgnoresCase) {
 TEST_F(Accounts, ParticipantAndRegistrationListsSearchAndPage) {
   // Names chosen so order, case-insensitivity and LIKE wildcards are visible.
   const std::vector<std::pair<std::string, std::string>> people{
-      {"zoe@example.org", "zoe"}, {"bob@example.org", "Bob"}, {"ann@example.org", "ann"},
+      {"zoe@example.org", "zoe"},       {"bob@example.org", "Bob"},   {"ann@example.org", "ann"},
       {"pct@example.org", "100% Sure"}, {"under@example.org", "a_b"}, {"carl@other.net", "Carl"}};
   std::map<std::string, std::string> idOf;
   for (const auto& [email, name] : people) {
@@ -412,11 +411,11 @@ TEST_F(Accounts, ParticipantAndRegistrationListsSearchAndPage) {
 
   // Invalid paging or search.
   const std::string longSearch(core::kMaxSearchLength + 1, 'a');
-  for (auto r : {core::listParticipants(*pool, "", -1, 10), core::listParticipants(*pool, "", 0, 0),
-                 core::listParticipants(*pool, "", 0, core::kMaxPageLimit + 1),
-                 core::listParticipants(*pool, longSearch, 0, 10), core::listRegistrations(*pool, "ev", "", -5, 10),
-                 core::listRegistrations(*pool, "ev", longSearch, 0, 10),
-                 core::listParticipants(*pool, "caf\xC3", 0, 10), core::listRegistrations(*pool, "ev", "\xFF", 0, 10)}) {
+  for (auto r :
+       {core::listParticipants(*pool, "", -1, 10), core::listParticipants(*pool, "", 0, 0),
+        core::listParticipants(*pool, "", 0, core::kMaxPageLimit + 1), core::listParticipants(*pool, longSearch, 0, 10),
+        core::listRegistrations(*pool, "ev", "", -5, 10), core::listRegistrations(*pool, "ev", longSearch, 0, 10),
+        core::listParticipants(*pool, "caf\xC3", 0, 10), core::listRegistrations(*pool, "ev", "\xFF", 0, 10)}) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), core::Errc::invalid_argument);
   }
@@ -434,7 +433,8 @@ TEST_F(Accounts, EventListCountsMatchTheReportThroughSyncsRegistrationsAndNewBle
   ASSERT_TRUE(core::createScanner(*pool, "S2", kNow));
   ASSERT_TRUE(core::createEvent(*pool, {std::string{"ev"}, "Ev", "", kNow, std::nullopt}, kNow));
   ASSERT_TRUE(core::createEvent(*pool, {std::string{"quiet"}, "Quiet", "", std::nullopt, std::nullopt}, kNow));
-  for (const char* name : {"ann", "bob", "cy", "dee"}) ASSERT_TRUE(core::registerForEvent(*pool, "ev", u[name].id, kNow));
+  for (const char* name : {"ann", "bob", "cy", "dee"})
+    ASSERT_TRUE(core::registerForEvent(*pool, "ev", u[name].id, kNow));
   ASSERT_TRUE(core::registerForEvent(*pool, "quiet", u["ann"].id, kNow));
   const auto unknown = *attendance::support::Uuid::parse("0f8fad5b-d9cb-469f-a165-70867728950e");
   // ann twice on two scanners, bob before his phone is replaced, eve walks in, one unknown device.
@@ -499,8 +499,9 @@ TEST_F(Accounts, EventListCountsMatchTheReportThroughSyncsRegistrationsAndNewBle
   // cy's new phone was seen before it was hers (an unknown device until the direct update).
   checkIn(*pool, "ev", "S2", {{*attendance::support::Uuid::parse("11111111-2222-4333-8444-555555555555"), kT0}});
   expectSameAsReport("another unknown device", 4);
-  (void)db.scalar("UPDATE users SET ble_uuid = '11111111-2222-4333-8444-555555555555' WHERE email = 'cy@example.org' "
-                  "RETURNING 1");
+  (void)db.scalar(
+      "UPDATE users SET ble_uuid = '11111111-2222-4333-8444-555555555555' WHERE email = 'cy@example.org' "
+      "RETURNING 1");
   expectSameAsReport("that device turns out to be cy's", 5);
 }
 

@@ -54,9 +54,9 @@ protected:
   void SetUp() override {
     pool = db.pool();
     // ev-1 runs 10:30-12:30 UTC; ev-2 is undated.
-    ASSERT_TRUE(core::createEvent(*pool, {std::string{"ev-1"}, "Meetup", "Hall", fromEpochMillis(kT0),
-                                          fromEpochMillis(kT0 + 2 * kHourMs)},
-                                  kNow));
+    ASSERT_TRUE(core::createEvent(
+        *pool, {std::string{"ev-1"}, "Meetup", "Hall", fromEpochMillis(kT0), fromEpochMillis(kT0 + 2 * kHourMs)},
+        kNow));
     ASSERT_TRUE(core::createEvent(*pool, {std::string{"ev-2"}, "Other", "", std::nullopt, std::nullopt}, kNow));
     for (const char* s : {"S1", "S2"}) ASSERT_TRUE(core::createScanner(*pool, s, kNow));
   }

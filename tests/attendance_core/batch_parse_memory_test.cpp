@@ -73,8 +73,9 @@ TEST(BatchParseMemory, HundredThousandRecordsTakeLessThanTwiceTheBodysSize) {
   std::string body = R"({"eventId":"ev-1","records":[)";
   for (int i = 0; i < 100'000; ++i) {
     if (i != 0) body += ',';
-    body += fmt::format(R"({{"bleUuid":"a1b2c3d4-0000-4000-8000-{:012d}","checkInTime":{},"scannerId":"Entrance-Scanner-01"}})",
-                        i, 1721471400000LL + i);
+    body += fmt::format(
+        R"({{"bleUuid":"a1b2c3d4-0000-4000-8000-{:012d}","checkInTime":{},"scannerId":"Entrance-Scanner-01"}})", i,
+        1721471400000LL + i);
   }
   body += "]}";
   core::BatchParseResult r;
@@ -106,9 +107,9 @@ TEST(BatchParseMemory, DuplicateKeysNestedValuesAndTrailingDataReadAsADomWould) 
   ASSERT_TRUE(r.ok()) << r.message;
   EXPECT_EQ(r.batch.received, 4U);
   const std::vector<core::Rejection> expected{{0, "record must be an object"},
-                                               {1, "bleUuid must be a string"},
-                                               {2, "checkInTime must be an integer (epoch milliseconds)"},
-                                               {3, "scannerId must be a string"}};
+                                              {1, "bleUuid must be a string"},
+                                              {2, "checkInTime must be an integer (epoch milliseconds)"},
+                                              {3, "scannerId must be a string"}};
   EXPECT_EQ(r.batch.rejected, expected);
   // A records array replaced by a non-array; trailing data; an id longer than any slot keeps.
   EXPECT_NE(core::parseBatchBody(R"({"eventId":"e","records":[],"records":{}})").message.find("must be an array"),
@@ -118,9 +119,9 @@ TEST(BatchParseMemory, DuplicateKeysNestedValuesAndTrailingDataReadAsADomWould) 
   EXPECT_NE(core::parseBatchBody(R"({"eventId":")" + std::string(300, 'a') + R"(","records":[]})")
                 .message.find("eventId must be 1-128"),
             std::string::npos);
-  const auto longScanner = core::parseBatchBody(fmt::format(
-      R"({{"eventId":"e","records":[{{"bleUuid":"{}","checkInTime":1,"scannerId":"{}"}}]}})", uuid,
-      std::string(5000, 's')));
+  const auto longScanner = core::parseBatchBody(
+      fmt::format(R"({{"eventId":"e","records":[{{"bleUuid":"{}","checkInTime":1,"scannerId":"{}"}}]}})", uuid,
+                  std::string(5000, 's')));
   ASSERT_TRUE(longScanner.ok());
   ASSERT_EQ(longScanner.batch.rejected.size(), 1U);
   EXPECT_EQ(longScanner.batch.rejected[0].reason, "scannerId must be 1-128 characters");

@@ -115,8 +115,9 @@ TEST(BatchParse, RendersResultAsJson) {
   res.rejected = {{2, "bleUuid is missing"}};
   res.registered = 1;
   res.receiptId = 7;
-  EXPECT_EQ(core::renderIngestResultJson(res),
-            R"({"eventId":"ev\"1","received":3,"inserted":1,"duplicates":1,"rejected":[{"index":2,"reason":"bleUuid is missing"}],"registered":1,"walkIns":0,"unknownDevices":0,"receiptId":7})");
+  EXPECT_EQ(
+      core::renderIngestResultJson(res),
+      R"({"eventId":"ev\"1","received":3,"inserted":1,"duplicates":1,"rejected":[{"index":2,"reason":"bleUuid is missing"}],"registered":1,"walkIns":0,"unknownDevices":0,"receiptId":7})");
   EXPECT_EQ(core::renderErrorJson("bad \"x\""), R"({"error":"bad \"x\""})");
 }
 

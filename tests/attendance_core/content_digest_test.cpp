@@ -15,8 +15,7 @@ TEST(ContentDigest, TheRightDigestMatches) {
   EXPECT_EQ(core::checkContentDigest(kDigest, kBody), DigestCheck::match);
   // Other members, whitespace and parameters around it change nothing.
   EXPECT_EQ(core::checkContentDigest(std::string("md5=:AAAA:, ") + kDigest + ";p=1", kBody), DigestCheck::match);
-  EXPECT_EQ(core::checkContentDigest("sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:", ""),
-            DigestCheck::match);
+  EXPECT_EQ(core::checkContentDigest("sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:", ""), DigestCheck::match);
 }
 
 TEST(ContentDigest, AnyChangedByteIsAMismatch) {
@@ -37,9 +36,9 @@ TEST(ContentDigest, NoSha256MemberIsAbsentNotAnError) {
 }
 
 TEST(ContentDigest, AMalformedSha256MemberIsMalformed) {
-  for (const char* field : {"sha-256", "sha-256=", "sha-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=",
-                            "sha-256=:not base64!:", "sha-256=:AAAA:", "sha-256=::",
-                            "sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=AAAA:"}) {
+  for (const char* field :
+       {"sha-256", "sha-256=", "sha-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=", "sha-256=:not base64!:",
+        "sha-256=:AAAA:", "sha-256=::", "sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=AAAA:"}) {
     EXPECT_EQ(core::checkContentDigest(field, kBody), DigestCheck::malformed) << field;
   }
 }

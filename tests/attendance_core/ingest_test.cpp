@@ -36,8 +36,8 @@ std::string body(const std::string& eventId, const std::string& scanner,
 }
 
 // What the backend does for one POST: parse, then ingest as the key's scanner.
-attendance::Result<core::IngestResult> post(core::ConnectionPool& pool, const std::string& scannerId, const std::string& b,
-                                      std::chrono::system_clock::time_point now = kNow) {
+attendance::Result<core::IngestResult> post(core::ConnectionPool& pool, const std::string& scannerId,
+                                            const std::string& b, std::chrono::system_clock::time_point now = kNow) {
   auto parsed = core::parseBatchBody(b);
   EXPECT_TRUE(parsed.ok()) << parsed.message;
   return core::ingestBatch(pool, core::IngestRequest::fromParsed(std::move(parsed.batch), scannerId), now);
@@ -176,9 +176,10 @@ TEST_F(IngestResend, FreshBatchesOfTheSameScannerStillTakeTheDirectCopy) {
   const Log log = scannerLog();
   std::size_t total = 0;
   for (std::size_t at = 0; at < log.size(); at += 80) {
-    auto r = post(*pool, "S1",
-                  body("ev-1", "S1",
-                       Log(log.begin() + static_cast<std::ptrdiff_t>(at), log.begin() + static_cast<std::ptrdiff_t>(at + 80))));
+    auto r = post(
+        *pool, "S1",
+        body("ev-1", "S1",
+             Log(log.begin() + static_cast<std::ptrdiff_t>(at), log.begin() + static_cast<std::ptrdiff_t>(at + 80))));
     ASSERT_TRUE(r);
     EXPECT_EQ(r->inserted, 80U);
     EXPECT_FALSE(r->copyConflicted);
@@ -201,12 +202,17 @@ TEST_F(Ingest, DuplicatesWithinOneBatchAreStoredOnce) {
 
 TEST_F(Ingest, PerRecordRejectionsKeepTheGoodRecords) {
   const std::string b = R"({"eventId":"ev-1","records":[
-    {"bleUuid":")" + ada.bleUuid.toString() + R"(","checkInTime":1721471400000,"scannerId":"S1"},
+    {"bleUuid":")" + ada.bleUuid.toString() +
+                        R"(","checkInTime":1721471400000,"scannerId":"S1"},
     {"bleUuid":"zzz","checkInTime":1721471400000,"scannerId":"S1"},
-    {"bleUuid":")" + bob.bleUuid.toString() + R"(","checkInTime":1721471400000,"scannerId":"S2"},
-    {"bleUuid":")" + bob.bleUuid.toString() + R"(","checkInTime":1500000000000,"scannerId":"S1"},
-    {"bleUuid":")" + bob.bleUuid.toString() + R"(","checkInTime":1821471400000,"scannerId":"S1"},
-    {"bleUuid":")" + bob.bleUuid.toString() + R"(","checkInTime":1721471401000,"scannerId":"S1"}
+    {"bleUuid":")" + bob.bleUuid.toString() +
+                        R"(","checkInTime":1721471400000,"scannerId":"S2"},
+    {"bleUuid":")" + bob.bleUuid.toString() +
+                        R"(","checkInTime":1500000000000,"scannerId":"S1"},
+    {"bleUuid":")" + bob.bleUuid.toString() +
+                        R"(","checkInTime":1821471400000,"scannerId":"S1"},
+    {"bleUuid":")" + bob.bleUuid.toString() +
+                        R"(","checkInTime":1721471401000,"scannerId":"S1"}
   ]})";
   auto r = post(*pool, "S1", b);
   ASSERT_TRUE(r) << r.error().message();
@@ -388,7 +394,8 @@ TEST_F(Ingest, OneRoundTripPerRecordGivesTheSameStoredRows) {
   std::vector<std::pair<std::string, std::int64_t>> rows;
   for (int i = 0; i < 50; ++i) rows.push_back({uuidText(i % 20), kT0 + (i % 7)});
   ASSERT_TRUE(post(*pool, "S1", body("ev-1", "S1", rows)));
-  const auto batched = db.scalar("SELECT string_agg(ble_uuid::text || '@' || check_in_time, ',' ORDER BY ble_uuid, check_in_time) FROM check_ins");
+  const auto batched = db.scalar(
+      "SELECT string_agg(ble_uuid::text || '@' || check_in_time, ',' ORDER BY ble_uuid, check_in_time) FROM check_ins");
   (void)db.scalar("DELETE FROM check_ins RETURNING 1");
   for (const auto& [u, t] : rows) {
     core::CheckInRecord rec;
@@ -397,7 +404,9 @@ TEST_F(Ingest, OneRoundTripPerRecordGivesTheSameStoredRows) {
     rec.scannerId = "S1";
     ASSERT_TRUE(core::performCheckIn(*pool, "ev-1", rec));
   }
-  EXPECT_EQ(db.scalar("SELECT string_agg(ble_uuid::text || '@' || check_in_time, ',' ORDER BY ble_uuid, check_in_time) FROM check_ins"), batched);
+  EXPECT_EQ(db.scalar("SELECT string_agg(ble_uuid::text || '@' || check_in_time, ',' ORDER BY ble_uuid, check_in_time) "
+                      "FROM check_ins"),
+            batched);
 }
 
 TEST_F(Ingest, HundredThousandRecordsInOneRequest) {

@@ -57,7 +57,8 @@ TEST(Migrations, ConcurrentMigratorsDoNotRace) {
   std::vector<attendance::Result<core::MigrateOutcome>> results(kMigrators, core::MigrateOutcome{});
   std::vector<std::thread> threads;
   for (int i = 0; i < kMigrators; ++i) {
-    threads.emplace_back([&, i] { results[static_cast<std::size_t>(i)] = core::migrate(*pools[static_cast<std::size_t>(i)]); });
+    threads.emplace_back(
+        [&, i] { results[static_cast<std::size_t>(i)] = core::migrate(*pools[static_cast<std::size_t>(i)]); });
   }
   for (auto& t : threads) t.join();
   int applied = 0;
@@ -74,7 +75,8 @@ TEST(Migrations, ConcurrentMigratorsDoNotRace) {
 TEST(Migrations, DatabaseNewerThanBinaryIsRefused) {
   TestDatabase db;
   auto pool = db.pool(true);
-  (void)db.scalar("INSERT INTO attendance_schema_migrations (version, name) VALUES (9999, 'from_the_future') RETURNING 1");
+  (void)db.scalar(
+      "INSERT INTO attendance_schema_migrations (version, name) VALUES (9999, 'from_the_future') RETURNING 1");
   auto status = core::schemaStatus(*pool);
   ASSERT_TRUE(status);
   EXPECT_TRUE(status->newerThanBinary());

@@ -20,10 +20,10 @@
 namespace core = attendance::core;
 using attendance::support::fromEpochMillis;
 using attendance::support::Uuid;
-using core::testing::TestDatabase;
 using core::testing::execSql;
 using core::testing::numberedUuid;
 using core::testing::scannerBatch;
+using core::testing::TestDatabase;
 
 namespace {
 
@@ -40,8 +40,7 @@ void seedEvent(const TestDatabase& db, const std::string& eventId, int participa
       "SELECT gen_random_uuid(), $1 || '-u' || g || '@example.org', 'User ' || g, gen_random_uuid(), now() "
       "FROM generate_series(1, $2) g",
       eventId, participants);
-  tx.exec_params(
-      "INSERT INTO registrations SELECT $1, id, now() FROM users WHERE email LIKE $1 || '-u%'", eventId);
+  tx.exec_params("INSERT INTO registrations SELECT $1, id, now() FROM users WHERE email LIKE $1 || '-u%'", eventId);
   const auto receipt = tx.exec_params1(
                              "INSERT INTO sync_receipts (event_id, scanner_id, received_at, received) "
                              "VALUES ($1, 'S1', now(), $2) RETURNING id",
@@ -111,7 +110,10 @@ TEST_F(ReportCacheTest, EveryChangeGivesARebuiltReportEqualToAFreshOne) {
   const auto adaBle = *Uuid::parse(db.scalar("SELECT ble_uuid::text FROM users WHERE email = 'ev-1-u1@example.org'"));
   const std::vector<std::pair<const char*, std::function<void()>>> changes = {
       {"ingest of a new batch",
-       [&] { ASSERT_TRUE(core::ingestBatch(*pool, scannerBatch("ev-1", {{adaBle, kT0 + 7}, {numberedUuid(7), kT0 + 1}}), kNow)); }},
+       [&] {
+         ASSERT_TRUE(
+             core::ingestBatch(*pool, scannerBatch("ev-1", {{adaBle, kT0 + 7}, {numberedUuid(7), kT0 + 1}}), kNow));
+       }},
       {"ingest of an all-duplicate batch",
        [&] {
          auto r = core::ingestBatch(*pool, scannerBatch("ev-1", {{adaBle, kT0 + 7}}), kNow);
@@ -128,14 +130,17 @@ TEST_F(ReportCacheTest, EveryChangeGivesARebuiltReportEqualToAFreshOne) {
        }},
       {"a new user owning a seen bleUuid",
        [&] {
-         auto bob = core::createUser(*pool, {"bob@example.org", "Bob", std::nullopt}, core::AuthConfig::forTests(), kNow);
+         auto bob =
+             core::createUser(*pool, {"bob@example.org", "Bob", std::nullopt}, core::AuthConfig::forTests(), kNow);
          ASSERT_TRUE(bob);
          bobId = bob->id;
-         execSql(db, "UPDATE users SET ble_uuid = '" + numberedUuid(7).toString() + "' WHERE email = 'bob@example.org'");
+         execSql(db,
+                 "UPDATE users SET ble_uuid = '" + numberedUuid(7).toString() + "' WHERE email = 'bob@example.org'");
        }},
       {"register", [&] { ASSERT_TRUE(core::registerForEvent(*pool, "ev-1", bobId, kNow)); }},
       {"unregister", [&] { ASSERT_TRUE(core::unregisterFromEvent(*pool, "ev-1", bobId)); }},
-      {"rename a user", [&] { execSql(db, "UPDATE users SET display_name = 'Ada' WHERE email = 'ev-1-u1@example.org'"); }},
+      {"rename a user",
+       [&] { execSql(db, "UPDATE users SET display_name = 'Ada' WHERE email = 'ev-1-u1@example.org'"); }},
       {"regenerate a bleUuid", [&] { ASSERT_TRUE(core::regenerateBleUuid(*pool, adaId)); }},
       {"edit the event", [&] { execSql(db, "UPDATE events SET venue = 'Room 2' WHERE id = 'ev-1'"); }},
   };

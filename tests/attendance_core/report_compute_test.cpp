@@ -30,7 +30,7 @@ detail::ReportInput baseInput() {
                {"u-bob", "Bob", "bob@example.org", uuid(2), true},
                {"u-cy", "Cy", "cy@example.org", uuid(3), false}};
   in.owners = {{uuid(1), "u-ada"}, {uuid(3), "u-cy"}, {uuid(11), "u-ada"}};  // 11 = Ada's retired bleUuid
-  const std::int64_t t0 = 1721469600000;  // 2024-07-20T10:00:00Z
+  const std::int64_t t0 = 1721469600000;                                     // 2024-07-20T10:00:00Z
   in.seen = {{uuid(1), t0 + 60'000, t0 + 3'600'000, 3, {"A", "B"}},
              {uuid(11), t0 - 60'000, t0, 1, {"C"}},
              {uuid(3), t0 + 20 * 60'000, t0 + 20 * 60'000, 1, {"A"}},
@@ -117,16 +117,16 @@ TEST(ReportCompute, APersonOwnsTheirCurrentBleUuidWithoutAnOwnerEntry) {
   in.owners.push_back({uuid(11), "u-ada"});
   const auto r = detail::computeReport(in, {});
   EXPECT_EQ(r.attended, 1);
-  EXPECT_EQ(r.walkIns, 1);          // Cy, through their current bleUuid
-  EXPECT_EQ(r.unknownDevices, 1);   // 99
+  EXPECT_EQ(r.walkIns, 1);         // Cy, through their current bleUuid
+  EXPECT_EQ(r.unknownDevices, 1);  // 99
   EXPECT_EQ(r.participants[0].seen.count, 4);
 }
 
 TEST(ReportRender, JsonTimesMatchFormatIsoUtcAcrossTheRange) {
   // The JSON renderer writes timestamps itself; it must print what formatIsoUtc prints,
   // including before 1970, at midnight, at leap days and with milliseconds.
-  for (const std::int64_t ms : {-86'400'001LL, -1LL, 0LL, 951'782'400'000LL, 1'709'164'799'999LL, 1'721'471'400'123LL,
-                                4'102'444'800'000LL}) {
+  for (const std::int64_t ms :
+       {-86'400'001LL, -1LL, 0LL, 951'782'400'000LL, 1'709'164'799'999LL, 1'721'471'400'123LL, 4'102'444'800'000LL}) {
     auto in = baseInput();
     in.seen = {{uuid(1), ms, ms, 1, {"A"}}};
     const auto json = core::renderReportJson(detail::computeReport(in, {}));
@@ -170,10 +170,10 @@ TEST(ReportCompute, ApplyReceiptsEqualsComputingTheWholeInputAgain) {
   delta.now = later;
   delta.receipts = {{"A", syncedAt, 2, 9, 0}, {"C", syncedAt, 1, 2, 0}};
   delta.seen = {{uuid(2), "C", t0 + 30 * 60'000, t0 + 31 * 60'000, 2},   // Bob: no-show -> attended
-                {uuid(1), "C", t0 - 120'000, t0 + 7'000'000, 1},          // Ada: earlier and later, new scanner
-                {uuid(14), "A", t0 + 40 * 60'000, t0 + 40 * 60'000, 1},   // Dee's retired bleUuid: a new walk-in
-                {uuid(99), "A", t0 + 1, t0 + 10 * 60'000, 1},             // a known unknown device, again
-                {uuid(98), "C", t0 + 2, t0 + 2, 1}};                      // a new unknown device
+                {uuid(1), "C", t0 - 120'000, t0 + 7'000'000, 1},         // Ada: earlier and later, new scanner
+                {uuid(14), "A", t0 + 40 * 60'000, t0 + 40 * 60'000, 1},  // Dee's retired bleUuid: a new walk-in
+                {uuid(99), "A", t0 + 1, t0 + 10 * 60'000, 1},            // a known unknown device, again
+                {uuid(98), "C", t0 + 2, t0 + 2, 1}};                     // a new unknown device
   std::vector<Uuid> asked;
   const detail::OwnerLookup lookup = [&](const std::vector<Uuid>& uuids) {
     asked = uuids;
@@ -190,7 +190,8 @@ TEST(ReportCompute, ApplyReceiptsEqualsComputingTheWholeInputAgain) {
   whole.people.push_back({"u-dee", "Dee", "dee@example.org", uuid(4), false});
   whole.owners.push_back({uuid(14), "u-dee"});
   for (const auto& s : delta.seen) {  // computeReport takes one entry per bleUuid (buildReport merges them)
-    auto same = std::find_if(whole.seen.begin(), whole.seen.end(), [&](const auto& w) { return w.bleUuid == s.bleUuid; });
+    auto same =
+        std::find_if(whole.seen.begin(), whole.seen.end(), [&](const auto& w) { return w.bleUuid == s.bleUuid; });
     if (same == whole.seen.end()) {
       whole.seen.push_back({s.bleUuid, s.firstMs, s.lastMs, s.count, {s.scannerId}});
       continue;

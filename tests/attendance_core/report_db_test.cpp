@@ -90,9 +90,10 @@ void seed(const TestDatabase& db) {
   // without one (performCheckIn without a receipt).
   auto receipt = [&](const std::string& event, const std::string& scanner, const std::string& at, int received) {
     return tx
-        .exec_params1("INSERT INTO sync_receipts (event_id, scanner_id, received_at, received) VALUES ($1, $2, "
-                      "$3::timestamptz, $4) RETURNING id",
-                      event, scanner, at, received)[0]
+        .exec_params1(
+            "INSERT INTO sync_receipts (event_id, scanner_id, received_at, received) VALUES ($1, $2, "
+            "$3::timestamptz, $4) RETURNING id",
+            event, scanner, at, received)[0]
         .as<std::int64_t>();
   };
   const std::int64_t s1a = receipt("ev-big", "S1", "2024-07-20T11:00:00Z", 10);
@@ -104,7 +105,9 @@ void seed(const TestDatabase& db) {
   const char* scanners[] = {"S1", "S2", "S3", "Zeta-Scanner-With-A-Long-Name"};
   auto checkIn = [&](const std::string& event, const std::string& ble, std::int64_t t, const char* scanner) {
     const std::string s{scanner};
-    const std::int64_t r = event == "ev-other" ? other : s == "S1" ? (t % 2 == 0 ? s1a : s1b) : s == "S2" ? s2
+    const std::int64_t r = event == "ev-other" ? other
+                           : s == "S1"         ? (t % 2 == 0 ? s1a : s1b)
+                           : s == "S2"         ? s2
                            : s == "S3"         ? 0
                                                : zeta;
     tx.exec_params(
@@ -130,7 +133,8 @@ void seed(const TestDatabase& db) {
   for (unsigned n = 0; n < 25; ++n) {
     const unsigned sightings = 1 + rng.next(3);
     for (unsigned k = 0; k < sightings; ++k) {
-      checkIn("ev-big", unknownBle(n), kT0 + static_cast<std::int64_t>(rng.next(8 * 3600)) * 1000, scanners[rng.next(4)]);
+      checkIn("ev-big", unknownBle(n), kT0 + static_cast<std::int64_t>(rng.next(8 * 3600)) * 1000,
+              scanners[rng.next(4)]);
     }
   }
   // A walk-in seen again a month later: a first sighting then would widen the buckets; this one
@@ -162,7 +166,7 @@ void addMore(const TestDatabase& db, int round) {
   };
   for (unsigned n = static_cast<unsigned>(round); n < kUsers; n += 11) {
     checkIn(bleOf(n), kT0 - 7'200'000 + n * 1000 + static_cast<unsigned>(round), "S2", r);  // earlier
-    checkIn(bleOf(n), kT0 + 10 * 3'600'000 + n, "S2", r);                                    // later
+    checkIn(bleOf(n), kT0 + 10 * 3'600'000 + n, "S2", r);                                   // later
     checkIn(bleOf(n), kT0 + 5 * 3'600'000 + n + static_cast<unsigned>(round), "S3", 0);     // no receipt
   }
   checkIn(unknownBle(3), kT0 + 123, "S2", r);

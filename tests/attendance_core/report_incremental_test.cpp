@@ -27,8 +27,8 @@
 namespace core = attendance::core;
 using attendance::support::fromEpochMillis;
 using attendance::support::Uuid;
-using core::testing::TestDatabase;
 using core::testing::execSql;
+using core::testing::TestDatabase;
 
 namespace {
 
@@ -104,13 +104,15 @@ protected:
     tx.exec("INSERT INTO scanner_assignments SELECT s.scanner_id, e.id, now() FROM scanners s CROSS JOIN events e");
     for (unsigned n = 0; n < kUsers; ++n) {
       tx.exec_params(
-          "INSERT INTO users (id, email, display_name, ble_uuid, created_at) VALUES ($1::uuid, $2, $3, $4::uuid, now())",
+          "INSERT INTO users (id, email, display_name, ble_uuid, created_at) VALUES ($1::uuid, $2, $3, $4::uuid, "
+          "now())",
           userId(n).toString(), "user" + std::to_string(n) + "@example.org", displayName(n), currentBle(n).toString());
       if (hasRetired(n)) {
         tx.exec_params("INSERT INTO retired_ble_uuids VALUES ($1::uuid, $2::uuid, now())", retiredBle(n).toString(),
                        userId(n).toString());
       }
-      if (n < kRegistered) tx.exec_params("INSERT INTO registrations VALUES ('ev', $1::uuid, now())", userId(n).toString());
+      if (n < kRegistered)
+        tx.exec_params("INSERT INTO registrations VALUES ('ev', $1::uuid, now())", userId(n).toString());
       if (n % 4 == 0) {
         tx.exec_params("INSERT INTO registrations VALUES ('ev-other', $1::uuid, now())", userId(n).toString());
       }
@@ -271,9 +273,7 @@ TEST_F(ReportIncrementalTest, RandomIngestsWithOneMinuteBuckets) {
   runRandomSequence(20261124, std::chrono::minutes{1}, 40, true);
 }
 
-TEST_F(ReportIncrementalTest, RandomIngestsAnotherSeed) {
-  runRandomSequence(777, std::chrono::minutes{15}, 30, false);
-}
+TEST_F(ReportIncrementalTest, RandomIngestsAnotherSeed) { runRandomSequence(777, std::chrono::minutes{15}, 30, false); }
 
 TEST_F(ReportIncrementalTest, ANewReceiptIsMergedWithoutABuild) {
   core::ReportCache cache;
@@ -282,8 +282,8 @@ TEST_F(ReportIncrementalTest, ANewReceiptIsMergedWithoutABuild) {
   const auto noShowsBefore = (*first)->report().noShows;
   // A no-show arrives (under a retired bleUuid), a new walk-in, a new unknown device.
   ASSERT_TRUE(core::ingestBatch(
-      *pool,
-      request("ev", "S2", {{retiredBle(2), kT0 + 1}, {currentBle(70), kT0 + 2}, {unknownBle(555), kT0 + 3}}), kNow));
+      *pool, request("ev", "S2", {{retiredBle(2), kT0 + 1}, {currentBle(70), kT0 + 2}, {unknownBle(555), kT0 + 3}}),
+      kNow));
   const auto later = kNow + std::chrono::minutes{1};
   const auto second = cache.get(*pool, "ev", later);
   ASSERT_TRUE(second);
@@ -310,8 +310,8 @@ TEST_F(ReportIncrementalTest, ANewReceiptIsMergedWithoutABuild) {
 TEST_F(ReportIncrementalTest, ConcurrentGetsAfterASyncUpdateOnce) {
   core::ReportCache cache;
   ASSERT_TRUE(cache.get(*pool, "ev", kNow));
-  ASSERT_TRUE(core::ingestBatch(*pool, request("ev", "S1", {{currentBle(5), kT0 + 21}, {unknownBle(7), kT0 + 22}}),
-                                kNow));
+  ASSERT_TRUE(
+      core::ingestBatch(*pool, request("ev", "S1", {{currentBle(5), kT0 + 21}, {unknownBle(7), kT0 + 22}}), kNow));
   constexpr int kThreads = 6;
   const auto got = core::testing::concurrentGets(cache, *pool, "ev", kNow, kThreads);
   for (const auto& g : got) {
@@ -333,7 +333,7 @@ TEST_F(ReportIncrementalTest, AnyOtherChangeIsAFullBuild) {
        [&] {
          ASSERT_TRUE(core::ingestBatch(*pool, request("ev", "S1", {{unknownBle(900), kT0 + 11}}), kNow));
          execSql(db, "INSERT INTO users (id, email, display_name, ble_uuid, created_at) VALUES ('" + newUser +
-                      "', 'new@example.org', 'New', '" + unknownBle(900).toString() + "', now())");
+                         "', 'new@example.org', 'New', '" + unknownBle(900).toString() + "', now())");
        }},
       {"a rename", [&] { execSql(db, "UPDATE users SET display_name = 'Renamed' WHERE email = 'user3@example.org'"); }},
       {"a registration",
@@ -398,7 +398,8 @@ TEST_F(ReportIncrementalTest, ManyNewRowsAreAFullBuild) {
 }
 
 TEST_F(ReportIncrementalTest, BucketWidthOption) {
-  ASSERT_TRUE(core::ingestBatch(*pool, request("ev", "S1", {{currentBle(1), kT0}, {currentBle(2), kT0 + 150'000}}), kNow));
+  ASSERT_TRUE(
+      core::ingestBatch(*pool, request("ev", "S1", {{currentBle(1), kT0}, {currentBle(2), kT0 + 150'000}}), kNow));
   core::ReportCache::Options options;
   options.bucketWidth = std::chrono::minutes{1};
   core::ReportCache fine{options};

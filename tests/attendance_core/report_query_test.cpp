@@ -138,12 +138,12 @@ TEST(ReportQuery, FiltersKeepTheReportOrder) {
 
 TEST(ReportQuery, SearchFoldsAsciiLettersOnlyAndLooksAtNameAndEmail) {
   const auto r = sample();
-  EXPECT_EQ(select(r, searching("BOB")), (Rows{3, 6}));      // names bob, Bob and their emails
-  EXPECT_EQ(select(r, searching("b.B@")), (Rows{6}));        // email only
+  EXPECT_EQ(select(r, searching("BOB")), (Rows{3, 6}));       // names bob, Bob and their emails
+  EXPECT_EQ(select(r, searching("b.B@")), (Rows{6}));         // email only
   EXPECT_EQ(select(r, searching("example.ORG")).size(), 8U);  // cy@EXAMPLE.org too
   EXPECT_EQ(select(r, searching("lovelace")), (Rows{0}));
   EXPECT_EQ(select(r, searching("zoë")), (Rows{4}));
-  EXPECT_EQ(select(r, searching("ZOË")), (Rows{}));  // Ë is not an ASCII letter: no folding
+  EXPECT_EQ(select(r, searching("ZOË")), (Rows{}));   // Ë is not an ASCII letter: no folding
   EXPECT_EQ(select(r, searching("ÅNG")), (Rows{4}));  // Å exact, NG folded
   EXPECT_EQ(select(r, searching("ång")), (Rows{}));
   EXPECT_EQ(select(r, searching("same", ReportFilter::attended)), (Rows{1, 2}));
@@ -241,7 +241,7 @@ TEST(ReportQuery, PageJsonIsTheFullJsonWithOnePageOfParticipants) {
   q.search = "E";
   q.offset = 1;
   const auto selection = core::selectParticipants(r, q);
-  EXPECT_EQ(selection.total, 5U);  // attended rows whose name or email has an e
+  EXPECT_EQ(selection.total, 5U);           // attended rows whose name or email has an e
   EXPECT_EQ(selection.rows, (Rows{1, 2}));  // name desc: Zoë (offset 0), Same Name, Same Name
   const auto page = json::parse(core::renderReportPageJson(r, q, selection)).as_object();
   const auto full = json::parse(core::renderReportJson(r)).as_object();
@@ -271,14 +271,14 @@ TEST(ReportQuery, PageJsonIsTheFullJsonWithOnePageOfParticipants) {
 }
 
 TEST(ReportQuery, ChartBucketsPickTheNarrowestWidthThatFits) {
-  const auto r = sample();  // first check-ins from 10:01 to 10:30
-  EXPECT_EQ(core::chartBucketWidth(r, 36), std::chrono::minutes{1});   // 30 one-minute buckets
-  EXPECT_EQ(core::chartBucketWidth(r, 10), std::chrono::minutes{5});   // 2 and 10:02..10:30 would be 15
-  EXPECT_EQ(core::chartBucketWidth(r, 1), std::chrono::minutes{60});   // 30 min straddles 10:30
-  EXPECT_EQ(core::chartBucketWidth(r, 0), std::chrono::minutes{60});   // treated as 1
+  const auto r = sample();                                            // first check-ins from 10:01 to 10:30
+  EXPECT_EQ(core::chartBucketWidth(r, 36), std::chrono::minutes{1});  // 30 one-minute buckets
+  EXPECT_EQ(core::chartBucketWidth(r, 10), std::chrono::minutes{5});  // 2 and 10:02..10:30 would be 15
+  EXPECT_EQ(core::chartBucketWidth(r, 1), std::chrono::minutes{60});  // 30 min straddles 10:30
+  EXPECT_EQ(core::chartBucketWidth(r, 0), std::chrono::minutes{60});  // treated as 1
 
   core::EventReport days = sample();
-  days.participants[4].seen.firstSeen = at(3 * 24 * 60);  // three days later
+  days.participants[4].seen.firstSeen = at(3 * 24 * 60);                   // three days later
   EXPECT_EQ(core::chartBucketWidth(days, 36), std::chrono::minutes{180});  // 2 h would need 37
   // 20 and 23 July fall into two 2-day buckets counted from the epoch (19924 and 19926).
   EXPECT_EQ(core::chartBucketWidth(days, 2), std::chrono::minutes{2 * 1440});
@@ -302,7 +302,7 @@ TEST(ReportQuery, PageWithChartBucketsCarriesArrivalsInThatWidth) {
   EXPECT_EQ(buckets.back().at("start"), "2024-07-20T10:30:00.000Z");
   std::int64_t sum = 0;
   for (const auto& b : buckets) sum += b.at("arrivals").as_int64();
-  EXPECT_EQ(sum, 6);  // everyone seen: five attended and the walk-in
+  EXPECT_EQ(sum, 6);                        // everyone seen: five attended and the walk-in
   EXPECT_EQ(buckets[1].at("arrivals"), 2);  // 10:05 and 10:05 (the two "Same Name")
 
   // Without it the page has the report's own buckets, as the full JSON.

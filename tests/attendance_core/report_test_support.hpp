@@ -54,8 +54,8 @@ inline void execSql(const TestDatabase& db, const std::string& sql) {
 
 // `threads` gets of one event released at the same moment; what each one got (null on error).
 inline std::vector<std::shared_ptr<const CachedReport>> concurrentGets(ReportCache& cache, ConnectionPool& pool,
-                                                                        const std::string& eventId, TimePoint now,
-                                                                        int threads) {
+                                                                       const std::string& eventId, TimePoint now,
+                                                                       int threads) {
   std::latch start{threads};
   std::vector<std::shared_ptr<const CachedReport>> got(static_cast<std::size_t>(threads));
   std::vector<std::thread> running;

@@ -19,10 +19,10 @@
 namespace core = attendance::core;
 using attendance::support::fromEpochMillis;
 using attendance::support::Uuid;
-using core::testing::TestDatabase;
 using core::testing::execSql;
 using core::testing::numberedUuid;
 using core::testing::scannerBatch;
+using core::testing::TestDatabase;
 
 namespace {
 
@@ -121,12 +121,10 @@ TEST_F(ReportVersionTest, EveryChangeThatAltersTheReportMovesTheVersion) {
     ASSERT_TRUE(r);
     EXPECT_TRUE(*r);
   });
-  expectChanges("rename a user", [&] {
-    execSql(db, "UPDATE users SET display_name = 'Ada L.' WHERE email = 'ada@example.org'");
-  });
-  expectChanges("change a user's email", [&] {
-    execSql(db, "UPDATE users SET email = 'ada@example.net' WHERE email = 'ada@example.org'");
-  });
+  expectChanges("rename a user",
+                [&] { execSql(db, "UPDATE users SET display_name = 'Ada L.' WHERE email = 'ada@example.org'"); });
+  expectChanges("change a user's email",
+                [&] { execSql(db, "UPDATE users SET email = 'ada@example.net' WHERE email = 'ada@example.org'"); });
   expectChanges("regenerate a bleUuid", [&] { ASSERT_TRUE(core::regenerateBleUuid(*pool, adaId)); });
   expectChanges("edit the event", [&] { execSql(db, "UPDATE events SET venue = 'Room 2' WHERE id = 'ev-1'"); });
   expectChanges("delete a user", [&] { execSql(db, "DELETE FROM users WHERE email = 'bob@example.org'"); });

@@ -27,8 +27,8 @@ using attendance::testing::Client;
 using attendance::testing::ClientResponse;
 using attendance::testing::ManualClock;
 using attendance::testing::Process;
-using attendance::testing::TestDatabase;
 using attendance::testing::setAvailable;
+using attendance::testing::TestDatabase;
 using namespace std::chrono_literals;
 
 namespace {
@@ -48,9 +48,9 @@ CurlResult curlPost(std::uint16_t port, const std::string& path, const std::stri
     std::ofstream f{bodyFile, std::ios::binary};
     f << body;
   }
-  Process p{{"/usr/bin/curl", "-sS", "-v", "--max-time", "60", "-o", outFile, "-w", "%{http_code}", "-X", "POST",
-             "-H", "Authorization: Bearer " + key, "-H", "Content-Type: application/json", "--data-binary",
-             "@" + bodyFile, fmt::format("http://127.0.0.1:{}{}", port, path)},
+  Process p{{"/usr/bin/curl", "-sS", "-v", "--max-time", "60", "-o", outFile, "-w", "%{http_code}", "-X", "POST", "-H",
+             "Authorization: Bearer " + key, "-H", "Content-Type: application/json", "--data-binary", "@" + bodyFile,
+             fmt::format("http://127.0.0.1:{}{}", port, path)},
             {}};
   CurlResult r;
   const std::string code = p.readAll();
@@ -97,11 +97,11 @@ TEST_F(BackendTest, OriginalDesignBodyWithCurlThenRepostInsertsNothing) {
 TEST_F(BackendTest, PerRecordProblemsRejectOnlyThoseRecordsWithTheirIndex) {
   const auto t = nowMs() - 60'000;
   const std::string body = batch({
-      record(aliceUuid, t),                                                // 0 ok
-      record("not-a-uuid", t),                                             // 1 malformed UUID
-      record(bobUuid, t),                                                  // 2 ok
-      record(unknownUuid, 1000),                                           // 3 time in 1970
-      record(aliceUuid, t + 5, "Exit-Scanner-02"),                         // 4 not this key's scanner
+      record(aliceUuid, t),                         // 0 ok
+      record("not-a-uuid", t),                      // 1 malformed UUID
+      record(bobUuid, t),                           // 2 ok
+      record(unknownUuid, 1000),                    // 3 time in 1970
+      record(aliceUuid, t + 5, "Exit-Scanner-02"),  // 4 not this key's scanner
       fmt::format(R"({{"bleUuid":"{}","checkInTime":"soon","scannerId":"{}"}})", bobUuid, kScanner),  // 5 type
       fmt::format(R"({{"bleUuid":"{}","checkInTime":{},"scannerId":"{}","rssi":-60}})", unknownUuid, t,
                   kScanner),  // 6 unknown field: fine
@@ -308,7 +308,8 @@ TEST_F(BackendTest, ParticipantApiFlow) {
   EXPECT_TRUE(attendance::support::Uuid::parse(bleUuid).has_value());
 
   EXPECT_EQ(c.request(request("POST", "/api/participants", signup)).result_int(), 409);
-  EXPECT_EQ(c.request(request("POST", "/api/participants", R"({"email":"d@example.com","displayName":"D","password":"short"})"))
+  EXPECT_EQ(c.request(request("POST", "/api/participants",
+                              R"({"email":"d@example.com","displayName":"D","password":"short"})"))
                 .result_int(),
             400);
   EXPECT_EQ(c.request(request("POST", "/api/participants", R"({"email":1})")).result_int(), 400);
@@ -383,26 +384,31 @@ TEST_F(BackendTest, InvalidUtf8InBodiesPathsAndKeysIsRefusedBeforeTheDatabase) {
   const std::vector<Case> cases = {
       // Participant API bodies: raw bytes and escapes that are no character.
       {"raw 0xFF in a name",
-       request("POST", "/api/participants", "{\"email\":\"d@example.com\",\"displayName\":\"D\xFF\",\"password\":\"correct horse\"}"),
+       request("POST", "/api/participants",
+               "{\"email\":\"d@example.com\",\"displayName\":\"D\xFF\",\"password\":\"correct horse\"}"),
        400, "not valid UTF-8"},
       {"truncated sequence in an email",
-       request("POST", "/api/participants", "{\"email\":\"d\xC3@example.com\",\"displayName\":\"D\",\"password\":\"correct horse\"}"),
+       request("POST", "/api/participants",
+               "{\"email\":\"d\xC3@example.com\",\"displayName\":\"D\",\"password\":\"correct horse\"}"),
        400, "not valid UTF-8"},
       {"overlong in a password",
        request("POST", "/api/sessions", "{\"email\":\"carol@example.com\",\"password\":\"correct\xC0\xAFhorse\"}"), 400,
        "not valid UTF-8"},
       {"UTF-8 encoded surrogate",
-       request("POST", "/api/participants", "{\"email\":\"d@example.com\",\"displayName\":\"\xED\xA0\x80\",\"password\":\"correct horse\"}"),
+       request("POST", "/api/participants",
+               "{\"email\":\"d@example.com\",\"displayName\":\"\xED\xA0\x80\",\"password\":\"correct horse\"}"),
        400, "not valid UTF-8"},
       {"lone surrogate escape",
-       request("POST", "/api/participants", R"({"email":"d@example.com","displayName":"\udc00","password":"correct horse"})"),
+       request("POST", "/api/participants",
+               R"({"email":"d@example.com","displayName":"\udc00","password":"correct horse"})"),
        400, ""},
       // Path parameters.
       {"register", request("POST", "/api/events/%FF/registrations", {}, token), 400,
        "path parameter id is not valid UTF-8"},
       {"unregister", request("DELETE", "/api/events/ev%C3/registrations", {}, token), 400,
        "path parameter id is not valid UTF-8"},
-      {"roster", request("GET", "/api/events/%ED%A0%80/roster", {}, apiKey), 400, "path parameter id is not valid UTF-8"},
+      {"roster", request("GET", "/api/events/%ED%A0%80/roster", {}, apiKey), 400,
+       "path parameter id is not valid UTF-8"},
       // The batch body.
       {"batch eventId", request("POST", "/batchCheckIn", "{\"eventId\":\"ev-\xFF\",\"records\":[]}", apiKey), 400,
        "not valid UTF-8"},
@@ -413,8 +419,9 @@ TEST_F(BackendTest, InvalidUtf8InBodiesPathsAndKeysIsRefusedBeforeTheDatabase) {
                apiKey),
        400, "not valid UTF-8"},
       // A scanner key whose characters are not the key alphabet (its prefix is looked up).
-      {"scanner key", request("POST", "/batchCheckIn", batch({}), "att_\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF" + std::string(35, 'a')),
-       401, ""},
+      {"scanner key",
+       request("POST", "/batchCheckIn", batch({}), "att_\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF" + std::string(35, 'a')), 401,
+       ""},
   };
   for (const auto& k : cases) {
     res = c.request(k.raw);
@@ -507,7 +514,8 @@ TEST_F(BackendTest, ThreeScannersWithOverlappingBatchesGiveTheSameReportInEveryO
   auto post = [&](const std::string& eventId, int which) {
     Client c{backend->port};
     std::vector<std::string> recs = batches[static_cast<std::size_t>(which)].records;
-    auto res = c.request(request("POST", "/batchCheckIn", batch(recs, eventId), batches[static_cast<std::size_t>(which)].key));
+    auto res =
+        c.request(request("POST", "/batchCheckIn", batch(recs, eventId), batches[static_cast<std::size_t>(which)].key));
     EXPECT_EQ(res.result_int(), 200) << res.body();
   };
   do {

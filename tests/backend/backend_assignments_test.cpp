@@ -110,10 +110,10 @@ TEST_F(BackendAssignmentTest, RecordsFarOutsideTheEventWindowAreRejectedAndTheRe
   // ev-1 runs from now + 1 h to now + 3 h; the default slack is 24 h on each side.
   const auto now = nowMs();
   const std::string body = batch({
-      record(aliceUuid, now - 60'000),          // 0: an hour before the start, fine
-      record(bobUuid, now - 26 * kHourMs),      // 1: 27 h before the start
-      record(unknownUuid, now + 2 * kHourMs),   // 2: during the event, fine
-      record(aliceUuid, now - 30 * kHourMs),    // 3: 31 h before the start
+      record(aliceUuid, now - 60'000),         // 0: an hour before the start, fine
+      record(bobUuid, now - 26 * kHourMs),     // 1: 27 h before the start
+      record(unknownUuid, now + 2 * kHourMs),  // 2: during the event, fine
+      record(aliceUuid, now - 30 * kHourMs),   // 3: 31 h before the start
   });
   Client c{backend->port};
   auto res = c.request(request("POST", "/batchCheckIn", body, apiKey));

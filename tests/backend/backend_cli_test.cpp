@@ -16,10 +16,10 @@
 #include "http_server/test_client.hpp"
 
 using attendance::testing::Client;
+using attendance::testing::number;
 using attendance::testing::Process;
 using attendance::testing::runBackend;
 using attendance::testing::TestDatabase;
-using attendance::testing::number;
 using namespace std::chrono_literals;
 
 namespace {
@@ -138,8 +138,10 @@ TEST(BackendCli, RequestInFlightAtSigtermStillCompletes) {
   ASSERT_TRUE(line);
   const auto port = portFromListeningLine(*line);
 
-  const auto t = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch()).count() - 60'000;
+  const auto t =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count() -
+      60'000;
   const std::string body = fmt::format(
       R"({{"eventId":"ev-drain","records":[{{"bleUuid":"0f8fad5b-d9cb-469f-a165-70867728950e","checkInTime":{},"scannerId":"Entrance-Scanner-01"}}]}})",
       t);
@@ -201,8 +203,9 @@ TEST(BackendCli, EventWindowSlackOptionNarrowsTheWindow) {
   ev.endsAt = now + 2h;
   const std::string key = seedAssignedScanner(db, ev);
   ASSERT_FALSE(key.empty());
-  Process serve{{attendance::testing::backendBinary(), "serve", "--listen", "127.0.0.1:0", "--event-window-slack", "0.5"},
-                {"DATABASE_URL=" + db.conninfo()}};
+  Process serve{
+      {attendance::testing::backendBinary(), "serve", "--listen", "127.0.0.1:0", "--event-window-slack", "0.5"},
+      {"DATABASE_URL=" + db.conninfo()}};
   auto line = serve.readLine();
   ASSERT_TRUE(line) << serve.stderrText();
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
@@ -261,8 +264,9 @@ TEST(BackendCli, ChunkExtensionFloodOnManyConnectionsKeepsTheServersMemoryBounde
   for (int i = 0; i < kConnections; ++i) {
     attackers.emplace_back(port);
     auto& a = attackers.back();
-    ASSERT_TRUE(a.send("POST /api/sessions HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                       "Transfer-Encoding: chunked\r\n\r\n1;x="));
+    ASSERT_TRUE(
+        a.send("POST /api/sessions HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n1;x="));
     const std::string piece(16 * 1024, 'e');
     for (int k = 0; k < 64 && a.send(piece, 200ms); ++k) {
     }

@@ -16,10 +16,10 @@ namespace {
 
 using namespace attendance::testing::backend_test;
 using attendance::testing::Client;
-using attendance::testing::RawSocket;
-using attendance::testing::statusOf;
 using attendance::testing::execSql;
 using attendance::testing::number;
+using attendance::testing::RawSocket;
+using attendance::testing::statusOf;
 
 // Sends only the header of a request announcing a body (16 MB, within
 // /batchCheckIn's limit; 60 kB elsewhere); returns what the server answered
@@ -90,8 +90,9 @@ TEST_F(BackendTest, AcceptedBatchStillGets100ContinueAndIsStored) {
 // guess got 401 forever.
 TEST_F(BackendTest, ParticipantSignInsAreLimitedPerAccountWith429AndRetryAfter) {
   Client c{backend->port};
-  auto created = c.request(request("POST", "/api/participants",
-                                   R"({"email":"carol@example.com","displayName":"Carol","password":"correct horse"})"));
+  auto created =
+      c.request(request("POST", "/api/participants",
+                        R"({"email":"carol@example.com","displayName":"Carol","password":"correct horse"})"));
   ASSERT_EQ(created.result_int(), 201) << created.body();
   for (int i = 0; i < 5; ++i) {
     auto res = c.request(request("POST", "/api/sessions", R"({"email":"carol@example.com","password":"guess"})"));
@@ -108,15 +109,16 @@ TEST_F(BackendTest, ParticipantSignInsAreLimitedPerAccountWith429AndRetryAfter) 
   EXPECT_EQ(number(*db, "SELECT count(*) FROM participant_login_attempts WHERE NOT succeeded"), 6);
   // When the window has passed, the right password works again.
   execSql(*db, "UPDATE participant_login_attempts SET attempted_at = attempted_at - interval '1 hour'");
-  auto later = c.request(request("POST", "/api/sessions", R"({"email":"carol@example.com","password":"correct horse"})"));
+  auto later =
+      c.request(request("POST", "/api/sessions", R"({"email":"carol@example.com","password":"correct horse"})"));
   EXPECT_EQ(later.result_int(), 200) << later.body();
 }
 
 TEST_F(BackendTest, ParticipantSignInsAreLimitedPerAddress) {
   Client c{backend->port};
   for (int i = 0; i < 20; ++i) {
-    auto res = c.request(request("POST", "/api/sessions",
-                                 fmt::format(R"({{"email":"user{}@example.com","password":"guess"}})", i)));
+    auto res = c.request(
+        request("POST", "/api/sessions", fmt::format(R"({{"email":"user{}@example.com","password":"guess"}})", i)));
     EXPECT_EQ(res.result_int(), 401) << i;
   }
   auto res = c.request(request("POST", "/api/sessions", R"({"email":"fresh@example.com","password":"guess"})"));

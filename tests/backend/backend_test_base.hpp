@@ -87,7 +87,7 @@ private:
 };
 
 inline std::string request(std::string_view method, std::string_view path, std::string_view body = {},
-                    std::string_view bearer = {}, std::string_view contentType = "application/json") {
+                           std::string_view bearer = {}, std::string_view contentType = "application/json") {
   std::string r = fmt::format("{} {} HTTP/1.1\r\nHost: test\r\n", method, path);
   if (!bearer.empty()) r += fmt::format("Authorization: Bearer {}\r\n", bearer);
   if (!contentType.empty() && !body.empty()) r += fmt::format("Content-Type: {}\r\n", contentType);

@@ -27,8 +27,7 @@ struct Harness {
     return bc::Hooks{[this] { return random; }};
   }
 
-  std::unique_ptr<bc::BatchClient> client(const std::string& url, std::string caFile = {},
-                                          bc::Timeouts timeouts = {}) {
+  std::unique_ptr<bc::BatchClient> client(const std::string& url, std::string caFile = {}, bc::Timeouts timeouts = {}) {
     auto ep = bc::parseEndpoint(url, false);
     EXPECT_TRUE(ep) << (ep ? "" : ep.error().message);
     bc::ClientOptions o;
@@ -422,7 +421,7 @@ TEST_F(BatchClientTls, CertificateForAnotherHostNameIsRefused) {
   auto res = client->send(post());
   ASSERT_FALSE(res);
   EXPECT_EQ(res.error().kind, bc::FailureKind::tls);
-  EXPECT_EQ(res.error().attempts, 1u);  // not retried
+  EXPECT_EQ(res.error().attempts, 1u);     // not retried
   EXPECT_TRUE(server.requests().empty());  // the key was never sent
   EXPECT_NE(res.error().message.find("not trusted for \"localhost\""), std::string::npos) << res.error().message;
 }

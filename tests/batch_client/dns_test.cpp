@@ -25,8 +25,7 @@ namespace {
 constexpr const char* kHangingName = "dns-hangs.test";
 }  // namespace
 
-extern "C" int getaddrinfo(const char* node, const char* service, const struct addrinfo* hints,
-                           struct addrinfo** res) {
+extern "C" int getaddrinfo(const char* node, const char* service, const struct addrinfo* hints, struct addrinfo** res) {
   if (node != nullptr && std::strcmp(node, kHangingName) == 0) {
     std::this_thread::sleep_for(60s);  // longer than the test; the process exits first
     return EAI_AGAIN;

@@ -65,9 +65,14 @@ struct TestServer::Impl {
       http::read(stream, buffer, parser, ec);
       if (ec) return;
       auto& req = parser.get();
-      ReceivedRequest r{std::string(req.method_string()), std::string(req.target()),
-                        std::string(req[http::field::authorization]), std::string(req[http::field::content_type]),
-                        req.body(), index, serverName, {}};
+      ReceivedRequest r{std::string(req.method_string()),
+                        std::string(req.target()),
+                        std::string(req[http::field::authorization]),
+                        std::string(req[http::field::content_type]),
+                        req.body(),
+                        index,
+                        serverName,
+                        {}};
       for (const auto& field : req) r.headers[std::string(field.name_string())] = std::string(field.value());
       {
         std::lock_guard lock(mutex);
@@ -76,9 +81,7 @@ struct TestServer::Impl {
       Reply reply = handler(r);
       switch (reply.action) {
         case Reply::Action::closeWithoutResponse: return;
-        case Reply::Action::stall:
-          waitUnlessStopping(reply.stallFor);
-          return;
+        case Reply::Action::stall: waitUnlessStopping(reply.stallFor); return;
         case Reply::Action::respond:
         case Reply::Action::truncateBody: break;
       }

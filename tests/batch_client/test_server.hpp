@@ -21,17 +21,17 @@ struct ReceivedRequest {
   std::string authorization;
   std::string contentType;
   std::string body;
-  std::size_t connection = 0;  // 1-based index of the connection it came on
-  std::string serverName;      // TLS SNI the client sent (empty: none, or plain TCP)
+  std::size_t connection = 0;                  // 1-based index of the connection it came on
+  std::string serverName;                      // TLS SNI the client sent (empty: none, or plain TCP)
   std::map<std::string, std::string> headers;  // every header field, by its name as sent
 };
 
 struct Reply {
   enum class Action {
-    respond,              // send the response below
-    closeWithoutResponse, // read the request, then close the connection
-    stall,                // read the request, then say nothing for `stallFor`
-    truncateBody,         // send the header and half of the body, then close
+    respond,               // send the response below
+    closeWithoutResponse,  // read the request, then close the connection
+    stall,                 // read the request, then say nothing for `stallFor`
+    truncateBody,          // send the header and half of the body, then close
   };
   Action action = Action::respond;
   unsigned status = 200;

@@ -18,9 +18,9 @@ using attendance::ble_scan::kEddystoneServiceUuid;
 using attendance::ble_scan::NoiseKind;
 using attendance::ble_scan::parseAdvertisement;
 using attendance::ble_scan::parseManufacturerData;
+using attendance::ble_scan::ParserOptions;
 using attendance::ble_scan::parseServiceData;
 using attendance::ble_scan::parseServiceUuid;
-using attendance::ble_scan::ParserOptions;
 using attendance::support::Uuid;
 using Bytes = std::vector<std::uint8_t>;
 
@@ -33,8 +33,8 @@ const char* const kId = "a1b2c3d4-e5f6-4a5b-8c7d-9e0f11223344";
 const Bytes kIBeacon{0x02, 0x15, 0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x4a, 0x5b, 0x8c, 0x7d,
                      0x9e, 0x0f, 0x11, 0x22, 0x33, 0x44, 0x00, 0x01, 0x00, 0x02, 0xc5};
 // Eddystone-UID: 00 | tx E7 | namespace (10) | instance (6) | reserved 00 00.
-const Bytes kEddystone{0x00, 0xe7, 0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x4a, 0x5b, 0x8c, 0x7d,
-                       0x9e, 0x0f, 0x11, 0x22, 0x33, 0x44, 0x00, 0x00};
+const Bytes kEddystone{0x00, 0xe7, 0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x4a, 0x5b,
+                       0x8c, 0x7d, 0x9e, 0x0f, 0x11, 0x22, 0x33, 0x44, 0x00, 0x00};
 const Bytes kSixteen{0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x4a, 0x5b, 0x8c, 0x7d, 0x9e, 0x0f, 0x11, 0x22, 0x33, 0x44};
 
 std::vector<Candidate> parse(const Advertisement& adv, const ParserOptions& o = {}) {
@@ -96,8 +96,7 @@ TEST(IBeaconTest, MalformedFramesAreNotParticipants) {
 
 TEST(IBeaconTest, AppleOverflowAreaIsNoise) {
   // iOS in the background: 01 + 16-byte bitmask of hashed service UUIDs; no id in it.
-  Bytes overflow{0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-                 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80};
+  Bytes overflow{0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80};
   EXPECT_FALSE(parseManufacturerData(kAppleCompanyId, overflow, {}));
   EXPECT_EQ(classifyManufacturerData(kAppleCompanyId, overflow), NoiseKind::apple_overflow_area);
   EXPECT_EQ(classifyManufacturerData(kAppleCompanyId, kIBeacon), NoiseKind::none);
@@ -179,11 +178,10 @@ TEST(ServiceUuidTest, CustomUuidsAreParticipantsSigBasedAreNot) {
 TEST(ParseAdvertisementTest, EachFormatCanBeSwitchedOff) {
   Advertisement adv;
   adv.manufacturerData.push_back({kAppleCompanyId, kIBeacon});
-  adv.serviceData.push_back({kEddystoneServiceUuid,
-                             Bytes{0x00, 0xe7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}});
-  adv.serviceData.push_back({kDefaultAttendanceServiceUuid,
-                             Bytes{0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x47, 0x28, 0x89, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e,
-                                   0x2f, 0x30}});
+  adv.serviceData.push_back(
+      {kEddystoneServiceUuid, Bytes{0x00, 0xe7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}});
+  adv.serviceData.push_back({kDefaultAttendanceServiceUuid, Bytes{0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x47, 0x28, 0x89,
+                                                                  0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f, 0x30}});
   adv.serviceUuids.push_back(uuid("0000180f-0000-1000-8000-00805f9b34fb"));
   adv.serviceUuids.push_back(uuid("c0ffee00-1234-4abc-8def-0123456789ab"));
 

@@ -49,20 +49,19 @@ int main(int argc, char** argv) {
   }
   support::RealTimeSource clock;
   std::string line;
-  auto created = ble_scan::BluezScanner::create(
-      options, clock, [&](const ble_scan::Sighting& s) {
-        line.clear();
-        line += "{\"bleUuid\":\"" + s.bleUuid.toString() + "\",\"format\":\"";
-        line += ble_scan::formatName(s.format);
-        line += "\",\"rssi\":" + (s.rssi ? std::to_string(*s.rssi) : std::string{"null"});
-        line += ",\"address\":";
-        support::appendJsonString(line, s.address);
-        line += ",\"adapter\":";
-        support::appendJsonString(line, s.adapter);
-        line += ",\"atMs\":" + std::to_string(support::toEpochMillis(s.seenAt)) + "}\n";
-        std::fputs(line.c_str(), stdout);
-        std::fflush(stdout);
-      });
+  auto created = ble_scan::BluezScanner::create(options, clock, [&](const ble_scan::Sighting& s) {
+    line.clear();
+    line += "{\"bleUuid\":\"" + s.bleUuid.toString() + "\",\"format\":\"";
+    line += ble_scan::formatName(s.format);
+    line += "\",\"rssi\":" + (s.rssi ? std::to_string(*s.rssi) : std::string{"null"});
+    line += ",\"address\":";
+    support::appendJsonString(line, s.address);
+    line += ",\"adapter\":";
+    support::appendJsonString(line, s.adapter);
+    line += ",\"atMs\":" + std::to_string(support::toEpochMillis(s.seenAt)) + "}\n";
+    std::fputs(line.c_str(), stdout);
+    std::fflush(stdout);
+  });
   if (!created) {
     std::fprintf(stderr, "ble_scan_probe: %s\n", created.error().message.c_str());
     return 1;

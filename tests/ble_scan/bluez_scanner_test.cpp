@@ -52,7 +52,9 @@ protected:
         [this](const Sighting& s) {
           seen_.push_back(Seen{s.bleUuid.toString(), s.format, s.rssi, std::string{s.address}, std::string{s.adapter}});
         },
-        [this](const StateChange& c) { states_.push_back({c.state, std::string{c.adapter}, std::string{c.reason}}); });
+        [this](const StateChange& c) {
+          states_.push_back({c.state, std::string{c.adapter}, std::string{c.reason}});
+        });
     ASSERT_TRUE(created) << created.error().message;
     scanner_ = std::move(*created);
     ASSERT_TRUE(scanner_->start());
@@ -148,7 +150,8 @@ TEST(BluezScannerStart, NoBusIsAnErrorThatKeepsTheDBusErrorName) {
   ASSERT_FALSE(created);
   EXPECT_EQ(created.error().code, boost::system::errc::connection_aborted);
   const std::string& message = created.error().message;
-  EXPECT_NE(message.find("cannot connect to the D-Bus at unix:path=/nonexistent/attendance-test-bus"), std::string::npos)
+  EXPECT_NE(message.find("cannot connect to the D-Bus at unix:path=/nonexistent/attendance-test-bus"),
+            std::string::npos)
       << message;
   EXPECT_NE(message.find("org."), std::string::npos) << "the D-Bus error name is kept: " << message;
 }
@@ -563,8 +566,11 @@ TEST_F(BluezScannerTest, PicksThePoweredAdapterWhenNoneIsConfigured) {
 }
 
 TEST_F(BluezScannerTest, DevicesSeenBeforeStartWithAnRssiAreReported) {
-  sim_->command({{"cmd", "advertise"}, {"address", "40:00:00:00:00:e1"}, {"format", "ibeacon"},
-                 {"ble_uuid", kC}, {"via", "added"}});
+  sim_->command({{"cmd", "advertise"},
+                 {"address", "40:00:00:00:00:e1"},
+                 {"format", "ibeacon"},
+                 {"ble_uuid", kC},
+                 {"via", "added"}});
   startScanner();
   ASSERT_TRUE(waitDiscovering());
   ASSERT_TRUE(pollUntil([&] { return seen_.size() == 1; }));

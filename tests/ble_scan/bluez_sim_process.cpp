@@ -115,7 +115,8 @@ std::string BluezSimProcess::readLine(std::chrono::steady_clock::time_point dead
       buffer_.erase(0, nl + 1);
       return line;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       throw std::runtime_error("bluez-sim: no answer before the deadline");
     }

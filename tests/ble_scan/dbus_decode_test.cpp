@@ -84,10 +84,9 @@ TEST(DbusDecodeTest, ServiceDataKeysMustBeUuids) {
 
 TEST(DbusDecodeTest, UuidsAreParsedAndBadOnesSkipped) {
   Advertisement adv;
-  EXPECT_FALSE(decode::uuids(
-      sdbus::Variant{std::vector<std::string>{"0000180f-0000-1000-8000-00805f9b34fb", "180f",
-                                              "C0FFEE00-1234-4ABC-8DEF-0123456789AB"}},
-      adv));
+  EXPECT_FALSE(decode::uuids(sdbus::Variant{std::vector<std::string>{"0000180f-0000-1000-8000-00805f9b34fb", "180f",
+                                                                     "C0FFEE00-1234-4ABC-8DEF-0123456789AB"}},
+                             adv));
   ASSERT_EQ(adv.serviceUuids.size(), 2U);
   EXPECT_EQ(adv.serviceUuids[1].toString(), "c0ffee00-1234-4abc-8def-0123456789ab");
   EXPECT_FALSE(decode::uuids(sdbus::Variant{std::vector<std::int32_t>{1}}, adv));

@@ -103,7 +103,7 @@ TEST(DedupCache, SeedingRemembersRecentLogLinesAndIgnoresOldOnes) {
   clock.advance(1min + 1s);
   EXPECT_TRUE(cache.admit(idOf(1)));   // 5 min after its seeded time
   EXPECT_FALSE(cache.admit(idOf(3)));  // only 2 min after its latest seeded time
-  clock.advance(3min);  // now 5 min 1 s after its latest seeded time
+  clock.advance(3min);                 // now 5 min 1 s after its latest seeded time
   EXPECT_TRUE(cache.admit(idOf(3)));
 }
 
@@ -113,7 +113,11 @@ TEST(DedupCache, MatchesReferenceModelUnderRandomWorkload) {
   SimulatedTimeSource clock;
   constexpr std::size_t kCapacity = 64;
   auto cache = DedupCache::create(clock, {.window = 10s, .capacity = kCapacity}).value();
-  struct Entry { std::uint32_t id; std::chrono::steady_clock::time_point logged; std::uint64_t seenSeq; };
+  struct Entry {
+    std::uint32_t id;
+    std::chrono::steady_clock::time_point logged;
+    std::uint64_t seenSeq;
+  };
   std::vector<Entry> model;
   std::uint64_t seq = 0;
   std::mt19937 rng(12345);
@@ -127,7 +131,10 @@ TEST(DedupCache, MatchesReferenceModelUnderRandomWorkload) {
     auto it = std::find_if(model.begin(), model.end(), [&](const Entry& e) { return e.id == id; });
     if (it != model.end()) {
       it->seenSeq = ++seq;
-      if (now - it->logged < 10s) expected = false; else it->logged = now;
+      if (now - it->logged < 10s)
+        expected = false;
+      else
+        it->logged = now;
     } else {
       if (model.size() == kCapacity) {
         auto lru = std::min_element(model.begin(), model.end(),

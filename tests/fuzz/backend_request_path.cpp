@@ -88,9 +88,9 @@ struct Backend {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static Backend backend;
   auto placeholders = backend.placeholders;
-  placeholders.emplace_back(
-      "@NOW@", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  backend.clock.systemTime().time_since_epoch()).count()));
+  placeholders.emplace_back("@NOW@", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                        backend.clock.systemTime().time_since_epoch())
+                                                        .count()));
   (void)attendance::fuzz::serveInput(*backend.server, backend.metrics, data, size, placeholders);
   return 0;
 }

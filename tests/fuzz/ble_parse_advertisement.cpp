@@ -36,14 +36,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     switch (kind % 3) {
       case 0:
         if (p.size() >= 2) {
-          adv.manufacturerData.push_back(
-              {static_cast<std::uint16_t>(p[0] | (p[1] << 8)), {p.begin() + 2, p.end()}});
+          adv.manufacturerData.push_back({static_cast<std::uint16_t>(p[0] | (p[1] << 8)), {p.begin() + 2, p.end()}});
         }
         break;
       case 1:
         if (p.size() >= 16) {
-          adv.serviceData.push_back(
-              {attendance::support::Uuid::fromBytes(p.first<16>()), {p.begin() + 16, p.end()}});
+          adv.serviceData.push_back({attendance::support::Uuid::fromBytes(p.first<16>()), {p.begin() + 16, p.end()}});
         }
         break;
       default:

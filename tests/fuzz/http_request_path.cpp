@@ -40,19 +40,25 @@ hs::Router makeRouter(Counts& counts) {
     ctx.principal = std::string{"scanner-1"};
     co_return std::nullopt;
   };
-  r.addSync(http::verb::post, "/batch", [](hs::RequestContext& ctx) {
-    if (!ctx.principal.has_value()) std::abort();  // reached without the guard
-    return hs::jsonResponse(http::status::ok, "{\"bytes\":" + std::to_string(ctx.request.body().size()) + "}");
-  }, keyed);
+  r.addSync(
+      http::verb::post, "/batch",
+      [](hs::RequestContext& ctx) {
+        if (!ctx.principal.has_value()) std::abort();  // reached without the guard
+        return hs::jsonResponse(http::status::ok, "{\"bytes\":" + std::to_string(ctx.request.body().size()) + "}");
+      },
+      keyed);
   hs::RouteOptions open;
   open.maxBody = 1024;
   open.guard = [&counts](hs::RequestContext&) -> boost::asio::awaitable<std::optional<hs::Response>> {
     ++counts.guardPassed;  // admits everything: a 100 Continue here is legitimate
     co_return std::nullopt;
   };
-  r.addSync(http::verb::put, "/notes/{id}", [](hs::RequestContext& ctx) {
-    return hs::textResponse(http::status::ok, std::string{ctx.params.at("id")}, "text/plain");
-  }, open);
+  r.addSync(
+      http::verb::put, "/notes/{id}",
+      [](hs::RequestContext& ctx) {
+        return hs::textResponse(http::status::ok, std::string{ctx.params.at("id")}, "text/plain");
+      },
+      open);
   r.addSync(http::verb::get, "/events/{id}/report", [](hs::RequestContext& ctx) {
     return hs::textResponse(http::status::ok, std::string{ctx.params.at("id")} + "?" + std::string{ctx.query},
                             "text/plain");

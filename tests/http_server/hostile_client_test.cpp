@@ -18,8 +18,8 @@
 namespace hs = attendance::http_server;
 namespace http = boost::beast::http;
 using namespace std::chrono_literals;
-using attendance::testing::Client;
 using attendance::testing::bytesUntilRefused;
+using attendance::testing::Client;
 using attendance::testing::RawSocket;
 using attendance::testing::RunningServer;
 using attendance::testing::statusOf;
@@ -198,8 +198,9 @@ TEST(HostileClient, WrongContentTypeIs415BeforeTheBody) {
   std::atomic<int> handlerCalls{0};
   RunningServer s{quietConfig(), guardedRouter(guardCalls, handlerCalls)};
   RawSocket c{s.port};
-  ASSERT_TRUE(c.send("POST /private HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer good\r\n"
-                     "Content-Type: text/plain\r\nExpect: 100-continue\r\nContent-Length: 1000000\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("POST /private HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer good\r\n"
+             "Content-Type: text/plain\r\nExpect: 100-continue\r\nContent-Length: 1000000\r\n\r\n"));
   ASSERT_TRUE(c.answered(3s));
   const std::string raw = c.readAll(2s);
   EXPECT_EQ(statusOf(raw), 415) << raw;
@@ -212,8 +213,9 @@ TEST(HostileClient, AcceptedRequestGets100ThenTheHandlerSeesThePrincipal) {
   std::atomic<int> handlerCalls{0};
   RunningServer s{quietConfig(), guardedRouter(guardCalls, handlerCalls)};
   Client c{s.port};
-  c.send("POST /private HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer good\r\nContent-Type: application/json\r\n"
-         "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+  c.send(
+      "POST /private HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer good\r\nContent-Type: application/json\r\n"
+      "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n");
   EXPECT_EQ(c.read(3s).result(), http::status::continue_);
   c.send("{}");
   auto res = c.read();
@@ -229,12 +231,14 @@ TEST(HostileClient, RefusedSmallBodyIsDroppedAndTheConnectionStaysUsable) {
   std::atomic<int> handlerCalls{0};
   RunningServer s{quietConfig(), guardedRouter(guardCalls, handlerCalls)};
   Client c{s.port};
-  auto res = c.request("POST /private HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                       "Content-Length: 2\r\n\r\n{}");
+  auto res = c.request(
+      "POST /private HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+      "Content-Length: 2\r\n\r\n{}");
   EXPECT_EQ(res.result(), http::status::unauthorized);
   EXPECT_TRUE(res.keep_alive());
-  res = c.request("POST /private HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer good\r\n"
-                  "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+  res = c.request(
+      "POST /private HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer good\r\n"
+      "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
   EXPECT_EQ(res.result(), http::status::ok);
   EXPECT_EQ(handlerCalls.load(), 1);
 }
@@ -246,8 +250,9 @@ TEST(HostileClient, ParameterThatIsNotUtf8Is400BeforeTheGuardAndTheBody) {
   std::atomic<int> handlerCalls{0};
   RunningServer s{quietConfig(), guardedRouter(guardCalls, handlerCalls)};
   RawSocket c{s.port};
-  ASSERT_TRUE(c.send("POST /private?q=%FF HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer good\r\n"
-                     "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 1000000\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("POST /private?q=%FF HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer good\r\n"
+             "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 1000000\r\n\r\n"));
   ASSERT_TRUE(c.answered(3s));
   const std::string raw = c.readAll(2s);
   EXPECT_EQ(statusOf(raw), 400) << raw;
@@ -270,8 +275,9 @@ TEST(HostileClient, OneAddressCannotTakeEveryConnectionSlot) {
   std::vector<RawSocket> flood;
   for (int i = 0; i < 100; ++i) flood.emplace_back(s.port, "127.0.0.2");
   // The 84 sockets past the cap are answered 429 and closed; 16 stay open.
-  ASSERT_TRUE(attendance::testing::eventually(
-      [&] { return s.metrics.value("http_connections_rejected_total", {{"reason", "per_address"}}) == 84; }));
+  ASSERT_TRUE(attendance::testing::eventually([&] {
+    return s.metrics.value("http_connections_rejected_total", {{"reason", "per_address"}}) == 84;
+  }));
   EXPECT_EQ(s.server().activeConnections(), 16U);
   int refused = 0;
   for (auto& f : flood) {

@@ -55,7 +55,8 @@ public:
   bool send(std::string_view bytes, std::chrono::milliseconds deadline = std::chrono::seconds{2}) {
     while (!bytes.empty()) {
       pollfd p{fd_, POLLOUT, 0};
-      if (::poll(&p, 1, static_cast<int>(deadline.count())) <= 0 || (p.revents & (POLLERR | POLLHUP)) != 0) return false;
+      if (::poll(&p, 1, static_cast<int>(deadline.count())) <= 0 || (p.revents & (POLLERR | POLLHUP)) != 0)
+        return false;
       const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
       if (n <= 0) return false;
       bytes.remove_prefix(static_cast<std::size_t>(n));

@@ -31,10 +31,13 @@ hs::Router router(Served& served) {
     }
     co_return std::nullopt;
   };
-  r.addSync(http::verb::post, "/upload", [&served](hs::RequestContext& ctx) {
-    ++served.handlerRuns;
-    return hs::textResponse(http::status::ok, std::to_string(ctx.request.body().size()), "text/plain");
-  }, keyed);
+  r.addSync(
+      http::verb::post, "/upload",
+      [&served](hs::RequestContext& ctx) {
+        ++served.handlerRuns;
+        return hs::textResponse(http::status::ok, std::to_string(ctx.request.body().size()), "text/plain");
+      },
+      keyed);
   return r;
 }
 
@@ -79,9 +82,9 @@ TEST(ServeBytes, ARefusedGuardGetsNoContinueAndTheBodyIsNeverRead) {
   Served served;
   hs::MetricsRegistry metrics;
   hs::Server server{quiet(), router(served), metrics};
-  const std::string out = server.serveBytes(
-      "POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1000000\r\n\r\n" +
-      std::string(1000, 'x'));
+  const std::string out =
+      server.serveBytes("POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1000000\r\n\r\n" +
+                        std::string(1000, 'x'));
   EXPECT_EQ(out.find("100 Continue"), std::string::npos) << out;
   EXPECT_EQ(out.rfind("HTTP/1.1 401", 0), 0u) << out;
   EXPECT_EQ(served.guardRuns, 1);

@@ -53,9 +53,8 @@ hs::ServerConfig quietConfig() {
 
 hs::Router echoRouter(std::atomic<int>* echoCalls = nullptr) {
   hs::Router r;
-  r.addSync(http::verb::get, "/hello", [](hs::RequestContext&) {
-    return hs::jsonResponse(http::status::ok, R"({"hello":"world"})");
-  });
+  r.addSync(http::verb::get, "/hello",
+            [](hs::RequestContext&) { return hs::jsonResponse(http::status::ok, R"({"hello":"world"})"); });
   r.addSync(http::verb::post, "/echo", [echoCalls](hs::RequestContext& ctx) {
     if (echoCalls != nullptr) ++*echoCalls;
     return hs::jsonResponse(http::status::ok, "{\"bytes\":" + std::to_string(ctx.request.body().size()) + "}");
@@ -113,7 +112,8 @@ TEST(HttpServer, PerRouteBodyLimitOverridesTheServerLimit) {
   cfg.bodyLimit = 10;
   hs::Router r;
   r.addSync(
-      http::verb::post, "/big", [](hs::RequestContext& ctx) {
+      http::verb::post, "/big",
+      [](hs::RequestContext& ctx) {
         return hs::jsonResponse(http::status::ok, std::to_string(ctx.request.body().size()));
       },
       hs::RouteOptions{.maxBody = 100});
@@ -132,7 +132,8 @@ TEST(HttpServer, ChunkedBodyOverTheLimitIs413) {
   RunningServer s{cfg, echoRouter()};
   Client c{s.port};
   std::string chunk(200, 'a');
-  auto res = c.request("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nc8\r\n" + chunk + "\r\n0\r\n\r\n");
+  auto res =
+      c.request("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nc8\r\n" + chunk + "\r\n0\r\n\r\n");
   EXPECT_EQ(res.result(), http::status::payload_too_large);
 }
 
@@ -332,7 +333,9 @@ TEST(HttpServer, ConnectionsOverTheLimitGet503WhenEveryOneIsInARequest) {
   EXPECT_EQ(a.request(get("/hello")).result(), http::status::ok);
   // Half a header: `a` is inside a request, so it is not evicted (an idle one would be).
   a.send("GET /hello HTTP/1.1\r\n");
-  ASSERT_TRUE(eventually([&] { return s.metrics.value("http_requests_total", {{"method", "GET"}, {"route", "/hello"}, {"status", "200"}}) == 1; }));
+  ASSERT_TRUE(eventually([&] {
+    return s.metrics.value("http_requests_total", {{"method", "GET"}, {"route", "/hello"}, {"status", "200"}}) == 1;
+  }));
   std::this_thread::sleep_for(200ms);  // for the server to read those bytes
   Client b{s.port};
   auto res = b.read();
@@ -365,4 +368,3 @@ TEST(HttpServer, HealthReadinessAndMetricsEndpoints) {
   EXPECT_NE(text.find("http_request_duration_seconds_count{route=\"/hello\"} 1\n"), std::string::npos) << text;
   EXPECT_NE(text.find("http_connections_active 1\n"), std::string::npos) << text;
 }
-

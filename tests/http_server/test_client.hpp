@@ -110,5 +110,4 @@ bool eventually(F f) {
   return f();
 }
 
-
 }  // namespace attendance::testing

@@ -1,6 +1,5 @@
 #include <gtest/gtest.h>
 
-
 #include <attendance/http_server/router.hpp>
 #include <attendance/http_server/server.hpp>
 #include <attendance/http_server/utf8_params.hpp>
@@ -14,10 +13,10 @@ TEST(Utf8Params, QueryParametersMustDecodeToUtf8) {
   EXPECT_EQ(hs::invalidUtf8InQuery("q=caf\xC3\xA9"), std::nullopt);  // raw UTF-8 is fine too
   EXPECT_EQ(hs::invalidUtf8InQuery("q=%FF"), "parameter q is not valid UTF-8");
   EXPECT_EQ(hs::invalidUtf8InQuery("page=1&q=abc%C3"), "parameter q is not valid UTF-8");
-  EXPECT_EQ(hs::invalidUtf8InQuery("q=%ED%A0%80"), "parameter q is not valid UTF-8");   // surrogate
-  EXPECT_EQ(hs::invalidUtf8InQuery("q=%C0%AF"), "parameter q is not valid UTF-8");      // overlong
+  EXPECT_EQ(hs::invalidUtf8InQuery("q=%ED%A0%80"), "parameter q is not valid UTF-8");     // surrogate
+  EXPECT_EQ(hs::invalidUtf8InQuery("q=%C0%AF"), "parameter q is not valid UTF-8");        // overlong
   EXPECT_EQ(hs::invalidUtf8InQuery("q=%F4%90%80%80"), "parameter q is not valid UTF-8");  // > U+10FFFF
-  EXPECT_EQ(hs::invalidUtf8InQuery("q=\xFF"), "parameter q is not valid UTF-8");        // raw byte
+  EXPECT_EQ(hs::invalidUtf8InQuery("q=\xFF"), "parameter q is not valid UTF-8");          // raw byte
   EXPECT_EQ(hs::invalidUtf8InQuery("my+name=%FF"), "parameter my name is not valid UTF-8");
   EXPECT_EQ(hs::invalidUtf8InQuery("%FF=1"), "a query parameter name is not valid UTF-8");
   EXPECT_EQ(hs::invalidUtf8InQuery("%4=%FF"), "a query parameter is not valid UTF-8");
@@ -53,10 +52,13 @@ TEST(Utf8Params, TheServerAnswers400BeforeTheGuardAndTheHandler) {
     ++guarded;
     co_return std::nullopt;
   };
-  r.addSync(verb::get, "/e/{id}", [&ran](hs::RequestContext&) {
-    ran = true;
-    return hs::jsonResponse(hs::http::status::ok, "{}");
-  }, options);
+  r.addSync(
+      verb::get, "/e/{id}",
+      [&ran](hs::RequestContext&) {
+        ran = true;
+        return hs::jsonResponse(hs::http::status::ok, "{}");
+      },
+      options);
   hs::ServerConfig cfg;
   cfg.accessLog = false;
   hs::MetricsRegistry metrics;

@@ -4,8 +4,8 @@
 
 using attendance::jsonl_log::CheckIn;
 using attendance::jsonl_log::formatLine;
-using attendance::jsonl_log::parseLine;
 using attendance::jsonl_log::ParseErrc;
+using attendance::jsonl_log::parseLine;
 using attendance::support::Uuid;
 
 namespace {
@@ -135,14 +135,17 @@ TEST(CheckInParse, RejectsWrongTypesAndRanges) {
   EXPECT_EQ(errorOf(head + R"("checkInTime":1,"rssi":null})"), ParseErrc::bad_rssi);
   EXPECT_EQ(errorOf(head + R"("checkInTime":1,"bootMs":-5})"), ParseErrc::bad_boot_ms);
   EXPECT_EQ(errorOf(head + R"("checkInTime":1,"bootId":7})"), ParseErrc::bad_boot_id);
-  EXPECT_EQ(errorOf(R"({"bleUuid":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","checkInTime":1,"scannerId":"","eventId":"e"})"),
-            ParseErrc::bad_scanner_id);
-  EXPECT_EQ(errorOf(R"({"bleUuid":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","checkInTime":1,"scannerId":"s","eventId":["e"]})"),
-            ParseErrc::bad_event_id);
+  EXPECT_EQ(
+      errorOf(R"({"bleUuid":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","checkInTime":1,"scannerId":"","eventId":"e"})"),
+      ParseErrc::bad_scanner_id);
+  EXPECT_EQ(
+      errorOf(R"({"bleUuid":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","checkInTime":1,"scannerId":"s","eventId":["e"]})"),
+      ParseErrc::bad_event_id);
   EXPECT_EQ(errorOf(R"({"bleUuid":"a1b2c3d4e5f6471188 99aabbccddeeff","checkInTime":1,"scannerId":"s","eventId":"e"})"),
             ParseErrc::bad_ble_uuid);
-  EXPECT_EQ(errorOf(R"({"bleUuid":"{a1b2c3d4-e5f6-4711-8899-aabbccddeeff}","checkInTime":1,"scannerId":"s","eventId":"e"})"),
-            ParseErrc::bad_ble_uuid);
+  EXPECT_EQ(
+      errorOf(R"({"bleUuid":"{a1b2c3d4-e5f6-4711-8899-aabbccddeeff}","checkInTime":1,"scannerId":"s","eventId":"e"})"),
+      ParseErrc::bad_ble_uuid);
   EXPECT_EQ(errorOf(R"({"bleUuid":42,"checkInTime":1,"scannerId":"s","eventId":"e"})"), ParseErrc::bad_ble_uuid);
   const std::string longId(257, 'x');
   EXPECT_EQ(errorOf(R"({"bleUuid":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","checkInTime":1,"scannerId":")" + longId +
@@ -159,10 +162,13 @@ TEST(CheckInParse, RejectsBrokenJson) {
             ParseErrc::syntax_error);
   EXPECT_EQ(errorOf(std::string("{\"a\":\"x\0y\"}", 11)), ParseErrc::syntax_error);
   EXPECT_EQ(errorOf(std::string(8, '\0')), ParseErrc::syntax_error);
-  EXPECT_EQ(errorOf(R"({"bleUuid":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","checkInTime":1,"scannerId":"s","eventId":"e"} x)"),
-            ParseErrc::trailing_data);
-  EXPECT_EQ(errorOf(R"({"bleUuid":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","bleUuid":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","checkInTime":1,"scannerId":"s","eventId":"e"})"),
-            ParseErrc::duplicate_key);
+  EXPECT_EQ(
+      errorOf(R"({"bleUuid":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","checkInTime":1,"scannerId":"s","eventId":"e"} x)"),
+      ParseErrc::trailing_data);
+  EXPECT_EQ(
+      errorOf(
+          R"({"bleUuid":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","bleUuid":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","checkInTime":1,"scannerId":"s","eventId":"e"})"),
+      ParseErrc::duplicate_key);
   EXPECT_EQ(errorOf("{\"scannerId\":\"\xC3\x28\"}"), ParseErrc::invalid_utf8);
   EXPECT_EQ(errorOf(R"({"scannerId":"\ud800"})"), ParseErrc::invalid_utf8);
   EXPECT_EQ(errorOf(std::string(70000, ' ') + "{}"), ParseErrc::line_too_long);

@@ -166,8 +166,10 @@ TEST(Reader, ReadsOriginalDesignLinesAsRecordsWithoutEvent) {
   TempDir dir;
   const auto log = dir / "log.jsonl";
   const std::string python =
-      R"({"bleUuid": "b2000000-0000-4000-8000-000000000001", "checkInTime": 1721471400000, "scannerId": "S"})" "\n"
-      R"({"bleUuid": "B2000000-0000-4000-8000-000000000002", "checkInTime": 1721471405000, "scannerId": "S"})" "\n";
+      R"({"bleUuid": "b2000000-0000-4000-8000-000000000001", "checkInTime": 1721471400000, "scannerId": "S"})"
+      "\n"
+      R"({"bleUuid": "B2000000-0000-4000-8000-000000000002", "checkInTime": 1721471405000, "scannerId": "S"})"
+      "\n";
   writeFile(log, python + formatLine(record(2)));
   const auto all = readAll(log);
   ASSERT_EQ(all.size(), 3u);

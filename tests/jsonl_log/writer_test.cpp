@@ -17,15 +17,15 @@
 
 using namespace std::chrono_literals;
 using attendance::jsonl_log::CheckIn;
-using attendance::jsonl_log::FsyncPolicy;
 using attendance::jsonl_log::formatLine;
+using attendance::jsonl_log::FsyncPolicy;
 using attendance::jsonl_log::probeLock;
 using attendance::jsonl_log::Writer;
 using attendance::jsonl_log::WriterOptions;
+using attendance::support::Uuid;
 using attendance::testing::readFile;
 using attendance::testing::TempDir;
 using attendance::testing::writeFile;
-using attendance::support::Uuid;
 
 namespace {
 
@@ -259,8 +259,10 @@ TEST(Writer, ALogStartedByTheOriginalScannerIsKeptWholeAndAppendedTo) {
   TempDir dir;
   const auto log = dir / "log.jsonl";
   const std::string python =
-      R"({"bleUuid": "a1000000-0000-4000-8000-000000000001", "checkInTime": 1721471400000, "scannerId": "Entrance-Scanner-01"})" "\n"
-      R"({"bleUuid": "a1000000-0000-4000-8000-000000000002", "checkInTime": 1721471405000, "scannerId": "Entrance-Scanner-01"})" "\n";
+      R"({"bleUuid": "a1000000-0000-4000-8000-000000000001", "checkInTime": 1721471400000, "scannerId": "Entrance-Scanner-01"})"
+      "\n"
+      R"({"bleUuid": "a1000000-0000-4000-8000-000000000002", "checkInTime": 1721471405000, "scannerId": "Entrance-Scanner-01"})"
+      "\n";
   writeFile(log, python);
   auto w = openOrDie(log);
   ASSERT_TRUE(w);
@@ -369,7 +371,7 @@ TEST(Writer, WriteErrorLeavesNoTornLineAndWritingResumesWhenSpaceReturns) {
     if (failed.error().code.value() != EFBIG) ::_exit(14);
     if ((*w)->endOffset() != before.size() || (*w)->lines() != 2) ::_exit(15);
     if (std::filesystem::file_size(log) != before.size()) ::_exit(16);  // cut back
-    if ((*w)->append(record(3))) ::_exit(17);  // still no room: still refused
+    if ((*w)->append(record(3))) ::_exit(17);                           // still no room: still refused
     if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) ::_exit(18);
     const auto ok = (*w)->append(record(2));
     if (!ok || ok->lineNumber != 3) ::_exit(19);

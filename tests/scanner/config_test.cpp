@@ -9,8 +9,8 @@ using namespace std::chrono_literals;
 using attendance::scanner::kExitOk;
 using attendance::scanner::kExitUsage;
 using attendance::scanner::parseCommandLine;
-using attendance::scanner::parseDuration;
 using attendance::scanner::ParsedCommandLine;
+using attendance::scanner::parseDuration;
 
 namespace {
 
@@ -54,8 +54,8 @@ TEST(ScannerConfig, ConfigFileFillsGapsAndFlagsWin) {
 }
 
 TEST(ScannerConfig, PresenceFlagsAndKeys) {
-  auto r = parse({"--event", "e", "--scanner-id", "s", "--log", "/tmp/a.jsonl", "--min-dwell", "0", "--min-sightings",
-                  "1"});
+  auto r =
+      parse({"--event", "e", "--scanner-id", "s", "--log", "/tmp/a.jsonl", "--min-dwell", "0", "--min-sightings", "1"});
   ASSERT_TRUE(r.config) << r.message;
   EXPECT_EQ(r.config->minSightings, 1u);
   EXPECT_EQ(r.config->minDwell, 0ms);

@@ -110,7 +110,8 @@ TEST(Pipeline, WallClockJumpsNeitherFloodNorSuppress) {
   EXPECT_EQ(p.onSighting(kAlice, -67, clock.systemTime()), Verdict::logged);
   ASSERT_TRUE(p.flush());
   // The line carries the (wrong) wall time plus what sync needs to correct it: bootMs moved 300 s.
-  EXPECT_EQ(readFile(log), line(kAlice, 1721471400000, -67, 0) + line(kAlice, 1721471400000 - 86400000 + 300000, -67, 300000));
+  EXPECT_EQ(readFile(log),
+            line(kAlice, 1721471400000, -67, 0) + line(kAlice, 1721471400000 - 86400000 + 300000, -67, 300000));
 }
 
 TEST(Pipeline, RosterLogsOnlyRegisteredIdsAndCountsTheRestAsNoise) {
@@ -182,8 +183,8 @@ TEST(Pipeline, LinesOfTheOriginalThreeKeyScannerCountAsThisEventAndSeedDedup) {
   SimulatedBootClock boot(clock, kBoot, 0);
   writeFile(log, "{\"bleUuid\": \"" + kAlice.toString() +
                      "\", \"checkInTime\": 1721471340000, \"scannerId\": \"Entrance-Scanner-01\"}\n"
-                     "{\"bleUuid\": \"" + kBob.toString() +
-                     "\", \"checkInTime\": 1721471040000, \"scannerId\": \"Entrance-Scanner-01\"}\n" +
+                     "{\"bleUuid\": \"" +
+                     kBob.toString() + "\", \"checkInTime\": 1721471040000, \"scannerId\": \"Entrance-Scanner-01\"}\n" +
                      line(kEve, 1721471400000, -50, 0, "evt-other"));
   auto writer = openLog(log);
   EXPECT_TRUE(writer->recovery().quarantineFile.empty());

@@ -11,8 +11,7 @@ TEST(SimulatedTimeSource, MovesOnlyWhenTold) {
   const auto mono = clock.monotonicTime();
   EXPECT_EQ(clock.systemTime(), wall);
   clock.advance(1500ms);
-  EXPECT_EQ(attendance::support::toEpochMillis(clock.systemTime()),
-            attendance::support::toEpochMillis(wall) + 1500);
+  EXPECT_EQ(attendance::support::toEpochMillis(clock.systemTime()), attendance::support::toEpochMillis(wall) + 1500);
   EXPECT_EQ(clock.monotonicTime() - mono, 1500ms);
 }
 

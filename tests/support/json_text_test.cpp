@@ -20,6 +20,9 @@ TEST(JsonText, EscapesQuotesBackslashesAndControlCharacters) {
 
 TEST(JsonText, KeepsValidUtf8AndReplacesInvalidBytes) {
   EXPECT_EQ(quoted("Zoë 🎟"), "\"Zoë 🎟\"");
-  EXPECT_EQ(quoted("a\xff" "b"), "\"a\xEF\xBF\xBD" "b\"");
+  EXPECT_EQ(quoted("a\xff"
+                   "b"),
+            "\"a\xEF\xBF\xBD"
+            "b\"");
   EXPECT_EQ(quoted("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");  // overlong '/'
 }

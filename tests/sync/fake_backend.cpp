@@ -58,7 +58,8 @@ Reply FakeBackend::handle(const ReceivedRequest& r) {
   if (r.method == "GET" && r.target.rfind(prefix, 0) == 0) {
     std::lock_guard lock(mutex_);
     const std::string expected = prefix + rosterEvent_ + "/roster";
-    if (rosterEvent_.empty() || r.target != expected) return notAssigned(r.target.substr(prefix.size(), r.target.size() - prefix.size() - 7));
+    if (rosterEvent_.empty() || r.target != expected)
+      return notAssigned(r.target.substr(prefix.size(), r.target.size() - prefix.size() - 7));
     json::array ids;
     for (const auto& id : roster_) ids.emplace_back(id);
     Reply ok;

@@ -72,9 +72,9 @@ struct FaultProxy::Impl {
     boost::system::error_code ec;
     s.connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), backendPort}, ec);
     if (ec) return;
-    std::string head = r.method + " " + r.target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " +
-                       r.authorization + "\r\nContent-Type: application/json\r\nContent-Length: " +
-                       std::to_string(r.body.size()) + "\r\n\r\n" + r.body.substr(0, r.body.size() / 2);
+    std::string head = r.method + " " + r.target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + r.authorization +
+                       "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(r.body.size()) +
+                       "\r\n\r\n" + r.body.substr(0, r.body.size() / 2);
     asio::write(s, asio::buffer(head), ec);
     s.close(ec);
   }

@@ -29,7 +29,17 @@
 
 namespace attendance::testing {
 
-enum class Fault { none, dropMidBody, dropAfterCommit, unavailable, stall, flipDigit, flipBit, duplicate, duplicateAtOnce };
+enum class Fault {
+  none,
+  dropMidBody,
+  dropAfterCommit,
+  unavailable,
+  stall,
+  flipDigit,
+  flipBit,
+  duplicate,
+  duplicateAtOnce
+};
 
 class FaultProxy {
 public:

@@ -40,10 +40,33 @@ TEST(SyncCli, DefaultsAreTheDocumentedOnes) {
 }
 
 TEST(SyncCli, EveryOptionReachesTheOptions) {
-  auto command = parse({"--backend", "http://127.0.0.1:1", "--api-key-file", "k", "--log", "l.jsonl", "--event",
-                        "ev1", "--batch-size", "7", "--all", "--dry-run", "--ca-file", "ca.pem", "--insecure-http",
-                        "--stop-scanner", "--trust-clock", "--connect-timeout", "1.5", "--request-timeout", "2",
-                        "--timeout", "3", "--retries", "4", "--stop-timeout", "5"});
+  auto command = parse({"--backend",
+                        "http://127.0.0.1:1",
+                        "--api-key-file",
+                        "k",
+                        "--log",
+                        "l.jsonl",
+                        "--event",
+                        "ev1",
+                        "--batch-size",
+                        "7",
+                        "--all",
+                        "--dry-run",
+                        "--ca-file",
+                        "ca.pem",
+                        "--insecure-http",
+                        "--stop-scanner",
+                        "--trust-clock",
+                        "--connect-timeout",
+                        "1.5",
+                        "--request-timeout",
+                        "2",
+                        "--timeout",
+                        "3",
+                        "--retries",
+                        "4",
+                        "--stop-timeout",
+                        "5"});
   ASSERT_TRUE(command);
   const auto& o = std::get<as::SyncOptions>(command->options);
   EXPECT_EQ(o.log, "l.jsonl");
@@ -97,9 +120,13 @@ TEST(SyncCli, HelpExitsZeroWithTheHelpOnStdout) {
 // Usage errors are exit 2 with one "attendance-sync: error:" line and a pointer to --help.
 // attendance-sync has no --version (no app of the project has one yet): it is a bad flag.
 TEST(SyncCli, BadFlagsAreUsageErrors) {
-  for (const auto& args : std::vector<std::vector<const char*>>{
-           {"--bogus"}, {"--version"}, {"--batch-size", "many"}, {"--retries", "-1x"}, {"--backend"},
-           {"roster", "--event", "ev1"}, {"extra-argument"}}) {
+  for (const auto& args : std::vector<std::vector<const char*>>{{"--bogus"},
+                                                                {"--version"},
+                                                                {"--batch-size", "many"},
+                                                                {"--retries", "-1x"},
+                                                                {"--backend"},
+                                                                {"roster", "--event", "ev1"},
+                                                                {"extra-argument"}}) {
     std::vector<const char*> argv{"attendance-sync"};
     argv.insert(argv.end(), args.begin(), args.end());
     auto command = as::parseCommandLine(static_cast<int>(argv.size()), argv.data());

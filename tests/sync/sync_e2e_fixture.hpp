@@ -104,8 +104,8 @@ protected:
   }
 
   std::filesystem::path backendLogPath(int start) const {
-    return dir.path() / (start == 1 ? std::string("backend-stderr.txt")
-                                    : "backend-stderr-" + std::to_string(start) + ".txt");
+    return dir.path() /
+           (start == 1 ? std::string("backend-stderr.txt") : "backend-stderr-" + std::to_string(start) + ".txt");
   }
   std::string backendLog(int start) const {
     std::ifstream in(backendLogPath(start));
@@ -147,7 +147,8 @@ protected:
   // scanner writes them: json.dumps of three keys, default separators, no eventId.
   // Independent of our writer on purpose. `extra` is one more JSON object to append.
   void writeLogWithPython(const std::string& extra = {}) {
-    std::vector<std::string> args{"/usr/bin/python3", "-c",
+    std::vector<std::string> args{"/usr/bin/python3",
+                                  "-c",
                                   "import json, sys\n"
                                   "log, scanner, extra, rest = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]\n"
                                   "with open(log, 'a') as f:\n"
@@ -156,7 +157,9 @@ protected:
                                   " 'scannerId': scanner}) + '\\n')\n"
                                   "    if extra:\n"
                                   "        f.write(json.dumps(json.loads(extra)) + '\\n')\n",
-                                  log.string(), "Entrance-01", extra};
+                                  log.string(),
+                                  "Entrance-01",
+                                  extra};
     std::int64_t t = kStart;
     auto sight = [&](const Uuid& id) {
       args.push_back(id.toString());
@@ -173,8 +176,9 @@ protected:
   }
 
   std::vector<std::string> syncArgs(const std::string& url, std::vector<std::string> extra = {}) {
-    std::vector<std::string> a{kSyncBin,           "--backend", url,       "--api-key-file", keyFile.string(),
-                               "--log",            log.string(), "--request-timeout", "1", "--retries", "12"};
+    std::vector<std::string> a{
+        kSyncBin, "--backend", url, "--api-key-file", keyFile.string(), "--log", log.string(), "--request-timeout",
+        "1",      "--retries", "12"};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
@@ -184,15 +188,12 @@ protected:
     return {rows.begin(), rows.end()};
   }
 
-  std::int64_t storedCount() {
-    return std::stoll(at::rowsOf(conninfo, "SELECT count(*) FROM check_ins")[0]);
-  }
+  std::int64_t storedCount() { return std::stoll(at::rowsOf(conninfo, "SELECT count(*) FROM check_ins")[0]); }
 
   // What the operator checks: `attendance-admin report --format json` after the sync.
   void expectReportMatchesArrivals() {
-    auto r = at::runToCompletion({kAdminBin, "--database-url", conninfo, "report", "--event", kEvent,
-                                  "--format", "json"},
-                                 dir.path());
+    auto r = at::runToCompletion(
+        {kAdminBin, "--database-url", conninfo, "report", "--event", kEvent, "--format", "json"}, dir.path());
     ASSERT_EQ(r.code, 0) << r.err;
     boost::system::error_code ec;
     const auto report = boost::json::parse(r.out, ec);

@@ -36,12 +36,10 @@ TEST_F(SyncEvent, ThreeKeyLinesAreSentUnderTheEventOptionInTheOriginalBody) {
   EXPECT_EQ(backend.rows(), expectedRows(0, 7));
   const auto reqs = backend.requests();
   ASSERT_EQ(reqs.size(), 2u);  // 5 + 2
-  EXPECT_EQ(reqs[1].body, R"({"eventId":"ev1","records":[{"bleUuid":")" + uuidFor(5) +
-                              R"(","checkInTime":)" + std::to_string(kEventTime + 5000) +
-                              R"(,"scannerId":"S1"},{"bleUuid":")" + uuidFor(6) + R"(","checkInTime":)" +
-                              std::to_string(kEventTime + 6000) + R"(,"scannerId":"S1"}]})");
-  EXPECT_NE(err.str().find("7 lines without eventId belong to event ev1 (--event)"), std::string::npos)
-      << err.str();
+  EXPECT_EQ(reqs[1].body, R"({"eventId":"ev1","records":[{"bleUuid":")" + uuidFor(5) + R"(","checkInTime":)" +
+                              std::to_string(kEventTime + 5000) + R"(,"scannerId":"S1"},{"bleUuid":")" + uuidFor(6) +
+                              R"(","checkInTime":)" + std::to_string(kEventTime + 6000) + R"(,"scannerId":"S1"}]})");
+  EXPECT_NE(err.str().find("7 lines without eventId belong to event ev1 (--event)"), std::string::npos) << err.str();
 }
 
 TEST_F(SyncEvent, WithoutTheOptionAThreeKeyLogIsRefusedSayingToPassEventAndTheRerunSendsAll) {

@@ -45,15 +45,18 @@ public:
   // an ingest between its receipt INSERT and its COMMIT.
   bool writingTransaction() {
     pqxx::nontransaction tx{conn_};
-    return tx.exec1("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
-                    "pid <> pg_backend_pid() AND backend_xid IS NOT NULL")[0]
+    return tx.exec1(
+                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+                 "pid <> pg_backend_pid() AND backend_xid IS NOT NULL")[0]
                .as<int>() > 0;
   }
   // Sessions of the database other than this one (the backend's pool, orphans).
   int otherSessions() {
     pqxx::nontransaction tx{conn_};
-    return tx.exec1("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
-                    "pid <> pg_backend_pid()")[0]
+    return tx
+        .exec1(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+            "pid <> pg_backend_pid()")[0]
         .as<int>();
   }
 
@@ -187,7 +190,8 @@ TEST_F(SyncWithOwnPostgres, StoppedMidTransactionIsA503AndNothingOfTheBatchIsKep
 TEST_F(SyncWithOwnPostgres, DownLongerThanTheRetriesExitsFourSayingSoAndARerunFinishes) {
   writeLog(10);
   cluster->stop("fast");
-  auto r = at::runToCompletion(with(syncArgs(direct(backendPort), {"--batch-size", "50"}), "--retries", "2"), dir.path());
+  auto r =
+      at::runToCompletion(with(syncArgs(direct(backendPort), {"--batch-size", "50"}), "--retries", "2"), dir.path());
   EXPECT_EQ(r.code, 4) << r.out << r.err;
   EXPECT_NE(r.err.find("HTTP 503"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("the backend is running but its database is unavailable"), std::string::npos) << r.err;
@@ -207,9 +211,9 @@ TEST_F(SyncWithOwnPostgres, DownLongerThanTheRetriesExitsFourSayingSoAndARerunFi
 TEST_F(SyncEndToEnd, BackendKilledMidTransactionLeavesNothingOfTheBatchAndTheRerunStoresItOnce) {
   writeLog(1000);  // 20,000 lines in one batch
   std::optional<RegistrationsLock> lock{std::in_place, conninfo};
-  at::Child sync(with(with(syncArgs(direct(backendPort), {"--batch-size", "20000"}), "--request-timeout", "30"),
-                      "--retries", "2"),
-                 {}, dir.path() / "sync-stderr.txt");
+  at::Child sync(
+      with(with(syncArgs(direct(backendPort), {"--batch-size", "20000"}), "--request-timeout", "30"), "--retries", "2"),
+      {}, dir.path() / "sync-stderr.txt");
   ActivityWatch watch{conninfo};
   // The transaction has written its receipt and 20,000 rows and waits before commit.
   ASSERT_TRUE(waitUntil([&] { return watch.running("WITH seen", true); }, 60s));
@@ -279,8 +283,8 @@ TEST_F(SyncEndToEnd, BackendKilledAtSeededPointsInTransactionsLeavesOnlyWholeBat
   EXPECT_EQ(storedRows(), expected);
   EXPECT_EQ(storedCount(), 30000);
   expectReportMatchesArrivals();
-  std::cout << "[ measured ] 6 SIGKILLs inside a batch transaction (0-60 ms after its first write): "
-            << exits[4] << " x sync exit 4; final rerun exit 0, " << storedCount() << " rows\n";
+  std::cout << "[ measured ] 6 SIGKILLs inside a batch transaction (0-60 ms after its first write): " << exits[4]
+            << " x sync exit 4; final rerun exit 0, " << storedCount() << " rows\n";
 }
 
 // ---- corrupted and duplicated requests ----

@@ -39,7 +39,8 @@ inline std::string uuidFor(int i) {
 }
 
 inline std::string line(int i, std::string event = "ev1", std::int64_t time = 0, std::string scanner = "S1",
-                 std::optional<std::string> boot = std::nullopt, std::optional<std::int64_t> bootMs = std::nullopt) {
+                        std::optional<std::string> boot = std::nullopt,
+                        std::optional<std::int64_t> bootMs = std::nullopt) {
   jl::CheckIn r;
   r.bleUuid = *attendance::support::Uuid::parse(uuidFor(i));
   r.checkInTime = time != 0 ? time : kEventTime + i * 1000;
@@ -53,8 +54,8 @@ inline std::string line(int i, std::string event = "ev1", std::int64_t time = 0,
 
 // A row of the summary table: the label, spaces, the number, end of line.
 inline bool hasRow(const std::string& text, const std::string& label, std::uint64_t value) {
-  return std::regex_search(text, std::regex("\\n  " + std::regex_replace(label, std::regex("[()]"), "\\$&") +
-                                             " +" + std::to_string(value) + "\\n"));
+  return std::regex_search(text, std::regex("\\n  " + std::regex_replace(label, std::regex("[()]"), "\\$&") + " +" +
+                                            std::to_string(value) + "\\n"));
 }
 
 inline at::Row row(int i, std::string event = "ev1", std::int64_t time = 0) {

@@ -64,7 +64,8 @@ TEST_F(SyncRun, BadLinesAreReportedWithLineNumbersAndGoodOnesStillSent) {
   append(line(0));
   append("this is not json\n");
   append(line(1));
-  append(R"({"bleUuid":"nope","checkInTime":1,"scannerId":"S1","eventId":"ev1"})" "\n");
+  append(R"({"bleUuid":"nope","checkInTime":1,"scannerId":"S1","eventId":"ev1"})"
+         "\n");
   append(line(2));
   EXPECT_EQ(run(options()), as::kExitRejected);
   EXPECT_EQ(backend.rows(), expectedRows(0, 3));
@@ -368,8 +369,8 @@ TEST_F(RosterRun, WritesTheRosterAtomicallyWithCanonicalUuids) {
   EXPECT_EQ(as::runRoster(o, env), as::kExitOk) << err.str();
   std::ifstream in(o.out);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(text, "{\"eventId\":\"ev1\",\"bleUuids\":[\"a1b2c3d4-0000-4000-8000-000000000001\",\"" + uuidFor(2) +
-                      "\"]}\n");
+  EXPECT_EQ(text,
+            "{\"eventId\":\"ev1\",\"bleUuids\":[\"a1b2c3d4-0000-4000-8000-000000000001\",\"" + uuidFor(2) + "\"]}\n");
   EXPECT_NE(out.str().find("2 registered participants"), std::string::npos) << out.str();
   EXPECT_EQ(backend.requests().back().target, "/api/events/ev1/roster");
 }

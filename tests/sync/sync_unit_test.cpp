@@ -213,10 +213,11 @@ TEST(Batching, BodyHasTheOriginalDesignShapeAndOnlyThreeKeysPerRecord) {
   EXPECT_TRUE(batcher.add("ev\"1", u1, kEventTime, "Entrance-01", 1, 0).empty());
   auto ready = batcher.add("ev\"1", u2, kEventTime + 5000, "Entrance-01", 2, 120);
   ASSERT_EQ(ready.size(), 1u);
-  EXPECT_EQ(ready[0].body,
-            R"({"eventId":"ev\"1","records":[)"
-            R"({"bleUuid":"a1b2c3d4-0000-4000-8000-000000000001","checkInTime":1721471400000,"scannerId":"Entrance-01"},)"
-            R"({"bleUuid":"a1b2c3d4-0000-4000-8000-000000000002","checkInTime":1721471405000,"scannerId":"Entrance-01"}]})");
+  EXPECT_EQ(
+      ready[0].body,
+      R"({"eventId":"ev\"1","records":[)"
+      R"({"bleUuid":"a1b2c3d4-0000-4000-8000-000000000001","checkInTime":1721471400000,"scannerId":"Entrance-01"},)"
+      R"({"bleUuid":"a1b2c3d4-0000-4000-8000-000000000002","checkInTime":1721471405000,"scannerId":"Entrance-01"}]})");
   EXPECT_EQ(ready[0].lineNumbers, (std::vector<std::uint64_t>{1, 2}));
   EXPECT_TRUE(batcher.empty());
 }
@@ -327,8 +328,7 @@ TEST(Summary, GroupsDigitsAndDrawsProgress) {
   EXPECT_EQ(as::groupDigits(1234567), "1,234,567");
   const auto bar = as::formatProgressBar({5000, 1'000'000, 2'000'000, 2000ms}, 10);
   EXPECT_EQ(bar, "[#####-----]  50%  5,000 records  1.0/2.0 MB  2,500 rec/s  ETA 2s");
-  EXPECT_EQ(as::formatProgressLine({5000, 1'000'000, 2'000'000, 2000ms}),
-            "processed 5,000 records, 1.0/2.0 MB (50%)");
+  EXPECT_EQ(as::formatProgressLine({5000, 1'000'000, 2'000'000, 2000ms}), "processed 5,000 records, 1.0/2.0 MB (50%)");
 }
 
 // --event and the line's own eventId (docs/sync.md, "Logs without eventId").
@@ -350,8 +350,7 @@ TEST(EventRule, ConflictMessagesNameTheLineBothIdsAndWhatToDo) {
   EXPECT_NE(missing.find("3 such lines"), std::string::npos) << missing;
   EXPECT_NE(missing.find("Pass --event ID"), std::string::npos) << missing;
   const auto mismatch = as::describeConflict({12, std::string("ev-other"), 1}, std::string("ev-e2e"));
-  EXPECT_NE(mismatch.find(R"(line 12 has eventId "ev-other" but --event is "ev-e2e")"), std::string::npos)
-      << mismatch;
+  EXPECT_NE(mismatch.find(R"(line 12 has eventId "ev-other" but --event is "ev-e2e")"), std::string::npos) << mismatch;
   EXPECT_EQ(mismatch.find("such lines"), std::string::npos) << mismatch;
 }
 

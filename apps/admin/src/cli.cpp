@@ -70,7 +70,8 @@ int exitCodeFor(const boost::system::error_code& ec) {
 [[noreturn]] void failWith(const State& s, const boost::system::error_code& ec, const std::string& what) {
   std::string message = what + ": " + ec.message();
   if (ec == core::Errc::unavailable) message += " (check DATABASE_URL or the PG* variables)";
-  if (ec == core::Errc::schema_outdated) message = what + ": database schema is not current: run `attendance-admin migrate`";
+  if (ec == core::Errc::schema_outdated)
+    message = what + ": database schema is not current: run `attendance-admin migrate`";
   fail(s, exitCodeFor(ec), message);
 }
 
@@ -232,8 +233,8 @@ void userList(State& s) {
   }
   std::vector<std::vector<std::string>> rows{{"ID", "EMAIL", "NAME", "BLE UUID", "LOGIN", "DISABLED"}};
   for (const auto& u : users) {
-    rows.push_back({u.id, u.email, u.displayName, u.bleUuid.toString(), u.hasPassword ? "yes" : "no",
-                    u.disabled ? "yes" : "no"});
+    rows.push_back(
+        {u.id, u.email, u.displayName, u.bleUuid.toString(), u.hasPassword ? "yes" : "no", u.disabled ? "yes" : "no"});
   }
   table(s, rows);
 }
@@ -261,11 +262,13 @@ void registrationRemove(State& s) {
 }
 
 void scannerCreate(State& s) {
-  if (!core::isValidScannerId(s.scannerId)) fail(s, kInvalid, "scanner id must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+  if (!core::isValidScannerId(s.scannerId))
+    fail(s, kInvalid, "scanner id must be 1-128 characters of A-Z a-z 0-9 . _ : -");
   auto pool = openDatabase(s, true);
-  const auto created =
-      check(s, core::createScanner(*pool, s.scannerId, s.io.clock.systemTime()), "cannot create scanner " + s.scannerId);
-  printJson(s, json::object{{"scannerId", created.scannerId}, {"apiKey", created.apiKey}, {"keyPrefix", created.keyPrefix}});
+  const auto created = check(s, core::createScanner(*pool, s.scannerId, s.io.clock.systemTime()),
+                             "cannot create scanner " + s.scannerId);
+  printJson(
+      s, json::object{{"scannerId", created.scannerId}, {"apiKey", created.apiKey}, {"keyPrefix", created.keyPrefix}});
   s.io.err << "attendance-admin: store the apiKey now; only its hash is kept and it cannot be shown again\n";
 }
 
@@ -416,7 +419,8 @@ void addCoreCommands(CLI::App& app, const Io& io) {
   scAssign->add_option("--id", st->scannerId, "Scanner id")->required();
   scAssign->add_option("--event", st->scannerEvent, "Event id")->required();
   scAssign->callback(action(st, scannerAssign));
-  auto* scUnassign = scanner->add_subcommand("unassign", "Take an event away from a scanner (its next sync is refused)");
+  auto* scUnassign =
+      scanner->add_subcommand("unassign", "Take an event away from a scanner (its next sync is refused)");
   scUnassign->add_option("--id", st->scannerId, "Scanner id")->required();
   scUnassign->add_option("--event", st->scannerEvent, "Event id")->required();
   scUnassign->callback(action(st, scannerUnassign));

@@ -23,12 +23,12 @@ namespace attendance::backend {
 
 // Exit codes (docs/backend.md).
 enum ExitCode : int {
-  kExitOk = 0,               // served and drained, or migrated
-  kExitInternal = 1,         // unexpected failure
-  kExitUsage = 2,            // bad command line
-  kExitSchema = 3,           // serve: schema outdated; migrate: database newer than binary
-  kExitDatabase = 4,         // database unreachable
-  kExitListen = 5,           // cannot bind the listen address
+  kExitOk = 0,        // served and drained, or migrated
+  kExitInternal = 1,  // unexpected failure
+  kExitUsage = 2,     // bad command line
+  kExitSchema = 3,    // serve: schema outdated; migrate: database newer than binary
+  kExitDatabase = 4,  // database unreachable
+  kExitListen = 5,    // cannot bind the listen address
 };
 
 struct ServeOptions {
@@ -39,7 +39,7 @@ struct ServeOptions {
   std::size_t maxBody = 16U * 1024U * 1024U;
   std::size_t maxRecords = 100'000;
   std::size_t maxApiBody = 64U * 1024U;  // participant API bodies
-  double rateLimit = 10;         // requests/s per scanner key and per client address on auth routes; 0 = off
+  double rateLimit = 10;                 // requests/s per scanner key and per client address on auth routes; 0 = off
   double rateBurst = 20;
   std::size_t maxConnections = 1024;
   std::size_t maxConnectionsPerAddress = 128;

@@ -8,8 +8,9 @@
 namespace attendance::backend {
 
 int runCli(int argc, char** argv) {
-  CLI::App app{"attendance-backend: the attendance HTTP API over PostgreSQL.\n"
-               "Database: DATABASE_URL, or the libpq PG* variables when unset."};
+  CLI::App app{
+      "attendance-backend: the attendance HTTP API over PostgreSQL.\n"
+      "Database: DATABASE_URL, or the libpq PG* variables when unset."};
   app.require_subcommand(1);
 
   auto* migrateCmd = app.add_subcommand("migrate", "Apply the embedded schema migrations (safe to run concurrently)");
@@ -34,8 +35,9 @@ int runCli(int argc, char** argv) {
   serveCmd->add_option("--max-api-body", o.maxApiBody, "Largest participant API body in bytes")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  serveCmd->add_option("--rate-limit", o.rateLimit,
-                       "Requests per second per scanner key (and per client address on sign-up/login); 0 = off")
+  serveCmd
+      ->add_option("--rate-limit", o.rateLimit,
+                   "Requests per second per scanner key (and per client address on sign-up/login); 0 = off")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   serveCmd->add_option("--rate-burst", o.rateBurst, "Burst size of the rate limit")
@@ -44,15 +46,18 @@ int runCli(int argc, char** argv) {
   serveCmd->add_option("--max-connections", o.maxConnections, "Open connections before answering 503")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  serveCmd->add_option("--max-connections-per-address", o.maxConnectionsPerAddress,
-                       "Open connections one client address may hold (0: no cap; behind a proxy raise it or use 0)")
+  serveCmd
+      ->add_option("--max-connections-per-address", o.maxConnectionsPerAddress,
+                   "Open connections one client address may hold (0: no cap; behind a proxy raise it or use 0)")
       ->capture_default_str();
-  serveCmd->add_option("--password-threads", o.passwordThreads,
-                       "Threads for password hashing (sign-up, sign-in), apart from the database workers")
+  serveCmd
+      ->add_option("--password-threads", o.passwordThreads,
+                   "Threads for password hashing (sign-up, sign-in), apart from the database workers")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{64}));
-  serveCmd->add_option("--max-pending-passwords", o.maxPendingPasswords,
-                       "Queued sign-ups and sign-ins before answering 429")
+  serveCmd
+      ->add_option("--max-pending-passwords", o.maxPendingPasswords,
+                   "Queued sign-ups and sign-ins before answering 429")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   serveCmd->add_option("--header-timeout", headerTimeout, "Seconds to receive a request header")
@@ -68,8 +73,9 @@ int runCli(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   double eventWindowSlackHours = 24;
-  serveCmd->add_option("--event-window-slack", eventWindowSlackHours,
-                       "Hours before an event's start and after its end within which check-ins are accepted")
+  serveCmd
+      ->add_option("--event-window-slack", eventWindowSlackHours,
+                   "Hours before an event's start and after its end within which check-ins are accepted")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 24.0 * 366));
   bool noAccessLog = false;

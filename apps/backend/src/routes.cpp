@@ -185,9 +185,7 @@ hs::HeaderGuard sessionGuard(BackendContext& ctx, bool required) {
 
 // Sign-up and sign-in: the per-address request rate, before their body is read.
 hs::HeaderGuard clientRateGuard(BackendContext& ctx) {
-  return [&ctx](hs::RequestContext& rc) -> awaitable<std::optional<hs::Response>> {
-    co_return limitClient(ctx, rc);
-  };
+  return [&ctx](hs::RequestContext& rc) -> awaitable<std::optional<hs::Response>> { co_return limitClient(ctx, rc); };
 }
 
 // Password hashing runs on its own small pool: when it is full the answer is
@@ -261,8 +259,8 @@ awaitable<hs::Response> batchCheckIn(BackendContext& ctx, hs::RequestContext& rc
                                    "content_digest_malformed");
   }
   if (outcome.parseError) {
-    const auto status =
-        core::httpStatusFor(outcome.parseError->error) == 413 ? http::status::payload_too_large : http::status::bad_request;
+    const auto status = core::httpStatusFor(outcome.parseError->error) == 413 ? http::status::payload_too_large
+                                                                              : http::status::bad_request;
     co_return hs::errorResponse(status, outcome.parseError->message);
   }
   if (!outcome.ingest) {
@@ -434,7 +432,8 @@ awaitable<hs::Response> readyz(BackendContext& ctx, hs::RequestContext&) {
     res.set(http::field::retry_after, kRetryAfterUnavailable);
     co_return res;
   }
-  co_return hs::jsonResponse(http::status::ok, fmt::format(R"({{"status":"ready","schemaVersion":{}}})", status->current));
+  co_return hs::jsonResponse(http::status::ok,
+                             fmt::format(R"({{"status":"ready","schemaVersion":{}}})", status->current));
 }
 
 }  // namespace

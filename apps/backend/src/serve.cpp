@@ -90,8 +90,8 @@ int serve(const ServeOptions& options, const core::DatabaseConfig& databaseIn,
   core::BatchLimits limits;
   limits.maxBodyBytes = options.maxBody;
   limits.maxRecords = options.maxRecords;
-  BackendContext ctx{pool, blocking, passwords, metrics, scannerLimiter, clientLimiter, clock, options.auth, limits, options.ingest,
-                     options.maxApiBody};
+  BackendContext ctx{pool,  blocking,     passwords, metrics,        scannerLimiter,    clientLimiter,
+                     clock, options.auth, limits,    options.ingest, options.maxApiBody};
 
   int code = kExitOk;
   {

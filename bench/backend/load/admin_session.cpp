@@ -39,10 +39,10 @@ asio::awaitable<std::string> signInToAdmin(Connection& c, const std::string& ema
   if (page.status != 200 || loginCookie.empty() || csrf.empty()) {
     throw std::runtime_error(fmt::format("GET /login answered {} {}", page.status, page.error.message()));
   }
-  Request post = makeRequest(http::verb::post, "/login",
-                             "csrf=" + formEncode(csrf) + "&email=" + formEncode(email) +
-                                 "&password=" + formEncode(password),
-                             "application/x-www-form-urlencoded");
+  Request post =
+      makeRequest(http::verb::post, "/login",
+                  "csrf=" + formEncode(csrf) + "&email=" + formEncode(email) + "&password=" + formEncode(password),
+                  "application/x-www-form-urlencoded");
   post.set(http::field::cookie, "attendance_login=" + loginCookie);
   Reply signedIn = co_await c.exchange(post, timeout);
   // Many sign-ins at once: the console's hashing queue answers 429 + Retry-After
@@ -54,8 +54,8 @@ asio::awaitable<std::string> signInToAdmin(Connection& c, const std::string& ema
   }
   const std::string session = testing::setCookieValue(signedIn.setCookie, "attendance_session");
   if (signedIn.status != 303 || session.empty()) {
-    throw std::runtime_error(fmt::format("POST /login answered {} {}: {}", signedIn.status,
-                                         signedIn.error.message(), signedIn.body.substr(0, 200)));
+    throw std::runtime_error(fmt::format("POST /login answered {} {}: {}", signedIn.status, signedIn.error.message(),
+                                         signedIn.body.substr(0, 200)));
   }
   co_return "attendance_session=" + session;
 }

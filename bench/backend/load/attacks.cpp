@@ -132,8 +132,9 @@ std::vector<Attack> sectionOneAttacks() {
                  }});
   out.push_back({"trailer", "endless trailer (4 connections at a time, POST /api/sessions, 1,000 addresses)", 4,
                  [](const AttackTarget& t, int thread, const std::atomic<bool>& stop, AttackTally& tally) {
-                   framingAttack(t, 21, thread, 4, stop, tally, kChunkedSignIn + "3\r\nabc\r\n0\r\nX-Trailer: ",
-                                 std::string(16 * 1024, 't'), 1024 * 1024);
+                   framingAttack(t, 21, thread, 4, stop, tally,
+                                 kChunkedSignIn + "3\r\nabc\r\n0\r\nX-Trailer: ", std::string(16 * 1024, 't'),
+                                 1024 * 1024);
                  }});
   out.push_back({"tiny-chunks", "1-byte chunks with 2 KB extensions (4 connections at a time, 1,000 addresses)", 4,
                  [](const AttackTarget& t, int thread, const std::atomic<bool>& stop, AttackTally& tally) {
@@ -164,8 +165,7 @@ std::vector<Attack> sectionOneAttacks() {
                  [](const AttackTarget& t, int, const std::atomic<bool>& stop, AttackTally& tally) {
                    holdSilentSockets(t, 26, 12, 1200, stop, tally);
                  }});
-  out.push_back({"sign-in-burst",
-                 "sign-ins at real Argon2id cost, 32 at a time, unknown emails, 1,000 addresses", 32,
+  out.push_back({"sign-in-burst", "sign-ins at real Argon2id cost, 32 at a time, unknown emails, 1,000 addresses", 32,
                  [](const AttackTarget& t, int thread, const std::atomic<bool>& stop, AttackTally& tally) {
                    for (int n = thread; !stop.load(); n += 32) {
                      oneShot(t, source(27, n % 1000),
@@ -190,7 +190,8 @@ std::vector<Attack> sectionOneAttacks() {
                        "GET /api/events?q=%C3%28 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
                        "POST /api/events/%ED%A0%80/registrations HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
                        "Content-Length: 0\r\n\r\n"};
-                   for (int n = thread; !stop.load(); n += 4) oneShot(t, source(29, n % 1000), requests[n % 3], tally, 2s);
+                   for (int n = thread; !stop.load(); n += 4)
+                     oneShot(t, source(29, n % 1000), requests[n % 3], tally, 2s);
                  }});
   out.push_back({"valid-key-numbers", "a valid scanner key and a 16 MB body of numbers (2 at a time)", 2,
                  [](const AttackTarget& t, int, const std::atomic<bool>& stop, AttackTally& tally) {

@@ -16,11 +16,11 @@
 namespace attendance::bench {
 
 struct AttackTarget {
-  std::uint16_t port = 0;      // the backend
-  std::uint16_t adminPort = 0; // attendance-admin serve (the sign-in burst at the console)
+  std::uint16_t port = 0;       // the backend
+  std::uint16_t adminPort = 0;  // attendance-admin serve (the sign-in burst at the console)
   std::string eventId;
-  std::string stolenKey;       // a valid scanner key, assigned to the event
-  std::string victimEmail;     // a participant whose password is guessed
+  std::string stolenKey;    // a valid scanner key, assigned to the event
+  std::string victimEmail;  // a participant whose password is guessed
 };
 
 // What the attackers sent and what they were answered (every thread of an attack).

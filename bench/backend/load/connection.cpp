@@ -105,9 +105,9 @@ Request makeRequest(http::verb method, std::string target, std::string body, std
 }
 
 asio::ip::address loopbackSource(int block, int n) {
-  return asio::ip::make_address_v4(asio::ip::address_v4::bytes_type{
-      127, static_cast<unsigned char>(block), static_cast<unsigned char>(n / 250),
-      static_cast<unsigned char>(1 + n % 250)});
+  return asio::ip::make_address_v4(asio::ip::address_v4::bytes_type{127, static_cast<unsigned char>(block),
+                                                                    static_cast<unsigned char>(n / 250),
+                                                                    static_cast<unsigned char>(1 + n % 250)});
 }
 
 }  // namespace attendance::bench

@@ -30,11 +30,11 @@ struct Reply {
   unsigned status = 0;  // 0: no answer; `error` says why
   boost::system::error_code error;
   std::string body;
-  std::string retryAfter;               // the Retry-After header, if any
-  std::string setCookie;                // every Set-Cookie value, '\n'-separated
-  SteadyClock::duration elapsed{};      // from the first byte written (or the connect) to the whole answer
-  SteadyClock::duration sent{};         // from the same start until the request was handed to the kernel
-  bool reconnected = false;             // a kept-alive connection had been closed by the server: resent on a new one
+  std::string retryAfter;           // the Retry-After header, if any
+  std::string setCookie;            // every Set-Cookie value, '\n'-separated
+  SteadyClock::duration elapsed{};  // from the first byte written (or the connect) to the whole answer
+  SteadyClock::duration sent{};     // from the same start until the request was handed to the kernel
+  bool reconnected = false;         // a kept-alive connection had been closed by the server: resent on a new one
 };
 
 class Connection {

@@ -60,8 +60,8 @@ struct Workload {
 
 Workload makeWorkload(const LoadOptions& o, const SeedFile& seed) {
   Workload w;
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch());
+  const auto now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
   // Six hours ago, on the second: within the backend's 24 h slack of the (undated) event.
   const std::int64_t base = (now.count() - 6 * 3'600'000) / 1000 * 1000;
   const auto& users = seed.bleUuids;
@@ -233,8 +233,8 @@ asio::awaitable<void> reader(Run& run, int r) {
       if (reply.status == 200) {
         run.readLatency[read.kind].add(reply.elapsed);
       } else if (reply.status != 429 && reply.status != 503) {
-        run.uploads.problem(fmt::format("report read {} answered {}: {}", read.target, reply.status,
-                                        reply.body.substr(0, 200)));
+        run.uploads.problem(
+            fmt::format("report read {} answered {}: {}", read.target, reply.status, reply.body.substr(0, 200)));
       }
     }
     auto pause = std::chrono::milliseconds{run.o.readerPauseMs};
@@ -319,9 +319,9 @@ std::vector<Check> checkReport(const Run& run) {
     received += s.at("recordsReceived").to_number<std::int64_t>();
     if (n == run.o.records) ++exact;
   }
-  checks.push_back({"report: every scanner's recordsStored = records sent", exact == run.o.scanners,
-                    fmt::format("{} of {} scanners; {} stored, {} received in all", exact, run.o.scanners, stored,
-                                received)});
+  checks.push_back(
+      {"report: every scanner's recordsStored = records sent", exact == run.o.scanners,
+       fmt::format("{} of {} scanners; {} stored, {} received in all", exact, run.o.scanners, stored, received)});
   return checks;
 }
 
@@ -343,8 +343,7 @@ std::vector<Check> checkDatabase(const Run& run, std::int64_t& storedRows) {
   std::size_t missing = 0;
   for (const auto& key : run.work.rows) missing += found.count(key) == 0 ? 1 : 0;
   const auto everywhere = tx.exec1("SELECT count(*) FROM check_ins")[0].as<std::int64_t>();
-  checks.push_back({"database: check-ins of the event = records sent",
-                    rows.size() == run.work.rows.size(),
+  checks.push_back({"database: check-ins of the event = records sent", rows.size() == run.work.rows.size(),
                     fmt::format("{} (expected {})", rows.size(), run.work.rows.size())});
   checks.push_back({"database: every record sent is stored, once", missing == 0 && found.size() == rows.size(),
                     fmt::format("{} missing, {} rows for {} distinct records", missing, rows.size(), found.size())});
@@ -403,14 +402,16 @@ int runLoad(const LoadOptions& o) {
   const double driverCpu = run.cpuAfter.driver - run.cpuBefore.driver;
 
   std::vector<Check> checks;
-  checks.push_back({"every upload answer 200, 429 or 503; none without an answer", run.uploads.onlyBackpressure(),
-                    fmt::format("{} network errors, {} batches given up", run.uploads.networkErrors,
-                                run.uploads.gaveUp)});
+  checks.push_back(
+      {"every upload answer 200, 429 or 503; none without an answer", run.uploads.onlyBackpressure(),
+       fmt::format("{} network errors, {} batches given up", run.uploads.networkErrors, run.uploads.gaveUp)});
   bool readsOk = run.readNetworkErrors == 0;
-  for (const auto& [status, n] : run.readAnswers) readsOk = readsOk && (status == 200 || status == 429 || status == 503);
-  checks.push_back({"every report answer 200, 429 or 503", readsOk,
-                    fmt::format("{} without an answer", run.readNetworkErrors)});
-  checks.push_back({"acknowledged: received = records sent, nothing rejected", run.received == total && run.rejected == 0,
+  for (const auto& [status, n] : run.readAnswers)
+    readsOk = readsOk && (status == 200 || status == 429 || status == 503);
+  checks.push_back(
+      {"every report answer 200, 429 or 503", readsOk, fmt::format("{} without an answer", run.readNetworkErrors)});
+  checks.push_back({"acknowledged: received = records sent, nothing rejected",
+                    run.received == total && run.rejected == 0,
                     fmt::format("received {}, inserted {}, duplicates {}, rejected {}", run.received, run.inserted,
                                 run.duplicates, run.rejected)});
   checks.push_back({"acknowledged: inserted = records sent", run.inserted == total,
@@ -434,9 +435,11 @@ int runLoad(const LoadOptions& o) {
   std::cout << fmt::format("  wall time (start to the last batch acknowledged)  {:.3f} s\n", wall)
             << fmt::format("  throughput                                        {:.0f} records/s\n",
                            wall > 0 ? static_cast<double>(run.inserted) / wall : 0.0)
-            << fmt::format("  upload attempts answered 200                      {}\n", run.uploads.answered200.summary())
+            << fmt::format("  upload attempts answered 200                      {}\n",
+                           run.uploads.answered200.summary())
             << fmt::format("    of which sending the request                    {}\n", run.uploads.sent200.summary())
-            << fmt::format("  upload attempts answered 429/503                  {}\n", run.uploads.backpressure.summary())
+            << fmt::format("  upload attempts answered 429/503                  {}\n",
+                           run.uploads.backpressure.summary())
             << fmt::format("  batches, retries and waits included               {}\n", run.uploads.batches.summary())
             << fmt::format("  upload answers                                    {}; {} reconnects\n",
                            statuses(run.uploads.answers), run.uploads.reconnects);
@@ -444,15 +447,18 @@ int runLoad(const LoadOptions& o) {
     std::cout << fmt::format("  report reads ({:<4})                               {}\n", kind, samples.summary());
   }
   std::cout << fmt::format("  report answers                                    {}\n", statuses(run.readAnswers))
-            << fmt::format("  backend peak RSS (VmHWM)                          {:.1f} MiB (VmRSS {:.1f} MiB before){}\n",
-                           mib(backendPeak), mib(run.backendRssBefore),
-                           run.peakResetOk ? "" : " (could not reset VmHWM: the peak includes the setup)")
-            << fmt::format("  admin server peak RSS (VmHWM)                     {:.1f} MiB (VmRSS {:.1f} MiB before; "
-                           "peak {:.1f} MiB during the readers' {} sign-ins)\n",
-                           mib(adminPeak), mib(run.adminRssBefore), mib(run.adminPeakSignIns), o.readers)
-            << fmt::format("  CPU s during the run: backend {:.2f}, admin {:.2f}, this driver {:.2f}; machine busy "
-                           "{:.2f} of {:.2f} (all cores)\n",
-                           backendCpu, adminCpu, driverCpu, machineBusy, runSeconds);
+            << fmt::format(
+                   "  backend peak RSS (VmHWM)                          {:.1f} MiB (VmRSS {:.1f} MiB before){}\n",
+                   mib(backendPeak), mib(run.backendRssBefore),
+                   run.peakResetOk ? "" : " (could not reset VmHWM: the peak includes the setup)")
+            << fmt::format(
+                   "  admin server peak RSS (VmHWM)                     {:.1f} MiB (VmRSS {:.1f} MiB before; "
+                   "peak {:.1f} MiB during the readers' {} sign-ins)\n",
+                   mib(adminPeak), mib(run.adminRssBefore), mib(run.adminPeakSignIns), o.readers)
+            << fmt::format(
+                   "  CPU s during the run: backend {:.2f}, admin {:.2f}, this driver {:.2f}; machine busy "
+                   "{:.2f} of {:.2f} (all cores)\n",
+                   backendCpu, adminCpu, driverCpu, machineBusy, runSeconds);
   bool allOk = true;
   for (const auto& c : checks) {
     allOk = allOk && c.ok;

@@ -19,8 +19,8 @@ struct LoadOptions {
   std::string adminPasswordFile;
   std::string databaseUrl;  // for the final check; empty = the libpq PG* variables
   int scanners = 200;
-  int records = 2000;      // per scanner
-  int batchSize = 5000;    // attendance-sync's default --batch-size
+  int records = 2000;    // per scanner
+  int batchSize = 5000;  // attendance-sync's default --batch-size
   int readers = 20;
   bool oneAddress = false;  // every scanner from 127.0.0.1 (one venue behind NAT) instead of one address each
   int readerPauseMs = 250;  // between one reader's requests

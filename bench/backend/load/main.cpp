@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
   l->add_option("--records", load.records, "per scanner")->capture_default_str();
   l->add_option("--batch-size", load.batchSize, "records per POST (attendance-sync's default)")->capture_default_str();
   l->add_option("--readers", load.readers)->capture_default_str();
-  l->add_flag("--one-address", load.oneAddress, "every scanner from 127.0.0.1, as behind one NAT (the backend's "
+  l->add_flag("--one-address", load.oneAddress,
+              "every scanner from 127.0.0.1, as behind one NAT (the backend's "
               "per-address cap of 128 connections then answers the rest 429)");
   l->add_option("--reader-pause-ms", load.readerPauseMs)->capture_default_str();
   l->add_option("--unknown-devices", load.unknownDevices)->capture_default_str();

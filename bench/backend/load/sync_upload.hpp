@@ -22,14 +22,14 @@ namespace attendance::bench {
 
 // Shared by all the uploads of one run (one io_context thread: no locking).
 struct UploadStats {
-  Samples answered200;               // latency of each attempt answered 200
-  Samples sent200;                   // of those, the part until the request was handed to the kernel
-  Samples backpressure;              // latency of each attempt answered 429 or 503
-  Samples batches;                   // from the first attempt to the 200, retries and waits included
-  std::map<unsigned, long> answers;  // status -> attempts so answered
-  long networkErrors = 0;            // attempts with no answer (reset, timeout, refused)
-  long reconnects = 0;               // kept-alive connections the server had closed (resent at once)
-  long gaveUp = 0;                   // batches still failing after the policy's attempts
+  Samples answered200;                // latency of each attempt answered 200
+  Samples sent200;                    // of those, the part until the request was handed to the kernel
+  Samples backpressure;               // latency of each attempt answered 429 or 503
+  Samples batches;                    // from the first attempt to the 200, retries and waits included
+  std::map<unsigned, long> answers;   // status -> attempts so answered
+  long networkErrors = 0;             // attempts with no answer (reset, timeout, refused)
+  long reconnects = 0;                // kept-alive connections the server had closed (resent at once)
+  long gaveUp = 0;                    // batches still failing after the policy's attempts
   std::vector<std::string> problems;  // the first few unexpected answers, for the report
 
   void problem(std::string what) {

@@ -112,8 +112,9 @@ asio::awaitable<void> normalUploads(NormalClient& nc) {
   const batch_client::RetryPolicy policy;  // attendance-sync's
   const std::string auth = "Bearer " + nc.seed.apiKeys.front();
   const std::string& scannerId = nc.seed.scannerIds.front();
-  const auto nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto nowMs =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   std::int64_t t = (nowMs - 6 * 3'600'000) / 1000 * 1000;
   std::size_t user = 0;
   while (!nc.stop.load()) {
@@ -154,8 +155,8 @@ asio::awaitable<void> normalReads(NormalClient& nc) {
     if (created.status != 201) throw std::runtime_error(fmt::format("creating the victim: {}", created.status));
   }
   nc.ready = true;
-  const std::string target = "/api/events/" + nc.o.eventId +
-                             "/report?offset=0&limit=50&filter=all&sort=report&dir=asc&buckets=36";
+  const std::string target =
+      "/api/events/" + nc.o.eventId + "/report?offset=0&limit=50&filter=all&sort=report&dir=asc&buckets=36";
   while (!nc.stop.load()) {
     const auto started = SteadyClock::now();
     const int startedIn = nc.round.load();
@@ -293,9 +294,10 @@ int runUnderAttack(const UnderAttackOptions& o) {
   while (!nc.ready && nc.failed().empty() && SteadyClock::now() < readyBy) std::this_thread::sleep_for(10ms);
   std::this_thread::sleep_for(2s);  // warm: connections open, the report cached
 
-  std::cout << fmt::format("latency under attack: {} pairs of {} s rounds per attack (A = no attack, B = attack, "
-                           "alternating); normal client: {} records per POST and a report page read, each every {} ms\n",
-                           o.pairs, o.roundSeconds, o.batchRecords, o.intervalMs)
+  std::cout << fmt::format(
+                   "latency under attack: {} pairs of {} s rounds per attack (A = no attack, B = attack, "
+                   "alternating); normal client: {} records per POST and a report page read, each every {} ms\n",
+                   o.pairs, o.roundSeconds, o.batchRecords, o.intervalMs)
             << std::flush;
   std::size_t k = 0;
   for (const Attack& attack : attacks) {
@@ -336,7 +338,8 @@ int runUnderAttack(const UnderAttackOptions& o) {
 
   // The table: per attack, the rounds' medians and ranges without (A) and with (B) it.
   std::cout << "\n| attack | upload p50 ms, A -> B | upload p99 ms, A -> B | report p50 ms, A -> B | report p99 ms, "
-               "A -> B | normal client's errors, A / B | CPU s per round, backend / admin, A -> B | attackers' answers (B) |\n"
+               "A -> B | normal client's errors, A / B | CPU s per round, backend / admin, A -> B | attackers' answers "
+               "(B) |\n"
                "|---|---|---|---|---|---|---|---|\n";
   json::array rows;
   for (std::size_t a = 0; a < attacks.size() && a * 2 * static_cast<std::size_t>(o.pairs) < k; ++a) {
@@ -358,15 +361,14 @@ int runUnderAttack(const UnderAttackOptions& o) {
     const auto rd99 = [](const Round& r) { return r.reads.p99(); };
     const auto cpu = [](const Round& r) { return r.backendCpu; };
     const auto adminCpu = [](const Round& r) { return r.adminCpu; };
-    std::cout << fmt::format("| {} | {} -> {} | {} -> {} | {} -> {} | {} -> {} | {} / {} | {} | {} |\n",
-                             attacks[a].description, spread(figures(base, up50)), spread(figures(hit, up50)),
-                             spread(figures(base, up99)), spread(figures(hit, up99)), spread(figures(base, rd50)),
-                             spread(figures(hit, rd50)), spread(figures(base, rd99)), spread(figures(hit, rd99)),
-                             errorsText(base), errorsText(hit),
-                             fmt::format("{:.2f} / {:.2f} -> {:.2f} / {:.2f}", median(figures(base, cpu)),
-                                         median(figures(base, adminCpu)), median(figures(hit, cpu)),
-                                         median(figures(hit, adminCpu))),
-                             attackAnswersText(hit, o.roundSeconds));
+    std::cout << fmt::format(
+        "| {} | {} -> {} | {} -> {} | {} -> {} | {} -> {} | {} / {} | {} | {} |\n", attacks[a].description,
+        spread(figures(base, up50)), spread(figures(hit, up50)), spread(figures(base, up99)),
+        spread(figures(hit, up99)), spread(figures(base, rd50)), spread(figures(hit, rd50)),
+        spread(figures(base, rd99)), spread(figures(hit, rd99)), errorsText(base), errorsText(hit),
+        fmt::format("{:.2f} / {:.2f} -> {:.2f} / {:.2f}", median(figures(base, cpu)), median(figures(base, adminCpu)),
+                    median(figures(hit, cpu)), median(figures(hit, adminCpu))),
+        attackAnswersText(hit, o.roundSeconds));
     for (const auto* group : {&base, &hit}) {
       for (const Round* r : *group) {
         json::object row;
@@ -396,13 +398,13 @@ int runUnderAttack(const UnderAttackOptions& o) {
                "server at the round's end):\n";
   for (std::size_t i = 0; i < k; ++i) {
     const Round& r = rounds[i];
-    std::cout << fmt::format("  {:<20} {} up {:.1f}/{:.1f} (n={}) report {:.1f}/{:.1f} (n={}) cpu {:.2f}/{:.2f}/{:.2f} "
-                             "machine {:.2f}/{:.2f} rss {:.1f}/{:.1f} errors: {}\n",
-                             r.attack, r.underAttack ? "B" : "A", r.uploads.answered200.p50(),
-                             r.uploads.answered200.p99(), r.uploads.answered200.count(), r.reads.p50(), r.reads.p99(),
-                             r.reads.count(), r.backendCpu, r.adminCpu, r.driverCpu, r.machineBusy, r.machineTotal,
-                             static_cast<double>(r.backendRssKiB) / 1024.0,
-                             static_cast<double>(r.adminRssKiB) / 1024.0, errorsText({&r}));
+    std::cout << fmt::format(
+        "  {:<20} {} up {:.1f}/{:.1f} (n={}) report {:.1f}/{:.1f} (n={}) cpu {:.2f}/{:.2f}/{:.2f} "
+        "machine {:.2f}/{:.2f} rss {:.1f}/{:.1f} errors: {}\n",
+        r.attack, r.underAttack ? "B" : "A", r.uploads.answered200.p50(), r.uploads.answered200.p99(),
+        r.uploads.answered200.count(), r.reads.p50(), r.reads.p99(), r.reads.count(), r.backendCpu, r.adminCpu,
+        r.driverCpu, r.machineBusy, r.machineTotal, static_cast<double>(r.backendRssKiB) / 1024.0,
+        static_cast<double>(r.adminRssKiB) / 1024.0, errorsText({&r}));
   }
   if (!o.jsonOut.empty()) {
     std::ofstream f{o.jsonOut};

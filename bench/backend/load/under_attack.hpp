@@ -18,13 +18,13 @@ struct UnderAttackOptions {
   std::string eventId;
   std::string adminEmail;
   std::string adminPasswordFile;
-  int pairs = 2;              // A B rounds per attack
+  int pairs = 2;  // A B rounds per attack
   int roundSeconds = 8;
-  int rampSeconds = 1;        // an attack runs this long before its round is measured
-  int settleSeconds = 2;      // after an attack stops, before the next round
-  int batchRecords = 20;      // the normal scanner's batch
-  int intervalMs = 125;       // between the starts of its requests (8/s, under the key's 10/s)
-  std::string only;           // comma-separated attack names; empty = all
+  int rampSeconds = 1;    // an attack runs this long before its round is measured
+  int settleSeconds = 2;  // after an attack stops, before the next round
+  int batchRecords = 20;  // the normal scanner's batch
+  int intervalMs = 125;   // between the starts of its requests (8/s, under the key's 10/s)
+  std::string only;       // comma-separated attack names; empty = all
   int requestTimeoutSeconds = 30;
   std::string jsonOut;
 };

@@ -14,7 +14,8 @@ namespace {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -68,15 +69,15 @@ Result<AdminSignIn> signInAdmin(ConnectionPool& pool, std::string_view email, st
     std::string email;
     std::string hash;
   };
-  auto found = detail::withConnection(pool, "admin_sign_in_account",
-                                      [&](pqxx::connection_base& c) -> Result<std::optional<Account>> {
-    pqxx::read_transaction tx{c};
-    const auto rows = tx.exec_params(
-        "SELECT id, email, password_hash FROM admin_accounts WHERE lower(email) = $1 AND NOT disabled", key);
-    if (rows.empty()) return std::optional<Account>{};
-    return std::optional<Account>{
-        Account{rows[0][0].as<std::int64_t>(), rows[0][1].as<std::string>(), rows[0][2].as<std::string>()}};
-  });
+  auto found = detail::withConnection(
+      pool, "admin_sign_in_account", [&](pqxx::connection_base& c) -> Result<std::optional<Account>> {
+        pqxx::read_transaction tx{c};
+        const auto rows = tx.exec_params(
+            "SELECT id, email, password_hash FROM admin_accounts WHERE lower(email) = $1 AND NOT disabled", key);
+        if (rows.empty()) return std::optional<Account>{};
+        return std::optional<Account>{
+            Account{rows[0][0].as<std::int64_t>(), rows[0][1].as<std::string>(), rows[0][2].as<std::string>()}};
+      });
   if (!found) return found.error();
   const auto& account = *found;
 
@@ -122,20 +123,20 @@ Result<std::optional<AdminSession>> findAdminSession(ConnectionPool& pool, std::
   if (token.empty() || token.size() > 128) return std::optional<AdminSession>{};
   return detail::withConnection(pool, "find_admin_session",
                                 [&](pqxx::connection_base& c) -> Result<std::optional<AdminSession>> {
-    pqxx::read_transaction tx{c};
-    const auto rows = tx.exec_params(
+                                  pqxx::read_transaction tx{c};
+                                  const auto rows = tx.exec_params(
         "SELECT a.id, a.email, s.csrf_token, " ATTENDANCE_SQL_MS("s.expires_at") " "
         "FROM admin_sessions s JOIN admin_accounts a ON a.id = s.admin_id "
         "WHERE s.token_hash = $1 AND s.expires_at > to_timestamp($2 / 1000.0) AND NOT a.disabled",
         detail::sha256Hex(token), detail::toMs(now));
-    if (rows.empty()) return std::optional<AdminSession>{};
-    AdminSession s;
-    s.adminId = rows[0][0].as<std::int64_t>();
-    s.email = rows[0][1].as<std::string>();
-    s.csrfToken = rows[0][2].as<std::string>();
-    s.expiresAt = detail::fromMs(rows[0][3].as<std::int64_t>());
-    return std::optional<AdminSession>{std::move(s)};
-  });
+                                  if (rows.empty()) return std::optional<AdminSession>{};
+                                  AdminSession s;
+                                  s.adminId = rows[0][0].as<std::int64_t>();
+                                  s.email = rows[0][1].as<std::string>();
+                                  s.csrfToken = rows[0][2].as<std::string>();
+                                  s.expiresAt = detail::fromMs(rows[0][3].as<std::int64_t>());
+                                  return std::optional<AdminSession>{std::move(s)};
+                                });
 }
 
 Result<void> endAdminSession(ConnectionPool& pool, std::string_view token) {

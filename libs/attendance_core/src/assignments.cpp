@@ -56,7 +56,8 @@ Result<bool> assignScanner(ConnectionPool& pool, std::string_view scannerId, std
     pqxx::work tx{conn};
     const std::string scanner{scannerId}, event{eventId};
     // The foreign keys would refuse a missing row too; this names which one.
-    if (const Errc missing = checkBothExist(tx, scanner, event); missing != Errc::ok) return detail::failure<bool>(make_error_code(missing));
+    if (const Errc missing = checkBothExist(tx, scanner, event); missing != Errc::ok)
+      return detail::failure<bool>(make_error_code(missing));
     const auto r = tx.exec_params(
         "INSERT INTO scanner_assignments (scanner_id, event_id, assigned_at) "
         "VALUES ($1, $2, to_timestamp($3::bigint / 1000.0)) ON CONFLICT DO NOTHING",
@@ -70,9 +71,10 @@ Result<bool> unassignScanner(ConnectionPool& pool, std::string_view scannerId, s
   return detail::withConnection(pool, "unassign_scanner", [&](pqxx::connection_base& conn) -> Result<bool> {
     pqxx::work tx{conn};
     const std::string scanner{scannerId}, event{eventId};
-    if (const Errc missing = checkBothExist(tx, scanner, event); missing != Errc::ok) return detail::failure<bool>(make_error_code(missing));
-    const auto r = tx.exec_params("DELETE FROM scanner_assignments WHERE scanner_id = $1 AND event_id = $2", scanner,
-                                  event);
+    if (const Errc missing = checkBothExist(tx, scanner, event); missing != Errc::ok)
+      return detail::failure<bool>(make_error_code(missing));
+    const auto r =
+        tx.exec_params("DELETE FROM scanner_assignments WHERE scanner_id = $1 AND event_id = $2", scanner, event);
     tx.commit();
     return r.affected_rows() == 1;
   });
@@ -94,13 +96,14 @@ namespace {
 Result<std::vector<ScannerAssignment>> listOne(ConnectionPool& pool, const char* operation, const char* existsSql,
                                                Errc missing, const char* column, const char* order,
                                                std::string_view key) {
-  return detail::withConnection(pool, operation, [&](pqxx::connection_base& conn) -> Result<std::vector<ScannerAssignment>> {
-    pqxx::read_transaction tx{conn};
-    const std::string value{key};
-    if (tx.exec_params(existsSql, value).empty()) return make_error_code(missing);
-    return toAssignments(tx.exec_params(std::string{kSelectAssignments} + "WHERE " + column + " = $1 ORDER BY " + order,
-                                        value));
-  });
+  return detail::withConnection(
+      pool, operation, [&](pqxx::connection_base& conn) -> Result<std::vector<ScannerAssignment>> {
+        pqxx::read_transaction tx{conn};
+        const std::string value{key};
+        if (tx.exec_params(existsSql, value).empty()) return make_error_code(missing);
+        return toAssignments(
+            tx.exec_params(std::string{kSelectAssignments} + "WHERE " + column + " = $1 ORDER BY " + order, value));
+      });
 }
 
 }  // namespace
@@ -124,9 +127,10 @@ Result<std::vector<ScannerAssignment>> listAssignments(ConnectionPool& pool) {
 }
 
 std::string notAssignedMessage(std::string_view scannerId, std::string_view eventId) {
-  return fmt::format("scanner {0} is not assigned to event {1}; assign it with: attendance-admin scanner assign --id {0} "
-                     "--event {1}",
-                     scannerId, eventId);
+  return fmt::format(
+      "scanner {0} is not assigned to event {1}; assign it with: attendance-admin scanner assign --id {0} "
+      "--event {1}",
+      scannerId, eventId);
 }
 
 }  // namespace attendance::core

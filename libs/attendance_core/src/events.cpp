@@ -14,9 +14,8 @@
 namespace attendance::core {
 namespace {
 
-constexpr const char* kEventColumns =
-    "e.id, e.name, e.venue, " ATTENDANCE_SQL_MS("e.starts_at") ", " ATTENDANCE_SQL_MS(
-        "e.ends_at") ", " ATTENDANCE_SQL_MS("e.created_at");
+constexpr const char* kEventColumns = "e.id, e.name, e.venue, " ATTENDANCE_SQL_MS("e.starts_at") ", " ATTENDANCE_SQL_MS(
+    "e.ends_at") ", " ATTENDANCE_SQL_MS("e.created_at");
 
 Event readEvent(const pqxx::row& row) {
   Event e;
@@ -101,15 +100,14 @@ Result<Event> updateEvent(ConnectionPool& pool, std::string_view eventId, const 
   if (validateEventEdit(edit)) return make_error_code(Errc::invalid_argument);
   return detail::withConnection(pool, "update_event", [&](pqxx::connection_base& conn) -> Result<Event> {
     pqxx::work tx{conn};
-    const auto r = tx.exec_params(
-        std::string{"UPDATE events AS e SET name = $2, venue = $3, "
-                    "starts_at = CASE WHEN $4 THEN to_timestamp($5::bigint / 1000.0) END, "
-                    "ends_at = CASE WHEN $6 THEN to_timestamp($7::bigint / 1000.0) END "
-                    "WHERE e.id = $1 RETURNING "} +
-            kEventColumns,
-        std::string{eventId}, edit.name, edit.venue, edit.startsAt.has_value(),
-        edit.startsAt ? detail::toMs(*edit.startsAt) : std::int64_t{0}, edit.endsAt.has_value(),
-        edit.endsAt ? detail::toMs(*edit.endsAt) : std::int64_t{0});
+    const auto r = tx.exec_params(std::string{"UPDATE events AS e SET name = $2, venue = $3, "
+                                              "starts_at = CASE WHEN $4 THEN to_timestamp($5::bigint / 1000.0) END, "
+                                              "ends_at = CASE WHEN $6 THEN to_timestamp($7::bigint / 1000.0) END "
+                                              "WHERE e.id = $1 RETURNING "} +
+                                      kEventColumns,
+                                  std::string{eventId}, edit.name, edit.venue, edit.startsAt.has_value(),
+                                  edit.startsAt ? detail::toMs(*edit.startsAt) : std::int64_t{0},
+                                  edit.endsAt.has_value(), edit.endsAt ? detail::toMs(*edit.endsAt) : std::int64_t{0});
     if (r.empty()) return make_error_code(Errc::event_not_found);
     tx.commit();
     return readEvent(r[0]);
@@ -236,8 +234,8 @@ Result<std::vector<EventSummary>> listEventSummaries(ConnectionPool& pool) {
             const auto receipts = r[7].as<std::int64_t>();
             s.synced = receipts > 0;
             if (r[9].is_null()) {
-              stale.push_back({out.size(), r[5].as<std::int64_t>(), r[6].as<std::int64_t>(), receipts,
-                               r[8].as<std::int64_t>()});
+              stale.push_back(
+                  {out.size(), r[5].as<std::int64_t>(), r[6].as<std::int64_t>(), receipts, r[8].as<std::int64_t>()});
             } else {
               s.registered = r[9].as<std::int64_t>();
               s.attended = r[10].as<std::int64_t>();
@@ -296,14 +294,15 @@ Result<std::vector<UpcomingEvent>> listUpcomingEvents(ConnectionPool& pool, std:
   return detail::withConnection(
       pool, "list_upcoming_events", [&](pqxx::connection_base& conn) -> Result<std::vector<UpcomingEvent>> {
         pqxx::read_transaction tx{conn};
-        const auto rows = tx.exec_params(
-            std::string{"SELECT "} + kEventColumns +
-                ", $2 AND EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id "
-                "AND r.user_id = $3::uuid) "
-                "FROM events e WHERE coalesce(e.ends_at, e.starts_at) IS NULL "
-                "OR coalesce(e.ends_at, e.starts_at) >= to_timestamp($1::bigint / 1000.0) "
-                "ORDER BY e.starts_at NULLS LAST, e.id",
-            detail::toMs(now), withUser, withUser ? std::string{userId} : std::string{"00000000-0000-0000-0000-000000000000"});
+        const auto rows =
+            tx.exec_params(std::string{"SELECT "} + kEventColumns +
+                               ", $2 AND EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id "
+                               "AND r.user_id = $3::uuid) "
+                               "FROM events e WHERE coalesce(e.ends_at, e.starts_at) IS NULL "
+                               "OR coalesce(e.ends_at, e.starts_at) >= to_timestamp($1::bigint / 1000.0) "
+                               "ORDER BY e.starts_at NULLS LAST, e.id",
+                           detail::toMs(now), withUser,
+                           withUser ? std::string{userId} : std::string{"00000000-0000-0000-0000-000000000000"});
         std::vector<UpcomingEvent> out;
         out.reserve(rows.size());
         for (const auto& row : rows) out.push_back({readEvent(row), row[6].as<bool>()});
@@ -317,8 +316,7 @@ Result<RegistrationOutcome> registerForEvent(ConnectionPool& pool, std::string_v
   return detail::withConnection(pool, "register", [&](pqxx::connection_base& conn) -> Result<RegistrationOutcome> {
     pqxx::work tx{conn};
     if (!eventExists(tx, eventId)) return make_error_code(Errc::event_not_found);
-    if (!validUser ||
-        tx.exec_params("SELECT 1 FROM users WHERE id = $1::uuid", std::string{userId}).empty()) {
+    if (!validUser || tx.exec_params("SELECT 1 FROM users WHERE id = $1::uuid", std::string{userId}).empty()) {
       return make_error_code(Errc::user_not_found);
     }
     const auto r = tx.exec_params(
@@ -344,21 +342,20 @@ Result<bool> unregisterFromEvent(ConnectionPool& pool, std::string_view eventId,
 }
 
 Result<std::vector<support::Uuid>> roster(ConnectionPool& pool, std::string_view eventId) {
-  return detail::withConnection(
-      pool, "roster", [&](pqxx::connection_base& conn) -> Result<std::vector<support::Uuid>> {
-        pqxx::read_transaction tx{conn};
-        if (!eventExists(tx, eventId)) return make_error_code(Errc::event_not_found);
-        const auto rows = tx.exec_params(
-            "SELECT u.ble_uuid::text FROM registrations r JOIN users u ON u.id = r.user_id "
-            "WHERE r.event_id = $1 AND NOT u.disabled ORDER BY u.ble_uuid",
-            std::string{eventId});
-        std::vector<support::Uuid> out;
-        out.reserve(rows.size());
-        for (const auto& row : rows) {
-          if (auto u = support::Uuid::parse(row[0].as<std::string>())) out.push_back(*u);
-        }
-        return out;
-      });
+  return detail::withConnection(pool, "roster", [&](pqxx::connection_base& conn) -> Result<std::vector<support::Uuid>> {
+    pqxx::read_transaction tx{conn};
+    if (!eventExists(tx, eventId)) return make_error_code(Errc::event_not_found);
+    const auto rows = tx.exec_params(
+        "SELECT u.ble_uuid::text FROM registrations r JOIN users u ON u.id = r.user_id "
+        "WHERE r.event_id = $1 AND NOT u.disabled ORDER BY u.ble_uuid",
+        std::string{eventId});
+    std::vector<support::Uuid> out;
+    out.reserve(rows.size());
+    for (const auto& row : rows) {
+      if (auto u = support::Uuid::parse(row[0].as<std::string>())) out.push_back(*u);
+    }
+    return out;
+  });
 }
 
 namespace {

@@ -70,8 +70,7 @@ Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& requ
     const auto side = [](const std::optional<std::int64_t>& ms) {
       return ms ? formatIsoUtc(detail::fromMs(*ms)) : std::string{"undated"};
     };
-    const std::string windowText =
-        " the event's window [" + side(window->startsMs) + ", " + side(window->endsMs) + "]";
+    const std::string windowText = " the event's window [" + side(window->startsMs) + ", " + side(window->endsMs) + "]";
     const std::string slackText =
         " is more than " +
         std::to_string(std::chrono::duration_cast<std::chrono::minutes>(options.eventWindowSlack).count()) +
@@ -83,10 +82,9 @@ Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& requ
       const bool early = window->startsMs && row.ms < *window->startsMs - slackMs;
       const bool late = window->endsMs && row.ms > *window->endsMs + slackMs;
       if (early || late) {
-        result.rejected.push_back(
-            {index, std::string{kOutsideEventWindow},
-             "checkInTime " + formatIsoUtc(detail::fromMs(row.ms)) + slackText + (early ? "before" : "after") +
-                 windowText});
+        result.rejected.push_back({index, std::string{kOutsideEventWindow},
+                                   "checkInTime " + formatIsoUtc(detail::fromMs(row.ms)) + slackText +
+                                       (early ? "before" : "after") + windowText});
       } else {
         rows.push_back(row);
       }
@@ -133,9 +131,9 @@ Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& requ
         try {
           pqxx::subtransaction direct{tx, "direct_copy"};
           {
-            pqxx::stream_to copy{direct, "check_ins",
-                                 std::vector<std::string>{"event_id", "ble_uuid", "check_in_time", "scanner_id",
-                                                          "receipt_id"}};
+            pqxx::stream_to copy{
+                direct, "check_ins",
+                std::vector<std::string>{"event_id", "ble_uuid", "check_in_time", "scanner_id", "receipt_id"}};
             for (const Row& row : rows) {
               row.ble.formatTo(text.data());
               copy << std::tie(request.eventId, text, row.ms, request.scannerId, result.receiptId);
@@ -209,8 +207,8 @@ Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& requ
         "min_check_in_time = CASE WHEN $6 THEN $7::bigint END, max_check_in_time = CASE WHEN $6 THEN $8::bigint END "
         "WHERE id = $1",
         result.receiptId, static_cast<std::int64_t>(result.received), static_cast<std::int64_t>(result.inserted),
-        static_cast<std::int64_t>(result.duplicates), static_cast<std::int64_t>(result.rejected.size()),
-        !rows.empty(), timeRange.first, timeRange.second);
+        static_cast<std::int64_t>(result.duplicates), static_cast<std::int64_t>(result.rejected.size()), !rows.empty(),
+        timeRange.first, timeRange.second);
     tx.commit();
     return result;
   };

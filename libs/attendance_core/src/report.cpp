@@ -165,7 +165,8 @@ EventReport computeReport(ReportInput in, const ReportOptions& options) {
     ownerOf.tryEmplace(row.bleUuid, index);     // a person owns their current bleUuid
   }
   for (const auto& o : in.owners) {
-    if (const auto person = personIndex.find(o.userId); person != NameIndex::kNone) ownerOf.tryEmplace(o.bleUuid, person);
+    if (const auto person = personIndex.find(o.userId); person != NameIndex::kNone)
+      ownerOf.tryEmplace(o.bleUuid, person);
   }
 
   for (auto& s : in.seen) {
@@ -181,7 +182,8 @@ EventReport computeReport(ReportInput in, const ReportOptions& options) {
     if (row.status == ParticipantStatus::no_show) row.status = ParticipantStatus::attended;
   }
   // A walk-in is a known user who was seen; one who was neither registered nor seen is not in the report.
-  std::erase_if(rows, [](const ParticipantRow& p) { return p.status == ParticipantStatus::walk_in && p.seen.count == 0; });
+  std::erase_if(rows,
+                [](const ParticipantRow& p) { return p.status == ParticipantStatus::walk_in && p.seen.count == 0; });
 
   // Attended, walk-ins, then no-shows; by name, then email (unique per user) within.
   // Sorting indices moves each row once instead of O(log n) times.
@@ -245,127 +247,128 @@ Result<EventReport> buildReport(ConnectionPool& pool, std::string_view eventId, 
 
 Result<EventReport> detail::buildReportTracked(ConnectionPool& pool, std::string_view eventId, TimePoint now,
                                                const ReportOptions& options, std::vector<std::int64_t>* receiptIds) {
-  auto input = detail::withConnection(pool, "build_report", [&](pqxx::connection_base& conn) -> Result<detail::ReportInput> {
-    const std::string id{eventId};
-    try {
-      (void)detail::foldReportSummary(conn, id);
-    } catch (const pqxx::broken_connection&) {
-      throw;
-    } catch (const pqxx::sql_error& e) {
-      // E.g. the event was deleted meanwhile, or a read-only connection: the
-      // report below still counts every check-in.
-      support::log::warn("report.fold_failed", {{"event_id", id}, {"sqlstate", e.sqlstate()}, {"error", e.what()}});
-    }
-    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx{conn};
-    // Large events push the aggregate past jit_above_cost; compiling costs more than it saves here.
-    tx.exec("SET LOCAL jit = off");
-    detail::ReportInput in;
-    in.now = now;
-    const auto ev = tx.exec_params(detail::kReportEventSql, id);
-    if (ev.empty()) return make_error_code(Errc::event_not_found);
-    in.event.id = ev[0][0].as<std::string>();
-    in.event.name = ev[0][1].as<std::string>();
-    in.event.venue = ev[0][2].as<std::string>();
-    if (!ev[0][3].is_null()) in.event.startsAt = detail::fromMs(int64(ev[0][3]));
-    if (!ev[0][4].is_null()) in.event.endsAt = detail::fromMs(int64(ev[0][4]));
-    in.event.createdAt = detail::fromMs(int64(ev[0][5]));
-    const auto version = tx.exec_params(detail::kReportVersionSql, id);
-    if (version.empty()) return make_error_code(Errc::event_not_found);
-    in.version = readVersionRow(version[0]);
-
-    if (receiptIds != nullptr) {
-      // The receipts this snapshot saw, for the incremental update (report_incremental.cpp).
-      receiptIds->clear();
-      for (const auto& row : tx.exec_params(detail::kReportReceiptIdsSql, id)) receiptIds->push_back(int64(row[0]));
-    }
-    std::map<std::string, ScannerRow, std::less<>> scannerRows;
-    for (const auto& row : tx.exec_params(detail::kReportReceiptsSql, id)) {
-      ScannerRow& s = scannerRows[row[0].as<std::string>()];
-      s.scannerId = row[0].as<std::string>();
-      s.lastSyncAt = detail::fromMs(int64(row[1]));
-      s.syncs = int64(row[2]);
-      s.recordsReceived = int64(row[3]);
-    }
-
-    // Per (bleUuid, scanner): merged per bleUuid here, counted per scanner.
-    {
-      const auto seen = tx.exec_params(detail::kReportSeenSql, id);
-      detail::UuidIndex seenIndex{seen.size()};
-      in.seen.reserve(seen.size());
-      ScannerRow* lastScanner = nullptr;
-      for (const auto& row : seen) {
-        const auto ble = uuid(row[0]);
-        const std::string_view scanner = text(row[1]);
-        const auto first = int64(row[2]);
-        const auto last = int64(row[3]);
-        const auto n = int64(row[4]);
-        const auto [index, inserted] = seenIndex.tryEmplace(ble, static_cast<std::uint32_t>(in.seen.size()));
-        if (inserted) {
-          auto& fresh = in.seen.emplace_back();
-          fresh.bleUuid = ble;
-          fresh.firstMs = first;
-          fresh.lastMs = last;
+  auto input =
+      detail::withConnection(pool, "build_report", [&](pqxx::connection_base& conn) -> Result<detail::ReportInput> {
+        const std::string id{eventId};
+        try {
+          (void)detail::foldReportSummary(conn, id);
+        } catch (const pqxx::broken_connection&) {
+          throw;
+        } catch (const pqxx::sql_error& e) {
+          // E.g. the event was deleted meanwhile, or a read-only connection: the
+          // report below still counts every check-in.
+          support::log::warn("report.fold_failed", {{"event_id", id}, {"sqlstate", e.sqlstate()}, {"error", e.what()}});
         }
-        auto& s = in.seen[index];
-        s.firstMs = std::min(s.firstMs, first);
-        s.lastMs = std::max(s.lastMs, last);
-        s.count += n;
-        s.scanners.emplace_back(scanner);
-        if (lastScanner == nullptr || lastScanner->scannerId != scanner) {
-          auto found = scannerRows.find(scanner);
-          if (found == scannerRows.end()) found = scannerRows.emplace(std::string{scanner}, ScannerRow{}).first;
-          lastScanner = &found->second;
-          if (lastScanner->scannerId.empty()) lastScanner->scannerId = std::string{scanner};
+        pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx{conn};
+        // Large events push the aggregate past jit_above_cost; compiling costs more than it saves here.
+        tx.exec("SET LOCAL jit = off");
+        detail::ReportInput in;
+        in.now = now;
+        const auto ev = tx.exec_params(detail::kReportEventSql, id);
+        if (ev.empty()) return make_error_code(Errc::event_not_found);
+        in.event.id = ev[0][0].as<std::string>();
+        in.event.name = ev[0][1].as<std::string>();
+        in.event.venue = ev[0][2].as<std::string>();
+        if (!ev[0][3].is_null()) in.event.startsAt = detail::fromMs(int64(ev[0][3]));
+        if (!ev[0][4].is_null()) in.event.endsAt = detail::fromMs(int64(ev[0][4]));
+        in.event.createdAt = detail::fromMs(int64(ev[0][5]));
+        const auto version = tx.exec_params(detail::kReportVersionSql, id);
+        if (version.empty()) return make_error_code(Errc::event_not_found);
+        in.version = readVersionRow(version[0]);
+
+        if (receiptIds != nullptr) {
+          // The receipts this snapshot saw, for the incremental update (report_incremental.cpp).
+          receiptIds->clear();
+          for (const auto& row : tx.exec_params(detail::kReportReceiptIdsSql, id)) receiptIds->push_back(int64(row[0]));
         }
-        lastScanner->recordsStored += n;
-      }
+        std::map<std::string, ScannerRow, std::less<>> scannerRows;
+        for (const auto& row : tx.exec_params(detail::kReportReceiptsSql, id)) {
+          ScannerRow& s = scannerRows[row[0].as<std::string>()];
+          s.scannerId = row[0].as<std::string>();
+          s.lastSyncAt = detail::fromMs(int64(row[1]));
+          s.syncs = int64(row[2]);
+          s.recordsReceived = int64(row[3]);
+        }
 
-      // Registered users; each one's current bleUuid is matched against the sightings.
-      const auto registered = tx.exec_params(detail::kReportRegisteredSql, id);
-      std::vector<bool> matched(in.seen.size(), false);
-      in.people.reserve(registered.size());
-      for (const auto& row : registered) {
-        auto& p = in.people.emplace_back();
-        p.userId.assign(text(row[0]));
-        p.displayName.assign(text(row[1]));
-        p.email.assign(text(row[2]));
-        p.bleUuid = uuid(row[3]);
-        p.registered = true;
-        if (const auto index = seenIndex.find(p.bleUuid); index != detail::UuidIndex::kNone) matched[index] = true;
-      }
-
-      // The rest: walk-ins' current bleUuids, retired bleUuids, unknown devices.
-      // The uuid[] literal is built from uuids PostgreSQL just formatted.
-      std::string rest = "{";
-      for (std::size_t i = 0; i < in.seen.size(); ++i) {
-        if (matched[i]) continue;
-        if (rest.size() > 1) rest += ',';
-        const auto at = rest.size();
-        rest.resize(at + support::Uuid::kTextLength);
-        in.seen[i].bleUuid.formatTo(rest.data() + at);
-      }
-      rest += '}';
-      if (rest.size() > 2) {
-        for (const auto& row : tx.exec_params(detail::kReportOwnersSql, id, rest)) {
-          std::string userId{text(row[1])};
-          if (row[5].as<bool>() == false) {
-            auto& p = in.people.emplace_back();
-            p.userId = userId;
-            p.displayName.assign(text(row[2]));
-            p.email.assign(text(row[3]));
-            p.bleUuid = uuid(row[4]);
-            p.registered = false;
+        // Per (bleUuid, scanner): merged per bleUuid here, counted per scanner.
+        {
+          const auto seen = tx.exec_params(detail::kReportSeenSql, id);
+          detail::UuidIndex seenIndex{seen.size()};
+          in.seen.reserve(seen.size());
+          ScannerRow* lastScanner = nullptr;
+          for (const auto& row : seen) {
+            const auto ble = uuid(row[0]);
+            const std::string_view scanner = text(row[1]);
+            const auto first = int64(row[2]);
+            const auto last = int64(row[3]);
+            const auto n = int64(row[4]);
+            const auto [index, inserted] = seenIndex.tryEmplace(ble, static_cast<std::uint32_t>(in.seen.size()));
+            if (inserted) {
+              auto& fresh = in.seen.emplace_back();
+              fresh.bleUuid = ble;
+              fresh.firstMs = first;
+              fresh.lastMs = last;
+            }
+            auto& s = in.seen[index];
+            s.firstMs = std::min(s.firstMs, first);
+            s.lastMs = std::max(s.lastMs, last);
+            s.count += n;
+            s.scanners.emplace_back(scanner);
+            if (lastScanner == nullptr || lastScanner->scannerId != scanner) {
+              auto found = scannerRows.find(scanner);
+              if (found == scannerRows.end()) found = scannerRows.emplace(std::string{scanner}, ScannerRow{}).first;
+              lastScanner = &found->second;
+              if (lastScanner->scannerId.empty()) lastScanner->scannerId = std::string{scanner};
+            }
+            lastScanner->recordsStored += n;
           }
-          in.owners.push_back({uuid(row[0]), std::move(userId)});
+
+          // Registered users; each one's current bleUuid is matched against the sightings.
+          const auto registered = tx.exec_params(detail::kReportRegisteredSql, id);
+          std::vector<bool> matched(in.seen.size(), false);
+          in.people.reserve(registered.size());
+          for (const auto& row : registered) {
+            auto& p = in.people.emplace_back();
+            p.userId.assign(text(row[0]));
+            p.displayName.assign(text(row[1]));
+            p.email.assign(text(row[2]));
+            p.bleUuid = uuid(row[3]);
+            p.registered = true;
+            if (const auto index = seenIndex.find(p.bleUuid); index != detail::UuidIndex::kNone) matched[index] = true;
+          }
+
+          // The rest: walk-ins' current bleUuids, retired bleUuids, unknown devices.
+          // The uuid[] literal is built from uuids PostgreSQL just formatted.
+          std::string rest = "{";
+          for (std::size_t i = 0; i < in.seen.size(); ++i) {
+            if (matched[i]) continue;
+            if (rest.size() > 1) rest += ',';
+            const auto at = rest.size();
+            rest.resize(at + support::Uuid::kTextLength);
+            in.seen[i].bleUuid.formatTo(rest.data() + at);
+          }
+          rest += '}';
+          if (rest.size() > 2) {
+            for (const auto& row : tx.exec_params(detail::kReportOwnersSql, id, rest)) {
+              std::string userId{text(row[1])};
+              if (row[5].as<bool>() == false) {
+                auto& p = in.people.emplace_back();
+                p.userId = userId;
+                p.displayName.assign(text(row[2]));
+                p.email.assign(text(row[3]));
+                p.bleUuid = uuid(row[4]);
+                p.registered = false;
+              }
+              in.owners.push_back({uuid(row[0]), std::move(userId)});
+            }
+          }
         }
-      }
-    }
-    for (auto& [name, row] : scannerRows) {
-      if (row.syncs > 0 || row.recordsStored > 0) in.synced = true;
-      in.scanners.push_back(std::move(row));
-    }
-    return in;
-  });
+        for (auto& [name, row] : scannerRows) {
+          if (row.syncs > 0 || row.recordsStored > 0) in.synced = true;
+          in.scanners.push_back(std::move(row));
+        }
+        return in;
+      });
   if (!input) return input.error();
   return detail::computeReport(std::move(*input), options);
 }

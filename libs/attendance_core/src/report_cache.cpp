@@ -57,9 +57,8 @@ const std::string& CachedReport::csv() const {
 
 ReportSelection CachedReport::select(const ReportQuery& query) const {
   const std::size_t slot = static_cast<std::size_t>(query.sort) * 2 + (query.descending ? 1 : 0);
-  std::call_once(derived_->orderOnce.at(slot), [&] {
-    derived_->orders[slot] = sortParticipants(report_, query.sort, query.descending);
-  });
+  std::call_once(derived_->orderOnce.at(slot),
+                 [&] { derived_->orders[slot] = sortParticipants(report_, query.sort, query.descending); });
   return selectParticipants(report_, query, derived_->orders[slot]);
 }
 

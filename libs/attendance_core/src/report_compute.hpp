@@ -128,8 +128,8 @@ inline constexpr const char* kReportReceiptCountsSql =
 inline constexpr const char* kReportNewSeenSql =
     "SELECT ble_uuid, scanner_id, min(check_in_time), max(check_in_time), count(*) FROM check_ins "
     "WHERE event_id = $1 AND receipt_id = ANY($2::bigint[]) GROUP BY ble_uuid, scanner_id";
-inline constexpr const char* kReportExplainedQueries[] = {kReportVersionSql, kReportEventSql, kReportReceiptsSql,
-                                                          kReportSeenSql, kReportRegisteredSql, kReportOwnersSql};
+inline constexpr const char* kReportExplainedQueries[] = {kReportVersionSql, kReportEventSql,      kReportReceiptsSql,
+                                                          kReportSeenSql,    kReportRegisteredSql, kReportOwnersSql};
 
 // Folds the event's new receipts into report_seen (see kReportFoldSql). True
 // when it folded, false when another session was folding the event. Throws
@@ -152,9 +152,9 @@ void addSighting(Sightings& into, std::int64_t firstMs, std::int64_t lastMs, std
 // The participants' order: attended, walk-ins, no-shows; by name, then email
 // (unique per user). <0, 0, >0.
 int compareParticipants(const ParticipantRow& a, const ParticipantRow& b);
-void sortScanners(std::vector<ScannerRow>& scanners);                // by scannerId
-bool anySynced(const std::vector<ScannerRow>& scanners);             // EventReport::synced
-void sortUnknownDevices(std::vector<UnknownDeviceRow>& unknown);     // by first seen, then bleUuid
+void sortScanners(std::vector<ScannerRow>& scanners);             // by scannerId
+bool anySynced(const std::vector<ScannerRow>& scanners);          // EventReport::synced
+void sortUnknownDevices(std::vector<UnknownDeviceRow>& unknown);  // by first seen, then bleUuid
 void countTotals(EventReport& report);  // registered, attended, noShows, walkIns, unknownDevices, rate
 // Arrival buckets of `bucketWidth`, doubled until at most kMaxArrivalBuckets.
 void computeArrivals(EventReport& report, std::chrono::minutes bucketWidth);

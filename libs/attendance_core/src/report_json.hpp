@@ -22,8 +22,7 @@ void appendString(std::string& out, std::string_view s);  // quoted and escaped
 // {"event":{…},"generatedAt":…,"synced":…,"summary":{…}  (the object left open)
 void appendReportHead(std::string& out, const EventReport& r);
 // One participant object, or with person == nullptr one unknown device's.
-void appendSeenRow(std::string& out, const ParticipantRow* person, const support::Uuid& bleUuid,
-                   const Sightings& seen);
+void appendSeenRow(std::string& out, const ParticipantRow* person, const support::Uuid& bleUuid, const Sightings& seen);
 // ,"scanners":[…],"arrivals":{…}}  (closes the object)
 void appendReportTail(std::string& out, const EventReport& r);
 // The same with other arrival buckets than the report's own.

@@ -236,7 +236,8 @@ std::string renderReportPageJson(const EventReport& report, const ReportQuery& q
   }
   std::size_t bound = detail::reportHeadBound(report) + detail::reportTailBound(report) + 256 +
                       query.search.size() * 6 + chart.size() * 64;
-  for (const auto i : selection.rows) bound += detail::seenRowBound(&report.participants[i], report.participants[i].seen);
+  for (const auto i : selection.rows)
+    bound += detail::seenRowBound(&report.participants[i], report.participants[i].seen);
   std::string out;
   out.reserve(bound);
   detail::appendReportHead(out, report);

@@ -93,29 +93,29 @@ Result<void> revokeScanner(ConnectionPool& pool, std::string_view scannerId,
 }
 
 Result<std::vector<ScannerInfo>> listScanners(ConnectionPool& pool) {
-  return detail::withConnection(
-      pool, "list_scanners", [&](pqxx::connection_base& conn) -> Result<std::vector<ScannerInfo>> {
-        pqxx::read_transaction tx{conn};
-        const auto rows = tx.exec(
+  return detail::withConnection(pool, "list_scanners",
+                                [&](pqxx::connection_base& conn) -> Result<std::vector<ScannerInfo>> {
+                                  pqxx::read_transaction tx{conn};
+                                  const auto rows = tx.exec(
             "SELECT s.scanner_id, s.key_prefix, " ATTENDANCE_SQL_MS("s.created_at") ", " ATTENDANCE_SQL_MS(
                 "s.revoked_at") ", " ATTENDANCE_SQL_MS("r.last_sync") ", coalesce(r.received, 0) "
                                 "FROM scanners s LEFT JOIN (SELECT scanner_id, max(received_at) AS last_sync, "
                                 "sum(received) AS received FROM sync_receipts GROUP BY scanner_id) r "
                                 "ON r.scanner_id = s.scanner_id ORDER BY s.scanner_id");
-        std::vector<ScannerInfo> out;
-        out.reserve(rows.size());
-        for (const auto& row : rows) {
-          ScannerInfo info;
-          info.scannerId = row[0].as<std::string>();
-          info.keyPrefix = row[1].as<std::string>();
-          info.createdAt = detail::fromMs(row[2].as<std::int64_t>());
-          if (!row[3].is_null()) info.revokedAt = detail::fromMs(row[3].as<std::int64_t>());
-          if (!row[4].is_null()) info.lastSyncAt = detail::fromMs(row[4].as<std::int64_t>());
-          info.recordsReceived = row[5].as<std::int64_t>();
-          out.push_back(std::move(info));
-        }
-        return out;
-      });
+                                  std::vector<ScannerInfo> out;
+                                  out.reserve(rows.size());
+                                  for (const auto& row : rows) {
+                                    ScannerInfo info;
+                                    info.scannerId = row[0].as<std::string>();
+                                    info.keyPrefix = row[1].as<std::string>();
+                                    info.createdAt = detail::fromMs(row[2].as<std::int64_t>());
+                                    if (!row[3].is_null()) info.revokedAt = detail::fromMs(row[3].as<std::int64_t>());
+                                    if (!row[4].is_null()) info.lastSyncAt = detail::fromMs(row[4].as<std::int64_t>());
+                                    info.recordsReceived = row[5].as<std::int64_t>();
+                                    out.push_back(std::move(info));
+                                  }
+                                  return out;
+                                });
 }
 
 }  // namespace attendance::core

@@ -22,8 +22,7 @@ std::string randomSecret(std::string_view prefix) {
   std::array<unsigned char, 32> raw{};
   randombytes_buf(raw.data(), raw.size());
   std::array<char, 64> encoded{};
-  sodium_bin2base64(encoded.data(), encoded.size(), raw.data(), raw.size(),
-                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  sodium_bin2base64(encoded.data(), encoded.size(), raw.data(), raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   sodium_memzero(raw.data(), raw.size());
   std::string out{prefix};
   out += encoded.data();
@@ -65,8 +64,7 @@ std::string randomHex(std::size_t digits) {
   return out;
 }
 
-std::optional<std::string> hashPassword(std::string_view password, unsigned long long opsLimit,
-                                        std::size_t memLimit) {
+std::optional<std::string> hashPassword(std::string_view password, unsigned long long opsLimit, std::size_t memLimit) {
   ensureSodium();
   std::array<char, crypto_pwhash_STRBYTES> out{};
   if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(), opsLimit, memLimit,

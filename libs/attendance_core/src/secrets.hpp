@@ -27,8 +27,7 @@ std::string randomHex(std::size_t digits);
 
 // Argon2id13 via crypto_pwhash_str_alg; nullopt if libsodium runs out of memory.
 // Participants and admins both hash here, each with their own cost.
-std::optional<std::string> hashPassword(std::string_view password, unsigned long long opsLimit,
-                                        std::size_t memLimit);
+std::optional<std::string> hashPassword(std::string_view password, unsigned long long opsLimit, std::size_t memLimit);
 std::optional<std::string> hashPassword(std::string_view password, const AuthConfig& auth);
 bool verifyPassword(std::string_view storedHash, std::string_view password) noexcept;
 // Spends the same effort as a real verification, for unknown emails.

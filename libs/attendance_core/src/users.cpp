@@ -14,8 +14,8 @@ constexpr std::string_view kTokenPrefix = "atp_";
 constexpr std::size_t kTokenLength = 4 + 43;
 
 constexpr const char* kUserColumns =
-    "u.id::text, u.email, u.display_name, u.ble_uuid::text, u.disabled, u.password_hash IS NOT NULL, "
-    ATTENDANCE_SQL_MS("u.created_at");
+    "u.id::text, u.email, u.display_name, u.ble_uuid::text, u.disabled, u.password_hash IS NOT "
+    "NULL, " ATTENDANCE_SQL_MS("u.created_at");
 
 User readUser(const pqxx::row& row) {
   User u;
@@ -40,9 +40,10 @@ User insertUser(pqxx::work& tx, const NewUser& nu, const std::optional<std::stri
   const auto id = detail::randomUuid().toString();
   const auto ble = detail::randomUuid().toString();
   const std::string sql =
-      std::string{"INSERT INTO users AS u (id, email, display_name, password_hash, ble_uuid, created_at) "
-                  "VALUES ($1::uuid, $2, $3, $4, $5::uuid, to_timestamp($6::bigint / 1000.0)) "
-                  "ON CONFLICT DO NOTHING RETURNING "} +
+      std::string{
+          "INSERT INTO users AS u (id, email, display_name, password_hash, ble_uuid, created_at) "
+          "VALUES ($1::uuid, $2, $3, $4, $5::uuid, to_timestamp($6::bigint / 1000.0)) "
+          "ON CONFLICT DO NOTHING RETURNING "} +
       kUserColumns;
   const auto r = hash ? tx.exec_params(sql, id, nu.email, nu.displayName, *hash, ble, detail::toMs(now))
                       : tx.exec_params(sql, id, nu.email, nu.displayName, nullptr, ble, detail::toMs(now));
@@ -148,8 +149,7 @@ Result<CreatedParticipant> createParticipant(ConnectionPool& pool, const NewUser
 Result<std::vector<User>> listUsers(ConnectionPool& pool) {
   return detail::withConnection(pool, "list_users", [&](pqxx::connection_base& conn) -> Result<std::vector<User>> {
     pqxx::read_transaction tx{conn};
-    const auto rows =
-        tx.exec(std::string{"SELECT "} + kUserColumns + " FROM users u ORDER BY lower(u.email)");
+    const auto rows = tx.exec(std::string{"SELECT "} + kUserColumns + " FROM users u ORDER BY lower(u.email)");
     std::vector<User> out;
     out.reserve(rows.size());
     for (const auto& row : rows) out.push_back(readUser(row));
@@ -161,9 +161,8 @@ Result<User> getUser(ConnectionPool& pool, std::string_view userId) {
   if (!support::Uuid::parse(userId)) return make_error_code(Errc::user_not_found);
   return detail::withConnection(pool, "get_user", [&](pqxx::connection_base& conn) -> Result<User> {
     pqxx::read_transaction tx{conn};
-    const auto rows =
-        tx.exec_params(std::string{"SELECT "} + kUserColumns + " FROM users u WHERE u.id = $1::uuid",
-                       std::string{userId});
+    const auto rows = tx.exec_params(std::string{"SELECT "} + kUserColumns + " FROM users u WHERE u.id = $1::uuid",
+                                     std::string{userId});
     if (rows.empty()) return make_error_code(Errc::user_not_found);
     return readUser(rows[0]);
   });
@@ -174,16 +173,15 @@ Result<support::Uuid> regenerateBleUuid(ConnectionPool& pool, std::string_view u
   const auto fresh = detail::randomUuid();
   return detail::withConnection(pool, "regenerate_ble_uuid", [&](pqxx::connection_base& conn) -> Result<support::Uuid> {
     pqxx::work tx{conn};
-    const auto old = tx.exec_params("SELECT ble_uuid::text FROM users WHERE id = $1::uuid FOR UPDATE",
-                                    std::string{userId});
+    const auto old =
+        tx.exec_params("SELECT ble_uuid::text FROM users WHERE id = $1::uuid FOR UPDATE", std::string{userId});
     if (old.empty()) return make_error_code(Errc::user_not_found);
     // The old bleUuid stays mapped to the user so past check-ins keep their owner.
     tx.exec_params(
         "INSERT INTO retired_ble_uuids (ble_uuid, user_id, retired_at) VALUES ($1::uuid, $2::uuid, now()) "
         "ON CONFLICT DO NOTHING",
         old[0][0].as<std::string>(), std::string{userId});
-    tx.exec_params("UPDATE users SET ble_uuid = $2::uuid WHERE id = $1::uuid", std::string{userId},
-                   fresh.toString());
+    tx.exec_params("UPDATE users SET ble_uuid = $2::uuid WHERE id = $1::uuid", std::string{userId}, fresh.toString());
     tx.commit();
     return fresh;
   });
@@ -193,8 +191,7 @@ Result<void> setUserDisabled(ConnectionPool& pool, std::string_view userId, bool
   if (!support::Uuid::parse(userId)) return make_error_code(Errc::user_not_found);
   return detail::withConnection(pool, "set_user_disabled", [&](pqxx::connection_base& conn) -> Result<void> {
     pqxx::work tx{conn};
-    const auto r =
-        tx.exec_params("UPDATE users SET disabled = $2 WHERE id = $1::uuid", std::string{userId}, disabled);
+    const auto r = tx.exec_params("UPDATE users SET disabled = $2 WHERE id = $1::uuid", std::string{userId}, disabled);
     if (r.affected_rows() == 0) return make_error_code(Errc::user_not_found);
     // A disabled participant's sessions end now, not when they expire.
     if (disabled) tx.exec_params("DELETE FROM participant_sessions WHERE user_id = $1::uuid", std::string{userId});
@@ -208,15 +205,14 @@ Result<std::string> userIdByEmail(ConnectionPool& pool, std::string_view email) 
   if (email.size() > 254 || !support::isValidUtf8(email)) return make_error_code(Errc::user_not_found);
   return detail::withConnection(pool, "user_id_by_email", [&](pqxx::connection_base& conn) -> Result<std::string> {
     pqxx::read_transaction tx{conn};
-    const auto rows =
-        tx.exec_params("SELECT id::text FROM users WHERE lower(email) = lower($1)", std::string{email});
+    const auto rows = tx.exec_params("SELECT id::text FROM users WHERE lower(email) = lower($1)", std::string{email});
     if (rows.empty()) return make_error_code(Errc::user_not_found);
     return rows[0][0].as<std::string>();
   });
 }
 
 Result<UserPage> listParticipants(ConnectionPool& pool, std::string_view search, std::int64_t offset,
-                                         std::int64_t limit) {
+                                  std::int64_t limit) {
   if (!validPaging(search, offset, limit)) return make_error_code(Errc::invalid_argument);
   return detail::withConnection(pool, "list_participants", [&](pqxx::connection_base& conn) -> Result<UserPage> {
     pqxx::read_transaction tx{conn};
@@ -239,7 +235,7 @@ Result<UserPage> listParticipants(ConnectionPool& pool, std::string_view search,
 }
 
 Result<UserPage> listRegistrations(ConnectionPool& pool, std::string_view eventId, std::string_view search,
-                                          std::int64_t offset, std::int64_t limit) {
+                                   std::int64_t offset, std::int64_t limit) {
   if (!validPaging(search, offset, limit)) return make_error_code(Errc::invalid_argument);
   return detail::withConnection(pool, "list_registrations", [&](pqxx::connection_base& conn) -> Result<UserPage> {
     pqxx::read_transaction tx{conn};
@@ -247,12 +243,13 @@ Result<UserPage> listRegistrations(ConnectionPool& pool, std::string_view eventI
     const std::string id{eventId};
     const bool all = search.empty();
     UserPage page;
-    page.total = all ? tx.exec_params1("SELECT count(*) FROM registrations WHERE event_id = $1", id)[0].as<std::int64_t>()
-                     : tx.exec_params1(
-                             "SELECT count(*) FROM registrations r JOIN users u ON u.id = r.user_id "
-                             "WHERE r.event_id = $1 AND (u.display_name ILIKE $2 OR u.email ILIKE $2)",
-                             id, pattern)[0]
-                           .as<std::int64_t>();
+    page.total =
+        all ? tx.exec_params1("SELECT count(*) FROM registrations WHERE event_id = $1", id)[0].as<std::int64_t>()
+            : tx.exec_params1(
+                    "SELECT count(*) FROM registrations r JOIN users u ON u.id = r.user_id "
+                    "WHERE r.event_id = $1 AND (u.display_name ILIKE $2 OR u.email ILIKE $2)",
+                    id, pattern)[0]
+                  .as<std::int64_t>();
     const auto rows = tx.exec_params(
         "SELECT u.id::text, u.email, u.display_name, u.ble_uuid::text, u.disabled, " ATTENDANCE_SQL_MS("r.created_at")
         " FROM registrations r JOIN users u ON u.id = r.user_id "
@@ -279,17 +276,18 @@ Result<Session> createSession(ConnectionPool& pool, std::string_view email, std:
   if (email.size() > 254 || !support::isValidUtf8(email) || password.size() > auth.maxPasswordLength) {
     return make_error_code(Errc::unauthorized);
   }
-  auto account = detail::withConnection(pool, "find_account", [&](pqxx::connection_base& conn) -> Result<std::optional<Account>> {
-    pqxx::read_transaction tx{conn};
-    const auto rows = tx.exec_params(
-        "SELECT id::text, password_hash, disabled FROM users WHERE lower(email) = lower($1)", std::string{email});
-    if (rows.empty()) return std::optional<Account>{};
-    Account a;
-    a.id = rows[0][0].as<std::string>();
-    if (!rows[0][1].is_null()) a.hash = rows[0][1].as<std::string>();
-    a.disabled = rows[0][2].as<bool>();
-    return std::optional<Account>{std::move(a)};
-  });
+  auto account =
+      detail::withConnection(pool, "find_account", [&](pqxx::connection_base& conn) -> Result<std::optional<Account>> {
+        pqxx::read_transaction tx{conn};
+        const auto rows = tx.exec_params(
+            "SELECT id::text, password_hash, disabled FROM users WHERE lower(email) = lower($1)", std::string{email});
+        if (rows.empty()) return std::optional<Account>{};
+        Account a;
+        a.id = rows[0][0].as<std::string>();
+        if (!rows[0][1].is_null()) a.hash = rows[0][1].as<std::string>();
+        a.disabled = rows[0][2].as<bool>();
+        return std::optional<Account>{std::move(a)};
+      });
   if (!account) return account.error();
   // The (slow) password check runs without holding a database connection.
   if (!*account || !(*account)->hash) {
@@ -332,11 +330,10 @@ Result<User> authenticateToken(ConnectionPool& pool, std::string_view token,
   return detail::withConnection(pool, "authenticate_token", [&](pqxx::connection_base& conn) -> Result<User> {
     pqxx::read_transaction tx{conn};
     // Lookup by the SHA-256 of a 256-bit random token: timing reveals nothing usable.
-    const auto rows = tx.exec_params(
-        std::string{"SELECT "} + kUserColumns +
-            " FROM participant_sessions s JOIN users u ON u.id = s.user_id "
-            "WHERE s.token_hash = $1 AND s.expires_at > to_timestamp($2::bigint / 1000.0)",
-        pqxx::binarystring{digest.data(), digest.size()}, detail::toMs(now));
+    const auto rows = tx.exec_params(std::string{"SELECT "} + kUserColumns +
+                                         " FROM participant_sessions s JOIN users u ON u.id = s.user_id "
+                                         "WHERE s.token_hash = $1 AND s.expires_at > to_timestamp($2::bigint / 1000.0)",
+                                     pqxx::binarystring{digest.data(), digest.size()}, detail::toMs(now));
     if (rows.empty()) return make_error_code(Errc::unauthorized);
     User u = readUser(rows[0]);
     if (u.disabled) return make_error_code(Errc::unauthorized);

@@ -34,9 +34,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double secondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 double cpuSeconds() {
   rusage u{};
@@ -66,8 +64,8 @@ std::string body(const std::string& eventId, int run, int n) {
   b += "{\"eventId\":\"" + eventId + "\",\"records\":[";
   for (int i = 0; i < n; ++i) {
     if (i != 0) b += ',';
-    b += "{\"bleUuid\":\"" + uuidFor(run, i) + "\",\"checkInTime\":" + std::to_string(kT0 + i) +
-         ",\"scannerId\":\"" + kScanner + "\"}";
+    b += "{\"bleUuid\":\"" + uuidFor(run, i) + "\",\"checkInTime\":" + std::to_string(kT0 + i) + ",\"scannerId\":\"" +
+         kScanner + "\"}";
   }
   return b + "]}";
 }
@@ -143,7 +141,8 @@ int main(int argc, char** argv) {
       const std::string csvPath = fmt::format("/tmp/attendance-core-bench-{}-{}.csv", ::getpid(), run);
       {
         std::ofstream csv{csvPath};
-        for (int i = 0; i < records; ++i) csv << copyEvent << ',' << uuidFor(run, i) << ',' << kT0 + i << ',' << kScanner << '\n';
+        for (int i = 0; i < records; ++i)
+          csv << copyEvent << ',' << uuidFor(run, i) << ',' << kT0 + i << ',' << kScanner << '\n';
       }
       const std::string cmd = fmt::format(
           "psql -X -q -v ON_ERROR_STOP=1 -d {} -c \"\\copy check_ins (event_id, ble_uuid, check_in_time, scanner_id) "
@@ -202,8 +201,8 @@ int main(int argc, char** argv) {
       fmt::print("repeats (median reported):    {}\n", repeat);
       fmt::print("psql \\copy (anchor):          {:.3f} s\n", copyS);
       fmt::print("parseBatchBody only:          {:.3f} s\n", median(parseTimes));
-      fmt::print("parse + ingestBatch:          {:.3f} s  ({:.2f}x anchor, {:.2f} us/record)\n", ingestS, ingestS / copyS,
-                 ingestPerRecordUs);
+      fmt::print("parse + ingestBatch:          {:.3f} s  ({:.2f}x anchor, {:.2f} us/record)\n", ingestS,
+                 ingestS / copyS, ingestPerRecordUs);
       fmt::print("same body again (duplicates): {:.3f} s\n", median(dupTimes));
       fmt::print("performCheckIn loop:          {:.3f} s for {} records ({:.1f} us/record)\n", loopSeconds, sample,
                  loopPerRecordUs);
@@ -295,7 +294,8 @@ int main(int argc, char** argv) {
     //    report is built and the data has not changed. Each run starts with an
     //    empty cache, so every "first" below really computes.
     {
-      std::vector<double> versionT, coldT, hitT, pageT, nameFirstT, nameAgainT, noShowT, searchT, jsonFirstT, jsonAgainT;
+      std::vector<double> versionT, coldT, hitT, pageT, nameFirstT, nameAgainT, noShowT, searchT, jsonFirstT,
+          jsonAgainT;
       std::size_t pageBytes = 0, fullBytes = 0, noShows = 0, searchTotal = 0;
       const auto timed = [](std::vector<double>& into, auto&& f) {
         const auto t = Clock::now();
@@ -329,10 +329,16 @@ int main(int argc, char** argv) {
         timed(nameAgainT, [&] { (void)hit->pageJson(q); });
         q = {};
         q.filter = core::ReportFilter::no_show;
-        timed(noShowT, [&] { noShows = hit->select(q).total; (void)hit->pageJson(q); });
+        timed(noShowT, [&] {
+          noShows = hit->select(q).total;
+          (void)hit->pageJson(q);
+        });
         q = {};
         q.search = "USER 123";
-        timed(searchT, [&] { searchTotal = hit->select(q).total; (void)hit->pageJson(q); });
+        timed(searchT, [&] {
+          searchTotal = hit->select(q).total;
+          (void)hit->pageJson(q);
+        });
         timed(jsonFirstT, [&] { fullBytes = hit->json().size(); });
         timed(jsonAgainT, [&] { (void)hit->json().size(); });
         if (noShows != static_cast<std::size_t>(reportParticipants - reportParticipants * 4 / 5) || searchTotal == 0) {
@@ -372,7 +378,8 @@ int main(int argc, char** argv) {
       {
         pqxx::connection c{cfg.conninfo};
         pqxx::nontransaction tx{c};
-        for (const auto& row : tx.exec("SELECT ble_uuid::text FROM users ORDER BY email")) bles.emplace_back(row[0].c_str());
+        for (const auto& row : tx.exec("SELECT ble_uuid::text FROM users ORDER BY email"))
+          bles.emplace_back(row[0].c_str());
       }
       int batchNo = 0;
       auto sync = [&](int n) {
@@ -406,7 +413,8 @@ int main(int argc, char** argv) {
           auto t = Clock::now();
           auto r = incremental.get(pool, "report", now);
           into.update.push_back(secondsSince(t));
-          if (!r || incremental.stats().incremental != before + 1) throw std::runtime_error("not an incremental update");
+          if (!r || incremental.stats().incremental != before + 1)
+            throw std::runtime_error("not an incremental update");
           updated = *r;
           t = Clock::now();
           (void)updated->json();
@@ -445,14 +453,16 @@ int main(int argc, char** argv) {
         if (core::renderReportJson(a) != (*f)->json()) throw std::runtime_error("the incremental report differs");
       }
       const auto ms = [](const std::vector<double>& v) { return median(v) * 1e3; };
-      fmt::print("one sync of 20,000 / 50,000 new check-ins (once each, ms): incremental get {:.3f} / {:.3f}, "
-                 "full build get {:.3f} / {:.3f}\n",
-                 ms(t20k.update), ms(t50k.update), ms(t20k.fullGet), ms(t50k.fullGet));
+      fmt::print(
+          "one sync of 20,000 / 50,000 new check-ins (once each, ms): incremental get {:.3f} / {:.3f}, "
+          "full build get {:.3f} / {:.3f}\n",
+          ms(t20k.update), ms(t50k.update), ms(t20k.fullGet), ms(t50k.fullGet));
       fmt::print("after a sync ({} runs each, median, ms):        100 new     2,000 new\n", repeat);
       fmt::print("  get, incremental update:                   {:10.3f} {:12.3f}\n", ms(t100.update), ms(t2000.update));
       fmt::print("  + full json() of the updated report:       {:10.3f} {:12.3f}\n", ms(t100.json), ms(t2000.json));
       fmt::print("  + page 1 JSON of the updated report:       {:10.3f} {:12.3f}\n", ms(t100.page), ms(t2000.page));
-      fmt::print("  get, full build (incrementalMaxCheckIns 0): {:9.3f} {:12.3f}\n", ms(t100.fullGet), ms(t2000.fullGet));
+      fmt::print("  get, full build (incrementalMaxCheckIns 0): {:9.3f} {:12.3f}\n", ms(t100.fullGet),
+                 ms(t2000.fullGet));
       const auto& st = incremental.stats();
       fmt::print("  incremental cache: {} rebuilds, {} of them incremental\n", st.rebuilds, st.incremental);
     }

@@ -73,7 +73,8 @@ struct Lookup {
 // is abandoned (its answer dropped) at the connect deadline. IP literals need
 // no lookup and no thread.
 Lookup resolveWithin(const std::string& host, const std::string& port, std::chrono::steady_clock::time_point deadline) {
-  const auto flags = tcp::resolver::numeric_service | (isIpLiteral(host) ? tcp::resolver::numeric_host : tcp::resolver::flags{});
+  const auto flags =
+      tcp::resolver::numeric_service | (isIpLiteral(host) ? tcp::resolver::numeric_host : tcp::resolver::flags{});
   auto lookup = [host, port, flags] {
     asio::io_context context;
     tcp::resolver resolver{context};
@@ -104,7 +105,7 @@ Lookup resolveWithin(const std::string& host, const std::string& port, std::chro
 // What one attempt produced: either a transport error or a complete response.
 struct Attempt {
   boost::system::error_code ec;
-  std::string stage;        // "connect", "TLS handshake", "send", "receive"
+  std::string stage;  // "connect", "TLS handshake", "send", "receive"
   bool tlsVerification = false;
   bool staleConnection = false;  // a reused keep-alive connection failed before any response byte
   std::optional<http::response<http::string_body>> response;
@@ -132,8 +133,9 @@ struct BatchClient::Impl {
     } else {
       tlsContext.load_verify_file(options.caFile, ec);
     }
-    if (ec) caError = "cannot load CA " + (options.caFile.empty() ? std::string("store") : "file " + options.caFile) +
-                      ": " + ec.message();
+    if (ec)
+      caError = "cannot load CA " + (options.caFile.empty() ? std::string("store") : "file " + options.caFile) + ": " +
+                ec.message();
     tlsContext.set_verify_mode(ssl::verify_peer);
   }
 

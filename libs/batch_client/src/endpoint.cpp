@@ -75,8 +75,9 @@ boost::system::result<Endpoint, EndpointError> parseEndpoint(std::string_view ur
   ep.basePath = std::move(path);
 
   if (!ep.tls && !allowInsecureHttp && !isLoopbackHost(ep.host)) {
-    return fail("plain http to a non-loopback host would send the API key unencrypted; use https:// "
-                "(or pass --insecure-http if you really mean it)");
+    return fail(
+        "plain http to a non-loopback host would send the API key unencrypted; use https:// "
+        "(or pass --insecure-http if you really mean it)");
   }
   return ep;
 }

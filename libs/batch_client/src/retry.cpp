@@ -54,7 +54,7 @@ struct Cursor {
 
 std::optional<unsigned> monthIndex(std::string_view name) {
   static constexpr std::array<std::string_view, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+                                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   for (unsigned m = 0; m < kMonths.size(); ++m) {
     if (kMonths[m] == name) return m + 1;
   }

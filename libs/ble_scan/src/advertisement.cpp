@@ -9,7 +9,7 @@ namespace attendance::ble_scan {
 namespace {
 
 constexpr std::array<std::string_view, kFormatCount> kFormatNames{"ibeacon", "eddystone", "service-uuid",
-                                                                   "service-data"};
+                                                                  "service-data"};
 
 constexpr std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {

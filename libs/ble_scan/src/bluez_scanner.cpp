@@ -62,7 +62,8 @@ sdbus::IProxy& BluezScanner::Impl::proxyFor(const std::string& path) {
 }
 
 void BluezScanner::Impl::callAsync(const std::string& path, const char* iface, const char* method,
-               const std::function<void(sdbus::MethodCall&)>& args, ReplyHandler onReply, bool logErrors) {
+                                   const std::function<void(sdbus::MethodCall&)>& args, ReplyHandler onReply,
+                                   bool logErrors) {
   auto failed = [this, path, method, logErrors](const std::string& name, const std::string& message) {
     if (logErrors) {
       bump(counters.dbusErrors);
@@ -100,14 +101,16 @@ Outcome<void> BluezScanner::Impl::subscribe() {
         "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',"
         "arg0='org.bluez'",
         [this](sdbus::Message& m) { onNameOwnerChanged(m); }));
-    slots.push_back(conn->addMatch("type='signal',interface='org.freedesktop.DBus.ObjectManager',member='InterfacesAdded'",
-                                   [this](sdbus::Message& m) { onInterfacesAdded(m); }));
-    slots.push_back(conn->addMatch(
-        "type='signal',interface='org.freedesktop.DBus.ObjectManager',member='InterfacesRemoved'",
-        [this](sdbus::Message& m) { onInterfacesRemoved(m); }));
-    slots.push_back(conn->addMatch(
-        "type='signal',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',path_namespace='/org/bluez'",
-        [this](sdbus::Message& m) { onPropertiesChanged(m); }));
+    slots.push_back(
+        conn->addMatch("type='signal',interface='org.freedesktop.DBus.ObjectManager',member='InterfacesAdded'",
+                       [this](sdbus::Message& m) { onInterfacesAdded(m); }));
+    slots.push_back(
+        conn->addMatch("type='signal',interface='org.freedesktop.DBus.ObjectManager',member='InterfacesRemoved'",
+                       [this](sdbus::Message& m) { onInterfacesRemoved(m); }));
+    slots.push_back(
+        conn->addMatch("type='signal',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',path_"
+                       "namespace='/org/bluez'",
+                       [this](sdbus::Message& m) { onPropertiesChanged(m); }));
   } catch (const sdbus::Error& e) {
     support::log::error("ble.subscribe_failed", {{"error", e.getName()}, {"message", e.getMessage()}});
     return errorFrom(e, "cannot subscribe to BlueZ's signals on the D-Bus");
@@ -238,14 +241,14 @@ void BluezScanner::Impl::execute(const detail::DiscoveryPolicy::Actions& actions
 void BluezScanner::Impl::runRemovals() {
   while (auto r = devices.nextRemoval()) {
     // Removed or gone either way; InterfacesRemoved will follow for the former.
-    callAsync(r->adapterPath, kAdapterIface, "RemoveDevice",
-              [&](sdbus::MethodCall& m) { m << sdbus::ObjectPath{r->device}; },
-              [this](const std::string& err, sdbus::MethodReply&) {
-                devices.removalAnswered();
-                if (err.empty()) {
-                  bump(counters.devicesRemoved);
-                }
-              });
+    callAsync(
+        r->adapterPath, kAdapterIface, "RemoveDevice", [&](sdbus::MethodCall& m) { m << sdbus::ObjectPath{r->device}; },
+        [this](const std::string& err, sdbus::MethodReply&) {
+          devices.removalAnswered();
+          if (err.empty()) {
+            bump(counters.devicesRemoved);
+          }
+        });
   }
 }
 
@@ -311,7 +314,7 @@ Outcome<void> finish(BluezScanner::Impl& impl, std::unique_ptr<sdbus::IConnectio
 }  // namespace
 
 Outcome<std::unique_ptr<BluezScanner>> BluezScanner::create(ScannerOptions options, const support::TimeSource& time,
-                                                           SightingCallback onSighting, StateCallback onState) {
+                                                            SightingCallback onSighting, StateCallback onState) {
   std::unique_ptr<sdbus::IConnection> conn;
   try {
     conn = sdbus::createSystemBusConnection();
@@ -327,10 +330,10 @@ Outcome<std::unique_ptr<BluezScanner>> BluezScanner::create(ScannerOptions optio
 }
 
 Outcome<std::unique_ptr<BluezScanner>> BluezScanner::createWithAddress(std::string_view busAddress,
-                                                                      ScannerOptions options,
-                                                                      const support::TimeSource& time,
-                                                                      SightingCallback onSighting,
-                                                                      StateCallback onState) {
+                                                                       ScannerOptions options,
+                                                                       const support::TimeSource& time,
+                                                                       SightingCallback onSighting,
+                                                                       StateCallback onState) {
   std::unique_ptr<sdbus::IConnection> conn;
   try {
     conn = sdbus::createSessionBusConnectionWithAddress(std::string{busAddress});
@@ -388,7 +391,8 @@ Outcome<void> BluezScanner::poll(std::chrono::milliseconds maxWait) {
   if (pd.timeout_usec != UINT64_MAX) {
     timespec ts{};
     ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    const auto nowUs = static_cast<std::uint64_t>(ts.tv_sec) * 1000000ULL + static_cast<std::uint64_t>(ts.tv_nsec) / 1000ULL;
+    const auto nowUs =
+        static_cast<std::uint64_t>(ts.tv_sec) * 1000000ULL + static_cast<std::uint64_t>(ts.tv_nsec) / 1000ULL;
     const auto rel = pd.timeout_usec > nowUs ? static_cast<long long>((pd.timeout_usec - nowUs + 999) / 1000) : 0LL;
     waitMs = std::min<long long>(waitMs, rel);
   }
@@ -432,10 +436,9 @@ std::string BluezScanner::adapter() const {
 ScannerCounters BluezScanner::counters() const noexcept {
   const auto& c = impl_->counters;
   auto ld = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-  return ScannerCounters{ld(c.advertisements),   ld(c.sightings),         ld(c.ignoredNoise), ld(c.belowRssiFloor),
-                         ld(c.malformedValues),  ld(c.discoveryStarts),   ld(c.discoveryRestarts),
-                         ld(c.watchdogRestarts), ld(c.devicesRemoved),    ld(c.dbusErrors),
-                         ld(c.adapterPowerCycles)};
+  return ScannerCounters{ld(c.advertisements),  ld(c.sightings),       ld(c.ignoredNoise),      ld(c.belowRssiFloor),
+                         ld(c.malformedValues), ld(c.discoveryStarts), ld(c.discoveryRestarts), ld(c.watchdogRestarts),
+                         ld(c.devicesRemoved),  ld(c.dbusErrors),      ld(c.adapterPowerCycles)};
 }
 
 std::size_t BluezScanner::trackedDevices() const noexcept { return impl_->devices.size(); }

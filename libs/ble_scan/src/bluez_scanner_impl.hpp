@@ -77,7 +77,8 @@ struct BluezScanner::Impl {
   [[nodiscard]] Clock::time_point now() const { return time.monotonicTime(); }
 
   [[nodiscard]] std::uint64_t timeoutUsec() const {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(options.callTimeout).count());
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(options.callTimeout).count());
   }
 
   sdbus::IProxy& proxyFor(const std::string& path);

@@ -135,8 +135,8 @@ void BluezScanner::Impl::adapterChanged(const std::string& path, const PropertyM
 }
 
 void BluezScanner::Impl::reparseAdvertProperty(const sdbus::Variant& value,
-                           bool (*decodeInto)(const sdbus::Variant&, Advertisement&) noexcept,
-                           std::vector<Candidate>& fromProperty) {
+                                               bool (*decodeInto)(const sdbus::Variant&, Advertisement&) noexcept,
+                                               std::vector<Candidate>& fromProperty) {
   scratch.clear();
   if (!decodeInto(value, scratch)) {
     bump(counters.malformedValues);
@@ -145,7 +145,8 @@ void BluezScanner::Impl::reparseAdvertProperty(const sdbus::Variant& value,
   parseAdvertisement(scratch, options.parser, fromProperty);
 }
 
-void BluezScanner::Impl::deviceUpdate(const std::string& path, detail::DeviceInfo& dev, const PropertyMap& props, bool live) {
+void BluezScanner::Impl::deviceUpdate(const std::string& path, detail::DeviceInfo& dev, const PropertyMap& props,
+                                      bool live) {
   bool advertData = false;
   bool rssiSeen = false;
   for (const auto& [name, value] : props) {

@@ -269,9 +269,9 @@ bool DiscoveryPolicy::onSilence(Actions& out, const AdapterInfo& info) {
     powerCycle(out, silentMs);
     return false;
   }
-  support::log::error("ble.stalled", {{"adapter", info.name},
-                                      {"silent_ms", silentMs},
-                                      {"tried", "restart discovery, power-cycle the adapter"}});
+  support::log::error(
+      "ble.stalled",
+      {{"adapter", info.name}, {"silent_ms", silentMs}, {"tried", "restart discovery, power-cycle the adapter"}});
   stalled_ = true;
   setState(out, ScannerState::stalled, "no-advertisements");
   out.push_back(act(PolicyAction::Kind::give_up, currentAdapter_));

@@ -127,7 +127,7 @@ private:
   bool powerCycleInFlight_ = false;
   bool powerOnTried_ = false;  // powerOnAtStart done (once per start())
   bool stalled_ = false;
-  bool initialSweepPending_ = false;  // report devices BlueZ cached with an RSSI once discovering
+  bool initialSweepPending_ = false;             // report devices BlueZ cached with an RSSI once discovering
   std::map<std::string, AdapterInfo> adapters_;  // by object path (sorted → deterministic pick)
 
   std::string currentAdapter_;        // object path of the adapter in use

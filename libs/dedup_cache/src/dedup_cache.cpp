@@ -75,8 +75,14 @@ std::uint32_t DedupCache::find(const support::Uuid& id) const noexcept {
 
 void DedupCache::unlink(std::uint32_t node) noexcept {
   Node& n = nodes_[node];
-  if (n.prev != kNone) nodes_[n.prev].next = n.next; else head_ = n.next;
-  if (n.next != kNone) nodes_[n.next].prev = n.prev; else tail_ = n.prev;
+  if (n.prev != kNone)
+    nodes_[n.prev].next = n.next;
+  else
+    head_ = n.next;
+  if (n.next != kNone)
+    nodes_[n.next].prev = n.prev;
+  else
+    tail_ = n.prev;
   n.prev = n.next = kNone;
 }
 

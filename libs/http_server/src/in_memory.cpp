@@ -39,9 +39,8 @@ std::string Server::serveBytes(std::string_view wire, std::size_t readSize, cons
   conn.stream.append({wire.data(), wire.size()});
   conn.stream.close_remote();  // the client sends nothing more: reads past `wire` see end of stream
   std::exception_ptr failure;
-  asio::co_spawn(ioc, impl_->serveRequests(conn), [&failure](const std::exception_ptr& e, bool /*graceful*/) {
-    failure = e;
-  });
+  asio::co_spawn(ioc, impl_->serveRequests(conn),
+                 [&failure](const std::exception_ptr& e, bool /*graceful*/) { failure = e; });
   ioc.restart();
   ioc.run();
   if (failure) std::rethrow_exception(failure);

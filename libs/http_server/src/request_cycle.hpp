@@ -170,9 +170,8 @@ asio::awaitable<bool> Server::Impl::readAndDispatch(Conn& c, beast::flat_buffer&
   Request request = parser.release();
   const auto [p, q] = splitTarget(request.target());
   RequestContext ctx{request, std::move(guardContext.params), p, q, c.remote, std::move(guardContext.principal)};
-  auto response = co_await invokeSafely(x.route, [&]() -> asio::awaitable<std::optional<Response>> {
-    co_return co_await route.handler(ctx);
-  });
+  auto response = co_await invokeSafely(
+      x.route, [&]() -> asio::awaitable<std::optional<Response>> { co_return co_await route.handler(ctx); });
   x.response = std::move(*response);
   co_return true;
 }
@@ -198,8 +197,9 @@ asio::awaitable<Server::Impl::BodyRead> Server::Impl::readBody(Conn& c, beast::f
     auto [ec, n] = co_await http::async_read_some(c.stream, buffer, parser, tok);
     used += n;
     if (!ec && used > budget) {
-      x.response = refusal(http::status::payload_too_large,
-                           fmt::format("request uses more than {} bytes on the wire (body limit {} bytes)", budget, limit));
+      x.response =
+          refusal(http::status::payload_too_large,
+                  fmt::format("request uses more than {} bytes on the wire (body limit {} bytes)", budget, limit));
       x.keepAlive = false;
       co_return BodyRead::refused;
     }
@@ -254,7 +254,8 @@ asio::awaitable<bool> Server::Impl::writeAndRecord(Conn& c, Exchange& x) {
   res.prepare_payload();
   const double seconds = std::chrono::duration<double>(clock.monotonicTime() - x.started).count();
   const auto status = static_cast<unsigned>(res.result_int());
-  metrics.increment("http_requests_total", {{"method", x.method}, {"route", x.route}, {"status", std::to_string(status)}});
+  metrics.increment("http_requests_total",
+                    {{"method", x.method}, {"route", x.route}, {"status", std::to_string(status)}});
   metrics.observe("http_request_duration_seconds", {{"route", x.route}}, seconds);
   if (cfg.accessLog) {
     log::info("http.access", {{"method", x.method},

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <stdexcept>
 
-
 namespace attendance::http_server {
 namespace {
 
@@ -69,8 +68,7 @@ Router& Router::add(http::verb method, std::string pattern, AsyncHandler handler
 Router& Router::addSync(http::verb method, std::string pattern, SyncHandler handler, RouteOptions options) {
   return add(
       method, std::move(pattern),
-      [h = std::move(handler)](RequestContext& ctx) -> boost::asio::awaitable<Response> { co_return h(ctx); },
-      options);
+      [h = std::move(handler)](RequestContext& ctx) -> boost::asio::awaitable<Response> { co_return h(ctx); }, options);
 }
 
 bool Router::hasPattern(std::string_view pattern) const {

@@ -270,9 +270,8 @@ void Server::Impl::beginDrain() {
   drainTimer.async_wait([self = this](boost::system::error_code waitEc) {
     if (waitEc) return;  // everything closed in time
     log::warn("http.drain_deadline", {{"closing", static_cast<std::int64_t>(self->activeCount())}});
-    self->forEachConnection([](const std::shared_ptr<Connection>& c) {
-      asio::post(c->stream.get_executor(), [c] { c->stream.close(); });
-    });
+    self->forEachConnection(
+        [](const std::shared_ptr<Connection>& c) { asio::post(c->stream.get_executor(), [c] { c->stream.close(); }); });
     // Handlers still awaiting something (a timer, the database) cannot be
     // cancelled from here: give the closes a moment to go out, then stop the
     // event loop so run() returns. Callers join their BlockingPool before

@@ -150,7 +150,10 @@ struct Parser {
       const auto c = static_cast<unsigned char>(*p);
       if (c == '"') break;
       if (c < 0x20) return ParseErrc::syntax_error;
-      if (c == '\\') { escaped = true; break; }
+      if (c == '\\') {
+        escaped = true;
+        break;
+      }
       if (c >= 0x80) {
         if (!utf8()) return ParseErrc::invalid_utf8;
         continue;
@@ -166,7 +169,10 @@ struct Parser {
     while (true) {
       if (p >= end) return ParseErrc::syntax_error;
       const auto c = static_cast<unsigned char>(*p);
-      if (c == '"') { ++p; break; }
+      if (c == '"') {
+        ++p;
+        break;
+      }
       if (c < 0x20) return ParseErrc::syntax_error;
       if (c >= 0x80) {
         const char* s = p;
@@ -174,7 +180,11 @@ struct Parser {
         scratch.append(s, p);
         continue;
       }
-      if (c != '\\') { scratch.push_back(static_cast<char>(c)); ++p; continue; }
+      if (c != '\\') {
+        scratch.push_back(static_cast<char>(c));
+        ++p;
+        continue;
+      }
       ++p;
       if (p >= end) return ParseErrc::syntax_error;
       const char e = *p++;
@@ -263,7 +273,10 @@ struct Parser {
       case '{': {
         ++p;
         ws();
-        if (p < end && *p == '}') { ++p; return ParseErrc{}; }
+        if (p < end && *p == '}') {
+          ++p;
+          return ParseErrc{};
+        }
         while (true) {
           ws();
           if (p >= end || *p != '"') return ParseErrc::syntax_error;
@@ -274,20 +287,35 @@ struct Parser {
           ++p;
           if (const auto e = skipValue(depth + 1); e != ParseErrc{}) return e;
           ws();
-          if (p < end && *p == ',') { ++p; continue; }
-          if (p < end && *p == '}') { ++p; return ParseErrc{}; }
+          if (p < end && *p == ',') {
+            ++p;
+            continue;
+          }
+          if (p < end && *p == '}') {
+            ++p;
+            return ParseErrc{};
+          }
           return ParseErrc::syntax_error;
         }
       }
       case '[': {
         ++p;
         ws();
-        if (p < end && *p == ']') { ++p; return ParseErrc{}; }
+        if (p < end && *p == ']') {
+          ++p;
+          return ParseErrc{};
+        }
         while (true) {
           if (const auto e = skipValue(depth + 1); e != ParseErrc{}) return e;
           ws();
-          if (p < end && *p == ',') { ++p; continue; }
-          if (p < end && *p == ']') { ++p; return ParseErrc{}; }
+          if (p < end && *p == ',') {
+            ++p;
+            continue;
+          }
+          if (p < end && *p == ']') {
+            ++p;
+            return ParseErrc{};
+          }
           return ParseErrc::syntax_error;
         }
       }
@@ -456,8 +484,14 @@ error_code parseLineInto(std::string_view line, CheckIn& out) {
       }
       if (e != ParseErrc{}) return e;
       ps.ws();
-      if (ps.p < ps.end && *ps.p == ',') { ++ps.p; continue; }
-      if (ps.p < ps.end && *ps.p == '}') { ++ps.p; break; }
+      if (ps.p < ps.end && *ps.p == ',') {
+        ++ps.p;
+        continue;
+      }
+      if (ps.p < ps.end && *ps.p == '}') {
+        ++ps.p;
+        break;
+      }
       return ParseErrc::syntax_error;
     }
   }

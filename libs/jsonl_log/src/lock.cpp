@@ -44,7 +44,8 @@ std::optional<LockHolder> holderFromProcLocks(const struct stat& st) {
       continue;
     }
     if (std::string_view(kind) != "FLOCK") continue;
-    if (ino != static_cast<unsigned long long>(st.st_ino) || maj != major(st.st_dev) || min != minor(st.st_dev)) continue;
+    if (ino != static_cast<unsigned long long>(st.st_ino) || maj != major(st.st_dev) || min != minor(st.st_dev))
+      continue;
     LockHolder holder;
     holder.held = true;
     if (pid > 0) {

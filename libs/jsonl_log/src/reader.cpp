@@ -13,8 +13,8 @@ struct Reader::State {
   int fd = -1;
   bool ownsFd = false;
   std::vector<char> buf = std::vector<char>(2 * kMaxLineBytes);
-  std::size_t pos = 0;  // next unread byte in buf
-  std::size_t len = 0;  // valid bytes in buf
+  std::size_t pos = 0;          // next unread byte in buf
+  std::size_t len = 0;          // valid bytes in buf
   std::uint64_t bufOffset = 0;  // file offset of buf[0]
   std::uint64_t nextLine = 1;
   std::uint64_t fileOffset = 0;  // where the next read() lands in the file

@@ -102,9 +102,9 @@ Outcome<std::unique_ptr<Writer>> Writer::open(const std::filesystem::path& log, 
   if (lockResult != 0) {
     if (errno != EWOULDBLOCK) return sysFailure(errno, "cannot lock log " + log.string());
     const LockHolder holder = detail::findHolder(st);
-    return Failure{{EWOULDBLOCK, boost::system::system_category()},
-                   "log " + log.string() + " is locked by " + holder.describe() +
-                       ": another scanner or a sync is using it"};
+    return Failure{
+        {EWOULDBLOCK, boost::system::system_category()},
+        "log " + log.string() + " is locked by " + holder.describe() + ": another scanner or a sync is using it"};
   }
   w->recovery_.created = created;
   if (created) {

@@ -4,13 +4,9 @@
 
 namespace attendance::support {
 
-std::chrono::system_clock::time_point RealTimeSource::systemTime() const {
-  return std::chrono::system_clock::now();
-}
+std::chrono::system_clock::time_point RealTimeSource::systemTime() const { return std::chrono::system_clock::now(); }
 
-std::chrono::steady_clock::time_point RealTimeSource::monotonicTime() const {
-  return std::chrono::steady_clock::now();
-}
+std::chrono::steady_clock::time_point RealTimeSource::monotonicTime() const { return std::chrono::steady_clock::now(); }
 
 void RealTimeSource::sleepFor(std::chrono::nanoseconds d) const {
   if (d > std::chrono::nanoseconds::zero()) std::this_thread::sleep_for(d);

@@ -9,10 +9,17 @@ std::size_t utf8SequenceLength(std::string_view text, std::size_t i) noexcept {
   if (b0 < 0x80) return 1;
   std::size_t len = 0;
   std::uint32_t min = 0;
-  if ((b0 & 0xE0) == 0xC0) { len = 2; min = 0x80; }
-  else if ((b0 & 0xF0) == 0xE0) { len = 3; min = 0x800; }
-  else if ((b0 & 0xF8) == 0xF0) { len = 4; min = 0x10000; }
-  else return 0;
+  if ((b0 & 0xE0) == 0xC0) {
+    len = 2;
+    min = 0x80;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3;
+    min = 0x800;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4;
+    min = 0x10000;
+  } else
+    return 0;
   if (len > text.size() - i) return 0;
   std::uint32_t cp = b0 & (0x7FU >> len);
   for (std::size_t k = 1; k < len; ++k) {

@@ -25,9 +25,8 @@ int main() {
   record.eventId = "ev-1";
   std::string line;
   attendance::jsonl_log::appendLine(line, record);
-  const std::string expected =
-      R"({"bleUuid":"a1b2c3d4-e5f6-4789-8abc-def012345678","checkInTime":1721471400000,)"
-      R"("scannerId":"Entrance-Scanner-01","eventId":"ev-1"})";
+  const std::string expected = R"({"bleUuid":"a1b2c3d4-e5f6-4789-8abc-def012345678","checkInTime":1721471400000,)"
+                               R"("scannerId":"Entrance-Scanner-01","eventId":"ev-1"})";
   if (line.rfind(expected, 0) != 0) return 3;
   const auto back = attendance::jsonl_log::parseLine(line);
   if (!back || back->scannerId != "Entrance-Scanner-01") return 4;

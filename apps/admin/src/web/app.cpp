@@ -36,10 +36,11 @@ void WebApp::addRoutes(http_server::Router& router) {
     try {
       res = co_await (signIn ? impl->passwords : impl->blocking).run(std::move(work));
     } catch (const http_server::PoolSaturated&) {
-      Response busy = signIn ? htmlResponse(http::status::too_many_requests,
-                                            pages::errorContent("Busy", "Too many sign-ins at once. Try again in a moment."))
-                             : htmlResponse(http::status::service_unavailable,
-                                            pages::errorContent("Busy", "The server is busy. Try again in a moment."));
+      Response busy =
+          signIn ? htmlResponse(http::status::too_many_requests,
+                                pages::errorContent("Busy", "Too many sign-ins at once. Try again in a moment."))
+                 : htmlResponse(http::status::service_unavailable,
+                                pages::errorContent("Busy", "The server is busy. Try again in a moment."));
       busy.set(http::field::retry_after, "1");
       if (signIn && impl->metrics != nullptr) impl->metrics->increment("admin_sign_ins_refused_total");
       res = std::move(busy);
@@ -64,8 +65,7 @@ void WebApp::addRoutes(http_server::Router& router) {
         verb, std::move(pattern),
         [impl, access, fn, onPool, signIn](RequestContext& rc) -> boost::asio::awaitable<Response> {
           auto res = co_await onPool(
-              rc, [impl, access, fn, &rc] { return std::optional<Response>{impl->dispatch(access, fn, rc)}; },
-              signIn);
+              rc, [impl, access, fn, &rc] { return std::optional<Response>{impl->dispatch(access, fn, rc)}; }, signIn);
           co_return std::move(*res);
         },
         opts);

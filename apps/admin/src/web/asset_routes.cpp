@@ -31,7 +31,8 @@ Response Console::asset(const RequestContext& rc, bool signedIn) const {
 Response Console::getAsset(Call& call) {
   bool signedIn = false;
   if (call.rc.params.at("name").ends_with(".js")) {
-    auto found = core::findAdminSession(pool, cookieValue(call.rc.request[http::field::cookie], sessionCookieName()), now());
+    auto found =
+        core::findAdminSession(pool, cookieValue(call.rc.request[http::field::cookie], sessionCookieName()), now());
     signedIn = found && *found;
   }
   return asset(call.rc, signedIn);

@@ -11,7 +11,7 @@ struct Asset {
   std::string_view name;         // "app.css"
   std::string_view contentType;  // "text/css; charset=utf-8"
   std::string_view body;
-  std::string_view etag;         // first 16 hex digits of the SHA-256 of body
+  std::string_view etag;  // first 16 hex digits of the SHA-256 of body
 };
 
 [[nodiscard]] std::span<const Asset> all();

@@ -25,12 +25,12 @@ namespace attendance::admin_web {
 namespace {
 
 // Exit codes (docs/admin-web.md), the same numbers as the rest of attendance-admin.
-constexpr int kExitInvalid = 3;      // bad input: email, password, listen address
-constexpr int kExitConflict = 5;     // the admin exists
-constexpr int kExitDatabase = 6;     // database unavailable
-constexpr int kExitSchema = 7;       // schema outdated: run `attendance-backend migrate`
-constexpr int kExitInputFile = 8;    // --password-file unreadable
-constexpr int kExitServer = 9;       // could not listen
+constexpr int kExitInvalid = 3;    // bad input: email, password, listen address
+constexpr int kExitConflict = 5;   // the admin exists
+constexpr int kExitDatabase = 6;   // database unavailable
+constexpr int kExitSchema = 7;     // schema outdated: run `attendance-backend migrate`
+constexpr int kExitInputFile = 8;  // --password-file unreadable
+constexpr int kExitServer = 9;     // could not listen
 
 struct ServeOptions {
   std::string listen = "127.0.0.1:8081";
@@ -63,11 +63,11 @@ void requireSchema(core::ConnectionPool& pool) {
   auto status = core::schemaStatus(pool);
   if (!status) fail(kExitDatabase, "database unavailable: " + status.error().message());
   if (!status->upToDate()) {
-    fail(kExitSchema, status->newerThanBinary()
-                          ? "database schema version " + std::to_string(status->current) +
-                                " is newer than this binary (" + std::to_string(status->expected) + ")"
-                          : "database schema lacks " + std::to_string(status->missing) +
-                                " migration(s): " + core::kRunMigrateHint);
+    fail(kExitSchema,
+         status->newerThanBinary()
+             ? "database schema version " + std::to_string(status->current) + " is newer than this binary (" +
+                   std::to_string(status->expected) + ")"
+             : "database schema lacks " + std::to_string(status->missing) + " migration(s): " + core::kRunMigrateHint);
   }
 }
 

@@ -31,9 +31,9 @@ Console::Console(core::ConnectionPool& p, http_server::BlockingPool& b, const su
     metrics->describeCounter("admin_sign_ins_refused_total",
                              "Sign-ins answered 429 because the password hashing queue was full");
     metrics->increment("admin_sign_ins_refused_total", {}, 0);
-    for (const char* name : {"admin_report_cache_hits_total", "admin_report_cache_misses_total",
-                             "admin_report_cache_rebuilds_total", "admin_report_cache_incremental_total",
-                             "admin_report_refresh_runs_total"}) {
+    for (const char* name :
+         {"admin_report_cache_hits_total", "admin_report_cache_misses_total", "admin_report_cache_rebuilds_total",
+          "admin_report_cache_incremental_total", "admin_report_refresh_runs_total"}) {
       metrics->increment(name, {}, 0);
     }
   }
@@ -42,7 +42,8 @@ Console::Console(core::ConnectionPool& p, http_server::BlockingPool& b, const su
       const auto rebuilt = reports.refresh(pool, now());
       publishCacheStats();
       if (metrics != nullptr) metrics->increment("admin_report_refresh_runs_total");
-      if (rebuilt > 0) support::log::info("admin_web.reports_refreshed", {{"rebuilt", static_cast<std::int64_t>(rebuilt)}});
+      if (rebuilt > 0)
+        support::log::info("admin_web.reports_refreshed", {{"rebuilt", static_cast<std::int64_t>(rebuilt)}});
     });
   }
 }

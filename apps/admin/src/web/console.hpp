@@ -39,7 +39,7 @@ namespace attendance::admin_web {
 
 using http_server::RequestContext;
 
-inline constexpr std::int64_t kPageSize = 50;               // rows per list page
+inline constexpr std::int64_t kPageSize = 50;             // rows per list page
 inline constexpr std::size_t kFormBodyLimit = 64 * 1024;  // bytes of a POSTed form
 
 enum class Access { open, session };

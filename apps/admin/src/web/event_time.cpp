@@ -27,7 +27,8 @@ Result<TimePoint> absolute(std::string_view v) {
 
 }  // namespace
 
-Result<std::optional<TimePoint>> parseFormTime(std::string_view local, std::string_view utc, std::string_view tzOffset) {
+Result<std::optional<TimePoint>> parseFormTime(std::string_view local, std::string_view utc,
+                                               std::string_view tzOffset) {
   if (!utc.empty()) {
     auto t = absolute(utc);
     if (!t) return t.error();

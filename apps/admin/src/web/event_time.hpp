@@ -17,7 +17,7 @@ namespace attendance::admin_web {
 //    (the form without JavaScript) `local` is UTC. A `local` value with its own zone is taken as is.
 // Both empty: no time. Errc::invalid_argument for anything else.
 [[nodiscard]] Result<std::optional<std::chrono::system_clock::time_point>> parseFormTime(std::string_view local,
-                                                                                        std::string_view utc,
-                                                                                        std::string_view tzOffset);
+                                                                                         std::string_view utc,
+                                                                                         std::string_view tzOffset);
 
 }  // namespace attendance::admin_web

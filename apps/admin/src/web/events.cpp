@@ -29,10 +29,14 @@ Response Console::eventForm(Call& call, const std::string& eventId, std::string_
   auto s = parseFormTime(call.field("starts"), call.field("startsUtc"), call.field("tzOffset"));
   auto e = parseFormTime(call.field("ends"), call.field("endsUtc"), call.field("tzOffset"));
   std::string problem;
-  if (!s || !e) problem = "Start and end must be dates and times.";
-  else if (*s && *e && **e < **s) problem = "The end must not be before the start.";
-  else if (name.empty() || name.size() > 200) problem = "The name must be 1 to 200 characters.";
-  else if (venue.size() > 200) problem = "The venue must be at most 200 characters.";
+  if (!s || !e)
+    problem = "Start and end must be dates and times.";
+  else if (*s && *e && **e < **s)
+    problem = "The end must not be before the start.";
+  else if (name.empty() || name.size() > 200)
+    problem = "The name must be 1 to 200 characters.";
+  else if (venue.size() > 200)
+    problem = "The venue must be at most 200 characters.";
   if (!problem.empty()) {
     const std::string back = eventId.empty() ? "/events" : "/events/" + urlEncode(eventId);
     return page(call, http::status::bad_request, "Check the form", pages::Nav::events,
@@ -118,7 +122,8 @@ Response Console::postRegistration(Call& call) {
   if (!user) return failure(call, user.error());
   auto r = core::registerForEvent(pool, id, *user, now());
   if (!r) return failure(call, r.error());
-  return redirect(back + (*r == core::RegistrationOutcome::created ? "?notice=registered" : "?notice=already-registered"));
+  return redirect(back +
+                  (*r == core::RegistrationOutcome::created ? "?notice=registered" : "?notice=already-registered"));
 }
 
 Response Console::postUnregister(Call& call) {

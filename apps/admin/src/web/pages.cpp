@@ -42,7 +42,8 @@ std::string pager(std::string_view base, std::string_view search, std::int64_t p
   const std::int64_t first = total == 0 ? 0 : page * pageSize + 1;
   const std::int64_t last = std::min(total, (page + 1) * pageSize);
   std::string q = search.empty() ? std::string{} : "&q=" + urlEncode(search);
-  std::string out = fmt::format("<div class=\"pager\"><span>{}–{} of {}</span><span class=\"row\">", first, last, total);
+  std::string out =
+      fmt::format("<div class=\"pager\"><span>{}–{} of {}</span><span class=\"row\">", first, last, total);
   if (page > 0) {
     out += fmt::format("<a class=\"btn btn-sm\" href=\"{}?page={}{}\">← Previous</a>", h(base), page - 1, h(q));
   }
@@ -67,8 +68,8 @@ std::string timeTag(const std::optional<TimePoint>& t, std::string_view empty) {
 
 std::string flash(FlashKind kind, std::string_view text) {
   const char* cls = kind == FlashKind::ok ? "alert-ok" : kind == FlashKind::warn ? "alert-warn" : "alert-error";
-  return fmt::format("<div class=\"alert {}\" role=\"{}\">{}</div>", cls,
-                     kind == FlashKind::error ? "alert" : "status", h(text));
+  return fmt::format("<div class=\"alert {}\" role=\"{}\">{}</div>", cls, kind == FlashKind::error ? "alert" : "status",
+                     h(text));
 }
 
 std::string noticeFor(std::string_view code) {
@@ -123,8 +124,8 @@ std::string events(const std::vector<core::EventSummary>& list, TimePoint now, s
   std::string past;
   for (const auto& e : list) {
     const bool isPast = e.endsAt ? *e.endsAt < now : (e.startsAt && *e.startsAt + std::chrono::hours{24} < now);
-    std::string status = e.synced ? "<span class=\"badge badge-ok\">Synced</span>"
-                                  : "<span class=\"badge\">Not synced</span>";
+    std::string status =
+        e.synced ? "<span class=\"badge badge-ok\">Synced</span>" : "<span class=\"badge\">Not synced</span>";
     std::string row = fmt::format(
         "<tr><td><a href=\"/events/{}\"><strong>{}</strong></a><div class=\"muted small\">{}</div></td>"
         "<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
@@ -134,13 +135,15 @@ std::string events(const std::vector<core::EventSummary>& list, TimePoint now, s
   }
   auto table = [](std::string_view id, std::string_view title, const std::string& rows, std::string_view empty) {
     std::string out = fmt::format(
-        "<section class=\"card flush\" aria-labelledby=\"{0}-h\"><div class=\"card-head\"><h2 id=\"{0}-h\">{1}</h2></div>",
+        "<section class=\"card flush\" aria-labelledby=\"{0}-h\"><div class=\"card-head\"><h2 "
+        "id=\"{0}-h\">{1}</h2></div>",
         id, title);
     if (rows.empty()) {
       out += fmt::format("<div class=\"empty\">{}</div>", empty);
     } else {
       out += fmt::format(
-          "<div class=\"table-wrap\"><table id=\"{}-table\"><thead><tr><th scope=\"col\">Event</th><th scope=\"col\">Starts</th>"
+          "<div class=\"table-wrap\"><table id=\"{}-table\"><thead><tr><th scope=\"col\">Event</th><th "
+          "scope=\"col\">Starts</th>"
           "<th scope=\"col\" class=\"num\">Registered</th><th scope=\"col\" class=\"num\">Attended</th>"
           "<th scope=\"col\">Attendance data</th></tr></thead><tbody>{}</tbody></table></div>",
           id, rows);
@@ -156,11 +159,16 @@ std::string events(const std::vector<core::EventSummary>& list, TimePoint now, s
          "<input type=\"hidden\" name=\"startsUtc\" data-utc-for=\"ev-starts\">"
          "<input type=\"hidden\" name=\"endsUtc\" data-utc-for=\"ev-ends\">"
          "<div class=\"form-grid\">"
-         "<div class=\"field\"><label for=\"ev-name\">Name</label><input id=\"ev-name\" name=\"name\" type=\"text\" required maxlength=\"200\"></div>"
-         "<div class=\"field\"><label for=\"ev-venue\">Venue</label><input id=\"ev-venue\" name=\"venue\" type=\"text\" maxlength=\"200\"></div>"
-         "<div class=\"field\"><label for=\"ev-starts\">Starts <span class=\"hint\" data-tz-name>UTC</span></label><input id=\"ev-starts\" name=\"starts\" type=\"datetime-local\"></div>"
-         "<div class=\"field\"><label for=\"ev-ends\">Ends <span class=\"hint\" data-tz-name>UTC</span></label><input id=\"ev-ends\" name=\"ends\" type=\"datetime-local\"></div>"
-         "<div class=\"field\"><label for=\"ev-id\">Event id <span class=\"hint\">optional; letters, digits, . _ : -</span></label>"
+         "<div class=\"field\"><label for=\"ev-name\">Name</label><input id=\"ev-name\" name=\"name\" type=\"text\" "
+         "required maxlength=\"200\"></div>"
+         "<div class=\"field\"><label for=\"ev-venue\">Venue</label><input id=\"ev-venue\" name=\"venue\" "
+         "type=\"text\" maxlength=\"200\"></div>"
+         "<div class=\"field\"><label for=\"ev-starts\">Starts <span class=\"hint\" "
+         "data-tz-name>UTC</span></label><input id=\"ev-starts\" name=\"starts\" type=\"datetime-local\"></div>"
+         "<div class=\"field\"><label for=\"ev-ends\">Ends <span class=\"hint\" data-tz-name>UTC</span></label><input "
+         "id=\"ev-ends\" name=\"ends\" type=\"datetime-local\"></div>"
+         "<div class=\"field\"><label for=\"ev-id\">Event id <span class=\"hint\">optional; letters, digits, . _ : "
+         "-</span></label>"
          "<input id=\"ev-id\" name=\"id\" type=\"text\" maxlength=\"128\" pattern=\"[A-Za-z0-9._:\\-]{1,128}\"></div>"
          "</div><button class=\"btn btn-primary\" type=\"submit\">Create event</button></form></details>";
   out += table("upcoming", "Upcoming and current", upcoming, "No upcoming events. Create one to get started.");
@@ -206,9 +214,10 @@ std::string event(const EventView& v, std::string_view csrf) {
     out += v.search.empty() ? "<div class=\"empty\">Nobody is registered yet.</div>"
                             : "<div class=\"empty\">No registration matches.</div>";
   } else {
-    out += "<div class=\"table-wrap\"><table id=\"registration-table\"><thead><tr><th scope=\"col\">Name</th>"
-           "<th scope=\"col\">Email</th><th scope=\"col\">Registered</th><th scope=\"col\"><span class=\"sr-only\">"
-           "Actions</span></th></tr></thead><tbody>";
+    out +=
+        "<div class=\"table-wrap\"><table id=\"registration-table\"><thead><tr><th scope=\"col\">Name</th>"
+        "<th scope=\"col\">Email</th><th scope=\"col\">Registered</th><th scope=\"col\"><span class=\"sr-only\">"
+        "Actions</span></th></tr></thead><tbody>";
     for (const auto& p : v.registrations.rows) {
       out += fmt::format(
           "<tr><td>{}{}</td><td>{}</td><td>{}</td><td class=\"num\"><form class=\"inline\" method=\"post\" "
@@ -232,9 +241,11 @@ std::string event(const EventView& v, std::string_view csrf) {
       "required maxlength=\"200\" value=\"{}\"></div>"
       "<div class=\"field\"><label for=\"ed-venue\">Venue</label><input id=\"ed-venue\" name=\"venue\" type=\"text\" "
       "maxlength=\"200\" value=\"{}\"></div><div class=\"form-grid\">"
-      "<div class=\"field\"><label for=\"ed-starts\">Starts <span class=\"hint\" data-tz-name>UTC</span></label><input id=\"ed-starts\" name=\"starts\" "
+      "<div class=\"field\"><label for=\"ed-starts\">Starts <span class=\"hint\" data-tz-name>UTC</span></label><input "
+      "id=\"ed-starts\" name=\"starts\" "
       "type=\"datetime-local\" data-utc=\"{}\" value=\"{}\"></div>"
-      "<div class=\"field\"><label for=\"ed-ends\">Ends <span class=\"hint\" data-tz-name>UTC</span></label><input id=\"ed-ends\" name=\"ends\" "
+      "<div class=\"field\"><label for=\"ed-ends\">Ends <span class=\"hint\" data-tz-name>UTC</span></label><input "
+      "id=\"ed-ends\" name=\"ends\" "
       "type=\"datetime-local\" data-utc=\"{}\" value=\"{}\"></div></div>"
       "<button class=\"btn\" type=\"submit\">Save changes</button></form></section>",
       id, csrfField(csrf), h(e.name), h(e.venue), e.startsAt ? core::formatIsoUtc(*e.startsAt) : "",
@@ -242,15 +253,16 @@ std::string event(const EventView& v, std::string_view csrf) {
   out += fmt::format(
       "<section class=\"card danger-zone\" aria-labelledby=\"del-h\"><h2 id=\"del-h\">Delete event</h2>"
       "<p class=\"muted\">Deleting removes the event, its registrations and its sync receipts.</p>{}"
-      "<form method=\"post\" action=\"/events/{}/delete\" data-confirm=\"Delete this event? This cannot be undone.\">{}{}"
+      "<form method=\"post\" action=\"/events/{}/delete\" data-confirm=\"Delete this event? This cannot be "
+      "undone.\">{}{}"
       "<button class=\"btn btn-danger\" type=\"submit\">Delete event</button></form></section>",
       v.hasCheckIns ? std::string("<p class=\"alert alert-warn\">Check-ins are stored for this event. Deleting is "
                                   "refused unless you also delete them.</p>")
                     : std::string{},
       id, csrfField(csrf),
       v.hasCheckIns ? "<div class=\"field\"><label class=\"check\"><input type=\"checkbox\" name=\"force\" "
-                       "value=\"1\"> Also delete the check-ins</label></div>"
-                     : "");
+                      "value=\"1\"> Also delete the check-ins</label></div>"
+                    : "");
   out += "</div>";
   return out;
 }
@@ -259,7 +271,9 @@ std::string participants(const ParticipantsView& v, std::string_view csrf) {
   std::string out =
       "<div class=\"page-head\"><div><h1>Participants</h1><p class=\"muted\">Everyone who can be registered for an "
       "event. Participants usually sign up in the mobile app.</p></div></div>";
-  out += "<details class=\"card drawer\" id=\"new-participant\"><summary class=\"btn btn-primary\">+ New participant</summary>";
+  out +=
+      "<details class=\"card drawer\" id=\"new-participant\"><summary class=\"btn btn-primary\">+ New "
+      "participant</summary>";
   out += "<form method=\"post\" action=\"/participants\">" + csrfField(csrf) +
          "<div class=\"form-grid\"><div class=\"field\"><label for=\"p-name\">Name</label><input id=\"p-name\" "
          "name=\"name\" type=\"text\" required maxlength=\"200\"></div><div class=\"field\"><label for=\"p-email\">"
@@ -275,9 +289,10 @@ std::string participants(const ParticipantsView& v, std::string_view csrf) {
   if (v.page.rows.empty()) {
     out += "<div class=\"empty\">No participants found.</div>";
   } else {
-    out += "<div class=\"table-wrap\"><table id=\"participant-list\"><thead><tr><th scope=\"col\">Name</th><th "
-           "scope=\"col\">Email</th><th scope=\"col\">bleUuid</th><th scope=\"col\">Status</th><th scope=\"col\">"
-           "<span class=\"sr-only\">Actions</span></th></tr></thead><tbody>";
+    out +=
+        "<div class=\"table-wrap\"><table id=\"participant-list\"><thead><tr><th scope=\"col\">Name</th><th "
+        "scope=\"col\">Email</th><th scope=\"col\">bleUuid</th><th scope=\"col\">Status</th><th scope=\"col\">"
+        "<span class=\"sr-only\">Actions</span></th></tr></thead><tbody>";
     for (const auto& p : v.page.rows) {
       const std::string pid = h(urlEncode(p.id));
       out += fmt::format(
@@ -288,7 +303,8 @@ std::string participants(const ParticipantsView& v, std::string_view csrf) {
           "<form class=\"inline\" method=\"post\" action=\"/participants/{}/{}\">{}<button class=\"btn btn-sm{}\" "
           "type=\"submit\">{}</button></form></div></td></tr>",
           h(p.displayName), h(p.email), h(p.bleUuid),
-          p.disabled ? "<span class=\"badge badge-danger\">Disabled</span>" : "<span class=\"badge badge-ok\">Active</span>",
+          p.disabled ? "<span class=\"badge badge-danger\">Disabled</span>"
+                     : "<span class=\"badge badge-ok\">Active</span>",
           pid, csrfField(csrf), pid, p.disabled ? "enable" : "disable", csrfField(csrf),
           p.disabled ? "" : " btn-danger", p.disabled ? "Enable" : "Disable");
     }
@@ -302,8 +318,9 @@ std::string participants(const ParticipantsView& v, std::string_view csrf) {
 namespace {
 
 // A scanner's events, each with an unassign button, and a form to assign it to one more.
-std::string assignmentsCell(const core::ScannerInfo& s, std::size_t row, const std::vector<const core::Event*>& assigned,
-                            const std::vector<core::Event>& events, std::string_view csrf) {
+std::string assignmentsCell(const core::ScannerInfo& s, std::size_t row,
+                            const std::vector<const core::Event*>& assigned, const std::vector<core::Event>& events,
+                            std::string_view csrf) {
   const std::string base = "/scanners/" + h(urlEncode(s.scannerId)) + "/assignments";
   std::string out;
   if (assigned.empty()) {
@@ -323,9 +340,10 @@ std::string assignmentsCell(const core::ScannerInfo& s, std::size_t row, const s
     out += "</ul>";
   }
   if (s.revokedAt || assigned.size() == events.size()) return out;
-  out += fmt::format("<form class=\"row\" method=\"post\" action=\"{}\">{}<label class=\"sr-only\" "
-                     "for=\"assign-{}\">Event</label><select id=\"assign-{}\" name=\"eventId\" required>",
-                     base, csrfField(csrf), row, row);
+  out += fmt::format(
+      "<form class=\"row\" method=\"post\" action=\"{}\">{}<label class=\"sr-only\" "
+      "for=\"assign-{}\">Event</label><select id=\"assign-{}\" name=\"eventId\" required>",
+      base, csrfField(csrf), row, row);
   for (const auto& e : events) {
     if (std::find(assigned.begin(), assigned.end(), &e) != assigned.end()) continue;
     out += fmt::format("<option value=\"{}\">{} ({})</option>", h(e.id), h(e.name), h(e.id));
@@ -344,7 +362,8 @@ std::string scanners(const ScannersView& view, std::string_view csrf,
       "own API key, into the events it is assigned to. Revoke a key when a device is lost.</p></div></div>";
   if (created) {
     out += fmt::format(
-        "<section class=\"card\" id=\"new-key\" aria-labelledby=\"key-h\"><h2 id=\"key-h\">API key for <code>{}</code></h2>"
+        "<section class=\"card\" id=\"new-key\" aria-labelledby=\"key-h\"><h2 id=\"key-h\">API key for "
+        "<code>{}</code></h2>"
         "<p class=\"alert alert-warn\">Copy this key now and store it on the scanner. It is shown only once; only a "
         "hash is kept.</p><div class=\"secret\"><code id=\"api-key\">{}</code><button class=\"btn btn-sm\" "
         "type=\"button\" data-copy=\"api-key\">Copy</button></div></section>",
@@ -353,17 +372,20 @@ std::string scanners(const ScannersView& view, std::string_view csrf,
   out += "<section class=\"card\" aria-labelledby=\"new-scanner-h\"><h2 id=\"new-scanner-h\">Add a scanner</h2>";
   out += "<form class=\"row\" method=\"post\" action=\"/scanners\">" + csrfField(csrf) +
          "<label class=\"sr-only\" for=\"scanner-id\">Scanner id</label><input id=\"scanner-id\" name=\"scannerId\" "
-         "type=\"text\" required maxlength=\"128\" pattern=\"[A-Za-z0-9._:\\-]{1,128}\" placeholder=\"Entrance-Scanner-01\" "
+         "type=\"text\" required maxlength=\"128\" pattern=\"[A-Za-z0-9._:\\-]{1,128}\" "
+         "placeholder=\"Entrance-Scanner-01\" "
          "class=\"w-md\"><button class=\"btn btn-primary\" type=\"submit\">Create scanner</button></form></section>";
-  out += "<section class=\"card flush\" aria-labelledby=\"scanners-list-h\"><div class=\"card-head\"><h2 "
-         "id=\"scanners-list-h\">All scanners</h2></div>";
+  out +=
+      "<section class=\"card flush\" aria-labelledby=\"scanners-list-h\"><div class=\"card-head\"><h2 "
+      "id=\"scanners-list-h\">All scanners</h2></div>";
   if (list.empty()) {
     out += "<div class=\"empty\">No scanners yet.</div>";
   } else {
-    out += "<div class=\"table-wrap\"><table id=\"scanner-list\"><thead><tr><th scope=\"col\">Scanner</th><th "
-           "scope=\"col\">Key</th><th scope=\"col\">Created</th><th scope=\"col\">Last sync</th><th scope=\"col\" "
-           "class=\"num\">Records</th><th scope=\"col\">Status</th><th scope=\"col\">Events</th><th scope=\"col\">"
-           "<span class=\"sr-only\">Actions</span></th></tr></thead><tbody>";
+    out +=
+        "<div class=\"table-wrap\"><table id=\"scanner-list\"><thead><tr><th scope=\"col\">Scanner</th><th "
+        "scope=\"col\">Key</th><th scope=\"col\">Created</th><th scope=\"col\">Last sync</th><th scope=\"col\" "
+        "class=\"num\">Records</th><th scope=\"col\">Status</th><th scope=\"col\">Events</th><th scope=\"col\">"
+        "<span class=\"sr-only\">Actions</span></th></tr></thead><tbody>";
     std::map<std::string_view, const core::Event*> eventById;
     for (const auto& e : view.events) eventById.emplace(e.id, &e);
     std::map<std::string_view, std::vector<const core::Event*>> assignedTo;  // scannerId -> its events
@@ -373,13 +395,13 @@ std::string scanners(const ScannersView& view, std::string_view csrf,
     std::size_t row = 0;
     for (const auto& s : list) {
       const auto& assigned = assignedTo[s.scannerId];
-      out += fmt::format("<tr><td><code>{}</code></td><td><code>{}…</code></td><td>{}</td><td>{}</td><td class=\"num\">{}"
-                         "</td><td>{}</td><td>{}</td><td class=\"num\">",
-                         h(s.scannerId), h(s.keyPrefix), timeTag(s.createdAt), timeTag(s.lastSyncAt, "never"),
-                         s.recordsReceived,
-                         s.revokedAt ? "<span class=\"badge badge-danger\">Revoked</span>"
-                                     : "<span class=\"badge badge-ok\">Active</span>",
-                         assignmentsCell(s, row++, assigned, view.events, csrf));
+      out += fmt::format(
+          "<tr><td><code>{}</code></td><td><code>{}…</code></td><td>{}</td><td>{}</td><td class=\"num\">{}"
+          "</td><td>{}</td><td>{}</td><td class=\"num\">",
+          h(s.scannerId), h(s.keyPrefix), timeTag(s.createdAt), timeTag(s.lastSyncAt, "never"), s.recordsReceived,
+          s.revokedAt ? "<span class=\"badge badge-danger\">Revoked</span>"
+                      : "<span class=\"badge badge-ok\">Active</span>",
+          assignmentsCell(s, row++, assigned, view.events, csrf));
       if (!s.revokedAt) {
         out += fmt::format(
             "<form class=\"inline\" method=\"post\" action=\"/scanners/{}/revoke\" data-confirm=\"Revoke this "
@@ -396,9 +418,10 @@ std::string scanners(const ScannersView& view, std::string_view csrf,
 }
 
 std::string errorContent(std::string_view title, std::string_view message) {
-  return fmt::format("<div class=\"card empty\"><h1>{}</h1><p>{}</p><p><a class=\"btn\" href=\"/events\">Back to "
-                     "events</a></p></div>",
-                     h(title), h(message));
+  return fmt::format(
+      "<div class=\"card empty\"><h1>{}</h1><p>{}</p><p><a class=\"btn\" href=\"/events\">Back to "
+      "events</a></p></div>",
+      h(title), h(message));
 }
 
 }  // namespace attendance::admin_web::pages

@@ -15,8 +15,8 @@ Response Console::getParticipants(Call& call) {
   auto p = core::listParticipants(pool, view.search, view.pageNo * kPageSize, kPageSize);
   if (!p) return failure(call, p.error());
   view.page = std::move(*p);
-  return page(call, http::status::ok, "Participants", pages::Nav::participants,
-              pages::noticeFor(call.query("notice")), pages::participants(view, call.session->csrfToken));
+  return page(call, http::status::ok, "Participants", pages::Nav::participants, pages::noticeFor(call.query("notice")),
+              pages::participants(view, call.session->csrfToken));
 }
 
 Response Console::apiParticipants(Call& call) {
@@ -25,7 +25,8 @@ Response Console::apiParticipants(Call& call) {
   const auto limit = intParam(call.rc.request.target(), "limit", 100, 1, 1000);
   auto p = core::listParticipants(pool, search, offset, limit);
   if (!p) return failure(call, p.error());
-  std::string out = fmt::format("{{\"total\":{},\"offset\":{},\"limit\":{},\"participants\":[", p->total, offset, limit);
+  std::string out =
+      fmt::format("{{\"total\":{},\"offset\":{},\"limit\":{},\"participants\":[", p->total, offset, limit);
   bool first = true;
   for (const auto& u : p->rows) {
     if (!first) out += ',';

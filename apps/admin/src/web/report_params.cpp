@@ -74,9 +74,12 @@ ReportRequest parseReportRequest(std::string_view query) {
       if (!s) return fail("sort: must be one of report, name, email, status, firstSeen, lastSeen, scanners");
       r.query.sort = *s;
     } else if (name == "dir") {
-      if (value == "asc") r.query.descending = false;
-      else if (value == "desc") r.query.descending = true;
-      else return fail("dir: must be asc or desc");
+      if (value == "asc")
+        r.query.descending = false;
+      else if (value == "desc")
+        r.query.descending = true;
+      else
+        return fail("dir: must be asc or desc");
     } else {  // buckets
       if (!parseCount(value, r.query.chartBuckets) || r.query.chartBuckets < 1 ||
           r.query.chartBuckets > core::kReportMaxChartBuckets) {

@@ -15,7 +15,8 @@ namespace attendance::admin_web {
 namespace asio = boost::asio;
 
 struct ReportRefresher::Impl {
-  Impl(http_server::BlockingPool& b, std::chrono::milliseconds i, std::function<void()> w, std::atomic<std::uint64_t>& r)
+  Impl(http_server::BlockingPool& b, std::chrono::milliseconds i, std::function<void()> w,
+       std::atomic<std::uint64_t>& r)
       : blocking(b), interval(i), work(std::move(w)), runs(r), timer(ioc) {}
 
   http_server::BlockingPool& blocking;
@@ -48,7 +49,8 @@ struct ReportRefresher::Impl {
 
 ReportRefresher::ReportRefresher(http_server::BlockingPool& blocking, std::chrono::milliseconds interval,
                                  std::function<void()> work)
-    : impl_(std::make_unique<Impl>(blocking, std::max(interval, std::chrono::milliseconds{10}), std::move(work), runs_)) {
+    : impl_(
+          std::make_unique<Impl>(blocking, std::max(interval, std::chrono::milliseconds{10}), std::move(work), runs_)) {
   asio::co_spawn(impl_->ioc, impl_->loop(), asio::detached);
   impl_->thread = std::thread([impl = impl_.get()] { impl->ioc.run(); });
 }

@@ -66,10 +66,10 @@ Response Console::postScanners(Call& call) {
   const std::string id = call.field("scannerId");
   auto created = core::createScanner(pool, id, now());
   if (!created && created.error() == core::Errc::invalid_argument) {
-    return scannersPage(call, http::status::bad_request,
-                        pages::flash(pages::FlashKind::error,
-                                     "Scanner ids use 1 to 128 letters, digits, '.', '_', ':' or '-'."),
-                        std::nullopt);
+    return scannersPage(
+        call, http::status::bad_request,
+        pages::flash(pages::FlashKind::error, "Scanner ids use 1 to 128 letters, digits, '.', '_', ':' or '-'."),
+        std::nullopt);
   }
   if (!created && created.error() == core::Errc::conflict) {
     return scannersPage(call, http::status::conflict,
@@ -86,16 +86,18 @@ Response Console::postScanners(Call& call) {
 Response Console::postAssignment(Call& call) {
   auto r = core::assignScanner(pool, call.param("id"), call.field("eventId"), now());
   if (!r) return failure(call, r.error());
-  support::log::info("admin_web.scanner_assigned",
-                     {{"scanner", call.param("id")}, {"event", call.field("eventId")}, {"admin", call.session->adminId}});
+  support::log::info(
+      "admin_web.scanner_assigned",
+      {{"scanner", call.param("id")}, {"event", call.field("eventId")}, {"admin", call.session->adminId}});
   return redirect(*r ? "/scanners?notice=scanner-assigned" : "/scanners?notice=already-assigned");
 }
 
 Response Console::postUnassignment(Call& call) {
   auto r = core::unassignScanner(pool, call.param("id"), call.param("eventId"));
   if (!r) return failure(call, r.error());
-  support::log::info("admin_web.scanner_unassigned",
-                     {{"scanner", call.param("id")}, {"event", call.param("eventId")}, {"admin", call.session->adminId}});
+  support::log::info(
+      "admin_web.scanner_unassigned",
+      {{"scanner", call.param("id")}, {"event", call.param("eventId")}, {"admin", call.session->adminId}});
   return redirect("/scanners?notice=scanner-unassigned");
 }
 

@@ -42,8 +42,9 @@ Response Console::dispatch(Access access, Fn fn, RequestContext& rc) {
         support::log::warn("admin_web.csrf_refused", {{"path", rc.path}});
         return api ? jsonError(http::status::forbidden, "missing or wrong CSRF token")
                    : page(call, http::status::forbidden, "Refused", pages::Nav::none, {},
-                          pages::errorContent("Refused", "The form expired or did not come from this site. "
-                                                         "Reload the page and try again."));
+                          pages::errorContent("Refused",
+                                              "The form expired or did not come from this site. "
+                                              "Reload the page and try again."));
       }
     }
   }

@@ -43,8 +43,8 @@ Response Console::postLogin(Call& call) {
       support::log::warn("admin_web.login_rate_limited", {{"address", call.rc.remote.to_string()}});
       Response res = loginPage(
           http::status::too_many_requests, email,
-          pages::flash(pages::FlashKind::error,
-                       fmt::format("Too many failed sign-ins. Try again in {} minute{}.", minutes, minutes == 1 ? "" : "s")));
+          pages::flash(pages::FlashKind::error, fmt::format("Too many failed sign-ins. Try again in {} minute{}.",
+                                                            minutes, minutes == 1 ? "" : "s")));
       res.set(http::field::retry_after, std::to_string(outcome->retryAfter.count()));
       return res;
     }
@@ -52,8 +52,7 @@ Response Console::postLogin(Call& call) {
       support::log::info("admin_web.login_failed", {{"address", call.rc.remote.to_string()}});
       return loginPage(http::status::unauthorized, email,
                        pages::flash(pages::FlashKind::error, "Wrong email or password."));
-    case core::AdminSignIn::Kind::ok:
-      break;
+    case core::AdminSignIn::Kind::ok: break;
   }
   support::log::info("admin_web.login", {{"admin", outcome->session.adminId}});
   Response res = redirect("/events");

@@ -54,9 +54,9 @@ struct Status {
 
 std::string statusText(const Status& s) {
   std::string t = "adverts=" + std::to_string(s.b.advertisements) + " unique=" + std::to_string(s.p.uniqueIds) +
-                  " written=" + std::to_string(s.p.logged) + " noise=" +
-                  std::to_string(s.b.ignoredNoise + s.p.notOnRoster) + " pending=" + std::to_string(s.pending) +
-                  " candidates=" + std::to_string(s.presence.pending()) +
+                  " written=" + std::to_string(s.p.logged) +
+                  " noise=" + std::to_string(s.b.ignoredNoise + s.p.notOnRoster) +
+                  " pending=" + std::to_string(s.pending) + " candidates=" + std::to_string(s.presence.pending()) +
                   " expired=" + std::to_string(s.presence.counters().expired);
   if (s.roster != nullptr) {
     t += " registered=" + std::to_string(s.p.rosterArrivals) + "/" + std::to_string(s.roster->size());
@@ -119,11 +119,9 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
   }
 
   // A short lock wait rides out a sync probing the lock or the previous scanner still exiting.
-  auto opened = jsonl_log::Writer::open(config.log,
-                                        {.fsync = config.fsync,
-                                         .syncInterval = config.fsyncInterval,
-                                         .lockWait = std::chrono::seconds{2}},
-                                        support::toEpochMillis(time.systemTime()));
+  auto opened = jsonl_log::Writer::open(
+      config.log, {.fsync = config.fsync, .syncInterval = config.fsyncInterval, .lockWait = std::chrono::seconds{2}},
+      support::toEpochMillis(time.systemTime()));
   if (!opened) {
     const bool locked = opened.error().code.value() == EWOULDBLOCK;
     log::error(locked ? "scanner.log_locked" : "scanner.log_open_failed", {{"error", opened.error().message}});
@@ -133,9 +131,9 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
   const auto& rec = writer.recovery();
   if (!rec.quarantineFile.empty()) {
     log::warn("log.tail_quarantined", {{"log", config.log.string()},
-                                        {"quarantineFile", rec.quarantineFile.string()},
-                                        {"bytes", rec.quarantinedBytes},
-                                        {"keptLines", rec.keptLines}});
+                                       {"quarantineFile", rec.quarantineFile.string()},
+                                       {"bytes", rec.quarantinedBytes},
+                                       {"keptLines", rec.keptLines}});
   }
   if (rec.completedLastLine) log::warn("log.last_line_completed", {{"log", config.log.string()}});
   log::info("log.opened", {{"log", config.log.string()},
@@ -221,8 +219,8 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
 
   std::uint64_t watchdogUsec = 0;
   const bool watchdog = ::sd_watchdog_enabled(0, &watchdogUsec) > 0 && watchdogUsec > 0;
-  const auto watchdogPeriod = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::microseconds{watchdogUsec / 2});
+  const auto watchdogPeriod =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::microseconds{watchdogUsec / 2});
 
   auto now = time.monotonicTime();
   auto nextStatus = now + config.statusInterval;
@@ -256,8 +254,9 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
     now = time.monotonicTime();
     if (now >= nextStatus) {
       const auto counters = scanner.counters();
-      const Status s{pipeline.counters(), pipeline.presence(), counters, pipeline.pendingCount(), writer.durableLines(),
-                     ble_scan::stateName(scanner.state()), roster ? &*roster : nullptr};
+      const Status s{pipeline.counters(),        pipeline.presence(),   counters,
+                     pipeline.pendingCount(),    writer.durableLines(), ble_scan::stateName(scanner.state()),
+                     roster ? &*roster : nullptr};
       logStatus("scanner.status", s);
       ::sd_notifyf(0, "STATUS=%s", statusText(s).c_str());
       nextStatus = now + config.statusInterval;
@@ -294,12 +293,14 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
       line.pop_back();
       log::error("scanner.unwritten_checkin", {{"line", line}});
     }
-    log::error("scanner.checkins_lost", {{"unwritten", pipeline.pendingCount()}, {"dropped", pipeline.counters().dropped}});
+    log::error("scanner.checkins_lost",
+               {{"unwritten", pipeline.pendingCount()}, {"dropped", pipeline.counters().dropped}});
     if (exitCode == kExitOk) exitCode = kExitUnwritten;
   }
   const auto counters = scanner.counters();
-  logStatus("scanner.stopped", Status{pipeline.counters(), pipeline.presence(), counters, pipeline.pendingCount(), writer.durableLines(),
-                                      ble_scan::stateName(scanner.state()), roster ? &*roster : nullptr});
+  logStatus("scanner.stopped",
+            Status{pipeline.counters(), pipeline.presence(), counters, pipeline.pendingCount(), writer.durableLines(),
+                   ble_scan::stateName(scanner.state()), roster ? &*roster : nullptr});
   return exitCode;
 }
 

@@ -18,9 +18,8 @@ std::int64_t RealBootClock::bootMillis() const {
 }
 
 std::int64_t SimulatedBootClock::bootMillis() const {
-  return offsetMs_ + std::chrono::duration_cast<std::chrono::milliseconds>(
-                         time_->monotonicTime().time_since_epoch())
-                         .count();
+  return offsetMs_ +
+         std::chrono::duration_cast<std::chrono::milliseconds>(time_->monotonicTime().time_since_epoch()).count();
 }
 
 }  // namespace attendance::scanner

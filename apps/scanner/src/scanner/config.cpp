@@ -99,8 +99,10 @@ ScannerConfig build(const std::map<std::string, std::string>& s) {
   }
   if (const auto* v = get("adapter")) c.adapter = *v;
   if (const auto* v = get("rssi-min")) {
-    if (*v == "none") c.rssiMin.reset();
-    else c.rssiMin = parseInt<std::int16_t>("rssi-min", *v, -127, 20);
+    if (*v == "none")
+      c.rssiMin.reset();
+    else
+      c.rssiMin = parseInt<std::int16_t>("rssi-min", *v, -127, 20);
   }
   if (const auto* v = get("min-sightings")) c.minSightings = parseInt<std::size_t>("min-sightings", *v, 1, 1000);
   if (const auto* v = get("min-dwell")) {
@@ -127,18 +129,26 @@ ScannerConfig build(const std::map<std::string, std::string>& s) {
   if (const auto* v = get("status-interval")) c.statusInterval = duration("status-interval", *v);
   if (const auto* v = get("ble-watchdog")) c.bleWatchdog = duration("ble-watchdog", *v);
   if (const auto* v = get("record-rssi")) {
-    if (*v == "true") c.recordRssi = true;
-    else if (*v == "false") c.recordRssi = false;
-    else throw Problem("--record-rssi: '" + *v + "' is not true or false");
+    if (*v == "true")
+      c.recordRssi = true;
+    else if (*v == "false")
+      c.recordRssi = false;
+    else
+      throw Problem("--record-rssi: '" + *v + "' is not true or false");
   }
   if (const auto* v = get("max-pending")) c.maxPending = parseInt<std::size_t>("max-pending", *v, 1, 10'000'000);
   if (const auto* v = get("log-level")) {
     using support::log::Level;
-    if (*v == "debug") c.logLevel = Level::debug;
-    else if (*v == "info") c.logLevel = Level::info;
-    else if (*v == "warn") c.logLevel = Level::warn;
-    else if (*v == "error") c.logLevel = Level::error;
-    else throw Problem("--log-level: '" + *v + "' is not one of debug, info, warn, error");
+    if (*v == "debug")
+      c.logLevel = Level::debug;
+    else if (*v == "info")
+      c.logLevel = Level::info;
+    else if (*v == "warn")
+      c.logLevel = Level::warn;
+    else if (*v == "error")
+      c.logLevel = Level::error;
+    else
+      throw Problem("--log-level: '" + *v + "' is not one of debug, info, warn, error");
   }
   return c;
 }
@@ -157,10 +167,14 @@ void readConfigFile(const std::string& path, std::map<std::string, std::string>&
     bool known = false;
     for (const auto& s : kSettings) known = known || k == s.name;
     if (!known) throw Problem("config " + path + ": unknown key '" + k + "'");
-    if (const auto* str = node.as_string()) out[k] = str->get();
-    else if (const auto* i = node.as_integer()) out[k] = std::to_string(i->get());
-    else if (const auto* b = node.as_boolean()) out[k] = b->get() ? "true" : "false";
-    else throw Problem("config " + path + ": key '" + k + "' must be a string, integer or boolean");
+    if (const auto* str = node.as_string())
+      out[k] = str->get();
+    else if (const auto* i = node.as_integer())
+      out[k] = std::to_string(i->get());
+    else if (const auto* b = node.as_boolean())
+      out[k] = b->get() ? "true" : "false";
+    else
+      throw Problem("config " + path + ": key '" + k + "' must be a string, integer or boolean");
   }
 }
 
@@ -172,11 +186,16 @@ std::optional<std::chrono::milliseconds> parseDuration(std::string_view text) {
   if (r.ec != std::errc{} || n <= 0) return std::nullopt;
   const std::string_view unit(r.ptr, static_cast<std::size_t>(text.data() + text.size() - r.ptr));
   std::int64_t factor = 0;
-  if (unit == "ms") factor = 1;
-  else if (unit.empty() || unit == "s") factor = 1000;
-  else if (unit == "m" || unit == "min") factor = 60'000;
-  else if (unit == "h") factor = 3'600'000;
-  else return std::nullopt;
+  if (unit == "ms")
+    factor = 1;
+  else if (unit.empty() || unit == "s")
+    factor = 1000;
+  else if (unit == "m" || unit == "min")
+    factor = 60'000;
+  else if (unit == "h")
+    factor = 3'600'000;
+  else
+    return std::nullopt;
   if (n > (std::int64_t{1} << 40) / factor) return std::nullopt;
   return std::chrono::milliseconds{n * factor};
 }

@@ -17,11 +17,11 @@ namespace attendance::scanner {
 
 // Exit codes of attendance-scanner (docs/scanner.md).
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFatal = 1;      // runtime failure: fsync failed, bus lost, log unusable
-inline constexpr int kExitUsage = 2;      // bad flags, config file or roster
-inline constexpr int kExitLocked = 3;     // another process holds the log's lock
-inline constexpr int kExitUnwritten = 4;  // check-ins could not be written before exit (dumped to the journal)
-inline constexpr int kExitBleStalled = 5; // no advertisements after a discovery restart and an adapter power cycle
+inline constexpr int kExitFatal = 1;       // runtime failure: fsync failed, bus lost, log unusable
+inline constexpr int kExitUsage = 2;       // bad flags, config file or roster
+inline constexpr int kExitLocked = 3;      // another process holds the log's lock
+inline constexpr int kExitUnwritten = 4;   // check-ins could not be written before exit (dumped to the journal)
+inline constexpr int kExitBleStalled = 5;  // no advertisements after a discovery restart and an adapter power cycle
 
 struct ScannerConfig {
   std::string eventId;
@@ -29,7 +29,7 @@ struct ScannerConfig {
   std::filesystem::path log;
   std::chrono::milliseconds dedupWindow{std::chrono::minutes{5}};
   std::size_t dedupCapacity = 16384;
-  std::string adapter;  // empty = first powered adapter
+  std::string adapter;                                      // empty = first powered adapter
   std::optional<std::int16_t> rssiMin = std::int16_t{-90};  // on the smoothed RSSI of a run (ADR 0025)
   std::size_t minSightings = 2;
   std::chrono::milliseconds minDwell{std::chrono::seconds{2}};

@@ -88,11 +88,10 @@ jsonl_log::Outcome<SeedReport> Pipeline::seedFromLog(const std::filesystem::path
 void Pipeline::enqueue(jsonl_log::CheckIn&& record) {
   if (pending_.size() >= options_.maxPending) {
     ++counters_.dropped;
-    support::log::error("scanner.checkin_dropped",
-                        {{"bleUuid", record.bleUuid.toString()},
-                         {"checkInTime", record.checkInTime},
-                         {"reason", "pending buffer full while the log cannot be written"},
-                         {"maxPending", options_.maxPending}});
+    support::log::error("scanner.checkin_dropped", {{"bleUuid", record.bleUuid.toString()},
+                                                    {"checkInTime", record.checkInTime},
+                                                    {"reason", "pending buffer full while the log cannot be written"},
+                                                    {"maxPending", options_.maxPending}});
     return;
   }
   pending_.push_back(std::move(record));
@@ -120,8 +119,9 @@ Verdict Pipeline::onSighting(const support::Uuid& id, std::optional<int> rssi,
   // bootMs must name the same instant as checkInTime (the run's first sighting), or a
   // restart would age this line wrongly when re-seeding dedup.
   if (scratch_.bootId) {
-    scratch_.bootMs = boot_->bootMillis() -
-                      std::chrono::duration_cast<std::chrono::milliseconds>(time_->monotonicTime() - present->since).count();
+    scratch_.bootMs =
+        boot_->bootMillis() -
+        std::chrono::duration_cast<std::chrono::milliseconds>(time_->monotonicTime() - present->since).count();
   }
   noteLogged(id);
   if (!pending_.empty() || fatal_) {
@@ -136,10 +136,9 @@ Verdict Pipeline::onSighting(const support::Uuid& id, std::optional<int> rssi,
     return Verdict::logged;
   }
   ++counters_.writeFailures;
-  support::log::error("scanner.log_write_failed",
-                      {{"error", appended.error().message},
-                       {"code", appended.error().code.value()},
-                       {"action", "keeping check-ins in memory and retrying"}});
+  support::log::error("scanner.log_write_failed", {{"error", appended.error().message},
+                                                   {"code", appended.error().code.value()},
+                                                   {"action", "keeping check-ins in memory and retrying"}});
   if (writer_->broken()) fatal_ = appended.error();
   nextRetry_ = time_->monotonicTime() + options_.retryInterval;
   enqueue(jsonl_log::CheckIn(scratch_));
@@ -182,8 +181,7 @@ jsonl_log::Outcome<void> Pipeline::tick() {
     return synced.error();
   }
   if (*synced) {
-    support::log::info("log.durable",
-                       {{"lines", writer_->durableLines()}, {"offset", writer_->durableOffset()}});
+    support::log::info("log.durable", {{"lines", writer_->durableLines()}, {"offset", writer_->durableOffset()}});
   }
   return {};
 }
@@ -198,8 +196,7 @@ jsonl_log::Outcome<void> Pipeline::flush() {
     return r.error();
   }
   if (wasDirty) {
-    support::log::info("log.durable",
-                       {{"lines", writer_->durableLines()}, {"offset", writer_->durableOffset()}});
+    support::log::info("log.durable", {{"lines", writer_->durableLines()}, {"offset", writer_->durableOffset()}});
   }
   return {};
 }

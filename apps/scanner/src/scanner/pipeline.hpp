@@ -34,24 +34,24 @@ struct PipelineOptions {
 };
 
 struct PipelineCounters {
-  std::uint64_t sightings = 0;     // participant ids offered to the pipeline
-  std::uint64_t logged = 0;        // lines appended this run
-  std::uint64_t duplicates = 0;    // suppressed inside the dedup window
-  std::uint64_t notOnRoster = 0;   // valid ids that are not registered (noise)
-  std::uint64_t notYetPresent = 0; // sightings of candidates that do not meet the presence rule (yet)
-  std::uint64_t writeFailures = 0; // failed append attempts
-  std::uint64_t dropped = 0;       // check-ins lost because the pending buffer was full
-  std::uint64_t seeded = 0;        // log records re-seeded into the dedup cache at start
-  std::uint64_t uniqueIds = 0;     // distinct bleUuids logged for this event (log included)
+  std::uint64_t sightings = 0;       // participant ids offered to the pipeline
+  std::uint64_t logged = 0;          // lines appended this run
+  std::uint64_t duplicates = 0;      // suppressed inside the dedup window
+  std::uint64_t notOnRoster = 0;     // valid ids that are not registered (noise)
+  std::uint64_t notYetPresent = 0;   // sightings of candidates that do not meet the presence rule (yet)
+  std::uint64_t writeFailures = 0;   // failed append attempts
+  std::uint64_t dropped = 0;         // check-ins lost because the pending buffer was full
+  std::uint64_t seeded = 0;          // log records re-seeded into the dedup cache at start
+  std::uint64_t uniqueIds = 0;       // distinct bleUuids logged for this event (log included)
   std::uint64_t rosterArrivals = 0;  // distinct roster ids logged for this event (log included)
 };
 
 struct SeedReport {
-  std::uint64_t records = 0;       // records of this event in the log
+  std::uint64_t records = 0;         // records of this event in the log
   std::uint64_t withoutEventId = 0;  // of those, lines of the original three-key format
-  std::uint64_t otherEvents = 0;   // records of other events (ignored)
-  std::uint64_t badLines = 0;      // reported by the reader
-  std::uint64_t seeded = 0;        // inside the window, now in the dedup cache
+  std::uint64_t otherEvents = 0;     // records of other events (ignored)
+  std::uint64_t badLines = 0;        // reported by the reader
+  std::uint64_t seeded = 0;          // inside the window, now in the dedup cache
 };
 
 enum class Verdict { logged, duplicate, not_on_roster, candidate, pending, dropped };
@@ -62,8 +62,8 @@ enum class Verdict { logged, duplicate, not_on_roster, candidate, pending, dropp
 // Not thread-safe.
 class Pipeline {
 public:
-  Pipeline(PipelineOptions options, const support::TimeSource& time, const BootClock& boot,
-           jsonl_log::Writer& writer, const Roster* roster = nullptr);
+  Pipeline(PipelineOptions options, const support::TimeSource& time, const BootClock& boot, jsonl_log::Writer& writer,
+           const Roster* roster = nullptr);
 
   // Reads the log (after the writer's recovery) and re-seeds the dedup cache with
   // this event's records inside the window. Age of a record: from bootMs when it
@@ -71,8 +71,7 @@ public:
   // from checkInTime against the wall clock (clamped at 0 when it lies in the future).
   [[nodiscard]] jsonl_log::Outcome<SeedReport> seedFromLog(const std::filesystem::path& log);
 
-  Verdict onSighting(const support::Uuid& id, std::optional<int> rssi,
-                     std::chrono::system_clock::time_point seenAt);
+  Verdict onSighting(const support::Uuid& id, std::optional<int> rssi, std::chrono::system_clock::time_point seenAt);
 
   // Retries pending lines when due and group-commits per the fsync policy. An
   // error is fatal (fsync failed or the log is broken): stop and exit non-zero.

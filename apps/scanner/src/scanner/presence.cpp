@@ -8,9 +8,7 @@ namespace attendance::scanner {
 namespace {
 
 // Radios report RSSI within int8 (BlueZ: -127..20); clamping keeps a wrong value from wrapping.
-std::int8_t reading(int rssi) noexcept {
-  return static_cast<std::int8_t>(std::clamp(rssi, -128, 127));
-}
+std::int8_t reading(int rssi) noexcept { return static_cast<std::int8_t>(std::clamp(rssi, -128, 127)); }
 
 }  // namespace
 

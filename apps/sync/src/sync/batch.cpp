@@ -100,7 +100,8 @@ RunResult<BatchAck> parseBatchAck(std::string_view body) {
   }
   const auto& o = v.as_object();
   BatchAck ack;
-  if (const auto* e = o.if_contains("eventId"); e != nullptr && e->is_string()) ack.eventId = std::string(e->as_string());
+  if (const auto* e = o.if_contains("eventId"); e != nullptr && e->is_string())
+    ack.eventId = std::string(e->as_string());
   if (!readUnsigned(o, "received", ack.received) || !readUnsigned(o, "inserted", ack.inserted) ||
       !readUnsigned(o, "duplicates", ack.duplicates)) {
     return unusable("the backend's answer lacks received/inserted/duplicates counts");
@@ -136,7 +137,8 @@ std::string serverErrorText(std::string_view body) {
     }
   }
   std::string raw(support::utf8Prefix(body, 200));
-  std::replace_if(raw.begin(), raw.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  std::replace_if(
+      raw.begin(), raw.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
   return raw;
 }
 

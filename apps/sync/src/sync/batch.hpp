@@ -20,14 +20,14 @@ namespace attendance::sync {
 // Only those three keys per record: the log's extra keys (rssi, bootId, ...) stay on the Pi.
 struct Batch {
   std::string eventId;
-  std::string body;                      // complete once finish() was called
+  std::string body;                        // complete once finish() was called
   std::vector<std::uint64_t> lineNumbers;  // log line of each record, by index
-  std::uint64_t firstOffset = 0;         // byte offset of the first record's line
+  std::uint64_t firstOffset = 0;           // byte offset of the first record's line
   std::uint64_t firstLine = 0;
 
   [[nodiscard]] std::size_t size() const noexcept { return lineNumbers.size(); }
-  void add(const support::Uuid& bleUuid, std::int64_t checkInTime, std::string_view scannerId,
-           std::uint64_t lineNumber, std::uint64_t startOffset);
+  void add(const support::Uuid& bleUuid, std::int64_t checkInTime, std::string_view scannerId, std::uint64_t lineNumber,
+           std::uint64_t startOffset);
   void finish();
 };
 
@@ -40,9 +40,8 @@ public:
 
   // Adds a record; returns the batches ready to send, oldest first (none, a full
   // one, and/or a partial one pushed out by a new event).
-  [[nodiscard]] std::vector<Batch> add(std::string_view eventId, const support::Uuid& bleUuid,
-                                         std::int64_t checkInTime, std::string_view scannerId,
-                                         std::uint64_t lineNumber, std::uint64_t startOffset);
+  [[nodiscard]] std::vector<Batch> add(std::string_view eventId, const support::Uuid& bleUuid, std::int64_t checkInTime,
+                                       std::string_view scannerId, std::uint64_t lineNumber, std::uint64_t startOffset);
 
   // Hands out the partial batch that started earliest (end of log); nullopt when empty.
   [[nodiscard]] std::optional<Batch> takeOldest();

@@ -34,7 +34,6 @@ std::string hex(const unsigned char* data, std::size_t n) {
   return out;
 }
 
-
 // The hash is hex and a boot id is a UUID (tests use other plain names): anything
 // else means the file was not written by us.
 bool plainId(std::string_view s) {
@@ -97,7 +96,8 @@ Result<Checkpoint> parseCheckpoint(std::string_view text) {
   const auto* log = root->if_contains("log");
   if (log == nullptr || !log->is_object()) return invalid();
   const auto& lo = log->as_object();
-  if (!readUnsigned(lo, "device", c.log.device) || !readUnsigned(lo, "inode", c.log.inode) || !readUnsigned(lo, "size", c.log.size)) {
+  if (!readUnsigned(lo, "device", c.log.device) || !readUnsigned(lo, "inode", c.log.inode) ||
+      !readUnsigned(lo, "size", c.log.size)) {
     return invalid();
   }
   const auto* hash = lo.if_contains("firstLineSha256");

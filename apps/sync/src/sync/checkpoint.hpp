@@ -20,8 +20,8 @@ namespace attendance::sync {
 struct LogIdentity {
   std::uint64_t device = 0;
   std::uint64_t inode = 0;
-  std::uint64_t size = 0;          // size when the checkpoint was written (the log only grows)
-  std::string firstLineSha256;     // hex SHA-256 of the first line (without '\n'); empty for an empty log
+  std::uint64_t size = 0;       // size when the checkpoint was written (the log only grows)
+  std::string firstLineSha256;  // hex SHA-256 of the first line (without '\n'); empty for an empty log
   friend bool operator==(const LogIdentity&, const LogIdentity&) = default;
 };
 

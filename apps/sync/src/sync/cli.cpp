@@ -27,11 +27,12 @@ boost::system::result<Command, CliExit> parseCommandLine(int argc, const char* c
   double stopTimeout = 30;
   std::string event;
 
-  CLI::App app{"Uploads the attendance scanner's log to the backend, exactly once in effect.\n"
-               "Exit codes: 0 all accepted, 2 usage/configuration error, 3 some lines or records not accepted,\n"
-               "4 backend unavailable or unreachable, or a batch corrupted on every try (safe to run again),\n"
-               "5 API key refused or scanner not assigned, 6 a scanner holds the log.",
-               "attendance-sync"};
+  CLI::App app{
+      "Uploads the attendance scanner's log to the backend, exactly once in effect.\n"
+      "Exit codes: 0 all accepted, 2 usage/configuration error, 3 some lines or records not accepted,\n"
+      "4 backend unavailable or unreachable, or a batch corrupted on every try (safe to run again),\n"
+      "5 API key refused or scanner not assigned, 6 a scanner holds the log.",
+      "attendance-sync"};
   app.option_defaults()->always_capture_default();
   app.add_option("--backend", sync.backendUrl, "Backend base URL, e.g. https://attendance.example.org");
   app.add_option("--api-key-file", sync.apiKeyFile, "File holding this scanner's API key");

@@ -10,8 +10,8 @@ TimeDecision decideCheckInTime(const jsonl_log::CheckIn& record, const ClockCont
   TimeDecision d{TimeVerdict::asLogged, record.checkInTime, {}};
   if (context.anchor && record.bootId && record.bootMs && *record.bootId == context.anchor->bootId) {
     const std::int64_t trueTime = *record.bootMs + context.anchor->wallMinusBootMs;
-    const std::int64_t diff = trueTime > record.checkInTime ? trueTime - record.checkInTime
-                                                            : record.checkInTime - trueTime;
+    const std::int64_t diff =
+        trueTime > record.checkInTime ? trueTime - record.checkInTime : record.checkInTime - trueTime;
     if (diff > context.toleranceMs) {
       d.verdict = TimeVerdict::corrected;
       d.checkInTime = trueTime;

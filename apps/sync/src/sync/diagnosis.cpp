@@ -21,10 +21,10 @@ bool contains(const std::string& text, std::string_view part) { return text.find
 }  // namespace
 
 std::string describeAttempts(const batch_client::Failure& failure) {
-  std::size_t dropped = 0;    // the request went out, the connection closed without an answer
-  std::size_t refused = 0;    // nothing listening
-  std::size_t timedOut = 0;   // no answer in time (or no connection in time)
-  std::size_t otherNet = 0;   // resolve failures, resets while connecting...
+  std::size_t dropped = 0;   // the request went out, the connection closed without an answer
+  std::size_t refused = 0;   // nothing listening
+  std::size_t timedOut = 0;  // no answer in time (or no connection in time)
+  std::size_t otherNet = 0;  // resolve failures, resets while connecting...
   std::size_t databaseDown = 0;
   std::vector<unsigned> statuses;
   bool droppedBeforeRefused = false;

@@ -23,8 +23,8 @@ std::string describeConflict(const EventConflict& conflict, const std::optional<
            ", so the sync cannot tell which event it belongs to.\n  Pass --event ID to name the event of lines "
            "without eventId.";
   }
-  return line + " has eventId \"" + *conflict.lineEvent + "\" but --event is \"" + eventOption.value_or("") +
-         "\"" + more +
+  return line + " has eventId \"" + *conflict.lineEvent + "\" but --event is \"" + eventOption.value_or("") + "\"" +
+         more +
          ".\n  A line is never sent to another event than its own: check --event (leave it out if every line "
          "names its event).";
 }

@@ -32,23 +32,23 @@ RunError runErrorFor(const bc::Failure& f) {
     case bc::FailureKind::auth:
       if (f.status == 403) {
         // The key is fine; the backend names the attendance-admin command in its message.
-        message += "\n  the scanner is not assigned to this event (or there is no such event): an organizer runs the "
-                   "attendance-admin command above, then run the same command again (nothing was lost)";
+        message +=
+            "\n  the scanner is not assigned to this event (or there is no such event): an organizer runs the "
+            "attendance-admin command above, then run the same command again (nothing was lost)";
       } else {
         message += "\n  the backend refused the API key (wrong, revoked, or for another scanner); check --api-key-file";
       }
       break;
-    case bc::FailureKind::tls:
-      message += "\n  fix the URL or --ca-file; nothing was sent";
-      break;
+    case bc::FailureKind::tls: message += "\n  fix the URL or --ca-file; nothing was sent"; break;
     case bc::FailureKind::rejected:
       if (f.status == 413) message += "\n  the batch is larger than the backend accepts; use a smaller --batch-size";
       break;
     case bc::FailureKind::network:
     case bc::FailureKind::server:
       if (const auto what = describeAttempts(f); !what.empty()) message += "\n  what happened: " + what;
-      message += "\n  nothing is lost: the backend stores a batch whole or not at all, and acknowledged batches are "
-                 "recorded in the checkpoint; run the same command again";
+      message +=
+          "\n  nothing is lost: the backend stores a batch whole or not at all, and acknowledged batches are "
+          "recorded in the checkpoint; run the same command again";
       break;
   }
   return RunError{exitCodeFor(f), std::move(message)};

@@ -21,9 +21,9 @@ inline void note(Environment& env, std::string_view message) { env.err << "atten
 [[nodiscard]] RunError runErrorFor(const batch_client::Failure& failure);
 // The client options both commands use: where, how to verify TLS, timeouts, retries.
 [[nodiscard]] batch_client::ClientOptions clientOptionsFor(const batch_client::Endpoint& endpoint,
-                                                          const std::string& caFile,
-                                                          const batch_client::Timeouts& timeouts,
-                                                          unsigned maxAttempts);
+                                                           const std::string& caFile,
+                                                           const batch_client::Timeouts& timeouts,
+                                                           unsigned maxAttempts);
 // --backend parsed (a bad URL is a usage error).
 [[nodiscard]] RunResult<batch_client::Endpoint> endpointFor(const std::string& url, bool insecure);
 

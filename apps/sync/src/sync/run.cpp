@@ -133,8 +133,9 @@ RunResult<UploadStart> planUpload(const SyncOptions& o, Environment& env, std::f
   plan.clock.anchor = anchor;
   plan.clock.nowWallMs = nowWall;
   if (!anchor) {
-    note(env, "the wall clock is not known to be synchronised (pass --trust-clock if it is): check-in times are "
-              "sent as logged, implausible ones are reported");
+    note(env,
+         "the wall clock is not known to be synchronised (pass --trust-clock if it is): check-in times are "
+         "sent as logged, implausible ones are reported");
   }
   plan.checkpoint.log = identity;
   plan.checkpoint.offset = start.offset;

@@ -81,7 +81,8 @@ std::string renderSummary(const SyncSummary& s, bool dryRun) {
     for (const auto& [id, totals] : s.perEvent) width = std::max(width, std::min<std::size_t>(id.size(), 40));
     out += "\nPer event\n  " + cell("event", width, false) + " " + cell("batches", 8, true) + " " +
            cell(dryRun ? "to send" : "sent", 10, true);
-    if (!dryRun) out += " " + cell("inserted", 10, true) + " " + cell("duplicates", 10, true) + " " + cell("rejected", 9, true);
+    if (!dryRun)
+      out += " " + cell("inserted", 10, true) + " " + cell("duplicates", 10, true) + " " + cell("rejected", 9, true);
     out += "\n";
     for (const auto& [id, t] : s.perEvent) {
       out += "  " + cell(id, width, false) + " " + cell(groupDigits(t.batches), 8, true) + " " +
@@ -116,7 +117,8 @@ std::string formatProgressBar(const ProgressSnapshot& p, std::size_t barWidth) {
   const double rate = seconds > 0 ? static_cast<double>(p.records) / seconds : 0.0;
   std::string eta = "--";
   if (seconds > 0 && p.bytesDone > 0 && p.bytesDone < p.bytesTotal) {
-    const double remaining = seconds * static_cast<double>(p.bytesTotal - p.bytesDone) / static_cast<double>(p.bytesDone);
+    const double remaining =
+        seconds * static_cast<double>(p.bytesTotal - p.bytesDone) / static_cast<double>(p.bytesDone);
     eta = std::to_string(static_cast<long long>(remaining + 0.5)) + "s";
   } else if (p.bytesDone >= p.bytesTotal) {
     eta = "0s";
@@ -128,8 +130,8 @@ std::string formatProgressBar(const ProgressSnapshot& p, std::size_t barWidth) {
 }
 
 std::string formatProgressLine(const ProgressSnapshot& p) {
-  const int percent = p.bytesTotal == 0 ? 100
-                                        : static_cast<int>(std::min<std::uint64_t>(100, p.bytesDone * 100 / p.bytesTotal));
+  const int percent =
+      p.bytesTotal == 0 ? 100 : static_cast<int>(std::min<std::uint64_t>(100, p.bytesDone * 100 / p.bytesTotal));
   return "processed " + groupDigits(p.records) + " records, " + megabytes(p.bytesDone) + "/" + megabytes(p.bytesTotal) +
          " MB (" + std::to_string(percent) + "%)";
 }

@@ -12,12 +12,12 @@
 namespace attendance::sync {
 
 enum ExitCode : int {
-  kExitOk = 0,            // everything read was accepted (or there was nothing to sync)
-  kExitUsage = 2,         // usage or configuration error (flags, files, URL, certificates)
-  kExitRejected = 3,      // finished, but some lines/records were not accepted
-  kExitNetwork = 4,       // network or server failure; safe to run again
-  kExitAuth = 5,          // the backend refused the API key
-  kExitScannerRunning = 6 // a scanner holds the log's lock (use --stop-scanner)
+  kExitOk = 0,             // everything read was accepted (or there was nothing to sync)
+  kExitUsage = 2,          // usage or configuration error (flags, files, URL, certificates)
+  kExitRejected = 3,       // finished, but some lines/records were not accepted
+  kExitNetwork = 4,        // network or server failure; safe to run again
+  kExitAuth = 5,           // the backend refused the API key
+  kExitScannerRunning = 6  // a scanner holds the log's lock (use --stop-scanner)
 };
 
 struct EventTotals {
@@ -55,9 +55,7 @@ struct SyncSummary {
   void noteProblem(std::uint64_t lineNumber, std::string what);
   // Adds a batch that would be sent (dry run) or was acknowledged (ack != nullptr).
   void addBatch(const Batch& batch, const BatchAck* ack);
-  [[nodiscard]] bool anythingNotAccepted() const noexcept {
-    return badLines > 0 || implausible > 0 || rejected > 0;
-  }
+  [[nodiscard]] bool anythingNotAccepted() const noexcept { return badLines > 0 || implausible > 0 || rejected > 0; }
 };
 
 // The summary table (plain text, aligned; no colours so it reads well in logs).

@@ -109,8 +109,8 @@ RunResult<void> Upload::send(Batch& batch) {
   }
   if (!ack) {
     progress_.finish();
-    return RunError{kExitNetwork, "unexpected answer from " + target_->endpoint.origin() + ": " +
-                                      ack.error().message + "; is --backend right?"};
+    return RunError{kExitNetwork, "unexpected answer from " + target_->endpoint.origin() + ": " + ack.error().message +
+                                      "; is --backend right?"};
   }
   summary_.addBatch(batch, &*ack);
   const auto pending = batcher_.earliestPending();
@@ -134,16 +134,17 @@ RunResult<bc::Response> Upload::sendVerified(const Batch& batch, const bc::Reque
     progress_.finish();
     if (copies >= maxCopies) {
       return RunError{kExitNetwork,
-                      "the batch of " + lines + " arrived corrupted on the way to " + target_->endpoint.origin() +
-                          " " + std::to_string(copies) +
+                      "the batch of " + lines + " arrived corrupted on the way to " + target_->endpoint.origin() + " " +
+                          std::to_string(copies) +
                           " times in a row (the backend found it did not match its Content-Digest and stored nothing "
                           "of it): something between this device and the backend changes the data\n  nothing is "
                           "lost: acknowledged batches are recorded in the checkpoint; run the same command again, on "
                           "another network if it happens again"};
     }
-    note(env_, "the batch of " + lines + " was corrupted on the way (the backend found it did not match its "
-               "Content-Digest and stored nothing of it); sending it again (copy " + std::to_string(copies + 1) +
-               " of at most " + std::to_string(maxCopies) + ")");
+    note(env_, "the batch of " + lines +
+                   " was corrupted on the way (the backend found it did not match its "
+                   "Content-Digest and stored nothing of it); sending it again (copy " +
+                   std::to_string(copies + 1) + " of at most " + std::to_string(maxCopies) + ")");
     res = client_->send(request);
   }
   if (!res) return runErrorFor(res.error());

@@ -54,7 +54,8 @@ public:
 private:
   [[nodiscard]] RunResult<void> send(Batch& batch);
   // Sends a request again while the backend finds it corrupted on the way, up to --retries copies.
-  [[nodiscard]] RunResult<batch_client::Response> sendVerified(const Batch& batch, const batch_client::Request& request);
+  [[nodiscard]] RunResult<batch_client::Response> sendVerified(const Batch& batch,
+                                                               const batch_client::Request& request);
   [[nodiscard]] RunResult<void> writeCheckpoint(std::string_view afterwards);
 
   const SyncOptions& options_;

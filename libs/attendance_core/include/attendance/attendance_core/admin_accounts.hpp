@@ -27,9 +27,8 @@ struct AdminAuthConfig {
 };
 
 // Errc::invalid_argument (email/password), Errc::conflict (email taken).
-[[nodiscard]] Result<std::int64_t> createAdmin(ConnectionPool& pool, std::string_view email,
-                                               std::string_view password, const AdminAuthConfig& auth,
-                                               std::chrono::system_clock::time_point now);
+[[nodiscard]] Result<std::int64_t> createAdmin(ConnectionPool& pool, std::string_view email, std::string_view password,
+                                               const AdminAuthConfig& auth, std::chrono::system_clock::time_point now);
 
 struct AdminSession {
   std::int64_t adminId = 0;
@@ -48,9 +47,8 @@ struct AdminSignIn {
 // Checks the limits first (no password is verified while limited), then the
 // password (an unknown email costs a hash too), records the attempt, and on
 // success creates a session.
-[[nodiscard]] Result<AdminSignIn> signInAdmin(ConnectionPool& pool, std::string_view email,
-                                              std::string_view password, std::string_view address,
-                                              const AdminAuthConfig& auth,
+[[nodiscard]] Result<AdminSignIn> signInAdmin(ConnectionPool& pool, std::string_view email, std::string_view password,
+                                              std::string_view address, const AdminAuthConfig& auth,
                                               std::chrono::system_clock::time_point now);
 
 // Session for a cookie value; nullopt when unknown, expired or the admin is disabled.

@@ -19,8 +19,8 @@ namespace attendance::core {
 
 struct BatchLimits {
   std::size_t maxBodyBytes = 16U * 1024U * 1024U;  // 16 MiB accepted
-  std::size_t maxRecords = 100'000;                 // 100,000 records accepted
-  std::size_t maxIdLength = 128;                    // eventId, scannerId
+  std::size_t maxRecords = 100'000;                // 100,000 records accepted
+  std::size_t maxIdLength = 128;                   // eventId, scannerId
 };
 
 // One record that passed the pure checks of parseBatchBody.
@@ -33,8 +33,7 @@ struct CheckInRecord {
 
 struct Rejection {
   Rejection() = default;
-  Rejection(std::size_t i, std::string r, std::string d = {})
-      : index(i), reason(std::move(r)), detail(std::move(d)) {}
+  Rejection(std::size_t i, std::string r, std::string d = {}) : index(i), reason(std::move(r)), detail(std::move(d)) {}
   std::size_t index = 0;
   std::string reason;
   std::string detail;  // optional, for people: e.g. the event's window for outside_event_window
@@ -86,8 +85,8 @@ struct IngestRequest {
 struct IngestResult {
   std::string eventId;
   std::size_t received = 0;
-  std::size_t inserted = 0;    // new rows in check_ins
-  std::size_t duplicates = 0;  // accepted records already stored or repeated in the batch
+  std::size_t inserted = 0;         // new rows in check_ins
+  std::size_t duplicates = 0;       // accepted records already stored or repeated in the batch
   std::vector<Rejection> rejected;  // sorted by index
   // Distinct bleUuids among the accepted records, by class:
   std::size_t registered = 0;      // users registered for the event
@@ -123,7 +122,7 @@ struct IngestResult {
 
 // The original design's way (one transaction per record), kept for the benchmark
 // and as the reference for equivalence tests. true = inserted, false = duplicate.
-[[nodiscard]] Result<bool> performCheckIn(ConnectionPool& pool, std::string_view eventId,
-                                          const CheckInRecord& record, std::int64_t receiptId = 0);
+[[nodiscard]] Result<bool> performCheckIn(ConnectionPool& pool, std::string_view eventId, const CheckInRecord& record,
+                                          std::int64_t receiptId = 0);
 
 }  // namespace attendance::core

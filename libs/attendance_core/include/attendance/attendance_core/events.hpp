@@ -46,7 +46,7 @@ struct NewEvent {
 
 // The editable fields of an event; its id and creation time never change.
 struct EventEdit {
-  std::string name;  // 1..200 chars
+  std::string name;   // 1..200 chars
   std::string venue;  // at most 200 chars
   std::optional<std::chrono::system_clock::time_point> startsAt;
   std::optional<std::chrono::system_clock::time_point> endsAt;  // must not precede startsAt
@@ -101,8 +101,7 @@ enum class RegistrationOutcome { created, already_registered };
                                                            std::string_view userId,
                                                            std::chrono::system_clock::time_point now);
 // true = a registration was removed, false = there was none. Errc::event_not_found.
-[[nodiscard]] Result<bool> unregisterFromEvent(ConnectionPool& pool, std::string_view eventId,
-                                               std::string_view userId);
+[[nodiscard]] Result<bool> unregisterFromEvent(ConnectionPool& pool, std::string_view eventId, std::string_view userId);
 
 // bleUuids of the event's registered, enabled users (GET /api/events/{id}/roster),
 // sorted. Errc::event_not_found.

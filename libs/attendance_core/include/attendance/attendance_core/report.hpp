@@ -23,8 +23,8 @@ enum class ParticipantStatus { attended, no_show, walk_in };
 struct Sightings {
   std::optional<TimePoint> firstSeen;  // attendance time = earliest check-in across scanners
   std::optional<TimePoint> lastSeen;
-  std::vector<std::string> scanners;   // sorted, distinct
-  std::int64_t count = 0;              // stored check-in rows
+  std::vector<std::string> scanners;  // sorted, distinct
+  std::int64_t count = 0;             // stored check-in rows
 };
 
 struct ParticipantRow {
@@ -78,12 +78,12 @@ struct EventReport {
   std::int64_t noShows = 0;   // registered and not seen
   std::int64_t walkIns = 0;   // known users seen without registration
   std::int64_t unknownDevices = 0;
-  double attendanceRate = 0.0;  // attended / registered, 0 when nobody registered
+  double attendanceRate = 0.0;               // attended / registered, 0 when nobody registered
   std::vector<ParticipantRow> participants;  // attended, walk-ins, then no-shows; by name within
   std::vector<UnknownDeviceRow> unknown;     // by first seen
   std::vector<ScannerRow> scanners;          // by scannerId
   std::chrono::minutes bucketWidth{15};
-  std::vector<ArrivalBucket> arrivals;       // contiguous from first to last arrival
+  std::vector<ArrivalBucket> arrivals;  // contiguous from first to last arrival
 };
 
 struct ReportOptions {

@@ -79,8 +79,8 @@ public:
   std::size_t refresh(ConnectionPool& pool, TimePoint now);
 
   struct Stats {
-    std::uint64_t hits = 0;      // get answered from the cache
-    std::uint64_t misses = 0;    // get had to build (or wait for another get's build)
+    std::uint64_t hits = 0;         // get answered from the cache
+    std::uint64_t misses = 0;       // get had to build (or wait for another get's build)
     std::uint64_t rebuilds = 0;     // new reports made by get and refresh: full builds + incremental updates
     std::uint64_t incremental = 0;  // of those, incremental updates (new receipts merged into the cached report)
   };

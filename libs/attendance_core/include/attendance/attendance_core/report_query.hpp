@@ -57,8 +57,7 @@ struct ReportSelection {
 // The participants' positions (indices into EventReport::participants) in the
 // order of (sort, descending), all of them; selectParticipants with this order
 // precomputed (CachedReport keeps one per sort and direction).
-[[nodiscard]] std::vector<std::uint32_t> sortParticipants(const EventReport& report, ReportSort sort,
-                                                          bool descending);
+[[nodiscard]] std::vector<std::uint32_t> sortParticipants(const EventReport& report, ReportSort sort, bool descending);
 [[nodiscard]] ReportSelection selectParticipants(const EventReport& report, const ReportQuery& query,
                                                  const std::vector<std::uint32_t>& order);
 

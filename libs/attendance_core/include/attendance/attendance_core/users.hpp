@@ -47,8 +47,8 @@ struct User {
 };
 
 struct NewUser {
-  std::string email;        // unique, case-insensitive; 3..254 chars with one '@'
-  std::string displayName;  // 1..200 chars
+  std::string email;                    // unique, case-insensitive; 3..254 chars with one '@'
+  std::string displayName;              // 1..200 chars
   std::optional<std::string> password;  // none = cannot log in (admin-created)
 };
 
@@ -93,14 +93,13 @@ inline constexpr std::int64_t kMaxPageLimit = 1000;
 // of name or email ('%', '_' and '\\' match themselves); empty = everyone.
 // Errc::invalid_argument: offset < 0, limit outside 1..kMaxPageLimit, search longer
 // than kMaxSearchLength.
-[[nodiscard]] Result<UserPage> listParticipants(ConnectionPool& pool, std::string_view search,
-                                                       std::int64_t offset, std::int64_t limit);
+[[nodiscard]] Result<UserPage> listParticipants(ConnectionPool& pool, std::string_view search, std::int64_t offset,
+                                                std::int64_t limit);
 
 // One page of an event's registrations (registeredAt set), same search, order and
 // limits as listParticipants. An unknown event has none. Errc::invalid_argument.
 [[nodiscard]] Result<UserPage> listRegistrations(ConnectionPool& pool, std::string_view eventId,
-                                                        std::string_view search, std::int64_t offset,
-                                                        std::int64_t limit);
+                                                 std::string_view search, std::int64_t offset, std::int64_t limit);
 
 struct Session {
   std::string token;  // shown once; stored as SHA-256
@@ -120,9 +119,8 @@ struct CreatedParticipant {
 
 // POST /api/sessions. Errc::unauthorized for unknown email or wrong password
 // (same answer), Errc::forbidden for a disabled user.
-[[nodiscard]] Result<Session> createSession(ConnectionPool& pool, std::string_view email,
-                                            std::string_view password, const AuthConfig& auth,
-                                            std::chrono::system_clock::time_point now);
+[[nodiscard]] Result<Session> createSession(ConnectionPool& pool, std::string_view email, std::string_view password,
+                                            const AuthConfig& auth, std::chrono::system_clock::time_point now);
 
 struct SignIn {
   std::optional<Session> session;                  // signed in
@@ -132,9 +130,9 @@ struct SignIn {
 // createSession behind the sign-in limits of `auth.loginLimits` (per account and
 // per client address, core/login_limits.hpp); every attempt is recorded.
 // Errc::unauthorized / Errc::forbidden as createSession.
-[[nodiscard]] Result<SignIn> signInParticipant(ConnectionPool& pool, std::string_view email,
-                                               std::string_view password, std::string_view address,
-                                               const AuthConfig& auth, std::chrono::system_clock::time_point now);
+[[nodiscard]] Result<SignIn> signInParticipant(ConnectionPool& pool, std::string_view email, std::string_view password,
+                                               std::string_view address, const AuthConfig& auth,
+                                               std::chrono::system_clock::time_point now);
 
 // Bearer token → user. Errc::unauthorized for unknown or expired tokens and disabled users.
 [[nodiscard]] Result<User> authenticateToken(ConnectionPool& pool, std::string_view token,

@@ -11,7 +11,7 @@ namespace attendance::batch_client {
 // Where requests go: parsed once from a URL such as "https://backend.example:8443/base".
 struct Endpoint {
   bool tls = false;
-  std::string host;      // as written in the URL (brackets removed for IPv6)
+  std::string host;  // as written in the URL (brackets removed for IPv6)
   std::uint16_t port = 0;
   std::string basePath;  // without a trailing '/', may be empty
 

@@ -64,13 +64,13 @@ struct Sighting {
 };
 
 enum class ScannerState : std::uint8_t {
-  stopped,             // start() not called, or stop() called
-  waiting_for_bluez,   // org.bluez has no owner on the bus
-  waiting_for_adapter, // no (matching) adapter
-  waiting_for_power,   // adapter present but Powered=false
-  starting,            // filter set, StartDiscovery issued / being retried
-  discovering,         // Discovering=true on our adapter
-  stalled,             // no advertisements even after a discovery restart and an adapter power cycle
+  stopped,              // start() not called, or stop() called
+  waiting_for_bluez,    // org.bluez has no owner on the bus
+  waiting_for_adapter,  // no (matching) adapter
+  waiting_for_power,    // adapter present but Powered=false
+  starting,             // filter set, StartDiscovery issued / being retried
+  discovering,          // Discovering=true on our adapter
+  stalled,              // no advertisements even after a discovery restart and an adapter power cycle
 };
 [[nodiscard]] std::string_view stateName(ScannerState s) noexcept;
 
@@ -82,17 +82,17 @@ struct StateChange {
 
 // Monotonic counters, for the status line.
 struct ScannerCounters {
-  std::uint64_t advertisements = 0;     // Device1 updates that carried advertisement data
-  std::uint64_t sightings = 0;          // participant ids delivered to onSighting
-  std::uint64_t ignoredNoise = 0;       // advertisements with no participant id
-  std::uint64_t belowRssiFloor = 0;     // dropped by rssiMin
-  std::uint64_t malformedValues = 0;    // D-Bus values of the wrong type, skipped
-  std::uint64_t discoveryStarts = 0;    // successful StartDiscovery calls
-  std::uint64_t discoveryRestarts = 0;  // restarts after a drop, watchdog, bluez restart, power or adapter change
-  std::uint64_t watchdogRestarts = 0;   // of which by the watchdog
-  std::uint64_t devicesRemoved = 0;     // successful RemoveDevice calls
-  std::uint64_t dbusErrors = 0;         // failed method calls
-  std::uint64_t adapterPowerCycles = 0; // escalation step 2 (also counted in watchdogRestarts)
+  std::uint64_t advertisements = 0;      // Device1 updates that carried advertisement data
+  std::uint64_t sightings = 0;           // participant ids delivered to onSighting
+  std::uint64_t ignoredNoise = 0;        // advertisements with no participant id
+  std::uint64_t belowRssiFloor = 0;      // dropped by rssiMin
+  std::uint64_t malformedValues = 0;     // D-Bus values of the wrong type, skipped
+  std::uint64_t discoveryStarts = 0;     // successful StartDiscovery calls
+  std::uint64_t discoveryRestarts = 0;   // restarts after a drop, watchdog, bluez restart, power or adapter change
+  std::uint64_t watchdogRestarts = 0;    // of which by the watchdog
+  std::uint64_t devicesRemoved = 0;      // successful RemoveDevice calls
+  std::uint64_t dbusErrors = 0;          // failed method calls
+  std::uint64_t adapterPowerCycles = 0;  // escalation step 2 (also counted in watchdogRestarts)
 };
 
 class BluezScanner {
@@ -104,13 +104,15 @@ public:
   // when no bus connection can be made (the message keeps the D-Bus error's name);
   // BlueZ itself may come later.
   [[nodiscard]] static Outcome<std::unique_ptr<BluezScanner>> create(ScannerOptions options,
-                                                                    const support::TimeSource& time,
-                                                                    SightingCallback onSighting,
-                                                                    StateCallback onState = {});
+                                                                     const support::TimeSource& time,
+                                                                     SightingCallback onSighting,
+                                                                     StateCallback onState = {});
   // Same, on an explicit bus address ("unix:path=..."), for tests and tools.
-  [[nodiscard]] static Outcome<std::unique_ptr<BluezScanner>> createWithAddress(
-      std::string_view busAddress, ScannerOptions options, const support::TimeSource& time,
-      SightingCallback onSighting, StateCallback onState = {});
+  [[nodiscard]] static Outcome<std::unique_ptr<BluezScanner>> createWithAddress(std::string_view busAddress,
+                                                                                ScannerOptions options,
+                                                                                const support::TimeSource& time,
+                                                                                SightingCallback onSighting,
+                                                                                StateCallback onState = {});
 
   ~BluezScanner();
   BluezScanner(const BluezScanner&) = delete;

@@ -100,12 +100,12 @@ private:
   std::chrono::milliseconds window_;
   std::int64_t windowNs_;
   std::size_t capacity_;
-  std::size_t mask_;                 // index size - 1 (power of two >= 2 * capacity)
+  std::size_t mask_;  // index size - 1 (power of two >= 2 * capacity)
   std::unique_ptr<Node[]> nodes_;
   std::unique_ptr<std::uint32_t[]> index_;  // node index per slot, kNone when empty
-  std::uint32_t head_ = kNone;  // most recently seen
-  std::uint32_t tail_ = kNone;  // least recently seen
-  std::uint32_t used_ = 0;      // nodes handed out from the pool so far
+  std::uint32_t head_ = kNone;              // most recently seen
+  std::uint32_t tail_ = kNone;              // least recently seen
+  std::uint32_t used_ = 0;                  // nodes handed out from the pool so far
   std::size_t size_ = 0;
   Stats stats_;
 };

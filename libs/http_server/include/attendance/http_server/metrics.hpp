@@ -47,7 +47,7 @@ private:
     Kind kind = Kind::counter;
     std::string help;
     std::vector<double> bounds;
-    std::map<std::string, double> values;        // rendered label set -> value
+    std::map<std::string, double> values;         // rendered label set -> value
     std::map<std::string, Histogram> histograms;  // rendered label set -> histogram
   };
 

@@ -30,7 +30,7 @@ struct ServerConfig {
   std::chrono::milliseconds bodyTimeout{60'000};    // end of header -> end of body
   std::chrono::milliseconds idleTimeout{30'000};    // keep-alive wait for the next request
   std::chrono::milliseconds writeTimeout{30'000};
-  std::chrono::milliseconds drainTimeout{10'000};   // stop(): in-flight requests get this long
+  std::chrono::milliseconds drainTimeout{10'000};  // stop(): in-flight requests get this long
   std::size_t maxConnections = 1024;
   // Connections one client address may hold at once; 0 = no cap. Behind a
   // reverse proxy every client shares the proxy's address: raise or disable it
@@ -62,8 +62,7 @@ struct ListenAddress {
 //   s.runUntilSignal();       // SIGTERM/SIGINT -> graceful drain, then returns
 class Server {
 public:
-  Server(ServerConfig config, Router router, MetricsRegistry& metrics,
-         const support::TimeSource* clock = nullptr);
+  Server(ServerConfig config, Router router, MetricsRegistry& metrics, const support::TimeSource* clock = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -85,8 +84,9 @@ public:
   // it came from `remote` and the client then half-closed; returns every byte
   // the server wrote. Runs the server's I/O on the calling thread, so never
   // while run() is running. Timeouts do not apply (the bytes are all there).
-  [[nodiscard]] std::string serveBytes(std::string_view wire, std::size_t readSize = 4096,
-                                       const boost::asio::ip::address& remote = boost::asio::ip::address_v4::loopback());
+  [[nodiscard]] std::string serveBytes(
+      std::string_view wire, std::size_t readSize = 4096,
+      const boost::asio::ip::address& remote = boost::asio::ip::address_v4::loopback());
 
   [[nodiscard]] bool draining() const;
   [[nodiscard]] std::size_t activeConnections() const;

@@ -32,7 +32,8 @@ inline constexpr std::size_t kMaxLineBytes = 64 * 1024;
 inline constexpr std::size_t kMaxIdBytes = 256;
 
 // Appends exactly one line, '\n' included, keys in the documented order and no
-// spaces; absent optional keys (eventId included) are left out. Reuses `out`'s capacity: no allocation once it is large enough.
+// spaces; absent optional keys (eventId included) are left out. Reuses `out`'s capacity: no allocation once it is large
+// enough.
 void appendLine(std::string& out, const CheckIn& record);
 [[nodiscard]] std::string formatLine(const CheckIn& record);
 
@@ -59,9 +60,7 @@ enum class ParseErrc {
 };
 
 [[nodiscard]] const boost::system::error_category& parseCategory() noexcept;
-[[nodiscard]] inline error_code make_error_code(ParseErrc e) noexcept {
-  return {static_cast<int>(e), parseCategory()};
-}
+[[nodiscard]] inline error_code make_error_code(ParseErrc e) noexcept { return {static_cast<int>(e), parseCategory()}; }
 
 // Strict parse of one line (without its '\n'): keys in any order, unknown extra keys
 // ignored (any JSON value), known keys must have the right type:

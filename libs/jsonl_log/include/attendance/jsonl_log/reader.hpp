@@ -13,8 +13,8 @@ namespace attendance::jsonl_log {
 struct LogLine {
   enum class Kind { record, bad };
   Kind kind = Kind::bad;
-  CheckIn record;            // valid when kind == record
-  error_code error;          // why the line is bad (ParseErrc)
+  CheckIn record;                 // valid when kind == record
+  error_code error;               // why the line is bad (ParseErrc)
   std::uint64_t lineNumber = 0;   // 1-based, counting every '\n'-terminated line
   std::uint64_t startOffset = 0;  // byte offset of the first byte of the line
   std::uint64_t endOffset = 0;    // one past the '\n' (or end of file when unterminated)

@@ -32,12 +32,12 @@ struct WriterOptions {
 
 // What open() found and did to the existing file.
 struct Recovery {
-  bool created = false;              // the file did not exist (the directory was fsynced)
-  std::uint64_t keptBytes = 0;       // size of the log after recovery
-  std::uint64_t keptLines = 0;       // '\n'-terminated lines in it
-  std::uint64_t records = 0;         // valid records in it
-  std::uint64_t badLines = 0;        // bad lines kept in the middle (the reader reports them)
-  bool completedLastLine = false;    // a valid last line lacked its '\n' and got one
+  bool created = false;            // the file did not exist (the directory was fsynced)
+  std::uint64_t keptBytes = 0;     // size of the log after recovery
+  std::uint64_t keptLines = 0;     // '\n'-terminated lines in it
+  std::uint64_t records = 0;       // valid records in it
+  std::uint64_t badLines = 0;      // bad lines kept in the middle (the reader reports them)
+  bool completedLastLine = false;  // a valid last line lacked its '\n' and got one
   std::uint64_t quarantinedBytes = 0;
   std::filesystem::path quarantineFile;  // empty when nothing was quarantined
 };
@@ -62,8 +62,7 @@ struct Appended {
 // Not thread-safe.
 class Writer {
 public:
-  [[nodiscard]] static Outcome<std::unique_ptr<Writer>> open(const std::filesystem::path& log,
-                                                             WriterOptions options,
+  [[nodiscard]] static Outcome<std::unique_ptr<Writer>> open(const std::filesystem::path& log, WriterOptions options,
                                                              std::int64_t nowEpochMs);
   ~Writer();
   Writer(const Writer&) = delete;

@@ -32,8 +32,8 @@ public:
 // A clock that only moves when told to. Not thread-safe by design: tests own it.
 class SimulatedTimeSource final : public TimeSource {
 public:
-  explicit SimulatedTimeSource(std::chrono::system_clock::time_point start =
-                                   std::chrono::system_clock::time_point{std::chrono::milliseconds{1721471400000}});
+  explicit SimulatedTimeSource(std::chrono::system_clock::time_point start = std::chrono::system_clock::time_point{
+                                   std::chrono::milliseconds{1721471400000}});
 
   [[nodiscard]] std::chrono::system_clock::time_point systemTime() const override { return system_; }
   [[nodiscard]] std::chrono::steady_clock::time_point monotonicTime() const override { return steady_; }
