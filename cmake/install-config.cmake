@@ -13,3 +13,9 @@ find_dependency(sodium)
 
 list(POP_FRONT CMAKE_MODULE_PATH)
 include("${CMAKE_CURRENT_LIST_DIR}/attendanceTargets.cmake")
+
+# attendance::attendance_core was the core library's name until 0.1; kept for one release.
+if(TARGET attendance::core AND NOT TARGET attendance::attendance_core)
+  add_library(attendance::attendance_core INTERFACE IMPORTED)
+  set_target_properties(attendance::attendance_core PROPERTIES INTERFACE_LINK_LIBRARIES attendance::core)
+endif()

@@ -36,13 +36,13 @@
 #include <unistd.h>
 
 #include "web/app.hpp"
-#include <attendance/attendance_core/core.hpp>
+#include <attendance/core/core.hpp>
 #include <attendance/http_server/metrics.hpp>
 #include <attendance/http_server/server.hpp>
 #include <attendance/support/clock.hpp>
 #include <attendance/support/log.hpp>
 
-#include <attendance/attendance_core/admin_accounts.hpp>
+#include <attendance/core/admin_accounts.hpp>
 
 namespace {
 

@@ -1,4 +1,4 @@
-// Seeds a benchmark database through attendance_core (DATABASE_URL or PG*):
+// Seeds a benchmark database through core (DATABASE_URL or PG*):
 // events, one scanner (or, with --scanners N, N scanners SCANNER_ID-001 ...),
 // each assigned to every event, and USERS users registered for every event. Prints
 // {"apiKey":"...","apiKeys":[...],"scannerIds":[...],"bleUuids":["...",...]} on
@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <attendance/attendance_core/core.hpp>
+#include <attendance/core/core.hpp>
 
 namespace core = attendance::core;
 

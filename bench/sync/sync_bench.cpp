@@ -7,11 +7,11 @@
 #include "batch_client/test_server.hpp"
 #include "support/temp_dir.hpp"
 
-#include <attendance/attendance_core/assignments.hpp>
-#include <attendance/attendance_core/database.hpp>
-#include <attendance/attendance_core/events.hpp>
-#include <attendance/attendance_core/migrations.hpp>
-#include <attendance/attendance_core/scanners.hpp>
+#include <attendance/core/assignments.hpp>
+#include <attendance/core/database.hpp>
+#include <attendance/core/events.hpp>
+#include <attendance/core/migrations.hpp>
+#include <attendance/core/scanners.hpp>
 #include <attendance/jsonl_log/check_in.hpp>
 
 #include <array>

@@ -1,8 +1,8 @@
 #include "admin/web_fixture.hpp"
-#include "attendance_core/test_database.hpp"
+#include "core/test_database.hpp"
 #include "support/child_process.hpp"
 
-#include <attendance/attendance_core/core.hpp>
+#include <attendance/core/core.hpp>
 #include <attendance/support/clock.hpp>
 
 #include <boost/json/parse.hpp>

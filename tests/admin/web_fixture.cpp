@@ -12,9 +12,9 @@
 #include <pqxx/pqxx>
 #include <unistd.h>
 
-#include <attendance/attendance_core/migrations.hpp>
+#include <attendance/core/migrations.hpp>
 
-#include <attendance/attendance_core/admin_accounts.hpp>
+#include <attendance/core/admin_accounts.hpp>
 #include "web/html.hpp"
 
 namespace attendance::admin_web::testing {

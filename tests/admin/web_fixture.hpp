@@ -15,8 +15,8 @@
 #include <boost/beast/http/verb.hpp>
 
 #include "web/app.hpp"
-#include <attendance/attendance_core/database.hpp>
-#include "attendance_core/test_database.hpp"
+#include <attendance/core/database.hpp>
+#include "core/test_database.hpp"
 #include "support/admin_form.hpp"
 #include <attendance/http_server/metrics.hpp>
 #include <attendance/http_server/server.hpp>
@@ -27,7 +27,7 @@ namespace attendance::admin_web::testing {
 namespace http = boost::beast::http;
 using ClientResponse = http::response<http::string_body>;
 
-// The throwaway database every storage test uses (tests/attendance_core).
+// The throwaway database every storage test uses (tests/core).
 using TestDatabase = attendance::core::testing::TestDatabase;
 
 // Thread-safe clock the test moves by hand (server threads read it).

@@ -1,6 +1,6 @@
 // The admin web console over real sockets and a real PostgreSQL database:
 // every route's access rule, CSRF, sign-in failures and limits, escaping, and
-// the report API against attendance_core's own renderers.
+// the report API against core's own renderers.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -11,14 +11,14 @@
 
 #include <boost/json/parse.hpp>
 
-#include <attendance/attendance_core/assignments.hpp>
-#include <attendance/attendance_core/batch.hpp>
-#include <attendance/attendance_core/events.hpp>
-#include <attendance/attendance_core/report.hpp>
-#include <attendance/attendance_core/scanners.hpp>
-#include <attendance/attendance_core/users.hpp>
+#include <attendance/core/assignments.hpp>
+#include <attendance/core/batch.hpp>
+#include <attendance/core/events.hpp>
+#include <attendance/core/report.hpp>
+#include <attendance/core/scanners.hpp>
+#include <attendance/core/users.hpp>
 
-#include <attendance/attendance_core/admin_accounts.hpp>
+#include <attendance/core/admin_accounts.hpp>
 #include "web/html.hpp"
 #include "admin/web_fixture.hpp"
 

@@ -1,7 +1,7 @@
 // Pure request parsing: the report API's page parameters and the event form's times.
 #include <gtest/gtest.h>
 
-#include <attendance/attendance_core/report.hpp>
+#include <attendance/core/report.hpp>
 
 #include "web/event_time.hpp"
 #include "web/report_params.hpp"

@@ -13,14 +13,14 @@
 #include <optional>
 #include <thread>
 
-#include <attendance/attendance_core/assignments.hpp>
-#include <attendance/attendance_core/batch.hpp>
-#include <attendance/attendance_core/events.hpp>
-#include <attendance/attendance_core/report.hpp>
-#include <attendance/attendance_core/scanners.hpp>
-#include <attendance/attendance_core/users.hpp>
+#include <attendance/core/assignments.hpp>
+#include <attendance/core/batch.hpp>
+#include <attendance/core/events.hpp>
+#include <attendance/core/report.hpp>
+#include <attendance/core/scanners.hpp>
+#include <attendance/core/users.hpp>
 
-#include <attendance/attendance_core/admin_accounts.hpp>
+#include <attendance/core/admin_accounts.hpp>
 #include "web/html.hpp"
 #include "admin/web_fixture.hpp"
 

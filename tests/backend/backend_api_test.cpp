@@ -13,7 +13,7 @@
 #include <algorithm>
 #include <iostream>
 
-#include <attendance/attendance_core/core.hpp>
+#include <attendance/core/core.hpp>
 #include <attendance/batch_client/content_digest.hpp>
 
 #include "backend/backend_test_base.hpp"

@@ -8,7 +8,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include <attendance/attendance_core/core.hpp>
+#include <attendance/core/core.hpp>
 
 #include "backend/backend_test_base.hpp"
 #include "http_server/test_client.hpp"

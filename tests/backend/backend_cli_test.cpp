@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include <attendance/attendance_core/core.hpp>
+#include <attendance/core/core.hpp>
 
 #include "backend/backend_fixture.hpp"
 #include "http_server/raw_socket.hpp"

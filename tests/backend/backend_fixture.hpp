@@ -17,7 +17,7 @@
 
 #include <pqxx/pqxx>
 
-#include "attendance_core/test_database.hpp"
+#include "core/test_database.hpp"
 #include "backend.hpp"
 #include "support/child_process.hpp"
 
@@ -25,7 +25,7 @@ namespace attendance::testing {
 
 inline std::string backendBinary() { return std::string{ATTENDANCE_BINARY_DIR} + "/apps/backend/attendance-backend"; }
 
-// The shared throwaway database (tests/attendance_core/test_database.hpp).
+// The shared throwaway database (tests/core/test_database.hpp).
 using TestDatabase = attendance::core::testing::TestDatabase;
 
 // Runs one statement on the test's database.

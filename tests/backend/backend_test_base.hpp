@@ -14,7 +14,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include <attendance/attendance_core/core.hpp>
+#include <attendance/core/core.hpp>
 
 #include "backend/backend_fixture.hpp"
 

@@ -1,5 +1,5 @@
 // Fuzz target: the report API's query string (apps/admin/src/web/report_params.hpp)
-// and the page it selects from a small fixed report (attendance_core's
+// and the page it selects from a small fixed report (core's
 // selectParticipants / renderReportPageJson), all driven by attacker-controlled
 // bytes. A query the parser accepts must select a page within its limits.
 #include <cstddef>
@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include <attendance/attendance_core/report_query.hpp>
+#include <attendance/core/report_query.hpp>
 
 #include "web/report_params.hpp"
 

@@ -20,12 +20,12 @@
 #include <string_view>
 
 #include "web/app.hpp"
-#include <attendance/attendance_core/events.hpp>
-#include <attendance/attendance_core/migrations.hpp>
-#include <attendance/attendance_core/users.hpp>
+#include <attendance/core/events.hpp>
+#include <attendance/core/migrations.hpp>
+#include <attendance/core/users.hpp>
 
-#include <attendance/attendance_core/admin_accounts.hpp>
-#include "attendance_core/test_database.hpp"
+#include <attendance/core/admin_accounts.hpp>
+#include "core/test_database.hpp"
 #include "request_path.hpp"
 #include "support/admin_form.hpp"
 

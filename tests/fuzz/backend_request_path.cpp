@@ -16,13 +16,13 @@
 #include <memory>
 #include <string>
 
-#include <attendance/attendance_core/assignments.hpp>
-#include <attendance/attendance_core/events.hpp>
-#include <attendance/attendance_core/migrations.hpp>
-#include <attendance/attendance_core/scanners.hpp>
-#include <attendance/attendance_core/users.hpp>
+#include <attendance/core/assignments.hpp>
+#include <attendance/core/events.hpp>
+#include <attendance/core/migrations.hpp>
+#include <attendance/core/scanners.hpp>
+#include <attendance/core/users.hpp>
 
-#include "attendance_core/test_database.hpp"
+#include "core/test_database.hpp"
 #include "backend.hpp"
 #include "request_path.hpp"
 

@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include <attendance/attendance_core/batch.hpp>
+#include <attendance/core/batch.hpp>
 
 // Properties of parseBatchBody on any input: no crash; on success every record
 // is either accepted or rejected exactly once, indices are in range and sorted,

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include <attendance/attendance_core/report.hpp>
+#include <attendance/core/report.hpp>
 
 namespace {
 

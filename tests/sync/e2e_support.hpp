@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "attendance_core/test_database.hpp"
+#include "core/test_database.hpp"
 #include "support/child_process.hpp"
 
 namespace attendance::testing {
 
-// The shared throwaway database (tests/attendance_core), plus whole-row reads.
+// The shared throwaway database (tests/core), plus whole-row reads.
 class TestDatabase : public attendance::core::testing::TestDatabase {
 public:
   // Rows of one text column per row, "a|b|c" joined.

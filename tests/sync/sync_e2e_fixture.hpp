@@ -10,13 +10,13 @@
 #include "batch_client/test_server.hpp"
 #include "support/temp_dir.hpp"
 
-#include <attendance/attendance_core/assignments.hpp>
-#include <attendance/attendance_core/database.hpp>
-#include <attendance/attendance_core/events.hpp>
-#include <attendance/attendance_core/migrations.hpp>
-#include <attendance/attendance_core/report.hpp>
-#include <attendance/attendance_core/scanners.hpp>
-#include <attendance/attendance_core/users.hpp>
+#include <attendance/core/assignments.hpp>
+#include <attendance/core/database.hpp>
+#include <attendance/core/events.hpp>
+#include <attendance/core/migrations.hpp>
+#include <attendance/core/report.hpp>
+#include <attendance/core/scanners.hpp>
+#include <attendance/core/users.hpp>
 #include <attendance/jsonl_log/check_in.hpp>
 #include <attendance/support/clock.hpp>
 

@@ -1,6 +1,6 @@
 #include "cli.hpp"
 
-#include <attendance/attendance_core/core.hpp>
+#include <attendance/core/core.hpp>
 #include <attendance/support/log.hpp>
 
 #include <CLI/CLI.hpp>

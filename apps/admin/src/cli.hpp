@@ -1,7 +1,7 @@
 #pragma once
 
 // attendance-admin's management commands (docs/admin-cli.md), testable without
-// a process: run() parses argv, talks to the database through attendance_core
+// a process: run() parses argv, talks to the database through core
 // and writes to the given streams.
 #include <attendance/support/clock.hpp>
 

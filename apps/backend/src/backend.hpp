@@ -1,6 +1,6 @@
 #pragma once
 
-// attendance-backend: the HTTP API over attendance_core. main.cpp only calls
+// attendance-backend: the HTTP API over core. main.cpp only calls
 // runCli(); everything here is linkable by tests (attendance_backend_lib).
 
 #include <atomic>
@@ -9,9 +9,9 @@
 #include <functional>
 #include <string>
 
-#include <attendance/attendance_core/batch.hpp>
-#include <attendance/attendance_core/database.hpp>
-#include <attendance/attendance_core/users.hpp>
+#include <attendance/core/batch.hpp>
+#include <attendance/core/database.hpp>
+#include <attendance/core/users.hpp>
 #include <attendance/http_server/blocking_pool.hpp>
 #include <attendance/http_server/metrics.hpp>
 #include <attendance/http_server/rate_limiter.hpp>

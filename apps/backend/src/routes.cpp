@@ -10,12 +10,12 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include <attendance/attendance_core/assignments.hpp>
-#include <attendance/attendance_core/content_digest.hpp>
-#include <attendance/attendance_core/events.hpp>
-#include <attendance/attendance_core/migrations.hpp>
-#include <attendance/attendance_core/report.hpp>
-#include <attendance/attendance_core/scanners.hpp>
+#include <attendance/core/assignments.hpp>
+#include <attendance/core/content_digest.hpp>
+#include <attendance/core/events.hpp>
+#include <attendance/core/migrations.hpp>
+#include <attendance/core/report.hpp>
+#include <attendance/core/scanners.hpp>
 #include <attendance/support/json_text.hpp>
 #include <attendance/support/log.hpp>
 #include <attendance/support/utf8.hpp>

@@ -6,7 +6,7 @@
 #include <boost/system/system_error.hpp>
 #include <fmt/format.h>
 
-#include <attendance/attendance_core/migrations.hpp>
+#include <attendance/core/migrations.hpp>
 #include <attendance/support/log.hpp>
 
 #include "backend.hpp"

@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <memory>
 
-#include <attendance/attendance_core/database.hpp>
-#include <attendance/attendance_core/users.hpp>
+#include <attendance/core/database.hpp>
+#include <attendance/core/users.hpp>
 #include <attendance/http_server/blocking_pool.hpp>
 #include <attendance/http_server/metrics.hpp>
 #include <attendance/http_server/router.hpp>

@@ -10,9 +10,9 @@
 #include <sstream>
 #include <thread>
 
-#include <attendance/attendance_core/admin_accounts.hpp>
-#include <attendance/attendance_core/error.hpp>
-#include <attendance/attendance_core/migrations.hpp>
+#include <attendance/core/admin_accounts.hpp>
+#include <attendance/core/error.hpp>
+#include <attendance/core/migrations.hpp>
 #include <attendance/http_server/metrics.hpp>
 #include <attendance/http_server/server.hpp>
 #include <attendance/support/clock.hpp>

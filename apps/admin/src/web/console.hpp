@@ -15,12 +15,12 @@
 #include <string>
 #include <string_view>
 
-#include <attendance/attendance_core/admin_accounts.hpp>
-#include <attendance/attendance_core/database.hpp>
-#include <attendance/attendance_core/error.hpp>
-#include <attendance/attendance_core/report_cache.hpp>
-#include <attendance/attendance_core/scanners.hpp>
-#include <attendance/attendance_core/users.hpp>
+#include <attendance/core/admin_accounts.hpp>
+#include <attendance/core/database.hpp>
+#include <attendance/core/error.hpp>
+#include <attendance/core/report_cache.hpp>
+#include <attendance/core/scanners.hpp>
+#include <attendance/core/users.hpp>
 #include <attendance/http_server/blocking_pool.hpp>
 #include <attendance/http_server/message.hpp>
 #include <attendance/http_server/metrics.hpp>

@@ -3,8 +3,8 @@
 #include <charconv>
 #include <string>
 
-#include <attendance/attendance_core/error.hpp>
-#include <attendance/attendance_core/report.hpp>
+#include <attendance/core/error.hpp>
+#include <attendance/core/report.hpp>
 
 namespace attendance::admin_web {
 

@@ -1,7 +1,7 @@
 // Events and their registrations: pages, forms and /api/events.
 #include "console.hpp"
 
-#include <attendance/attendance_core/events.hpp>
+#include <attendance/core/events.hpp>
 #include <attendance/support/log.hpp>
 
 #include "event_time.hpp"

@@ -6,7 +6,7 @@
 #include <map>
 #include <stdexcept>
 
-#include <attendance/attendance_core/report.hpp>
+#include <attendance/core/report.hpp>
 
 #include "assets.hpp"
 #include "html.hpp"

@@ -6,12 +6,12 @@
 #include <string_view>
 #include <vector>
 
-#include <attendance/attendance_core/assignments.hpp>
-#include <attendance/attendance_core/events.hpp>
-#include <attendance/attendance_core/scanners.hpp>
+#include <attendance/core/assignments.hpp>
+#include <attendance/core/events.hpp>
+#include <attendance/core/scanners.hpp>
 
-#include <attendance/attendance_core/events.hpp>
-#include <attendance/attendance_core/users.hpp>
+#include <attendance/core/events.hpp>
+#include <attendance/core/users.hpp>
 
 // Server-side HTML for the admin pages. Pure functions from values to HTML;
 // every user-supplied string goes through escape().

@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-#include <attendance/attendance_core/report_query.hpp>
+#include <attendance/core/report_query.hpp>
 
 // The query string of GET /api/events/{id}/report (docs/admin-web.md, "Report API").
 // Pure: text in, a query or a message naming the bad parameter out.

@@ -5,7 +5,7 @@
 
 #include <boost/beast/http/field.hpp>
 
-#include <attendance/attendance_core/error.hpp>
+#include <attendance/core/error.hpp>
 
 namespace attendance::admin_web {
 

@@ -3,9 +3,9 @@
 
 #include <fmt/format.h>
 
-#include <attendance/attendance_core/assignments.hpp>
-#include <attendance/attendance_core/events.hpp>
-#include <attendance/attendance_core/report.hpp>
+#include <attendance/core/assignments.hpp>
+#include <attendance/core/events.hpp>
+#include <attendance/core/report.hpp>
 #include <attendance/support/json_text.hpp>
 #include <attendance/support/log.hpp>
 
