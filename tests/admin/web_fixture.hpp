@@ -30,32 +30,14 @@ using ClientResponse = http::response<http::string_body>;
 // The throwaway database every storage test uses (tests/core).
 using TestDatabase = attendance::core::testing::TestDatabase;
 
-// Thread-safe clock the test moves by hand (server threads read it).
-class ManualClock final : public support::TimeSource {
-public:
-  explicit ManualClock(std::int64_t startMs) : ms_(startMs) {}
-  [[nodiscard]] std::chrono::system_clock::time_point systemTime() const override {
-    return std::chrono::system_clock::time_point{std::chrono::milliseconds{ms_.load()}};
-  }
-  [[nodiscard]] std::chrono::steady_clock::time_point monotonicTime() const override {
-    return std::chrono::steady_clock::time_point{std::chrono::milliseconds{ms_.load()}};
-  }
-  void advance(std::chrono::milliseconds d) { ms_ += d.count(); }
-  void sleepFor(std::chrono::nanoseconds d) const override {
-    ms_ += std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-  }
-
-private:
-  mutable std::atomic<std::int64_t> ms_;
-};
-
 class TestServer {
 public:
   TestServer(const TestDatabase& db, WebOptions options);
   ~TestServer();
   [[nodiscard]] std::uint16_t port() const { return port_; }
   [[nodiscard]] core::ConnectionPool& pool() { return *pool_; }
-  ManualClock clock{1'790'000'000'000};  // 2026-09-21
+  // Moved by hand; server threads read it.
+  support::SimulatedTimeSource clock{support::fromEpochMillis(1'790'000'000'000)};  // 2026-09-21
 
 private:
   std::unique_ptr<core::ConnectionPool> pool_;

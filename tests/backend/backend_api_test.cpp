@@ -17,7 +17,7 @@
 #include <attendance/batch_client/content_digest.hpp>
 
 #include "backend/backend_test_base.hpp"
-#include "http_server/test_client.hpp"
+#include "support/test_client.hpp"
 
 namespace core = attendance::core;
 namespace hs = attendance::http_server;
@@ -25,7 +25,6 @@ namespace json = boost::json;
 using attendance::backend::BackendContext;
 using attendance::testing::Client;
 using attendance::testing::ClientResponse;
-using attendance::testing::ManualClock;
 using attendance::testing::Process;
 using attendance::testing::setAvailable;
 using attendance::testing::TestDatabase;

@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -67,22 +66,5 @@ inline RunResult runBackend(std::vector<std::string> args, const std::string& co
   r.err = p.stderrText();
   return r;
 }
-
-// A wall clock tests can move forward; safe to read from server threads.
-class ManualClock final : public support::TimeSource {
-public:
-  [[nodiscard]] std::chrono::system_clock::time_point systemTime() const override {
-    return start_ + std::chrono::nanoseconds{offset_.load()};
-  }
-  [[nodiscard]] std::chrono::steady_clock::time_point monotonicTime() const override {
-    return std::chrono::steady_clock::time_point{} + std::chrono::nanoseconds{offset_.load()};
-  }
-  void advance(std::chrono::nanoseconds d) { offset_ += d.count(); }
-  void sleepFor(std::chrono::nanoseconds d) const override { offset_ += d.count(); }
-
-private:
-  std::chrono::system_clock::time_point start_ = std::chrono::system_clock::now();
-  mutable std::atomic<std::int64_t> offset_{0};
-};
 
 }  // namespace attendance::testing

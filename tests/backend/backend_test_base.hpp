@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include <attendance/core/core.hpp>
+#include <attendance/support/clock.hpp>
 
 #include "backend/backend_fixture.hpp"
 
@@ -71,7 +72,8 @@ public:
     passwords_.join();
   }
 
-  ManualClock clock;
+  // Starts at the real now (tests compare with database timestamps); moved by hand, read by server threads.
+  support::SimulatedTimeSource clock{std::chrono::system_clock::now()};
   hs::MetricsRegistry metrics;
   std::uint16_t port = 0;
 

@@ -22,7 +22,7 @@ struct Harness {
   attendance::support::SimulatedTimeSource clock;
   double random = 0.0;
 
-  [[nodiscard]] const std::vector<std::chrono::nanoseconds>& sleeps() const { return clock.sleeps(); }
+  [[nodiscard]] std::vector<std::chrono::nanoseconds> sleeps() const { return clock.sleeps(); }
   bc::Hooks hooks() {
     return bc::Hooks{[this] { return random; }};
   }

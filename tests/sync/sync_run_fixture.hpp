@@ -132,7 +132,7 @@ protected:
   std::ostringstream err;
   as::Environment env;
   // Every wait of the run (retry backoff), on the simulated clock.
-  [[nodiscard]] const std::vector<std::chrono::nanoseconds>& sleeps() const { return clock.sleeps(); }
+  [[nodiscard]] std::vector<std::chrono::nanoseconds> sleeps() const { return clock.sleeps(); }
 };
 
 }  // namespace attendance::testing::sync_run

@@ -14,16 +14,41 @@ void RealTimeSource::sleepFor(std::chrono::nanoseconds d) const {
 
 SimulatedTimeSource::SimulatedTimeSource(std::chrono::system_clock::time_point start) : system_(start) {}
 
+std::chrono::system_clock::time_point SimulatedTimeSource::systemTime() const {
+  const std::lock_guard lock{mutex_};
+  return system_;
+}
+
+std::chrono::steady_clock::time_point SimulatedTimeSource::monotonicTime() const {
+  const std::lock_guard lock{mutex_};
+  return steady_;
+}
+
 void SimulatedTimeSource::advance(std::chrono::nanoseconds by) const {
+  const std::lock_guard lock{mutex_};
   system_ += std::chrono::duration_cast<std::chrono::system_clock::duration>(by);
   steady_ += by;
 }
 
+void SimulatedTimeSource::setSystemTime(std::chrono::system_clock::time_point t) {
+  const std::lock_guard lock{mutex_};
+  system_ = t;
+}
+
 void SimulatedTimeSource::sleepFor(std::chrono::nanoseconds d) const {
-  // Recorded even when zero (full jitter can draw a zero backoff): it is still a wait asked for.
-  sleeps_.push_back(d);
+  {
+    // Recorded even when zero (full jitter can draw a zero backoff): it is still a wait asked for.
+    const std::lock_guard lock{mutex_};
+    sleeps_.push_back(d);
+  }
   if (d > std::chrono::nanoseconds::zero()) advance(d);
+  // Outside the lock: the hook may read the clock.
   if (onSleep_) onSleep_(d);
+}
+
+std::vector<std::chrono::nanoseconds> SimulatedTimeSource::sleeps() const {
+  const std::lock_guard lock{mutex_};
+  return sleeps_;
 }
 
 }  // namespace attendance::support

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <vector>
 
 namespace attendance::support {
@@ -29,29 +30,31 @@ public:
   void sleepFor(std::chrono::nanoseconds d) const override;
 };
 
-// A clock that only moves when told to. Not thread-safe by design: tests own it.
+// A clock that only moves when told to. Safe to share with server threads a test starts
+// (they read it while the test moves it); the test is the only one that moves it.
 class SimulatedTimeSource final : public TimeSource {
 public:
   explicit SimulatedTimeSource(std::chrono::system_clock::time_point start = std::chrono::system_clock::time_point{
                                    std::chrono::milliseconds{1721471400000}});
 
-  [[nodiscard]] std::chrono::system_clock::time_point systemTime() const override { return system_; }
-  [[nodiscard]] std::chrono::steady_clock::time_point monotonicTime() const override { return steady_; }
+  [[nodiscard]] std::chrono::system_clock::time_point systemTime() const override;
+  [[nodiscard]] std::chrono::steady_clock::time_point monotonicTime() const override;
 
   // Moves both clocks forward.
   void advance(std::chrono::nanoseconds by) const;
   // Moves only the wall clock (an NTP correction or a wrongly set clock).
-  void setSystemTime(std::chrono::system_clock::time_point t) { system_ = t; }
+  void setSystemTime(std::chrono::system_clock::time_point t);
   // A simulated sleep is an advance; every wait is recorded for tests to check,
   // and `onSleep` runs after each one (what happens while the program waits:
   // a server goes away, a file appears).
   void sleepFor(std::chrono::nanoseconds d) const override;
-  [[nodiscard]] const std::vector<std::chrono::nanoseconds>& sleeps() const { return sleeps_; }
+  [[nodiscard]] std::vector<std::chrono::nanoseconds> sleeps() const;
   void onSleep(std::function<void(std::chrono::nanoseconds)> f) { onSleep_ = std::move(f); }
 
 private:
   // Mutable because waiting on a simulated clock is what moves it, and callers
   // hold the clock as `const TimeSource&` (they may read it and wait, not set it).
+  mutable std::mutex mutex_;
   mutable std::chrono::system_clock::time_point system_;
   mutable std::chrono::steady_clock::time_point steady_{};
   mutable std::vector<std::chrono::nanoseconds> sleeps_;
