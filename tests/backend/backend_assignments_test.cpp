@@ -11,7 +11,7 @@
 #include <attendance/core/core.hpp>
 
 #include "backend/backend_test_base.hpp"
-#include "http_server/test_client.hpp"
+#include "support/test_client.hpp"
 
 namespace core = attendance::core;
 using attendance::testing::Client;

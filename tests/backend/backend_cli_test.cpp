@@ -12,8 +12,8 @@
 #include <attendance/core/core.hpp>
 
 #include "backend/backend_fixture.hpp"
-#include "http_server/raw_socket.hpp"
-#include "http_server/test_client.hpp"
+#include "support/raw_socket.hpp"
+#include "support/test_client.hpp"
 
 using attendance::testing::Client;
 using attendance::testing::number;

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "backend/backend_test_base.hpp"
-#include "http_server/raw_socket.hpp"
-#include "http_server/test_client.hpp"
+#include "support/raw_socket.hpp"
+#include "support/test_client.hpp"
 
 namespace {
 

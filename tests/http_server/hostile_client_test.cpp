@@ -11,9 +11,9 @@
 #include <vector>
 
 #include <attendance/http_server/server.hpp>
-#include "http_server/raw_socket.hpp"
+#include "support/raw_socket.hpp"
 #include "http_server/running_server.hpp"
-#include "http_server/test_client.hpp"
+#include "support/test_client.hpp"
 
 namespace hs = attendance::http_server;
 namespace http = boost::beast::http;

@@ -25,7 +25,7 @@
 
 #include <attendance/http_server/blocking_pool.hpp>
 #include "http_server/running_server.hpp"
-#include "http_server/test_client.hpp"
+#include "support/test_client.hpp"
 #include <attendance/http_server/server.hpp>
 
 namespace hs = attendance::http_server;

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "http_server/raw_socket.hpp"
+#include "support/raw_socket.hpp"
 #include "support/admin_form.hpp"
 
 namespace attendance::bench {

@@ -1,7 +1,7 @@
 #pragma once
 // The attacks of issue 9 §1, each as a loop that runs on a few threads of its own
 // against a real attendance-backend until told to stop. They use the attack tests'
-// RawSocket (tests/http_server/raw_socket.hpp) and send what those tests send,
+// RawSocket (tests/support/raw_socket.hpp) and send what those tests send,
 // only over and over, from many loopback addresses when the attack would
 // otherwise be stopped by a per-address limit before it reaches what it attacks.
 
