@@ -120,25 +120,7 @@ std::vector<ReportRead> reportReads(const std::string& eventId) {
   };
 }
 
-struct CpuSnapshot {
-  double backend = 0;
-  double admin = 0;
-  double driver = 0;
-  MachineCpu machine;
-};
-CpuSnapshot cpuNow(const LoadOptions& o) {
-  return CpuSnapshot{o.backendPid > 0 ? processCpuSeconds(o.backendPid) : 0,
-                     o.adminPid > 0 ? processCpuSeconds(o.adminPid) : 0, selfCpuSeconds(), machineCpu()};
-}
-
 // Everything the coroutines share (one io_context thread: plain members).
-std::string readFirstLine(const std::string& path) {
-  std::ifstream in{path};
-  std::string line;
-  if (!in || !std::getline(in, line)) throw std::runtime_error("cannot read " + path);
-  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
-  return line;
-}
 
 struct Run {
   explicit Run(const LoadOptions& options)
@@ -180,8 +162,8 @@ struct Run {
   long readNetworkErrors = 0;
   std::vector<std::string> failures;
 
-  CpuSnapshot cpuBefore;
-  CpuSnapshot cpuAfter;
+  CpuMark cpuBefore;
+  CpuMark cpuAfter;
   long backendRssBefore = -1;
   long adminRssBefore = -1;
   long adminPeakSignIns = -1;
@@ -271,7 +253,7 @@ asio::awaitable<void> orchestrate(Run& run) {
     run.adminRssBefore = statusKiB(run.o.adminPid, "VmRSS");
     run.peakResetOk = resetPeakRss(run.o.adminPid) && run.peakResetOk;
   }
-  run.cpuBefore = cpuNow(run.o);
+  run.cpuBefore = cpuMark(run.o.backendPid, run.o.adminPid);
   run.startedAt = SteadyClock::now();
   run.released = true;
   for (int s = 0; s < run.o.scanners; ++s) asio::co_spawn(ex, scanner(run, s), recordFailure);
@@ -279,7 +261,7 @@ asio::awaitable<void> orchestrate(Run& run) {
     if (!run.failures.empty()) co_return;
     co_await sleepFor(5ms);
   }
-  run.cpuAfter = cpuNow(run.o);
+  run.cpuAfter = cpuMark(run.o.backendPid, run.o.adminPid);
   if (run.o.backendPid > 0) run.backendPeak = statusKiB(run.o.backendPid, "VmHWM");
   if (run.o.adminPid > 0) run.adminPeak = statusKiB(run.o.adminPid, "VmHWM");
   // The report after the last acknowledged batch must count every record.

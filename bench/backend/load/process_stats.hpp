@@ -71,4 +71,17 @@ inline MachineCpu machineCpu() {
   return MachineCpu{busy / tick, (busy + static_cast<double>(idle + iowait)) / tick};
 }
 
+// CPU seconds so far of the two servers (0 where no pid was given), the driver and
+// the machine: two marks around a phase say where its CPU went.
+struct CpuMark {
+  double backend = 0;
+  double admin = 0;
+  double driver = 0;
+  MachineCpu machine;
+};
+inline CpuMark cpuMark(int backendPid, int adminPid) {
+  return CpuMark{backendPid > 0 ? processCpuSeconds(backendPid) : 0, adminPid > 0 ? processCpuSeconds(adminPid) : 0,
+                 selfCpuSeconds(), machineCpu()};
+}
+
 }  // namespace attendance::bench

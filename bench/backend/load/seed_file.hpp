@@ -1,6 +1,6 @@
 #pragma once
 // The JSON that attendance-backend-bench-seed prints: scanner keys and ids, and
-// the bleUuids of the registered users.
+// the bleUuids of the registered users; and the admin password file beside it.
 
 #include <fstream>
 #include <stdexcept>
@@ -32,6 +32,15 @@ inline SeedFile loadSeedFile(const std::string& path) {
     throw std::runtime_error("the seed file has no scanners, or keys and ids do not pair up");
   }
   return seed;
+}
+
+// The first line of a file without its line ending (the admin password file).
+inline std::string readFirstLine(const std::string& path) {
+  std::ifstream in{path};
+  std::string line;
+  if (!in || !std::getline(in, line)) throw std::runtime_error("cannot read " + path);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+  return line;
 }
 
 }  // namespace attendance::bench

@@ -176,24 +176,13 @@ asio::awaitable<void> normalReads(NormalClient& nc) {
   --nc.running;
 }
 
-struct CpuMark {
-  double backend = 0;
-  double admin = 0;
-  double driver = 0;
-  MachineCpu machine;
-};
-CpuMark cpuMark(const UnderAttackOptions& o) {
-  return CpuMark{o.backendPid > 0 ? processCpuSeconds(o.backendPid) : 0,
-                 o.adminPid > 0 ? processCpuSeconds(o.adminPid) : 0, selfCpuSeconds(), machineCpu()};
-}
-
 void measure(const UnderAttackOptions& o, NormalClient& nc, Round& r, int k, AttackTally* tally) {
-  const auto before = cpuMark(o);
+  const auto before = cpuMark(o.backendPid, o.adminPid);
   if (tally != nullptr) tally->reset();
   nc.round = k;
   std::this_thread::sleep_for(std::chrono::seconds{o.roundSeconds});
   nc.round = -1;
-  const auto after = cpuMark(o);
+  const auto after = cpuMark(o.backendPid, o.adminPid);
   r.backendCpu = after.backend - before.backend;
   r.adminCpu = after.admin - before.admin;
   r.driverCpu = after.driver - before.driver;
@@ -205,13 +194,6 @@ void measure(const UnderAttackOptions& o, NormalClient& nc, Round& r, int k, Att
     r.attackAnswers = tally->answers();
     r.attackBytes = tally->bytes();
   }
-}
-
-std::string readFirstLine(const std::string& path) {
-  std::ifstream in{path};
-  std::string line;
-  if (!in || !std::getline(in, line)) throw std::runtime_error("cannot read " + path);
-  return line;
 }
 
 // "12.3 (11.0-14.2)": the median of the rounds' figures and their range.
