@@ -13,10 +13,9 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  attendance::admin_web::FormFields form;
-  std::string error;
-  if (attendance::admin_web::parseForm(input, form, error)) {
-    for (const auto& [key, value] : form) {
+  const auto form = attendance::admin_web::parseForm(input);
+  if (form) {
+    for (const auto& [key, value] : *form) {
       // Every accepted field is UTF-8: nothing else may reach a query.
       if (!attendance::support::isValidUtf8(key) || !attendance::support::isValidUtf8(value)) std::abort();
       // Whatever a form carries, escaped output never contains markup characters.
@@ -24,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (safe.find_first_of("<>\"'") != std::string::npos) std::abort();
       (void)attendance::admin_web::urlEncode(key);
     }
-  } else if (error.empty()) {
+  } else if (form.error().message.empty()) {
     std::abort();  // a refusal always says why
   }
   (void)attendance::admin_web::cookieValue(input, "attendance_session");

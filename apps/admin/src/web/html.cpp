@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <system_error>
 
 #include <attendance/http_server/utf8_params.hpp>
 #include <attendance/support/utf8.hpp>
@@ -91,8 +92,11 @@ bool formDecode(std::string_view in, std::string& out) {
 
 }  // namespace
 
-bool parseForm(std::string_view body, FormFields& out, std::string& error) {
-  out.clear();
+Outcome<FormFields> parseForm(std::string_view body) {
+  const auto refused = [](std::string why) {
+    return Failure{std::make_error_code(std::errc::invalid_argument), std::move(why)};
+  };
+  FormFields out;
   std::size_t pos = 0;
   while (pos <= body.size()) {
     std::size_t amp = body.find('&', pos);
@@ -103,26 +107,22 @@ bool parseForm(std::string_view body, FormFields& out, std::string& error) {
       std::string key;
       std::string value;
       if (!formDecode(pair.substr(0, eq), key)) {
-        error = "the form has a malformed %-escape in a field name";
-        return false;
+        return refused("the form has a malformed %-escape in a field name");
       }
       if (!support::isValidUtf8(key)) {
-        error = "a field name is not valid UTF-8";
-        return false;
+        return refused("a field name is not valid UTF-8");
       }
       if (eq != std::string_view::npos && !formDecode(pair.substr(eq + 1), value)) {
-        error = "field " + http_server::clientNameForMessage(key) + " has a malformed %-escape";
-        return false;
+        return refused("field " + http_server::clientNameForMessage(key) + " has a malformed %-escape");
       }
       if (!support::isValidUtf8(value)) {
-        error = "field " + http_server::clientNameForMessage(key) + " is not valid UTF-8";
-        return false;
+        return refused("field " + http_server::clientNameForMessage(key) + " is not valid UTF-8");
       }
       out.emplace(std::move(key), std::move(value));
     }
     pos = amp + 1;
   }
-  return true;
+  return out;
 }
 
 std::string formValue(const FormFields& form, std::string_view name) {

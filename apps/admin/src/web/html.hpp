@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include <attendance/support/result.hpp>
+
 // Pure text helpers for the admin pages: HTML escaping, the tiny template
 // language of assets/*.html, form and cookie parsing.
 namespace attendance::admin_web {
@@ -22,12 +24,12 @@ using TemplateValues = std::vector<std::pair<std::string_view, std::string_view>
 [[nodiscard]] std::string renderTemplate(std::string_view tpl, const TemplateValues& values);
 
 // application/x-www-form-urlencoded body -> fields ('+' is a space, %XX decoded).
-// Repeated names keep the first value. Returns false, with `error` saying what for
-// a 400, on a malformed escape or on a name or value that is not UTF-8 ("field
+// Repeated names keep the first value. Fails (errc::invalid_argument, the message
+// saying what for a 400) on a malformed escape or on a name or value that is not UTF-8 ("field
 // name is not valid UTF-8"): every field ends up in queries, and PostgreSQL refuses
 // invalid UTF-8 with an error.
 using FormFields = std::map<std::string, std::string, std::less<>>;
-[[nodiscard]] bool parseForm(std::string_view body, FormFields& out, std::string& error);
+[[nodiscard]] Outcome<FormFields> parseForm(std::string_view body);
 [[nodiscard]] std::string formValue(const FormFields& form, std::string_view name);
 
 // Value of cookie `name` in a Cookie header, or empty.

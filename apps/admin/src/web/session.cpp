@@ -26,10 +26,14 @@ Response Console::dispatch(Access access, Fn fn, RequestContext& rc) {
   const bool api = rc.path.starts_with("/api/");
   const auto method = rc.request.method();
   const bool changes = method != http::verb::get && method != http::verb::head;
-  std::string formError;
-  if (changes && isFormRequest(rc.request) && !parseForm(rc.request.body(), call.form, formError)) {
-    return api ? jsonError(http::status::bad_request, formError)
-               : htmlResponse(http::status::bad_request, pages::errorContent("Bad request", formError));
+  if (changes && isFormRequest(rc.request)) {
+    auto form = parseForm(rc.request.body());
+    if (!form) {
+      const std::string& why = form.error().message;
+      return api ? jsonError(http::status::bad_request, why)
+                 : htmlResponse(http::status::bad_request, pages::errorContent("Bad request", why));
+    }
+    call.form = std::move(*form);
   }
   if (access == Access::session) {
     auto& signedIn = std::any_cast<SignedIn&>(rc.principal);
