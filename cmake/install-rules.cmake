@@ -12,12 +12,24 @@ install(
   COMPONENT attendance_Development
 )
 
-install(
-  TARGETS ${attendance_libs}
-  EXPORT attendanceTargets
-  ARCHIVE COMPONENT attendance_Development
-  INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
-)
+# One export file per library, so find_package(attendance COMPONENTS <lib>) loads
+# only that library and finds only its dependencies (cmake/install-config.cmake).
+foreach(target IN LISTS attendance_libs)
+  get_target_property(name ${target} EXPORT_NAME)
+  install(
+    TARGETS ${target}
+    EXPORT attendance_${name}_targets
+    ARCHIVE COMPONENT attendance_Development
+    INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
+  )
+  install(
+    EXPORT attendance_${name}_targets
+    NAMESPACE attendance::
+    FILE attendance-${name}-targets.cmake
+    DESTINATION "${attendance_INSTALL_CMAKEDIR}"
+    COMPONENT attendance_Development
+  )
+endforeach()
 
 write_basic_package_version_file(
   "${PROJECT_BINARY_DIR}/attendanceConfigVersion.cmake"
@@ -36,12 +48,6 @@ install(
     "${PROJECT_BINARY_DIR}/attendanceConfigVersion.cmake"
     cmake/modules/Findpqxx.cmake
     cmake/modules/Findsodium.cmake
-  DESTINATION "${attendance_INSTALL_CMAKEDIR}"
-  COMPONENT attendance_Development
-)
-install(
-  EXPORT attendanceTargets
-  NAMESPACE attendance::
   DESTINATION "${attendance_INSTALL_CMAKEDIR}"
   COMPONENT attendance_Development
 )
