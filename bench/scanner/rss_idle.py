@@ -46,7 +46,7 @@ def main():
         log = os.path.join(tmp, 'attendance_log.jsonl')
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=sim.address)
         proc = subprocess.Popen([a.scanner, '--event', 'bench', '--scanner-id', 'bench', '--log', log,
-                                 '--status-interval', '60s'], env=env, stderr=subprocess.DEVNULL)
+                                 '--accept-any-id', '--status-interval', '60s'], env=env, stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 20
             while not sim.discovering('hci0'):

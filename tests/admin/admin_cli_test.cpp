@@ -189,6 +189,21 @@ TEST_F(AdminFlow, CreateRegisterSyncAndReport) {
       admin(db, {"report", "--event", eventId, "--format", "json"}).json().at("summary").at("attended").as_int64(), 1);
 }
 
+// Issue 11 §1: the deployment's namespace, for the scanner's --namespace.
+TEST_F(AdminFlow, DeploymentShowPrintsTheNamespaceThatMigrateKeeps) {
+  auto shown = admin(db, {"deployment", "show"});
+  ASSERT_EQ(shown.exitCode, 0) << shown.err;
+  const std::string ns = str(shown.json(), "namespace");
+  EXPECT_EQ(ns.size(), 20U) << ns;
+  EXPECT_EQ(ns.find_first_not_of("0123456789abcdef"), std::string::npos) << ns;
+  EXPECT_EQ(shown.json().at("participants").as_int64(), 0);
+  EXPECT_EQ(shown.json().at("participantsOutsideNamespace").as_int64(), 0);
+  EXPECT_TRUE(shown.json().at("createdAt").is_string());
+
+  ASSERT_EQ(admin(db, {"migrate"}).exitCode, 0);
+  EXPECT_EQ(str(admin(db, {"deployment", "show"}).json(), "namespace"), ns);
+}
+
 TEST_F(AdminFlow, ErrorsHaveMessagesAndExitCodes) {
   ASSERT_EQ(admin(db, {"event", "create", "--name", "E", "--id", "ev-fixed"}).exitCode, 0);
   ASSERT_EQ(admin(db, {"scanner", "create", "--id", "S0"}).exitCode, 0);

@@ -289,7 +289,9 @@ TEST_F(BackendTest, RosterListsRegisteredBleUuidsOnly) {
   Client c{backend->port};
   auto res = c.request(request("GET", "/api/events/ev-1/roster", {}, apiKey));
   ASSERT_EQ(res.result_int(), 200) << res.body();
-  EXPECT_EQ(res.body(), fmt::format(R"({{"eventId":"ev-1","bleUuids":["{}"]}})", aliceUuid));
+  // With the deployment's namespace (issue 11 §1), for the scanner's filter.
+  EXPECT_EQ(res.body(), fmt::format(R"({{"eventId":"ev-1","namespace":"{}","bleUuids":["{}"]}})",
+                                    db->scalar("SELECT encode(ble_namespace, 'hex') FROM deployment"), aliceUuid));
   EXPECT_EQ(c.request(request("GET", "/api/events/ev-1/roster")).result_int(), 401);
   EXPECT_EQ(c.request(request("GET", "/api/events/nope/roster", {}, apiKey)).result_int(), 403);
   EXPECT_EQ(c.request(request("POST", "/api/events/ev-1/roster", "{}", apiKey)).result_int(), 405);

@@ -84,7 +84,8 @@ TEST_F(BackendAssignmentTest, RosterOfAnEventTheScannerIsNotAssignedToIs403) {
   assign("ev-2");
   res = c.request(request("GET", "/api/events/ev-2/roster", {}, apiKey));
   EXPECT_EQ(res.result_int(), 200) << res.body();
-  EXPECT_EQ(res.body(), R"({"eventId":"ev-2","bleUuids":[]})");
+  EXPECT_EQ(res.body(), R"({"eventId":"ev-2","namespace":")" +
+                            db->scalar("SELECT encode(ble_namespace, 'hex') FROM deployment") + R"(","bleUuids":[]})");
 }
 
 TEST_F(BackendAssignmentTest, AssignedWorksAndUnassignTakesEffectAtTheNextRequest) {

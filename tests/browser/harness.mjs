@@ -137,7 +137,8 @@ export async function scanAndSync({ bleUuids, eventId, scannerId, apiKey, backen
   const simLog = openSync(join(artifacts, 'venue.log'), 'w');
   execFileSync('/usr/bin/python3', [sim, 'venue', '--phones', String(bleUuids.length), '--duration', '10', '--seed', '7',
     '--noise-ratio', '0', '--weak-ratio', '0', '--formats', 'ibeacon', '--ble-uuids', ids, '--truth', join(artifacts, 'venue-truth.json'),
-    '--', scannerBin, '--event', eventId, '--scanner-id', scannerId, '--log', log, '--fsync', 'always'],
+    // A test bench: the venue plays only these ids (no strangers), so no namespace filter is needed.
+    '--', scannerBin, '--event', eventId, '--scanner-id', scannerId, '--log', log, '--fsync', 'always', '--accept-any-id'],
   { stdio: ['ignore', simLog, simLog], timeout: 120000 });
   const syncLog = openSync(join(artifacts, 'sync.log'), 'w');
   execFileSync(syncBin, ['--backend', backendUrl, '--api-key-file', keyFile, '--log', log, '--trust-clock'],

@@ -24,8 +24,12 @@ ParsedCommandLine parse(std::vector<std::string> args) {
 }  // namespace
 
 TEST(ScannerConfig, FlagsWithDefaults) {
-  const auto r = parse({"--event", "evt-1", "--scanner-id", "Entrance-Scanner-01", "--log", "/tmp/a.jsonl"});
+  const auto r = parse({"--event", "evt-1", "--scanner-id", "Entrance-Scanner-01", "--log", "/tmp/a.jsonl",
+                        "--namespace", "EDD1EBEAC04E5DEFA017"});
   ASSERT_TRUE(r.config) << r.message;
+  ASSERT_TRUE(r.config->bleNamespace);
+  EXPECT_EQ(r.config->bleNamespace->toHex(), "edd1ebeac04e5defa017");
+  EXPECT_FALSE(r.config->acceptAnyId);
   EXPECT_EQ(r.config->eventId, "evt-1");
   EXPECT_EQ(r.config->dedupWindow, 5min);
   EXPECT_EQ(r.config->rssiMin, -90);
@@ -40,7 +44,8 @@ TEST(ScannerConfig, ConfigFileFillsGapsAndFlagsWin) {
   TempDir dir;
   writeFile(dir / "scanner.toml",
             "event = \"evt-from-file\"\nscanner-id = \"Hall-2\"\nlog = \"/var/lib/a.jsonl\"\n"
-            "dedup-window = \"10m\"\nrssi-min = -80\nfsync = \"always\"\nformats = \"ibeacon\"\nrecord-rssi = false\n");
+            "dedup-window = \"10m\"\nrssi-min = -80\nnamespace = \"edd1ebeac04e5defa017\"\nfsync = \"always\"\nformats "
+            "= \"ibeacon\"\nrecord-rssi = false\n");
   const auto r = parse({"--config", (dir / "scanner.toml").string(), "--event", "evt-flag", "--rssi-min", "-70"});
   ASSERT_TRUE(r.config) << r.message;
   EXPECT_EQ(r.config->eventId, "evt-flag");
@@ -54,14 +59,15 @@ TEST(ScannerConfig, ConfigFileFillsGapsAndFlagsWin) {
 }
 
 TEST(ScannerConfig, PresenceFlagsAndKeys) {
-  auto r =
-      parse({"--event", "e", "--scanner-id", "s", "--log", "/tmp/a.jsonl", "--min-dwell", "0", "--min-sightings", "1"});
+  auto r = parse({"--event", "e", "--scanner-id", "s", "--log", "/tmp/a.jsonl", "--min-dwell", "0", "--min-sightings",
+                  "1", "--accept-any-id"});
   ASSERT_TRUE(r.config) << r.message;
   EXPECT_EQ(r.config->minSightings, 1u);
   EXPECT_EQ(r.config->minDwell, 0ms);
   TempDir dir;
   writeFile(dir / "scanner.toml",
-            "event = \"e\"\nscanner-id = \"s\"\nlog = \"/tmp/a.jsonl\"\nmin-sightings = 3\nmin-dwell = \"5s\"\n");
+            "event = \"e\"\nscanner-id = \"s\"\nlog = \"/tmp/a.jsonl\"\nmin-sightings = 3\nmin-dwell = \"5s\"\n"
+            "accept-any-id = true\n");
   r = parse({"--config", (dir / "scanner.toml").string()});
   ASSERT_TRUE(r.config) << r.message;
   EXPECT_EQ(r.config->minSightings, 3u);
@@ -72,6 +78,37 @@ TEST(ScannerConfig, PresenceFlagsAndKeys) {
   r = parse({"--config", (dir / "scanner.toml").string(), "--min-dwell", "-1s"});
   EXPECT_EQ(r.exitCode, kExitUsage);
   EXPECT_NE(r.message.find("--min-dwell"), std::string::npos) << r.message;
+}
+
+// Issue 11 §1: without a way to tell participants from strangers the scanner does not start.
+TEST(ScannerConfig, NamespaceRosterOrAcceptAnyIdIsRequired) {
+  const std::vector<std::string> base{"--event", "e", "--scanner-id", "s", "--log", "/tmp/a.jsonl"};
+  const auto with = [&](std::vector<std::string> extra) {
+    auto args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return parse(args);
+  };
+  auto r = with({});
+  EXPECT_FALSE(r.config);
+  EXPECT_EQ(r.exitCode, kExitUsage);
+  for (const char* hint : {"--namespace", "attendance-admin deployment show", "--roster", "--accept-any-id"}) {
+    EXPECT_NE(r.message.find(hint), std::string::npos) << hint << " in " << r.message;
+  }
+  r = with({"--roster", "/var/lib/roster.json"});
+  ASSERT_TRUE(r.config) << r.message;
+  EXPECT_FALSE(r.config->bleNamespace);  // may come from the roster
+  r = with({"--accept-any-id"});
+  ASSERT_TRUE(r.config) << r.message;
+  EXPECT_TRUE(r.config->acceptAnyId);
+  EXPECT_FALSE(r.config->bleNamespace);
+  r = with({"--namespace", "edd1ebeac04e5defa01"});
+  EXPECT_EQ(r.exitCode, kExitUsage);
+  EXPECT_NE(r.message.find("--namespace: 'edd1ebeac04e5defa01' is not 20 hex digits"), std::string::npos) << r.message;
+  TempDir dir;
+  writeFile(dir / "bad.toml", "accept-any-id = \"yes\"\n");
+  r = with({"--config", (dir / "bad.toml").string()});
+  EXPECT_EQ(r.exitCode, kExitUsage);
+  EXPECT_NE(r.message.find("accept-any-id"), std::string::npos) << r.message;
 }
 
 TEST(ScannerConfig, BadInputIsASentenceAndExitCode2) {

@@ -133,6 +133,50 @@ TEST(Pipeline, RosterLogsOnlyRegisteredIdsAndCountsTheRestAsNoise) {
   EXPECT_EQ(readFile(log), line(kAlice, 1721471400000, -67, 0));
 }
 
+// Issue 11 §1: with a namespace and no roster only this deployment's ids are logged.
+TEST(Pipeline, NamespaceLogsOnlyIdsInsideItAndCountsTheRestApart) {
+  TempDir dir;
+  const auto log = dir / "log.jsonl";
+  SimulatedTimeSource clock;
+  SimulatedBootClock boot(clock, kBoot, 0);
+  auto o = options();
+  o.bleNamespace = attendance::support::BleNamespace::parseHex("a1b2c3d4e5f647118899");
+  auto writer = openLog(log);
+  Pipeline p(o, clock, boot, *writer);
+  // A factory-default iBeacon tag.
+  const Uuid tag = *Uuid::parse("fda50693-a4e2-4fb1-afcf-c6eb07647825");
+  EXPECT_EQ(p.onSighting(tag, -50, clock.systemTime()), Verdict::outside_namespace);
+  EXPECT_EQ(p.onSighting(kAlice, -67, clock.systemTime()), Verdict::logged);
+  EXPECT_EQ(p.onSighting(kBob, -50, clock.systemTime()), Verdict::outside_namespace);
+  EXPECT_EQ(p.counters().outsideNamespace, 2u);
+  EXPECT_EQ(p.counters().notOnRoster, 0u);
+  ASSERT_TRUE(p.flush());
+  EXPECT_EQ(readFile(log), line(kAlice, 1721471400000, -67, 0));
+}
+
+// With both, the roster decides (so pre-namespace bleUuids on it keep working) and the
+// namespace only says why an id was ignored.
+TEST(Pipeline, WithARosterAndANamespaceRosteredIdsPassAndTheRestAreCountedByKind) {
+  TempDir dir;
+  const auto log = dir / "log.jsonl";
+  SimulatedTimeSource clock;
+  SimulatedBootClock boot(clock, kBoot, 0);
+  const auto roster = Roster::parse(
+      R"({"eventId":"evt-1","namespace":"a1b2c3d4e5f647118899","bleUuids":["b0b0b0b0-0000-4000-8000-000000000001"]})");
+  ASSERT_TRUE(roster) << roster.error().message;
+  auto o = options();
+  o.bleNamespace = roster->bleNamespace();
+  auto writer = openLog(log);
+  Pipeline p(o, clock, boot, *writer, &*roster);
+  EXPECT_EQ(p.onSighting(kAlice, -67, clock.systemTime()), Verdict::not_on_roster);  // ours, not registered
+  EXPECT_EQ(p.onSighting(kEve, -50, clock.systemTime()), Verdict::outside_namespace);
+  EXPECT_EQ(p.onSighting(kBob, -60, clock.systemTime()), Verdict::logged);  // a bleUuid from before the namespace
+  EXPECT_EQ(p.counters().notOnRoster, 1u);
+  EXPECT_EQ(p.counters().outsideNamespace, 1u);
+  ASSERT_TRUE(p.flush());
+  EXPECT_EQ(readFile(log), line(kBob, 1721471400000, -60, 0));
+}
+
 TEST(Pipeline, RestartReseedsDedupFromTheLogSoACrashLoopDoesNotSpam) {
   TempDir dir;
   const auto log = dir / "log.jsonl";

@@ -15,6 +15,20 @@ TEST(Roster, ParsesTheBackendShapeAndFindsIdsInAnyCase) {
   EXPECT_FALSE(r->indexOf(*Uuid::parse("a1b2c3d4-e5f6-4711-8899-aabbccddeef0")));
 }
 
+TEST(Roster, CarriesTheDeploymentNamespaceWhenTheBackendSendsIt) {
+  auto r = Roster::parse(R"({"eventId":"e","namespace":"EDD1EBEAC04E5DEFA017","bleUuids":[]})");
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_TRUE(r->bleNamespace());
+  EXPECT_EQ(r->bleNamespace()->toHex(), "edd1ebeac04e5defa017");
+  // A roster from a backend before issue 11 has none.
+  r = Roster::parse(R"({"eventId":"e","bleUuids":[]})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_FALSE(r->bleNamespace());
+  const auto bad = Roster::parse(R"({"eventId":"e","namespace":"edd1","bleUuids":[]})");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "roster namespace is not 20 hex digits");
+}
+
 TEST(Roster, RejectsBadShapesWithAReason) {
   const auto message = [](std::string_view json) {
     const auto r = Roster::parse(json);

@@ -63,7 +63,7 @@ class Scanner:
     `first_at[event]` is the time.monotonic() at which that event was first read."""
 
     def __init__(self, binary, sim, log, *extra, event='evt-int', scanner_id='Entrance-Scanner-01', env_extra=None,
-                 file_size_limit=None, presence=False):
+                 file_size_limit=None, presence=False, accept_any_id=True):
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=sim.address)
         env.pop('NOTIFY_SOCKET', None)
         env.pop('WATCHDOG_USEC', None)
@@ -75,11 +75,15 @@ class Scanner:
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, resource.RLIM_INFINITY))
 
+        # Most tests are about the log, dedup and BlueZ, not about who may check in: unless
+        # they bring a roster or a namespace, every participant id counts (issue 11).
+        chooses = any(a in ('--roster', '--namespace', '--accept-any-id') for a in extra)
+        identity = ['--accept-any-id'] if accept_any_id and not chooses else []
         self.proc = subprocess.Popen(
             # Most tests are about the log, dedup and BlueZ: one advertisement is a check-in
             # there. presence=True keeps the default presence rule (ADR 0025).
             [binary, '--event', event, '--scanner-id', scanner_id, '--log', log, '--status-interval', '1s',
-             *([] if presence else ['--min-dwell', '0', '--min-sightings', '1']), *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+             *([] if presence else ['--min-dwell', '0', '--min-sightings', '1']), *identity, *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
             preexec_fn=limit_file_size if file_size_limit is not None else None)
         self.events = []
         self.raw = []

@@ -27,6 +27,10 @@ from scanner_harness import BOOT_ID, KEYS, Payload, Simulator, advertise, pid_uu
 SCANNER = os.path.abspath(sys.argv[1])
 del sys.argv[1]
 Scanner = functools.partial(scanner_harness.Scanner, SCANNER)
+# Strangers' devices that a scanner without a roster used to log (issue 11): the UUID most
+# cheap iBeacon tags ship with, and the Nordic UART service of a dev board.
+FACTORY_TAG = 'fda50693-a4e2-4fb1-afcf-c6eb07647825'
+NORDIC_UART = '6e400001-b5a3-f393-e0a9-e50e24dcca9e'
 
 
 class ScannerIntegration(unittest.TestCase):
@@ -356,6 +360,54 @@ class ScannerIntegration(unittest.TestCase):
         self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], [registered])
         self.assertEqual(s.find('scanner.stopped')[0]['rosterSize'], 2)
 
+    def test_namespace_logs_only_its_ids_and_counts_strangers_apart(self):
+        # Issue 11 §1: a dev board and a factory-default iBeacon tag are not check-ins.
+        s = self.start('--namespace', 'A7000000000000000000')
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:02', Payload.for_participant('ibeacon', FACTORY_TAG))
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:03', Payload.for_participant('service-uuid', NORDIC_UART))
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:01', Payload.for_participant('ibeacon', pid_uuid(1)))
+        wait_for('1 line', lambda: len(read_lines(self.log)) >= 1)
+        wait_for('status counting the strangers',
+                 lambda: any(e.get('outsideNamespace', 0) >= 2 for e in s.find('scanner.status')))
+        status = [e for e in s.find('scanner.status') if e.get('outsideNamespace', 0) >= 2][0]
+        self.assertEqual(status['notOnRoster'], 0)
+        self.assertEqual(s.find('scanner.started')[0]['namespace'], 'a7000000000000000000')
+        self.assertEqual(s.stop(), 0, s.stderr())
+        self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], [pid_uuid(1)])
+        self.assertGreaterEqual(s.find('scanner.stopped')[0]['outsideNamespace'], 2)
+
+    def test_roster_with_a_namespace_tells_unregistered_participants_from_strangers(self):
+        roster = os.path.join(self.tmp.name, 'roster.json')
+        with open(roster, 'w', encoding='utf-8') as f:
+            json.dump({'eventId': 'evt-int', 'namespace': 'a7000000000000000000', 'bleUuids': [pid_uuid(1)]}, f)
+        s = self.start('--roster', roster)
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:02', Payload.for_participant('ibeacon', pid_uuid(2)))
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:03', Payload.for_participant('ibeacon', FACTORY_TAG))
+        advertise(self.sim, 'hci0', '5A:00:00:00:00:01', Payload.for_participant('ibeacon', pid_uuid(1)))
+        wait_for('1 line', lambda: len(read_lines(self.log)) >= 1)
+        wait_for('status with one of each kind',
+                 lambda: any(e.get('notOnRoster', 0) >= 1 and e.get('outsideNamespace', 0) >= 1
+                             for e in s.find('scanner.status')))
+        self.assertEqual(s.stop(), 0, s.stderr())
+        self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], [pid_uuid(1)])
+
+    def test_namespace_flag_and_roster_namespace_must_agree(self):
+        roster = os.path.join(self.tmp.name, 'roster.json')
+        with open(roster, 'w', encoding='utf-8') as f:
+            json.dump({'eventId': 'evt-int', 'namespace': 'a7000000000000000000', 'bleUuids': []}, f)
+        s = Scanner(self.sim, self.log, '--roster', roster, '--namespace', 'a7000000000000000001')
+        self.scanners.append(s)
+        self.assertEqual(s.wait_exit(timeout=15), 2)
+        self.assertIn('is for namespace a7000000000000000000, --namespace says a7000000000000000001', s.stderr())
+
+    def test_without_roster_or_namespace_it_refuses_to_start_and_says_what_to_pass(self):
+        s = Scanner(self.sim, self.log, accept_any_id=False)
+        self.scanners.append(s)
+        self.assertEqual(s.wait_exit(timeout=15), 2)
+        for hint in ('--namespace', 'attendance-admin deployment show', '--roster', '--accept-any-id'):
+            self.assertIn(hint, s.stderr())
+        self.assertFalse(os.path.exists(self.log))
+
     def test_roster_for_another_event_is_refused(self):
         roster = os.path.join(self.tmp.name, 'roster.json')
         with open(roster, 'w', encoding='utf-8') as f:
@@ -374,7 +426,8 @@ class ScannerIntegration(unittest.TestCase):
         self.assertEqual(first.stop(), 0)
 
     def test_bad_flags_exit_2_with_a_message(self):
-        r = subprocess.run([SCANNER, '--event', 'e', '--scanner-id', 's', '--log', self.log, '--fsync', 'maybe'],
+        r = subprocess.run([SCANNER, '--event', 'e', '--scanner-id', 's', '--log', self.log, '--accept-any-id',
+                            '--fsync', 'maybe'],
                            capture_output=True, timeout=15, check=False)
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"--fsync: 'maybe' is not one of always, interval, never", r.stderr)

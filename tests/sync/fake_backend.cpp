@@ -29,10 +29,11 @@ void FakeBackend::after(AfterHook hook) {
   after_ = std::move(hook);
 }
 
-void FakeBackend::setRoster(std::string eventId, std::vector<std::string> bleUuids) {
+void FakeBackend::setRoster(std::string eventId, std::vector<std::string> bleUuids, std::string bleNamespace) {
   std::lock_guard lock(mutex_);
   rosterEvent_ = std::move(eventId);
   roster_ = std::move(bleUuids);
+  rosterNamespace_ = std::move(bleNamespace);
 }
 
 namespace {
@@ -63,7 +64,9 @@ Reply FakeBackend::handle(const ReceivedRequest& r) {
     json::array ids;
     for (const auto& id : roster_) ids.emplace_back(id);
     Reply ok;
-    ok.body = json::serialize(json::object{{"eventId", rosterEvent_}, {"bleUuids", std::move(ids)}});
+    json::object body{{"eventId", rosterEvent_}, {"bleUuids", std::move(ids)}};
+    if (!rosterNamespace_.empty()) body["namespace"] = rosterNamespace_;
+    ok.body = json::serialize(body);
     return ok;
   }
   return error(404, "not found");

@@ -40,7 +40,8 @@ public:
 
   void before(BeforeHook hook);
   void after(AfterHook hook);
-  void setRoster(std::string eventId, std::vector<std::string> bleUuids);
+  // An empty namespace answers as a backend before issue 11 (no "namespace" key).
+  void setRoster(std::string eventId, std::vector<std::string> bleUuids, std::string bleNamespace = {});
 
 private:
   Reply handle(const ReceivedRequest& r);
@@ -56,6 +57,7 @@ private:
   AfterHook after_;
   std::string rosterEvent_;
   std::vector<std::string> roster_;
+  std::string rosterNamespace_;
   std::atomic<std::size_t> batchRequests_{0};
   TestServer server_;  // last: its threads use the members above
 };

@@ -375,6 +375,27 @@ TEST_F(RosterRun, WritesTheRosterAtomicallyWithCanonicalUuids) {
   EXPECT_EQ(backend.requests().back().target, "/api/events/ev1/roster");
 }
 
+// Issue 11 §1: the deployment's namespace reaches the scanner's roster file.
+TEST_F(RosterRun, KeepsTheDeploymentNamespaceAndRefusesAMalformedOne) {
+  backend.setRoster("ev1", {uuidFor(1)}, "EDD1EBEAC04E5DEFA017");
+  as::RosterOptions o;
+  o.eventId = "ev1";
+  o.backendUrl = backend.url();
+  o.apiKeyFile = keyFile;
+  o.out = dir.path() / "roster.json";
+  EXPECT_EQ(as::runRoster(o, env), as::kExitOk) << err.str();
+  std::ifstream in(o.out);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text,
+            "{\"eventId\":\"ev1\",\"namespace\":\"edd1ebeac04e5defa017\",\"bleUuids\":[\"" + uuidFor(1) + "\"]}\n");
+
+  backend.setRoster("ev1", {uuidFor(1)}, "not-a-namespace");
+  o.out = dir.path() / "roster2.json";
+  EXPECT_EQ(as::runRoster(o, env), as::kExitNetwork);
+  EXPECT_NE(err.str().find("namespace"), std::string::npos) << err.str();
+  EXPECT_FALSE(std::filesystem::exists(o.out));
+}
+
 TEST_F(RosterRun, UnassignedEventAndWrongKeyAreReportedAndNothingIsWritten) {
   backend.setRoster("ev1", {uuidFor(1)});
   as::RosterOptions o;

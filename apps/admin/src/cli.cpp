@@ -346,6 +346,15 @@ void report(State& s) {
   }
 }
 
+void deploymentShow(State& s) {
+  auto pool = openDatabase(s, true);
+  const auto d = check(s, core::readDeployment(*pool), "cannot read the deployment");
+  printJson(s, json::object{{"namespace", d.bleNamespace.toHex()},
+                            {"createdAt", core::formatIsoUtc(d.createdAt)},
+                            {"participants", d.participants},
+                            {"participantsOutsideNamespace", d.participantsOutsideNamespace}});
+}
+
 void migrateCommand(State& s) {
   auto pool = openDatabase(s, false);
   const auto m = check(s, core::migrate(*pool), "migration failed");
@@ -427,6 +436,10 @@ void addCoreCommands(CLI::App& app, const Io& io) {
   auto* scList = scanner->add_subcommand("list", "List scanners with their events");
   addListFormat(scList, st);
   scList->callback(action(st, scannerList));
+
+  auto* deployment = app.add_subcommand("deployment", "This deployment's settings")->require_subcommand(1);
+  deployment->add_subcommand("show", "Print {\"namespace\": 20 hex digits (the scanner's --namespace), ...} as JSON")
+      ->callback(action(st, deploymentShow));
 
   auto* rep = app.add_subcommand("report", "Attendance report of an event");
   rep->add_option("--event", st->reportEvent, "Event id")->required();

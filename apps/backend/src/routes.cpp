@@ -12,6 +12,7 @@
 
 #include <attendance/core/assignments.hpp>
 #include <attendance/core/content_digest.hpp>
+#include <attendance/core/deployment.hpp>
 #include <attendance/core/events.hpp>
 #include <attendance/core/migrations.hpp>
 #include <attendance/core/report.hpp>
@@ -288,16 +289,28 @@ awaitable<hs::Response> batchCheckIn(BackendContext& ctx, hs::RequestContext& rc
 awaitable<hs::Response> roster(BackendContext& ctx, hs::RequestContext& rc) {
   const std::string eventId = rc.params.at("id");
   const auto& scannerId = std::any_cast<const std::string&>(rc.principal);
-  auto ids = co_await ctx.blocking.run([&]() -> Result<std::vector<support::Uuid>> {
+  struct RosterAnswer {
+    support::BleNamespace bleNamespace;
+    std::vector<support::Uuid> ids;
+  };
+  auto answer = co_await ctx.blocking.run([&]() -> Result<RosterAnswer> {
     auto assigned = core::isAssigned(ctx.db, scannerId, eventId);
     if (!assigned) return assigned.error();
     if (!*assigned) return core::make_error_code(core::Errc::scanner_not_assigned);
-    return core::roster(ctx.db, eventId);
+    auto ns = core::readBleNamespace(ctx.db);
+    if (!ns) return ns.error();
+    auto ids = core::roster(ctx.db, eventId);
+    if (!ids) return ids.error();
+    return RosterAnswer{*ns, std::move(*ids)};
   });
-  if (!ids && ids.error() == core::Errc::scanner_not_assigned) co_return notAssigned(scannerId, eventId);
-  if (!ids) co_return errorFor(ids.error());
+  if (!answer && answer.error() == core::Errc::scanner_not_assigned) co_return notAssigned(scannerId, eventId);
+  if (!answer) co_return errorFor(answer.error());
+  const auto* ids = &answer->ids;
+  // The namespace lets the scanner tell this deployment's unregistered participants
+  // from strangers' devices (ADR 0027).
   std::string out = "{\"eventId\":";
   support::appendJsonString(out, eventId);
+  out += ",\"namespace\":\"" + answer->bleNamespace.toHex() + "\"";
   out += ",\"bleUuids\":[";
   for (std::size_t i = 0; i < ids->size(); ++i) {
     if (i > 0) out += ',';

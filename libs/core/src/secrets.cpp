@@ -56,6 +56,13 @@ support::Uuid randomUuid() {
   return u;
 }
 
+std::array<std::uint8_t, 6> randomBleInstance() {
+  ensureSodium();
+  std::array<std::uint8_t, 6> out{};
+  randombytes_buf(out.data(), out.size());
+  return out;
+}
+
 std::string randomHex(std::size_t digits) {
   ensureSodium();
   static constexpr char kHex[] = "0123456789abcdef";

@@ -22,6 +22,8 @@ std::string sha256Hex(std::string_view text);
 bool constantTimeEqual(const Digest& a, const Digest& b) noexcept;
 // Random version-4 UUID.
 support::Uuid randomUuid();
+// 6 random bytes: the instance part of a bleUuid (namespace ‖ instance, ADR 0027).
+std::array<std::uint8_t, 6> randomBleInstance();
 // Random lowercase hex digits.
 std::string randomHex(std::size_t digits);
 

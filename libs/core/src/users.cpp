@@ -1,5 +1,6 @@
 #include <attendance/core/users.hpp>
 
+#include <attendance/support/ble_namespace.hpp>
 #include <attendance/support/utf8.hpp>
 
 #include "db_util.hpp"
@@ -35,20 +36,42 @@ bool validTextLength(std::string_view s, std::size_t min, std::size_t max) {
          });
 }
 
+// A bleUuid drawn again after this many collisions means something else is wrong.
+constexpr int kBleUuidAttempts = 4;
+
+support::BleNamespace deploymentNamespace(pqxx::transaction_base& tx) {
+  const auto r = tx.exec("SELECT encode(ble_namespace, 'hex') FROM deployment");
+  if (r.empty()) throw detail::CoreFailure{Errc::schema_outdated};
+  const auto ns = support::BleNamespace::parseHex(r[0][0].as<std::string>());
+  if (!ns) throw detail::CoreFailure{Errc::internal};
+  return *ns;
+}
+
+// namespace ‖ 6 random bytes (ADR 0027).
+support::Uuid newBleUuid(const support::BleNamespace& ns) { return ns.withInstance(detail::randomBleInstance()); }
+
 User insertUser(pqxx::work& tx, const NewUser& nu, const std::optional<std::string>& hash,
                 std::chrono::system_clock::time_point now) {
+  const auto ns = deploymentNamespace(tx);
   const auto id = detail::randomUuid().toString();
-  const auto ble = detail::randomUuid().toString();
+  // Nor a bleUuid someone had before: old check-ins must keep one owner.
   const std::string sql =
       std::string{
           "INSERT INTO users AS u (id, email, display_name, password_hash, ble_uuid, created_at) "
-          "VALUES ($1::uuid, $2, $3, $4, $5::uuid, to_timestamp($6::bigint / 1000.0)) "
+          "SELECT $1::uuid, $2, $3, $4, $5::uuid, to_timestamp($6::bigint / 1000.0) "
+          "WHERE NOT EXISTS (SELECT 1 FROM retired_ble_uuids WHERE ble_uuid = $5::uuid) "
           "ON CONFLICT DO NOTHING RETURNING "} +
       kUserColumns;
-  const auto r = hash ? tx.exec_params(sql, id, nu.email, nu.displayName, *hash, ble, detail::toMs(now))
-                      : tx.exec_params(sql, id, nu.email, nu.displayName, nullptr, ble, detail::toMs(now));
-  if (r.empty()) throw detail::CoreFailure{Errc::conflict};
-  return readUser(r[0]);
+  // 48 random bits per instance: a clash is unlikely (ADR 0027 has the numbers) but possible;
+  // the UNIQUE constraint on users.ble_uuid catches it and a new instance is drawn.
+  for (int attempt = 0; attempt < kBleUuidAttempts; ++attempt) {
+    const auto ble = newBleUuid(ns).toString();
+    const auto r = hash ? tx.exec_params(sql, id, nu.email, nu.displayName, *hash, ble, detail::toMs(now))
+                        : tx.exec_params(sql, id, nu.email, nu.displayName, nullptr, ble, detail::toMs(now));
+    if (!r.empty()) return readUser(r[0]);
+    if (!tx.exec_params("SELECT 1 FROM users WHERE lower(email) = lower($1)", nu.email).empty()) break;
+  }
+  throw detail::CoreFailure{Errc::conflict};
 }
 
 Session insertSession(pqxx::work& tx, const std::string& userId, const AuthConfig& auth,
@@ -170,9 +193,9 @@ Result<User> getUser(ConnectionPool& pool, std::string_view userId) {
 
 Result<support::Uuid> regenerateBleUuid(ConnectionPool& pool, std::string_view userId) {
   if (!support::Uuid::parse(userId)) return make_error_code(Errc::user_not_found);
-  const auto fresh = detail::randomUuid();
   return detail::withConnection(pool, "regenerate_ble_uuid", [&](pqxx::connection_base& conn) -> Result<support::Uuid> {
     pqxx::work tx{conn};
+    const auto ns = deploymentNamespace(tx);
     const auto old =
         tx.exec_params("SELECT ble_uuid::text FROM users WHERE id = $1::uuid FOR UPDATE", std::string{userId});
     if (old.empty()) return make_error_code(Errc::user_not_found);
@@ -181,9 +204,20 @@ Result<support::Uuid> regenerateBleUuid(ConnectionPool& pool, std::string_view u
         "INSERT INTO retired_ble_uuids (ble_uuid, user_id, retired_at) VALUES ($1::uuid, $2::uuid, now()) "
         "ON CONFLICT DO NOTHING",
         old[0][0].as<std::string>(), std::string{userId});
-    tx.exec_params("UPDATE users SET ble_uuid = $2::uuid WHERE id = $1::uuid", std::string{userId}, fresh.toString());
-    tx.commit();
-    return fresh;
+    // In the namespace (ADR 0027); a drawn id that anyone has or had is drawn again.
+    for (int attempt = 0; attempt < kBleUuidAttempts; ++attempt) {
+      const auto fresh = newBleUuid(ns);
+      const auto r = tx.exec_params(
+          "UPDATE users SET ble_uuid = $2::uuid WHERE id = $1::uuid "
+          "AND NOT EXISTS (SELECT 1 FROM users WHERE ble_uuid = $2::uuid) "
+          "AND NOT EXISTS (SELECT 1 FROM retired_ble_uuids WHERE ble_uuid = $2::uuid)",
+          std::string{userId}, fresh.toString());
+      if (r.affected_rows() == 1) {
+        tx.commit();
+        return fresh;
+      }
+    }
+    return make_error_code(Errc::conflict);
   });
 }
 

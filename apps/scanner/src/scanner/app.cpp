@@ -54,8 +54,9 @@ struct Status {
 
 std::string statusText(const Status& s) {
   std::string t = "adverts=" + std::to_string(s.b.advertisements) + " unique=" + std::to_string(s.p.uniqueIds) +
-                  " written=" + std::to_string(s.p.logged) +
-                  " noise=" + std::to_string(s.b.ignoredNoise + s.p.notOnRoster) +
+                  " written=" + std::to_string(s.p.logged) + " noise=" + std::to_string(s.b.ignoredNoise) +
+                  " not-rostered=" + std::to_string(s.p.notOnRoster) +
+                  " outside-namespace=" + std::to_string(s.p.outsideNamespace) +
                   " pending=" + std::to_string(s.pending) + " candidates=" + std::to_string(s.presence.pending()) +
                   " expired=" + std::to_string(s.presence.counters().expired);
   if (s.roster != nullptr) {
@@ -72,8 +73,10 @@ void logStatus(const char* event, const Status& s) {
                     {"uniqueIds", s.p.uniqueIds},
                     {"linesWritten", s.p.logged},
                     {"duplicates", s.p.duplicates},
-                    {"noise", s.b.ignoredNoise + s.p.notOnRoster},
+                    // Ignored, by kind: not a participant format, not on the roster, not this deployment's.
+                    {"noise", s.b.ignoredNoise},
                     {"notOnRoster", s.p.notOnRoster},
+                    {"outsideNamespace", s.p.outsideNamespace},
                     {"belowRssiFloor", s.b.belowRssiFloor},
                     {"notYetPresent", s.p.notYetPresent},
                     {"candidatesPending", s.presence.pending()},
@@ -118,6 +121,19 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
     }
   }
 
+  // The namespace: the flag (or config key), else the roster's; two different ones are a
+  // scanner set up for another deployment.
+  std::optional<support::BleNamespace> bleNamespace = config.bleNamespace;
+  if (roster && roster->bleNamespace()) {
+    if (bleNamespace && *bleNamespace != *roster->bleNamespace()) {
+      log::error("scanner.bad_roster",
+                 {{"error", "roster " + config.roster->string() + " is for namespace " +
+                                roster->bleNamespace()->toHex() + ", --namespace says " + bleNamespace->toHex()}});
+      return kExitUsage;
+    }
+    bleNamespace = roster->bleNamespace();
+  }
+
   // A short lock wait rides out a sync probing the lock or the previous scanner still exiting.
   auto opened = jsonl_log::Writer::open(
       config.log, {.fsync = config.fsync, .syncInterval = config.fsyncInterval, .lockWait = std::chrono::seconds{2}},
@@ -160,7 +176,8 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
                      .presence = {.minSightings = config.minSightings,
                                   .minDwell = config.minDwell,
                                   .rssiMin = config.rssiMin,
-                                  .capacity = dedupCapacity}},
+                                  .capacity = dedupCapacity},
+                     .bleNamespace = bleNamespace},
                     time, boot, writer, roster ? &*roster : nullptr);
   if (auto seeded = pipeline.seedFromLog(config.log); !seeded) {
     log::error("scanner.seed_failed", {{"error", seeded.error().message}});
@@ -214,7 +231,9 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
                                 {"dedupWindowMs", config.dedupWindow.count()},
                                 {"minSightings", config.minSightings},
                                 {"minDwellMs", config.minDwell.count()},
-                                {"roster", roster ? static_cast<std::int64_t>(roster->size()) : -1}});
+                                {"roster", roster ? static_cast<std::int64_t>(roster->size()) : -1},
+                                {"namespace", bleNamespace ? bleNamespace->toHex() : std::string{}},
+                                {"acceptAnyId", !roster && !bleNamespace}});
   ::sd_notify(0, "READY=1\nSTATUS=scanning");
 
   std::uint64_t watchdogUsec = 0;

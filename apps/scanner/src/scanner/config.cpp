@@ -30,7 +30,9 @@ constexpr Setting kSettings[] = {
     {"attendance-service-uuid", "service UUID of the service-data format"},
     {"fsync", "durability: always | interval | never (default interval)"},
     {"fsync-interval", "longest exposure with --fsync interval (default 1s)"},
-    {"roster", "roster.json: log only registered bleUuids, count the rest as noise"},
+    {"roster", "roster.json: log only registered bleUuids, count the rest as ignored"},
+    {"namespace", "the deployment's 20-hex-digit namespace (attendance-admin deployment show): log only ids inside it"},
+    {"accept-any-id", "log every participant-format id: no roster, no namespace (test benches only)"},
     {"status-interval", "period of the status line (default 30s)"},
     {"ble-watchdog", "restart discovery after this long without advertisements (default 90s)"},
     {"record-rssi", "write the rssi key: true | false (default true)"},
@@ -126,6 +128,16 @@ ScannerConfig build(const std::map<std::string, std::string>& s) {
   }
   if (const auto* v = get("fsync-interval")) c.fsyncInterval = duration("fsync-interval", *v);
   if (const auto* v = get("roster"); v != nullptr && !v->empty()) c.roster = *v;
+  if (const auto* v = get("namespace"); v != nullptr && !v->empty()) {
+    c.bleNamespace = support::BleNamespace::parseHex(*v);
+    if (!c.bleNamespace) throw Problem("--namespace: '" + *v + "' is not 20 hex digits");
+  }
+  if (const auto* v = get("accept-any-id")) {
+    if (*v == "true")
+      c.acceptAnyId = true;
+    else if (*v != "false")
+      throw Problem("--accept-any-id: '" + *v + "' is not true or false");
+  }
   if (const auto* v = get("status-interval")) c.statusInterval = duration("status-interval", *v);
   if (const auto* v = get("ble-watchdog")) c.bleWatchdog = duration("ble-watchdog", *v);
   if (const auto* v = get("record-rssi")) {
@@ -149,6 +161,14 @@ ScannerConfig build(const std::map<std::string, std::string>& s) {
       c.logLevel = Level::error;
     else
       throw Problem("--log-level: '" + *v + "' is not one of debug, info, warn, error");
+  }
+  // Issue 11: without a roster or a namespace, every dev board and factory-default tag in
+  // the room would become a check-in.
+  if (!c.roster && !c.bleNamespace && !c.acceptAnyId) {
+    throw Problem(
+        "nothing tells participants from other devices: pass --namespace HEX (from `attendance-admin deployment "
+        "show`), or --roster FILE (from `attendance-sync roster`), or --accept-any-id to log every id (test "
+        "benches only)");
   }
   return c;
 }
@@ -208,6 +228,12 @@ ParsedCommandLine parseCommandLine(int argc, const char* const* argv) {
   app.add_option("--config", configPath, "TOML file with the same keys as the flags; flags win");
   std::map<std::string, CLI::Option*> options;
   for (const auto& s : kSettings) {
+    // A switch on the command line, a boolean in the config file.
+    if (std::string_view(s.name) == "accept-any-id") {
+      options[s.name] = app.add_flag(std::string("--") + s.name, s.help);
+      flagValues[s.name] = "true";
+      continue;
+    }
     options[s.name] = app.add_option(std::string("--") + s.name, flagValues[s.name], s.help);
   }
   ParsedCommandLine out;

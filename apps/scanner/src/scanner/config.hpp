@@ -10,6 +10,7 @@
 
 #include <attendance/ble_scan/advertisement.hpp>
 #include <attendance/jsonl_log/writer.hpp>
+#include <attendance/support/ble_namespace.hpp>
 #include <attendance/support/log.hpp>
 #include <attendance/support/uuid.hpp>
 
@@ -38,6 +39,10 @@ struct ScannerConfig {
   jsonl_log::FsyncPolicy fsync = jsonl_log::FsyncPolicy::interval;
   std::chrono::milliseconds fsyncInterval{std::chrono::seconds{1}};
   std::optional<std::filesystem::path> roster;
+  // Who may be logged (ADR 0027): ids inside the deployment's namespace, or (with a
+  // roster) only rostered ids. Without either, only --accept-any-id starts the scanner.
+  std::optional<support::BleNamespace> bleNamespace;
+  bool acceptAnyId = false;
   std::chrono::milliseconds statusInterval{std::chrono::seconds{30}};
   std::chrono::milliseconds bleWatchdog{std::chrono::seconds{90}};
   bool recordRssi = true;

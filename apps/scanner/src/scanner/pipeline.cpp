@@ -100,7 +100,14 @@ void Pipeline::enqueue(jsonl_log::CheckIn&& record) {
 Verdict Pipeline::onSighting(const support::Uuid& id, std::optional<int> rssi,
                              std::chrono::system_clock::time_point seenAt) {
   ++counters_.sightings;
-  if (roster_ != nullptr && !roster_->indexOf(id)) {
+  // The roster decides when there is one, so rostered bleUuids from before the namespace
+  // keep working; the namespace then only tells strangers from unregistered participants.
+  const bool inNamespace = !options_.bleNamespace || options_.bleNamespace->contains(id);
+  if (roster_ != nullptr ? !roster_->indexOf(id) : !inNamespace) {
+    if (!inNamespace) {
+      ++counters_.outsideNamespace;
+      return Verdict::outside_namespace;
+    }
     ++counters_.notOnRoster;
     return Verdict::not_on_roster;
   }

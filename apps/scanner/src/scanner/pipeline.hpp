@@ -12,6 +12,7 @@
 
 #include <attendance/dedup_cache/dedup_cache.hpp>
 #include <attendance/jsonl_log/writer.hpp>
+#include <attendance/support/ble_namespace.hpp>
 #include <attendance/support/clock.hpp>
 #include <attendance/support/uuid.hpp>
 #include "scanner/boot_clock.hpp"
@@ -31,19 +32,22 @@ struct PipelineOptions {
   std::chrono::milliseconds retryInterval{std::chrono::seconds{1}};
   // Who counts as arrived at all (ADR 0025); {.minSightings = 1, .minDwell = 0ms} is one packet.
   PresenceOptions presence{};
+  // Without a roster: only ids inside it are logged. With one: says why an id was ignored.
+  std::optional<support::BleNamespace> bleNamespace{};
 };
 
 struct PipelineCounters {
-  std::uint64_t sightings = 0;       // participant ids offered to the pipeline
-  std::uint64_t logged = 0;          // lines appended this run
-  std::uint64_t duplicates = 0;      // suppressed inside the dedup window
-  std::uint64_t notOnRoster = 0;     // valid ids that are not registered (noise)
-  std::uint64_t notYetPresent = 0;   // sightings of candidates that do not meet the presence rule (yet)
-  std::uint64_t writeFailures = 0;   // failed append attempts
-  std::uint64_t dropped = 0;         // check-ins lost because the pending buffer was full
-  std::uint64_t seeded = 0;          // log records re-seeded into the dedup cache at start
-  std::uint64_t uniqueIds = 0;       // distinct bleUuids logged for this event (log included)
-  std::uint64_t rosterArrivals = 0;  // distinct roster ids logged for this event (log included)
+  std::uint64_t sightings = 0;         // participant ids offered to the pipeline
+  std::uint64_t logged = 0;            // lines appended this run
+  std::uint64_t duplicates = 0;        // suppressed inside the dedup window
+  std::uint64_t notOnRoster = 0;       // ids of this deployment (or unknown origin) that are not on the roster
+  std::uint64_t outsideNamespace = 0;  // ids outside the deployment's namespace: other people's devices
+  std::uint64_t notYetPresent = 0;     // sightings of candidates that do not meet the presence rule (yet)
+  std::uint64_t writeFailures = 0;     // failed append attempts
+  std::uint64_t dropped = 0;           // check-ins lost because the pending buffer was full
+  std::uint64_t seeded = 0;            // log records re-seeded into the dedup cache at start
+  std::uint64_t uniqueIds = 0;         // distinct bleUuids logged for this event (log included)
+  std::uint64_t rosterArrivals = 0;    // distinct roster ids logged for this event (log included)
 };
 
 struct SeedReport {
@@ -54,9 +58,9 @@ struct SeedReport {
   std::uint64_t seeded = 0;          // inside the window, now in the dedup cache
 };
 
-enum class Verdict { logged, duplicate, not_on_roster, candidate, pending, dropped };
+enum class Verdict { logged, duplicate, not_on_roster, outside_namespace, candidate, pending, dropped };
 
-// sighting → roster filter → presence rule → dedup → line → append, with group commit, a bounded
+// sighting → roster / namespace filter → presence rule → dedup → line → append, with group commit, a bounded
 // in-memory queue while the log cannot be written, and the bookkeeping behind the
 // status line. Pure of D-Bus: tests feed it sightings and a SimulatedTimeSource.
 // Not thread-safe.

@@ -46,6 +46,11 @@ Outcome<Roster> Roster::parse(std::string_view json) {
   }
   Roster r;
   r.eventId_ = std::string(event->as_string());
+  if (const auto* ns = obj->if_contains("namespace")) {
+    const auto* text = ns->if_string();
+    r.namespace_ = text != nullptr ? support::BleNamespace::parseHex(*text) : std::nullopt;
+    if (!r.namespace_) return invalid("roster namespace is not 20 hex digits");
+  }
   r.ids_.reserve(arr.size());
   for (std::size_t i = 0; i < arr.size(); ++i) {
     const auto* s = arr[i].if_string();

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include <attendance/support/ble_namespace.hpp>
 #include <attendance/support/result.hpp>
 #include <attendance/support/uuid.hpp>
 
@@ -14,7 +15,8 @@ namespace attendance::scanner {
 
 // The registered participants of one event, fetched before the event by
 // `attendance-sync roster` (same shape as GET /api/events/{id}/roster):
-//   {"eventId":"...","bleUuids":["a1b2c3d4-...", ...]}
+//   {"eventId":"...","namespace":"<20 hex digits>","bleUuids":["a1b2c3d4-...", ...]}
+// ("namespace" since issue 11; a roster from an older backend has none).
 class Roster {
 public:
   static constexpr std::size_t kMaxFileBytes = 32 * 1024 * 1024;
@@ -26,12 +28,14 @@ public:
   [[nodiscard]] static Outcome<Roster> load(const std::filesystem::path& file);
 
   [[nodiscard]] const std::string& eventId() const noexcept { return eventId_; }
+  [[nodiscard]] const std::optional<support::BleNamespace>& bleNamespace() const noexcept { return namespace_; }
   [[nodiscard]] std::size_t size() const noexcept { return ids_.size(); }
   // Position of `id` in the roster (0..size-1), or nullopt. O(log n), no allocation.
   [[nodiscard]] std::optional<std::size_t> indexOf(const support::Uuid& id) const noexcept;
 
 private:
   std::string eventId_;
+  std::optional<support::BleNamespace> namespace_;
   std::vector<support::Uuid> ids_;  // sorted, unique
 };
 

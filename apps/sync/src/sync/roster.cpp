@@ -4,6 +4,7 @@
 #include "sync/summary.hpp"
 
 #include <attendance/batch_client/endpoint.hpp>
+#include <attendance/support/ble_namespace.hpp>
 #include <attendance/support/json_text.hpp>
 #include <attendance/support/uuid.hpp>
 
@@ -71,6 +72,12 @@ RunResult<std::size_t> fetchRoster(const RosterOptions& o, Environment& env) {
   }
   std::string file = "{\"eventId\":";
   support::appendJsonString(file, o.eventId);
+  // The deployment's namespace (issue 11, ADR 0027); a backend before it sends none.
+  if (const auto* ns = root->if_contains("namespace")) {
+    const auto parsed = ns->is_string() ? support::BleNamespace::parseHex(ns->as_string()) : std::nullopt;
+    if (!parsed) return unusable("the roster's namespace is not 20 hex digits; nothing was written");
+    file += ",\"namespace\":\"" + parsed->toHex() + "\"";
+  }
   file += ",\"bleUuids\":[";
   std::size_t count = 0;
   for (const auto& id : ids->as_array()) {

@@ -5,6 +5,7 @@
 #include <attendance/core/assignments.hpp>
 #include <attendance/core/batch.hpp>
 #include <attendance/core/database.hpp>
+#include <attendance/core/deployment.hpp>
 #include <attendance/core/error.hpp>
 #include <attendance/core/events.hpp>
 #include <attendance/core/login_limits.hpp>
