@@ -338,6 +338,9 @@ class ScannerIntegration(unittest.TestCase):
         self.assertEqual(stopped[0]['linesWritten'], 6)
         self.assertEqual(stopped[0]['pending'], 0)
         self.assertEqual(s.find('log.durable')[-1]['lines'], 6)
+        # The one iPhone with the app in the background (overflow area only) is counted for the door staff.
+        self.assertEqual(stopped[0]['backgroundIphones'], 1)
+        self.assertEqual(stopped[0]['backgroundIphonesPeak'], 1)
 
     def test_roster_logs_only_registered_ids_and_counts_others_as_noise(self):
         registered = pid_uuid(1)

@@ -57,7 +57,8 @@ std::string statusText(const Status& s) {
                   " written=" + std::to_string(s.p.logged) +
                   " noise=" + std::to_string(s.b.ignoredNoise + s.p.notOnRoster) +
                   " pending=" + std::to_string(s.pending) + " candidates=" + std::to_string(s.presence.pending()) +
-                  " expired=" + std::to_string(s.presence.counters().expired);
+                  " expired=" + std::to_string(s.presence.counters().expired) +
+                  " ios-background=" + std::to_string(s.b.backgroundIphones);
   if (s.roster != nullptr) {
     t += " registered=" + std::to_string(s.p.rosterArrivals) + "/" + std::to_string(s.roster->size());
   }
@@ -85,6 +86,9 @@ void logStatus(const char* event, const Status& s) {
                     {"registeredArrivals", s.p.rosterArrivals},
                     {"rosterSize", s.roster != nullptr ? s.roster->size() : std::size_t{0}},
                     {"discoveryRestarts", s.b.discoveryRestarts},
+                    {"backgroundIphones", s.b.backgroundIphones},
+                    {"backgroundIphonesPeak", s.b.backgroundIphonesPeak},
+                    {"appleOverflowFrames", s.b.appleOverflowFrames},
                     {"ble", s.state}});
 }
 
