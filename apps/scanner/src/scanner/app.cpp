@@ -81,6 +81,8 @@ void logStatus(const char* event, const Status& s) {
                     {"candidatesExpired", s.presence.counters().expired},
                     {"candidatesEvicted", s.presence.counters().evicted},
                     {"pending", s.pending},
+                    {"lastSeenLines", s.p.lastSeenWritten},
+                    {"lastSeenDropped", s.p.lastSeenDropped},
                     {"dropped", s.p.dropped},
                     {"durableLines", s.durableLines},
                     {"registeredArrivals", s.p.rosterArrivals},
@@ -164,7 +166,8 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
                      .presence = {.minSightings = config.minSightings,
                                   .minDwell = config.minDwell,
                                   .rssiMin = config.rssiMin,
-                                  .capacity = dedupCapacity}},
+                                  .capacity = dedupCapacity},
+                     .lastSeenInterval = config.lastSeenInterval},
                     time, boot, writer, roster ? &*roster : nullptr);
   if (auto seeded = pipeline.seedFromLog(config.log); !seeded) {
     log::error("scanner.seed_failed", {{"error", seeded.error().message}});

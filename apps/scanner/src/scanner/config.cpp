@@ -32,6 +32,7 @@ constexpr Setting kSettings[] = {
     {"fsync-interval", "longest exposure with --fsync interval (default 1s)"},
     {"roster", "roster.json: log only registered bleUuids, count the rest as noise"},
     {"status-interval", "period of the status line (default 30s)"},
+    {"last-seen-interval", "period of the last-seen lines of present participants, or off (default 5m)"},
     {"ble-watchdog", "restart discovery after this long without advertisements (default 90s)"},
     {"record-rssi", "write the rssi key: true | false (default true)"},
     {"max-pending", "check-ins kept in memory while the log cannot be written (default 100000)"},
@@ -127,6 +128,12 @@ ScannerConfig build(const std::map<std::string, std::string>& s) {
   if (const auto* v = get("fsync-interval")) c.fsyncInterval = duration("fsync-interval", *v);
   if (const auto* v = get("roster"); v != nullptr && !v->empty()) c.roster = *v;
   if (const auto* v = get("status-interval")) c.statusInterval = duration("status-interval", *v);
+  if (const auto* v = get("last-seen-interval")) {
+    if (*v == "off")
+      c.lastSeenInterval.reset();
+    else
+      c.lastSeenInterval = duration("last-seen-interval", *v);
+  }
   if (const auto* v = get("ble-watchdog")) c.bleWatchdog = duration("ble-watchdog", *v);
   if (const auto* v = get("record-rssi")) {
     if (*v == "true")

@@ -39,6 +39,8 @@ struct ScannerConfig {
   std::chrono::milliseconds fsyncInterval{std::chrono::seconds{1}};
   std::optional<std::filesystem::path> roster;
   std::chrono::milliseconds statusInterval{std::chrono::seconds{30}};
+  // Last-seen lines (ADR 0026); std::nullopt (`off`) writes none.
+  std::optional<std::chrono::milliseconds> lastSeenInterval{std::chrono::minutes{5}};
   std::chrono::milliseconds bleWatchdog{std::chrono::seconds{90}};
   bool recordRssi = true;
   std::size_t maxPending = 100'000;

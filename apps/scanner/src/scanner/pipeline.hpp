@@ -31,19 +31,24 @@ struct PipelineOptions {
   std::chrono::milliseconds retryInterval{std::chrono::seconds{1}};
   // Who counts as arrived at all (ADR 0025); {.minSightings = 1, .minDwell = 0ms} is one packet.
   PresenceOptions presence{};
+  // Last-seen lines (ADR 0026): when a present participant leaves, every interval for everyone
+  // present, and at shutdown. Unset: none at all (the scanner's default is 5 min, its config).
+  std::optional<std::chrono::milliseconds> lastSeenInterval{};
 };
 
 struct PipelineCounters {
-  std::uint64_t sightings = 0;       // participant ids offered to the pipeline
-  std::uint64_t logged = 0;          // lines appended this run
-  std::uint64_t duplicates = 0;      // suppressed inside the dedup window
-  std::uint64_t notOnRoster = 0;     // valid ids that are not registered (noise)
-  std::uint64_t notYetPresent = 0;   // sightings of candidates that do not meet the presence rule (yet)
-  std::uint64_t writeFailures = 0;   // failed append attempts
-  std::uint64_t dropped = 0;         // check-ins lost because the pending buffer was full
-  std::uint64_t seeded = 0;          // log records re-seeded into the dedup cache at start
-  std::uint64_t uniqueIds = 0;       // distinct bleUuids logged for this event (log included)
-  std::uint64_t rosterArrivals = 0;  // distinct roster ids logged for this event (log included)
+  std::uint64_t sightings = 0;        // participant ids offered to the pipeline
+  std::uint64_t logged = 0;           // lines appended this run
+  std::uint64_t duplicates = 0;       // suppressed inside the dedup window
+  std::uint64_t notOnRoster = 0;      // valid ids that are not registered (noise)
+  std::uint64_t notYetPresent = 0;    // sightings of candidates that do not meet the presence rule (yet)
+  std::uint64_t writeFailures = 0;    // failed append attempts
+  std::uint64_t dropped = 0;          // check-ins lost because the pending buffer was full
+  std::uint64_t seeded = 0;           // log records re-seeded into the dedup cache at start
+  std::uint64_t uniqueIds = 0;        // distinct bleUuids logged for this event (log included)
+  std::uint64_t rosterArrivals = 0;   // distinct roster ids logged for this event (log included)
+  std::uint64_t lastSeenWritten = 0;  // last-seen lines appended this run
+  std::uint64_t lastSeenDropped = 0;  // not written because the log could not take them (not retried)
 };
 
 struct SeedReport {
@@ -92,6 +97,7 @@ private:
   void noteLogged(const support::Uuid& id);
   bool retryPending();
   void enqueue(jsonl_log::CheckIn&& record);
+  void writeLastSeen(const Stay& stay);
 
   PipelineOptions options_;
   const support::TimeSource* time_;
@@ -106,6 +112,9 @@ private:
   std::optional<jsonl_log::Failure> fatal_;
   std::unordered_set<support::Uuid, support::UuidHash> logged_;  // bounded by kMaxUniqueTracked
   std::vector<bool> rosterSeen_;
+  jsonl_log::LastSeen lastSeenScratch_;
+  std::optional<std::chrono::steady_clock::time_point> nextLastSeen_;
+  bool lastSeenFlushed_ = false;
   PipelineCounters counters_;
 };
 
