@@ -286,5 +286,4 @@ struct Parser {
   }
 };
 
-
 }  // namespace attendance::jsonl_log::detail

@@ -130,6 +130,23 @@ std::size_t parseAdvertisement(const Advertisement& adv, const ParserOptions& op
 [[nodiscard]] std::optional<Candidate> parseServiceUuid(const support::Uuid& uuid,
                                                         const ParserOptions& options) noexcept;
 
+// The raw-bytes entry point: AD structures exactly as received on air (the advertising data or scan
+// response of an LE advertising report; legacy advertising carries at most 31 bytes, extended at
+// most kMaxFieldBytes): each structure is length (1 byte, counting the type), type (1), data.
+// A zero length ends the data (the rest is padding). Decoded into what BlueZ would report:
+//   0xFF manufacturer specific  -> manufacturerData (company id little-endian on air)
+//   0x16 / 0x20 / 0x21 service data with a 16- / 32- / 128-bit UUID -> serviceData
+//   0x02..0x07 lists of 16- / 32- / 128-bit service UUIDs -> serviceUuids
+// (16- and 32-bit UUIDs on the Bluetooth SIG base, 128-bit ones byte-reversed from the air's
+// little-endian order); other types are skipped. Malformed data (a structure running past the end,
+// manufacturer data shorter than its company id, service data shorter than its UUID, a UUID list
+// that is not a whole number of UUIDs, more than kMaxFieldBytes) is errc::bad_message with the
+// offset of the offending structure; `adv` then holds the structures before it.
+[[nodiscard]] Outcome<void> decodeAdvertisingData(std::span<const std::uint8_t> bytes, Advertisement& adv);
+// decodeAdvertisingData, then parseAdvertisement: the same classification as the BlueZ path.
+[[nodiscard]] Outcome<std::vector<Candidate>> parseAdvertisingData(std::span<const std::uint8_t> bytes,
+                                                                   const ParserOptions& options = {});
+
 // Classification of manufacturer data that is NOT a participant id, for logs and
 // counters: Apple's iOS-background overflow area (01 + 16-byte bitmask), AltBeacon
 // (BE AC ...), other Apple frames, anything else.

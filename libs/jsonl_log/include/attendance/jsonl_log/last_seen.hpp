@@ -20,9 +20,9 @@ struct LastSeen {
   support::Uuid bleUuid;
   std::string scannerId;
   std::optional<std::string> eventId;
-  std::int64_t firstSeen = 0;   // Unix epoch ms, first sighting of the run (its check-in time)
-  std::int64_t sightings = 0;   // sightings in the run so far
-  bool left = false;            // true: unseen long enough to count as gone; false: still there
+  std::int64_t firstSeen = 0;  // Unix epoch ms, first sighting of the run (its check-in time)
+  std::int64_t sightings = 0;  // sightings in the run so far
+  bool left = false;           // true: unseen long enough to count as gone; false: still there
 
   friend bool operator==(const LastSeen&, const LastSeen&) = default;
 };
