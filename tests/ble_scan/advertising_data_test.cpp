@@ -55,8 +55,7 @@ constexpr std::string_view kHciCapture =
 constexpr std::string_view kAirLocate = "0201061aff4c000215e2c56db5dffb48d2b060d0f5a71096e000000000c5";
 // Eddystone-UID with the example namespace/instance of Google's Eddystone repository:
 // flags | complete 16-bit UUIDs FEAA | service data FEAA: 00, tx -25, namespace, instance, RFU 00 00.
-constexpr std::string_view kEddystoneUid =
-    "020106 0303aafe 1716aafe 00e7 edd1ebeac04e5defa017 0bdb87539b67 0000";
+constexpr std::string_view kEddystoneUid = "020106 0303aafe 1716aafe 00e7 edd1ebeac04e5defa017 0bdb87539b67 0000";
 // The Android Beacon Library's AltBeacon test vector (AltBeaconParserTest), with its trailing padding.
 constexpr std::string_view kAltBeacon = "02011a1bff1801beac2f234454cf6d4a0fadf2f4911ba9ffa600010002c50900";
 
@@ -127,11 +126,30 @@ TEST(AdvertisingData, MalformedLengthsAreRejectedNamingTheOffset) {
   };
   // The iBeacon structure claims 27 bytes where 26 remain.
   EXPECT_NE(bad("0201061bff4c000215e2c56db5dffb48d2b060d0f5a71096e000000000c5").find("offset 3"), std::string::npos);
-  EXPECT_FALSE(bad("0201").empty());                       // flags cut short
-  EXPECT_FALSE(bad("02ff4c").empty());                     // manufacturer data without a whole company id
-  EXPECT_FALSE(bad("0216aa").empty());                     // 16-bit service data without its UUID
-  EXPECT_FALSE(bad("0421001122").empty());                 // 128-bit service data without its UUID
+  EXPECT_FALSE(bad("0201").empty());                                   // flags cut short
+  EXPECT_FALSE(bad("02ff4c").empty());                                 // manufacturer data without a whole company id
+  EXPECT_FALSE(bad("0216aa").empty());                                 // 16-bit service data without its UUID
+  EXPECT_FALSE(bad("0421001122").empty());                             // 128-bit service data without its UUID
   EXPECT_NE(bad("0303123405ff").find("offset 4"), std::string::npos);  // the second structure runs past
-  EXPECT_FALSE(bad("0403aafe00").empty());                 // a 16-bit UUID list of 3 bytes
-  EXPECT_FALSE(bad("0507" "00112233").empty());            // a 128-bit UUID list of 4 bytes
+  EXPECT_FALSE(bad("0403aafe00").empty());                             // a 16-bit UUID list of 3 bytes
+  EXPECT_FALSE(bad("0507"
+                   "00112233")
+                   .empty());  // a 128-bit UUID list of 4 bytes
+}
+
+// ADR 0027: the service-data format as a phone sends it, under the 16-bit attendance service UUID:
+// flags (3) + Service Data 16-bit AD (1 length + 1 type + 2 UUID + 16 id = 20) = 23 of 31 bytes.
+TEST(AdvertisingData, ServiceDataUnderThe16BitAttendanceUuidFitsALegacyAdvert) {
+  const auto air = hex("020106 1316f9ff a1b2c3d4e5f64a5b8c7d9e0f11223344");
+  EXPECT_LE(air.size(), 31U);
+  EXPECT_EQ(ids("020106 1316f9ff a1b2c3d4e5f64a5b8c7d9e0f11223344"),
+            std::vector<Candidate>{candidate("a1b2c3d4-e5f6-4a5b-8c7d-9e0f11223344", Format::service_data)});
+  // The old 128-bit key needs 3 + 1 + 1 + 16 + 16 = 37 bytes: no phone can send it in a legacy advert.
+  constexpr std::string_view oldKey = "020106 2121 0321b4b3debd6a8163456942be1f9367 a1b2c3d4e5f64a5b8c7d9e0f11223344";
+  EXPECT_EQ(hex(oldKey).size(), 37U);
+  // Parsing is unchanged: configured with that key (extended advertising), it is still read.
+  ParserOptions o;
+  o.attendanceServiceUuid = *Uuid::parse("67931fbe-4269-4563-816a-bddeb3b42103");
+  EXPECT_EQ(ids(oldKey, o),
+            std::vector<Candidate>{candidate("a1b2c3d4-e5f6-4a5b-8c7d-9e0f11223344", Format::service_data)});
 }

@@ -11,6 +11,7 @@ SIM_DIR = sys.argv.pop(1)
 sys.path.insert(0, SIM_DIR)
 
 from bluez_sim import Payload, SimError, eddystone_uid_payload, ibeacon_payload  # noqa: E402
+from bluez_sim.sim import FORMATS, NOISE_KINDS  # noqa: E402
 from bluez_sim import venue  # noqa: E402
 
 ID = 'a1b2c3d4-e5f6-4a5b-8c7d-9e0f11223344'
@@ -30,7 +31,21 @@ class PayloadTest(unittest.TestCase):
     def test_service_uuid_and_service_data(self):
         self.assertIn(ID, Payload.for_participant('service-uuid', ID).uuids)
         self.assertEqual(Payload.for_participant('service-data', ID).service_data,
-                         {'67931fbe-4269-4563-816a-bddeb3b42103': ID_BYTES})
+                         {'0000fff9-0000-1000-8000-00805f9b34fb': ID_BYTES})
+
+    def test_every_format_and_noise_kind_fits_a_legacy_advertisement(self):
+        # Only what a phone can send (ADR 0022, 0027): flags + AD structures within 31 bytes.
+        for fmt in FORMATS:
+            air = Payload.for_participant(fmt, ID).air_bytes()
+            self.assertLessEqual(len(air), 31, f'{fmt}: {air.hex()}')
+        for kind in NOISE_KINDS:
+            air = Payload.noise(kind, 3).air_bytes()
+            self.assertLessEqual(len(air), 31, f'{kind}: {air.hex()}')
+        # The encoding is the air's: little-endian company id and 16-bit UUIDs.
+        self.assertEqual(Payload.for_participant('service-data', ID).air_bytes(),
+                         bytes.fromhex('020106' + '1316f9ff') + ID_BYTES)
+        self.assertEqual(Payload.for_participant('ibeacon', ID).air_bytes(),
+                         bytes.fromhex('020106' + '1aff4c00') + ibeacon_payload(ID))
 
     def test_apple_overflow_noise(self):
         data = Payload.noise('apple-overflow').manufacturer[0x004C]

@@ -75,8 +75,10 @@ Outcome<void> decodeAdvertisingData(std::span<const std::uint8_t> bytes, Adverti
       case kServiceData32:
       case kServiceData128: {
         const std::size_t n = uuidSize(type);
-        if (data.size() < n) return malformed(at, "service data shorter than its " + std::to_string(n * 8) + "-bit UUID");
-        adv.serviceData.push_back({uuidFromAir(data.first(n)), {data.begin() + static_cast<std::ptrdiff_t>(n), data.end()}});
+        if (data.size() < n)
+          return malformed(at, "service data shorter than its " + std::to_string(n * 8) + "-bit UUID");
+        adv.serviceData.push_back(
+            {uuidFromAir(data.first(n)), {data.begin() + static_cast<std::ptrdiff_t>(n), data.end()}});
         break;
       }
       case kIncomplete16:
@@ -87,8 +89,8 @@ Outcome<void> decodeAdvertisingData(std::span<const std::uint8_t> bytes, Adverti
       case kComplete128: {
         const std::size_t n = uuidSize(type);
         if (data.size() % n != 0) {
-          return malformed(at, "a list of " + std::to_string(n * 8) + "-bit UUIDs of " + std::to_string(data.size()) +
-                                   " bytes");
+          return malformed(
+              at, "a list of " + std::to_string(n * 8) + "-bit UUIDs of " + std::to_string(data.size()) + " bytes");
         }
         for (std::size_t i = 0; i < data.size(); i += n) adv.serviceUuids.push_back(uuidFromAir(data.subspan(i, n)));
         break;

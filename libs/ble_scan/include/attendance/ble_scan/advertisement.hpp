@@ -66,10 +66,12 @@ inline constexpr std::uint16_t kAppleCompanyId = 0x004C;
 // 0000feaa-0000-1000-8000-00805f9b34fb, Google's Eddystone service.
 inline constexpr support::Uuid kEddystoneServiceUuid{
     {0x00, 0x00, 0xfe, 0xaa, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0x80, 0x5f, 0x9b, 0x34, 0xfb}};
-// The project's default attendance service UUID for the service-data format:
-// 67931fbe-4269-4563-816a-bddeb3b42103 (random v4, chosen once; see docs/ble.md).
+// The project's default attendance service UUID for the service-data format: the 16-bit UUID
+// 0xFFF9 on the SIG base, 0000fff9-0000-1000-8000-00805f9b34fb, so that flags (3) + the Service Data
+// 16-bit AD (2 + 2 + 16) fit a 31-byte legacy advertisement; a 128-bit key cannot (ADR 0027).
+// A placeholder until the project holds a SIG-assigned member UUID; configurable.
 inline constexpr support::Uuid kDefaultAttendanceServiceUuid{
-    {0x67, 0x93, 0x1f, 0xbe, 0x42, 0x69, 0x45, 0x63, 0x81, 0x6a, 0xbd, 0xde, 0xb3, 0xb4, 0x21, 0x03}};
+    {0x00, 0x00, 0xff, 0xf9, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0x80, 0x5f, 0x9b, 0x34, 0xfb}};
 
 // Hard limits on what one advertisement may contribute (legacy advertising is
 // 31 bytes; extended advertising at most 1650). Anything beyond is ignored.
