@@ -98,6 +98,51 @@ class VenuePlanTest(unittest.TestCase):
             venue.plan(3, 1, 5.0, ids=given)
 
 
+class RealisticVenueTest(unittest.TestCase):
+    """Issue 13 §3: phones at real intervals with missed packets, passers-by, background iPhones."""
+
+    def setUp(self):
+        self.events = venue.plan(5, 300, 60.0, interval='mix', miss_rate=0.1, passers=100, background_iphones=30)
+
+    def gaps_by_phone(self, events):
+        times = {}
+        for e in events:
+            times.setdefault(e.ble_uuid, []).append(e.at)
+        return {k: [b - a for a, b in zip(v, v[1:])] for k, v in times.items()}
+
+    def test_phones_advertise_at_android_and_ios_intervals_with_packets_missed(self):
+        gaps = self.gaps_by_phone(e for e in self.events if e.ble_uuid and not e.passer)
+        # A phone's shortest gap is its interval (+ advDelay); missed packets make longer ones.
+        shortest = sorted(min(g) for g in gaps.values() if g)
+        for seconds in (0.1, 0.25, 1.0):
+            self.assertTrue(any(abs(x - seconds) <= 0.011 for x in shortest), f'no phone at {seconds} s')
+        self.assertTrue(any(0.3 < x < 0.99 for x in shortest), 'iOS foreground phones between 100 ms and 1 s')
+        missed = [g for v in gaps.values() for g in v if g > 1.5 * min(v)]
+        total = sum(len(v) for v in gaps.values())
+        self.assertTrue(0.05 < len(missed) / total < 0.2, f'{len(missed)} of {total} gaps show a missed packet')
+
+    def test_passers_by_are_heard_under_a_second_and_weakly(self):
+        passers = [e for e in self.events if e.passer]
+        # A slow phone passing by may go entirely unheard (its one packet missed).
+        self.assertGreaterEqual(len({e.ble_uuid for e in passers}), 90)
+        spans = {}
+        for e in passers:
+            spans.setdefault(e.ble_uuid, []).append(e.at)
+        self.assertTrue(all(max(v) - min(v) < 1.0 for v in spans.values()))
+        self.assertTrue(all(e.rssi <= -86 for e in passers))
+
+    def test_background_iphones_send_only_the_overflow_area_repeatedly(self):
+        bg = [e for e in self.events if e.noise_kind == 'apple-overflow' and e.ble_uuid is None]
+        per_phone = {}
+        for e in bg:
+            per_phone[e.address] = per_phone.get(e.address, 0) + 1
+        self.assertGreaterEqual(sum(1 for n in per_phone.values() if n >= 2), 30)
+        self.assertTrue(all(set(e.payload.manufacturer) == {0x004C} and not e.payload.uuids for e in bg))
+
+    def test_everything_sent_fits_a_legacy_advertisement(self):
+        self.assertTrue(all(len(e.payload.air_bytes()) <= 31 for e in self.events))
+
+
 class CliTest(unittest.TestCase):
     def run_cli(self, *args):
         return subprocess.run(['/usr/bin/python3', SIM_DIR + '/bluez-sim', *args], capture_output=True, text=True,
