@@ -144,7 +144,8 @@ TEST(ServiceDataTest, SixteenBytesUnderTheAttendanceServiceUuid) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->bleUuid.toString(), kId);
   EXPECT_EQ(c->format, Format::service_data);
-  EXPECT_EQ(kDefaultAttendanceServiceUuid.toString(), "67931fbe-4269-4563-816a-bddeb3b42103");
+  // A 16-bit service UUID (on the SIG base), so the format fits a legacy advertisement (ADR 0028).
+  EXPECT_EQ(kDefaultAttendanceServiceUuid.toString(), "0000fff9-0000-1000-8000-00805f9b34fb");
 
   Bytes fifteen(kSixteen.begin(), kSixteen.end() - 1);
   EXPECT_FALSE(parseServiceData(kDefaultAttendanceServiceUuid, fifteen, {}));

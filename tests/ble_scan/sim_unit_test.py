@@ -11,6 +11,7 @@ SIM_DIR = sys.argv.pop(1)
 sys.path.insert(0, SIM_DIR)
 
 from bluez_sim import Payload, SimError, eddystone_uid_payload, ibeacon_payload  # noqa: E402
+from bluez_sim.sim import FORMATS, NOISE_KINDS  # noqa: E402
 from bluez_sim import venue  # noqa: E402
 
 ID = 'a1b2c3d4-e5f6-4a5b-8c7d-9e0f11223344'
@@ -30,7 +31,21 @@ class PayloadTest(unittest.TestCase):
     def test_service_uuid_and_service_data(self):
         self.assertIn(ID, Payload.for_participant('service-uuid', ID).uuids)
         self.assertEqual(Payload.for_participant('service-data', ID).service_data,
-                         {'67931fbe-4269-4563-816a-bddeb3b42103': ID_BYTES})
+                         {'0000fff9-0000-1000-8000-00805f9b34fb': ID_BYTES})
+
+    def test_every_format_and_noise_kind_fits_a_legacy_advertisement(self):
+        # Only what a phone can send (ADR 0022, 0028): flags + AD structures within 31 bytes.
+        for fmt in FORMATS:
+            air = Payload.for_participant(fmt, ID).air_bytes()
+            self.assertLessEqual(len(air), 31, f'{fmt}: {air.hex()}')
+        for kind in NOISE_KINDS:
+            air = Payload.noise(kind, 3).air_bytes()
+            self.assertLessEqual(len(air), 31, f'{kind}: {air.hex()}')
+        # The encoding is the air's: little-endian company id and 16-bit UUIDs.
+        self.assertEqual(Payload.for_participant('service-data', ID).air_bytes(),
+                         bytes.fromhex('020106' + '1316f9ff') + ID_BYTES)
+        self.assertEqual(Payload.for_participant('ibeacon', ID).air_bytes(),
+                         bytes.fromhex('020106' + '1aff4c00') + ibeacon_payload(ID))
 
     def test_apple_overflow_noise(self):
         data = Payload.noise('apple-overflow').manufacturer[0x004C]
@@ -81,6 +96,51 @@ class VenuePlanTest(unittest.TestCase):
         self.assertIn(given[1].lower(), ids)
         with self.assertRaises(ValueError):
             venue.plan(3, 1, 5.0, ids=given)
+
+
+class RealisticVenueTest(unittest.TestCase):
+    """Issue 13 §3: phones at real intervals with missed packets, passers-by, background iPhones."""
+
+    def setUp(self):
+        self.events = venue.plan(5, 300, 60.0, interval='mix', miss_rate=0.1, passers=100, background_iphones=30)
+
+    def gaps_by_phone(self, events):
+        times = {}
+        for e in events:
+            times.setdefault(e.ble_uuid, []).append(e.at)
+        return {k: [b - a for a, b in zip(v, v[1:])] for k, v in times.items()}
+
+    def test_phones_advertise_at_android_and_ios_intervals_with_packets_missed(self):
+        gaps = self.gaps_by_phone(e for e in self.events if e.ble_uuid and not e.passer)
+        # A phone's shortest gap is its interval (+ advDelay); missed packets make longer ones.
+        shortest = sorted(min(g) for g in gaps.values() if g)
+        for seconds in (0.1, 0.25, 1.0):
+            self.assertTrue(any(abs(x - seconds) <= 0.011 for x in shortest), f'no phone at {seconds} s')
+        self.assertTrue(any(0.3 < x < 0.99 for x in shortest), 'iOS foreground phones between 100 ms and 1 s')
+        missed = [g for v in gaps.values() for g in v if g > 1.5 * min(v)]
+        total = sum(len(v) for v in gaps.values())
+        self.assertTrue(0.05 < len(missed) / total < 0.2, f'{len(missed)} of {total} gaps show a missed packet')
+
+    def test_passers_by_are_heard_under_a_second_and_weakly(self):
+        passers = [e for e in self.events if e.passer]
+        # A slow phone passing by may go entirely unheard (its one packet missed).
+        self.assertGreaterEqual(len({e.ble_uuid for e in passers}), 90)
+        spans = {}
+        for e in passers:
+            spans.setdefault(e.ble_uuid, []).append(e.at)
+        self.assertTrue(all(max(v) - min(v) < 1.0 for v in spans.values()))
+        self.assertTrue(all(e.rssi <= -86 for e in passers))
+
+    def test_background_iphones_send_only_the_overflow_area_repeatedly(self):
+        bg = [e for e in self.events if e.noise_kind == 'apple-overflow' and e.ble_uuid is None]
+        per_phone = {}
+        for e in bg:
+            per_phone[e.address] = per_phone.get(e.address, 0) + 1
+        self.assertGreaterEqual(sum(1 for n in per_phone.values() if n >= 2), 30)
+        self.assertTrue(all(set(e.payload.manufacturer) == {0x004C} and not e.payload.uuids for e in bg))
+
+    def test_everything_sent_fits_a_legacy_advertisement(self):
+        self.assertTrue(all(len(e.payload.air_bytes()) <= 31 for e in self.events))
 
 
 class CliTest(unittest.TestCase):

@@ -121,7 +121,7 @@ export function parseCsv(text) {
 // The real path of check-ins: attendance-scanner on the BlueZ mock (tools/bluez-sim
 // plays phones broadcasting `bleUuids`), then attendance-sync uploads the log.
 // Phones stay long enough (--duration 10: at least 2 s each) for the scanner's presence rule
-// (ADR 0025). Returns the log's lines (what the scanner recorded). Null when the binaries
+// (ADR 0025). Returns the log's check-in lines (what the scanner recorded). Null when the binaries
 // are not built (then the caller posts the batch itself).
 export async function scanAndSync({ bleUuids, eventId, scannerId, apiKey, backendUrl }) {
   const scannerBin = process.env.ATTENDANCE_SCANNER_BIN;
@@ -143,7 +143,9 @@ export async function scanAndSync({ bleUuids, eventId, scannerId, apiKey, backen
   const syncLog = openSync(join(artifacts, 'sync.log'), 'w');
   execFileSync(syncBin, ['--backend', backendUrl, '--api-key-file', keyFile, '--log', log, '--trust-clock'],
     { stdio: ['ignore', syncLog, syncLog], timeout: 120000 });
-  return readFileSync(log, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  // Check-in lines only: the scanner also writes last-seen lines (docs/log-format.md, ADR 0026).
+  return readFileSync(log, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l))
+    .filter((l) => !('lastSeen' in l));
 }
 
 // Signs in on the console's form.

@@ -111,6 +111,24 @@ TEST(ScannerConfig, NamespaceRosterOrAcceptAnyIdIsRequired) {
   EXPECT_NE(r.message.find("accept-any-id"), std::string::npos) << r.message;
 }
 
+TEST(ScannerConfig, LastSeenIntervalDefaultsToFiveMinutesAndCanBeOff) {
+  auto r = parse({"--event", "e", "--scanner-id", "s", "--log", "/tmp/a.jsonl", "--accept-any-id"});
+  ASSERT_TRUE(r.config) << r.message;
+  EXPECT_EQ(r.config->lastSeenInterval, std::optional<std::chrono::milliseconds>{5min});
+  r = parse(
+      {"--event", "e", "--scanner-id", "s", "--log", "/tmp/a.jsonl", "--accept-any-id", "--last-seen-interval", "1m"});
+  ASSERT_TRUE(r.config) << r.message;
+  EXPECT_EQ(r.config->lastSeenInterval, std::optional<std::chrono::milliseconds>{1min});
+  r = parse(
+      {"--event", "e", "--scanner-id", "s", "--log", "/tmp/a.jsonl", "--accept-any-id", "--last-seen-interval", "off"});
+  ASSERT_TRUE(r.config) << r.message;
+  EXPECT_FALSE(r.config->lastSeenInterval);
+  r = parse({"--event", "e", "--scanner-id", "s", "--log", "/tmp/a.jsonl", "--accept-any-id", "--last-seen-interval",
+             "soon"});
+  EXPECT_EQ(r.exitCode, kExitUsage);
+  EXPECT_NE(r.message.find("--last-seen-interval"), std::string::npos) << r.message;
+}
+
 TEST(ScannerConfig, BadInputIsASentenceAndExitCode2) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"--scanner-id", "s", "--log", "l"}, "--event is required"},

@@ -112,8 +112,10 @@ TEST(HotPathAllocations, PipelineWithWriterAllocatesNothingForKnownParticipants)
   scanner::SimulatedBootClock boot(clock, "0f3c2a9e-1b2d-4c5e-8f70-123456789abc", 0);
   auto writer = jsonl_log::Writer::open(dir / "log.jsonl", {.fsync = jsonl_log::FsyncPolicy::never}, 0);
   ASSERT_TRUE(writer);
-  scanner::Pipeline p({.scannerId = "Entrance-Scanner-01", .eventId = "evt-1", .dedupWindow = 1s}, clock, boot,
-                      **writer);
+  // Last-seen lines on, as the scanner runs: writing them reuses the writer's buffer too.
+  scanner::PipelineOptions o{.scannerId = "Entrance-Scanner-01", .eventId = "evt-1", .dedupWindow = 1s};
+  o.lastSeenInterval = 1min;
+  scanner::Pipeline p(o, clock, boot, **writer);
   std::vector<support::Uuid> ids(20);
   for (std::size_t i = 0; i < ids.size(); ++i) ids[i].bytes[15] = static_cast<std::uint8_t>(i + 1);
   // Until the presence rule lets them in and their first line is written, allocations

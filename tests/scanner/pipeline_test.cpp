@@ -33,7 +33,8 @@ attendance::scanner::PipelineOptions options() {
   return {.scannerId = "Entrance-Scanner-01",
           .eventId = "evt-1",
           .dedupWindow = 5min,
-          .presence = {.minSightings = 1, .minDwell = 0ms}};
+          .presence = {.minSightings = 1, .minDwell = 0ms},
+          .lastSeenInterval = std::nullopt};
 }
 
 std::unique_ptr<Writer> openLog(const std::filesystem::path& p, FsyncPolicy policy = FsyncPolicy::interval) {
@@ -352,7 +353,9 @@ TEST(Pipeline, DefaultPresenceRuleLogsWhoStaysAtTheirFirstSightingAndNotPassersB
   SimulatedTimeSource clock;
   SimulatedBootClock boot(clock, kBoot, 1000);
   auto writer = openLog(log);
-  Pipeline p({.scannerId = "Entrance-Scanner-01", .eventId = "evt-1", .dedupWindow = 5min}, clock, boot, *writer);
+  auto o = options();
+  o.presence = {};
+  Pipeline p(o, clock, boot, *writer);
 
   EXPECT_EQ(p.onSighting(kEve, -92, clock.systemTime()), Verdict::candidate);  // walking past the door
   EXPECT_EQ(p.onSighting(kAlice, -70, clock.systemTime()), Verdict::candidate);
@@ -373,4 +376,73 @@ TEST(Pipeline, DefaultPresenceRuleLogsWhoStaysAtTheirFirstSightingAndNotPassersB
   EXPECT_EQ(p.counters().notYetPresent, 3u);
   EXPECT_EQ(p.counters().logged, 1u);
   EXPECT_EQ(p.counters().duplicates, 1u);
+}
+
+// Last-seen lines (issue 13 §2, ADR 0026): when someone leaves, every --last-seen-interval for who
+// is there, and at shutdown; check-in lines unchanged.
+TEST(Pipeline, LastSeenLinesWhenAParticipantLeavesPeriodicallyAndAtShutdown) {
+  TempDir dir;
+  const auto log = dir / "attendance_log.jsonl";
+  SimulatedTimeSource clock;
+  SimulatedBootClock boot(clock, kBoot, 1000);
+  auto writer = openLog(log);
+  auto o = options();
+  o.lastSeenInterval = 1min;
+  Pipeline p(o, clock, boot, *writer);
+  const std::int64_t t0 = 1721471400000;
+
+  EXPECT_EQ(p.onSighting(kAlice, -60, clock.systemTime()), Verdict::logged);
+  for (int s = 5; s <= 30; s += 5) {
+    clock.advance(5s);
+    EXPECT_EQ(p.onSighting(kAlice, -60, clock.systemTime()), Verdict::duplicate);
+  }
+  EXPECT_EQ(p.onSighting(kBob, -70, clock.systemTime()), Verdict::logged);  // t0 + 30 s
+  // Bob stays; at t0 + 45 s Alice, silent for 15 s, has left; at t0 + 60 s the periodic lines are due.
+  for (int s = 35; s <= 60; s += 5) {
+    clock.advance(5s);
+    p.onSighting(kBob, -70, clock.systemTime());
+    ASSERT_TRUE(p.tick());
+  }
+  clock.advance(2s);
+  ASSERT_TRUE(p.flush());
+
+  const auto ls = [&](const Uuid& id, std::int64_t last, std::int64_t first, std::int64_t n, bool left) {
+    attendance::jsonl_log::LastSeen s;
+    s.lastSeen = last;
+    s.bleUuid = id;
+    s.scannerId = "Entrance-Scanner-01";
+    s.eventId = "evt-1";
+    s.firstSeen = first;
+    s.sightings = n;
+    s.left = left;
+    return attendance::jsonl_log::formatLastSeenLine(s);
+  };
+  EXPECT_EQ(readFile(log), line(kAlice, t0, -60, 1000) + line(kBob, t0 + 30000, -70, 31000) +
+                               ls(kAlice, t0 + 30000, t0, 7, true) + ls(kBob, t0 + 60000, t0 + 30000, 7, false) +
+                               ls(kBob, t0 + 60000, t0 + 30000, 7, false));
+  EXPECT_EQ(p.counters().logged, 2U);
+  EXPECT_EQ(p.counters().lastSeenWritten, 3U);
+
+  // The scanner's own re-seeding (and the sync) read only the check-ins.
+  auto again = openLog(dir / "other.jsonl");
+  Pipeline q(options(), clock, boot, *again);
+  const auto seeded = q.seedFromLog(log);
+  ASSERT_TRUE(seeded);
+  EXPECT_EQ(seeded->records, 2U);
+  EXPECT_EQ(seeded->badLines, 0U);
+}
+
+TEST(Pipeline, NoLastSeenLinesUnlessAnIntervalIsSet) {
+  TempDir dir;
+  const auto log = dir / "attendance_log.jsonl";
+  SimulatedTimeSource clock;
+  SimulatedBootClock boot(clock, kBoot, 1000);
+  auto writer = openLog(log);
+  Pipeline p(options(), clock, boot, *writer);
+  EXPECT_EQ(p.onSighting(kAlice, -60, clock.systemTime()), Verdict::logged);
+  clock.advance(20s);
+  ASSERT_TRUE(p.tick());
+  ASSERT_TRUE(p.flush());
+  EXPECT_EQ(readFile(log), line(kAlice, 1721471400000, -60, 1000));
+  EXPECT_EQ(p.counters().lastSeenWritten, 0U);
 }

@@ -1,6 +1,8 @@
 // The presence rule (ADR 0025) on simulated time: no radio, no log.
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "scanner/presence.hpp"
 
 using namespace std::chrono_literals;
@@ -159,4 +161,80 @@ TEST(Presence, AFullTableForgetsTheLeastRecentlySeenCandidate) {
   clock.advance(2s);
   EXPECT_TRUE(f.onSighting(kAlice, -70, clock.systemTime()));
   EXPECT_FALSE(f.onSighting(kBob, -70, clock.systemTime())) << "Bob's run started over";
+}
+
+// Last seen (issue 13 §2, ADR 0026): how long a present participant stayed, and when they left.
+namespace {
+using attendance::scanner::Stay;
+}  // namespace
+
+TEST(Presence, APresentRunThatGoesSilentEndsAsAStayFromItsFirstToItsLastSighting) {
+  SimulatedTimeSource clock;
+  PresenceFilter f(clock, {});
+  std::vector<Stay> ended;
+  f.onStayEnded([&ended](const Stay& s) { ended.push_back(s); });
+  const auto arrived = clock.systemTime();
+  EXPECT_FALSE(f.onSighting(kAlice, -60, arrived));
+  EXPECT_FALSE(f.onSighting(kEve, -85, arrived));  // a passer-by: never present, never a stay
+  clock.advance(2s);
+  ASSERT_TRUE(f.onSighting(kAlice, -60, clock.systemTime()));
+  for (int i = 0; i < 12; ++i) {
+    clock.advance(5s);
+    ASSERT_TRUE(f.onSighting(kAlice, -61, clock.systemTime()));
+  }
+  const auto last = clock.systemTime();  // arrived + 62 s, 14 sightings
+
+  std::vector<Stay> present;
+  f.forEachPresent([&present](const Stay& s) { present.push_back(s); });
+  ASSERT_EQ(present.size(), 1U);
+  EXPECT_EQ(present[0].id, kAlice);
+  EXPECT_EQ(present[0].firstSeen, arrived);
+  EXPECT_EQ(present[0].lastSeen, last);
+  EXPECT_EQ(present[0].sightings, 14U);
+  EXPECT_FALSE(present[0].left);
+  EXPECT_TRUE(ended.empty());
+
+  clock.advance(10s);
+  f.expire();
+  EXPECT_TRUE(ended.empty()) << "silent for exactly maxGap: still there";
+  clock.advance(1s);
+  f.expire();
+  ASSERT_EQ(ended.size(), 1U);
+  EXPECT_EQ(ended[0].id, kAlice);
+  EXPECT_EQ(ended[0].firstSeen, arrived);
+  EXPECT_EQ(ended[0].lastSeen, last);
+  EXPECT_EQ(ended[0].sightings, 14U);
+  EXPECT_TRUE(ended[0].left);
+}
+
+TEST(Presence, AReturnAfterTheGapEndsTheOldStayBeforeTheSweepNotices) {
+  SimulatedTimeSource clock;
+  PresenceFilter f(clock, {.minSightings = 1, .minDwell = 0ms});
+  std::vector<Stay> ended;
+  f.onStayEnded([&ended](const Stay& s) { ended.push_back(s); });
+  const auto first = clock.systemTime();
+  ASSERT_TRUE(f.onSighting(kBob, -60, first));
+  clock.advance(15s);  // out for a coffee, back before any expire()
+  const auto back = clock.systemTime();
+  ASSERT_TRUE(f.onSighting(kBob, -60, back));
+  ASSERT_EQ(ended.size(), 1U);
+  EXPECT_EQ(ended[0].lastSeen, first);
+  EXPECT_TRUE(ended[0].left);
+  std::vector<Stay> present;
+  f.forEachPresent([&present](const Stay& s) { present.push_back(s); });
+  ASSERT_EQ(present.size(), 1U);
+  EXPECT_EQ(present[0].firstSeen, back);
+}
+
+TEST(Presence, AnEvictedPresentParticipantIsReportedAsNotKnownToHaveLeft) {
+  SimulatedTimeSource clock;
+  PresenceFilter f(clock, {.minSightings = 1, .minDwell = 0ms, .capacity = 1});
+  std::vector<Stay> ended;
+  f.onStayEnded([&ended](const Stay& s) { ended.push_back(s); });
+  ASSERT_TRUE(f.onSighting(kAlice, -60, clock.systemTime()));
+  clock.advance(1s);
+  ASSERT_TRUE(f.onSighting(kBob, -60, clock.systemTime()));
+  ASSERT_EQ(ended.size(), 1U);
+  EXPECT_EQ(ended[0].id, kAlice);
+  EXPECT_FALSE(ended[0].left);
 }

@@ -22,7 +22,8 @@ import time
 import unittest
 
 import scanner_harness
-from scanner_harness import BOOT_ID, KEYS, Payload, Simulator, advertise, pid_uuid, read_lines, wait_for
+from scanner_harness import (BOOT_ID, KEYS, Payload, Simulator, advertise, pid_uuid, read_all_lines, read_lines,
+                             wait_for)
 
 SCANNER = os.path.abspath(sys.argv[1])
 del sys.argv[1]
@@ -302,6 +303,15 @@ class ScannerIntegration(unittest.TestCase):
         stopped = s.find('scanner.stopped')[0]
         self.assertEqual(stopped['linesWritten'], 1)
         self.assertEqual(stopped['candidatesPending'], 1)  # the passer-by, silent for less than 10 s so far
+        # At shutdown the stayer's last-seen line: still there, a stay of about 3 s (ADR 0026).
+        last_seen = [dict(p) for p in read_all_lines(self.log) if p[0][0] == 'lastSeen']
+        self.assertEqual(len(last_seen), 1, last_seen)
+        self.assertEqual(last_seen[0]['bleUuid'], stayer)
+        self.assertEqual(last_seen[0]['firstSeen'], lines[0]['checkInTime'])
+        self.assertGreaterEqual(last_seen[0]['lastSeen'] - last_seen[0]['firstSeen'], 2500)
+        self.assertGreaterEqual(last_seen[0]['sightings'], 4)  # four packets (the mock may report one twice)
+        self.assertFalse(last_seen[0]['left'])
+        self.assertEqual(stopped['lastSeenLines'], 1)
 
     def test_every_format_logged_once_noise_ignored_repeats_respect_the_window(self):
         t0 = int(time.time() * 1000)
@@ -342,6 +352,9 @@ class ScannerIntegration(unittest.TestCase):
         self.assertEqual(stopped[0]['linesWritten'], 6)
         self.assertEqual(stopped[0]['pending'], 0)
         self.assertEqual(s.find('log.durable')[-1]['lines'], 6)
+        # The one iPhone with the app in the background (overflow area only) is counted for the door staff.
+        self.assertEqual(stopped[0]['backgroundIphones'], 1)
+        self.assertEqual(stopped[0]['backgroundIphonesPeak'], 1)
 
     def test_roster_logs_only_registered_ids_and_counts_others_as_noise(self):
         registered = pid_uuid(1)

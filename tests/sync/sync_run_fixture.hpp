@@ -8,6 +8,7 @@
 #include "support/temp_dir.hpp"
 
 #include <attendance/jsonl_log/check_in.hpp>
+#include <attendance/jsonl_log/last_seen.hpp>
 #include <attendance/support/clock.hpp>
 
 #include <gtest/gtest.h>

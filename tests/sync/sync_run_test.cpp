@@ -77,6 +77,32 @@ TEST_F(SyncRun, BadLinesAreReportedWithLineNumbersAndGoodOnesStillSent) {
   EXPECT_NE(out.str().find("Nothing to sync"), std::string::npos) << out.str();
 }
 
+// The scanner's last-seen lines (ADR 0026) are not check-ins: the sync neither sends them nor
+// calls them bad, wherever they sit in the log (the last line included).
+TEST_F(SyncRun, LastSeenLinesAreSkippedNotSentAndNotBad) {
+  jl::LastSeen ls;
+  ls.lastSeen = kEventTime + 60'000;
+  ls.bleUuid = *attendance::support::Uuid::parse(uuidFor(0));
+  ls.scannerId = "S1";
+  ls.eventId = "ev1";
+  ls.firstSeen = kEventTime;
+  ls.sightings = 60;
+  ls.left = true;
+  append(line(0));
+  append(jl::formatLastSeenLine(ls));
+  append(line(1));
+  ls.left = false;
+  append(jl::formatLastSeenLine(ls));
+  EXPECT_EQ(run(options()), as::kExitOk) << out.str() << err.str();
+  EXPECT_EQ(backend.rows(), expectedRows(0, 2));
+  for (const auto& r : backend.requests()) EXPECT_EQ(r.body.find("lastSeen"), std::string::npos) << r.body;
+  EXPECT_TRUE(hasRow(out.str(), "bad lines (skipped)", 0)) << out.str();
+  append(line(2));
+  append(jl::formatLastSeenLine(ls));
+  EXPECT_EQ(run(options()), as::kExitOk) << out.str() << err.str();
+  EXPECT_EQ(backend.rows(), expectedRows(0, 3));
+}
+
 TEST_F(SyncRun, RecordsRejectedByTheBackendAreListedByReasonAndLine) {
   append(line(0));
   append(line(1, "ev1", 0, "Other-Scanner"));

@@ -287,6 +287,7 @@ Outcome<void> BluezScanner::Impl::step() {
       devices.sweepStale(now());
       runRemovals();
     }
+    noteBackgroundIphones();
     // Replies come later through the bus fd; loop only while a queue can still move.
     if (!devices.removalsCanMove() && !policy.resyncDue()) {
       break;
@@ -436,9 +437,13 @@ std::string BluezScanner::adapter() const {
 ScannerCounters BluezScanner::counters() const noexcept {
   const auto& c = impl_->counters;
   auto ld = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-  return ScannerCounters{ld(c.advertisements),  ld(c.sightings),       ld(c.ignoredNoise),      ld(c.belowRssiFloor),
-                         ld(c.malformedValues), ld(c.discoveryStarts), ld(c.discoveryRestarts), ld(c.watchdogRestarts),
-                         ld(c.devicesRemoved),  ld(c.dbusErrors),      ld(c.adapterPowerCycles)};
+  return ScannerCounters{ld(c.advertisements),     ld(c.sightings),
+                         ld(c.ignoredNoise),       ld(c.belowRssiFloor),
+                         ld(c.malformedValues),    ld(c.discoveryStarts),
+                         ld(c.discoveryRestarts),  ld(c.watchdogRestarts),
+                         ld(c.devicesRemoved),     ld(c.dbusErrors),
+                         ld(c.adapterPowerCycles), ld(c.appleOverflowFrames),
+                         ld(c.backgroundIphones),  ld(c.backgroundIphonesPeak)};
 }
 
 std::size_t BluezScanner::trackedDevices() const noexcept { return impl_->devices.size(); }

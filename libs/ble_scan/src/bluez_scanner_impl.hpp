@@ -7,6 +7,7 @@
 // these files only know how to say it over D-Bus.
 #include <attendance/ble_scan/bluez_scanner.hpp>
 
+#include "background_iphones.hpp"
 #include "device_table.hpp"
 #include "discovery_policy.hpp"
 #include "scanner_counters.hpp"
@@ -60,6 +61,9 @@ struct BluezScanner::Impl {
   detail::AtomicCounters counters;
   detail::DiscoveryPolicy policy;
   detail::DeviceTable devices;
+  // A minute: longer than an iPhone's silences in the background, short enough that people who
+  // left drop out of the count soon. 4096 devices bound it at ~100 KiB.
+  detail::BackgroundIphones backgroundIphones{std::chrono::minutes{1}, 4096};
 
   std::unique_ptr<sdbus::IConnection> conn;
   std::vector<sdbus::Slot> slots;
@@ -127,6 +131,12 @@ struct BluezScanner::Impl {
   }
 
   void sighting(detail::DeviceInfo& dev);
+  // Ages the background-iPhone count and publishes it in the counters.
+  void noteBackgroundIphones() {
+    backgroundIphones.expire(now());
+    counters.backgroundIphones.store(backgroundIphones.current(), std::memory_order_relaxed);
+    counters.backgroundIphonesPeak.store(backgroundIphones.peak(), std::memory_order_relaxed);
+  }
 
   // ---- method calls, run outside signal handlers ----------------------------
 

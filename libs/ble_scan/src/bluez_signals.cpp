@@ -6,6 +6,8 @@
 #include "bluez_paths.hpp"
 #include "dbus_decode.hpp"
 
+#include <algorithm>
+
 #include <attendance/support/log.hpp>
 #include <attendance/support/utf8.hpp>
 
@@ -153,6 +155,10 @@ void BluezScanner::Impl::deviceUpdate(const std::string& path, detail::DeviceInf
     if (name == "ManufacturerData") {
       advertData = true;
       reparseAdvertProperty(value, &decode::manufacturerData, dev.fromManufacturer);
+      dev.appleOverflow =
+          std::any_of(scratch.manufacturerData.begin(), scratch.manufacturerData.end(), [](const ManufacturerEntry& m) {
+            return classifyManufacturerData(m.companyId, m.data) == NoiseKind::apple_overflow_area;
+          });
     } else if (name == "ServiceData") {
       advertData = true;
       reparseAdvertProperty(value, &decode::serviceData, dev.fromServiceData);
@@ -197,6 +203,11 @@ void BluezScanner::Impl::sighting(detail::DeviceInfo& dev) {
   detail::DeviceTable::collectCandidates(dev, candidates);
   if (candidates.empty()) {
     bump(counters.ignoredNoise);
+    if (dev.appleOverflow) {
+      bump(counters.appleOverflowFrames);
+      backgroundIphones.seen(dev.address, mono);
+      noteBackgroundIphones();
+    }
     return;
   }
   // BlueZ OR-merges the filters of all clients: re-check our own floor.

@@ -25,7 +25,8 @@ struct DeviceInfo {
   std::vector<Candidate> fromServiceData;
   std::vector<Candidate> fromUuids;
   std::optional<std::int16_t> rssi;
-  bool keep = false;  // paired/trusted/connected: never RemoveDevice it
+  bool keep = false;           // paired/trusted/connected: never RemoveDevice it
+  bool appleOverflow = false;  // its manufacturer data is an iPhone's background overflow area
   bool removalQueued = false;
   bool dirty = false;  // has an advertisement not yet turned into sightings
 };

@@ -19,6 +19,9 @@ struct AtomicCounters {
   std::atomic<std::uint64_t> devicesRemoved{0};
   std::atomic<std::uint64_t> dbusErrors{0};
   std::atomic<std::uint64_t> adapterPowerCycles{0};
+  std::atomic<std::uint64_t> appleOverflowFrames{0};
+  std::atomic<std::uint64_t> backgroundIphones{0};
+  std::atomic<std::uint64_t> backgroundIphonesPeak{0};
 };
 
 inline void bump(std::atomic<std::uint64_t>& c, std::uint64_t by = 1) { c.fetch_add(by, std::memory_order_relaxed); }

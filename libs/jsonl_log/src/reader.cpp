@@ -17,6 +17,7 @@ struct Reader::State {
   std::size_t len = 0;          // valid bytes in buf
   std::uint64_t bufOffset = 0;  // file offset of buf[0]
   std::uint64_t nextLine = 1;
+  bool lastSeenLines = false;
   std::uint64_t fileOffset = 0;  // where the next read() lands in the file
   bool eof = false;
   // Skipping an over-long line: where it began.
@@ -77,10 +78,25 @@ Reader Reader::fromFd(int fd, ReaderOptions options) {
   s->bufOffset = options.startOffset;
   s->fileOffset = options.startOffset;
   s->nextLine = options.startLine;
+  s->lastSeenLines = options.lastSeenLines;
   return Reader(std::move(s));
 }
 
 std::uint64_t Reader::offset() const noexcept { return state_->bufOffset + state_->pos; }
+
+// Fills kind/error (and record or lastSeen) from the text of one line; false when the line is
+// a valid last-seen line the caller did not ask for.
+bool Reader::classify(std::string_view text, LogLine& line) const {
+  if (isLastSeenLine(text)) {
+    line.error = parseLastSeenLineInto(text, line.lastSeen);
+    if (!line.error && !state_->lastSeenLines) return false;
+    line.kind = line.error ? LogLine::Kind::bad : LogLine::Kind::last_seen;
+    return true;
+  }
+  line.error = parseLineInto(text, line.record);
+  line.kind = line.error ? LogLine::Kind::bad : LogLine::Kind::record;
+  return true;
+}
 
 Outcome<bool> Reader::next(LogLine& line) {
   State& s = *state_;
@@ -108,9 +124,8 @@ Outcome<bool> Reader::next(LogLine& line) {
       line.startOffset = start;
       line.endOffset = start + lineLen + 1;
       line.terminated = true;
-      line.error = parseLineInto(std::string_view(begin, lineLen), line.record);
-      line.kind = line.error ? LogLine::Kind::bad : LogLine::Kind::record;
-      return true;
+      if (classify(std::string_view(begin, lineLen), line)) return true;
+      continue;  // a last-seen line nobody asked for
     }
     if (s.skipping || avail > kMaxLineBytes) {
       if (!s.skipping) {
@@ -136,10 +151,9 @@ Outcome<bool> Reader::next(LogLine& line) {
       line.startOffset = s.bufOffset + s.pos;
       line.endOffset = s.bufOffset + s.len;
       line.terminated = false;
-      const auto e = parseLineInto(std::string_view(begin, avail), line.record);
-      line.kind = e ? LogLine::Kind::bad : LogLine::Kind::record;
-      line.error = e ? error_code(ParseErrc::unterminated_line) : error_code{};
       s.pos = s.len;
+      if (!classify(std::string_view(begin, avail), line)) return false;
+      if (line.error) line.error = ParseErrc::unterminated_line;
       return true;
     }
     s.eof = false;

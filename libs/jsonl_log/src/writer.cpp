@@ -119,7 +119,8 @@ Outcome<std::unique_ptr<Writer>> Writer::open(const std::filesystem::path& log, 
 
 Outcome<void> Writer::recover(std::int64_t nowEpochMs) {
   // Find the end of the last valid record; everything after it is the tail.
-  Reader reader = Reader::fromFd(fd_);
+  // Last-seen lines are valid lines too: a log that ends with one has no tail to cut.
+  Reader reader = Reader::fromFd(fd_, ReaderOptions{.lastSeenLines = true});
   LogLine line;
   std::uint64_t keep = 0;
   std::uint64_t keepLines = 0;
@@ -131,11 +132,11 @@ Outcome<void> Writer::recover(std::int64_t nowEpochMs) {
     auto more = reader.next(line);
     if (!more) return more.error();
     if (!*more) break;
-    if (line.kind == LogLine::Kind::record) {
+    if (line.kind != LogLine::Kind::bad) {
       keep = line.endOffset;
       keepLines = line.terminated ? line.lineNumber : line.lineNumber - 1;
       lastUnterminated = !line.terminated;
-      ++records;
+      if (line.kind == LogLine::Kind::record) ++records;
       bad += badSinceLastRecord;
       badSinceLastRecord = 0;
     } else {
@@ -216,6 +217,20 @@ Outcome<Appended> Writer::append(const CheckIn& record) {
   }
   buffer_.clear();
   appendLine(buffer_, record);
+  return writeBuffer();
+}
+
+Outcome<Appended> Writer::append(const LastSeen& record) {
+  if (broken_) {
+    return Failure{{EIO, boost::system::system_category()},
+                   "log " + path_.string() + " is unusable after an earlier fatal error"};
+  }
+  buffer_.clear();
+  appendLastSeenLine(buffer_, record);
+  return writeBuffer();
+}
+
+Outcome<Appended> Writer::writeBuffer() {
   const char* p = buffer_.data();
   std::size_t left = buffer_.size();
   bool retriedShort = false;

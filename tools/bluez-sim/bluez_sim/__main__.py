@@ -34,6 +34,15 @@ def _adapters(text: str):
     return names
 
 
+def _interval(text):
+    if text == 'mix':
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is neither seconds nor "mix"') from None
+
+
 def _formats(text: str):
     names = [n.strip() for n in text.split(',') if n.strip()]
     bad = [n for n in names if n not in FORMATS]
@@ -85,7 +94,8 @@ def cmd_venue(args) -> int:
             return EXIT_USAGE
     events = venue.plan(args.seed, args.phones, args.duration, noise_ratio=args.noise_ratio,
                         formats=args.formats, rssi_min=args.rssi_min, weak_ratio=args.weak_ratio, ids=ids,
-                        interval=args.adv_interval)
+                        interval=args.adv_interval, miss_rate=args.miss_rate, passers=args.passers,
+                        background_iphones=args.background_iphones)
     child = None
     with Simulator(address=args.address) as sim:
         adapter = args.adapter[0]
@@ -154,9 +164,14 @@ def main(argv=None) -> int:
     v.add_argument('--noise-ratio', type=float, default=0.25)
     v.add_argument('--weak-ratio', type=float, default=0.05, help='share of phones also seen below the RSSI floor')
     v.add_argument('--rssi-min', type=int, default=-90)
-    v.add_argument('--adv-interval', type=float, default=1.0,
+    v.add_argument('--adv-interval', type=_interval, default=1.0,
                    help='seconds between one phone\'s advertisements while it stays (default 1: Android low-power, '
-                        'iOS foreground at its slowest)')
+                        'iOS foreground at its slowest), or "mix": each phone like a real one (Android 100 ms / '
+                        '250 ms / 1 s, iOS foreground 100 ms-1 s)')
+    v.add_argument('--miss-rate', type=float, default=0.0, help='share of packets the scanner misses (default 0)')
+    v.add_argument('--passers', type=int, default=0, help='phones with the app passing by, under 1 s, weak (default 0)')
+    v.add_argument('--background-iphones', type=int, default=0,
+                   help='iPhones with the app in the background: overflow area only (default 0)')
     v.add_argument('--formats', type=_formats, default=list(FORMATS))
     v.add_argument('--truth', help='write the ground truth JSON here')
     v.add_argument('--ble-uuids', help='file with one bleUuid per line: the first phones broadcast these')

@@ -13,7 +13,7 @@ from typing import Callable, Dict
 
 import dbus
 
-from .sim import Payload, Simulator, device_path
+from .sim import DEFAULT_ATTENDANCE_SERVICE, Payload, Simulator, device_path
 
 # Wrongly typed Device1 values a broken (or hostile) BlueZ could send.
 RAW_CASES: Dict[str, Callable[[], tuple]] = {
@@ -57,7 +57,7 @@ def _handle(sim: Simulator, req: dict):
         return sim.pids()
     if cmd == 'advertise':
         payload = Payload.for_participant(req['format'], req['ble_uuid'],
-                                          req.get('service_uuid', '67931fbe-4269-4563-816a-bddeb3b42103'))
+                                          req.get('service_uuid', DEFAULT_ATTENDANCE_SERVICE))
         return sim.advertise(a, req['address'], payload, rssi=int(req.get('rssi', -60)),
                              via=req.get('via', 'properties'))
     if cmd == 'noise':

@@ -44,7 +44,9 @@ OM_IFACE = 'org.freedesktop.DBus.ObjectManager'
 
 APPLE = 0x004C
 EDDYSTONE_SERVICE = '0000feaa-0000-1000-8000-00805f9b34fb'
-DEFAULT_ATTENDANCE_SERVICE = '67931fbe-4269-4563-816a-bddeb3b42103'
+# 16-bit 0xFFF9 on the SIG base: service data under it fits a legacy advertisement (ADR 0028).
+DEFAULT_ATTENDANCE_SERVICE = '0000fff9-0000-1000-8000-00805f9b34fb'
+SIG_BASE_SUFFIX = '-0000-1000-8000-00805f9b34fb'
 
 FORMATS = ('ibeacon', 'eddystone', 'service-uuid', 'service-data')
 NOISE_KINDS = ('sig-uuids', 'apple-overflow', 'altbeacon', 'apple-other', 'eddystone-tlm', 'empty')
@@ -132,6 +134,33 @@ class Payload:
         if kind == 'empty':
             return Payload()
         raise SimError(f'unknown noise kind {kind!r} (one of {", ".join(NOISE_KINDS)})')
+
+    def air_bytes(self) -> bytes:
+        """The legacy advertisement a phone would send for this payload: flags, then the AD
+        structures (manufacturer data, service data, service-UUID lists), little-endian as on air.
+        Phones can send at most 31 bytes; tests check every payload the simulator uses fits."""
+        def le_uuid(u: str) -> bytes:
+            u = str(uuidlib.UUID(u))
+            if u.startswith('0000') and u.endswith(SIG_BASE_SUFFIX):
+                return bytes.fromhex(u[4:8])[::-1]
+            return uuidlib.UUID(u).bytes[::-1]
+
+        def ad(kind: int, data: bytes) -> bytes:
+            return bytes([len(data) + 1, kind]) + data
+
+        out = ad(0x01, b'\x06')
+        for company, data in self.manufacturer.items():
+            out += ad(0xFF, company.to_bytes(2, 'little') + data)
+        for service, data in self.service_data.items():
+            key = le_uuid(service)
+            out += ad(0x16 if len(key) == 2 else 0x21, key + data)
+        short = b''.join(le_uuid(u) for u in self.uuids if len(le_uuid(u)) == 2)
+        full = b''.join(le_uuid(u) for u in self.uuids if len(le_uuid(u)) == 16)
+        if short:
+            out += ad(0x03, short)
+        if full:
+            out += ad(0x07, full)
+        return out
 
     def properties(self) -> dict:
         """Typed D-Bus values for the Device1 properties this payload sets."""

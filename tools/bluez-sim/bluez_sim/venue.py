@@ -26,6 +26,7 @@ class Event:
     ble_uuid: Optional[str] = None  # None for noise
     fmt: Optional[str] = None
     noise_kind: Optional[str] = None
+    passer: bool = False  # a phone with the app walking past the door, not coming in
 
 
 def random_address(rng: random.Random) -> str:
@@ -41,12 +42,33 @@ STAY_MIN_S = 3.0
 STAY_MAX_S = 8.0
 # The Bluetooth spec adds a random 0-10 ms advDelay to every advertising interval.
 ADV_DELAY_MAX_S = 0.010
+# interval='mix': how phones really advertise (issue 13 §3). Android's AdvertiseSettings modes
+# low-latency 100 ms, balanced 250 ms, low-power 1 s; an iOS app in the foreground somewhere
+# between ~100 ms and 1 s. Weights: the share of phones in each mode (our app asks for balanced).
+PROFILES = (('android-low-latency', 0.10, 0.1), ('android-balanced', 0.35, 0.25),
+            ('android-low-power', 0.20, 1.0), ('ios-foreground', 0.35, None))
+# Passers-by: heard for under a second, far from the scanner.
+PASSER_STAY_S = (0.2, 0.9)
+PASSER_RSSI = (-97, -86)
+
+
+def pick_interval(rng: random.Random, interval) -> float:
+    """A phone's advertising interval: the given one, or one of PROFILES for 'mix'."""
+    if interval != 'mix':
+        return float(interval)
+    r = rng.random()
+    for _, weight, seconds in PROFILES:
+        if r < weight:
+            return seconds if seconds is not None else rng.uniform(0.1, 1.0)
+        r -= weight
+    return 1.0
 
 
 def plan(seed: int, phones: int, duration: float, noise_ratio: float = 0.25,
          formats: Sequence[str] = FORMATS, rotate_ratio: float = 0.15,
          weak_ratio: float = 0.0, rssi_min: int = -90, ids: Sequence[str] = (),
-         interval: float = 1.0) -> List[Event]:
+         interval=1.0, miss_rate: float = 0.0, passers: int = 0,
+         background_iphones: int = 0) -> List[Event]:
     """The advertisement schedule. Each participant's phone arrives within the first
     80 % of `duration`, stays STAY_MIN_S..STAY_MAX_S (never past `duration`) and
     advertises every `interval` seconds (+ advDelay) meanwhile, as a phone does
@@ -55,11 +77,18 @@ def plan(seed: int, phones: int, duration: float, noise_ratio: float = 0.25,
     distance. rotate_ratio of them change their address once during the stay;
     weak_ratio of them additionally advertise once below the floor.
     The first len(ids) phones broadcast the given bleUuids (registered participants
-    in the demo); the rest broadcast random ones."""
+    in the demo); the rest broadcast random ones.
+
+    interval='mix' gives each phone one of PROFILES' intervals. miss_rate drops that share of
+    packets (collisions, the scanner's radio on another channel). `passers` phones with the app
+    walk past: heard for under a second at weak RSSI, never inside. `background_iphones` iPhones
+    with the app in the background stay like participants but send only Apple's overflow area."""
     if len(ids) > phones:
         raise ValueError(f'{len(ids)} bleUuids given for {phones} phones')
-    if interval <= 0:
+    if interval != 'mix' and float(interval) <= 0:
         raise ValueError('the advertising interval must be positive')
+    if not 0.0 <= miss_rate < 1.0:
+        raise ValueError('the miss rate must be in [0, 1)')
     rng = random.Random(seed)
     weights = {'ibeacon': 6, 'eddystone': 2, 'service-uuid': 1, 'service-data': 1}
     fmts = [f for f in formats if f in weights]
@@ -88,17 +117,44 @@ def plan(seed: int, phones: int, duration: float, noise_ratio: float = 0.25,
         # kept above the floor: these are the participants who are really there.
         level = rng.randint(-80, -45)
         via = 'added' if rng.random() < 0.5 else 'properties'
+        every = pick_interval(rng, interval)
         at = first
         while at <= leave:
             if rotate_at is not None and at >= rotate_at:
                 address, via, rotate_at = fresh_address(), 'added', None
             rssi = max(rssi_min, min(-40, level + rng.randint(-5, 5)))
-            events.append(Event(at, address, payload, rssi, via, ble_uuid, fmt))
-            via = 'properties'  # the device object exists now: later packets update it
-            at += interval + rng.uniform(0.0, ADV_DELAY_MAX_S)
+            if miss_rate == 0.0 or rng.random() >= miss_rate:
+                events.append(Event(at, address, payload, rssi, via, ble_uuid, fmt))
+                via = 'properties'  # the device object exists now: later packets update it
+            at += every + rng.uniform(0.0, ADV_DELAY_MAX_S)
         if rng.random() < weak_ratio:
             events.append(Event(rng.uniform(0.0, duration), fresh_address(), payload,
                                 rssi_min - 10, 'properties', ble_uuid, fmt))
+    for _ in range(passers):
+        ble_uuid = str(uuidlib.UUID(int=rng.getrandbits(128), version=4))
+        fmt = rng.choices(fmts, weights=[weights[f] for f in fmts])[0]
+        payload, address = Payload.for_participant(fmt, ble_uuid), fresh_address()
+        every = pick_interval(rng, interval)
+        first = rng.uniform(0.0, duration * 0.9)
+        leave = min(first + rng.uniform(*PASSER_STAY_S), duration)
+        at, via = first, 'added'
+        while at <= leave:
+            if miss_rate == 0.0 or rng.random() >= miss_rate:
+                events.append(Event(at, address, payload, rng.randint(*PASSER_RSSI), via, ble_uuid, fmt, passer=True))
+                via = 'properties'
+            at += every + rng.uniform(0.0, ADV_DELAY_MAX_S)
+    for i in range(background_iphones):
+        # iOS advertises more slowly in the background; only the overflow area, no id (ADR 0022).
+        payload, address = Payload.noise('apple-overflow', i), fresh_address()
+        first = rng.uniform(0.0, duration * 0.8)
+        leave = min(first + rng.uniform(STAY_MIN_S, STAY_MAX_S), duration)
+        level = rng.randint(-80, -45)
+        at = first
+        while at <= leave:
+            if miss_rate == 0.0 or rng.random() >= miss_rate:
+                events.append(Event(at, address, payload, max(rssi_min, min(-40, level + rng.randint(-5, 5))),
+                                    'properties', noise_kind='apple-overflow'))
+            at += 1.0 + rng.uniform(0.0, ADV_DELAY_MAX_S)
     for i in range(int(phones * noise_ratio)):
         kind = NOISE_KINDS[i % len(NOISE_KINDS)]
         events.append(Event(rng.uniform(0.0, duration), fresh_address(), Payload.noise(kind, i),
@@ -113,6 +169,7 @@ def run(sim: Simulator, adapter: str, events: List[Event], truth_path: Optional[
     start_wall = time.time()
     start = time.monotonic()
     participants: Dict[str, dict] = {}
+    passers: Dict[str, dict] = {}
     noise = 0
     failures = 0
     errors: List[str] = []
@@ -130,6 +187,9 @@ def run(sim: Simulator, adapter: str, events: List[Event], truth_path: Optional[
             continue
         if ev.ble_uuid is None:
             noise += 1
+        elif ev.passer:
+            p = passers.setdefault(ev.ble_uuid, {'bleUuid': ev.ble_uuid, 'format': ev.fmt, 'advertisements': []})
+            p['advertisements'].append({'atMs': at_ms, 'address': ev.address, 'rssi': ev.rssi})
         else:
             p = participants.setdefault(ev.ble_uuid, {'bleUuid': ev.ble_uuid, 'format': ev.fmt, 'advertisements': []})
             p['advertisements'].append({'atMs': at_ms, 'address': ev.address, 'rssi': ev.rssi,
@@ -143,6 +203,7 @@ def run(sim: Simulator, adapter: str, events: List[Event], truth_path: Optional[
         'finishedAtMs': int(time.time() * 1000),
         'rssiMin': rssi_min,
         'participants': sorted(participants.values(), key=lambda p: p['advertisements'][0]['atMs']),
+        'passersBy': sorted(passers.values(), key=lambda p: p['advertisements'][0]['atMs']),
         'noiseAdvertisements': noise,
         'failedAdvertisements': failures,
         'failureSamples': errors,

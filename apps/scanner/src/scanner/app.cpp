@@ -58,7 +58,8 @@ std::string statusText(const Status& s) {
                   " not-rostered=" + std::to_string(s.p.notOnRoster) +
                   " outside-namespace=" + std::to_string(s.p.outsideNamespace) +
                   " pending=" + std::to_string(s.pending) + " candidates=" + std::to_string(s.presence.pending()) +
-                  " expired=" + std::to_string(s.presence.counters().expired);
+                  " expired=" + std::to_string(s.presence.counters().expired) +
+                  " ios-background=" + std::to_string(s.b.backgroundIphones);
   if (s.roster != nullptr) {
     t += " registered=" + std::to_string(s.p.rosterArrivals) + "/" + std::to_string(s.roster->size());
   }
@@ -83,11 +84,16 @@ void logStatus(const char* event, const Status& s) {
                     {"candidatesExpired", s.presence.counters().expired},
                     {"candidatesEvicted", s.presence.counters().evicted},
                     {"pending", s.pending},
+                    {"lastSeenLines", s.p.lastSeenWritten},
+                    {"lastSeenDropped", s.p.lastSeenDropped},
                     {"dropped", s.p.dropped},
                     {"durableLines", s.durableLines},
                     {"registeredArrivals", s.p.rosterArrivals},
                     {"rosterSize", s.roster != nullptr ? s.roster->size() : std::size_t{0}},
                     {"discoveryRestarts", s.b.discoveryRestarts},
+                    {"backgroundIphones", s.b.backgroundIphones},
+                    {"backgroundIphonesPeak", s.b.backgroundIphonesPeak},
+                    {"appleOverflowFrames", s.b.appleOverflowFrames},
                     {"ble", s.state}});
 }
 
@@ -177,7 +183,8 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
                                   .minDwell = config.minDwell,
                                   .rssiMin = config.rssiMin,
                                   .capacity = dedupCapacity},
-                     .bleNamespace = bleNamespace},
+                     .bleNamespace = bleNamespace,
+                     .lastSeenInterval = config.lastSeenInterval},
                     time, boot, writer, roster ? &*roster : nullptr);
   if (auto seeded = pipeline.seedFromLog(config.log); !seeded) {
     log::error("scanner.seed_failed", {{"error", seeded.error().message}});

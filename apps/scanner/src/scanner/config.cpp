@@ -34,6 +34,7 @@ constexpr Setting kSettings[] = {
     {"namespace", "the deployment's 20-hex-digit namespace (attendance-admin deployment show): log only ids inside it"},
     {"accept-any-id", "log every participant-format id: no roster, no namespace (test benches only)"},
     {"status-interval", "period of the status line (default 30s)"},
+    {"last-seen-interval", "period of the last-seen lines of present participants, or off (default 5m)"},
     {"ble-watchdog", "restart discovery after this long without advertisements (default 90s)"},
     {"record-rssi", "write the rssi key: true | false (default true)"},
     {"max-pending", "check-ins kept in memory while the log cannot be written (default 100000)"},
@@ -139,6 +140,12 @@ ScannerConfig build(const std::map<std::string, std::string>& s) {
       throw Problem("--accept-any-id: '" + *v + "' is not true or false");
   }
   if (const auto* v = get("status-interval")) c.statusInterval = duration("status-interval", *v);
+  if (const auto* v = get("last-seen-interval")) {
+    if (*v == "off")
+      c.lastSeenInterval.reset();
+    else
+      c.lastSeenInterval = duration("last-seen-interval", *v);
+  }
   if (const auto* v = get("ble-watchdog")) c.bleWatchdog = duration("ble-watchdog", *v);
   if (const auto* v = get("record-rssi")) {
     if (*v == "true")

@@ -44,6 +44,8 @@ struct ScannerConfig {
   std::optional<support::BleNamespace> bleNamespace;
   bool acceptAnyId = false;
   std::chrono::milliseconds statusInterval{std::chrono::seconds{30}};
+  // Last-seen lines (ADR 0026); std::nullopt (`off`) writes none.
+  std::optional<std::chrono::milliseconds> lastSeenInterval{std::chrono::minutes{5}};
   std::chrono::milliseconds bleWatchdog{std::chrono::seconds{90}};
   bool recordRssi = true;
   std::size_t maxPending = 100'000;

@@ -27,6 +27,33 @@ Pipeline::Pipeline(PipelineOptions options, const support::TimeSource& time, con
   // Without a boot id (no /proc) bootMs could not be related to anything: leave both out.
   if (!boot.bootId().empty()) scratch_.bootId = std::string(boot.bootId());
   if (roster_ != nullptr) rosterSeen_.assign(roster_->size(), false);
+  if (options_.lastSeenInterval) {
+    lastSeenScratch_.scannerId = options_.scannerId;
+    lastSeenScratch_.eventId = options_.eventId;
+    presence_.onStayEnded([this](const Stay& s) { writeLastSeen(s); });
+    nextLastSeen_ = time.monotonicTime() + *options_.lastSeenInterval;
+  }
+}
+
+void Pipeline::writeLastSeen(const Stay& stay) {
+  // Check-ins come first: while they wait for the log, a last-seen line (informative, and
+  // superseded by the next one) is counted and let go rather than queued.
+  if (fatal_ || !pending_.empty()) {
+    ++counters_.lastSeenDropped;
+    return;
+  }
+  lastSeenScratch_.bleUuid = stay.id;
+  lastSeenScratch_.lastSeen = support::toEpochMillis(stay.lastSeen);
+  lastSeenScratch_.firstSeen = support::toEpochMillis(stay.firstSeen);
+  lastSeenScratch_.sightings = stay.sightings;
+  lastSeenScratch_.left = stay.left;
+  if (const auto appended = writer_->append(lastSeenScratch_); !appended) {
+    ++counters_.lastSeenDropped;
+    ++counters_.writeFailures;
+    if (writer_->broken()) fatal_ = appended.error();
+    return;
+  }
+  ++counters_.lastSeenWritten;
 }
 
 void Pipeline::noteLogged(const support::Uuid& id) {
@@ -178,6 +205,11 @@ jsonl_log::Outcome<void> Pipeline::tick() {
   if (fatal_) return *fatal_;
   presence_.expire();
   const auto now = time_->monotonicTime();
+  if (nextLastSeen_ && now >= *nextLastSeen_) {
+    presence_.forEachPresent([this](const Stay& s) { writeLastSeen(s); });
+    nextLastSeen_ = now + *options_.lastSeenInterval;
+  }
+  if (fatal_) return *fatal_;
   if (!pending_.empty() && (!nextRetry_ || now >= *nextRetry_)) {
     retryPending();
     if (fatal_) return *fatal_;
@@ -196,6 +228,11 @@ jsonl_log::Outcome<void> Pipeline::tick() {
 jsonl_log::Outcome<void> Pipeline::flush() {
   if (fatal_) return *fatal_;
   if (!pending_.empty()) retryPending();
+  if (options_.lastSeenInterval && !lastSeenFlushed_ && pending_.empty()) {
+    // Who is still there when the scanner stops: the last word on their stay.
+    presence_.forEachPresent([this](const Stay& s) { writeLastSeen(s); });
+    lastSeenFlushed_ = true;
+  }
   if (fatal_) return *fatal_;
   const bool wasDirty = writer_->durableOffset() != writer_->endOffset();
   if (auto r = writer_->sync(); !r) {

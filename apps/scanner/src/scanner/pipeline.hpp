@@ -34,6 +34,9 @@ struct PipelineOptions {
   PresenceOptions presence{};
   // Without a roster: only ids inside it are logged. With one: says why an id was ignored.
   std::optional<support::BleNamespace> bleNamespace{};
+  // Last-seen lines (ADR 0026): when a present participant leaves, every interval for everyone
+  // present, and at shutdown. Unset: none at all (the scanner's default is 5 min, its config).
+  std::optional<std::chrono::milliseconds> lastSeenInterval{};
 };
 
 struct PipelineCounters {
@@ -48,6 +51,8 @@ struct PipelineCounters {
   std::uint64_t seeded = 0;            // log records re-seeded into the dedup cache at start
   std::uint64_t uniqueIds = 0;         // distinct bleUuids logged for this event (log included)
   std::uint64_t rosterArrivals = 0;    // distinct roster ids logged for this event (log included)
+  std::uint64_t lastSeenWritten = 0;   // last-seen lines appended this run
+  std::uint64_t lastSeenDropped = 0;   // not written because the log could not take them (not retried)
 };
 
 struct SeedReport {
@@ -96,6 +101,7 @@ private:
   void noteLogged(const support::Uuid& id);
   bool retryPending();
   void enqueue(jsonl_log::CheckIn&& record);
+  void writeLastSeen(const Stay& stay);
 
   PipelineOptions options_;
   const support::TimeSource* time_;
@@ -110,6 +116,9 @@ private:
   std::optional<jsonl_log::Failure> fatal_;
   std::unordered_set<support::Uuid, support::UuidHash> logged_;  // bounded by kMaxUniqueTracked
   std::vector<bool> rosterSeen_;
+  jsonl_log::LastSeen lastSeenScratch_;
+  std::optional<std::chrono::steady_clock::time_point> nextLastSeen_;
+  bool lastSeenFlushed_ = false;
   PipelineCounters counters_;
 };
 

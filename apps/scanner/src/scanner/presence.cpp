@@ -36,6 +36,16 @@ void PresenceFilter::startRun(Entry& e, std::chrono::system_clock::time_point wa
   ++pending_;
 }
 
+void PresenceFilter::stayEnded(const Entry& e, bool left) const {
+  if (e.present && onStayEnded_) onStayEnded_(Stay{e.id, e.firstWall, e.lastWall, e.sightings, left});
+}
+
+void PresenceFilter::forEachPresent(const std::function<void(const Stay&)>& visit) const {
+  for (const Entry& e : entries_) {
+    if (e.used && e.present) visit(Stay{e.id, e.firstWall, e.lastWall, e.sightings, false});
+  }
+}
+
 void PresenceFilter::release(std::uint32_t slot) {
   Entry& e = entries_[slot];
   if (!e.present) --pending_;
@@ -53,6 +63,7 @@ std::uint32_t PresenceFilter::acquire() {
       if (entries_[i].last < entries_[oldest].last) oldest = i;
     }
     ++counters_.evicted;
+    stayEnded(entries_[oldest], false);
     release(oldest);
   }
   const std::uint32_t slot = free_.back();
@@ -80,6 +91,7 @@ std::optional<Presence> PresenceFilter::onSighting(const support::Uuid& id, std:
     Entry& e = entries_[slot];
     if (now - e.last > options_.maxGap) {
       // Silent for too long: whatever this run was, it is over.
+      stayEnded(e, true);
       if (!e.present) {
         ++counters_.expired;
         --pending_;
@@ -102,6 +114,7 @@ std::optional<Presence> PresenceFilter::onSighting(const support::Uuid& id, std:
     startRun(e, seenAt, now);
   }
   e.last = now;
+  e.lastWall = seenAt;
   if (e.sightings < std::numeric_limits<std::uint32_t>::max()) ++e.sightings;
   if (rssi) {
     e.readings[e.next] = reading(*rssi);
@@ -126,6 +139,7 @@ void PresenceFilter::expire() {
     const Entry& e = entries_[i];
     if (!e.used || now - e.last <= options_.maxGap) continue;
     if (!e.present) ++counters_.expired;
+    stayEnded(e, true);
     release(i);
   }
 }

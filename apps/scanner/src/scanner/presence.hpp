@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -57,6 +58,15 @@ struct Presence {
   std::optional<int> rssi;                            // smoothed
 };
 
+// A present participant's run, as a last-seen line reports it (ADR 0026).
+struct Stay {
+  support::Uuid id;
+  std::chrono::system_clock::time_point firstSeen;  // the run's first sighting (its check-in time)
+  std::chrono::system_clock::time_point lastSeen;   // its latest sighting
+  std::uint32_t sightings = 0;
+  bool left = false;  // the run ended by silence (> maxGap); false while present or when evicted
+};
+
 class PresenceFilter {
 public:
   // Throws std::invalid_argument for a zero capacity or zero minSightings (start-up only).
@@ -71,6 +81,13 @@ public:
   // most once per second.
   void expire();
 
+  // Called when a present run ends: silent for longer than maxGap (left, found by expire() or by
+  // the participant's next sighting) or forgotten because the table was full (not known to have
+  // left). Runs that never qualified are not stays. One callback; it must not call back in.
+  void onStayEnded(std::function<void(const Stay&)> callback) { onStayEnded_ = std::move(callback); }
+  // Every present run as it stands (left = false), in table order.
+  void forEachPresent(const std::function<void(const Stay&)>& visit) const;
+
   [[nodiscard]] std::size_t pending() const noexcept { return pending_; }  // candidates not (yet) present
   [[nodiscard]] std::size_t size() const noexcept { return index_.size(); }
   [[nodiscard]] const PresenceCounters& counters() const noexcept { return counters_; }
@@ -80,6 +97,7 @@ private:
   struct Entry {
     support::Uuid id;
     std::chrono::system_clock::time_point firstWall;
+    std::chrono::system_clock::time_point lastWall;
     std::chrono::steady_clock::time_point first;
     std::chrono::steady_clock::time_point last;
     std::uint32_t sightings = 0;
@@ -94,6 +112,7 @@ private:
   void release(std::uint32_t slot);
   [[nodiscard]] std::uint32_t acquire();
   [[nodiscard]] std::optional<int> smoothed(const Entry& e) const noexcept;
+  void stayEnded(const Entry& e, bool left) const;
 
   const support::TimeSource* time_;
   PresenceOptions options_;
@@ -103,6 +122,7 @@ private:
   std::size_t pending_ = 0;
   std::optional<std::chrono::steady_clock::time_point> lastSweep_;
   PresenceCounters counters_;
+  std::function<void(const Stay&)> onStayEnded_;
 };
 
 }  // namespace attendance::scanner

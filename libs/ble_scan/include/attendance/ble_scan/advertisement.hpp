@@ -66,10 +66,12 @@ inline constexpr std::uint16_t kAppleCompanyId = 0x004C;
 // 0000feaa-0000-1000-8000-00805f9b34fb, Google's Eddystone service.
 inline constexpr support::Uuid kEddystoneServiceUuid{
     {0x00, 0x00, 0xfe, 0xaa, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0x80, 0x5f, 0x9b, 0x34, 0xfb}};
-// The project's default attendance service UUID for the service-data format:
-// 67931fbe-4269-4563-816a-bddeb3b42103 (random v4, chosen once; see docs/ble.md).
+// The project's default attendance service UUID for the service-data format: the 16-bit UUID
+// 0xFFF9 on the SIG base, 0000fff9-0000-1000-8000-00805f9b34fb, so that flags (3) + the Service Data
+// 16-bit AD (2 + 2 + 16) fit a 31-byte legacy advertisement; a 128-bit key cannot (ADR 0028).
+// A placeholder until the project holds a SIG-assigned member UUID; configurable.
 inline constexpr support::Uuid kDefaultAttendanceServiceUuid{
-    {0x67, 0x93, 0x1f, 0xbe, 0x42, 0x69, 0x45, 0x63, 0x81, 0x6a, 0xbd, 0xde, 0xb3, 0xb4, 0x21, 0x03}};
+    {0x00, 0x00, 0xff, 0xf9, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0x80, 0x5f, 0x9b, 0x34, 0xfb}};
 
 // Hard limits on what one advertisement may contribute (legacy advertising is
 // 31 bytes; extended advertising at most 1650). Anything beyond is ignored.
@@ -129,6 +131,23 @@ std::size_t parseAdvertisement(const Advertisement& adv, const ParserOptions& op
                                                         const ParserOptions& options) noexcept;
 [[nodiscard]] std::optional<Candidate> parseServiceUuid(const support::Uuid& uuid,
                                                         const ParserOptions& options) noexcept;
+
+// The raw-bytes entry point: AD structures exactly as received on air (the advertising data or scan
+// response of an LE advertising report; legacy advertising carries at most 31 bytes, extended at
+// most kMaxFieldBytes): each structure is length (1 byte, counting the type), type (1), data.
+// A zero length ends the data (the rest is padding). Decoded into what BlueZ would report:
+//   0xFF manufacturer specific  -> manufacturerData (company id little-endian on air)
+//   0x16 / 0x20 / 0x21 service data with a 16- / 32- / 128-bit UUID -> serviceData
+//   0x02..0x07 lists of 16- / 32- / 128-bit service UUIDs -> serviceUuids
+// (16- and 32-bit UUIDs on the Bluetooth SIG base, 128-bit ones byte-reversed from the air's
+// little-endian order); other types are skipped. Malformed data (a structure running past the end,
+// manufacturer data shorter than its company id, service data shorter than its UUID, a UUID list
+// that is not a whole number of UUIDs, more than kMaxFieldBytes) is errc::bad_message with the
+// offset of the offending structure; `adv` then holds the structures before it.
+[[nodiscard]] Outcome<void> decodeAdvertisingData(std::span<const std::uint8_t> bytes, Advertisement& adv);
+// decodeAdvertisingData, then parseAdvertisement: the same classification as the BlueZ path.
+[[nodiscard]] Outcome<std::vector<Candidate>> parseAdvertisingData(std::span<const std::uint8_t> bytes,
+                                                                   const ParserOptions& options = {});
 
 // Classification of manufacturer data that is NOT a participant id, for logs and
 // counters: Apple's iOS-background overflow area (01 + 16-byte bitmask), AltBeacon

@@ -93,6 +93,11 @@ struct ScannerCounters {
   std::uint64_t devicesRemoved = 0;      // successful RemoveDevice calls
   std::uint64_t dbusErrors = 0;          // failed method calls
   std::uint64_t adapterPowerCycles = 0;  // escalation step 2 (also counted in watchdogRestarts)
+  // iPhones with the app in the background send only Apple's overflow area, no id (ADR 0022):
+  // counted so the door staff can ask people to open the app (issue 13 §2).
+  std::uint64_t appleOverflowFrames = 0;    // advertisements carrying it (also in ignoredNoise)
+  std::uint64_t backgroundIphones = 0;      // devices that sent one within the last minute
+  std::uint64_t backgroundIphonesPeak = 0;  // the most of those at any time in this run
 };
 
 class BluezScanner {

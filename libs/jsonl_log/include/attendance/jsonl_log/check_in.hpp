@@ -57,6 +57,12 @@ enum class ParseErrc {
   bad_boot_id,
   bad_boot_ms,
   unterminated_line,  // used by the reader for a last line without '\n'
+  // Last-seen lines (last_seen.hpp):
+  missing_last_seen,
+  bad_last_seen,
+  bad_first_seen,
+  bad_sightings,
+  bad_left,
 };
 
 [[nodiscard]] const boost::system::error_category& parseCategory() noexcept;

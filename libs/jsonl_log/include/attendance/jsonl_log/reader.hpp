@@ -3,17 +3,20 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string_view>
 
 #include <attendance/jsonl_log/check_in.hpp>
 #include <attendance/jsonl_log/failure.hpp>
+#include <attendance/jsonl_log/last_seen.hpp>
 
 namespace attendance::jsonl_log {
 
 // One non-empty line of the log: a record or a bad line with its reason.
 struct LogLine {
-  enum class Kind { record, bad };
+  enum class Kind { record, bad, last_seen };
   Kind kind = Kind::bad;
   CheckIn record;                 // valid when kind == record
+  LastSeen lastSeen;              // valid when kind == last_seen
   error_code error;               // why the line is bad (ParseErrc)
   std::uint64_t lineNumber = 0;   // 1-based, counting every '\n'-terminated line
   std::uint64_t startOffset = 0;  // byte offset of the first byte of the line
@@ -26,6 +29,9 @@ struct ReaderOptions {
   // line number that line has.
   std::uint64_t startOffset = 0;
   std::uint64_t startLine = 1;
+  // Yield last-seen lines (Kind::last_seen). Off by default: readers of check-ins (the sync, the
+  // scanner re-seeding dedup) skip them like empty lines; broken ones are still bad lines.
+  bool lastSeenLines = false;
 };
 
 // Streams a log in constant memory (a buffer of about 2 * kMaxLineBytes): each
@@ -49,6 +55,7 @@ public:
   [[nodiscard]] std::uint64_t offset() const noexcept;
 
 private:
+  bool classify(std::string_view text, LogLine& line) const;
   struct State;
   explicit Reader(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;

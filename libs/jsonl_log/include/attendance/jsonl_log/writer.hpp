@@ -10,6 +10,7 @@
 
 #include <attendance/jsonl_log/check_in.hpp>
 #include <attendance/jsonl_log/failure.hpp>
+#include <attendance/jsonl_log/last_seen.hpp>
 
 namespace attendance::jsonl_log {
 
@@ -74,6 +75,8 @@ public:
   // Appends one line. On error nothing of the line remains in the file (or, if even
   // the cut-back failed, the writer is broken and the next open() recovers).
   [[nodiscard]] Outcome<Appended> append(const CheckIn& record);
+  // The same for a last-seen line (last_seen.hpp, ADR 0026).
+  [[nodiscard]] Outcome<Appended> append(const LastSeen& record);
 
   // Group commit per policy. Returns true when it synced.
   [[nodiscard]] Outcome<bool> commit(std::chrono::steady_clock::time_point now);
@@ -92,6 +95,7 @@ private:
   Writer(std::filesystem::path path, int fd, WriterOptions options);
   Outcome<void> recover(std::int64_t nowEpochMs);
   Outcome<void> doSync();
+  Outcome<Appended> writeBuffer();
 
   std::filesystem::path path_;
   int fd_;

@@ -1,0 +1,181 @@
+#include <attendance/jsonl_log/last_seen.hpp>
+
+#include <charconv>
+#include <cstring>
+
+#include <attendance/support/json_text.hpp>
+#include "line_parser.hpp"
+
+namespace attendance::jsonl_log {
+namespace {
+
+enum class Key { lastSeen, bleUuid, scannerId, eventId, firstSeen, sightings, left, other };
+
+Key classify(std::string_view k) noexcept {
+  if (k == "lastSeen") return Key::lastSeen;
+  if (k == "bleUuid") return Key::bleUuid;
+  if (k == "scannerId") return Key::scannerId;
+  if (k == "eventId") return Key::eventId;
+  if (k == "firstSeen") return Key::firstSeen;
+  if (k == "sightings") return Key::sightings;
+  if (k == "left") return Key::left;
+  return Key::other;
+}
+
+void appendInt(std::string& out, std::int64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+bool has(unsigned seen, Key k) noexcept { return (seen & (1u << static_cast<unsigned>(k))) != 0; }
+
+ParseErrc nonNegative(detail::Parser& ps, std::int64_t& v, ParseErrc bad) noexcept {
+  const auto e = ps.integer(v, bad);
+  if (e != ParseErrc{}) return e;
+  return v < 0 ? bad : ParseErrc{};
+}
+
+}  // namespace
+
+void appendLastSeenLine(std::string& out, const LastSeen& r) {
+  out.append("{\"lastSeen\":");
+  appendInt(out, r.lastSeen);
+  out.append(",\"bleUuid\":\"");
+  const std::size_t at = out.size();
+  out.resize(at + support::Uuid::kTextLength);
+  r.bleUuid.formatTo(out.data() + at);
+  out.append("\",\"scannerId\":");
+  support::appendJsonString(out, r.scannerId);
+  if (r.eventId) {
+    out.append(",\"eventId\":");
+    support::appendJsonString(out, *r.eventId);
+  }
+  out.append(",\"firstSeen\":");
+  appendInt(out, r.firstSeen);
+  out.append(",\"sightings\":");
+  appendInt(out, r.sightings);
+  out.append(r.left ? ",\"left\":true}\n" : ",\"left\":false}\n");
+}
+
+std::string formatLastSeenLine(const LastSeen& record) {
+  std::string s;
+  s.reserve(192);
+  appendLastSeenLine(s, record);
+  return s;
+}
+
+bool isLastSeenLine(std::string_view line) noexcept {
+  detail::Parser ps{line.data(), line.data() + line.size(), {}};
+  ps.ws();
+  if (ps.p >= ps.end || *ps.p != '{') return false;
+  ++ps.p;
+  ps.ws();
+  constexpr std::string_view key = "\"lastSeen\"";
+  return static_cast<std::size_t>(ps.end - ps.p) >= key.size() && std::memcmp(ps.p, key.data(), key.size()) == 0;
+}
+
+error_code parseLastSeenLineInto(std::string_view line, LastSeen& out) {
+  if (line.size() > kMaxLineBytes) return ParseErrc::line_too_long;
+  detail::Parser ps{line.data(), line.data() + line.size(), {}};
+  ps.ws();
+  if (ps.p >= ps.end) return ParseErrc::empty_line;
+  if (*ps.p != '{') {
+    const auto e = ps.skipValue(0);
+    return e != ParseErrc{} ? e : ParseErrc::not_an_object;
+  }
+  ++ps.p;
+  unsigned seen = 0;
+  ps.ws();
+  if (ps.p < ps.end && *ps.p == '}') {
+    ++ps.p;
+  } else {
+    while (true) {
+      ps.ws();
+      if (ps.p >= ps.end || *ps.p != '"') return ParseErrc::syntax_error;
+      std::string_view keyText;
+      if (const auto e = ps.string(keyText); e != ParseErrc{}) return e;
+      const Key key = classify(keyText);
+      ps.ws();
+      if (ps.p >= ps.end || *ps.p != ':') return ParseErrc::syntax_error;
+      ++ps.p;
+      ps.ws();
+      if (key != Key::other) {
+        const unsigned bit = 1u << static_cast<unsigned>(key);
+        if (seen & bit) return ParseErrc::duplicate_key;
+        seen |= bit;
+      }
+      ParseErrc e{};
+      switch (key) {
+        case Key::lastSeen: e = nonNegative(ps, out.lastSeen, ParseErrc::bad_last_seen); break;
+        case Key::firstSeen: e = nonNegative(ps, out.firstSeen, ParseErrc::bad_first_seen); break;
+        case Key::sightings: e = nonNegative(ps, out.sightings, ParseErrc::bad_sightings); break;
+        case Key::bleUuid: {
+          if (ps.p < ps.end && *ps.p == '"') {
+            std::string_view s;
+            e = ps.string(s);
+            if (e == ParseErrc{}) {
+              const auto u = support::Uuid::parse(s);
+              if (!u) return ParseErrc::bad_ble_uuid;
+              out.bleUuid = *u;
+            }
+          } else {
+            e = ps.skipValue(1);
+            if (e == ParseErrc{}) e = ParseErrc::bad_ble_uuid;
+          }
+          break;
+        }
+        case Key::scannerId: e = ps.idString(out.scannerId, ParseErrc::bad_scanner_id); break;
+        case Key::eventId: {
+          if (!out.eventId) out.eventId.emplace();
+          e = ps.idString(*out.eventId, ParseErrc::bad_event_id);
+          break;
+        }
+        case Key::left: {
+          const auto rest = std::string_view(ps.p, static_cast<std::size_t>(ps.end - ps.p));
+          if (rest.starts_with("true")) {
+            out.left = true;
+            ps.p += 4;
+          } else if (rest.starts_with("false")) {
+            out.left = false;
+            ps.p += 5;
+          } else {
+            e = ps.skipValue(1);
+            if (e == ParseErrc{}) e = ParseErrc::bad_left;
+          }
+          break;
+        }
+        case Key::other: e = ps.skipValue(1); break;
+      }
+      if (e != ParseErrc{}) return e;
+      ps.ws();
+      if (ps.p < ps.end && *ps.p == ',') {
+        ++ps.p;
+        continue;
+      }
+      if (ps.p < ps.end && *ps.p == '}') {
+        ++ps.p;
+        break;
+      }
+      return ParseErrc::syntax_error;
+    }
+  }
+  ps.ws();
+  if (ps.p != ps.end) return ParseErrc::trailing_data;
+  if (!has(seen, Key::lastSeen)) return ParseErrc::missing_last_seen;
+  if (!has(seen, Key::bleUuid)) return ParseErrc::missing_ble_uuid;
+  if (!has(seen, Key::scannerId)) return ParseErrc::missing_scanner_id;
+  if (!has(seen, Key::firstSeen)) return ParseErrc::bad_first_seen;
+  if (!has(seen, Key::sightings)) return ParseErrc::bad_sightings;
+  if (!has(seen, Key::left)) return ParseErrc::bad_left;
+  if (!has(seen, Key::eventId)) out.eventId.reset();
+  return {};
+}
+
+Result<LastSeen> parseLastSeenLine(std::string_view line) {
+  LastSeen s;
+  if (const auto e = parseLastSeenLineInto(line, s)) return e;
+  return s;
+}
+
+}  // namespace attendance::jsonl_log
