@@ -10,6 +10,7 @@
 #include <ctime>
 #include <string>
 
+#include <attendance/jsonl_log/durable_mark.hpp>
 #include <attendance/jsonl_log/reader.hpp>
 #include "lock_internal.hpp"
 
@@ -67,7 +68,7 @@ std::string_view toString(FsyncPolicy policy) noexcept {
 }
 
 Writer::Writer(std::filesystem::path path, int fd, WriterOptions options)
-    : path_(std::move(path)), fd_(fd), options_(options) {
+    : path_(std::move(path)), fd_(fd), options_(options), markPath_(durableMarkPathFor(path_)) {
   buffer_.reserve(512);
 }
 
@@ -114,6 +115,9 @@ Outcome<std::unique_ptr<Writer>> Writer::open(const std::filesystem::path& log, 
   }
   w->durableEnd_ = w->end_;
   w->durableLines_ = w->lines_;
+  w->device_ = static_cast<std::uint64_t>(st.st_dev);
+  w->inode_ = static_cast<std::uint64_t>(st.st_ino);
+  w->publishMark();  // everything kept was fsynced by recover() (or the file is new)
   return w;
 }
 
@@ -263,7 +267,17 @@ Outcome<void> Writer::doSync() {
   durableLines_ = lines_;
   dirty_ = false;
   firstUnsynced_.reset();
+  publishMark();
   return {};
+}
+
+void Writer::publishMark() {
+  auto published = publishDurableMark(markPath_, DurableMark{device_, inode_, durableEnd_, durableLines_});
+  if (published) {
+    markError_.clear();
+  } else {
+    markError_ = std::move(published.error().message);
+  }
 }
 
 Outcome<void> Writer::sync() {

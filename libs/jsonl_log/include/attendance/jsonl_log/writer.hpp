@@ -59,6 +59,10 @@ struct Appended {
 //  * Durability per FsyncPolicy, driven by the caller's clock (commit(now)).
 //    An fsync error is fatal: the writer refuses all further work (after a failed
 //    fsync the kernel may have dropped the dirty pages; retrying would lie).
+//  * After open and after every fsync it publishes the durable offset in
+//    `<log>.durable` (durable_mark.hpp) for readers that do not hold the lock
+//    (attendance-sync --follow). A failure to publish never fails the writer: readers
+//    then wait, nothing is lost (markError() says why).
 // Not thread-safe.
 class Writer {
 public:
@@ -87,11 +91,14 @@ public:
   [[nodiscard]] std::uint64_t durableLines() const noexcept { return durableLines_; }
   [[nodiscard]] std::uint64_t durableOffset() const noexcept { return durableEnd_; }
   [[nodiscard]] bool broken() const noexcept { return broken_; }
+  // Why the last attempt to publish the durable mark failed; empty once one succeeds.
+  [[nodiscard]] const std::string& markError() const noexcept { return markError_; }
 
 private:
   Writer(std::filesystem::path path, int fd, WriterOptions options);
   Outcome<void> recover(std::int64_t nowEpochMs);
   Outcome<void> doSync();
+  void publishMark();
 
   std::filesystem::path path_;
   int fd_;
@@ -105,6 +112,10 @@ private:
   std::optional<std::chrono::steady_clock::time_point> firstUnsynced_;
   bool dirty_ = false;
   bool broken_ = false;
+  std::uint64_t device_ = 0;
+  std::uint64_t inode_ = 0;
+  std::filesystem::path markPath_;
+  std::string markError_;
 };
 
 }  // namespace attendance::jsonl_log
