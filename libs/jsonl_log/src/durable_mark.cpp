@@ -37,9 +37,10 @@ std::filesystem::path durableMarkPathFor(const std::filesystem::path& log) { ret
 
 std::string formatDurableMark(const DurableMark& m) {
   std::array<char, 160> buf{};
-  const int n = std::snprintf(buf.data(), buf.size(), "{\"device\":%llu,\"inode\":%llu,\"offset\":%llu,\"lines\":%llu}\n",
-                              static_cast<unsigned long long>(m.device), static_cast<unsigned long long>(m.inode),
-                              static_cast<unsigned long long>(m.offset), static_cast<unsigned long long>(m.lines));
+  const int n =
+      std::snprintf(buf.data(), buf.size(), "{\"device\":%llu,\"inode\":%llu,\"offset\":%llu,\"lines\":%llu}\n",
+                    static_cast<unsigned long long>(m.device), static_cast<unsigned long long>(m.inode),
+                    static_cast<unsigned long long>(m.offset), static_cast<unsigned long long>(m.lines));
   return std::string(buf.data(), static_cast<std::size_t>(n));
 }
 

@@ -3,9 +3,11 @@
 #include "sync/checkpoint.hpp"
 #include "sync/clock_correction.hpp"
 #include "sync/event_rule.hpp"
+#include "sync/follow.hpp"
 #include "sync/fd.hpp"
 #include "sync/log_lock.hpp"
 #include "sync/messages.hpp"
+#include "sync/phases.hpp"
 #include "sync/summary.hpp"
 #include "sync/upload.hpp"
 
@@ -29,32 +31,6 @@ namespace {
 
 RunError usage(std::string message) { return RunError{kExitUsage, std::move(message)}; }
 
-// The flags that need no file and no network.
-RunResult<void> checkOptions(const SyncOptions& o) {
-  if (o.batchSize == 0 || o.batchSize > 100'000) return usage("--batch-size must be between 1 and 100000");
-  if (o.eventId && (o.eventId->empty() || o.eventId->size() > jl::kMaxIdBytes)) {
-    return usage("--event ID must be 1 to 256 bytes");
-  }
-  return {};
-}
-
-// Configuration first: nothing is touched before every input is known to be usable.
-// A dry run sends nothing (no target) but still checks a --backend it is given.
-RunResult<std::optional<Target>> checkTarget(const SyncOptions& o) {
-  if (o.dryRun && o.backendUrl.empty()) return std::optional<Target>{};
-  if (o.backendUrl.empty()) return usage("--backend URL is required");
-  auto endpoint = endpointFor(o.backendUrl, o.insecureHttp);
-  if (!endpoint) return endpoint.error();
-  if (o.dryRun) return std::optional<Target>{};
-  if (o.apiKeyFile.empty()) return usage("--api-key-file FILE is required");
-  auto key = readApiKeyFile(o.apiKeyFile);
-  if (!key) return key.error();
-  if (!o.caFile.empty() && ::access(o.caFile.c_str(), R_OK) != 0) {
-    return usage("cannot read --ca-file " + o.caFile + ": " + std::strerror(errno));
-  }
-  return std::optional<Target>{Target{std::move(*endpoint), std::move(*key)}};
-}
-
 struct OpenLog {
   Fd fd;
   LogIdentity identity;
@@ -73,13 +49,50 @@ RunResult<OpenLog> openLog(const SyncOptions& o, Environment& env) {
   return OpenLog{std::move(fd), *identity};
 }
 
-// Where the unsent part of the log starts, from the checkpoint if it describes this
-// very log, and the clock anchor it kept.
-struct Resume {
-  std::uint64_t offset = 0;
-  std::uint64_t line = 1;
-  std::optional<ClockAnchor> anchor;
-};
+// The summary table and the exit code of a run that got as far as the upload.
+int conclude(const SyncSummary& summary, std::optional<int> stoppedWith, bool dryRun, Environment& env) {
+  env.out << renderSummary(summary, dryRun);
+  if (stoppedWith) {
+    env.out << "\nSync stopped early (exit " << *stoppedWith << ").\n";
+    return *stoppedWith;
+  }
+  if (summary.records == 0 && summary.badLines == 0) {
+    env.out << "\nNothing to sync: no records after the checkpoint.\n";
+    return kExitOk;
+  }
+  if (summary.anythingNotAccepted()) {
+    env.out << "\nFinished, but " << groupDigits(summary.badLines + summary.implausible + summary.rejected)
+            << " lines or records were not accepted (see Problems above).\n";
+    return kExitRejected;
+  }
+  env.out << (dryRun ? "\nDry run complete: every record would be sent.\n" : "\nAll records accepted.\n");
+  return kExitOk;
+}
+
+}  // namespace
+
+RunResult<void> checkOptions(const SyncOptions& o) {
+  if (o.batchSize == 0 || o.batchSize > 100'000) return usage("--batch-size must be between 1 and 100000");
+  if (o.eventId && (o.eventId->empty() || o.eventId->size() > jl::kMaxIdBytes)) {
+    return usage("--event ID must be 1 to 256 bytes");
+  }
+  return {};
+}
+
+RunResult<std::optional<Target>> checkTarget(const SyncOptions& o) {
+  if (o.dryRun && o.backendUrl.empty()) return std::optional<Target>{};
+  if (o.backendUrl.empty()) return usage("--backend URL is required");
+  auto endpoint = endpointFor(o.backendUrl, o.insecureHttp);
+  if (!endpoint) return endpoint.error();
+  if (o.dryRun) return std::optional<Target>{};
+  if (o.apiKeyFile.empty()) return usage("--api-key-file FILE is required");
+  auto key = readApiKeyFile(o.apiKeyFile);
+  if (!key) return key.error();
+  if (!o.caFile.empty() && ::access(o.caFile.c_str(), R_OK) != 0) {
+    return usage("cannot read --ca-file " + o.caFile + ": " + std::strerror(errno));
+  }
+  return std::optional<Target>{Target{std::move(*endpoint), std::move(*key)}};
+}
 
 Resume findStart(const SyncOptions& o, Environment& env, const std::filesystem::path& checkpointPath,
                  const LogIdentity& identity) {
@@ -103,10 +116,8 @@ Resume findStart(const SyncOptions& o, Environment& env, const std::filesystem::
   return start;
 }
 
-// Every line to send must have an event before the first batch goes out: a refusal
-// is a mistake in the command, which a rerun with the right --event fixes.
-RunResult<void> checkEvents(const SyncOptions& o, Environment& env, int fd, const Resume& start) {
-  auto events = scanEvents(fd, jl::ReaderOptions{start.offset, start.line}, o.eventId);
+RunResult<void> checkEvents(const SyncOptions& o, Environment& env, int fd, const Resume& start, std::uint64_t end) {
+  auto events = scanEvents(fd, jl::ReaderOptions{start.offset, start.line}, o.eventId, end);
   if (!events) return RunError{kExitNetwork, "reading " + o.log.string() + " failed: " + events.error().message};
   if (events->conflict) return usage(describeConflict(*events->conflict, o.eventId) + " Nothing was sent.");
   if (events->supplied > 0) {
@@ -115,9 +126,6 @@ RunResult<void> checkEvents(const SyncOptions& o, Environment& env, int fd, cons
   return {};
 }
 
-// The clock correction's context and the checkpoint the upload starts from. A new
-// clock anchor is saved before anything is sent, so a rerun after a crash corrects
-// identically.
 RunResult<UploadStart> planUpload(const SyncOptions& o, Environment& env, std::filesystem::path checkpointPath,
                                   const LogIdentity& identity, Resume start) {
   const auto currentBoot = env.bootId();
@@ -150,28 +158,6 @@ RunResult<UploadStart> planUpload(const SyncOptions& o, Environment& env, std::f
   return plan;
 }
 
-// The summary table and the exit code of a run that got as far as the upload.
-int conclude(const SyncSummary& summary, std::optional<int> stoppedWith, bool dryRun, Environment& env) {
-  env.out << renderSummary(summary, dryRun);
-  if (stoppedWith) {
-    env.out << "\nSync stopped early (exit " << *stoppedWith << ").\n";
-    return *stoppedWith;
-  }
-  if (summary.records == 0 && summary.badLines == 0) {
-    env.out << "\nNothing to sync: no records after the checkpoint.\n";
-    return kExitOk;
-  }
-  if (summary.anythingNotAccepted()) {
-    env.out << "\nFinished, but " << groupDigits(summary.badLines + summary.implausible + summary.rejected)
-            << " lines or records were not accepted (see Problems above).\n";
-    return kExitRejected;
-  }
-  env.out << (dryRun ? "\nDry run complete: every record would be sent.\n" : "\nAll records accepted.\n");
-  return kExitOk;
-}
-
-}  // namespace
-
 void useRealMachine(Environment& env) {
   if (!env.bootId) env.bootId = [] { return readBootId(); };
   if (!env.bootTimeMs) env.bootTimeMs = [] { return readBootTimeMs(); };
@@ -179,6 +165,7 @@ void useRealMachine(Environment& env) {
 }
 
 int runSync(const SyncOptions& o, Environment& env) {
+  if (o.follow) return runFollow(o, env);
   useRealMachine(env);
   const auto stop = [&env](const RunError& error) {
     fail(env, error.message);
