@@ -131,7 +131,9 @@ TEST_F(SyncFollow, BackendDownForAMinuteWaitsWithBackoffAndCatchesUpWithinAnInte
   const auto failures = backend.batchRequests() - 2;
   EXPECT_GE(failures, 7u);
   EXPECT_LE(failures, 10u);
-  EXPECT_NE(err.str().find("trying again in 1 s"), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find("upload failed, trying again in 1 s"), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find("upload failed again (2 times in a row), trying again in 2 s"), std::string::npos)
+      << err.str();
   EXPECT_NE(err.str().find("trying again in 10 s"), std::string::npos) << err.str();
   EXPECT_NE(err.str().find("caught up"), std::string::npos) << err.str();
 }

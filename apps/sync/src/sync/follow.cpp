@@ -118,19 +118,32 @@ int runFollow(const SyncOptions& o, Environment& env) {
                 ": uploading what the scanner has made durable (stop with SIGTERM or Ctrl-C)");
   unsigned failures = 0;
   std::string waitingFor;
+  std::string lastFailure;
+  bool firstRound = true;
   while (!stopRequested(env)) {
+    // The first round says what a run says (the clock note); later ones only what they did.
+    env.quiet = !firstRound;
     auto round = followRound(o, env, *target);
+    firstRound = false;
     if (!round) {
       if (round.error().exitCode == kExitUsage) {
         fail(env, round.error().message);
         return kExitUsage;
       }
       ++failures;
-      note(env, "upload failed, trying again in " + seconds(followWait(o.interval, failures)) +
-                    " (nothing is lost; acknowledged batches are in the checkpoint): " + round.error().message);
+      const std::string again = "trying again in " + seconds(followWait(o.interval, failures));
+      if (round.error().message == lastFailure) {
+        // The whole story once; then one short line per round.
+        note(env, "upload failed again (" + std::to_string(failures) + " times in a row), " + again);
+      } else {
+        note(env, "upload failed, " + again +
+                      " (nothing is lost; acknowledged batches are in the checkpoint): " + round.error().message);
+        lastFailure = round.error().message;
+      }
     } else {
       if (failures > 0) note(env, "the backend answers again; caught up");
       failures = 0;
+      lastFailure.clear();
       if (!round->waiting.empty() && round->waiting != waitingFor) note(env, "waiting: " + round->waiting);
       waitingFor = round->waiting;
       if (round->stopped) break;

@@ -140,7 +140,7 @@ RunResult<UploadStart> planUpload(const SyncOptions& o, Environment& env, std::f
   UploadStart plan;
   plan.clock.anchor = anchor;
   plan.clock.nowWallMs = nowWall;
-  if (!anchor) {
+  if (!anchor && !env.quiet) {
     note(env,
          "the wall clock is not known to be synchronised (pass --trust-clock if it is): check-in times are "
          "sent as logged, implausible ones are reported");

@@ -80,6 +80,8 @@ struct Environment {
   std::ostream& out;  // summary, final result
   std::ostream& err;  // errors, warnings, progress
   bool progressIsTty = false;
+  // No progress display and no repeated notes: the follower's rounds (one line each).
+  bool quiet = false;
   ScannerControl* scanner = nullptr;
   // Machine clock facts (clock correction); defaults read the real machine.
   std::function<std::optional<std::string>()> bootId;
