@@ -54,9 +54,8 @@ TEST_F(SyncFollowEndToEnd, LiveWhileTheBackendIsUpCatchesUpAfterAnOutageAndTheFi
   arrive(*writer, 0, 10);
 
   // The defaults a follower runs with (--retries 2), not syncArgs' patient ones.
-  at::Child follower({kSyncBin, "--follow", "--interval", "0.5s", "--batch-size", "4", "--backend",
-                      direct(backendPort), "--api-key-file", keyFile.string(), "--log", log.string(),
-                      "--request-timeout", "1"},
+  at::Child follower({kSyncBin, "--follow", "--interval", "0.5s", "--batch-size", "4", "--backend", direct(backendPort),
+                      "--api-key-file", keyFile.string(), "--log", log.string(), "--request-timeout", "1"},
                      {}, dir.path() / "follower-stderr.txt");
   ASSERT_TRUE(within(15s, [&] { return storedRows() == expected; })) << followerLog();
 

@@ -28,7 +28,14 @@ struct WriterOptions {
   // How long open() keeps retrying a lock that is held (a reader probing it, or
   // the previous scanner still exiting) before it fails. 0 = fail at once.
   std::chrono::milliseconds lockWait{0};
+  // A second copy of every line (a USB stick), same durability rules, its own lock,
+  // recovery and durable mark. Empty = none. See Writer.
+  std::filesystem::path mirror{};
 };
+
+// One copy of the log: not configured, being written, or given up for this run.
+enum class CopyState { off, ok, failed };
+[[nodiscard]] std::string_view toString(CopyState state) noexcept;
 
 // What open() found and did to the existing file.
 struct Recovery {
@@ -63,6 +70,13 @@ struct Appended {
 //    `<log>.durable` (durable_mark.hpp) for readers that do not hold the lock
 //    (attendance-sync --follow). A failure to publish never fails the writer: readers
 //    then wait, nothing is lost (markError() says why).
+//  * With WriterOptions::mirror every line also goes to the mirror. open() first
+//    makes both copies equal to the longest valid one (the shorter is completed from
+//    it; a copy that disagrees is quarantined whole and rewritten). A copy whose write
+//    or fsync fails while the other one succeeds is given up for the rest of the run
+//    (primaryState()/mirrorState() = failed, with the reason), so each copy is always
+//    a prefix of the lines written: the event goes on on the other copy. Only when
+//    both fail does append() fail (or the writer break), as without a mirror.
 // Not thread-safe.
 class Writer {
 public:
@@ -91,6 +105,10 @@ public:
   [[nodiscard]] std::uint64_t durableLines() const noexcept { return durableLines_; }
   [[nodiscard]] std::uint64_t durableOffset() const noexcept { return durableEnd_; }
   [[nodiscard]] bool broken() const noexcept { return broken_; }
+  [[nodiscard]] CopyState primaryState() const noexcept { return primaryState_; }
+  [[nodiscard]] CopyState mirrorState() const noexcept { return mirrorState_; }
+  [[nodiscard]] const std::string& primaryError() const noexcept { return primaryError_; }
+  [[nodiscard]] const std::string& mirrorError() const noexcept { return mirrorError_; }
   // Why the last attempt to publish the durable mark failed; empty once one succeeds.
   [[nodiscard]] const std::string& markError() const noexcept { return markError_; }
 
@@ -99,6 +117,10 @@ private:
   Outcome<void> recover(std::int64_t nowEpochMs);
   Outcome<void> doSync();
   void publishMark();
+  // One write() of buffer_ to the primary, cut back on failure; `torn` when even that failed.
+  Outcome<void> writeLine(bool& torn);
+  static void giveUp(CopyState& state, std::string& error, const Failure& why);
+  static Outcome<void> equalizeCopies(Writer& primary, Writer& mirror, std::int64_t nowEpochMs);
 
   std::filesystem::path path_;
   int fd_;
@@ -116,6 +138,11 @@ private:
   std::uint64_t inode_ = 0;
   std::filesystem::path markPath_;
   std::string markError_;
+  std::unique_ptr<Writer> mirror_;
+  CopyState primaryState_ = CopyState::ok;
+  CopyState mirrorState_ = CopyState::off;
+  std::string primaryError_;
+  std::string mirrorError_;
 };
 
 }  // namespace attendance::jsonl_log
