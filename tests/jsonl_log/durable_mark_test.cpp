@@ -98,3 +98,27 @@ TEST(DurableMark, ReopeningPublishesEverythingRecoveryKept) {
   EXPECT_EQ(markOf(log).lines, 2u);
   EXPECT_EQ(markOf(log).offset, std::filesystem::file_size(log));
 }
+
+TEST(DurableMark, WithFsyncAlwaysTheMarkIsPublishedAtMostEvery200MsAndTheDeadlineSaysWhen) {
+  TempDir dir;
+  const auto log = dir / "log.jsonl";
+  auto opened = jl::Writer::open(log, {.fsync = jl::FsyncPolicy::always}, kNow);
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto& w = *opened;
+  const auto t0 = std::chrono::steady_clock::time_point{} + 10s;
+  ASSERT_TRUE(w->append(record(0)));
+  ASSERT_TRUE(w->commit(t0));
+  EXPECT_EQ(markOf(log).lines, 1u);  // the first one at once
+  ASSERT_TRUE(w->append(record(1)));
+  ASSERT_TRUE(w->commit(t0 + 50ms));  // durable, but the mark waits: a rename per fsync costs the hot path
+  EXPECT_EQ(w->durableLines(), 2u);
+  EXPECT_EQ(markOf(log).lines, 1u);
+  EXPECT_EQ(w->syncDue(), t0 + 200ms);  // the scanner's loop wakes up for it
+  ASSERT_TRUE(w->commit(t0 + 200ms));
+  EXPECT_EQ(markOf(log).lines, 2u);
+  EXPECT_FALSE(w->syncDue());
+  ASSERT_TRUE(w->append(record(2)));
+  ASSERT_TRUE(w->commit(t0 + 250ms));
+  ASSERT_TRUE(w->sync());  // shutdown: published at once
+  EXPECT_EQ(markOf(log).lines, 3u);
+}

@@ -390,7 +390,7 @@ Outcome<void> Writer::writeLine(bool& torn) {
   return failure;
 }
 
-Outcome<void> Writer::doSync() {
+Outcome<void> Writer::doSync(std::optional<std::chrono::steady_clock::time_point> now) {
   std::optional<Failure> primaryFailure;
   if (primaryState_ == CopyState::ok && ::fdatasync(fd_) != 0) {
     primaryFailure = sysFailure(errno, "fsync of " + path_.string() +
@@ -415,11 +415,19 @@ Outcome<void> Writer::doSync() {
   dirty_ = false;
   firstUnsynced_.reset();
   // The mark describes the primary file; a given-up primary gets no more lines.
-  if (primaryOk) publishMark();
+  if (primaryOk) {
+    if (now && lastMark_ && *now - *lastMark_ < kMarkEvery) {
+      markPending_ = true;  // commit() publishes it when syncDue() says
+    } else {
+      publishMark();
+      if (now) lastMark_ = *now;
+    }
+  }
   return {};
 }
 
 void Writer::publishMark() {
+  markPending_ = false;
   auto published = publishDurableMark(markPath_, DurableMark{device_, inode_, durableEnd_, durableLines_});
   if (published) {
     markError_.clear();
@@ -433,14 +441,21 @@ Outcome<void> Writer::sync() {
     return Failure{{EIO, boost::system::system_category()},
                    "log " + path_.string() + " is unusable after an earlier fatal error"};
   }
-  if (!dirty_) return {};
-  return doSync();
+  if (!dirty_) {
+    if (markPending_) publishMark();
+    return {};
+  }
+  return doSync(std::nullopt);
 }
 
 Outcome<bool> Writer::commit(std::chrono::steady_clock::time_point now) {
   if (broken_) {
     return Failure{{EIO, boost::system::system_category()},
                    "log " + path_.string() + " is unusable after an earlier fatal error"};
+  }
+  if (markPending_ && lastMark_ && now - *lastMark_ >= kMarkEvery) {
+    publishMark();
+    lastMark_ = now;
   }
   if (!dirty_) return false;
   switch (options_.fsync) {
@@ -451,13 +466,16 @@ Outcome<bool> Writer::commit(std::chrono::steady_clock::time_point now) {
       if (now - *firstUnsynced_ < options_.syncInterval) return false;
       break;
   }
-  if (auto r = doSync(); !r) return r.error();
+  if (auto r = doSync(now); !r) return r.error();
   return true;
 }
 
 std::optional<std::chrono::steady_clock::time_point> Writer::syncDue() const noexcept {
-  if (!dirty_ || options_.fsync != FsyncPolicy::interval || !firstUnsynced_) return std::nullopt;
-  return *firstUnsynced_ + options_.syncInterval;
+  std::optional<std::chrono::steady_clock::time_point> due;
+  if (dirty_ && options_.fsync == FsyncPolicy::interval && firstUnsynced_)
+    due = *firstUnsynced_ + options_.syncInterval;
+  if (markPending_ && lastMark_ && (!due || *lastMark_ + kMarkEvery < *due)) due = *lastMark_ + kMarkEvery;
+  return due;
 }
 
 }  // namespace attendance::jsonl_log

@@ -66,7 +66,8 @@ struct Appended {
 //  * Durability per FsyncPolicy, driven by the caller's clock (commit(now)).
 //    An fsync error is fatal: the writer refuses all further work (after a failed
 //    fsync the kernel may have dropped the dirty pages; retrying would lie).
-//  * After open and after every fsync it publishes the durable offset in
+//  * After open and after fsyncs (from commit() at most every 200 ms; syncDue()
+//    includes a deferred one) it publishes the durable offset in
 //    `<log>.durable` (durable_mark.hpp) for readers that do not hold the lock
 //    (attendance-sync --follow). A failure to publish never fails the writer: readers
 //    then wait, nothing is lost (markError() says why).
@@ -115,7 +116,8 @@ public:
 private:
   Writer(std::filesystem::path path, int fd, WriterOptions options);
   Outcome<void> recover(std::int64_t nowEpochMs);
-  Outcome<void> doSync();
+  // `now` from commit(); none from sync(), which publishes the mark at once.
+  Outcome<void> doSync(std::optional<std::chrono::steady_clock::time_point> now);
   void publishMark();
   // One write() of buffer_ to the primary, cut back on failure; `torn` when even that failed.
   Outcome<void> writeLine(bool& torn);
@@ -138,6 +140,11 @@ private:
   std::uint64_t inode_ = 0;
   std::filesystem::path markPath_;
   std::string markError_;
+  // The mark is replaced at most every kMarkEvery from commit(): a rename per fsync
+  // would cost `--fsync always` ~1 ms a commit (docs/benchmarks-scanner.md).
+  static constexpr std::chrono::milliseconds kMarkEvery{200};
+  std::optional<std::chrono::steady_clock::time_point> lastMark_;
+  bool markPending_ = false;
   std::unique_ptr<Writer> mirror_;
   CopyState primaryState_ = CopyState::ok;
   CopyState mirrorState_ = CopyState::off;
