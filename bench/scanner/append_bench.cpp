@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <string>
 
+#include <attendance/jsonl_log/durable_mark.hpp>
 #include <attendance/jsonl_log/writer.hpp>
 
 namespace {
@@ -49,6 +50,7 @@ void append(benchmark::State& state, jsonl_log::FsyncPolicy policy) {
   state.SetItemsProcessed(state.iterations() * group);
   w->reset();
   std::filesystem::remove(path);
+  std::filesystem::remove(jsonl_log::durableMarkPathFor(path));
 }
 
 void BM_Append_Always(benchmark::State& s) { append(s, jsonl_log::FsyncPolicy::always); }

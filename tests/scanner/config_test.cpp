@@ -192,3 +192,16 @@ TEST(ScannerConfig, ShippedExampleConfigIsValid) {
   EXPECT_EQ(r.config->scannerId, "Entrance-Scanner-01");
   EXPECT_EQ(r.config->log, "/var/lib/attendance-scanner/attendance_log.jsonl");
 }
+
+TEST(ScannerConfig, MirrorIsASecondPathNotTheLogItself) {
+  auto r = parse({"--event", "e", "--scanner-id", "s", "--log", "/data/a.jsonl"});
+  ASSERT_TRUE(r.config) << r.message;
+  EXPECT_FALSE(r.config->mirror);
+  r = parse({"--event", "e", "--scanner-id", "s", "--log", "/data/a.jsonl", "--mirror", "/media/usb/a.jsonl"});
+  ASSERT_TRUE(r.config) << r.message;
+  EXPECT_EQ(r.config->mirror, std::filesystem::path("/media/usb/a.jsonl"));
+  r = parse({"--event", "e", "--scanner-id", "s", "--log", "/data/a.jsonl", "--mirror", "/data/./a.jsonl"});
+  EXPECT_FALSE(r.config);
+  EXPECT_EQ(r.exitCode, kExitUsage);
+  EXPECT_NE(r.message.find("--mirror must be another file than --log"), std::string::npos) << r.message;
+}

@@ -119,6 +119,70 @@ class ScannerIntegration(unittest.TestCase):
         print(f'\n[ measured ] tmpfs of 64 KiB: {len(written)} lines written before ENOSPC, '
               f'{len(phones) - len(written)} kept in memory and written once the space returned', file=sys.stderr)
 
+    def test_a_full_primary_keeps_the_event_going_on_the_mirror_loudly_and_a_restart_restores_it(self):
+        mnt = self.tiny_tmpfs(64 * 1024)
+        self.log = os.path.join(mnt, 'attendance_log.jsonl')
+        mirror = os.path.join(self.tmp.name, 'mirror.jsonl')
+        s = self.start('--fsync', 'always', '--mirror', mirror)
+        filler = os.path.join(mnt, 'filler')  # the card fills up (or dies) mid-event
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            while True:
+                try:
+                    if os.write(fd, bytes(4096)) == 0:
+                        break
+                except OSError:
+                    break
+            os.ftruncate(fd, (os.fstat(fd).st_size // 4096 - 1) * 4096)
+        finally:
+            os.close(fd)
+        phones = [pid_uuid(n) for n in range(1, 31)]
+        for n, ble in enumerate(phones, start=1):
+            advertise(self.sim, 'hci0', f'5D:00:00:00:00:{n:02X}', Payload.for_participant('ibeacon', ble))
+        wait_for('every check-in on the mirror', lambda: len(read_lines(mirror)) == len(phones))
+        failed = wait_for('the primary reported failed', lambda: s.find('log.primary_failed'))
+        self.assertEqual(failed[0]['level'], 'error')
+        self.assertIn('No space left on device', failed[0]['error'])
+        wait_for('the status line to say so', lambda: any(
+            e.get('logCopy') == 'failed' and e.get('mirrorCopy') == 'ok' and e.get('pending') == 0
+            for e in s.find('scanner.status')))
+        self.assertEqual(s.stop(), 0, s.stderr())
+        on_mirror = [dict(p)['bleUuid'] for p in read_lines(mirror)]
+        self.assertEqual(on_mirror, phones)
+        on_primary = [dict(p)['bleUuid'] for p in read_lines(self.log)]
+        self.assertEqual(on_primary, phones[:len(on_primary)])  # a prefix, no hole
+        self.assertLess(len(on_primary), len(phones))
+        # Space again (a new card would do the same): the next start fills the primary from the mirror.
+        os.unlink(filler)
+        s = self.start('--fsync', 'always', '--mirror', mirror)
+        self.assertEqual(s.stop(), 0, s.stderr())
+        self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], phones)
+
+    def test_a_deleted_primary_still_gives_every_check_in_from_the_mirror_exactly_once(self):
+        os.mkdir(os.path.join(self.tmp.name, 'usb'))
+        mirror = os.path.join(self.tmp.name, 'usb', 'attendance_log.jsonl')
+        s = self.start('--fsync', 'always', '--mirror', mirror)
+        phones = [pid_uuid(n) for n in range(1, 11)]
+        for n, ble in enumerate(phones[:4], start=1):
+            advertise(self.sim, 'hci0', f'5E:00:00:00:00:{n:02X}', Payload.for_participant('ibeacon', ble))
+        wait_for('4 lines', lambda: len(read_lines(mirror)) == 4)
+        os.unlink(self.log)  # the Pi (or its card) is lost mid-event
+        for n, ble in enumerate(phones[4:], start=5):
+            advertise(self.sim, 'hci0', f'5E:00:00:00:00:{n:02X}', Payload.for_participant('ibeacon', ble))
+        wait_for('10 lines on the mirror', lambda: len(read_lines(mirror)) == 10)
+        self.assertEqual(s.stop(), 0, s.stderr())
+        self.assertEqual([dict(p)['bleUuid'] for p in read_lines(mirror)], phones)
+        self.assertFalse(os.path.exists(self.log))
+        # A replacement Pi started with the stick: the log is rebuilt from it, nothing twice.
+        s = self.start('--fsync', 'always', '--mirror', mirror)
+        for n, ble in enumerate(phones[:3], start=1):  # the same people, still within the dedup window
+            advertise(self.sim, 'hci0', f'5E:00:00:00:01:{n:02X}', Payload.for_participant('ibeacon', ble))
+        wait_for('the repeats counted as duplicates',
+                 lambda: any(e.get('duplicates', 0) >= 3 for e in s.find('scanner.status')))
+        self.assertEqual(s.stop(), 0, s.stderr())
+        self.assertEqual([dict(p)['bleUuid'] for p in read_lines(self.log)], phones)
+        self.assertEqual([dict(p)['bleUuid'] for p in read_lines(mirror)], phones)
+
     def test_check_ins_that_can_never_be_written_end_in_the_journal_and_exit_4(self):
         s = self.full_disk_scanner(260)
         for n in range(1, 4):

@@ -149,3 +149,32 @@ TEST(SyncCli, TimeoutsOutsideOneDayAreUsageErrors) {
     }
   }
 }
+
+TEST(SyncCli, FollowTakesAnIntervalInSecondsAndFewerRetriesPerRound) {
+  auto command = parse({"--backend", "https://a.example", "--api-key-file", "k", "--follow", "--interval", "10s"});
+  ASSERT_TRUE(command);
+  const auto* o = std::get_if<as::SyncOptions>(&command->options);
+  ASSERT_NE(o, nullptr);
+  EXPECT_TRUE(o->follow);
+  EXPECT_EQ(o->interval, 10s);
+  EXPECT_EQ(o->maxAttempts, 2u);  // the follower's rounds retry; a round must not hide a returning backend
+
+  command = parse({"--follow", "--interval", "2.5", "--retries", "5"});
+  ASSERT_TRUE(command);
+  o = std::get_if<as::SyncOptions>(&command->options);
+  EXPECT_EQ(o->interval, 2500ms);
+  EXPECT_EQ(o->maxAttempts, 5u);
+
+  command = parse({"--backend", "https://a.example"});
+  ASSERT_TRUE(command);
+  o = std::get_if<as::SyncOptions>(&command->options);
+  EXPECT_FALSE(o->follow);
+  EXPECT_EQ(o->interval, 10s);
+
+  for (const char* bad : {"0", "-1s", "10m", "s", "3601"}) {
+    command = parse({"--follow", "--interval", bad});
+    ASSERT_FALSE(command) << bad;
+    EXPECT_EQ(command.error().exitCode, as::kExitUsage) << bad;
+    EXPECT_NE(command.error().err.find("--interval"), std::string::npos) << command.error().err;
+  }
+}

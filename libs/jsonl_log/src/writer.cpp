@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 #include <string>
 
+#include <attendance/jsonl_log/durable_mark.hpp>
 #include <attendance/jsonl_log/reader.hpp>
 #include "lock_internal.hpp"
 
@@ -48,6 +50,79 @@ Outcome<void> writeAll(int fd, const char* p, std::size_t n, const std::string& 
   return {};
 }
 
+// Appends bytes [from, to) of `src` to `dst` (O_APPEND).
+Outcome<void> copyRange(int src, std::uint64_t from, std::uint64_t to, int dst, const std::string& what) {
+  std::string chunk(64 * 1024, '\0');
+  for (std::uint64_t at = from; at < to;) {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), to - at));
+    const ssize_t n = ::pread(src, chunk.data(), want, static_cast<off_t>(at));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return sysFailure(n < 0 ? errno : EIO, "reading for " + what + " failed");
+    if (auto r = writeAll(dst, chunk.data(), static_cast<std::size_t>(n), what); !r) return r;
+    at += static_cast<std::uint64_t>(n);
+  }
+  return {};
+}
+
+// Copies bytes [from, to) of the log to a new "<log>.quarantine-<ms>[-n]", fsyncs it
+// and returns its name (the caller fsyncs the directory before cutting anything).
+Outcome<std::string> quarantineCopy(int fd, const std::filesystem::path& log, std::uint64_t from, std::uint64_t to,
+                                    std::int64_t nowEpochMs) {
+  std::string qpath = log.string() + ".quarantine-" + std::to_string(nowEpochMs);
+  int qfd = -1;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const std::string candidate = attempt == 0 ? qpath : qpath + "-" + std::to_string(attempt);
+    qfd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0644);
+    if (qfd >= 0) {
+      qpath = candidate;
+      break;
+    }
+    if (errno != EEXIST) return sysFailure(errno, "cannot create quarantine file " + candidate);
+  }
+  if (qfd < 0) return sysFailure(EEXIST, "cannot create quarantine file " + qpath);
+  if (auto r = copyRange(fd, from, to, qfd, "writing quarantine file " + qpath); !r) {
+    ::close(qfd);
+    return r.error();
+  }
+  if (::fsync(qfd) != 0) {
+    const int err = errno;
+    ::close(qfd);
+    return sysFailure(err, "fsync of quarantine file " + qpath + " failed");
+  }
+  ::close(qfd);
+  return qpath;
+}
+
+// True when the first `n` bytes of both files are equal.
+Outcome<bool> samePrefix(int a, int b, std::uint64_t n) {
+  std::string x(64 * 1024, '\0');
+  std::string y(64 * 1024, '\0');
+  for (std::uint64_t at = 0; at < n;) {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(x.size(), n - at));
+    const ssize_t r1 = ::pread(a, x.data(), want, static_cast<off_t>(at));
+    const ssize_t r2 = ::pread(b, y.data(), want, static_cast<off_t>(at));
+    if (r1 != static_cast<ssize_t>(want) || r2 != static_cast<ssize_t>(want)) {
+      return sysFailure(r1 < 0 || r2 < 0 ? errno : EIO, "comparing the log with its mirror failed");
+    }
+    if (std::memcmp(x.data(), y.data(), want) != 0) return false;
+    at += want;
+  }
+  return true;
+}
+
+Outcome<std::uint64_t> countNewlines(int fd, std::uint64_t from, std::uint64_t to) {
+  std::string chunk(64 * 1024, '\0');
+  std::uint64_t count = 0;
+  for (std::uint64_t at = from; at < to;) {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), to - at));
+    const ssize_t n = ::pread(fd, chunk.data(), want, static_cast<off_t>(at));
+    if (n <= 0) return sysFailure(n < 0 ? errno : EIO, "reading the log failed");
+    for (ssize_t i = 0; i < n; ++i) count += chunk[static_cast<std::size_t>(i)] == '\n' ? 1 : 0;
+    at += static_cast<std::uint64_t>(n);
+  }
+  return count;
+}
+
 }  // namespace
 
 std::optional<FsyncPolicy> parseFsyncPolicy(std::string_view text) noexcept {
@@ -55,6 +130,15 @@ std::optional<FsyncPolicy> parseFsyncPolicy(std::string_view text) noexcept {
   if (text == "interval") return FsyncPolicy::interval;
   if (text == "never") return FsyncPolicy::never;
   return std::nullopt;
+}
+
+std::string_view toString(CopyState state) noexcept {
+  switch (state) {
+    case CopyState::off: return "off";
+    case CopyState::ok: return "ok";
+    case CopyState::failed: return "failed";
+  }
+  return "off";
 }
 
 std::string_view toString(FsyncPolicy policy) noexcept {
@@ -67,7 +151,7 @@ std::string_view toString(FsyncPolicy policy) noexcept {
 }
 
 Writer::Writer(std::filesystem::path path, int fd, WriterOptions options)
-    : path_(std::move(path)), fd_(fd), options_(options) {
+    : path_(std::move(path)), fd_(fd), options_(options), markPath_(durableMarkPathFor(path_)) {
   buffer_.reserve(512);
 }
 
@@ -114,7 +198,63 @@ Outcome<std::unique_ptr<Writer>> Writer::open(const std::filesystem::path& log, 
   }
   w->durableEnd_ = w->end_;
   w->durableLines_ = w->lines_;
+  w->device_ = static_cast<std::uint64_t>(st.st_dev);
+  w->inode_ = static_cast<std::uint64_t>(st.st_ino);
+  if (!options.mirror.empty()) {
+    WriterOptions mirrorOptions = options;
+    mirrorOptions.mirror.clear();
+    auto mirror = Writer::open(options.mirror, mirrorOptions, nowEpochMs);
+    if (!mirror) {
+      Failure f = mirror.error();
+      f.message = "mirror: " + f.message;
+      return f;
+    }
+    w->mirror_ = std::move(*mirror);
+    w->mirrorState_ = CopyState::ok;
+    if (auto r = equalizeCopies(*w, *w->mirror_, nowEpochMs); !r) return r.error();
+  }
+  w->publishMark();  // everything kept was fsynced by recover() (or the file is new)
   return w;
+}
+
+// Both copies become the longest valid one: the shorter is completed from it when it
+// is a prefix of it, else quarantined whole and rewritten (a copy's recovery has
+// already cut its own torn tail). Equal lengths but different bytes: the primary wins.
+Outcome<void> Writer::equalizeCopies(Writer& primary, Writer& mirror, std::int64_t nowEpochMs) {
+  const bool primaryLonger = primary.end_ >= mirror.end_;
+  Writer& longer = primaryLonger ? primary : mirror;
+  Writer& shorter = primaryLonger ? mirror : primary;
+  auto prefix = samePrefix(longer.fd_, shorter.fd_, shorter.end_);
+  if (!prefix) return prefix.error();
+  if (*prefix && longer.end_ == shorter.end_) return {};
+  if (!*prefix) {
+    auto qpath = quarantineCopy(shorter.fd_, shorter.path_, 0, shorter.end_, nowEpochMs);
+    if (!qpath) return qpath.error();
+    if (auto r = fsyncDirectoryOf(shorter.path_); !r) return r;
+    if (::ftruncate(shorter.fd_, 0) != 0) {
+      return sysFailure(errno, "cannot empty " + shorter.path_.string() + " to rewrite it from its other copy");
+    }
+    shorter.recovery_.quarantinedBytes += shorter.end_;
+    shorter.recovery_.quarantineFile = *qpath;
+    shorter.end_ = 0;
+    shorter.lines_ = 0;
+  }
+  auto lines = countNewlines(longer.fd_, shorter.end_, longer.end_);
+  if (!lines) return lines.error();
+  if (auto r = copyRange(longer.fd_, shorter.end_, longer.end_, shorter.fd_,
+                         "copying " + longer.path_.string() + " to " + shorter.path_.string());
+      !r) {
+    return r;
+  }
+  if (::fdatasync(shorter.fd_) != 0) return sysFailure(errno, "fsync of " + shorter.path_.string() + " failed");
+  shorter.end_ = longer.end_;
+  shorter.lines_ = shorter.lines_ + *lines;
+  shorter.durableEnd_ = shorter.end_;
+  shorter.durableLines_ = shorter.lines_;
+  shorter.recovery_.keptBytes = shorter.end_;
+  shorter.recovery_.keptLines = shorter.lines_;
+  shorter.publishMark();
+  return {};
 }
 
 Outcome<void> Writer::recover(std::int64_t nowEpochMs) {
@@ -149,45 +289,14 @@ Outcome<void> Writer::recover(std::int64_t nowEpochMs) {
 
   if (keep < size) {
     // Copy the tail aside (and make that durable) before cutting it off.
-    std::string qpath = path_.string() + ".quarantine-" + std::to_string(nowEpochMs);
-    int qfd = -1;
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      const std::string candidate = attempt == 0 ? qpath : qpath + "-" + std::to_string(attempt);
-      qfd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0644);
-      if (qfd >= 0) {
-        qpath = candidate;
-        break;
-      }
-      if (errno != EEXIST) return sysFailure(errno, "cannot create quarantine file " + candidate);
-    }
-    if (qfd < 0) return sysFailure(EEXIST, "cannot create quarantine file " + qpath);
-    std::string chunk(64 * 1024, '\0');
-    for (std::uint64_t at = keep; at < size;) {
-      const ssize_t n = ::pread(fd_, chunk.data(), chunk.size(), static_cast<off_t>(at));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        const int err = n < 0 ? errno : EIO;
-        ::close(qfd);
-        return sysFailure(err, "reading the tail of " + path_.string() + " failed");
-      }
-      if (auto r = writeAll(qfd, chunk.data(), static_cast<std::size_t>(n), "writing quarantine file " + qpath); !r) {
-        ::close(qfd);
-        return r;
-      }
-      at += static_cast<std::uint64_t>(n);
-    }
-    if (::fsync(qfd) != 0) {
-      const int err = errno;
-      ::close(qfd);
-      return sysFailure(err, "fsync of quarantine file " + qpath + " failed");
-    }
-    ::close(qfd);
+    auto qpath = quarantineCopy(fd_, path_, keep, size, nowEpochMs);
+    if (!qpath) return qpath.error();
     if (auto r = fsyncDirectoryOf(path_); !r) return r;
     if (::ftruncate(fd_, static_cast<off_t>(keep)) != 0) {
       return sysFailure(errno, "cannot truncate " + path_.string() + " to its last valid line");
     }
     recovery_.quarantinedBytes = size - keep;
-    recovery_.quarantineFile = qpath;
+    recovery_.quarantineFile = *qpath;
   }
   if (lastUnterminated) {
     // A complete, valid record whose '\n' never made it: keep it and finish the line.
@@ -217,7 +326,7 @@ Outcome<Appended> Writer::append(const CheckIn& record) {
   }
   buffer_.clear();
   appendLine(buffer_, record);
-  return writeBuffer();
+  return writeBuffer(record);
 }
 
 Outcome<Appended> Writer::append(const LastSeen& record) {
@@ -227,10 +336,45 @@ Outcome<Appended> Writer::append(const LastSeen& record) {
   }
   buffer_.clear();
   appendLastSeenLine(buffer_, record);
-  return writeBuffer();
+  return writeBuffer(record);
 }
 
-Outcome<Appended> Writer::writeBuffer() {
+template <class Record>
+Outcome<Appended> Writer::writeBuffer(const Record& record) {
+  std::optional<Failure> primaryFailure;
+  bool torn = false;
+  if (primaryState_ == CopyState::ok) {
+    if (auto r = writeLine(torn); !r) primaryFailure = std::move(r.error());
+  }
+  std::optional<Failure> mirrorFailure;
+  if (mirrorState_ == CopyState::ok) {
+    if (auto r = mirror_->append(record); !r) mirrorFailure = std::move(r.error());
+  }
+  const bool primaryWrote = primaryState_ == CopyState::ok && !primaryFailure;
+  const bool mirrorWrote = mirrorState_ == CopyState::ok && !mirrorFailure;
+  if (!primaryWrote && !mirrorWrote) {
+    // No copy took the line: as without a mirror (the caller keeps it and retries).
+    if (torn && mirrorState_ != CopyState::ok) broken_ = true;
+    if (torn && mirrorState_ == CopyState::ok) giveUp(primaryState_, primaryError_, *primaryFailure);
+    return primaryFailure ? *primaryFailure : *mirrorFailure;
+  }
+  // One copy took it, the other did not: that one is given up for this run, so that
+  // each copy stays a prefix of the lines written (docs/log-format.md, "Mirror").
+  if (primaryFailure && primaryState_ == CopyState::ok) giveUp(primaryState_, primaryError_, *primaryFailure);
+  if (mirrorFailure && mirrorState_ == CopyState::ok) giveUp(mirrorState_, mirrorError_, *mirrorFailure);
+  Appended a{lines_ + 1, end_, end_ + buffer_.size()};
+  end_ = a.endOffset;
+  lines_ = a.lineNumber;
+  dirty_ = true;
+  return a;
+}
+
+void Writer::giveUp(CopyState& state, std::string& error, const Failure& why) {
+  state = CopyState::failed;
+  error = why.message;
+}
+
+Outcome<void> Writer::writeLine(bool& torn) {
   const char* p = buffer_.data();
   std::size_t left = buffer_.size();
   bool retriedShort = false;
@@ -248,19 +392,13 @@ Outcome<Appended> Writer::writeBuffer() {
     if (n < 0) err = errno;
     break;
   }
-  if (left == 0) {
-    Appended a{lines_ + 1, end_, end_ + buffer_.size()};
-    end_ = a.endOffset;
-    lines_ = a.lineNumber;
-    dirty_ = true;
-    return a;
-  }
+  if (left == 0) return {};
   const std::size_t written = buffer_.size() - left;
   Failure failure = sysFailure(err, "appending to " + path_.string() + " failed");
   if (written > 0) {
     // Never leave a torn line that the next line would be glued to.
     if (::ftruncate(fd_, static_cast<off_t>(end_)) != 0) {
-      broken_ = true;
+      torn = true;
       failure.message += "; cutting back the partial line also failed (" + std::string(std::strerror(errno)) +
                          "), the next start will quarantine it";
     }
@@ -268,17 +406,50 @@ Outcome<Appended> Writer::writeBuffer() {
   return failure;
 }
 
-Outcome<void> Writer::doSync() {
-  if (::fdatasync(fd_) != 0) {
-    broken_ = true;
-    return sysFailure(errno, "fsync of " + path_.string() +
-                                 " failed; lines since the last sync may be lost and the log is closed for writing");
+Outcome<void> Writer::doSync(std::optional<std::chrono::steady_clock::time_point> now) {
+  std::optional<Failure> primaryFailure;
+  if (primaryState_ == CopyState::ok && ::fdatasync(fd_) != 0) {
+    primaryFailure = sysFailure(errno, "fsync of " + path_.string() +
+                                           " failed; lines since the last sync may be lost and the log is closed "
+                                           "for writing");
   }
+  std::optional<Failure> mirrorFailure;
+  if (mirrorState_ == CopyState::ok) {
+    if (auto r = mirror_->sync(); !r) mirrorFailure = std::move(r.error());
+  }
+  const bool primaryOk = primaryState_ == CopyState::ok && !primaryFailure;
+  const bool mirrorOk = mirrorState_ == CopyState::ok && !mirrorFailure;
+  if (!primaryOk && !mirrorOk) {
+    // Never retried (ADR 0012): no copy is known to hold these lines.
+    broken_ = true;
+    return primaryFailure ? *primaryFailure : *mirrorFailure;
+  }
+  if (primaryFailure) giveUp(primaryState_, primaryError_, *primaryFailure);
+  if (mirrorFailure) giveUp(mirrorState_, mirrorError_, *mirrorFailure);
   durableEnd_ = end_;
   durableLines_ = lines_;
   dirty_ = false;
   firstUnsynced_.reset();
+  // The mark describes the primary file; a given-up primary gets no more lines.
+  if (primaryOk) {
+    if (now && lastMark_ && *now - *lastMark_ < kMarkEvery) {
+      markPending_ = true;  // commit() publishes it when syncDue() says
+    } else {
+      publishMark();
+      if (now) lastMark_ = *now;
+    }
+  }
   return {};
+}
+
+void Writer::publishMark() {
+  markPending_ = false;
+  auto published = publishDurableMark(markPath_, DurableMark{device_, inode_, durableEnd_, durableLines_});
+  if (published) {
+    markError_.clear();
+  } else {
+    markError_ = std::move(published.error().message);
+  }
 }
 
 Outcome<void> Writer::sync() {
@@ -286,14 +457,21 @@ Outcome<void> Writer::sync() {
     return Failure{{EIO, boost::system::system_category()},
                    "log " + path_.string() + " is unusable after an earlier fatal error"};
   }
-  if (!dirty_) return {};
-  return doSync();
+  if (!dirty_) {
+    if (markPending_) publishMark();
+    return {};
+  }
+  return doSync(std::nullopt);
 }
 
 Outcome<bool> Writer::commit(std::chrono::steady_clock::time_point now) {
   if (broken_) {
     return Failure{{EIO, boost::system::system_category()},
                    "log " + path_.string() + " is unusable after an earlier fatal error"};
+  }
+  if (markPending_ && lastMark_ && now - *lastMark_ >= kMarkEvery) {
+    publishMark();
+    lastMark_ = now;
   }
   if (!dirty_) return false;
   switch (options_.fsync) {
@@ -304,13 +482,16 @@ Outcome<bool> Writer::commit(std::chrono::steady_clock::time_point now) {
       if (now - *firstUnsynced_ < options_.syncInterval) return false;
       break;
   }
-  if (auto r = doSync(); !r) return r.error();
+  if (auto r = doSync(now); !r) return r.error();
   return true;
 }
 
 std::optional<std::chrono::steady_clock::time_point> Writer::syncDue() const noexcept {
-  if (!dirty_ || options_.fsync != FsyncPolicy::interval || !firstUnsynced_) return std::nullopt;
-  return *firstUnsynced_ + options_.syncInterval;
+  std::optional<std::chrono::steady_clock::time_point> due;
+  if (dirty_ && options_.fsync == FsyncPolicy::interval && firstUnsynced_)
+    due = *firstUnsynced_ + options_.syncInterval;
+  if (markPending_ && lastMark_ && (!due || *lastMark_ + kMarkEvery < *due)) due = *lastMark_ + kMarkEvery;
+  return due;
 }
 
 }  // namespace attendance::jsonl_log

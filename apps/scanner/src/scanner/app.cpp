@@ -50,6 +50,7 @@ struct Status {
   std::uint64_t durableLines;
   std::string_view state;
   const Roster* roster;
+  const jsonl_log::Writer& writer;
 };
 
 std::string statusText(const Status& s) {
@@ -65,7 +66,28 @@ std::string statusText(const Status& s) {
   }
   t += " ble=";
   t += s.state;
+  if (s.writer.mirrorState() != jsonl_log::CopyState::off) {
+    // Which copies of the log are still being written (docs/scanner.md, "Mirror").
+    t += " log=";
+    t += jsonl_log::toString(s.writer.primaryState());
+    t += " mirror=";
+    t += jsonl_log::toString(s.writer.mirrorState());
+  }
   return t;
+}
+
+// True when a copy of the log was given up since the last call: the status line then
+// goes out at once, not at the next period.
+bool reportFailedCopies(const jsonl_log::Writer& writer, bool (&reported)[2]) {
+  bool changed = false;
+  const jsonl_log::CopyState states[2] = {writer.primaryState(), writer.mirrorState()};
+  for (int i = 0; i < 2; ++i) {
+    if (states[i] == jsonl_log::CopyState::failed && !reported[i]) {
+      reported[i] = true;
+      changed = true;
+    }
+  }
+  return changed;
 }
 
 void logStatus(const char* event, const Status& s) {
@@ -88,6 +110,8 @@ void logStatus(const char* event, const Status& s) {
                     {"lastSeenDropped", s.p.lastSeenDropped},
                     {"dropped", s.p.dropped},
                     {"durableLines", s.durableLines},
+                    {"logCopy", jsonl_log::toString(s.writer.primaryState())},
+                    {"mirrorCopy", jsonl_log::toString(s.writer.mirrorState())},
                     {"registeredArrivals", s.p.rosterArrivals},
                     {"rosterSize", s.roster != nullptr ? s.roster->size() : std::size_t{0}},
                     {"discoveryRestarts", s.b.discoveryRestarts},
@@ -141,9 +165,12 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
   }
 
   // A short lock wait rides out a sync probing the lock or the previous scanner still exiting.
-  auto opened = jsonl_log::Writer::open(
-      config.log, {.fsync = config.fsync, .syncInterval = config.fsyncInterval, .lockWait = std::chrono::seconds{2}},
-      support::toEpochMillis(time.systemTime()));
+  auto opened = jsonl_log::Writer::open(config.log,
+                                        {.fsync = config.fsync,
+                                         .syncInterval = config.fsyncInterval,
+                                         .lockWait = std::chrono::seconds{2},
+                                         .mirror = config.mirror.value_or(std::filesystem::path{})},
+                                        support::toEpochMillis(time.systemTime()));
   if (!opened) {
     const bool locked = opened.error().code.value() == EWOULDBLOCK;
     log::error(locked ? "scanner.log_locked" : "scanner.log_open_failed", {{"error", opened.error().message}});
@@ -163,7 +190,8 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
                            {"lines", rec.keptLines},
                            {"records", rec.records},
                            {"badLines", rec.badLines},
-                           {"fsync", jsonl_log::toString(config.fsync)}});
+                           {"fsync", jsonl_log::toString(config.fsync)},
+                           {"mirror", config.mirror ? config.mirror->string() : std::string{}}});
 
   // Every registered participant must fit in the dedup table, or evictions would
   // re-log people standing in front of the scanner.
@@ -253,6 +281,7 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
   auto nextWatchdog = now + watchdogPeriod;
   int exitCode = kExitOk;
   bool logFatal = false;  // the log itself failed: nothing more may be written
+  bool reportedCopyFailure[2] = {false, false};
   while (!gStopRequested) {
     now = time.monotonicTime();
     auto wake = std::min(nextStatus, now + 1s);
@@ -278,12 +307,25 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
       break;
     }
     now = time.monotonicTime();
-    if (now >= nextStatus) {
+    const bool copyJustFailed = reportFailedCopies(writer, reportedCopyFailure);
+    if (now >= nextStatus || copyJustFailed) {
       const auto counters = scanner.counters();
-      const Status s{pipeline.counters(),        pipeline.presence(),   counters,
-                     pipeline.pendingCount(),    writer.durableLines(), ble_scan::stateName(scanner.state()),
-                     roster ? &*roster : nullptr};
+      const Status s{pipeline.counters(),
+                     pipeline.presence(),
+                     counters,
+                     pipeline.pendingCount(),
+                     writer.durableLines(),
+                     ble_scan::stateName(scanner.state()),
+                     roster ? &*roster : nullptr,
+                     writer};
       logStatus("scanner.status", s);
+      // Loud while a copy is given up: an error line with every status line.
+      if (writer.primaryState() == jsonl_log::CopyState::failed) {
+        log::error("log.primary_failed", {{"log", config.log.string()}, {"error", writer.primaryError()}});
+      }
+      if (writer.mirrorState() == jsonl_log::CopyState::failed) {
+        log::error("log.mirror_failed", {{"mirror", config.mirror->string()}, {"error", writer.mirrorError()}});
+      }
       ::sd_notifyf(0, "STATUS=%s", statusText(s).c_str());
       nextStatus = now + config.statusInterval;
     }
@@ -326,7 +368,7 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
   const auto counters = scanner.counters();
   logStatus("scanner.stopped",
             Status{pipeline.counters(), pipeline.presence(), counters, pipeline.pendingCount(), writer.durableLines(),
-                   ble_scan::stateName(scanner.state()), roster ? &*roster : nullptr});
+                   ble_scan::stateName(scanner.state()), roster ? &*roster : nullptr, writer});
   return exitCode;
 }
 

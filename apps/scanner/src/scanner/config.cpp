@@ -20,6 +20,7 @@ constexpr Setting kSettings[] = {
     {"event", "event id the check-ins belong to (required)"},
     {"scanner-id", "name of this scanner, e.g. Entrance-Scanner-01 (required)"},
     {"log", "path of the JSONL check-in log (required)"},
+    {"mirror", "second copy of the log on another device (a USB stick); a failing copy never stops the other"},
     {"dedup-window", "log a participant again only after this long (default 5m)"},
     {"dedup-capacity", "participants remembered at most (default 16384)"},
     {"adapter", "BlueZ adapter name, e.g. hci1 (default: first powered adapter)"},
@@ -94,6 +95,12 @@ ScannerConfig build(const std::map<std::string, std::string>& s) {
   c.eventId = required("event");
   c.scannerId = required("scanner-id");
   c.log = required("log");
+  if (const auto* v = get("mirror")) {
+    c.mirror = *v;
+    if (c.mirror->lexically_normal() == c.log.lexically_normal()) {
+      throw Problem("--mirror must be another file than --log (on another device)");
+    }
+  }
   checkId("event", c.eventId);
   checkId("scanner-id", c.scannerId);
   if (const auto* v = get("dedup-window")) c.dedupWindow = duration("dedup-window", *v);

@@ -28,6 +28,8 @@ struct ScannerConfig {
   std::string eventId;
   std::string scannerId;
   std::filesystem::path log;
+  // --mirror: a second copy of the log on another device (docs/log-format.md, "Mirror").
+  std::optional<std::filesystem::path> mirror;
   std::chrono::milliseconds dedupWindow{std::chrono::minutes{5}};
   std::size_t dedupCapacity = 16384;
   std::string adapter;                                      // empty = first powered adapter

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <optional>
 #include <sstream>
 
 namespace attendance::sync {
@@ -13,6 +14,21 @@ namespace {
 
 std::chrono::milliseconds millis(double seconds) {
   return std::chrono::milliseconds{static_cast<long long>(seconds * 1000)};
+}
+
+// "10s" or "10" (seconds, fractions allowed), 0.1 s to one hour.
+std::optional<std::chrono::milliseconds> parseInterval(std::string text) {
+  if (!text.empty() && text.back() == 's') text.pop_back();
+  if (text.empty()) return std::nullopt;
+  double seconds = 0;
+  std::size_t used = 0;
+  try {
+    seconds = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (used != text.size() || !(seconds >= 0.1 && seconds <= 3600)) return std::nullopt;
+  return millis(seconds);
 }
 
 }  // namespace
@@ -26,6 +42,7 @@ boost::system::result<Command, CliExit> parseCommandLine(int argc, const char* c
   double operationTimeout = 300;
   double stopTimeout = 30;
   std::string event;
+  std::string interval = "10s";
 
   CLI::App app{
       "Uploads the attendance scanner's log to the backend, exactly once in effect.\n"
@@ -55,6 +72,10 @@ boost::system::result<Command, CliExit> parseCommandLine(int argc, const char* c
   app.add_option("--timeout", operationTimeout, "Seconds for one batch, all retries included");
   app.add_option("--retries", sync.maxAttempts, "Attempts per batch, the first one included");
   app.add_option("--stop-timeout", stopTimeout, "Seconds to wait for a stopped scanner to release the log");
+  app.add_flag("--follow", sync.follow,
+               "Run beside the scanner: upload what it has made durable every --interval, until SIGTERM/SIGINT");
+  app.add_option("--interval", interval, "With --follow: seconds between uploads (e.g. 10s)");
+  auto* retriesOption = app.get_option("--retries");
 
   auto* rosterCmd = app.add_subcommand("roster", "Download an event's roster (registered bleUuids) for the scanner");
   rosterCmd->add_option("--event", roster.eventId, "Event id")->required();
@@ -96,6 +117,12 @@ boost::system::result<Command, CliExit> parseCommandLine(int argc, const char* c
     return Command{roster};
   }
   sync.timeouts = timeouts;
+  const auto parsedInterval = parseInterval(interval);
+  if (!parsedInterval) return usageError("--interval must be 0.1 to 3600 seconds, e.g. 10s (got \"" + interval + "\")");
+  sync.interval = *parsedInterval;
+  // The follower's own rounds are its retries (with backoff); long retries inside one
+  // round would only delay noticing that the backend is back.
+  if (sync.follow && retriesOption->count() == 0) sync.maxAttempts = 2;
   if (eventOption->count() > 0) sync.eventId = event;
   sync.stopTimeout = millis(stopTimeout);
   return Command{sync};

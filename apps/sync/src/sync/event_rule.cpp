@@ -29,14 +29,15 @@ std::string describeConflict(const EventConflict& conflict, const std::optional<
          "names its event).";
 }
 
-jl::Outcome<EventScan> scanEvents(int fd, jl::ReaderOptions from, const std::optional<std::string>& eventOption) {
+jl::Outcome<EventScan> scanEvents(int fd, jl::ReaderOptions from, const std::optional<std::string>& eventOption,
+                                  std::uint64_t end) {
   EventScan scan;
   jl::Reader reader = jl::Reader::fromFd(fd, from);
   jl::LogLine line;
   while (true) {
     auto more = reader.next(line);
     if (!more) return more.error();
-    if (!*more) break;
+    if (!*more || line.endOffset > end) break;
     if (line.kind != jl::LogLine::Kind::record || !line.terminated) continue;
     if (eventFor(line.record, eventOption)) {
       if (!line.record.eventId) ++scan.supplied;

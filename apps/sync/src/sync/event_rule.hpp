@@ -37,12 +37,12 @@ struct EventScan {
   std::uint64_t supplied = 0;  // records without eventId that --event gives an event
 };
 
-// Reads the log from `from` to its end (constant memory, through the caller's fd)
-// and applies eventFor() to every record, so that a run refuses before it sends
-// anything: a refused line is a mistake in the command, and passing it in the
-// checkpoint like a bad line would hide it from the corrected rerun. Bad and
-// unterminated lines are left to the sending pass.
+// Reads the log from `from` to its end, or to the last line ending at or before `end` (constant memory, through the
+// caller's fd) and applies eventFor() to every record, so that a run refuses before it sends anything: a refused line
+// is a mistake in the command, and passing it in the checkpoint like a bad line would hide it from the corrected rerun.
+// Bad and unterminated lines are left to the sending pass.
 [[nodiscard]] jsonl_log::Outcome<EventScan> scanEvents(int fd, jsonl_log::ReaderOptions from,
-                                                       const std::optional<std::string>& eventOption);
+                                                       const std::optional<std::string>& eventOption,
+                                                       std::uint64_t end = UINT64_MAX);
 
 }  // namespace attendance::sync

@@ -10,6 +10,7 @@ Progress::Progress(Environment& env, std::uint64_t totalBytes)
     : env_(env), total_(totalBytes), start_(env.clock.monotonicTime()) {}
 
 void Progress::update(std::uint64_t records, std::uint64_t bytesDone, bool force) {
+  if (env_.quiet) return;
   const auto now = env_.clock.monotonicTime();
   const auto interval = env_.progressIsTty ? 200ms : 1000ms;
   if (!force && shown_ && now - last_ < interval) return;

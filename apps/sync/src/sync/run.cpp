@@ -3,9 +3,11 @@
 #include "sync/checkpoint.hpp"
 #include "sync/clock_correction.hpp"
 #include "sync/event_rule.hpp"
+#include "sync/follow.hpp"
 #include "sync/fd.hpp"
 #include "sync/log_lock.hpp"
 #include "sync/messages.hpp"
+#include "sync/phases.hpp"
 #include "sync/summary.hpp"
 #include "sync/upload.hpp"
 
@@ -29,32 +31,6 @@ namespace {
 
 RunError usage(std::string message) { return RunError{kExitUsage, std::move(message)}; }
 
-// The flags that need no file and no network.
-RunResult<void> checkOptions(const SyncOptions& o) {
-  if (o.batchSize == 0 || o.batchSize > 100'000) return usage("--batch-size must be between 1 and 100000");
-  if (o.eventId && (o.eventId->empty() || o.eventId->size() > jl::kMaxIdBytes)) {
-    return usage("--event ID must be 1 to 256 bytes");
-  }
-  return {};
-}
-
-// Configuration first: nothing is touched before every input is known to be usable.
-// A dry run sends nothing (no target) but still checks a --backend it is given.
-RunResult<std::optional<Target>> checkTarget(const SyncOptions& o) {
-  if (o.dryRun && o.backendUrl.empty()) return std::optional<Target>{};
-  if (o.backendUrl.empty()) return usage("--backend URL is required");
-  auto endpoint = endpointFor(o.backendUrl, o.insecureHttp);
-  if (!endpoint) return endpoint.error();
-  if (o.dryRun) return std::optional<Target>{};
-  if (o.apiKeyFile.empty()) return usage("--api-key-file FILE is required");
-  auto key = readApiKeyFile(o.apiKeyFile);
-  if (!key) return key.error();
-  if (!o.caFile.empty() && ::access(o.caFile.c_str(), R_OK) != 0) {
-    return usage("cannot read --ca-file " + o.caFile + ": " + std::strerror(errno));
-  }
-  return std::optional<Target>{Target{std::move(*endpoint), std::move(*key)}};
-}
-
 struct OpenLog {
   Fd fd;
   LogIdentity identity;
@@ -71,83 +47,6 @@ RunResult<OpenLog> openLog(const SyncOptions& o, Environment& env) {
     return RunError{kExitNetwork, "cannot read the log " + o.log.string() + ": " + identity.error().message()};
   }
   return OpenLog{std::move(fd), *identity};
-}
-
-// Where the unsent part of the log starts, from the checkpoint if it describes this
-// very log, and the clock anchor it kept.
-struct Resume {
-  std::uint64_t offset = 0;
-  std::uint64_t line = 1;
-  std::optional<ClockAnchor> anchor;
-};
-
-Resume findStart(const SyncOptions& o, Environment& env, const std::filesystem::path& checkpointPath,
-                 const LogIdentity& identity) {
-  Resume start;
-  auto loaded = loadCheckpoint(checkpointPath);
-  if (!loaded) {
-    note(env, "ignoring the unreadable checkpoint " + checkpointPath.string() + " (" + loaded.error().message() +
-                  "); starting from the beginning (the backend ignores records it already has)");
-  } else if (*loaded) {
-    const Checkpoint& cp = **loaded;
-    start.anchor = cp.clock;
-    if (o.all) {
-      note(env, "--all: resending the whole log (the backend counts what it already has as duplicates)");
-    } else if (sameLog(cp.log, identity)) {
-      start.offset = cp.offset;
-      start.line = cp.nextLine;
-    } else {
-      note(env, "the log was replaced or truncated since the last sync; starting from the beginning");
-    }
-  }
-  return start;
-}
-
-// Every line to send must have an event before the first batch goes out: a refusal
-// is a mistake in the command, which a rerun with the right --event fixes.
-RunResult<void> checkEvents(const SyncOptions& o, Environment& env, int fd, const Resume& start) {
-  auto events = scanEvents(fd, jl::ReaderOptions{start.offset, start.line}, o.eventId);
-  if (!events) return RunError{kExitNetwork, "reading " + o.log.string() + " failed: " + events.error().message};
-  if (events->conflict) return usage(describeConflict(*events->conflict, o.eventId) + " Nothing was sent.");
-  if (events->supplied > 0) {
-    note(env, groupDigits(events->supplied) + " lines without eventId belong to event " + *o.eventId + " (--event)");
-  }
-  return {};
-}
-
-// The clock correction's context and the checkpoint the upload starts from. A new
-// clock anchor is saved before anything is sent, so a rerun after a crash corrects
-// identically.
-RunResult<UploadStart> planUpload(const SyncOptions& o, Environment& env, std::filesystem::path checkpointPath,
-                                  const LogIdentity& identity, Resume start) {
-  const auto currentBoot = env.bootId();
-  const std::int64_t nowWall = support::toEpochMillis(env.clock.systemTime());
-  auto& anchor = start.anchor;
-  if (anchor && (!currentBoot || anchor->bootId != *currentBoot)) anchor.reset();
-  bool anchorIsNew = false;
-  if (!anchor && currentBoot && (o.trustClock || env.clockSynchronized())) {
-    anchor = makeAnchor(*currentBoot, nowWall, env.bootTimeMs());
-    anchorIsNew = true;
-  }
-  UploadStart plan;
-  plan.clock.anchor = anchor;
-  plan.clock.nowWallMs = nowWall;
-  if (!anchor) {
-    note(env,
-         "the wall clock is not known to be synchronised (pass --trust-clock if it is): check-in times are "
-         "sent as logged, implausible ones are reported");
-  }
-  plan.checkpoint.log = identity;
-  plan.checkpoint.offset = start.offset;
-  plan.checkpoint.nextLine = start.line;
-  plan.checkpoint.clock = anchor;
-  if (!o.dryRun && anchorIsNew) {
-    if (auto saved = saveCheckpoint(checkpointPath, plan.checkpoint); !saved) {
-      return usage("cannot write the checkpoint " + checkpointPath.string() + ": " + saved.error().message());
-    }
-  }
-  plan.checkpointPath = std::move(checkpointPath);
-  return plan;
 }
 
 // The summary table and the exit code of a run that got as far as the upload.
@@ -172,6 +71,93 @@ int conclude(const SyncSummary& summary, std::optional<int> stoppedWith, bool dr
 
 }  // namespace
 
+RunResult<void> checkOptions(const SyncOptions& o) {
+  if (o.batchSize == 0 || o.batchSize > 100'000) return usage("--batch-size must be between 1 and 100000");
+  if (o.eventId && (o.eventId->empty() || o.eventId->size() > jl::kMaxIdBytes)) {
+    return usage("--event ID must be 1 to 256 bytes");
+  }
+  return {};
+}
+
+RunResult<std::optional<Target>> checkTarget(const SyncOptions& o) {
+  if (o.dryRun && o.backendUrl.empty()) return std::optional<Target>{};
+  if (o.backendUrl.empty()) return usage("--backend URL is required");
+  auto endpoint = endpointFor(o.backendUrl, o.insecureHttp);
+  if (!endpoint) return endpoint.error();
+  if (o.dryRun) return std::optional<Target>{};
+  if (o.apiKeyFile.empty()) return usage("--api-key-file FILE is required");
+  auto key = readApiKeyFile(o.apiKeyFile);
+  if (!key) return key.error();
+  if (!o.caFile.empty() && ::access(o.caFile.c_str(), R_OK) != 0) {
+    return usage("cannot read --ca-file " + o.caFile + ": " + std::strerror(errno));
+  }
+  return std::optional<Target>{Target{std::move(*endpoint), std::move(*key)}};
+}
+
+Resume findStart(const SyncOptions& o, Environment& env, const std::filesystem::path& checkpointPath,
+                 const LogIdentity& identity) {
+  Resume start;
+  auto loaded = loadCheckpoint(checkpointPath);
+  if (!loaded) {
+    note(env, "ignoring the unreadable checkpoint " + checkpointPath.string() + " (" + loaded.error().message() +
+                  "); starting from the beginning (the backend ignores records it already has)");
+  } else if (*loaded) {
+    const Checkpoint& cp = **loaded;
+    start.anchor = cp.clock;
+    if (o.all) {
+      note(env, "--all: resending the whole log (the backend counts what it already has as duplicates)");
+    } else if (sameLog(cp.log, identity)) {
+      start.offset = cp.offset;
+      start.line = cp.nextLine;
+    } else {
+      note(env, "the log was replaced or truncated since the last sync; starting from the beginning");
+    }
+  }
+  return start;
+}
+
+RunResult<void> checkEvents(const SyncOptions& o, Environment& env, int fd, const Resume& start, std::uint64_t end) {
+  auto events = scanEvents(fd, jl::ReaderOptions{start.offset, start.line}, o.eventId, end);
+  if (!events) return RunError{kExitNetwork, "reading " + o.log.string() + " failed: " + events.error().message};
+  if (events->conflict) return usage(describeConflict(*events->conflict, o.eventId) + " Nothing was sent.");
+  if (events->supplied > 0) {
+    note(env, groupDigits(events->supplied) + " lines without eventId belong to event " + *o.eventId + " (--event)");
+  }
+  return {};
+}
+
+RunResult<UploadStart> planUpload(const SyncOptions& o, Environment& env, std::filesystem::path checkpointPath,
+                                  const LogIdentity& identity, Resume start) {
+  const auto currentBoot = env.bootId();
+  const std::int64_t nowWall = support::toEpochMillis(env.clock.systemTime());
+  auto& anchor = start.anchor;
+  if (anchor && (!currentBoot || anchor->bootId != *currentBoot)) anchor.reset();
+  bool anchorIsNew = false;
+  if (!anchor && currentBoot && (o.trustClock || env.clockSynchronized())) {
+    anchor = makeAnchor(*currentBoot, nowWall, env.bootTimeMs());
+    anchorIsNew = true;
+  }
+  UploadStart plan;
+  plan.clock.anchor = anchor;
+  plan.clock.nowWallMs = nowWall;
+  if (!anchor && !env.quiet) {
+    note(env,
+         "the wall clock is not known to be synchronised (pass --trust-clock if it is): check-in times are "
+         "sent as logged, implausible ones are reported");
+  }
+  plan.checkpoint.log = identity;
+  plan.checkpoint.offset = start.offset;
+  plan.checkpoint.nextLine = start.line;
+  plan.checkpoint.clock = anchor;
+  if (!o.dryRun && anchorIsNew) {
+    if (auto saved = saveCheckpoint(checkpointPath, plan.checkpoint); !saved) {
+      return usage("cannot write the checkpoint " + checkpointPath.string() + ": " + saved.error().message());
+    }
+  }
+  plan.checkpointPath = std::move(checkpointPath);
+  return plan;
+}
+
 void useRealMachine(Environment& env) {
   if (!env.bootId) env.bootId = [] { return readBootId(); };
   if (!env.bootTimeMs) env.bootTimeMs = [] { return readBootTimeMs(); };
@@ -179,6 +165,7 @@ void useRealMachine(Environment& env) {
 }
 
 int runSync(const SyncOptions& o, Environment& env) {
+  if (o.follow) return runFollow(o, env);
   useRealMachine(env);
   const auto stop = [&env](const RunError& error) {
     fail(env, error.message);

@@ -36,6 +36,10 @@ struct SyncOptions {
   batch_client::Timeouts timeouts;
   unsigned maxAttempts = 8;
   std::chrono::milliseconds stopTimeout{30'000};
+  // --follow: run beside the scanner, uploading what it has made durable every
+  // `interval` (follow.hpp, docs/sync.md "Live upload").
+  bool follow = false;
+  std::chrono::milliseconds interval{10'000};
 };
 
 struct RosterOptions {
@@ -76,6 +80,8 @@ struct Environment {
   std::ostream& out;  // summary, final result
   std::ostream& err;  // errors, warnings, progress
   bool progressIsTty = false;
+  // No progress display and no repeated notes: the follower's rounds (one line each).
+  bool quiet = false;
   ScannerControl* scanner = nullptr;
   // Machine clock facts (clock correction); defaults read the real machine.
   std::function<std::optional<std::string>()> bootId;
@@ -85,12 +91,16 @@ struct Environment {
   batch_client::Hooks clientHooks;
   // How long to wait between polls of the log lock while a scanner stops.
   std::chrono::milliseconds lockPollInterval{100};
+  // True once the operator asked to stop (SIGTERM/SIGINT in main): the follower
+  // stops after the batch in flight. Unset = never.
+  std::function<bool()> stopRequested;
 };
 
 // Fills unset machine hooks with the real machine's.
 void useRealMachine(Environment& env);
 
-// Returns the process exit code (ExitCode in summary.hpp).
+// Returns the process exit code (ExitCode in summary.hpp). With options.follow it runs
+// runFollow (follow.hpp) instead.
 [[nodiscard]] int runSync(const SyncOptions& options, Environment& env);
 [[nodiscard]] int runRoster(const RosterOptions& options, Environment& env);
 

@@ -23,6 +23,7 @@ Upload::Upload(const SyncOptions& options, Environment& env, const std::optional
       checkpoint_(std::move(start.checkpoint)),
       clock_(std::move(start.clock)),
       startOffset_(checkpoint_.offset),
+      endOffset_(logSize),
       processedOffset_(checkpoint_.offset),
       processedLine_(checkpoint_.nextLine),
       batcher_(options.batchSize),
@@ -42,7 +43,8 @@ RunResult<void> Upload::sendLog(int fd) {
       progress_.finish();
       return RunError{kExitNetwork, "reading " + options_.log.string() + " failed: " + more.error().message};
     }
-    if (!*more) break;
+    // Past the end: appended since the run began (a live log), left for the next run.
+    if (!*more || line.endOffset > endOffset_) break;
     if (!line.terminated) {
       // Only the last line can lack its '\n': torn by a crash, or still being written
       // (dry run beside a live scanner). Not sent now; the scanner's recovery completes
@@ -75,6 +77,12 @@ RunResult<void> Upload::sendLog(int fd) {
         for (auto& batch : batcher_.add(*event, line.record.bleUuid, decision.checkInTime, line.record.scannerId,
                                         line.lineNumber, line.startOffset)) {
           if (auto sent = send(batch); !sent) return sent;
+          // The checkpoint never passes a batch still open, so stopping here loses nothing.
+          if (env_.stopRequested && env_.stopRequested()) {
+            stopped_ = true;
+            progress_.finish();
+            return {};
+          }
         }
       }
     }
@@ -152,7 +160,8 @@ RunResult<bc::Response> Upload::sendVerified(const Batch& batch, const bc::Reque
 }
 
 RunResult<void> Upload::checkpointRest() {
-  if (options_.dryRun || (checkpoint_.offset == processedOffset_ && checkpoint_.nextLine == processedLine_)) return {};
+  if (options_.dryRun || stopped_ || (checkpoint_.offset == processedOffset_ && checkpoint_.nextLine == processedLine_))
+    return {};
   checkpoint_.offset = processedOffset_;
   checkpoint_.nextLine = processedLine_;
   return writeCheckpoint("");

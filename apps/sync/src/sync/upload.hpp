@@ -39,15 +39,18 @@ public:
   Upload(const SyncOptions& options, Environment& env, const std::optional<Target>& target, UploadStart start,
          std::uint64_t logSize);
 
-  // Reads the log (through `fd`) from the start to its end and sends every batch;
-  // stops at the first failure (the progress line is finished then).
+  // Reads the log (through `fd`) from the start to `logSize` (no line ending after it)
+  // and sends every batch; stops at the first failure (the progress line is finished
+  // then), or after the batch during which the environment asked to stop (stopped()).
   [[nodiscard]] RunResult<void> sendLog(int fd);
   // Moves the checkpoint past trailing bad or implausible lines, so that they are
-  // reported once, not on every run. Not in a dry run.
+  // reported once, not on every run. Not in a dry run, nor after stopped().
   [[nodiscard]] RunResult<void> checkpointRest();
   // The last progress update (when the upload went through) and the end of its line.
   void finishProgress(bool completed);
 
+  // The environment asked to stop; the batches not yet sent are after the checkpoint.
+  [[nodiscard]] bool stopped() const noexcept { return stopped_; }
   // What was read, sent and accepted.
   [[nodiscard]] SyncSummary summary() const;
 
@@ -66,6 +69,8 @@ private:
   Checkpoint checkpoint_;
   ClockContext clock_;
   std::uint64_t startOffset_;
+  std::uint64_t endOffset_;
+  bool stopped_ = false;
   std::uint64_t processedOffset_;
   std::uint64_t processedLine_;
   SyncSummary summary_;

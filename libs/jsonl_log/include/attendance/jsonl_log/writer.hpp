@@ -29,7 +29,14 @@ struct WriterOptions {
   // How long open() keeps retrying a lock that is held (a reader probing it, or
   // the previous scanner still exiting) before it fails. 0 = fail at once.
   std::chrono::milliseconds lockWait{0};
+  // A second copy of every line (a USB stick), same durability rules, its own lock,
+  // recovery and durable mark. Empty = none. See Writer.
+  std::filesystem::path mirror{};
 };
+
+// One copy of the log: not configured, being written, or given up for this run.
+enum class CopyState { off, ok, failed };
+[[nodiscard]] std::string_view toString(CopyState state) noexcept;
 
 // What open() found and did to the existing file.
 struct Recovery {
@@ -60,6 +67,18 @@ struct Appended {
 //  * Durability per FsyncPolicy, driven by the caller's clock (commit(now)).
 //    An fsync error is fatal: the writer refuses all further work (after a failed
 //    fsync the kernel may have dropped the dirty pages; retrying would lie).
+//  * After open and after fsyncs (from commit() at most every 200 ms; syncDue()
+//    includes a deferred one) it publishes the durable offset in
+//    `<log>.durable` (durable_mark.hpp) for readers that do not hold the lock
+//    (attendance-sync --follow). A failure to publish never fails the writer: readers
+//    then wait, nothing is lost (markError() says why).
+//  * With WriterOptions::mirror every line also goes to the mirror. open() first
+//    makes both copies equal to the longest valid one (the shorter is completed from
+//    it; a copy that disagrees is quarantined whole and rewritten). A copy whose write
+//    or fsync fails while the other one succeeds is given up for the rest of the run
+//    (primaryState()/mirrorState() = failed, with the reason), so each copy is always
+//    a prefix of the lines written: the event goes on on the other copy. Only when
+//    both fail does append() fail (or the writer break), as without a mirror.
 // Not thread-safe.
 class Writer {
 public:
@@ -90,12 +109,26 @@ public:
   [[nodiscard]] std::uint64_t durableLines() const noexcept { return durableLines_; }
   [[nodiscard]] std::uint64_t durableOffset() const noexcept { return durableEnd_; }
   [[nodiscard]] bool broken() const noexcept { return broken_; }
+  [[nodiscard]] CopyState primaryState() const noexcept { return primaryState_; }
+  [[nodiscard]] CopyState mirrorState() const noexcept { return mirrorState_; }
+  [[nodiscard]] const std::string& primaryError() const noexcept { return primaryError_; }
+  [[nodiscard]] const std::string& mirrorError() const noexcept { return mirrorError_; }
+  // Why the last attempt to publish the durable mark failed; empty once one succeeds.
+  [[nodiscard]] const std::string& markError() const noexcept { return markError_; }
 
 private:
   Writer(std::filesystem::path path, int fd, WriterOptions options);
   Outcome<void> recover(std::int64_t nowEpochMs);
-  Outcome<void> doSync();
-  Outcome<Appended> writeBuffer();
+  // The line in buffer_ to every working copy; `record` is what the mirror writes.
+  template <class Record>
+  Outcome<Appended> writeBuffer(const Record& record);
+  // `now` from commit(); none from sync(), which publishes the mark at once.
+  Outcome<void> doSync(std::optional<std::chrono::steady_clock::time_point> now);
+  void publishMark();
+  // One write() of buffer_ to the primary, cut back on failure; `torn` when even that failed.
+  Outcome<void> writeLine(bool& torn);
+  static void giveUp(CopyState& state, std::string& error, const Failure& why);
+  static Outcome<void> equalizeCopies(Writer& primary, Writer& mirror, std::int64_t nowEpochMs);
 
   std::filesystem::path path_;
   int fd_;
@@ -109,6 +142,20 @@ private:
   std::optional<std::chrono::steady_clock::time_point> firstUnsynced_;
   bool dirty_ = false;
   bool broken_ = false;
+  std::uint64_t device_ = 0;
+  std::uint64_t inode_ = 0;
+  std::filesystem::path markPath_;
+  std::string markError_;
+  // The mark is replaced at most every kMarkEvery from commit(): a rename per fsync
+  // would cost `--fsync always` ~1 ms a commit (docs/benchmarks-scanner.md).
+  static constexpr std::chrono::milliseconds kMarkEvery{200};
+  std::optional<std::chrono::steady_clock::time_point> lastMark_;
+  bool markPending_ = false;
+  std::unique_ptr<Writer> mirror_;
+  CopyState primaryState_ = CopyState::ok;
+  CopyState mirrorState_ = CopyState::off;
+  std::string primaryError_;
+  std::string mirrorError_;
 };
 
 }  // namespace attendance::jsonl_log
