@@ -136,101 +136,45 @@ std::string formatLine(const CheckIn& record) {
 error_code parseLineInto(std::string_view line, CheckIn& out) {
   if (line.size() > kMaxLineBytes) return ParseErrc::line_too_long;
   Parser ps{line.data(), line.data() + line.size(), {}};
-  ps.ws();
-  if (ps.p >= ps.end) return ParseErrc::empty_line;
-  if (*ps.p != '{') {
-    const auto e = ps.skipValue(0);
-    return e != ParseErrc{} ? e : ParseErrc::not_an_object;
-  }
-  ++ps.p;
   // Optional members are reset only at the end when absent, so a reused record keeps
   // its eventId and bootId strings (and capacity): no allocation per line in steady state.
   unsigned seen = 0;
-  ps.ws();
-  if (ps.p < ps.end && *ps.p == '}') {
-    ++ps.p;
-  } else {
-    while (true) {
-      ps.ws();
-      if (ps.p >= ps.end || *ps.p != '"') return ParseErrc::syntax_error;
-      std::string_view keyText;
-      if (const auto e = ps.string(keyText); e != ParseErrc{}) return e;
-      const Key key = classify(keyText);
-      ps.ws();
-      if (ps.p >= ps.end || *ps.p != ':') return ParseErrc::syntax_error;
-      ++ps.p;
-      ps.ws();
-      if (key != Key::other) {
-        const unsigned bit = 1u << static_cast<unsigned>(key);
-        if (seen & bit) return ParseErrc::duplicate_key;
-        seen |= bit;
+  const auto member = [&](Key key) -> ParseErrc {
+    switch (key) {
+      case Key::bleUuid: return ps.uuid(out.bleUuid);
+      case Key::checkInTime: {
+        std::int64_t v = 0;
+        auto e = ps.integer(v, ParseErrc::bad_check_in_time);
+        if (e == ParseErrc{} && v < 0) e = ParseErrc::bad_check_in_time;
+        out.checkInTime = v;
+        return e;
       }
-      ParseErrc e{};
-      switch (key) {
-        case Key::bleUuid: {
-          if (ps.p < ps.end && *ps.p == '"') {
-            std::string_view s;
-            e = ps.string(s);
-            if (e == ParseErrc{}) {
-              const auto u = support::Uuid::parse(s);
-              if (!u) return ParseErrc::bad_ble_uuid;
-              out.bleUuid = *u;
-            }
-          } else {
-            e = ps.skipValue(1);
-            if (e == ParseErrc{}) e = ParseErrc::bad_ble_uuid;
-          }
-          break;
-        }
-        case Key::checkInTime: {
-          std::int64_t v = 0;
-          e = ps.integer(v, ParseErrc::bad_check_in_time);
-          if (e == ParseErrc{} && v < 0) e = ParseErrc::bad_check_in_time;
-          out.checkInTime = v;
-          break;
-        }
-        case Key::scannerId: e = ps.idString(out.scannerId, ParseErrc::bad_scanner_id); break;
-        case Key::eventId: {
-          if (!out.eventId) out.eventId.emplace();
-          e = ps.idString(*out.eventId, ParseErrc::bad_event_id);
-          break;
-        }
-        case Key::rssi: {
-          std::int64_t v = 0;
-          e = ps.integer(v, ParseErrc::bad_rssi);
-          if (e == ParseErrc{} && (v < -128 || v > 127)) e = ParseErrc::bad_rssi;
-          out.rssi = static_cast<int>(v);
-          break;
-        }
-        case Key::bootId: {
-          if (!out.bootId) out.bootId.emplace();
-          e = ps.idString(*out.bootId, ParseErrc::bad_boot_id);
-          break;
-        }
-        case Key::bootMs: {
-          std::int64_t v = 0;
-          e = ps.integer(v, ParseErrc::bad_boot_ms);
-          if (e == ParseErrc{} && v < 0) e = ParseErrc::bad_boot_ms;
-          out.bootMs = v;
-          break;
-        }
-        case Key::other: e = ps.skipValue(1); break;
+      case Key::scannerId: return ps.idString(out.scannerId, ParseErrc::bad_scanner_id);
+      case Key::eventId:
+        if (!out.eventId) out.eventId.emplace();
+        return ps.idString(*out.eventId, ParseErrc::bad_event_id);
+      case Key::rssi: {
+        std::int64_t v = 0;
+        auto e = ps.integer(v, ParseErrc::bad_rssi);
+        if (e == ParseErrc{} && (v < -128 || v > 127)) e = ParseErrc::bad_rssi;
+        out.rssi = static_cast<int>(v);
+        return e;
       }
-      if (e != ParseErrc{}) return e;
-      ps.ws();
-      if (ps.p < ps.end && *ps.p == ',') {
-        ++ps.p;
-        continue;
+      case Key::bootId:
+        if (!out.bootId) out.bootId.emplace();
+        return ps.idString(*out.bootId, ParseErrc::bad_boot_id);
+      case Key::bootMs: {
+        std::int64_t v = 0;
+        auto e = ps.integer(v, ParseErrc::bad_boot_ms);
+        if (e == ParseErrc{} && v < 0) e = ParseErrc::bad_boot_ms;
+        out.bootMs = v;
+        return e;
       }
-      if (ps.p < ps.end && *ps.p == '}') {
-        ++ps.p;
-        break;
-      }
-      return ParseErrc::syntax_error;
+      case Key::other: break;
     }
-  }
-  ps.ws();
-  if (ps.p != ps.end) return ParseErrc::trailing_data;
+    return ParseErrc{};
+  };
+  if (const auto e = detail::parseObject<Key>(ps, classify, member, seen); e != ParseErrc{}) return e;
   if (!(seen & (1u << static_cast<unsigned>(Key::bleUuid)))) return ParseErrc::missing_ble_uuid;
   if (!(seen & (1u << static_cast<unsigned>(Key::checkInTime)))) return ParseErrc::missing_check_in_time;
   if (!(seen & (1u << static_cast<unsigned>(Key::scannerId)))) return ParseErrc::missing_scanner_id;

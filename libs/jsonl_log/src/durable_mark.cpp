@@ -9,14 +9,12 @@
 #include <cstdio>
 #include <cstring>
 
+#include "sys_failure.hpp"
+
 namespace attendance::jsonl_log {
 namespace {
 
-Failure sysFailure(int err, std::string what) {
-  what += ": ";
-  what += std::strerror(err);
-  return Failure{{err, boost::system::system_category()}, std::move(what)};
-}
+using detail::sysFailure;
 
 // Consumes `"key":<digits>` followed by `next` from the front of `text`.
 bool takeField(std::string_view& text, std::string_view key, char next, std::uint64_t& value) {

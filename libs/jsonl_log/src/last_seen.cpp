@@ -78,90 +78,37 @@ bool isLastSeenLine(std::string_view line) noexcept {
 error_code parseLastSeenLineInto(std::string_view line, LastSeen& out) {
   if (line.size() > kMaxLineBytes) return ParseErrc::line_too_long;
   detail::Parser ps{line.data(), line.data() + line.size(), {}};
-  ps.ws();
-  if (ps.p >= ps.end) return ParseErrc::empty_line;
-  if (*ps.p != '{') {
-    const auto e = ps.skipValue(0);
-    return e != ParseErrc{} ? e : ParseErrc::not_an_object;
-  }
-  ++ps.p;
   unsigned seen = 0;
-  ps.ws();
-  if (ps.p < ps.end && *ps.p == '}') {
-    ++ps.p;
-  } else {
-    while (true) {
-      ps.ws();
-      if (ps.p >= ps.end || *ps.p != '"') return ParseErrc::syntax_error;
-      std::string_view keyText;
-      if (const auto e = ps.string(keyText); e != ParseErrc{}) return e;
-      const Key key = classify(keyText);
-      ps.ws();
-      if (ps.p >= ps.end || *ps.p != ':') return ParseErrc::syntax_error;
-      ++ps.p;
-      ps.ws();
-      if (key != Key::other) {
-        const unsigned bit = 1u << static_cast<unsigned>(key);
-        if (seen & bit) return ParseErrc::duplicate_key;
-        seen |= bit;
-      }
-      ParseErrc e{};
-      switch (key) {
-        case Key::lastSeen: e = nonNegative(ps, out.lastSeen, ParseErrc::bad_last_seen); break;
-        case Key::firstSeen: e = nonNegative(ps, out.firstSeen, ParseErrc::bad_first_seen); break;
-        case Key::sightings: e = nonNegative(ps, out.sightings, ParseErrc::bad_sightings); break;
-        case Key::bleUuid: {
-          if (ps.p < ps.end && *ps.p == '"') {
-            std::string_view s;
-            e = ps.string(s);
-            if (e == ParseErrc{}) {
-              const auto u = support::Uuid::parse(s);
-              if (!u) return ParseErrc::bad_ble_uuid;
-              out.bleUuid = *u;
-            }
-          } else {
-            e = ps.skipValue(1);
-            if (e == ParseErrc{}) e = ParseErrc::bad_ble_uuid;
-          }
-          break;
+  const auto member = [&](Key key) -> ParseErrc {
+    switch (key) {
+      case Key::lastSeen: return nonNegative(ps, out.lastSeen, ParseErrc::bad_last_seen);
+      case Key::firstSeen: return nonNegative(ps, out.firstSeen, ParseErrc::bad_first_seen);
+      case Key::sightings: return nonNegative(ps, out.sightings, ParseErrc::bad_sightings);
+      case Key::bleUuid: return ps.uuid(out.bleUuid);
+      case Key::scannerId: return ps.idString(out.scannerId, ParseErrc::bad_scanner_id);
+      case Key::eventId:
+        if (!out.eventId) out.eventId.emplace();
+        return ps.idString(*out.eventId, ParseErrc::bad_event_id);
+      case Key::left: {
+        const auto rest = std::string_view(ps.p, static_cast<std::size_t>(ps.end - ps.p));
+        if (rest.starts_with("true")) {
+          out.left = true;
+          ps.p += 4;
+          return ParseErrc{};
         }
-        case Key::scannerId: e = ps.idString(out.scannerId, ParseErrc::bad_scanner_id); break;
-        case Key::eventId: {
-          if (!out.eventId) out.eventId.emplace();
-          e = ps.idString(*out.eventId, ParseErrc::bad_event_id);
-          break;
+        if (rest.starts_with("false")) {
+          out.left = false;
+          ps.p += 5;
+          return ParseErrc{};
         }
-        case Key::left: {
-          const auto rest = std::string_view(ps.p, static_cast<std::size_t>(ps.end - ps.p));
-          if (rest.starts_with("true")) {
-            out.left = true;
-            ps.p += 4;
-          } else if (rest.starts_with("false")) {
-            out.left = false;
-            ps.p += 5;
-          } else {
-            e = ps.skipValue(1);
-            if (e == ParseErrc{}) e = ParseErrc::bad_left;
-          }
-          break;
-        }
-        case Key::other: e = ps.skipValue(1); break;
+        const auto e = ps.skipValue(1);
+        return e != ParseErrc{} ? e : ParseErrc::bad_left;
       }
-      if (e != ParseErrc{}) return e;
-      ps.ws();
-      if (ps.p < ps.end && *ps.p == ',') {
-        ++ps.p;
-        continue;
-      }
-      if (ps.p < ps.end && *ps.p == '}') {
-        ++ps.p;
-        break;
-      }
-      return ParseErrc::syntax_error;
+      case Key::other: break;
     }
-  }
-  ps.ws();
-  if (ps.p != ps.end) return ParseErrc::trailing_data;
+    return ParseErrc{};
+  };
+  if (const auto e = detail::parseObject<Key>(ps, classify, member, seen); e != ParseErrc{}) return e;
   if (!has(seen, Key::lastSeen)) return ParseErrc::missing_last_seen;
   if (!has(seen, Key::bleUuid)) return ParseErrc::missing_ble_uuid;
   if (!has(seen, Key::scannerId)) return ParseErrc::missing_scanner_id;

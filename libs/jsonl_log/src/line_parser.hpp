@@ -284,6 +284,70 @@ struct Parser {
     out.assign(s.data(), s.size());
     return ParseErrc{};
   }
+
+  // A bleUuid member's value: a string holding a canonical UUID.
+  ParseErrc uuid(support::Uuid& out) {
+    if (p >= end || *p != '"') {
+      const auto e = skipValue(1);
+      return e != ParseErrc{} ? e : ParseErrc::bad_ble_uuid;
+    }
+    std::string_view s;
+    if (const auto e = string(s); e != ParseErrc{}) return e;
+    const auto u = support::Uuid::parse(s);
+    if (!u) return ParseErrc::bad_ble_uuid;
+    out = *u;
+    return ParseErrc{};
+  }
 };
+
+// One line's JSON object, member by member: the framing every kind of log line shares
+// (whitespace, a key seen twice is refused, nothing may follow the closing brace).
+// `classify` maps a key's text to the caller's Key enum, whose `other` is every key it
+// does not know (skipped, kept by no one); `member(key)` parses that member's value at
+// ps.p. Each known key seen sets bit `1 << key` in `seen`.
+template <class Key, class Classify, class Member>
+ParseErrc parseObject(Parser& ps, Classify classify, Member member, unsigned& seen) {
+  ps.ws();
+  if (ps.p >= ps.end) return ParseErrc::empty_line;
+  if (*ps.p != '{') {
+    const auto e = ps.skipValue(0);
+    return e != ParseErrc{} ? e : ParseErrc::not_an_object;
+  }
+  ++ps.p;
+  ps.ws();
+  if (ps.p < ps.end && *ps.p == '}') {
+    ++ps.p;
+  } else {
+    while (true) {
+      ps.ws();
+      if (ps.p >= ps.end || *ps.p != '"') return ParseErrc::syntax_error;
+      std::string_view keyText;
+      if (const auto e = ps.string(keyText); e != ParseErrc{}) return e;
+      const Key key = classify(keyText);
+      ps.ws();
+      if (ps.p >= ps.end || *ps.p != ':') return ParseErrc::syntax_error;
+      ++ps.p;
+      ps.ws();
+      if (key != Key::other) {
+        const unsigned bit = 1u << static_cast<unsigned>(key);
+        if (seen & bit) return ParseErrc::duplicate_key;
+        seen |= bit;
+      }
+      if (const auto e = key == Key::other ? ps.skipValue(1) : member(key); e != ParseErrc{}) return e;
+      ps.ws();
+      if (ps.p < ps.end && *ps.p == ',') {
+        ++ps.p;
+        continue;
+      }
+      if (ps.p < ps.end && *ps.p == '}') {
+        ++ps.p;
+        break;
+      }
+      return ParseErrc::syntax_error;
+    }
+  }
+  ps.ws();
+  return ps.p != ps.end ? ParseErrc::trailing_data : ParseErrc{};
+}
 
 }  // namespace attendance::jsonl_log::detail

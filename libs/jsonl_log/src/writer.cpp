@@ -14,15 +14,12 @@
 #include <attendance/jsonl_log/durable_mark.hpp>
 #include <attendance/jsonl_log/reader.hpp>
 #include "lock_internal.hpp"
+#include "sys_failure.hpp"
 
 namespace attendance::jsonl_log {
 namespace {
 
-Failure sysFailure(int err, std::string what) {
-  what += ": ";
-  what += std::strerror(err);
-  return Failure{{err, boost::system::system_category()}, std::move(what)};
-}
+using detail::sysFailure;
 
 Outcome<void> fsyncDirectoryOf(const std::filesystem::path& file) {
   const auto dir = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
