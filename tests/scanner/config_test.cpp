@@ -197,10 +197,12 @@ TEST(ScannerConfig, MirrorIsASecondPathNotTheLogItself) {
   auto r = parse({"--event", "e", "--scanner-id", "s", "--log", "/data/a.jsonl", "--accept-any-id"});
   ASSERT_TRUE(r.config) << r.message;
   EXPECT_FALSE(r.config->mirror);
-  r = parse({"--event", "e", "--scanner-id", "s", "--log", "/data/a.jsonl", "--accept-any-id", "--mirror", "/media/usb/a.jsonl"});
+  r = parse({"--event", "e", "--scanner-id", "s", "--log", "/data/a.jsonl", "--accept-any-id", "--mirror",
+             "/media/usb/a.jsonl"});
   ASSERT_TRUE(r.config) << r.message;
   EXPECT_EQ(r.config->mirror, std::filesystem::path("/media/usb/a.jsonl"));
-  r = parse({"--event", "e", "--scanner-id", "s", "--log", "/data/a.jsonl", "--accept-any-id", "--mirror", "/data/./a.jsonl"});
+  r = parse({"--event", "e", "--scanner-id", "s", "--log", "/data/a.jsonl", "--accept-any-id", "--mirror",
+             "/data/./a.jsonl"});
   EXPECT_FALSE(r.config);
   EXPECT_EQ(r.exitCode, kExitUsage);
   EXPECT_NE(r.message.find("--mirror must be another file than --log"), std::string::npos) << r.message;
