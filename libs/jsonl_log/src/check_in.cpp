@@ -1,11 +1,8 @@
 #include <attendance/jsonl_log/check_in.hpp>
 
-#include <charconv>
 #include <cstring>
-#include <limits>
 
 #include <attendance/support/json_text.hpp>
-#include <attendance/support/utf8.hpp>
 #include "line_parser.hpp"
 
 namespace attendance::jsonl_log {
@@ -49,31 +46,6 @@ public:
 };
 #pragma GCC diagnostic pop
 
-// Plain printable ASCII without quote or backslash: copied verbatim.
-bool needsEscaping(std::string_view s) noexcept {
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') return true;
-  }
-  return false;
-}
-
-void appendString(std::string& out, std::string_view s) {
-  if (needsEscaping(s)) {
-    support::appendJsonString(out, s);
-    return;
-  }
-  out.push_back('"');
-  out.append(s);
-  out.push_back('"');
-}
-
-void appendInt(std::string& out, std::int64_t v) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
-}
-
 // ---- parser ---------------------------------------------------------------
 
 using detail::Parser;
@@ -104,24 +76,24 @@ void appendLine(std::string& out, const CheckIn& r) {
   out.resize(at + support::Uuid::kTextLength);
   r.bleUuid.formatTo(out.data() + at);
   out.append("\",\"checkInTime\":");
-  appendInt(out, r.checkInTime);
+  support::appendJsonInt(out, r.checkInTime);
   out.append(",\"scannerId\":");
-  appendString(out, r.scannerId);
+  support::appendJsonString(out, r.scannerId);
   if (r.eventId) {
     out.append(",\"eventId\":");
-    appendString(out, *r.eventId);
+    support::appendJsonString(out, *r.eventId);
   }
   if (r.rssi) {
     out.append(",\"rssi\":");
-    appendInt(out, *r.rssi);
+    support::appendJsonInt(out, *r.rssi);
   }
   if (r.bootId) {
     out.append(",\"bootId\":");
-    appendString(out, *r.bootId);
+    support::appendJsonString(out, *r.bootId);
   }
   if (r.bootMs) {
     out.append(",\"bootMs\":");
-    appendInt(out, *r.bootMs);
+    support::appendJsonInt(out, *r.bootMs);
   }
   out.append("}\n");
 }
@@ -144,8 +116,7 @@ error_code parseLineInto(std::string_view line, CheckIn& out) {
       case Key::bleUuid: return ps.uuid(out.bleUuid);
       case Key::checkInTime: {
         std::int64_t v = 0;
-        auto e = ps.integer(v, ParseErrc::bad_check_in_time);
-        if (e == ParseErrc{} && v < 0) e = ParseErrc::bad_check_in_time;
+        const auto e = ps.nonNegative(v, ParseErrc::bad_check_in_time);
         out.checkInTime = v;
         return e;
       }
@@ -155,8 +126,7 @@ error_code parseLineInto(std::string_view line, CheckIn& out) {
         return ps.idString(*out.eventId, ParseErrc::bad_event_id);
       case Key::rssi: {
         std::int64_t v = 0;
-        auto e = ps.integer(v, ParseErrc::bad_rssi);
-        if (e == ParseErrc{} && (v < -128 || v > 127)) e = ParseErrc::bad_rssi;
+        const auto e = ps.integerIn(v, -128, 127, ParseErrc::bad_rssi);
         out.rssi = static_cast<int>(v);
         return e;
       }
@@ -165,8 +135,7 @@ error_code parseLineInto(std::string_view line, CheckIn& out) {
         return ps.idString(*out.bootId, ParseErrc::bad_boot_id);
       case Key::bootMs: {
         std::int64_t v = 0;
-        auto e = ps.integer(v, ParseErrc::bad_boot_ms);
-        if (e == ParseErrc{} && v < 0) e = ParseErrc::bad_boot_ms;
+        const auto e = ps.nonNegative(v, ParseErrc::bad_boot_ms);
         out.bootMs = v;
         return e;
       }

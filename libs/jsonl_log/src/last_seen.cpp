@@ -1,6 +1,5 @@
 #include <attendance/jsonl_log/last_seen.hpp>
 
-#include <charconv>
 #include <cstring>
 
 #include <attendance/support/json_text.hpp>
@@ -22,25 +21,13 @@ Key classify(std::string_view k) noexcept {
   return Key::other;
 }
 
-void appendInt(std::string& out, std::int64_t v) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
-}
-
 bool has(unsigned seen, Key k) noexcept { return (seen & (1u << static_cast<unsigned>(k))) != 0; }
-
-ParseErrc nonNegative(detail::Parser& ps, std::int64_t& v, ParseErrc bad) noexcept {
-  const auto e = ps.integer(v, bad);
-  if (e != ParseErrc{}) return e;
-  return v < 0 ? bad : ParseErrc{};
-}
 
 }  // namespace
 
 void appendLastSeenLine(std::string& out, const LastSeen& r) {
   out.append("{\"lastSeen\":");
-  appendInt(out, r.lastSeen);
+  support::appendJsonInt(out, r.lastSeen);
   out.append(",\"bleUuid\":\"");
   const std::size_t at = out.size();
   out.resize(at + support::Uuid::kTextLength);
@@ -52,9 +39,9 @@ void appendLastSeenLine(std::string& out, const LastSeen& r) {
     support::appendJsonString(out, *r.eventId);
   }
   out.append(",\"firstSeen\":");
-  appendInt(out, r.firstSeen);
+  support::appendJsonInt(out, r.firstSeen);
   out.append(",\"sightings\":");
-  appendInt(out, r.sightings);
+  support::appendJsonInt(out, r.sightings);
   out.append(r.left ? ",\"left\":true}\n" : ",\"left\":false}\n");
 }
 
@@ -81,9 +68,9 @@ error_code parseLastSeenLineInto(std::string_view line, LastSeen& out) {
   unsigned seen = 0;
   const auto member = [&](Key key) -> ParseErrc {
     switch (key) {
-      case Key::lastSeen: return nonNegative(ps, out.lastSeen, ParseErrc::bad_last_seen);
-      case Key::firstSeen: return nonNegative(ps, out.firstSeen, ParseErrc::bad_first_seen);
-      case Key::sightings: return nonNegative(ps, out.sightings, ParseErrc::bad_sightings);
+      case Key::lastSeen: return ps.nonNegative(out.lastSeen, ParseErrc::bad_last_seen);
+      case Key::firstSeen: return ps.nonNegative(out.firstSeen, ParseErrc::bad_first_seen);
+      case Key::sightings: return ps.nonNegative(out.sightings, ParseErrc::bad_sightings);
       case Key::bleUuid: return ps.uuid(out.bleUuid);
       case Key::scannerId: return ps.idString(out.scannerId, ParseErrc::bad_scanner_id);
       case Key::eventId:

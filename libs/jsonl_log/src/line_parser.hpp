@@ -1,5 +1,6 @@
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -271,6 +272,16 @@ struct Parser {
     if (const auto e = number(isInt, v); e != ParseErrc{}) return e;
     return isInt ? ParseErrc{} : bad;
   }
+
+  // integer() within [lo, hi] (the log's times and counts are non-negative, rssi is an int8).
+  ParseErrc integerIn(std::int64_t& v, std::int64_t lo, std::int64_t hi, ParseErrc bad) noexcept {
+    const auto e = integer(v, bad);
+    if (e != ParseErrc{}) return e;
+    return v < lo || v > hi ? bad : ParseErrc{};
+  }
+
+  // integer() >= 0.
+  ParseErrc nonNegative(std::int64_t& v, ParseErrc bad) noexcept { return integerIn(v, 0, INT64_MAX, bad); }
 
   ParseErrc idString(std::string& out, ParseErrc bad) {
     if (p >= end) return ParseErrc::syntax_error;

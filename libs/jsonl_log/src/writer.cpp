@@ -120,6 +120,10 @@ Outcome<std::uint64_t> countNewlines(int fd, std::uint64_t from, std::uint64_t t
   return count;
 }
 
+// The two kinds of line, for writeRecord.
+void formatLine(std::string& out, const CheckIn& r) { appendLine(out, r); }
+void formatLine(std::string& out, const LastSeen& r) { appendLastSeenLine(out, r); }
+
 }  // namespace
 
 std::optional<FsyncPolicy> parseFsyncPolicy(std::string_view text) noexcept {
@@ -316,28 +320,20 @@ Outcome<void> Writer::recover(std::int64_t nowEpochMs) {
   return {};
 }
 
-Outcome<Appended> Writer::append(const CheckIn& record) {
-  if (broken_) {
-    return Failure{{EIO, boost::system::system_category()},
-                   "log " + path_.string() + " is unusable after an earlier fatal error"};
-  }
-  buffer_.clear();
-  appendLine(buffer_, record);
-  return writeBuffer(record);
-}
+Outcome<Appended> Writer::append(const CheckIn& record) { return writeRecord(record); }
 
-Outcome<Appended> Writer::append(const LastSeen& record) {
-  if (broken_) {
-    return Failure{{EIO, boost::system::system_category()},
-                   "log " + path_.string() + " is unusable after an earlier fatal error"};
-  }
-  buffer_.clear();
-  appendLastSeenLine(buffer_, record);
-  return writeBuffer(record);
+Outcome<Appended> Writer::append(const LastSeen& record) { return writeRecord(record); }
+
+Failure Writer::unusable() const {
+  return Failure{{EIO, boost::system::system_category()},
+                 "log " + path_.string() + " is unusable after an earlier fatal error"};
 }
 
 template <class Record>
-Outcome<Appended> Writer::writeBuffer(const Record& record) {
+Outcome<Appended> Writer::writeRecord(const Record& record) {
+  if (broken_) return unusable();
+  buffer_.clear();
+  formatLine(buffer_, record);
   std::optional<Failure> primaryFailure;
   bool torn = false;
   if (primaryState_ == CopyState::ok) {
@@ -450,10 +446,7 @@ void Writer::publishMark() {
 }
 
 Outcome<void> Writer::sync() {
-  if (broken_) {
-    return Failure{{EIO, boost::system::system_category()},
-                   "log " + path_.string() + " is unusable after an earlier fatal error"};
-  }
+  if (broken_) return unusable();
   if (!dirty_) {
     if (markPending_) publishMark();
     return {};
@@ -462,10 +455,7 @@ Outcome<void> Writer::sync() {
 }
 
 Outcome<bool> Writer::commit(std::chrono::steady_clock::time_point now) {
-  if (broken_) {
-    return Failure{{EIO, boost::system::system_category()},
-                   "log " + path_.string() + " is unusable after an earlier fatal error"};
-  }
+  if (broken_) return unusable();
   if (markPending_ && lastMark_ && now - *lastMark_ >= kMarkEvery) {
     publishMark();
     lastMark_ = now;

@@ -119,9 +119,11 @@ public:
 private:
   Writer(std::filesystem::path path, int fd, WriterOptions options);
   Outcome<void> recover(std::int64_t nowEpochMs);
-  // The line in buffer_ to every working copy; `record` is what the mirror writes.
+  // Formats `record` into buffer_ and writes it to every working copy (the mirror
+  // formats its own); refused once the log is broken.
   template <class Record>
-  Outcome<Appended> writeBuffer(const Record& record);
+  Outcome<Appended> writeRecord(const Record& record);
+  [[nodiscard]] Failure unusable() const;
   // `now` from commit(); none from sync(), which publishes the mark at once.
   Outcome<void> doSync(std::optional<std::chrono::steady_clock::time_point> now);
   void publishMark();
