@@ -8,6 +8,7 @@
 #include <attendance/jsonl_log/last_seen.hpp>
 #include <attendance/jsonl_log/reader.hpp>
 #include <attendance/jsonl_log/writer.hpp>
+#include "jsonl_log/log_fixtures.hpp"
 #include "support/temp_dir.hpp"
 
 using attendance::jsonl_log::CheckIn;
@@ -50,20 +51,6 @@ CheckIn checkIn() {
   c.scannerId = "Entrance-Scanner-01";
   c.eventId = "evt-2026-kickoff";
   return c;
-}
-
-std::vector<LogLine> readAll(const std::filesystem::path& p, ReaderOptions o = {}) {
-  auto r = Reader::open(p, o);
-  EXPECT_TRUE(r);
-  std::vector<LogLine> out;
-  LogLine l;
-  while (true) {
-    auto more = r->next(l);
-    EXPECT_TRUE(more);
-    if (!more || !*more) break;
-    out.push_back(l);
-  }
-  return out;
 }
 
 }  // namespace
@@ -124,7 +111,7 @@ TEST(LastSeenLine, TheReaderSkipsThemUnlessAskedAndReportsBrokenOnes) {
   writeFile(log, ci + ls + broken + ci);
 
   // What the sync and the scanner's re-seeding see: the check-ins, and the broken line as bad.
-  const auto plain = readAll(log);
+  const auto plain = attendance::testing::readAllLines(log);
   ASSERT_EQ(plain.size(), 3U);
   EXPECT_EQ(plain[0].kind, LogLine::Kind::record);
   EXPECT_EQ(plain[1].kind, LogLine::Kind::bad);
@@ -132,7 +119,7 @@ TEST(LastSeenLine, TheReaderSkipsThemUnlessAskedAndReportsBrokenOnes) {
   EXPECT_EQ(plain[2].kind, LogLine::Kind::record);
   EXPECT_EQ(plain[2].lineNumber, 4U);
 
-  const auto all = readAll(log, ReaderOptions{.lastSeenLines = true});
+  const auto all = attendance::testing::readAllLines(log, ReaderOptions{.lastSeenLines = true});
   ASSERT_EQ(all.size(), 4U);
   EXPECT_EQ(all[1].kind, LogLine::Kind::last_seen);
   EXPECT_EQ(all[1].lastSeen, sample());

@@ -13,6 +13,7 @@
 
 #include <attendance/jsonl_log/reader.hpp>
 #include <attendance/jsonl_log/writer.hpp>
+#include "jsonl_log/log_fixtures.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace std::chrono_literals;
@@ -23,17 +24,8 @@ using attendance::testing::writeFile;
 
 namespace {
 
-constexpr std::int64_t kNow = 1764000000000;
-
-jl::CheckIn record(int n) {
-  jl::CheckIn c;
-  c.bleUuid.bytes[0] = 0xc3;
-  c.bleUuid.bytes[15] = static_cast<std::uint8_t>(n);
-  c.checkInTime = 1721471400000 + n;
-  c.scannerId = "S1";
-  c.eventId = "evt-1";
-  return c;
-}
+constexpr std::int64_t kNow = attendance::testing::kLogOpenedAt;
+constexpr auto record = attendance::testing::numberedCheckIn;
 
 std::string lines(int from, int to) {
   std::string s;

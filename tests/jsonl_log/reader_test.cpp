@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <attendance/jsonl_log/reader.hpp>
+#include "jsonl_log/log_fixtures.hpp"
 #include "support/temp_dir.hpp"
 
 using attendance::jsonl_log::CheckIn;
@@ -27,20 +28,6 @@ CheckIn record(int n) {
   return c;
 }
 
-std::vector<LogLine> readAll(const std::filesystem::path& p, attendance::jsonl_log::ReaderOptions o = {}) {
-  auto r = Reader::open(p, o);
-  EXPECT_TRUE(r);
-  std::vector<LogLine> out;
-  LogLine l;
-  while (true) {
-    auto more = r->next(l);
-    EXPECT_TRUE(more);
-    if (!more || !*more) break;
-    out.push_back(l);
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST(Reader, YieldsRecordsWithOffsetsAndReportsBadLinesAndKeepsGoing) {
@@ -50,7 +37,7 @@ TEST(Reader, YieldsRecordsWithOffsetsAndReportsBadLinesAndKeepsGoing) {
   const std::string bad = "{\"bleUuid\":\"nope\",\"checkInTime\":1,\"scannerId\":\"S\",\"eventId\":\"e\"}\n";
   const std::string l3 = formatLine(record(3));
   writeFile(log, l1 + bad + "\n" + l3);
-  const auto all = readAll(log);
+  const auto all = attendance::testing::readAllLines(log);
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[0].kind, LogLine::Kind::record);
   EXPECT_EQ(all[0].record, record(1));
@@ -74,9 +61,9 @@ TEST(Reader, ResumesFromAnOffsetWithTheGivenLineNumber) {
   std::string content;
   for (int i = 0; i < 10; ++i) content += formatLine(record(i));
   writeFile(log, content);
-  const auto all = readAll(log);
+  const auto all = attendance::testing::readAllLines(log);
   ASSERT_EQ(all.size(), 10u);
-  const auto rest = readAll(log, {.startOffset = all[6].startOffset, .startLine = 7});
+  const auto rest = attendance::testing::readAllLines(log, {.startOffset = all[6].startOffset, .startLine = 7});
   ASSERT_EQ(rest.size(), 4u);
   EXPECT_EQ(rest[0].record, record(6));
   EXPECT_EQ(rest[0].lineNumber, 7u);
@@ -88,7 +75,7 @@ TEST(Reader, ReportsAnUnterminatedLastLine) {
   const auto log = dir / "log.jsonl";
   const std::string l1 = formatLine(record(1));
   writeFile(log, l1 + "{\"bleUuid\":\"b2");
-  const auto all = readAll(log);
+  const auto all = attendance::testing::readAllLines(log);
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[1].kind, LogLine::Kind::bad);
   EXPECT_EQ(all[1].error, ParseErrc::unterminated_line);
@@ -102,7 +89,7 @@ TEST(Reader, SkipsOverLongLinesInConstantMemory) {
   const std::string huge = "{\"x\":\"" + std::string(300000, 'a') + "\"}\n";
   const std::string l = formatLine(record(2));
   writeFile(log, l + huge + l);
-  const auto all = readAll(log);
+  const auto all = attendance::testing::readAllLines(log);
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[1].error, ParseErrc::line_too_long);
   EXPECT_EQ(all[1].startOffset, l.size());
@@ -151,7 +138,7 @@ TEST(Reader, OptionalKeysOfAPreviousLineDoNotLeakIntoTheNext) {
   full.bootId = "boot";
   full.bootMs = 42;
   writeFile(log, formatLine(full) + formatLine(record(2)));
-  const auto all = readAll(log);
+  const auto all = attendance::testing::readAllLines(log);
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].record, full);
   EXPECT_EQ(all[1].record, record(2));
@@ -171,7 +158,7 @@ TEST(Reader, ReadsOriginalDesignLinesAsRecordsWithoutEvent) {
       R"({"bleUuid": "B2000000-0000-4000-8000-000000000002", "checkInTime": 1721471405000, "scannerId": "S"})"
       "\n";
   writeFile(log, python + formatLine(record(2)));
-  const auto all = readAll(log);
+  const auto all = attendance::testing::readAllLines(log);
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[0].kind, LogLine::Kind::record) << all[0].error.message();
   EXPECT_EQ(all[1].kind, LogLine::Kind::record) << all[1].error.message();

@@ -13,6 +13,7 @@
 
 #include <attendance/jsonl_log/lock.hpp>
 #include <attendance/jsonl_log/writer.hpp>
+#include "jsonl_log/log_fixtures.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace std::chrono_literals;
@@ -29,15 +30,12 @@ using attendance::testing::writeFile;
 
 namespace {
 
-constexpr std::int64_t kNow = 1764000000000;
+constexpr std::int64_t kNow = attendance::testing::kLogOpenedAt;
 
+// With the optional rssi and a longer scanner id than the numbered default.
 CheckIn record(int n) {
-  CheckIn c;
-  c.bleUuid.bytes[0] = 0xa1;
-  c.bleUuid.bytes[15] = static_cast<std::uint8_t>(n);
-  c.checkInTime = 1721471400000 + n;
+  CheckIn c = attendance::testing::numberedCheckIn(n);
   c.scannerId = "Entrance-Scanner-01";
-  c.eventId = "evt-1";
   c.rssi = -60 - n % 20;
   return c;
 }
