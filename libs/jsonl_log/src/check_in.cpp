@@ -144,13 +144,13 @@ error_code parseLineInto(std::string_view line, CheckIn& out) {
     return ParseErrc{};
   };
   if (const auto e = detail::parseObject<Key>(ps, classify, member, seen); e != ParseErrc{}) return e;
-  if (!(seen & (1u << static_cast<unsigned>(Key::bleUuid)))) return ParseErrc::missing_ble_uuid;
-  if (!(seen & (1u << static_cast<unsigned>(Key::checkInTime)))) return ParseErrc::missing_check_in_time;
-  if (!(seen & (1u << static_cast<unsigned>(Key::scannerId)))) return ParseErrc::missing_scanner_id;
-  if (!(seen & (1u << static_cast<unsigned>(Key::eventId)))) out.eventId.reset();
-  if (!(seen & (1u << static_cast<unsigned>(Key::rssi)))) out.rssi.reset();
-  if (!(seen & (1u << static_cast<unsigned>(Key::bootId)))) out.bootId.reset();
-  if (!(seen & (1u << static_cast<unsigned>(Key::bootMs)))) out.bootMs.reset();
+  if (!detail::seenKey(seen, Key::bleUuid)) return ParseErrc::missing_ble_uuid;
+  if (!detail::seenKey(seen, Key::checkInTime)) return ParseErrc::missing_check_in_time;
+  if (!detail::seenKey(seen, Key::scannerId)) return ParseErrc::missing_scanner_id;
+  if (!detail::seenKey(seen, Key::eventId)) out.eventId.reset();
+  if (!detail::seenKey(seen, Key::rssi)) out.rssi.reset();
+  if (!detail::seenKey(seen, Key::bootId)) out.bootId.reset();
+  if (!detail::seenKey(seen, Key::bootMs)) out.bootMs.reset();
   return {};
 }
 

@@ -21,8 +21,6 @@ Key classify(std::string_view k) noexcept {
   return Key::other;
 }
 
-bool has(unsigned seen, Key k) noexcept { return (seen & (1u << static_cast<unsigned>(k))) != 0; }
-
 }  // namespace
 
 void appendLastSeenLine(std::string& out, const LastSeen& r) {
@@ -96,13 +94,13 @@ error_code parseLastSeenLineInto(std::string_view line, LastSeen& out) {
     return ParseErrc{};
   };
   if (const auto e = detail::parseObject<Key>(ps, classify, member, seen); e != ParseErrc{}) return e;
-  if (!has(seen, Key::lastSeen)) return ParseErrc::missing_last_seen;
-  if (!has(seen, Key::bleUuid)) return ParseErrc::missing_ble_uuid;
-  if (!has(seen, Key::scannerId)) return ParseErrc::missing_scanner_id;
-  if (!has(seen, Key::firstSeen)) return ParseErrc::bad_first_seen;
-  if (!has(seen, Key::sightings)) return ParseErrc::bad_sightings;
-  if (!has(seen, Key::left)) return ParseErrc::bad_left;
-  if (!has(seen, Key::eventId)) out.eventId.reset();
+  if (!detail::seenKey(seen, Key::lastSeen)) return ParseErrc::missing_last_seen;
+  if (!detail::seenKey(seen, Key::bleUuid)) return ParseErrc::missing_ble_uuid;
+  if (!detail::seenKey(seen, Key::scannerId)) return ParseErrc::missing_scanner_id;
+  if (!detail::seenKey(seen, Key::firstSeen)) return ParseErrc::bad_first_seen;
+  if (!detail::seenKey(seen, Key::sightings)) return ParseErrc::bad_sightings;
+  if (!detail::seenKey(seen, Key::left)) return ParseErrc::bad_left;
+  if (!detail::seenKey(seen, Key::eventId)) out.eventId.reset();
   return {};
 }
 

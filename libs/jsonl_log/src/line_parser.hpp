@@ -311,6 +311,12 @@ struct Parser {
   }
 };
 
+// Whether parseObject saw `key` (its bit in `seen`).
+template <class Key>
+bool seenKey(unsigned seen, Key key) noexcept {
+  return (seen & (1u << static_cast<unsigned>(key))) != 0;
+}
+
 // One line's JSON object, member by member: the framing every kind of log line shares
 // (whitespace, a key seen twice is refused, nothing may follow the closing brace).
 // `classify` maps a key's text to the caller's Key enum, whose `other` is every key it
