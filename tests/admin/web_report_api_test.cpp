@@ -387,15 +387,30 @@ double metric(std::uint16_t port, const std::string& name) {
   return std::stod(text.substr(at + name.size() + 2));
 }
 
+constexpr auto kRefreshEvery = 30s;
+
 WebOptions refreshing() {
   WebOptions o = WebOptions::forTests();
-  o.reportRefreshInterval = 50ms;
+  o.reportRefreshInterval = kRefreshEvery;
   return o;
 }
 
+// The refresh timer runs on the server's simulated clock: it fires when the test moves
+// the clock, so the test sees each run and knows nothing ran in between.
 class ReportRefreshTest : public ReportApiTest {
 protected:
   ReportRefreshTest() : ReportApiTest(refreshing()) {}
+
+  double refreshRuns() { return metric(server.port(), "admin_report_refresh_runs_total"); }
+
+  // Moves the clock one interval on and waits (bounded) for that run to finish.
+  void tick() {
+    const double before = refreshRuns();
+    server.clock.advance(kRefreshEvery);
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (refreshRuns() <= before && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+    ASSERT_EQ(refreshRuns(), before + 1);
+  }
 };
 
 TEST_F(ReportRefreshTest, TheBackgroundRefreshRebuildsAChangedReportBeforeAnyoneAsks) {
@@ -407,12 +422,12 @@ TEST_F(ReportRefreshTest, TheBackgroundRefreshRebuildsAChangedReportBeforeAnyone
   EXPECT_EQ(metric(server.port(), "admin_report_cache_rebuilds_total"), 1);
 
   ingest("S2", {{noShow.bleUuid, support::toEpochMillis(server.clock.systemTime() - 5min)}});
+  // Real time passing is not the interval passing: no run until the clock moves.
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(refreshRuns(), 0);
+  EXPECT_EQ(metric(server.port(), "admin_report_cache_rebuilds_total"), 1);
   // No request: the timer notices the new receipt and rebuilds.
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (metric(server.port(), "admin_report_cache_rebuilds_total") < 2 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);
-  }
+  tick();
   ASSERT_EQ(metric(server.port(), "admin_report_cache_rebuilds_total"), 2);
   // Only a new receipt arrived: the cached report was updated, not built again.
   EXPECT_EQ(metric(server.port(), "admin_report_cache_incremental_total"), 1);
@@ -421,12 +436,7 @@ TEST_F(ReportRefreshTest, TheBackgroundRefreshRebuildsAChangedReportBeforeAnyone
   EXPECT_EQ(metric(server.port(), "admin_report_cache_misses_total"), 1);
   EXPECT_EQ(metric(server.port(), "admin_report_cache_hits_total"), 1);
   // Unchanged data is not rebuilt however often the timer runs.
-  const double runs = metric(server.port(), "admin_report_refresh_runs_total");
-  while (metric(server.port(), "admin_report_refresh_runs_total") < runs + 3 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);
-  }
-  ASSERT_GE(metric(server.port(), "admin_report_refresh_runs_total"), runs + 3);
+  for (int i = 0; i < 3; ++i) tick();
   EXPECT_EQ(metric(server.port(), "admin_report_cache_rebuilds_total"), 2);
 }
 

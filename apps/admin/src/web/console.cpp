@@ -38,7 +38,7 @@ Console::Console(core::ConnectionPool& p, http_server::BlockingPool& b, const su
     }
   }
   if (options.reportRefreshInterval.count() > 0) {
-    refresher = std::make_unique<ReportRefresher>(blocking, options.reportRefreshInterval, [this] {
+    refresher = std::make_unique<ReportRefresher>(blocking, clock, options.reportRefreshInterval, [this] {
       const auto rebuilt = reports.refresh(pool, now());
       publishCacheStats();
       if (metrics != nullptr) metrics->increment("admin_report_refresh_runs_total");

@@ -1,11 +1,8 @@
 #include "report_refresher.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <attendance/support/log.hpp>
@@ -14,55 +11,37 @@ namespace attendance::admin_web {
 
 namespace asio = boost::asio;
 
-struct ReportRefresher::Impl {
-  Impl(http_server::BlockingPool& b, std::chrono::milliseconds i, std::function<void()> w,
-       std::atomic<std::uint64_t>& r)
-      : blocking(b), interval(i), work(std::move(w)), runs(r), timer(ioc) {}
+ReportRefresher::ReportRefresher(http_server::BlockingPool& blocking, const support::TimeSource& time,
+                                 std::chrono::milliseconds interval, std::function<void()> work)
+    : blocking_(blocking),
+      time_(time),
+      interval_(std::max(interval, std::chrono::milliseconds{10})),
+      work_(std::move(work)),
+      timer_([this](const std::stop_token& stop) {
+        while (time_.waitFor(interval_, stop)) runOnce();
+      }) {}
 
-  http_server::BlockingPool& blocking;
-  std::chrono::milliseconds interval;
-  std::function<void()> work;
-  std::atomic<std::uint64_t>& runs;
+// The jthread asks the timer to stop and joins it: a run in progress finishes first.
+ReportRefresher::~ReportRefresher() = default;
+
+// One run on the pool, awaited on a throwaway io_context: run() returns when it is done.
+void ReportRefresher::runOnce() {
   asio::io_context ioc;
-  asio::steady_timer timer;
-  bool stopping = false;  // touched only on ioc's thread
-  std::thread thread;
-
-  asio::awaitable<void> loop() {
-    while (!stopping) {
-      timer.expires_after(interval);
-      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      if (stopping) break;
-      (void)ec;
-      try {
-        co_await blocking.run([this] { work(); });
-        runs.fetch_add(1);
-      } catch (const http_server::PoolSaturated&) {
-        // Requests come first; the next tick tries again.
-        support::log::warn("admin_web.report_refresh_skipped", {{"reason", "blocking pool saturated"}});
-      } catch (const std::exception& e) {
-        support::log::error("admin_web.report_refresh_failed", {{"error", e.what()}});
-      }
-    }
-  }
-};
-
-ReportRefresher::ReportRefresher(http_server::BlockingPool& blocking, std::chrono::milliseconds interval,
-                                 std::function<void()> work)
-    : impl_(
-          std::make_unique<Impl>(blocking, std::max(interval, std::chrono::milliseconds{10}), std::move(work), runs_)) {
-  asio::co_spawn(impl_->ioc, impl_->loop(), asio::detached);
-  impl_->thread = std::thread([impl = impl_.get()] { impl->ioc.run(); });
-}
-
-ReportRefresher::~ReportRefresher() {
-  asio::post(impl_->ioc, [impl = impl_.get()] {
-    impl->stopping = true;
-    impl->timer.cancel();
-  });
-  // run() returns once the loop ends; a refresh on the pool finishes first
-  // (its completion is outstanding work of this io_context).
-  if (impl_->thread.joinable()) impl_->thread.join();
+  asio::co_spawn(
+      ioc,
+      [this]() -> asio::awaitable<void> {
+        try {
+          co_await blocking_.run([this] { work_(); });
+          runs_.fetch_add(1);
+        } catch (const http_server::PoolSaturated&) {
+          // Requests come first; the next tick tries again.
+          support::log::warn("admin_web.report_refresh_skipped", {{"reason", "blocking pool saturated"}});
+        } catch (const std::exception& e) {
+          support::log::error("admin_web.report_refresh_failed", {{"error", e.what()}});
+        }
+      },
+      asio::detached);
+  ioc.run();
 }
 
 }  // namespace attendance::admin_web

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <stop_token>
 #include <vector>
 
 namespace attendance::support {
@@ -21,6 +23,11 @@ public:
   // SimulatedTimeSource moves time forward at once, so a test of retries,
   // backoff or polling runs in microseconds and sees exactly the waits asked for.
   virtual void sleepFor(std::chrono::nanoseconds d) const = 0;
+  // A timer for a background thread (a periodic refresh): true once `d` has passed on
+  // this clock, false as soon as `stop` is requested. Unlike sleepFor it never moves a
+  // simulated clock: it waits until the test advances it past the deadline, so the test
+  // decides when a background tick happens and knows none happened in between.
+  [[nodiscard]] virtual bool waitFor(std::chrono::nanoseconds d, std::stop_token stop) const = 0;
 };
 
 class RealTimeSource final : public TimeSource {
@@ -28,6 +35,7 @@ public:
   [[nodiscard]] std::chrono::system_clock::time_point systemTime() const override;
   [[nodiscard]] std::chrono::steady_clock::time_point monotonicTime() const override;
   void sleepFor(std::chrono::nanoseconds d) const override;
+  [[nodiscard]] bool waitFor(std::chrono::nanoseconds d, std::stop_token stop) const override;
 };
 
 // A clock that only moves when told to. Safe to share with server threads a test starts
@@ -48,6 +56,7 @@ public:
   // and `onSleep` runs after each one (what happens while the program waits:
   // a server goes away, a file appears).
   void sleepFor(std::chrono::nanoseconds d) const override;
+  [[nodiscard]] bool waitFor(std::chrono::nanoseconds d, std::stop_token stop) const override;
   [[nodiscard]] std::vector<std::chrono::nanoseconds> sleeps() const;
   void onSleep(std::function<void(std::chrono::nanoseconds)> f) { onSleep_ = std::move(f); }
 
@@ -58,6 +67,7 @@ private:
   mutable std::chrono::system_clock::time_point system_;
   mutable std::chrono::steady_clock::time_point steady_{};
   mutable std::vector<std::chrono::nanoseconds> sleeps_;
+  mutable std::condition_variable_any moved_;  // the timers' wake-up on advance()
   std::function<void(std::chrono::nanoseconds)> onSleep_;
 };
 
