@@ -213,7 +213,7 @@ Result run(const Scenario& sc, std::uint64_t seed, const std::filesystem::path& 
     const Phone& p = phones[static_cast<std::size_t>(pk.phone)];
     auto ids = bs::parseAdvertisingData(p.air);
     if (!ids) std::exit(2);
-    for (const auto& c : *ids) {
+    for (const auto& c : ids->candidates) {
       if (pipeline.onSighting(c.bleUuid, pk.rssi, clock.systemTime()) == as::Verdict::logged) {
         logged.emplace_back((*writer)->lines(), pk.phone);
       }

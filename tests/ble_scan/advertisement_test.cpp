@@ -9,13 +9,13 @@ namespace {
 
 using attendance::ble_scan::Advertisement;
 using attendance::ble_scan::Candidate;
-using attendance::ble_scan::classifyManufacturerData;
 using attendance::ble_scan::Format;
 using attendance::ble_scan::FormatSet;
+using attendance::ble_scan::IBeaconFields;
+using attendance::ble_scan::IgnoredReason;
 using attendance::ble_scan::kAppleCompanyId;
 using attendance::ble_scan::kDefaultAttendanceServiceUuid;
 using attendance::ble_scan::kEddystoneServiceUuid;
-using attendance::ble_scan::NoiseKind;
 using attendance::ble_scan::parseAdvertisement;
 using attendance::ble_scan::parseManufacturerData;
 using attendance::ble_scan::ParserOptions;
@@ -75,43 +75,53 @@ TEST(IBeaconTest, ProximityUuidIsTheBleUuid) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->bleUuid.toString(), kId);
   EXPECT_EQ(c->format, Format::ibeacon);
+  EXPECT_EQ(c.ignored(), IgnoredReason::none);
+  // Major 00 01, minor 00 02 (big-endian), measured power C5.
+  EXPECT_EQ(c->ibeacon, (IBeaconFields{1, 2, -59}));
 }
 
 TEST(IBeaconTest, MalformedFramesAreNotParticipants) {
   Bytes shortFrame(kIBeacon.begin(), kIBeacon.end() - 1);
-  EXPECT_FALSE(parseManufacturerData(kAppleCompanyId, shortFrame, {}));
+  EXPECT_EQ(parseManufacturerData(kAppleCompanyId, shortFrame, {}).ignored(), IgnoredReason::wrong_length);
   Bytes longFrame = kIBeacon;
   longFrame.push_back(0);
-  EXPECT_FALSE(parseManufacturerData(kAppleCompanyId, longFrame, {}));
+  EXPECT_EQ(parseManufacturerData(kAppleCompanyId, longFrame, {}).ignored(), IgnoredReason::wrong_length);
   Bytes wrongType = kIBeacon;
   wrongType[0] = 0x03;
-  EXPECT_FALSE(parseManufacturerData(kAppleCompanyId, wrongType, {}));
+  EXPECT_EQ(parseManufacturerData(kAppleCompanyId, wrongType, {}).ignored(), IgnoredReason::apple_other);
   Bytes wrongLength = kIBeacon;
   wrongLength[1] = 0x16;
-  EXPECT_FALSE(parseManufacturerData(kAppleCompanyId, wrongLength, {}));
+  EXPECT_EQ(parseManufacturerData(kAppleCompanyId, wrongLength, {}).ignored(), IgnoredReason::apple_other);
   // The same bytes under another company id are not an iBeacon.
-  EXPECT_FALSE(parseManufacturerData(0x0006, kIBeacon, {}));
-  EXPECT_FALSE(parseManufacturerData(kAppleCompanyId, Bytes{}, {}));
+  EXPECT_EQ(parseManufacturerData(0x0006, kIBeacon, {}).ignored(), IgnoredReason::no_known_format);
+  EXPECT_EQ(parseManufacturerData(kAppleCompanyId, Bytes{}, {}).ignored(), IgnoredReason::apple_other);
+  ParserOptions noIBeacon;
+  noIBeacon.formats.erase(Format::ibeacon);
+  EXPECT_EQ(parseManufacturerData(kAppleCompanyId, kIBeacon, noIBeacon).ignored(), IgnoredReason::format_disabled);
 }
 
 TEST(IBeaconTest, AppleOverflowAreaIsNoise) {
   // iOS in the background: 01 + 16-byte bitmask of hashed service UUIDs; no id in it.
   Bytes overflow{0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80};
   EXPECT_FALSE(parseManufacturerData(kAppleCompanyId, overflow, {}));
-  EXPECT_EQ(classifyManufacturerData(kAppleCompanyId, overflow), NoiseKind::apple_overflow_area);
-  EXPECT_EQ(classifyManufacturerData(kAppleCompanyId, kIBeacon), NoiseKind::none);
-  EXPECT_EQ(classifyManufacturerData(kAppleCompanyId, Bytes{0x10, 0x05, 0x01}), NoiseKind::apple_other);
+  EXPECT_EQ(parseManufacturerData(kAppleCompanyId, overflow, {}).ignored(), IgnoredReason::apple_overflow_area);
+  EXPECT_EQ(parseManufacturerData(kAppleCompanyId, Bytes{0x10, 0x05, 0x01}, {}).ignored(), IgnoredReason::apple_other);
+  // Counted whatever formats are on: a background iPhone is worth telling the door staff about.
+  EXPECT_EQ(parseManufacturerData(kAppleCompanyId, overflow, {.formats = FormatSet::none()}).ignored(),
+            IgnoredReason::apple_overflow_area);
 }
 
 TEST(AltBeaconTest, IsNotAParticipantFormat) {
   Bytes alt{0xbe, 0xac};
   alt.insert(alt.end(), kSixteen.begin(), kSixteen.end());
   alt.insert(alt.end(), {0x00, 0x01, 0x00, 0x02, 0xc5, 0x00});
-  EXPECT_FALSE(parseManufacturerData(0x0118, alt, {}));
-  EXPECT_EQ(classifyManufacturerData(0x0118, alt), NoiseKind::altbeacon);
+  EXPECT_EQ(parseManufacturerData(0x0118, alt, {}).ignored(), IgnoredReason::altbeacon);
   Advertisement adv;
   adv.manufacturerData.push_back({0x0118, alt});
-  EXPECT_TRUE(parse(adv).empty());
+  std::vector<Candidate> out;
+  const auto appended = parseAdvertisement(adv, {}, out);
+  EXPECT_EQ(appended.count, 0U);
+  EXPECT_EQ(appended.ignored, IgnoredReason::altbeacon);
 }
 
 TEST(EddystoneTest, NamespaceAndInstanceAreTheBleUuid) {
@@ -129,14 +139,15 @@ TEST(EddystoneTest, NamespaceAndInstanceAreTheBleUuid) {
 TEST(EddystoneTest, OtherFramesAndShortFramesAreIgnored) {
   Bytes tlm = kEddystone;
   tlm[0] = 0x20;  // TLM
-  EXPECT_FALSE(parseServiceData(kEddystoneServiceUuid, tlm, {}));
+  EXPECT_EQ(parseServiceData(kEddystoneServiceUuid, tlm, {}).ignored(), IgnoredReason::eddystone_not_uid);
   Bytes url = kEddystone;
   url[0] = 0x10;  // URL
-  EXPECT_FALSE(parseServiceData(kEddystoneServiceUuid, url, {}));
+  EXPECT_EQ(parseServiceData(kEddystoneServiceUuid, url, {}).ignored(), IgnoredReason::eddystone_not_uid);
   Bytes shortFrame(kEddystone.begin(), kEddystone.begin() + 17);
-  EXPECT_FALSE(parseServiceData(kEddystoneServiceUuid, shortFrame, {}));
+  EXPECT_EQ(parseServiceData(kEddystoneServiceUuid, shortFrame, {}).ignored(), IgnoredReason::wrong_length);
   Bytes oddLength(kEddystone.begin(), kEddystone.begin() + 19);
-  EXPECT_FALSE(parseServiceData(kEddystoneServiceUuid, oddLength, {}));
+  EXPECT_EQ(parseServiceData(kEddystoneServiceUuid, oddLength, {}).ignored(), IgnoredReason::wrong_length);
+  EXPECT_EQ(parseServiceData(kEddystoneServiceUuid, Bytes{}, {}).ignored(), IgnoredReason::wrong_length);
 }
 
 TEST(ServiceDataTest, SixteenBytesUnderTheAttendanceServiceUuid) {
@@ -148,12 +159,13 @@ TEST(ServiceDataTest, SixteenBytesUnderTheAttendanceServiceUuid) {
   EXPECT_EQ(kDefaultAttendanceServiceUuid.toString(), "0000fff9-0000-1000-8000-00805f9b34fb");
 
   Bytes fifteen(kSixteen.begin(), kSixteen.end() - 1);
-  EXPECT_FALSE(parseServiceData(kDefaultAttendanceServiceUuid, fifteen, {}));
+  EXPECT_EQ(parseServiceData(kDefaultAttendanceServiceUuid, fifteen, {}).ignored(), IgnoredReason::wrong_length);
   Bytes seventeen = kSixteen;
   seventeen.push_back(0);
-  EXPECT_FALSE(parseServiceData(kDefaultAttendanceServiceUuid, seventeen, {}));
+  EXPECT_EQ(parseServiceData(kDefaultAttendanceServiceUuid, seventeen, {}).ignored(), IgnoredReason::wrong_length);
   // Under any other service UUID it is not ours.
-  EXPECT_FALSE(parseServiceData(uuid("0000fe2c-0000-1000-8000-00805f9b34fb"), kSixteen, {}));
+  EXPECT_EQ(parseServiceData(uuid("0000fe2c-0000-1000-8000-00805f9b34fb"), kSixteen, {}).ignored(),
+            IgnoredReason::no_known_format);
 }
 
 TEST(ServiceDataTest, AttendanceServiceUuidIsConfigurable) {
@@ -169,7 +181,8 @@ TEST(ServiceUuidTest, CustomUuidsAreParticipantsSigBasedAreNot) {
   auto c = parseServiceUuid(uuid(kId), {});
   ASSERT_TRUE(c);
   EXPECT_EQ(c->format, Format::service_uuid);
-  EXPECT_FALSE(parseServiceUuid(uuid("0000180f-0000-1000-8000-00805f9b34fb"), {}));  // Battery
+  EXPECT_EQ(parseServiceUuid(uuid("0000180f-0000-1000-8000-00805f9b34fb"), {}).ignored(),
+            IgnoredReason::no_known_format);                                         // Battery
   EXPECT_FALSE(parseServiceUuid(uuid("0000fe2c-0000-1000-8000-00805f9b34fb"), {}));  // Fast Pair
   EXPECT_FALSE(parseServiceUuid(uuid("0000FEAA-0000-1000-8000-00805F9B34FB"), {}));  // Eddystone
   // The attendance service UUID is a key, never an id.
@@ -188,10 +201,10 @@ TEST(ParseAdvertisementTest, EachFormatCanBeSwitchedOff) {
 
   auto all = parse(adv);
   ASSERT_EQ(all.size(), 4U);
-  EXPECT_EQ(all[0], (Candidate{uuid(kId), Format::ibeacon}));
-  EXPECT_EQ(all[1], (Candidate{uuid("01020304-0506-0708-090a-0b0c0d0e0f10"), Format::eddystone_uid}));
-  EXPECT_EQ(all[2], (Candidate{uuid("21222324-2526-4728-892a-2b2c2d2e2f30"), Format::service_data}));
-  EXPECT_EQ(all[3], (Candidate{uuid("c0ffee00-1234-4abc-8def-0123456789ab"), Format::service_uuid}));
+  EXPECT_EQ(all[0], (Candidate{uuid(kId), Format::ibeacon, IBeaconFields{1, 2, -59}}));
+  EXPECT_EQ(all[1], (Candidate{uuid("01020304-0506-0708-090a-0b0c0d0e0f10"), Format::eddystone_uid, {}}));
+  EXPECT_EQ(all[2], (Candidate{uuid("21222324-2526-4728-892a-2b2c2d2e2f30"), Format::service_data, {}}));
+  EXPECT_EQ(all[3], (Candidate{uuid("c0ffee00-1234-4abc-8def-0123456789ab"), Format::service_uuid, {}}));
 
   for (std::size_t off = 0; off < 4; ++off) {
     ParserOptions o;
@@ -204,26 +217,34 @@ TEST(ParseAdvertisementTest, EachFormatCanBeSwitchedOff) {
   }
   ParserOptions none;
   none.formats = FormatSet::none();
-  EXPECT_TRUE(parse(adv, none).empty());
+  std::vector<Candidate> out;
+  const auto appended = parseAdvertisement(adv, none, out);
+  EXPECT_EQ(appended.count, 0U);
+  EXPECT_EQ(appended.ignored, IgnoredReason::format_disabled) << "more telling than the Battery UUID";
 }
 
 TEST(ParseAdvertisementTest, AppendsWithoutClearingAndReportsEachIdOnce) {
   Advertisement adv;
   adv.manufacturerData.push_back({kAppleCompanyId, kIBeacon});
   adv.serviceUuids.push_back(uuid(kId));  // the same id again, as a service UUID
-  std::vector<Candidate> out{{uuid("c0ffee00-1234-4abc-8def-0123456789ab"), Format::service_uuid}};
+  std::vector<Candidate> out{{uuid("c0ffee00-1234-4abc-8def-0123456789ab"), Format::service_uuid, {}}};
   out.reserve(8);
   const auto* before = out.data();
-  EXPECT_EQ(parseAdvertisement(adv, {}, out), 1U);
+  const auto appended = parseAdvertisement(adv, {}, out);
+  EXPECT_EQ(appended.count, 1U);
+  EXPECT_EQ(appended.ignored, IgnoredReason::none);
   ASSERT_EQ(out.size(), 2U);
-  EXPECT_EQ(out[1], (Candidate{uuid(kId), Format::ibeacon}));
+  EXPECT_EQ(out[1], (Candidate{uuid(kId), Format::ibeacon, IBeaconFields{1, 2, -59}}));
   EXPECT_EQ(out.data(), before) << "must not reallocate when capacity suffices";
 }
 
 TEST(ParseAdvertisementTest, NilIdIsIgnoredAndCandidatesAreBounded) {
   Advertisement adv;
   adv.serviceData.push_back({kDefaultAttendanceServiceUuid, Bytes(16, 0)});
-  EXPECT_TRUE(parse(adv).empty());
+  std::vector<Candidate> out;
+  EXPECT_EQ(parseAdvertisement(adv, {}, out).ignored, IgnoredReason::nil_id);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(parseServiceUuid(Uuid{}, {}).ignored(), IgnoredReason::nil_id);
 
   Advertisement many;
   for (int i = 1; i <= 40; ++i) {
@@ -239,7 +260,9 @@ TEST(ParseAdvertisementTest, OversizedFieldsAreIgnored) {
   Bytes huge(attendance::ble_scan::kMaxFieldBytes + 1, 0x02);
   adv.manufacturerData.push_back({kAppleCompanyId, huge});
   adv.serviceData.push_back({kEddystoneServiceUuid, huge});
-  EXPECT_TRUE(parse(adv).empty());
+  std::vector<Candidate> out;
+  EXPECT_EQ(parseAdvertisement(adv, {}, out).ignored, IgnoredReason::wrong_length);
+  EXPECT_TRUE(out.empty());
 }
 
 }  // namespace

@@ -14,12 +14,13 @@ namespace {
 
 using attendance::ble_scan::Advertisement;
 using attendance::ble_scan::Candidate;
-using attendance::ble_scan::classifyManufacturerData;
 using attendance::ble_scan::decodeAdvertisingData;
 using attendance::ble_scan::Format;
+using attendance::ble_scan::IBeaconFields;
+using attendance::ble_scan::IgnoredReason;
+using attendance::ble_scan::ignoredReasonName;
 using attendance::ble_scan::kAppleCompanyId;
 using attendance::ble_scan::kEddystoneServiceUuid;
-using attendance::ble_scan::NoiseKind;
 using attendance::ble_scan::parseAdvertisement;
 using attendance::ble_scan::parseAdvertisingData;
 using attendance::ble_scan::ParserOptions;
@@ -42,10 +43,21 @@ Bytes hex(std::string_view text) {
 std::vector<Candidate> ids(std::string_view text, const ParserOptions& o = {}) {
   auto r = parseAdvertisingData(hex(text), o);
   EXPECT_TRUE(r) << (r ? "" : r.error().message);
-  return r ? *r : std::vector<Candidate>{};
+  return r ? r->candidates : std::vector<Candidate>{};
 }
 
-Candidate candidate(const char* id, Format f) { return Candidate{*Uuid::parse(id), f}; }
+Candidate candidate(const char* id, Format f) { return Candidate{*Uuid::parse(id), f, std::nullopt}; }
+Candidate ibeacon(const char* id, std::uint16_t major, std::uint16_t minor, std::int8_t power) {
+  return Candidate{*Uuid::parse(id), Format::ibeacon, IBeaconFields{major, minor, power}};
+}
+
+IgnoredReason why(std::string_view text) {
+  auto r = parseAdvertisingData(hex(text));
+  EXPECT_TRUE(r) << (r ? "" : r.error().message);
+  if (!r) return IgnoredReason::none;
+  EXPECT_TRUE(r->candidates.empty() || r->ignored == IgnoredReason::none);
+  return r->ignored;
+}
 
 // A BlueZ HCI LE advertising report captured from an iBeacon (xorbit/py-decode-beacon, IBEACON.md):
 // 04 3E 2A 02 01 03 00 EC F8 00 EE F3 0C 1E | <30 bytes of AD structures> | BB (RSSI). The AD part:
@@ -61,11 +73,11 @@ constexpr std::string_view kAltBeacon = "02011a1bff1801beac2f234454cf6d4a0fadf2f
 
 }  // namespace
 
-TEST(AdvertisingData, PublishedIBeaconCapturesGiveTheProximityUuid) {
-  EXPECT_EQ(ids(kHciCapture),
-            std::vector<Candidate>{candidate("8deefbb9-f738-4297-8040-96668bb44281", Format::ibeacon)});
-  EXPECT_EQ(ids(kAirLocate),
-            std::vector<Candidate>{candidate("e2c56db5-dffb-48d2-b060-d0f5a71096e0", Format::ibeacon)});
+TEST(AdvertisingData, PublishedIBeaconCapturesGiveTheProximityUuidMajorMinorAndPower) {
+  // Major 0x1388 = 5000, minor 0x0F4E = 3918 (big-endian, as iBeacon sends them), power C1 = -63 dBm.
+  EXPECT_EQ(ids(kHciCapture), std::vector<Candidate>{ibeacon("8deefbb9-f738-4297-8040-96668bb44281", 5000, 3918, -63)});
+  EXPECT_EQ(ids(kAirLocate), std::vector<Candidate>{ibeacon("e2c56db5-dffb-48d2-b060-d0f5a71096e0", 0, 0, -59)});
+  EXPECT_EQ(why(kHciCapture), IgnoredReason::none);
 }
 
 TEST(AdvertisingData, EddystoneUidIsNamespaceThenInstanceAndFitsALegacyAdvert) {
@@ -74,25 +86,43 @@ TEST(AdvertisingData, EddystoneUidIsNamespaceThenInstanceAndFitsALegacyAdvert) {
             std::vector<Candidate>{candidate("edd1ebea-c04e-5def-a017-0bdb87539b67", Format::eddystone_uid)});
 }
 
-TEST(AdvertisingData, AltBeaconAndTheIosBackgroundOverflowAreaAreNoise) {
+TEST(AdvertisingData, AltBeaconAndTheIosBackgroundOverflowAreaAreNoiseAndSaySo) {
   EXPECT_TRUE(ids(kAltBeacon).empty());
+  EXPECT_EQ(why(kAltBeacon), IgnoredReason::altbeacon);
   Advertisement adv;
   ASSERT_TRUE(decodeAdvertisingData(hex(kAltBeacon), adv));
   ASSERT_EQ(adv.manufacturerData.size(), 1U);
   EXPECT_EQ(adv.manufacturerData[0].companyId, 0x0118);  // Radius Networks, little-endian on air
-  EXPECT_EQ(classifyManufacturerData(adv.manufacturerData[0].companyId, adv.manufacturerData[0].data),
-            NoiseKind::altbeacon);
 
   // iOS in the background: flags, then manufacturer data 4C 00 | 01 | 16-byte bitmask.
-  const auto overflow = hex("02011a 14ff4c00 01 00000000000000000000000000000080");
-  auto r = parseAdvertisingData(overflow);
-  ASSERT_TRUE(r);
-  EXPECT_TRUE(r->empty());
-  ASSERT_TRUE(decodeAdvertisingData(overflow, adv));
+  const auto overflow = "02011a 14ff4c00 01 00000000000000000000000000000080";
+  EXPECT_TRUE(ids(overflow).empty());
+  EXPECT_EQ(why(overflow), IgnoredReason::apple_overflow_area);
+  ASSERT_TRUE(decodeAdvertisingData(hex(overflow), adv));
   ASSERT_EQ(adv.manufacturerData.size(), 1U);
   EXPECT_EQ(adv.manufacturerData[0].companyId, kAppleCompanyId);
-  EXPECT_EQ(classifyManufacturerData(adv.manufacturerData[0].companyId, adv.manufacturerData[0].data),
-            NoiseKind::apple_overflow_area);
+}
+
+TEST(AdvertisingData, AFrameWithoutAnIdSaysWhy) {
+  EXPECT_EQ(why("020106"), IgnoredReason::no_known_format);  // flags only
+  EXPECT_EQ(why(""), IgnoredReason::no_known_format);
+  // Eddystone-TLM (frame type 20) next to the FEAA UUID list: the frame is more telling than the list.
+  EXPECT_EQ(why("020106 0303aafe 1116aafe 20 00 0bb8 1700 00000001 00000002"), IgnoredReason::eddystone_not_uid);
+  // An iBeacon prefix cut two bytes short (no minor).
+  EXPECT_EQ(why("020106 18ff4c00 0215 e2c56db5dffb48d2b060d0f5a71096e0 0000 c5"), IgnoredReason::wrong_length);
+  // AirPods-style Apple continuity data (type 07).
+  EXPECT_EQ(why("020106 0aff4c00 0705 0102030405"), IgnoredReason::apple_other);
+  // An all-zero proximity UUID.
+  EXPECT_EQ(why("0201061aff4c000215 00000000000000000000000000000000 00000000c5"), IgnoredReason::nil_id);
+  // AirLocate with iBeacon switched off.
+  ParserOptions noIBeacon;
+  noIBeacon.formats.erase(Format::ibeacon);
+  auto r = parseAdvertisingData(hex(kAirLocate), noIBeacon);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->candidates.empty());
+  EXPECT_EQ(r->ignored, IgnoredReason::format_disabled);
+  EXPECT_EQ(ignoredReasonName(IgnoredReason::apple_overflow_area), "apple-overflow-area");
+  EXPECT_EQ(ignoredReasonName(IgnoredReason::none), "none");
 }
 
 TEST(AdvertisingData, DecodesToWhatBlueZReportsSoBothEntryPointsAgree) {

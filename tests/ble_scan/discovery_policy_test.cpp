@@ -308,8 +308,8 @@ TEST(DeviceTableTest, OneReportPerDeviceAndBatchWithItsIdsOnce) {
   auto& dev = table.add(device(0), {});
   const auto id = attendance::support::Uuid::parse("67931fbe-4269-4563-816a-bddeb3b42104");
   ASSERT_TRUE(id);
-  dev.fromManufacturer.push_back({*id, attendance::ble_scan::Format::ibeacon});
-  dev.fromUuids.push_back({*id, attendance::ble_scan::Format::service_uuid});
+  dev.fromManufacturer.push_back({*id, attendance::ble_scan::Format::ibeacon, {}});
+  dev.fromUuids.push_back({*id, attendance::ble_scan::Format::service_uuid, {}});
   table.markDirty(device(0), dev);
   table.markDirty(device(0), dev);
   int reports = 0;

@@ -52,8 +52,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   std::vector<Candidate> out;
-  const std::size_t n = parseAdvertisement(adv, options, out);
+  const auto appended = parseAdvertisement(adv, options, out);
+  const std::size_t n = appended.count;
   if (n != out.size() || n > kMaxCandidatesPerAdvertisement) __builtin_trap();
+  // A reason exactly when there is no id, and never "none" for nothing.
+  if ((n == 0) != (appended.ignored != IgnoredReason::none)) __builtin_trap();
   for (std::size_t a = 0; a < out.size(); ++a) {
     if (!options.formats.contains(out[a].format)) __builtin_trap();
     if (out[a].format == Format::service_uuid && out[a].bleUuid.isBluetoothSigBased()) __builtin_trap();
@@ -61,8 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (out[a].bleUuid == out[b].bleUuid) __builtin_trap();
     }
   }
-  for (const auto& m : adv.manufacturerData) {
-    (void)classifyManufacturerData(m.companyId, m.data);
+  for (const auto& c : out) {
+    if (c.ibeacon.has_value() != (c.format == Format::ibeacon)) __builtin_trap();
   }
   return 0;
 }

@@ -102,13 +102,12 @@ Outcome<void> decodeAdvertisingData(std::span<const std::uint8_t> bytes, Adverti
   return {};
 }
 
-Outcome<std::vector<Candidate>> parseAdvertisingData(std::span<const std::uint8_t> bytes,
-                                                     const ParserOptions& options) {
+Outcome<ParsedAdvertisement> parseAdvertisingData(std::span<const std::uint8_t> bytes, const ParserOptions& options) {
   Advertisement adv;
   if (auto decoded = decodeAdvertisingData(bytes, adv); !decoded) return decoded.error();
-  std::vector<Candidate> out;
-  parseAdvertisement(adv, options, out);
-  return out;
+  ParsedAdvertisement parsed;
+  parsed.ignored = parseAdvertisement(adv, options, parsed.candidates).ignored;
+  return parsed;
 }
 
 }  // namespace attendance::ble_scan

@@ -121,7 +121,7 @@ struct BluezScanner::Impl {
   // and parsed into the candidates that property gives, replacing its previous ones.
   void reparseAdvertProperty(const sdbus::Variant& value,
                              bool (*decodeInto)(const sdbus::Variant&, Advertisement&) noexcept,
-                             std::vector<Candidate>& fromProperty);
+                             std::vector<Candidate>& fromProperty, IgnoredReason& why);
 
   // Applies Device1 properties; marks the device dirty when they carry an advertisement.
   void deviceUpdate(const std::string& path, detail::DeviceInfo& dev, const PropertyMap& props, bool live);

@@ -138,13 +138,13 @@ void BluezScanner::Impl::adapterChanged(const std::string& path, const PropertyM
 
 void BluezScanner::Impl::reparseAdvertProperty(const sdbus::Variant& value,
                                                bool (*decodeInto)(const sdbus::Variant&, Advertisement&) noexcept,
-                                               std::vector<Candidate>& fromProperty) {
+                                               std::vector<Candidate>& fromProperty, IgnoredReason& why) {
   scratch.clear();
   if (!decodeInto(value, scratch)) {
     bump(counters.malformedValues);
   }
   fromProperty.clear();
-  parseAdvertisement(scratch, options.parser, fromProperty);
+  why = parseAdvertisement(scratch, options.parser, fromProperty).ignored;
 }
 
 void BluezScanner::Impl::deviceUpdate(const std::string& path, detail::DeviceInfo& dev, const PropertyMap& props,
@@ -154,17 +154,13 @@ void BluezScanner::Impl::deviceUpdate(const std::string& path, detail::DeviceInf
   for (const auto& [name, value] : props) {
     if (name == "ManufacturerData") {
       advertData = true;
-      reparseAdvertProperty(value, &decode::manufacturerData, dev.fromManufacturer);
-      dev.appleOverflow =
-          std::any_of(scratch.manufacturerData.begin(), scratch.manufacturerData.end(), [](const ManufacturerEntry& m) {
-            return classifyManufacturerData(m.companyId, m.data) == NoiseKind::apple_overflow_area;
-          });
+      reparseAdvertProperty(value, &decode::manufacturerData, dev.fromManufacturer, dev.ignoredManufacturer);
     } else if (name == "ServiceData") {
       advertData = true;
-      reparseAdvertProperty(value, &decode::serviceData, dev.fromServiceData);
+      reparseAdvertProperty(value, &decode::serviceData, dev.fromServiceData, dev.ignoredServiceData);
     } else if (name == "UUIDs") {
       advertData = true;
-      reparseAdvertProperty(value, &decode::uuids, dev.fromUuids);
+      reparseAdvertProperty(value, &decode::uuids, dev.fromUuids, dev.ignoredUuids);
     } else if (name == "RSSI") {
       rssiSeen = true;
       if (auto v = decode::asInt16(value)) {
@@ -203,7 +199,8 @@ void BluezScanner::Impl::sighting(detail::DeviceInfo& dev) {
   detail::DeviceTable::collectCandidates(dev, candidates);
   if (candidates.empty()) {
     bump(counters.ignoredNoise);
-    if (dev.appleOverflow) {
+    const auto why = std::max({dev.ignoredManufacturer, dev.ignoredServiceData, dev.ignoredUuids});
+    if (why == IgnoredReason::apple_overflow_area) {
       bump(counters.appleOverflowFrames);
       backgroundIphones.seen(dev.address, mono);
       noteBackgroundIphones();

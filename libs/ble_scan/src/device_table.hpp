@@ -24,9 +24,13 @@ struct DeviceInfo {
   std::vector<Candidate> fromManufacturer;
   std::vector<Candidate> fromServiceData;
   std::vector<Candidate> fromUuids;
+  // Why each property gave no id (IgnoredReason::none when it gave some): an advertisement
+  // without candidates is counted under the greatest of the three (the parser's own rule).
+  IgnoredReason ignoredManufacturer = IgnoredReason::no_known_format;
+  IgnoredReason ignoredServiceData = IgnoredReason::no_known_format;
+  IgnoredReason ignoredUuids = IgnoredReason::no_known_format;
   std::optional<std::int16_t> rssi;
-  bool keep = false;           // paired/trusted/connected: never RemoveDevice it
-  bool appleOverflow = false;  // its manufacturer data is an iPhone's background overflow area
+  bool keep = false;  // paired/trusted/connected: never RemoveDevice it
   bool removalQueued = false;
   bool dirty = false;  // has an advertisement not yet turned into sightings
 };

@@ -30,6 +30,12 @@ int main() {
   frame.insert(frame.end(), {0x00, 0x01, 0x00, 0x02, 0xc5});
   const auto c = a::ble_scan::parseManufacturerData(0x004C, frame, a::ble_scan::ParserOptions{});
   if (!c || c->bleUuid != *id) return 2;
+  if (!c->ibeacon || c->ibeacon->major != 1 || c->ibeacon->minor != 2) return 3;
+  // An iPhone with the app in the background: no id, and the reason says so.
+  std::vector<std::uint8_t> overflow(17, 0x00);
+  overflow[0] = 0x01;
+  const auto bg = a::ble_scan::parseManufacturerData(0x004C, overflow, a::ble_scan::ParserOptions{});
+  if (bg || bg.ignored() != a::ble_scan::IgnoredReason::apple_overflow_area) return 4;
 #elif defined(ATTENDANCE_COMPONENT_batch_client)
   const auto e = a::batch_client::parseEndpoint("https://attendance.example.org/api", false);
   if (!e) return 2;

@@ -103,10 +103,59 @@ struct Advertisement {
   }
 };
 
+// iBeacon's own fields after the proximity UUID, for consumers that use them (zones of a venue, a
+// fleet of fixed beacons); the scanner itself keys on the bleUuid only.
+struct IBeaconFields {
+  std::uint16_t major = 0;
+  std::uint16_t minor = 0;
+  std::int8_t measuredPower = 0;  // dBm at 1 m, as the frame states it
+  friend bool operator==(const IBeaconFields&, const IBeaconFields&) = default;
+};
+
 struct Candidate {
   support::Uuid bleUuid;
   Format format = Format::ibeacon;
+  std::optional<IBeaconFields> ibeacon;  // set exactly when format == Format::ibeacon
   friend bool operator==(const Candidate&, const Candidate&) = default;
+};
+
+// Why a field, or a whole advertisement, gave no participant id. Ordered from the least to the most
+// telling: when several fields of one advertisement give none, the advertisement's reason is the
+// greatest of theirs (an iPhone in the background wins over its flags). Values are stable.
+enum class IgnoredReason : std::uint8_t {
+  none = 0,             // not ignored: there is a candidate
+  no_known_format,      // nothing in a participant format: another company's data, other service data,
+                        // SIG-based service UUIDs, no field at all
+  altbeacon,            // AltBeacon (BE AC…, any company id): not a participant format (ADR 0022)
+  apple_other,          // Apple data that is neither iBeacon nor the overflow area (AirPods, Handoff…)
+  eddystone_not_uid,    // an Eddystone URL, TLM or EID frame
+  format_disabled,      // a well-formed participant format that ParserOptions::formats leaves out
+  wrong_length,         // a participant format's key or prefix with a length that format never has
+                        // (iBeacon 02 15 not 23 bytes, Eddystone-UID not 18/20, service data not 16,
+                        // a field over kMaxFieldBytes)
+  nil_id,               // the all-zero id: what a misconfigured app broadcasts
+  apple_overflow_area,  // Apple's overflow area (01 + 16-byte bitmask): an iPhone with the app in the
+                        // background, which carries no id (ADR 0022); the scanner counts these phones
+};
+// "no-known-format", "altbeacon", "apple-other", "eddystone-not-uid", "format-disabled",
+// "wrong-length", "nil-id", "apple-overflow-area" ("none" for none): for logs and metrics.
+[[nodiscard]] std::string_view ignoredReasonName(IgnoredReason r) noexcept;
+
+// What one field parser found: a candidate, or the reason there is none. Reads like an optional
+// (`if (r) use(r->bleUuid)`), plus ignored().
+class FieldResult {
+public:
+  FieldResult(Candidate c) noexcept : candidate_(c) {}  // implicit: `return candidate;` / `return reason;`
+  FieldResult(IgnoredReason r) noexcept : ignored_(r) {}
+  [[nodiscard]] explicit operator bool() const noexcept { return candidate_.has_value(); }
+  [[nodiscard]] const Candidate& operator*() const noexcept { return *candidate_; }
+  [[nodiscard]] const Candidate* operator->() const noexcept { return &*candidate_; }
+  // IgnoredReason::none exactly when there is a candidate.
+  [[nodiscard]] IgnoredReason ignored() const noexcept { return ignored_; }
+
+private:
+  std::optional<Candidate> candidate_;
+  IgnoredReason ignored_ = IgnoredReason::none;
 };
 
 struct ParserOptions {
@@ -115,22 +164,27 @@ struct ParserOptions {
   support::Uuid attendanceServiceUuid = kDefaultAttendanceServiceUuid;
 };
 
+// What parseAdvertisement appended, and why nothing when nothing.
+struct Appended {
+  std::size_t count = 0;
+  // none when count > 0; else the greatest reason among the fields (no_known_format for none).
+  IgnoredReason ignored = IgnoredReason::none;
+};
+
 // Appends the candidates found in `adv` to `out` (never clears it; no allocation
 // when `out` has capacity). Order: manufacturer data, service data, service UUIDs,
 // each in input order. A bleUuid found twice in one advertisement (e.g. both as
 // iBeacon and as a service UUID) is reported once, with the first format.
-// At most kMaxCandidatesPerAdvertisement are appended. Returns how many were appended.
-std::size_t parseAdvertisement(const Advertisement& adv, const ParserOptions& options, std::vector<Candidate>& out);
+// At most kMaxCandidatesPerAdvertisement are appended.
+Appended parseAdvertisement(const Advertisement& adv, const ParserOptions& options, std::vector<Candidate>& out);
 
-// The per-field parsers used by parseAdvertisement, exposed for tests and fuzzing.
-[[nodiscard]] std::optional<Candidate> parseManufacturerData(std::uint16_t companyId,
-                                                             std::span<const std::uint8_t> data,
-                                                             const ParserOptions& options) noexcept;
-[[nodiscard]] std::optional<Candidate> parseServiceData(const support::Uuid& service,
-                                                        std::span<const std::uint8_t> data,
-                                                        const ParserOptions& options) noexcept;
-[[nodiscard]] std::optional<Candidate> parseServiceUuid(const support::Uuid& uuid,
-                                                        const ParserOptions& options) noexcept;
+// The per-field parsers used by parseAdvertisement, one per place an id can be: each gives the
+// candidate or the reason there is none.
+[[nodiscard]] FieldResult parseManufacturerData(std::uint16_t companyId, std::span<const std::uint8_t> data,
+                                                const ParserOptions& options) noexcept;
+[[nodiscard]] FieldResult parseServiceData(const support::Uuid& service, std::span<const std::uint8_t> data,
+                                           const ParserOptions& options) noexcept;
+[[nodiscard]] FieldResult parseServiceUuid(const support::Uuid& uuid, const ParserOptions& options) noexcept;
 
 // The raw-bytes entry point: AD structures exactly as received on air (the advertising data or scan
 // response of an LE advertising report; legacy advertising carries at most 31 bytes, extended at
@@ -145,14 +199,13 @@ std::size_t parseAdvertisement(const Advertisement& adv, const ParserOptions& op
 // that is not a whole number of UUIDs, more than kMaxFieldBytes) is errc::bad_message with the
 // offset of the offending structure; `adv` then holds the structures before it.
 [[nodiscard]] Outcome<void> decodeAdvertisingData(std::span<const std::uint8_t> bytes, Advertisement& adv);
+// What one advertisement carries: its candidates, or why none.
+struct ParsedAdvertisement {
+  std::vector<Candidate> candidates;
+  IgnoredReason ignored = IgnoredReason::none;  // as Appended::ignored
+};
 // decodeAdvertisingData, then parseAdvertisement: the same classification as the BlueZ path.
-[[nodiscard]] Outcome<std::vector<Candidate>> parseAdvertisingData(std::span<const std::uint8_t> bytes,
-                                                                   const ParserOptions& options = {});
-
-// Classification of manufacturer data that is NOT a participant id, for logs and
-// counters: Apple's iOS-background overflow area (01 + 16-byte bitmask), AltBeacon
-// (BE AC ...), other Apple frames, anything else.
-enum class NoiseKind : std::uint8_t { none, apple_overflow_area, altbeacon, apple_other, other };
-[[nodiscard]] NoiseKind classifyManufacturerData(std::uint16_t companyId, std::span<const std::uint8_t> data) noexcept;
+[[nodiscard]] Outcome<ParsedAdvertisement> parseAdvertisingData(std::span<const std::uint8_t> bytes,
+                                                                const ParserOptions& options = {});
 
 }  // namespace attendance::ble_scan
