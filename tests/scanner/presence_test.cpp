@@ -238,3 +238,63 @@ TEST(Presence, AnEvictedPresentParticipantIsReportedAsNotKnownToHaveLeft) {
   EXPECT_EQ(ended[0].id, kAlice);
   EXPECT_FALSE(ended[0].left);
 }
+
+// Eviction order is the order of sightings, not of clock readings: many sightings share one
+// reading of the clock (a batch of D-Bus messages is handled at one `now`), and the table must
+// still forget the one heard longest ago, never one just heard. The table never holds more than
+// its capacity, and expiry frees the silent ones oldest first.
+TEST(Presence, AFullTableEvictsInTheOrderOfSightingsEvenWithinOneClockReading) {
+  SimulatedTimeSource clock;
+  PresenceFilter f(clock, {.minSightings = 1, .minDwell = 0ms, .capacity = 3});
+  std::vector<Uuid> evicted;
+  f.onStayEnded([&evicted](const Stay& s) {
+    EXPECT_FALSE(s.left);
+    evicted.push_back(s.id);
+  });
+  std::vector<Uuid> ids;
+  for (std::uint8_t i = 1; i <= 8; ++i) {
+    Uuid u = kAlice;
+    u.bytes[15] = i;
+    ids.push_back(u);
+  }
+  // 1 2 3 heard, then 1 again: all at the same instant.
+  for (int i : {0, 1, 2, 0}) ASSERT_TRUE(f.onSighting(ids[i], -60, clock.systemTime()));
+  ASSERT_TRUE(f.onSighting(ids[3], -60, clock.systemTime()));  // full: 2 goes, not 1
+  ASSERT_TRUE(f.onSighting(ids[2], -60, clock.systemTime()));  // 3 refreshed
+  ASSERT_TRUE(f.onSighting(ids[4], -60, clock.systemTime()));  // 1 goes
+  ASSERT_TRUE(f.onSighting(ids[5], -60, clock.systemTime()));  // 4 goes
+  EXPECT_EQ(evicted, (std::vector<Uuid>{ids[1], ids[0], ids[3]}));
+  EXPECT_EQ(f.size(), 3U);
+  EXPECT_EQ(f.counters().evicted, 3U);
+
+  // A flood of new ids never grows the table: each one pushes out the oldest.
+  for (int round = 0; round < 100; ++round) {
+    Uuid u = kBob;
+    u.bytes[14] = static_cast<std::uint8_t>(round);
+    ASSERT_TRUE(f.onSighting(u, -60, clock.systemTime()));
+    ASSERT_LE(f.size(), 3U);
+  }
+  EXPECT_EQ(f.counters().evicted, 103U);
+}
+
+TEST(Presence, ExpiryEndsTheSilentRunsOldestFirstAndKeepsTheOthers) {
+  SimulatedTimeSource clock;
+  PresenceFilter f(clock, {.minSightings = 1, .minDwell = 0ms});
+  std::vector<Uuid> ended;
+  f.onStayEnded([&ended](const Stay& s) {
+    EXPECT_TRUE(s.left);
+    ended.push_back(s.id);
+  });
+  ASSERT_TRUE(f.onSighting(kEve, -60, clock.systemTime()));
+  clock.advance(1s);
+  ASSERT_TRUE(f.onSighting(kAlice, -60, clock.systemTime()));
+  ASSERT_TRUE(f.onSighting(kBob, -60, clock.systemTime()));
+  ASSERT_TRUE(f.onSighting(kEve, -60, clock.systemTime()));  // Eve is now the most recent
+  clock.advance(6s);
+  ASSERT_TRUE(f.onSighting(kEve, -60, clock.systemTime()));
+  clock.advance(4500ms);
+  ASSERT_TRUE(f.onSighting(kEve, -60, clock.systemTime()));
+  f.expire();  // Alice and Bob silent for 10.5 s > maxGap
+  EXPECT_EQ(ended, (std::vector<Uuid>{kAlice, kBob}));
+  EXPECT_EQ(f.size(), 1U);
+}

@@ -14,8 +14,8 @@ std::int8_t reading(int rssi) noexcept { return static_cast<std::int8_t>(std::cl
 
 PresenceFilter::PresenceFilter(const support::TimeSource& time, PresenceOptions options)
     : time_(&time), options_(options) {
-  if (options_.capacity == 0 || options_.capacity > std::numeric_limits<std::uint32_t>::max()) {
-    throw std::invalid_argument("presence capacity must be between 1 and 2^32 - 1");
+  if (options_.capacity == 0 || options_.capacity >= kNoSlot) {
+    throw std::invalid_argument("presence capacity must be between 1 and 2^32 - 2");
   }
   if (options_.minSightings == 0) throw std::invalid_argument("min-sightings must be at least 1");
   // Everything is allocated here; afterwards only the index's nodes come and go, never beyond capacity.
@@ -46,22 +46,34 @@ void PresenceFilter::forEachPresent(const std::function<void(const Stay&)>& visi
   }
 }
 
+void PresenceFilter::unlink(std::uint32_t slot) noexcept {
+  Entry& e = entries_[slot];
+  (e.newer == kNoSlot ? newest_ : entries_[e.newer].older) = e.older;
+  (e.older == kNoSlot ? oldest_ : entries_[e.older].newer) = e.newer;
+  e.newer = e.older = kNoSlot;
+}
+
+void PresenceFilter::pushNewest(std::uint32_t slot) noexcept {
+  Entry& e = entries_[slot];
+  e.newer = kNoSlot;
+  e.older = newest_;
+  (newest_ == kNoSlot ? oldest_ : entries_[newest_].newer) = slot;
+  newest_ = slot;
+}
+
 void PresenceFilter::release(std::uint32_t slot) {
   Entry& e = entries_[slot];
   if (!e.present) --pending_;
   index_.erase(e.id);
+  unlink(slot);
   e.used = false;
   free_.push_back(slot);
 }
 
 std::uint32_t PresenceFilter::acquire() {
   if (free_.empty()) {
-    // Full only under a flood of distinct ids; a linear search then is cheaper than an LRU
-    // list kept up to date on every sighting.
-    std::uint32_t oldest = 0;
-    for (std::uint32_t i = 1; i < entries_.size(); ++i) {
-      if (entries_[i].last < entries_[oldest].last) oldest = i;
-    }
+    // Full (a flood of distinct ids): the tail of the recency list is the one heard longest ago.
+    const std::uint32_t oldest = oldest_;
     ++counters_.evicted;
     stayEnded(entries_[oldest], false);
     release(oldest);
@@ -104,7 +116,12 @@ std::optional<Presence> PresenceFilter::onSighting(const support::Uuid& id, std:
     e.id = id;
     e.used = true;
     index_.emplace(id, slot);
+    pushNewest(slot);
     startRun(e, seenAt, now);
+  }
+  if (newest_ != slot) {
+    unlink(slot);
+    pushNewest(slot);
   }
   Entry& e = entries_[slot];
   if (!e.present && options_.minSightings == 1 && options_.minDwell == std::chrono::milliseconds::zero()) {
@@ -135,12 +152,12 @@ void PresenceFilter::expire() {
   const auto now = time_->monotonicTime();
   if (lastSweep_ && now - *lastSweep_ < std::chrono::seconds{1}) return;
   lastSweep_ = now;
-  for (std::uint32_t i = 0; i < entries_.size(); ++i) {
-    const Entry& e = entries_[i];
-    if (!e.used || now - e.last <= options_.maxGap) continue;
-    if (!e.present) ++counters_.expired;
-    stayEnded(e, true);
-    release(i);
+  // The list is in order of sightings, and so of `last` (monotonic): stop at the first one still there.
+  while (oldest_ != kNoSlot && now - entries_[oldest_].last > options_.maxGap) {
+    const std::uint32_t slot = oldest_;
+    if (!entries_[slot].present) ++counters_.expired;
+    stayEnded(entries_[slot], true);
+    release(slot);
   }
 }
 

@@ -31,9 +31,12 @@ namespace attendance::scanner {
 // is the sighting's wall time, as before.
 //
 // Memory is bounded: at most `capacity` candidates (pending and present ones) are
-// tracked. When the table is full, the least recently seen candidate is forgotten
-// (counted in `evicted`): a pending run starts over, a present participant has to
-// qualify again. Not thread-safe: one pipeline owns it.
+// tracked, all allocated at construction. When the table is full, the least recently
+// seen candidate is forgotten (counted in `evicted`): a pending run starts over, a
+// present participant has to qualify again. "Least recently seen" is the order of
+// sightings (an intrusive list, most recent first, moved on each sighting): eviction
+// and expiry take the list's tail in O(1) per entry, whatever the table's size, instead
+// of a scan of the whole table. Not thread-safe: one pipeline owns it.
 struct PresenceOptions {
   std::size_t minSightings = 2;
   std::chrono::milliseconds minDwell{std::chrono::seconds{2}};
@@ -77,8 +80,8 @@ public:
                                                    std::chrono::system_clock::time_point seenAt);
 
   // Ends runs silent for longer than maxGap (counted as expired when they never
-  // qualified) and frees their entries. Cheap to call often: it scans the table at
-  // most once per second.
+  // qualified) and frees their entries, the longest silent first. Cheap to call often:
+  // it looks at most once per second, and then only at the entries it frees (+ one).
   void expire();
 
   // Called when a present run ends: silent for longer than maxGap (left, found by expire() or by
@@ -106,10 +109,16 @@ private:
     std::uint8_t next = 0;                // ring position of the next reading
     bool present = false;
     bool used = false;
+    // Neighbours in the recency list (kNoSlot at its ends).
+    std::uint32_t newer = kNoSlot;
+    std::uint32_t older = kNoSlot;
   };
+  static constexpr std::uint32_t kNoSlot = 0xFFFFFFFF;
 
   void startRun(Entry& e, std::chrono::system_clock::time_point wall, std::chrono::steady_clock::time_point now);
   void release(std::uint32_t slot);
+  void unlink(std::uint32_t slot) noexcept;
+  void pushNewest(std::uint32_t slot) noexcept;
   [[nodiscard]] std::uint32_t acquire();
   [[nodiscard]] std::optional<int> smoothed(const Entry& e) const noexcept;
   void stayEnded(const Entry& e, bool left) const;
@@ -118,6 +127,8 @@ private:
   PresenceOptions options_;
   std::vector<Entry> entries_;  // fixed at construction
   std::vector<std::uint32_t> free_;
+  std::uint32_t newest_ = kNoSlot;  // the recency list: newest_ … oldest_, only used entries
+  std::uint32_t oldest_ = kNoSlot;
   std::unordered_map<support::Uuid, std::uint32_t, support::UuidHash> index_;
   std::size_t pending_ = 0;
   std::optional<std::chrono::steady_clock::time_point> lastSweep_;
