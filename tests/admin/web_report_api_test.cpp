@@ -379,6 +379,73 @@ TEST_F(ReportApiTest, ASessionIsStillRequired) {
   EXPECT_EQ(csv[http::field::location], "/login");
 }
 
+// Issue 14 §1: while followers upload, the report says per scanner "live — last
+// upload 12 s ago" (a batch within the last 30 s of the console's clock), on the
+// server-rendered page and in the small status the page polls; before any batch
+// exactly today's "Attendance data has not been synced.".
+TEST_F(ReportApiTest, EachScannerIsLiveWhileItsBatchesArriveAndNotSyncedBeforeAny) {
+  core::NewEvent ev;
+  ev.id = eventId;
+  ev.name = "Conference";
+  ASSERT_TRUE(core::createEvent(server.pool(), ev, server.clock.systemTime()).has_value());
+  for (const char* s : {"S1", "S2"}) {
+    ASSERT_TRUE(core::createScanner(server.pool(), s, server.clock.systemTime()).has_value());
+    ASSERT_TRUE(core::assignScanner(server.pool(), s, eventId, server.clock.systemTime()).has_value());
+  }
+  const auto someone = makeUser("alice@example.org", "Alice");
+  Browser b = signedIn();
+  const std::string live = "/api/events/" + eventId + "/live";
+  const std::string page = "/events/" + eventId;
+
+  auto before = getJson(b, live);
+  EXPECT_FALSE(before.at("synced").as_bool());
+  EXPECT_FALSE(before.at("live").as_bool());
+  EXPECT_TRUE(before.at("scanners").as_array().empty());
+  std::string html = b.get(page).body();
+  EXPECT_NE(html.find("Attendance data has not been synced."), std::string::npos) << html;
+  EXPECT_EQ(html.find("live —"), std::string::npos);
+
+  const std::int64_t seen = support::toEpochMillis(server.clock.systemTime() - 1min);
+  ingest("S1", {{someone.bleUuid, seen}});
+  server.clock.advance(20s);
+  ingest("S2", {{someone.bleUuid, seen + 1000}});
+  server.clock.advance(12s);
+
+  const auto now = getJson(b, live);
+  EXPECT_TRUE(now.at("synced").as_bool());
+  EXPECT_TRUE(now.at("live").as_bool());
+  EXPECT_EQ(now.at("windowSeconds").as_int64(), 30);
+  EXPECT_GT(now.at("refreshSeconds").as_int64(), 0);
+  const auto& scanners = now.at("scanners").as_array();
+  ASSERT_EQ(scanners.size(), 2U);
+  EXPECT_EQ(scanners.at(0).at("scannerId").as_string(), "S1");
+  EXPECT_FALSE(scanners.at(0).at("live").as_bool());
+  EXPECT_EQ(scanners.at(0).at("secondsAgo").as_int64(), 32);
+  EXPECT_EQ(scanners.at(0).at("text").as_string(), "last upload 32 s ago");
+  EXPECT_EQ(scanners.at(1).at("scannerId").as_string(), "S2");
+  EXPECT_TRUE(scanners.at(1).at("live").as_bool());
+  EXPECT_EQ(scanners.at(1).at("text").as_string(), "live — last upload 12 s ago");
+  html = b.get(page).body();
+  EXPECT_EQ(html.find("Attendance data has not been synced."), std::string::npos);
+  EXPECT_NE(html.find("live — last upload 12 s ago"), std::string::npos) << html;
+  EXPECT_NE(html.find("last upload 32 s ago"), std::string::npos) << html;
+
+  // Nothing new: the version stays, and after the window nobody is live.
+  server.clock.advance(2min);
+  const auto later = getJson(b, live);
+  EXPECT_EQ(later.at("version"), now.at("version"));
+  EXPECT_FALSE(later.at("live").as_bool());
+  EXPECT_EQ(later.at("scanners").at(1).at("text").as_string(), "last upload 2 min ago");
+  // A new batch moves the version, which is what tells the page to fetch again.
+  ingest("S1", {{someone.bleUuid, seen + 2000}});
+  const auto moved = getJson(b, live);
+  EXPECT_NE(moved.at("version"), now.at("version"));
+  EXPECT_EQ(moved.at("scanners").at(0).at("text").as_string(), "live — last upload 0 s ago");
+
+  Browser anon{server.port()};
+  EXPECT_EQ(anon.get(live).result(), http::status::unauthorized);
+}
+
 double metric(std::uint16_t port, const std::string& name) {
   Browser anon{port};
   const std::string text = anon.get("/metrics").body();

@@ -132,6 +132,16 @@ test('organizer signs in, syncs and reads the report', async () => {
   const anaSeen = seen(ana.bleUuid);
   const mallorySeen = seen(mallory.bleUuid);
 
+  // --- live uploads (issue 14): the batch just arrived, so without a click or a reload the page
+  // says the scanner is live (it polls /api/events/{id}/live, 15 s apart while nobody is live)
+  // and, the report's version having moved, fetches the report by itself ---
+  const liveItem = page.locator(`#live-scanners li[data-scanner="${SCANNER_ID}"]`);
+  await liveItem.locator('.live-text.live').waitFor({ timeout: 25000 });
+  assert.match(await liveItem.textContent(), new RegExp(`${SCANNER_ID} live — last upload \\d+ s ago`));
+  assert.equal(await page.getAttribute('#report', 'data-live'), 'true');
+  await page.locator('#totals').waitFor();
+  await reportSettled(page);
+
   // --- Fetch Attendance Data: no full page reload ---
   await page.evaluate(() => { window.__samePage = true; });
   await page.click('#fetch-report');
@@ -172,6 +182,7 @@ test('organizer signs in, syncs and reads the report', async () => {
   assert.deepEqual(byName, ['Dee Okafor', 'Bo Chen', 'Ana Lima', '<script>window.__pwned=1</script>']);
   assert.equal(await page.textContent('#page-info'), '1–4 of 4');
   await page.screenshot({ path: join(artifacts, '04-report-after-sync.png'), fullPage: true });
+
 
   // --- Download CSV ---
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-csv')]);

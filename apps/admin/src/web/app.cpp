@@ -96,6 +96,7 @@ void WebApp::addRoutes(http_server::Router& router) {
   add(V::post, "/scanners/{id}/assignments/{eventId}/delete", Access::session, &Console::postUnassignment);
   add(V::get, "/api/events", Access::session, &Console::apiEvents);
   add(V::get, "/api/events/{id}/report", Access::session, &Console::apiReport);
+  add(V::get, "/api/events/{id}/live", Access::session, &Console::apiLive);
   add(V::get, "/api/participants", Access::session, &Console::apiParticipants);
   add(V::get, "/api/scanners", Access::session, &Console::apiScanners);
 }

@@ -135,6 +135,9 @@ struct Console {
   // (core::renderReportPageJson). Both from the cached report.
   Response apiReport(Call& call);
   Response reportCsv(Call& call);
+  // Per scanner: live or when its last batch arrived, and the report's data
+  // version, which the page polls while a scanner is live (docs/admin-web.md).
+  Response apiLive(Call& call);
 
   // ---- participants (participants.cpp) ---------------------------------------
   Response getParticipants(Call& call);

@@ -5,6 +5,7 @@
 #include <attendance/support/log.hpp>
 
 #include "event_time.hpp"
+#include "live_status.hpp"
 
 namespace attendance::admin_web {
 
@@ -83,6 +84,11 @@ Response Console::getEvent(Call& call) {
   auto any = core::eventHasCheckIns(pool, id);
   if (!any) return failure(call, any.error());
   view.hasCheckIns = *any;
+  // The cached report the page's script asks for next anyway, so this costs one
+  // version query more than the shell alone.
+  auto cached = cachedReport(id);
+  if (!cached) return failure(call, cached.error());
+  view.live = liveStatus((*cached)->report(), now());
   return page(call, http::status::ok, view.event.name, pages::Nav::events, pages::noticeFor(call.query("notice")),
               pages::event(view, call.session->csrfToken));
 }

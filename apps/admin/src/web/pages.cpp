@@ -185,15 +185,31 @@ std::string event(const EventView& v, std::string_view csrf) {
       h(e.id), h(e.name), h(e.venue.empty() ? std::string_view{"No venue"} : std::string_view{e.venue}),
       timeTag(e.startsAt, "no start"), timeTag(e.endsAt, "no end"));
 
-  // The report: rendered by app.js from /api/events/{id}/report.
+  // The report: rendered by app.js from /api/events/{id}/report. The state
+  // (not synced, or each scanner's last upload) is rendered here too, so it is
+  // there without JavaScript; app.js keeps it current from /api/events/{id}/live.
   out += fmt::format(
-      "<section class=\"stack\" id=\"report\" data-report-url=\"/api/events/{0}/report\" aria-labelledby=\"report-h\">"
+      "<section class=\"stack\" id=\"report\" data-report-url=\"/api/events/{0}/report\" "
+      "data-live-url=\"/api/events/{0}/live\" data-live=\"{1}\" aria-labelledby=\"report-h\">"
       "<div class=\"card-head\"><h2 id=\"report-h\">Attendance report</h2><div class=\"report-status\">"
       "<span class=\"muted small\" id=\"fetched-at\" aria-live=\"polite\"></span>"
       "<a class=\"btn\" id=\"download-csv\" href=\"/events/{0}/report.csv\" download>Download CSV</a>"
-      "<button class=\"btn btn-primary\" type=\"button\" id=\"fetch-report\">Fetch Attendance Data</button></div></div>"
-      "<div id=\"report-body\"><div class=\"card empty\">Loading the report…</div></div></section>",
-      id);
+      "<button class=\"btn btn-primary\" type=\"button\" id=\"fetch-report\">Fetch Attendance "
+      "Data</button></div></div>",
+      id, v.live.live ? "true" : "false");
+  out += "<ul class=\"live-list\" id=\"live-scanners\">";
+  for (const ScannerLive& s : v.live.scanners) {
+    out += fmt::format(
+        "<li data-scanner=\"{0}\" data-live=\"{1}\"><code>{0}</code> <span class=\"live-text{2}\">{3}</span></li>",
+        h(s.scannerId), s.live ? "true" : "false", s.live ? " live" : "", h(describeUpload(s)));
+  }
+  out += "</ul>";
+  out += v.live.synced
+             ? "<div id=\"report-body\"><div class=\"card empty\">Loading the report…</div></div></section>"
+             : "<div id=\"report-body\"><div class=\"card not-synced\" id=\"not-synced\"><p class=\"big\">"
+               "Attendance data has not been synced.</p><p class=\"muted\">Run attendance-sync on the scanner "
+               "after the event (or attendance-sync --follow beside it), then fetch the data here.</p></div>"
+               "</div></section>";
 
   // Registrations.
   out += "<section class=\"card flush\" aria-labelledby=\"reg-h\" id=\"registrations\">";

@@ -13,6 +13,8 @@
 #include <attendance/core/events.hpp>
 #include <attendance/core/users.hpp>
 
+#include "live_status.hpp"
+
 // Server-side HTML for the admin pages. Pure functions from values to HTML;
 // every user-supplied string goes through escape().
 namespace attendance::admin_web::pages {
@@ -46,6 +48,7 @@ struct EventView {
   std::int64_t page = 0;
   std::int64_t pageSize = 50;
   bool hasCheckIns = false;
+  LiveStatus live;  // the report's state without JavaScript: not synced, or each scanner's last upload
 };
 [[nodiscard]] std::string event(const EventView& view, std::string_view csrf);
 

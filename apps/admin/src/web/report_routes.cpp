@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "live_status.hpp"
 #include "report_params.hpp"
 
 namespace attendance::admin_web {
@@ -17,6 +18,14 @@ Response Console::apiReport(Call& call) {
   if (!cached) return failure(call, cached.error());
   if (!request.paged) return jsonOut(http::status::ok, (*cached)->json());
   return jsonOut(http::status::ok, (*cached)->pageJson(request.query));
+}
+
+// From the cached report: one version query while nothing changed, so a page
+// polling it every few seconds costs about what "Fetch Attendance Data" costs.
+Response Console::apiLive(Call& call) {
+  auto cached = cachedReport(call.param("id"));
+  if (!cached) return failure(call, cached.error());
+  return jsonOut(http::status::ok, renderLiveJson(liveStatus((*cached)->report(), now())));
 }
 
 Response Console::reportCsv(Call& call) {

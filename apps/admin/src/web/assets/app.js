@@ -340,6 +340,41 @@
       el('span', { class: 'row' }, prev, next));
   }
 
+  // Live uploads (attendance-sync --follow): the server renders each scanner's last upload;
+  // this keeps it current from /api/events/{id}/live (one data-version query) and fetches the
+  // report again when its version moved. Every refreshSeconds while a scanner is live, three times
+  // as long otherwise (so a follower that starts later is noticed), never while the tab is hidden.
+  const liveList = $('#live-scanners');
+  let liveVersion = null;
+  let liveTimer = null;
+  function renderLive(d) {
+    root.dataset.live = String(d.live);
+    liveList.replaceChildren(...(d.scanners || []).map((s) => el('li', { 'data-scanner': s.scannerId, 'data-live': String(s.live) },
+      el('code', { text: s.scannerId }), ' ', el('span', { class: `live-text${s.live ? ' live' : ''}`, text: s.text }))));
+  }
+  async function pollLive() {
+    liveTimer = null;
+    let next = 15;
+    if (!document.hidden) {
+      try {
+        const res = await fetch(root.dataset.liveUrl, { headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' });
+        if (res.status === 401) { window.location.assign('/login'); return; }
+        if (res.ok) {
+          const d = await res.json();
+          renderLive(d);
+          if (liveVersion !== null && d.version !== liveVersion) load();
+          liveVersion = d.version;
+          next = d.live ? d.refreshSeconds : 3 * d.refreshSeconds;
+        }
+      } catch { /* the next poll tries again; the report on screen stays */ }
+    }
+    liveTimer = setTimeout(pollLive, next * 1000);
+  }
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden && liveTimer !== null) { clearTimeout(liveTimer); pollLive(); }
+  });
+
   fetchBtn.addEventListener('click', () => load({ manual: true }));
   load({ manual: true });
+  if (liveList && root.dataset.liveUrl) pollLive();
 })();
