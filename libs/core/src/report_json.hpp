@@ -9,15 +9,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace attendance::core::detail {
 
 void appendIso(std::string& out, TimePoint t);  // same text as formatIsoUtc
 void appendTimeOrNull(std::string& out, const std::optional<TimePoint>& t);
-void appendInt(std::string& out, std::int64_t v);
-void appendString(std::string& out, std::string_view s);  // quoted and escaped
 
 // {"event":{…},"generatedAt":…,"synced":…,"summary":{…}  (the object left open)
 void appendReportHead(std::string& out, const EventReport& r);

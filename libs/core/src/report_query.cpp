@@ -1,4 +1,5 @@
 #include <attendance/core/report_query.hpp>
+#include <attendance/support/json_text.hpp>
 
 #include "report_compute.hpp"
 #include "report_json.hpp"
@@ -242,11 +243,11 @@ std::string renderReportPageJson(const EventReport& report, const ReportQuery& q
   out.reserve(bound);
   detail::appendReportHead(out, report);
   out += ",\"page\":{\"offset\":";
-  detail::appendInt(out, static_cast<std::int64_t>(query.offset));
+  support::appendJsonInt(out, static_cast<std::int64_t>(query.offset));
   out += ",\"limit\":";
-  detail::appendInt(out, static_cast<std::int64_t>(query.limit));
+  support::appendJsonInt(out, static_cast<std::int64_t>(query.limit));
   out += ",\"total\":";
-  detail::appendInt(out, static_cast<std::int64_t>(selection.total));
+  support::appendJsonInt(out, static_cast<std::int64_t>(selection.total));
   out += ",\"filter\":\"";
   out += toString(query.filter);
   out += "\",\"sort\":\"";
@@ -254,7 +255,7 @@ std::string renderReportPageJson(const EventReport& report, const ReportQuery& q
   out += "\",\"dir\":\"";
   out += query.descending ? "desc" : "asc";
   out += "\",\"q\":";
-  detail::appendString(out, query.search);
+  support::appendJsonString(out, query.search);
   out += "},\"participants\":[";
   bool first = true;
   for (const auto i : selection.rows) {

@@ -58,27 +58,6 @@ void appendTimeOrNull(std::string& out, const std::optional<TimePoint>& t) {
   }
 }
 
-void appendInt(std::string& out, std::int64_t v) {
-  char b[24];
-  const auto end = std::to_chars(b, b + sizeof b, v).ptr;
-  out.append(b, end);
-}
-
-// support::appendJsonString, with a fast path for text that needs no escaping
-// (printable ASCII without quote or backslash): the output is identical.
-void appendString(std::string& out, std::string_view s) {
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u > 0x7E || c == '"' || c == '\\') {
-      support::appendJsonString(out, s);
-      return;
-    }
-  }
-  out += '"';
-  out += s;
-  out += '"';
-}
-
 namespace {
 
 void appendUuid(std::string& out, const support::Uuid& u) {
@@ -93,7 +72,7 @@ void appendScannerNames(std::string& out, const std::vector<std::string>& scanne
   out += '[';
   for (std::size_t i = 0; i < scanners.size(); ++i) {
     if (i != 0) out += ',';
-    appendString(out, scanners[i]);
+    support::appendJsonString(out, scanners[i]);
   }
   out += ']';
 }
@@ -105,11 +84,11 @@ void appendSeenRow(std::string& out, const ParticipantRow* person, const support
   out += '{';
   if (person != nullptr) {
     out += "\"userId\":";
-    appendString(out, person->userId);
+    support::appendJsonString(out, person->userId);
     out += ",\"name\":";
-    appendString(out, person->displayName);
+    support::appendJsonString(out, person->displayName);
     out += ",\"email\":";
-    appendString(out, person->email);
+    support::appendJsonString(out, person->email);
     out += ',';
   }
   out += "\"bleUuid\":";
@@ -126,7 +105,7 @@ void appendSeenRow(std::string& out, const ParticipantRow* person, const support
   out += ",\"scanners\":";
   appendScannerNames(out, seen.scanners);
   out += ",\"sightings\":";
-  appendInt(out, seen.count);
+  support::appendJsonInt(out, seen.count);
   out += '}';
 }
 
@@ -149,11 +128,11 @@ std::size_t reportTailBound(const EventReport& r) {
 
 void appendReportHead(std::string& out, const EventReport& r) {
   out += "{\"event\":{\"id\":";
-  appendString(out, r.event.id);
+  support::appendJsonString(out, r.event.id);
   out += ",\"name\":";
-  appendString(out, r.event.name);
+  support::appendJsonString(out, r.event.name);
   out += ",\"venue\":";
-  appendString(out, r.event.venue);
+  support::appendJsonString(out, r.event.venue);
   out += ",\"startsAt\":";
   appendTimeOrNull(out, r.event.startsAt);
   out += ",\"endsAt\":";
@@ -175,26 +154,26 @@ void appendReportTail(std::string& out, const EventReport& r, const std::vector<
     const auto& s = r.scanners[i];
     if (i != 0) out += ',';
     out += "{\"scannerId\":";
-    appendString(out, s.scannerId);
+    support::appendJsonString(out, s.scannerId);
     out += ",\"lastSyncAt\":";
     appendTimeOrNull(out, s.lastSyncAt);
     out += ",\"syncs\":";
-    appendInt(out, s.syncs);
+    support::appendJsonInt(out, s.syncs);
     out += ",\"recordsReceived\":";
-    appendInt(out, s.recordsReceived);
+    support::appendJsonInt(out, s.recordsReceived);
     out += ",\"recordsStored\":";
-    appendInt(out, s.recordsStored);
+    support::appendJsonInt(out, s.recordsStored);
     out += '}';
   }
   out += "],\"arrivals\":{\"bucketMinutes\":";
-  appendInt(out, bucketWidth.count());
+  support::appendJsonInt(out, bucketWidth.count());
   out += ",\"buckets\":[";
   for (std::size_t i = 0; i < arrivals.size(); ++i) {
     if (i != 0) out += ',';
     out += "{\"start\":\"";
     appendIso(out, arrivals[i].start);
     out += "\",\"arrivals\":";
-    appendInt(out, arrivals[i].arrivals);
+    support::appendJsonInt(out, arrivals[i].arrivals);
     out += '}';
   }
   out += "]}}";
