@@ -346,13 +346,19 @@ struct LockHolder {
   }
 };
 
+// Sends SIGTERM and, like a scanner that flushes and exits, the lock is gone soon after: the
+// run's wait for it is on the simulated clock, so the process is reaped here before the run polls.
+// With `ignore` the scanner ignores the signal and keeps the lock.
 struct RecordingControl final : as::ScannerControl {
   std::vector<pid_t> terminated;
+  bool ignore = false;
   bool unitActive() override { return false; }
   as::RunResult<void> stopUnit() override { return as::RunError{as::kExitScannerRunning, "no systemd here"}; }
   as::RunResult<void> terminate(pid_t pid) override {
     terminated.push_back(pid);
+    if (ignore) return {};
     if (::kill(pid, SIGTERM) != 0) return as::RunError{as::kExitScannerRunning, "kill failed"};
+    ::waitpid(pid, nullptr, 0);
     return {};
   }
 };
@@ -381,6 +387,27 @@ TEST_F(SyncRun, StopScannerTerminatesTheHolderAndWaitsForTheLock) {
   EXPECT_EQ(control.terminated, (std::vector<pid_t>{scanner.pid}));
   EXPECT_NE(err.str().find("released the log"), std::string::npos) << err.str();
   EXPECT_EQ(backend.rows(), expectedRows(0, 3));
+}
+
+// A scanner that does not let go of the log: the run gives up after --stop-timeout on the
+// injected clock (no real 30 s wait), names the holder, and sends nothing.
+TEST_F(SyncRun, StopScannerGivesUpWhenTheLockIsNotReleasedWithinTheTimeout) {
+  appendRecords(0, 3);
+  LockHolder scanner(log);
+  RecordingControl control;
+  control.ignore = true;
+  env.scanner = &control;
+  env.lockPollInterval = 100ms;
+  auto o = options();
+  o.stopScanner = true;
+  EXPECT_EQ(run(o), as::kExitScannerRunning) << err.str();
+  EXPECT_NE(err.str().find("did not release the log within 30 s"), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find("PID " + std::to_string(scanner.pid)), std::string::npos) << err.str();
+  std::chrono::nanoseconds waited{0};
+  for (const auto d : sleeps()) waited += d;
+  EXPECT_GE(waited, 30s);
+  EXPECT_LE(waited, 30s + 100ms);
+  EXPECT_EQ(backend.batchRequests(), 0u);
 }
 
 class RosterRun : public SyncRun {};

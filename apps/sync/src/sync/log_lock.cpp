@@ -12,7 +12,6 @@
 #include <spawn.h>
 #include <sys/file.h>
 #include <sys/wait.h>
-#include <thread>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -101,14 +100,15 @@ RunResult<bool> lockLog(const SyncOptions& o, Environment& env, int fd) {
       return stop("could not stop " + holder->describe() + ": " + stopped.error().message);
     }
   }
-  // The scanner flushes and fsyncs before it exits; its lock goes with it.
-  const auto deadline = std::chrono::steady_clock::now() + o.stopTimeout;
+  // The scanner flushes and fsyncs before it exits; its lock goes with it. The wait is on the
+  // injected clock, so a test of a scanner that never lets go takes no real time.
+  const auto deadline = env.clock.monotonicTime() + o.stopTimeout;
   while (!tryLock(fd)) {
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (env.clock.monotonicTime() >= deadline) {
       return stop("the scanner did not release the log within " + std::to_string(o.stopTimeout.count() / 1000) +
                   " s (" + holderText(o.log) + " still holds it)");
     }
-    std::this_thread::sleep_for(env.lockPollInterval);
+    env.clock.sleepFor(env.lockPollInterval);
   }
   note(env, "the scanner has stopped and released the log");
   return true;
