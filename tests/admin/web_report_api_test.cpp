@@ -10,7 +10,9 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <map>
 #include <optional>
+#include <regex>
 #include <thread>
 
 #include <attendance/core/assignments.hpp>
@@ -360,6 +362,61 @@ TEST_F(ReportApiTest, AnswersFollowTheDataAfterAnIngest) {
   const auto renamed = getJson(b, "/api/events/" + eventId + "/report?q=renamed");
   ASSERT_EQ(renamed.at("participants").as_array().size(), 1U);
   EXPECT_EQ(renamed.at("participants").at(0).at("name").as_string(), "Renamed Person");
+}
+
+// Issue 16: the event page works without JavaScript. After a sync its HTML
+// holds the totals, the last sync per scanner and the participant table's
+// first page: 50 rows in the order the page's script asks for first (by first
+// seen, earliest first, named on #report), the same rows as that API page.
+TEST_F(ReportApiTest, TheEventPageHoldsTheTotalsAndTheFirstPageWithoutJavaScript) {
+  seed();
+  // 20 more registered no-shows: 63 participants, more than one page.
+  for (int i = 0; i < 20; ++i) {
+    const auto u = makeUser("late" + std::to_string(i) + "@example.org", "Late " + std::to_string(i));
+    ASSERT_TRUE(core::registerForEvent(server.pool(), eventId, u.id, server.clock.systemTime()).has_value());
+  }
+  Browser b = signedIn();
+  const auto res = b.get("/events/" + eventId);
+  ASSERT_EQ(res.result(), http::status::ok);
+  const std::string html = res.body();
+
+  std::map<std::string, std::string> totals;
+  const std::regex stat(R"re(<div class="stat-label">([^<]*)</div><div class="stat-value[^"]*">([^<]*)</div>)re");
+  for (std::sregex_iterator it(html.begin(), html.end(), stat), end; it != end; ++it) totals[(*it)[1]] = (*it)[2];
+  EXPECT_EQ(totals, (std::map<std::string, std::string>{{"Registered", "60"},
+                                                        {"Attended", "26"},
+                                                        {"No-shows", "34"},
+                                                        {"Walk-ins", "3"},
+                                                        {"Unknown devices", "2"},
+                                                        {"Attendance rate", "43.3%"}}));
+  EXPECT_TRUE(html.find("<code>S3</code>") != std::string::npos) << "last sync per scanner";
+  EXPECT_EQ(html.find("Attendance data has not been synced."), std::string::npos);
+  EXPECT_NE(html.find(R"(data-sort="firstSeen" data-dir="asc")"), std::string::npos);
+
+  // The rows: name and email of each, in order.
+  const auto from = html.find("<table id=\"participant-table\"");
+  ASSERT_NE(from, std::string::npos) << html;
+  const std::string table = html.substr(from, html.find("</table>", from) - from);
+  std::vector<std::pair<std::string, std::string>> rows;
+  const std::regex row(R"re(<tr><td>([^<]*)</td><td>([^<]*)</td>)re");
+  for (std::sregex_iterator it(table.begin(), table.end(), row), end; it != end; ++it)
+    rows.emplace_back((*it)[1], (*it)[2]);
+
+  const auto full = getJson(b, "/api/events/" + eventId + "/report");
+  std::size_t total = 0;
+  const json::array expected =
+      expectedPage(full.at("participants").as_array(), Query{"all", "", "firstSeen", "asc", 0, 50}, total);
+  ASSERT_EQ(total, 63U);
+  std::vector<std::pair<std::string, std::string>> want;
+  for (const auto& p : expected) {
+    want.emplace_back(escape(std::string(p.at("name").as_string())), escape(std::string(p.at("email").as_string())));
+  }
+  EXPECT_EQ(rows.size(), 50U);
+  EXPECT_EQ(rows, want);
+  EXPECT_NE(html.find("<span id=\"page-info\">1–50 of 63</span>"), std::string::npos);
+  // The first page the script asks for is the same page.
+  const auto api = getJson(b, "/api/events/" + eventId + "/report?sort=firstSeen&dir=asc&limit=50");
+  EXPECT_EQ(api.at("participants").as_array(), expected);
 }
 
 TEST_F(ReportApiTest, ASessionIsStillRequired) {

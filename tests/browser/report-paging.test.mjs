@@ -11,6 +11,7 @@ import {
 } from './harness.mjs';
 
 let stack;
+let bigMeetup = null;  // what the first test synced: the expected rows for the test without JavaScript
 
 before(async () => {
   // 125 sign-ups from one address in a few seconds: no per-address limit here.
@@ -95,6 +96,7 @@ test('a large report pages, sorts, filters and searches on the server', async ()
     const byName = (a, b) => (a.displayName < b.displayName ? -1 : a.displayName > b.displayName ? 1 : 0);
     const seen = people.filter((p) => p.first !== null);
     assert.equal(seen.length, 85);
+    bigMeetup = { firstPage: seen.slice().sort(byFirst).slice(0, 50).map(row) };
 
     await page.goto(`${adminUrl}/events/${EVENT_ID}`);
     await page.locator('#participant-table').waitFor();
@@ -226,6 +228,31 @@ test('a large report pages, sorts, filters and searches on the server', async ()
     assertOnlyPages(requests, assert);
     // None of the answers carried more than one page of participants.
     assert.ok(requests.every((u) => Number(u.searchParams.get('limit')) === 50));
+  } finally {
+    await context.close();
+  }
+});
+
+// Issue 16: the report works without JavaScript. The server renders the totals
+// and the first page of the table (by first seen, as the script shows it first);
+// the script then takes that DOM over (the test above).
+test('without JavaScript the event page shows the totals and the first page', async () => {
+  assert.ok(bigMeetup, 'the test above synced the big event');
+  const { adminUrl, browser } = stack;
+  const context = await browser.newContext({ javaScriptEnabled: false, timezoneId: 'UTC', locale: 'en-US', viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  try {
+    await signIn(page, adminUrl);
+    await page.goto(`${adminUrl}/events/${EVENT_ID}`);
+    const stats = await page.$$eval('#totals .stat', (els) => Object.fromEntries(els.map((e) => [e.querySelector('.stat-label').textContent, e.querySelector('.stat-value').textContent])));
+    assert.deepEqual(stats, { Registered: '120', Attended: '80', 'No-shows': '40', 'Walk-ins': '5', 'Unknown devices': '0', 'Attendance rate': '66.7%' });
+    assert.equal(await page.textContent('#page-info'), '1–50 of 125');
+    // Times in UTC, and saying so (no script to show local time).
+    const inUtc = (t) => (t === '—' ? t : `${t} UTC`);
+    assert.deepEqual(await tableRows(page), bigMeetup.firstPage.map(([name, email, status, first, last, scanners]) => [name, email, status, inUtc(first), inUtc(last), scanners]));
+    assert.match(await page.textContent('#scanner-table'), /Door-1/);
+    await page.screenshot({ path: join(artifacts, '11-large-report-without-javascript.png'), fullPage: true });
   } finally {
     await context.close();
   }

@@ -6,6 +6,7 @@
 
 #include "event_time.hpp"
 #include "live_status.hpp"
+#include "report_params.hpp"
 
 namespace attendance::admin_web {
 
@@ -85,10 +86,14 @@ Response Console::getEvent(Call& call) {
   if (!any) return failure(call, any.error());
   view.hasCheckIns = *any;
   // The cached report the page's script asks for next anyway, so this costs one
-  // version query more than the shell alone.
+  // version query more than the shell alone. Its totals and first page are in
+  // the HTML (the selection and its sort order are the cache's, as for the API).
   auto cached = cachedReport(id);
   if (!cached) return failure(call, cached.error());
   view.live = liveStatus((*cached)->report(), now());
+  view.report = &(*cached)->report();
+  view.firstPageQuery = eventPageFirstQuery();
+  view.firstPage = (*cached)->select(view.firstPageQuery);
   return page(call, http::status::ok, view.event.name, pages::Nav::events, pages::noticeFor(call.query("notice")),
               pages::event(view, call.session->csrfToken));
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <stdexcept>
 
@@ -56,6 +57,103 @@ std::string pager(std::string_view base, std::string_view search, std::int64_t p
 
 std::string navLink(std::string_view href, std::string_view label, bool current) {
   return fmt::format("<a href=\"{}\"{}>{}</a>", href, current ? " aria-current=\"page\"" : "", label);
+}
+
+// 12345 -> "12,345", as app.js's Intl.NumberFormat shows it in English.
+std::string count(std::int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i != 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+// One decimal, without a trailing ".0": 0.5 -> "50%", 2/3 -> "66.7%" (as app.js).
+std::string percent(double rate) {
+  const double tenths = std::round(rate * 1000.0);
+  if (std::fmod(tenths, 10.0) == 0.0) return fmt::format("{}%", static_cast<std::int64_t>(tenths / 10.0));
+  return fmt::format("{:.1f}%", tenths / 10.0);
+}
+
+// A report time to the second, in UTC; app.js shows the browser's local time.
+std::string reportTime(const std::optional<TimePoint>& t) {
+  if (!t) return "<td class=\"muted\">—</td>";
+  const std::string iso = core::formatIsoUtc(*t);
+  return fmt::format("<td class=\"nowrap\"><time datetime=\"{}\">{} {} UTC</time></td>", iso, iso.substr(0, 10),
+                     iso.substr(11, 8));
+}
+
+std::string stat(std::string_view label, const std::string& value, bool accent = false) {
+  return fmt::format("<div class=\"stat\"><div class=\"stat-label\">{}</div><div class=\"stat-value{}\">{}</div></div>",
+                     label, accent ? " accent" : "", value);
+}
+
+// The synced report as app.js renders it (its totals, last sync per scanner and
+// the participant table's first page), so it is all there without JavaScript;
+// app.js then takes these elements over and adds the chart and the controls.
+std::string syncedReport(const EventView& v, const std::string& id) {
+  const core::EventReport& r = *v.report;
+  std::string out = "<div class=\"stats\" id=\"totals\">";
+  out += stat("Registered", count(r.registered)) + stat("Attended", count(r.attended), true) +
+         stat("No-shows", count(r.noShows)) + stat("Walk-ins", count(r.walkIns)) +
+         stat("Unknown devices", count(r.unknownDevices)) + stat("Attendance rate", percent(r.attendanceRate));
+  out += "</div>";
+  out +=
+      "<section class=\"card flush\" aria-labelledby=\"scanners-h\"><div class=\"card-head\"><h2 "
+      "id=\"scanners-h\">Last sync per scanner</h2></div><div class=\"table-wrap\"><table id=\"scanner-table\">"
+      "<thead><tr><th>Scanner</th><th>Last sync</th><th class=\"num\">Records received</th></tr></thead><tbody>";
+  for (const core::ScannerRow& s : r.scanners) {
+    out +=
+        fmt::format("<tr><td><code>{}</code></td>{}<td class=\"num\">{}</td></tr>", h(s.scannerId),
+                    s.lastSyncAt ? reportTime(s.lastSyncAt) : std::string("<td>never</td>"), count(s.recordsReceived));
+  }
+  out += "</tbody></table></div></section>";
+
+  const core::ReportQuery& q = v.firstPageQuery;
+  out +=
+      "<section class=\"card flush\" aria-labelledby=\"people-h\" id=\"participants\"><div "
+      "class=\"card-head\"><h2 id=\"people-h\">Participants</h2></div><div class=\"table-wrap\">";
+  if (v.firstPage.rows.empty()) {
+    out += "<div class=\"empty\" id=\"no-match\">No participants match.</div>";
+  } else {
+    out += fmt::format("<table id=\"participant-table\" data-total=\"{}\" data-offset=\"{}\"><thead><tr>",
+                       v.firstPage.total, q.offset);
+    static constexpr std::pair<core::ReportSort, std::string_view> kColumns[] = {
+        {core::ReportSort::name, "Name"},           {core::ReportSort::email, "Email"},
+        {core::ReportSort::status, "Status"},       {core::ReportSort::first_seen, "First seen"},
+        {core::ReportSort::last_seen, "Last seen"}, {core::ReportSort::scanners, "Scanners"}};
+    for (const auto& [sort, label] : kColumns) {
+      out += fmt::format(
+          "<th scope=\"col\"{}>{}</th>",
+          sort == q.sort ? (q.descending ? " aria-sort=\"descending\"" : " aria-sort=\"ascending\"") : "", label);
+    }
+    out += "</tr></thead><tbody>";
+    for (const std::uint32_t i : v.firstPage.rows) {
+      const core::ParticipantRow& p = r.participants.at(i);
+      const std::string_view status = core::toString(p.status);
+      const char* badge = p.status == core::ParticipantStatus::attended  ? "badge badge-ok"
+                          : p.status == core::ParticipantStatus::walk_in ? "badge badge-accent"
+                                                                         : "badge";
+      std::string scanners;
+      for (const std::string& s : p.seen.scanners) scanners += (scanners.empty() ? "" : ", ") + s;
+      out += fmt::format("<tr><td>{}</td><td>{}</td><td><span class=\"{}\">{}</span></td>{}{}<td>{}</td></tr>",
+                         h(p.displayName), h(p.email), badge, status, reportTime(p.seen.firstSeen),
+                         reportTime(p.seen.lastSeen), h(scanners));
+    }
+    out += "</tbody></table>";
+  }
+  const std::size_t shown = v.firstPage.rows.size();
+  out += fmt::format(
+      "</div><div class=\"pager\"><span id=\"page-info\">{}–{} of {}</span><span class=\"row\">{}</span></div>"
+      "</section>",
+      count(shown == 0 ? 0 : static_cast<std::int64_t>(q.offset) + 1),
+      count(static_cast<std::int64_t>(q.offset + shown)), count(static_cast<std::int64_t>(v.firstPage.total)),
+      shown < v.firstPage.total
+          ? fmt::format("<a class=\"btn btn-sm\" href=\"/events/{}/report.csv\" download>Every row (CSV)</a>", id)
+          : std::string{});
+  return out;
 }
 
 }  // namespace
@@ -185,18 +283,21 @@ std::string event(const EventView& v, std::string_view csrf) {
       h(e.id), h(e.name), h(e.venue.empty() ? std::string_view{"No venue"} : std::string_view{e.venue}),
       timeTag(e.startsAt, "no start"), timeTag(e.endsAt, "no end"));
 
-  // The report: rendered by app.js from /api/events/{id}/report. The state
-  // (not synced, or each scanner's last upload) is rendered here too, so it is
-  // there without JavaScript; app.js keeps it current from /api/events/{id}/live.
+  // The report: the state (not synced, or each scanner's last upload), the
+  // totals and the table's first page are rendered here, so they are there
+  // without JavaScript; app.js takes them over, keeps them current from
+  // /api/events/{id}/report and /live, and adds the chart and the controls.
   out += fmt::format(
       "<section class=\"stack\" id=\"report\" data-report-url=\"/api/events/{0}/report\" "
-      "data-live-url=\"/api/events/{0}/live\" data-live=\"{1}\" aria-labelledby=\"report-h\">"
+      "data-live-url=\"/api/events/{0}/live\" data-live=\"{1}\" data-sort=\"{2}\" data-dir=\"{3}\" "
+      "aria-labelledby=\"report-h\">"
       "<div class=\"card-head\"><h2 id=\"report-h\">Attendance report</h2><div class=\"report-status\">"
       "<span class=\"muted small\" id=\"fetched-at\" aria-live=\"polite\"></span>"
       "<a class=\"btn\" id=\"download-csv\" href=\"/events/{0}/report.csv\" download>Download CSV</a>"
       "<button class=\"btn btn-primary\" type=\"button\" id=\"fetch-report\">Fetch Attendance "
       "Data</button></div></div>",
-      id, v.live.live ? "true" : "false");
+      id, v.live.live ? "true" : "false", core::toString(v.firstPageQuery.sort),
+      v.firstPageQuery.descending ? "desc" : "asc");
   out += "<ul class=\"live-list\" id=\"live-scanners\">";
   for (const ScannerLive& s : v.live.scanners) {
     out += fmt::format(
@@ -204,12 +305,22 @@ std::string event(const EventView& v, std::string_view csrf) {
         h(s.scannerId), s.live ? "true" : "false", s.live ? " live" : "", h(describeUpload(s)));
   }
   out += "</ul>";
-  out += v.live.synced
-             ? "<div id=\"report-body\"><div class=\"card empty\">Loading the report…</div></div></section>"
-             : "<div id=\"report-body\"><div class=\"card not-synced\" id=\"not-synced\"><p class=\"big\">"
-               "Attendance data has not been synced.</p><p class=\"muted\">Run attendance-sync on the scanner "
-               "after the event (or attendance-sync --follow beside it), then fetch the data here.</p></div>"
-               "</div></section>";
+  if (v.live.synced && v.report != nullptr) {
+    out += "<div id=\"report-body\">" + syncedReport(v, id) + "</div></section>";
+  } else if (v.live.synced) {
+    out += "<div id=\"report-body\"><div class=\"card empty\">Loading the report…</div></div></section>";
+  } else {
+    std::string registered;
+    if (v.report != nullptr) {
+      registered = fmt::format("<strong id=\"registered-count\">{}</strong> participant{} registered. ",
+                               count(v.report->registered), v.report->registered == 1 ? " is" : "s are");
+    }
+    out += fmt::format(
+        "<div id=\"report-body\"><div class=\"card not-synced\" id=\"not-synced\"><p class=\"big\">"
+        "Attendance data has not been synced.</p><p class=\"muted\">{}Run attendance-sync on the scanner after the "
+        "event (or attendance-sync --follow beside it), then fetch the data here.</p></div></div></section>",
+        registered);
+  }
 
   // Registrations.
   out += "<section class=\"card flush\" aria-labelledby=\"reg-h\" id=\"registrations\">";

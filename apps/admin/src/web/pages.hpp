@@ -10,7 +10,8 @@
 #include <attendance/core/events.hpp>
 #include <attendance/core/scanners.hpp>
 
-#include <attendance/core/events.hpp>
+#include <attendance/core/report.hpp>
+#include <attendance/core/report_query.hpp>
 #include <attendance/core/users.hpp>
 
 #include "live_status.hpp"
@@ -49,6 +50,13 @@ struct EventView {
   std::int64_t pageSize = 50;
   bool hasCheckIns = false;
   LiveStatus live;  // the report's state without JavaScript: not synced, or each scanner's last upload
+  // The cached report (null: not read). Its totals, last sync per scanner and
+  // the first page of the participant table (firstPage, selected with
+  // firstPageQuery by core) are rendered here, so they show without
+  // JavaScript; app.js takes that DOM over.
+  const core::EventReport* report = nullptr;
+  core::ReportQuery firstPageQuery;
+  core::ReportSelection firstPage;
 };
 [[nodiscard]] std::string event(const EventView& view, std::string_view csrf);
 

@@ -19,6 +19,16 @@ struct ReportRequest {
 
 inline constexpr std::size_t kReportPageDefaultLimit = 50;
 
+// The table the event page shows first: by first seen, earliest first, 50 rows.
+// The server renders it (pages::event) and names its sort on #report
+// (data-sort, data-dir), where app.js starts from.
+[[nodiscard]] inline core::ReportQuery eventPageFirstQuery() {
+  core::ReportQuery q;
+  q.sort = core::ReportSort::first_seen;
+  q.limit = kReportPageDefaultLimit;
+  return q;
+}
+
 // `query` is the part after '?' (may be empty). Parameters other than the seven
 // are ignored (cache busters); one of the seven given twice is an error.
 [[nodiscard]] ReportRequest parseReportRequest(std::string_view query);

@@ -1,5 +1,6 @@
 // attendance admin: progressive enhancement only. Every page works without this
-// file except the interactive report. User data is inserted with textContent,
+// file (the report shows its totals and first page; sorting, filtering, search,
+// paging and the chart need it). User data is inserted with textContent,
 // never innerHTML, so names like <script> stay text.
 'use strict';
 
@@ -101,7 +102,8 @@
 
   const PAGE = 50;
   const MAX_BARS = 36;
-  const state = { filter: 'all', sort: 'firstSeen', dir: 'asc', offset: 0, q: '' };
+  // The server renders the first page in this order (#report data-sort/data-dir).
+  const state = { filter: 'all', sort: root.dataset.sort || 'firstSeen', dir: root.dataset.dir || 'asc', offset: 0, q: '' };
   const fetchBtn = $('#fetch-report');
   const fetchedAt = $('#fetched-at');
   const body = $('#report-body');
@@ -157,7 +159,7 @@
       // What is on screen stays; the message says what went wrong.
       fetchedAt.textContent = `Could not fetch the report (${err.message}). Try again.`;
       fetchedAt.classList.add('error');
-      if (!view && !$('#not-synced')) {
+      if (!view && !$('#not-synced') && !$('#totals')) {
         body.replaceChildren(el('div', { class: 'card empty', id: 'report-error', text: 'The report could not be loaded. Use "Fetch Attendance Data" to try again.' }));
       }
     } finally {
@@ -196,22 +198,26 @@
     renderTable(d);
   }
 
+  // The server renders the totals, the last sync per scanner and the first page
+  // of the table (so they show without JavaScript): those elements are taken
+  // over as they are, and the chart and the table's controls are added.
   function buildView() {
     const v = {};
-    v.totals = el('div', { class: 'stats', id: 'totals' });
+    v.totals = $('#totals', body) || el('div', { class: 'stats', id: 'totals' });
     v.chart = el('section', { class: 'card chart', 'aria-labelledby': 'chart-h' },
       el('div', { class: 'card-head' }, el('h2', { id: 'chart-h', text: 'Arrivals over time' })));
     v.chartBody = el('div', { class: 'chart-body' });
     v.chart.append(v.chartBody);
-    v.scannerBody = el('tbody');
-    const scanners = el('section', { class: 'card flush', 'aria-labelledby': 'scanners-h' },
+    const servedScanners = $('#scanner-table', body);
+    v.scannerBody = servedScanners ? servedScanners.tBodies[0] : el('tbody');
+    const scanners = servedScanners ? servedScanners.closest('section') : el('section', { class: 'card flush', 'aria-labelledby': 'scanners-h' },
       el('div', { class: 'card-head' }, el('h2', { id: 'scanners-h', text: 'Last sync per scanner' })),
       el('div', { class: 'table-wrap' }, el('table', { id: 'scanner-table' },
         el('thead', {}, el('tr', {}, el('th', { text: 'Scanner' }), el('th', { text: 'Last sync' }), el('th', { class: 'num', text: 'Records received' }))),
         v.scannerBody)));
 
-    v.section = el('section', { class: 'card flush', 'aria-labelledby': 'people-h', id: 'participants' });
-    const head = el('div', { class: 'card-head' }, el('h2', { id: 'people-h', text: 'Participants' }));
+    const served = $('#participants', body);
+    v.section = served || el('section', { class: 'card flush', 'aria-labelledby': 'people-h', id: 'participants' });
     v.seg = el('div', { class: 'seg', role: 'group', 'aria-label': 'Filter by status' });
     for (const [value, label] of [['all', 'All'], ['attended', 'Attended'], ['no-show', 'No-shows'], ['walk-in', 'Walk-ins']]) {
       const b = el('button', { type: 'button', 'data-filter': value, 'aria-pressed': String(state.filter === value), text: label });
@@ -230,9 +236,12 @@
       clearTimeout(debounce);
       debounce = setTimeout(() => { typing = false; state.q = search.value; state.offset = 0; load(); }, 200);
     });
-    v.wrap = el('div', { class: 'table-wrap' });
-    v.pager = el('div', { class: 'pager' });
-    v.section.append(head, el('div', { class: 'toolbar' }, v.seg, el('span', { class: 'spacer' }), search), v.wrap, v.pager);
+    const toolbar = el('div', { class: 'toolbar' }, v.seg, el('span', { class: 'spacer' }), search);
+    v.wrap = (served && $('.table-wrap', served)) || el('div', { class: 'table-wrap' });
+    v.pager = (served && $('.pager', served)) || el('div', { class: 'pager' });
+    if (served) v.wrap.before(toolbar);
+    else v.section.append(el('div', { class: 'card-head' }, el('h2', { id: 'people-h', text: 'Participants' })), toolbar, v.wrap, v.pager);
+    // Served elements are moved into place, not rebuilt.
     body.replaceChildren(v.totals, v.chart, scanners, v.section);
     return v;
   }
