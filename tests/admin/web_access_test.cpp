@@ -1,6 +1,7 @@
 // The admin console over real sockets and a real PostgreSQL database: every
 // route's access rule, sign-in failures and limits, sessions, CSRF.
 #include "admin/web_console_test_base.hpp"
+#include "web/responses.hpp"
 
 namespace attendance::admin_web::testing {
 namespace {
@@ -50,7 +51,9 @@ TEST_F(AdminWebTest, NothingButLoginAndHealthIsReachableWithoutASession) {
       EXPECT_TRUE(has(res.body(), "\"error\"")) << "\"error\"";
     } else {
       EXPECT_EQ(res.result(), http::status::see_other);
-      EXPECT_EQ(res[http::field::location], "/login");
+      // A page (not the default landing) is asked for again after sign-in; a form post is not.
+      const bool comeBack = r.verb == http::verb::get && r.target != "/" && r.target != "/events";
+      EXPECT_EQ(res[http::field::location], comeBack ? "/login?next=" + urlEncode(r.target) : "/login");
     }
     EXPECT_FALSE(has(res.body(), "Secret event")) << "Secret event";
   }
@@ -90,6 +93,81 @@ TEST_F(AdminWebTest, SignInSetsAStrictHttpOnlyCookieAndOpensTheConsole) {
   EXPECT_EQ(
       db.scalar("SELECT count(*) FROM admin_sessions WHERE token_hash = '" + b.cookies["attendance_session"] + "'"),
       "0");
+}
+
+// Issue 16: after sign-in the admin lands on the page they asked for.
+TEST_F(AdminWebTest, SignInLandsOnThePageAskedFor) {
+  const auto ev = makeEvent("Gala");
+  Browser b{server.port()};
+  const std::string asked = "/events/" + ev.id + "?q=ana&page=0";
+  const auto bounce = b.get(asked);
+  ASSERT_EQ(bounce.result(), http::status::see_other);
+  const std::string signIn{bounce[http::field::location]};
+  EXPECT_EQ(signIn, "/login?next=" + urlEncode(asked));
+  const auto form1 = b.get(signIn);
+  ASSERT_EQ(form1.result(), http::status::ok);
+  const std::string nextField = "<input type=\"hidden\" name=\"next\" value=\"" + escape(asked) + "\">";
+  EXPECT_TRUE(has(form1.body(), nextField)) << form1.body();
+  // A wrong password first: the form still knows where to go.
+  const auto wrong = b.post(
+      "/login", form({{"csrf", csrfField(form1.body())}, {"email", kEmail}, {"password", "nope"}, {"next", asked}}));
+  EXPECT_EQ(wrong.result(), http::status::unauthorized);
+  EXPECT_TRUE(has(wrong.body(), nextField)) << wrong.body();
+  const auto res = b.post(
+      "/login", form({{"csrf", csrfField(wrong.body())}, {"email", kEmail}, {"password", kPassword}, {"next", asked}}));
+  ASSERT_EQ(res.result(), http::status::see_other);
+  EXPECT_EQ(res[http::field::location], asked);
+  const auto there = b.get(asked);
+  EXPECT_EQ(there.result(), http::status::ok);
+  EXPECT_TRUE(has(there.body(), "Gala")) << "Gala";
+  // Already signed in, the sign-in link goes straight there.
+  EXPECT_EQ(b.get(signIn)[http::field::location], asked);
+}
+
+// Only a path on this site is followed after sign-in: anything that a browser
+// could read as another site, or that would split the Location header, lands
+// on /events instead.
+TEST_F(AdminWebTest, SignInFollowsOnlyAPathOnThisSite) {
+  const std::vector<std::string> refused = {
+      "//evil.example/",
+      "/\\evil.example/",
+      "\\\\evil.example",
+      "https://evil.example/events",
+      "http:/evil.example",
+      "javascript:alert(1)",
+      "evil.example/events",
+      "/events\r\nSet-Cookie: x=1",
+      "/events\tx",
+      std::string("/a\0b", 4),
+      "/caf\xC3\xA9",
+      "/login",
+      "/login?next=//evil.example",
+      "/ events",
+      " /events",
+  };
+  for (const std::string& next : refused) {
+    SCOPED_TRACE(next);
+    Browser b{server.port()};
+    const auto page = b.get("/login?next=" + urlEncode(next));
+    ASSERT_EQ(page.result(), http::status::ok);
+    EXPECT_FALSE(has(page.body(), "name=\"next\"")) << "no next field";
+    const auto res = b.post(
+        "/login", form({{"csrf", csrfField(page.body())}, {"email", kEmail}, {"password", kPassword}, {"next", next}}));
+    ASSERT_EQ(res.result(), http::status::see_other);
+    EXPECT_EQ(res[http::field::location], "/events");
+    EXPECT_EQ(b.get("/login?next=" + urlEncode(next))[http::field::location], "/events");
+  }
+}
+
+TEST(SafeNextPath, AcceptsOnlyAPathOnThisSite) {
+  for (const char* ok : {"/", "/events", "/events/ev-1?q=ana%20b&page=2", "/participants#x", "/events/a%2F%2Fb"}) {
+    EXPECT_EQ(safeNextPath(ok), std::optional<std::string>(ok)) << ok;
+  }
+  for (const char* bad : {"", "//evil.example", "/\\evil.example", "/a\\b", "https://evil.example", "evil", "/a b",
+                          "/a\x7f", "/a\n", "/login", "/login?x=1", "/logout"}) {
+    EXPECT_EQ(safeNextPath(bad), std::nullopt) << bad;
+  }
+  EXPECT_EQ(safeNextPath("/" + std::string(2000, 'a')), std::nullopt);
 }
 
 TEST_F(AdminWebTest, SecureCookiesUseTheHostPrefix) {

@@ -431,9 +431,10 @@ TEST_F(ReportApiTest, ASessionIsStillRequired) {
     EXPECT_EQ(res.result(), http::status::unauthorized);
     EXPECT_EQ(res.body().find("Conference"), std::string::npos);
   }
-  const auto csv = anon.get("/events/" + eventId + "/report.csv");
+  const std::string csvPath = "/events/" + eventId + "/report.csv";
+  const auto csv = anon.get(csvPath);
   EXPECT_EQ(csv.result(), http::status::see_other);
-  EXPECT_EQ(csv[http::field::location], "/login");
+  EXPECT_EQ(csv[http::field::location], "/login?next=" + urlEncode(csvPath));  // the download after sign-in
 }
 
 // Issue 14 §1: while followers upload, the report says per scanner "live — last

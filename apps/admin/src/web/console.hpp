@@ -107,7 +107,9 @@ struct Console {
   Response dispatch(Access access, Fn fn, RequestContext& rc);
 
   // ---- sign-in (sign_in.cpp) -------------------------------------------------
-  Response loginPage(http::status status, std::string_view email, std::string flashHtml) const;
+  // `next`: a checked path (safeNextPath) the form sends back, or empty.
+  Response loginPage(http::status status, std::string_view email, std::string flashHtml,
+                     std::string_view next = {}) const;
   Response getLogin(Call& call);
   Response postLogin(Call& call);
   Response postLogout(Call& call);

@@ -212,9 +212,14 @@ std::string layout(const Frame& f, std::string_view content) {
                                              {"content", content}});
 }
 
-std::string login(std::string_view csrf, std::string_view email, std::string_view flashHtml) {
-  return renderTemplate(tpl("login.html"),
-                        {{"assetVersion", assets::version()}, {"csrf", csrf}, {"email", email}, {"flash", flashHtml}});
+std::string login(std::string_view csrf, std::string_view email, std::string_view flashHtml, std::string_view next) {
+  const std::string nextField =
+      next.empty() ? std::string{} : "<input type=\"hidden\" name=\"next\" value=\"" + h(next) + "\">";
+  return renderTemplate(tpl("login.html"), {{"assetVersion", assets::version()},
+                                            {"csrf", csrf},
+                                            {"email", email},
+                                            {"flash", flashHtml},
+                                            {"nextField", nextField}});
 }
 
 std::string events(const std::vector<core::EventSummary>& list, TimePoint now, std::string_view csrf) {

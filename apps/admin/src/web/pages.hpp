@@ -33,7 +33,9 @@ struct Frame {
 };
 
 [[nodiscard]] std::string layout(const Frame& frame, std::string_view contentHtml);
-[[nodiscard]] std::string login(std::string_view csrf, std::string_view email, std::string_view flashHtml);
+// `next`: where a successful sign-in goes (a checked path, or empty for /events).
+[[nodiscard]] std::string login(std::string_view csrf, std::string_view email, std::string_view flashHtml,
+                                std::string_view next = {});
 
 enum class FlashKind { ok, error, warn };
 [[nodiscard]] std::string flash(FlashKind kind, std::string_view text);

@@ -37,6 +37,18 @@ Response jsonError(http::status status, std::string_view message) {
   return res;
 }
 
+std::optional<std::string> safeNextPath(std::string_view next) {
+  if (next.size() < 1 || next.size() > 2000 || next[0] != '/') return std::nullopt;
+  if (next.size() > 1 && (next[1] == '/' || next[1] == '\\')) return std::nullopt;
+  for (const char c : next) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == '\\') return std::nullopt;
+  }
+  const std::string_view path = next.substr(0, next.find_first_of("?#"));
+  if (path == "/login" || path == "/logout") return std::nullopt;
+  return std::string(next);
+}
+
 Response redirect(std::string_view location) {
   Response res{http::status::see_other, 11};
   res.set(http::field::location, location);

@@ -4,6 +4,7 @@
 // bodies, redirects, and the status and message for a core error.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,12 @@ void harden(Response& res, bool cacheable = false);
 [[nodiscard]] Response jsonOut(http::status status, std::string body);
 [[nodiscard]] Response jsonError(http::status status, std::string_view message);
 [[nodiscard]] Response redirect(std::string_view location);
+// Where sign-in may send the admin afterwards (`next`): only a path on this
+// site, so the sign-in form is no open redirect. Accepted: starts with one "/"
+// (not "//" or "/\\", which browsers read as another host), printable ASCII
+// without "\\" (no control characters, so no header splitting), at most 2,000
+// bytes, and not /login itself. Anything else: nullopt (then /events).
+[[nodiscard]] std::optional<std::string> safeNextPath(std::string_view next);
 [[nodiscard]] http::status statusFor(const error_code& ec);
 [[nodiscard]] std::string_view messageFor(const error_code& ec);
 // ?page=N (0 when absent or not a number), capped.

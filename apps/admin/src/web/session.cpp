@@ -7,6 +7,20 @@
 
 namespace attendance::admin_web {
 
+namespace {
+
+// /login, with the page asked for as `next` when it was a GET of another page
+// than the default landing (a form post cannot be replayed after sign-in).
+std::string signInFor(const RequestContext& rc) {
+  const auto method = rc.request.method();
+  if (method != http::verb::get && method != http::verb::head) return "/login";
+  const std::string_view target = rc.request.target();
+  if (target == "/" || target == "/events" || !safeNextPath(target)) return "/login";
+  return "/login?next=" + urlEncode(target);
+}
+
+}  // namespace
+
 // Header guard of every Access::session route: no session, no body read.
 std::optional<Response> Console::requireSession(RequestContext& rc) {
   const bool api = rc.path.starts_with("/api/");
@@ -16,7 +30,10 @@ std::optional<Response> Console::requireSession(RequestContext& rc) {
     Call call{rc, std::nullopt, {}, {}};
     return failure(call, found.error());
   }
-  if (!*found) return api ? jsonError(http::status::unauthorized, "sign in first") : redirect("/login");
+  if (!*found) {
+    if (api) return jsonError(http::status::unauthorized, "sign in first");
+    return redirect(signInFor(rc));
+  }
   rc.principal = SignedIn{std::move(token), std::move(**found)};
   return std::nullopt;
 }

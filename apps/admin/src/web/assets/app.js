@@ -114,6 +114,8 @@
   let stale = 0;       // answers dropped because a newer request was made (tests read it)
   const dropped = () => { stale += 1; root.dataset.stale = String(stale); };
 
+  // The session ended: sign in, then come back to this page.
+  const signInAgain = () => window.location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
   const ms = (iso) => (iso === null || iso === undefined ? null : Date.parse(iso));
 
   function pageUrl() {
@@ -135,7 +137,7 @@
     if (manual) fetchBtn.disabled = true;
     try {
       const res = await fetch(pageUrl(), { headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' });
-      if (res.status === 401) { window.location.assign('/login'); return; }
+      if (res.status === 401) { signInAgain(); return; }
       if (!res.ok) {
         let why = `HTTP ${res.status}`;
         try { const e = await res.json(); if (e && e.error) why = e.error; } catch { /* not JSON */ }
@@ -367,7 +369,7 @@
     if (!document.hidden) {
       try {
         const res = await fetch(root.dataset.liveUrl, { headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' });
-        if (res.status === 401) { window.location.assign('/login'); return; }
+        if (res.status === 401) { signInAgain(); return; }
         if (res.ok) {
           const d = await res.json();
           renderLive(d);
