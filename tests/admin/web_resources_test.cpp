@@ -47,6 +47,53 @@ TEST_F(AdminWebTest, CreatesEditsAndListsEventsWithEscapedNames) {
   EXPECT_EQ(b.get("/events/nope").result(), http::status::not_found);
 }
 
+// Issue 16: a refused create-event form comes back open, holding what was
+// typed, with each message next to its field (and nothing created).
+TEST_F(AdminWebTest, ARefusedEventFormKeepsWhatWasTypedAndSaysWhyNextToTheField) {
+  Browser b = signedIn();
+  const std::string csrf = b.csrf();
+  const auto res = b.post("/events", form({{"csrf", csrf},
+                                           {"name", "Gala <night>"},
+                                           {"venue", "Hall B"},
+                                           {"starts", "2026-10-02T10:00"},
+                                           {"ends", "2026-10-01T10:00"},
+                                           {"id", "bad id!"}}));
+  EXPECT_EQ(res.result(), http::status::bad_request);
+  const std::string& html = res.body();
+  EXPECT_TRUE(has(html, "<details class=\"card drawer\" id=\"new-event\" open>")) << html;
+  for (const char* kept : {"id=\"ev-name\" name=\"name\" type=\"text\" required maxlength=\"200\" "
+                           "value=\"Gala &lt;night&gt;\">",
+                           "id=\"ev-venue\" name=\"venue\" type=\"text\" maxlength=\"200\" value=\"Hall B\">",
+                           "id=\"ev-starts\" name=\"starts\" type=\"datetime-local\" value=\"2026-10-02T10:00\">"}) {
+    EXPECT_TRUE(has(html, kept)) << kept;
+  }
+  // The refused fields: marked, the message right after the input.
+  EXPECT_TRUE(has(html,
+                  "value=\"2026-10-01T10:00\" aria-invalid=\"true\" aria-describedby=\"ev-ends-error\"><p "
+                  "class=\"field-error\" id=\"ev-ends-error\">The end must not be before the start.</p>"))
+      << html;
+  EXPECT_TRUE(
+      has(html,
+          "value=\"bad id!\" aria-invalid=\"true\" aria-describedby=\"ev-id-error\"><p class=\"field-error\" "
+          "id=\"ev-id-error\">Use 1 to 128 letters, digits, &#39;.&#39;, &#39;_&#39;, &#39;:&#39; or &#39;-&#39;.</p>"))
+      << html;
+  EXPECT_FALSE(has(html, "ev-name-error")) << "the name was fine";
+  EXPECT_TRUE(has(html, "The event was not created. Check the fields marked below.")) << html;
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM events"), "0");
+
+  // An id that is taken is said at the id, and the rest is kept.
+  const auto taken = makeEvent("First");
+  const auto again = b.post("/events", form({{"csrf", csrf}, {"name", "Second"}, {"venue", "Roof"}, {"id", taken.id}}));
+  EXPECT_EQ(again.result(), http::status::bad_request);
+  EXPECT_TRUE(has(again.body(), "value=\"Second\"")) << again.body();
+  EXPECT_TRUE(has(again.body(), "value=\"Roof\"")) << again.body();
+  EXPECT_TRUE(has(again.body(),
+                  "<p class=\"field-error\" id=\"ev-id-error\">An event with this id exists. Choose another id, or "
+                  "leave it empty.</p>"))
+      << again.body();
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM events"), "1");
+}
+
 TEST_F(AdminWebTest, DeleteIsRefusedOnceCheckInsExistUnlessForced) {
   const auto event = makeEvent("Done");
   const auto user = makeUser("ana@example.org", "Ana");

@@ -258,6 +258,48 @@ test('without JavaScript the event page shows the totals and the first page', as
   }
 });
 
+// Issue 16: a refused form keeps what was typed and says why next to the field.
+test('a refused event form keeps what was typed, with the message at the field', async () => {
+  const { adminUrl, browser } = stack;
+  const context = await browser.newContext({ timezoneId: 'Europe/Berlin', locale: 'en-GB', viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  try {
+    await signIn(page, adminUrl);
+    await page.click('#new-event summary');
+    await page.fill('#ev-name', 'Backwards');
+    await page.fill('#ev-venue', 'Hall C');
+    await page.fill('#ev-id', 'backwards');
+    await page.fill('#ev-starts', '2026-07-15T18:00');
+    await page.fill('#ev-ends', '2026-07-15T17:00');
+    await page.click('#new-event button[type=submit]');
+    await page.locator('#ev-ends-error').waitFor();
+    assert.equal(await page.textContent('#ev-ends-error'), 'The end must not be before the start.');
+    assert.equal(await page.getAttribute('#ev-ends', 'aria-invalid'), 'true');
+    assert.equal(await page.locator('.field-error').count(), 1, 'only the end is marked');
+    // What was typed is there, in the same local time.
+    assert.equal(await page.inputValue('#ev-name'), 'Backwards');
+    assert.equal(await page.inputValue('#ev-venue'), 'Hall C');
+    assert.equal(await page.inputValue('#ev-id'), 'backwards');
+    assert.equal(await page.inputValue('#ev-starts'), '2026-07-15T18:00');
+    assert.equal(await page.inputValue('#ev-ends'), '2026-07-15T17:00');
+    // Next to the field: right under the end input, inside its field.
+    const input = await page.locator('#ev-ends').boundingBox();
+    const message = await page.locator('#ev-ends-error').boundingBox();
+    const field = await page.locator('#ev-ends').locator('xpath=..').boundingBox();
+    assert.ok(message.y >= input.y + input.height - 1 && message.y - (input.y + input.height) < 24, 'under the input');
+    assert.ok(message.x >= field.x && message.x + message.width <= field.x + field.width + 1, 'within the field');
+    await page.screenshot({ path: join(artifacts, '12-event-form-refused.png'), fullPage: true });
+    // Corrected, it is created with what was kept.
+    await page.fill('#ev-ends', '2026-07-15T21:00');
+    await page.click('#new-event button[type=submit]');
+    await page.waitForURL(`${adminUrl}/events/backwards?notice=event-created`);
+    assert.equal(await page.textContent('#event-name'), 'Backwards');
+  } finally {
+    await context.close();
+  }
+});
+
 test('event dates keep their own UTC offset across daylight saving time', async () => {
   const { adminUrl, browser } = stack;
   const context = await browser.newContext({ timezoneId: 'Europe/Berlin', locale: 'en-GB' });

@@ -122,8 +122,11 @@ struct Console {
   Response getRoot(Call&);
   Response getEvents(Call& call);
   Response apiEvents(Call& call);
-  Response eventForm(Call& call, const std::string& eventId, std::string_view name, std::string_view venue,
-                     std::optional<core::TimePoint>& starts, std::optional<core::TimePoint>& ends, bool& ok);
+  // The refused fields of an event form, each with its message (none: the times are in starts/ends).
+  pages::FieldErrors checkEventForm(const Call& call, std::string_view name, std::string_view venue,
+                                    std::optional<core::TimePoint>& starts, std::optional<core::TimePoint>& ends);
+  // The events page again (400) with the create form open as typed and the messages by its fields.
+  Response refusedEventForm(Call& call, const pages::EventForm& typed);
   Response postEvents(Call& call);
   Response getEvent(Call& call);
   Response postEvent(Call& call);

@@ -25,49 +25,54 @@ Response Console::apiEvents(Call& call) {
   return jsonOut(http::status::ok, core::renderEventsJson(*list));
 }
 
-Response Console::eventForm(Call& call, const std::string& eventId, std::string_view name, std::string_view venue,
-                            std::optional<core::TimePoint>& starts, std::optional<core::TimePoint>& ends, bool& ok) {
-  ok = false;
+pages::FieldErrors Console::checkEventForm(const Call& call, std::string_view name, std::string_view venue,
+                                           std::optional<core::TimePoint>& starts,
+                                           std::optional<core::TimePoint>& ends) {
+  pages::FieldErrors errors;
   auto s = parseFormTime(call.field("starts"), call.field("startsUtc"), call.field("tzOffset"));
   auto e = parseFormTime(call.field("ends"), call.field("endsUtc"), call.field("tzOffset"));
-  std::string problem;
-  if (!s || !e)
-    problem = "Start and end must be dates and times.";
-  else if (*s && *e && **e < **s)
-    problem = "The end must not be before the start.";
-  else if (name.empty() || name.size() > 200)
-    problem = "The name must be 1 to 200 characters.";
-  else if (venue.size() > 200)
-    problem = "The venue must be at most 200 characters.";
-  if (!problem.empty()) {
-    const std::string back = eventId.empty() ? "/events" : "/events/" + urlEncode(eventId);
-    return page(call, http::status::bad_request, "Check the form", pages::Nav::events,
-                pages::flash(pages::FlashKind::error, problem),
-                "<p><a class=\"btn\" href=\"" + escape(back) + "\">Back</a></p>");
+  if (!s) errors.emplace("starts", "Enter a date and time, or leave it empty.");
+  if (!e) errors.emplace("ends", "Enter a date and time, or leave it empty.");
+  if (s && e && *s && *e && **e < **s) errors.emplace("ends", "The end must not be before the start.");
+  if (name.empty() || name.size() > 200) errors.emplace("name", "The name must be 1 to 200 characters.");
+  if (venue.size() > 200) errors.emplace("venue", "The venue must be at most 200 characters.");
+  if (errors.empty()) {
+    starts = *s;
+    ends = *e;
   }
-  starts = *s;
-  ends = *e;
-  ok = true;
-  return {};
+  return errors;
+}
+
+Response Console::refusedEventForm(Call& call, const pages::EventForm& typed) {
+  auto list = core::listEventSummaries(pool);
+  if (!list) return failure(call, list.error());
+  return page(call, http::status::bad_request, "Events", pages::Nav::events,
+              pages::flash(pages::FlashKind::error, "The event was not created. Check the fields marked below."),
+              pages::events(*list, now(), call.session->csrfToken, &typed));
 }
 
 Response Console::postEvents(Call& call) {
+  pages::EventForm typed;
+  typed.name = call.field("name");
+  typed.venue = call.field("venue");
+  typed.starts = call.field("starts");
+  typed.ends = call.field("ends");
+  typed.id = call.field("id");
   core::NewEvent ev;
-  ev.name = call.field("name");
-  ev.venue = call.field("venue");
-  const std::string id = call.field("id");
-  if (!id.empty()) ev.id = id;
-  bool ok = false;
-  Response bad = eventForm(call, {}, ev.name, ev.venue, ev.startsAt, ev.endsAt, ok);
-  if (!ok) return bad;
+  ev.name = typed.name;
+  ev.venue = typed.venue;
+  if (!typed.id.empty()) ev.id = typed.id;
+  typed.errors = checkEventForm(call, ev.name, ev.venue, ev.startsAt, ev.endsAt);
   if (ev.id && !core::isValidEventId(*ev.id)) {
-    return page(call, http::status::bad_request, "Check the form", pages::Nav::events,
-                pages::flash(pages::FlashKind::error, "Event ids use 1 to 128 letters, digits, '.', '_', ':' or '-'."),
-                "<p><a class=\"btn\" href=\"/events\">Back</a></p>");
+    typed.errors.emplace("id", "Use 1 to 128 letters, digits, '.', '_', ':' or '-'.");
   }
-  auto created = core::createEvent(pool, ev, now());
-  if (!created) return failure(call, created.error());
-  return redirect("/events/" + urlEncode(created->id) + "?notice=event-created");
+  if (typed.errors.empty()) {
+    auto created = core::createEvent(pool, ev, now());
+    if (created) return redirect("/events/" + urlEncode(created->id) + "?notice=event-created");
+    if (created.error() != core::Errc::conflict) return failure(call, created.error());
+    typed.errors.emplace("id", "An event with this id exists. Choose another id, or leave it empty.");
+  }
+  return refusedEventForm(call, typed);
 }
 
 Response Console::getEvent(Call& call) {
@@ -103,9 +108,12 @@ Response Console::postEvent(Call& call) {
   core::EventEdit edit;
   edit.name = call.field("name");
   edit.venue = call.field("venue");
-  bool ok = false;
-  Response bad = eventForm(call, id, edit.name, edit.venue, edit.startsAt, edit.endsAt, ok);
-  if (!ok) return bad;
+  const auto errors = checkEventForm(call, edit.name, edit.venue, edit.startsAt, edit.endsAt);
+  if (!errors.empty()) {
+    return page(call, http::status::bad_request, "Check the form", pages::Nav::events,
+                pages::flash(pages::FlashKind::error, errors.begin()->second),
+                "<p><a class=\"btn\" href=\"/events/" + escape(urlEncode(id)) + "\">Back</a></p>");
+  }
   auto r = core::updateEvent(pool, id, edit);
   if (!r) return failure(call, r.error());
   return redirect("/events/" + urlEncode(id) + "?notice=event-updated");

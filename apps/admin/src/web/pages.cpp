@@ -222,7 +222,30 @@ std::string login(std::string_view csrf, std::string_view email, std::string_vie
                                             {"nextField", nextField}});
 }
 
-std::string events(const std::vector<core::EventSummary>& list, TimePoint now, std::string_view csrf) {
+namespace {
+
+// One field of a form: label, input and, when it was refused, the message right
+// after the input, tied to it by aria-describedby.
+std::string formField(std::string_view id, std::string_view name, std::string_view label, std::string_view input,
+                      std::string_view value, const FieldErrors* errors) {
+  const std::string* message = nullptr;
+  if (errors != nullptr) {
+    if (auto it = errors->find(name); it != errors->end()) message = &it->second;
+  }
+  std::string out = fmt::format("<div class=\"field{}\"><label for=\"{}\">{}</label><input id=\"{}\" name=\"{}\" {}",
+                                message ? " invalid" : "", id, label, id, name, input);
+  if (!value.empty()) out += fmt::format(" value=\"{}\"", h(value));
+  if (message) out += fmt::format(" aria-invalid=\"true\" aria-describedby=\"{}-error\"", id);
+  out += ">";
+  if (message) out += fmt::format("<p class=\"field-error\" id=\"{}-error\">{}</p>", id, h(*message));
+  out += "</div>";
+  return out;
+}
+
+}  // namespace
+
+std::string events(const std::vector<core::EventSummary>& list, TimePoint now, std::string_view csrf,
+                   const EventForm* refused) {
   std::string upcoming;
   std::string past;
   for (const auto& e : list) {
@@ -257,23 +280,25 @@ std::string events(const std::vector<core::EventSummary>& list, TimePoint now, s
   std::string out =
       "<div class=\"page-head\"><div><h1>Events</h1><p class=\"muted\">Create events, register participants and read "
       "the attendance report after the scanners sync.</p></div></div>";
-  out += "<details class=\"card drawer\" id=\"new-event\"><summary class=\"btn btn-primary\">+ New event</summary>";
+  const EventForm none;
+  const EventForm& typed = refused != nullptr ? *refused : none;
+  const FieldErrors* errors = refused != nullptr ? &refused->errors : nullptr;
+  out += fmt::format(
+      "<details class=\"card drawer\" id=\"new-event\"{}><summary class=\"btn btn-primary\">+ New event</summary>",
+      refused != nullptr ? " open" : "");
   out += "<form method=\"post\" action=\"/events\">" + csrfField(csrf) +
          "<input type=\"hidden\" name=\"startsUtc\" data-utc-for=\"ev-starts\">"
          "<input type=\"hidden\" name=\"endsUtc\" data-utc-for=\"ev-ends\">"
-         "<div class=\"form-grid\">"
-         "<div class=\"field\"><label for=\"ev-name\">Name</label><input id=\"ev-name\" name=\"name\" type=\"text\" "
-         "required maxlength=\"200\"></div>"
-         "<div class=\"field\"><label for=\"ev-venue\">Venue</label><input id=\"ev-venue\" name=\"venue\" "
-         "type=\"text\" maxlength=\"200\"></div>"
-         "<div class=\"field\"><label for=\"ev-starts\">Starts <span class=\"hint\" "
-         "data-tz-name>UTC</span></label><input id=\"ev-starts\" name=\"starts\" type=\"datetime-local\"></div>"
-         "<div class=\"field\"><label for=\"ev-ends\">Ends <span class=\"hint\" data-tz-name>UTC</span></label><input "
-         "id=\"ev-ends\" name=\"ends\" type=\"datetime-local\"></div>"
-         "<div class=\"field\"><label for=\"ev-id\">Event id <span class=\"hint\">optional; letters, digits, . _ : "
-         "-</span></label>"
-         "<input id=\"ev-id\" name=\"id\" type=\"text\" maxlength=\"128\" pattern=\"[A-Za-z0-9._:\\-]{1,128}\"></div>"
-         "</div><button class=\"btn btn-primary\" type=\"submit\">Create event</button></form></details>";
+         "<div class=\"form-grid\">";
+  out += formField("ev-name", "name", "Name", "type=\"text\" required maxlength=\"200\"", typed.name, errors);
+  out += formField("ev-venue", "venue", "Venue", "type=\"text\" maxlength=\"200\"", typed.venue, errors);
+  out += formField("ev-starts", "starts", "Starts <span class=\"hint\" data-tz-name>UTC</span>",
+                   "type=\"datetime-local\"", typed.starts, errors);
+  out += formField("ev-ends", "ends", "Ends <span class=\"hint\" data-tz-name>UTC</span>", "type=\"datetime-local\"",
+                   typed.ends, errors);
+  out += formField("ev-id", "id", "Event id <span class=\"hint\">optional; letters, digits, . _ : -</span>",
+                   "type=\"text\" maxlength=\"128\" pattern=\"[A-Za-z0-9._:\\-]{1,128}\"", typed.id, errors);
+  out += "</div><button class=\"btn btn-primary\" type=\"submit\">Create event</button></form></details>";
   out += table("upcoming", "Upcoming and current", upcoming, "No upcoming events. Create one to get started.");
   out += table("past", "Past", past, "No past events yet.");
   return out;

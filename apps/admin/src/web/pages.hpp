@@ -1,6 +1,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,7 +44,22 @@ enum class FlashKind { ok, error, warn };
 // Fixed notices addressed by code in `?notice=` after a redirect (never echoes input).
 [[nodiscard]] std::string noticeFor(std::string_view code);
 
-[[nodiscard]] std::string events(const std::vector<core::EventSummary>& events, TimePoint now, std::string_view csrf);
+// Messages for refused form fields, by field name ("ends": "The end must not be before the start.").
+using FieldErrors = std::map<std::string, std::string, std::less<>>;
+
+// The create-event form as it was sent, when it was refused: shown again open,
+// holding what was typed, with each message next to its field.
+struct EventForm {
+  std::string name;
+  std::string venue;
+  std::string starts;  // the datetime-local values as typed
+  std::string ends;
+  std::string id;
+  FieldErrors errors;  // by field: name, venue, starts, ends, id
+};
+
+[[nodiscard]] std::string events(const std::vector<core::EventSummary>& events, TimePoint now, std::string_view csrf,
+                                 const EventForm* refused = nullptr);
 
 struct EventView {
   core::Event event;
