@@ -3,7 +3,8 @@
 # Each library is a component with an export file of its own
 # (attendance-<lib>-targets.cmake), and each component finds only the packages
 # it needs: a team that links attendance::ble_scan needs sdbus-c++, not
-# PostgreSQL, libsodium, OpenSSL or Boost.URL. The libraries are static, so
+# PostgreSQL, libsodium, OpenSSL or Boost.URL, and attendance::beacon_id (what a
+# broadcaster embeds) needs libsodium only. The libraries are static, so
 # their private dependencies must be found here too. Without COMPONENTS every
 # library is loaded (and every dependency found), as before 0.1.
 #
@@ -14,10 +15,11 @@ include(CMakeFindDependencyMacro)
 list(PREPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_LIST_DIR}")
 
 # In dependency order: a component's own attendance libraries come before it.
-set(_attendance_components support dedup_cache jsonl_log ble_scan http_server batch_client core)
+set(_attendance_components support dedup_cache jsonl_log beacon_id ble_scan http_server batch_client core)
 set(_attendance_uses_support "")
 set(_attendance_uses_dedup_cache support)
 set(_attendance_uses_jsonl_log support)
+set(_attendance_uses_beacon_id support)
 set(_attendance_uses_ble_scan support)
 set(_attendance_uses_http_server support)
 set(_attendance_uses_batch_client support)
@@ -51,6 +53,8 @@ macro(_attendance_find_packages component)
   if("${component}" STREQUAL "support")
     find_dependency(Boost 1.81.0...<1.82 CONFIG)
     find_dependency(fmt)
+  elseif("${component}" STREQUAL "beacon_id")
+    find_dependency(sodium)
   elseif("${component}" STREQUAL "ble_scan")
     find_dependency(sdbus-c++)
   elseif("${component}" STREQUAL "http_server")

@@ -1,0 +1,103 @@
+#include <attendance/beacon_id/rotating_id.hpp>
+
+#include <cstring>
+#include <limits>
+
+#include <sodium.h>
+
+#include "sodium_init.hpp"
+
+namespace attendance::beacon_id {
+namespace {
+
+int hexValue(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<IdentityKey> IdentityKey::parseHex(std::string_view text) noexcept {
+  if (text.size() != 2 * kKeyBytes) return std::nullopt;
+  IdentityKey key;
+  for (std::size_t i = 0; i < kKeyBytes; ++i) {
+    const int hi = hexValue(text[2 * i]);
+    const int lo = hexValue(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    key.bytes[i] = static_cast<std::uint8_t>((hi << 4) | lo);
+  }
+  return key;
+}
+
+std::string IdentityKey::toHex() const {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(2 * kKeyBytes, '0');
+  for (std::size_t i = 0; i < kKeyBytes; ++i) {
+    out[2 * i] = kHex[bytes[i] >> 4];
+    out[2 * i + 1] = kHex[bytes[i] & 0x0f];
+  }
+  return out;
+}
+
+Result<RotationPeriod> RotationPeriod::create(std::chrono::seconds period) noexcept {
+  if (period < kMin || period > kMax)
+    return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+  return RotationPeriod{period};
+}
+
+Result<Window> windowAt(std::int64_t unixMs, RotationPeriod period) noexcept {
+  if (unixMs < 0) return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+  const auto seconds = static_cast<std::uint64_t>(unixMs / 1000);
+  return seconds / static_cast<std::uint64_t>(period.seconds().count());
+}
+
+Result<std::int64_t> windowStartMs(Window window, RotationPeriod period) noexcept {
+  const auto periodMs = static_cast<std::uint64_t>(period.seconds().count()) * 1000U;
+  constexpr auto kMaxMs = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (window > kMaxMs / periodMs) return boost::system::errc::make_error_code(boost::system::errc::value_too_large);
+  return static_cast<std::int64_t>(window * periodMs);
+}
+
+Message derivationMessage(const support::BleNamespace& ns, Window window) noexcept {
+  Message m{};
+  std::memcpy(m.data(), kDerivationLabel.data(), kDerivationLabel.size());
+  std::memcpy(m.data() + kDerivationLabel.size(), ns.bytes.data(), ns.bytes.size());
+  for (std::size_t i = 0; i < 8; ++i) {
+    m[kMessageBytes - 1 - i] = static_cast<std::uint8_t>(window >> (8 * i));
+  }
+  return m;
+}
+
+Mac derivationMac(const IdentityKey& key, const support::BleNamespace& ns, Window window) noexcept {
+  detail::ensureSodium();
+  const Message m = derivationMessage(ns, window);
+  Mac mac{};
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, key.bytes.data(), key.bytes.size());
+  crypto_auth_hmacsha256_update(&state, m.data(), m.size());
+  crypto_auth_hmacsha256_final(&state, mac.data());
+  sodium_memzero(&state, sizeof state);
+  return mac;
+}
+
+Instance instanceFor(const IdentityKey& key, const support::BleNamespace& ns, Window window) noexcept {
+  const Mac mac = derivationMac(key, ns, window);
+  Instance instance{};
+  std::memcpy(instance.data(), mac.data(), instance.size());
+  return instance;
+}
+
+support::Uuid bleUuidFor(const IdentityKey& key, const support::BleNamespace& ns, Window window) noexcept {
+  return ns.withInstance(instanceFor(key, ns, window));
+}
+
+Result<support::Uuid> bleUuidAt(const IdentityKey& key, const support::BleNamespace& ns, RotationPeriod period,
+                                std::int64_t unixMs) noexcept {
+  const auto window = windowAt(unixMs, period);
+  if (!window) return window.error();
+  return bleUuidFor(key, ns, *window);
+}
+
+}  // namespace attendance::beacon_id
