@@ -10,6 +10,7 @@ include("${CMAKE_CURRENT_LIST_DIR}/step.cmake")
 
 # The packages a component may look for; all others are made unfindable.
 set(needs_ble_scan sdbus-c++)
+set(needs_beacon_id sodium)
 set(needs_batch_client OpenSSL)
 set(needs_core OpenSSL pqxx sodium)
 set(disabled "")

@@ -8,6 +8,9 @@
 #include <vector>
 
 #include <attendance/ble_scan/advertisement.hpp>
+#elif defined(ATTENDANCE_COMPONENT_beacon_id)
+#include <attendance/beacon_id/advert.hpp>
+#include <attendance/beacon_id/rotating_id.hpp>
 #elif defined(ATTENDANCE_COMPONENT_batch_client)
 #include <attendance/batch_client/endpoint.hpp>
 #elif defined(ATTENDANCE_COMPONENT_http_server)
@@ -36,6 +39,15 @@ int main() {
   overflow[0] = 0x01;
   const auto bg = a::ble_scan::parseManufacturerData(0x004C, overflow, a::ble_scan::ParserOptions{});
   if (bg || bg.ignored() != a::ble_scan::IgnoredReason::apple_overflow_area) return 4;
+#elif defined(ATTENDANCE_COMPONENT_beacon_id)
+  // Vector 1 of docs/beacon-spec.md: libsodium's HMAC is really linked.
+  const auto key =
+      a::beacon_id::IdentityKey::parseHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+  const auto ns = a::support::BleNamespace::parseHex("edd1ebeac04e5defa017");
+  if (!key || !ns) return 2;
+  const auto rotating = a::beacon_id::bleUuidAt(*key, *ns, a::beacon_id::RotationPeriod{}, 1721471400000);
+  if (!rotating || rotating->toString() != "edd1ebea-c04e-5def-a017-1b413700621c") return 3;
+  if (a::beacon_id::eddystoneUidAdvertisingData(*rotating).size() != 31) return 4;
 #elif defined(ATTENDANCE_COMPONENT_batch_client)
   const auto e = a::batch_client::parseEndpoint("https://attendance.example.org/api", false);
   if (!e) return 2;
