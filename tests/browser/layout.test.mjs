@@ -1,0 +1,158 @@
+// Every admin page at a phone's width (390 px) and a desktop's (1280 px), with the
+// longest things an organizer may type: the page itself never scrolls sideways
+// (the header wraps, long names and ids break), and a table too wide for the
+// screen scrolls inside its own card. Checked from layout boxes, not pixels; the
+// screenshots of every page at both widths land in artifacts/ for a human look
+// (issue 16).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startStack, api, artifacts, signIn, reportSettled } from './harness.mjs';
+
+let stack;
+
+before(async () => {
+  stack = await startStack({ tag: 'layout' });
+});
+
+after(async () => {
+  await stack?.stop();
+});
+
+// Long names, a venue and ids with no place to break a line (ids have no spaces).
+const EVENT_ID = 'InternationalConferenceOnOfflineFirstAttendance.2026:BerlinMainHall';
+const EVENT_NAME = 'International Conference on Offline-First Attendance Tracking with Bluetooth Low Energy Scanners 2026';
+const VENUE = 'Konferenzzentrum Friedrichshain-Kreuzberg, Großer Saal im Erdgeschoss, Eingang Nordflügel';
+const SCANNER_ID = 'EntranceScannerNorthWingGroundFloorDoor07.backup:RaspberryPi4';
+const PEOPLE = [
+  { displayName: 'Maximiliane Alexandrina Konstantinopoulou-Wolfeschlegelsteinhausen', email: 'maximiliane.alexandrina.konstantinopoulou-wolfeschlegelsteinhausen@conference-participants.example.org' },
+  { displayName: 'Bo Chen', email: 'bo@example.org' },
+  { displayName: 'Nguyễn Thị Minh Khai Trần Hưng Đạo Lê Lợi Hai Bà Trưng', email: 'nguyen.thi.minh.khai@example.org' },
+];
+
+// What the test measures on each page: the document's width and every table's
+// place. A table may be wider than its box only inside a horizontally scrolling
+// container that itself fits the viewport.
+async function measure(page) {
+  return page.evaluate(() => {
+    const vw = document.documentElement.clientWidth;
+    const tables = [...document.querySelectorAll('table')].map((t) => {
+      let wrap = t.parentElement;
+      while (wrap && wrap !== document.body && !/(auto|scroll)/.test(getComputedStyle(wrap).overflowX)) wrap = wrap.parentElement;
+      const scrolls = wrap && wrap !== document.body;
+      const box = (scrolls ? wrap : t).getBoundingClientRect();
+      return {
+        id: t.id || t.closest('[id]')?.id || '?',
+        tableWidth: Math.ceil(t.getBoundingClientRect().width),
+        scrolls,
+        boxLeft: Math.floor(box.left),
+        boxRight: Math.ceil(box.right),
+        wrapScrollWidth: scrolls ? wrap.scrollWidth : null,
+        wrapClientWidth: scrolls ? wrap.clientWidth : null,
+      };
+    });
+    // Elements that stick out of the viewport, for a readable failure message.
+    const outside = [...document.body.querySelectorAll('*')]
+      .filter((el) => el.getClientRects().length > 0)
+      .filter((el) => getComputedStyle(el).position === 'absolute' || !el.closest('.table-wrap'))
+      .filter((el) => { const r = el.getBoundingClientRect(); return r.right > vw + 0.5 || r.left < -0.5; })
+      .filter((el) => !el.matches('.skip'))  // the skip link waits off screen to the left until focused
+      .slice(0, 8)
+      .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.split(' ').join('.')}` : ''} [${Math.round(el.getBoundingClientRect().left)}, ${Math.round(el.getBoundingClientRect().right)}]`);
+    return { vw, scrollWidth: document.documentElement.scrollWidth, bodyScrollWidth: document.body.scrollWidth, tables, outside };
+  });
+}
+
+function assertFits(m, width, name) {
+  assert.equal(m.vw, width, `${name}: the viewport is ${width} px wide`);
+  assert.ok(m.scrollWidth <= width && m.bodyScrollWidth <= width,
+    `${name} at ${width} px: the page is ${m.scrollWidth} px wide (it scrolls sideways); sticking out: ${m.outside.join(', ')}`);
+  for (const t of m.tables) {
+    assert.ok(t.boxLeft >= 0 && t.boxRight <= width, `${name} at ${width} px: table ${t.id}'s box [${t.boxLeft}, ${t.boxRight}] is outside the viewport`);
+    if (t.tableWidth > width) {
+      assert.ok(t.scrolls, `${name} at ${width} px: table ${t.id} (${t.tableWidth} px) is wider than the screen and not in a scrolling container`);
+      assert.ok(t.wrapScrollWidth > t.wrapClientWidth, `${name} at ${width} px: table ${t.id} scrolls inside its card`);
+    }
+  }
+}
+
+test('every admin page fits a 390 px phone and a 1280 px desktop', async () => {
+  const { adminUrl, backendUrl, browser } = stack;
+
+  // --- the data: an event, a scanner and participants with long names, one sync ---
+  const setup = await browser.newContext({ timezoneId: 'UTC', locale: 'en-US', viewport: { width: 1280, height: 900 } });
+  const sp = await setup.newPage();
+  sp.setDefaultTimeout(15000);
+  await signIn(sp, adminUrl);
+  await sp.click('#new-event summary');
+  await sp.fill('#ev-name', EVENT_NAME);
+  await sp.fill('#ev-venue', VENUE);
+  await sp.fill('#ev-starts', '2026-12-02T18:00');
+  await sp.fill('#ev-ends', '2026-12-02T23:00');
+  await sp.fill('#ev-id', EVENT_ID);
+  await sp.click('#new-event button[type=submit]');
+  await sp.waitForURL(/notice=event-created/);
+  await sp.goto(`${adminUrl}/scanners`);
+  await sp.fill('#scanner-id', SCANNER_ID);
+  await sp.click('form[action="/scanners"] button[type=submit]');
+  const apiKey = (await sp.textContent('#api-key')).trim();
+  const assignForm = `form[action="/scanners/${encodeURIComponent(SCANNER_ID)}/assignments"]`;
+  await sp.selectOption(`${assignForm} select`, EVENT_ID);
+  await sp.click(`${assignForm} button[type=submit]`);
+  await sp.waitForURL(`${adminUrl}/scanners?notice=scanner-assigned`);
+  const storage = await setup.storageState();
+  await setup.close();
+
+  for (const p of PEOPLE) {
+    const created = await api(backendUrl, 'POST', '/api/participants', { ...p, password: 'participant-pass-1' });
+    assert.equal(created.status, 201, created.text);
+    p.bleUuid = created.json.bleUuid;
+    const reg = await api(backendUrl, 'POST', `/api/events/${EVENT_ID}/registrations`, undefined, created.json.token);
+    assert.equal(reg.status, 201, reg.text);
+  }
+  const t0 = Date.parse('2026-12-02T18:05:00Z');
+  const records = [
+    { bleUuid: PEOPLE[0].bleUuid, checkInTime: t0, scannerId: SCANNER_ID },
+    { bleUuid: PEOPLE[2].bleUuid, checkInTime: t0 + 95_000, scannerId: SCANNER_ID },
+    { bleUuid: '0b6d4b9e-5c57-4a44-9a39-3e8f1c2d7a10', checkInTime: t0 + 60_000, scannerId: SCANNER_ID },
+  ];
+  const sync = await api(backendUrl, 'POST', '/batchCheckIn', { eventId: EVENT_ID, records }, apiKey);
+  assert.equal(sync.status, 200, sync.text);
+
+  // --- every page at both widths ---
+  const pages = [
+    { name: 'login', path: '/login', signedIn: false },
+    { name: 'events', path: '/events' },
+    { name: 'events-new-form', path: '/events', open: '#new-event summary' },
+    { name: 'event-report', path: `/events/${EVENT_ID}`, report: true },
+    { name: 'participants', path: '/participants' },
+    { name: 'scanners', path: '/scanners' },
+  ];
+  for (const width of [390, 1280]) {
+    const signedIn = await browser.newContext({ timezoneId: 'UTC', locale: 'en-US', viewport: { width, height: width === 390 ? 844 : 900 }, storageState: storage });
+    const anonymous = await browser.newContext({ timezoneId: 'UTC', locale: 'en-US', viewport: { width, height: width === 390 ? 844 : 900 } });
+    try {
+      for (const p of pages) {
+        const page = await (p.signedIn === false ? anonymous : signedIn).newPage();
+        page.setDefaultTimeout(15000);
+        await page.goto(`${adminUrl}${p.path}`);
+        assert.equal(decodeURIComponent(new URL(page.url()).pathname), p.path, `${p.name}: not redirected`);
+        if (p.open) await page.click(p.open);
+        if (p.report) {
+          await page.locator('#totals').waitFor();
+          await page.locator('.chart svg').waitFor();
+          await reportSettled(page);
+          // The long name and email are in the table.
+          const cells = await page.$$eval('#participant-table tbody td', (tds) => tds.map((td) => td.textContent));
+          assert.ok(cells.includes(PEOPLE[0].email), 'the long email is in the report table');
+        }
+        assertFits(await measure(page), width, p.name);
+        await page.screenshot({ path: join(artifacts, `layout-${width}-${p.name}.png`), fullPage: true });
+        await page.close();
+      }
+    } finally {
+      await signedIn.close();
+      await anonymous.close();
+    }
+  }
+});
