@@ -419,6 +419,52 @@ TEST_F(ReportApiTest, TheEventPageHoldsTheTotalsAndTheFirstPageWithoutJavaScript
   EXPECT_EQ(api.at("participants").as_array(), expected);
 }
 
+// Issue 16: "Records received" says distinct vs. resent. A scanner that sends
+// part of its log again (a retry, a --follow restart) has received more records
+// than it stored; the last-sync table shows both and the difference.
+TEST_F(ReportApiTest, TheScannerTableSplitsRecordsReceivedIntoDistinctAndResent) {
+  core::NewEvent ev;
+  ev.id = eventId;
+  ev.name = "Conference";
+  ASSERT_TRUE(core::createEvent(server.pool(), ev, server.clock.systemTime()).has_value());
+  for (const char* s : {"S1", "S2"}) {
+    ASSERT_TRUE(core::createScanner(server.pool(), s, server.clock.systemTime()).has_value());
+    ASSERT_TRUE(core::assignScanner(server.pool(), s, eventId, server.clock.systemTime()).has_value());
+  }
+  const auto ana = makeUser("ana@example.org", "Ana");
+  const auto bo = makeUser("bo@example.org", "Bo");
+  const std::int64_t t0 = support::toEpochMillis(server.clock.systemTime() - 1h);
+  ingest("S1", {{ana.bleUuid, t0}, {bo.bleUuid, t0 + 1000}});
+  // The same two again plus one new: 5 received, 3 distinct, 2 resent.
+  ingest("S1", {{ana.bleUuid, t0}, {bo.bleUuid, t0 + 1000}, {ana.bleUuid, t0 + 60'000}});
+  ingest("S2", {{bo.bleUuid, t0 + 5000}});
+
+  Browser b = signedIn();
+  const auto full = getJson(b, "/api/events/" + eventId + "/report");
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> fromJson;  // received, stored
+  for (const auto& s : full.at("scanners").as_array()) {
+    fromJson[std::string(s.at("scannerId").as_string())] = {s.at("recordsReceived").as_int64(),
+                                                            s.at("recordsStored").as_int64()};
+  }
+  EXPECT_EQ(fromJson, (std::map<std::string, std::pair<std::int64_t, std::int64_t>>{{"S1", {5, 3}}, {"S2", {1, 1}}}));
+
+  const std::string html = b.get("/events/" + eventId).body();
+  const auto from = html.find("<table id=\"scanner-table\"");
+  ASSERT_NE(from, std::string::npos) << html;
+  const std::string table = html.substr(from, html.find("</table>", from) - from);
+  std::vector<std::string> head;
+  const std::regex th(R"re(<th[^>]*>([^<]*)</th>)re");
+  for (std::sregex_iterator it(table.begin(), table.end(), th), end; it != end; ++it) head.push_back((*it)[1]);
+  EXPECT_EQ(head,
+            (std::vector<std::string>{"Scanner", "Last sync", "Records received", "Distinct", "Resent or refused"}));
+  std::vector<std::vector<std::string>> rows;
+  const std::regex row(
+      R"re(<tr><td><code>([^<]*)</code></td><td[^>]*>.*?</td><td class="num">([^<]*)</td><td class="num">([^<]*)</td><td class="num">([^<]*)</td></tr>)re");
+  for (std::sregex_iterator it(table.begin(), table.end(), row), end; it != end; ++it)
+    rows.push_back({(*it)[1], (*it)[2], (*it)[3], (*it)[4]});
+  EXPECT_EQ(rows, (std::vector<std::vector<std::string>>{{"S1", "5", "3", "2"}, {"S2", "1", "1", "0"}})) << table;
+}
+
 TEST_F(ReportApiTest, ASessionIsStillRequired) {
   seed();
   Browser anon{server.port()};

@@ -90,6 +90,12 @@ std::string stat(std::string_view label, const std::string& value, bool accent =
                      label, accent ? " accent" : "", value);
 }
 
+// Under the last-sync table (app.js keeps it: it only replaces the rows).
+constexpr std::string_view kScannerNote =
+    "<p class=\"card-note muted small\" id=\"scanner-note\">Distinct: the check-ins stored from this scanner, each "
+    "once. Resent or refused: the rest of what it sent — records sent again (a retry, a restarted upload) or refused "
+    "as invalid.</p>";
+
 // The synced report as app.js renders it (its totals, last sync per scanner and
 // the participant table's first page), so it is all there without JavaScript;
 // app.js then takes these elements over and adds the chart and the controls.
@@ -103,13 +109,20 @@ std::string syncedReport(const EventView& v, const std::string& id) {
   out +=
       "<section class=\"card flush\" aria-labelledby=\"scanners-h\"><div class=\"card-head\"><h2 "
       "id=\"scanners-h\">Last sync per scanner</h2></div><div class=\"table-wrap\"><table id=\"scanner-table\">"
-      "<thead><tr><th>Scanner</th><th>Last sync</th><th class=\"num\">Records received</th></tr></thead><tbody>";
+      "<thead><tr><th>Scanner</th><th>Last sync</th><th class=\"num\">Records received</th><th "
+      "class=\"num\">Distinct</th><th class=\"num\">Resent or refused</th></tr></thead><tbody>";
   for (const core::ScannerRow& s : r.scanners) {
-    out +=
-        fmt::format("<tr><td><code>{}</code></td>{}<td class=\"num\">{}</td></tr>", h(s.scannerId),
-                    s.lastSyncAt ? reportTime(s.lastSyncAt) : std::string("<td>never</td>"), count(s.recordsReceived));
+    // Stored rows are distinct by key (event, bleUuid, time, scanner): the rest of
+    // what was received was sent again or refused. Rows stored without a receipt
+    // could make stored exceed received; nothing is then counted as resent.
+    out += fmt::format(
+        "<tr><td><code>{}</code></td>{}<td class=\"num\">{}</td><td class=\"num\">{}</td><td "
+        "class=\"num\">{}</td></tr>",
+        h(s.scannerId), s.lastSyncAt ? reportTime(s.lastSyncAt) : std::string("<td>never</td>"),
+        count(s.recordsReceived), count(s.recordsStored),
+        count(std::max<std::int64_t>(0, s.recordsReceived - s.recordsStored)));
   }
-  out += "</tbody></table></div></section>";
+  out += "</tbody></table></div>" + std::string(kScannerNote) + "</section>";
 
   const core::ReportQuery& q = v.firstPageQuery;
   out +=
