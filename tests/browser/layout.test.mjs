@@ -159,6 +159,10 @@ test('every admin page fits a 390 px phone and a 1280 px desktop', async () => {
           assert.deepEqual(scanners.slice(1).map((r) => [r[0], ...r.slice(2)]), [[SCANNER_ID, '5', '4', '1']]);
         }
         assertFits(await measure(page), width, p.name);
+        // Every time on every page says its zone (the browser runs in UTC here).
+        const times = await page.$$eval('time', (ts) => ts.map((t) => t.textContent));
+        for (const t of times) assert.match(t, /^\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC$/, `${p.name}: a time with its zone`);
+        if (!['login', 'participants'].includes(p.name)) assert.ok(times.length > 0, `${p.name} shows times`);
         await page.screenshot({ path: join(artifacts, `layout-${width}-${p.name}.png`), fullPage: true });
         await page.close();
       }

@@ -37,6 +37,8 @@ const utc = (ms) => {
   const d = new Date(ms);
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
 };
+// As the page shows a time in the browser's zone (UTC here): with the zone (issue 16).
+const shown = (ms) => `${utc(ms)} UTC`;
 
 test('organizer signs in, syncs and reads the report', async () => {
   const { adminUrl, backendUrl } = stack;
@@ -155,14 +157,15 @@ test('organizer signs in, syncs and reads the report', async () => {
   });
   assert.match(await page.textContent('#scanner-table'), new RegExp(SCANNER_ID));
   assert.equal(await page.locator('.chart svg rect.bar').count() > 0, true, 'the arrivals chart is drawn');
+  assert.equal(await page.textContent('#chart-zone'), 'Times in UTC.', 'the chart says the zone of its times');
 
   // Exactly the simulated attendees, with their times.
   await page.click('button[data-filter="attended"]');
   await reportSettled(page);
   const rows = await page.$$eval('#participant-table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
   assert.deepEqual(rows, [
-    ['Ana Lima', 'ana@example.org', 'attended', utc(anaSeen.first), utc(anaSeen.last), SCANNER_ID],
-    ['<script>window.__pwned=1</script>', 'mallory@example.org', 'attended', utc(mallorySeen.first), utc(mallorySeen.last), SCANNER_ID],
+    ['Ana Lima', 'ana@example.org', 'attended', shown(anaSeen.first), shown(anaSeen.last), SCANNER_ID],
+    ['<script>window.__pwned=1</script>', 'mallory@example.org', 'attended', shown(mallorySeen.first), shown(mallorySeen.last), SCANNER_ID],
   ].sort((a, b) => a[3].localeCompare(b[3])));
   assert.equal(await page.evaluate(() => window.__pwned), undefined, 'a participant name never runs as script');
   await page.click('button[data-filter="no-show"]');

@@ -30,6 +30,19 @@
     const d = new Date(ms);
     return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
   };
+  // The browser's zone at that instant, as the locale abbreviates it: "CEST" in July and "CET" in
+  // December for Europe/Berlin in en-GB ("GMT+2"/"GMT+1" in en-US), "UTC"; else the offset.
+  const zoneOf = (ms) => {
+    const d = new Date(ms);
+    try {
+      const part = new Intl.DateTimeFormat(undefined, { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName');
+      if (part && part.value) return part.value;
+    } catch { /* the offset below */ }
+    const off = -d.getTimezoneOffset();
+    return `UTC${off < 0 ? '−' : '+'}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
+  };
+  // Every time on screen says its zone: 2026-11-24 09:05:12 CET.
+  const fmtZoned = (ms) => (ms === null || ms === undefined ? '' : `${fmtTime(ms)} ${zoneOf(ms)}`);
   const fmtClock = (d) => `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
   const nf = new Intl.NumberFormat();
 
@@ -81,7 +94,7 @@
   const toInputValue = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
   for (const t of document.querySelectorAll('time[data-local]')) {
     const when = Date.parse(t.getAttribute('datetime'));
-    if (!Number.isNaN(when)) { t.title = t.textContent; t.textContent = fmtTime(when).slice(0, 16); }
+    if (!Number.isNaN(when)) { t.title = t.textContent; t.textContent = `${fmtTime(when).slice(0, 16)} ${zoneOf(when)}`; }
   }
   for (const input of document.querySelectorAll('input[type="datetime-local"][data-utc]')) {
     const when = Date.parse(input.dataset.utc);
@@ -255,7 +268,7 @@
     view.scannerBody.replaceChildren(...list.map((s) => {
       const last = ms(s.lastSyncAt);
       return el('tr', {}, el('td', {}, el('code', { text: s.scannerId })),
-        el('td', {}, el('time', { datetime: last ? new Date(last).toISOString() : undefined, text: fmtTime(last) || 'never' })),
+        el('td', {}, el('time', { datetime: last ? new Date(last).toISOString() : undefined, text: fmtZoned(last) || 'never' })),
         el('td', { class: 'num', text: nf.format(s.recordsReceived ?? 0) }),
         // Stored rows are distinct; the rest of what was received was sent again or refused.
         el('td', { class: 'num', text: nf.format(s.recordsStored ?? 0) }),
@@ -282,7 +295,8 @@
     const bw = (W - L) / n;
     const minutes = step / 60e3;
     const unit = minutes % 60 === 0 ? `${minutes / 60} hour${minutes === 60 ? '' : 's'}` : `${minutes} minutes`;
-    const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `Arrivals per ${unit}, peak ${max}` });
+    const zone = zoneOf(start);
+    const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `Arrivals per ${unit} (times in ${zone}), peak ${max}` });
     chart.append(svg('line', { class: 'axis', x1: L, y1: H - B, x2: W, y2: H - B }));
     for (const frac of max >= 2 ? [0.5, 1] : [1]) {
       const y = H - B - frac * (H - B - T);
@@ -307,7 +321,7 @@
       text.textContent = label(start + i * step);
       chart.append(text);
     }
-    target.replaceChildren(chart);
+    target.replaceChildren(chart, el('p', { class: 'muted small', id: 'chart-zone', text: `Times in ${zone}.` }));
   }
 
   const columns = [
@@ -318,7 +332,7 @@
   function timeCell(iso) {
     const t = ms(iso);
     return t === null ? el('td', { class: 'muted', text: '—' })
-      : el('td', { class: 'nowrap' }, el('time', { datetime: new Date(t).toISOString(), text: fmtTime(t) }));
+      : el('td', { class: 'nowrap' }, el('time', { datetime: new Date(t).toISOString(), text: fmtZoned(t) }));
   }
 
   function renderTable(d) {
