@@ -374,20 +374,12 @@ int backendSide(const std::map<std::string, std::string>& f) {
 
   at::TempDir dir;
   at::TestDatabase db;
-  std::string key;
-  {
-    const auto now = std::chrono::system_clock::now();
-    core::ConnectionPool pool(core::DatabaseConfig{db.conninfo(), 1});
-    if (!core::migrate(pool)) return 1;
-    core::NewEvent ev;
-    ev.id = "bench";
-    ev.name = "Follower benchmark";
-    if (!core::createEvent(pool, ev, now)) return 1;
-    auto scanner = core::createScanner(pool, "Bench-Scanner", now);
-    if (!scanner) return 1;
-    if (!core::assignScanner(pool, "Bench-Scanner", "bench", now)) return 1;
-    key = scanner->apiKey;
-  }
+  core::NewEvent ev;
+  ev.id = "bench";
+  ev.name = "Follower benchmark";
+  const auto apiKey = at::prepareSyncEvent(db.conninfo(), ev, "Bench-Scanner");
+  if (!apiKey) return 1;
+  const std::string& key = *apiKey;
   const auto keyFile = dir.path() / "key";
   std::ofstream(keyFile) << key << "\n";
   const auto log = dir.path() / "attendance_log.jsonl";

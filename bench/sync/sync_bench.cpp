@@ -75,20 +75,12 @@ int main(int argc, char** argv) {
   }
   at::TempDir dir;
   at::TestDatabase db;
-  const auto now = std::chrono::system_clock::now();
-  std::string key;
-  {
-    core::ConnectionPool pool(core::DatabaseConfig{db.conninfo(), 1});
-    if (!core::migrate(pool)) return 1;
-    core::NewEvent ev;
-    ev.id = "bench";
-    ev.name = "Sync benchmark";
-    if (!core::createEvent(pool, ev, now)) return 1;
-    auto scanner = core::createScanner(pool, "Bench-Scanner", now);
-    if (!scanner) return 1;
-    if (!core::assignScanner(pool, "Bench-Scanner", "bench", now)) return 1;
-    key = scanner->apiKey;
-  }
+  core::NewEvent ev;
+  ev.id = "bench";
+  ev.name = "Sync benchmark";
+  const auto apiKey = at::prepareSyncEvent(db.conninfo(), ev, "Bench-Scanner");
+  if (!apiKey) return 1;
+  const std::string& key = *apiKey;
   const auto keyFile = dir.path() / "key";
   std::ofstream(keyFile) << key << "\n";
   const auto log = dir.path() / "attendance_log.jsonl";

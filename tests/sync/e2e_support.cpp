@@ -1,5 +1,10 @@
 #include "sync/e2e_support.hpp"
 
+#include <attendance/core/assignments.hpp>
+#include <attendance/core/database.hpp>
+#include <attendance/core/migrations.hpp>
+#include <attendance/core/scanners.hpp>
+
 #include <pqxx/pqxx>
 
 #include <fstream>
@@ -37,6 +42,18 @@ RunResult runToCompletion(std::vector<std::string> args, const std::filesystem::
   ss << in.rdbuf();
   r.err = ss.str();
   return r;
+}
+
+std::optional<std::string> prepareSyncEvent(const std::string& conninfo, const core::NewEvent& event,
+                                            const std::string& scannerId) {
+  const auto now = std::chrono::system_clock::now();
+  core::ConnectionPool pool(core::DatabaseConfig{conninfo, 1});
+  if (!core::migrate(pool)) return std::nullopt;
+  const auto created = core::createEvent(pool, event, now);
+  if (!created) return std::nullopt;
+  auto scanner = core::createScanner(pool, scannerId, now);
+  if (!scanner || !core::assignScanner(pool, scannerId, created->id, now)) return std::nullopt;
+  return scanner->apiKey;
 }
 
 }  // namespace attendance::testing

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <attendance/core/events.hpp>
+
 #include "core/test_database.hpp"
 #include "support/child_process.hpp"
 
@@ -31,6 +33,12 @@ struct RunResult {
   std::string out;
   std::string err;
 };
+
+// What every sync end-to-end run starts from: migrates the database at `conninfo`, creates
+// `event` and a scanner `scannerId` assigned to it, and returns the scanner's API key
+// (nullopt when a step fails; the database is then unusable for the run).
+[[nodiscard]] std::optional<std::string> prepareSyncEvent(const std::string& conninfo, const core::NewEvent& event,
+                                                          const std::string& scannerId);
 
 // Runs to completion (deadline 120 s) and collects stdout and stderr.
 [[nodiscard]] RunResult runToCompletion(std::vector<std::string> args, const std::filesystem::path& scratch);

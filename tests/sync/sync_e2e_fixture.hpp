@@ -62,17 +62,14 @@ protected:
   void SetUp() override {
     conninfo = databaseConninfo();
     const auto now = std::chrono::system_clock::now();
-    core::ConnectionPool pool(core::DatabaseConfig{conninfo, 2});
-    ASSERT_TRUE(core::migrate(pool));
     core::NewEvent ev;
     ev.id = kEvent;
     ev.name = "Sync end to end";
     ev.venue = "Loopback";
-    ASSERT_TRUE(core::createEvent(pool, ev, now));
-    auto scanner = core::createScanner(pool, "Entrance-01", now);
-    ASSERT_TRUE(scanner);
-    ASSERT_TRUE(core::assignScanner(pool, "Entrance-01", kEvent, now));
-    std::ofstream(keyFile) << scanner->apiKey << "\n";
+    const auto apiKey = prepareSyncEvent(conninfo, ev, "Entrance-01");
+    ASSERT_TRUE(apiKey);
+    std::ofstream(keyFile) << *apiKey << "\n";
+    core::ConnectionPool pool(core::DatabaseConfig{conninfo, 2});
     for (int i = 0; i < 20; ++i) {
       core::NewUser u;
       u.email = "p" + std::to_string(i) + "@example.org";

@@ -5,41 +5,19 @@
 
 #include <sodium.h>
 
+#include <attendance/support/hex.hpp>
+
 #include "sodium_init.hpp"
 
 namespace attendance::beacon_id {
-namespace {
-
-int hexValue(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 std::optional<IdentityKey> IdentityKey::parseHex(std::string_view text) noexcept {
-  if (text.size() != 2 * kKeyBytes) return std::nullopt;
   IdentityKey key;
-  for (std::size_t i = 0; i < kKeyBytes; ++i) {
-    const int hi = hexValue(text[2 * i]);
-    const int lo = hexValue(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    key.bytes[i] = static_cast<std::uint8_t>((hi << 4) | lo);
-  }
+  if (!support::parseHex(text, key.bytes)) return std::nullopt;
   return key;
 }
 
-std::string IdentityKey::toHex() const {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(2 * kKeyBytes, '0');
-  for (std::size_t i = 0; i < kKeyBytes; ++i) {
-    out[2 * i] = kHex[bytes[i] >> 4];
-    out[2 * i + 1] = kHex[bytes[i] & 0x0f];
-  }
-  return out;
-}
+std::string IdentityKey::toHex() const { return support::toHex(bytes); }
 
 Result<RotationPeriod> RotationPeriod::create(std::chrono::seconds period) noexcept {
   if (period < kMin || period > kMax)

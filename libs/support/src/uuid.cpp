@@ -1,5 +1,7 @@
 #include <attendance/support/uuid.hpp>
 
+#include <attendance/support/hex.hpp>
+
 namespace attendance::support {
 namespace {
 
@@ -8,13 +10,6 @@ constexpr std::array<bool, 36> kDashAt = [] {
   d[8] = d[13] = d[18] = d[23] = true;
   return d;
 }();
-
-int hexValue(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 constexpr std::array<std::uint8_t, 12> kSigBaseTail{0x00, 0x00, 0x10, 0x00, 0x80, 0x00,
                                                     0x00, 0x80, 0x5f, 0x9b, 0x34, 0xfb};
@@ -31,8 +26,8 @@ std::optional<Uuid> Uuid::parse(std::string_view text) noexcept {
       ++i;
       continue;
     }
-    const int hi = hexValue(text[i]);
-    const int lo = hexValue(text[i + 1]);
+    const int hi = hexDigitValue(text[i]);
+    const int lo = hexDigitValue(text[i + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
     u.bytes[out++] = static_cast<std::uint8_t>((hi << 4) | lo);
     i += 2;
@@ -41,12 +36,11 @@ std::optional<Uuid> Uuid::parse(std::string_view text) noexcept {
 }
 
 void Uuid::formatTo(char* out) const noexcept {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::size_t pos = 0;
   for (std::size_t i = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) out[pos++] = '-';
-    out[pos++] = kHex[bytes[i] >> 4];
-    out[pos++] = kHex[bytes[i] & 0x0f];
+    out[pos++] = kHexDigits[bytes[i] >> 4];
+    out[pos++] = kHexDigits[bytes[i] & 0x0f];
   }
 }
 
