@@ -18,11 +18,11 @@ TEST(Hex, ReadsEitherCaseAndWritesLowercase) {
 
 TEST(Hex, RefusesAnyOtherLengthOrCharacter) {
   std::array<std::uint8_t, 2> bytes{};
-  EXPECT_FALSE(parseHex("abc", bytes));      // short
-  EXPECT_FALSE(parseHex("abcdef", bytes));   // long
-  EXPECT_FALSE(parseHex("ab-d", bytes));     // not a digit
-  EXPECT_FALSE(parseHex("0xab", bytes));     // no prefix
-  EXPECT_FALSE(parseHex("abc ", bytes));     // no space
+  EXPECT_FALSE(parseHex("abc", bytes));         // short
+  EXPECT_FALSE(parseHex("abcdef", bytes));      // long
+  EXPECT_FALSE(parseHex("ab-d", bytes));        // not a digit
+  EXPECT_FALSE(parseHex("0xab", bytes));        // no prefix
+  EXPECT_FALSE(parseHex("abc ", bytes));        // no space
   EXPECT_FALSE(parseHex("ab\xc3\xa9", bytes));  // not ASCII
   EXPECT_TRUE(parseHex("", std::span<std::uint8_t>{}));
 }

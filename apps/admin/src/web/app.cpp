@@ -21,7 +21,7 @@ WebOptions WebOptions::forTests() {
 
 WebApp::WebApp(core::ConnectionPool& pool, http_server::BlockingPool& blocking, const support::TimeSource& clock,
                WebOptions options, http_server::MetricsRegistry* metrics)
-    : impl_(std::make_unique<Console>(pool, blocking, clock, std::move(options), metrics)) {}
+    : impl_(std::make_unique<Console>(pool, blocking, clock, options, metrics)) {}
 
 WebApp::~WebApp() = default;
 

@@ -11,7 +11,7 @@ Console::Console(core::ConnectionPool& p, http_server::BlockingPool& b, const su
     : pool(p),
       blocking(b),
       clock(c),
-      options(std::move(o)),
+      options(o),
       reports(core::ReportCache::Options{options.reportCacheEvents}),
       metrics(m),
       passwords(options.passwordThreads, options.maxPendingPasswords) {
