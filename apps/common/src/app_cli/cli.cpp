@@ -1,0 +1,69 @@
+#include "app_cli/cli.hpp"
+
+#include <cctype>
+#include <sstream>
+
+namespace attendance::app_cli {
+
+std::string versionLine(std::string_view tool) {
+  std::string line{tool};
+  line += ' ';
+  line += projectVersion();
+  line += " (";
+  line += gitRevision();
+  line += ')';
+  return line;
+}
+
+std::string errorLine(std::string_view tool, std::string_view message) {
+  std::string line{tool};
+  line += ": error: ";
+  line += message;
+  return line;
+}
+
+std::string usageError(std::string_view tool, const CLI::Error& e) {
+  std::string message = e.what();
+  // CLI11 writes sentences ("The following argument was not expected: --x");
+  // ours start lower-case after "error:". Acronyms ("INI", "TOML") stay.
+  if (message.size() > 1 && std::isupper(static_cast<unsigned char>(message[0])) != 0 &&
+      std::islower(static_cast<unsigned char>(message[1])) != 0) {
+    message[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(message[0])));
+  }
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  std::string text = errorLine(tool, message);
+  text += "\nrun '";
+  text += tool;
+  text += " --help' for usage\n";
+  return text;
+}
+
+void configure(CLI::App& app, std::string_view tool, std::initializer_list<ExitCodeDoc> exitCodes,
+               std::string_view docsPage) {
+  app.name(std::string{tool});
+  app.set_version_flag("--version", versionLine(tool), "Print the version and git revision, then exit");
+  std::ostringstream footer;
+  footer << "Exit codes:\n";
+  for (const auto& c : exitCodes) footer << "  " << c.code << (c.code < 10 ? "   " : "  ") << c.meaning << '\n';
+  footer << "Errors are printed as \"" << tool << ": error: <message>\" on stderr.";
+  if (!docsPage.empty()) footer << "\nMore: " << docsPage;
+  app.footer(footer.str());
+}
+
+std::optional<Exit> parse(CLI::App& app, int argc, const char* const* argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    return Exit{e.get_exit_code(), {}, {}};
+  } catch (const CLI::Success& e) {  // --help, --help-all, --version
+    std::ostringstream out;
+    std::ostringstream err;
+    const int code = app.exit(e, out, err);
+    return Exit{code, out.str(), err.str()};
+  } catch (const CLI::ParseError& e) {
+    return Exit{kExitUsage, {}, usageError(app.get_name(), e)};
+  }
+  return std::nullopt;
+}
+
+}  // namespace attendance::app_cli
