@@ -167,11 +167,34 @@ TEST(ScannerConfig, ConfigFileProblemsNameTheKeyOrLine) {
   EXPECT_NE(r.message.find("key 'event' must be"), std::string::npos) << r.message;
 }
 
-TEST(ScannerConfig, HelpExitsZero) {
+TEST(ScannerConfig, HelpExitsZeroAndListsTheExitCodes) {
   const auto r = parse({"--help"});
   EXPECT_FALSE(r.config);
   EXPECT_EQ(r.exitCode, kExitOk);
   EXPECT_NE(r.message.find("--dedup-window"), std::string::npos);
+  EXPECT_NE(r.message.find("Exit codes:\n  0   "), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("\n  3   another process holds the log's lock"), std::string::npos) << r.message;
+}
+
+TEST(ScannerConfig, VersionExitsZeroWithToolVersionAndRevision) {
+  const auto r = parse({"--version"});
+  EXPECT_FALSE(r.config);
+  EXPECT_EQ(r.exitCode, kExitOk);
+  EXPECT_EQ(r.message.rfind("attendance-scanner ", 0), 0U) << r.message;
+  EXPECT_EQ(r.message.back(), ')') << r.message;
+}
+
+// One error format for every tool: "<tool>: error: <message>", then the pointer to --help.
+TEST(ScannerConfig, CommandLineErrorsUseTheCommonFormat) {
+  const auto r = parse({"--bogus"});
+  EXPECT_FALSE(r.config);
+  EXPECT_EQ(r.exitCode, kExitUsage);
+  EXPECT_EQ(r.message,
+            "attendance-scanner: error: the following argument was not expected: --bogus\n"
+            "run 'attendance-scanner --help' for usage");
+  const auto missing = parse({"--event"});
+  EXPECT_EQ(missing.exitCode, kExitUsage);
+  EXPECT_EQ(missing.message.rfind("attendance-scanner: error: --event", 0), 0U) << missing.message;
 }
 
 TEST(ScannerConfig, Durations) {

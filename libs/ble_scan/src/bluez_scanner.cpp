@@ -321,7 +321,7 @@ Outcome<std::unique_ptr<BluezScanner>> BluezScanner::create(ScannerOptions optio
     conn = sdbus::createSystemBusConnection();
   } catch (const sdbus::Error& e) {
     support::log::error("ble.bus_connect_failed", {{"error", e.getName()}, {"message", e.getMessage()}});
-    return errorFrom(e, "no system D-Bus (is dbus running, and may this user talk to BlueZ?)");
+    return errorFrom(e, "no system D-Bus (is bluetoothd running?)");
   }
   auto impl = std::make_unique<Impl>(std::move(options), time, std::move(onSighting), std::move(onState));
   if (auto r = finish(*impl, std::move(conn)); !r) {

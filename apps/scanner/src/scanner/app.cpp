@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include <attendance/ble_scan/bluez_scanner.hpp>
 #include <attendance/jsonl_log/writer.hpp>
 #include <attendance/support/log.hpp>
+#include "app_cli/cli.hpp"
 #include "scanner/pipeline.hpp"
 #include "scanner/roster.hpp"
 
@@ -35,6 +37,14 @@ void sleepFor(std::chrono::milliseconds d) {
   timespec ts{static_cast<time_t>(d.count() / 1000), static_cast<long>((d.count() % 1000) * 1'000'000)};
   while (::nanosleep(&ts, &ts) != 0 && errno == EINTR && !gStopRequested) {
   }
+}
+
+// A reason to stop: the JSON log line for the journal and log shippers, and the
+// one plain line every tool ends with ("attendance-scanner: error: ...").
+int fail(int exitCode, const char* event, const std::string& message) {
+  log::error(event, {{"error", message}});
+  std::fprintf(stderr, "%s\n", app_cli::errorLine("attendance-scanner", message).c_str());
+  return exitCode;
 }
 
 // Packets this far below --rssi-min are dropped before the presence rule: no median of
@@ -139,15 +149,12 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
   std::optional<Roster> roster;
   if (config.roster) {
     auto loaded = Roster::load(*config.roster);
-    if (!loaded) {
-      log::error("scanner.bad_roster", {{"error", loaded.error().message}});
-      return kExitUsage;
-    }
+    if (!loaded) return fail(kExitUsage, "scanner.bad_roster", loaded.error().message);
     roster = std::move(*loaded);
     if (roster->eventId() != config.eventId) {
-      log::error("scanner.bad_roster", {{"error", "roster " + config.roster->string() + " is for event '" +
-                                                      roster->eventId() + "', not '" + config.eventId + "'"}});
-      return kExitUsage;
+      return fail(kExitUsage, "scanner.bad_roster",
+                  "roster " + config.roster->string() + " is for event '" + roster->eventId() + "', not '" +
+                      config.eventId + "'");
     }
   }
 
@@ -156,10 +163,9 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
   std::optional<support::BleNamespace> bleNamespace = config.bleNamespace;
   if (roster && roster->bleNamespace()) {
     if (bleNamespace && *bleNamespace != *roster->bleNamespace()) {
-      log::error("scanner.bad_roster",
-                 {{"error", "roster " + config.roster->string() + " is for namespace " +
-                                roster->bleNamespace()->toHex() + ", --namespace says " + bleNamespace->toHex()}});
-      return kExitUsage;
+      return fail(kExitUsage, "scanner.bad_roster",
+                  "roster " + config.roster->string() + " is for namespace " + roster->bleNamespace()->toHex() +
+                      ", --namespace says " + bleNamespace->toHex());
     }
     bleNamespace = roster->bleNamespace();
   }
@@ -173,8 +179,8 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
                                         support::toEpochMillis(time.systemTime()));
   if (!opened) {
     const bool locked = opened.error().code.value() == EWOULDBLOCK;
-    log::error(locked ? "scanner.log_locked" : "scanner.log_open_failed", {{"error", opened.error().message}});
-    return locked ? kExitLocked : kExitFatal;
+    return fail(locked ? kExitLocked : kExitFatal, locked ? "scanner.log_locked" : "scanner.log_open_failed",
+                opened.error().message);
   }
   jsonl_log::Writer& writer = **opened;
   const auto& rec = writer.recovery();
@@ -215,8 +221,7 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
                      .lastSeenInterval = config.lastSeenInterval},
                     time, boot, writer, roster ? &*roster : nullptr);
   if (auto seeded = pipeline.seedFromLog(config.log); !seeded) {
-    log::error("scanner.seed_failed", {{"error", seeded.error().message}});
-    return kExitFatal;
+    return fail(kExitFatal, "scanner.seed_failed", seeded.error().message);
   } else {
     log::info("dedup.seeded", {{"records", seeded->records},
                                {"seeded", seeded->seeded},
@@ -246,10 +251,7 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
       [](const ble_scan::StateChange& c) {
         log::info("ble.state", {{"state", ble_scan::stateName(c.state)}, {"adapter", c.adapter}, {"reason", c.reason}});
       });
-  if (!created) {
-    log::error("scanner.dbus_failed", {{"error", created.error().message}});
-    return kExitFatal;
-  }
+  if (!created) return fail(kExitFatal, "scanner.dbus_failed", created.error().message);
   ble_scan::BluezScanner& scanner = **created;
   gScanner.store(&scanner);
   struct ClearGlobal {
@@ -257,8 +259,7 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
   } clearGlobal;
 
   if (auto started = scanner.start(); !started) {
-    log::error("scanner.dbus_failed", {{"error", started.error().message}});
-    return kExitFatal;
+    return fail(kExitFatal, "scanner.dbus_failed", started.error().message);
   }
   log::info("scanner.started", {{"eventId", config.eventId},
                                 {"scannerId", config.scannerId},
@@ -280,6 +281,7 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
   auto nextStatus = now + config.statusInterval;
   auto nextWatchdog = now + watchdogPeriod;
   int exitCode = kExitOk;
+  std::string why;        // the reason of a failure exit, for the last line
   bool logFatal = false;  // the log itself failed: nothing more may be written
   bool reportedCopyFailure[2] = {false, false};
   while (!gStopRequested) {
@@ -294,15 +296,18 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
         // Last step of the escalation (docs/ble.md): a fresh process, restarted by systemd.
         log::error("scanner.ble_stalled", {{"error", polled.error().message}, {"exitCode", kExitBleStalled}});
         exitCode = kExitBleStalled;
+        why = polled.error().message;
         break;
       }
       log::error("scanner.dbus_lost", {{"error", polled.error().message}});
       exitCode = kExitFatal;
+      why = polled.error().message;
       break;
     }
     if (auto ticked = pipeline.tick(); !ticked) {
       log::error("log.fatal", {{"error", ticked.error().message}});
       exitCode = kExitFatal;
+      why = ticked.error().message;
       logFatal = true;
       break;
     }
@@ -348,6 +353,7 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
       if (!flushed) {
         log::error("log.fatal", {{"error", flushed.error().message}});
         exitCode = kExitFatal;
+        why = flushed.error().message;
         break;
       }
       if (pipeline.pendingCount() == 0) break;
@@ -364,11 +370,17 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
     log::error("scanner.checkins_lost",
                {{"unwritten", pipeline.pendingCount()}, {"dropped", pipeline.counters().dropped}});
     if (exitCode == kExitOk) exitCode = kExitUnwritten;
+    if (why.empty()) {
+      why = std::to_string(pipeline.pendingCount() + pipeline.counters().dropped) +
+            " check-ins could not be written (the journal has them as scanner.unwritten_checkin)";
+    }
   }
   const auto counters = scanner.counters();
   logStatus("scanner.stopped",
             Status{pipeline.counters(), pipeline.presence(), counters, pipeline.pendingCount(), writer.durableLines(),
                    ble_scan::stateName(scanner.state()), roster ? &*roster : nullptr, writer});
+  if (exitCode != kExitOk && why.empty()) why = "stopped with exit code " + std::to_string(exitCode);
+  if (exitCode != kExitOk) std::fprintf(stderr, "%s\n", app_cli::errorLine("attendance-scanner", why).c_str());
   return exitCode;
 }
 

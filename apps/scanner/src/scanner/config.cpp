@@ -7,6 +7,8 @@
 #include <CLI/CLI.hpp>
 #include <toml++/toml.h>
 
+#include "app_cli/cli.hpp"
+
 namespace attendance::scanner {
 namespace {
 
@@ -237,6 +239,14 @@ std::optional<std::chrono::milliseconds> parseDuration(std::string_view text) {
 ParsedCommandLine parseCommandLine(int argc, const char* const* argv) {
   CLI::App app{"attendance-scanner: turns BLE advertisements into a durable JSONL check-in log, offline",
                "attendance-scanner"};
+  app_cli::configure(app, "attendance-scanner",
+                     {{kExitOk, "stopped by SIGTERM/SIGINT with every check-in written"},
+                      {kExitFatal, "runtime failure: log unusable (fsync failed), D-Bus lost or absent"},
+                      {kExitUsage, "bad flag, config file or roster"},
+                      {kExitLocked, "another process holds the log's lock"},
+                      {kExitUnwritten, "check-ins could not be written before exit (dumped to the journal)"},
+                      {kExitBleStalled, "no advertisements after a discovery restart and an adapter power cycle"}},
+                     "docs/scanner.md");
   std::map<std::string, std::string> flagValues;
   std::string configPath;
   app.add_option("--config", configPath, "TOML file with the same keys as the flags; flags win");
@@ -251,15 +261,10 @@ ParsedCommandLine parseCommandLine(int argc, const char* const* argv) {
     options[s.name] = app.add_option(std::string("--") + s.name, flagValues[s.name], s.help);
   }
   ParsedCommandLine out;
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    out.message = app.help();
-    out.exitCode = kExitOk;
-    return out;
-  } catch (const CLI::ParseError& e) {
-    out.message = std::string("attendance-scanner: ") + e.what() + "\nRun with --help for the options.";
-    out.exitCode = kExitUsage;
+  if (auto exit = app_cli::parse(app, argc, argv)) {
+    out.exitCode = exit->code;
+    out.message = exit->code == kExitOk ? exit->out : exit->err;
+    while (!out.message.empty() && out.message.back() == '\n') out.message.pop_back();
     return out;
   }
   try {
@@ -270,7 +275,7 @@ ParsedCommandLine parseCommandLine(int argc, const char* const* argv) {
     }
     out.config = build(merged);
   } catch (const Problem& p) {
-    out.message = std::string("attendance-scanner: ") + p.what();
+    out.message = app_cli::errorLine("attendance-scanner", p.what());
     out.exitCode = kExitUsage;
   }
   return out;
