@@ -24,10 +24,11 @@ std::string errorLine(std::string_view tool, std::string_view message) {
 
 std::string usageError(std::string_view tool, const CLI::Error& e) {
   std::string message = e.what();
-  // CLI11 writes sentences ("The following argument was not expected: --x");
-  // ours start lower-case after "error:". Acronyms ("INI", "TOML") stay.
+  // CLI11 writes sentences ("The following argument was not expected: --x", "A
+  // subcommand is required"); ours start lower-case after "error:". Acronyms
+  // ("INI", "TOML") stay.
   if (message.size() > 1 && std::isupper(static_cast<unsigned char>(message[0])) != 0 &&
-      std::islower(static_cast<unsigned char>(message[1])) != 0) {
+      (std::islower(static_cast<unsigned char>(message[1])) != 0 || message[1] == ' ')) {
     message[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(message[0])));
   }
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
@@ -61,6 +62,11 @@ std::optional<Exit> parse(CLI::App& app, int argc, const char* const* argv) {
     const int code = app.exit(e, out, err);
     return Exit{code, out.str(), err.str()};
   } catch (const CLI::ParseError& e) {
+    // `attendance-backend --bogus`: CLI11 reports the missing subcommand first, but
+    // the argument it could not place is the user's mistake.
+    if (auto extras = app.remaining(); !extras.empty() && e.get_name() == "RequiredError") {
+      return Exit{kExitUsage, {}, usageError(app.get_name(), CLI::ExtrasError(std::move(extras)))};
+    }
     return Exit{kExitUsage, {}, usageError(app.get_name(), e)};
   }
   return std::nullopt;
