@@ -1,6 +1,7 @@
 // attendance-sync: uploads the scanner's log to the backend (docs/sync.md).
 // main only wires the real clock, terminal and systemd to what the command line
 // asks for (parseCommandLine, sync/cli.cpp).
+#include "app_cli/cli.hpp"
 #include "sync/cli.hpp"
 #include "sync/run.hpp"
 #include "sync/summary.hpp"
@@ -47,7 +48,7 @@ int main(int argc, char** argv) {
     if (const auto* roster = std::get_if<as::RosterOptions>(&command->options)) return as::runRoster(*roster, env);
     return as::runSync(std::get<as::SyncOptions>(command->options), env);
   } catch (const std::exception& e) {
-    std::cerr << "attendance-sync: error: " << e.what() << "\n";
+    std::cerr << attendance::app_cli::errorLine("attendance-sync", e.what()) << "\n";
     return as::kExitNetwork;
   }
 }

@@ -6,8 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <optional>
+#include <string_view>
+#include <thread>
 
 namespace bc = attendance::batch_client;
 namespace at = attendance::testing;
@@ -450,4 +457,63 @@ TEST_F(BatchClientTls, UnreadableCaFileIsAClearError) {
   ASSERT_FALSE(res);
   EXPECT_EQ(res.error().kind, bc::FailureKind::tls);
   EXPECT_NE(res.error().message.find("missing.pem"), std::string::npos) << res.error().message;
+}
+
+namespace {
+
+// A server that answers whatever arrives in plain HTTP, as a backend without TLS does
+// when a client starts a TLS handshake: one "400 Bad Request", then it closes.
+class PlainHttpListener {
+public:
+  PlainHttpListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(fd_, 4), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] {
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      char buffer[4096];
+      (void)::recv(c, buffer, sizeof buffer, 0);  // the ClientHello
+      const std::string_view answer =
+          "HTTP/1.1 400 Bad Request\r\nContent-Length: 11\r\nConnection: close\r\n\r\nBad Request";
+      (void)::send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
+      ::close(c);
+    });
+  }
+  ~PlainHttpListener() {
+    ::shutdown(fd_, SHUT_RDWR);
+    thread_.join();
+    ::close(fd_);
+  }
+  PlainHttpListener(const PlainHttpListener&) = delete;
+  PlainHttpListener& operator=(const PlainHttpListener&) = delete;
+  [[nodiscard]] unsigned short port() const { return port_; }
+
+private:
+  int fd_ = -1;
+  unsigned short port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace
+
+// https:// to a backend that speaks plain HTTP: the message says so, not "certificate not trusted".
+TEST(BatchClient, HttpsToAPlainHttpServerSaysItSpeaksPlainHttp) {
+  PlainHttpListener plain;
+  Harness h;
+  auto client = h.client("https://127.0.0.1:" + std::to_string(plain.port()));
+  auto res = client->send(post());
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().kind, bc::FailureKind::tls);
+  EXPECT_EQ(res.error().attempts, 1u);  // not retried: a configuration error
+  EXPECT_NE(res.error().message.find("the backend speaks plain HTTP; use http:// or put TLS in front"),
+            std::string::npos)
+      << res.error().message;
+  EXPECT_EQ(res.error().message.find("certificate"), std::string::npos) << res.error().message;
 }

@@ -1,4 +1,5 @@
 // attendance-sync's command line (parseCommandLine), without running the binary.
+#include "app_cli/build_info.hpp"
 #include "sync/cli.hpp"
 #include "sync/summary.hpp"
 
@@ -107,7 +108,8 @@ TEST(SyncCli, HelpExitsZeroWithTheHelpOnStdout) {
     auto command = parse({flag});
     ASSERT_FALSE(command) << flag;
     EXPECT_EQ(command.error().exitCode, 0) << flag;
-    EXPECT_NE(command.error().out.find("Exit codes: 0 all accepted"), std::string::npos) << flag;
+    EXPECT_NE(command.error().out.find("Exit codes:\n  0   all accepted"), std::string::npos) << flag;
+    EXPECT_NE(command.error().out.find("\n  6   a scanner holds the log"), std::string::npos) << flag;
     EXPECT_NE(command.error().out.find("--stop-scanner"), std::string::npos) << flag;
     EXPECT_EQ(command.error().err, "") << flag;
   }
@@ -117,11 +119,18 @@ TEST(SyncCli, HelpExitsZeroWithTheHelpOnStdout) {
   EXPECT_NE(roster.error().out.find("--out"), std::string::npos);
 }
 
+TEST(SyncCli, VersionNamesTheToolTheVersionAndTheRevision) {
+  auto command = parse({"--version"});
+  ASSERT_FALSE(command);
+  EXPECT_EQ(command.error().exitCode, 0);
+  EXPECT_EQ(command.error().err, "");
+  EXPECT_EQ(command.error().out, "attendance-sync " + std::string(attendance::app_cli::projectVersion()) + " (" +
+                                     std::string(attendance::app_cli::gitRevision()) + ")\n");
+}
+
 // Usage errors are exit 2 with one "attendance-sync: error:" line and a pointer to --help.
-// attendance-sync has no --version (no app of the project has one yet): it is a bad flag.
 TEST(SyncCli, BadFlagsAreUsageErrors) {
   for (const auto& args : std::vector<std::vector<const char*>>{{"--bogus"},
-                                                                {"--version"},
                                                                 {"--batch-size", "many"},
                                                                 {"--retries", "-1x"},
                                                                 {"--backend"},
@@ -134,7 +143,8 @@ TEST(SyncCli, BadFlagsAreUsageErrors) {
     EXPECT_EQ(command.error().exitCode, as::kExitUsage) << args.front();
     EXPECT_EQ(command.error().out, "") << args.front();
     EXPECT_EQ(command.error().err.rfind("attendance-sync: error: ", 0), 0u) << command.error().err;
-    EXPECT_NE(command.error().err.find("(see attendance-sync --help)\n"), std::string::npos) << command.error().err;
+    EXPECT_NE(command.error().err.find("\nrun 'attendance-sync --help' for usage\n"), std::string::npos)
+        << command.error().err;
   }
 }
 

@@ -11,6 +11,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/throw_exception.hpp>
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <algorithm>
@@ -107,9 +108,19 @@ struct Attempt {
   boost::system::error_code ec;
   std::string stage;  // "connect", "TLS handshake", "send", "receive"
   bool tlsVerification = false;
+  bool plainHttpPeer = false;    // the TLS handshake met a server that answers in plain HTTP
   bool staleConnection = false;  // a reused keep-alive connection failed before any response byte
   std::optional<http::response<http::string_body>> response;
 };
+
+// A TLS client that reads "HTTP/1.1 400 ..." where a TLS record belongs: OpenSSL
+// takes "TT" for the record's protocol version (wrong version number) or, for
+// some first bytes, a record length far too large.
+bool isPlainHttpAnswer(const boost::system::error_code& ec) {
+  if (ec.category() != asio::error::get_ssl_category()) return false;
+  const auto reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+  return reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG;
+}
 
 }  // namespace
 
@@ -195,6 +206,7 @@ struct BatchClient::Impl {
       out.ec = hec;
       out.stage = "TLS handshake";
       out.tlsVerification = hec.category() == asio::error::get_ssl_category();
+      out.plainHttpPeer = isPlainHttpAnswer(hec);
       secure.reset();
       co_return;
     }
@@ -326,6 +338,10 @@ struct BatchClient::Impl {
         history.push_back(AttemptError{a.stage, what, 0, {}});
         last.history = history;
         last.message = a.stage + " " + ep.origin() + " failed: " + what;
+        if (a.plainHttpPeer) {
+          last.message += " (the backend speaks plain HTTP; use http:// or put TLS in front)";
+          return last;
+        }
         if (a.tlsVerification) {
           last.message += " (the server certificate is not trusted for \"" + ep.host + "\"";
           last.message += options.caFile.empty() ? "; pass --ca-file if it is signed by a private CA)" : ")";

@@ -2,11 +2,12 @@
 
 #include "sync/summary.hpp"
 
+#include "app_cli/cli.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <optional>
-#include <sstream>
 
 namespace attendance::sync {
 
@@ -44,12 +45,16 @@ boost::system::result<Command, CliExit> parseCommandLine(int argc, const char* c
   std::string event;
   std::string interval = "10s";
 
-  CLI::App app{
-      "Uploads the attendance scanner's log to the backend, exactly once in effect.\n"
-      "Exit codes: 0 all accepted, 2 usage/configuration error, 3 some lines or records not accepted,\n"
-      "4 backend unavailable or unreachable, or a batch corrupted on every try (safe to run again),\n"
-      "5 API key refused or scanner not assigned, 6 a scanner holds the log.",
-      "attendance-sync"};
+  CLI::App app{"Uploads the attendance scanner's log to the backend, exactly once in effect.", "attendance-sync"};
+  app_cli::configure(
+      app, "attendance-sync",
+      {{kExitOk, "all accepted (or nothing to sync)"},
+       {kExitUsage, "usage or configuration error (flags, files, URL, certificates, TLS)"},
+       {kExitRejected, "some lines or records not accepted"},
+       {kExitNetwork, "backend unavailable or unreachable, or a batch corrupted on every try (safe to run again)"},
+       {kExitAuth, "API key refused or scanner not assigned to the event"},
+       {kExitScannerRunning, "a scanner holds the log (use --stop-scanner)"}},
+      "docs/sync.md");
   app.option_defaults()->always_capture_default();
   app.add_option("--backend", sync.backendUrl, "Backend base URL, e.g. https://attendance.example.org");
   app.add_option("--api-key-file", sync.apiKeyFile, "File holding this scanner's API key");
@@ -86,23 +91,9 @@ boost::system::result<Command, CliExit> parseCommandLine(int argc, const char* c
   rosterCmd->add_flag("--insecure-http", roster.insecureHttp, "Allow plain http:// to a non-loopback host");
 
   const auto usageError = [](const std::string& message) {
-    return CliExit{kExitUsage, {}, "attendance-sync: error: " + message + "\n"};
+    return CliExit{kExitUsage, {}, app_cli::errorLine("attendance-sync", message) + "\n"};
   };
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    std::ostringstream out;
-    std::ostringstream err;
-    const int code = app.exit(e, out, err);
-    return CliExit{code, out.str(), err.str()};
-  } catch (const CLI::CallForAllHelp& e) {
-    std::ostringstream out;
-    std::ostringstream err;
-    const int code = app.exit(e, out, err);
-    return CliExit{code, out.str(), err.str()};
-  } catch (const CLI::ParseError& e) {
-    return usageError(std::string(e.what()) + "\n  (see attendance-sync --help)");
-  }
+  if (auto exit = app_cli::parse(app, argc, argv)) return CliExit{exit->code, exit->out, exit->err};
   for (double t : {connectTimeout, requestTimeout, operationTimeout, stopTimeout}) {
     if (!(t > 0 && t < 86'400)) return usageError("timeouts must be between 0 and 86400 seconds");
   }

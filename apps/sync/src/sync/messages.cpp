@@ -1,5 +1,6 @@
 #include "sync/messages.hpp"
 
+#include "app_cli/build_info.hpp"
 #include "sync/batch.hpp"
 #include "sync/diagnosis.hpp"
 #include "sync/summary.hpp"
@@ -39,7 +40,12 @@ RunError runErrorFor(const bc::Failure& f) {
         message += "\n  the backend refused the API key (wrong, revoked, or for another scanner); check --api-key-file";
       }
       break;
-    case bc::FailureKind::tls: message += "\n  fix the URL or --ca-file; nothing was sent"; break;
+    case bc::FailureKind::tls:
+      // A plain-HTTP server behind an https:// URL is a URL mistake, not a certificate one.
+      message += f.message.find("speaks plain HTTP") != std::string::npos
+                     ? "\n  nothing was sent"
+                     : "\n  fix the URL or --ca-file; nothing was sent";
+      break;
     case bc::FailureKind::rejected:
       if (f.status == 413) message += "\n  the batch is larger than the backend accepts; use a smaller --batch-size";
       break;
@@ -61,7 +67,7 @@ bc::ClientOptions clientOptionsFor(const bc::Endpoint& endpoint, const std::stri
   co.caFile = caFile;
   co.timeouts = timeouts;
   co.retry.maxAttempts = maxAttempts;
-  co.userAgent = "attendance-sync/0.1";
+  co.userAgent = "attendance-sync/" + std::string{app_cli::projectVersion()};
   return co;
 }
 
