@@ -3,6 +3,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app_cli/cli.hpp"
+
 #include "backend.hpp"
 
 namespace attendance::backend {
@@ -11,6 +13,14 @@ int runCli(int argc, char** argv) {
   CLI::App app{
       "attendance-backend: the attendance HTTP API over PostgreSQL.\n"
       "Database: DATABASE_URL, or the libpq PG* variables when unset."};
+  app_cli::configure(app, "attendance-backend",
+                     {{kExitOk, "served and drained after SIGTERM/SIGINT, or migrated"},
+                      {kExitInternal, "unexpected failure"},
+                      {kExitUsage, "bad command line"},
+                      {kExitSchema, "serve: schema not current (run migrate); migrate: database newer than binary"},
+                      {kExitDatabase, "database unavailable (the message names libpq's reason)"},
+                      {kExitListen, "cannot listen on --listen"}},
+                     "docs/backend.md");
   app.require_subcommand(1);
 
   auto* migrateCmd = app.add_subcommand("migrate", "Apply the embedded schema migrations (safe to run concurrently)");
@@ -84,10 +94,10 @@ int runCli(int argc, char** argv) {
   serveCmd->add_flag("--insecure-fast-password-hashing", fastPasswordHashing,
                      "Cheapest Argon2id parameters (tests only, never in production)");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  if (auto exit = app_cli::parse(app, argc, argv)) {
+    std::cout << exit->out;
+    std::cerr << exit->err;
+    return exit->code;
   }
 
   auto seconds = [](double s) { return std::chrono::milliseconds{static_cast<long long>(s * 1000)}; };
@@ -102,12 +112,12 @@ int runCli(int argc, char** argv) {
     o.ingest.eventWindowSlack = std::chrono::milliseconds{static_cast<long long>(eventWindowSlackHours * 3'600'000)};
     if (fastPasswordHashing) o.auth = core::AuthConfig::forTests();
     if (auto listen = http_server::parseListenAddress(o.listen); !listen) {
-      std::cerr << "attendance-backend serve: --listen: " << listen.error().message << "\n";
+      std::cerr << app_cli::errorLine("attendance-backend", "--listen: " + listen.error().message) << "\n";
       return kExitUsage;
     }
     return serve(o, database);
   } catch (const std::exception& e) {
-    std::cerr << "attendance-backend: " << e.what() << "\n";
+    std::cerr << app_cli::errorLine("attendance-backend", e.what()) << "\n";
     return kExitInternal;
   }
 }

@@ -6,9 +6,11 @@
 #include <boost/system/system_error.hpp>
 #include <fmt/format.h>
 
+#include <attendance/core/connect_failure.hpp>
 #include <attendance/core/migrations.hpp>
 #include <attendance/support/log.hpp>
 
+#include "app_cli/cli.hpp"
 #include "backend.hpp"
 
 namespace attendance::backend {
@@ -33,16 +35,33 @@ http_server::ServerConfig serverConfigFor(const ServeOptions& o) {
   return cfg;
 }
 
+namespace {
+
+// "<tool>: error: <message>" (app_cli); a database that is unavailable is named
+// with libpq's reason ("database unavailable: role \"root\" does not exist").
+void printError(const std::string& message) { std::cerr << app_cli::errorLine("attendance-backend", message) << "\n"; }
+
+std::string describe(const boost::system::error_code& ec) {
+  std::string text = ec.message();
+  if (ec == core::Errc::unavailable) {
+    if (const auto why = core::lastConnectFailure(); !why.empty()) text += ": " + why;
+  }
+  return text;
+}
+
+}  // namespace
+
 int migrate(const core::DatabaseConfig& database) {
   core::ConnectionPool pool{database};
   auto outcome = core::migrate(pool);
   if (!outcome) {
     if (outcome.error() == core::Errc::schema_outdated) {
-      std::cerr << "attendance-backend migrate: the database schema is newer than this binary (expects version "
-                << core::expectedSchemaVersion() << "); upgrade attendance-backend\n";
+      printError(
+          fmt::format("the database schema is newer than this binary (expects version {}); upgrade attendance-backend",
+                      core::expectedSchemaVersion()));
       return kExitSchema;
     }
-    std::cerr << "attendance-backend migrate: " << outcome.error().message() << "\n";
+    printError(describe(outcome.error()));
     return outcome.error() == core::Errc::unavailable ? kExitDatabase : kExitInternal;
   }
   std::cout << fmt::format(R"({{"from":{},"to":{},"applied":{}}})", outcome->from, outcome->to, outcome->applied())
@@ -64,19 +83,18 @@ int serve(const ServeOptions& options, const core::DatabaseConfig& databaseIn,
 
   auto status = core::schemaStatus(pool);
   if (!status) {
-    std::cerr << "attendance-backend serve: cannot check the database schema: " << status.error().message() << "\n";
+    printError("cannot check the database schema: " + describe(status.error()));
     return status.error() == core::Errc::unavailable ? kExitDatabase : kExitInternal;
   }
   if (!status->upToDate()) {
     if (status->newerThanBinary()) {
-      std::cerr << fmt::format(
-          "attendance-backend serve: the database schema (version {}) is newer than this binary (version {}); "
-          "upgrade attendance-backend\n",
-          status->current, status->expected);
+      printError(
+          fmt::format("the database schema (version {}) is newer than this binary (version {}); "
+                      "upgrade attendance-backend",
+                      status->current, status->expected));
     } else {
-      std::cerr << fmt::format(
-          "attendance-backend serve: the database schema is at version {}, this binary needs version {}: {}\n",
-          status->current, status->expected, core::kRunMigrateHint);
+      printError(fmt::format("the database schema is at version {}, this binary needs version {}: {}", status->current,
+                             status->expected, core::kRunMigrateHint));
     }
     return kExitSchema;
   }
@@ -101,8 +119,7 @@ int serve(const ServeOptions& options, const core::DatabaseConfig& databaseIn,
     try {
       bound = server.listen();
     } catch (const boost::system::system_error& e) {
-      std::cerr << "attendance-backend serve: cannot listen on " << options.listen << ": " << e.code().message()
-                << "\n";
+      printError("cannot listen on " + options.listen + ": " + e.code().message());
       return kExitListen;
     }
     // Tests and scripts read the bound port from this line (port 0 = kernel-chosen).

@@ -1,3 +1,4 @@
+#include <attendance/core/connect_failure.hpp>
 #include <attendance/core/database.hpp>
 #include <attendance/core/error.hpp>
 #include <attendance/support/log.hpp>
@@ -42,7 +43,58 @@ std::string withConnectTimeout(const std::string& conninfo, int seconds) {
   return conninfo.empty() ? setting : conninfo + " " + setting;
 }
 
+// The password of a libpq URI (postgresql://user:secret@host/db) or keyword/value
+// string (password=secret), percent-decoding left out: enough to keep it out of messages.
+std::string passwordOf(const std::string& conninfo) {
+  if (conninfo.rfind("postgres://", 0) == 0 || conninfo.rfind("postgresql://", 0) == 0) {
+    const auto start = conninfo.find("://") + 3;
+    const auto at = conninfo.find('@', start);
+    if (at == std::string::npos) return {};
+    const auto colon = conninfo.find(':', start);
+    if (colon == std::string::npos || colon > at) return {};
+    return conninfo.substr(colon + 1, at - colon - 1);
+  }
+  const auto key = conninfo.find("password");
+  if (key == std::string::npos) return {};
+  auto pos = conninfo.find('=', key);
+  if (pos == std::string::npos) return {};
+  ++pos;
+  while (pos < conninfo.size() && conninfo[pos] == ' ') ++pos;
+  if (pos < conninfo.size() && conninfo[pos] == '\'') {
+    const auto end = conninfo.find('\'', pos + 1);
+    return conninfo.substr(pos + 1, end == std::string::npos ? std::string::npos : end - pos - 1);
+  }
+  const auto end = conninfo.find(' ', pos);
+  return conninfo.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+}
+
+std::mutex lastFailureMutex;
+std::string lastFailure;
+
 }  // namespace
+
+std::string describeConnectFailure(const std::string& libpqMessage, const std::string& password) {
+  std::string line = libpqMessage.substr(0, libpqMessage.find('\n'));
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\r' || line.back() == '\t')) line.pop_back();
+  // "connection to server at "h", port 5432 failed: FATAL:  role "root" does not exist"
+  for (const std::string_view marker : {"FATAL:  ", "FATAL: "}) {
+    if (const auto at = line.find(marker); at != std::string::npos) {
+      line.erase(0, at + marker.size());
+      break;
+    }
+  }
+  if (!password.empty()) {
+    for (auto at = line.find(password); at != std::string::npos; at = line.find(password, at + 3)) {
+      line.replace(at, password.size(), "***");
+    }
+  }
+  return line;
+}
+
+std::string lastConnectFailure() {
+  std::lock_guard lock{lastFailureMutex};
+  return lastFailure;
+}
 
 ConnectionPool::ConnectionPool(DatabaseConfig config) : state_(std::make_shared<State>()) {
   if (config.poolSize == 0) config.poolSize = 1;
@@ -94,8 +146,13 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire(std::chrono::milliseconds 
     conn.reset();
     try {
       conn = std::make_unique<pqxx::connection>(s.conninfo);
+      std::lock_guard failureLock{lastFailureMutex};
+      lastFailure.clear();
     } catch (const std::exception& e) {
       support::log::warn("db.connect_failed", {{"error", e.what()}});
+      std::string reason = describeConnectFailure(e.what(), passwordOf(s.config.conninfo));
+      std::lock_guard failureLock{lastFailureMutex};
+      lastFailure = std::move(reason);
       return make_error_code(Errc::unavailable);
     }
   }
