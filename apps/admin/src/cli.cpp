@@ -1,7 +1,10 @@
 #include "cli.hpp"
 
+#include <attendance/core/connect_failure.hpp>
 #include <attendance/core/core.hpp>
 #include <attendance/support/log.hpp>
+
+#include "app_cli/cli.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/json/array.hpp>
@@ -46,7 +49,7 @@ struct State {
 };
 
 [[noreturn]] void fail(const State& s, int code, const std::string& message) {
-  s.io.err << "attendance-admin: " << message << '\n';
+  s.io.err << app_cli::errorLine("attendance-admin", message) << '\n';
   throw CLI::RuntimeError(code);
 }
 
@@ -69,7 +72,11 @@ int exitCodeFor(const boost::system::error_code& ec) {
 
 [[noreturn]] void failWith(const State& s, const boost::system::error_code& ec, const std::string& what) {
   std::string message = what + ": " + ec.message();
-  if (ec == core::Errc::unavailable) message += " (check DATABASE_URL or the PG* variables)";
+  if (ec == core::Errc::unavailable) {
+    // libpq's reason: "database unavailable: role "root" does not exist".
+    if (const auto why = core::lastConnectFailure(); !why.empty()) message += ": " + why;
+    message += " (check --database-url, DATABASE_URL or the PG* variables)";
+  }
   if (ec == core::Errc::schema_outdated)
     message = what + ": database schema is not current: run `attendance-admin migrate`";
   fail(s, exitCodeFor(ec), message);
@@ -457,18 +464,26 @@ void addCoreCommands(CLI::App& app, const Io& io) {
 
 int run(int argc, const char* const* argv, const Io& io, const std::function<void(CLI::App&)>& extraCommands) {
   CLI::App app{"attendance-admin: manage events, participants, scanners and reports"};
-  app.name("attendance-admin");
+  app_cli::configure(app, "attendance-admin",
+                     {{kOk, "done"},
+                      {kInternal, "unexpected failure"},
+                      {kUsage, "bad command line"},
+                      {kInvalid, "a value was rejected (email, id, dates, password, --listen)"},
+                      {kNotFound, "unknown event, user or scanner"},
+                      {kConflict, "already exists (email, event id, scanner id, admin)"},
+                      {kUnavailable, "database unavailable (the message names libpq's reason)"},
+                      {kSchemaOutdated, "database schema not current: run `attendance-admin migrate`"},
+                      {kInputFile, "--password-file unreadable"},
+                      {kListen, "serve: cannot listen on --listen"}},
+                     "docs/admin-cli.md");
   app.require_subcommand(1);
   app.fallthrough();
   addCoreCommands(app, io);
   if (extraCommands) extraCommands(app);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::RuntimeError& e) {
-    return e.get_exit_code();
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e, io.out, io.err);
-    return code == 0 ? kOk : kUsage;
+  if (auto exit = app_cli::parse(app, argc, argv)) {
+    io.out << exit->out;
+    io.err << exit->err;
+    return exit->code;
   }
   return kOk;
 }

@@ -25,6 +25,7 @@ enum ExitCode : int {
   kUnavailable = 6,     // database unreachable
   kSchemaOutdated = 7,  // run `attendance-admin migrate`
   kInputFile = 8,       // --password-file unreadable
+  kListen = 9,          // serve: cannot listen
 };
 
 struct Io {

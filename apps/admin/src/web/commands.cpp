@@ -11,6 +11,7 @@
 #include <thread>
 
 #include <attendance/core/admin_accounts.hpp>
+#include <attendance/core/connect_failure.hpp>
 #include <attendance/core/error.hpp>
 #include <attendance/core/migrations.hpp>
 #include <attendance/http_server/metrics.hpp>
@@ -19,6 +20,7 @@
 #include <attendance/support/log.hpp>
 
 #include "app.hpp"
+#include "app_cli/cli.hpp"
 
 namespace attendance::admin_web {
 
@@ -49,7 +51,7 @@ struct CreateAdminOptions {
 };
 
 [[noreturn]] void fail(int code, const std::string& message) {
-  std::cerr << "attendance-admin: " << message << '\n';
+  std::cerr << app_cli::errorLine("attendance-admin", message) << '\n';
   throw CLI::RuntimeError(code);
 }
 
@@ -61,7 +63,14 @@ core::DatabaseConfig dbConfig(std::size_t poolSize) {
 
 void requireSchema(core::ConnectionPool& pool) {
   auto status = core::schemaStatus(pool);
-  if (!status) fail(kExitDatabase, "database unavailable: " + status.error().message());
+  if (!status) {
+    std::string message = "cannot read the schema version: " + status.error().message();
+    // libpq's reason: "database unavailable: role "root" does not exist".
+    if (const auto why = core::lastConnectFailure(); status.error() == core::Errc::unavailable && !why.empty()) {
+      message += ": " + why;
+    }
+    fail(kExitDatabase, message + " (check DATABASE_URL or the PG* variables)");
+  }
   if (!status->upToDate()) {
     fail(kExitSchema,
          status->newerThanBinary()
