@@ -205,5 +205,37 @@ class DatabaseRefusals(unittest.TestCase):
         self.check(url, 'password authentication failed for user "no_such_role"')
 
 
+@unittest.skipUnless(os.environ.get('PGPORT'), 'needs the PG* variables of pg_virtualenv (scripts/test)')
+class RealBackendWithoutTls(unittest.TestCase):
+    """The same mistake against attendance-backend itself, which serves plain HTTP."""
+
+    def test_sync_to_https_on_the_backend_names_plain_http(self):
+        dbname = f'cli_test_{os.getpid()}'
+        subprocess.run(['createdb', dbname], check=True, timeout=30)
+        self.addCleanup(subprocess.run, ['dropdb', '--if-exists', dbname], timeout=30)
+        env = {'PGDATABASE': dbname}
+        migrated = run('attendance-backend', 'migrate', env=env)
+        self.assertEqual(migrated.returncode, 0, migrated.stderr)
+        full_env = dict(os.environ, **env)
+        server = subprocess.Popen([TOOLS['attendance-backend'], 'serve', '--listen', '127.0.0.1:0', '--no-access-log'],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=full_env)
+        self.addCleanup(server.stdout.close)
+        self.addCleanup(server.wait, 15)
+        self.addCleanup(server.terminate)
+        line = server.stdout.readline()
+        m = re.search(r'"listening":"127\.0\.0\.1:(\d+)"', line)
+        self.assertTrue(m, f'attendance-backend serve printed {line!r}')
+        with tempfile.TemporaryDirectory() as d:
+            with open(f'{d}/key', 'w') as f:
+                f.write('sk_test_0123456789abcdef\n')
+            r = run('attendance-sync', '--retries', '1', 'roster', '--event', 'ev1', '--backend',
+                    f'https://127.0.0.1:{m.group(1)}', '--api-key-file', f'{d}/key', '--out', f'{d}/roster.json')
+        self.assertEqual(r.returncode, 2, r.stderr)
+        lines = error_lines(r.stderr, 'attendance-sync')
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertIn('the backend speaks plain HTTP; use http:// or put TLS in front', lines[0])
+        self.assertNotIn('certificate', r.stderr)
+
+
 if __name__ == '__main__':
     unittest.main(verbosity=2)
