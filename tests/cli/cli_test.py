@@ -76,6 +76,14 @@ class Version(unittest.TestCase):
         self.assertTrue(head.startswith(abbrev),
                         f'--version says {revision}, the checkout is at {head[:12]} (rebuild after committing?)')
 
+    def test_version_after_a_subcommand_answers_the_same(self):
+        for tool, args in (('attendance-backend', ['serve']), ('attendance-backend', ['migrate']),
+                           ('attendance-sync', ['roster']), ('attendance-admin', ['event', 'list']),
+                           ('attendance-admin', ['serve'])):
+            r = run(tool, *args, '--version')
+            self.assertEqual(r.returncode, 0, f'{tool} {args}: {r.stderr}')
+            self.assertEqual(r.stdout, run(tool, '--version').stdout, f'{tool} {args}')
+
 
 class Help(unittest.TestCase):
     def test_help_exits_0_and_lists_the_exit_codes(self):

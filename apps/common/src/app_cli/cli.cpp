@@ -1,6 +1,7 @@
 #include "app_cli/cli.hpp"
 
 #include <cctype>
+#include <functional>
 #include <sstream>
 
 namespace attendance::app_cli {
@@ -51,7 +52,23 @@ void configure(CLI::App& app, std::string_view tool, std::initializer_list<ExitC
   app.footer(footer.str());
 }
 
+namespace {
+
+// `attendance-backend serve --version` answers like `attendance-backend --version`:
+// every subcommand (added after configure()) gets the same flag.
+void addVersionToSubcommands(CLI::App& app, const std::string& line) {
+  for (CLI::App* sub : app.get_subcommands(std::function<bool(CLI::App*)>{})) {
+    if (sub->get_option_no_throw("--version") == nullptr) {
+      sub->set_version_flag("--version", line, "Print the version and git revision, then exit");
+    }
+    addVersionToSubcommands(*sub, line);
+  }
+}
+
+}  // namespace
+
 std::optional<Exit> parse(CLI::App& app, int argc, const char* const* argv) {
+  addVersionToSubcommands(app, versionLine(app.get_name()));
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {
