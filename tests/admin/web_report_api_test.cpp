@@ -422,7 +422,7 @@ TEST_F(ReportApiTest, TheEventPageHoldsTheTotalsAndTheFirstPageWithoutJavaScript
 // Issue 16: "Records received" says distinct vs. resent. A scanner that sends
 // part of its log again (a retry, a --follow restart) has received more records
 // than it stored; the last-sync table shows both and the difference.
-TEST_F(ReportApiTest, TheScannerTableSplitsRecordsReceivedIntoDistinctAndResent) {
+TEST_F(ReportApiTest, TheScannerTableSplitsRecordsReceivedIntoDistinctResentAndRefused) {
   core::NewEvent ev;
   ev.id = eventId;
   ev.name = "Conference";
@@ -435,18 +435,24 @@ TEST_F(ReportApiTest, TheScannerTableSplitsRecordsReceivedIntoDistinctAndResent)
   const auto bo = makeUser("bo@example.org", "Bo");
   const std::int64_t t0 = support::toEpochMillis(server.clock.systemTime() - 1h);
   ingest("S1", {{ana.bleUuid, t0}, {bo.bleUuid, t0 + 1000}});
-  // The same two again plus one new: 5 received, 3 distinct, 2 resent.
-  ingest("S1", {{ana.bleUuid, t0}, {bo.bleUuid, t0 + 1000}, {ana.bleUuid, t0 + 60'000}});
+  // The same two again, one new and one from a clock that was never set (1970,
+  // refused): 6 received, 3 distinct, 2 resent, 1 refused.
+  ingest("S1", {{ana.bleUuid, t0}, {bo.bleUuid, t0 + 1000}, {ana.bleUuid, t0 + 60'000}, {bo.bleUuid, 1000}});
   ingest("S2", {{bo.bleUuid, t0 + 5000}});
 
   Browser b = signedIn();
   const auto full = getJson(b, "/api/events/" + eventId + "/report");
-  std::map<std::string, std::pair<std::int64_t, std::int64_t>> fromJson;  // received, stored
+  using Counts = std::vector<std::int64_t>;  // received, stored, resent, refused
+  std::map<std::string, Counts> fromJson;
   for (const auto& s : full.at("scanners").as_array()) {
-    fromJson[std::string(s.at("scannerId").as_string())] = {s.at("recordsReceived").as_int64(),
-                                                            s.at("recordsStored").as_int64()};
+    fromJson[std::string(s.at("scannerId").as_string())] = {
+        s.at("recordsReceived").as_int64(), s.at("recordsStored").as_int64(), s.at("recordsResent").as_int64(),
+        s.at("recordsRefused").as_int64()};
   }
-  EXPECT_EQ(fromJson, (std::map<std::string, std::pair<std::int64_t, std::int64_t>>{{"S1", {5, 3}}, {"S2", {1, 1}}}));
+  EXPECT_EQ(fromJson, (std::map<std::string, Counts>{{"S1", {6, 3, 2, 1}}, {"S2", {1, 1, 0, 0}}}));
+  // A page of the report carries the same scanners (app.js renders them from it).
+  const auto paged = getJson(b, "/api/events/" + eventId + "/report?limit=1");
+  EXPECT_EQ(json::serialize(paged.at("scanners")), json::serialize(full.at("scanners")));
 
   const std::string html = b.get("/events/" + eventId).body();
   const auto from = html.find("<table id=\"scanner-table\"");
@@ -456,13 +462,14 @@ TEST_F(ReportApiTest, TheScannerTableSplitsRecordsReceivedIntoDistinctAndResent)
   const std::regex th(R"re(<th[^>]*>([^<]*)</th>)re");
   for (std::sregex_iterator it(table.begin(), table.end(), th), end; it != end; ++it) head.push_back((*it)[1]);
   EXPECT_EQ(head,
-            (std::vector<std::string>{"Scanner", "Last sync", "Records received", "Distinct", "Resent or refused"}));
+            (std::vector<std::string>{"Scanner", "Last sync", "Records received", "Distinct", "Resent", "Refused"}));
   std::vector<std::vector<std::string>> rows;
   const std::regex row(
-      R"re(<tr><td><code>([^<]*)</code></td><td[^>]*>.*?</td><td class="num">([^<]*)</td><td class="num">([^<]*)</td><td class="num">([^<]*)</td></tr>)re");
+      R"re(<tr><td><code>([^<]*)</code></td><td[^>]*>.*?</td><td class="num">([^<]*)</td><td class="num">([^<]*)</td><td class="num">([^<]*)</td><td class="num">([^<]*)</td></tr>)re");
   for (std::sregex_iterator it(table.begin(), table.end(), row), end; it != end; ++it)
-    rows.push_back({(*it)[1], (*it)[2], (*it)[3], (*it)[4]});
-  EXPECT_EQ(rows, (std::vector<std::vector<std::string>>{{"S1", "5", "3", "2"}, {"S2", "1", "1", "0"}})) << table;
+    rows.push_back({(*it)[1], (*it)[2], (*it)[3], (*it)[4], (*it)[5]});
+  EXPECT_EQ(rows, (std::vector<std::vector<std::string>>{{"S1", "6", "3", "2", "1"}, {"S2", "1", "1", "0", "0"}}))
+      << table;
 }
 
 TEST_F(ReportApiTest, ASessionIsStillRequired) {

@@ -118,11 +118,14 @@ test('every admin page fits a 390 px phone and a 1280 px desktop', async () => {
   ];
   const sync = await api(backendUrl, 'POST', '/batchCheckIn', { eventId: EVENT_ID, records }, apiKey);
   assert.equal(sync.status, 200, sync.text);
-  // The scanner sends its first record again with a new one: 5 received, 4 distinct, 1 resent.
-  const resend = [records[0], { bleUuid: PEOPLE[1].bleUuid, checkInTime: t0 + 120_000, scannerId: SCANNER_ID }];
+  // The scanner sends its first record again with a new one and one from a clock that was never set
+  // (1970, refused): 6 received, 4 distinct, 1 resent, 1 refused.
+  const resend = [records[0], { bleUuid: PEOPLE[1].bleUuid, checkInTime: t0 + 120_000, scannerId: SCANNER_ID },
+    { bleUuid: PEOPLE[1].bleUuid, checkInTime: 1000, scannerId: SCANNER_ID }];
   const again = await api(backendUrl, 'POST', '/batchCheckIn', { eventId: EVENT_ID, records: resend }, apiKey);
   assert.equal(again.status, 200, again.text);
   assert.equal(again.json.duplicates, 1, again.text);
+  assert.equal(again.json.rejected.length, 1, again.text);
 
   // --- every page at both widths ---
   const pages = [
@@ -150,13 +153,13 @@ test('every admin page fits a 390 px phone and a 1280 px desktop', async () => {
           // The long name and email are in the table.
           const cells = await page.$$eval('#participant-table tbody td', (tds) => tds.map((td) => td.textContent));
           assert.ok(cells.includes(PEOPLE[0].email), 'the long email is in the report table');
-          // "Records received" says distinct vs. resent, as app.js renders it after a fetch.
+          // "Records received" says distinct, resent and refused, as app.js renders it after a fetch.
           await page.click('#fetch-report');
           await page.locator('#fetched-at', { hasText: 'Fetched at' }).waitFor();
           await reportSettled(page);
           const scanners = await page.$$eval('#scanner-table tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
-          assert.deepEqual(scanners[0], ['Scanner', 'Last sync', 'Records received', 'Distinct', 'Resent or refused']);
-          assert.deepEqual(scanners.slice(1).map((r) => [r[0], ...r.slice(2)]), [[SCANNER_ID, '5', '4', '1']]);
+          assert.deepEqual(scanners[0], ['Scanner', 'Last sync', 'Records received', 'Distinct', 'Resent', 'Refused']);
+          assert.deepEqual(scanners.slice(1).map((r) => [r[0], ...r.slice(2)]), [[SCANNER_ID, '6', '4', '1', '1']]);
         }
         assertFits(await measure(page), width, p.name);
         // Every time on every page says its zone (the browser runs in UTC here).

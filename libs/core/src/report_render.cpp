@@ -122,7 +122,7 @@ std::size_t reportHeadBound(const EventReport& r) {
 
 std::size_t reportTailBound(const EventReport& r) {
   std::size_t n = 128 + r.arrivals.size() * 64;
-  for (const auto& s : r.scanners) n += 160 + s.scannerId.size() * 6;
+  for (const auto& s : r.scanners) n += 240 + s.scannerId.size() * 6;
   return n;
 }
 
@@ -163,6 +163,10 @@ void appendReportTail(std::string& out, const EventReport& r, const std::vector<
     support::appendJsonInt(out, s.recordsReceived);
     out += ",\"recordsStored\":";
     support::appendJsonInt(out, s.recordsStored);
+    out += ",\"recordsResent\":";
+    support::appendJsonInt(out, s.recordsResent);
+    out += ",\"recordsRefused\":";
+    support::appendJsonInt(out, s.recordsRefused);
     out += '}';
   }
   out += "],\"arrivals\":{\"bucketMinutes\":";

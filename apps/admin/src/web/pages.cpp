@@ -93,8 +93,8 @@ std::string stat(std::string_view label, const std::string& value, bool accent =
 // Under the last-sync table (app.js keeps it: it only replaces the rows).
 constexpr std::string_view kScannerNote =
     "<p class=\"card-note muted small\" id=\"scanner-note\">Distinct: the check-ins stored from this scanner, each "
-    "once. Resent or refused: the rest of what it sent — records sent again (a retry, a restarted upload) or refused "
-    "as invalid.</p>";
+    "once. Resent: records it had sent before (a retry, a restarted upload), stored once already. Refused: records "
+    "refused as invalid (a clock that was not set, a time outside the event), never stored.</p>";
 
 // The synced report as app.js renders it (its totals, last sync per scanner and
 // the participant table's first page), so it is all there without JavaScript;
@@ -110,17 +110,15 @@ std::string syncedReport(const EventView& v, const std::string& id) {
       "<section class=\"card flush\" aria-labelledby=\"scanners-h\"><div class=\"card-head\"><h2 "
       "id=\"scanners-h\">Last sync per scanner</h2></div><div class=\"table-wrap\"><table id=\"scanner-table\">"
       "<thead><tr><th>Scanner</th><th>Last sync</th><th class=\"num\">Records received</th><th "
-      "class=\"num\">Distinct</th><th class=\"num\">Resent or refused</th></tr></thead><tbody>";
+      "class=\"num\">Distinct</th><th class=\"num\">Resent</th><th class=\"num\">Refused</th></tr></thead><tbody>";
   for (const core::ScannerRow& s : r.scanners) {
-    // Stored rows are distinct by key (event, bleUuid, time, scanner): the rest of
-    // what was received was sent again or refused. Rows stored without a receipt
-    // could make stored exceed received; nothing is then counted as resent.
+    // Each receipt counted its duplicates and refusals when it was stored
+    // (core's recordsResent, recordsRefused); stored rows are distinct by key.
     out += fmt::format(
         "<tr><td><code>{}</code></td>{}<td class=\"num\">{}</td><td class=\"num\">{}</td><td "
-        "class=\"num\">{}</td></tr>",
+        "class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
         h(s.scannerId), s.lastSyncAt ? reportTime(s.lastSyncAt) : std::string("<td>never</td>"),
-        count(s.recordsReceived), count(s.recordsStored),
-        count(std::max<std::int64_t>(0, s.recordsReceived - s.recordsStored)));
+        count(s.recordsReceived), count(s.recordsStored), count(s.recordsResent), count(s.recordsRefused));
   }
   out += "</tbody></table></div>" + std::string(kScannerNote) + "</section>";
 

@@ -229,10 +229,11 @@
       el('div', { class: 'card-head' }, el('h2', { id: 'scanners-h', text: 'Last sync per scanner' })),
       el('div', { class: 'table-wrap' }, el('table', { id: 'scanner-table' },
         el('thead', {}, el('tr', {}, el('th', { text: 'Scanner' }), el('th', { text: 'Last sync' }), el('th', { class: 'num', text: 'Records received' }),
-          el('th', { class: 'num', text: 'Distinct' }), el('th', { class: 'num', text: 'Resent or refused' }))),
+          el('th', { class: 'num', text: 'Distinct' }), el('th', { class: 'num', text: 'Resent' }), el('th', { class: 'num', text: 'Refused' }))),
         v.scannerBody)),
       el('p', { class: 'card-note muted small', id: 'scanner-note', text: 'Distinct: the check-ins stored from this scanner, each once. '
-        + 'Resent or refused: the rest of what it sent — records sent again (a retry, a restarted upload) or refused as invalid.' }));
+        + 'Resent: records it had sent before (a retry, a restarted upload), stored once already. '
+        + 'Refused: records refused as invalid (a clock that was not set, a time outside the event), never stored.' }));
 
     const served = $('#participants', body);
     v.section = served || el('section', { class: 'card flush', 'aria-labelledby': 'people-h', id: 'participants' });
@@ -270,9 +271,10 @@
       return el('tr', {}, el('td', {}, el('code', { text: s.scannerId })),
         el('td', {}, el('time', { datetime: last ? new Date(last).toISOString() : undefined, text: fmtZoned(last) || 'never' })),
         el('td', { class: 'num', text: nf.format(s.recordsReceived ?? 0) }),
-        // Stored rows are distinct; the rest of what was received was sent again or refused.
+        // Stored rows are distinct; the receipts counted what was resent and what was refused.
         el('td', { class: 'num', text: nf.format(s.recordsStored ?? 0) }),
-        el('td', { class: 'num', text: nf.format(Math.max(0, (s.recordsReceived ?? 0) - (s.recordsStored ?? 0))) }));
+        el('td', { class: 'num', text: nf.format(s.recordsResent ?? 0) }),
+        el('td', { class: 'num', text: nf.format(s.recordsRefused ?? 0) }));
     }));
   }
 

@@ -47,6 +47,9 @@ struct ScannerRow {
   std::int64_t syncs = 0;            // receipts
   std::int64_t recordsReceived = 0;  // sum of "received" over receipts
   std::int64_t recordsStored = 0;    // check-in rows from this scanner (order-independent)
+  // Of recordsReceived, as the receipts counted them when each batch was stored:
+  std::int64_t recordsResent = 0;   // sum of "duplicates": accepted records already stored (a retry, a resend)
+  std::int64_t recordsRefused = 0;  // sum of "rejected": records refused as invalid, never stored
 };
 
 struct ArrivalBucket {
