@@ -279,7 +279,9 @@
   }
 
   // Arrivals over time: the server's buckets (first check-ins of attendees and
-  // walk-ins), neighbours merged so there are at most 36 bars.
+  // walk-ins), neighbours merged so there are at most 36 bars, and a line of the
+  // running total (arrived so far) on its own axis at the right. The legend
+  // under the chart names the bars' width and the line's total.
   function renderChart(arrivals) {
     const buckets = (arrivals && arrivals.buckets) || [];
     const width = ((arrivals && arrivals.bucketMinutes) || 15) * 60e3;
@@ -292,19 +294,30 @@
     buckets.forEach((b, i) => { counts[Math.floor(i / per)] = (counts[Math.floor(i / per)] || 0) + (b.arrivals || 0); });
     const n = counts.length;
     const max = Math.max(...counts);
+    const cumulative = [];
+    counts.reduce((sum, c, i) => (cumulative[i] = sum + c), 0);
+    const total = cumulative[n - 1];
     const label = (t) => (step >= 86400e3 ? fmtTime(t).slice(5, 10) : fmtTime(t).slice(11, 16));
-    const W = 720, H = 200, L = 36, B = 24, T = 8;
-    const bw = (W - L) / n;
+    const W = 720, H = 200, L = 36, R = 40, B = 24, T = 8;
+    const bw = (W - L - R) / n;
     const minutes = step / 60e3;
-    const unit = minutes % 60 === 0 ? `${minutes / 60} hour${minutes === 60 ? '' : 's'}` : `${minutes} minutes`;
+    const plural = (k, word) => `${k} ${word}${k === 1 ? '' : 's'}`;
+    const unit = minutes % 1440 === 0 ? plural(minutes / 1440, 'day') : minutes % 60 === 0 ? plural(minutes / 60, 'hour') : `${minutes} min`;
     const zone = zoneOf(start);
-    const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `Arrivals per ${unit} (times in ${zone}), peak ${max}` });
-    chart.append(svg('line', { class: 'axis', x1: L, y1: H - B, x2: W, y2: H - B }));
+    const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `Arrivals per ${unit} (times in ${zone}), peak ${max}; ${total} arrived in all` });
+    chart.append(svg('line', { class: 'axis', x1: L, y1: H - B, x2: W - R, y2: H - B }));
+    const yOf = (frac) => H - B - frac * (H - B - T);
     for (const frac of max >= 2 ? [0.5, 1] : [1]) {
-      const y = H - B - frac * (H - B - T);
-      chart.append(svg('line', { class: 'axis', x1: L, y1: y, x2: W, y2: y, 'stroke-dasharray': '3 4' }));
+      const y = yOf(frac);
+      chart.append(svg('line', { class: 'axis', x1: L, y1: y, x2: W - R, y2: y, 'stroke-dasharray': '3 4' }));
       const text = svg('text', { x: L - 6, y: y + 4, 'text-anchor': 'end' });
       text.textContent = String(Math.round(max * frac));
+      chart.append(text);
+    }
+    // The right axis: the running total, 0 to everyone who arrived.
+    for (const frac of total >= 2 ? [0.5, 1] : [1]) {
+      const text = svg('text', { class: 'cumulative-axis', x: W - R + 6, y: yOf(frac) + 4, 'text-anchor': 'start' });
+      text.textContent = String(Math.round(total * frac));
       chart.append(text);
     }
     counts.forEach((c, i) => {
@@ -312,10 +325,13 @@
       const w = Math.max(1, Math.min(bw - 2, 28));
       const rect = svg('rect', { class: 'bar', x: L + i * bw + (bw - w) / 2, y: H - B - h, width: w, height: h, rx: 2 });
       const title = svg('title');
-      title.textContent = `${label(start + i * step)}: ${nf.format(c)} arrival${c === 1 ? '' : 's'}`;
+      title.textContent = `${label(start + i * step)}: ${nf.format(c)} arrival${c === 1 ? '' : 's'}, ${nf.format(cumulative[i])} so far`;
       rect.append(title);
       chart.append(rect);
     });
+    // Each point is the total at the end of its bar's interval, from 0 at the start of the first.
+    const points = [[L, yOf(0)], ...cumulative.map((c, i) => [L + (i + 1) * bw, yOf(total ? c / total : 0)])];
+    chart.append(svg('polyline', { class: 'cumulative', points: points.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' '), 'data-totals': cumulative.join(',') }));
     const labels = Math.min(n, 6);
     for (let k = 0; k < labels; k += 1) {
       const i = Math.round((k * (n - 1)) / Math.max(1, labels - 1));
@@ -323,7 +339,10 @@
       text.textContent = label(start + i * step);
       chart.append(text);
     }
-    target.replaceChildren(chart, el('p', { class: 'muted small', id: 'chart-zone', text: `Times in ${zone}.` }));
+    const legend = el('p', { class: 'chart-legend small', id: 'chart-legend' },
+      el('span', { class: 'key' }, el('span', { class: 'swatch swatch-bar', 'aria-hidden': 'true' }), el('span', { id: 'chart-unit', text: `Arrivals per ${unit}` }), ' (left axis)'),
+      el('span', { class: 'key' }, el('span', { class: 'swatch swatch-line', 'aria-hidden': 'true' }), el('span', { id: 'chart-total', text: `Arrived so far, ${nf.format(total)} in all` }), ' (right axis)'));
+    target.replaceChildren(chart, legend, el('p', { class: 'muted small', id: 'chart-zone', text: `Times in ${zone}.` }));
   }
 
   const columns = [
