@@ -76,6 +76,34 @@ function assertFits(m, width, name) {
   }
 }
 
+// A refused form keeps what was typed and says why next to the field (the create-event form's
+// mechanism, issue 16): the edit form with an end before the start.
+async function refuseEventEdit(page) {
+  await page.fill('#ed-name', 'Renamed, but the end is wrong');
+  await page.fill('#ed-ends', '2026-12-02T17:00');
+  await Promise.all([page.waitForNavigation(), page.click('#edit-event button[type=submit]')]);
+  assert.equal(await page.textContent('#ed-ends-error'), 'The end must not be before the start.');
+  assert.equal(await page.getAttribute('#ed-ends', 'aria-invalid'), 'true');
+  assert.equal(await page.getAttribute('#ed-ends', 'aria-describedby'), 'ed-ends-error');
+  assert.equal(await page.inputValue('#ed-name'), 'Renamed, but the end is wrong');
+  assert.equal(await page.inputValue('#ed-starts'), '2026-12-02T18:00');
+  assert.equal(await page.inputValue('#ed-ends'), '2026-12-02T17:00');
+  assert.equal(await page.textContent('#event-name'), EVENT_NAME, 'nothing was saved');
+}
+
+// The new-participant form with an email that is taken.
+async function refuseNewParticipant(page) {
+  await page.click('#new-participant summary');
+  await page.fill('#p-name', 'Bo Chen the Second');
+  await page.fill('#p-email', PEOPLE[1].email);
+  await Promise.all([page.waitForNavigation(), page.click('#new-participant button[type=submit]')]);
+  assert.equal(await page.getAttribute('#new-participant', 'open'), '', 'the form is open');
+  assert.equal(await page.textContent('#p-email-error'), 'A participant with that email already exists.');
+  assert.equal(await page.getAttribute('#p-email', 'aria-invalid'), 'true');
+  assert.equal(await page.inputValue('#p-name'), 'Bo Chen the Second');
+  assert.equal(await page.inputValue('#p-email'), PEOPLE[1].email);
+}
+
 test('every admin page fits a 390 px phone and a 1280 px desktop', async () => {
   const { adminUrl, backendUrl, browser } = stack;
 
@@ -133,7 +161,9 @@ test('every admin page fits a 390 px phone and a 1280 px desktop', async () => {
     { name: 'events', path: '/events' },
     { name: 'events-new-form', path: '/events', open: '#new-event summary' },
     { name: 'event-report', path: `/events/${EVENT_ID}`, report: true },
+    { name: 'event-edit-refused', path: `/events/${EVENT_ID}`, act: refuseEventEdit },
     { name: 'participants', path: '/participants' },
+    { name: 'participants-new-refused', path: '/participants', act: refuseNewParticipant },
     { name: 'scanners', path: '/scanners' },
   ];
   for (const width of [390, 1280]) {
@@ -146,6 +176,7 @@ test('every admin page fits a 390 px phone and a 1280 px desktop', async () => {
         await page.goto(`${adminUrl}${p.path}`);
         assert.equal(decodeURIComponent(new URL(page.url()).pathname), p.path, `${p.name}: not redirected`);
         if (p.open) await page.click(p.open);
+        if (p.act) await p.act(page);
         if (p.report) {
           await page.locator('#totals').waitFor();
           await page.locator('.chart svg').waitFor();
@@ -165,7 +196,7 @@ test('every admin page fits a 390 px phone and a 1280 px desktop', async () => {
         // Every time on every page says its zone (the browser runs in UTC here).
         const times = await page.$$eval('time', (ts) => ts.map((t) => t.textContent));
         for (const t of times) assert.match(t, /^\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC$/, `${p.name}: a time with its zone`);
-        if (!['login', 'participants'].includes(p.name)) assert.ok(times.length > 0, `${p.name} shows times`);
+        if (!['login', 'participants', 'participants-new-refused'].includes(p.name)) assert.ok(times.length > 0, `${p.name} shows times`);
         await page.screenshot({ path: join(artifacts, `layout-${width}-${p.name}.png`), fullPage: true });
         await page.close();
       }

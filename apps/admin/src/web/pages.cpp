@@ -399,25 +399,33 @@ std::string event(const EventView& v, std::string_view csrf) {
   out += pager("/events/" + urlEncode(e.id), v.search, v.page, v.pageSize, v.registrations.total);
   out += "</section>";
 
-  // Edit and delete.
+  // Edit and delete. A refused edit shows what was typed (the datetime-local
+  // values as the browser sent them, so app.js leaves them alone) with each
+  // message by its field, as the create form does.
   out += "<div class=\"grid grid-2\">";
+  const EventForm* typed = v.refusedEdit;
+  const FieldErrors* errors = typed != nullptr ? &typed->errors : nullptr;
+  const auto timeInput = [&](const std::optional<TimePoint>& stored) {
+    if (typed != nullptr || !stored) return std::string{"type=\"datetime-local\""};
+    return fmt::format("type=\"datetime-local\" data-utc=\"{}\"", core::formatIsoUtc(*stored));
+  };
   out += fmt::format(
-      "<section class=\"card\" aria-labelledby=\"edit-h\"><h2 id=\"edit-h\">Details</h2><form method=\"post\" "
-      "action=\"/events/{}\">{}<input type=\"hidden\" name=\"startsUtc\" data-utc-for=\"ed-starts\">"
-      "<input type=\"hidden\" name=\"endsUtc\" data-utc-for=\"ed-ends\">"
-      "<div class=\"field\"><label for=\"ed-name\">Name</label><input id=\"ed-name\" name=\"name\" type=\"text\" "
-      "required maxlength=\"200\" value=\"{}\"></div>"
-      "<div class=\"field\"><label for=\"ed-venue\">Venue</label><input id=\"ed-venue\" name=\"venue\" type=\"text\" "
-      "maxlength=\"200\" value=\"{}\"></div><div class=\"form-grid\">"
-      "<div class=\"field\"><label for=\"ed-starts\">Starts <span class=\"hint\" data-tz-name>UTC</span></label><input "
-      "id=\"ed-starts\" name=\"starts\" "
-      "type=\"datetime-local\" data-utc=\"{}\" value=\"{}\"></div>"
-      "<div class=\"field\"><label for=\"ed-ends\">Ends <span class=\"hint\" data-tz-name>UTC</span></label><input "
-      "id=\"ed-ends\" name=\"ends\" "
-      "type=\"datetime-local\" data-utc=\"{}\" value=\"{}\"></div></div>"
-      "<button class=\"btn\" type=\"submit\">Save changes</button></form></section>",
-      id, csrfField(csrf), h(e.name), h(e.venue), e.startsAt ? core::formatIsoUtc(*e.startsAt) : "",
-      dateInputValue(e.startsAt), e.endsAt ? core::formatIsoUtc(*e.endsAt) : "", dateInputValue(e.endsAt));
+      "<section class=\"card\" aria-labelledby=\"edit-h\" id=\"edit-event\"><h2 id=\"edit-h\">Details</h2>{}"
+      "<form method=\"post\" action=\"/events/{}\">{}<input type=\"hidden\" name=\"startsUtc\" "
+      "data-utc-for=\"ed-starts\"><input type=\"hidden\" name=\"endsUtc\" data-utc-for=\"ed-ends\">",
+      typed != nullptr ? "<p class=\"alert alert-error\" role=\"alert\">Not saved. Check the fields marked below.</p>"
+                       : "",
+      id, csrfField(csrf));
+  out += formField("ed-name", "name", "Name", "type=\"text\" required maxlength=\"200\"",
+                   typed != nullptr ? typed->name : e.name, errors);
+  out += formField("ed-venue", "venue", "Venue", "type=\"text\" maxlength=\"200\"",
+                   typed != nullptr ? typed->venue : e.venue, errors);
+  out += "<div class=\"form-grid\">";
+  out += formField("ed-starts", "starts", "Starts <span class=\"hint\" data-tz-name>UTC</span>", timeInput(e.startsAt),
+                   typed != nullptr ? typed->starts : dateInputValue(e.startsAt), errors);
+  out += formField("ed-ends", "ends", "Ends <span class=\"hint\" data-tz-name>UTC</span>", timeInput(e.endsAt),
+                   typed != nullptr ? typed->ends : dateInputValue(e.endsAt), errors);
+  out += "</div><button class=\"btn\" type=\"submit\">Save changes</button></form></section>";
   out += fmt::format(
       "<section class=\"card danger-zone\" aria-labelledby=\"del-h\"><h2 id=\"del-h\">Delete event</h2>"
       "<p class=\"muted\">Deleting removes the event, its registrations and its sync receipts.</p>{}"
@@ -439,14 +447,17 @@ std::string participants(const ParticipantsView& v, std::string_view csrf) {
   std::string out =
       "<div class=\"page-head\"><div><h1>Participants</h1><p class=\"muted\">Everyone who can be registered for an "
       "event. Participants usually sign up in the mobile app.</p></div></div>";
-  out +=
-      "<details class=\"card drawer\" id=\"new-participant\"><summary class=\"btn btn-primary\">+ New "
-      "participant</summary>";
-  out += "<form method=\"post\" action=\"/participants\">" + csrfField(csrf) +
-         "<div class=\"form-grid\"><div class=\"field\"><label for=\"p-name\">Name</label><input id=\"p-name\" "
-         "name=\"name\" type=\"text\" required maxlength=\"200\"></div><div class=\"field\"><label for=\"p-email\">"
-         "Email</label><input id=\"p-email\" name=\"email\" type=\"email\" required maxlength=\"254\"></div></div>"
-         "<button class=\"btn btn-primary\" type=\"submit\">Create participant</button></form></details>";
+  const ParticipantForm none;
+  const ParticipantForm& typed = v.refused != nullptr ? *v.refused : none;
+  const FieldErrors* errors = v.refused != nullptr ? &v.refused->errors : nullptr;
+  out += fmt::format(
+      "<details class=\"card drawer\" id=\"new-participant\"{}><summary class=\"btn btn-primary\">+ New "
+      "participant</summary>",
+      v.refused != nullptr ? " open" : "");
+  out += "<form method=\"post\" action=\"/participants\">" + csrfField(csrf) + "<div class=\"form-grid\">";
+  out += formField("p-name", "name", "Name", "type=\"text\" required maxlength=\"200\"", typed.name, errors);
+  out += formField("p-email", "email", "Email", "type=\"email\" required maxlength=\"254\"", typed.email, errors);
+  out += "</div><button class=\"btn btn-primary\" type=\"submit\">Create participant</button></form></details>";
   out += "<section class=\"card flush\" aria-labelledby=\"people-h\">";
   out += fmt::format(
       "<div class=\"card-head\"><h2 id=\"people-h\">All participants <span class=\"badge\">{}</span></h2><form "
