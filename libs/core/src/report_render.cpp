@@ -288,6 +288,23 @@ std::string renderReportCsv(const EventReport& r) {
   return out;
 }
 
+std::string renderUnknownDevicesCsv(const EventReport& r) {
+  std::string out = "bleUuid,firstSeen,lastSeen,scanners,sightings\r\n";
+  for (const auto& u : r.unknown) {
+    out += u.bleUuid.toString();
+    out += ',';
+    if (u.seen.firstSeen) out += formatIsoUtc(*u.seen.firstSeen);
+    out += ',';
+    if (u.seen.lastSeen) out += formatIsoUtc(*u.seen.lastSeen);
+    out += ',';
+    appendCsvField(out, joinScanners(u.seen.scanners));
+    out += ',';
+    out += std::to_string(u.seen.count);
+    out += "\r\n";
+  }
+  return out;
+}
+
 std::string renderReportTable(const EventReport& r) {
   std::string out;
   out += fmt::format("Event:      {} ({})\n", r.event.name, r.event.id);

@@ -142,6 +142,8 @@ struct Console {
   // (core::renderReportPageJson). Both from the cached report.
   Response apiReport(Call& call);
   Response reportCsv(Call& call);
+  // The unknown devices alone (core's renderUnknownDevicesCsv), BOM first as reportCsv.
+  Response unknownDevicesCsv(Call& call);
   // Per scanner: live or when its last batch arrived, and the report's data
   // version, which the page polls while a scanner is live (docs/admin-web.md).
   Response apiLive(Call& call);

@@ -102,6 +102,7 @@ Response Console::eventPage(Call& call, http::status status, const pages::EventF
   view.firstPageQuery = eventPageFirstQuery();
   view.firstPage = (*cached)->select(view.firstPageQuery);
   view.refusedEdit = refusedEdit;
+  view.unknownTab = call.query("tab") == "unknown-devices";
   return page(call, status, view.event.name, pages::Nav::events,
               refusedEdit != nullptr
                   ? pages::flash(pages::FlashKind::error, "The event was not saved. Check the fields marked below.")

@@ -96,6 +96,42 @@ constexpr std::string_view kScannerNote =
     "once. Resent: records it had sent before (a retry, a restarted upload), stored once already. Refused: records "
     "refused as invalid (a clock that was not set, a time outside the event), never stored.</p>";
 
+// The ids the scanners saw that no participant has (now or before a new
+// bleUuid), apart from the participants: by first seen, the first
+// kUnknownDevicesShown of them, all of them in their own CSV.
+std::string unknownDevices(const core::EventReport& r, const std::string& id, bool open) {
+  std::string out = fmt::format(
+      "<section class=\"card flush\" aria-labelledby=\"unknown-h\" id=\"unknown-devices\"{}><div "
+      "class=\"card-head\"><h2 id=\"unknown-h\">Unknown devices</h2><a class=\"btn btn-sm\" "
+      "id=\"unknown-csv\" href=\"/events/{}/unknown-devices.csv\" download>Download CSV</a></div>"
+      "<p class=\"card-note muted small\">Ids the scanners saw that belong to no participant, not even as an "
+      "earlier bleUuid: a phone of someone who has not signed up, or another app's beacon. They are counted apart "
+      "and are not in the participants' table.</p>",
+      open ? "" : " hidden", id);
+  if (r.unknown.empty()) {
+    out += "<div class=\"empty\" id=\"no-unknown\">No unknown devices were seen.</div></section>";
+    return out;
+  }
+  out +=
+      "<div class=\"table-wrap\"><table id=\"unknown-table\"><thead><tr><th scope=\"col\">Device id "
+      "(bleUuid)</th><th scope=\"col\">First seen</th><th scope=\"col\">Last seen</th><th "
+      "scope=\"col\">Scanners</th><th scope=\"col\" class=\"num\">Sightings</th></tr></thead><tbody>";
+  const std::size_t shown = std::min(r.unknown.size(), kUnknownDevicesShown);
+  for (std::size_t i = 0; i < shown; ++i) {
+    const core::UnknownDeviceRow& u = r.unknown[i];
+    std::string scanners;
+    for (const std::string& s : u.seen.scanners) scanners += (scanners.empty() ? "" : ", ") + s;
+    out +=
+        fmt::format("<tr><td><code>{}</code></td>{}{}<td>{}</td><td class=\"num\">{}</td></tr>", u.bleUuid.toString(),
+                    reportTime(u.seen.firstSeen), reportTime(u.seen.lastSeen), h(scanners), count(u.seen.count));
+  }
+  out += fmt::format(
+      "</tbody></table></div><div class=\"pager\"><span id=\"unknown-info\">1–{} of {}</span>{}</div></section>",
+      count(static_cast<std::int64_t>(shown)), count(static_cast<std::int64_t>(r.unknown.size())),
+      shown < r.unknown.size() ? " <span class=\"muted small\">The rest are in the CSV.</span>" : "");
+  return out;
+}
+
 // The synced report as app.js renders it (its totals, last sync per scanner and
 // the participant table's first page), so it is all there without JavaScript;
 // app.js then takes these elements over and adds the chart and the controls.
@@ -122,10 +158,23 @@ std::string syncedReport(const EventView& v, const std::string& id) {
   }
   out += "</tbody></table></div>" + std::string(kScannerNote) + "</section>";
 
+  // Two tabs: the participants, and the ids no participant has. Plain links
+  // (?tab=unknown-devices), so they work without JavaScript; app.js switches
+  // them in place.
+  out += fmt::format(
+      "<nav class=\"tabs\" id=\"report-tabs\" aria-label=\"Report tables\">"
+      "<a href=\"/events/{0}#participants\" data-tab=\"participants\"{1}>Participants <span "
+      "class=\"badge\">{2}</span></a>"
+      "<a href=\"/events/{0}?tab=unknown-devices#unknown-devices\" data-tab=\"unknown-devices\"{3}>Unknown devices "
+      "<span class=\"badge\" id=\"unknown-count\">{4}</span></a></nav>",
+      id, v.unknownTab ? "" : " aria-current=\"true\"", count(static_cast<std::int64_t>(r.participants.size())),
+      v.unknownTab ? " aria-current=\"true\"" : "", count(r.unknownDevices));
+
   const core::ReportQuery& q = v.firstPageQuery;
-  out +=
-      "<section class=\"card flush\" aria-labelledby=\"people-h\" id=\"participants\"><div "
-      "class=\"card-head\"><h2 id=\"people-h\">Participants</h2></div><div class=\"table-wrap\">";
+  out += fmt::format(
+      "<section class=\"card flush\" aria-labelledby=\"people-h\" id=\"participants\"{}><div "
+      "class=\"card-head\"><h2 id=\"people-h\">Participants</h2></div><div class=\"table-wrap\">",
+      v.unknownTab ? " hidden" : "");
   if (v.firstPage.rows.empty()) {
     out += "<div class=\"empty\" id=\"no-match\">No participants match.</div>";
   } else {
@@ -164,6 +213,7 @@ std::string syncedReport(const EventView& v, const std::string& id) {
       shown < v.firstPage.total
           ? fmt::format("<a class=\"btn btn-sm\" href=\"/events/{}/report.csv\" download>Every row (CSV)</a>", id)
           : std::string{});
+  out += unknownDevices(r, id, v.unknownTab);
   return out;
 }
 

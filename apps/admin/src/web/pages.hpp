@@ -77,7 +77,10 @@ struct EventView {
   core::ReportQuery firstPageQuery;
   core::ReportSelection firstPage;
   const EventForm* refusedEdit = nullptr;  // the edit form as typed, when it was refused
+  bool unknownTab = false;                 // ?tab=unknown-devices: that tab is open instead of the participants
 };
+// Unknown devices listed on the event page (all of them are in their CSV).
+inline constexpr std::size_t kUnknownDevicesShown = 200;
 [[nodiscard]] std::string event(const EventView& view, std::string_view csrf);
 
 // The new-participant form as it was sent, when it was refused (as EventForm).

@@ -210,6 +210,7 @@
     const chartKey = JSON.stringify(d.arrivals || null);
     if (chartKey !== view.chartKey) { view.chartKey = chartKey; renderChart(d.arrivals); }
     renderScanners(d.scanners || []);
+    renderUnknownCount(t.unknownDevices ?? 0);
     renderTable(d);
   }
 
@@ -260,9 +261,45 @@
     v.pager = (served && $('.pager', served)) || el('div', { class: 'pager' });
     if (served) v.wrap.before(toolbar);
     else v.section.append(el('div', { class: 'card-head' }, el('h2', { id: 'people-h', text: 'Participants' })), toolbar, v.wrap, v.pager);
+    // The tabs (participants, unknown devices) and the unknown devices' list come
+    // from the server; the tabs switch here without a reload.
+    v.tabs = $('#report-tabs', body);
+    v.unknown = $('#unknown-devices', body);
+    v.unknownShown = Number(($('#unknown-count', body) || {}).textContent?.replace(/\D/g, '') || 0);
+    if (v.tabs && v.unknown) {
+      const panels = { participants: v.section, 'unknown-devices': v.unknown };
+      v.tabs.addEventListener('click', (e) => {
+        const a = e.target instanceof Element ? e.target.closest('a[data-tab]') : null;
+        if (!a) return;
+        e.preventDefault();
+        for (const other of v.tabs.querySelectorAll('a[data-tab]')) {
+          if (other === a) other.setAttribute('aria-current', 'true'); else other.removeAttribute('aria-current');
+          panels[other.dataset.tab].hidden = other !== a;
+        }
+        const url = new URL(location.href);
+        if (a.dataset.tab === 'unknown-devices') url.searchParams.set('tab', 'unknown-devices'); else url.searchParams.delete('tab');
+        url.hash = '';
+        history.replaceState(null, '', url);
+      });
+    }
     // Served elements are moved into place, not rebuilt.
-    body.replaceChildren(v.totals, v.chart, scanners, v.section);
+    body.replaceChildren(...[v.totals, v.chart, scanners, v.tabs, v.section, v.unknown].filter(Boolean));
     return v;
+  }
+
+  // The unknown devices' count in their tab follows the report; the list is the
+  // server's as of the page load, and says so once more were seen.
+  function renderUnknownCount(n) {
+    const badge = $('#unknown-count', body);
+    if (!badge || !view.unknown) return;
+    badge.textContent = nf.format(n);
+    let note = $('#unknown-stale', view.unknown);
+    if (n === view.unknownShown) { note?.remove(); return; }
+    if (!note) {
+      note = el('p', { class: 'alert alert-warn', id: 'unknown-stale', role: 'status' });
+      view.unknown.querySelector('.card-head').after(note);
+    }
+    note.textContent = `${nf.format(n)} unknown devices now; this list shows the ${nf.format(view.unknownShown)} of when the page was loaded. Reload the page to list them all.`;
   }
 
   function renderScanners(list) {

@@ -105,6 +105,9 @@ struct ReportOptions {
 [[nodiscard]] std::string renderReportJson(const EventReport& report);
 // RFC 4180, CRLF line ends, UTF-8 without BOM, one row per participant and unknown device.
 [[nodiscard]] std::string renderReportCsv(const EventReport& report);
+// The unknown devices alone (the web console's own download): header
+// bleUuid,firstSeen,lastSeen,scanners,sightings, by first seen; RFC 4180 as above.
+[[nodiscard]] std::string renderUnknownDevicesCsv(const EventReport& report);
 // Human-readable terminal table with a summary header.
 [[nodiscard]] std::string renderReportTable(const EventReport& report);
 
