@@ -422,7 +422,7 @@ TEST_F(ReportApiTest, TheEventPageHoldsTheTotalsAndTheFirstPageWithoutJavaScript
 // Issue 16: "Records received" says distinct vs. resent. A scanner that sends
 // part of its log again (a retry, a --follow restart) has received more records
 // than it stored; the last-sync table shows both and the difference.
-TEST_F(ReportApiTest, TheScannerTableSplitsRecordsReceivedIntoDistinctAndResent) {
+TEST_F(ReportApiTest, TheScannerTableSplitsRecordsReceivedIntoDistinctResentAndRefused) {
   core::NewEvent ev;
   ev.id = eventId;
   ev.name = "Conference";
@@ -435,18 +435,24 @@ TEST_F(ReportApiTest, TheScannerTableSplitsRecordsReceivedIntoDistinctAndResent)
   const auto bo = makeUser("bo@example.org", "Bo");
   const std::int64_t t0 = support::toEpochMillis(server.clock.systemTime() - 1h);
   ingest("S1", {{ana.bleUuid, t0}, {bo.bleUuid, t0 + 1000}});
-  // The same two again plus one new: 5 received, 3 distinct, 2 resent.
-  ingest("S1", {{ana.bleUuid, t0}, {bo.bleUuid, t0 + 1000}, {ana.bleUuid, t0 + 60'000}});
+  // The same two again, one new and one from a clock that was never set (1970,
+  // refused): 6 received, 3 distinct, 2 resent, 1 refused.
+  ingest("S1", {{ana.bleUuid, t0}, {bo.bleUuid, t0 + 1000}, {ana.bleUuid, t0 + 60'000}, {bo.bleUuid, 1000}});
   ingest("S2", {{bo.bleUuid, t0 + 5000}});
 
   Browser b = signedIn();
   const auto full = getJson(b, "/api/events/" + eventId + "/report");
-  std::map<std::string, std::pair<std::int64_t, std::int64_t>> fromJson;  // received, stored
+  using Counts = std::vector<std::int64_t>;  // received, stored, resent, refused
+  std::map<std::string, Counts> fromJson;
   for (const auto& s : full.at("scanners").as_array()) {
-    fromJson[std::string(s.at("scannerId").as_string())] = {s.at("recordsReceived").as_int64(),
-                                                            s.at("recordsStored").as_int64()};
+    fromJson[std::string(s.at("scannerId").as_string())] = {
+        s.at("recordsReceived").as_int64(), s.at("recordsStored").as_int64(), s.at("recordsResent").as_int64(),
+        s.at("recordsRefused").as_int64()};
   }
-  EXPECT_EQ(fromJson, (std::map<std::string, std::pair<std::int64_t, std::int64_t>>{{"S1", {5, 3}}, {"S2", {1, 1}}}));
+  EXPECT_EQ(fromJson, (std::map<std::string, Counts>{{"S1", {6, 3, 2, 1}}, {"S2", {1, 1, 0, 0}}}));
+  // A page of the report carries the same scanners (app.js renders them from it).
+  const auto paged = getJson(b, "/api/events/" + eventId + "/report?limit=1");
+  EXPECT_EQ(json::serialize(paged.at("scanners")), json::serialize(full.at("scanners")));
 
   const std::string html = b.get("/events/" + eventId).body();
   const auto from = html.find("<table id=\"scanner-table\"");
@@ -456,13 +462,87 @@ TEST_F(ReportApiTest, TheScannerTableSplitsRecordsReceivedIntoDistinctAndResent)
   const std::regex th(R"re(<th[^>]*>([^<]*)</th>)re");
   for (std::sregex_iterator it(table.begin(), table.end(), th), end; it != end; ++it) head.push_back((*it)[1]);
   EXPECT_EQ(head,
-            (std::vector<std::string>{"Scanner", "Last sync", "Records received", "Distinct", "Resent or refused"}));
+            (std::vector<std::string>{"Scanner", "Last sync", "Records received", "Distinct", "Resent", "Refused"}));
   std::vector<std::vector<std::string>> rows;
   const std::regex row(
-      R"re(<tr><td><code>([^<]*)</code></td><td[^>]*>.*?</td><td class="num">([^<]*)</td><td class="num">([^<]*)</td><td class="num">([^<]*)</td></tr>)re");
+      R"re(<tr><td><code>([^<]*)</code></td><td[^>]*>.*?</td><td class="num">([^<]*)</td><td class="num">([^<]*)</td><td class="num">([^<]*)</td><td class="num">([^<]*)</td></tr>)re");
   for (std::sregex_iterator it(table.begin(), table.end(), row), end; it != end; ++it)
-    rows.push_back({(*it)[1], (*it)[2], (*it)[3], (*it)[4]});
-  EXPECT_EQ(rows, (std::vector<std::vector<std::string>>{{"S1", "5", "3", "2"}, {"S2", "1", "1", "0"}})) << table;
+    rows.push_back({(*it)[1], (*it)[2], (*it)[3], (*it)[4], (*it)[5]});
+  EXPECT_EQ(rows, (std::vector<std::vector<std::string>>{{"S1", "6", "3", "2", "1"}, {"S2", "1", "1", "0", "0"}}))
+      << table;
+}
+
+// Issue 16: the ids no participant has get their own tab on the event page,
+// apart from the participants' table: server-rendered (a link with
+// ?tab=unknown-devices, so it works without JavaScript) and their own CSV.
+TEST_F(ReportApiTest, UnknownDevicesHaveTheirOwnTabAndCsv) {
+  seed();
+  Browser b = signedIn();
+  const auto full = getJson(b, "/api/events/" + eventId + "/report");
+  // What the report says about them: bleUuid, first and last seen, scanners, sightings.
+  std::vector<std::vector<std::string>> expected;
+  for (const auto& u : full.at("unknownDevices").as_array()) {
+    std::string scanners;
+    for (const auto& s : u.at("scanners").as_array())
+      scanners += (scanners.empty() ? "" : ", ") + std::string(s.as_string());
+    const auto utc = [](const json::value& t) {
+      const std::string iso(t.as_string());
+      return iso.substr(0, 10) + " " + iso.substr(11, 8) + " UTC";
+    };
+    expected.push_back({std::string(u.at("bleUuid").as_string()), utc(u.at("firstSeen")), utc(u.at("lastSeen")),
+                        scanners, std::to_string(u.at("sightings").as_int64())});
+  }
+  ASSERT_EQ(expected.size(), 2U);
+  EXPECT_EQ(expected[0][0], "0b6d4b9e-5c57-4a44-9a39-3e8f1c2d7a10");
+  EXPECT_EQ(expected[0][3], "S3");
+
+  const auto rowsOf = [](const std::string& html) {
+    std::vector<std::vector<std::string>> rows;
+    const auto from = html.find("<table id=\"unknown-table\"");
+    if (from == std::string::npos) return rows;
+    const std::string table = html.substr(from, html.find("</table>", from) - from);
+    const std::regex row(
+        R"re(<tr><td><code>([^<]*)</code></td><td[^>]*><time[^>]*>([^<]*)</time></td><td[^>]*><time[^>]*>([^<]*)</time></td><td>([^<]*)</td><td class="num">([^<]*)</td></tr>)re");
+    for (std::sregex_iterator it(table.begin(), table.end(), row), end; it != end; ++it)
+      rows.push_back({(*it)[1], (*it)[2], (*it)[3], (*it)[4], (*it)[5]});
+    return rows;
+  };
+  const std::string page = b.get("/events/" + eventId).body();
+  // Both tabs are links; the participants' one is open, the unknown devices' panel is hidden.
+  EXPECT_NE(page.find("<a href=\"/events/" + eventId +
+                      "?tab=unknown-devices#unknown-devices\" data-tab=\"unknown-devices\">Unknown devices <span "
+                      "class=\"badge\" id=\"unknown-count\">2</span></a>"),
+            std::string::npos)
+      << page;
+  EXPECT_NE(page.find("id=\"participants\"><div"), std::string::npos) << "the participants are shown";
+  EXPECT_NE(page.find("id=\"unknown-devices\" hidden>"), std::string::npos) << page;
+  EXPECT_EQ(rowsOf(page), expected);
+  // Not among the participants.
+  const auto people = page.substr(page.find("id=\"participants\""),
+                                  page.find("id=\"unknown-devices\"") - page.find("id=\"participants\""));
+  EXPECT_EQ(people.find("0b6d4b9e"), std::string::npos);
+
+  const std::string tab = b.get("/events/" + eventId + "?tab=unknown-devices").body();
+  EXPECT_NE(tab.find("id=\"participants\" hidden>"), std::string::npos) << tab;
+  EXPECT_NE(tab.find("id=\"unknown-devices\"><div"), std::string::npos) << tab;
+  EXPECT_NE(tab.find("data-tab=\"unknown-devices\" aria-current=\"true\""), std::string::npos) << tab;
+  EXPECT_NE(tab.find("<span id=\"unknown-info\">1–2 of 2</span>"), std::string::npos) << tab;
+  EXPECT_EQ(rowsOf(tab), expected);
+
+  // Their own CSV: BOM, header, one row each as in the report.
+  const auto csv = b.get("/events/" + eventId + "/unknown-devices.csv");
+  ASSERT_EQ(csv.result(), http::status::ok);
+  EXPECT_EQ(csv[http::field::content_disposition], "attachment; filename=\"unknown-devices-" + eventId + ".csv\"");
+  std::string want =
+      "\xEF\xBB\xBF"
+      "bleUuid,firstSeen,lastSeen,scanners,sightings\r\n";
+  for (const auto& u : full.at("unknownDevices").as_array()) {
+    want += std::string(u.at("bleUuid").as_string()) + "," + std::string(u.at("firstSeen").as_string()) + "," +
+            std::string(u.at("lastSeen").as_string()) + ",S3," + std::to_string(u.at("sightings").as_int64()) + "\r\n";
+  }
+  EXPECT_EQ(csv.body(), want);
+  EXPECT_EQ(Browser{server.port()}.get("/events/" + eventId + "/unknown-devices.csv").result(),
+            http::status::see_other);
 }
 
 TEST_F(ReportApiTest, ASessionIsStillRequired) {

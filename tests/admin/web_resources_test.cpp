@@ -94,6 +94,82 @@ TEST_F(AdminWebTest, ARefusedEventFormKeepsWhatWasTypedAndSaysWhyNextToTheField)
   EXPECT_EQ(db.scalar("SELECT count(*) FROM events"), "1");
 }
 
+// Issue 16: the edit form refuses the same way as the create form: the event
+// page again (400), the form holding what was typed, each message by its field,
+// and nothing saved.
+TEST_F(AdminWebTest, ARefusedEventEditKeepsWhatWasTypedAndSaysWhyNextToTheField) {
+  const auto event = makeEvent("Launch");
+  Browser b = signedIn();
+  const std::string csrf = b.csrf();
+  const std::string path = "/events/" + event.id;
+  const auto res = b.post(path, form({{"csrf", csrf},
+                                      {"name", "Gala <night>"},
+                                      {"venue", "Hall B"},
+                                      {"starts", "2026-10-02T10:00"},
+                                      {"ends", "2026-10-01T10:00"}}));
+  EXPECT_EQ(res.result(), http::status::bad_request);
+  const std::string& html = res.body();
+  EXPECT_TRUE(has(html, "<h1 id=\"event-name\">Launch</h1>")) << "the event page, with the stored name";
+  for (const char* kept : {"id=\"ed-name\" name=\"name\" type=\"text\" required maxlength=\"200\" "
+                           "value=\"Gala &lt;night&gt;\">",
+                           "id=\"ed-venue\" name=\"venue\" type=\"text\" maxlength=\"200\" value=\"Hall B\">",
+                           // As typed, without data-utc: app.js must not replace it with the stored time.
+                           "id=\"ed-starts\" name=\"starts\" type=\"datetime-local\" value=\"2026-10-02T10:00\">"}) {
+    EXPECT_TRUE(has(html, kept)) << kept << "\n" << html;
+  }
+  EXPECT_TRUE(has(html,
+                  "id=\"ed-ends\" name=\"ends\" type=\"datetime-local\" value=\"2026-10-01T10:00\" "
+                  "aria-invalid=\"true\" aria-describedby=\"ed-ends-error\"><p class=\"field-error\" "
+                  "id=\"ed-ends-error\">The end must not be before the start.</p>"))
+      << html;
+  EXPECT_FALSE(has(html, "ed-name-error")) << "the name was fine";
+  EXPECT_TRUE(has(html, "The event was not saved. Check the fields marked below.")) << html;
+  EXPECT_EQ(db.scalar("SELECT name || '|' || venue FROM events"), "Launch|Hall A");
+
+  // An empty name is said at the name; the rest is kept.
+  const auto empty = b.post(path, form({{"csrf", csrf}, {"name", ""}, {"venue", "Roof"}}));
+  EXPECT_EQ(empty.result(), http::status::bad_request);
+  EXPECT_TRUE(has(empty.body(), "value=\"Roof\"")) << empty.body();
+  EXPECT_TRUE(
+      has(empty.body(), "<p class=\"field-error\" id=\"ed-name-error\">The name must be 1 to 200 characters.</p>"))
+      << empty.body();
+  // Unrefused, the form holds the stored values, the times marked for app.js.
+  const auto shown = b.get(path).body();
+  EXPECT_TRUE(has(shown, "id=\"ed-name\" name=\"name\" type=\"text\" required maxlength=\"200\" value=\"Launch\">"))
+      << shown;
+  EXPECT_FALSE(has(shown, "field-error")) << shown;
+}
+
+// Issue 16: the new-participant form likewise (the create-event form's mechanism).
+TEST_F(AdminWebTest, ARefusedParticipantFormKeepsWhatWasTypedAndSaysWhyNextToTheField) {
+  makeUser("taken@example.org", "Taken");
+  Browser b = signedIn();
+  const std::string csrf = b.csrf();
+  const auto bad = b.post("/participants", form({{"csrf", csrf}, {"name", "Ana <x>"}, {"email", "ana at example"}}));
+  EXPECT_EQ(bad.result(), http::status::bad_request);
+  EXPECT_TRUE(has(bad.body(), "<details class=\"card drawer\" id=\"new-participant\" open>")) << bad.body();
+  EXPECT_TRUE(has(bad.body(),
+                  "id=\"p-name\" name=\"name\" type=\"text\" required maxlength=\"200\" "
+                  "value=\"Ana &lt;x&gt;\">"))
+      << bad.body();
+  EXPECT_TRUE(has(bad.body(),
+                  "value=\"ana at example\" aria-invalid=\"true\" aria-describedby=\"p-email-error\"><p "
+                  "class=\"field-error\" id=\"p-email-error\">Enter an email like name@example.org (one @, no "
+                  "spaces, at most 254 characters).</p>"))
+      << bad.body();
+  EXPECT_FALSE(has(bad.body(), "p-name-error")) << "the name was fine";
+  EXPECT_TRUE(has(bad.body(), "The participant was not created. Check the fields marked below.")) << bad.body();
+
+  const auto taken = b.post("/participants", form({{"csrf", csrf}, {"name", "Ana"}, {"email", "taken@example.org"}}));
+  EXPECT_EQ(taken.result(), http::status::bad_request);
+  EXPECT_TRUE(has(taken.body(), "value=\"Ana\"")) << taken.body();
+  EXPECT_TRUE(has(taken.body(),
+                  "<p class=\"field-error\" id=\"p-email-error\">A participant with that email already "
+                  "exists.</p>"))
+      << taken.body();
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM users"), "1");
+}
+
 TEST_F(AdminWebTest, DeleteIsRefusedOnceCheckInsExistUnlessForced) {
   const auto event = makeEvent("Done");
   const auto user = makeUser("ana@example.org", "Ana");

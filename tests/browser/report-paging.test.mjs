@@ -108,6 +108,24 @@ test('a large report pages, sorts, filters and searches on the server', async ()
     assert.ok(await page.locator('.chart svg rect.bar').count() <= 36, 'at most 36 bars');
     const barTotal = await page.$$eval('.chart svg rect.bar title', (ts) => ts.reduce((n, t) => n + Number(t.textContent.match(/: ([\d,]+) arrival/)[1].replace(/,/g, '')), 0));
     assert.equal(barTotal, 85, 'every first arrival is in a bar');
+    // Next to the bars, the running total: one point per bar after a 0 at the start, each the sum of the
+    // bars so far, ending at everyone who arrived; the legend names the bars' width (the server's bucket
+    // width for 36 bars) and the total, and the right axis goes up to it.
+    const bars = await page.$$eval('.chart svg rect.bar title', (ts) => ts.map((t) => Number(t.textContent.match(/: ([\d,]+) arrival/)[1].replace(/,/g, ''))));
+    const running = bars.map((_, i) => bars.slice(0, i + 1).reduce((a, b) => a + b, 0));
+    const line = page.locator('.chart svg polyline.cumulative');
+    assert.equal(await line.count(), 1, 'a cumulative line is drawn');
+    assert.deepEqual((await line.getAttribute('data-totals')).split(',').map(Number), running);
+    assert.equal((await line.getAttribute('points')).trim().split(/\s+/).length, bars.length + 1);
+    const ys = (await line.getAttribute('points')).trim().split(/\s+/).map((p) => Number(p.split(',')[1]));
+    assert.ok(ys.every((y, i) => i === 0 || y <= ys[i - 1]), 'the line never goes down');
+    // The width the server chose for 36 bars, asked outside the page (its requests are counted below).
+    const asked = await page.context().request.get(`${adminUrl}/api/events/${EVENT_ID}/report?limit=50&buckets=36`);
+    const { bucketMinutes } = (await asked.json()).arrivals;
+    const unit = bucketMinutes % 60 === 0 ? `${bucketMinutes / 60} hour${bucketMinutes === 60 ? '' : 's'}` : `${bucketMinutes} min`;
+    assert.equal(await page.textContent('#chart-unit'), `Arrivals per ${unit}`);
+    assert.equal(await page.textContent('#chart-total'), 'Arrived so far, 85 in all');
+    assert.deepEqual(await page.$$eval('.chart svg text.cumulative-axis', (ts) => ts.map((t) => t.textContent)), ['43', '85']);
 
     // Default: by first seen, the seen ones in time order; 50 rows per page.
     assert.equal(await page.textContent('#page-info'), '1–50 of 125');

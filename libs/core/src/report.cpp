@@ -288,6 +288,8 @@ Result<EventReport> detail::buildReportTracked(ConnectionPool& pool, std::string
           s.lastSyncAt = detail::fromMs(int64(row[1]));
           s.syncs = int64(row[2]);
           s.recordsReceived = int64(row[3]);
+          s.recordsResent = int64(row[4]);
+          s.recordsRefused = int64(row[5]);
         }
 
         // Per (bleUuid, scanner): merged per bleUuid here, counted per scanner.

@@ -69,8 +69,9 @@ inline constexpr const char* kReportVersionSql =
     "(SELECT count(*) FROM check_ins c WHERE c.event_id = $1 AND c.receipt_id IS NULL) "
     "FROM events e WHERE e.id = $1";
 inline constexpr const char* kReportReceiptsSql =
-    "SELECT scanner_id, (extract(epoch from max(received_at)) * 1000)::bigint, count(*), coalesce(sum(received), 0) "
-    "FROM sync_receipts WHERE event_id = $1 GROUP BY scanner_id";
+    "SELECT scanner_id, (extract(epoch from max(received_at)) * 1000)::bigint, count(*), coalesce(sum(received), 0), "
+    "coalesce(sum(duplicates), 0), coalesce(sum(rejected), 0) FROM sync_receipts WHERE event_id = $1 GROUP BY "
+    "scanner_id";
 // Check-ins per (bleUuid, scanner): the summary of the folded receipts
 // (migration 0002), plus an aggregate of only the check-ins of receipts not
 // folded yet and of rows without a receipt. Rows may repeat a (bleUuid,
@@ -167,7 +168,8 @@ std::vector<ArrivalBucket> arrivalsOf(const EventReport& report, std::chrono::mi
 struct ReceiptDelta {
   ReportVersion version;
   TimePoint now;
-  std::vector<ScannerRow> receipts;  // per scanner over ALL receipts: scannerId, lastSyncAt, syncs, recordsReceived
+  std::vector<ScannerRow>
+      receipts;  // per scanner over ALL receipts: scannerId, lastSyncAt, syncs, records received, resent, refused
   struct Seen {
     support::Uuid bleUuid;
     std::string scannerId;

@@ -74,6 +74,8 @@ std::optional<EventReport> applyReceipts(const EventReport& base, ReceiptDelta d
     s.lastSyncAt = receipt.lastSyncAt;
     s.syncs = receipt.syncs;
     s.recordsReceived = receipt.recordsReceived;
+    s.recordsResent = receipt.recordsResent;
+    s.recordsRefused = receipt.recordsRefused;
   }
   {
     std::map<std::string_view, std::int64_t> stored;
@@ -240,6 +242,8 @@ Result<std::optional<UpdatedReport>> updateReport(ConnectionPool& pool, const Ev
       s.lastSyncAt = fromMs(int64(row[1]));
       s.syncs = int64(row[2]);
       s.recordsReceived = int64(row[3]);
+      s.recordsResent = int64(row[4]);
+      s.recordsRefused = int64(row[5]);
     }
     for (const auto& row : tx.exec_params(kReportNewSeenSql, id, idArray(fresh))) {
       auto& s = delta.seen.emplace_back();

@@ -122,7 +122,7 @@ std::size_t reportHeadBound(const EventReport& r) {
 
 std::size_t reportTailBound(const EventReport& r) {
   std::size_t n = 128 + r.arrivals.size() * 64;
-  for (const auto& s : r.scanners) n += 160 + s.scannerId.size() * 6;
+  for (const auto& s : r.scanners) n += 240 + s.scannerId.size() * 6;
   return n;
 }
 
@@ -163,6 +163,10 @@ void appendReportTail(std::string& out, const EventReport& r, const std::vector<
     support::appendJsonInt(out, s.recordsReceived);
     out += ",\"recordsStored\":";
     support::appendJsonInt(out, s.recordsStored);
+    out += ",\"recordsResent\":";
+    support::appendJsonInt(out, s.recordsResent);
+    out += ",\"recordsRefused\":";
+    support::appendJsonInt(out, s.recordsRefused);
     out += '}';
   }
   out += "],\"arrivals\":{\"bucketMinutes\":";
@@ -281,6 +285,23 @@ std::string renderReportCsv(const EventReport& r) {
   };
   for (const auto& p : r.participants) row(toString(p.status), p.displayName, p.email, p.bleUuid, p.seen);
   for (const auto& u : r.unknown) row("unknown-device", "", "", u.bleUuid, u.seen);
+  return out;
+}
+
+std::string renderUnknownDevicesCsv(const EventReport& r) {
+  std::string out = "bleUuid,firstSeen,lastSeen,scanners,sightings\r\n";
+  for (const auto& u : r.unknown) {
+    out += u.bleUuid.toString();
+    out += ',';
+    if (u.seen.firstSeen) out += formatIsoUtc(*u.seen.firstSeen);
+    out += ',';
+    if (u.seen.lastSeen) out += formatIsoUtc(*u.seen.lastSeen);
+    out += ',';
+    appendCsvField(out, joinScanners(u.seen.scanners));
+    out += ',';
+    out += std::to_string(u.seen.count);
+    out += "\r\n";
+  }
   return out;
 }
 

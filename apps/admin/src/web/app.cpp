@@ -84,6 +84,7 @@ void WebApp::addRoutes(http_server::Router& router) {
   add(V::post, "/events/{id}/registrations", Access::session, &Console::postRegistration);
   add(V::post, "/events/{id}/registrations/{userId}/delete", Access::session, &Console::postUnregister);
   add(V::get, "/events/{id}/report.csv", Access::session, &Console::reportCsv);
+  add(V::get, "/events/{id}/unknown-devices.csv", Access::session, &Console::unknownDevicesCsv);
   add(V::get, "/participants", Access::session, &Console::getParticipants);
   add(V::post, "/participants", Access::session, &Console::postParticipants);
   add(V::post, "/participants/{id}/disable", Access::session, &Console::postDisable);

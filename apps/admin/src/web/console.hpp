@@ -129,6 +129,8 @@ struct Console {
   Response refusedEventForm(Call& call, const pages::EventForm& typed);
   Response postEvents(Call& call);
   Response getEvent(Call& call);
+  // The event page; with refusedEdit, its edit form as typed with the messages by its fields.
+  Response eventPage(Call& call, http::status status, const pages::EventForm* refusedEdit);
   Response postEvent(Call& call);
   Response postEventDelete(Call& call);
   Response postRegistration(Call& call);
@@ -140,6 +142,8 @@ struct Console {
   // (core::renderReportPageJson). Both from the cached report.
   Response apiReport(Call& call);
   Response reportCsv(Call& call);
+  // The unknown devices alone (core's renderUnknownDevicesCsv), BOM first as reportCsv.
+  Response unknownDevicesCsv(Call& call);
   // Per scanner: live or when its last batch arrived, and the report's data
   // version, which the page polls while a scanner is live (docs/admin-web.md).
   Response apiLive(Call& call);
@@ -148,6 +152,8 @@ struct Console {
   Response getParticipants(Call& call);
   Response apiParticipants(Call& call);
   Response postParticipants(Call& call);
+  // The participants page again (400/409) with the new-participant form open as typed.
+  Response participantsPage(Call& call, http::status status, const pages::ParticipantForm* refused);
   Response setDisabled(Call& call, bool disabled);
   Response postDisable(Call& call);
   Response postEnable(Call& call);

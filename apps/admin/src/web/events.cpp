@@ -75,7 +75,9 @@ Response Console::postEvents(Call& call) {
   return refusedEventForm(call, typed);
 }
 
-Response Console::getEvent(Call& call) {
+Response Console::getEvent(Call& call) { return eventPage(call, http::status::ok, nullptr); }
+
+Response Console::eventPage(Call& call, http::status status, const pages::EventForm* refusedEdit) {
   const std::string& id = call.param("id");
   auto ev = core::getEvent(pool, id);
   if (!ev) return failure(call, ev.error());
@@ -99,21 +101,28 @@ Response Console::getEvent(Call& call) {
   view.report = &(*cached)->report();
   view.firstPageQuery = eventPageFirstQuery();
   view.firstPage = (*cached)->select(view.firstPageQuery);
-  return page(call, http::status::ok, view.event.name, pages::Nav::events, pages::noticeFor(call.query("notice")),
+  view.refusedEdit = refusedEdit;
+  view.unknownTab = call.query("tab") == "unknown-devices";
+  return page(call, status, view.event.name, pages::Nav::events,
+              refusedEdit != nullptr
+                  ? pages::flash(pages::FlashKind::error, "The event was not saved. Check the fields marked below.")
+                  : pages::noticeFor(call.query("notice")),
               pages::event(view, call.session->csrfToken));
 }
 
 Response Console::postEvent(Call& call) {
   const std::string& id = call.param("id");
+  pages::EventForm typed;
+  typed.name = call.field("name");
+  typed.venue = call.field("venue");
+  typed.starts = call.field("starts");
+  typed.ends = call.field("ends");
   core::EventEdit edit;
-  edit.name = call.field("name");
-  edit.venue = call.field("venue");
-  const auto errors = checkEventForm(call, edit.name, edit.venue, edit.startsAt, edit.endsAt);
-  if (!errors.empty()) {
-    return page(call, http::status::bad_request, "Check the form", pages::Nav::events,
-                pages::flash(pages::FlashKind::error, errors.begin()->second),
-                "<p><a class=\"btn\" href=\"/events/" + escape(urlEncode(id)) + "\">Back</a></p>");
-  }
+  edit.name = typed.name;
+  edit.venue = typed.venue;
+  typed.errors = checkEventForm(call, edit.name, edit.venue, edit.startsAt, edit.endsAt);
+  // The event page again (400), its edit form holding what was typed (the create form's mechanism).
+  if (!typed.errors.empty()) return eventPage(call, http::status::bad_request, &typed);
   auto r = core::updateEvent(pool, id, edit);
   if (!r) return failure(call, r.error());
   return redirect("/events/" + urlEncode(id) + "?notice=event-updated");

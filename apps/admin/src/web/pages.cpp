@@ -93,8 +93,44 @@ std::string stat(std::string_view label, const std::string& value, bool accent =
 // Under the last-sync table (app.js keeps it: it only replaces the rows).
 constexpr std::string_view kScannerNote =
     "<p class=\"card-note muted small\" id=\"scanner-note\">Distinct: the check-ins stored from this scanner, each "
-    "once. Resent or refused: the rest of what it sent — records sent again (a retry, a restarted upload) or refused "
-    "as invalid.</p>";
+    "once. Resent: records it had sent before (a retry, a restarted upload), stored once already. Refused: records "
+    "refused as invalid (a clock that was not set, a time outside the event), never stored.</p>";
+
+// The ids the scanners saw that no participant has (now or before a new
+// bleUuid), apart from the participants: by first seen, the first
+// kUnknownDevicesShown of them, all of them in their own CSV.
+std::string unknownDevices(const core::EventReport& r, const std::string& id, bool open) {
+  std::string out = fmt::format(
+      "<section class=\"card flush\" aria-labelledby=\"unknown-h\" id=\"unknown-devices\"{}><div "
+      "class=\"card-head\"><h2 id=\"unknown-h\">Unknown devices</h2><a class=\"btn btn-sm\" "
+      "id=\"unknown-csv\" href=\"/events/{}/unknown-devices.csv\" download>Download CSV</a></div>"
+      "<p class=\"card-note muted small\">Ids the scanners saw that belong to no participant, not even as an "
+      "earlier bleUuid: a phone of someone who has not signed up, or another app's beacon. They are counted apart "
+      "and are not in the participants' table.</p>",
+      open ? "" : " hidden", id);
+  if (r.unknown.empty()) {
+    out += "<div class=\"empty\" id=\"no-unknown\">No unknown devices were seen.</div></section>";
+    return out;
+  }
+  out +=
+      "<div class=\"table-wrap\"><table id=\"unknown-table\"><thead><tr><th scope=\"col\">Device id "
+      "(bleUuid)</th><th scope=\"col\">First seen</th><th scope=\"col\">Last seen</th><th "
+      "scope=\"col\">Scanners</th><th scope=\"col\" class=\"num\">Sightings</th></tr></thead><tbody>";
+  const std::size_t shown = std::min(r.unknown.size(), kUnknownDevicesShown);
+  for (std::size_t i = 0; i < shown; ++i) {
+    const core::UnknownDeviceRow& u = r.unknown[i];
+    std::string scanners;
+    for (const std::string& s : u.seen.scanners) scanners += (scanners.empty() ? "" : ", ") + s;
+    out +=
+        fmt::format("<tr><td><code>{}</code></td>{}{}<td>{}</td><td class=\"num\">{}</td></tr>", u.bleUuid.toString(),
+                    reportTime(u.seen.firstSeen), reportTime(u.seen.lastSeen), h(scanners), count(u.seen.count));
+  }
+  out += fmt::format(
+      "</tbody></table></div><div class=\"pager\"><span id=\"unknown-info\">1–{} of {}</span>{}</div></section>",
+      count(static_cast<std::int64_t>(shown)), count(static_cast<std::int64_t>(r.unknown.size())),
+      shown < r.unknown.size() ? " <span class=\"muted small\">The rest are in the CSV.</span>" : "");
+  return out;
+}
 
 // The synced report as app.js renders it (its totals, last sync per scanner and
 // the participant table's first page), so it is all there without JavaScript;
@@ -110,24 +146,35 @@ std::string syncedReport(const EventView& v, const std::string& id) {
       "<section class=\"card flush\" aria-labelledby=\"scanners-h\"><div class=\"card-head\"><h2 "
       "id=\"scanners-h\">Last sync per scanner</h2></div><div class=\"table-wrap\"><table id=\"scanner-table\">"
       "<thead><tr><th>Scanner</th><th>Last sync</th><th class=\"num\">Records received</th><th "
-      "class=\"num\">Distinct</th><th class=\"num\">Resent or refused</th></tr></thead><tbody>";
+      "class=\"num\">Distinct</th><th class=\"num\">Resent</th><th class=\"num\">Refused</th></tr></thead><tbody>";
   for (const core::ScannerRow& s : r.scanners) {
-    // Stored rows are distinct by key (event, bleUuid, time, scanner): the rest of
-    // what was received was sent again or refused. Rows stored without a receipt
-    // could make stored exceed received; nothing is then counted as resent.
+    // Each receipt counted its duplicates and refusals when it was stored
+    // (core's recordsResent, recordsRefused); stored rows are distinct by key.
     out += fmt::format(
         "<tr><td><code>{}</code></td>{}<td class=\"num\">{}</td><td class=\"num\">{}</td><td "
-        "class=\"num\">{}</td></tr>",
+        "class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
         h(s.scannerId), s.lastSyncAt ? reportTime(s.lastSyncAt) : std::string("<td>never</td>"),
-        count(s.recordsReceived), count(s.recordsStored),
-        count(std::max<std::int64_t>(0, s.recordsReceived - s.recordsStored)));
+        count(s.recordsReceived), count(s.recordsStored), count(s.recordsResent), count(s.recordsRefused));
   }
   out += "</tbody></table></div>" + std::string(kScannerNote) + "</section>";
 
+  // Two tabs: the participants, and the ids no participant has. Plain links
+  // (?tab=unknown-devices), so they work without JavaScript; app.js switches
+  // them in place.
+  out += fmt::format(
+      "<nav class=\"tabs\" id=\"report-tabs\" aria-label=\"Report tables\">"
+      "<a href=\"/events/{0}#participants\" data-tab=\"participants\"{1}>Participants <span "
+      "class=\"badge\">{2}</span></a>"
+      "<a href=\"/events/{0}?tab=unknown-devices#unknown-devices\" data-tab=\"unknown-devices\"{3}>Unknown devices "
+      "<span class=\"badge\" id=\"unknown-count\">{4}</span></a></nav>",
+      id, v.unknownTab ? "" : " aria-current=\"true\"", count(static_cast<std::int64_t>(r.participants.size())),
+      v.unknownTab ? " aria-current=\"true\"" : "", count(r.unknownDevices));
+
   const core::ReportQuery& q = v.firstPageQuery;
-  out +=
-      "<section class=\"card flush\" aria-labelledby=\"people-h\" id=\"participants\"><div "
-      "class=\"card-head\"><h2 id=\"people-h\">Participants</h2></div><div class=\"table-wrap\">";
+  out += fmt::format(
+      "<section class=\"card flush\" aria-labelledby=\"people-h\" id=\"participants\"{}><div "
+      "class=\"card-head\"><h2 id=\"people-h\">Participants</h2></div><div class=\"table-wrap\">",
+      v.unknownTab ? " hidden" : "");
   if (v.firstPage.rows.empty()) {
     out += "<div class=\"empty\" id=\"no-match\">No participants match.</div>";
   } else {
@@ -166,6 +213,7 @@ std::string syncedReport(const EventView& v, const std::string& id) {
       shown < v.firstPage.total
           ? fmt::format("<a class=\"btn btn-sm\" href=\"/events/{}/report.csv\" download>Every row (CSV)</a>", id)
           : std::string{});
+  out += unknownDevices(r, id, v.unknownTab);
   return out;
 }
 
@@ -401,25 +449,33 @@ std::string event(const EventView& v, std::string_view csrf) {
   out += pager("/events/" + urlEncode(e.id), v.search, v.page, v.pageSize, v.registrations.total);
   out += "</section>";
 
-  // Edit and delete.
+  // Edit and delete. A refused edit shows what was typed (the datetime-local
+  // values as the browser sent them, so app.js leaves them alone) with each
+  // message by its field, as the create form does.
   out += "<div class=\"grid grid-2\">";
+  const EventForm* typed = v.refusedEdit;
+  const FieldErrors* errors = typed != nullptr ? &typed->errors : nullptr;
+  const auto timeInput = [&](const std::optional<TimePoint>& stored) {
+    if (typed != nullptr || !stored) return std::string{"type=\"datetime-local\""};
+    return fmt::format("type=\"datetime-local\" data-utc=\"{}\"", core::formatIsoUtc(*stored));
+  };
   out += fmt::format(
-      "<section class=\"card\" aria-labelledby=\"edit-h\"><h2 id=\"edit-h\">Details</h2><form method=\"post\" "
-      "action=\"/events/{}\">{}<input type=\"hidden\" name=\"startsUtc\" data-utc-for=\"ed-starts\">"
-      "<input type=\"hidden\" name=\"endsUtc\" data-utc-for=\"ed-ends\">"
-      "<div class=\"field\"><label for=\"ed-name\">Name</label><input id=\"ed-name\" name=\"name\" type=\"text\" "
-      "required maxlength=\"200\" value=\"{}\"></div>"
-      "<div class=\"field\"><label for=\"ed-venue\">Venue</label><input id=\"ed-venue\" name=\"venue\" type=\"text\" "
-      "maxlength=\"200\" value=\"{}\"></div><div class=\"form-grid\">"
-      "<div class=\"field\"><label for=\"ed-starts\">Starts <span class=\"hint\" data-tz-name>UTC</span></label><input "
-      "id=\"ed-starts\" name=\"starts\" "
-      "type=\"datetime-local\" data-utc=\"{}\" value=\"{}\"></div>"
-      "<div class=\"field\"><label for=\"ed-ends\">Ends <span class=\"hint\" data-tz-name>UTC</span></label><input "
-      "id=\"ed-ends\" name=\"ends\" "
-      "type=\"datetime-local\" data-utc=\"{}\" value=\"{}\"></div></div>"
-      "<button class=\"btn\" type=\"submit\">Save changes</button></form></section>",
-      id, csrfField(csrf), h(e.name), h(e.venue), e.startsAt ? core::formatIsoUtc(*e.startsAt) : "",
-      dateInputValue(e.startsAt), e.endsAt ? core::formatIsoUtc(*e.endsAt) : "", dateInputValue(e.endsAt));
+      "<section class=\"card\" aria-labelledby=\"edit-h\" id=\"edit-event\"><h2 id=\"edit-h\">Details</h2>{}"
+      "<form method=\"post\" action=\"/events/{}\">{}<input type=\"hidden\" name=\"startsUtc\" "
+      "data-utc-for=\"ed-starts\"><input type=\"hidden\" name=\"endsUtc\" data-utc-for=\"ed-ends\">",
+      typed != nullptr ? "<p class=\"alert alert-error\" role=\"alert\">Not saved. Check the fields marked below.</p>"
+                       : "",
+      id, csrfField(csrf));
+  out += formField("ed-name", "name", "Name", "type=\"text\" required maxlength=\"200\"",
+                   typed != nullptr ? typed->name : e.name, errors);
+  out += formField("ed-venue", "venue", "Venue", "type=\"text\" maxlength=\"200\"",
+                   typed != nullptr ? typed->venue : e.venue, errors);
+  out += "<div class=\"form-grid\">";
+  out += formField("ed-starts", "starts", "Starts <span class=\"hint\" data-tz-name>UTC</span>", timeInput(e.startsAt),
+                   typed != nullptr ? typed->starts : dateInputValue(e.startsAt), errors);
+  out += formField("ed-ends", "ends", "Ends <span class=\"hint\" data-tz-name>UTC</span>", timeInput(e.endsAt),
+                   typed != nullptr ? typed->ends : dateInputValue(e.endsAt), errors);
+  out += "</div><button class=\"btn\" type=\"submit\">Save changes</button></form></section>";
   out += fmt::format(
       "<section class=\"card danger-zone\" aria-labelledby=\"del-h\"><h2 id=\"del-h\">Delete event</h2>"
       "<p class=\"muted\">Deleting removes the event, its registrations and its sync receipts.</p>{}"
@@ -441,14 +497,17 @@ std::string participants(const ParticipantsView& v, std::string_view csrf) {
   std::string out =
       "<div class=\"page-head\"><div><h1>Participants</h1><p class=\"muted\">Everyone who can be registered for an "
       "event. Participants usually sign up in the mobile app.</p></div></div>";
-  out +=
-      "<details class=\"card drawer\" id=\"new-participant\"><summary class=\"btn btn-primary\">+ New "
-      "participant</summary>";
-  out += "<form method=\"post\" action=\"/participants\">" + csrfField(csrf) +
-         "<div class=\"form-grid\"><div class=\"field\"><label for=\"p-name\">Name</label><input id=\"p-name\" "
-         "name=\"name\" type=\"text\" required maxlength=\"200\"></div><div class=\"field\"><label for=\"p-email\">"
-         "Email</label><input id=\"p-email\" name=\"email\" type=\"email\" required maxlength=\"254\"></div></div>"
-         "<button class=\"btn btn-primary\" type=\"submit\">Create participant</button></form></details>";
+  const ParticipantForm none;
+  const ParticipantForm& typed = v.refused != nullptr ? *v.refused : none;
+  const FieldErrors* errors = v.refused != nullptr ? &v.refused->errors : nullptr;
+  out += fmt::format(
+      "<details class=\"card drawer\" id=\"new-participant\"{}><summary class=\"btn btn-primary\">+ New "
+      "participant</summary>",
+      v.refused != nullptr ? " open" : "");
+  out += "<form method=\"post\" action=\"/participants\">" + csrfField(csrf) + "<div class=\"form-grid\">";
+  out += formField("p-name", "name", "Name", "type=\"text\" required maxlength=\"200\"", typed.name, errors);
+  out += formField("p-email", "email", "Email", "type=\"email\" required maxlength=\"254\"", typed.email, errors);
+  out += "</div><button class=\"btn btn-primary\" type=\"submit\">Create participant</button></form></details>";
   out += "<section class=\"card flush\" aria-labelledby=\"people-h\">";
   out += fmt::format(
       "<div class=\"card-head\"><h2 id=\"people-h\">All participants <span class=\"badge\">{}</span></h2><form "

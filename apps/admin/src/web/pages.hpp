@@ -47,14 +47,14 @@ enum class FlashKind { ok, error, warn };
 // Messages for refused form fields, by field name ("ends": "The end must not be before the start.").
 using FieldErrors = std::map<std::string, std::string, std::less<>>;
 
-// The create-event form as it was sent, when it was refused: shown again open,
-// holding what was typed, with each message next to its field.
+// An event form (create or edit) as it was sent, when it was refused: shown
+// again holding what was typed, with each message next to its field.
 struct EventForm {
   std::string name;
   std::string venue;
   std::string starts;  // the datetime-local values as typed
   std::string ends;
-  std::string id;
+  std::string id;      // create only
   FieldErrors errors;  // by field: name, venue, starts, ends, id
 };
 
@@ -76,14 +76,26 @@ struct EventView {
   const core::EventReport* report = nullptr;
   core::ReportQuery firstPageQuery;
   core::ReportSelection firstPage;
+  const EventForm* refusedEdit = nullptr;  // the edit form as typed, when it was refused
+  bool unknownTab = false;                 // ?tab=unknown-devices: that tab is open instead of the participants
 };
+// Unknown devices listed on the event page (all of them are in their CSV).
+inline constexpr std::size_t kUnknownDevicesShown = 200;
 [[nodiscard]] std::string event(const EventView& view, std::string_view csrf);
+
+// The new-participant form as it was sent, when it was refused (as EventForm).
+struct ParticipantForm {
+  std::string name;
+  std::string email;
+  FieldErrors errors;  // by field: name, email
+};
 
 struct ParticipantsView {
   core::UserPage page;
   std::string search;
   std::int64_t pageNo = 0;
   std::int64_t pageSize = 50;
+  const ParticipantForm* refused = nullptr;  // shown open, as typed
 };
 [[nodiscard]] std::string participants(const ParticipantsView& view, std::string_view csrf);
 

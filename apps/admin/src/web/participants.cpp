@@ -7,15 +7,21 @@
 
 namespace attendance::admin_web {
 
-Response Console::getParticipants(Call& call) {
+Response Console::getParticipants(Call& call) { return participantsPage(call, http::status::ok, nullptr); }
+
+Response Console::participantsPage(Call& call, http::status status, const pages::ParticipantForm* refused) {
   pages::ParticipantsView view;
+  view.refused = refused;
   view.search = call.search();
   view.pageNo = pageParam(call.rc.request.target());
   view.pageSize = kPageSize;
   auto p = core::listParticipants(pool, view.search, view.pageNo * kPageSize, kPageSize);
   if (!p) return failure(call, p.error());
   view.page = std::move(*p);
-  return page(call, http::status::ok, "Participants", pages::Nav::participants, pages::noticeFor(call.query("notice")),
+  return page(call, status, "Participants", pages::Nav::participants,
+              refused != nullptr ? pages::flash(pages::FlashKind::error,
+                                                "The participant was not created. Check the fields marked below.")
+                                 : pages::noticeFor(call.query("notice")),
               pages::participants(view, call.session->csrfToken));
 }
 
@@ -46,19 +52,33 @@ Response Console::apiParticipants(Call& call) {
 }
 
 Response Console::postParticipants(Call& call) {
+  pages::ParticipantForm typed;
+  typed.name = call.field("name");
+  typed.email = call.field("email");
   core::NewUser user;
-  user.email = call.field("email");
-  user.displayName = call.field("name");
-  auto created = core::createUser(pool, user, options.participantAuth, now());
-  if (!created && (created.error() == core::Errc::invalid_argument || created.error() == core::Errc::conflict)) {
-    const std::string_view why = created.error() == core::Errc::conflict
-                                     ? "A participant with that email already exists."
-                                     : "Enter a name (1 to 200 characters) and a valid email.";
-    return page(call, http::status::bad_request, "Check the form", pages::Nav::participants,
-                pages::flash(pages::FlashKind::error, why), "<p><a class=\"btn\" href=\"/participants\">Back</a></p>");
+  user.email = typed.email;
+  user.displayName = typed.name;
+  // core's rules, asked per field so each message sits by its own field.
+  const core::NewUser nameOnly{.email = "a@example.org", .displayName = typed.name, .password = std::nullopt};
+  const core::NewUser emailOnly{.email = typed.email, .displayName = "a", .password = std::nullopt};
+  if (core::validateNewUser(nameOnly, options.participantAuth)) {
+    typed.errors.emplace("name", "The name must be 1 to 200 characters.");
   }
-  if (!created) return failure(call, created.error());
-  return redirect("/participants?notice=participant-created&q=" + urlEncode(created->email));
+  if (core::validateNewUser(emailOnly, options.participantAuth)) {
+    typed.errors.emplace("email", "Enter an email like name@example.org (one @, no spaces, at most 254 characters).");
+  }
+  if (typed.errors.empty()) {
+    auto created = core::createUser(pool, user, options.participantAuth, now());
+    if (created) return redirect("/participants?notice=participant-created&q=" + urlEncode(created->email));
+    if (created.error() == core::Errc::conflict) {
+      typed.errors.emplace("email", "A participant with that email already exists.");
+    } else if (created.error() == core::Errc::invalid_argument) {
+      typed.errors.emplace("email", "Enter a name (1 to 200 characters) and a valid email.");
+    } else {
+      return failure(call, created.error());
+    }
+  }
+  return participantsPage(call, http::status::bad_request, &typed);
 }
 
 Response Console::setDisabled(Call& call, bool disabled) {

@@ -28,21 +28,37 @@ Response Console::apiLive(Call& call) {
   return jsonOut(http::status::ok, renderLiveJson(liveStatus((*cached)->report(), now())));
 }
 
-Response Console::reportCsv(Call& call) {
-  const std::string& id = call.param("id");
-  auto cached = cachedReport(id);
-  if (!cached) return failure(call, cached.error());
-  // The byte order mark makes Excel read the file as UTF-8 (LibreOffice and
-  // csv parsers skip it); the rest is core's RFC 4180 output.
-  const std::string& csv = (*cached)->csv();
+namespace {
+
+// The byte order mark makes Excel read the file as UTF-8 (LibreOffice and csv
+// parsers skip it); the rest is core's RFC 4180 output.
+Response csvDownload(std::string_view csv, std::string filename) {
   std::string body;
   body.reserve(3 + csv.size());
   body += "\xEF\xBB\xBF";
   body += csv;
-  std::string filename = "attendance-" + id + ".csv";
   std::replace(filename.begin(), filename.end(), ':', '-');  // ids are [A-Za-z0-9._:-]
   Response res = http_server::textResponse(http::status::ok, std::move(body), "text/csv; charset=utf-8");
   res.set(http::field::content_disposition, "attachment; filename=\"" + filename + "\"");
+  return res;
+}
+
+}  // namespace
+
+Response Console::reportCsv(Call& call) {
+  const std::string& id = call.param("id");
+  auto cached = cachedReport(id);
+  if (!cached) return failure(call, cached.error());
+  Response res = csvDownload((*cached)->csv(), "attendance-" + id + ".csv");
+  harden(res);
+  return res;
+}
+
+Response Console::unknownDevicesCsv(Call& call) {
+  const std::string& id = call.param("id");
+  auto cached = cachedReport(id);
+  if (!cached) return failure(call, cached.error());
+  Response res = csvDownload(core::renderUnknownDevicesCsv((*cached)->report()), "unknown-devices-" + id + ".csv");
   harden(res);
   return res;
 }

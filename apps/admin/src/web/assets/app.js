@@ -210,6 +210,7 @@
     const chartKey = JSON.stringify(d.arrivals || null);
     if (chartKey !== view.chartKey) { view.chartKey = chartKey; renderChart(d.arrivals); }
     renderScanners(d.scanners || []);
+    renderUnknownCount(t.unknownDevices ?? 0);
     renderTable(d);
   }
 
@@ -229,10 +230,11 @@
       el('div', { class: 'card-head' }, el('h2', { id: 'scanners-h', text: 'Last sync per scanner' })),
       el('div', { class: 'table-wrap' }, el('table', { id: 'scanner-table' },
         el('thead', {}, el('tr', {}, el('th', { text: 'Scanner' }), el('th', { text: 'Last sync' }), el('th', { class: 'num', text: 'Records received' }),
-          el('th', { class: 'num', text: 'Distinct' }), el('th', { class: 'num', text: 'Resent or refused' }))),
+          el('th', { class: 'num', text: 'Distinct' }), el('th', { class: 'num', text: 'Resent' }), el('th', { class: 'num', text: 'Refused' }))),
         v.scannerBody)),
       el('p', { class: 'card-note muted small', id: 'scanner-note', text: 'Distinct: the check-ins stored from this scanner, each once. '
-        + 'Resent or refused: the rest of what it sent — records sent again (a retry, a restarted upload) or refused as invalid.' }));
+        + 'Resent: records it had sent before (a retry, a restarted upload), stored once already. '
+        + 'Refused: records refused as invalid (a clock that was not set, a time outside the event), never stored.' }));
 
     const served = $('#participants', body);
     v.section = served || el('section', { class: 'card flush', 'aria-labelledby': 'people-h', id: 'participants' });
@@ -259,9 +261,45 @@
     v.pager = (served && $('.pager', served)) || el('div', { class: 'pager' });
     if (served) v.wrap.before(toolbar);
     else v.section.append(el('div', { class: 'card-head' }, el('h2', { id: 'people-h', text: 'Participants' })), toolbar, v.wrap, v.pager);
+    // The tabs (participants, unknown devices) and the unknown devices' list come
+    // from the server; the tabs switch here without a reload.
+    v.tabs = $('#report-tabs', body);
+    v.unknown = $('#unknown-devices', body);
+    v.unknownShown = Number(($('#unknown-count', body) || {}).textContent?.replace(/\D/g, '') || 0);
+    if (v.tabs && v.unknown) {
+      const panels = { participants: v.section, 'unknown-devices': v.unknown };
+      v.tabs.addEventListener('click', (e) => {
+        const a = e.target instanceof Element ? e.target.closest('a[data-tab]') : null;
+        if (!a) return;
+        e.preventDefault();
+        for (const other of v.tabs.querySelectorAll('a[data-tab]')) {
+          if (other === a) other.setAttribute('aria-current', 'true'); else other.removeAttribute('aria-current');
+          panels[other.dataset.tab].hidden = other !== a;
+        }
+        const url = new URL(location.href);
+        if (a.dataset.tab === 'unknown-devices') url.searchParams.set('tab', 'unknown-devices'); else url.searchParams.delete('tab');
+        url.hash = '';
+        history.replaceState(null, '', url);
+      });
+    }
     // Served elements are moved into place, not rebuilt.
-    body.replaceChildren(v.totals, v.chart, scanners, v.section);
+    body.replaceChildren(...[v.totals, v.chart, scanners, v.tabs, v.section, v.unknown].filter(Boolean));
     return v;
+  }
+
+  // The unknown devices' count in their tab follows the report; the list is the
+  // server's as of the page load, and says so once more were seen.
+  function renderUnknownCount(n) {
+    const badge = $('#unknown-count', body);
+    if (!badge || !view.unknown) return;
+    badge.textContent = nf.format(n);
+    let note = $('#unknown-stale', view.unknown);
+    if (n === view.unknownShown) { note?.remove(); return; }
+    if (!note) {
+      note = el('p', { class: 'alert alert-warn', id: 'unknown-stale', role: 'status' });
+      view.unknown.querySelector('.card-head').after(note);
+    }
+    note.textContent = `${nf.format(n)} unknown devices now; this list shows the ${nf.format(view.unknownShown)} of when the page was loaded. Reload the page to list them all.`;
   }
 
   function renderScanners(list) {
@@ -270,14 +308,17 @@
       return el('tr', {}, el('td', {}, el('code', { text: s.scannerId })),
         el('td', {}, el('time', { datetime: last ? new Date(last).toISOString() : undefined, text: fmtZoned(last) || 'never' })),
         el('td', { class: 'num', text: nf.format(s.recordsReceived ?? 0) }),
-        // Stored rows are distinct; the rest of what was received was sent again or refused.
+        // Stored rows are distinct; the receipts counted what was resent and what was refused.
         el('td', { class: 'num', text: nf.format(s.recordsStored ?? 0) }),
-        el('td', { class: 'num', text: nf.format(Math.max(0, (s.recordsReceived ?? 0) - (s.recordsStored ?? 0))) }));
+        el('td', { class: 'num', text: nf.format(s.recordsResent ?? 0) }),
+        el('td', { class: 'num', text: nf.format(s.recordsRefused ?? 0) }));
     }));
   }
 
   // Arrivals over time: the server's buckets (first check-ins of attendees and
-  // walk-ins), neighbours merged so there are at most 36 bars.
+  // walk-ins), neighbours merged so there are at most 36 bars, and a line of the
+  // running total (arrived so far) on its own axis at the right. The legend
+  // under the chart names the bars' width and the line's total.
   function renderChart(arrivals) {
     const buckets = (arrivals && arrivals.buckets) || [];
     const width = ((arrivals && arrivals.bucketMinutes) || 15) * 60e3;
@@ -290,19 +331,30 @@
     buckets.forEach((b, i) => { counts[Math.floor(i / per)] = (counts[Math.floor(i / per)] || 0) + (b.arrivals || 0); });
     const n = counts.length;
     const max = Math.max(...counts);
+    const cumulative = [];
+    counts.reduce((sum, c, i) => (cumulative[i] = sum + c), 0);
+    const total = cumulative[n - 1];
     const label = (t) => (step >= 86400e3 ? fmtTime(t).slice(5, 10) : fmtTime(t).slice(11, 16));
-    const W = 720, H = 200, L = 36, B = 24, T = 8;
-    const bw = (W - L) / n;
+    const W = 720, H = 200, L = 36, R = 40, B = 24, T = 8;
+    const bw = (W - L - R) / n;
     const minutes = step / 60e3;
-    const unit = minutes % 60 === 0 ? `${minutes / 60} hour${minutes === 60 ? '' : 's'}` : `${minutes} minutes`;
+    const plural = (k, word) => `${k} ${word}${k === 1 ? '' : 's'}`;
+    const unit = minutes % 1440 === 0 ? plural(minutes / 1440, 'day') : minutes % 60 === 0 ? plural(minutes / 60, 'hour') : `${minutes} min`;
     const zone = zoneOf(start);
-    const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `Arrivals per ${unit} (times in ${zone}), peak ${max}` });
-    chart.append(svg('line', { class: 'axis', x1: L, y1: H - B, x2: W, y2: H - B }));
+    const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `Arrivals per ${unit} (times in ${zone}), peak ${max}; ${total} arrived in all` });
+    chart.append(svg('line', { class: 'axis', x1: L, y1: H - B, x2: W - R, y2: H - B }));
+    const yOf = (frac) => H - B - frac * (H - B - T);
     for (const frac of max >= 2 ? [0.5, 1] : [1]) {
-      const y = H - B - frac * (H - B - T);
-      chart.append(svg('line', { class: 'axis', x1: L, y1: y, x2: W, y2: y, 'stroke-dasharray': '3 4' }));
+      const y = yOf(frac);
+      chart.append(svg('line', { class: 'axis', x1: L, y1: y, x2: W - R, y2: y, 'stroke-dasharray': '3 4' }));
       const text = svg('text', { x: L - 6, y: y + 4, 'text-anchor': 'end' });
       text.textContent = String(Math.round(max * frac));
+      chart.append(text);
+    }
+    // The right axis: the running total, 0 to everyone who arrived.
+    for (const frac of total >= 2 ? [0.5, 1] : [1]) {
+      const text = svg('text', { class: 'cumulative-axis', x: W - R + 6, y: yOf(frac) + 4, 'text-anchor': 'start' });
+      text.textContent = String(Math.round(total * frac));
       chart.append(text);
     }
     counts.forEach((c, i) => {
@@ -310,10 +362,13 @@
       const w = Math.max(1, Math.min(bw - 2, 28));
       const rect = svg('rect', { class: 'bar', x: L + i * bw + (bw - w) / 2, y: H - B - h, width: w, height: h, rx: 2 });
       const title = svg('title');
-      title.textContent = `${label(start + i * step)}: ${nf.format(c)} arrival${c === 1 ? '' : 's'}`;
+      title.textContent = `${label(start + i * step)}: ${nf.format(c)} arrival${c === 1 ? '' : 's'}, ${nf.format(cumulative[i])} so far`;
       rect.append(title);
       chart.append(rect);
     });
+    // Each point is the total at the end of its bar's interval, from 0 at the start of the first.
+    const points = [[L, yOf(0)], ...cumulative.map((c, i) => [L + (i + 1) * bw, yOf(total ? c / total : 0)])];
+    chart.append(svg('polyline', { class: 'cumulative', points: points.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' '), 'data-totals': cumulative.join(',') }));
     const labels = Math.min(n, 6);
     for (let k = 0; k < labels; k += 1) {
       const i = Math.round((k * (n - 1)) / Math.max(1, labels - 1));
@@ -321,7 +376,10 @@
       text.textContent = label(start + i * step);
       chart.append(text);
     }
-    target.replaceChildren(chart, el('p', { class: 'muted small', id: 'chart-zone', text: `Times in ${zone}.` }));
+    const legend = el('p', { class: 'chart-legend small', id: 'chart-legend' },
+      el('span', { class: 'key' }, el('span', { class: 'swatch swatch-bar', 'aria-hidden': 'true' }), el('span', { id: 'chart-unit', text: `Arrivals per ${unit}` }), ' (left axis)'),
+      el('span', { class: 'key' }, el('span', { class: 'swatch swatch-line', 'aria-hidden': 'true' }), el('span', { id: 'chart-total', text: `Arrived so far, ${nf.format(total)} in all` }), ' (right axis)'));
+    target.replaceChildren(chart, legend, el('p', { class: 'muted small', id: 'chart-zone', text: `Times in ${zone}.` }));
   }
 
   const columns = [

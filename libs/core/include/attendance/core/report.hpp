@@ -47,6 +47,9 @@ struct ScannerRow {
   std::int64_t syncs = 0;            // receipts
   std::int64_t recordsReceived = 0;  // sum of "received" over receipts
   std::int64_t recordsStored = 0;    // check-in rows from this scanner (order-independent)
+  // Of recordsReceived, as the receipts counted them when each batch was stored:
+  std::int64_t recordsResent = 0;   // sum of "duplicates": accepted records already stored (a retry, a resend)
+  std::int64_t recordsRefused = 0;  // sum of "rejected": records refused as invalid, never stored
 };
 
 struct ArrivalBucket {
@@ -102,6 +105,9 @@ struct ReportOptions {
 [[nodiscard]] std::string renderReportJson(const EventReport& report);
 // RFC 4180, CRLF line ends, UTF-8 without BOM, one row per participant and unknown device.
 [[nodiscard]] std::string renderReportCsv(const EventReport& report);
+// The unknown devices alone (the web console's own download): header
+// bleUuid,firstSeen,lastSeen,scanners,sightings, by first seen; RFC 4180 as above.
+[[nodiscard]] std::string renderUnknownDevicesCsv(const EventReport& report);
 // Human-readable terminal table with a summary header.
 [[nodiscard]] std::string renderReportTable(const EventReport& report);
 
