@@ -36,8 +36,8 @@ TEST(Presence, OneStrongPacketAloneIsNotEnoughEither) {
   SimulatedTimeSource clock;
   PresenceFilter f(clock, {});
   EXPECT_FALSE(f.onSighting(kEve, -50, clock.systemTime()));
-  clock.advance(1900ms);
-  EXPECT_FALSE(f.onSighting(kEve, -50, clock.systemTime())) << "two sightings, but only 1.9 s apart";
+  clock.advance(1499ms);
+  EXPECT_FALSE(f.onSighting(kEve, -50, clock.systemTime())) << "two sightings, but only 1.499 s apart";
 }
 
 TEST(Presence, SeenTwiceTwoSecondsApartAtMinus70IsCheckedInAtTheFirstSighting) {
