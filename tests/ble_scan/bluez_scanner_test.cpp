@@ -401,6 +401,42 @@ TEST_F(BluezScannerTest, TrackedDevicesAreCappedByEvictingTheOldest) {
   EXPECT_NE(std::find(left.begin(), left.end(), "/org/bluez/hci0/dev_52_00_00_00_00_0B"), left.end());
 }
 
+// Issue 13 §2 (memory): removals wait behind a few calls in flight, so with a slow or hung
+// bluetoothd the devices due for removal used to stay in the table with all their cached
+// properties (10 000 new devices: ~9 500 tracked against a cap of 4 096, 2 MiB). The cap holds
+// whatever BlueZ does: a device is forgotten when its removal is queued.
+TEST_F(BluezScannerTest, TheCapHoldsWhileRemovalsWaitForAFrozenBluetoothd) {
+  attendance::support::SimulatedTimeSource clock;
+  ScannerOptions o;
+  o.maxTrackedDevices = 5;
+  o.callTimeout = 1s;
+  startScanner(o, &clock);
+  ASSERT_TRUE(waitDiscovering());
+  for (int k = 0; k < 5; ++k) {
+    char addr[32];
+    std::snprintf(addr, sizeof addr, "54:00:00:00:00:%02X", k);
+    sim_->command({{"cmd", "noise"}, {"address", addr}, {"kind", "altbeacon"}});
+  }
+  ASSERT_TRUE(pollUntil([&] { return scanner_->trackedDevices() == 5; }));
+  const auto pids = sim_->command({{"cmd", "pids"}}).as_array();
+  ASSERT_EQ(pids.size(), 2U);  // dbus-daemon, the mock
+  const auto mock = static_cast<pid_t>(pids[1].as_int64());
+  // Seven more arrive, then bluetoothd freezes before it answers any RemoveDevice.
+  for (int k = 5; k < 12; ++k) {
+    char addr[32];
+    std::snprintf(addr, sizeof addr, "54:00:00:00:00:%02X", k);
+    sim_->command({{"cmd", "noise"}, {"address", addr}, {"kind", "altbeacon"}});
+  }
+  ASSERT_EQ(::kill(mock, SIGSTOP), 0);
+  clock.advance(2s);
+  pollFor(500ms);
+  const auto tracked = scanner_->trackedDevices();
+  ASSERT_EQ(::kill(mock, SIGCONT), 0);
+  EXPECT_LE(tracked, 5U) << "devices waiting for their RemoveDevice still tracked";
+  ASSERT_TRUE(pollUntil([&] { return devicePaths().size() <= 5; })) << devicePaths().size();
+  EXPECT_LE(scanner_->trackedDevices(), 5U);
+}
+
 TEST_F(BluezScannerTest, WatchdogRestartsSilentDiscovery) {
   attendance::support::SimulatedTimeSource clock;
   ScannerOptions o;

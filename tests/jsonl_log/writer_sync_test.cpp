@@ -2,10 +2,14 @@
 // so every fdatasync of the jsonl_log library lands in the counter below first.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <random>
 #include <string>
+#include <vector>
 
 #include <attendance/jsonl_log/writer.hpp>
+#include <attendance/support/clock.hpp>
 #include "support/temp_dir.hpp"
 
 extern "C" int __real_fdatasync(int fd);  // NOLINT(bugprone-reserved-identifier)
@@ -21,9 +25,12 @@ extern "C" int __wrap_fdatasync(int fd) {  // NOLINT(bugprone-reserved-identifie
 
 namespace {
 
+using attendance::jsonl_log::CheckIn;
 using attendance::jsonl_log::FsyncPolicy;
 using attendance::jsonl_log::Writer;
+using attendance::support::SimulatedTimeSource;
 using attendance::testing::TempDir;
+using namespace std::chrono_literals;
 
 constexpr std::int64_t kNow = 1764000000000;
 const std::string kLine =
@@ -57,6 +64,113 @@ TEST(WriterSync, ANewOrEmptyLogNeedsNoDataSync) {
   std::ofstream(dir / "empty.jsonl", std::ios::binary).flush();
   ASSERT_TRUE(Writer::open(dir / "empty.jsonl", {}, kNow));
   EXPECT_EQ(gSyncs, 0);
+}
+
+CheckIn checkIn(std::uint8_t n) {
+  CheckIn r;
+  r.bleUuid.bytes[15] = n;
+  r.checkInTime = 1721471400000;
+  r.scannerId = "s";
+  r.eventId = "e";
+  return r;
+}
+
+// `--fsync interval` (the default) commits on the leading edge: the first line after a quiet
+// interval is synced by the commit() that follows it, not an interval later (issue 13 §3: it
+// was up to 1 s of every check-in's latency), and lines within an interval of a sync wait for
+// its end, so the disk still sees at most one fdatasync per interval.
+TEST(WriterSync, IntervalPolicySyncsTheFirstLineAfterAQuietIntervalAtOnce) {
+  TempDir dir;
+  SimulatedTimeSource clock;
+  auto w = Writer::open(dir / "log.jsonl", {.fsync = FsyncPolicy::interval, .syncInterval = 1000ms}, kNow);
+  ASSERT_TRUE(w) << w.error().message;
+  gSyncs = 0;
+  ASSERT_TRUE((*w)->append(checkIn(0)));
+  auto synced = (*w)->commit(clock.monotonicTime());
+  ASSERT_TRUE(synced);
+  EXPECT_TRUE(*synced) << "the first line waited for a whole interval";
+  EXPECT_EQ((*w)->durableLines(), 1u);
+  EXPECT_EQ(gSyncs, 1);
+
+  // Within the interval: the line waits for the deadline, one sync for the group.
+  clock.advance(300ms);
+  ASSERT_TRUE((*w)->append(checkIn(1)));
+  ASSERT_TRUE((*w)->commit(clock.monotonicTime()));
+  clock.advance(300ms);
+  ASSERT_TRUE((*w)->append(checkIn(2)));
+  synced = (*w)->commit(clock.monotonicTime());
+  ASSERT_TRUE(synced);
+  EXPECT_FALSE(*synced);
+  EXPECT_EQ((*w)->durableLines(), 1u);
+  EXPECT_EQ((*w)->syncDue(), clock.monotonicTime() + 400ms);
+  clock.advance(399ms);
+  ASSERT_TRUE((*w)->commit(clock.monotonicTime()));
+  EXPECT_EQ(gSyncs, 1);
+  clock.advance(1ms);
+  synced = (*w)->commit(clock.monotonicTime());
+  ASSERT_TRUE(synced);
+  EXPECT_TRUE(*synced);
+  EXPECT_EQ((*w)->durableLines(), 3u);
+  EXPECT_EQ(gSyncs, 2);
+
+  // Quiet for longer than an interval: the next line is synced at once again.
+  clock.advance(2500ms);
+  ASSERT_TRUE((*w)->append(checkIn(3)));
+  synced = (*w)->commit(clock.monotonicTime());
+  ASSERT_TRUE(synced);
+  EXPECT_TRUE(*synced);
+  EXPECT_EQ((*w)->durableLines(), 4u);
+  EXPECT_EQ(gSyncs, 3);
+}
+
+// The bound, on a simulated minute of random traffic (bursts, single lines, quiet gaps) with a
+// commit() after every line and at every syncDue(), as the scanner's loop does: no two
+// fdatasyncs less than an interval apart, and no line waits more than an interval for its sync.
+TEST(WriterSync, IntervalPolicyNeverSyncsTwiceInAnIntervalNorLetsALineWaitLonger) {
+  for (const unsigned seed : {1U, 2U, 3U}) {
+    TempDir dir;
+    SimulatedTimeSource clock;
+    const auto interval = 1000ms;
+    auto w = Writer::open(dir / "log.jsonl", {.fsync = FsyncPolicy::interval, .syncInterval = interval}, kNow);
+    ASSERT_TRUE(w) << w.error().message;
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> gapMs(0, 2500);
+    std::vector<std::chrono::steady_clock::time_point> appendedAt;  // per line
+    std::vector<std::chrono::steady_clock::time_point> syncs;
+    std::uint64_t durable = 0;
+    std::chrono::nanoseconds worstWait{0};
+    const auto end = clock.monotonicTime() + 60s;
+    auto commit = [&] {
+      const auto before = gSyncs;
+      auto synced = (*w)->commit(clock.monotonicTime());
+      ASSERT_TRUE(synced);
+      EXPECT_EQ(*synced, gSyncs == before + 1);
+      if (!*synced) return;
+      syncs.push_back(clock.monotonicTime());
+      for (; durable < (*w)->durableLines(); ++durable) {
+        worstWait = std::max(worstWait, clock.monotonicTime() - appendedAt[durable]);
+      }
+    };
+    while (clock.monotonicTime() < end) {
+      auto next = clock.monotonicTime() + std::chrono::milliseconds(gapMs(rng) % 7 == 0 ? 0 : gapMs(rng));
+      // The loop wakes for the deadline before the next line if there is one.
+      while (const auto due = (*w)->syncDue()) {
+        if (*due > next) break;
+        if (*due > clock.monotonicTime()) clock.advance(*due - clock.monotonicTime());
+        commit();
+      }
+      clock.advance(next - clock.monotonicTime());
+      ASSERT_TRUE((*w)->append(checkIn(static_cast<std::uint8_t>(appendedAt.size()))));
+      appendedAt.push_back(clock.monotonicTime());
+      commit();
+    }
+    ASSERT_GT(syncs.size(), 20u);
+    for (std::size_t i = 1; i < syncs.size(); ++i) {
+      EXPECT_GE(syncs[i] - syncs[i - 1], interval) << "seed " << seed << ", syncs " << i - 1 << " and " << i;
+    }
+    EXPECT_LE(worstWait, interval) << "seed " << seed;
+    EXPECT_GT(durable, 0u);
+  }
 }
 
 }  // namespace

@@ -301,19 +301,25 @@ TEST(Writer, IntervalPolicyGroupsLinesIntoOneSyncPerInterval) {
   ASSERT_TRUE(w);
   const auto t0 = std::chrono::steady_clock::time_point{} + 10s;
   ASSERT_TRUE(w->append(record(0)));
-  auto synced = w->commit(t0);
+  auto synced = w->commit(t0);  // nothing synced within the last interval: at once (leading edge)
+  ASSERT_TRUE(synced);
+  EXPECT_TRUE(*synced);
+  EXPECT_EQ(w->durableLines(), 1u);
+  EXPECT_FALSE(w->syncDue());
+  ASSERT_TRUE(w->append(record(1)));
+  EXPECT_EQ(w->syncDue(), t0 + 1000ms);
+  synced = w->commit(t0 + 1ms);
   ASSERT_TRUE(synced);
   EXPECT_FALSE(*synced);
-  EXPECT_EQ(w->syncDue(), t0 + 1000ms);
-  ASSERT_TRUE(w->append(record(1)));
+  ASSERT_TRUE(w->append(record(2)));
   synced = w->commit(t0 + 999ms);
   ASSERT_TRUE(synced);
   EXPECT_FALSE(*synced);
-  EXPECT_EQ(w->durableLines(), 0u);
+  EXPECT_EQ(w->durableLines(), 1u);
   synced = w->commit(t0 + 1000ms);
   ASSERT_TRUE(synced);
   EXPECT_TRUE(*synced);
-  EXPECT_EQ(w->durableLines(), 2u);
+  EXPECT_EQ(w->durableLines(), 3u);
   EXPECT_FALSE(w->syncDue());
   synced = w->commit(t0 + 5000ms);  // nothing new
   ASSERT_TRUE(synced);

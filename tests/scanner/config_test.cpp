@@ -34,7 +34,7 @@ TEST(ScannerConfig, FlagsWithDefaults) {
   EXPECT_EQ(r.config->dedupWindow, 5min);
   EXPECT_EQ(r.config->rssiMin, -90);
   EXPECT_EQ(r.config->minSightings, 2u);
-  EXPECT_EQ(r.config->minDwell, 2s);
+  EXPECT_EQ(r.config->minDwell, 1500ms);
   EXPECT_EQ(r.config->fsync, attendance::jsonl_log::FsyncPolicy::interval);
   EXPECT_EQ(r.config->formats, attendance::ble_scan::FormatSet::all());
   EXPECT_FALSE(r.config->roster);

@@ -270,13 +270,17 @@ TEST(Pipeline, IntervalPolicyMakesLinesDurableWithinTheInterval) {
   Pipeline p(options(), clock, boot, *writer);
   ASSERT_EQ(p.onSighting(kAlice, -67, clock.systemTime()), Verdict::logged);
   ASSERT_TRUE(p.tick());
-  EXPECT_EQ(writer->durableLines(), 0u);
-  ASSERT_TRUE(p.nextDeadline());
-  EXPECT_EQ(*p.nextDeadline(), clock.monotonicTime() + 1s);
-  clock.advance(999ms);
+  EXPECT_EQ(writer->durableLines(), 1u);  // the first line after a quiet second: at once
+  EXPECT_FALSE(p.nextDeadline());
+  clock.advance(1ms);
   ASSERT_EQ(p.onSighting(kBob, -67, clock.systemTime()), Verdict::logged);
   ASSERT_TRUE(p.tick());
-  EXPECT_EQ(writer->durableLines(), 0u);
+  EXPECT_EQ(writer->durableLines(), 1u);  // within the second: waits for its end
+  ASSERT_TRUE(p.nextDeadline());
+  EXPECT_EQ(*p.nextDeadline(), clock.monotonicTime() + 999ms);
+  clock.advance(998ms);
+  ASSERT_TRUE(p.tick());
+  EXPECT_EQ(writer->durableLines(), 1u);
   clock.advance(1ms);
   ASSERT_TRUE(p.tick());
   EXPECT_EQ(writer->durableLines(), 2u);

@@ -36,8 +36,8 @@ TEST(Presence, OneStrongPacketAloneIsNotEnoughEither) {
   SimulatedTimeSource clock;
   PresenceFilter f(clock, {});
   EXPECT_FALSE(f.onSighting(kEve, -50, clock.systemTime()));
-  clock.advance(1900ms);
-  EXPECT_FALSE(f.onSighting(kEve, -50, clock.systemTime())) << "two sightings, but only 1.9 s apart";
+  clock.advance(1499ms);
+  EXPECT_FALSE(f.onSighting(kEve, -50, clock.systemTime())) << "two sightings, but only 1.499 s apart";
 }
 
 TEST(Presence, SeenTwiceTwoSecondsApartAtMinus70IsCheckedInAtTheFirstSighting) {
@@ -297,4 +297,37 @@ TEST(Presence, ExpiryEndsTheSilentRunsOldestFirstAndKeepsTheOthers) {
   f.expire();  // Alice and Bob silent for 10.5 s > maxGap
   EXPECT_EQ(ended, (std::vector<Uuid>{kAlice, kBob}));
   EXPECT_EQ(f.size(), 1U);
+}
+
+// The table grows with the candidates actually seen (nothing is allocated up front) and its index
+// (open addressing, backward-shift deletion) must find every candidate still there after others
+// were freed around it: 6 000 pending runs (past several chunks and index doublings), the
+// even-numbered ones seen again 1 s later, and after 10.5 s the odd ones expire. Each of the
+// 3 000 left is still its own run: seen again it qualifies at its own first sighting.
+TEST(Presence, ThousandsOfCandidatesComeAndGoAndEveryOneLeftIsStillFound) {
+  SimulatedTimeSource clock;
+  PresenceFilter f(clock, {});
+  const auto t0 = clock.systemTime();
+  std::vector<Uuid> ids;
+  for (std::uint32_t i = 0; i < 6000; ++i) {
+    Uuid u = kAlice;
+    u.bytes[12] = static_cast<std::uint8_t>(i >> 8);
+    u.bytes[13] = static_cast<std::uint8_t>(i);
+    ids.push_back(u);
+    EXPECT_FALSE(f.onSighting(u, -60, t0));
+  }
+  EXPECT_EQ(f.size(), 6000u);
+  clock.advance(1s);
+  for (std::size_t i = 0; i < ids.size(); i += 2) EXPECT_FALSE(f.onSighting(ids[i], -60, clock.systemTime()));
+  clock.advance(9500ms);  // odd ones silent for 10.5 s (> maxGap), even ones for 9.5 s
+  f.expire();
+  EXPECT_EQ(f.size(), 3000u);
+  EXPECT_EQ(f.counters().expired, 3000u);
+  for (std::size_t i = 0; i < ids.size(); i += 2) {
+    const auto p = f.onSighting(ids[i], -60, clock.systemTime());
+    ASSERT_TRUE(p) << i;
+    EXPECT_EQ(p->checkInTime, t0) << i;
+  }
+  EXPECT_EQ(f.counters().qualified, 3000u);
+  EXPECT_EQ(f.pending(), 0u);
 }

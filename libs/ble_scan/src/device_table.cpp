@@ -72,11 +72,12 @@ void DeviceTable::collectCandidates(const DeviceInfo& dev, std::vector<Candidate
   addAll(dev.fromUuids);
 }
 
-void DeviceTable::queueRemoval(const std::string& path, DeviceInfo& dev) {
-  if (dev.keep || dev.removalQueued) {
-    return;
-  }
-  dev.removalQueued = true;
+void DeviceTable::queueRemoval(const std::string& path) {
+  // Forgotten at once, not when the call goes out: removals wait behind kMaxRemovalsInFlight
+  // (a slow or hung bluetoothd), and a device waiting there must not hold its cached
+  // properties, or the table grows past maxTrackedDevices (issue 13: ~9 500 devices tracked
+  // with 10 000 new ones, 2 MiB). Should it advertise before the call goes out, it is
+  // adopted again from its PropertiesChanged (as any device we did not see appear).
   removalQueue_.push_back(path);
 }
 
@@ -85,46 +86,38 @@ void DeviceTable::sweepStale(Clock::time_point now) {
     return;
   }
   lastStaleSweep_ = now;
-  for (auto& [path, dev] : devices_) {
-    if (!dev.keep && now - dev.lastSeen >= staleDeviceAge_) {
-      queueRemoval(path, dev);
-    }
-  }
-  // Bound the cache: evict least recently seen beyond the limit.
+  std::vector<std::pair<Clock::time_point, std::unordered_map<std::string, DeviceInfo>::iterator>> removable;
   std::size_t live = 0;
-  for (const auto& [path, dev] : devices_) {
-    live += dev.removalQueued ? 0U : 1U;
-  }
-  for (; live > maxTrackedDevices_; --live) {
-    DeviceInfo* oldest = nullptr;
-    const std::string* oldestPath = nullptr;
-    for (auto& [path, dev] : devices_) {
-      if (!dev.keep && !dev.removalQueued && (oldest == nullptr || dev.lastSeen < oldest->lastSeen)) {
-        oldest = &dev;
-        oldestPath = &path;
-      }
+  for (auto it = devices_.begin(); it != devices_.end(); ++it) {
+    if (it->second.keep) {
+      ++live;
+    } else if (now - it->second.lastSeen >= staleDeviceAge_) {
+      queueRemoval(it->first);
+      it->second.removalQueued = true;
+    } else {
+      ++live;
+      removable.emplace_back(it->second.lastSeen, it);
     }
-    if (oldest == nullptr) {
-      break;
-    }
-    queueRemoval(*oldestPath, *oldest);
   }
+  // Bound the cache: the least recently seen beyond the limit go too.
+  if (live > maxTrackedDevices_) {
+    const std::size_t over = std::min(live - maxTrackedDevices_, removable.size());
+    std::nth_element(removable.begin(), removable.begin() + static_cast<std::ptrdiff_t>(over), removable.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (std::size_t i = 0; i < over; ++i) {
+      queueRemoval(removable[i].second->first);
+      removable[i].second->second.removalQueued = true;
+    }
+  }
+  std::erase_if(devices_, [](const auto& d) { return d.second.removalQueued; });
 }
 
 std::optional<Removal> DeviceTable::nextRemoval() {
-  while (removalsCanMove()) {
-    std::string path = std::move(removalQueue_.back());
-    removalQueue_.pop_back();
-    auto it = devices_.find(path);
-    if (it == devices_.end()) {
-      continue;  // gone meanwhile (InterfacesRemoved)
-    }
-    Removal r{it->second.adapterPath, std::move(path)};
-    devices_.erase(it);
-    ++removalsInFlight_;
-    return r;
-  }
-  return std::nullopt;
+  if (!removalsCanMove()) return std::nullopt;
+  std::string path = std::move(removalQueue_.back());
+  removalQueue_.pop_back();
+  ++removalsInFlight_;
+  return Removal{parentPath(path), std::move(path)};
 }
 
 std::optional<DeviceTable::Clock::time_point> DeviceTable::nextSweep() const {

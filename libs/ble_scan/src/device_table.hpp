@@ -30,9 +30,9 @@ struct DeviceInfo {
   IgnoredReason ignoredServiceData = IgnoredReason::no_known_format;
   IgnoredReason ignoredUuids = IgnoredReason::no_known_format;
   std::optional<std::int16_t> rssi;
-  bool keep = false;  // paired/trusted/connected: never RemoveDevice it
-  bool removalQueued = false;
-  bool dirty = false;  // has an advertisement not yet turned into sightings
+  bool keep = false;           // paired/trusted/connected: never RemoveDevice it
+  bool removalQueued = false;  // only inside sweepStale(): queued devices are forgotten at once
+  bool dirty = false;          // has an advertisement not yet turned into sightings
 };
 
 // A RemoveDevice call to send: `device` on adapter `adapterPath`.
@@ -79,10 +79,11 @@ public:
   static void collectCandidates(const DeviceInfo& dev, std::vector<Candidate>& out);
 
   // Queues removal of devices not updated for staleDeviceAge, and of the least recently
-  // seen beyond maxTrackedDevices; at most once a second unless over the cap.
+  // seen beyond maxTrackedDevices, and forgets them; at most once a second unless over the cap.
   void sweepStale(Clock::time_point now);
   // The next removal to send, if one is queued and fewer than kMaxRemovalsInFlight await
-  // an answer; the device is forgotten at once (InterfacesRemoved follows if it worked).
+  // an answer. Queued devices are already forgotten (sweepStale()), so the table stays
+  // within maxTrackedDevices however slowly bluetoothd answers.
   [[nodiscard]] std::optional<Removal> nextRemoval();
   // A RemoveDevice call handed out by nextRemoval() answered (or failed).
   void removalAnswered() noexcept { --removalsInFlight_; }
@@ -95,7 +96,7 @@ public:
   void resetSweepClock(Clock::time_point now) { lastStaleSweep_ = now; }
 
 private:
-  void queueRemoval(const std::string& path, DeviceInfo& dev);
+  void queueRemoval(const std::string& path);
 
   std::chrono::milliseconds staleDeviceAge_;
   std::size_t maxTrackedDevices_;

@@ -422,7 +422,6 @@ Outcome<void> Writer::doSync(std::optional<std::chrono::steady_clock::time_point
   durableEnd_ = end_;
   durableLines_ = lines_;
   dirty_ = false;
-  firstUnsynced_.reset();
   // The mark describes the primary file; a given-up primary gets no more lines.
   if (primaryOk) {
     if (now && lastMark_ && *now - *lastMark_ < kMarkEvery) {
@@ -465,18 +464,22 @@ Outcome<bool> Writer::commit(std::chrono::steady_clock::time_point now) {
     case FsyncPolicy::never: return false;
     case FsyncPolicy::always: break;
     case FsyncPolicy::interval:
-      if (!firstUnsynced_) firstUnsynced_ = now;
-      if (now - *firstUnsynced_ < options_.syncInterval) return false;
+      // Leading edge: lines after a quiet interval are synced now; lines within an
+      // interval of the last sync wait for its end (at most one fdatasync per interval).
+      if (lastCommitSync_ && now - *lastCommitSync_ < options_.syncInterval) return false;
       break;
   }
   if (auto r = doSync(now); !r) return r.error();
+  lastCommitSync_ = now;
   return true;
 }
 
 std::optional<std::chrono::steady_clock::time_point> Writer::syncDue() const noexcept {
   std::optional<std::chrono::steady_clock::time_point> due;
-  if (dirty_ && options_.fsync == FsyncPolicy::interval && firstUnsynced_)
-    due = *firstUnsynced_ + options_.syncInterval;
+  if (dirty_ && options_.fsync == FsyncPolicy::interval) {
+    // Never synced by commit(): due at once (any past time point does).
+    due = lastCommitSync_ ? *lastCommitSync_ + options_.syncInterval : std::chrono::steady_clock::time_point{};
+  }
   if (markPending_ && lastMark_ && (!due || *lastMark_ + kMarkEvery < *due)) due = *lastMark_ + kMarkEvery;
   return due;
 }

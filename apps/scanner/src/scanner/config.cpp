@@ -28,7 +28,7 @@ constexpr Setting kSettings[] = {
     {"adapter", "BlueZ adapter name, e.g. hci1 (default: first powered adapter)"},
     {"rssi-min", "check in only at this smoothed RSSI (dBm) or stronger, or 'none' (default -90)"},
     {"min-sightings", "sightings in one run before a check-in (default 2; 1 with --min-dwell 0: one packet)"},
-    {"min-dwell", "time from a run's first to its qualifying sighting, or 0 (default 2s)"},
+    {"min-dwell", "time from a run's first to its qualifying sighting, or 0 (default 1.5s)"},
     {"formats", "enabled formats: ibeacon,eddystone,service-uuid,service-data (default all)"},
     {"attendance-service-uuid", "service UUID of the service-data format"},
     {"fsync", "durability: always | interval | never (default interval)"},

@@ -35,7 +35,7 @@ struct ScannerConfig {
   std::string adapter;                                      // empty = first powered adapter
   std::optional<std::int16_t> rssiMin = std::int16_t{-90};  // on the smoothed RSSI of a run (ADR 0025)
   std::size_t minSightings = 2;
-  std::chrono::milliseconds minDwell{std::chrono::seconds{2}};
+  std::chrono::milliseconds minDwell{1500};
   ble_scan::FormatSet formats = ble_scan::FormatSet::all();
   support::Uuid attendanceServiceUuid = ble_scan::kDefaultAttendanceServiceUuid;
   jsonl_log::FsyncPolicy fsync = jsonl_log::FsyncPolicy::interval;

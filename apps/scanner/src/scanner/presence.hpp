@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 #include <attendance/support/clock.hpp>
@@ -31,15 +31,18 @@ namespace attendance::scanner {
 // is the sighting's wall time, as before.
 //
 // Memory is bounded: at most `capacity` candidates (pending and present ones) are
-// tracked, all allocated at construction. When the table is full, the least recently
-// seen candidate is forgotten (counted in `evicted`): a pending run starts over, a
-// present participant has to qualify again. "Least recently seen" is the order of
-// sightings (an intrusive list, most recent first, moved on each sighting): eviction
-// and expiry take the list's tail in O(1) per entry, whatever the table's size, instead
-// of a scan of the whole table. Not thread-safe: one pipeline owns it.
+// tracked. Nothing is allocated up front: entries (56 B) come in chunks of 1024 as
+// candidates arrive, the index is an open-addressing table of 4-byte slot numbers that
+// doubles at half load, and nothing shrinks (the high-water mark is what a venue needs;
+// docs/benchmarks-scanner.md, "Memory"). Times are kept to the millisecond (monotonic
+// ones as 32-bit offsets, compared modulo 2^32: a run may last up to 49 days). When the table is full, the least
+// recently seen candidate is forgotten (counted in `evicted`): a pending run starts over, a present participant has to
+// qualify again. "Least recently seen" is the order of sightings (an intrusive list, most recent first, moved on each
+// sighting): eviction and expiry take the list's tail in O(1) per entry, whatever the table's size, instead of a scan
+// of the whole table. Not thread-safe: one pipeline owns it.
 struct PresenceOptions {
   std::size_t minSightings = 2;
-  std::chrono::milliseconds minDwell{std::chrono::seconds{2}};
+  std::chrono::milliseconds minDwell{1500};  // ADR 0025: why 1.5 s
   std::optional<std::int16_t> rssiMin = std::int16_t{-90};
   // Longer than any silence of a phone that is still there (1 s advertising with
   // missed packets, BlueZ restarting its scan every ~10 s), shorter than a walk out
@@ -92,44 +95,60 @@ public:
   void forEachPresent(const std::function<void(const Stay&)>& visit) const;
 
   [[nodiscard]] std::size_t pending() const noexcept { return pending_; }  // candidates not (yet) present
-  [[nodiscard]] std::size_t size() const noexcept { return index_.size(); }
+  [[nodiscard]] std::size_t size() const noexcept { return indexed_; }
   [[nodiscard]] const PresenceCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] const PresenceOptions& options() const noexcept { return options_; }
 
 private:
   struct Entry {
     support::Uuid id;
-    std::chrono::system_clock::time_point firstWall;
-    std::chrono::system_clock::time_point lastWall;
-    std::chrono::steady_clock::time_point first;
-    std::chrono::steady_clock::time_point last;
+    std::int64_t firstWallMs = 0;  // Unix ms of the run's first sighting
+    std::int64_t lastWallMs = 0;   // Unix ms of its latest sighting
+    std::uint32_t firstMs = 0;     // monotonic ms (since origin_, modulo 2^32) of the first sighting
+    std::uint32_t lastMs = 0;      // and of the latest
     std::uint32_t sightings = 0;
     std::int8_t readings[3] = {0, 0, 0};  // ring of the last three RSSI readings
-    std::uint8_t readingCount = 0;        // saturates at 3
-    std::uint8_t next = 0;                // ring position of the next reading
-    bool present = false;
-    bool used = false;
+    std::uint8_t readingCount : 2 = 0;    // saturates at 3
+    std::uint8_t next : 2 = 0;            // ring position of the next reading
+    bool present : 1 = false;
+    bool used : 1 = false;
     // Neighbours in the recency list (kNoSlot at its ends).
     std::uint32_t newer = kNoSlot;
     std::uint32_t older = kNoSlot;
   };
   static constexpr std::uint32_t kNoSlot = 0xFFFFFFFF;
+  static constexpr std::uint32_t kChunk = 1024;  // entries per allocation
 
-  void startRun(Entry& e, std::chrono::system_clock::time_point wall, std::chrono::steady_clock::time_point now);
+  [[nodiscard]] Entry& entry(std::uint32_t slot) noexcept { return chunks_[slot / kChunk][slot % kChunk]; }
+  [[nodiscard]] const Entry& entry(std::uint32_t slot) const noexcept { return chunks_[slot / kChunk][slot % kChunk]; }
+  [[nodiscard]] std::uint32_t nowMs(std::chrono::steady_clock::time_point now) const noexcept;
+  [[nodiscard]] static std::chrono::milliseconds since(std::uint32_t laterMs, std::uint32_t earlierMs) noexcept {
+    return std::chrono::milliseconds{static_cast<std::uint32_t>(laterMs - earlierMs)};
+  }
+  void startRun(Entry& e, std::chrono::system_clock::time_point wall, std::uint32_t nowMs);
   void release(std::uint32_t slot);
   void unlink(std::uint32_t slot) noexcept;
   void pushNewest(std::uint32_t slot) noexcept;
   [[nodiscard]] std::uint32_t acquire();
   [[nodiscard]] std::optional<int> smoothed(const Entry& e) const noexcept;
   void stayEnded(const Entry& e, bool left) const;
+  [[nodiscard]] static Stay stayOf(const Entry& e, bool left);
+  // The index: slot numbers by id, linear probing, kNoSlot = empty bucket.
+  [[nodiscard]] std::size_t home(const support::Uuid& id) const noexcept;
+  [[nodiscard]] std::optional<std::size_t> findBucket(const support::Uuid& id) const noexcept;
+  void indexInsert(std::uint32_t slot);
+  void indexErase(std::size_t bucket) noexcept;
 
   const support::TimeSource* time_;
   PresenceOptions options_;
-  std::vector<Entry> entries_;  // fixed at construction
-  std::vector<std::uint32_t> free_;
-  std::uint32_t newest_ = kNoSlot;  // the recency list: newest_ … oldest_, only used entries
+  std::chrono::steady_clock::time_point origin_;  // monotonic ms are counted from here
+  std::vector<std::unique_ptr<Entry[]>> chunks_;  // grown on demand, kChunk entries each
+  std::uint32_t allocated_ = 0;                   // slots handed out at least once
+  std::vector<std::uint32_t> free_;               // released slots
+  std::uint32_t newest_ = kNoSlot;                // the recency list: newest_ … oldest_, only used entries
   std::uint32_t oldest_ = kNoSlot;
-  std::unordered_map<support::Uuid, std::uint32_t, support::UuidHash> index_;
+  std::vector<std::uint32_t> buckets_;  // the index (a power of two in size, at most half full)
+  std::size_t indexed_ = 0;
   std::size_t pending_ = 0;
   std::optional<std::chrono::steady_clock::time_point> lastSweep_;
   PresenceCounters counters_;

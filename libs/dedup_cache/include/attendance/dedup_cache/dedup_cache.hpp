@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include <attendance/support/clock.hpp>
 #include <attendance/support/result.hpp>
@@ -19,9 +20,10 @@ namespace attendance::dedup_cache {
 // come from a previous process (re-seeding from the log) are converted by the
 // caller to a monotonic time point (see seed()).
 //
-// Memory is fixed at construction: a node pool of `capacity` entries, an
-// open-addressing index (linear probing, backward-shift deletion, no tombstones)
-// and an intrusive LRU list. Lookups are O(1) expected and never allocate.
+// Memory is reserved at construction: a node pool of `capacity` entries (40 B each,
+// resident only once used), an open-addressing index (linear probing, backward-shift
+// deletion, no tombstones) and an intrusive LRU list. Lookups are O(1) expected and
+// never allocate.
 // When the pool is full the least recently *seen* entry is evicted, which can at
 // worst cause one extra log line for that participant (harmless: the backend is
 // idempotent per participant and event).
@@ -100,8 +102,8 @@ private:
   std::chrono::milliseconds window_;
   std::int64_t windowNs_;
   std::size_t capacity_;
-  std::size_t mask_;  // index size - 1 (power of two >= 2 * capacity)
-  std::unique_ptr<Node[]> nodes_;
+  std::size_t mask_;                        // index size - 1 (power of two >= 2 * capacity)
+  std::vector<Node> nodes_;                 // capacity_ reserved at construction, grows to it without reallocating
   std::unique_ptr<std::uint32_t[]> index_;  // node index per slot, kNone when empty
   std::uint32_t head_ = kNone;              // most recently seen
   std::uint32_t tail_ = kNone;              // least recently seen

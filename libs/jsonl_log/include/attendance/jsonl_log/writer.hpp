@@ -16,7 +16,9 @@ namespace attendance::jsonl_log {
 
 enum class FsyncPolicy {
   always,    // every commit() syncs (group commit: one fdatasync for all lines appended since)
-  interval,  // commit() syncs when the oldest unsynced line is `syncInterval` old
+  interval,  // commit() syncs at once unless it synced less than `syncInterval` ago; then at
+             // that deadline (leading-edge group commit: at most one fdatasync per interval, and
+             // the first line after a quiet interval is durable at once, not an interval later)
   never,     // only sync() and close; the OS decides
 };
 
@@ -101,7 +103,8 @@ public:
   [[nodiscard]] Outcome<bool> commit(std::chrono::steady_clock::time_point now);
   // Syncs now if anything is unsynced.
   [[nodiscard]] Outcome<void> sync();
-  // When commit() next needs to be called to honour the interval policy.
+  // When commit() next needs to be called to honour the interval policy (a time in the
+  // past when it is due at once: lines appended and no commit() sync within the interval).
   [[nodiscard]] std::optional<std::chrono::steady_clock::time_point> syncDue() const noexcept;
 
   [[nodiscard]] std::uint64_t lines() const noexcept { return lines_; }
@@ -141,7 +144,8 @@ private:
   std::uint64_t lines_ = 0;
   std::uint64_t durableEnd_ = 0;
   std::uint64_t durableLines_ = 0;
-  std::optional<std::chrono::steady_clock::time_point> firstUnsynced_;
+  // When commit() last synced: the interval policy's next sync is due `syncInterval` after it.
+  std::optional<std::chrono::steady_clock::time_point> lastCommitSync_;
   bool dirty_ = false;
   bool broken_ = false;
   std::uint64_t device_ = 0;
