@@ -23,7 +23,7 @@ set(_attendance_uses_beacon_id support)
 set(_attendance_uses_ble_scan support)
 set(_attendance_uses_http_server support)
 set(_attendance_uses_batch_client support)
-set(_attendance_uses_core support)
+set(_attendance_uses_core support beacon_id)
 
 set(_attendance_wanted ${${CMAKE_FIND_PACKAGE_NAME}_FIND_COMPONENTS})
 if(NOT _attendance_wanted)

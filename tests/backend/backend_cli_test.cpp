@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <iostream>
@@ -10,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <attendance/core/core.hpp>
+#include <attendance/core/identity_keys.hpp>
 
 #include "backend/backend_fixture.hpp"
 #include "support/raw_socket.hpp"
@@ -286,4 +289,49 @@ TEST(BackendCli, ChunkExtensionFloodOnManyConnectionsKeepsTheServersMemoryBounde
   EXPECT_LT(growthKiB, 16 * 1024) << "the server kept the attackers' bytes";
   serve.kill(SIGTERM);
   EXPECT_EQ(serve.wait(15s), 0) << serve.stderrText();
+}
+
+TEST(BackendCli, BeaconKeyGenerateWritesAPrivateFileOnceAndServeSaysWhenItHasNone) {
+  TestDatabase db;
+  ASSERT_EQ(runBackend({"migrate"}, db.conninfo()).code, 0);
+  char dirTemplate[] = "/tmp/beacon-key-XXXXXX";
+  ASSERT_NE(::mkdtemp(dirTemplate), nullptr);
+  const std::string path = std::string{dirTemplate} + "/beacon.key";
+  auto made = runBackend({"beacon-key", "generate", "--file", path}, db.conninfo());
+  ASSERT_EQ(made.code, 0) << made.err;
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600U);
+  std::ifstream in{path};
+  std::string key;
+  in >> key;
+  EXPECT_EQ(key.size(), 64U);
+  EXPECT_TRUE(attendance::core::ServerKey::parseHex(key).has_value());
+  // Never overwritten: its key encrypts the stored identity keys.
+  auto again = runBackend({"beacon-key", "generate", "--file", path}, db.conninfo());
+  EXPECT_EQ(again.code, 2);
+  EXPECT_NE(again.err.find("exists already"), std::string::npos) << again.err;
+  std::ifstream in2{path};
+  std::string same;
+  in2 >> same;
+  EXPECT_EQ(same, key);
+  // A key others can read is refused at start.
+  ::chmod(path.c_str(), 0644);
+  auto loose = runBackend({"serve", "--listen", "127.0.0.1:0", "--beacon-key-file", path}, db.conninfo());
+  EXPECT_EQ(loose.code, 2);
+  EXPECT_NE(loose.err.find("chmod 600"), std::string::npos) << loose.err;
+  ::chmod(path.c_str(), 0600);
+  // Through the environment: serves; without any key it serves too and says so.
+  for (const bool withKey : {true, false}) {
+    std::vector<std::string> env{"DATABASE_URL=" + db.conninfo()};
+    if (withKey) env.push_back("ATTENDANCE_BEACON_KEY_FILE=" + path);
+    Process serve{{attendance::testing::backendBinary(), "serve", "--listen", "127.0.0.1:0", "--no-access-log"}, env};
+    auto line = serve.readLine();
+    ASSERT_TRUE(line) << serve.stderrText();
+    serve.kill(SIGTERM);
+    EXPECT_EQ(serve.wait(15s), 0);
+    EXPECT_EQ(serve.stderrText().find("no --beacon-key-file") != std::string::npos, !withKey) << serve.stderrText();
+  }
+  std::remove(path.c_str());
+  ::rmdir(dirTemplate);
 }

@@ -35,6 +35,7 @@ struct State {
   std::optional<std::string> eventId;
   std::string eventName, venue;
   std::optional<std::string> starts, ends;
+  bool privateIds = false;
   // user
   std::string email, displayName, userId;
   std::optional<std::string> passwordFile;
@@ -121,7 +122,8 @@ json::object eventJson(const core::Event& e) {
           {"name", e.name},
           {"venue", e.venue},
           {"startsAt", timeOrNull(e.startsAt)},
-          {"endsAt", timeOrNull(e.endsAt)}};
+          {"endsAt", timeOrNull(e.endsAt)},
+          {"privateIds", e.privateIds}};
 }
 
 json::object userJson(const core::User& u) {
@@ -198,6 +200,7 @@ void eventCreate(State& s) {
   ne.venue = s.venue;
   ne.startsAt = parseTimeOption(s, s.starts, "--starts");
   ne.endsAt = parseTimeOption(s, s.ends, "--ends");
+  ne.privateIds = s.privateIds;
   if (auto why = core::validateNewEvent(ne)) fail(s, kInvalid, *why);
   auto pool = openDatabase(s, true);
   const auto e = check(s, core::createEvent(*pool, ne, s.io.clock.systemTime()),
@@ -395,6 +398,8 @@ void addCoreCommands(CLI::App& app, const Io& io) {
   eventCreateCmd->add_option("--starts", st->starts, "Start, ISO 8601 (2024-07-20T10:00:00Z)");
   eventCreateCmd->add_option("--ends", st->ends, "End, ISO 8601");
   eventCreateCmd->add_option("--id", st->eventId, "Event id (default: generated ev-xxxxxxxxxxxx)");
+  eventCreateCmd->add_flag("--private-ids", st->privateIds,
+                           "Participants broadcast private rotating ids, resolved at ingest (docs/beacon-spec.md)");
   eventCreateCmd->callback(action(st, eventCreate));
   auto* eventListCmd = event->add_subcommand("list", "List events");
   addListFormat(eventListCmd, st);

@@ -7,10 +7,15 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
+#include <variant>
 
 #include <attendance/core/batch.hpp>
 #include <attendance/core/database.hpp>
+#include <attendance/core/identity_keys.hpp>
+#include <attendance/core/private_ids.hpp>
 #include <attendance/core/users.hpp>
 #include <attendance/http_server/blocking_pool.hpp>
 #include <attendance/http_server/metrics.hpp>
@@ -53,6 +58,9 @@ struct ServeOptions {
   bool accessLog = true;
   core::AuthConfig auth;
   core::IngestOptions ingest;  // --event-window-slack
+  // --beacon-key-file (or ATTENDANCE_BEACON_KEY_FILE): the server key of private ids; empty = none,
+  // and private-id features answer 503 beacon_key_missing.
+  std::string beaconKeyFile;
 };
 
 // Everything the handlers use; owned by serve() (or a test).
@@ -83,6 +91,12 @@ int serve(const ServeOptions& options, const core::DatabaseConfig& database,
 
 // `attendance-backend migrate`.
 int migrate(const core::DatabaseConfig& database);
+
+// The server key of private ids from its file (64 hex digits, mode 0600 or stricter), or why not.
+[[nodiscard]] std::variant<core::ServerKey, std::string> loadBeaconKeyFile(const std::string& path);
+// `attendance-backend beacon-key generate --file PATH`: a new random key, mode 0600; refuses to
+// overwrite an existing file. nullopt = written, else why not.
+[[nodiscard]] std::optional<std::string> generateBeaconKeyFile(const std::string& path);
 
 // Parses argv and dispatches; returns the exit code.
 int runCli(int argc, char** argv);

@@ -25,6 +25,13 @@ int runCli(int argc, char** argv) {
 
   auto* migrateCmd = app.add_subcommand("migrate", "Apply the embedded schema migrations (safe to run concurrently)");
 
+  auto* beaconKeyCmd = app.add_subcommand("beacon-key", "The server key that encrypts participants' identity keys");
+  beaconKeyCmd->require_subcommand(1);
+  std::string beaconKeyPath;
+  auto* beaconKeyGenerate = beaconKeyCmd->add_subcommand(
+      "generate", "Write a new random beacon key to --file (mode 0600); never overwrites a file");
+  beaconKeyGenerate->add_option("--file", beaconKeyPath, "Where to write the key (64 hex digits)")->required();
+
   ServeOptions o;
   double headerTimeout = 10, bodyTimeout = 60, idleTimeout = 30, drainTimeout = 15;
   auto* serveCmd = app.add_subcommand("serve", "Serve the HTTP API until SIGTERM/SIGINT, then drain and exit 0");
@@ -88,6 +95,11 @@ int runCli(int argc, char** argv) {
                    "Hours before an event's start and after its end within which check-ins are accepted")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 24.0 * 366));
+  serveCmd
+      ->add_option("--beacon-key-file", o.beaconKeyFile,
+                   "The beacon key (attendance-backend beacon-key generate) for private ids; without it events with "
+                   "private ids cannot be served")
+      ->envname("ATTENDANCE_BEACON_KEY_FILE");
   bool noAccessLog = false;
   serveCmd->add_flag("--no-access-log", noAccessLog, "Do not log one line per request");
   bool fastPasswordHashing = false;
@@ -101,6 +113,14 @@ int runCli(int argc, char** argv) {
   }
 
   auto seconds = [](double s) { return std::chrono::milliseconds{static_cast<long long>(s * 1000)}; };
+  if (beaconKeyGenerate->parsed()) {
+    if (auto why = generateBeaconKeyFile(beaconKeyPath)) {
+      std::cerr << app_cli::errorLine("attendance-backend", *why) << "\n";
+      return kExitUsage;
+    }
+    std::cout << "{\"beaconKeyFile\":\"" << beaconKeyPath << "\"}" << std::endl;
+    return kExitOk;
+  }
   try {
     const core::DatabaseConfig database = core::DatabaseConfig::fromEnvironment();
     if (migrateCmd->parsed()) return migrate(database);

@@ -393,6 +393,18 @@ awaitable<hs::Response> me(BackendContext&, hs::RequestContext& rc) {
   co_return hs::jsonResponse(http::status::ok, userJson(std::any_cast<const core::User&>(rc.principal)));
 }
 
+// GET /api/me/beacon: what the participant's broadcaster needs (docs/beacon-spec.md "Delivery").
+awaitable<hs::Response> meBeacon(BackendContext& ctx, hs::RequestContext& rc) {
+  const auto& user = std::any_cast<const core::User&>(rc.principal);
+  const auto now = ctx.clock.systemTime();
+  const core::ServerKey* server = ctx.ingest.privateIds ? ctx.ingest.privateIds->serverKey() : nullptr;
+  auto settings = co_await ctx.blocking.run([&] { return core::readBeaconSettings(ctx.db, server, user.id, now); });
+  if (!settings) co_return errorFor(settings.error());
+  auto res = hs::jsonResponse(http::status::ok, core::renderBeaconSettingsJson(*settings));
+  res.set(http::field::cache_control, "no-store");  // it may carry the identity key
+  co_return res;
+}
+
 // GET /api/events: upcoming events; with a valid token each says whether the user is registered.
 awaitable<hs::Response> events(BackendContext& ctx, hs::RequestContext& rc) {
   const auto* user = std::any_cast<core::User>(&rc.principal);
@@ -481,6 +493,7 @@ hs::Router makeRouter(BackendContext& ctx) {
   r.add(http::verb::post, "/api/participants", bind(&createParticipant), options(api, clientRateGuard(ctx)));
   r.add(http::verb::post, "/api/sessions", bind(&createSession), options(api, clientRateGuard(ctx)));
   r.add(http::verb::get, "/api/me", bind(&me), options(api, sessionGuard(ctx, true)));
+  r.add(http::verb::get, "/api/me/beacon", bind(&meBeacon), options(api, sessionGuard(ctx, true)));
   r.add(http::verb::get, "/api/events", bind(&events), options(api, sessionGuard(ctx, false)));
   r.add(http::verb::post, "/api/events/{id}/registrations", bind(&registerForEvent),
         options(api, sessionGuard(ctx, true)));

@@ -99,6 +99,23 @@ int serve(const ServeOptions& options, const core::DatabaseConfig& databaseIn,
     return kExitSchema;
   }
 
+  // Private ids (docs/beacon-spec.md): the server key from its file, or none (said at start).
+  std::optional<core::ServerKey> beaconKey;
+  if (!options.beaconKeyFile.empty()) {
+    auto loaded = loadBeaconKeyFile(options.beaconKeyFile);
+    if (auto* why = std::get_if<std::string>(&loaded)) {
+      printError(*why);
+      return kExitUsage;
+    }
+    beaconKey = std::get<core::ServerKey>(loaded);
+  } else {
+    std::cerr << "attendance-backend: warning: no --beacon-key-file (ATTENDANCE_BEACON_KEY_FILE): events with private "
+                 "ids refuse batches and GET /api/me/beacon refuses their participants (503 beacon_key_missing)\n";
+    log::warn("backend.no_beacon_key", {});
+  }
+  core::IngestOptions ingest = options.ingest;
+  ingest.privateIds = std::make_shared<core::PrivateIdResolver>(beaconKey);
+
   support::RealTimeSource clock;
   http_server::MetricsRegistry metrics;
   http_server::BlockingPool blocking{database.poolSize, options.maxPending};
@@ -108,8 +125,8 @@ int serve(const ServeOptions& options, const core::DatabaseConfig& databaseIn,
   core::BatchLimits limits;
   limits.maxBodyBytes = options.maxBody;
   limits.maxRecords = options.maxRecords;
-  BackendContext ctx{pool,  blocking,     passwords, metrics,        scannerLimiter,    clientLimiter,
-                     clock, options.auth, limits,    options.ingest, options.maxApiBody};
+  BackendContext ctx{pool,  blocking,     passwords, metrics, scannerLimiter,    clientLimiter,
+                     clock, options.auth, limits,    ingest,  options.maxApiBody};
 
   int code = kExitOk;
   {

@@ -13,6 +13,8 @@ namespace attendance::core::detail {
 struct EventWindow {
   std::optional<std::int64_t> startsMs;
   std::optional<std::int64_t> endsMs;
+  bool privateIds = false;         // migration 0008: resolve rotating ids at ingest
+  std::int64_t reportVersion = 0;  // moves with the event row and its registrations (migration 0003)
 };
 
 // One primary-key lookup of (scannerId, eventId) joined to the event, taking

@@ -11,7 +11,7 @@ namespace detail {
 std::optional<EventWindow> lockAssignedEvent(pqxx::transaction_base& tx, const std::string& scannerId,
                                              const std::string& eventId) {
   const auto rows = tx.exec_params(
-      "SELECT " ATTENDANCE_SQL_MS("e.starts_at") ", " ATTENDANCE_SQL_MS("e.ends_at") " "
+      "SELECT " ATTENDANCE_SQL_MS("e.starts_at") ", " ATTENDANCE_SQL_MS("e.ends_at") ", e.private_ids, e.report_version "
       "FROM scanner_assignments a JOIN events e ON e.id = a.event_id "
       "WHERE a.scanner_id = $1 AND a.event_id = $2 FOR KEY SHARE",
       scannerId, eventId);
@@ -19,6 +19,8 @@ std::optional<EventWindow> lockAssignedEvent(pqxx::transaction_base& tx, const s
   EventWindow w;
   if (!rows[0][0].is_null()) w.startsMs = rows[0][0].as<std::int64_t>();
   if (!rows[0][1].is_null()) w.endsMs = rows[0][1].as<std::int64_t>();
+  w.privateIds = rows[0][2].as<bool>();
+  w.reportVersion = rows[0][3].as<std::int64_t>();
   return w;
 }
 

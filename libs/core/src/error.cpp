@@ -28,6 +28,9 @@ public:
       case Errc::payload_too_large: return "payload too large";
       case Errc::unavailable: return "database unavailable";
       case Errc::schema_outdated: return "database schema is not current: run `attendance-backend migrate`";
+      case Errc::beacon_key_missing:
+        return "private ids need the server's beacon key: start attendance-backend serve with --beacon-key-file "
+               "(or ATTENDANCE_BEACON_KEY_FILE)";
       case Errc::internal: return "internal error";
     }
     return "unknown attendance.core error";
@@ -59,7 +62,8 @@ int httpStatusFor(const boost::system::error_code& ec) noexcept {
     case Errc::conflict: return 409;
     case Errc::payload_too_large: return 413;
     case Errc::unavailable:
-    case Errc::schema_outdated: return 503;
+    case Errc::schema_outdated:
+    case Errc::beacon_key_missing: return 503;
     case Errc::internal: return 500;
   }
   return 500;
@@ -83,6 +87,7 @@ std::string_view errorName(const boost::system::error_code& ec) noexcept {
     case Errc::payload_too_large: return "payload_too_large";
     case Errc::unavailable: return "unavailable";
     case Errc::schema_outdated: return "schema_outdated";
+    case Errc::beacon_key_missing: return "beacon_key_missing";
     case Errc::internal: return "internal";
   }
   return "internal";

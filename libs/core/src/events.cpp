@@ -15,7 +15,7 @@ namespace attendance::core {
 namespace {
 
 constexpr const char* kEventColumns = "e.id, e.name, e.venue, " ATTENDANCE_SQL_MS("e.starts_at") ", " ATTENDANCE_SQL_MS(
-    "e.ends_at") ", " ATTENDANCE_SQL_MS("e.created_at");
+    "e.ends_at") ", " ATTENDANCE_SQL_MS("e.created_at") ", e.private_ids";
 
 Event readEvent(const pqxx::row& row) {
   Event e;
@@ -25,6 +25,7 @@ Event readEvent(const pqxx::row& row) {
   if (!row[3].is_null()) e.startsAt = detail::fromMs(row[3].as<std::int64_t>());
   if (!row[4].is_null()) e.endsAt = detail::fromMs(row[4].as<std::int64_t>());
   e.createdAt = detail::fromMs(row[5].as<std::int64_t>());
+  e.privateIds = row[6].as<bool>();
   return e;
 }
 
@@ -60,14 +61,15 @@ Result<Event> createEvent(ConnectionPool& pool, const NewEvent& event, std::chro
   return detail::withConnection(pool, "create_event", [&](pqxx::connection_base& conn) -> Result<Event> {
     pqxx::work tx{conn};
     const auto r = tx.exec_params(
-        std::string{"INSERT INTO events AS e (id, name, venue, starts_at, ends_at, created_at) "
+        std::string{"INSERT INTO events AS e (id, name, venue, starts_at, ends_at, created_at, private_ids) "
                     "VALUES ($1, $2, $3, CASE WHEN $4 THEN to_timestamp($5::bigint / 1000.0) END, "
-                    "CASE WHEN $6 THEN to_timestamp($7::bigint / 1000.0) END, to_timestamp($8::bigint / 1000.0)) "
+                    "CASE WHEN $6 THEN to_timestamp($7::bigint / 1000.0) END, to_timestamp($8::bigint / 1000.0), "
+                    "$9) "
                     "ON CONFLICT DO NOTHING RETURNING "} +
             kEventColumns,
         id, event.name, event.venue, event.startsAt.has_value(),
         event.startsAt ? detail::toMs(*event.startsAt) : std::int64_t{0}, event.endsAt.has_value(),
-        event.endsAt ? detail::toMs(*event.endsAt) : std::int64_t{0}, detail::toMs(now));
+        event.endsAt ? detail::toMs(*event.endsAt) : std::int64_t{0}, detail::toMs(now), event.privateIds);
     if (r.empty()) return make_error_code(Errc::conflict);
     tx.commit();
     return readEvent(r[0]);
@@ -102,12 +104,14 @@ Result<Event> updateEvent(ConnectionPool& pool, std::string_view eventId, const 
     pqxx::work tx{conn};
     const auto r = tx.exec_params(std::string{"UPDATE events AS e SET name = $2, venue = $3, "
                                               "starts_at = CASE WHEN $4 THEN to_timestamp($5::bigint / 1000.0) END, "
-                                              "ends_at = CASE WHEN $6 THEN to_timestamp($7::bigint / 1000.0) END "
+                                              "ends_at = CASE WHEN $6 THEN to_timestamp($7::bigint / 1000.0) END, "
+                                              "private_ids = CASE WHEN $8 THEN $9 ELSE e.private_ids END "
                                               "WHERE e.id = $1 RETURNING "} +
                                       kEventColumns,
                                   std::string{eventId}, edit.name, edit.venue, edit.startsAt.has_value(),
                                   edit.startsAt ? detail::toMs(*edit.startsAt) : std::int64_t{0},
-                                  edit.endsAt.has_value(), edit.endsAt ? detail::toMs(*edit.endsAt) : std::int64_t{0});
+                                  edit.endsAt.has_value(), edit.endsAt ? detail::toMs(*edit.endsAt) : std::int64_t{0},
+                                  edit.privateIds.has_value(), edit.privateIds.value_or(false));
     if (r.empty()) return make_error_code(Errc::event_not_found);
     tx.commit();
     return readEvent(r[0]);

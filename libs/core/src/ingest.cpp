@@ -1,8 +1,13 @@
 #include <attendance/core/batch.hpp>
 #include <attendance/core/report.hpp>
 
+#include <attendance/core/private_ids.hpp>
+
+#include <fmt/format.h>
+
 #include "assignment_lock.hpp"
 #include "db_util.hpp"
+#include "private_ids_ingest.hpp"
 
 #include <algorithm>
 #include <tuple>
@@ -78,6 +83,8 @@ Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& requ
     result.rejected = rejected;
     rows.clear();
     rows.reserve(candidates.size());
+    std::vector<std::pair<Row, std::size_t>> inWindow;
+    inWindow.reserve(candidates.size());
     for (const auto& [row, index] : candidates) {
       const bool early = window->startsMs && row.ms < *window->startsMs - slackMs;
       const bool late = window->endsMs && row.ms > *window->endsMs + slackMs;
@@ -86,8 +93,47 @@ Result<IngestResult> ingestBatch(ConnectionPool& pool, const IngestRequest& requ
                                    "checkInTime " + formatIsoUtc(detail::fromMs(row.ms)) + slackText +
                                        (early ? "before" : "after") + windowText});
       } else {
-        rows.push_back(row);
+        inWindow.emplace_back(row, index);
       }
+    }
+    // A private-ids event: each rotating id becomes its participant's static bleUuid, so
+    // everything after this (storage, the report) is as for static ids (docs/beacon-spec.md).
+    if (window->privateIds && !inWindow.empty()) {
+      if (!options.privateIds || !options.privateIds->hasServerKey()) {
+        return make_error_code(Errc::beacon_key_missing);
+      }
+      const auto meta =
+          tx.exec1("SELECT (SELECT version FROM identity_keys_version), encode(ble_namespace, 'hex') FROM deployment");
+      const auto ns = support::BleNamespace::parseHex(meta[1].c_str());
+      if (!ns) return make_error_code(Errc::internal);
+      std::vector<detail::ObservedId> observed;
+      observed.reserve(inWindow.size());
+      for (const auto& [row, index] : inWindow) observed.push_back({row.ble, row.ms});
+      const auto verdicts = detail::resolvePrivateIds(tx, *options.privateIds, request.eventId, window->reportVersion,
+                                                      meta[0].as<std::int64_t>(), *ns, observed);
+      const auto minutes = options.privateIds->options().period.seconds().count() / 60.0;
+      for (std::size_t i = 0; i < inWindow.size(); ++i) {
+        auto& [row, index] = inWindow[i];
+        const auto& v = verdicts[i];
+        if (v.outcome == detail::PrivateIdOutcome::expired) {
+          result.rejected.push_back(
+              {index, std::string{kExpiredId},
+               fmt::format("the id is a participant's id for {:g} minutes before checkInTime {} (accepted: the "
+                           "window of checkInTime \u00b1 {}): a replay, or a phone clock far off",
+                           static_cast<double>(-v.offset) * minutes, formatIsoUtc(detail::fromMs(row.ms)),
+                           options.privateIds->options().skewWindows)});
+          row.ms = -1;
+        } else if (v.outcome == detail::PrivateIdOutcome::ambiguous) {
+          result.rejected.push_back(
+              {index, std::string{kAmbiguousId}, "two participants' ids match it around checkInTime; not guessed"});
+          row.ms = -1;
+        } else if (v.outcome == detail::PrivateIdOutcome::resolved) {
+          row.ble = v.bleUuid;
+        }
+      }
+    }
+    for (const auto& [row, index] : inWindow) {
+      if (row.ms >= 0) rows.push_back(row);
     }
     std::sort(result.rejected.begin(), result.rejected.end(),
               [](const Rejection& a, const Rejection& b) { return a.index < b.index; });

@@ -58,9 +58,11 @@ Response Console::postEvents(Call& call) {
   typed.starts = call.field("starts");
   typed.ends = call.field("ends");
   typed.id = call.field("id");
+  typed.privateIds = call.field("privateIds") == "1";
   core::NewEvent ev;
   ev.name = typed.name;
   ev.venue = typed.venue;
+  ev.privateIds = typed.privateIds;
   if (!typed.id.empty()) ev.id = typed.id;
   typed.errors = checkEventForm(call, ev.name, ev.venue, ev.startsAt, ev.endsAt);
   if (ev.id && !core::isValidEventId(*ev.id)) {
@@ -117,9 +119,11 @@ Response Console::postEvent(Call& call) {
   typed.venue = call.field("venue");
   typed.starts = call.field("starts");
   typed.ends = call.field("ends");
+  typed.privateIds = call.field("privateIds") == "1";
   core::EventEdit edit;
   edit.name = typed.name;
   edit.venue = typed.venue;
+  edit.privateIds = typed.privateIds;  // the form always shows the box: absent = unticked
   typed.errors = checkEventForm(call, edit.name, edit.venue, edit.startsAt, edit.endsAt);
   // The event page again (400), its edit form holding what was typed (the create form's mechanism).
   if (!typed.errors.empty()) return eventPage(call, http::status::bad_request, &typed);

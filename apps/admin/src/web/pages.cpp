@@ -305,6 +305,19 @@ std::string formField(std::string_view id, std::string_view name, std::string_vi
 
 }  // namespace
 
+namespace {
+
+// The private-ids checkbox of the create and edit forms (issue 11 §2).
+std::string privateIdsField(std::string_view inputId, bool checked) {
+  return fmt::format(
+      "<div class=\"field\"><label class=\"check\"><input type=\"checkbox\" id=\"{}\" name=\"privateIds\" "
+      "value=\"1\"{}> Private rotating ids</label><p class=\"hint\">Participants' phones broadcast an id that "
+      "changes every 15 minutes; the backend tells whose it is, and a replayed id is refused.</p></div>",
+      inputId, checked ? " checked" : "");
+}
+
+}  // namespace
+
 std::string events(const std::vector<core::EventSummary>& list, TimePoint now, std::string_view csrf,
                    const EventForm* refused) {
   std::string upcoming;
@@ -359,7 +372,8 @@ std::string events(const std::vector<core::EventSummary>& list, TimePoint now, s
                    typed.ends, errors);
   out += formField("ev-id", "id", "Event id <span class=\"hint\">optional; letters, digits, . _ : -</span>",
                    "type=\"text\" maxlength=\"128\" pattern=\"[A-Za-z0-9._:\\-]{1,128}\"", typed.id, errors);
-  out += "</div><button class=\"btn btn-primary\" type=\"submit\">Create event</button></form></details>";
+  out += "</div>" + privateIdsField("ev-private-ids", typed.privateIds);
+  out += "<button class=\"btn btn-primary\" type=\"submit\">Create event</button></form></details>";
   out += table("upcoming", "Upcoming and current", upcoming, "No upcoming events. Create one to get started.");
   out += table("past", "Past", past, "No past events yet.");
   return out;
@@ -370,9 +384,10 @@ std::string event(const EventView& v, std::string_view csrf) {
   const std::string id = h(urlEncode(e.id));
   std::string out = fmt::format(
       "<div class=\"page-head\"><div><div class=\"crumbs\"><a href=\"/events\">Events</a> / <code>{}</code></div>"
-      "<h1 id=\"event-name\">{}</h1><p class=\"muted\">{} · {} → {}</p></div></div>",
+      "<h1 id=\"event-name\">{}</h1><p class=\"muted\">{} · {} → {}{}</p></div></div>",
       h(e.id), h(e.name), h(e.venue.empty() ? std::string_view{"No venue"} : std::string_view{e.venue}),
-      timeTag(e.startsAt, "no start"), timeTag(e.endsAt, "no end"));
+      timeTag(e.startsAt, "no start"), timeTag(e.endsAt, "no end"),
+      e.privateIds ? " · <span class=\"badge\" id=\"event-private-ids\">Private ids</span>" : "");
 
   // The report: the state (not synced, or each scanner's last upload), the
   // totals and the table's first page are rendered here, so they are there
@@ -475,7 +490,8 @@ std::string event(const EventView& v, std::string_view csrf) {
                    typed != nullptr ? typed->starts : dateInputValue(e.startsAt), errors);
   out += formField("ed-ends", "ends", "Ends <span class=\"hint\" data-tz-name>UTC</span>", timeInput(e.endsAt),
                    typed != nullptr ? typed->ends : dateInputValue(e.endsAt), errors);
-  out += "</div><button class=\"btn\" type=\"submit\">Save changes</button></form></section>";
+  out += "</div>" + privateIdsField("ed-private-ids", typed != nullptr ? typed->privateIds : e.privateIds);
+  out += "<button class=\"btn\" type=\"submit\">Save changes</button></form></section>";
   out += fmt::format(
       "<section class=\"card danger-zone\" aria-labelledby=\"del-h\"><h2 id=\"del-h\">Delete event</h2>"
       "<p class=\"muted\">Deleting removes the event, its registrations and its sync receipts.</p>{}"

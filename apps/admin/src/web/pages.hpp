@@ -54,8 +54,9 @@ struct EventForm {
   std::string venue;
   std::string starts;  // the datetime-local values as typed
   std::string ends;
-  std::string id;      // create only
-  FieldErrors errors;  // by field: name, venue, starts, ends, id
+  std::string id;           // create only
+  bool privateIds = false;  // the "Private rotating ids" checkbox (docs/beacon-spec.md)
+  FieldErrors errors;       // by field: name, venue, starts, ends, id
 };
 
 [[nodiscard]] std::string events(const std::vector<core::EventSummary>& events, TimePoint now, std::string_view csrf,

@@ -6,6 +6,7 @@
 #include <attendance/support/uuid.hpp>
 
 #include <chrono>
+#include <memory>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -16,6 +17,8 @@
 // The /batchCheckIn body, its per-record validation and its set-based ingest.
 // Body: {"eventId": "...", "records": [{"bleUuid", "checkInTime", "scannerId"}, ...]}
 namespace attendance::core {
+
+class PrivateIdResolver;  // private_ids.hpp
 
 struct BatchLimits {
   std::size_t maxBodyBytes = 16U * 1024U * 1024U;  // 16 MiB accepted
@@ -60,6 +63,12 @@ struct BatchParseResult {
 // rejections with the record's index. Unknown fields are ignored.
 [[nodiscard]] BatchParseResult parseBatchBody(std::string_view body, const BatchLimits& limits = {});
 
+// Reasons of a record of a private-ids event (docs/beacon-spec.md "Resolving"): its bleUuid is a
+// participant's rotating id for a window further than the skew before its checkInTime (a replay,
+// or a phone clock far off), or two participants' ids within the skew (never guessed).
+inline constexpr std::string_view kExpiredId = "expired_id";
+inline constexpr std::string_view kAmbiguousId = "ambiguous_id";
+
 // Reason of a record whose checkInTime lies further than IngestOptions::eventWindowSlack
 // outside the event's [startsAt, endsAt] (docs/check-in-semantics.md).
 inline constexpr std::string_view kOutsideEventWindow = "outside_event_window";
@@ -70,6 +79,9 @@ struct IngestOptions {
   std::chrono::milliseconds maxFutureSkew = std::chrono::hours{24};
   // ...and in [startsAt - slack, endsAt + slack] of the event; an undated side is open.
   std::chrono::milliseconds eventWindowSlack = std::chrono::hours{24};
+  // Resolves the bleUuids of private-ids events (and caches their indexes). Without it, or
+  // without its server key, a batch for a private-ids event fails with Errc::beacon_key_missing.
+  std::shared_ptr<PrivateIdResolver> privateIds;
 };
 
 struct IngestRequest {

@@ -26,6 +26,7 @@ enum class Errc {
   unavailable,           // 503: database unreachable or pool exhausted ("database unavailable")
   schema_outdated,       // 503: run `attendance-backend migrate`
   internal,              // 500
+  beacon_key_missing,    // 503: private ids asked for, but the backend was started without its beacon key
 };
 
 [[nodiscard]] const boost::system::error_category& coreCategory() noexcept;

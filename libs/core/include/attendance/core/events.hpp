@@ -21,6 +21,7 @@ struct Event {
   std::optional<std::chrono::system_clock::time_point> startsAt;
   std::optional<std::chrono::system_clock::time_point> endsAt;
   std::chrono::system_clock::time_point createdAt;
+  bool privateIds = false;  // participants broadcast rotating ids, resolved at ingest (docs/beacon-spec.md)
 };
 
 struct NewEvent {
@@ -29,6 +30,7 @@ struct NewEvent {
   std::string venue;
   std::optional<std::chrono::system_clock::time_point> startsAt;
   std::optional<std::chrono::system_clock::time_point> endsAt;  // must not precede startsAt
+  bool privateIds = false;
 };
 
 [[nodiscard]] bool isValidEventId(std::string_view id) noexcept;
@@ -50,12 +52,14 @@ struct EventEdit {
   std::string venue;  // at most 200 chars
   std::optional<std::chrono::system_clock::time_point> startsAt;
   std::optional<std::chrono::system_clock::time_point> endsAt;  // must not precede startsAt
+  std::optional<bool> privateIds = std::nullopt;                // none = unchanged
 };
 
 // Why `edit` is not acceptable, or nullopt (same rules as validateNewEvent).
 [[nodiscard]] std::optional<std::string> validateEventEdit(const EventEdit& edit);
 
-// Replaces the event's name, venue and times. Errc::invalid_argument, Errc::event_not_found.
+// Replaces the event's name, venue and times (and privateIds when given). Errc::invalid_argument,
+// Errc::event_not_found.
 [[nodiscard]] Result<Event> updateEvent(ConnectionPool& pool, std::string_view eventId, const EventEdit& edit);
 
 // Deletes the event with its registrations, receipts and report summary. Refused with
