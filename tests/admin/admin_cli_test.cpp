@@ -89,6 +89,7 @@ TEST_F(AdminFlow, CreateRegisterSyncAndReport) {
   const std::string eventId = str(ev.json(), "id");
   EXPECT_EQ(eventId.rfind("ev-", 0), 0U);
   EXPECT_EQ(str(ev.json(), "startsAt"), "2024-07-20T10:00:00.000Z");
+  EXPECT_FALSE(ev.json().at("privateIds").as_bool());
 
   std::ofstream{"/tmp/admin-cli-password-" + db.name()} << "correct horse battery\n";
   auto ada = admin(db, {"user", "create", "--email", "ada@example.org", "--name", "Ada Lovelace", "--password-file",
@@ -202,6 +203,18 @@ TEST_F(AdminFlow, DeploymentShowPrintsTheNamespaceThatMigrateKeeps) {
 
   ASSERT_EQ(admin(db, {"migrate"}).exitCode, 0);
   EXPECT_EQ(str(admin(db, {"deployment", "show"}).json(), "namespace"), ns);
+}
+
+// Issue 11 §2: --private-ids turns private rotating ids on for the event.
+TEST_F(AdminFlow, EventCreatePrivateIdsTurnsThemOn) {
+  auto priv = admin(db, {"event", "create", "--name", "Private", "--id", "ev-private", "--private-ids"});
+  ASSERT_EQ(priv.exitCode, 0) << priv.err;
+  EXPECT_TRUE(priv.json().at("privateIds").as_bool());
+  EXPECT_EQ(db.scalar("SELECT private_ids FROM events WHERE id = 'ev-private'"), "t");
+  auto plain = admin(db, {"event", "create", "--name", "Plain", "--id", "ev-plain"});
+  ASSERT_EQ(plain.exitCode, 0) << plain.err;
+  EXPECT_FALSE(plain.json().at("privateIds").as_bool());
+  EXPECT_EQ(db.scalar("SELECT private_ids FROM events WHERE id = 'ev-plain'"), "f");
 }
 
 TEST_F(AdminFlow, ErrorsHaveMessagesAndExitCodes) {
