@@ -34,8 +34,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr std::int64_t kStart = 1721458800000;            // 2024-07-20T07:00:00Z, a window boundary
-constexpr std::int64_t kLengthMs = 12LL * 3600 * 1000;    // a 12-hour event
+constexpr std::int64_t kStart = 1721458800000;          // 2024-07-20T07:00:00Z, a window boundary
+constexpr std::int64_t kLengthMs = 12LL * 3600 * 1000;  // a 12-hour event
 constexpr std::int64_t kWindowMs = 900'000;
 
 double median(std::vector<double> v) {
@@ -68,8 +68,8 @@ std::string body(const std::string& eventId, const std::string& scanner, const s
     const std::int64_t t = kStart + when(rng);
     const Uuid id = rotating ? bid::bleUuidAt(p.key, ns, {}, t).value() : p.bleUuid;
     if (i != 0) b += ',';
-    b += "{\"bleUuid\":\"" + id.toString() + "\",\"checkInTime\":" + std::to_string(t) + ",\"scannerId\":\"" +
-         scanner + "\"}";
+    b += "{\"bleUuid\":\"" + id.toString() + "\",\"checkInTime\":" + std::to_string(t) + ",\"scannerId\":\"" + scanner +
+         "\"}";
   }
   return b + "]}";
 }
@@ -127,7 +127,8 @@ int main(int argc, char** argv) {
     {
       pqxx::connection c{cfg.conninfo};
       pqxx::work tx{c};
-      pqxx::stream_to users{tx, "users", std::vector<std::string>{"id", "email", "display_name", "ble_uuid", "created_at"}};
+      pqxx::stream_to users{tx, "users",
+                            std::vector<std::string>{"id", "email", "display_name", "ble_uuid", "created_at"}};
       for (int i = 0; i < participants; ++i) {
         auto& p = people[static_cast<std::size_t>(i)];
         Uuid u;
@@ -213,7 +214,8 @@ int main(int argc, char** argv) {
                  cold, cold / a, warm, warm / a);
     }
     const auto range = [](const std::vector<double>& v) {
-      return fmt::format("{:.3f} .. {:.3f}", *std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end()));
+      return fmt::format("{:.3f} .. {:.3f}", *std::min_element(v.begin(), v.end()),
+                         *std::max_element(v.begin(), v.end()));
     };
     std::vector<double> coldRatio, warmRatio;
     for (std::size_t i = 0; i < staticS.size(); ++i) {

@@ -52,9 +52,9 @@ TEST_F(AdminWebTest, ThePrivateIdsCheckboxTurnsPrivateIdsOnAndOffAndTheEventPage
   Browser b = signedIn();
   const std::string csrf = b.csrf();
   EXPECT_TRUE(has(b.get("/events").body(), "name=\"privateIds\"")) << "the create form's checkbox";
-  ASSERT_EQ(b.post("/events", form({{"csrf", csrf}, {"name", "Private"}, {"id", "ev-p"}, {"privateIds", "1"}}))
-                .result(),
-            http::status::see_other);
+  ASSERT_EQ(
+      b.post("/events", form({{"csrf", csrf}, {"name", "Private"}, {"id", "ev-p"}, {"privateIds", "1"}})).result(),
+      http::status::see_other);
   ASSERT_EQ(b.post("/events", form({{"csrf", csrf}, {"name", "Static"}, {"id", "ev-s"}})).result(),
             http::status::see_other);
   EXPECT_EQ(db.scalar("SELECT string_agg(id || '=' || private_ids, ',' ORDER BY id) FROM events"),
@@ -64,15 +64,17 @@ TEST_F(AdminWebTest, ThePrivateIdsCheckboxTurnsPrivateIdsOnAndOffAndTheEventPage
   EXPECT_TRUE(has(page.body(), "id=\"ed-private-ids\" name=\"privateIds\" value=\"1\" checked")) << "ticked";
   EXPECT_FALSE(has(b.get("/events/ev-s").body(), "id=\"event-private-ids\"")) << "no badge";
   // Edited without the box ticked: off; ticked again: on.
-  ASSERT_EQ(b.post("/events/ev-p", form({{"csrf", csrf}, {"name", "Private"}, {"venue", ""}, {"starts", ""},
-                                          {"ends", ""}}))
-                .result(),
-            http::status::see_other);
+  ASSERT_EQ(
+      b.post("/events/ev-p", form({{"csrf", csrf}, {"name", "Private"}, {"venue", ""}, {"starts", ""}, {"ends", ""}}))
+          .result(),
+      http::status::see_other);
   EXPECT_EQ(db.scalar("SELECT private_ids FROM events WHERE id = 'ev-p'"), "f");
-  ASSERT_EQ(b.post("/events/ev-s", form({{"csrf", csrf}, {"name", "Static"}, {"venue", ""}, {"starts", ""},
-                                          {"ends", ""}, {"privateIds", "1"}}))
-                .result(),
-            http::status::see_other);
+  ASSERT_EQ(
+      b.post(
+           "/events/ev-s",
+           form({{"csrf", csrf}, {"name", "Static"}, {"venue", ""}, {"starts", ""}, {"ends", ""}, {"privateIds", "1"}}))
+          .result(),
+      http::status::see_other);
   EXPECT_EQ(db.scalar("SELECT private_ids FROM events WHERE id = 'ev-s'"), "t");
 }
 

@@ -76,10 +76,10 @@ TEST_F(BeaconTest, MeBeaconNeedsASessionAndGivesTheKeyOnlyForPrivateIdsEvents) {
   const std::string key{o.at("identityKey").as_string()};
   EXPECT_EQ(key.size(), 64U);
   EXPECT_TRUE(attendance::beacon_id::IdentityKey::parseHex(key).has_value());
-  EXPECT_EQ(std::string{parseObject(c.request(request("GET", "/api/me/beacon", {}, token)).body())
-                            .at("identityKey")
-                            .as_string()},
-            key);
+  EXPECT_EQ(
+      std::string{
+          parseObject(c.request(request("GET", "/api/me/beacon", {}, token)).body()).at("identityKey").as_string()},
+      key);
   EXPECT_EQ(o.size(), 5U);
   const auto listed = parseObject(c.request(request("GET", "/api/events", {}, token)).body()).at("events").as_array();
   ASSERT_EQ(o.at("events").as_array().size(), 2U);
@@ -110,8 +110,8 @@ TEST_F(BeaconTest, MeBeaconNeedsASessionAndGivesTheKeyOnlyForPrivateIdsEvents) {
   const std::int64_t t = nowMs();
   const auto idNow = attendance::beacon_id::bleUuidAt(identity, ns, {}, t).value().toString();
   const auto idYesterday = attendance::beacon_id::bleUuidAt(identity, ns, {}, t - 86'400'000).value().toString();
-  res = c.request(request("POST", "/batchCheckIn", batch({record(idNow, t), record(idYesterday, t)}, "ev-private"),
-                          apiKey));
+  res = c.request(
+      request("POST", "/batchCheckIn", batch({record(idNow, t), record(idYesterday, t)}, "ev-private"), apiKey));
   ASSERT_EQ(res.result_int(), 200) << res.body();
   o = parseObject(res.body());
   EXPECT_EQ(o.at("inserted").as_int64(), 1);

@@ -328,6 +328,8 @@ TEST(BackendCli, BeaconKeyGenerateWritesAPrivateFileOnceAndServeSaysWhenItHasNon
     Process serve{{attendance::testing::backendBinary(), "serve", "--listen", "127.0.0.1:0", "--no-access-log"}, env};
     auto line = serve.readLine();
     ASSERT_TRUE(line) << serve.stderrText();
+    Client client{portFromListeningLine(*line)};
+    EXPECT_EQ(client.request("GET /readyz HTTP/1.1\r\nHost: t\r\n\r\n").result_int(), 200);
     serve.kill(SIGTERM);
     EXPECT_EQ(serve.wait(15s), 0);
     EXPECT_EQ(serve.stderrText().find("no --beacon-key-file") != std::string::npos, !withKey) << serve.stderrText();

@@ -17,6 +17,9 @@ namespace {
 constexpr const char* kEventColumns = "e.id, e.name, e.venue, " ATTENDANCE_SQL_MS("e.starts_at") ", " ATTENDANCE_SQL_MS(
     "e.ends_at") ", " ATTENDANCE_SQL_MS("e.created_at") ", e.private_ids";
 
+// Columns read by readEvent; a query may select more after them.
+constexpr int kEventColumnCount = 7;
+
 Event readEvent(const pqxx::row& row) {
   Event e;
   e.id = row[0].as<std::string>();
@@ -309,7 +312,7 @@ Result<std::vector<UpcomingEvent>> listUpcomingEvents(ConnectionPool& pool, std:
                            withUser ? std::string{userId} : std::string{"00000000-0000-0000-0000-000000000000"});
         std::vector<UpcomingEvent> out;
         out.reserve(rows.size());
-        for (const auto& row : rows) out.push_back({readEvent(row), row[6].as<bool>()});
+        for (const auto& row : rows) out.push_back({readEvent(row), row[kEventColumnCount].as<bool>()});
         return out;
       });
 }
