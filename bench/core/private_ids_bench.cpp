@@ -4,7 +4,10 @@
 //   static   parseBatchBody + ingestBatch of records carrying participants' static bleUuids;
 //   cold     the same for a private-ids event with a fresh PrivateIdResolver (no cached index:
 //            the keys are decrypted and the windows the batch touches hashed inside the request);
-//   warm     another batch of that event on the same resolver (the index is reused).
+//   warm     another batch of that event on the same resolver (the index is reused);
+//   prepared a fresh resolver whose index was built ahead by PrivateIdResolver::prepare (what the
+//            backend does when a scanner fetches the event's roster at its start), then a batch;
+//            the time prepare took is reported apart ("prepare").
 // Each batch is new data from its own scanner, so all three take the direct COPY path.
 // Creates and drops its own database in the cluster given by the PG* variables (pg_virtualenv).
 // Results: docs/benchmarks.md, "Private rotating ids".
@@ -173,7 +176,7 @@ int main(int argc, char** argv) {
       tx.exec("VACUUM ANALYZE");
     }
 
-    std::vector<double> staticS, coldS, warmS;
+    std::vector<double> staticS, coldS, warmS, preparedS, prepareS;
     const auto run = [&](const std::string& eventId, const std::string& scanner, bool rotating, unsigned seed,
                          core::IngestOptions& options) {
       if (!core::createScanner(pool, scanner, now) || !core::assignScanner(pool, scanner, eventId, now))
@@ -196,37 +199,55 @@ int main(int argc, char** argv) {
       core::IngestOptions staticOptions;
       core::IngestOptions privateOptions;
       privateOptions.privateIds = std::make_shared<core::PrivateIdResolver>(serverKey);  // cold: nothing cached
-      const auto seed = static_cast<unsigned>(1000 + 3 * k);
-      double a = 0, cold = 0, warm = 0;
+      core::IngestOptions preparedOptions;
+      preparedOptions.privateIds = std::make_shared<core::PrivateIdResolver>(serverKey);
+      const auto seed = static_cast<unsigned>(1000 + 4 * k);
+      double a = 0, cold = 0, warm = 0, prepared = 0, prepare = 0;
+      const auto privateRuns = [&] {
+        cold = run("private", fmt::format("S-cold-{}", k), true, seed + 1, privateOptions);
+        warm = run("private", fmt::format("S-warm-{}", k), true, seed + 2, privateOptions);
+        const auto start = Clock::now();
+        if (!preparedOptions.privateIds->prepare(pool, "private")) throw std::runtime_error("prepare failed");
+        prepare = std::chrono::duration<double>(Clock::now() - start).count();
+        prepared = run("private", fmt::format("S-prepared-{}", k), true, seed + 3, preparedOptions);
+      };
       if (k % 2 == 0) {
         a = run("static", fmt::format("S-static-{}", k), false, seed, staticOptions);
-        cold = run("private", fmt::format("S-cold-{}", k), true, seed + 1, privateOptions);
-        warm = run("private", fmt::format("S-warm-{}", k), true, seed + 2, privateOptions);
+        privateRuns();
       } else {
-        cold = run("private", fmt::format("S-cold-{}", k), true, seed + 1, privateOptions);
-        warm = run("private", fmt::format("S-warm-{}", k), true, seed + 2, privateOptions);
+        privateRuns();
         a = run("static", fmt::format("S-static-{}", k), false, seed, staticOptions);
       }
       staticS.push_back(a);
       coldS.push_back(cold);
       warmS.push_back(warm);
-      fmt::print("pair {}: static {:.3f}  private cold {:.3f} ({:.2f}x)  private warm {:.3f} ({:.2f}x)\n", k + 1, a,
-                 cold, cold / a, warm, warm / a);
+      preparedS.push_back(prepared);
+      prepareS.push_back(prepare);
+      fmt::print(
+          "pair {}: static {:.3f}  private cold {:.3f} ({:.2f}x)  warm {:.3f} ({:.2f}x)  prepared {:.3f} ({:.2f}x; "
+          "prepare took {:.3f})\n",
+          k + 1, a, cold, cold / a, warm, warm / a, prepared, prepared / a, prepare);
     }
     const auto range = [](const std::vector<double>& v) {
       return fmt::format("{:.3f} .. {:.3f}", *std::min_element(v.begin(), v.end()),
                          *std::max_element(v.begin(), v.end()));
     };
-    std::vector<double> coldRatio, warmRatio;
+    std::vector<double> coldRatio, warmRatio, preparedRatio;
     for (std::size_t i = 0; i < staticS.size(); ++i) {
       coldRatio.push_back(coldS[i] / staticS[i]);
       warmRatio.push_back(warmS[i] / staticS[i]);
+      preparedRatio.push_back(preparedS[i] / staticS[i]);
     }
     fmt::print("median static {:.3f} s (spread {})\n", median(staticS), range(staticS));
     fmt::print("median cold   {:.3f} s (spread {}), ratio per pair median {:.2f}x (spread {})\n", median(coldS),
                range(coldS), median(coldRatio), range(coldRatio));
     fmt::print("median warm   {:.3f} s (spread {}), ratio per pair median {:.2f}x (spread {})\n", median(warmS),
                range(warmS), median(warmRatio), range(warmRatio));
+    fmt::print(
+        "median prepared {:.3f} s (spread {}), ratio per pair median {:.2f}x (spread {}); prepare {:.3f} s "
+        "(spread {})\n",
+        median(preparedS), range(preparedS), median(preparedRatio), range(preparedRatio), median(prepareS),
+        range(prepareS));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "attendance-private-ids-bench: %s\n", e.what());
     rc = 1;

@@ -199,6 +199,25 @@ TEST_F(PrivateIds, AKeyCreatedAfterTheIndexIsUsedByTheNextBatch) {
   EXPECT_EQ(scalar("SELECT count(*) FROM check_ins WHERE ble_uuid = '" + bob.bleUuid.toString() + "'"), "1");
 }
 
+TEST_F(PrivateIds, PrepareBuildsADatedEventsIndexOnceAheadOfItsFirstBatch) {
+  core::NewEvent dated{std::string{"ev-d"}, "Dated", "Hall", fromEpochMillis(kT0), fromEpochMillis(kT0 + 3600'000)};
+  dated.privateIds = true;
+  ASSERT_TRUE(core::createEvent(*pool, dated, kNow));
+  ASSERT_TRUE(core::assignScanner(*pool, "S1", "ev-d", kNow));
+  ASSERT_TRUE(core::registerForEvent(*pool, "ev-d", ada.id, kNow));
+  // Undated or static-id events have nothing to build.
+  EXPECT_EQ(resolver->prepare(*pool, "ev-p").value(), 0U);
+  EXPECT_EQ(resolver->prepare(*pool, "ev-s").value(), 0U);
+  EXPECT_EQ(resolver->prepare(*pool, "nope").error(), core::Errc::event_not_found);
+  // One participant with a key × the hour's 4 windows ± 1 window (+ the window the end falls on).
+  EXPECT_EQ(resolver->prepare(*pool, "ev-d").value(), 7U);
+  EXPECT_EQ(resolver->prepare(*pool, "ev-d").value(), 0U);
+  auto r = post("ev-d", {{adaIdAt(kT0 + kWindowMs), kT0 + kWindowMs}});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->registered, 1U);
+  EXPECT_EQ(core::PrivateIdResolver{std::nullopt}.prepare(*pool, "ev-d").error(), core::Errc::beacon_key_missing);
+}
+
 TEST_F(PrivateIds, WithoutTheServerKeyAPrivateIdsEventRefusesTheBatch) {
   options.privateIds = std::make_shared<core::PrivateIdResolver>(std::nullopt);
   auto r = post("ev-p", {{adaIdAt(kT0), kT0}});

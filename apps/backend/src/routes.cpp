@@ -301,6 +301,14 @@ awaitable<hs::Response> roster(BackendContext& ctx, hs::RequestContext& rc) {
     if (!ns) return ns.error();
     auto ids = core::roster(ctx.db, eventId);
     if (!ids) return ids.error();
+    // A scanner starting for a private-ids event: build the event's resolver index now, so its
+    // first sync costs what a static-id sync costs (docs/beacon-spec.md "Resolving"). A failure
+    // here only means the first batch builds it.
+    if (ctx.ingest.privateIds && ctx.ingest.privateIds->hasServerKey()) {
+      if (auto built = ctx.ingest.privateIds->prepare(ctx.db, eventId); built && *built > 0) {
+        support::log::info("backend.private_ids_prepared", {{"eventId", eventId}, {"entries", *built}});
+      }
+    }
     return RosterAnswer{*ns, std::move(*ids)};
   });
   if (!answer && answer.error() == core::Errc::scanner_not_assigned) co_return notAssigned(scannerId, eventId);

@@ -256,4 +256,42 @@ std::vector<PrivateIdVerdict> resolvePrivateIds(pqxx::transaction_base& tx, Priv
 }
 
 }  // namespace detail
+
+Result<std::size_t> PrivateIdResolver::prepare(ConnectionPool& pool, const std::string& eventId) {
+  return detail::withConnection(pool, "prepare_private_ids", [&](pqxx::connection_base& conn) -> Result<std::size_t> {
+    pqxx::read_transaction tx{conn};
+    const auto r = tx.exec_params(
+        "SELECT e.private_ids, e.report_version, (SELECT version FROM identity_keys_version), "
+        "encode(d.ble_namespace, 'hex'), " ATTENDANCE_SQL_MS("e.starts_at") ", " ATTENDANCE_SQL_MS(
+            "e.ends_at") " FROM events e CROSS JOIN deployment d WHERE e.id = $1",
+        eventId);
+    if (r.empty()) return make_error_code(Errc::event_not_found);
+    if (!r[0][0].as<bool>() || r[0][4].is_null() || r[0][5].is_null()) return std::size_t{0};
+    if (!serverKey_) return make_error_code(Errc::beacon_key_missing);
+    const auto ns = support::BleNamespace::parseHex(r[0][3].c_str());
+    const auto first = beacon_id::windowAt(std::max<std::int64_t>(0, r[0][4].as<std::int64_t>()), options_.period);
+    const auto last = beacon_id::windowAt(std::max<std::int64_t>(0, r[0][5].as<std::int64_t>()), options_.period);
+    if (!ns || !first || !last) return make_error_code(Errc::internal);
+    const auto skew = static_cast<beacon_id::Window>(options_.skewWindows);
+    // At most four look-backs' worth (four days at 15 minutes) ahead of time; longer events build the rest lazily.
+    const beacon_id::Window from = *first >= skew ? *first - skew : 0;
+    const beacon_id::Window to =
+        std::min<beacon_id::Window>(*last + skew, from + 4 * std::max<beacon_id::Window>(1, options_.lookBackWindows));
+    auto index = indexFor(eventId, r[0][1].as<std::int64_t>(), r[0][2].as<std::int64_t>(), *ns);
+    std::lock_guard lock{index->mutex};
+    if (!index->loaded) {
+      detail::loadKeys(tx, *serverKey_, eventId, *index);
+      index->loaded = true;
+    }
+    std::set<beacon_id::Window> wanted;
+    for (beacon_id::Window w = from; w <= to; ++w) wanted.insert(w);
+    std::size_t before = 0;
+    for (const auto& [w, run] : index->runs) before += run.resolver->entries();
+    detail::ensureWindows(*index, options_, wanted);
+    std::size_t after = 0;
+    for (const auto& [w, run] : index->runs) after += run.resolver->entries();
+    return after - before;
+  });
+}
+
 }  // namespace attendance::core

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <attendance/beacon_id/resolver.hpp>
+#include <attendance/core/database.hpp>
 #include <attendance/core/identity_keys.hpp>
+#include <attendance/support/result.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -45,6 +47,13 @@ public:
   [[nodiscard]] bool hasServerKey() const noexcept { return serverKey_.has_value(); }
   [[nodiscard]] const ServerKey* serverKey() const noexcept { return serverKey_ ? &*serverKey_ : nullptr; }
   [[nodiscard]] const PrivateIdOptions& options() const noexcept { return options_; }
+
+  // Builds the index of a private-ids event for its whole [startsAt, endsAt] (± skew) ahead of the
+  // first batch, so that batch costs what a static-id batch costs (docs/beacon-spec.md "Resolving").
+  // The backend calls it when a scanner fetches the event's roster (the scanner's start). Returns the
+  // index entries built now (0: not a private-ids event, undated, or already built for these versions).
+  // Errc::event_not_found, Errc::beacon_key_missing.
+  [[nodiscard]] Result<std::size_t> prepare(ConnectionPool& pool, const std::string& eventId);
 
   // For ingest (libs/core/src/ingest.cpp): the event's index for these versions, built or reused.
   [[nodiscard]] std::shared_ptr<detail::EventResolverIndex> indexFor(const std::string& eventId,
