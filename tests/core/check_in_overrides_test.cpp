@@ -48,7 +48,7 @@ protected:
   }
 
   attendance::Result<core::OverrideEntry> record(const std::string& email, core::OverrideAction action,
-                                           const std::string& reason = "at the door", int minutes = 0) {
+                                                 const std::string& reason = "at the door", int minutes = 0) {
     return core::recordOverride(*pool, {"ev-1", email, action, "door@example.org", reason},
                                 kNow + std::chrono::minutes{minutes});
   }
