@@ -99,7 +99,8 @@ Result<std::vector<OverrideEntry>> listOverrides(ConnectionPool& pool, std::stri
           return detail::failure<std::vector<OverrideEntry>>(make_error_code(Errc::event_not_found));
         }
         std::vector<OverrideEntry> out;
-        for (const auto& row : tx.exec_params(std::string{kSelectOverrides} + "WHERE o.event_id = $1 ORDER BY o.at, o.id", id)) {
+        for (const auto& row :
+             tx.exec_params(std::string{kSelectOverrides} + "WHERE o.event_id = $1 ORDER BY o.at, o.id", id)) {
           out.push_back(toEntry(row));
         }
         return out;

@@ -36,8 +36,7 @@ struct NewOverride {
 // Errc::user_not_found (no participant with that email), Errc::conflict: a manual
 // check-in of a participant who is already checked in (by a scanner or by hand)
 // or a revocation of one who is not: nothing is written.
-[[nodiscard]] Result<OverrideEntry> recordOverride(ConnectionPool& pool, const NewOverride& override,
-                                                   TimePoint now);
+[[nodiscard]] Result<OverrideEntry> recordOverride(ConnectionPool& pool, const NewOverride& override, TimePoint now);
 
 // The event's overrides, oldest first (the audit trail). Errc::event_not_found.
 [[nodiscard]] Result<std::vector<OverrideEntry>> listOverrides(ConnectionPool& pool, std::string_view eventId);
