@@ -142,9 +142,8 @@ TEST_F(BluezAdvertiserTest, SurvivesABluetoothdRestart) {
   ASSERT_TRUE(pollUntil([&] { return advertiser_->state() == AdvertiserState::advertising; }));
   sim_->command({{"cmd", "restart_bluez"}});  // a new mock: nothing registered any more
   ASSERT_TRUE(pollUntil([&] { return advertiser_->counters().bluezRestarts == 1; }));
-  ASSERT_TRUE(pollUntil([&] {
-    return advertiser_->state() == AdvertiserState::advertising && registrations().size() == 1;
-  }));
+  ASSERT_TRUE(
+      pollUntil([&] { return advertiser_->state() == AdvertiserState::advertising && registrations().size() == 1; }));
   EXPECT_EQ(registrations()[0].at("manufacturerData").at("76").as_string(), hex(iBeacon(0x44)));
   EXPECT_EQ(advertiser_->counters().registrations, 2U);
   EXPECT_NE(std::find(reasons_.begin(), reasons_.end(), "bluez-gone"), reasons_.end());
