@@ -111,17 +111,15 @@ TEST(BeaconCli, VersionAndHelpWithItsExitCodes) {
 }
 
 TEST(BeaconCli, TheMainOptionsAlsoFollowId) {
-  const std::vector<const char*> argv{"attendance-beacon", "id",       "--at",     "1721471400000",
-                                      "--settings",        "s.json",   "--event",  "ev-1",
-                                      "--format",          "eddystone"};
+  const std::vector<const char*> argv{"attendance-beacon", "id",   "--at",     "1721471400000", "--settings", "s.json",
+                                      "--event",           "ev-1", "--format", "eddystone"};
   auto o = ab::parseCommandLine(static_cast<int>(argv.size()), argv.data());
   ASSERT_TRUE(o) << o.error().err;
   EXPECT_EQ(o->settingsFile, "s.json");
   EXPECT_EQ(o->eventId, "ev-1");
   EXPECT_EQ(o->format, ab::AdvertFormat::eddystone);
   ASSERT_TRUE(o->idAt);
-  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(o->idAt->time_since_epoch()).count(),
-            1721471400000);
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(o->idAt->time_since_epoch()).count(), 1721471400000);
 }
 
 // ---- id --at: the spec's vectors ---------------------------------------------
@@ -232,8 +230,8 @@ TEST_F(BeaconAppTest, SignsInFetchesTheSettingsAndSavesThem) {
   }};
   const auto password = write("password", "s3cret pass\n");
   const auto saved = (dir_ / "saved.json").string();
-  const auto r = runArgs({"id", "--at", "2024-07-20T10:45:00Z", "--backend", server.url(), "--email",
-                          "ada@example.org", "--password-file", password, "--save-settings", saved});
+  const auto r = runArgs({"id", "--at", "2024-07-20T10:45:00Z", "--backend", server.url(), "--email", "ada@example.org",
+                          "--password-file", password, "--save-settings", saved});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "edd1ebea-c04e-5def-a017-8d6f20e27680\n");
   EXPECT_EQ(attendance::testing::readFile(saved), json);
@@ -242,8 +240,8 @@ TEST_F(BeaconAppTest, SignsInFetchesTheSettingsAndSavesThem) {
   EXPECT_EQ(requests[1].target, "/api/me/beacon");
 
   const auto wrong = write("wrong", "guess\n");
-  const auto refused = runArgs({"id", "--at", "0", "--backend", server.url(), "--email", "ada@example.org",
-                                "--password-file", wrong});
+  const auto refused =
+      runArgs({"id", "--at", "0", "--backend", server.url(), "--email", "ada@example.org", "--password-file", wrong});
   EXPECT_EQ(refused.code, ab::kExitSignInRefused);
   EXPECT_EQ(refused.err, "attendance-beacon: error: sign-in refused: wrong email or password\n");
   EXPECT_THAT(refused.err, ::testing::Not(HasSubstr("guess")));
@@ -251,8 +249,8 @@ TEST_F(BeaconAppTest, SignsInFetchesTheSettingsAndSavesThem) {
 
 TEST_F(BeaconAppTest, AnUnreachableBackendIsExitFour) {
   const auto password = write("password", "pw\n");
-  const auto r = runArgs(
-      {"id", "--at", "0", "--backend", "http://127.0.0.1:1", "--email", "a@b.c", "--password-file", password});
+  const auto r =
+      runArgs({"id", "--at", "0", "--backend", "http://127.0.0.1:1", "--email", "a@b.c", "--password-file", password});
   EXPECT_EQ(r.code, ab::kExitBackend);
   EXPECT_THAT(r.err, HasSubstr("attendance-beacon: error: sign-in: "));
 }
