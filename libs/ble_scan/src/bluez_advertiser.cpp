@@ -234,8 +234,9 @@ struct BluezAdvertiser::Impl {
           "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',"
           "arg0='org.bluez'",
           [this](sdbus::Message& m) { onNameOwnerChanged(m); }));
-      slots.push_back(c.addMatch("type='signal',interface='org.freedesktop.DBus.ObjectManager',member='InterfacesAdded'",
-                                 [this](sdbus::Message& m) { onInterfacesAdded(m); }));
+      slots.push_back(
+          c.addMatch("type='signal',interface='org.freedesktop.DBus.ObjectManager',member='InterfacesAdded'",
+                     [this](sdbus::Message& m) { onInterfacesAdded(m); }));
       slots.push_back(
           c.addMatch("type='signal',interface='org.freedesktop.DBus.ObjectManager',member='InterfacesRemoved'",
                      [this](sdbus::Message& m) { onInterfacesRemoved(m); }));
@@ -248,10 +249,9 @@ struct BluezAdvertiser::Impl {
   // ---- calls ---------------------------------------------------------------
 
   void failed(std::string_view method, const sdbus::Error& error) {
-    support::log::warn("ble.dbus_error", {{"method", method},
-                                          {"path", adapterPath},
-                                          {"error", error.getName()},
-                                          {"message", error.getMessage()}});
+    support::log::warn(
+        "ble.dbus_error",
+        {{"method", method}, {"path", adapterPath}, {"error", error.getName()}, {"message", error.getMessage()}});
   }
 
   void readObjects() {
@@ -324,8 +324,7 @@ struct BluezAdvertiser::Impl {
           registered = true;
           bump(counters.registrations);
           setRegisteredLabel(broadcast.label);
-          support::log::info("ble.advertising",
-                             {{"adapter", lastPathComponent(adapterPath)}, {"id", broadcast.label}});
+          support::log::info("ble.advertising", {{"adapter", lastPathComponent(adapterPath)}, {"id", broadcast.label}});
           setState(AdvertiserState::advertising, "registered");
         },
         timeout());

@@ -9,9 +9,9 @@
 namespace attendance::beacon {
 
 struct Fetched {
-  int exitCode = 0;      // 0, or kExitUsage / kExitSignInRefused / kExitBackend
-  std::string json;      // the settings as the backend sent them
-  std::string message;   // why not, for the error line
+  int exitCode = 0;     // 0, or kExitUsage / kExitSignInRefused / kExitBackend
+  std::string json;     // the settings as the backend sent them
+  std::string message;  // why not, for the error line
 };
 
 [[nodiscard]] Fetched fetchSettings(const std::string& backendUrl, const std::string& caFile, const std::string& email,

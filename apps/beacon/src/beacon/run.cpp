@@ -62,8 +62,8 @@ ble_scan::AdvertisingData advertisingData(AdvertFormat format, const support::Uu
 
 std::string isoUtc(std::chrono::system_clock::time_point t) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  const auto days = std::chrono::floor<std::chrono::days>(std::chrono::sys_time<std::chrono::milliseconds>{
-      std::chrono::milliseconds{ms}});
+  const auto days = std::chrono::floor<std::chrono::days>(
+      std::chrono::sys_time<std::chrono::milliseconds>{std::chrono::milliseconds{ms}});
   const std::chrono::year_month_day ymd{days};
   const auto rest = std::chrono::milliseconds{ms} - days.time_since_epoch();
   const std::chrono::hh_mm_ss hms{rest};

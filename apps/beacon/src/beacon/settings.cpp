@@ -61,8 +61,8 @@ int digits(std::string_view text, std::size_t at, std::size_t n, bool& ok) {
 
 std::optional<std::chrono::system_clock::time_point> parseIsoUtc(std::string_view text) {
   // YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z
-  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') ||
-      text[13] != ':' || text[16] != ':' || (text.back() != 'Z' && text.back() != 'z')) {
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') || text[13] != ':' ||
+      text[16] != ':' || (text.back() != 'Z' && text.back() != 'z')) {
     return std::nullopt;
   }
   bool ok = true;
