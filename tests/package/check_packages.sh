@@ -139,7 +139,9 @@ for unit in "${units[@]}"; do
   grep -q '^User=attendance' "$unit" || fail "$name: no User= (it would run as root)"
   grep -q '/var/lib/attendance-scanner\|/usr/local' "$unit" && fail "$name: names an old path"
 done
-grep -qx 'Type=notify' "$root/usr/lib/systemd/system/attendance-scanner.service" || fail "scanner unit is not Type=notify"
+for name in attendance-scanner attendance-backend attendance-admin; do
+  grep -qx 'Type=notify' "$root/usr/lib/systemd/system/$name.service" || fail "$name unit is not Type=notify"
+done
 grep -qx 'WatchdogSec=30' "$root/usr/lib/systemd/system/attendance-scanner.service" || fail "scanner unit has no WatchdogSec"
 grep -qx 'StateDirectory=attendance' "$root/usr/lib/systemd/system/attendance-scanner.service" ||
   fail "scanner unit has no StateDirectory=attendance"

@@ -11,6 +11,7 @@
 #include <attendance/support/log.hpp>
 
 #include "app_cli/cli.hpp"
+#include "app_cli/notify.hpp"
 #include "backend.hpp"
 
 namespace attendance::backend {
@@ -125,6 +126,7 @@ int serve(const ServeOptions& options, const core::DatabaseConfig& databaseIn,
     // Tests and scripts read the bound port from this line (port 0 = kernel-chosen).
     std::cout << fmt::format(R"({{"listening":"{}:{}"}})", bound.address().to_string(), bound.port()) << std::endl;
     if (onListening) onListening(bound.port());
+    app_cli::notifyReady(fmt::format("listening on {}:{}", bound.address().to_string(), bound.port()));
     server.runUntilSignal();
     // Database jobs abandoned by a drain deadline finish before their frames go away.
     blocking.join();

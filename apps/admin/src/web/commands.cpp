@@ -21,6 +21,7 @@
 
 #include "app.hpp"
 #include "app_cli/cli.hpp"
+#include "app_cli/notify.hpp"
 
 namespace attendance::admin_web {
 
@@ -120,6 +121,7 @@ void serve(const ServeOptions& o) {
   support::log::info("admin_web.listening", {{"url", url}});
   // One line on stdout so scripts (and tests) learn the port when --listen ends in :0.
   std::cout << "listening " << url << std::endl;
+  app_cli::notifyReady("listening on " + url);
   server.runUntilSignal();
   support::log::info("admin_web.stopped");
 }
