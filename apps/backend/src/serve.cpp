@@ -126,8 +126,9 @@ int serve(const ServeOptions& options, const core::DatabaseConfig& databaseIn,
     // Tests and scripts read the bound port from this line (port 0 = kernel-chosen).
     std::cout << fmt::format(R"({{"listening":"{}:{}"}})", bound.address().to_string(), bound.port()) << std::endl;
     if (onListening) onListening(bound.port());
-    app_cli::notifyReady(fmt::format("listening on {}:{}", bound.address().to_string(), bound.port()));
-    server.runUntilSignal();
+    server.runUntilSignal([&bound] {
+      app_cli::notifyReady(fmt::format("listening on {}:{}", bound.address().to_string(), bound.port()));
+    });
     // Database jobs abandoned by a drain deadline finish before their frames go away.
     blocking.join();
     passwords.join();

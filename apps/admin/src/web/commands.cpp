@@ -121,8 +121,7 @@ void serve(const ServeOptions& o) {
   support::log::info("admin_web.listening", {{"url", url}});
   // One line on stdout so scripts (and tests) learn the port when --listen ends in :0.
   std::cout << "listening " << url << std::endl;
-  app_cli::notifyReady("listening on " + url);
-  server.runUntilSignal();
+  server.runUntilSignal([&url] { app_cli::notifyReady("listening on " + url); });
   support::log::info("admin_web.stopped");
 }
 
