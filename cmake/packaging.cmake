@@ -1,6 +1,6 @@
 # Debian packages with CPack (docs/packaging.md); scripts/package runs it.
 #
-#   attendance-scanner   attendance-scanner, attendance-sync, their units, the D-Bus
+#   attendance-scanner   attendance-scanner, attendance-sync, attendance-beacon, the units, the D-Bus
 #                        policy, /etc/attendance/scanner.toml (conffile)
 #   attendance-server    attendance-backend, attendance-admin, their units,
 #                        /etc/attendance/server.env and server.toml (conffiles)
@@ -22,7 +22,7 @@ install(FILES apps/scanner/systemd/attendance-scanner.dbus.conf
 install(FILES apps/scanner/systemd/scanner.toml.example
         DESTINATION /etc/attendance RENAME scanner.toml COMPONENT attendance_Scanner EXCLUDE_FROM_ALL)
 install(FILES apps/scanner/systemd/scanner.toml.example
-              docs/scanner.md docs/sync.md docs/log-format.md docs/ble.md docs/packaging.md
+              docs/scanner.md docs/sync.md docs/beacon.md docs/log-format.md docs/ble.md docs/packaging.md
         DESTINATION /usr/share/doc/attendance-scanner COMPONENT attendance_Scanner EXCLUDE_FROM_ALL)
 
 install(FILES apps/backend/systemd/attendance-backend.service apps/admin/systemd/attendance-admin.service
@@ -61,7 +61,8 @@ set(CPACK_DEBIAN_ATTENDANCE_SCANNER_PACKAGE_SECTION misc)
 set(CPACK_DEBIAN_ATTENDANCE_SCANNER_DESCRIPTION "Offline BLE attendance scanner and log upload
  attendance-scanner logs the participants' phones it hears over Bluetooth LE
  (BlueZ) to a local JSON Lines log, with no network; attendance-sync uploads
- the log to the backend afterwards, or live beside the scanner. Runs as the
+ the log to the backend afterwards, or live beside the scanner; attendance-beacon
+ is the participants' broadcaster for Linux devices. The scanner runs as the
  system user attendance under systemd.")
 
 set(CPACK_DEBIAN_ATTENDANCE_SERVER_PACKAGE_NAME attendance-server)

@@ -82,7 +82,7 @@ expect_files() { # package path...
   done
   echo "$list" >"$work/$pkg.files"
 }
-expect_files attendance-scanner /usr/bin/attendance-scanner /usr/bin/attendance-sync \
+expect_files attendance-scanner /usr/bin/attendance-scanner /usr/bin/attendance-sync /usr/bin/attendance-beacon \
   /usr/lib/systemd/system/attendance-scanner.service /usr/lib/systemd/system/attendance-sync-follow.service \
   /usr/share/dbus-1/system.d/attendance-scanner.conf /etc/attendance/scanner.toml \
   /usr/share/doc/attendance-scanner/scanner.md /usr/share/doc/attendance-scanner/packaging.md
@@ -96,7 +96,7 @@ for lib in support dedup_cache jsonl_log beacon_id ble_scan http_server batch_cl
 done
 # Each program is in exactly one package, and nothing else of the build leaked in.
 grep -q '^/usr/bin/attendance-\(backend\|admin\)$' "$work/attendance-scanner.files" && fail "server program in attendance-scanner"
-grep -q '^/usr/bin/attendance-\(scanner\|sync\)$' "$work/attendance-server.files" && fail "scanner program in attendance-server"
+grep -q '^/usr/bin/attendance-\(scanner\|sync\|beacon\)$' "$work/attendance-server.files" && fail "scanner program in attendance-server"
 grep -q '^/usr/bin/' "$work/libattendance-dev.files" && fail "a program in libattendance-dev"
 grep -q '\.a$' "$work/attendance-scanner.files" "$work/attendance-server.files" && fail "a static library in a program package"
 grep -q '/usr/local\|/var/lib/attendance-scanner' "$work/control/attendance-scanner/postinst" && fail "old paths in postinst"
@@ -104,7 +104,7 @@ grep -q '/usr/local\|/var/lib/attendance-scanner' "$work/control/attendance-scan
 # --- extract into a scratch root --------------------------------------------------
 root="$work/root"
 for pkg in "${!deb[@]}"; do dpkg -x "${deb[$pkg]}" "$root"; done
-for exe in attendance-scanner attendance-sync attendance-backend attendance-admin; do
+for exe in attendance-scanner attendance-sync attendance-beacon attendance-backend attendance-admin; do
   info=$(file -b "$root/usr/bin/$exe")
   case "$info" in *ELF*executable*", stripped"*) ;; *) fail "$exe: $info (expected a stripped ELF executable)" ;; esac
 done
@@ -215,7 +215,7 @@ start_bus me "$work/policy-me.conf"
 out=$(ping_bluez "$address") || fail "the policy did not let its user call org.bluez: $out"
 
 # --- the programs ----------------------------------------------------------------
-for exe in attendance-scanner attendance-sync attendance-backend attendance-admin; do
+for exe in attendance-scanner attendance-sync attendance-beacon attendance-backend attendance-admin; do
   out=$("$root/usr/bin/$exe" --version) || fail "$exe --version exited $?"
   [[ "$out" =~ ^$exe\ $version\ \(.+\)$ ]] || fail "$exe --version printed '$out'"
   out=$("$root/usr/bin/$exe" --help) || fail "$exe --help exited $?"
@@ -280,4 +280,4 @@ else
   step "SKIPPED running postinst: no privilege for a mount namespace here (sh -n passed)"
 fi
 
-step "ok: 3 packages, ${#units[@]} units verified, D-Bus policy allowed/denied as written, 4 programs, consumer built"
+step "ok: 3 packages, ${#units[@]} units verified, D-Bus policy allowed/denied as written, 5 programs, consumer built"
