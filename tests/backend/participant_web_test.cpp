@@ -96,8 +96,8 @@ protected:
   // Signs up through the form; returns the new user's id.
   std::string signUp(Browser& b, const std::string& email, const std::string& password = "correct horse") {
     EXPECT_EQ(b.get("/signup").result_int(), 200);
-    auto res = b.post("/signup", {{"csrf", b.csrf()}, {"displayName", "Carol <b>"}, {"email", email},
-                                  {"password", password}});
+    auto res =
+        b.post("/signup", {{"csrf", b.csrf()}, {"displayName", "Carol <b>"}, {"email", email}, {"password", password}});
     EXPECT_EQ(res.result_int(), 303) << res.body();
     EXPECT_EQ(res[hs::http::field::location], "/?notice=welcome");
     return db->scalar("SELECT id::text FROM users WHERE email = '" + email + "'");
@@ -169,8 +169,9 @@ TEST_F(ParticipantWebTest, FormsWithoutTheirCsrfTokenAreRefusedAndChangeNothing)
   // No token, then a wrong one: no account.
   auto res = b.post("/signup", {{"displayName", "Mallory"}, {"email", "m@example.com"}, {"password", "12345678"}});
   EXPECT_EQ(res.result_int(), 403);
-  res = b.post("/signup",
-               {{"csrf", "x" + b.csrf()}, {"displayName", "Mallory"}, {"email", "m@example.com"}, {"password", "12345678"}});
+  res = b.post(
+      "/signup",
+      {{"csrf", "x" + b.csrf()}, {"displayName", "Mallory"}, {"email", "m@example.com"}, {"password", "12345678"}});
   EXPECT_EQ(res.result_int(), 403);
   EXPECT_EQ(number(*db, "SELECT count(*) FROM users WHERE email = 'm@example.com'"), 0);
 
@@ -197,9 +198,10 @@ TEST_F(ParticipantWebTest, FormsWithoutTheirCsrfTokenAreRefusedAndChangeNothing)
   // Another content type is refused before its body is read.
   Client c{backend->port};
   const std::string body = "{\"csrf\":\"" + csrf + "\"}";
-  auto json = c.request(fmt::format("POST /events/{}/register HTTP/1.1\r\nHost: test\r\nCookie: attendance_participant={}\r\n"
-                                    "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
-                                    kEvent, b.cookie("attendance_participant"), body.size(), body));
+  auto json =
+      c.request(fmt::format("POST /events/{}/register HTTP/1.1\r\nHost: test\r\nCookie: attendance_participant={}\r\n"
+                            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+                            kEvent, b.cookie("attendance_participant"), body.size(), body));
   EXPECT_EQ(json.result_int(), 415);
 }
 
@@ -287,7 +289,9 @@ TEST_F(ParticipantWebTest, DeletingTheAccountNeedsThePasswordAndLeavesOnlyAnAnon
                 .result_int(),
             200);
   core::EventReport before;
-  withPool([&](core::ConnectionPool& pool) { before = core::buildReport(pool, kEvent, std::chrono::system_clock::now()).value(); });
+  withPool([&](core::ConnectionPool& pool) {
+    before = core::buildReport(pool, kEvent, std::chrono::system_clock::now()).value();
+  });
   EXPECT_EQ(before.attended, 2);
 
   ASSERT_EQ(b.get("/account").result_int(), 200);
@@ -308,7 +312,9 @@ TEST_F(ParticipantWebTest, DeletingTheAccountNeedsThePasswordAndLeavesOnlyAnAnon
 
   // The report: they are gone from the participants; their sighting stays, linked to no one.
   core::EventReport after;
-  withPool([&](core::ConnectionPool& pool) { after = core::buildReport(pool, kEvent, std::chrono::system_clock::now()).value(); });
+  withPool([&](core::ConnectionPool& pool) {
+    after = core::buildReport(pool, kEvent, std::chrono::system_clock::now()).value();
+  });
   EXPECT_EQ(after.registered, before.registered - 1);
   EXPECT_EQ(after.attended, 1);
   EXPECT_EQ(after.unknownDevices, before.unknownDevices + 1);
@@ -319,12 +325,14 @@ TEST_F(ParticipantWebTest, DeletingTheAccountNeedsThePasswordAndLeavesOnlyAnAnon
 TEST_F(ParticipantWebTest, RefusedSignUpKeepsWhatWasTypedWithTheApisMessageAtItsField) {
   Browser b{backend->port};
   ASSERT_EQ(b.get("/signup").result_int(), 200);
-  auto res = b.post("/signup", {{"csrf", b.csrf()}, {"displayName", "Dan"}, {"email", "dan@example.com"},
-                                {"password", "short"}});
+  auto res = b.post("/signup",
+                    {{"csrf", b.csrf()}, {"displayName", "Dan"}, {"email", "dan@example.com"}, {"password", "short"}});
   EXPECT_EQ(res.result_int(), 400);
   EXPECT_NE(res.body().find("password must be 8-1024 bytes"), std::string::npos) << res.body();
   EXPECT_NE(res.body().find("value=\"dan@example.com\""), std::string::npos);
-  res = b.post("/signup", {{"csrf", b.csrf()}, {"displayName", "Alice again"}, {"email", "ALICE@example.com"},
+  res = b.post("/signup", {{"csrf", b.csrf()},
+                           {"displayName", "Alice again"},
+                           {"email", "ALICE@example.com"},
                            {"password", "long enough"}});
   EXPECT_EQ(res.result_int(), 409);
   EXPECT_NE(res.body().find("A participant with this email already exists."), std::string::npos);

@@ -43,28 +43,29 @@ void appendOptionalTime(std::string& out, const pqxx::field& f) {
 
 Result<std::vector<MyEvent>> listMyEvents(ConnectionPool& pool, std::string_view userId) {
   if (!support::Uuid::parse(userId)) return make_error_code(Errc::user_not_found);
-  return detail::withConnection(pool, "list_my_events", [&](pqxx::connection_base& conn) -> Result<std::vector<MyEvent>> {
-    pqxx::read_transaction tx{conn};
-    const auto rows = tx.exec_params(
-        std::string{"SELECT "} + kEventColumns + ", " + ATTENDANCE_SQL_MS("r.created_at") +
-            ", EXISTS (SELECT 1 FROM sync_receipts s WHERE s.event_id = e.id), "
-            "(SELECT min(c.check_in_time) FROM check_ins c WHERE c.event_id = e.id AND c.ble_uuid IN " +
-            kUserBleUuids +
-            ") FROM registrations r JOIN events e ON e.id = r.event_id WHERE r.user_id = $1::uuid "
-            "ORDER BY e.starts_at NULLS LAST, e.id",
-        std::string{userId});
-    std::vector<MyEvent> out;
-    out.reserve(rows.size());
-    for (const auto& row : rows) {
-      MyEvent m;
-      m.event = readEvent(row);
-      m.registeredAt = detail::fromMs(row[6].as<std::int64_t>());
-      m.synced = row[7].as<bool>();
-      if (!row[8].is_null()) m.checkedInAt = detail::fromMs(row[8].as<std::int64_t>());
-      out.push_back(std::move(m));
-    }
-    return out;
-  });
+  return detail::withConnection(
+      pool, "list_my_events", [&](pqxx::connection_base& conn) -> Result<std::vector<MyEvent>> {
+        pqxx::read_transaction tx{conn};
+        const auto rows = tx.exec_params(
+            std::string{"SELECT "} + kEventColumns + ", " + ATTENDANCE_SQL_MS("r.created_at") +
+                ", EXISTS (SELECT 1 FROM sync_receipts s WHERE s.event_id = e.id), "
+                "(SELECT min(c.check_in_time) FROM check_ins c WHERE c.event_id = e.id AND c.ble_uuid IN " +
+                kUserBleUuids +
+                ") FROM registrations r JOIN events e ON e.id = r.event_id WHERE r.user_id = $1::uuid "
+                "ORDER BY e.starts_at NULLS LAST, e.id",
+            std::string{userId});
+        std::vector<MyEvent> out;
+        out.reserve(rows.size());
+        for (const auto& row : rows) {
+          MyEvent m;
+          m.event = readEvent(row);
+          m.registeredAt = detail::fromMs(row[6].as<std::int64_t>());
+          m.synced = row[7].as<bool>();
+          if (!row[8].is_null()) m.checkedInAt = detail::fromMs(row[8].as<std::int64_t>());
+          out.push_back(std::move(m));
+        }
+        return out;
+      });
 }
 
 Result<std::string> exportParticipantJson(ConnectionPool& pool, std::string_view userId,
@@ -143,10 +144,10 @@ Result<std::string> exportParticipantJson(ConnectionPool& pool, std::string_view
       out += "}";
     }
     out += "],\"sessions\":[";
-    const auto sessions = tx.exec_params(
-        "SELECT " ATTENDANCE_SQL_MS("created_at") ", " ATTENDANCE_SQL_MS(
-            "expires_at") " FROM participant_sessions WHERE user_id = $1::uuid ORDER BY created_at",
-        id);
+    const auto sessions =
+        tx.exec_params("SELECT " ATTENDANCE_SQL_MS("created_at") ", " ATTENDANCE_SQL_MS(
+                           "expires_at") " FROM participant_sessions WHERE user_id = $1::uuid ORDER BY created_at",
+                       id);
     for (std::size_t i = 0; i < sessions.size(); ++i) {
       out += i == 0 ? "{\"createdAt\":" : ",{\"createdAt\":";
       appendTime(out, sessions[i][0].as<std::int64_t>());

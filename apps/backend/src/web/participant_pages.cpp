@@ -116,8 +116,8 @@ std::string signUp(std::string_view formCsrf, const AccountForm& typed) {
       "<button class=\"btn btn-primary\" type=\"submit\">Create account</button></form>"
       "<p>Have an account? <a href=\"/signin\">Sign in</a></p></section>",
       csrfField(formCsrf),
-      formField("displayName", "displayName", "Your name", "type=\"text\" autocomplete=\"name\" maxlength=\"200\" required",
-                typed.displayName, &typed.errors),
+      formField("displayName", "displayName", "Your name",
+                "type=\"text\" autocomplete=\"name\" maxlength=\"200\" required", typed.displayName, &typed.errors),
       formField("email", "email", "Email", "type=\"email\" autocomplete=\"username\" required", typed.email,
                 &typed.errors),
       formField("password", "password", "Password (at least 8 characters)",
@@ -140,11 +140,12 @@ std::string home(const HomeView& v, std::string_view csrf) {
       status = "<span class=\"badge\">No check-ins synced yet</span>";
     }
     const bool over = m.event.endsAt ? *m.event.endsAt < v.now : false;
-    mine += fmt::format("<li class=\"event\" data-event=\"{}\"><div>{}</div><div class=\"muted\">{}</div><div>{}</div>{}</li>",
-                        h(m.event.id), eventTitle(m.event), whenText(m.event), status,
-                        over || m.checkedInAt ? std::string{}
-                                              : postButton("/events/" + urlEncode(m.event.id) + "/unregister", csrf,
-                                                           "Cancel registration", "btn-ghost"));
+    mine += fmt::format(
+        "<li class=\"event\" data-event=\"{}\"><div>{}</div><div class=\"muted\">{}</div><div>{}</div>{}</li>",
+        h(m.event.id), eventTitle(m.event), whenText(m.event), status,
+        over || m.checkedInAt
+            ? std::string{}
+            : postButton("/events/" + urlEncode(m.event.id) + "/unregister", csrf, "Cancel registration", "btn-ghost"));
   }
   if (mine.empty()) mine = "<li class=\"empty\">You are not registered for any event yet.</li>";
 

@@ -103,7 +103,8 @@ public:
   Response formPage(http::status status, std::string_view title, bool signUp, const pages::AccountForm& typed,
                     std::string_view flashHtml) const {
     const std::string csrf = core::randomToken();
-    Response res = page(status, title, nullptr, flashHtml, signUp ? pages::signUp(csrf, typed) : pages::signIn(csrf, typed));
+    Response res =
+        page(status, title, nullptr, flashHtml, signUp ? pages::signUp(csrf, typed) : pages::signIn(csrf, typed));
     res.insert(http::field::set_cookie, cookie(formCookieName(), csrf, 3600, "Strict"));
     return res;
   }
@@ -205,7 +206,9 @@ public:
     // The JSON API's rule (core::validateNewUser), its message shown at the field it is about.
     if (auto why = core::validateNewUser(user, ctx_.auth)) {
       const std::string& m = *why;  // starts with the field it is about
-      const char* fieldName = m.starts_with("password") ? "password" : m.starts_with("display") ? "displayName" : "email";
+      const char* fieldName = m.starts_with("password")  ? "password"
+                              : m.starts_with("display") ? "displayName"
+                                                         : "email";
       typed.errors[fieldName] = m;
       return formPage(http::status::bad_request, "Create an account", true, typed, {});
     }

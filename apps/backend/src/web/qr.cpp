@@ -13,8 +13,8 @@ namespace attendance::backend::web {
 std::string qrSvg(std::string_view text) {
   const std::string input{text};
   // Level M (15 % of the symbol may be damaged), 8-bit mode, case kept, the smallest version that fits.
-  std::unique_ptr<QRcode, decltype(&QRcode_free)> code{QRcode_encodeString(input.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1),
-                                                       &QRcode_free};
+  std::unique_ptr<QRcode, decltype(&QRcode_free)> code{
+      QRcode_encodeString(input.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1), &QRcode_free};
   if (!code) return {};
   const int width = code->width;
   constexpr int kQuiet = 4;  // the quiet zone the standard asks for, in modules
