@@ -82,6 +82,10 @@ test('a participant signs up, registers, sees the id and QR code, is checked in,
       const qr = await page.locator('svg.qr').boundingBox();
       assert.ok(qr && qr.width >= 150 && Math.abs(qr.width - qr.height) < 1, `a square QR code of a scannable size: ${JSON.stringify(qr)}`);
       assert.ok(qr.x >= 0 && qr.x + qr.width <= width, 'the QR code is on screen');
+      // A real QR reader (zbar) reads the id back from the rendered code.
+      const qrPng = join(artifacts, `participant-qr-${width}.png`);
+      await page.locator('svg.qr').screenshot({ path: qrPng });
+      assert.equal(execFileSync('zbarimg', ['-q', '--raw', qrPng], { encoding: 'utf8' }).trim(), bleUuid);
       await fits(page, width, 'home');
 
       // Sign out, then in again.
