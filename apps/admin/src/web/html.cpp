@@ -182,4 +182,10 @@ std::string formField(std::string_view id, std::string_view name, std::string_vi
   return out;
 }
 
+std::string setCookieValue(std::string_view name, std::string_view value, std::int64_t maxAge,
+                           std::string_view sameSite, bool secure) {
+  return fmt::format("{}={}; Path=/; Max-Age={}; HttpOnly; SameSite={}{}", name, value, maxAge, sameSite,
+                     secure ? "; Secure" : "");
+}
+
 }  // namespace attendance::admin_web

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -44,6 +45,11 @@ using FieldErrors = std::map<std::string, std::string, std::less<>>;
 // `value` is escaped. Shared by the admin console and the participant pages.
 [[nodiscard]] std::string formField(std::string_view id, std::string_view name, std::string_view label,
                                     std::string_view input, std::string_view value, const FieldErrors* errors);
+
+// A Set-Cookie value: `name=value; Path=/; Max-Age=…; HttpOnly; SameSite=…` (+ `; Secure`).
+// One format for the admin console's and the participant pages' cookies.
+[[nodiscard]] std::string setCookieValue(std::string_view name, std::string_view value, std::int64_t maxAge,
+                                         std::string_view sameSite, bool secure);
 
 // Percent-encodes for a URL query value or path segment.
 [[nodiscard]] std::string urlEncode(std::string_view text);

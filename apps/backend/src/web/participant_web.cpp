@@ -65,8 +65,7 @@ public:
   // Strict for the sign-in form's token.
   [[nodiscard]] std::string cookie(std::string_view name, std::string_view value, std::int64_t maxAge,
                                    std::string_view sameSite) const {
-    return fmt::format("{}={}; Path=/; Max-Age={}; HttpOnly; SameSite={}{}", name, value, maxAge, sameSite,
-                       ctx_.secureCookies ? "; Secure" : "");
+    return admin_web::setCookieValue(name, value, maxAge, sameSite, ctx_.secureCookies);
   }
   [[nodiscard]] std::string sessionCookie(std::string_view token) const {
     return cookie(sessionCookieName(), token,
