@@ -20,8 +20,9 @@ WebOptions WebOptions::forTests() {
 }
 
 WebApp::WebApp(core::ConnectionPool& pool, http_server::BlockingPool& blocking, const support::TimeSource& clock,
-               WebOptions options, http_server::MetricsRegistry* metrics)
-    : impl_(std::make_unique<Console>(pool, blocking, clock, options, metrics)) {}
+               WebOptions options, http_server::MetricsRegistry* metrics, core::ConnectionPool* reportPool)
+    : impl_(std::make_unique<Console>(pool, reportPool != nullptr ? *reportPool : pool, blocking, clock, options,
+                                      metrics)) {}
 
 WebApp::~WebApp() = default;
 
@@ -83,6 +84,7 @@ void WebApp::addRoutes(http_server::Router& router) {
   add(V::post, "/events/{id}/delete", Access::session, &Console::postEventDelete);
   add(V::post, "/events/{id}/registrations", Access::session, &Console::postRegistration);
   add(V::post, "/events/{id}/registrations/{userId}/delete", Access::session, &Console::postUnregister);
+  add(V::post, "/events/{id}/door", Access::session, &Console::postDoor);
   add(V::get, "/events/{id}/report.csv", Access::session, &Console::reportCsv);
   add(V::get, "/events/{id}/unknown-devices.csv", Access::session, &Console::unknownDevicesCsv);
   add(V::get, "/participants", Access::session, &Console::getParticipants);

@@ -63,6 +63,8 @@ struct Call {
 
 struct Console {
   core::ConnectionPool& pool;
+  // Where reports are read: `pool` itself, or a streaming replica's (docs/scaling.md).
+  core::ConnectionPool& reportPool;
   http_server::BlockingPool& blocking;
   const support::TimeSource& clock;
   WebOptions options;
@@ -77,8 +79,8 @@ struct Console {
   // Last member: destroyed first, so no refresh runs while the rest goes away.
   std::unique_ptr<ReportRefresher> refresher;
 
-  Console(core::ConnectionPool& p, http_server::BlockingPool& b, const support::TimeSource& c, WebOptions o,
-          http_server::MetricsRegistry* m);
+  Console(core::ConnectionPool& p, core::ConnectionPool& reports, http_server::BlockingPool& b,
+          const support::TimeSource& c, WebOptions o, http_server::MetricsRegistry* m);
 
   [[nodiscard]] core::TimePoint now() const { return clock.systemTime(); }
   void publishCacheStats();
@@ -129,12 +131,20 @@ struct Console {
   Response refusedEventForm(Call& call, const pages::EventForm& typed);
   Response postEvents(Call& call);
   Response getEvent(Call& call);
-  // The event page; with refusedEdit, its edit form as typed with the messages by its fields.
-  Response eventPage(Call& call, http::status status, const pages::EventForm* refusedEdit);
+  // The event page; with a refused form (edit, door, registration), that form as
+  // typed with the messages by its fields.
+  struct RefusedEventForms {
+    const pages::EventForm* edit = nullptr;
+    const pages::DoorForm* door = nullptr;
+    const pages::RegistrationForm* registration = nullptr;
+  };
+  Response eventPage(Call& call, http::status status, RefusedEventForms refused);
   Response postEvent(Call& call);
   Response postEventDelete(Call& call);
   Response postRegistration(Call& call);
   Response postUnregister(Call& call);
+  // The door form: a manual check-in or revoke with a reason, by the signed-in admin.
+  Response postDoor(Call& call);
 
   // ---- report (report_routes.cpp) --------------------------------------------
   // Without page parameters: the whole report, exactly `attendance-admin report
