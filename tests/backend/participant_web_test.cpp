@@ -275,6 +275,31 @@ TEST_F(ParticipantWebTest, MyEventsShowsTheCheckInAfterASyncAndTheExportHoldsWha
   EXPECT_TRUE(doc.at("signInAttempts").as_array().empty()) << "sign-up is no sign-in attempt";
   // Another participant's data is not in it.
   EXPECT_EQ(res.body().find(aliceUuid), std::string::npos);
+
+  // Door staff revoke the check-in, then check them in by hand: the page follows the report's rule
+  // (the latest override), and the export lists both with who and why.
+  withPool([&](core::ConnectionPool& pool) {
+    ASSERT_TRUE(core::recordOverride(
+        pool, {kEvent, "carol@example.com", core::OverrideAction::revoke, "door@example.org", "a friend's phone"},
+        std::chrono::system_clock::now()));
+  });
+  res = b.get("/");
+  EXPECT_NE(res.body().find("Not checked in (revoked at the door)"), std::string::npos) << res.body();
+  withPool([&](core::ConnectionPool& pool) {
+    ASSERT_TRUE(core::recordOverride(
+        pool, {kEvent, "carol@example.com", core::OverrideAction::check_in, "door@example.org", "showed the QR code"},
+        std::chrono::system_clock::now() + 1s));
+  });
+  res = b.get("/");
+  EXPECT_NE(res.body().find(fmt::format("{} {} UTC</time> (at the door)", iso.substr(0, 10), iso.substr(11, 5))),
+            std::string::npos)
+      << "the scanner's time, decided by hand";
+  const auto overrides = json::parse(b.get("/me/export.json").body()).as_object().at("checkInOverrides").as_array();
+  ASSERT_EQ(overrides.size(), 2U);
+  EXPECT_EQ(overrides[0].at("action").as_string(), "revoke");
+  EXPECT_EQ(overrides[0].at("reason").as_string(), "a friend's phone");
+  EXPECT_EQ(overrides[1].at("action").as_string(), "check_in");
+  EXPECT_EQ(overrides[1].at("by").as_string(), "door@example.org");
 }
 
 TEST_F(ParticipantWebTest, DeletingTheAccountNeedsThePasswordAndLeavesOnlyAnAnonymousCountInTheReport) {

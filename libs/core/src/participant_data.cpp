@@ -40,9 +40,12 @@ Result<std::vector<MyEvent>> listMyEvents(ConnectionPool& pool, std::string_view
             std::string{"SELECT "} + kEventColumns + ", " + ATTENDANCE_SQL_MS("r.created_at") +
                 ", EXISTS (SELECT 1 FROM sync_receipts s WHERE s.event_id = e.id), "
                 "(SELECT min(c.check_in_time) FROM check_ins c WHERE c.event_id = e.id AND c.ble_uuid IN " +
-                kUserBleUuids +
-                ") FROM registrations r JOIN events e ON e.id = r.event_id WHERE r.user_id = $1::uuid "
-                "ORDER BY e.starts_at NULLS LAST, e.id",
+                kUserBleUuids + "), o.action, " + ATTENDANCE_SQL_MS("o.at") +
+                " FROM registrations r JOIN events e ON e.id = r.event_id "
+                // The latest override (by at, id), as the report takes it.
+                "LEFT JOIN LATERAL (SELECT action, at FROM check_in_overrides x WHERE x.event_id = e.id "
+                "AND x.user_id = r.user_id ORDER BY x.at DESC, x.id DESC LIMIT 1) o ON true "
+                "WHERE r.user_id = $1::uuid ORDER BY e.starts_at NULLS LAST, e.id",
             std::string{userId});
         std::vector<MyEvent> out;
         out.reserve(rows.size());
@@ -52,6 +55,12 @@ Result<std::vector<MyEvent>> listMyEvents(ConnectionPool& pool, std::string_view
           m.registeredAt = detail::fromMs(row[6].as<std::int64_t>());
           m.synced = row[7].as<bool>();
           if (!row[8].is_null()) m.checkedInAt = detail::fromMs(row[8].as<std::int64_t>());
+          if (!row[9].is_null()) {
+            m.revoked = row[9].as<std::string>() == "revoke";
+            m.manual = !m.revoked;
+            if (m.revoked) m.checkedInAt.reset();
+            if (m.manual && !m.checkedInAt) m.checkedInAt = detail::fromMs(row[10].as<std::int64_t>());
+          }
           out.push_back(std::move(m));
         }
         return out;
@@ -131,6 +140,24 @@ Result<std::string> exportParticipantJson(ConnectionPool& pool, std::string_view
       support::appendJsonString(out, checkIns[i][3].as<std::string>());
       out += ",\"syncedAt\":";
       appendOptionalTime(out, checkIns[i][4]);
+      out += "}";
+    }
+    out += "],\"checkInOverrides\":[";
+    const auto overrides =
+        tx.exec_params("SELECT o.event_id, o.action, o.admin_email, o.reason, " ATTENDANCE_SQL_MS(
+                           "o.at") " FROM check_in_overrides o WHERE o.user_id = $1::uuid ORDER BY o.at, o.id",
+                       id);
+    for (std::size_t i = 0; i < overrides.size(); ++i) {
+      out += i == 0 ? "{\"eventId\":" : ",{\"eventId\":";
+      support::appendJsonString(out, overrides[i][0].as<std::string>());
+      out += ",\"action\":";
+      support::appendJsonString(out, overrides[i][1].as<std::string>());
+      out += ",\"at\":";
+      appendTime(out, overrides[i][4].as<std::int64_t>());
+      out += ",\"by\":";
+      support::appendJsonString(out, overrides[i][2].as<std::string>());
+      out += ",\"reason\":";
+      support::appendJsonString(out, overrides[i][3].as<std::string>());
       out += "}";
     }
     out += "],\"sessions\":[";

@@ -133,7 +133,10 @@ std::string home(const HomeView& v, std::string_view csrf) {
   for (const auto& m : v.mine) {
     std::string status;
     if (m.checkedInAt) {
-      status = "<span class=\"badge badge-ok\">Checked in at " + timeText(*m.checkedInAt) + "</span>";
+      status = "<span class=\"badge badge-ok\">Checked in at " + timeText(*m.checkedInAt) +
+               (m.manual ? " (at the door)" : "") + "</span>";
+    } else if (m.revoked) {
+      status = "<span class=\"badge\">Not checked in (revoked at the door)</span>";
     } else if (m.synced) {
       status = "<span class=\"badge\">Not checked in</span>";
     } else {

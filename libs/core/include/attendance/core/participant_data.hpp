@@ -21,8 +21,14 @@ struct MyEvent {
   Event event;
   std::chrono::system_clock::time_point registeredAt;
   bool synced = false;  // the event has at least one sync receipt
-  // The earliest check-in under the participant's current or a retired bleUuid.
+  // Whether and when they were checked in, as the report decides it
+  // (docs/check-in-semantics.md): the latest manual override (door staff) when
+  // there is one, else the scanners'. The time is the earliest check-in under
+  // their current or a retired bleUuid, or the manual check-in's time when no
+  // scanner saw them; none after a revocation.
   std::optional<std::chrono::system_clock::time_point> checkedInAt;
+  bool manual = false;   // the latest override is a manual check-in
+  bool revoked = false;  // the latest override is a revocation
 };
 
 // The events the user is registered for, soonest start first (undated last).
@@ -31,9 +37,8 @@ struct MyEvent {
 // Everything stored about the user, as one JSON document: the account (without
 // the password hash, which is stored but says nothing to its owner: "hasPassword"
 // stands for it), retired bleUuids, registrations, every check-in row under any
-// of their bleUuids, their sessions (times only; tokens are stored hashed) and
-// the sign-in attempts recorded under their email. Times are ISO 8601 UTC.
-// Errc::user_not_found.
+// of their bleUuids, the door staff's manual check-ins and revocations of them, their sessions (times only; tokens are
+// stored hashed) and the sign-in attempts recorded under their email. Times are ISO 8601 UTC. Errc::user_not_found.
 [[nodiscard]] Result<std::string> exportParticipantJson(ConnectionPool& pool, std::string_view userId,
                                                         std::chrono::system_clock::time_point now);
 
