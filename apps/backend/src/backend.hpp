@@ -53,6 +53,9 @@ struct ServeOptions {
   bool accessLog = true;
   core::AuthConfig auth;
   core::IngestOptions ingest;  // --event-window-slack
+  // Served over HTTPS (directly or behind a TLS proxy): the participant pages'
+  // cookies get `Secure` and the `__Host-` prefix (as the admin console's).
+  bool secureCookies = false;
 };
 
 // Everything the handlers use; owned by serve() (or a test).
@@ -69,6 +72,7 @@ struct BackendContext {
   core::IngestOptions ingest;
   std::size_t maxApiBody = 64U * 1024U;
   std::function<bool()> draining = [] { return false; };
+  bool secureCookies = false;  // ServeOptions::secureCookies
 };
 
 // Declares the backend's metrics and returns the router with every route.

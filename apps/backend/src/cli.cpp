@@ -90,6 +90,8 @@ int runCli(int argc, char** argv) {
       ->check(CLI::Range(0.0, 24.0 * 366));
   bool noAccessLog = false;
   serveCmd->add_flag("--no-access-log", noAccessLog, "Do not log one line per request");
+  serveCmd->add_flag("--secure-cookies", o.secureCookies,
+                     "Served over HTTPS (directly or behind a TLS proxy): the participant pages' cookies get Secure");
   bool fastPasswordHashing = false;
   serveCmd->add_flag("--insecure-fast-password-hashing", fastPasswordHashing,
                      "Cheapest Argon2id parameters (tests only, never in production)");

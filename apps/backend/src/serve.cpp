@@ -111,6 +111,7 @@ int serve(const ServeOptions& options, const core::DatabaseConfig& databaseIn,
   limits.maxRecords = options.maxRecords;
   BackendContext ctx{pool,  blocking,     passwords, metrics,        scannerLimiter,    clientLimiter,
                      clock, options.auth, limits,    options.ingest, options.maxApiBody};
+  ctx.secureCookies = options.secureCookies;
 
   int code = kExitOk;
   {
