@@ -9,6 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +21,7 @@ using namespace std::chrono_literals;
 using attendance::ble_scan::ScannerOptions;
 using attendance::ble_scan::ScannerState;
 using attendance::ble_scan::detail::AtomicCounters;
+using attendance::ble_scan::detail::DeviceKey;
 using attendance::ble_scan::detail::DeviceTable;
 using attendance::ble_scan::detail::DiscoveryPolicy;
 using attendance::ble_scan::detail::PolicyAction;
@@ -247,13 +251,48 @@ TEST_F(DiscoveryPolicyTest, StopEndsOurSessionWithoutWaiting) {
 
 constexpr auto kStale = 60s;
 
-std::string device(int i) { return std::string{kHci0} + "/dev_" + std::to_string(i); }
+// "/org/bluez/hci0/dev_00_00_00_00_00_<i>" (i in hex).
+std::string device(int i) {
+  char last[16];
+  std::snprintf(last, sizeof last, "%02X", static_cast<unsigned>(i));
+  return std::string{kHci0} + "/dev_00_00_00_00_00_" + last;
+}
+DeviceKey key(int i) {
+  const auto k = attendance::ble_scan::detail::parseDevicePath(device(i));
+  EXPECT_TRUE(k) << device(i);
+  return k.value_or(DeviceKey{});
+}
+
+// Issue 13 (memory): the table keys a device by 8 bytes, not its object path; the path,
+// the adapter's path and name and the address come back from the key as BlueZ spells them.
+TEST(DeviceKeyTest, ADevicePathRoundTripsThroughItsKey) {
+  using namespace attendance::ble_scan::detail;
+  const auto k = parseDevicePath("/org/bluez/hci12/dev_c0_FF_ee_01_23_4A");
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->adapter(), 12U);
+  EXPECT_EQ(k->address(), 0xC0FFEE01234AULL);
+  EXPECT_EQ(devicePath(*k), "/org/bluez/hci12/dev_C0_FF_EE_01_23_4A");
+  EXPECT_EQ(adapterPath(k->adapter()), "/org/bluez/hci12");
+  EXPECT_EQ(adapterName(k->adapter()), "hci12");
+  std::array<char, 17> text{};
+  EXPECT_EQ(formatAddress(*k, text), "C0:FF:EE:01:23:4A");
+  EXPECT_NE(parseDevicePath("/org/bluez/hci0/dev_C0_FF_EE_01_23_4A"), k) << "another adapter, another device";
+  EXPECT_EQ(parseAdapterPath("/org/bluez/hci12"), std::optional<std::uint16_t>{12});
+  for (const char* other : {"/org/bluez/hci0/dev_0", "/org/bluez/hci0/dev_C0_FF_EE_01_23_4", "/org/bluez/hci0",
+                            "/org/bluez/hci0/dev_C0_FF_EE_01_23_4AB", "/org/bluez/hci0/dev_C0:FF:EE:01:23:4A",
+                            "/org/bluez/hciX/dev_C0_FF_EE_01_23_4A", "/org/bluez/hci70000/dev_C0_FF_EE_01_23_4A",
+                            "/org/bluez/hci0/dev_G0_FF_EE_01_23_4A", "/org/other/hci0/dev_C0_FF_EE_01_23_4A"}) {
+    EXPECT_FALSE(parseDevicePath(other)) << other;
+  }
+  EXPECT_FALSE(parseAdapterPath("/org/bluez/hci0/dev_C0_FF_EE_01_23_4A"));
+  EXPECT_FALSE(parseAdapterPath("/org/bluez/hci"));
+}
 
 TEST(DeviceTableTest, AtMostFourRemovalsAwaitAnAnswer) {
   attendance::support::SimulatedTimeSource time;
   DeviceTable table{kStale, 4096};
   for (int i = 0; i < 12; ++i) {
-    table.add(device(i), time.monotonicTime());
+    table.add(key(i), time.monotonicTime());
   }
   time.advance(kStale);
   table.sweepStale(time.monotonicTime());
@@ -278,13 +317,13 @@ TEST(DeviceTableTest, AtMostFourRemovalsAwaitAnAnswer) {
 TEST(DeviceTableTest, KeepsPairedDevicesAndEvictsTheLeastRecentlySeenBeyondTheCap) {
   attendance::support::SimulatedTimeSource time;
   DeviceTable table{kStale, 2};
-  table.add(device(0), time.monotonicTime()).keep = true;  // the operator's keyboard
+  table.add(key(0), time.monotonicTime()).keep = true;  // the operator's keyboard
   time.advance(1s);
-  table.add(device(1), time.monotonicTime());
+  table.add(key(1), time.monotonicTime());
   time.advance(1s);
-  table.add(device(2), time.monotonicTime());
+  table.add(key(2), time.monotonicTime());
   time.advance(1s);
-  table.add(device(3), time.monotonicTime());
+  table.add(key(3), time.monotonicTime());
   table.sweepStale(time.monotonicTime());
   std::vector<std::string> removed;
   while (auto r = table.nextRemoval()) {
@@ -305,16 +344,17 @@ TEST(DeviceTableTest, KeepsPairedDevicesAndEvictsTheLeastRecentlySeenBeyondTheCa
 
 TEST(DeviceTableTest, OneReportPerDeviceAndBatchWithItsIdsOnce) {
   DeviceTable table{kStale, 16};
-  auto& dev = table.add(device(0), {});
+  auto& dev = table.add(key(0), {});
   const auto id = attendance::support::Uuid::parse("67931fbe-4269-4563-816a-bddeb3b42104");
   ASSERT_TRUE(id);
   dev.fromManufacturer.push_back({*id, attendance::ble_scan::Format::ibeacon, {}});
   dev.fromUuids.push_back({*id, attendance::ble_scan::Format::service_uuid, {}});
-  table.markDirty(device(0), dev);
-  table.markDirty(device(0), dev);
+  table.markDirty(key(0), dev);
+  table.markDirty(key(0), dev);
   int reports = 0;
-  table.flushDirty([&](attendance::ble_scan::detail::DeviceInfo& d) {
+  table.flushDirty([&](DeviceKey k, attendance::ble_scan::detail::DeviceInfo& d) {
     ++reports;
+    EXPECT_EQ(k, key(0));
     std::vector<attendance::ble_scan::Candidate> ids;
     DeviceTable::collectCandidates(d, ids);
     ASSERT_EQ(ids.size(), 1U);

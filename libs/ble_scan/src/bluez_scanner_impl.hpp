@@ -124,13 +124,13 @@ struct BluezScanner::Impl {
                              std::vector<Candidate>& fromProperty, IgnoredReason& why);
 
   // Applies Device1 properties; marks the device dirty when they carry an advertisement.
-  void deviceUpdate(const std::string& path, detail::DeviceInfo& dev, const PropertyMap& props, bool live);
+  void deviceUpdate(detail::DeviceKey key, detail::DeviceInfo& dev, const PropertyMap& props, bool live);
 
   void flushDirty() {
-    devices.flushDirty([this](detail::DeviceInfo& dev) { sighting(dev); });
+    devices.flushDirty([this](detail::DeviceKey key, detail::DeviceInfo& dev) { sighting(key, dev); });
   }
 
-  void sighting(detail::DeviceInfo& dev);
+  void sighting(detail::DeviceKey key, detail::DeviceInfo& dev);
   // Ages the background-iPhone count and publishes it in the counters.
   void noteBackgroundIphones() {
     backgroundIphones.expire(now());
