@@ -75,6 +75,7 @@ struct BluezScanner::Impl {
 
   Advertisement scratch;
   std::vector<Candidate> candidates;
+  std::vector<Candidate> parsed;  // one property's ids (reparseAdvertProperty)
 
   // ---- helpers -------------------------------------------------------------
 
@@ -121,7 +122,7 @@ struct BluezScanner::Impl {
   // and parsed into the candidates that property gives, replacing its previous ones.
   void reparseAdvertProperty(const sdbus::Variant& value,
                              bool (*decodeInto)(const sdbus::Variant&, Advertisement&) noexcept,
-                             std::vector<Candidate>& fromProperty, IgnoredReason& why);
+                             detail::DeviceInfo& dev, detail::AdvertProperty property);
 
   // Applies Device1 properties; marks the device dirty when they carry an advertisement.
   void deviceUpdate(detail::DeviceKey key, detail::DeviceInfo& dev, const PropertyMap& props, bool live);

@@ -144,13 +144,14 @@ void BluezScanner::Impl::adapterChanged(const std::string& path, const PropertyM
 
 void BluezScanner::Impl::reparseAdvertProperty(const sdbus::Variant& value,
                                                bool (*decodeInto)(const sdbus::Variant&, Advertisement&) noexcept,
-                                               std::vector<Candidate>& fromProperty, IgnoredReason& why) {
+                                               detail::DeviceInfo& dev, detail::AdvertProperty property) {
   scratch.clear();
   if (!decodeInto(value, scratch)) {
     bump(counters.malformedValues);
   }
-  fromProperty.clear();
-  why = parseAdvertisement(scratch, options.parser, fromProperty).ignored;
+  parsed.clear();
+  const auto why = parseAdvertisement(scratch, options.parser, parsed).ignored;
+  dev.setCandidates(property, parsed, why);
 }
 
 void BluezScanner::Impl::deviceUpdate(detail::DeviceKey key, detail::DeviceInfo& dev, const PropertyMap& props,
@@ -160,13 +161,13 @@ void BluezScanner::Impl::deviceUpdate(detail::DeviceKey key, detail::DeviceInfo&
   for (const auto& [name, value] : props) {
     if (name == "ManufacturerData") {
       advertData = true;
-      reparseAdvertProperty(value, &decode::manufacturerData, dev.fromManufacturer, dev.ignoredManufacturer);
+      reparseAdvertProperty(value, &decode::manufacturerData, dev, AdvertProperty::manufacturer_data);
     } else if (name == "ServiceData") {
       advertData = true;
-      reparseAdvertProperty(value, &decode::serviceData, dev.fromServiceData, dev.ignoredServiceData);
+      reparseAdvertProperty(value, &decode::serviceData, dev, AdvertProperty::service_data);
     } else if (name == "UUIDs") {
       advertData = true;
-      reparseAdvertProperty(value, &decode::uuids, dev.fromUuids, dev.ignoredUuids);
+      reparseAdvertProperty(value, &decode::uuids, dev, AdvertProperty::uuids);
     } else if (name == "RSSI") {
       rssiSeen = true;
       if (auto v = decode::asInt16(value)) {
@@ -199,7 +200,7 @@ void BluezScanner::Impl::sighting(detail::DeviceKey key, detail::DeviceInfo& dev
   detail::DeviceTable::collectCandidates(dev, candidates);
   if (candidates.empty()) {
     bump(counters.ignoredNoise);
-    const auto why = std::max({dev.ignoredManufacturer, dev.ignoredServiceData, dev.ignoredUuids});
+    const auto why = dev.ignoredReason();
     if (why == IgnoredReason::apple_overflow_area) {
       bump(counters.appleOverflowFrames);
       std::array<char, 17> address{};

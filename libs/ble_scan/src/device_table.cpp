@@ -74,12 +74,31 @@ std::string devicePath(DeviceKey key) {
   return path;
 }
 
+void DeviceInfo::setCandidates(AdvertProperty property, const std::vector<Candidate>& from, IgnoredReason why) {
+  const auto p = static_cast<std::size_t>(property);
+  std::ptrdiff_t offset = 0;
+  for (std::size_t i = 0; i < p; ++i) offset += counts[i];
+  const auto first = candidates.begin() + offset;
+  candidates.erase(first, first + counts[p]);
+  const auto kept = std::min<std::size_t>(from.size(), 255);
+  candidates.insert(candidates.begin() + offset, from.begin(), from.begin() + static_cast<std::ptrdiff_t>(kept));
+  counts[p] = static_cast<std::uint8_t>(kept);
+  ignored[p] = why;
+}
+
+IgnoredReason DeviceInfo::ignoredReason() const noexcept { return *std::max_element(ignored.begin(), ignored.end()); }
+
 DeviceInfo* DeviceTable::find(DeviceKey key) {
   auto it = devices_.find(key);
   return it == devices_.end() ? nullptr : &it->second;
 }
 
 DeviceInfo& DeviceTable::add(DeviceKey key, Clock::time_point firstSeen) {
+  // A burst of new devices between two sweeps (one D-Bus batch can carry thousands) must not
+  // take the table far past the cap: at maxTrackedDevices + 1/8 the oldest make room at once.
+  if (devices_.size() >= maxTrackedDevices_ + maxTrackedDevices_ / 8 + 1 && !devices_.contains(key)) {
+    evictBeyond(maxTrackedDevices_ > 0 ? maxTrackedDevices_ - 1 : 0);
+  }
   auto [it, added] = devices_.try_emplace(key);
   if (added) it->second.lastSeen = firstSeen;
   return it->second;
@@ -123,16 +142,11 @@ void DeviceTable::flushDirty(const std::function<void(DeviceKey, DeviceInfo&)>& 
 }
 
 void DeviceTable::collectCandidates(const DeviceInfo& dev, std::vector<Candidate>& out) {
-  auto addAll = [&](const std::vector<Candidate>& from) {
-    for (const auto& c : from) {
-      if (std::none_of(out.begin(), out.end(), [&](const Candidate& x) { return x.bleUuid == c.bleUuid; })) {
-        out.push_back(c);
-      }
+  for (const auto& c : dev.candidates) {  // in property order
+    if (std::none_of(out.begin(), out.end(), [&](const Candidate& x) { return x.bleUuid == c.bleUuid; })) {
+      out.push_back(c);
     }
-  };
-  addAll(dev.fromManufacturer);
-  addAll(dev.fromServiceData);
-  addAll(dev.fromUuids);
+  }
 }
 
 void DeviceTable::queueRemoval(DeviceKey key) {
@@ -149,30 +163,29 @@ void DeviceTable::sweepStale(Clock::time_point now) {
     return;
   }
   lastStaleSweep_ = now;
-  std::vector<std::pair<Clock::time_point, decltype(devices_)::iterator>> removable;
-  std::size_t live = 0;
-  for (auto it = devices_.begin(); it != devices_.end(); ++it) {
-    if (it->second.keep) {
-      ++live;
-    } else if (now - it->second.lastSeen >= staleDeviceAge_) {
-      queueRemoval(it->first);
-      it->second.removalQueued = true;
-    } else {
-      ++live;
-      removable.emplace_back(it->second.lastSeen, it);
-    }
-  }
+  std::erase_if(devices_, [&](const auto& d) {
+    if (d.second.keep || now - d.second.lastSeen < staleDeviceAge_) return false;
+    queueRemoval(d.first);
+    return true;
+  });
   // Bound the cache: the least recently seen beyond the limit go too.
-  if (live > maxTrackedDevices_) {
-    const std::size_t over = std::min(live - maxTrackedDevices_, removable.size());
-    std::nth_element(removable.begin(), removable.begin() + static_cast<std::ptrdiff_t>(over), removable.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (std::size_t i = 0; i < over; ++i) {
-      queueRemoval(removable[i].second->first);
-      removable[i].second->second.removalQueued = true;
-    }
+  evictBeyond(maxTrackedDevices_);
+}
+
+void DeviceTable::evictBeyond(std::size_t limit) {
+  if (devices_.size() <= limit) return;
+  std::vector<std::pair<Clock::time_point, decltype(devices_)::iterator>> removable;
+  removable.reserve(devices_.size());  // one allocation, not a doubling series (the peak RSS)
+  for (auto it = devices_.begin(); it != devices_.end(); ++it) {
+    if (!it->second.keep) removable.emplace_back(it->second.lastSeen, it);
   }
-  std::erase_if(devices_, [](const auto& d) { return d.second.removalQueued; });
+  const std::size_t over = std::min(devices_.size() - limit, removable.size());
+  std::nth_element(removable.begin(), removable.begin() + static_cast<std::ptrdiff_t>(over), removable.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (std::size_t i = 0; i < over; ++i) {
+    queueRemoval(removable[i].second->first);
+    devices_.erase(removable[i].second);  // the other iterators stay valid
+  }
 }
 
 std::optional<Removal> DeviceTable::nextRemoval() {

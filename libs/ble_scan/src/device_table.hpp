@@ -51,20 +51,29 @@ struct DeviceKeyHash {
 // "AA:BB:CC:DD:EE:FF" in `out` (no terminator); a view of it.
 [[nodiscard]] std::string_view formatAddress(DeviceKey key, std::array<char, 17>& out) noexcept;
 
+// The Device1 properties that carry an advertisement's data, in the order their ids count
+// (the first property that gives an id wins).
+enum class AdvertProperty : std::uint8_t { manufacturer_data = 0, service_data = 1, uuids = 2 };
+inline constexpr std::size_t kAdvertProperties = 3;
+
 struct DeviceInfo {
   std::chrono::steady_clock::time_point lastSeen{};
-  std::vector<Candidate> fromManufacturer;
-  std::vector<Candidate> fromServiceData;
-  std::vector<Candidate> fromUuids;
+  // The ids each property gave, in one array grouped by property in AdvertProperty order
+  // (`counts` per property): one vector a device instead of three (issue 13, memory).
+  std::vector<Candidate> candidates;
+  std::array<std::uint8_t, kAdvertProperties> counts{};
   // Why each property gave no id (IgnoredReason::none when it gave some): an advertisement
   // without candidates is counted under the greatest of the three (the parser's own rule).
-  IgnoredReason ignoredManufacturer = IgnoredReason::no_known_format;
-  IgnoredReason ignoredServiceData = IgnoredReason::no_known_format;
-  IgnoredReason ignoredUuids = IgnoredReason::no_known_format;
+  std::array<IgnoredReason, kAdvertProperties> ignored{IgnoredReason::no_known_format, IgnoredReason::no_known_format,
+                                                       IgnoredReason::no_known_format};
   std::optional<std::int16_t> rssi;
-  bool keep = false;           // paired/trusted/connected: never RemoveDevice it
-  bool removalQueued = false;  // only inside sweepStale(): queued devices are forgotten at once
-  bool dirty = false;          // has an advertisement not yet turned into sightings
+  bool keep = false;   // paired/trusted/connected: never RemoveDevice it
+  bool dirty = false;  // has an advertisement not yet turned into sightings
+
+  // Replaces what `property` gave: its ids (the first 255 kept) and why it gave none.
+  void setCandidates(AdvertProperty property, const std::vector<Candidate>& from, IgnoredReason why);
+  // The reason for an advertisement without ids: the greatest of the properties'.
+  [[nodiscard]] IgnoredReason ignoredReason() const noexcept;
 };
 
 // A RemoveDevice call to send: `device` on adapter `adapterPath`.
@@ -111,6 +120,7 @@ public:
 
   // Queues removal of devices not updated for staleDeviceAge, and of the least recently
   // seen beyond maxTrackedDevices, and forgets them; at most once a second unless over the cap.
+  // (add() also evicts at once when a burst takes the table 1/8 past the cap.)
   void sweepStale(Clock::time_point now);
   // The next removal to send, if one is queued and fewer than kMaxRemovalsInFlight await
   // an answer. Queued devices are already forgotten (sweepStale()), so the table stays
@@ -128,6 +138,9 @@ public:
 
 private:
   void queueRemoval(DeviceKey key);
+  // Queues removal of (and forgets) the least recently seen devices, never kept ones, until at
+  // most `limit` are tracked (or only kept ones are left).
+  void evictBeyond(std::size_t limit);
 
   std::chrono::milliseconds staleDeviceAge_;
   std::size_t maxTrackedDevices_;
