@@ -7,10 +7,12 @@ namespace attendance::admin_web::testing {
 namespace {
 
 // A refused form field: the input holds what was typed (`value`, as escaped in the
-// page), is marked invalid and points at its message, which follows it right away.
+// page; nothing typed, no value attribute), is marked invalid and points at its message,
+// which follows it right away.
 void expectRefusedField(const std::string& body, const std::string& id, const std::string& value,
                         const std::string& message) {
-  const std::string markup = "value=\"" + value + "\" aria-invalid=\"true\" aria-describedby=\"" + id +
+  const std::string markup = (value.empty() ? " " : "value=\"" + value + "\" ") +
+                             "aria-invalid=\"true\" aria-describedby=\"" + id +
                              "-error\"><p class=\"field-error\" id=\"" + id + "-error\">" + message + "</p>";
   EXPECT_TRUE(has(body, markup)) << markup << "\n" << body;
 }
