@@ -161,7 +161,11 @@ TEST_F(AdminFlow, CreateRegisterSyncAndReport) {
 
   auto csv = admin(db, {"report", "--event", eventId, "--format", "csv"});
   ASSERT_EQ(csv.exitCode, 0);
-  EXPECT_EQ(csv.out.rfind("status,name,email,bleUuid,firstSeen,lastSeen,scanners,sightings\r\n", 0), 0U);
+  EXPECT_EQ(
+      csv.out.rfind(
+          "status,name,email,bleUuid,firstSeen,lastSeen,scanners,sightings,source,manualAt,manualBy,manualReason\r\n",
+          0),
+      0U);
   EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 5);  // header + 3 people + 1 unknown device
   auto tableOut = admin(db, {"report", "--event", eventId});
   EXPECT_NE(tableOut.out.find("Attended: 1"), std::string::npos) << tableOut.out;
@@ -187,6 +191,69 @@ TEST_F(AdminFlow, CreateRegisterSyncAndReport) {
   // Past attendance stays with Ada.
   EXPECT_EQ(
       admin(db, {"report", "--event", eventId, "--format", "json"}).json().at("summary").at("attended").as_int64(), 1);
+}
+
+// Issue 16: door staff check a participant in by hand and revoke, with the
+// reason and who did it in the report; refusals have their exit codes.
+TEST_F(AdminFlow, CheckinAddAndRevokeWithTheAuditTrail) {
+  auto ev = admin(db, {"event", "create", "--id", "ev-door", "--name", "Door"});
+  ASSERT_EQ(ev.exitCode, 0) << ev.err;
+  auto bob = admin(db, {"user", "create", "--email", "bob@example.org", "--name", "Bob"});
+  ASSERT_EQ(bob.exitCode, 0) << bob.err;
+  ASSERT_EQ(admin(db, {"registration", "add", "--event", "ev-door", "--user", str(bob.json(), "id")}).exitCode, 0);
+
+  auto add = admin(db, {"checkin", "add", "--event", "ev-door", "--participant", "BOB@example.org", "--reason",
+                        "phone left at home", "--by", "door@example.org"});
+  ASSERT_EQ(add.exitCode, 0) << add.err;
+  EXPECT_EQ(str(add.json(), "action"), "check_in");
+  EXPECT_EQ(str(add.json(), "email"), "bob@example.org");
+  EXPECT_EQ(str(add.json(), "by"), "door@example.org");
+
+  // Already checked in: nothing recorded, exit 5 and the reason.
+  auto again = admin(db, {"checkin", "add", "--event", "ev-door", "--participant", "bob@example.org", "--reason", "x"});
+  EXPECT_EQ(again.exitCode, 5);
+  EXPECT_EQ(again.err,
+            "attendance-admin: error: bob@example.org is already checked in at event ev-door: nothing recorded\n");
+
+  auto rep = admin(db, {"report", "--event", "ev-door", "--format", "json"});
+  ASSERT_EQ(rep.exitCode, 0) << rep.err;
+  auto j = rep.json();
+  EXPECT_EQ(j.at("summary").at("attended").as_int64(), 1);
+  EXPECT_EQ(j.at("summary").at("manualCheckIns").as_int64(), 1);
+  EXPECT_EQ(str(j.at("participants").as_array().at(0), "source"), "manual");
+  ASSERT_EQ(j.at("audit").as_array().size(), 1U);
+  EXPECT_EQ(str(j.at("audit").as_array().at(0), "reason"), "phone left at home");
+
+  auto revoke =
+      admin(db, {"checkin", "revoke", "--event", "ev-door", "--participant", "bob@example.org", "--reason", "mistake"});
+  ASSERT_EQ(revoke.exitCode, 0) << revoke.err;
+  EXPECT_EQ(str(revoke.json(), "by").rfind("cli:", 0), 0U);  // without --by: the operator's login
+  j = admin(db, {"report", "--event", "ev-door", "--format", "json"}).json();
+  EXPECT_EQ(j.at("summary").at("attended").as_int64(), 0);
+  EXPECT_EQ(j.at("summary").at("revoked").as_int64(), 1);
+  auto table = admin(db, {"report", "--event", "ev-door"});
+  EXPECT_NE(table.out.find("no-show (revoked)"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("by door@example.org: phone left at home"), std::string::npos) << table.out;
+
+  auto csv = admin(db, {"report", "--event", "ev-door", "--format", "csv"});
+  EXPECT_NE(csv.out.find(",manual,"), std::string::npos) << csv.out;
+
+  // Refusals: not checked in (5), no such participant or event (4), no reason (3), missing option (2).
+  EXPECT_EQ(admin(db, {"checkin", "revoke", "--event", "ev-door", "--participant", "bob@example.org", "--reason", "x"})
+                .exitCode,
+            5);
+  auto nobody =
+      admin(db, {"checkin", "add", "--event", "ev-door", "--participant", "nobody@example.org", "--reason", "x"});
+  EXPECT_EQ(nobody.exitCode, 4);
+  EXPECT_NE(nobody.err.find("no participant with the email nobody@example.org"), std::string::npos) << nobody.err;
+  EXPECT_EQ(
+      admin(db, {"checkin", "add", "--event", "ev-none", "--participant", "bob@example.org", "--reason", "x"}).exitCode,
+      4);
+  auto blank = admin(db, {"checkin", "add", "--event", "ev-door", "--participant", "bob@example.org", "--reason", " "});
+  EXPECT_EQ(blank.exitCode, 3);
+  EXPECT_NE(blank.err.find("--reason: Give a reason"), std::string::npos) << blank.err;
+  EXPECT_EQ(admin(db, {"checkin", "add", "--event", "ev-door", "--participant", "bob@example.org"}).exitCode, 2);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM check_in_overrides"), "2");
 }
 
 // Issue 11 §1: the deployment's namespace, for the scanner's --namespace.

@@ -20,6 +20,7 @@ std::vector<RouteCase> protectedRoutes() {
       {http::verb::post, "/events/ev-1"},
       {http::verb::post, "/events/ev-1/delete"},
       {http::verb::post, "/events/ev-1/registrations"},
+      {http::verb::post, "/events/ev-1/door"},
       {http::verb::post, "/events/ev-1/registrations/00000000-0000-4000-8000-000000000000/delete"},
       {http::verb::get, "/events/ev-1/report.csv"},
       {http::verb::get, "/participants"},

@@ -206,9 +206,8 @@ TEST_F(AdminWebTest, RegistrationsCanBeAddedSearchedAndRemoved) {
   EXPECT_EQ(
       b.post(base + "/registrations", form({{"csrf", csrf}, {"email", "ana@example.org"}}))[http::field::location],
       base + "?notice=already-registered");
-  EXPECT_EQ(
-      b.post(base + "/registrations", form({{"csrf", csrf}, {"email", "zed@example.org"}}))[http::field::location],
-      base + "?notice=no-such-user");
+  EXPECT_EQ(b.post(base + "/registrations", form({{"csrf", csrf}, {"email", "zed@example.org"}})).result(),
+            http::status::not_found);
   EXPECT_EQ(b.post(base + "/registrations", form({{"csrf", csrf}, {"email", "bo@example.org"}})).result(),
             http::status::see_other);
   const auto all = b.get(base);
@@ -220,6 +219,113 @@ TEST_F(AdminWebTest, RegistrationsCanBeAddedSearchedAndRemoved) {
   EXPECT_EQ(b.post(base + "/registrations/" + ana.id + "/delete", form({{"csrf", csrf}})).result(),
             http::status::see_other);
   EXPECT_EQ(db.scalar("SELECT count(*) FROM registrations"), "1");
+}
+
+// Issue 16: a refused registration keeps the email in its field with the message under it.
+TEST_F(AdminWebTest, ARefusedRegistrationKeepsTheEmailAndSaysWhyNextToTheField) {
+  const auto event = makeEvent("Meetup");
+  Browser b = signedIn();
+  const std::string csrf = b.csrf();
+  const auto res =
+      b.post("/events/" + event.id + "/registrations", form({{"csrf", csrf}, {"email", "zed<@example.org"}}));
+  EXPECT_EQ(res.result(), http::status::not_found);
+  EXPECT_TRUE(has(res.body(), "<h1 id=\"event-name\">Meetup</h1>")) << res.body();
+  EXPECT_TRUE(has(res.body(),
+                  "value=\"zed&lt;@example.org\" aria-invalid=\"true\" aria-describedby=\"reg-email-error\"><p "
+                  "class=\"field-error\" id=\"reg-email-error\">No participant has this email. Create the participant "
+                  "on the Participants page first.</p>"))
+      << res.body();
+  EXPECT_TRUE(has(res.body(), "The participant was not registered. Check the field marked below.")) << res.body();
+  const auto empty = b.post("/events/" + event.id + "/registrations", form({{"csrf", csrf}, {"email", ""}}));
+  EXPECT_EQ(empty.result(), http::status::bad_request);
+  EXPECT_TRUE(has(empty.body(), "id=\"reg-email-error\">Enter the participant&#39;s email")) << empty.body();
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM registrations"), "0");
+}
+
+// Issue 16: door staff check in by hand and revoke; each is in the audit trail
+// (who, when, why) and the participants' table marks the row as manual; a
+// refused door form keeps what was typed with the message by its field.
+TEST_F(AdminWebTest, DoorFormChecksInAndRevokesWithAnAuditTrail) {
+  const auto event = makeEvent("Meetup");
+  const auto ana = makeUser("ana@example.org", "Ana");
+  ASSERT_TRUE(core::registerForEvent(server.pool(), event.id, ana.id, server.clock.systemTime()).has_value());
+  Browser b = signedIn();
+  const std::string csrf = b.csrf();
+  const std::string path = "/events/" + event.id;
+  const auto shown = b.get(path).body();
+  EXPECT_TRUE(has(shown, "<form method=\"post\" action=\"" + path + "/door\">")) << shown;
+  EXPECT_TRUE(has(shown, "Nobody has been checked in or revoked by hand.")) << shown;
+
+  // Without the CSRF token nothing is recorded.
+  EXPECT_EQ(
+      b.post(path + "/door", form({{"email", "ana@example.org"}, {"reason", "x"}, {"action", "check_in"}})).result(),
+      http::status::forbidden);
+
+  // Refused: no reason (400), nobody with that email (404), not checked in (409); each keeps the input.
+  const auto noReason = b.post(
+      path + "/door", form({{"csrf", csrf}, {"email", "ana@example.org"}, {"reason", " "}, {"action", "check_in"}}));
+  EXPECT_EQ(noReason.result(), http::status::bad_request);
+  EXPECT_TRUE(has(noReason.body(), "value=\"ana@example.org\">")) << noReason.body();
+  EXPECT_TRUE(has(noReason.body(),
+                  "aria-describedby=\"door-reason-error\"><p class=\"field-error\" id=\"door-reason-error\">Give a "
+                  "reason (it is kept in the audit trail).</p>"))
+      << noReason.body();
+  const auto nobody =
+      b.post(path + "/door",
+             form({{"csrf", csrf}, {"email", "zed@example.org"}, {"reason", "lost <phone>"}, {"action", "check_in"}}));
+  EXPECT_EQ(nobody.result(), http::status::not_found);
+  EXPECT_TRUE(has(nobody.body(), "value=\"lost &lt;phone&gt;\">")) << nobody.body();
+  EXPECT_TRUE(has(nobody.body(), "id=\"door-email-error\">No participant has this email.</p>")) << nobody.body();
+  const auto notIn = b.post(
+      path + "/door", form({{"csrf", csrf}, {"email", "ana@example.org"}, {"reason", "x"}, {"action", "revoke"}}));
+  EXPECT_EQ(notIn.result(), http::status::conflict);
+  EXPECT_TRUE(has(notIn.body(), "This participant is not checked in, so there is nothing to revoke.")) << notIn.body();
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM check_in_overrides"), "0");
+
+  const auto in = b.post(
+      path + "/door",
+      form({{"csrf", csrf}, {"email", "ANA@example.org"}, {"reason", "phone battery dead"}, {"action", "check_in"}}));
+  EXPECT_EQ(in.result(), http::status::see_other);
+  EXPECT_EQ(in[http::field::location], path + "?notice=door-checked-in#door");
+  const auto twice =
+      b.post(path + "/door",
+             form({{"csrf", csrf}, {"email", "ana@example.org"}, {"reason", "again"}, {"action", "check_in"}}));
+  EXPECT_EQ(twice.result(), http::status::conflict);
+  EXPECT_TRUE(has(twice.body(), "This participant is already checked in.")) << twice.body();
+
+  const auto after = b.get(path + "?notice=door-checked-in").body();
+  EXPECT_TRUE(has(after, "Checked in by hand. It is in the audit trail below.")) << after;
+  EXPECT_TRUE(has(after,
+                  "<span class=\"badge badge-ok\">attended</span> <span class=\"badge badge-warn\" "
+                  "data-source=\"manual\""))
+      << after;
+  EXPECT_TRUE(has(after,
+                  "<td>Ana <span class=\"muted small\">ana@example.org</span></td><td><span class=\"badge "
+                  "badge-warn\">checked in</span></td><td>organizer@example.org</td><td>phone battery "
+                  "dead</td>"))
+      << after;
+
+  ASSERT_EQ(
+      b.post(path + "/door",
+             form({{"csrf", csrf}, {"email", "ana@example.org"}, {"reason", "wrong person"}, {"action", "revoke"}}))
+          .result(),
+      http::status::see_other);
+  const auto revoked = b.get(path).body();
+  EXPECT_TRUE(
+      has(revoked, "<span class=\"badge\">no-show</span> <span class=\"badge badge-warn\" data-source=\"manual\""))
+      << revoked;
+  // Newest first.
+  EXPECT_LT(revoked.find("wrong person"), revoked.find("phone battery dead"));
+  EXPECT_EQ(db.scalar("SELECT string_agg(action || ':' || admin_email, ',' ORDER BY id) FROM check_in_overrides"),
+            "check_in:organizer@example.org,revoke:organizer@example.org");
+
+  // The report API and its CSV say the same.
+  const auto api = b.get("/api/events/" + event.id + "/report").body();
+  EXPECT_TRUE(has(api, "\"source\":\"manual\"")) << api;
+  EXPECT_TRUE(has(api, "\"revoked\":1")) << api;
+  const auto csv = b.get(path + "/report.csv").body();
+  EXPECT_TRUE(has(csv, ",manual,")) << csv;
+  EXPECT_TRUE(has(csv, ",organizer@example.org,wrong person\r\n")) << csv;
 }
 
 TEST_F(AdminWebTest, ParticipantsListSearchPagingDisableAndNewBleUuid) {

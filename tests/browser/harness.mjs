@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync, mkdirSync, openSync, readFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export const here = dirname(fileURLToPath(import.meta.url));
@@ -182,5 +183,52 @@ export function assertOnlyPages(urls, assert) {
   for (const u of urls) {
     const limit = Number(u.searchParams.get('limit'));
     assert.ok(u.searchParams.has('limit') && limit >= 1 && limit <= 500, `a paged request: ${u.pathname}${u.search}`);
+  }
+}
+
+// Layout checks shared by layout.test.mjs and door.test.mjs (issue 16).
+// What the test measures on each page: the document's width and every table's
+// place. A table may be wider than its box only inside a horizontally scrolling
+// container that itself fits the viewport.
+export async function measure(page) {
+  return page.evaluate(() => {
+    const vw = document.documentElement.clientWidth;
+    const tables = [...document.querySelectorAll('table')].map((t) => {
+      let wrap = t.parentElement;
+      while (wrap && wrap !== document.body && !/(auto|scroll)/.test(getComputedStyle(wrap).overflowX)) wrap = wrap.parentElement;
+      const scrolls = wrap && wrap !== document.body;
+      const box = (scrolls ? wrap : t).getBoundingClientRect();
+      return {
+        id: t.id || t.closest('[id]')?.id || '?',
+        tableWidth: Math.ceil(t.getBoundingClientRect().width),
+        scrolls,
+        boxLeft: Math.floor(box.left),
+        boxRight: Math.ceil(box.right),
+        wrapScrollWidth: scrolls ? wrap.scrollWidth : null,
+        wrapClientWidth: scrolls ? wrap.clientWidth : null,
+      };
+    });
+    // Elements that stick out of the viewport, for a readable failure message.
+    const outside = [...document.body.querySelectorAll('*')]
+      .filter((el) => el.getClientRects().length > 0)
+      .filter((el) => getComputedStyle(el).position === 'absolute' || !el.closest('.table-wrap'))
+      .filter((el) => { const r = el.getBoundingClientRect(); return r.right > vw + 0.5 || r.left < -0.5; })
+      .filter((el) => !el.matches('.skip'))  // the skip link waits off screen to the left until focused
+      .slice(0, 8)
+      .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.split(' ').join('.')}` : ''} [${Math.round(el.getBoundingClientRect().left)}, ${Math.round(el.getBoundingClientRect().right)}]`);
+    return { vw, scrollWidth: document.documentElement.scrollWidth, bodyScrollWidth: document.body.scrollWidth, tables, outside };
+  });
+}
+
+export function assertFits(m, width, name) {
+  assert.equal(m.vw, width, `${name}: the viewport is ${width} px wide`);
+  assert.ok(m.scrollWidth <= width && m.bodyScrollWidth <= width,
+    `${name} at ${width} px: the page is ${m.scrollWidth} px wide (it scrolls sideways); sticking out: ${m.outside.join(', ')}`);
+  for (const t of m.tables) {
+    assert.ok(t.boxLeft >= 0 && t.boxRight <= width, `${name} at ${width} px: table ${t.id}'s box [${t.boxLeft}, ${t.boxRight}] is outside the viewport`);
+    if (t.tableWidth > width) {
+      assert.ok(t.scrolls, `${name} at ${width} px: table ${t.id} (${t.tableWidth} px) is wider than the screen and not in a scrolling container`);
+      assert.ok(t.wrapScrollWidth > t.wrapClientWidth, `${name} at ${width} px: table ${t.id} scrolls inside its card`);
+    }
   }
 }

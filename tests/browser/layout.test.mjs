@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startStack, api, artifacts, signIn, reportSettled } from './harness.mjs';
+import { startStack, api, artifacts, signIn, reportSettled, measure, assertFits } from './harness.mjs';
 
 let stack;
 
@@ -32,52 +32,6 @@ const PEOPLE = [
 
 // An id no participant has (an unknown device).
 const UNKNOWN = '0b6d4b9e-5c57-4a44-9a39-3e8f1c2d7a10';
-
-// What the test measures on each page: the document's width and every table's
-// place. A table may be wider than its box only inside a horizontally scrolling
-// container that itself fits the viewport.
-async function measure(page) {
-  return page.evaluate(() => {
-    const vw = document.documentElement.clientWidth;
-    const tables = [...document.querySelectorAll('table')].map((t) => {
-      let wrap = t.parentElement;
-      while (wrap && wrap !== document.body && !/(auto|scroll)/.test(getComputedStyle(wrap).overflowX)) wrap = wrap.parentElement;
-      const scrolls = wrap && wrap !== document.body;
-      const box = (scrolls ? wrap : t).getBoundingClientRect();
-      return {
-        id: t.id || t.closest('[id]')?.id || '?',
-        tableWidth: Math.ceil(t.getBoundingClientRect().width),
-        scrolls,
-        boxLeft: Math.floor(box.left),
-        boxRight: Math.ceil(box.right),
-        wrapScrollWidth: scrolls ? wrap.scrollWidth : null,
-        wrapClientWidth: scrolls ? wrap.clientWidth : null,
-      };
-    });
-    // Elements that stick out of the viewport, for a readable failure message.
-    const outside = [...document.body.querySelectorAll('*')]
-      .filter((el) => el.getClientRects().length > 0)
-      .filter((el) => getComputedStyle(el).position === 'absolute' || !el.closest('.table-wrap'))
-      .filter((el) => { const r = el.getBoundingClientRect(); return r.right > vw + 0.5 || r.left < -0.5; })
-      .filter((el) => !el.matches('.skip'))  // the skip link waits off screen to the left until focused
-      .slice(0, 8)
-      .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.split(' ').join('.')}` : ''} [${Math.round(el.getBoundingClientRect().left)}, ${Math.round(el.getBoundingClientRect().right)}]`);
-    return { vw, scrollWidth: document.documentElement.scrollWidth, bodyScrollWidth: document.body.scrollWidth, tables, outside };
-  });
-}
-
-function assertFits(m, width, name) {
-  assert.equal(m.vw, width, `${name}: the viewport is ${width} px wide`);
-  assert.ok(m.scrollWidth <= width && m.bodyScrollWidth <= width,
-    `${name} at ${width} px: the page is ${m.scrollWidth} px wide (it scrolls sideways); sticking out: ${m.outside.join(', ')}`);
-  for (const t of m.tables) {
-    assert.ok(t.boxLeft >= 0 && t.boxRight <= width, `${name} at ${width} px: table ${t.id}'s box [${t.boxLeft}, ${t.boxRight}] is outside the viewport`);
-    if (t.tableWidth > width) {
-      assert.ok(t.scrolls, `${name} at ${width} px: table ${t.id} (${t.tableWidth} px) is wider than the screen and not in a scrolling container`);
-      assert.ok(t.wrapScrollWidth > t.wrapClientWidth, `${name} at ${width} px: table ${t.id} scrolls inside its card`);
-    }
-  }
-}
 
 // The unknown devices' tab is open: the one id no participant has, with its times and scanner,
 // apart from the participants' table (hidden meanwhile), and their own CSV link.

@@ -193,11 +193,12 @@ test('organizer signs in, syncs and reads the report', async () => {
   const bytes = readFileSync(await download.path());
   assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'UTF-8 byte order mark for Excel');
   const csv = parseCsv(bytes.subarray(3).toString('utf8'));
-  assert.deepEqual(csv[0], ['status', 'name', 'email', 'bleUuid', 'firstSeen', 'lastSeen', 'scanners', 'sightings']);
+  // The manual columns (issue 16) come after the first eight, which consumers read by position.
+  assert.deepEqual(csv[0], ['status', 'name', 'email', 'bleUuid', 'firstSeen', 'lastSeen', 'scanners', 'sightings', 'source', 'manualAt', 'manualBy', 'manualReason']);
   const iso = (ms) => new Date(ms).toISOString();
   const byEmail = Object.fromEntries(csv.slice(1).map((r) => [r[2] || r[3], r]));
-  assert.deepEqual(byEmail['ana@example.org'], ['attended', 'Ana Lima', 'ana@example.org', ana.bleUuid, iso(anaSeen.first), iso(anaSeen.last), SCANNER_ID, String(anaSeen.count)]);
-  assert.deepEqual(byEmail['mallory@example.org'], ['attended', mallory.displayName, 'mallory@example.org', mallory.bleUuid, iso(mallorySeen.first), iso(mallorySeen.last), SCANNER_ID, String(mallorySeen.count)]);
+  assert.deepEqual(byEmail['ana@example.org'], ['attended', 'Ana Lima', 'ana@example.org', ana.bleUuid, iso(anaSeen.first), iso(anaSeen.last), SCANNER_ID, String(anaSeen.count), 'scanner', '', '', '']);
+  assert.deepEqual(byEmail['mallory@example.org'], ['attended', mallory.displayName, 'mallory@example.org', mallory.bleUuid, iso(mallorySeen.first), iso(mallorySeen.last), SCANNER_ID, String(mallorySeen.count), 'scanner', '', '', '']);
   assert.equal(byEmail['bo@example.org'][0], 'no-show');
   assert.equal(byEmail['dee@example.org'][0], 'no-show');
   assert.equal(csv.length, 1 + 4 + unknownDevices, 'header, four participants, the unknown devices');

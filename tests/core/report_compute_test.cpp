@@ -102,13 +102,49 @@ TEST(ReportRender, CsvIsRfc4180AndNeutralisesFormulas) {
   in.people[0].displayName = "=HYPERLINK(\"x\")";
   in.people[1].displayName = "Bob, Jr.";
   const auto csv = core::renderReportCsv(detail::computeReport(in, {}));
-  EXPECT_EQ(csv.rfind("status,name,email,bleUuid,firstSeen,lastSeen,scanners,sightings\r\n", 0), 0U);
+  EXPECT_EQ(
+      csv.rfind(
+          "status,name,email,bleUuid,firstSeen,lastSeen,scanners,sightings,source,manualAt,manualBy,manualReason\r\n",
+          0),
+      0U);
   EXPECT_NE(csv.find("attended,\"'=HYPERLINK(\"\"x\"\")\",ada@example.org,00000000-0000-4000-8000-000000000001,"
-                     "2024-07-20T09:59:00.000Z,2024-07-20T11:00:00.000Z,A;B;C,4\r\n"),
+                     "2024-07-20T09:59:00.000Z,2024-07-20T11:00:00.000Z,A;B;C,4,scanner,,,\r\n"),
             std::string::npos)
       << csv;
   EXPECT_NE(csv.find("no-show,\"Bob, Jr.\",bob@example.org,"), std::string::npos) << csv;
   EXPECT_NE(csv.find("unknown-device,,,00000000-0000-4000-8000-000000000099,"), std::string::npos) << csv;
+}
+
+// Door staff's overrides (migration 0010): the latest one per person decides over the sightings.
+TEST(ReportCompute, TheLatestOverrideDecidesOverTheScanners) {
+  auto in = baseInput();
+  const auto at = [](const char* iso) { return core::parseIsoUtc(iso).value(); };
+  using core::OverrideAction;
+  in.overrides = {
+      {1, "u-ada", "Ada", "ada@example.org", OverrideAction::revoke, "door@x", "not her", at("2024-07-20T11:00:00Z")},
+      {2, "u-bob", "Bob", "bob@example.org", OverrideAction::check_in, "door@x", "no phone",
+       at("2024-07-20T10:30:00Z")},
+      {3, "u-cy", "Cy", "cy@example.org", OverrideAction::check_in, "door@x", "a", at("2024-07-20T10:05:00Z")},
+      {4, "u-cy", "Cy", "cy@example.org", OverrideAction::revoke, "door@x", "b", at("2024-07-20T10:06:00Z")},
+  };
+  const auto r = detail::computeReport(in, {});
+  EXPECT_EQ(r.attended, 1);  // Bob, by hand; Ada revoked
+  EXPECT_EQ(r.noShows, 1);
+  EXPECT_EQ(r.walkIns, 0);  // Cy's latest override is a revocation
+  EXPECT_EQ(r.manualCheckIns, 1);
+  EXPECT_EQ(r.revoked, 2);
+  ASSERT_EQ(r.participants.size(), 2U);
+  EXPECT_EQ(r.participants[0].email, "bob@example.org");
+  EXPECT_EQ(core::sourceOf(r.participants[0]), "manual");
+  EXPECT_EQ(r.participants[1].email, "ada@example.org");
+  EXPECT_EQ(r.participants[1].status, core::ParticipantStatus::no_show);
+  EXPECT_EQ(r.participants[1].seen.count, 4);  // the sightings stay
+  // Arrivals: only Bob, at his manual check-in.
+  std::int64_t arrived = 0;
+  for (const auto& b : r.arrivals) arrived += b.arrivals;
+  EXPECT_EQ(arrived, 1);
+  EXPECT_EQ(r.arrivals.front().start, at("2024-07-20T10:30:00Z"));
+  EXPECT_EQ(r.audit.size(), 4U);
 }
 
 TEST(ReportCompute, APersonOwnsTheirCurrentBleUuidWithoutAnOwnerEntry) {

@@ -141,6 +141,24 @@ void seed(const TestDatabase& db) {
   // only moves lastSeen. User 298 arrives a month later for the first time: wider buckets.
   checkIn("ev-big", bleOf(kUsers - 1), kT0 + 31LL * 24 * 3'600'000, "S2");
   checkIn("ev-big", bleOf(kUsers - 2), kT0 + 30LL * 24 * 3'600'000 + 17, "S3");
+  // Door staff (migration 0010): a registered person revoked, one checked in by hand, an unseen
+  // non-registered user checked in by hand (a walk-in), one checked in, revoked and checked in again;
+  // reasons that need escaping in JSON and CSV.
+  const char* overrides[][5] = {
+      {"0", "revoke", "door@example.org", "badge lent to a friend, \"not them\"", "2024-07-20T11:00:00Z"},
+      {"1", "check_in", "door@example.org", "=phone battery dead", "2024-07-20T10:30:00.250Z"},
+      {"262", "check_in", "cli:root", "on the paper list", "2024-07-20T10:45:00Z"},
+      {"8", "check_in", "door@example.org", "first try", "2024-07-20T10:10:00Z"},
+      {"8", "revoke", "second@example.org", "wrong person", "2024-07-20T10:20:00Z"},
+      {"8", "check_in", "door@example.org", "名前 checked again", "2024-07-20T10:40:00Z"},
+  };
+  for (const auto& o : overrides) {
+    tx.exec_params(
+        "INSERT INTO check_in_overrides (event_id, user_id, action, admin_email, reason, at) "
+        "VALUES ('ev-big', $1::uuid, $2, $3, $4, $5::timestamptz)",
+        userId(static_cast<unsigned>(std::stoul(o[0]))), std::string{o[1]}, std::string{o[2]}, std::string{o[3]},
+        std::string{o[4]});
+  }
   tx.commit();
   pqxx::nontransaction analyze{c};
   analyze.exec("ANALYZE");
@@ -215,6 +233,9 @@ TEST(ReportDb, JsonAndCsvMatchTheGoldenFiles) {
   EXPECT_EQ(report->unknownDevices, 25);
   EXPECT_EQ(report->scanners.size(), 4U);
   EXPECT_GT(report->bucketWidth.count(), 15);  // widened by the month-long span
+  EXPECT_EQ(report->manualCheckIns, 3);
+  EXPECT_EQ(report->revoked, 1);
+  EXPECT_EQ(report->audit.size(), 6U);
   compareWithGolden(core::renderReportJson(*report), "report_golden.json");
   compareWithGolden(core::renderReportCsv(*report), "report_golden.csv");
 
@@ -301,8 +322,9 @@ TEST(ReportDb, UnknownEventAndEmptyEvent) {
   EXPECT_EQ(core::renderReportJson(*empty),
             "{\"event\":{\"id\":\"ev-empty\",\"name\":\"Empty\",\"venue\":\"\",\"startsAt\":null,\"endsAt\":null},"
             "\"generatedAt\":\"2024-07-20T12:53:20.000Z\",\"synced\":false,\"summary\":{\"registered\":0,"
-            "\"attended\":0,\"noShows\":0,\"walkIns\":0,\"unknownDevices\":0,\"attendanceRate\":0.0000},"
-            "\"participants\":[],\"unknownDevices\":[],\"scanners\":[],\"arrivals\":{\"bucketMinutes\":15,"
+            "\"attended\":0,\"noShows\":0,\"walkIns\":0,\"unknownDevices\":0,\"attendanceRate\":0.0000,"
+            "\"manualCheckIns\":0,\"revoked\":0},\"participants\":[],\"unknownDevices\":[],\"audit\":[],\"scanners\":[]"
+            ",\"arrivals\":{\"bucketMinutes\":15,"
             "\"buckets\":[]}}");
 }
 

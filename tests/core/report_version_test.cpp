@@ -128,6 +128,14 @@ TEST_F(ReportVersionTest, EveryChangeThatAltersTheReportMovesTheVersion) {
   expectChanges("regenerate a bleUuid", [&] { ASSERT_TRUE(core::regenerateBleUuid(*pool, adaId)); });
   expectChanges("edit the event", [&] { execSql(db, "UPDATE events SET venue = 'Room 2' WHERE id = 'ev-1'"); });
   expectChanges("delete a user", [&] { execSql(db, "DELETE FROM users WHERE email = 'bob@example.org'"); });
+  expectChanges("revoke by door staff (migration 0010)", [&] {
+    ASSERT_TRUE(core::recordOverride(
+        *pool, {"ev-1", "ada@example.net", core::OverrideAction::revoke, "door@example.org", "left early"}, kNow));
+  });
+  expectChanges("manual check-in by door staff", [&] {
+    ASSERT_TRUE(core::recordOverride(
+        *pool, {"ev-1", "ada@example.net", core::OverrideAction::check_in, "door@example.org", "came back"}, kNow));
+  });
 
   // The report itself shows these changes under the new versions.
   auto report = core::buildReport(*pool, "ev-1", kNow);
@@ -137,6 +145,8 @@ TEST_F(ReportVersionTest, EveryChangeThatAltersTheReportMovesTheVersion) {
   EXPECT_EQ(report->participants[0].displayName, "Ada L.");
   ASSERT_EQ(report->scanners.size(), 1U);
   EXPECT_EQ(report->scanners[0].syncs, 3);
+  EXPECT_EQ(core::sourceOf(report->participants[0]), "manual");
+  EXPECT_EQ(report->audit.size(), 2U);
 }
 
 TEST_F(ReportVersionTest, ReadOnlyActionsAndOtherEventsLeaveTheVersion) {

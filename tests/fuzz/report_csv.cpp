@@ -3,7 +3,9 @@
 // The input is split at NUL bytes into name, email, scanner, name, email, …
 //
 // Properties: the CSV parses back (RFC 4180) into one header and one row per
-// participant, 8 fields each; every field reads back as written, except that a
+// participant, 12 fields each (the manual columns source, manualAt, manualBy,
+// manualReason at the end: every other participant was checked in by hand, by
+// the next part and for the part after it); every field reads back as written, except that a
 // field a spreadsheet would run as a formula (= + - @ TAB CR first) reads back
 // with a leading apostrophe, so no cell starts a formula.
 #include <cstddef>
@@ -97,12 +99,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     p.email = i + 1 < parts.size() ? parts[i + 1] : "";
     if (i + 2 < parts.size()) p.seen.scanners = {parts[i + 2]};
     p.status = core::ParticipantStatus::attended;
+    if ((i / 3) % 2 == 1) {
+      p.manual = core::ManualState{core::OverrideAction::check_in, {}, p.email, p.displayName};
+    }
     report.participants.push_back(std::move(p));
   }
   const Rows rows = parseCsv(core::renderReportCsv(report));
   if (rows.size() != report.participants.size() + 1) std::abort();
   for (const auto& row : rows) {
-    if (row.size() != 8) std::abort();
+    if (row.size() != 12) std::abort();
     for (const auto& cell : row) {
       if (startsFormula(cell)) std::abort();  // a spreadsheet would evaluate it
     }
@@ -112,6 +117,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     expectCell(rows[i + 1][1], p.displayName);
     expectCell(rows[i + 1][2], p.email);
     expectCell(rows[i + 1][6], p.seen.scanners.empty() ? "" : p.seen.scanners.front());
+    expectCell(rows[i + 1][8], p.manual ? "manual" : "scanner");
+    expectCell(rows[i + 1][9], p.manual ? "1970-01-01T00:00:00.000Z" : "");
+    expectCell(rows[i + 1][10], p.manual ? p.manual->by : "");
+    expectCell(rows[i + 1][11], p.manual ? p.manual->reason : "");
   }
   return 0;
 }

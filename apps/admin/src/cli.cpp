@@ -11,6 +11,7 @@
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -18,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <tuple>
 
 namespace attendance::admin {
 namespace {
@@ -41,6 +43,8 @@ struct State {
   std::string regEvent, regUser;
   // scanner
   std::string scannerId, scannerEvent;
+  // checkin (manual check-in / revoke by door staff)
+  std::string overrideEvent, overrideParticipant, overrideReason, overrideBy;
   // report
   std::string reportEvent, format = "table";
   int bucketMinutes = 15;
@@ -355,6 +359,43 @@ void report(State& s) {
   }
 }
 
+// Who the audit trail names for a change made from the command line: --by, else
+// "cli:<login name>".
+std::string operatorName(const State& s) {
+  if (!s.overrideBy.empty()) return s.overrideBy;
+  const char* user = std::getenv("USER");
+  return std::string{"cli:"} + (user != nullptr && *user != '\0' ? user : "unknown");
+}
+
+void checkInOverride(State& s, core::OverrideAction action) {
+  if (const auto why = core::validateOverrideReason(s.overrideReason)) fail(s, kInvalid, "--reason: " + *why);
+  auto pool = openDatabase(s, true);
+  const std::string by = operatorName(s);
+  auto entry = core::recordOverride(*pool, {s.overrideEvent, s.overrideParticipant, action, by, s.overrideReason},
+                                    s.io.clock.systemTime());
+  if (!entry && entry.error() == core::Errc::conflict) {
+    fail(s, kConflict,
+         fmt::format("{} is {} at event {}: nothing recorded", s.overrideParticipant,
+                     action == core::OverrideAction::check_in ? "already checked in" : "not checked in",
+                     s.overrideEvent));
+  }
+  if (!entry && entry.error() == core::Errc::user_not_found) {
+    fail(s, kNotFound, "no participant with the email " + s.overrideParticipant);
+  }
+  const auto e = check(s, std::move(entry),
+                       fmt::format("cannot record the {} of {} at event {}", core::toString(action),
+                                   s.overrideParticipant, s.overrideEvent));
+  printJson(s, json::object{{"eventId", s.overrideEvent},
+                            {"userId", e.userId},
+                            {"email", e.email},
+                            {"action", core::toString(e.action)},
+                            {"by", e.adminEmail},
+                            {"reason", e.reason},
+                            {"at", core::formatIsoUtc(e.at)}});
+}
+void checkInAdd(State& s) { checkInOverride(s, core::OverrideAction::check_in); }
+void checkInRevoke(State& s) { checkInOverride(s, core::OverrideAction::revoke); }
+
 void deploymentShow(State& s) {
   auto pool = openDatabase(s, true);
   const auto d = check(s, core::readDeployment(*pool), "cannot read the deployment");
@@ -446,6 +487,19 @@ void addCoreCommands(CLI::App& app, const Io& io) {
   addListFormat(scList, st);
   scList->callback(action(st, scannerList));
 
+  auto* checkin = app.add_subcommand("checkin", "Manual check-in and revoke by door staff (kept in the audit trail)")
+                      ->require_subcommand(1);
+  for (const auto& [name, help, fn] :
+       {std::tuple{"add", "Check a participant in by hand (they were not seen or were revoked)", &checkInAdd},
+        std::tuple{"revoke", "Revoke a participant's check-in (by a scanner or by hand)", &checkInRevoke}}) {
+    auto* cmd = checkin->add_subcommand(name, help);
+    cmd->add_option("--event", st->overrideEvent, "Event id")->required();
+    cmd->add_option("--participant", st->overrideParticipant, "The participant's email")->required();
+    cmd->add_option("--reason", st->overrideReason, "Why (required, one line, at most 500 characters)")->required();
+    cmd->add_option("--by", st->overrideBy, "Who, for the audit trail (default: cli:$USER)");
+    cmd->callback(action(st, fn));
+  }
+
   auto* deployment = app.add_subcommand("deployment", "This deployment's settings")->require_subcommand(1);
   deployment->add_subcommand("show", "Print {\"namespace\": 20 hex digits (the scanner's --namespace), ...} as JSON")
       ->callback(action(st, deploymentShow));
@@ -471,8 +525,10 @@ int run(int argc, const char* const* argv, const Io& io, const std::function<voi
                       {kInternal, "unexpected failure"},
                       {kUsage, "bad command line"},
                       {kInvalid, "a value was rejected (email, id, dates, password, --listen)"},
-                      {kNotFound, "unknown event, user or scanner"},
-                      {kConflict, "already exists (email, event id, scanner id, admin)"},
+                      {kNotFound, "unknown event, user or scanner (checkin: no participant with that email)"},
+                      {kConflict,
+                       "already exists (email, event id, scanner id, admin); checkin add: already "
+                       "checked in, checkin revoke: not checked in"},
                       {kUnavailable, "database unavailable (the message names libpq's reason)"},
                       {kSchemaOutdated, "database schema not current: run `attendance-admin migrate`"},
                       {kInputFile, "--password-file unreadable"},

@@ -20,6 +20,15 @@ std::string_view toString(ParticipantStatus s) noexcept {
   return "no-show";
 }
 
+std::string_view toString(OverrideAction a) noexcept { return a == OverrideAction::revoke ? "revoke" : "check_in"; }
+
+std::optional<TimePoint> arrivalOf(const ParticipantRow& p) noexcept {
+  if (p.manual && p.manual->action == OverrideAction::revoke) return std::nullopt;
+  if (p.seen.firstSeen) return p.seen.firstSeen;
+  if (p.manual) return p.manual->at;
+  return std::nullopt;
+}
+
 namespace detail {
 namespace {
 
@@ -106,12 +115,19 @@ void countTotals(EventReport& r) {
   r.attendanceRate = r.registered == 0 ? 0.0 : static_cast<double>(r.attended) / static_cast<double>(r.registered);
 }
 
+void countOverrides(EventReport& r) {
+  std::map<std::string_view, OverrideAction> latest;  // audit is oldest first: the last one wins
+  for (const auto& o : r.audit) latest[o.userId] = o.action;
+  r.manualCheckIns = r.revoked = 0;
+  for (const auto& [user, action] : latest) ++(action == OverrideAction::revoke ? r.revoked : r.manualCheckIns);
+}
+
 std::vector<ArrivalBucket> arrivalsOf(const EventReport& r, std::chrono::minutes& width) {
   // Each participant's first check-in, bucketed on multiples of the width since the epoch.
   std::vector<std::int64_t> firsts;
   firsts.reserve(r.participants.size());
   for (const auto& p : r.participants) {
-    if (p.seen.firstSeen) firsts.push_back(toMs(*p.seen.firstSeen));
+    if (const auto at = arrivalOf(p)) firsts.push_back(toMs(*at));
   }
   std::vector<ArrivalBucket> arrivals;
   std::int64_t widthMs = std::max<std::int64_t>(1, width.count()) * 60'000;
@@ -181,9 +197,28 @@ EventReport computeReport(ReportInput in, const ReportOptions& options) {
     merge(row.seen, std::move(s));
     if (row.status == ParticipantStatus::no_show) row.status = ParticipantStatus::attended;
   }
-  // A walk-in is a known user who was seen; one who was neither registered nor seen is not in the report.
-  std::erase_if(rows,
-                [](const ParticipantRow& p) { return p.status == ParticipantStatus::walk_in && p.seen.count == 0; });
+  // The latest override of each participant decides over the scanner
+  // (migration 0010): a manual check-in makes a registered person attended and
+  // keeps an unregistered one as a walk-in; a revocation makes a registered
+  // person a no-show (their sightings stay visible) and removes a walk-in.
+  for (const auto& o : in.overrides) {
+    const auto person = personIndex.find(o.userId);
+    if (person == NameIndex::kNone) continue;  // buildReport lists every override's person
+    rows[person].manual = ManualState{o.action, o.at, o.adminEmail, o.reason};
+  }
+  for (auto& row : rows) {
+    if (!row.manual) continue;
+    const bool revoked = row.manual->action == OverrideAction::revoke;
+    if (row.status != ParticipantStatus::walk_in)
+      row.status = revoked ? ParticipantStatus::no_show : ParticipantStatus::attended;
+  }
+  // A walk-in is a known user who was seen or checked in by hand; one who was
+  // neither registered nor seen (or was revoked) is not in the report.
+  std::erase_if(rows, [](const ParticipantRow& p) {
+    if (p.status != ParticipantStatus::walk_in) return false;
+    if (p.manual) return p.manual->action == OverrideAction::revoke;
+    return p.seen.count == 0;
+  });
 
   // Attended, walk-ins, then no-shows; by name, then email (unique per user) within.
   // Sorting indices moves each row once instead of O(log n) times.
@@ -197,7 +232,9 @@ EventReport computeReport(ReportInput in, const ReportOptions& options) {
   for (const auto i : order) r.participants.push_back(std::move(rows[i]));
 
   sortUnknownDevices(r.unknown);
+  r.audit = std::move(in.overrides);
   countTotals(r);
+  countOverrides(r);
   computeArrivals(r, options.bucketWidth);
   return r;
 }
@@ -363,6 +400,27 @@ Result<EventReport> detail::buildReportTracked(ConnectionPool& pool, std::string
               }
               in.owners.push_back({uuid(row[0]), std::move(userId)});
             }
+          }
+        }
+        // Manual check-ins and revocations; their unregistered people join the
+        // candidates (computeReport keeps only those checked in or seen).
+        for (const auto& row : tx.exec_params(detail::kReportOverridesSql, id)) {
+          OverrideEntry& o = in.overrides.emplace_back();
+          o.id = int64(row[0]);
+          o.userId.assign(text(row[1]));
+          o.displayName.assign(text(row[2]));
+          o.email.assign(text(row[3]));
+          o.action = text(row[6]) == "revoke" ? OverrideAction::revoke : OverrideAction::check_in;
+          o.adminEmail.assign(text(row[7]));
+          o.reason.assign(text(row[8]));
+          o.at = detail::fromMs(int64(row[9]));
+          if (row[5].as<bool>() == false) {
+            auto& p = in.people.emplace_back();
+            p.userId = o.userId;
+            p.displayName = o.displayName;
+            p.email = o.email;
+            p.bleUuid = uuid(row[4]);
+            p.registered = false;
           }
         }
         for (auto& [name, row] : scannerRows) {

@@ -48,6 +48,10 @@ struct ReportInput {
   std::vector<Seen> seen;  // one per distinct bleUuid in check_ins
 
   std::vector<ScannerRow> scanners;
+
+  // Every override of the event, oldest first (migration 0010). Their people
+  // are also in `people` (unregistered ones added by buildReport).
+  std::vector<OverrideEntry> overrides;
 };
 
 // At most this many arrival buckets; wider spans get wider buckets.
@@ -119,6 +123,14 @@ inline constexpr const char* kReportOwnersSql =
     "FROM (SELECT ble_uuid, id AS user_id FROM users WHERE ble_uuid = ANY($2::uuid[]) "
     "      UNION ALL SELECT ble_uuid, user_id FROM retired_ble_uuids WHERE ble_uuid = ANY($2::uuid[])) o "
     "JOIN users u ON u.id = o.user_id";
+// The event's manual check-ins and revocations with their participant, oldest
+// first (migration 0010): id, user id, name, email, current bleUuid, registered,
+// action, admin, reason, at (ms).
+inline constexpr const char* kReportOverridesSql =
+    "SELECT o.id, o.user_id, u.display_name, u.email, u.ble_uuid, "
+    "       EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = $1 AND r.user_id = o.user_id), "
+    "       o.action, o.admin_email, o.reason, (extract(epoch from o.at) * 1000)::bigint "
+    "FROM check_in_overrides o JOIN users u ON u.id = o.user_id WHERE o.event_id = $1 ORDER BY o.at, o.id";
 // The receipts a report's snapshot saw (ids commit out of order: the set, not a maximum).
 inline constexpr const char* kReportReceiptIdsSql = "SELECT id FROM sync_receipts WHERE event_id = $1 ORDER BY id";
 // The incremental update's reads ($2 = a bigint[] of receipt ids the cached
@@ -157,6 +169,8 @@ void sortScanners(std::vector<ScannerRow>& scanners);             // by scannerI
 bool anySynced(const std::vector<ScannerRow>& scanners);          // EventReport::synced
 void sortUnknownDevices(std::vector<UnknownDeviceRow>& unknown);  // by first seen, then bleUuid
 void countTotals(EventReport& report);  // registered, attended, noShows, walkIns, unknownDevices, rate
+// manualCheckIns and revoked, from report.audit (each participant's latest override).
+void countOverrides(EventReport& report);
 // Arrival buckets of `bucketWidth`, doubled until at most kMaxArrivalBuckets.
 void computeArrivals(EventReport& report, std::chrono::minutes bucketWidth);
 // The same buckets without touching the report; `width` is updated to the width used.

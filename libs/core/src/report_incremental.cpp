@@ -190,6 +190,10 @@ Result<std::optional<UpdatedReport>> updateReport(ConnectionPool& pool, const Ev
                                                   const std::vector<std::int64_t>& baseReceiptIds, TimePoint now,
                                                   std::chrono::minutes bucketWidth, std::int64_t maxNewCheckIns) {
   using Answer = std::optional<UpdatedReport>;
+  // Overrides decide over sightings (a revoked person stays a no-show, a revoked
+  // walk-in leaves the report): the merge below does not apply those rules, so
+  // an event with any override is always built in full.
+  if (!base.audit.empty()) return Answer{};
   return withConnection(pool, "update_report", [&](pqxx::connection_base& conn) -> Result<Answer> {
     const std::string& id = base.event.id;
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx{conn};

@@ -96,7 +96,14 @@ void appendSeenRow(std::string& out, const ParticipantRow* person, const support
   if (person != nullptr) {
     out += ",\"status\":\"";
     out += toString(person->status);
-    out += '"';
+    out += "\",\"source\":\"";
+    out += sourceOf(*person);
+    out += "\",\"manualAt\":";
+    if (person->manual) {
+      appendTimeOrNull(out, person->manual->at);
+    } else {
+      out += "null";
+    }
   }
   out += ",\"firstSeen\":";
   appendTimeOrNull(out, seen.firstSeen);
@@ -111,7 +118,7 @@ void appendSeenRow(std::string& out, const ParticipantRow* person, const support
 
 std::size_t seenRowBound(const ParticipantRow* person, const Sightings& seen) {
   std::size_t n = 200;
-  if (person != nullptr) n += 60 + (person->userId.size() + person->displayName.size() + person->email.size()) * 6;
+  if (person != nullptr) n += 120 + (person->userId.size() + person->displayName.size() + person->email.size()) * 6;
   for (const auto& name : seen.scanners) n += 3 + name.size() * 6;
   return n;
 }
@@ -141,8 +148,9 @@ void appendReportHead(std::string& out, const EventReport& r) {
   appendTimeOrNull(out, r.generatedAt);
   fmt::format_to(std::back_inserter(out),
                  ",\"synced\":{},\"summary\":{{\"registered\":{},\"attended\":{},\"noShows\":{},\"walkIns\":{},"
-                 "\"unknownDevices\":{},\"attendanceRate\":{:.4f}}}",
-                 r.synced, r.registered, r.attended, r.noShows, r.walkIns, r.unknownDevices, r.attendanceRate);
+                 "\"unknownDevices\":{},\"attendanceRate\":{:.4f},\"manualCheckIns\":{},\"revoked\":{}}}",
+                 r.synced, r.registered, r.attended, r.noShows, r.walkIns, r.unknownDevices, r.attendanceRate,
+                 r.manualCheckIns, r.revoked);
 }
 
 void appendReportTail(std::string& out, const EventReport& r) { appendReportTail(out, r, r.arrivals, r.bucketWidth); }
@@ -244,6 +252,10 @@ std::string renderReportJson(const EventReport& r) {
   std::size_t bound = detail::reportHeadBound(r) + detail::reportTailBound(r) + 64;
   for (const auto& p : r.participants) bound += detail::seenRowBound(&p, p.seen);
   for (const auto& u : r.unknown) bound += detail::seenRowBound(nullptr, u.seen);
+  for (const auto& o : r.audit) {
+    bound +=
+        160 + (o.userId.size() + o.displayName.size() + o.email.size() + o.adminEmail.size() + o.reason.size()) * 6;
+  }
   std::string out;
   out.reserve(bound);
   detail::appendReportHead(out, r);
@@ -257,15 +269,36 @@ std::string renderReportJson(const EventReport& r) {
     if (i != 0) out += ',';
     detail::appendSeenRow(out, nullptr, r.unknown[i].bleUuid, r.unknown[i].seen);
   }
+  out += "],\"audit\":[";
+  for (std::size_t i = 0; i < r.audit.size(); ++i) {
+    const auto& o = r.audit[i];
+    if (i != 0) out += ',';
+    out += "{\"userId\":";
+    support::appendJsonString(out, o.userId);
+    out += ",\"name\":";
+    support::appendJsonString(out, o.displayName);
+    out += ",\"email\":";
+    support::appendJsonString(out, o.email);
+    out += ",\"action\":\"";
+    out += toString(o.action);
+    out += "\",\"by\":";
+    support::appendJsonString(out, o.adminEmail);
+    out += ",\"reason\":";
+    support::appendJsonString(out, o.reason);
+    out += ",\"at\":";
+    detail::appendTimeOrNull(out, o.at);
+    out += '}';
+  }
   out += ']';
   detail::appendReportTail(out, r);
   return out;
 }
 
 std::string renderReportCsv(const EventReport& r) {
-  std::string out = "status,name,email,bleUuid,firstSeen,lastSeen,scanners,sightings\r\n";
+  std::string out =
+      "status,name,email,bleUuid,firstSeen,lastSeen,scanners,sightings,source,manualAt,manualBy,manualReason\r\n";
   auto row = [&](std::string_view status, std::string_view name, std::string_view email, const support::Uuid& ble,
-                 const Sightings& s) {
+                 const Sightings& s, const std::optional<ManualState>& manual) {
     appendCsvField(out, status);
     out += ',';
     appendCsvField(out, name);
@@ -281,10 +314,21 @@ std::string renderReportCsv(const EventReport& r) {
     appendCsvField(out, joinScanners(s.scanners));
     out += ',';
     out += std::to_string(s.count);
+    // Appended columns (issue 16): who decided the row, and for a manual one when, by whom and why.
+    out += manual ? ",manual," : ",scanner,";
+    if (manual) {
+      out += formatIsoUtc(manual->at);
+      out += ',';
+      appendCsvField(out, manual->by);
+      out += ',';
+      appendCsvField(out, manual->reason);
+    } else {
+      out += ",,";
+    }
     out += "\r\n";
   };
-  for (const auto& p : r.participants) row(toString(p.status), p.displayName, p.email, p.bleUuid, p.seen);
-  for (const auto& u : r.unknown) row("unknown-device", "", "", u.bleUuid, u.seen);
+  for (const auto& p : r.participants) row(toString(p.status), p.displayName, p.email, p.bleUuid, p.seen, p.manual);
+  for (const auto& u : r.unknown) row("unknown-device", "", "", u.bleUuid, u.seen, std::nullopt);
   return out;
 }
 
@@ -320,6 +364,10 @@ std::string renderReportTable(const EventReport& r) {
   out += fmt::format(
       "Registered: {}   Attended: {}   No-shows: {}   Walk-ins: {}   Unknown devices: {}   Attendance rate: {:.1f}%\n",
       r.registered, r.attended, r.noShows, r.walkIns, r.unknownDevices, r.attendanceRate * 100.0);
+  if (!r.audit.empty()) {
+    out += fmt::format("Manual:     {} checked in by hand, {} revoked ({} override{} in the audit trail)\n",
+                       r.manualCheckIns, r.revoked, r.audit.size(), r.audit.size() == 1 ? "" : "s");
+  }
 
   struct Line {
     std::string cells[6];
@@ -327,7 +375,9 @@ std::string renderReportTable(const EventReport& r) {
   std::vector<Line> lines;
   lines.push_back({{"STATUS", "NAME", "EMAIL", "FIRST SEEN (UTC)", "LAST SEEN (UTC)", "SCANNERS"}});
   for (const auto& p : r.participants) {
-    lines.push_back({{std::string{toString(p.status)}, p.displayName, p.email, shortTime(p.seen.firstSeen),
+    std::string status{toString(p.status)};
+    if (p.manual) status += p.manual->action == OverrideAction::revoke ? " (revoked)" : " (manual)";
+    lines.push_back({{std::move(status), p.displayName, p.email, shortTime(p.seen.firstSeen),
                       shortTime(p.seen.lastSeen), p.seen.scanners.empty() ? "-" : joinScanners(p.seen.scanners)}});
   }
   for (const auto& u : r.unknown) {
@@ -351,6 +401,13 @@ std::string renderReportTable(const EventReport& r) {
     for (const auto& s : r.scanners) {
       out += fmt::format("{:<32} {:<20} {:>5}  {:>8}  {:>6}\n", s.scannerId, shortTime(s.lastSyncAt), s.syncs,
                          s.recordsReceived, s.recordsStored);
+    }
+  }
+  if (!r.audit.empty()) {
+    out += "\nMANUAL CHECK-INS AND REVOCATIONS (UTC)\n";
+    for (const auto& o : r.audit) {
+      out += fmt::format("{}  {:<8}  {}  by {}: {}\n", shortTime(o.at), toString(o.action), o.email, o.adminEmail,
+                         o.reason);
     }
   }
   return out;

@@ -83,6 +83,7 @@ void WebApp::addRoutes(http_server::Router& router) {
   add(V::post, "/events/{id}/delete", Access::session, &Console::postEventDelete);
   add(V::post, "/events/{id}/registrations", Access::session, &Console::postRegistration);
   add(V::post, "/events/{id}/registrations/{userId}/delete", Access::session, &Console::postUnregister);
+  add(V::post, "/events/{id}/door", Access::session, &Console::postDoor);
   add(V::get, "/events/{id}/report.csv", Access::session, &Console::reportCsv);
   add(V::get, "/events/{id}/unknown-devices.csv", Access::session, &Console::unknownDevicesCsv);
   add(V::get, "/participants", Access::session, &Console::getParticipants);

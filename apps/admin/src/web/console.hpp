@@ -129,12 +129,20 @@ struct Console {
   Response refusedEventForm(Call& call, const pages::EventForm& typed);
   Response postEvents(Call& call);
   Response getEvent(Call& call);
-  // The event page; with refusedEdit, its edit form as typed with the messages by its fields.
-  Response eventPage(Call& call, http::status status, const pages::EventForm* refusedEdit);
+  // The event page; with a refused form (edit, door, registration), that form as
+  // typed with the messages by its fields.
+  struct RefusedEventForms {
+    const pages::EventForm* edit = nullptr;
+    const pages::DoorForm* door = nullptr;
+    const pages::RegistrationForm* registration = nullptr;
+  };
+  Response eventPage(Call& call, http::status status, RefusedEventForms refused);
   Response postEvent(Call& call);
   Response postEventDelete(Call& call);
   Response postRegistration(Call& call);
   Response postUnregister(Call& call);
+  // The door form: a manual check-in or revoke with a reason, by the signed-in admin.
+  Response postDoor(Call& call);
 
   // ---- report (report_routes.cpp) --------------------------------------------
   // Without page parameters: the whole report, exactly `attendance-admin report

@@ -1,6 +1,7 @@
 // Events and their registrations: pages, forms and /api/events.
 #include "console.hpp"
 
+#include <attendance/core/check_in_overrides.hpp>
 #include <attendance/core/events.hpp>
 #include <attendance/support/log.hpp>
 
@@ -75,9 +76,9 @@ Response Console::postEvents(Call& call) {
   return refusedEventForm(call, typed);
 }
 
-Response Console::getEvent(Call& call) { return eventPage(call, http::status::ok, nullptr); }
+Response Console::getEvent(Call& call) { return eventPage(call, http::status::ok, {}); }
 
-Response Console::eventPage(Call& call, http::status status, const pages::EventForm* refusedEdit) {
+Response Console::eventPage(Call& call, http::status status, RefusedEventForms refused) {
   const std::string& id = call.param("id");
   auto ev = core::getEvent(pool, id);
   if (!ev) return failure(call, ev.error());
@@ -101,12 +102,19 @@ Response Console::eventPage(Call& call, http::status status, const pages::EventF
   view.report = &(*cached)->report();
   view.firstPageQuery = eventPageFirstQuery();
   view.firstPage = (*cached)->select(view.firstPageQuery);
-  view.refusedEdit = refusedEdit;
+  view.refusedEdit = refused.edit;
+  view.refusedDoor = refused.door;
+  view.refusedRegistration = refused.registration;
   view.unknownTab = call.query("tab") == "unknown-devices";
-  return page(call, status, view.event.name, pages::Nav::events,
-              refusedEdit != nullptr
-                  ? pages::flash(pages::FlashKind::error, "The event was not saved. Check the fields marked below.")
-                  : pages::noticeFor(call.query("notice")),
+  std::string flashHtml =
+      refused.edit != nullptr
+          ? pages::flash(pages::FlashKind::error, "The event was not saved. Check the fields marked below.")
+      : refused.door != nullptr
+          ? pages::flash(pages::FlashKind::error, "Nothing was recorded. Check the fields marked below.")
+      : refused.registration != nullptr
+          ? pages::flash(pages::FlashKind::error, "The participant was not registered. Check the field marked below.")
+          : pages::noticeFor(call.query("notice"));
+  return page(call, status, view.event.name, pages::Nav::events, std::move(flashHtml),
               pages::event(view, call.session->csrfToken));
 }
 
@@ -122,7 +130,7 @@ Response Console::postEvent(Call& call) {
   edit.venue = typed.venue;
   typed.errors = checkEventForm(call, edit.name, edit.venue, edit.startsAt, edit.endsAt);
   // The event page again (400), its edit form holding what was typed (the create form's mechanism).
-  if (!typed.errors.empty()) return eventPage(call, http::status::bad_request, &typed);
+  if (!typed.errors.empty()) return eventPage(call, http::status::bad_request, {.edit = &typed});
   auto r = core::updateEvent(pool, id, edit);
   if (!r) return failure(call, r.error());
   return redirect("/events/" + urlEncode(id) + "?notice=event-updated");
@@ -145,13 +153,64 @@ Response Console::postEventDelete(Call& call) {
 Response Console::postRegistration(Call& call) {
   const std::string& id = call.param("id");
   const std::string back = "/events/" + urlEncode(id);
-  auto user = core::userIdByEmail(pool, call.field("email"));
-  if (!user && user.error() == core::Errc::user_not_found) return redirect(back + "?notice=no-such-user");
+  // A refused email is shown again in its field with the message under it (404
+  // for nobody with that email), as the other forms do.
+  pages::RegistrationForm typed;
+  typed.email = call.field("email");
+  if (typed.email.empty() || typed.email.size() > 254) {
+    typed.errors.emplace("email", "Enter the participant's email (at most 254 characters).");
+    return eventPage(call, http::status::bad_request, {.registration = &typed});
+  }
+  auto user = core::userIdByEmail(pool, typed.email);
+  if (!user && user.error() == core::Errc::user_not_found) {
+    typed.errors.emplace("email",
+                         "No participant has this email. Create the participant on the Participants page "
+                         "first.");
+    return eventPage(call, http::status::not_found, {.registration = &typed});
+  }
   if (!user) return failure(call, user.error());
   auto r = core::registerForEvent(pool, id, *user, now());
   if (!r) return failure(call, r.error());
   return redirect(back +
                   (*r == core::RegistrationOutcome::created ? "?notice=registered" : "?notice=already-registered"));
+}
+
+Response Console::postDoor(Call& call) {
+  const std::string& id = call.param("id");
+  pages::DoorForm typed;
+  typed.email = call.field("email");
+  typed.reason = call.field("reason");
+  const std::string action = call.field("action");
+  if (action != "check_in" && action != "revoke") {
+    return page(call, http::status::bad_request, "Not recorded", pages::Nav::events,
+                pages::flash(pages::FlashKind::error, "Choose Check in or Revoke check-in."),
+                "<p><a class=\"btn\" href=\"/events/" + escape(urlEncode(id)) + "#door\">Back to the event</a></p>");
+  }
+  const auto kind = action == "revoke" ? core::OverrideAction::revoke : core::OverrideAction::check_in;
+  if (typed.email.empty() || typed.email.size() > 254) {
+    typed.errors.emplace("email", "Enter the participant's email (at most 254 characters).");
+  }
+  if (auto why = core::validateOverrideReason(typed.reason)) typed.errors.emplace("reason", std::move(*why));
+  if (!typed.errors.empty()) return eventPage(call, http::status::bad_request, {.door = &typed});
+  auto r = core::recordOverride(pool, {id, typed.email, kind, call.session->email, typed.reason}, now());
+  if (!r && r.error() == core::Errc::user_not_found) {
+    typed.errors.emplace("email", "No participant has this email.");
+    return eventPage(call, http::status::not_found, {.door = &typed});
+  }
+  if (!r && r.error() == core::Errc::conflict) {
+    typed.errors.emplace("email", kind == core::OverrideAction::check_in
+                                      ? "This participant is already checked in."
+                                      : "This participant is not checked in, so there is nothing to revoke.");
+    return eventPage(call, http::status::conflict, {.door = &typed});
+  }
+  if (!r) return failure(call, r.error());
+  support::log::info("admin_web.check_in_override", {{"event", id},
+                                                     {"action", std::string{core::toString(kind)}},
+                                                     {"user", r->userId},
+                                                     {"admin", call.session->adminId}});
+  return redirect(
+      "/events/" + urlEncode(id) +
+      (kind == core::OverrideAction::revoke ? "?notice=door-revoked#door" : "?notice=door-checked-in#door"));
 }
 
 Response Console::postUnregister(Call& call) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <stdexcept>
 
+#include <attendance/core/check_in_overrides.hpp>
 #include <attendance/core/report.hpp>
 
 #include "assets.hpp"
@@ -132,6 +133,16 @@ std::string unknownDevices(const core::EventReport& r, const std::string& id, bo
   return out;
 }
 
+// A row door staff decided (source "manual"): a second badge after the status,
+// as app.js draws it ("manual" for a check-in by hand, "revoked").
+std::string manualBadge(const core::ParticipantRow& p) {
+  if (!p.manual) return {};
+  const bool revoked = p.manual->action == core::OverrideAction::revoke;
+  return fmt::format(" <span class=\"badge badge-warn\" data-source=\"manual\" title=\"{} by {} at {} UTC\">{}</span>",
+                     revoked ? "Revoked" : "Checked in by hand", h(p.manual->by),
+                     core::formatIsoUtc(p.manual->at).substr(0, 16), revoked ? "revoked" : "manual");
+}
+
 // The synced report as app.js renders it (its totals, last sync per scanner and
 // the participant table's first page), so it is all there without JavaScript;
 // app.js then takes these elements over and adds the chart and the controls.
@@ -198,8 +209,8 @@ std::string syncedReport(const EventView& v, const std::string& id) {
                                                                          : "badge";
       std::string scanners;
       for (const std::string& s : p.seen.scanners) scanners += (scanners.empty() ? "" : ", ") + s;
-      out += fmt::format("<tr><td>{}</td><td>{}</td><td><span class=\"{}\">{}</span></td>{}{}<td>{}</td></tr>",
-                         h(p.displayName), h(p.email), badge, status, reportTime(p.seen.firstSeen),
+      out += fmt::format("<tr><td>{}</td><td>{}</td><td><span class=\"{}\">{}</span>{}</td>{}{}<td>{}</td></tr>",
+                         h(p.displayName), h(p.email), badge, status, manualBadge(p), reportTime(p.seen.firstSeen),
                          reportTime(p.seen.lastSeen), h(scanners));
     }
     out += "</tbody></table>";
@@ -245,6 +256,8 @@ std::string noticeFor(std::string_view code) {
       {"already-registered", FlashKind::warn, "That participant is already registered."},
       {"unregistered", FlashKind::ok, "Registration removed."},
       {"no-such-user", FlashKind::error, "No participant has that email. Create the participant first."},
+      {"door-checked-in", FlashKind::ok, "Checked in by hand. It is in the audit trail below."},
+      {"door-revoked", FlashKind::ok, "Check-in revoked. It is in the audit trail below."},
       {"participant-created", FlashKind::ok, "Participant created."},
       {"participant-disabled", FlashKind::ok, "Participant disabled: they can no longer sign in."},
       {"participant-enabled", FlashKind::ok, "Participant enabled."},
@@ -365,6 +378,73 @@ std::string events(const std::vector<core::EventSummary>& list, TimePoint now, s
   return out;
 }
 
+namespace {
+
+// The door: check a participant in by hand or revoke a check-in, with a reason
+// (a plain form, so it works without JavaScript; a refused one keeps what was
+// typed with the message by its field), then the audit trail: who, when, why.
+std::string door(const EventView& v, const std::string& id, std::string_view csrf) {
+  const DoorForm* typed = v.refusedDoor;
+  const FieldErrors* errors = typed != nullptr ? &typed->errors : nullptr;
+  std::string out = fmt::format(
+      "<section class=\"card\" aria-labelledby=\"door-h\" id=\"door\"><h2 id=\"door-h\">At the door</h2>"
+      "<p class=\"muted small\">Check in someone the scanners missed, or revoke a check-in. Both need a reason and "
+      "are kept in the audit trail below with your name; the report shows these rows as manual.</p>{}"
+      "<form method=\"post\" action=\"/events/{}/door\">{}<div class=\"form-grid\">",
+      typed != nullptr ? "<p class=\"alert alert-error\" role=\"alert\">Nothing was recorded. Check the fields marked "
+                         "below.</p>"
+                       : "",
+      id, csrfField(csrf));
+  out += formField("door-email", "email", "Participant email",
+                   "type=\"email\" required maxlength=\"254\" placeholder=\"participant@example.org\"",
+                   typed != nullptr ? typed->email : std::string{}, errors);
+  out +=
+      formField("door-reason", "reason", "Reason <span class=\"hint\">kept in the audit trail</span>",
+                fmt::format("type=\"text\" required maxlength=\"{}\" placeholder=\"e.g. their phone is switched off\"",
+                            core::kMaxOverrideReasonChars),
+                typed != nullptr ? typed->reason : std::string{}, errors);
+  out +=
+      "</div><div class=\"row\"><button class=\"btn btn-primary\" type=\"submit\" name=\"action\" "
+      "value=\"check_in\">Check in</button><button class=\"btn btn-danger\" type=\"submit\" name=\"action\" "
+      "value=\"revoke\">Revoke check-in</button></div></form></section>";
+
+  static const std::vector<core::OverrideEntry> kNone;
+  const std::vector<core::OverrideEntry>& audit = v.report != nullptr ? v.report->audit : kNone;
+  out += fmt::format(
+      "<section class=\"card flush\" aria-labelledby=\"audit-h\" id=\"audit\"><div class=\"card-head\"><h2 "
+      "id=\"audit-h\">Manual check-ins and revocations <span class=\"badge\" id=\"audit-count\">{}</span></h2></div>",
+      count(static_cast<std::int64_t>(audit.size())));
+  if (audit.empty()) {
+    out += "<div class=\"empty\" id=\"no-audit\">Nobody has been checked in or revoked by hand.</div></section>";
+    return out;
+  }
+  out +=
+      "<div class=\"table-wrap\"><table id=\"audit-table\"><thead><tr><th scope=\"col\">When</th><th "
+      "scope=\"col\">Participant</th><th scope=\"col\">Action</th><th scope=\"col\">By</th><th "
+      "scope=\"col\">Reason</th></tr></thead><tbody>";
+  const std::size_t shown = std::min(audit.size(), kAuditShown);
+  for (std::size_t k = 0; k < shown; ++k) {
+    const core::OverrideEntry& o = audit[audit.size() - 1 - k];  // newest first
+    const bool revoke = o.action == core::OverrideAction::revoke;
+    out += fmt::format(
+        "<tr>{}<td>{} <span class=\"muted small\">{}</span></td><td><span class=\"badge {}\">{}</span></td><td>{}</td>"
+        "<td>{}</td></tr>",
+        reportTime(o.at), h(o.displayName), h(o.email), revoke ? "badge-danger" : "badge-warn",
+        revoke ? "revoked" : "checked in", h(o.adminEmail), h(o.reason));
+  }
+  out += "</tbody></table></div>";
+  if (shown < audit.size()) {
+    out += fmt::format(
+        "<div class=\"pager\"><span class=\"muted small\">The latest {} of {}; all of them are in the "
+        "report's JSON.</span></div>",
+        count(static_cast<std::int64_t>(shown)), count(static_cast<std::int64_t>(audit.size())));
+  }
+  out += "</section>";
+  return out;
+}
+
+}  // namespace
+
 std::string event(const EventView& v, std::string_view csrf) {
   const core::Event& e = v.event;
   const std::string id = h(urlEncode(e.id));
@@ -396,7 +476,9 @@ std::string event(const EventView& v, std::string_view csrf) {
         h(s.scannerId), s.live ? "true" : "false", s.live ? " live" : "", h(describeUpload(s)));
   }
   out += "</ul>";
-  if (v.live.synced && v.report != nullptr) {
+  // Manual check-ins are data too: the report shows them before any scanner synced.
+  const bool manualData = v.report != nullptr && !v.report->audit.empty();
+  if ((v.live.synced || manualData) && v.report != nullptr) {
     out += "<div id=\"report-body\">" + syncedReport(v, id) + "</div></section>";
   } else if (v.live.synced) {
     out += "<div id=\"report-body\"><div class=\"card empty\">Loading the report…</div></div></section>";
@@ -413,6 +495,8 @@ std::string event(const EventView& v, std::string_view csrf) {
         registered);
   }
 
+  out += door(v, id, csrf);
+
   // Registrations.
   out += "<section class=\"card flush\" aria-labelledby=\"reg-h\" id=\"registrations\">";
   out += fmt::format("<div class=\"card-head\"><h2 id=\"reg-h\">Registrations <span class=\"badge\">{}</span></h2>",
@@ -422,12 +506,14 @@ std::string event(const EventView& v, std::string_view csrf) {
       "value=\"{}\" placeholder=\"Search name or email\" aria-label=\"Search registrations\"><button class=\"btn\" "
       "type=\"submit\">Search</button></form></div>",
       id, h(v.search));
-  out += fmt::format(
-      "<form class=\"toolbar\" method=\"post\" action=\"/events/{}/registrations\">{}<label class=\"sr-only\" "
-      "for=\"reg-email\">Participant email</label><input id=\"reg-email\" name=\"email\" type=\"email\" required "
-      "placeholder=\"participant@example.org\" class=\"w-md\"><button class=\"btn btn-primary\" "
-      "type=\"submit\">Register participant</button></form>",
-      id, csrfField(csrf));
+  // A refused email stays in the field with the message under it (formField).
+  out += fmt::format("<form class=\"toolbar toolbar-form\" method=\"post\" action=\"/events/{}/registrations\">{}", id,
+                     csrfField(csrf));
+  out += formField("reg-email", "email", "Participant email",
+                   "type=\"email\" required maxlength=\"254\" placeholder=\"participant@example.org\" class=\"w-md\"",
+                   v.refusedRegistration != nullptr ? v.refusedRegistration->email : std::string{},
+                   v.refusedRegistration != nullptr ? &v.refusedRegistration->errors : nullptr);
+  out += "<button class=\"btn btn-primary\" type=\"submit\">Register participant</button></form>";
   if (v.registrations.rows.empty()) {
     out += v.search.empty() ? "<div class=\"empty\">Nobody is registered yet.</div>"
                             : "<div class=\"empty\">No registration matches.</div>";

@@ -61,6 +61,18 @@ struct EventForm {
 [[nodiscard]] std::string events(const std::vector<core::EventSummary>& events, TimePoint now, std::string_view csrf,
                                  const EventForm* refused = nullptr);
 
+// The door form (manual check-in / revoke) as it was sent, when it was refused.
+struct DoorForm {
+  std::string email;
+  std::string reason;
+  FieldErrors errors;  // by field: email, reason
+};
+// The register-by-email form as it was sent, when it was refused.
+struct RegistrationForm {
+  std::string email;
+  FieldErrors errors;  // by field: email
+};
+
 struct EventView {
   core::Event event;
   core::UserPage registrations;
@@ -76,9 +88,14 @@ struct EventView {
   const core::EventReport* report = nullptr;
   core::ReportQuery firstPageQuery;
   core::ReportSelection firstPage;
-  const EventForm* refusedEdit = nullptr;  // the edit form as typed, when it was refused
-  bool unknownTab = false;                 // ?tab=unknown-devices: that tab is open instead of the participants
+  const EventForm* refusedEdit = nullptr;                 // the edit form as typed, when it was refused
+  const DoorForm* refusedDoor = nullptr;                  // the door form as typed, when it was refused
+  const RegistrationForm* refusedRegistration = nullptr;  // the register form as typed, when it was refused
+  bool unknownTab = false;  // ?tab=unknown-devices: that tab is open instead of the participants
 };
+// Rows of the audit trail listed on the event page, newest first (all of them
+// are in the report's JSON).
+inline constexpr std::size_t kAuditShown = 200;
 // Unknown devices listed on the event page (all of them are in their CSV).
 inline constexpr std::size_t kUnknownDevicesShown = 200;
 [[nodiscard]] std::string event(const EventView& view, std::string_view csrf);

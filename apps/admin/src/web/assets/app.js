@@ -159,7 +159,9 @@
       const data = await res.json();
       if (mine !== seq) { dropped(); return; }  // the controls changed meanwhile; the newer answer counts
       const total = data.page ? data.page.total : 0;
-      if (data.synced && state.offset > 0 && state.offset >= total) {
+      const summary = data.summary || {};
+      const hasData = data.synced || (summary.manualCheckIns ?? 0) + (summary.revoked ?? 0) > 0;
+      if (hasData && state.offset > 0 && state.offset >= total) {
         // Rows went away since the last page was shown: go to the new last page.
         state.offset = total > 0 ? Math.floor((total - 1) / PAGE) * PAGE : 0;
         load({ manual });
@@ -192,7 +194,8 @@
 
   function render(d) {
     const t = d.summary || {};
-    if (!d.synced) {
+    // Manual check-ins (door staff) are data too: the report shows them before any scanner synced.
+    if (!d.synced && (t.manualCheckIns ?? 0) + (t.revoked ?? 0) === 0) {
       view = null;
       const registered = t.registered ?? 0;
       body.replaceChildren(el('div', { class: 'card not-synced', id: 'not-synced' },
@@ -387,6 +390,17 @@
   ];
   const statusBadge = { attended: 'badge-ok', 'no-show': 'badge', 'walk-in': 'badge-accent' };
 
+  // A row door staff decided (source "manual"), as the server renders it: "manual" or "revoked".
+  function manualBadge(p) {
+    if (p.source !== 'manual') return [];
+    const revoked = p.status === 'no-show';
+    const at = ms(p.manualAt);
+    return [' ', el('span', {
+      class: 'badge badge-warn', 'data-source': 'manual', text: revoked ? 'revoked' : 'manual',
+      title: `${revoked ? 'Revoked' : 'Checked in by hand'}${at === null ? '' : ` at ${fmtZoned(at)}`}`,
+    })];
+  }
+
   function timeCell(iso) {
     const t = ms(iso);
     return t === null ? el('td', { class: 'muted', text: '—' })
@@ -414,7 +428,7 @@
     for (const p of rows) {
       tbody.append(el('tr', {},
         el('td', { text: p.name ?? '' }), el('td', { text: p.email ?? '' }),
-        el('td', {}, el('span', { class: `badge ${statusBadge[p.status] || ''}`, text: p.status ?? '' })),
+        el('td', {}, el('span', { class: `badge ${statusBadge[p.status] || ''}`, text: p.status ?? '' }), ...manualBadge(p)),
         timeCell(p.firstSeen), timeCell(p.lastSeen),
         el('td', { text: (p.scanners || []).join(', ') })));
     }

@@ -4,6 +4,7 @@
 #include <attendance/core/admin_accounts.hpp>
 #include <attendance/core/assignments.hpp>
 #include <attendance/core/batch.hpp>
+#include <attendance/core/check_in_overrides.hpp>
 #include <attendance/core/database.hpp>
 #include <attendance/core/deployment.hpp>
 #include <attendance/core/error.hpp>

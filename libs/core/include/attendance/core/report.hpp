@@ -27,6 +27,31 @@ struct Sightings {
   std::int64_t count = 0;             // stored check-in rows
 };
 
+// A manual check-in or revocation by door staff (migration 0010,
+// docs/adr/0065-append-only-check-in-overrides.md).
+enum class OverrideAction { check_in, revoke };
+[[nodiscard]] std::string_view toString(OverrideAction a) noexcept;  // "check_in", "revoke"
+
+// One row of the audit trail: who did what to whom, when and why.
+struct OverrideEntry {
+  std::int64_t id = 0;
+  std::string userId;
+  std::string displayName;
+  std::string email;
+  OverrideAction action = OverrideAction::check_in;
+  std::string adminEmail;  // who
+  std::string reason;      // why
+  TimePoint at;            // when (server time)
+};
+
+// The latest override of a participant: it decides their state over the scanner's.
+struct ManualState {
+  OverrideAction action = OverrideAction::check_in;
+  TimePoint at;
+  std::string by;
+  std::string reason;
+};
+
 struct ParticipantRow {
   std::string userId;
   std::string displayName;
@@ -34,7 +59,16 @@ struct ParticipantRow {
   support::Uuid bleUuid;
   ParticipantStatus status = ParticipantStatus::no_show;
   Sightings seen;
+  // Set when door staff checked the participant in or revoked them: the row's
+  // source is then "manual", else "scanner".
+  std::optional<ManualState> manual;
 };
+[[nodiscard]] inline std::string_view sourceOf(const ParticipantRow& p) noexcept {
+  return p.manual ? "manual" : "scanner";
+}
+// When the participant counts as arrived: their first sighting, or the time of a
+// manual check-in when no scanner saw them; never while revoked.
+[[nodiscard]] std::optional<TimePoint> arrivalOf(const ParticipantRow& p) noexcept;
 
 struct UnknownDeviceRow {
   support::Uuid bleUuid;
@@ -81,10 +115,13 @@ struct EventReport {
   std::int64_t noShows = 0;   // registered and not seen
   std::int64_t walkIns = 0;   // known users seen without registration
   std::int64_t unknownDevices = 0;
+  std::int64_t manualCheckIns = 0;           // participants whose latest override is a manual check-in
+  std::int64_t revoked = 0;                  // participants whose latest override is a revocation
   double attendanceRate = 0.0;               // attended / registered, 0 when nobody registered
   std::vector<ParticipantRow> participants;  // attended, walk-ins, then no-shows; by name within
   std::vector<UnknownDeviceRow> unknown;     // by first seen
   std::vector<ScannerRow> scanners;          // by scannerId
+  std::vector<OverrideEntry> audit;          // every override of the event, oldest first
   std::chrono::minutes bucketWidth{15};
   std::vector<ArrivalBucket> arrivals;  // contiguous from first to last arrival
 };
@@ -104,6 +141,8 @@ struct ReportOptions {
 // Machine-readable, stable field names (docs/check-in-semantics.md).
 [[nodiscard]] std::string renderReportJson(const EventReport& report);
 // RFC 4180, CRLF line ends, UTF-8 without BOM, one row per participant and unknown device.
+// Columns: status,name,email,bleUuid,firstSeen,lastSeen,scanners,sightings,source,manualAt,manualBy,
+// manualReason (the last four added at the end: consumers read by position).
 [[nodiscard]] std::string renderReportCsv(const EventReport& report);
 // The unknown devices alone (the web console's own download): header
 // bleUuid,firstSeen,lastSeen,scanners,sightings, by first seen; RFC 4180 as above.
