@@ -397,6 +397,9 @@ class ScannerIntegration(unittest.TestCase):
         wait_for('the repeat to be counted as duplicate',
                  lambda: any(e.get('duplicates', 0) >= 2 for e in s.find('scanner.status')))
         self.assertEqual(len(read_lines(self.log)), 5)
+        # Issue 13 §2: the status line shows the background iPhone while it is there, for the door staff.
+        self.assertTrue(any(e.get('backgroundIphones') == 1 for e in s.find('scanner.status')),
+                        s.find('scanner.status')[-1:])
         # Outside the window: logged again.
         time.sleep(3.1)
         advertise(self.sim, 'hci0', '5A:00:00:00:00:11', Payload.for_participant('ibeacon', ids['ibeacon']), rssi=-58)
