@@ -37,7 +37,8 @@ void writeAll(int fd, const std::string& s) {
 
 }  // namespace
 
-std::unique_ptr<BluezSimProcess> BluezSimProcess::start(std::chrono::milliseconds timeout) {
+std::unique_ptr<BluezSimProcess> BluezSimProcess::start(std::chrono::milliseconds timeout,
+                                                        std::vector<std::string> simArgs) {
   std::unique_ptr<BluezSimProcess> p{new BluezSimProcess};
   int in[2];
   int out[2];
@@ -49,7 +50,8 @@ std::unique_ptr<BluezSimProcess> BluezSimProcess::start(std::chrono::millisecond
   posix_spawn_file_actions_adddup2(&fa, in[0], 0);
   posix_spawn_file_actions_adddup2(&fa, out[1], 1);
   const std::string script = std::string{ATTENDANCE_SOURCE_DIR} + "/tools/bluez-sim/bluez-sim";
-  std::vector<std::string> args{"/usr/bin/python3", script, "serve", "--control"};
+  std::vector<std::string> args{"/usr/bin/python3", script};
+  args.insert(args.end(), simArgs.begin(), simArgs.end());
   std::vector<char*> argv;
   for (auto& a : args) {
     argv.push_back(a.data());

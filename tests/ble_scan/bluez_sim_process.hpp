@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 namespace attendance::test {
 
@@ -15,8 +16,10 @@ namespace attendance::test {
 // commands over its stdin/stdout. The destructor always tears it down.
 class BluezSimProcess {
 public:
-  // Throws std::runtime_error when the simulator does not come up in time.
-  static std::unique_ptr<BluezSimProcess> start(std::chrono::milliseconds timeout = std::chrono::seconds{30});
+  // Throws std::runtime_error when the simulator does not come up in time. `args` replace
+  // "serve --control", e.g. {"--adapter", "hci0,hci1", "serve", "--control", "--relay-interval", "0.1"}.
+  static std::unique_ptr<BluezSimProcess> start(std::chrono::milliseconds timeout = std::chrono::seconds{30},
+                                                std::vector<std::string> args = {"serve", "--control"});
   ~BluezSimProcess();
   BluezSimProcess(const BluezSimProcess&) = delete;
   BluezSimProcess& operator=(const BluezSimProcess&) = delete;

@@ -12,7 +12,7 @@ sys.path.insert(0, SIM_DIR)
 
 from bluez_sim import Payload, SimError, eddystone_uid_payload, ibeacon_payload  # noqa: E402
 from bluez_sim.sim import FORMATS, NOISE_KINDS  # noqa: E402
-from bluez_sim import venue  # noqa: E402
+from bluez_sim import relay, venue  # noqa: E402
 
 ID = 'a1b2c3d4-e5f6-4a5b-8c7d-9e0f11223344'
 ID_BYTES = bytes.fromhex('a1b2c3d4e5f64a5b8c7d9e0f11223344')
@@ -159,6 +159,31 @@ class CliTest(unittest.TestCase):
         r = self.run_cli('venue', '--ble-uuids', '/nonexistent/ids.txt')
         self.assertEqual(r.returncode, 2)
         self.assertIn('/nonexistent/ids.txt', r.stderr)
+        r = self.run_cli('serve', '--relay-interval', '-1')
+        self.assertEqual(r.returncode, 2)
+        self.assertIn('--relay-interval', r.stderr)
+
+
+class RelayPayloadTest(unittest.TestCase):
+    """What an LEAdvertisement1 registration becomes in a receiving adapter's Device1 properties."""
+
+    def test_ibeacon_registration_is_apple_manufacturer_data(self):
+        reg = {'manufacturerData': {'76': ibeacon_payload(ID, 0, 0).hex()}, 'serviceData': {}, 'serviceUuids': []}
+        p = relay.payload_of(reg)
+        self.assertEqual(p.manufacturer, {0x004C: ibeacon_payload(ID, 0, 0)})
+        self.assertEqual(len(p.air_bytes()), 30)
+
+    def test_eddystone_registration_gets_full_sig_uuids_and_fits_31_bytes(self):
+        data = eddystone_uid_payload(ID, -18)
+        reg = {'manufacturerData': {}, 'serviceData': {'FEAA': data.hex()}, 'serviceUuids': ['FEAA']}
+        p = relay.payload_of(reg)
+        self.assertEqual(p.service_data, {'0000feaa-0000-1000-8000-00805f9b34fb': data})
+        self.assertEqual(p.uuids, ['0000feaa-0000-1000-8000-00805f9b34fb'])
+        self.assertEqual(len(p.air_bytes()), 31)
+
+    def test_an_interval_must_be_positive(self):
+        with self.assertRaises(ValueError):
+            relay.Relay('unix:path=/nonexistent', 0)
 
 
 if __name__ == '__main__':

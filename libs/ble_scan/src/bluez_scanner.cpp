@@ -9,11 +9,7 @@
 #include <attendance/support/log.hpp>
 
 #include <algorithm>
-#include <cerrno>
 #include <map>
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 #include <vector>
 
 namespace attendance::ble_scan {
@@ -24,13 +20,6 @@ using Clock = std::chrono::steady_clock;
 // The private vocabulary of this library: BlueZ names, counters, path helpers.
 using namespace detail;
 using Kind = PolicyAction::Kind;
-
-// The bus is gone or refused us: the code says so, the message keeps the D-Bus
-// error's name and text (org.freedesktop.DBus.Error.FileNotFound: ...) for the operator.
-Failure errorFrom(const sdbus::Error& e, std::string_view doing) {
-  return Failure{boost::system::errc::make_error_code(boost::system::errc::connection_aborted),
-                 std::string{doing} + ": " + e.getName() + ": " + e.getMessage()};
-}
 
 // The last step of the escalation (ADR 0024): the caller exits for systemd to restart it.
 Failure stalled() {
@@ -53,14 +42,6 @@ std::string_view stateName(ScannerState s) noexcept {
   return "unknown";
 }
 
-sdbus::IProxy& BluezScanner::Impl::proxyFor(const std::string& path) {
-  auto& p = proxies[path];
-  if (!p) {
-    p = sdbus::createProxy(*conn, kBluezService, path);
-  }
-  return *p;
-}
-
 void BluezScanner::Impl::callAsync(const std::string& path, const char* iface, const char* method,
                                    const std::function<void(sdbus::MethodCall&)>& args, ReplyHandler onReply,
                                    bool logErrors) {
@@ -71,65 +52,42 @@ void BluezScanner::Impl::callAsync(const std::string& path, const char* iface, c
     }
     return name.empty() ? std::string{"error"} : name;
   };
-  try {
-    auto& proxy = proxyFor(path);
-    auto msg = proxy.createMethodCall(iface, method);
-    if (args) {
-      args(msg);
-    }
-    (void)proxy.callMethod(
-        msg,
-        [failed, onReply = std::move(onReply)](sdbus::MethodReply& reply, const sdbus::Error* error) {
-          const std::string err = error == nullptr ? std::string{} : failed(error->getName(), error->getMessage());
-          if (onReply) {
-            onReply(err, reply);
-          }
-        },
-        timeoutUsec());
-  } catch (const sdbus::Error& e) {
-    const std::string err = failed(e.getName(), e.getMessage());
-    sdbus::MethodReply none;
-    if (onReply) {
-      onReply(err, none);
-    }
-  }
+  bus->callAsync(
+      path, iface, method, args,
+      [failed, onReply = std::move(onReply)](const sdbus::Error* error, sdbus::MethodReply& reply) {
+        const std::string err = error == nullptr ? std::string{} : failed(error->getName(), error->getMessage());
+        if (onReply) {
+          onReply(err, reply);
+        }
+      },
+      std::chrono::microseconds{timeoutUsec()});
 }
 
 Outcome<void> BluezScanner::Impl::subscribe() {
   try {
-    slots.push_back(conn->addMatch(
+    slots.push_back(bus->connection().addMatch(
         "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',"
         "arg0='org.bluez'",
         [this](sdbus::Message& m) { onNameOwnerChanged(m); }));
-    slots.push_back(
-        conn->addMatch("type='signal',interface='org.freedesktop.DBus.ObjectManager',member='InterfacesAdded'",
-                       [this](sdbus::Message& m) { onInterfacesAdded(m); }));
-    slots.push_back(
-        conn->addMatch("type='signal',interface='org.freedesktop.DBus.ObjectManager',member='InterfacesRemoved'",
-                       [this](sdbus::Message& m) { onInterfacesRemoved(m); }));
-    slots.push_back(
-        conn->addMatch("type='signal',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',path_"
-                       "namespace='/org/bluez'",
-                       [this](sdbus::Message& m) { onPropertiesChanged(m); }));
+    slots.push_back(bus->connection().addMatch(
+        "type='signal',interface='org.freedesktop.DBus.ObjectManager',member='InterfacesAdded'",
+        [this](sdbus::Message& m) { onInterfacesAdded(m); }));
+    slots.push_back(bus->connection().addMatch(
+        "type='signal',interface='org.freedesktop.DBus.ObjectManager',member='InterfacesRemoved'",
+        [this](sdbus::Message& m) { onInterfacesRemoved(m); }));
+    slots.push_back(bus->connection().addMatch(
+        "type='signal',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',path_"
+        "namespace='/org/bluez'",
+        [this](sdbus::Message& m) { onPropertiesChanged(m); }));
   } catch (const sdbus::Error& e) {
     support::log::error("ble.subscribe_failed", {{"error", e.getName()}, {"message", e.getMessage()}});
-    return errorFrom(e, "cannot subscribe to BlueZ's signals on the D-Bus");
+    return busFailure(e, "cannot subscribe to BlueZ's signals on the D-Bus");
   }
   return {};
 }
 
 std::string BluezScanner::Impl::readOwner() {
-  try {
-    auto proxy = sdbus::createProxy(*conn, "org.freedesktop.DBus", "/org/freedesktop/DBus");
-    auto msg = proxy->createMethodCall("org.freedesktop.DBus", "GetNameOwner");
-    msg << std::string{kBluezService};
-    auto reply = proxy->callMethod(msg, timeoutUsec());
-    std::string owner;
-    reply >> owner;
-    return owner;
-  } catch (const sdbus::Error&) {
-    return {};  // NameHasNoOwner: wait for NameOwnerChanged
-  }
+  return bus->nameOwner(kBluezService, std::chrono::microseconds{timeoutUsec()});
 }
 
 void BluezScanner::Impl::readObjects() {
@@ -263,16 +221,7 @@ std::optional<Clock::time_point> BluezScanner::Impl::nextTimer() const {
   return next;
 }
 
-Outcome<void> BluezScanner::Impl::processPending() {
-  try {
-    for (int i = 0; i < 100000 && conn->processPendingRequest(); ++i) {
-    }
-  } catch (const sdbus::Error& e) {
-    support::log::error("ble.bus_lost", {{"error", e.getName()}, {"message", e.getMessage()}});
-    return errorFrom(e, "lost the D-Bus connection");
-  }
-  return {};
-}
+Outcome<void> BluezScanner::Impl::processPending() { return bus->processPending(); }
 
 Outcome<void> BluezScanner::Impl::step() {
   // Actions issue method calls; signals that arrive meanwhile are queued by
@@ -302,31 +251,14 @@ BluezScanner::BluezScanner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 
 BluezScanner::~BluezScanner() { stop(); }
 
-namespace {
-Outcome<void> finish(BluezScanner::Impl& impl, std::unique_ptr<sdbus::IConnection> conn) {
-  impl.conn = std::move(conn);
-  impl.wakeFd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (impl.wakeFd < 0) {
-    const error_code ec{errno, boost::system::system_category()};
-    return Failure{ec, "eventfd: " + ec.message()};
-  }
-  return {};
-}
-}  // namespace
-
 Outcome<std::unique_ptr<BluezScanner>> BluezScanner::create(ScannerOptions options, const support::TimeSource& time,
                                                             SightingCallback onSighting, StateCallback onState) {
-  std::unique_ptr<sdbus::IConnection> conn;
-  try {
-    conn = sdbus::createSystemBusConnection();
-  } catch (const sdbus::Error& e) {
-    support::log::error("ble.bus_connect_failed", {{"error", e.getName()}, {"message", e.getMessage()}});
-    return errorFrom(e, "no system D-Bus (is bluetoothd running?)");
+  auto bus = BusLoop::system();
+  if (!bus) {
+    return bus.error();
   }
   auto impl = std::make_unique<Impl>(std::move(options), time, std::move(onSighting), std::move(onState));
-  if (auto r = finish(*impl, std::move(conn)); !r) {
-    return r.error();
-  }
+  impl->bus = std::move(*bus);
   return std::unique_ptr<BluezScanner>{new BluezScanner(std::move(impl))};
 }
 
@@ -335,17 +267,12 @@ Outcome<std::unique_ptr<BluezScanner>> BluezScanner::createWithAddress(std::stri
                                                                        const support::TimeSource& time,
                                                                        SightingCallback onSighting,
                                                                        StateCallback onState) {
-  std::unique_ptr<sdbus::IConnection> conn;
-  try {
-    conn = sdbus::createSessionBusConnectionWithAddress(std::string{busAddress});
-  } catch (const sdbus::Error& e) {
-    support::log::error("ble.bus_connect_failed", {{"error", e.getName()}, {"message", e.getMessage()}});
-    return errorFrom(e, "cannot connect to the D-Bus at " + std::string{busAddress});
+  auto bus = BusLoop::at(busAddress);
+  if (!bus) {
+    return bus.error();
   }
   auto impl = std::make_unique<Impl>(std::move(options), time, std::move(onSighting), std::move(onState));
-  if (auto r = finish(*impl, std::move(conn)); !r) {
-    return r.error();
-  }
+  impl->bus = std::move(*bus);
   return std::unique_ptr<BluezScanner>{new BluezScanner(std::move(impl))};
 }
 
@@ -382,36 +309,15 @@ Outcome<void> BluezScanner::poll(std::chrono::milliseconds maxWait) {
   if (d.gaveUp) {
     return stalled();
   }
-  sdbus::IConnection::PollData pd{};
-  try {
-    pd = d.conn->getEventLoopPollData();
-  } catch (const sdbus::Error& e) {
-    return errorFrom(e, "lost the D-Bus connection");
-  }
-  auto waitMs = maxWait.count();
-  if (pd.timeout_usec != UINT64_MAX) {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    const auto nowUs =
-        static_cast<std::uint64_t>(ts.tv_sec) * 1000000ULL + static_cast<std::uint64_t>(ts.tv_nsec) / 1000ULL;
-    const auto rel = pd.timeout_usec > nowUs ? static_cast<long long>((pd.timeout_usec - nowUs + 999) / 1000) : 0LL;
-    waitMs = std::min<long long>(waitMs, rel);
-  }
   // Wake up for our own timers (in TimeSource time); none while merely waiting
   // for bluez, an adapter or power (those end with a signal).
+  auto waitFor = maxWait;
   if (const auto next = d.nextTimer()) {
-    const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*next - d.now()).count();
-    waitMs = std::min<long long>(waitMs, std::max<long long>(until, 0));
+    const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*next - d.now());
+    waitFor = std::min(waitFor, std::max(until, std::chrono::milliseconds{0}));
   }
-  pollfd fds[2] = {{pd.fd, pd.events, 0}, {d.wakeFd, POLLIN, 0}};
-  const int n = ::poll(fds, 2, static_cast<int>(std::clamp<long long>(waitMs, 0, 60000)));
-  if (n < 0 && errno != EINTR) {
-    const error_code ec{errno, boost::system::system_category()};
-    return Failure{ec, "poll() on the D-Bus connection: " + ec.message()};
-  }
-  if ((fds[1].revents & POLLIN) != 0) {
-    std::uint64_t v = 0;
-    (void)!::read(d.wakeFd, &v, sizeof v);
+  if (auto r = d.bus->wait(waitFor); !r) {
+    return r;
   }
   if (auto r = d.step(); !r) {
     return r;
@@ -422,10 +328,7 @@ Outcome<void> BluezScanner::poll(std::chrono::milliseconds maxWait) {
   return {};
 }
 
-void BluezScanner::wake() noexcept {
-  const std::uint64_t one = 1;
-  (void)!::write(impl_->wakeFd, &one, sizeof one);
-}
+void BluezScanner::wake() noexcept { impl_->bus->wake(); }
 
 ScannerState BluezScanner::state() const noexcept { return impl_->policy.state(); }
 

@@ -8,6 +8,7 @@
 #include <attendance/ble_scan/bluez_scanner.hpp>
 
 #include "background_iphones.hpp"
+#include "bus_loop.hpp"
 #include "device_table.hpp"
 #include "discovery_policy.hpp"
 #include "scanner_counters.hpp"
@@ -20,13 +21,11 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 namespace attendance::ble_scan {
 
 namespace detail {
-inline constexpr const char* kBluezService = "org.bluez";
 inline constexpr const char* kAdapterIface = "org.bluez.Adapter1";
 inline constexpr const char* kDeviceIface = "org.bluez.Device1";
 inline constexpr const char* kPropertiesIface = "org.freedesktop.DBus.Properties";
@@ -48,12 +47,6 @@ struct BluezScanner::Impl {
         policy(options, time, counters),
         devices(options.staleDeviceAge, options.maxTrackedDevices) {}
 
-  ~Impl() {
-    if (wakeFd >= 0) {
-      ::close(wakeFd);
-    }
-  }
-
   ScannerOptions options;
   const support::TimeSource& time;
   SightingCallback onSighting;
@@ -65,12 +58,8 @@ struct BluezScanner::Impl {
   // left drop out of the count soon. 4096 devices bound it at ~100 KiB.
   detail::BackgroundIphones backgroundIphones{std::chrono::minutes{1}, 4096};
 
-  std::unique_ptr<sdbus::IConnection> conn;
+  std::unique_ptr<detail::BusLoop> bus;
   std::vector<sdbus::Slot> slots;
-  // One proxy per object path, kept for the connection's lifetime: an asynchronous
-  // call's reply is delivered only while its proxy lives.
-  std::map<std::string, std::unique_ptr<sdbus::IProxy>> proxies;
-  int wakeFd = -1;
   bool gaveUp = false;  // the policy said stalled: poll() fails with timed_out
 
   Advertisement scratch;
@@ -85,8 +74,6 @@ struct BluezScanner::Impl {
     return static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(options.callTimeout).count());
   }
-
-  sdbus::IProxy& proxyFor(const std::string& path);
 
   // The error name of a failed reply ("" on success).
   using ReplyHandler = std::function<void(const std::string& error, sdbus::MethodReply& reply)>;

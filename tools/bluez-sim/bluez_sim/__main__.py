@@ -56,14 +56,24 @@ def cmd_serve(args) -> int:
         if sim.owns_bus:
             for name in args.adapter:
                 sim.add_adapter(name)
-        if args.control:
-            return control.serve(sim)
-        print(f'DBUS_SYSTEM_BUS_ADDRESS={sim.address}', flush=True)
+        # The air between adapters: on by default, under --control only when asked (tests that
+        # drive every advertisement by hand stay exactly as they were).
+        interval = args.relay_interval
+        if interval is None and not args.control:
+            interval = 1.0
+        if interval:
+            control.start_relay(sim, interval)
         try:
-            while True:
-                time.sleep(3600)
-        except _Stop:
-            return EXIT_OK
+            if args.control:
+                return control.serve(sim)
+            print(f'DBUS_SYSTEM_BUS_ADDRESS={sim.address}', flush=True)
+            try:
+                while True:
+                    time.sleep(3600)
+            except _Stop:
+                return EXIT_OK
+        finally:
+            control.stop_relay(sim)
 
 
 def _wait_discovering(sim: Simulator, adapter: str, timeout: float) -> bool:
@@ -156,6 +166,9 @@ def main(argv=None) -> int:
 
     s = sub.add_parser('serve', help='start a private bus + mock, print DBUS_SYSTEM_BUS_ADDRESS, run until signalled')
     s.add_argument('--control', action='store_true', help='read JSON commands on stdin, answer on stdout')
+    s.add_argument('--relay-interval', type=float, metavar='SECONDS',
+                   help='carry what each adapter advertises (LEAdvertisingManager1) into the other adapters\' '
+                        'discovery, one packet per SECONDS (default 1; 0 = off; under --control off unless given)')
 
     v = sub.add_parser('venue', help='simulate a venue of arriving phones; optionally run a command against it')
     v.add_argument('--phones', type=int, default=300)
@@ -185,6 +198,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if getattr(args, 'command', None) and args.command[0] == '--':
         args.command = args.command[1:]
+    if args.mode == 'serve' and args.relay_interval is not None and args.relay_interval < 0:
+        p.error('--relay-interval must be >= 0 seconds')
     if args.mode == 'venue' and (args.phones < 0 or args.phones > 100000 or args.duration <= 0):
         p.error('--phones must be 0..100000 and --duration > 0')
     signal.signal(signal.SIGTERM, _raise_stop)

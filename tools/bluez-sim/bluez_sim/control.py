@@ -13,6 +13,7 @@ from typing import Callable, Dict
 
 import dbus
 
+from .relay import Relay
 from .sim import DEFAULT_ATTENDANCE_SERVICE, Payload, Simulator, device_path
 
 # Wrongly typed Device1 values a broken (or hostile) BlueZ could send.
@@ -30,6 +31,22 @@ RAW_CASES: Dict[str, Callable[[], tuple]] = {
     'uuids-int-array': lambda: ('UUIDs', dbus.Array([dbus.Int32(1)], signature='i')),
     'rssi-string': lambda: ('RSSI', dbus.String('-50')),
 }
+
+
+def start_relay(sim: Simulator, interval: float) -> Relay:
+    """Starts (or restarts at a new interval) the relay between the adapters (relay.py)."""
+    stop_relay(sim)
+    relay = Relay(sim.address, interval)
+    relay.start()
+    sim.relay = relay
+    return relay
+
+
+def stop_relay(sim: Simulator) -> None:
+    relay = getattr(sim, 'relay', None)
+    if relay is not None:
+        relay.stop()
+        sim.relay = None
 
 
 def _handle(sim: Simulator, req: dict):
@@ -90,6 +107,20 @@ def _handle(sim: Simulator, req: dict):
         return len(sim.method_calls(req['path'], req['method']))
     if cmd == 'pids':
         return sim.pids()
+    if cmd == 'advertisements':
+        # LEAdvertisingManager1 registrations, [{"adapter", "sender", "path", "serial", ...}].
+        return sim.advertisements()
+    if cmd == 'relay':
+        # {"interval": seconds} starts the relay, {"interval": 0} stops it; answers the packets relayed so far.
+        interval = float(req.get('interval', 1.0))
+        if interval > 0:
+            start_relay(sim, interval)
+            return 0
+        packets = sim.relay.packets if getattr(sim, 'relay', None) else 0
+        stop_relay(sim)
+        return packets
+    if cmd == 'relayed':
+        return sim.relay.packets if getattr(sim, 'relay', None) else 0
     raise ValueError(f'unknown command {cmd!r}')
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import json
 import os
 import shutil
 import signal
@@ -34,6 +35,8 @@ from typing import Dict, List, Optional
 import dbus
 
 PYTHON = '/usr/bin/python3'
+# The bluez5 template plus LEAdvertisingManager1 on every adapter (bluez5_adv.py).
+TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'bluez5_adv.py')
 BLUEZ = 'org.bluez'
 ADAPTER_IFACE = 'org.bluez.Adapter1'
 DEVICE_IFACE = 'org.bluez.Device1'
@@ -186,18 +189,110 @@ def device_path(adapter: str, address: str) -> str:
 # The simulator
 # ---------------------------------------------------------------------------
 
-class Simulator:
+class BusClient:
+    """Calls into the mock on one bus connection: what the Simulator and its relay (relay.py,
+    on a connection of its own, from its own thread) both do."""
+
+    def __init__(self, conn):
+        self._conn = conn
+
+    def _obj(self, path: str):
+        return self._conn.get_object(BLUEZ, path, introspect=False)
+
+    def _mock_iface(self):
+        return dbus.Interface(self._obj('/'), MOCK_IFACE)
+
+    def set_property(self, path: str, iface: str, name: str, value) -> None:
+        self._obj(path).Set(iface, name, value, dbus_interface=PROPS_IFACE, signature='ssv')
+
+    def get_property(self, path: str, iface: str, name: str):
+        return self._obj(path).Get(iface, name, dbus_interface=PROPS_IFACE)
+
+    def discovering(self, name: str) -> bool:
+        return bool(self.get_property(f'/org/bluez/{name}', ADAPTER_IFACE, 'Discovering'))
+
+    def advertise(self, adapter: str, address: str, payload: Payload, rssi: int = -60,
+                  via: str = 'properties', alias: str = 'phone') -> str:
+        """One advertisement from `address`.
+
+        via='properties': like BlueZ with a device it already knows: the device is
+          created if needed (mock AddDevice, whose InterfacesAdded carries wrongly
+          typed data), then each property is Set → typed PropertiesChanged.
+        via='added': like BlueZ with a new device: the object appears with the data
+          already in its InterfacesAdded (correctly typed). If the device still
+          exists it falls back to 'properties'.
+        """
+        path = device_path(adapter, address)
+        exists = self._device_exists(path)
+        if via == 'added' and not exists:
+            props = {
+                'Address': dbus.String(address), 'AddressType': dbus.String('random'),
+                'Alias': dbus.String(alias), 'Adapter': dbus.ObjectPath(f'/org/bluez/{adapter}'),
+                'Paired': dbus.Boolean(False), 'Connected': dbus.Boolean(False),
+                'Trusted': dbus.Boolean(False), 'RSSI': dbus.Int16(rssi),
+            }
+            props.update(payload.properties())
+            root = self._obj('/')
+            root.AddObject(path, DEVICE_IFACE, dbus.Dictionary(props, signature='sv'),
+                           dbus.Array([], signature='(ssss)'), dbus_interface=DBUSMOCK_IFACE,
+                           signature='ssa{sv}a(ssss)')
+            root.EmitSignal(OM_IFACE, 'InterfacesAdded', 'oa{sa{sv}}',
+                            [dbus.ObjectPath(path),
+                             dbus.Dictionary({DEVICE_IFACE: dbus.Dictionary(props, signature='sv')},
+                                             signature='sa{sv}')],
+                            dbus_interface=DBUSMOCK_IFACE, signature='sssav')
+            return path
+        if not exists:
+            try:
+                self._mock_iface().AddDevice(adapter, address, alias)
+            except dbus.exceptions.DBusException as e:
+                if 'already exists' not in str(e):
+                    raise
+        for attempt in range(3):
+            try:
+                # RSSI first: the data, set last, is what completes the advertisement.
+                self.set_property(path, DEVICE_IFACE, 'RSSI', dbus.Int16(rssi))
+                for name, value in payload.properties().items():
+                    self.set_property(path, DEVICE_IFACE, name, value)
+                return path
+            except dbus.exceptions.DBusException:
+                # The scanner removed the device in between (RemoveDevice): re-create it.
+                if attempt == 2:
+                    raise
+                try:
+                    self._mock_iface().AddDevice(adapter, address, alias)
+                except dbus.exceptions.DBusException:
+                    pass
+        return path
+
+    def managed_objects(self) -> dict:
+        return self._obj('/').GetManagedObjects(dbus_interface=OM_IFACE)
+
+    def advertisements(self) -> list:
+        """What the adapters advertise: every LEAdvertisingManager1 registration (bluez5_adv.py)."""
+        return json.loads(str(self._mock_iface().Advertisements()))
+
+    def _device_exists(self, path: str) -> bool:
+        try:
+            self._obj(path).Get(DEVICE_IFACE, 'Address', dbus_interface=PROPS_IFACE)
+            return True
+        except dbus.exceptions.DBusException:
+            return False
+
+
+class Simulator(BusClient):
     """Private bus + bluez5 mock. Use as a context manager, or call close()."""
 
     def __init__(self, address: Optional[str] = None, start_timeout: float = 15.0):
         self._tmp = tempfile.mkdtemp(prefix='bluez-sim-')
         self._daemon: Optional[subprocess.Popen] = None
         self._mock: Optional[subprocess.Popen] = None
-        self._conn = None
+        super().__init__(None)
         self._timeout = start_timeout
         self._closed = False
         self.adapters: Dict[str, str] = {}  # name -> alias
         self.mock_restarts = 0
+        self.relay = None  # a relay.Relay while one runs (control.start_relay)
         atexit.register(self.close)
         try:
             if address is None:
@@ -241,7 +336,7 @@ class Simulator:
         env.pop('DBUS_SESSION_BUS_ADDRESS', None)
         log = os.path.join(self._tmp, f'mock-{self.mock_restarts}.log')
         self._mock = subprocess.Popen(
-            [PYTHON, '-m', 'dbusmock', '--system', '--template', 'bluez5', '-l', log],
+            [PYTHON, '-m', 'dbusmock', '--system', '--template', TEMPLATE, '-l', log],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
             preexec_fn=_die_with_parent, close_fds=True)
         self._wait_owner(True)
@@ -300,24 +395,9 @@ class Simulator:
 
     # -- D-Bus helpers --------------------------------------------------------
 
-    def _obj(self, path: str):
-        return self._conn.get_object(BLUEZ, path, introspect=False)
-
-    def _mock_iface(self):
-        return dbus.Interface(self._obj('/'), MOCK_IFACE)
-
-    def set_property(self, path: str, iface: str, name: str, value) -> None:
-        self._obj(path).Set(iface, name, value, dbus_interface=PROPS_IFACE, signature='ssv')
-
-    def get_property(self, path: str, iface: str, name: str):
-        return self._obj(path).Get(iface, name, dbus_interface=PROPS_IFACE)
-
     def method_calls(self, path: str, method: str) -> list:
         """Calls of `method` recorded by the mock object at `path` (e.g. StartDiscovery)."""
         return list(self._obj(path).GetMethodCalls(method, dbus_interface=DBUSMOCK_IFACE))
-
-    def managed_objects(self) -> dict:
-        return self._obj('/').GetManagedObjects(dbus_interface=OM_IFACE)
 
     def device_paths(self, adapter: Optional[str] = None) -> List[str]:
         prefix = f'/org/bluez/{adapter}/' if adapter else '/org/bluez/'
@@ -350,9 +430,6 @@ class Simulator:
     def drop_discovering(self, name: str) -> None:
         """Discovery stops silently (the field failure the watchdog exists for)."""
         self.set_property(f'/org/bluez/{name}', ADAPTER_IFACE, 'Discovering', dbus.Boolean(False))
-
-    def discovering(self, name: str) -> bool:
-        return bool(self.get_property(f'/org/bluez/{name}', ADAPTER_IFACE, 'Discovering'))
 
     def discovery_filter(self, name: str) -> Optional[dict]:
         try:
@@ -411,60 +488,6 @@ class Simulator:
 
     # -- devices --------------------------------------------------------------
 
-    def advertise(self, adapter: str, address: str, payload: Payload, rssi: int = -60,
-                  via: str = 'properties', alias: str = 'phone') -> str:
-        """One advertisement from `address`.
-
-        via='properties': like BlueZ with a device it already knows: the device is
-          created if needed (mock AddDevice, whose InterfacesAdded carries wrongly
-          typed data), then each property is Set → typed PropertiesChanged.
-        via='added': like BlueZ with a new device: the object appears with the data
-          already in its InterfacesAdded (correctly typed). If the device still
-          exists it falls back to 'properties'.
-        """
-        path = device_path(adapter, address)
-        exists = self._device_exists(path)
-        if via == 'added' and not exists:
-            props = {
-                'Address': dbus.String(address), 'AddressType': dbus.String('random'),
-                'Alias': dbus.String(alias), 'Adapter': dbus.ObjectPath(f'/org/bluez/{adapter}'),
-                'Paired': dbus.Boolean(False), 'Connected': dbus.Boolean(False),
-                'Trusted': dbus.Boolean(False), 'RSSI': dbus.Int16(rssi),
-            }
-            props.update(payload.properties())
-            root = self._obj('/')
-            root.AddObject(path, DEVICE_IFACE, dbus.Dictionary(props, signature='sv'),
-                           dbus.Array([], signature='(ssss)'), dbus_interface=DBUSMOCK_IFACE,
-                           signature='ssa{sv}a(ssss)')
-            root.EmitSignal(OM_IFACE, 'InterfacesAdded', 'oa{sa{sv}}',
-                            [dbus.ObjectPath(path),
-                             dbus.Dictionary({DEVICE_IFACE: dbus.Dictionary(props, signature='sv')},
-                                             signature='sa{sv}')],
-                            dbus_interface=DBUSMOCK_IFACE, signature='sssav')
-            return path
-        if not exists:
-            try:
-                self._mock_iface().AddDevice(adapter, address, alias)
-            except dbus.exceptions.DBusException as e:
-                if 'already exists' not in str(e):
-                    raise
-        for attempt in range(3):
-            try:
-                # RSSI first: the data, set last, is what completes the advertisement.
-                self.set_property(path, DEVICE_IFACE, 'RSSI', dbus.Int16(rssi))
-                for name, value in payload.properties().items():
-                    self.set_property(path, DEVICE_IFACE, name, value)
-                return path
-            except dbus.exceptions.DBusException:
-                # The scanner removed the device in between (RemoveDevice): re-create it.
-                if attempt == 2:
-                    raise
-                try:
-                    self._mock_iface().AddDevice(adapter, address, alias)
-                except dbus.exceptions.DBusException:
-                    pass
-        return path
-
     def set_raw(self, adapter: str, address: str, name: str, value) -> None:
         """Set a Device1 property to any (possibly wrongly typed) value."""
         path = device_path(adapter, address)
@@ -475,10 +498,3 @@ class Simulator:
     def add_plain_device(self, adapter: str, address: str, alias: str = 'phone') -> str:
         """The mock's own AddDevice (InterfacesAdded with aa{qv}/aa{sv} data)."""
         return str(self._mock_iface().AddDevice(adapter, address, alias))
-
-    def _device_exists(self, path: str) -> bool:
-        try:
-            self._obj(path).Get(DEVICE_IFACE, 'Address', dbus_interface=PROPS_IFACE)
-            return True
-        except dbus.exceptions.DBusException:
-            return False

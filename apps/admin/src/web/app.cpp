@@ -20,8 +20,9 @@ WebOptions WebOptions::forTests() {
 }
 
 WebApp::WebApp(core::ConnectionPool& pool, http_server::BlockingPool& blocking, const support::TimeSource& clock,
-               WebOptions options, http_server::MetricsRegistry* metrics)
-    : impl_(std::make_unique<Console>(pool, blocking, clock, options, metrics)) {}
+               WebOptions options, http_server::MetricsRegistry* metrics, core::ConnectionPool* reportPool)
+    : impl_(std::make_unique<Console>(pool, reportPool != nullptr ? *reportPool : pool, blocking, clock, options,
+                                      metrics)) {}
 
 WebApp::~WebApp() = default;
 

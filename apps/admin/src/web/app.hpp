@@ -48,11 +48,14 @@ struct WebOptions {
 // The admin web application: every page, JSON API and asset route, added to a
 // router of the shared HTTP layer. Database work runs on `blocking`. With
 // `metrics`, the report cache's hits, misses and rebuilds are counted there
-// (admin_report_cache_*_total); `metrics` must outlive the WebApp.
+// (admin_report_cache_*_total); `metrics` must outlive the WebApp. With
+// `reportPool` (a streaming replica, docs/scaling.md) reports are read there and
+// everything else (sessions, forms, lists) on `pool`; both must outlive the WebApp.
 class WebApp {
 public:
   WebApp(core::ConnectionPool& pool, http_server::BlockingPool& blocking, const support::TimeSource& clock,
-         WebOptions options, http_server::MetricsRegistry* metrics = nullptr);
+         WebOptions options, http_server::MetricsRegistry* metrics = nullptr,
+         core::ConnectionPool* reportPool = nullptr);
   ~WebApp();
   WebApp(const WebApp&) = delete;
   WebApp& operator=(const WebApp&) = delete;

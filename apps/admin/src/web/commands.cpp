@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include <attendance/core/admin_accounts.hpp>
@@ -42,6 +43,8 @@ struct ServeOptions {
   bool secureCookies = false;
   std::size_t reportCacheEvents = 4;
   unsigned reportRefreshSeconds = 5;
+  // A streaming replica for the reports (empty: the primary, DATABASE_URL).
+  std::string reportDatabaseUrl;
 };
 
 struct CreateAdminOptions {
@@ -60,7 +63,8 @@ core::DatabaseConfig dbConfig(std::size_t poolSize) {
   return cfg;
 }
 
-void requireSchema(core::ConnectionPool& pool) {
+// `which` names the setting that chose the database, for the message.
+void requireSchema(core::ConnectionPool& pool, std::string_view which = "DATABASE_URL or the PG* variables") {
   auto status = core::schemaStatus(pool);
   if (!status) {
     std::string message = "cannot read the schema version: " + status.error().message();
@@ -68,7 +72,7 @@ void requireSchema(core::ConnectionPool& pool) {
     if (const auto why = pool.lastConnectFailure(); status.error() == core::Errc::unavailable && !why.empty()) {
       message += ": " + why;
     }
-    fail(kExitDatabase, message + " (check DATABASE_URL or the PG* variables)");
+    fail(kExitDatabase, message + " (check " + std::string{which} + ")");
   }
   if (!status->upToDate()) {
     fail(kExitSchema,
@@ -85,6 +89,13 @@ void serve(const ServeOptions& o) {
   const http_server::ListenAddress address = *parsed;
   core::ConnectionPool pool{dbConfig(o.dbPool)};
   requireSchema(pool);
+  std::unique_ptr<core::ConnectionPool> reportPool;
+  if (!o.reportDatabaseUrl.empty()) {
+    core::DatabaseConfig replica = dbConfig(o.dbPool);
+    replica.conninfo = o.reportDatabaseUrl;
+    reportPool = std::make_unique<core::ConnectionPool>(replica);
+    requireSchema(*reportPool, "--report-database-url");
+  }
 
   support::RealTimeSource clock;
   http_server::BlockingPool blocking{o.dbPool, 256};
@@ -95,7 +106,7 @@ void serve(const ServeOptions& o) {
   options.reportCacheEvents = o.reportCacheEvents;
   options.reportRefreshInterval = std::chrono::seconds{o.reportRefreshSeconds};
   http_server::MetricsRegistry metrics;  // outlives the app, which counts into it
-  WebApp app{pool, blocking, clock, options, &metrics};
+  WebApp app{pool, blocking, clock, options, &metrics, reportPool.get()};
   http_server::Router router;
   app.addRoutes(router);
 
@@ -198,6 +209,10 @@ void addCommands(CLI::App& app) {
                 "re-check cached reports and rebuild changed ones this often (0 = only on request)")
       ->capture_default_str()
       ->check(CLI::Range(0, 86400));
+  s->add_option("--report-database-url", serveOpts->reportDatabaseUrl,
+                "read reports from this database, a streaming replica of DATABASE_URL's (docs/scaling.md); "
+                "sign-ins, forms and lists stay on the primary")
+      ->envname("ATTENDANCE_REPORT_DATABASE_URL");
   s->callback([serveOpts] { serve(*serveOpts); });
 
   auto adminOpts = std::make_shared<CreateAdminOptions>();

@@ -6,9 +6,10 @@
 
 namespace attendance::admin_web {
 
-Console::Console(core::ConnectionPool& p, http_server::BlockingPool& b, const support::TimeSource& c, WebOptions o,
-                 http_server::MetricsRegistry* m)
+Console::Console(core::ConnectionPool& p, core::ConnectionPool& r, http_server::BlockingPool& b,
+                 const support::TimeSource& c, WebOptions o, http_server::MetricsRegistry* m)
     : pool(p),
+      reportPool(r),
       blocking(b),
       clock(c),
       options(o),
@@ -39,7 +40,7 @@ Console::Console(core::ConnectionPool& p, http_server::BlockingPool& b, const su
   }
   if (options.reportRefreshInterval.count() > 0) {
     refresher = std::make_unique<ReportRefresher>(blocking, clock, options.reportRefreshInterval, [this] {
-      const auto rebuilt = reports.refresh(pool, now());
+      const auto rebuilt = reports.refresh(reportPool, now());
       publishCacheStats();
       if (metrics != nullptr) metrics->increment("admin_report_refresh_runs_total");
       if (rebuilt > 0)
@@ -63,7 +64,7 @@ void Console::publishCacheStats() {
 }
 
 Result<std::shared_ptr<const core::CachedReport>> Console::cachedReport(std::string_view eventId) {
-  auto r = reports.get(pool, eventId, now());
+  auto r = reports.get(reportPool, eventId, now());
   publishCacheStats();
   return r;
 }

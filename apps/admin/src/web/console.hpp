@@ -63,6 +63,8 @@ struct Call {
 
 struct Console {
   core::ConnectionPool& pool;
+  // Where reports are read: `pool` itself, or a streaming replica's (docs/scaling.md).
+  core::ConnectionPool& reportPool;
   http_server::BlockingPool& blocking;
   const support::TimeSource& clock;
   WebOptions options;
@@ -77,8 +79,8 @@ struct Console {
   // Last member: destroyed first, so no refresh runs while the rest goes away.
   std::unique_ptr<ReportRefresher> refresher;
 
-  Console(core::ConnectionPool& p, http_server::BlockingPool& b, const support::TimeSource& c, WebOptions o,
-          http_server::MetricsRegistry* m);
+  Console(core::ConnectionPool& p, core::ConnectionPool& reports, http_server::BlockingPool& b,
+          const support::TimeSource& c, WebOptions o, http_server::MetricsRegistry* m);
 
   [[nodiscard]] core::TimePoint now() const { return clock.systemTime(); }
   void publishCacheStats();
