@@ -12,7 +12,6 @@
 #include <thread>
 
 #include <attendance/core/admin_accounts.hpp>
-#include <attendance/core/connect_failure.hpp>
 #include <attendance/core/error.hpp>
 #include <attendance/core/migrations.hpp>
 #include <attendance/http_server/metrics.hpp>
@@ -71,7 +70,7 @@ void requireSchema(core::ConnectionPool& pool, std::string_view which = "DATABAS
   if (!status) {
     std::string message = "cannot read the schema version: " + status.error().message();
     // libpq's reason: "database unavailable: role "root" does not exist".
-    if (const auto why = core::lastConnectFailure(); status.error() == core::Errc::unavailable && !why.empty()) {
+    if (const auto why = pool.lastConnectFailure(); status.error() == core::Errc::unavailable && !why.empty()) {
       message += ": " + why;
     }
     fail(kExitDatabase, message + " (check " + std::string{which} + ")");
