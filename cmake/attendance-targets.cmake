@@ -28,11 +28,15 @@ function(attendance_add_library name)
   set_property(GLOBAL APPEND PROPERTY attendance_EXPORTED_LIBRARIES ${target})
 endfunction()
 
-# attendance_add_app(<exe-name> SOURCES ... [LIBS ...])
-# A thin executable: main() wires adapters and calls run().
+# attendance_add_app(<exe-name> COMPONENT <install component> SOURCES ... [LIBS ...])
+# A thin executable: main() wires adapters and calls run(). COMPONENT is the
+# package it ships in (cmake/packaging.cmake): attendance_Scanner or attendance_Server.
 function(attendance_add_app exe)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "SOURCES;LIBS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "COMPONENT" "SOURCES;LIBS")
+  if(NOT arg_COMPONENT)
+    message(FATAL_ERROR "attendance_add_app(${exe}): COMPONENT is required (the package it ships in)")
+  endif()
   add_executable(${exe} ${arg_SOURCES})
   target_link_libraries(${exe} PRIVATE ${arg_LIBS})
-  install(TARGETS ${exe} RUNTIME COMPONENT attendance_Runtime)
+  install(TARGETS ${exe} RUNTIME COMPONENT ${arg_COMPONENT})
 endfunction()

@@ -40,6 +40,7 @@ struct BackendOptions {
   std::size_t maxPendingPasswords = 16;
   core::AuthConfig auth = core::AuthConfig::forTests();
   core::IngestOptions ingest;  // the event window's slack: serve's --event-window-slack
+  bool secureCookies = false;  // serve's --secure-cookies (the participant pages)
 };
 
 // The backend's router served in-process, wired like `serve` does.
@@ -56,6 +57,7 @@ public:
     limits.maxRecords = o.maxRecords;
     ctx_ = std::make_unique<BackendContext>(BackendContext{pool_, blocking_, passwords_, metrics, scannerLimiter_,
                                                            clientLimiter_, clock, o.auth, limits, o.ingest, 64 * 1024});
+    ctx_->secureCookies = o.secureCookies;
     attendance::backend::ServeOptions so;
     so.listen = "127.0.0.1:0";
     so.maxBody = o.maxBody;

@@ -115,6 +115,23 @@ protected:
                    {"via", via}});
   }
 
+  // Noise devices (no participant frame) of `kind` at <prefix>:<first>, ..., <prefix>:<first + n - 1>
+  // (the last byte in hex).
+  void addNoiseDevices(const std::string& prefix, int n, const std::string& kind, int first = 0) {
+    for (int k = first; k < first + n; ++k) {
+      char last[16];
+      std::snprintf(last, sizeof last, "%02X", static_cast<unsigned>(k));
+      sim_->command({{"cmd", "noise"}, {"address", prefix + ":" + last}, {"kind", kind}});
+    }
+  }
+
+  // The process id of the mock bluetoothd (to freeze it with SIGSTOP).
+  pid_t mockPid() {
+    const auto pids = sim_->command({{"cmd", "pids"}}).as_array();
+    EXPECT_EQ(pids.size(), 2U);  // dbus-daemon, the mock
+    return static_cast<pid_t>(pids.back().as_int64());
+  }
+
   bool sawId(const std::string& id) const {
     return std::any_of(seen_.begin(), seen_.end(), [&](const Seen& s) { return s.bleUuid == id; });
   }
@@ -351,15 +368,9 @@ TEST_F(BluezScannerTest, AFrozenBluetoothdNeverBlocksPoll) {
   o.callTimeout = 1s;
   startScanner(o, &clock);
   ASSERT_TRUE(waitDiscovering());
-  for (int k = 0; k < 12; ++k) {
-    char addr[32];
-    std::snprintf(addr, sizeof addr, "53:00:00:00:00:%02X", k);
-    sim_->command({{"cmd", "noise"}, {"address", addr}, {"kind", "sig-uuids"}});
-  }
+  addNoiseDevices("53:00:00:00:00", 12, "sig-uuids");
   ASSERT_TRUE(pollUntil([&] { return scanner_->trackedDevices() == 12; }));
-  const auto pids = sim_->command({{"cmd", "pids"}}).as_array();
-  ASSERT_EQ(pids.size(), 2U);  // dbus-daemon, the mock
-  const auto mock = static_cast<pid_t>(pids[1].as_int64());
+  const pid_t mock = mockPid();
   ASSERT_EQ(::kill(mock, SIGSTOP), 0);
   clock.advance(31s);  // all 12 are stale now
   auto longest = std::chrono::steady_clock::duration::zero();
@@ -412,21 +423,11 @@ TEST_F(BluezScannerTest, TheCapHoldsWhileRemovalsWaitForAFrozenBluetoothd) {
   o.callTimeout = 1s;
   startScanner(o, &clock);
   ASSERT_TRUE(waitDiscovering());
-  for (int k = 0; k < 5; ++k) {
-    char addr[32];
-    std::snprintf(addr, sizeof addr, "54:00:00:00:00:%02X", k);
-    sim_->command({{"cmd", "noise"}, {"address", addr}, {"kind", "altbeacon"}});
-  }
+  addNoiseDevices("54:00:00:00:00", 5, "altbeacon");
   ASSERT_TRUE(pollUntil([&] { return scanner_->trackedDevices() == 5; }));
-  const auto pids = sim_->command({{"cmd", "pids"}}).as_array();
-  ASSERT_EQ(pids.size(), 2U);  // dbus-daemon, the mock
-  const auto mock = static_cast<pid_t>(pids[1].as_int64());
+  const pid_t mock = mockPid();
   // Seven more arrive, then bluetoothd freezes before it answers any RemoveDevice.
-  for (int k = 5; k < 12; ++k) {
-    char addr[32];
-    std::snprintf(addr, sizeof addr, "54:00:00:00:00:%02X", k);
-    sim_->command({{"cmd", "noise"}, {"address", addr}, {"kind", "altbeacon"}});
-  }
+  addNoiseDevices("54:00:00:00:00", 7, "altbeacon", 5);
   ASSERT_EQ(::kill(mock, SIGSTOP), 0);
   clock.advance(2s);
   pollFor(500ms);

@@ -9,6 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +21,7 @@ using namespace std::chrono_literals;
 using attendance::ble_scan::ScannerOptions;
 using attendance::ble_scan::ScannerState;
 using attendance::ble_scan::detail::AtomicCounters;
+using attendance::ble_scan::detail::DeviceKey;
 using attendance::ble_scan::detail::DeviceTable;
 using attendance::ble_scan::detail::DiscoveryPolicy;
 using attendance::ble_scan::detail::PolicyAction;
@@ -247,13 +251,48 @@ TEST_F(DiscoveryPolicyTest, StopEndsOurSessionWithoutWaiting) {
 
 constexpr auto kStale = 60s;
 
-std::string device(int i) { return std::string{kHci0} + "/dev_" + std::to_string(i); }
+// "/org/bluez/hci0/dev_00_00_00_00_00_<i>" (i in hex).
+std::string device(int i) {
+  char last[16];
+  std::snprintf(last, sizeof last, "%02X", static_cast<unsigned>(i));
+  return std::string{kHci0} + "/dev_00_00_00_00_00_" + last;
+}
+DeviceKey key(int i) {
+  const auto k = attendance::ble_scan::detail::parseDevicePath(device(i));
+  EXPECT_TRUE(k) << device(i);
+  return k.value_or(DeviceKey{});
+}
+
+// Issue 13 (memory): the table keys a device by 8 bytes, not its object path; the path,
+// the adapter's path and name and the address come back from the key as BlueZ spells them.
+TEST(DeviceKeyTest, ADevicePathRoundTripsThroughItsKey) {
+  using namespace attendance::ble_scan::detail;
+  const auto k = parseDevicePath("/org/bluez/hci12/dev_c0_FF_ee_01_23_4A");
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->adapter(), 12U);
+  EXPECT_EQ(k->address(), 0xC0FFEE01234AULL);
+  EXPECT_EQ(devicePath(*k), "/org/bluez/hci12/dev_C0_FF_EE_01_23_4A");
+  EXPECT_EQ(adapterPath(k->adapter()), "/org/bluez/hci12");
+  EXPECT_EQ(adapterName(k->adapter()), "hci12");
+  std::array<char, 17> text{};
+  EXPECT_EQ(formatAddress(*k, text), "C0:FF:EE:01:23:4A");
+  EXPECT_NE(parseDevicePath("/org/bluez/hci0/dev_C0_FF_EE_01_23_4A"), k) << "another adapter, another device";
+  EXPECT_EQ(parseAdapterPath("/org/bluez/hci12"), std::optional<std::uint16_t>{12});
+  for (const char* other : {"/org/bluez/hci0/dev_0", "/org/bluez/hci0/dev_C0_FF_EE_01_23_4", "/org/bluez/hci0",
+                            "/org/bluez/hci0/dev_C0_FF_EE_01_23_4AB", "/org/bluez/hci0/dev_C0:FF:EE:01:23:4A",
+                            "/org/bluez/hciX/dev_C0_FF_EE_01_23_4A", "/org/bluez/hci70000/dev_C0_FF_EE_01_23_4A",
+                            "/org/bluez/hci0/dev_G0_FF_EE_01_23_4A", "/org/other/hci0/dev_C0_FF_EE_01_23_4A"}) {
+    EXPECT_FALSE(parseDevicePath(other)) << other;
+  }
+  EXPECT_FALSE(parseAdapterPath("/org/bluez/hci0/dev_C0_FF_EE_01_23_4A"));
+  EXPECT_FALSE(parseAdapterPath("/org/bluez/hci"));
+}
 
 TEST(DeviceTableTest, AtMostFourRemovalsAwaitAnAnswer) {
   attendance::support::SimulatedTimeSource time;
   DeviceTable table{kStale, 4096};
   for (int i = 0; i < 12; ++i) {
-    table.add(device(i), time.monotonicTime());
+    table.add(key(i), time.monotonicTime());
   }
   time.advance(kStale);
   table.sweepStale(time.monotonicTime());
@@ -278,19 +317,20 @@ TEST(DeviceTableTest, AtMostFourRemovalsAwaitAnAnswer) {
 TEST(DeviceTableTest, KeepsPairedDevicesAndEvictsTheLeastRecentlySeenBeyondTheCap) {
   attendance::support::SimulatedTimeSource time;
   DeviceTable table{kStale, 2};
-  table.add(device(0), time.monotonicTime()).keep = true;  // the operator's keyboard
+  table.add(key(0), time.monotonicTime()).keep = true;  // the operator's keyboard
   time.advance(1s);
-  table.add(device(1), time.monotonicTime());
+  table.add(key(1), time.monotonicTime());
   time.advance(1s);
-  table.add(device(2), time.monotonicTime());
+  table.add(key(2), time.monotonicTime());
   time.advance(1s);
-  table.add(device(3), time.monotonicTime());
+  table.add(key(3), time.monotonicTime());
   table.sweepStale(time.monotonicTime());
   std::vector<std::string> removed;
   while (auto r = table.nextRemoval()) {
     removed.push_back(r->device);
   }
-  EXPECT_EQ(removed, (std::vector<std::string>{device(2), device(1)})) << "the oldest that may go";
+  std::sort(removed.begin(), removed.end());
+  EXPECT_EQ(removed, (std::vector<std::string>{device(1), device(2)})) << "the oldest that may go";
   time.advance(kStale);
   table.sweepStale(time.monotonicTime());
   for (int i = 0; i < 2; ++i) {
@@ -305,22 +345,87 @@ TEST(DeviceTableTest, KeepsPairedDevicesAndEvictsTheLeastRecentlySeenBeyondTheCa
 
 TEST(DeviceTableTest, OneReportPerDeviceAndBatchWithItsIdsOnce) {
   DeviceTable table{kStale, 16};
-  auto& dev = table.add(device(0), {});
+  auto& dev = table.add(key(0), {});
   const auto id = attendance::support::Uuid::parse("67931fbe-4269-4563-816a-bddeb3b42104");
   ASSERT_TRUE(id);
-  dev.fromManufacturer.push_back({*id, attendance::ble_scan::Format::ibeacon, {}});
-  dev.fromUuids.push_back({*id, attendance::ble_scan::Format::service_uuid, {}});
-  table.markDirty(device(0), dev);
-  table.markDirty(device(0), dev);
+  using attendance::ble_scan::IgnoredReason;
+  using attendance::ble_scan::detail::AdvertProperty;
+  // Set out of order: the manufacturer data's id still comes first.
+  dev.setCandidates(AdvertProperty::uuids, {{*id, attendance::ble_scan::Format::service_uuid, {}}},
+                    IgnoredReason::none);
+  dev.setCandidates(AdvertProperty::manufacturer_data, {{*id, attendance::ble_scan::Format::ibeacon, {}}},
+                    IgnoredReason::none);
+  table.markDirty(key(0), dev);
+  table.markDirty(key(0), dev);
   int reports = 0;
-  table.flushDirty([&](attendance::ble_scan::detail::DeviceInfo& d) {
+  table.flushDirty([&](DeviceKey k, attendance::ble_scan::detail::DeviceInfo& d) {
     ++reports;
+    EXPECT_EQ(k, key(0));
     std::vector<attendance::ble_scan::Candidate> ids;
     DeviceTable::collectCandidates(d, ids);
     ASSERT_EQ(ids.size(), 1U);
     EXPECT_EQ(ids[0].format, attendance::ble_scan::Format::ibeacon) << "first property wins";
   });
   EXPECT_EQ(reports, 1);
+}
+
+// One array holds the three properties' ids (issue 13, memory): a property's new data replaces
+// its own ids and reason only, the others stay, and the order is still the properties'.
+TEST(DeviceTableTest, APropertysNewDataReplacesOnlyItsOwnIds) {
+  using attendance::ble_scan::Candidate;
+  using attendance::ble_scan::Format;
+  using attendance::ble_scan::IgnoredReason;
+  using attendance::ble_scan::detail::AdvertProperty;
+  const auto id = [](const char* text) { return attendance::support::Uuid::parse(text).value(); };
+  const auto a = id("67931fbe-4269-4563-816a-bddeb3b42101");
+  const auto b = id("67931fbe-4269-4563-816a-bddeb3b42102");
+  const auto c = id("67931fbe-4269-4563-816a-bddeb3b42103");
+  attendance::ble_scan::detail::DeviceInfo dev;
+  EXPECT_EQ(dev.ignoredReason(), IgnoredReason::no_known_format);
+  dev.setCandidates(AdvertProperty::uuids, {{c, Format::service_uuid, {}}}, IgnoredReason::none);
+  dev.setCandidates(AdvertProperty::manufacturer_data, {{a, Format::ibeacon, {}}}, IgnoredReason::none);
+  dev.setCandidates(AdvertProperty::service_data, {{b, Format::eddystone_uid, {}}}, IgnoredReason::none);
+  const auto ids = [&] {
+    std::vector<attendance::support::Uuid> out;
+    std::vector<Candidate> collected;
+    DeviceTable::collectCandidates(dev, collected);
+    for (const auto& x : collected) out.push_back(x.bleUuid);
+    return out;
+  };
+  EXPECT_EQ(ids(), (std::vector{a, b, c}));
+  // The service data changes to an Eddystone TLM frame: only its id goes, with its reason.
+  dev.setCandidates(AdvertProperty::service_data, {}, IgnoredReason::eddystone_not_uid);
+  EXPECT_EQ(ids(), (std::vector{a, c}));
+  dev.setCandidates(AdvertProperty::manufacturer_data, {}, IgnoredReason::apple_overflow_area);
+  dev.setCandidates(AdvertProperty::uuids, {}, IgnoredReason::no_known_format);
+  EXPECT_TRUE(ids().empty());
+  EXPECT_EQ(dev.ignoredReason(), IgnoredReason::apple_overflow_area) << "the greatest of the three";
+}
+
+// Issue 13 (memory): one D-Bus batch can carry thousands of new devices before the loop
+// sweeps (the 10 000-device run peaked at ~7 600 tracked against the cap of 4096). The table
+// makes room as they arrive: never more than the cap + 1/8, the newest kept, paired ones never
+// evicted, every evicted one handed out for RemoveDevice.
+TEST(DeviceTableTest, ABurstOfNewDevicesBetweenSweepsStaysNearTheCap) {
+  attendance::support::SimulatedTimeSource time;
+  DeviceTable table{kStale, 16};
+  table.add(key(0), time.monotonicTime()).keep = true;
+  std::size_t most = 0;
+  for (int i = 1; i < 200; ++i) {
+    time.advance(1ms);
+    table.add(key(i), time.monotonicTime());
+    most = std::max(most, table.size());
+  }
+  EXPECT_LE(most, 16U + 16U / 8 + 1);
+  EXPECT_NE(table.find(key(0)), nullptr) << "the paired device stays";
+  EXPECT_NE(table.find(key(199)), nullptr) << "the newest stays";
+  EXPECT_EQ(table.find(key(1)), nullptr) << "the oldest went";
+  std::size_t removals = 0;
+  while (table.nextRemoval()) {
+    table.removalAnswered();
+    ++removals;
+  }
+  EXPECT_EQ(removals + table.size(), 200U);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ import getpass
 import http.server
 import os
 import re
+import socket
 import socketserver
 import subprocess
 import sys
@@ -243,6 +244,41 @@ class RealBackendWithoutTls(unittest.TestCase):
         self.assertEqual(len(lines), 1, r.stderr)
         self.assertIn('the backend speaks plain HTTP; use http:// or put TLS in front', lines[0])
         self.assertNotIn('certificate', r.stderr)
+
+
+@unittest.skipUnless(os.environ.get('PGPORT'), 'needs the PG* variables of pg_virtualenv (scripts/test)')
+class SystemdReadiness(unittest.TestCase):
+    """Both servers tell systemd (Type=notify units) READY=1 once they listen, as the scanner does."""
+
+    def test_serve_notifies_ready_once_it_listens(self):
+        dbname = f'cli_notify_{os.getpid()}'
+        subprocess.run(['createdb', dbname], check=True, timeout=30)
+        self.addCleanup(subprocess.run, ['dropdb', '--if-exists', dbname], timeout=30)
+        env = dict(os.environ, PGDATABASE=dbname)
+        migrated = run('attendance-backend', 'migrate', env={'PGDATABASE': dbname})
+        self.assertEqual(migrated.returncode, 0, migrated.stderr)
+        for tool, pattern in (('attendance-backend', r'"listening":"127\.0\.0\.1:(\d+)"'),
+                              ('attendance-admin', r'listening http://127\.0\.0\.1:(\d+)/')):
+            with self.subTest(tool=tool), tempfile.TemporaryDirectory() as d:
+                notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                self.addCleanup(notify.close)
+                notify.bind(f'{d}/notify')
+                notify.settimeout(20)
+                server = subprocess.Popen([TOOLS[tool], 'serve', '--listen', '127.0.0.1:0'], stdout=subprocess.PIPE,
+                                          stderr=subprocess.DEVNULL, text=True,
+                                          env=dict(env, NOTIFY_SOCKET=f'{d}/notify'))
+                try:
+                    message = notify.recv(4096).decode()
+                    self.assertIn('READY=1', message.split('\n'))
+                    # Ready means listening: the port is printed and accepts a connection.
+                    m = re.search(pattern, server.stdout.readline())
+                    self.assertTrue(m, f'{tool} serve did not print its port')
+                    socket.create_connection(('127.0.0.1', int(m.group(1))), timeout=5).close()
+                    self.assertIsNone(server.poll())
+                finally:
+                    server.terminate()
+                    self.assertEqual(server.wait(30), 0)
+                    server.stdout.close()
 
 
 if __name__ == '__main__':

@@ -1,5 +1,7 @@
 // What the command-line tools print after "database unavailable: " (connect_failure.hpp).
 #include <attendance/core/connect_failure.hpp>
+#include <attendance/core/database.hpp>
+#include <attendance/core/error.hpp>
 
 #include <gtest/gtest.h>
 
@@ -27,4 +29,20 @@ TEST(ConnectFailure, ANetworkFailureKeepsItsFirstLineOnly) {
 TEST(ConnectFailure, ThePasswordNeverAppears) {
   EXPECT_EQ(core::describeConnectFailure("FATAL:  database \"s3cret\" does not exist", "s3cret"),
             "database \"***\" does not exist");
+}
+
+// The reason belongs to the pool that failed: a tool holding two pools (or a
+// server holding one beside a tool's) never reads another pool's failure.
+TEST(ConnectFailure, EachPoolKeepsItsOwnReason) {
+  core::DatabaseConfig closedPort;
+  closedPort.conninfo = "host=127.0.0.1 port=1";
+  core::ConnectionPool refused{closedPort};
+  core::ConnectionPool untouched{closedPort};
+  EXPECT_EQ(refused.lastConnectFailure(), "");
+
+  const auto lease = refused.acquire();
+  ASSERT_FALSE(lease);
+  EXPECT_EQ(lease.error(), core::Errc::unavailable);
+  EXPECT_NE(refused.lastConnectFailure().find("Connection refused"), std::string::npos) << refused.lastConnectFailure();
+  EXPECT_EQ(untouched.lastConnectFailure(), "");
 }

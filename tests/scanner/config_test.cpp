@@ -213,7 +213,7 @@ TEST(ScannerConfig, ShippedExampleConfigIsValid) {
   const auto r = parse({"--config", std::string(ATTENDANCE_SOURCE_DIR) + "/apps/scanner/systemd/scanner.toml.example"});
   ASSERT_TRUE(r.config) << r.message;
   EXPECT_EQ(r.config->scannerId, "Entrance-Scanner-01");
-  EXPECT_EQ(r.config->log, "/var/lib/attendance-scanner/attendance_log.jsonl");
+  EXPECT_EQ(r.config->log, "/var/lib/attendance/attendance_log.jsonl");
 }
 
 TEST(ScannerConfig, MirrorIsASecondPathNotTheLogItself) {

@@ -221,10 +221,11 @@ class ScannerIntegration(unittest.TestCase):
             sock.close()
 
     def test_frozen_bluetoothd_does_not_stop_status_lines_or_watchdog_pings(self):
-        """Issue 13 §1: bluetoothd hangs (SIGSTOP) for longer than the systemd watchdog period
-        while the scanner has D-Bus calls to make (its BLE watchdog restarts discovery: StopDiscovery,
-        SetDiscoveryFilter, StartDiscovery). Every call would wait for the 5 s D-Bus timeout; the loop
-        must keep pinging WATCHDOG=1 and writing status lines all the same, then recover."""
+        """Issue 13 §1 and its Done bar: bluetoothd hangs (SIGSTOP) for a minute, far longer than the
+        systemd watchdog period, while the scanner has D-Bus calls to make (its BLE watchdog restarts
+        discovery: StopDiscovery, SetDiscoveryFilter, StartDiscovery; then power-cycles the adapter).
+        Every call would wait for the 5 s D-Bus timeout; the loop must keep pinging WATCHDOG=1 and
+        writing status lines all the same, then recover."""
         watchdog_s = 2.0  # WatchdogSec; the scanner pings every 1 s
         path = os.path.join(self.tmp.name, 'notify.sock')
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -251,16 +252,17 @@ class ScannerIntegration(unittest.TestCase):
             return max(b - a for a, b in zip(marks, marks[1:]))
 
         try:
-            # The BLE watchdog fires during the freeze (its restart's calls hang); after the thaw
-            # 3 s leave time for the next advertisement before the escalation would go on.
-            s = self.start('--ble-watchdog', '3s', '--fsync', 'always',
+            # The BLE watchdog fires twice during the freeze (restart at 25 s, power cycle at 50 s;
+            # their calls hang); it would give up at 75 s, so after the thaw at 61 s there is time
+            # for the next advertisement.
+            s = self.start('--ble-watchdog', '25s', '--fsync', 'always',
                            env_extra={'NOTIFY_SOCKET': path, 'WATCHDOG_USEC': str(int(watchdog_s * 1e6))})
             advertise(self.sim, 'hci0', '5A:00:00:00:00:01', Payload.for_participant('ibeacon', pid_uuid(1)))
             wait_for('1 line', lambda: len(read_lines(self.log)) >= 1)
             self.sim.freeze_bluez()
             frozen_at = time.monotonic()
             try:
-                time.sleep(12)  # > WatchdogSec, and > 2 blocked 5 s calls
+                time.sleep(61)  # a minute: > WatchdogSec, and many blocked 5 s calls
             finally:
                 self.sim.thaw_bluez()
             thawed_at = time.monotonic()
@@ -395,6 +397,9 @@ class ScannerIntegration(unittest.TestCase):
         wait_for('the repeat to be counted as duplicate',
                  lambda: any(e.get('duplicates', 0) >= 2 for e in s.find('scanner.status')))
         self.assertEqual(len(read_lines(self.log)), 5)
+        # Issue 13 §2: the status line shows the background iPhone while it is there, for the door staff.
+        self.assertTrue(any(e.get('backgroundIphones') == 1 for e in s.find('scanner.status')),
+                        s.find('scanner.status')[-1:])
         # Outside the window: logged again.
         time.sleep(3.1)
         advertise(self.sim, 'hci0', '5A:00:00:00:00:11', Payload.for_participant('ibeacon', ids['ibeacon']), rssi=-58)

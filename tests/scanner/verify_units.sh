@@ -7,7 +7,7 @@ units=$1 scanner=$2 sync=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for unit in "$units"/*.service; do
-  sed -e "s|/usr/local/bin/attendance-scanner|$scanner|" -e "s|/usr/local/bin/attendance-sync|$sync|" \
+  sed -e "s|/usr/bin/attendance-scanner|$scanner|" -e "s|/usr/bin/attendance-sync|$sync|" \
     "$unit" >"$work/$(basename "$unit")"
 done
 out=$(systemd-analyze verify --man=no "$work"/*.service 2>&1) || { echo "$out"; exit 1; }

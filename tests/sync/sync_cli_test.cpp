@@ -29,7 +29,7 @@ TEST(SyncCli, DefaultsAreTheDocumentedOnes) {
   ASSERT_NE(o, nullptr);
   EXPECT_EQ(o->backendUrl, "https://a.example");
   EXPECT_EQ(o->apiKeyFile, "k");
-  EXPECT_EQ(o->log, "/var/lib/attendance-scanner/attendance_log.jsonl");
+  EXPECT_EQ(o->log, "/var/lib/attendance/attendance_log.jsonl");
   EXPECT_EQ(o->batchSize, 5000u);
   EXPECT_EQ(o->maxAttempts, 8u);
   EXPECT_FALSE(o->eventId);

@@ -1,6 +1,5 @@
 #include "cli.hpp"
 
-#include <attendance/core/connect_failure.hpp>
 #include <attendance/core/core.hpp>
 #include <attendance/support/log.hpp>
 
@@ -51,6 +50,8 @@ struct State {
   std::string reportEvent, format = "table";
   int bucketMinutes = 15;
   std::string listFormat = "table";
+  // The command's database (openDatabase), asked why it could not connect.
+  std::unique_ptr<core::ConnectionPool> pool;
 };
 
 [[noreturn]] void fail(const State& s, int code, const std::string& message) {
@@ -79,7 +80,7 @@ int exitCodeFor(const boost::system::error_code& ec) {
   std::string message = what + ": " + ec.message();
   if (ec == core::Errc::unavailable) {
     // libpq's reason: "database unavailable: role "root" does not exist".
-    if (const auto why = core::lastConnectFailure(); !why.empty()) message += ": " + why;
+    if (const auto why = s.pool ? s.pool->lastConnectFailure() : std::string{}; !why.empty()) message += ": " + why;
     message += " (check --database-url, DATABASE_URL or the PG* variables)";
   }
   if (ec == core::Errc::schema_outdated)
@@ -97,12 +98,13 @@ void check(const State& s, Result<void> r, const std::string& what) {
   if (!r) failWith(s, r.error(), what);
 }
 
-std::unique_ptr<core::ConnectionPool> openDatabase(const State& s, bool requireCurrentSchema) {
+core::ConnectionPool* openDatabase(State& s, bool requireCurrentSchema) {
   core::DatabaseConfig cfg = core::DatabaseConfig::fromEnvironment();
   if (!s.databaseUrl.empty()) cfg.conninfo = s.databaseUrl;
   cfg.poolSize = 1;
   cfg.acquireTimeout = std::chrono::seconds{10};
-  auto pool = std::make_unique<core::ConnectionPool>(cfg);
+  s.pool = std::make_unique<core::ConnectionPool>(cfg);
+  core::ConnectionPool* pool = s.pool.get();
   if (requireCurrentSchema) {
     const auto status = check(s, core::schemaStatus(*pool), "cannot read the schema version");
     if (!status.upToDate()) {

@@ -61,6 +61,9 @@ struct ServeOptions {
   // --beacon-key-file (or ATTENDANCE_BEACON_KEY_FILE): the server key of private ids; empty = none,
   // and private-id features answer 503 beacon_key_missing.
   std::string beaconKeyFile;
+  // Served over HTTPS (directly or behind a TLS proxy): the participant pages'
+  // cookies get `Secure` and the `__Host-` prefix (as the admin console's).
+  bool secureCookies = false;
 };
 
 // Everything the handlers use; owned by serve() (or a test).
@@ -77,6 +80,7 @@ struct BackendContext {
   core::IngestOptions ingest;
   std::size_t maxApiBody = 64U * 1024U;
   std::function<bool()> draining = [] { return false; };
+  bool secureCookies = false;  // ServeOptions::secureCookies
 };
 
 // Declares the backend's metrics and returns the router with every route.

@@ -102,6 +102,8 @@ int runCli(int argc, char** argv) {
       ->envname("ATTENDANCE_BEACON_KEY_FILE");
   bool noAccessLog = false;
   serveCmd->add_flag("--no-access-log", noAccessLog, "Do not log one line per request");
+  serveCmd->add_flag("--secure-cookies", o.secureCookies,
+                     "Served over HTTPS (directly or behind a TLS proxy): the participant pages' cookies get Secure");
   bool fastPasswordHashing = false;
   serveCmd->add_flag("--insecure-fast-password-hashing", fastPasswordHashing,
                      "Cheapest Argon2id parameters (tests only, never in production)");

@@ -22,6 +22,7 @@
 #include <attendance/support/utf8.hpp>
 
 #include "backend.hpp"
+#include "web/participant_web.hpp"
 
 namespace attendance::backend {
 namespace {
@@ -509,6 +510,7 @@ hs::Router makeRouter(BackendContext& ctx) {
         options(api, sessionGuard(ctx, true)));
   const hs::RouteOptions apiOptions{.maxBody = api};
   r.add(http::verb::get, "/readyz", bind(&readyz), apiOptions);
+  web::addParticipantPages(r, ctx);  // the participant web app at `/` (docs/participant-web.md)
   return r;
 }
 

@@ -6,11 +6,11 @@
 #include <boost/system/system_error.hpp>
 #include <fmt/format.h>
 
-#include <attendance/core/connect_failure.hpp>
 #include <attendance/core/migrations.hpp>
 #include <attendance/support/log.hpp>
 
 #include "app_cli/cli.hpp"
+#include "app_cli/notify.hpp"
 #include "backend.hpp"
 
 namespace attendance::backend {
@@ -41,10 +41,10 @@ namespace {
 // with libpq's reason ("database unavailable: role \"root\" does not exist").
 void printError(const std::string& message) { std::cerr << app_cli::errorLine("attendance-backend", message) << "\n"; }
 
-std::string describe(const boost::system::error_code& ec) {
+std::string describe(const boost::system::error_code& ec, const core::ConnectionPool& pool) {
   std::string text = ec.message();
   if (ec == core::Errc::unavailable) {
-    if (const auto why = core::lastConnectFailure(); !why.empty()) text += ": " + why;
+    if (const auto why = pool.lastConnectFailure(); !why.empty()) text += ": " + why;
   }
   return text;
 }
@@ -61,7 +61,7 @@ int migrate(const core::DatabaseConfig& database) {
                       core::expectedSchemaVersion()));
       return kExitSchema;
     }
-    printError(describe(outcome.error()));
+    printError(describe(outcome.error(), pool));
     return outcome.error() == core::Errc::unavailable ? kExitDatabase : kExitInternal;
   }
   std::cout << fmt::format(R"({{"from":{},"to":{},"applied":{}}})", outcome->from, outcome->to, outcome->applied())
@@ -83,7 +83,7 @@ int serve(const ServeOptions& options, const core::DatabaseConfig& databaseIn,
 
   auto status = core::schemaStatus(pool);
   if (!status) {
-    printError("cannot check the database schema: " + describe(status.error()));
+    printError("cannot check the database schema: " + describe(status.error(), pool));
     return status.error() == core::Errc::unavailable ? kExitDatabase : kExitInternal;
   }
   if (!status->upToDate()) {
@@ -127,6 +127,7 @@ int serve(const ServeOptions& options, const core::DatabaseConfig& databaseIn,
   limits.maxRecords = options.maxRecords;
   BackendContext ctx{pool,  blocking,     passwords, metrics, scannerLimiter,    clientLimiter,
                      clock, options.auth, limits,    ingest,  options.maxApiBody};
+  ctx.secureCookies = options.secureCookies;
 
   int code = kExitOk;
   {
@@ -142,7 +143,9 @@ int serve(const ServeOptions& options, const core::DatabaseConfig& databaseIn,
     // Tests and scripts read the bound port from this line (port 0 = kernel-chosen).
     std::cout << fmt::format(R"({{"listening":"{}:{}"}})", bound.address().to_string(), bound.port()) << std::endl;
     if (onListening) onListening(bound.port());
-    server.runUntilSignal();
+    server.runUntilSignal([&bound] {
+      app_cli::notifyReady(fmt::format("listening on {}:{}", bound.address().to_string(), bound.port()));
+    });
     // Database jobs abandoned by a drain deadline finish before their frames go away.
     blocking.join();
     passwords.join();

@@ -183,7 +183,7 @@ void BluezScanner::Impl::execute(const detail::DiscoveryPolicy::Actions& actions
         });
         break;
       case Kind::report_cached:
-        devices.markCachedWithRssi(a.adapter);
+        if (const auto adapter = detail::parseAdapterPath(a.adapter)) devices.markCachedWithRssi(*adapter);
         flushDirty();
         break;
       case Kind::state_changed:

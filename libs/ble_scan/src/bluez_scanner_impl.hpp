@@ -64,6 +64,7 @@ struct BluezScanner::Impl {
 
   Advertisement scratch;
   std::vector<Candidate> candidates;
+  std::vector<Candidate> parsed;  // one property's ids (reparseAdvertProperty)
 
   // ---- helpers -------------------------------------------------------------
 
@@ -108,16 +109,16 @@ struct BluezScanner::Impl {
   // and parsed into the candidates that property gives, replacing its previous ones.
   void reparseAdvertProperty(const sdbus::Variant& value,
                              bool (*decodeInto)(const sdbus::Variant&, Advertisement&) noexcept,
-                             std::vector<Candidate>& fromProperty, IgnoredReason& why);
+                             detail::DeviceInfo& dev, detail::AdvertProperty property);
 
   // Applies Device1 properties; marks the device dirty when they carry an advertisement.
-  void deviceUpdate(const std::string& path, detail::DeviceInfo& dev, const PropertyMap& props, bool live);
+  void deviceUpdate(detail::DeviceKey key, detail::DeviceInfo& dev, const PropertyMap& props, bool live);
 
   void flushDirty() {
-    devices.flushDirty([this](detail::DeviceInfo& dev) { sighting(dev); });
+    devices.flushDirty([this](detail::DeviceKey key, detail::DeviceInfo& dev) { sighting(key, dev); });
   }
 
-  void sighting(detail::DeviceInfo& dev);
+  void sighting(detail::DeviceKey key, detail::DeviceInfo& dev);
   // Ages the background-iPhone count and publishes it in the counters.
   void noteBackgroundIphones() {
     backgroundIphones.expire(now());

@@ -7,9 +7,9 @@
 #include "dbus_decode.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include <attendance/support/log.hpp>
-#include <attendance/support/utf8.hpp>
 
 namespace attendance::ble_scan {
 
@@ -60,10 +60,10 @@ void BluezScanner::Impl::onInterfacesRemoved(sdbus::Message& msg) {
     msg >> path >> ifaces;
     for (const auto& iface : ifaces) {
       if (iface == kAdapterIface) {
-        devices.eraseUnder(path);
+        if (const auto adapter = detail::parseAdapterPath(path)) devices.eraseUnder(*adapter);
         policy.adapterRemoved(path);
       } else if (iface == kDeviceIface) {
-        devices.erase(path);
+        if (const auto key = detail::parseDevicePath(path)) devices.erase(*key);
       }
     }
   } catch (const sdbus::Error&) {
@@ -84,21 +84,25 @@ void BluezScanner::Impl::onPropertiesChanged(sdbus::Message& msg) {
     if (iface == kAdapterIface) {
       adapterChanged(path, changed);
     } else if (iface == kDeviceIface) {
-      auto* dev = devices.find(path);
+      const auto key = detail::parseDevicePath(path);
+      if (!key) {
+        return;  // not a BlueZ device path
+      }
+      auto* dev = devices.find(*key);
       if (dev == nullptr) {
         // A device we did not see appear (e.g. it was in flight during a resync): adopt it,
         // as not seen yet until it advertises.
         if (!policy.hasAdapter(detail::parentPath(path))) {
           return;
         }
-        dev = &devices.add(path, Clock::time_point{});
+        dev = &devices.add(*key, Clock::time_point{});
       }
       for (const auto& name : invalidated) {
         if (name == "RSSI") {
           dev->rssi.reset();
         }
       }
-      deviceUpdate(path, *dev, changed, /*live=*/true);
+      deviceUpdate(*key, *dev, changed, /*live=*/true);
     }
   } catch (const sdbus::Error&) {
     bump(counters.malformedValues);
@@ -111,7 +115,9 @@ void BluezScanner::Impl::addObject(const std::string& path, const InterfaceMap& 
     adapterChanged(path, a->second);
   }
   if (auto d = ifaces.find(kDeviceIface); d != ifaces.end()) {
-    deviceUpdate(path, devices.add(path, now()), d->second, live);
+    if (const auto key = detail::parseDevicePath(path)) {
+      deviceUpdate(*key, devices.add(*key, now()), d->second, live);
+    }
   }
 }
 
@@ -138,29 +144,30 @@ void BluezScanner::Impl::adapterChanged(const std::string& path, const PropertyM
 
 void BluezScanner::Impl::reparseAdvertProperty(const sdbus::Variant& value,
                                                bool (*decodeInto)(const sdbus::Variant&, Advertisement&) noexcept,
-                                               std::vector<Candidate>& fromProperty, IgnoredReason& why) {
+                                               detail::DeviceInfo& dev, detail::AdvertProperty property) {
   scratch.clear();
   if (!decodeInto(value, scratch)) {
     bump(counters.malformedValues);
   }
-  fromProperty.clear();
-  why = parseAdvertisement(scratch, options.parser, fromProperty).ignored;
+  parsed.clear();
+  const auto why = parseAdvertisement(scratch, options.parser, parsed).ignored;
+  dev.setCandidates(property, parsed, why);
 }
 
-void BluezScanner::Impl::deviceUpdate(const std::string& path, detail::DeviceInfo& dev, const PropertyMap& props,
+void BluezScanner::Impl::deviceUpdate(detail::DeviceKey key, detail::DeviceInfo& dev, const PropertyMap& props,
                                       bool live) {
   bool advertData = false;
   bool rssiSeen = false;
   for (const auto& [name, value] : props) {
     if (name == "ManufacturerData") {
       advertData = true;
-      reparseAdvertProperty(value, &decode::manufacturerData, dev.fromManufacturer, dev.ignoredManufacturer);
+      reparseAdvertProperty(value, &decode::manufacturerData, dev, AdvertProperty::manufacturer_data);
     } else if (name == "ServiceData") {
       advertData = true;
-      reparseAdvertProperty(value, &decode::serviceData, dev.fromServiceData, dev.ignoredServiceData);
+      reparseAdvertProperty(value, &decode::serviceData, dev, AdvertProperty::service_data);
     } else if (name == "UUIDs") {
       advertData = true;
-      reparseAdvertProperty(value, &decode::uuids, dev.fromUuids, dev.ignoredUuids);
+      reparseAdvertProperty(value, &decode::uuids, dev, AdvertProperty::uuids);
     } else if (name == "RSSI") {
       rssiSeen = true;
       if (auto v = decode::asInt16(value)) {
@@ -169,27 +176,21 @@ void BluezScanner::Impl::deviceUpdate(const std::string& path, detail::DeviceInf
         dev.rssi.reset();
         bump(counters.malformedValues);
       }
-    } else if (name == "Address") {
-      if (auto v = decode::asString(value)) {
-        dev.address = support::utf8Prefix(*v, 64);
-      } else {
-        bump(counters.malformedValues);
-      }
     } else if (name == "Paired" || name == "Trusted" || name == "Connected") {
       if (auto v = decode::asBool(value); v && *v) {
         dev.keep = true;
       }
     }
   }
-  if (!live || (!advertData && !rssiSeen) || dev.adapterPath != policy.currentAdapter()) {
+  if (!live || (!advertData && !rssiSeen) || detail::parseAdapterPath(policy.currentAdapter()) != key.adapter()) {
     // Cached objects from GetManagedObjects are not sightings unless they carry a
     // fresh RSSI (RSSI is invalidated when discovery stops): see Kind::report_cached.
     return;
   }
-  devices.markDirty(path, dev);
+  devices.markDirty(key, dev);
 }
 
-void BluezScanner::Impl::sighting(detail::DeviceInfo& dev) {
+void BluezScanner::Impl::sighting(detail::DeviceKey key, detail::DeviceInfo& dev) {
   const auto mono = now();
   dev.lastSeen = mono;
   policy.advertisementSeen();
@@ -199,10 +200,11 @@ void BluezScanner::Impl::sighting(detail::DeviceInfo& dev) {
   detail::DeviceTable::collectCandidates(dev, candidates);
   if (candidates.empty()) {
     bump(counters.ignoredNoise);
-    const auto why = std::max({dev.ignoredManufacturer, dev.ignoredServiceData, dev.ignoredUuids});
+    const auto why = dev.ignoredReason();
     if (why == IgnoredReason::apple_overflow_area) {
       bump(counters.appleOverflowFrames);
-      backgroundIphones.seen(dev.address, mono);
+      std::array<char, 17> address{};
+      backgroundIphones.seen(detail::formatAddress(key, address), mono);
       noteBackgroundIphones();
     }
     return;
@@ -213,11 +215,13 @@ void BluezScanner::Impl::sighting(detail::DeviceInfo& dev) {
     return;
   }
   const auto wall = time.systemTime();
-  const std::string adapterName = lastPathComponent(dev.adapterPath);
+  const std::string adapter = detail::adapterName(key.adapter());
+  std::array<char, 17> addressText{};
+  const std::string_view address = detail::formatAddress(key, addressText);
   for (const auto& c : candidates) {
     bump(counters.sightings);
     if (onSighting) {
-      onSighting(Sighting{c.bleUuid, c.format, dev.rssi, wall, mono, dev.address, adapterName});
+      onSighting(Sighting{c.bleUuid, c.format, dev.rssi, wall, mono, address, adapter});
     }
   }
 }

@@ -28,6 +28,7 @@ struct ConnectionPool::State {
   std::vector<std::unique_ptr<pqxx::connection>> connections;
   std::vector<bool> busy;
   std::size_t inUse = 0;
+  std::string lastConnectFailure;  // guarded by mutex
 };
 
 namespace {
@@ -68,9 +69,6 @@ std::string passwordOf(const std::string& conninfo) {
   return conninfo.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
 }
 
-std::mutex lastFailureMutex;
-std::string lastFailure;
-
 }  // namespace
 
 std::string describeConnectFailure(const std::string& libpqMessage, const std::string& password) {
@@ -91,11 +89,6 @@ std::string describeConnectFailure(const std::string& libpqMessage, const std::s
   return line;
 }
 
-std::string lastConnectFailure() {
-  std::lock_guard lock{lastFailureMutex};
-  return lastFailure;
-}
-
 ConnectionPool::ConnectionPool(DatabaseConfig config) : state_(std::make_shared<State>()) {
   if (config.poolSize == 0) config.poolSize = 1;
   state_->conninfo = withConnectTimeout(config.conninfo, config.connectTimeoutSeconds);
@@ -107,6 +100,11 @@ ConnectionPool::ConnectionPool(DatabaseConfig config) : state_(std::make_shared<
 ConnectionPool::~ConnectionPool() = default;
 
 const DatabaseConfig& ConnectionPool::config() const noexcept { return state_->config; }
+
+std::string ConnectionPool::lastConnectFailure() const {
+  std::lock_guard lock{state_->mutex};
+  return state_->lastConnectFailure;
+}
 
 std::size_t ConnectionPool::inUse() const {
   std::lock_guard lock{state_->mutex};
@@ -146,13 +144,13 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire(std::chrono::milliseconds 
     conn.reset();
     try {
       conn = std::make_unique<pqxx::connection>(s.conninfo);
-      std::lock_guard failureLock{lastFailureMutex};
-      lastFailure.clear();
+      std::lock_guard lock{s.mutex};
+      s.lastConnectFailure.clear();
     } catch (const std::exception& e) {
       support::log::warn("db.connect_failed", {{"error", e.what()}});
       std::string reason = describeConnectFailure(e.what(), passwordOf(s.config.conninfo));
-      std::lock_guard failureLock{lastFailureMutex};
-      lastFailure = std::move(reason);
+      std::lock_guard lock{s.mutex};
+      s.lastConnectFailure = std::move(reason);
       return make_error_code(Errc::unavailable);
     }
   }

@@ -9,28 +9,15 @@
 #include <map>
 
 #include "db_util.hpp"
+#include "event_row.hpp"
 #include "secrets.hpp"
 
 namespace attendance::core {
 namespace {
 
-constexpr const char* kEventColumns = "e.id, e.name, e.venue, " ATTENDANCE_SQL_MS("e.starts_at") ", " ATTENDANCE_SQL_MS(
-    "e.ends_at") ", " ATTENDANCE_SQL_MS("e.created_at") ", e.private_ids";
-
-// Columns read by readEvent; a query may select more after them.
-constexpr int kEventColumnCount = 7;
-
-Event readEvent(const pqxx::row& row) {
-  Event e;
-  e.id = row[0].as<std::string>();
-  e.name = row[1].as<std::string>();
-  e.venue = row[2].as<std::string>();
-  if (!row[3].is_null()) e.startsAt = detail::fromMs(row[3].as<std::int64_t>());
-  if (!row[4].is_null()) e.endsAt = detail::fromMs(row[4].as<std::int64_t>());
-  e.createdAt = detail::fromMs(row[5].as<std::int64_t>());
-  e.privateIds = row[6].as<bool>();
-  return e;
-}
+using detail::kEventColumnCount;
+using detail::kEventColumns;
+using detail::readEvent;
 
 bool eventExists(pqxx::transaction_base& tx, std::string_view eventId) {
   return !tx.exec_params("SELECT 1 FROM events WHERE id = $1", std::string{eventId}).empty();

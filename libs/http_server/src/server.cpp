@@ -304,13 +304,15 @@ void Server::run() {
   log::info("http.stopped");
 }
 
-void Server::runUntilSignal() {
+void Server::runUntilSignal(const std::function<void()>& onSignalsHandled) {
   impl_->signals.emplace(impl_->control, SIGTERM, SIGINT);
   impl_->signals->async_wait([self = impl_.get()](boost::system::error_code ec, int signo) {
     if (ec) return;
     log::info("http.signal", {{"signal", signo}});
     self->beginDrain();
   });
+  // The signal_set caught them when it was constructed; one arriving now waits for run().
+  if (onSignalsHandled) onSignalsHandled();
   run();
 }
 

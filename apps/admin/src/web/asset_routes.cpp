@@ -39,3 +39,14 @@ Response Console::getAsset(Call& call) {
 }
 
 }  // namespace attendance::admin_web
+
+namespace attendance::admin_web::assets {
+
+const Asset* find(std::string_view name) {
+  for (const Asset& a : all()) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+}  // namespace attendance::admin_web::assets

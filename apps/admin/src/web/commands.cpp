@@ -12,7 +12,6 @@
 #include <thread>
 
 #include <attendance/core/admin_accounts.hpp>
-#include <attendance/core/connect_failure.hpp>
 #include <attendance/core/error.hpp>
 #include <attendance/core/migrations.hpp>
 #include <attendance/http_server/metrics.hpp>
@@ -22,6 +21,7 @@
 
 #include "app.hpp"
 #include "app_cli/cli.hpp"
+#include "app_cli/notify.hpp"
 
 namespace attendance::admin_web {
 
@@ -70,7 +70,7 @@ void requireSchema(core::ConnectionPool& pool, std::string_view which = "DATABAS
   if (!status) {
     std::string message = "cannot read the schema version: " + status.error().message();
     // libpq's reason: "database unavailable: role "root" does not exist".
-    if (const auto why = core::lastConnectFailure(); status.error() == core::Errc::unavailable && !why.empty()) {
+    if (const auto why = pool.lastConnectFailure(); status.error() == core::Errc::unavailable && !why.empty()) {
       message += ": " + why;
     }
     fail(kExitDatabase, message + " (check " + std::string{which} + ")");
@@ -131,7 +131,7 @@ void serve(const ServeOptions& o) {
   support::log::info("admin_web.listening", {{"url", url}});
   // One line on stdout so scripts (and tests) learn the port when --listen ends in :0.
   std::cout << "listening " << url << std::endl;
-  server.runUntilSignal();
+  server.runUntilSignal([&url] { app_cli::notifyReady("listening on " + url); });
   support::log::info("admin_web.stopped");
 }
 

@@ -78,8 +78,7 @@ std::string Console::loginCookieName() const {
 }
 
 std::string Console::cookie(std::string_view name, std::string_view value, std::int64_t maxAge) const {
-  return fmt::format("{}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{}", name, value, maxAge,
-                     options.secureCookies ? "; Secure" : "");
+  return setCookieValue(name, value, maxAge, "Strict", options.secureCookies);
 }
 
 Response Console::page(const Call& call, http::status status, std::string_view title, pages::Nav nav,

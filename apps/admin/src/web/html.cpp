@@ -4,10 +4,10 @@
 #include <stdexcept>
 #include <system_error>
 
+#include <fmt/format.h>
+
 #include <attendance/http_server/utf8_params.hpp>
 #include <attendance/support/utf8.hpp>
-
-#include "assets.hpp"
 
 namespace attendance::admin_web {
 
@@ -164,15 +164,28 @@ std::string urlEncode(std::string_view text) {
   return out;
 }
 
-}  // namespace attendance::admin_web
-
-namespace attendance::admin_web::assets {
-
-const Asset* find(std::string_view name) {
-  for (const Asset& a : all()) {
-    if (a.name == name) return &a;
+// One field of a form: label, input and, when it was refused, the message right
+// after the input, tied to it by aria-describedby.
+std::string formField(std::string_view id, std::string_view name, std::string_view label, std::string_view input,
+                      std::string_view value, const FieldErrors* errors) {
+  const std::string* message = nullptr;
+  if (errors != nullptr) {
+    if (auto it = errors->find(name); it != errors->end()) message = &it->second;
   }
-  return nullptr;
+  std::string out = fmt::format("<div class=\"field{}\"><label for=\"{}\">{}</label><input id=\"{}\" name=\"{}\" {}",
+                                message ? " invalid" : "", id, label, id, name, input);
+  if (!value.empty()) out += fmt::format(" value=\"{}\"", escape(value));
+  if (message) out += fmt::format(" aria-invalid=\"true\" aria-describedby=\"{}-error\"", id);
+  out += ">";
+  if (message) out += fmt::format("<p class=\"field-error\" id=\"{}-error\">{}</p>", id, escape(*message));
+  out += "</div>";
+  return out;
 }
 
-}  // namespace attendance::admin_web::assets
+std::string setCookieValue(std::string_view name, std::string_view value, std::int64_t maxAge,
+                           std::string_view sameSite, bool secure) {
+  return fmt::format("{}={}; Path=/; Max-Age={}; HttpOnly; SameSite={}{}", name, value, maxAge, sameSite,
+                     secure ? "; Secure" : "");
+}
+
+}  // namespace attendance::admin_web

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -8,8 +9,8 @@
 
 #include <attendance/support/result.hpp>
 
-// Pure text helpers for the admin pages: HTML escaping, the tiny template
-// language of assets/*.html, form and cookie parsing.
+// Pure text helpers for the admin pages and the participant pages (apps/backend/src/web): HTML escaping, the tiny
+// template language of assets/*.html, form and cookie parsing.
 namespace attendance::admin_web {
 
 // Escapes & < > " ' so the text is safe in element content and in quoted attributes.
@@ -34,6 +35,21 @@ using FormFields = std::map<std::string, std::string, std::less<>>;
 
 // Value of cookie `name` in a Cookie header, or empty.
 [[nodiscard]] std::string_view cookieValue(std::string_view cookieHeader, std::string_view name);
+
+// Messages for refused form fields, by field name ("ends": "The end must not be before the start.").
+using FieldErrors = std::map<std::string, std::string, std::less<>>;
+
+// One field of a form: label, input and, when it was refused (its name in
+// `errors`), the message right after the input, tied to it by aria-describedby.
+// `input` is the raw attribute text after the name ("type=\"email\" required");
+// `value` is escaped. Shared by the admin console and the participant pages.
+[[nodiscard]] std::string formField(std::string_view id, std::string_view name, std::string_view label,
+                                    std::string_view input, std::string_view value, const FieldErrors* errors);
+
+// A Set-Cookie value: `name=value; Path=/; Max-Age=…; HttpOnly; SameSite=…` (+ `; Secure`).
+// One format for the admin console's and the participant pages' cookies.
+[[nodiscard]] std::string setCookieValue(std::string_view name, std::string_view value, std::int64_t maxAge,
+                                         std::string_view sameSite, bool secure);
 
 // Percent-encodes for a URL query value or path segment.
 [[nodiscard]] std::string urlEncode(std::string_view text);

@@ -298,28 +298,6 @@ std::string login(std::string_view csrf, std::string_view email, std::string_vie
 
 namespace {
 
-// One field of a form: label, input and, when it was refused, the message right
-// after the input, tied to it by aria-describedby.
-std::string formField(std::string_view id, std::string_view name, std::string_view label, std::string_view input,
-                      std::string_view value, const FieldErrors* errors) {
-  const std::string* message = nullptr;
-  if (errors != nullptr) {
-    if (auto it = errors->find(name); it != errors->end()) message = &it->second;
-  }
-  std::string out = fmt::format("<div class=\"field{}\"><label for=\"{}\">{}</label><input id=\"{}\" name=\"{}\" {}",
-                                message ? " invalid" : "", id, label, id, name, input);
-  if (!value.empty()) out += fmt::format(" value=\"{}\"", h(value));
-  if (message) out += fmt::format(" aria-invalid=\"true\" aria-describedby=\"{}-error\"", id);
-  out += ">";
-  if (message) out += fmt::format("<p class=\"field-error\" id=\"{}-error\">{}</p>", id, h(*message));
-  out += "</div>";
-  return out;
-}
-
-}  // namespace
-
-namespace {
-
 // The private-ids checkbox of the create and edit forms (issue 11 §2).
 std::string privateIdsField(std::string_view inputId, bool checked) {
   return fmt::format(

@@ -16,6 +16,7 @@
 #include <attendance/core/report_query.hpp>
 #include <attendance/core/users.hpp>
 
+#include "html.hpp"
 #include "live_status.hpp"
 
 // Server-side HTML for the admin pages. Pure functions from values to HTML;
@@ -45,7 +46,7 @@ enum class FlashKind { ok, error, warn };
 [[nodiscard]] std::string noticeFor(std::string_view code);
 
 // Messages for refused form fields, by field name ("ends": "The end must not be before the start.").
-using FieldErrors = std::map<std::string, std::string, std::less<>>;
+using FieldErrors = admin_web::FieldErrors;  // html.hpp
 
 // An event form (create or edit) as it was sent, when it was refused: shown
 // again holding what was typed, with each message next to its field.

@@ -36,7 +36,7 @@ std::optional<std::chrono::milliseconds> parseInterval(std::string text) {
 
 boost::system::result<Command, CliExit> parseCommandLine(int argc, const char* const* argv) {
   SyncOptions sync;
-  sync.log = "/var/lib/attendance-scanner/attendance_log.jsonl";
+  sync.log = "/var/lib/attendance/attendance_log.jsonl";
   RosterOptions roster;
   double connectTimeout = 10;
   double requestTimeout = 60;

@@ -3,6 +3,8 @@
 #include "sync/run.hpp"
 #include "sync/run_error.hpp"
 
+#include "app_cli/cli.hpp"
+
 #include <attendance/batch_client/client.hpp>
 
 #include <string>
@@ -11,10 +13,11 @@
 // How attendance-sync talks to the operator on stderr, shared by the files of the run.
 namespace attendance::sync {
 
-inline void fail(Environment& env, std::string_view message) {
-  env.err << "attendance-sync: error: " << message << "\n";
-}
-inline void note(Environment& env, std::string_view message) { env.err << "attendance-sync: " << message << "\n"; }
+inline constexpr std::string_view kTool = "attendance-sync";
+
+// "attendance-sync: error: <message>" (app_cli, the format every tool shares).
+inline void fail(Environment& env, std::string_view message) { env.err << app_cli::errorLine(kTool, message) << "\n"; }
+inline void note(Environment& env, std::string_view message) { env.err << kTool << ": " << message << "\n"; }
 
 // A request that failed for good: its exit code (docs/sync.md, "Exit codes"), and the
 // failure, the server's reason and what the operator should do about it.

@@ -11,6 +11,7 @@
 #include <attendance/core/events.hpp>
 #include <attendance/core/login_limits.hpp>
 #include <attendance/core/migrations.hpp>
+#include <attendance/core/participant_data.hpp>
 #include <attendance/core/report.hpp>
 #include <attendance/core/report_cache.hpp>
 #include <attendance/core/report_query.hpp>

@@ -69,6 +69,10 @@ public:
   [[nodiscard]] Result<Lease> acquire(std::chrono::milliseconds timeout);
 
   [[nodiscard]] const DatabaseConfig& config() const noexcept;
+  // Why this pool's most recent attempt to open a connection failed
+  // (describeConnectFailure, connect_failure.hpp); empty when that attempt
+  // succeeded or none was made. Per pool: another pool's failure never shows here.
+  [[nodiscard]] std::string lastConnectFailure() const;
   // Connections currently lent out (for metrics and tests).
   [[nodiscard]] std::size_t inUse() const;
 

@@ -71,8 +71,11 @@ public:
   boost::asio::ip::tcp::endpoint listen();
   // Runs the I/O threads until stopped and drained.
   void run();
-  // run(), with SIGTERM and SIGINT starting a graceful drain.
-  void runUntilSignal();
+  // run(), with SIGTERM and SIGINT starting a graceful drain. `onSignalsHandled`
+  // runs once those signals are caught and before the I/O threads start: a signal
+  // from then on drains instead of killing, so that is when to tell a supervisor
+  // (systemd READY=1) that the server is up.
+  void runUntilSignal(const std::function<void()>& onSignalsHandled = nullptr);
   // Thread-safe, idempotent: stop accepting, close idle keep-alive connections,
   // let in-flight requests finish (Connection: close) until drainTimeout, then
   // close whatever is left. run() returns when everything is closed.

@@ -1,0 +1,60 @@
+#pragma once
+
+// HTML of the participant pages: pure functions from values to markup; every
+// stored or typed string goes through escape() (web/html.hpp).
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <attendance/core/events.hpp>
+#include <attendance/core/participant_data.hpp>
+#include <attendance/core/users.hpp>
+
+#include "web/html.hpp"
+
+namespace attendance::backend::web::pages {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+// The page shell: <head> with the stylesheet, the top bar (with the sign-out
+// form when `csrf` is set: a signed-in page), `flashHtml` and `content`.
+[[nodiscard]] std::string layout(std::string_view title, std::string_view displayName, std::string_view csrf,
+                                 std::string_view flashHtml, std::string_view content);
+
+enum class FlashKind { ok, error };
+[[nodiscard]] std::string flash(FlashKind kind, std::string_view text);
+// Fixed notices addressed by code in `?notice=` after a redirect (never echoes input).
+[[nodiscard]] std::string noticeFor(std::string_view code);
+
+// "2026-11-24 09:00 UTC" in a <time> element: the time zone the admin console shows.
+[[nodiscard]] std::string timeText(TimePoint t);
+
+// A form as it was sent, when it was refused.
+struct AccountForm {
+  std::string email;
+  std::string displayName;
+  admin_web::FieldErrors errors;  // by field: email, displayName, password
+};
+
+[[nodiscard]] std::string signIn(std::string_view formCsrf, const AccountForm& typed);
+[[nodiscard]] std::string signUp(std::string_view formCsrf, const AccountForm& typed);
+
+struct HomeView {
+  const core::User* user = nullptr;
+  std::string qrSvg;
+  std::vector<core::MyEvent> mine;
+  std::vector<core::UpcomingEvent> upcoming;
+  TimePoint now;
+};
+[[nodiscard]] std::string home(const HomeView& view, std::string_view csrf);
+
+[[nodiscard]] std::string account(const core::User& user, std::string_view csrf, const admin_web::FieldErrors* errors);
+
+[[nodiscard]] std::string errorContent(std::string_view title, std::string_view message);
+
+// The stylesheet, served at /assets/participant.css.
+[[nodiscard]] std::string_view stylesheet();
+
+}  // namespace attendance::backend::web::pages

@@ -1,0 +1,366 @@
+// The participant web app (docs/participant-web.md) against a real PostgreSQL
+// over real sockets: sign-up, the session cookie's flags and the CSP, CSRF
+// refusals, the sign-in limit shared with the JSON API, "my events" after a
+// sync, the export of everything stored and the deletion of an account.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <attendance/core/core.hpp>
+
+#include "backend/backend_test_base.hpp"
+#include "web/html.hpp"
+#include "support/test_client.hpp"
+
+namespace core = attendance::core;
+namespace hs = attendance::http_server;
+namespace json = boost::json;
+using attendance::testing::Client;
+using attendance::testing::ClientResponse;
+using attendance::testing::number;
+using namespace std::chrono_literals;
+
+namespace {
+
+using namespace attendance::testing::backend_test;
+
+// A browser's cookie jar and forms, over one connection per request.
+class Browser {
+public:
+  explicit Browser(std::uint16_t port) : port_(port) {}
+
+  ClientResponse get(const std::string& path) { return exchange("GET", path, {}); }
+
+  // POSTs the form; `csrf` is added unless it is nullopt ("no token").
+  ClientResponse post(const std::string& path, std::map<std::string, std::string> fields) {
+    std::string body;
+    for (const auto& [k, v] : fields) {
+      if (!body.empty()) body += '&';
+      body += k + "=" + attendance::admin_web::urlEncode(v);
+    }
+    return exchange("POST", path, body);
+  }
+
+  // The value of the hidden csrf field of the last page that had one.
+  [[nodiscard]] const std::string& csrf() const { return csrf_; }
+  [[nodiscard]] std::string cookie(const std::string& name) const {
+    auto it = jar_.find(name);
+    return it == jar_.end() ? std::string{} : it->second;
+  }
+  std::vector<std::string> setCookies;  // of the last response
+
+private:
+  ClientResponse exchange(const std::string& method, const std::string& path, const std::string& body) {
+    std::string r = fmt::format("{} {} HTTP/1.1\r\nHost: test\r\n", method, path);
+    std::string cookies;
+    for (const auto& [k, v] : jar_) cookies += (cookies.empty() ? "" : "; ") + k + "=" + v;
+    if (!cookies.empty()) r += "Cookie: " + cookies + "\r\n";
+    if (method == "POST") {
+      r += "Content-Type: application/x-www-form-urlencoded\r\n";
+      r += fmt::format("Content-Length: {}\r\n", body.size());
+    }
+    r += "\r\n" + body;
+    Client c{port_};
+    ClientResponse res = c.request(r);
+    setCookies.clear();
+    for (auto [it, end] = res.equal_range(hs::http::field::set_cookie); it != end; ++it) {
+      const std::string line{it->value()};
+      setCookies.push_back(line);
+      const auto eq = line.find('=');
+      const auto semi = line.find(';');
+      const std::string name = line.substr(0, eq);
+      const std::string value = line.substr(eq + 1, semi - eq - 1);
+      if (value.empty() || line.find("Max-Age=0") != std::string::npos) {
+        jar_.erase(name);
+      } else {
+        jar_[name] = value;
+      }
+    }
+    static const std::regex kCsrf{R"re(name="csrf" value="([^"]+)")re"};
+    std::smatch m;
+    if (std::regex_search(res.body(), m, kCsrf)) csrf_ = m[1];
+    return res;
+  }
+
+  std::uint16_t port_;
+  std::map<std::string, std::string> jar_;
+  std::string csrf_;
+};
+
+class ParticipantWebTest : public BackendTest {
+protected:
+  // Signs up through the form; returns the new user's id.
+  std::string signUp(Browser& b, const std::string& email, const std::string& password = "correct horse") {
+    EXPECT_EQ(b.get("/signup").result_int(), 200);
+    auto res =
+        b.post("/signup", {{"csrf", b.csrf()}, {"displayName", "Carol <b>"}, {"email", email}, {"password", password}});
+    EXPECT_EQ(res.result_int(), 303) << res.body();
+    EXPECT_EQ(res[hs::http::field::location], "/?notice=welcome");
+    return db->scalar("SELECT id::text FROM users WHERE email = '" + email + "'");
+  }
+};
+
+TEST_F(ParticipantWebTest, SignUpSignsInWithAHardenedCookieAndShowsTheIdAsTextAndQrCode) {
+  Browser b{backend->port};
+  auto res = b.get("/");
+  EXPECT_EQ(res.result_int(), 303) << "a stranger is sent to sign in";
+  EXPECT_EQ(res[hs::http::field::location], "/signin");
+
+  const std::string userId = signUp(b, "carol@example.com");
+  ASSERT_FALSE(userId.empty());
+  const std::string sessionCookie = b.setCookies.at(0);
+  EXPECT_TRUE(sessionCookie.starts_with("attendance_participant=atp_")) << sessionCookie;
+  EXPECT_NE(sessionCookie.find("; HttpOnly"), std::string::npos);
+  EXPECT_NE(sessionCookie.find("; SameSite=Lax"), std::string::npos);
+  EXPECT_EQ(sessionCookie.find("Secure"), std::string::npos) << "no Secure without --secure-cookies";
+
+  res = b.get("/?notice=welcome");
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  const std::string bleUuid = db->scalar("SELECT ble_uuid::text FROM users WHERE id = '" + userId + "'");
+  EXPECT_NE(res.body().find("<code id=\"ble-uuid\">" + bleUuid + "</code>"), std::string::npos);
+  EXPECT_NE(res.body().find("<svg class=\"qr\""), std::string::npos);
+  EXPECT_NE(res.body().find("Carol &lt;b&gt;"), std::string::npos) << "the name is escaped";
+  EXPECT_EQ(res.body().find("Carol <b>"), std::string::npos);
+  EXPECT_NE(res.body().find("Welcome!"), std::string::npos);
+  // The admin console's headers (web/responses.hpp): no inline script, no framing, no caching.
+  const std::string csp{res["Content-Security-Policy"]};
+  EXPECT_NE(csp.find("default-src 'none'"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("script-src 'self'"), std::string::npos);
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos);
+  EXPECT_EQ(res["X-Frame-Options"], "DENY");
+  EXPECT_EQ(res[hs::http::field::cache_control], "no-store");
+
+  // The JSON API knows the same account.
+  auto me = Client{backend->port}.request(request("GET", "/api/me", {}, b.cookie("attendance_participant")));
+  ASSERT_EQ(me.result_int(), 200);
+  EXPECT_EQ(parseObject(me.body()).at("bleUuid").as_string(), bleUuid);
+
+  // Signing out ends the session itself, not only the cookie.
+  const std::string token = b.cookie("attendance_participant");
+  res = b.post("/signout", {{"csrf", b.csrf()}});
+  EXPECT_EQ(res.result_int(), 303);
+  EXPECT_EQ(Client{backend->port}.request(request("GET", "/api/me", {}, token)).result_int(), 401);
+}
+
+TEST_F(ParticipantWebTest, BehindTlsTheCookiesGetTheHostPrefixAndSecure) {
+  TearDown();
+  BackendOptions o;
+  o.secureCookies = true;  // serve --secure-cookies
+  SetUpWith(o);
+  Browser b{backend->port};
+  ASSERT_EQ(b.get("/signup").result_int(), 200);
+  ASSERT_EQ(b.setCookies.size(), 1U);
+  EXPECT_TRUE(b.setCookies[0].starts_with("__Host-attendance_participant_form=")) << b.setCookies[0];
+  EXPECT_NE(b.setCookies[0].find("; SameSite=Strict; Secure"), std::string::npos) << b.setCookies[0];
+  signUp(b, "carol@example.com");
+  EXPECT_TRUE(b.setCookies.at(0).starts_with("__Host-attendance_participant=atp_")) << b.setCookies.at(0);
+  EXPECT_NE(b.setCookies.at(0).find("; Path=/;"), std::string::npos);
+  EXPECT_NE(b.setCookies.at(0).find("; HttpOnly; SameSite=Lax; Secure"), std::string::npos) << b.setCookies.at(0);
+  EXPECT_EQ(b.get("/").result_int(), 200);
+}
+
+TEST_F(ParticipantWebTest, FormsWithoutTheirCsrfTokenAreRefusedAndChangeNothing) {
+  Browser b{backend->port};
+  ASSERT_EQ(b.get("/signup").result_int(), 200);
+  // No token, then a wrong one: no account.
+  auto res = b.post("/signup", {{"displayName", "Mallory"}, {"email", "m@example.com"}, {"password", "12345678"}});
+  EXPECT_EQ(res.result_int(), 403);
+  res = b.post(
+      "/signup",
+      {{"csrf", "x" + b.csrf()}, {"displayName", "Mallory"}, {"email", "m@example.com"}, {"password", "12345678"}});
+  EXPECT_EQ(res.result_int(), 403);
+  EXPECT_EQ(number(*db, "SELECT count(*) FROM users WHERE email = 'm@example.com'"), 0);
+
+  const std::string userId = signUp(b, "carol@example.com");
+  ASSERT_EQ(b.get("/").result_int(), 200);
+  const std::string csrf = b.csrf();
+  const std::string registered = "SELECT count(*) FROM registrations WHERE user_id = '" + userId + "'";
+  res = b.post(fmt::format("/events/{}/register", kEvent), {});
+  EXPECT_EQ(res.result_int(), 403) << "no token";
+  res = b.post(fmt::format("/events/{}/register", kEvent), {{"csrf", csrf.substr(1)}});
+  EXPECT_EQ(res.result_int(), 403) << "a wrong token";
+  EXPECT_EQ(number(*db, registered), 0);
+  res = b.post("/account/delete", {{"password", "correct horse"}});
+  EXPECT_EQ(res.result_int(), 403);
+  EXPECT_EQ(number(*db, "SELECT count(*) FROM users WHERE id = '" + userId + "'"), 1);
+
+  res = b.post(fmt::format("/events/{}/register", kEvent), {{"csrf", csrf}});
+  EXPECT_EQ(res.result_int(), 303) << res.body();
+  EXPECT_EQ(number(*db, registered), 1);
+  res = b.post(fmt::format("/events/{}/unregister", kEvent), {{"csrf", csrf}});
+  EXPECT_EQ(res.result_int(), 303);
+  EXPECT_EQ(number(*db, registered), 0);
+
+  // Another content type is refused before its body is read.
+  Client c{backend->port};
+  const std::string body = "{\"csrf\":\"" + csrf + "\"}";
+  auto json =
+      c.request(fmt::format("POST /events/{}/register HTTP/1.1\r\nHost: test\r\nCookie: attendance_participant={}\r\n"
+                            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+                            kEvent, b.cookie("attendance_participant"), body.size(), body));
+  EXPECT_EQ(json.result_int(), 415);
+}
+
+TEST_F(ParticipantWebTest, TheSignInLimitIsTheJsonApisOne) {
+  Browser b{backend->port};
+  signUp(b, "carol@example.com");
+  ASSERT_EQ(b.get("/").result_int(), 200);
+  ASSERT_EQ(b.post("/signout", {{"csrf", b.csrf()}}).result_int(), 303);
+  ASSERT_EQ(b.get("/signin").result_int(), 200);
+  // Four wrong passwords on the page, the fifth through the API: one count.
+  for (int i = 0; i < 4; ++i) {
+    auto res = b.post("/signin", {{"csrf", b.csrf()}, {"email", "carol@example.com"}, {"password", "wrong-pass"}});
+    EXPECT_EQ(res.result_int(), 401) << res.body();
+    EXPECT_NE(res.body().find("Wrong email or password."), std::string::npos);
+    EXPECT_NE(res.body().find("value=\"carol@example.com\""), std::string::npos) << "the email is kept";
+  }
+  auto api = Client{backend->port}.request(
+      request("POST", "/api/sessions", R"({"email":"carol@example.com","password":"wrong-pass"})"));
+  EXPECT_EQ(api.result_int(), 401);
+  auto res = b.post("/signin", {{"csrf", b.csrf()}, {"email", "carol@example.com"}, {"password", "correct horse"}});
+  EXPECT_EQ(res.result_int(), 429) << "even the right password waits";
+  EXPECT_FALSE(res[hs::http::field::retry_after].empty());
+  EXPECT_NE(res.body().find("Too many failed sign-ins."), std::string::npos);
+  EXPECT_TRUE(b.cookie("attendance_participant").empty());
+
+  backend->clock.advance(16min);
+  res = b.post("/signin", {{"csrf", b.csrf()}, {"email", "carol@example.com"}, {"password", "correct horse"}});
+  EXPECT_EQ(res.result_int(), 303) << res.body();
+  EXPECT_FALSE(b.cookie("attendance_participant").empty());
+}
+
+TEST_F(ParticipantWebTest, MyEventsShowsTheCheckInAfterASyncAndTheExportHoldsWhatIsStored) {
+  Browser b{backend->port};
+  const std::string userId = signUp(b, "carol@example.com");
+  ASSERT_EQ(b.get("/").result_int(), 200);
+  ASSERT_EQ(b.post(fmt::format("/events/{}/register", kEvent), {{"csrf", b.csrf()}}).result_int(), 303);
+  auto res = b.get("/");
+  EXPECT_NE(res.body().find("No check-ins synced yet"), std::string::npos);
+
+  const std::string bleUuid = db->scalar("SELECT ble_uuid::text FROM users WHERE id = '" + userId + "'");
+  const auto t = nowMs() - 60'000;
+  auto synced = Client{backend->port}.request(request("POST", "/batchCheckIn", batch({record(bleUuid, t)}), apiKey));
+  ASSERT_EQ(synced.result_int(), 200) << synced.body();
+  const std::string iso = core::formatIsoUtc(std::chrono::system_clock::time_point{std::chrono::milliseconds{t}});
+  res = b.get("/");
+  EXPECT_NE(res.body().find(fmt::format("Checked in at <time datetime=\"{}\">{} {} UTC</time>", iso, iso.substr(0, 10),
+                                        iso.substr(11, 5))),
+            std::string::npos)
+      << res.body();
+
+  res = b.get("/me/export.json");
+  ASSERT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res[hs::http::field::content_disposition], "attachment; filename=\"attendance-my-data.json\"");
+  EXPECT_FALSE(res["Content-Security-Policy"].empty());
+  const auto doc = json::parse(res.body()).as_object();
+  const auto& account = doc.at("account").as_object();
+  EXPECT_EQ(account.at("userId").as_string(), userId);
+  EXPECT_EQ(account.at("email").as_string(), "carol@example.com");
+  EXPECT_EQ(account.at("displayName").as_string(), "Carol <b>");
+  EXPECT_EQ(account.at("bleUuid").as_string(), bleUuid);
+  EXPECT_FALSE(account.contains("passwordHash"));
+  ASSERT_EQ(doc.at("registrations").as_array().size(), 1U);
+  EXPECT_EQ(doc.at("registrations").as_array()[0].at("eventId").as_string(), kEvent);
+  ASSERT_EQ(doc.at("checkIns").as_array().size(), 1U);
+  const auto& checkIn = doc.at("checkIns").as_array()[0].as_object();
+  EXPECT_EQ(checkIn.at("checkInTime").as_string(), iso);
+  EXPECT_EQ(checkIn.at("scannerId").as_string(), kScanner);
+  EXPECT_EQ(checkIn.at("bleUuid").as_string(), bleUuid);
+  EXPECT_TRUE(checkIn.at("syncedAt").is_string());
+  EXPECT_EQ(doc.at("sessions").as_array().size(), 1U);
+  EXPECT_TRUE(doc.at("signInAttempts").as_array().empty()) << "sign-up is no sign-in attempt";
+  // Another participant's data is not in it.
+  EXPECT_EQ(res.body().find(aliceUuid), std::string::npos);
+
+  // Door staff revoke the check-in, then check them in by hand: the page follows the report's rule
+  // (the latest override), and the export lists both with who and why.
+  withPool([&](core::ConnectionPool& pool) {
+    ASSERT_TRUE(core::recordOverride(
+        pool, {kEvent, "carol@example.com", core::OverrideAction::revoke, "door@example.org", "a friend's phone"},
+        std::chrono::system_clock::now()));
+  });
+  res = b.get("/");
+  EXPECT_NE(res.body().find("Not checked in (revoked at the door)"), std::string::npos) << res.body();
+  withPool([&](core::ConnectionPool& pool) {
+    ASSERT_TRUE(core::recordOverride(
+        pool, {kEvent, "carol@example.com", core::OverrideAction::check_in, "door@example.org", "showed the QR code"},
+        std::chrono::system_clock::now() + 1s));
+  });
+  res = b.get("/");
+  EXPECT_NE(res.body().find(fmt::format("{} {} UTC</time> (at the door)", iso.substr(0, 10), iso.substr(11, 5))),
+            std::string::npos)
+      << "the scanner's time, decided by hand";
+  const auto overrides = json::parse(b.get("/me/export.json").body()).as_object().at("checkInOverrides").as_array();
+  ASSERT_EQ(overrides.size(), 2U);
+  EXPECT_EQ(overrides[0].at("action").as_string(), "revoke");
+  EXPECT_EQ(overrides[0].at("reason").as_string(), "a friend's phone");
+  EXPECT_EQ(overrides[1].at("action").as_string(), "check_in");
+  EXPECT_EQ(overrides[1].at("by").as_string(), "door@example.org");
+}
+
+TEST_F(ParticipantWebTest, DeletingTheAccountNeedsThePasswordAndLeavesOnlyAnAnonymousCountInTheReport) {
+  Browser b{backend->port};
+  const std::string userId = signUp(b, "carol@example.com");
+  ASSERT_EQ(b.get("/").result_int(), 200);
+  ASSERT_EQ(b.post(fmt::format("/events/{}/register", kEvent), {{"csrf", b.csrf()}}).result_int(), 303);
+  const std::string bleUuid = db->scalar("SELECT ble_uuid::text FROM users WHERE id = '" + userId + "'");
+  const auto t = nowMs() - 60'000;
+  ASSERT_EQ(Client{backend->port}
+                .request(request("POST", "/batchCheckIn", batch({record(bleUuid, t), record(aliceUuid, t)}), apiKey))
+                .result_int(),
+            200);
+  core::EventReport before;
+  withPool([&](core::ConnectionPool& pool) {
+    before = core::buildReport(pool, kEvent, std::chrono::system_clock::now()).value();
+  });
+  EXPECT_EQ(before.attended, 2);
+
+  ASSERT_EQ(b.get("/account").result_int(), 200);
+  auto res = b.post("/account/delete", {{"csrf", b.csrf()}, {"password", "not my password"}});
+  EXPECT_EQ(res.result_int(), 401);
+  EXPECT_NE(res.body().find("That is not your password. Nothing was deleted."), std::string::npos);
+  EXPECT_EQ(number(*db, "SELECT count(*) FROM users WHERE id = '" + userId + "'"), 1);
+
+  res = b.post("/account/delete", {{"csrf", b.csrf()}, {"password", "correct horse"}});
+  EXPECT_EQ(res.result_int(), 303) << res.body();
+  EXPECT_EQ(res[hs::http::field::location], "/signin?notice=deleted");
+  EXPECT_TRUE(b.cookie("attendance_participant").empty());
+  EXPECT_EQ(number(*db, "SELECT count(*) FROM users WHERE id = '" + userId + "'"), 0);
+  EXPECT_EQ(number(*db, "SELECT count(*) FROM registrations WHERE user_id = '" + userId + "'"), 0);
+  EXPECT_EQ(number(*db, "SELECT count(*) FROM participant_sessions WHERE user_id = '" + userId + "'"), 0);
+  EXPECT_EQ(number(*db, "SELECT count(*) FROM participant_login_attempts WHERE email = 'carol@example.com'"), 0);
+  EXPECT_EQ(b.get("/").result_int(), 303) << "signed out";
+
+  // The report: they are gone from the participants; their sighting stays, linked to no one.
+  core::EventReport after;
+  withPool([&](core::ConnectionPool& pool) {
+    after = core::buildReport(pool, kEvent, std::chrono::system_clock::now()).value();
+  });
+  EXPECT_EQ(after.registered, before.registered - 1);
+  EXPECT_EQ(after.attended, 1);
+  EXPECT_EQ(after.unknownDevices, before.unknownDevices + 1);
+  for (const auto& p : after.participants) EXPECT_NE(p.email, "carol@example.com");
+  EXPECT_EQ(number(*db, "SELECT count(*) FROM check_ins WHERE ble_uuid = '" + bleUuid + "'"), 1);
+}
+
+TEST_F(ParticipantWebTest, RefusedSignUpKeepsWhatWasTypedWithTheApisMessageAtItsField) {
+  Browser b{backend->port};
+  ASSERT_EQ(b.get("/signup").result_int(), 200);
+  auto res = b.post("/signup",
+                    {{"csrf", b.csrf()}, {"displayName", "Dan"}, {"email", "dan@example.com"}, {"password", "short"}});
+  EXPECT_EQ(res.result_int(), 400);
+  EXPECT_NE(res.body().find("password must be 8-1024 bytes"), std::string::npos) << res.body();
+  EXPECT_NE(res.body().find("value=\"dan@example.com\""), std::string::npos);
+  res = b.post("/signup", {{"csrf", b.csrf()},
+                           {"displayName", "Alice again"},
+                           {"email", "ALICE@example.com"},
+                           {"password", "long enough"}});
+  EXPECT_EQ(res.result_int(), 409);
+  EXPECT_NE(res.body().find("A participant with this email already exists."), std::string::npos);
+}
+
+}  // namespace
