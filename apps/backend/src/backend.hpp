@@ -61,6 +61,9 @@ struct ServeOptions {
   // --beacon-key-file (or ATTENDANCE_BEACON_KEY_FILE): the server key of private ids; empty = none,
   // and private-id features answer 503 beacon_key_missing.
   std::string beaconKeyFile;
+  // --private-id-period: seconds one private id is broadcast (GET /api/me/beacon's periodSeconds,
+  // the windows ingest resolves by). 900 in production; short only in tests.
+  std::chrono::seconds privateIdPeriod{900};
   // Served over HTTPS (directly or behind a TLS proxy): the participant pages'
   // cookies get `Secure` and the `__Host-` prefix (as the admin console's).
   bool secureCookies = false;

@@ -100,6 +100,13 @@ int runCli(int argc, char** argv) {
                    "The beacon key (attendance-backend beacon-key generate) for private ids; without it events with "
                    "private ids cannot be served")
       ->envname("ATTENDANCE_BEACON_KEY_FILE");
+  long privateIdPeriod = 900;
+  serveCmd
+      ->add_option("--private-id-period", privateIdPeriod,
+                   "Seconds one private id is broadcast (participants' broadcasters are told; ingest resolves by "
+                   "it); short periods are for tests")
+      ->capture_default_str()
+      ->check(CLI::Range(1L, 86400L));
   bool noAccessLog = false;
   serveCmd->add_flag("--no-access-log", noAccessLog, "Do not log one line per request");
   serveCmd->add_flag("--secure-cookies", o.secureCookies,
@@ -127,6 +134,7 @@ int runCli(int argc, char** argv) {
     const core::DatabaseConfig database = core::DatabaseConfig::fromEnvironment();
     if (migrateCmd->parsed()) return migrate(database);
     o.headerTimeout = seconds(headerTimeout);
+    o.privateIdPeriod = std::chrono::seconds{privateIdPeriod};
     o.bodyTimeout = seconds(bodyTimeout);
     o.idleTimeout = seconds(idleTimeout);
     o.drainTimeout = seconds(drainTimeout);

@@ -407,7 +407,9 @@ awaitable<hs::Response> meBeacon(BackendContext& ctx, hs::RequestContext& rc) {
   const auto& user = std::any_cast<const core::User&>(rc.principal);
   const auto now = ctx.clock.systemTime();
   const core::ServerKey* server = ctx.ingest.privateIds ? ctx.ingest.privateIds->serverKey() : nullptr;
-  auto settings = co_await ctx.blocking.run([&] { return core::readBeaconSettings(ctx.db, server, user.id, now); });
+  const auto period = ctx.ingest.privateIds ? ctx.ingest.privateIds->options().period : beacon_id::RotationPeriod{};
+  auto settings =
+      co_await ctx.blocking.run([&] { return core::readBeaconSettings(ctx.db, server, user.id, now, period); });
   if (!settings) co_return errorFor(settings.error());
   auto res = hs::jsonResponse(http::status::ok, core::renderBeaconSettingsJson(*settings));
   res.set(http::field::cache_control, "no-store");  // it may carry the identity key

@@ -114,7 +114,12 @@ int serve(const ServeOptions& options, const core::DatabaseConfig& databaseIn,
     log::warn("backend.no_beacon_key", {});
   }
   core::IngestOptions ingest = options.ingest;
-  ingest.privateIds = std::make_shared<core::PrivateIdResolver>(beaconKey);
+  core::PrivateIdOptions privateIdOptions;
+  if (auto period = beacon_id::RotationPeriod::create(options.privateIdPeriod)) privateIdOptions.period = *period;
+  // A replay is recognised for a day, whatever the period (96 windows at 15 minutes).
+  privateIdOptions.lookBackWindows =
+      static_cast<std::uint32_t>(std::chrono::seconds{std::chrono::hours{24}} / privateIdOptions.period.seconds());
+  ingest.privateIds = std::make_shared<core::PrivateIdResolver>(beaconKey, privateIdOptions);
 
   support::RealTimeSource clock;
   http_server::MetricsRegistry metrics;

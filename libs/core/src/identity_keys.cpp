@@ -164,7 +164,7 @@ Result<beacon_id::IdentityKey> participantIdentityKey(ConnectionPool& pool, cons
 }
 
 Result<BeaconSettings> readBeaconSettings(ConnectionPool& pool, const ServerKey* server, std::string_view userIdIn,
-                                          std::chrono::system_clock::time_point now) {
+                                          std::chrono::system_clock::time_point now, beacon_id::RotationPeriod period) {
   const std::string userId{userIdIn};
   return detail::withConnection(pool, "read_beacon_settings",
                                 [&](pqxx::connection_base& conn) -> Result<BeaconSettings> {
@@ -180,7 +180,7 @@ Result<BeaconSettings> readBeaconSettings(ConnectionPool& pool, const ServerKey*
                                   if (!ble || !ns) return make_error_code(Errc::internal);
                                   s.bleUuid = *ble;
                                   s.bleNamespace = *ns;
-                                  s.periodSeconds = beacon_id::RotationPeriod::kDefault.count();
+                                  s.periodSeconds = period.seconds().count();
                                   const auto rows = tx.exec_params(
         "SELECT e.id, e.name, " ATTENDANCE_SQL_MS("e.starts_at") ", " ATTENDANCE_SQL_MS(
             "e.ends_at") ", e.private_ids FROM registrations r JOIN events e ON e.id = r.event_id "

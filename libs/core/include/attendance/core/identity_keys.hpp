@@ -77,10 +77,12 @@ struct BeaconSettings {
 };
 
 // Errc::user_not_found. `server` may be null while no registered event has private ids;
-// otherwise Errc::beacon_key_missing.
+// otherwise Errc::beacon_key_missing. `period` is the backend's rotation period (serve
+// --private-id-period), the one its resolver uses.
 [[nodiscard]] Result<BeaconSettings> readBeaconSettings(ConnectionPool& pool, const ServerKey* server,
                                                         std::string_view userId,
-                                                        std::chrono::system_clock::time_point now);
+                                                        std::chrono::system_clock::time_point now,
+                                                        beacon_id::RotationPeriod period = {});
 
 // {"namespace":"<20 hex>","bleUuid":"<uuid>","periodSeconds":900,"identityKey":"<64 hex>"|null,
 //  "events":[{"id":..,"name":..,"startsAt":..,"endsAt":..,"privateIds":true|false}]}
