@@ -17,7 +17,7 @@ outside the namespace, a factory-default iBeacon); then attendance-sync and `att
 
   beacon_chain.py BLUEZ_SIM_DIR BACKEND ADMIN SCANNER SYNC BEACON   (inside pg_virtualenv)
 
-About 40 s. On failure the programs' logs are kept; the directory is printed."""
+About 20 s. On failure the programs' logs are kept; the directory is printed."""
 
 import datetime
 import json
