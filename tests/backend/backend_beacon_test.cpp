@@ -148,5 +148,28 @@ TEST_F(BackendTest, WithoutTheBeaconKeyPrivateIdsAnswer503SayingWhatToPass) {
   EXPECT_EQ(receipts(), 0);
 }
 
+// serve --private-id-period: the period the resolver uses is the one broadcasters are told.
+class ShortPeriodTest : public BackendTest {
+protected:
+  void SetUp() override {
+    BackendOptions o;
+    core::PrivateIdOptions privateIds;
+    privateIds.period = *beacon_id::RotationPeriod::create(std::chrono::seconds{4});
+    o.ingest.privateIds = std::make_shared<core::PrivateIdResolver>(core::ServerKey::generate(), privateIds);
+    SetUpWith(o);
+  }
+};
+
+TEST_F(ShortPeriodTest, MeBeaconGivesTheResolversPeriod) {
+  Client c{backend->port};
+  auto res = c.request(request("POST", "/api/participants",
+                               R"({"email":"carol@example.com","displayName":"Carol","password":"correct horse"})"));
+  ASSERT_EQ(res.result_int(), 201);
+  const std::string token{parseObject(res.body()).at("token").as_string()};
+  res = c.request(request("GET", "/api/me/beacon", {}, token));
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_EQ(parseObject(res.body()).at("periodSeconds").as_int64(), 4) << res.body();
+}
+
 }  // namespace
 }  // namespace attendance::testing::backend_test
