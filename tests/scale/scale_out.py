@@ -6,8 +6,9 @@ from a streaming replica (`pg_basebackup` of the primary, started as a hot stand
   1. Six scanners' logs are synced at once through the proxy, in small batches.
   2. While they sync, one backend is killed (SIGKILL: no drain, requests cut in the middle).
   3. Every sync still ends with exit 0, the primary holds every record of every log exactly once, the
-     syncs' own tables add up (inserted = records, whatever was resent came back as duplicates), and a
-     second sync of every log sends nothing.
+     syncs' own tables add up (inserted ≤ records ≤ inserted + duplicates: a batch the killed backend
+     stored but could not answer is sent again and comes back as duplicates), and a second sync of every
+     log inserts nothing.
   4. The report, read through the proxy from both admin servers (so from the replica), converges to
      the primary's counts within 30 s.
 
@@ -99,9 +100,13 @@ class Replica:
             shutil.chown(tmp, 'postgres')
             shutil.chown(self.dir, 'postgres')
         env = dict(os.environ)
+        # A replication slot keeps the WAL the replica still needs: the primary is shared with other tests,
+        # whose forced checkpoints would otherwise recycle it before the replica connects.
+        self.slot = f'scale_{os.getpid()}_{uuid.uuid4().hex[:8]}'
         subprocess.run(as_postgres(['env', f'PGPASSWORD={env["PGPASSWORD"]}', 'pg_basebackup', '-h', '127.0.0.1',
                                     '-p', env['PGPORT'], '-U', env['PGUSER'], '-D', self.dir, '-R', '-X', 'stream',
-                                    '-c', 'fast']), check=True, timeout=120, capture_output=True)
+                                    '-C', '-S', self.slot, '-c', 'fast']), check=True, timeout=120,
+                       capture_output=True)
         with open(os.path.join(self.dir, 'postgresql.conf'), 'a', encoding='ascii') as f:
             f.write(f"port = {self.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{tmp}'\n"
                     "hot_standby = on\nhot_standby_feedback = on\nmax_connections = 200\n")
@@ -116,6 +121,9 @@ class Replica:
     def stop(self):
         subprocess.run(as_postgres([self.pg_ctl, '-D', self.dir, '-m', 'immediate', 'stop']), timeout=60,
                        capture_output=True, check=False)
+        subprocess.run(['psql', '-X', '-h', '127.0.0.1', '-d', 'postgres', '-c',
+                        f"SELECT pg_drop_replication_slot('{self.slot}')"], capture_output=True, timeout=60,
+                       check=False)
 
 
 class Server:
@@ -333,7 +341,11 @@ class ScaleOut(unittest.TestCase):
         stored = [(b, int(t), s) for b, t, s in stored]
         self.assertEqual(len(stored), len(set(stored)))
         self.assertEqual(set(stored), expected, 'the primary does not hold exactly the logs\' records')
-        self.assertEqual(inserted, total, 'the syncs\' "inserted" rows do not add up to the records')
+        # A batch the killed backend committed but could not answer is sent again and comes back as
+        # duplicates: "inserted" may fall short of the records by such batches, never exceed them, and
+        # inserted + duplicates covers every record.
+        self.assertLessEqual(inserted, total, 'more records inserted than the logs hold')
+        self.assertGreaterEqual(inserted + duplicates, total, 'records neither inserted nor found stored')
         wait_for('HAProxy to mark backend 1 down', lambda: 'b1 is DOWN' in open(
             os.path.join(self.tmp, 'haproxy.log'), encoding='utf-8', errors='replace').read(), within=10)
         retried = sum(1 for o in outputs if 'trying again' in o or 'attempt' in o)

@@ -251,6 +251,8 @@ bool foldReportSummary(pqxx::connection_base& conn, const std::string& eventId) 
 }  // namespace detail
 
 namespace {
+// read_only_sql_transaction: a write on a hot standby.
+constexpr std::string_view kReadOnlySqlState = "25006";
 using detail::int64;
 using detail::readVersionRow;
 using detail::text;
@@ -292,9 +294,13 @@ Result<EventReport> detail::buildReportTracked(ConnectionPool& pool, std::string
         } catch (const pqxx::broken_connection&) {
           throw;
         } catch (const pqxx::sql_error& e) {
-          // E.g. the event was deleted meanwhile, or a read-only connection: the
-          // report below still counts every check-in.
-          support::log::warn("report.fold_failed", {{"event_id", id}, {"sqlstate", e.sqlstate()}, {"error", e.what()}});
+          // E.g. the event was deleted meanwhile, or a read-only connection (a
+          // streaming replica, docs/scaling.md: expected there, so not logged):
+          // the report below still counts every check-in.
+          if (e.sqlstate() != kReadOnlySqlState) {
+            support::log::warn("report.fold_failed",
+                               {{"event_id", id}, {"sqlstate", e.sqlstate()}, {"error", e.what()}});
+          }
         }
         pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx{conn};
         // Large events push the aggregate past jit_above_cost; compiling costs more than it saves here.
