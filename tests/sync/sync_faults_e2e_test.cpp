@@ -246,7 +246,10 @@ TEST_F(SyncEndToEnd, BackendKilledMidTransactionLeavesNothingOfTheBatchAndTheRer
 // Kills inside a batch's transaction at seeded delays after its first write
 // (receipt, COPY, classification, commit, answer): only whole batches are ever stored.
 TEST_F(SyncEndToEnd, BackendKilledAtSeededPointsInTransactionsLeavesOnlyWholeBatches) {
-  writeLog(1500);  // 30,000 lines, 15 batches of 2,000: a round stores at most two
+  // 60,000 lines, 30 batches of 2,000. A round stores a few batches before its kill lands (up to 60 ms
+  // after a transaction starts writing); with only 15 batches a fast machine finished the whole log in
+  // the sixth round before the kill (sync exit 0, clean-clone CI 2026-12-03), so there is room to spare.
+  writeLog(3000);
   std::mt19937 rng(20261207);
   std::uniform_int_distribution<int> when(0, 60);
   int killedInTransaction = 0;
@@ -281,7 +284,7 @@ TEST_F(SyncEndToEnd, BackendKilledAtSeededPointsInTransactionsLeavesOnlyWholeBat
   auto r = at::runToCompletion(syncArgs(direct(backendPort), {"--batch-size", "2000"}), dir.path());
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_EQ(storedRows(), expected);
-  EXPECT_EQ(storedCount(), 30000);
+  EXPECT_EQ(storedCount(), 60000);
   expectReportMatchesArrivals();
   std::cout << "[ measured ] 6 SIGKILLs inside a batch transaction (0-60 ms after its first write): " << exits[4]
             << " x sync exit 4; final rerun exit 0, " << storedCount() << " rows\n";
