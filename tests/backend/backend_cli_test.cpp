@@ -7,7 +7,12 @@
 
 #include <fstream>
 #include <iostream>
+#include <set>
+#include <sstream>
 #include <vector>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 
 #include <fmt/format.h>
 
@@ -16,6 +21,7 @@
 
 #include "backend/backend_fixture.hpp"
 #include "support/raw_socket.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_client.hpp"
 
 using attendance::testing::Client;
@@ -111,6 +117,66 @@ TEST(BackendCli, ServeAnswersThenDrainsOnSigtermAndExits0) {
   EXPECT_NE(serve.stderrText().find("http.draining"), std::string::npos);
   // The idle keep-alive connection was closed by the drain.
   EXPECT_TRUE(attendance::testing::closedByPeer(idle.waitClosed(2s)));
+}
+
+// Every line of stderr, split.
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in{text};
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+TEST(BackendCli, JsonLogLinesAreEachOneJsonObject) {
+  TestDatabase db;
+  ASSERT_EQ(runBackend({"migrate"}, db.conninfo()).code, 0);
+  Process serve{{attendance::testing::backendBinary(), "serve", "--listen", "127.0.0.1:0", "--log-format", "json"},
+                {"DATABASE_URL=" + db.conninfo()}};
+  auto line = serve.readLine();
+  ASSERT_TRUE(line) << "serve printed nothing";
+  Client client{portFromListeningLine(*line)};
+  EXPECT_EQ(client.request("GET /readyz HTTP/1.1\r\nHost: t\r\n\r\n").result_int(), 200);
+  serve.kill(SIGTERM);
+  ASSERT_EQ(serve.wait(15s).value_or(-1), 0) << serve.stderrText();
+  std::set<std::string> events;
+  for (const auto& l : lines(serve.stderrText())) {
+    boost::system::error_code ec;
+    const auto v = boost::json::parse(l, ec);
+    ASSERT_FALSE(ec) << "not JSON: " << l;
+    ASSERT_TRUE(v.is_object()) << l;
+    for (const char* key : {"ts", "level", "event"}) EXPECT_TRUE(v.as_object().contains(key)) << key << " in " << l;
+    events.insert(std::string(v.at("event").as_string()));
+    if (v.at("event").as_string() == "http.access") EXPECT_EQ(v.at("status").as_int64(), 200) << l;
+  }
+  for (const char* e : {"backend.no_beacon_key", "http.access", "http.draining", "backend.exit"}) {
+    EXPECT_TRUE(events.count(e)) << e << " missing in " << serve.stderrText();
+  }
+}
+
+// The config file drives a real server: the database from url-file, text log lines.
+TEST(BackendCli, ServeTakesItsSettingsFromTheConfigFile) {
+  TestDatabase db;
+  ASSERT_EQ(runBackend({"migrate"}, db.conninfo()).code, 0);
+  attendance::testing::TempDir dir;
+  attendance::testing::writeFile(dir / "database-url", db.conninfo() + "\n");
+  attendance::testing::writeFile(dir / "server.toml", "[database]\nurl-file = \"" + (dir / "database-url").string() +
+                                                          "\"\n\n[backend]\nlisten = \"127.0.0.1:0\"\n"
+                                                          "log-format = \"text\"\n");
+  Process serve{{attendance::testing::backendBinary(), "serve", "--config", (dir / "server.toml").string()}, {}};
+  auto line = serve.readLine();
+  ASSERT_TRUE(line) << "serve printed nothing";
+  Client client{portFromListeningLine(*line)};
+  EXPECT_EQ(client.request("GET /readyz HTTP/1.1\r\nHost: t\r\n\r\n").result_int(), 200);
+  serve.kill(SIGTERM);
+  ASSERT_EQ(serve.wait(15s).value_or(-1), 0) << serve.stderrText();
+  bool access = false;
+  for (const auto& l : lines(serve.stderrText())) {
+    EXPECT_NE(l.rfind('{', 0), 0U) << "a JSON line with log-format = \"text\": " << l;
+    access =
+        access || (l.find(" info http.access ") != std::string::npos && l.find(" status=200") != std::string::npos);
+  }
+  EXPECT_TRUE(access) << serve.stderrText();
+  EXPECT_EQ(serve.stderrText().find(db.conninfo()), std::string::npos);
 }
 
 TEST(BackendCli, ListenFailureExits5) {

@@ -229,6 +229,13 @@ DBUS_SYSTEM_BUS_ADDRESS="unix:path=$work/no-bus" "$root/usr/bin/attendance-scann
   --config "$root/etc/attendance/scanner.toml" --log "$work/log.jsonl" >/dev/null 2>"$work/scanner.err" || status=$?
 [ "$status" -eq 1 ] || { cat "$work/scanner.err" >&2; fail "scanner with the shipped config exited $status, expected 1 (no bus)"; }
 grep -q 'no system D-Bus' "$work/scanner.err" || { cat "$work/scanner.err" >&2; fail "scanner did not name the missing bus"; }
+# The shipped server config is accepted by both shipped servers (ADR 0070; tests/cli checks
+# that it equals the defaults); --print-config connects nowhere.
+for exe in attendance-backend attendance-admin; do
+  out=$("$root/usr/bin/$exe" serve --config "$root/etc/attendance/server.toml" --print-config 2>&1) ||
+    { echo "$out" >&2; fail "$exe serve --print-config with the shipped server.toml exited $?"; }
+  grep -q '^listen = .*  # default$' <<<"$out" || { echo "$out" >&2; fail "$exe --print-config printed no default listen"; }
+done
 
 # --- libattendance-dev -----------------------------------------------------------
 step "an outside project against the extracted libattendance-dev"

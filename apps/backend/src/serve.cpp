@@ -109,9 +109,11 @@ int serve(const ServeOptions& options, const core::DatabaseConfig& databaseIn,
     }
     beaconKey = std::get<core::ServerKey>(loaded);
   } else {
-    std::cerr << "attendance-backend: warning: no --beacon-key-file (ATTENDANCE_BEACON_KEY_FILE): events with private "
-                 "ids refuse batches and GET /api/me/beacon refuses their participants (503 beacon_key_missing)\n";
-    log::warn("backend.no_beacon_key", {});
+    // In the log line only, so that json logs stay one object per line.
+    log::warn("backend.no_beacon_key",
+              {{"reason",
+                "no --beacon-key-file (ATTENDANCE_BEACON_KEY_FILE, beacon-key-file in [backend]): events with private "
+                "ids refuse batches and GET /api/me/beacon refuses their participants (503 beacon_key_missing)"}});
   }
   core::IngestOptions ingest = options.ingest;
   core::PrivateIdOptions privateIdOptions;

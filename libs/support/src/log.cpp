@@ -1,10 +1,13 @@
 #include <attendance/support/log.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <mutex>
 
@@ -16,6 +19,8 @@ namespace attendance::support::log {
 namespace {
 
 std::atomic<Level> gMinimum{Level::info};
+std::atomic<Format> gFormat{Format::json};
+std::atomic<bool> gJournal{false};  // text lines get the <N> prefix instead of a time
 std::atomic<int> gFd{STDERR_FILENO};
 std::mutex gWriteMutex;
 
@@ -40,7 +45,79 @@ std::string utcTimestamp() {
                      tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
 }
 
+// sd-daemon(3)'s priority prefixes.
+std::string_view journalPrefix(Level l) {
+  switch (l) {
+    case Level::debug: return "<7>";
+    case Level::info: return "<6>";
+    case Level::warn: return "<4>";
+    case Level::error: return "<3>";
+  }
+  return "<6>";
+}
+
+void appendValue(std::string& line, const Field::Value& value, bool quoteOnlyWhenNeeded) {
+  std::visit(
+      [&line, quoteOnlyWhenNeeded](const auto& v) {
+        using V = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<V, std::string_view>) {
+          bool bare = quoteOnlyWhenNeeded && !v.empty();
+          for (const char c : v) {
+            bare = bare && static_cast<unsigned char>(c) > 0x20 && c != '"' && c != '=' && c != '\\' && c != 0x7F;
+          }
+          if (bare) {
+            line += v;
+          } else {
+            appendJsonString(line, v);
+          }
+        } else if constexpr (std::is_same_v<V, bool>) {
+          line += v ? "true" : "false";
+        } else {
+          line += fmt::format("{}", v);
+        }
+      },
+      value);
+}
+
 }  // namespace
+
+void setFormat(Format format) {
+  gFormat.store(format);
+  gJournal.store(format == Format::text && stderrIsJournal());
+}
+Format format() { return gFormat.load(); }
+
+bool stderrIsJournal() {
+  const char* stream = std::getenv("JOURNAL_STREAM");  // "<device>:<inode>" (systemd.exec(5))
+  if (stream == nullptr) return false;
+  struct stat st {};
+  if (::fstat(STDERR_FILENO, &st) != 0) return false;
+  unsigned long long dev = 0, ino = 0;
+  if (std::sscanf(stream, "%llu:%llu", &dev, &ino) != 2) return false;
+  return dev == static_cast<unsigned long long>(st.st_dev) && ino == static_cast<unsigned long long>(st.st_ino);
+}
+
+std::string formatTextLine(std::string_view timestamp, Level level, std::string_view event,
+                           std::initializer_list<Field> fields, bool journal) {
+  std::string line;
+  line.reserve(96);
+  if (journal) {
+    line += journalPrefix(level);
+  } else {
+    line += timestamp;
+    line.push_back(' ');
+    line += levelName(level);
+    line.push_back(' ');
+  }
+  line += event;
+  for (const Field& f : fields) {
+    line.push_back(' ');
+    line += f.key;
+    line.push_back('=');
+    appendValue(line, f.value, true);
+  }
+  return line;
+}
 
 void setMinimumLevel(Level level) { gMinimum.store(level); }
 Level minimumLevel() { return gMinimum.load(); }
@@ -65,18 +142,7 @@ std::string formatLine(std::string_view timestamp, Level level, std::string_view
       appendJsonString(line, f.key);
     }
     line.push_back(':');
-    std::visit(
-        [&line](const auto& v) {
-          using V = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<V, std::string_view>) {
-            appendJsonString(line, v);
-          } else if constexpr (std::is_same_v<V, bool>) {
-            line += v ? "true" : "false";
-          } else {
-            line += fmt::format("{}", v);
-          }
-        },
-        f.value);
+    appendValue(line, f.value, false);
   }
   line.push_back('}');
   return line;
@@ -84,7 +150,9 @@ std::string formatLine(std::string_view timestamp, Level level, std::string_view
 
 void write(Level level, std::string_view event, std::initializer_list<Field> fields) {
   if (level < gMinimum.load()) return;
-  std::string line = formatLine(utcTimestamp(), level, event, fields);
+  std::string line = gFormat.load() == Format::json ? formatLine(utcTimestamp(), level, event, fields)
+                                                    : formatTextLine(gJournal.load() ? std::string{} : utcTimestamp(),
+                                                                     level, event, fields, gJournal.load());
   line.push_back('\n');
   const std::lock_guard lock(gWriteMutex);
   const char* p = line.data();

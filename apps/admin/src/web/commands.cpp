@@ -8,7 +8,9 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <string>
 #include <string_view>
+#include <vector>
 #include <thread>
 
 #include <attendance/core/admin_accounts.hpp>
@@ -22,12 +24,14 @@
 #include "app.hpp"
 #include "app_cli/cli.hpp"
 #include "app_cli/notify.hpp"
+#include "app_cli/server_config.hpp"
 
 namespace attendance::admin_web {
 
 namespace {
 
 // Exit codes (docs/admin-web.md), the same numbers as the rest of attendance-admin.
+constexpr int kUsageError = 2;     // bad flag or config file
 constexpr int kExitInvalid = 3;    // bad input: email, password, listen address
 constexpr int kExitConflict = 5;   // the admin exists
 constexpr int kExitDatabase = 6;   // database unavailable
@@ -36,6 +40,8 @@ constexpr int kExitInputFile = 8;  // --password-file unreadable
 constexpr int kExitServer = 9;     // could not listen
 
 struct ServeOptions {
+  std::string databaseUrl;  // DATABASE_URL, [database] url or url-file, attendance-admin --database-url
+  std::string logFormat = "auto";
   std::string listen = "127.0.0.1:8081";
   unsigned threads = 2;
   std::size_t dbPool = 8;
@@ -88,14 +94,16 @@ void serve(const ServeOptions& o) {
   auto parsed = http_server::parseListenAddress(o.listen);
   if (!parsed) fail(kExitInvalid, "--listen: " + parsed.error().message);
   const http_server::ListenAddress address = *parsed;
-  core::ConnectionPool pool{dbConfig(o.dbPool)};
+  core::DatabaseConfig primary = dbConfig(o.dbPool);
+  primary.conninfo = o.databaseUrl;
+  core::ConnectionPool pool{primary};
   requireSchema(pool);
   std::unique_ptr<core::ConnectionPool> reportPool;
   if (!o.reportDatabaseUrl.empty()) {
     core::DatabaseConfig replica = dbConfig(o.dbPool);
     replica.conninfo = o.reportDatabaseUrl;
     reportPool = std::make_unique<core::ConnectionPool>(replica);
-    requireSchema(*reportPool, "--report-database-url");
+    requireSchema(*reportPool, "report-database-url");
   }
 
   support::RealTimeSource clock;
@@ -188,33 +196,50 @@ void createAdminCommand(const CreateAdminOptions& o) {
 void addCommands(CLI::App& app) {
   auto serveOpts = std::make_shared<ServeOptions>();
   CLI::App* s = app.add_subcommand("serve", "Run the admin web console and report server");
-  s->add_option("--listen", serveOpts->listen, "host:port to listen on (port 0 = any free port)")
-      ->capture_default_str();
-  s->add_option("--threads", serveOpts->threads, "I/O threads")->capture_default_str();
-  s->add_option("--db-pool", serveOpts->dbPool, "database connections (and worker threads)")->capture_default_str();
-  s->add_option("--password-threads", serveOpts->passwordThreads,
-                "threads that hash passwords for sign-ins, apart from the database workers")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 64));
-  s->add_option("--max-pending-passwords", serveOpts->maxPendingPasswords,
-                "sign-ins queued for those threads before answering 429")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 10000));
-  s->add_flag("--secure-cookies", serveOpts->secureCookies,
-              "served over HTTPS (e.g. behind a TLS proxy): Secure, __Host- cookies");
-  s->add_option("--report-cache-events", serveOpts->reportCacheEvents,
-                "built reports kept in memory (least recently used event dropped first; 0 = none)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1000));
-  s->add_option("--report-refresh-seconds", serveOpts->reportRefreshSeconds,
-                "re-check cached reports and rebuild changed ones this often (0 = only on request)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 86400));
-  s->add_option("--report-database-url", serveOpts->reportDatabaseUrl,
-                "read reports from this database, a streaming replica of DATABASE_URL's (docs/scaling.md); "
-                "sign-ins, forms and lists stay on the primary")
-      ->envname("ATTENDANCE_REPORT_DATABASE_URL");
-  s->callback([serveOpts] { serve(*serveOpts); });
+  // Every setting: a key of [admin] (or [database]) in the config file; most also a flag (docs/admin-web.md).
+  auto config = std::make_shared<app_cli::ServerConfig>(
+      "attendance-admin", std::vector<std::string>{"database", "admin"}, std::vector<std::string>{"backend"});
+  ServeOptions& o = *serveOpts;
+  config->addString(*s, {"database", "url", "", "DATABASE_URL", true}, o.databaseUrl, "libpq connection string or URI");
+  config->addSecretFile({"database", "url-file", "", "", false}, "url");
+  config->addFileOptions(*s);
+  const auto key = [](const char* name) { return app_cli::ConfigKey{"admin", name, std::string("--") + name, ""}; };
+  // A bad address is exit 3 here (docs/admin-web.md), checked when serving.
+  config->addString(*s, key("listen"), o.listen, "host:port to listen on (port 0 = any free port)");
+  config->addUnsigned(*s, key("threads"), o.threads, 1, 256, "I/O threads");
+  config->addSize(*s, key("db-pool"), o.dbPool, 1, 256, "database connections (and worker threads)");
+  config->addSize(*s, key("password-threads"), o.passwordThreads, 1, 64,
+                  "threads that hash passwords for sign-ins, apart from the database workers");
+  config->addSize(*s, key("max-pending-passwords"), o.maxPendingPasswords, 1, 10000,
+                  "sign-ins queued for those threads before answering 429");
+  config->addSwitch(*s, key("secure-cookies"), o.secureCookies, true,
+                    "served over HTTPS (e.g. behind a TLS proxy): Secure, __Host- cookies");
+  config->addSize(*s, key("report-cache-events"), o.reportCacheEvents, 0, 1000,
+                  "built reports kept in memory (least recently used event dropped first; 0 = none)");
+  config->addUnsigned(*s, key("report-refresh-seconds"), o.reportRefreshSeconds, 0, 86400,
+                      "re-check cached reports and rebuild changed ones this often (0 = only on request)");
+  config->addString(*s,
+                    {"admin", "report-database-url", "--report-database-url", "ATTENDANCE_REPORT_DATABASE_URL", true},
+                    o.reportDatabaseUrl,
+                    "read reports from this database, a streaming replica of DATABASE_URL's (docs/scaling.md); "
+                    "sign-ins, forms and lists stay on the primary");
+  config->addSecretFile({"admin", "report-database-url-file", "", "", false}, "report-database-url");
+  config->addChoice(*s, key("log-format"), o.logFormat, {"auto", "text", "json"},
+                    "log lines: json (one object per line, for shippers), text (words; journald's), auto (text when "
+                    "stderr is the journal, else json)");
+  s->callback([serveOpts, config, &app] {
+    // attendance-admin --database-url URL serve: the command's own flag names the database too.
+    if (auto* url = app.get_option_no_throw("--database-url"); url != nullptr && url->count() > 0) {
+      config->setFromFlag("database", "url", url->as<std::string>(), "--database-url");
+    }
+    if (auto why = config->resolve()) fail(kUsageError, *why);
+    if (config->printRequested()) {
+      std::cout << config->print();
+      return;
+    }
+    app_cli::setLogFormat(serveOpts->logFormat);
+    serve(*serveOpts);
+  });
 
   auto adminOpts = std::make_shared<CreateAdminOptions>();
   CLI::App* c = app.add_subcommand("create-admin", "Create an account for the admin web console");

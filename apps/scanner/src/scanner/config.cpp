@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include "app_cli/cli.hpp"
+#include "app_cli/server_config.hpp"
 
 namespace attendance::scanner {
 namespace {
@@ -195,14 +196,14 @@ void readConfigFile(const std::string& path, std::map<std::string, std::string>&
     table = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
-    throw Problem("config " + path + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": " +
-                  std::string(e.description()));
+    throw Problem(app_cli::fileError(path, where.line, where.column, e.description()));
   }
   for (const auto& [key, node] : table) {
     const std::string k(key.str());
     bool known = false;
     for (const auto& s : kSettings) known = known || k == s.name;
-    if (!known) throw Problem("config " + path + ": unknown key '" + k + "'");
+    const auto& at = known ? node.source().begin : key.source().begin;
+    if (!known) throw Problem(app_cli::fileError(path, at.line, at.column, "unknown key '" + k + "'"));
     if (const auto* str = node.as_string())
       out[k] = str->get();
     else if (const auto* i = node.as_integer())
@@ -210,7 +211,8 @@ void readConfigFile(const std::string& path, std::map<std::string, std::string>&
     else if (const auto* b = node.as_boolean())
       out[k] = b->get() ? "true" : "false";
     else
-      throw Problem("config " + path + ": key '" + k + "' must be a string, integer or boolean");
+      throw Problem(
+          app_cli::fileError(path, at.line, at.column, "key '" + k + "' must be a string, integer or boolean"));
   }
 }
 

@@ -7,12 +7,17 @@
 #include <type_traits>
 #include <variant>
 
-// Structured logs: one JSON object per line on stderr, e.g.
-//   {"ts":"2026-11-24T03:49:15.123Z","level":"info","event":"scanner.started","adapter":"hci0"}
-// so journald, jq and log shippers read them without parsing prose.
+// Structured logs on stderr, one line per event, in one of two formats:
+//   json (the default): one JSON object per line, for jq and log shippers,
+//     {"ts":"2026-11-24T03:49:15.123Z","level":"info","event":"scanner.started","adapter":"hci0"}
+//   text: the same fields as words, for journald and a terminal,
+//     2026-11-24T03:49:15.123Z info scanner.started adapter=hci0
+//     and, when stderr is the journal, "<6>scanner.started adapter=hci0": journald
+//     stamps the time itself and takes the level from the <N> prefix.
 namespace attendance::support::log {
 
 enum class Level { debug, info, warn, error };
+enum class Format { json, text };
 
 struct Field {
   using Value = std::variant<std::string_view, std::int64_t, double, bool>;
@@ -32,6 +37,11 @@ struct Field {
 
 void setMinimumLevel(Level level);
 [[nodiscard]] Level minimumLevel();
+void setFormat(Format format);
+[[nodiscard]] Format format();
+// True when stderr is the systemd journal's stream (JOURNAL_STREAM names fd 2), as
+// under a unit without StandardError=; "auto" log formats pick text then.
+[[nodiscard]] bool stderrIsJournal();
 // Redirects output (tests); -1 restores stderr.
 void setOutputFd(int fd);
 
@@ -39,6 +49,13 @@ void setOutputFd(int fd);
 // envelope key (ts, level, event) is written as "field.<name>".
 [[nodiscard]] std::string formatLine(std::string_view timestamp, Level level, std::string_view event,
                                      std::initializer_list<Field> fields);
+
+// The text format's line (no trailing newline): "<ts> <level> <event> key=value ...",
+// or with `journal` "<N><event> key=value ..." (N: the syslog priority of the level).
+// A string value with a space, quote, '=' or control character is written as a
+// JSON string; other values bare.
+[[nodiscard]] std::string formatTextLine(std::string_view timestamp, Level level, std::string_view event,
+                                         std::initializer_list<Field> fields, bool journal);
 
 void write(Level level, std::string_view event, std::initializer_list<Field> fields);
 
