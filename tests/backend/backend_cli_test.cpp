@@ -146,23 +146,29 @@ TEST(BackendCli, JsonLogLinesAreEachOneJsonObject) {
     ASSERT_TRUE(v.is_object()) << l;
     for (const char* key : {"ts", "level", "event"}) EXPECT_TRUE(v.as_object().contains(key)) << key << " in " << l;
     events.insert(std::string(v.at("event").as_string()));
-    if (v.at("event").as_string() == "http.access") EXPECT_EQ(v.at("status").as_int64(), 200) << l;
+    if (v.at("event").as_string() == "http.access") {
+      EXPECT_EQ(v.at("status").as_int64(), 200) << l;
+    }
   }
   for (const char* e : {"backend.no_beacon_key", "http.access", "http.draining", "backend.exit"}) {
     EXPECT_TRUE(events.count(e)) << e << " missing in " << serve.stderrText();
   }
 }
 
-// The config file drives a real server: the database from url-file, text log lines.
+// The config file drives a real migrate and server: the database from url-file, text log lines.
 TEST(BackendCli, ServeTakesItsSettingsFromTheConfigFile) {
   TestDatabase db;
-  ASSERT_EQ(runBackend({"migrate"}, db.conninfo()).code, 0);
   attendance::testing::TempDir dir;
   attendance::testing::writeFile(dir / "database-url", db.conninfo() + "\n");
   attendance::testing::writeFile(dir / "server.toml", "[database]\nurl-file = \"" + (dir / "database-url").string() +
                                                           "\"\n\n[backend]\nlisten = \"127.0.0.1:0\"\n"
                                                           "log-format = \"text\"\n");
-  Process serve{{attendance::testing::backendBinary(), "serve", "--config", (dir / "server.toml").string()}, {}};
+  // Without url-file the PG* variables would name a database that does not exist.
+  const std::vector<std::string> env{"PGDATABASE=attendance_cfg_no_such_database"};
+  Process migrate{{attendance::testing::backendBinary(), "migrate", "--config", (dir / "server.toml").string()}, env};
+  EXPECT_NE(migrate.readAll().find("\"applied\""), std::string::npos);
+  ASSERT_EQ(migrate.wait(60s).value_or(-1), 0) << migrate.stderrText();
+  Process serve{{attendance::testing::backendBinary(), "serve", "--config", (dir / "server.toml").string()}, env};
   auto line = serve.readLine();
   ASSERT_TRUE(line) << "serve printed nothing";
   Client client{portFromListeningLine(*line)};

@@ -195,6 +195,21 @@ TEST(ServerConfig, SecretsComeFromFiles) {
   EXPECT_NE(r.err.find(file + ":2:12: database.url-file: cannot read "), std::string::npos) << r.err;
 }
 
+TEST(ServerConfig, MigrateFindsTheDatabaseAsServeDoes) {
+  TempDir dir;
+  const auto file = (dir / "server.toml").string();
+  writeFile(file, "[database]\nurl = \"postgresql://m:migrate-secret@db/att\"\n\n[backend]\nthreads = 9\n");
+  auto r = run("attendance-backend", {"migrate", "--config", file, "--print-config"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("# attendance-backend migrate: ", 0), 0U) << r.out;
+  EXPECT_EQ(line(r.out, "database", "url"), "url = \"postgresql://m:***@db/att\"  # file " + file + ":2");
+  EXPECT_EQ(r.out.find("[backend]"), std::string::npos) << r.out;
+  writeFile(file, "[database]\nurl = 5\n");
+  r = run("attendance-backend", {"migrate", "--config", file});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.err, "attendance-backend: error: " + file + ":2:7: database.url must be a string (got an integer)\n");
+}
+
 // /etc/attendance/server.toml as packaged: every key, commented out at its default.
 TEST(ServerConfig, PackagedFileParsesAndEqualsTheDefaults) {
   TempDir dir;

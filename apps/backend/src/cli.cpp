@@ -28,6 +28,13 @@ int runCli(int argc, char** argv) {
   app.require_subcommand(1);
 
   auto* migrateCmd = app.add_subcommand("migrate", "Apply the embedded schema migrations (safe to run concurrently)");
+  // migrate finds the database as serve does: DATABASE_URL, else [database] of the config file.
+  app_cli::ServerConfig migrateConfig{"attendance-backend migrate", {"database"}, {"backend", "admin"}};
+  std::string migrateUrl;
+  migrateConfig.addString(*migrateCmd, {"database", "url", "", "DATABASE_URL", true}, migrateUrl,
+                          "libpq connection string or URI");
+  migrateConfig.addSecretFile({"database", "url-file", "", "", false}, "url");
+  migrateConfig.addFileOptions(*migrateCmd);
 
   auto* beaconKeyCmd = app.add_subcommand("beacon-key", "The server key that encrypts participants' identity keys");
   beaconKeyCmd->require_subcommand(1);
@@ -40,7 +47,7 @@ int runCli(int argc, char** argv) {
   double headerTimeout = 10, bodyTimeout = 60, idleTimeout = 30, drainTimeout = 15;
   auto* serveCmd = app.add_subcommand("serve", "Serve the HTTP API until SIGTERM/SIGINT, then drain and exit 0");
   // Every setting: a key of [backend] (or [database]) in the config file; most also a flag (docs/backend.md).
-  app_cli::ServerConfig config{"attendance-backend", {"database", "backend"}, {"admin"}};
+  app_cli::ServerConfig config{"attendance-backend serve", {"database", "backend"}, {"admin"}};
   std::string databaseUrl;
   config.addString(*serveCmd, {"database", "url", "", "DATABASE_URL", true}, databaseUrl,
                    "libpq connection string or URI");
@@ -116,7 +123,19 @@ int runCli(int argc, char** argv) {
     return kExitOk;
   }
   try {
-    if (migrateCmd->parsed()) return migrate(core::DatabaseConfig::fromEnvironment());
+    if (migrateCmd->parsed()) {
+      if (auto why = migrateConfig.resolve()) {
+        std::cerr << app_cli::errorLine("attendance-backend", *why) << "\n";
+        return kExitUsage;
+      }
+      if (migrateConfig.printRequested()) {
+        std::cout << migrateConfig.print();
+        return kExitOk;
+      }
+      core::DatabaseConfig database;
+      database.conninfo = migrateUrl;
+      return migrate(database);
+    }
     if (auto why = config.resolve()) {
       std::cerr << app_cli::errorLine("attendance-backend", *why) << "\n";
       return kExitUsage;

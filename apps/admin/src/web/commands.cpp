@@ -198,7 +198,7 @@ void addCommands(CLI::App& app) {
   CLI::App* s = app.add_subcommand("serve", "Run the admin web console and report server");
   // Every setting: a key of [admin] (or [database]) in the config file; most also a flag (docs/admin-web.md).
   auto config = std::make_shared<app_cli::ServerConfig>(
-      "attendance-admin", std::vector<std::string>{"database", "admin"}, std::vector<std::string>{"backend"});
+      "attendance-admin serve", std::vector<std::string>{"database", "admin"}, std::vector<std::string>{"backend"});
   ServeOptions& o = *serveOpts;
   config->addString(*s, {"database", "url", "", "DATABASE_URL", true}, o.databaseUrl, "libpq connection string or URI");
   config->addSecretFile({"database", "url-file", "", "", false}, "url");

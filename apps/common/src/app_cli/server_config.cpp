@@ -563,7 +563,7 @@ std::optional<std::string> ServerConfig::resolve(const GetEnv& getenv) {
 }
 
 std::string ServerConfig::print() const {
-  std::string out = fmt::format("# {} serve: the effective configuration (--print-config)\n", impl_->tool);
+  std::string out = fmt::format("# {}: the effective configuration (--print-config)\n", impl_->tool);
   out += impl_->usedFile.empty() ? std::string("# config file: none\n")
                                  : fmt::format("# config file: {}\n", impl_->usedFile);
   out += "# after each value its source: default, file <path>:<line>, env <variable> or flag <flag>\n";

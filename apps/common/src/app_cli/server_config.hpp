@@ -45,6 +45,7 @@ void setLogFormat(std::string_view format);
 
 class ServerConfig {
 public:
+  // `tool`: the command, "attendance-backend serve", for --print-config's heading.
   // `sections`: what this server reads ("database", "backend"); `otherSections`:
   // what the other server reads from the same file, skipped here.
   ServerConfig(std::string tool, std::vector<std::string> sections, std::vector<std::string> otherSections);
