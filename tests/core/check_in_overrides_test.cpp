@@ -16,12 +16,7 @@
 #include <string>
 
 namespace core = attendance::core;
-using core::testing::execSql;
-using core::testing::kNow;
-using core::testing::kT0;
-using core::testing::numberedUuid;
-using core::testing::scannerBatch;
-using core::testing::TestDatabase;
+using namespace core::testing;  // the report tests' helpers and clock (report_test_support.hpp)
 
 namespace {
 
@@ -29,7 +24,7 @@ class CheckInOverridesTest : public ::testing::Test {
 protected:
   void SetUp() override {
     pool = db.pool();
-    ASSERT_NO_FATAL_FAILURE(core::testing::createEventsWithScannerS1(*pool, {{"ev-1", "Meetup", "Hall"}}));
+    ASSERT_NO_FATAL_FAILURE(createEventsWithScannerS1(*pool, {{"ev-1", "Meetup", "Hall"}}));
     for (const char* name : {"Ada", "Bob", "Cy"}) {
       auto u = core::createUser(*pool, {std::string{name} + "@example.org", name, std::nullopt},
                                 core::AuthConfig::forTests(), kNow);

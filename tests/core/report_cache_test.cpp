@@ -19,12 +19,7 @@
 
 namespace core = attendance::core;
 using attendance::support::Uuid;
-using core::testing::execSql;
-using core::testing::kNow;
-using core::testing::kT0;
-using core::testing::numberedUuid;
-using core::testing::scannerBatch;
-using core::testing::TestDatabase;
+using namespace core::testing;  // the report tests' helpers and clock (report_test_support.hpp)
 
 namespace {
 

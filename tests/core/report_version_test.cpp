@@ -18,12 +18,7 @@
 
 namespace core = attendance::core;
 using attendance::support::Uuid;
-using core::testing::execSql;
-using core::testing::kNow;
-using core::testing::kT0;
-using core::testing::numberedUuid;
-using core::testing::scannerBatch;
-using core::testing::TestDatabase;
+using namespace core::testing;  // the report tests' helpers and clock (report_test_support.hpp)
 
 namespace {
 
@@ -31,8 +26,7 @@ class ReportVersionTest : public ::testing::Test {
 protected:
   void SetUp() override {
     pool = db.pool();
-    ASSERT_NO_FATAL_FAILURE(
-        core::testing::createEventsWithScannerS1(*pool, {{"ev-1", "Meetup", "Hall"}, {"ev-2", "Other", ""}}));
+    ASSERT_NO_FATAL_FAILURE(createEventsWithScannerS1(*pool, {{"ev-1", "Meetup", "Hall"}, {"ev-2", "Other", ""}}));
     auto ada = core::createUser(*pool, {"ada@example.org", "Ada", std::string{"correct horse"}},
                                 core::AuthConfig::forTests(), kNow);
     ASSERT_TRUE(ada);
