@@ -48,6 +48,11 @@ def openssl(*args, cwd):
     subprocess.run(['openssl', *args], cwd=cwd, check=True, capture_output=True, timeout=60)
 
 
+def read(path, mode='r'):
+    with open(path, mode) as f:  # pylint: disable=unspecified-encoding
+        return f.read()
+
+
 def make_ca(tmp, name):
     openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
             '-keyout', f'{name}.key', '-out', f'{name}.pem', '-subj', f'/CN=Attendance test {name}', cwd=tmp)
@@ -69,8 +74,8 @@ def make_server_pem(tmp, ca, serial):
     pem = os.path.join(tmp, f'{name}.pem')
     with open(pem, 'w', encoding='ascii') as out:
         for part in (f'{name}.crt', f'{ca}.pem', f'{name}.key'):
-            out.write(open(os.path.join(tmp, part), encoding='ascii').read())
-    return pem, open(os.path.join(tmp, f'{name}.der'), 'rb').read()
+            out.write(read(os.path.join(tmp, part)))
+    return pem, read(os.path.join(tmp, f'{name}.der'), 'rb')
 
 
 def render(shipped, replacements):
