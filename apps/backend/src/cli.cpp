@@ -57,6 +57,10 @@ int runCli(int argc, char** argv) {
     if (auto listen = http_server::parseListenAddress(text); !listen) return listen.error().message;
     return std::nullopt;
   };
+  const auto addressRangeCheck = [](const std::string& text) -> std::optional<std::string> {
+    if (auto range = http_server::parseAddressRange(text); !range) return range.error().message;
+    return std::nullopt;
+  };
   constexpr std::size_t kNoMax = std::numeric_limits<std::size_t>::max();
   const auto key = [](const char* name) { return app_cli::ConfigKey{"backend", name, std::string("--") + name, ""}; };
   config.addString(*serveCmd, key("listen"), o.listen, "host:port to listen on (port 0: any free port)", listenCheck);
@@ -72,7 +76,10 @@ int runCli(int argc, char** argv) {
   config.addSize(*serveCmd, key("max-connections"), o.maxConnections, 1, kNoMax,
                  "Open connections before answering 503");
   config.addSize(*serveCmd, key("max-connections-per-address"), o.maxConnectionsPerAddress, 0, kNoMax,
-                 "Open connections one client address may hold (0: no cap; behind a proxy raise it or use 0)");
+                 "Open connections one client address may hold (0: no cap; a --trusted-proxy is not capped)");
+  config.addStringList(*serveCmd, key("trusted-proxy"), o.trustedProxies, addressRangeCheck,
+                       "Reverse proxy (address or CIDR range, repeatable) whose X-Forwarded-For names the client for "
+                       "per-address limits; default none: the header is ignored");
   config.addSize(*serveCmd, key("password-threads"), o.passwordThreads, 1, 64,
                  "Threads for password hashing (sign-up, sign-in), apart from the database workers");
   config.addSize(*serveCmd, key("max-pending-passwords"), o.maxPendingPasswords, 1, kNoMax,

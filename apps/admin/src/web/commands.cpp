@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 #include <thread>
+#include <vector>
 
 #include <attendance/core/admin_accounts.hpp>
 #include <attendance/core/error.hpp>
@@ -52,6 +53,8 @@ struct ServeOptions {
   unsigned reportRefreshSeconds = 5;
   // A streaming replica for the reports (empty: the primary, DATABASE_URL).
   std::string reportDatabaseUrl;
+  // Reverse proxies (CIDR ranges) whose X-Forwarded-For names the client (--trusted-proxy).
+  std::vector<std::string> trustedProxies;
 };
 
 struct CreateAdminOptions {
@@ -124,6 +127,9 @@ void serve(const ServeOptions& o) {
   cfg.port = address.port;
   cfg.ioThreads = std::max(1U, o.threads);
   cfg.serverName = "attendance-admin";
+  auto trusted = http_server::TrustedProxies::parse(o.trustedProxies);
+  if (!trusted) fail(kExitInvalid, "--trusted-proxy: " + trusted.error().message);
+  cfg.trustedProxies = *trusted;
   cfg.readiness = [&pool] {
     auto s = core::schemaStatus(pool);
     return s && s->upToDate();
@@ -224,6 +230,14 @@ void addCommands(CLI::App& app) {
                     "read reports from this database, a streaming replica of DATABASE_URL's (docs/scaling.md); "
                     "sign-ins, forms and lists stay on the primary");
   config->addSecretFile({"admin", "report-database-url-file", "", "", false}, "report-database-url");
+  config->addStringList(
+      *s, key("trusted-proxy"), o.trustedProxies,
+      [](const std::string& text) -> std::optional<std::string> {
+        if (auto range = http_server::parseAddressRange(text); !range) return range.error().message;
+        return std::nullopt;
+      },
+      "reverse proxy (address or CIDR range, repeatable) whose X-Forwarded-For names the client for sign-in limits; "
+      "default none: the header is ignored");
   config->addChoice(*s, key("log-format"), o.logFormat, {"auto", "text", "json"},
                     "log lines: json (one object per line, for shippers), text (words; journald's), auto (text when "
                     "stderr is the journal, else json)");

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <functional>
 #include <sstream>
+#include <string>
 
 namespace attendance::app_cli {
 
@@ -14,6 +15,17 @@ std::string versionLine(std::string_view tool) {
   line += gitRevision();
   line += ')';
   return line;
+}
+
+std::string fileError(std::string_view file, std::size_t line, std::size_t column, std::string_view reason) {
+  std::string text{file};
+  text += ':';
+  text += std::to_string(line);
+  text += ':';
+  text += std::to_string(column);
+  text += ": ";
+  text += reason;
+  return text;
 }
 
 std::string errorLine(std::string_view tool, std::string_view message) {

@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstddef>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -31,6 +32,11 @@ struct ExitCodeDoc {
 
 // "<tool>: error: <message>" (no newline).
 [[nodiscard]] std::string errorLine(std::string_view tool, std::string_view message);
+
+// "<file>:<line>:<col>: <reason>": the one form of an error in a config file (the
+// servers' server.toml, the scanner's scanner.toml), for errorLine().
+[[nodiscard]] std::string fileError(std::string_view file, std::size_t line, std::size_t column,
+                                    std::string_view reason);
 
 // A CLI11 parse error in the common format: its message (first letter lower-cased)
 // and the pointer to --help, two lines, each ending in a newline.

@@ -16,10 +16,6 @@
 
 namespace attendance::app_cli {
 
-std::string fileError(std::string_view file, std::size_t line, std::size_t column, std::string_view reason) {
-  return fmt::format("{}:{}:{}: {}", file, line, column, reason);
-}
-
 std::string maskPassword(std::string_view conninfo) {
   std::string s(conninfo);
   constexpr std::string_view kMask = "***";

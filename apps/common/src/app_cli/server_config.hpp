@@ -10,6 +10,8 @@
 // problem in the file starts with "<file>:<line>:<col>: ".
 #include <CLI/CLI.hpp>
 
+#include "app_cli/cli.hpp"
+
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -22,10 +24,6 @@ namespace attendance::app_cli {
 
 // Where the file lives on an installed system; read when it exists and no --config names another.
 inline constexpr std::string_view kServerConfigPath = "/etc/attendance/server.toml";
-
-// "<file>:<line>:<col>: <reason>": the one form of an error in a TOML file (the scanner's too).
-[[nodiscard]] std::string fileError(std::string_view file, std::size_t line, std::size_t column,
-                                    std::string_view reason);
 
 // A libpq connection string or URI with its password replaced by "***", for
 // anything a person or a log may read: "postgresql://u:***@h/db",

@@ -8,7 +8,6 @@
 #include <toml++/toml.h>
 
 #include "app_cli/cli.hpp"
-#include "app_cli/server_config.hpp"
 
 namespace attendance::scanner {
 namespace {
