@@ -210,6 +210,23 @@ TEST(ServerConfig, MigrateFindsTheDatabaseAsServeDoes) {
   EXPECT_EQ(r.err, "attendance-backend: error: " + file + ":2:7: database.url must be a string (got an integer)\n");
 }
 
+TEST(ServerConfig, TrustedProxiesAreAnArrayCheckedAsTheFlag) {
+  TempDir dir;
+  const auto file = (dir / "server.toml").string();
+  writeFile(file, "[backend]\ntrusted-proxy = [\"127.0.0.1\", \"10.0.0.0/8\"]\n\n[admin]\ntrusted-proxy = [\"::1\"]\n");
+  auto r = run("attendance-backend", {"serve", "--config", file, "--print-config"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(line(r.out, "backend", "trusted-proxy"),
+            "trusted-proxy = [\"127.0.0.1\", \"10.0.0.0/8\"]  # file " + file + ":2");
+  r = run("attendance-admin", {"serve", "--config", file, "--trusted-proxy", "192.0.2.1", "--print-config"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(line(r.out, "admin", "trusted-proxy"), "trusted-proxy = [\"192.0.2.1\"]  # flag --trusted-proxy");
+  writeFile(file, "[backend]\ntrusted-proxy = [\"127.0.0.1\", \"not-an-address\"]\n");
+  r = run("attendance-backend", {"serve", "--config", file, "--print-config"});
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_EQ(r.err.rfind("attendance-backend: error: " + file + ":2:31: backend.trusted-proxy ", 0), 0U) << r.err;
+}
+
 // /etc/attendance/server.toml as packaged: every key, commented out at its default.
 TEST(ServerConfig, PackagedFileParsesAndEqualsTheDefaults) {
   TempDir dir;
