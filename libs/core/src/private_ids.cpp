@@ -1,4 +1,5 @@
 #include <attendance/core/private_ids.hpp>
+#include <attendance/support/clock.hpp>
 #include <attendance/support/log.hpp>
 
 #include <sodium.h>
@@ -8,6 +9,7 @@
 #include <utility>
 
 #include "db_util.hpp"
+#include "instance_derivation.hpp"
 #include "private_ids_ingest.hpp"
 
 namespace attendance::core {
@@ -122,7 +124,7 @@ void ensureWindows(EventResolverIndex& index, const PrivateIdOptions& options,
   }
   for (const auto& [first, last] : missing) {
     beacon_id::ResolverOptions ro{options.period, first, last, 0};
-    auto built = beacon_id::Resolver::create(index.ns, index.keys, ro);
+    auto built = beacon_id::Resolver::create(index.ns, index.keys, ro, &deriveInstances);
     if (!built) throw CoreFailure{Errc::internal};
     index.runs.emplace(first,
                        EventResolverIndex::Run{last, std::make_shared<const beacon_id::Resolver>(std::move(*built))});
@@ -292,6 +294,38 @@ Result<std::size_t> PrivateIdResolver::prepare(ConnectionPool& pool, const std::
     for (const auto& [w, run] : index->runs) after += run.resolver->entries();
     return after - before;
   });
+}
+
+}  // namespace attendance::core
+
+namespace attendance::core {
+
+Result<std::size_t> PrivateIdResolver::prepareCurrent(ConnectionPool& pool, std::chrono::system_clock::time_point now) {
+  if (!serverKey_) return std::size_t{0};
+  auto ids = detail::withConnection(
+      pool, "current_private_id_events", [&](pqxx::connection_base& conn) -> Result<std::vector<std::string>> {
+        pqxx::read_transaction tx{conn};
+        const auto rows = tx.exec_params(
+            "SELECT id FROM events WHERE private_ids AND starts_at IS NOT NULL AND ends_at IS NOT NULL "
+            "AND starts_at - interval '1 day' <= to_timestamp($1::bigint / 1000.0) "
+            "AND ends_at + interval '1 day' >= to_timestamp($1::bigint / 1000.0) "
+            "ORDER BY abs(extract(epoch from starts_at - to_timestamp($1::bigint / 1000.0))), id LIMIT $2",
+            support::toEpochMillis(now), static_cast<std::int64_t>(std::max<std::size_t>(1, options_.maxEvents)));
+        std::vector<std::string> out;
+        for (const auto& row : rows) out.emplace_back(row[0].c_str());
+        return out;
+      });
+  if (!ids) return ids.error();
+  std::size_t prepared = 0;
+  for (const auto& id : *ids) {
+    auto built = prepare(pool, id);
+    if (!built) {
+      support::log::warn("private_ids.prepare_failed", {{"eventId", id}, {"error", built.error().message()}});
+      continue;
+    }
+    ++prepared;
+  }
+  return prepared;
 }
 
 }  // namespace attendance::core
