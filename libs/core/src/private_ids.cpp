@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <array>
 #include <set>
 #include <utility>
 
@@ -22,8 +23,14 @@ struct EventResolverIndex {
   support::BleNamespace ns;
   std::uint64_t lastUsed = 0;
 
+  // The index this one replaces (same event and namespace, older versions) until the keys are loaded:
+  // when the same participants have the same keys, its entries are reused instead of rebuilt.
+  std::shared_ptr<EventResolverIndex> previous;
+
   std::mutex mutex;  // guards everything below
   bool loaded = false;
+  // BLAKE2b of the rows the keys came from (user, static bleUuid, sealed key, in user order).
+  std::array<unsigned char, crypto_generichash_BYTES> membership{};
   std::vector<beacon_id::IdentityKey> keys;  // registered participants with a key
   std::vector<support::Uuid> staticIds;      // their static bleUuids, same order
   struct Run {
@@ -61,7 +68,11 @@ std::shared_ptr<detail::EventResolverIndex> PrivateIdResolver::indexFor(const st
   std::lock_guard lock{mutex_};
   auto& slot = events_[eventId];
   if (!slot || slot->reportVersion != reportVersion || slot->keysVersion != keysVersion || slot->ns.bytes != ns.bytes) {
-    slot = std::make_shared<detail::EventResolverIndex>();
+    auto fresh = std::make_shared<detail::EventResolverIndex>();
+    // The versions move for more than who is indexed (an override at the door, an event edit, a key
+    // made for a participant of another event): keep the old index at hand to reuse if nothing changed.
+    if (slot && slot->ns.bytes == ns.bytes) fresh->previous = std::move(slot);
+    slot = std::move(fresh);
     slot->reportVersion = reportVersion;
     slot->keysVersion = keysVersion;
     slot->ns = ns;
@@ -88,6 +99,24 @@ void loadKeys(pqxx::transaction_base& tx, const ServerKey& server, const std::st
       "FROM registrations r JOIN participant_identity_keys k ON k.user_id = r.user_id "
       "JOIN users u ON u.id = r.user_id WHERE r.event_id = $1 ORDER BY k.user_id",
       eventId);
+  crypto_generichash_state digest;
+  crypto_generichash_init(&digest, nullptr, 0, index.membership.size());
+  for (const auto& row : rows) {
+    for (int c = 0; c < 5; ++c) {
+      crypto_generichash_update(&digest, reinterpret_cast<const unsigned char*>(row[c].c_str()), row[c].size());
+      crypto_generichash_update(&digest, reinterpret_cast<const unsigned char*>("|"), 1);
+    }
+  }
+  crypto_generichash_final(&digest, index.membership.data(), index.membership.size());
+  if (auto previous = std::move(index.previous)) {
+    std::lock_guard lock{previous->mutex};
+    if (previous->loaded && previous->membership == index.membership) {
+      index.keys = previous->keys;
+      index.staticIds = previous->staticIds;
+      index.runs = previous->runs;  // immutable resolvers, shared
+      return;
+    }
+  }
   index.keys.reserve(rows.size());
   index.staticIds.reserve(rows.size());
   std::size_t unreadable = 0;
