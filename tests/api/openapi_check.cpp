@@ -349,14 +349,26 @@ const json::object& operation(const json::object& doc, const std::string& key) {
 }
 
 std::vector<Call> callEveryOperation(const json::object& doc, const LiveServer& server, bool authenticated) {
-  std::vector<Call> calls;
+  // Document order, except that deletions come last, the longest path first: a sub-resource
+  // (a registration) goes before what owns it (the account), and nothing is called after its
+  // owner is gone.
+  std::vector<std::pair<std::string, std::string>> order;  // path, method
   for (const auto& [pathKey, itemValue] : doc.at("paths").as_object()) {
-    const std::string path(pathKey);
-    const auto& item = itemValue.as_object();
-    for (const auto& [methodKey, opValue] : item) {
-      const std::string method(methodKey);
-      if (!kMethods.contains(method)) continue;
-      const auto& op = opValue.as_object();
+    for (const auto& [methodKey, opValue] : itemValue.as_object()) {
+      if (kMethods.contains(std::string(methodKey))) order.emplace_back(std::string(pathKey), std::string(methodKey));
+    }
+  }
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    const bool aDeletes = a.second == "delete";
+    const bool bDeletes = b.second == "delete";
+    if (aDeletes != bDeletes) return bDeletes;
+    return aDeletes && a.first.size() > b.first.size();
+  });
+  std::vector<Call> calls;
+  for (const auto& [path, method] : order) {
+    {
+      const auto& item = doc.at("paths").as_object().at(path).as_object();
+      const auto& op = item.at(method).as_object();
       Call call;
       call.operation = upper(method) + " " + path;
 
