@@ -40,3 +40,19 @@ function(attendance_add_app exe)
   target_link_libraries(${exe} PRIVATE ${arg_LIBS})
   install(TARGETS ${exe} RUNTIME COMPONENT ${arg_COMPONENT})
 endfunction()
+
+# attendance_embed_text(<target> INPUT <file> NAMESPACE <ns> FUNCTION <name>)
+# Adds to <target> a generated source defining `std::string_view <ns>::<name>()`, the
+# file's text (cmake/embed-text.cmake); regenerated whenever the file changes.
+function(attendance_embed_text target)
+  cmake_parse_arguments(arg "" "INPUT;NAMESPACE;FUNCTION" "" ${ARGN})
+  set(output "${CMAKE_CURRENT_BINARY_DIR}/generated/${arg_FUNCTION}_embedded.cpp")
+  add_custom_command(
+    OUTPUT "${output}"
+    COMMAND "${CMAKE_COMMAND}" "-DINPUT=${arg_INPUT}" "-DOUTPUT=${output}" "-DNAMESPACE=${arg_NAMESPACE}"
+            "-DFUNCTION=${arg_FUNCTION}" -P "${PROJECT_SOURCE_DIR}/cmake/embed-text.cmake"
+    DEPENDS "${arg_INPUT}" "${PROJECT_SOURCE_DIR}/cmake/embed-text.cmake"
+    COMMENT "Embedding ${arg_INPUT}"
+    VERBATIM)
+  target_sources(${target} PRIVATE "${output}")
+endfunction()

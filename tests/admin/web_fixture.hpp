@@ -36,6 +36,8 @@ public:
   ~TestServer();
   [[nodiscard]] std::uint16_t port() const { return port_; }
   [[nodiscard]] core::ConnectionPool& pool() { return *pool_; }
+  // Every route it answers (tests/api checks them against the OpenAPI document).
+  [[nodiscard]] const http_server::Router& router() const { return server_->router(); }
   // Moved by hand; server threads read it.
   support::SimulatedTimeSource clock{support::fromEpochMillis(1'790'000'000'000)};  // 2026-09-21
 

@@ -74,6 +74,9 @@ public:
     passwords_.join();
   }
 
+  // Every route it answers (tests/api checks them against the OpenAPI document).
+  [[nodiscard]] const hs::Router& router() const { return server_->router(); }
+
   // Starts at the real now (tests compare with database timestamps); moved by hand, read by server threads.
   support::SimulatedTimeSource clock{std::chrono::system_clock::now()};
   hs::MetricsRegistry metrics;

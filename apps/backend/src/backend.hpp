@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 #include <variant>
 
@@ -88,6 +89,9 @@ struct BackendContext {
   std::function<bool()> draining = [] { return false; };
   bool secureCookies = false;  // ServeOptions::secureCookies
 };
+
+// apps/backend/openapi.json, embedded at build time: served at GET /openapi.json (docs/api.md).
+[[nodiscard]] std::string_view openApiDocument();
 
 // Declares the backend's metrics and returns the router with every route.
 [[nodiscard]] http_server::Router makeRouter(BackendContext& ctx);

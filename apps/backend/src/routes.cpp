@@ -23,6 +23,7 @@
 
 #include "backend.hpp"
 #include "web/participant_web.hpp"
+#include "web/responses.hpp"
 
 namespace attendance::backend {
 namespace {
@@ -520,6 +521,7 @@ hs::Router makeRouter(BackendContext& ctx) {
   const hs::RouteOptions apiOptions{.maxBody = api};
   r.add(http::verb::get, "/readyz", bind(&readyz), apiOptions);
   web::addParticipantPages(r, ctx);  // the participant web app at `/` (docs/participant-web.md)
+  admin_web::addOpenApiRoute(r, openApiDocument());
   return r;
 }
 

@@ -334,4 +334,6 @@ bool Server::draining() const { return impl_->stopping.load(); }
 
 std::size_t Server::activeConnections() const { return impl_->activeCount(); }
 
+const Router& Server::router() const { return impl_->router; }
+
 }  // namespace attendance::http_server

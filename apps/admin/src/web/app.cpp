@@ -102,6 +102,7 @@ void WebApp::addRoutes(http_server::Router& router) {
   add(V::get, "/api/events/{id}/live", Access::session, &Console::apiLive);
   add(V::get, "/api/participants", Access::session, &Console::apiParticipants);
   add(V::get, "/api/scanners", Access::session, &Console::apiScanners);
+  addOpenApiRoute(router, openApiDocument());
 }
 
 }  // namespace attendance::admin_web

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <string_view>
 
 #include <attendance/core/database.hpp>
 #include <attendance/core/users.hpp>
@@ -45,6 +46,9 @@ struct WebOptions {
   [[nodiscard]] static WebOptions forTests();
 };
 
+// apps/admin/openapi.json, embedded at build time: served at GET /openapi.json (docs/api.md).
+[[nodiscard]] std::string_view openApiDocument();
+
 // The admin web application: every page, JSON API and asset route, added to a
 // router of the shared HTTP layer. Database work runs on `blocking`. With
 // `metrics`, the report cache's hits, misses and rebuilds are counted there
@@ -60,6 +64,7 @@ public:
   WebApp(const WebApp&) = delete;
   WebApp& operator=(const WebApp&) = delete;
 
+  // Every page and JSON route of the console, and GET /openapi.json.
   void addRoutes(http_server::Router& router);
 
 private:

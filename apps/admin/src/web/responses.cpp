@@ -31,6 +31,15 @@ Response jsonOut(http::status status, std::string body) {
   return res;
 }
 
+void addOpenApiRoute(http_server::Router& router, std::string_view document) {
+  router.addSync(http::verb::get, "/openapi.json", [document](http_server::RequestContext&) {
+    Response res = http_server::jsonResponse(http::status::ok, std::string(document));
+    harden(res, true);
+    res.set(http::field::cache_control, "no-cache");  // revalidate: an upgrade changes it
+    return res;
+  });
+}
+
 Response jsonError(http::status status, std::string_view message) {
   Response res = http_server::errorResponse(status, message);
   harden(res);

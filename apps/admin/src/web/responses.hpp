@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include <attendance/http_server/message.hpp>
+#include <attendance/http_server/router.hpp>
 #include <attendance/support/result.hpp>
 
 namespace attendance::admin_web {
@@ -37,5 +38,9 @@ void harden(Response& res, bool cacheable = false);
 [[nodiscard]] std::int64_t intParam(std::string_view target, std::string_view name, std::int64_t fallback,
                                     std::int64_t lo, std::int64_t hi);
 [[nodiscard]] bool isFormRequest(const Request& req);
+// GET /openapi.json: the server's API description (docs/api.md), without a session or
+// key (docs/adr/0073-openapi-documents-embedded-and-public.md). `document` is
+// the embedded file, which outlives the router.
+void addOpenApiRoute(http_server::Router& router, std::string_view document);
 
 }  // namespace attendance::admin_web

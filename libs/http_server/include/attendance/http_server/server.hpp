@@ -98,6 +98,9 @@ public:
 
   [[nodiscard]] bool draining() const;
   [[nodiscard]] std::size_t activeConnections() const;
+  // Every route this server answers, the built-in /healthz, /readyz and /metrics
+  // included: what an API description must cover (tests/api).
+  [[nodiscard]] const Router& router() const;
 
 private:
   struct Impl;
