@@ -33,8 +33,6 @@ using boost::asio::awaitable;
 using hs::RequestContext;
 using hs::Response;
 
-constexpr std::size_t kFormBodyLimit = 16 * 1024;  // bytes of a POSTed form
-
 struct SignedIn {
   std::string token;
   core::User user;
