@@ -1,8 +1,8 @@
 // The participant web app (docs/participant-web.md) against a real PostgreSQL
 // over real sockets: sign-up, the sign-up form's token, the sign-in limit shared
 // with the JSON API, "my events" after a sync, the export of everything stored
-// and the deletion of an account. The security the admin console has is the
-// shared suite's (participant_web_security_site.cpp).
+// and the deletion of an account, on the pages and through the JSON API. The
+// security the admin console has is the shared suite's (participant_web_security_site.cpp).
 #include <gtest/gtest.h>
 
 #include <map>
@@ -65,6 +65,29 @@ private:
 
 class ParticipantWebTest : public BackendTest {
 protected:
+  // After one participant who had been seen deleted their account: the report of kEvent counts them
+  // only in erasedIds, and none of `traces` is in its JSON, CSV, unknown-devices CSV, table or the roster.
+  void expectOnlyAnAnonymousCount(const core::EventReport& before, const std::vector<std::string>& traces) {
+    core::EventReport after;
+    withPool([&](core::ConnectionPool& pool) {
+      after = core::buildReport(pool, kEvent, std::chrono::system_clock::now()).value();
+    });
+    EXPECT_EQ(after.registered, before.registered - 1);
+    EXPECT_EQ(after.attended, before.attended - 1);
+    EXPECT_EQ(after.unknownDevices, before.unknownDevices) << "not an unknown device either";
+    EXPECT_EQ(after.erasedIds, 1);
+    EXPECT_NE(core::renderReportJson(after).find("\"erasedIds\":1"), std::string::npos);
+    const auto roster =
+        Client{backend->port}.request(request("GET", fmt::format("/api/events/{}/roster", kEvent), {}, apiKey));
+    ASSERT_EQ(roster.result_int(), 200) << roster.body();
+    for (const std::string& rendered :
+         {core::renderReportJson(after), core::renderReportCsv(after), core::renderUnknownDevicesCsv(after),
+          core::renderReportTable(after), roster.body()}) {
+      for (const auto& trace : traces)
+        EXPECT_EQ(rendered.find(trace), std::string::npos) << trace << " in " << rendered;
+    }
+  }
+
   // Signs up through the form; returns the new user's id.
   std::string signUp(Browser& b, const std::string& email, const std::string& password = "correct horse") {
     EXPECT_EQ(b.get("/signup").result_int(), 200);
@@ -277,16 +300,74 @@ TEST_F(ParticipantWebTest, DeletingTheAccountNeedsThePasswordAndLeavesOnlyAnAnon
   EXPECT_EQ(number(*db, "SELECT count(*) FROM participant_login_attempts WHERE email = 'carol@example.com'"), 0);
   EXPECT_EQ(b.get("/").result_int(), 303) << "signed out";
 
-  // The report: they are gone from the participants; their sighting stays, linked to no one.
-  core::EventReport after;
-  withPool([&](core::ConnectionPool& pool) {
-    after = core::buildReport(pool, kEvent, std::chrono::system_clock::now()).value();
-  });
-  EXPECT_EQ(after.registered, before.registered - 1);
-  EXPECT_EQ(after.attended, 1);
-  EXPECT_EQ(after.unknownDevices, before.unknownDevices + 1);
-  for (const auto& p : after.participants) EXPECT_NE(p.email, "carol@example.com");
+  // The report: they are gone from the participants; their sighting stays, linked to no one, and is
+  // only counted: no id of theirs in any rendering of the report, nor in the scanners' roster (ADR 0076).
+  expectOnlyAnAnonymousCount(before, {userId, bleUuid, "carol@example.com", "Carol"});
   EXPECT_EQ(number(*db, "SELECT count(*) FROM check_ins WHERE ble_uuid = '" + bleUuid + "'"), 1);
+  // Their phone, still advertising the id, is seen again: counted among the erased, still shown nowhere.
+  ASSERT_EQ(Client{backend->port}
+                .request(request("POST", "/batchCheckIn", batch({record(bleUuid, t + 5000)}), apiKey))
+                .result_int(),
+            200);
+  expectOnlyAnAnonymousCount(before, {userId, bleUuid, "carol@example.com", "Carol"});
+}
+
+// Issue 12: the JSON API's data rights are the page's, through the same core calls.
+TEST_F(ParticipantWebTest, TheApiExportIsThePagesDocument) {
+  Browser b{backend->port};
+  const std::string userId = signUp(b, "carol@example.com");
+  ASSERT_EQ(b.get("/").result_int(), 200);
+  ASSERT_EQ(b.post(fmt::format("/events/{}/register", kEvent), {{"csrf", b.csrf()}}).result_int(), 303);
+  const std::string token = b.cookie("attendance_participant");
+  const auto api = Client{backend->port}.request(request("GET", "/api/me/export", {}, token));
+  ASSERT_EQ(api.result_int(), 200) << api.body();
+  EXPECT_EQ(api[hs::http::field::cache_control], "no-store");
+  const auto page = b.get("/me/export.json");
+  ASSERT_EQ(page.result_int(), 200);
+  EXPECT_EQ(api.body(), page.body()) << "one document";
+  EXPECT_EQ(json::parse(api.body()).at("account").at("userId").as_string(), userId);
+  // Without a session: the API's 401, and nobody's data.
+  const auto anon = Client{backend->port}.request(request("GET", "/api/me/export"));
+  EXPECT_EQ(anon.result_int(), 401);
+  EXPECT_EQ(anon.body().find("carol"), std::string::npos);
+}
+
+TEST_F(ParticipantWebTest, TheApiErasureNeedsThePasswordAndIsThePages) {
+  Browser b{backend->port};
+  const std::string userId = signUp(b, "carol@example.com");
+  ASSERT_EQ(b.get("/").result_int(), 200);
+  ASSERT_EQ(b.post(fmt::format("/events/{}/register", kEvent), {{"csrf", b.csrf()}}).result_int(), 303);
+  const std::string token = b.cookie("attendance_participant");
+  const std::string userRow = "SELECT count(*) FROM users WHERE id = '" + userId + "'";
+  auto del = [&](std::string_view body, std::string_view contentType = "application/json") {
+    return Client{backend->port}.request(request("DELETE", "/api/me", body, token, contentType));
+  };
+  // The session token alone erases nothing (ADR 0076).
+  auto res = del({});
+  EXPECT_EQ(res.result_int(), 415) << res.body();
+  res = del("{}");
+  EXPECT_EQ(res.result_int(), 400);
+  EXPECT_EQ(parseObject(res.body()).at("error").as_string(), "\"password\" must be a string") << res.body();
+  res = del(R"({"password":"not my password"})");
+  EXPECT_EQ(res.result_int(), 401);
+  EXPECT_NE(res.body().find("nothing was deleted"), std::string::npos) << res.body();
+  res = del("password=correct+horse", "application/x-www-form-urlencoded");
+  EXPECT_EQ(res.result_int(), 415);
+  EXPECT_EQ(Client{backend->port}.request(request("DELETE", "/api/me", R"({"password":"correct horse"})")).result_int(),
+            401)
+      << "no token";
+  EXPECT_EQ(number(*db, userRow), 1);
+
+  res = del(R"({"password":"correct horse"})");
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_EQ(parseObject(res.body()).at("userId").as_string(), userId);
+  EXPECT_EQ(number(*db, userRow), 0);
+  EXPECT_EQ(number(*db, "SELECT count(*) FROM registrations WHERE user_id = '" + userId + "'"), 0);
+  EXPECT_EQ(number(*db, "SELECT count(*) FROM participant_sessions WHERE user_id = '" + userId + "'"), 0);
+  // Its session went with it, on the API and on the pages.
+  EXPECT_EQ(Client{backend->port}.request(request("GET", "/api/me", {}, token)).result_int(), 401);
+  EXPECT_EQ(b.get("/").result_int(), 303);
+  EXPECT_EQ(del(R"({"password":"correct horse"})").result_int(), 401);
 }
 
 TEST_F(ParticipantWebTest, RefusedSignUpKeepsWhatWasTypedWithTheApisMessageAtItsField) {
