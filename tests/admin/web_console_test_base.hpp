@@ -35,6 +35,41 @@ inline bool has(const std::string& body, const std::string& part) { return body.
 constexpr const char* kEmail = "organizer@example.org";
 constexpr const char* kPassword = "correct horse battery";
 
+// Every route of the console, with a concrete path.
+struct RouteCase {
+  http::verb verb;
+  std::string target;
+};
+inline std::vector<RouteCase> protectedRoutes() {
+  return {
+      {http::verb::get, "/"},
+      {http::verb::get, "/events"},
+      {http::verb::post, "/events"},
+      {http::verb::get, "/events/ev-1"},
+      {http::verb::post, "/events/ev-1"},
+      {http::verb::post, "/events/ev-1/delete"},
+      {http::verb::post, "/events/ev-1/registrations"},
+      {http::verb::post, "/events/ev-1/door"},
+      {http::verb::post, "/events/ev-1/registrations/00000000-0000-4000-8000-000000000000/delete"},
+      {http::verb::get, "/events/ev-1/report.csv"},
+      {http::verb::get, "/participants"},
+      {http::verb::post, "/participants"},
+      {http::verb::post, "/participants/00000000-0000-4000-8000-000000000000/disable"},
+      {http::verb::post, "/participants/00000000-0000-4000-8000-000000000000/enable"},
+      {http::verb::post, "/participants/00000000-0000-4000-8000-000000000000/regenerate-ble-uuid"},
+      {http::verb::get, "/scanners"},
+      {http::verb::post, "/scanners"},
+      {http::verb::post, "/scanners/s1/revoke"},
+      {http::verb::post, "/scanners/s1/assignments"},
+      {http::verb::post, "/scanners/s1/assignments/ev-1/delete"},
+      {http::verb::post, "/logout"},
+      {http::verb::get, "/api/events"},
+      {http::verb::get, "/api/events/ev-1/report"},
+      {http::verb::get, "/api/participants"},
+      {http::verb::get, "/api/scanners"},
+  };
+}
+
 class AdminWebTest : public ::testing::Test {
 protected:
   AdminWebTest() : server(db, WebOptions::forTests()) {

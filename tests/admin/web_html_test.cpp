@@ -98,8 +98,8 @@ TEST(Pages, EscapeUserStringsInEveryPage) {
 }
 
 TEST(Pages, NoticesAreFixedTextOnly) {
-  EXPECT_NE(pages::noticeFor("event-created").find("Event created."), std::string::npos);
-  EXPECT_EQ(pages::noticeFor("<script>"), "");
+  EXPECT_NE(noticeFor(pages::notices(), "event-created").find("Event created."), std::string::npos);
+  EXPECT_EQ(noticeFor(pages::notices(), "<script>"), "");
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
 // The participant web app (docs/participant-web.md) against a real PostgreSQL
-// over real sockets: sign-up, the session cookie's flags and the CSP, CSRF
-// refusals, the sign-in limit shared with the JSON API, "my events" after a
-// sync, the export of everything stored and the deletion of an account.
+// over real sockets: sign-up, the sign-up form's token, the sign-in limit shared
+// with the JSON API, "my events" after a sync, the export of everything stored
+// and the deletion of an account, on the pages and through the JSON API. The
+// security the admin console has is the shared suite's (participant_web_security_site.cpp).
 #include <gtest/gtest.h>
 
 #include <map>
-#include <regex>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -13,8 +13,9 @@
 #include <attendance/core/core.hpp>
 
 #include "backend/backend_test_base.hpp"
-#include "web/html.hpp"
+#include "support/admin_form.hpp"
 #include "support/test_client.hpp"
+#include "support/web_security.hpp"
 
 namespace core = attendance::core;
 namespace hs = attendance::http_server;
@@ -22,77 +23,71 @@ namespace json = boost::json;
 using attendance::testing::Client;
 using attendance::testing::ClientResponse;
 using attendance::testing::number;
+using attendance::testing::web_security::formBody;
+using attendance::testing::web_security::WebBrowser;
 using namespace std::chrono_literals;
 
 namespace {
 
 using namespace attendance::testing::backend_test;
 
-// A browser's cookie jar and forms, over one connection per request.
+// A browser's cookie jar and forms (the security suite's WebBrowser), remembering the csrf field of
+// the last page that had one.
 class Browser {
 public:
-  explicit Browser(std::uint16_t port) : port_(port) {}
+  explicit Browser(std::uint16_t port) : web_(port) {}
 
-  ClientResponse get(const std::string& path) { return exchange("GET", path, {}); }
+  ClientResponse get(const std::string& path) { return remember(web_.get(path)); }
 
-  // POSTs the form; `csrf` is added unless it is nullopt ("no token").
-  ClientResponse post(const std::string& path, std::map<std::string, std::string> fields) {
-    std::string body;
-    for (const auto& [k, v] : fields) {
-      if (!body.empty()) body += '&';
-      body += k + "=" + attendance::admin_web::urlEncode(v);
-    }
-    return exchange("POST", path, body);
+  // POSTs the form; a "csrf" field is sent only when given.
+  ClientResponse post(const std::string& path, const std::map<std::string, std::string>& fields) {
+    return remember(web_.post(path, formBody({fields.begin(), fields.end()})));
   }
 
   // The value of the hidden csrf field of the last page that had one.
   [[nodiscard]] const std::string& csrf() const { return csrf_; }
   [[nodiscard]] std::string cookie(const std::string& name) const {
-    auto it = jar_.find(name);
-    return it == jar_.end() ? std::string{} : it->second;
+    auto it = web_.cookies.find(name);
+    return it == web_.cookies.end() ? std::string{} : it->second;
   }
-  std::vector<std::string> setCookies;  // of the last response
+  // The Set-Cookie values of the last response.
+  [[nodiscard]] const std::vector<std::string>& setCookies() const { return web_.setCookies; }
 
 private:
-  ClientResponse exchange(const std::string& method, const std::string& path, const std::string& body) {
-    std::string r = fmt::format("{} {} HTTP/1.1\r\nHost: test\r\n", method, path);
-    std::string cookies;
-    for (const auto& [k, v] : jar_) cookies += (cookies.empty() ? "" : "; ") + k + "=" + v;
-    if (!cookies.empty()) r += "Cookie: " + cookies + "\r\n";
-    if (method == "POST") {
-      r += "Content-Type: application/x-www-form-urlencoded\r\n";
-      r += fmt::format("Content-Length: {}\r\n", body.size());
-    }
-    r += "\r\n" + body;
-    Client c{port_};
-    ClientResponse res = c.request(r);
-    setCookies.clear();
-    for (auto [it, end] = res.equal_range(hs::http::field::set_cookie); it != end; ++it) {
-      const std::string line{it->value()};
-      setCookies.push_back(line);
-      const auto eq = line.find('=');
-      const auto semi = line.find(';');
-      const std::string name = line.substr(0, eq);
-      const std::string value = line.substr(eq + 1, semi - eq - 1);
-      if (value.empty() || line.find("Max-Age=0") != std::string::npos) {
-        jar_.erase(name);
-      } else {
-        jar_[name] = value;
-      }
-    }
-    static const std::regex kCsrf{R"re(name="csrf" value="([^"]+)")re"};
-    std::smatch m;
-    if (std::regex_search(res.body(), m, kCsrf)) csrf_ = m[1];
+  ClientResponse remember(ClientResponse res) {
+    if (auto token = attendance::testing::csrfField(res.body()); !token.empty()) csrf_ = std::move(token);
     return res;
   }
 
-  std::uint16_t port_;
-  std::map<std::string, std::string> jar_;
+  WebBrowser web_;
   std::string csrf_;
 };
 
 class ParticipantWebTest : public BackendTest {
 protected:
+  // After one participant who had been seen deleted their account: the report of kEvent counts them
+  // only in erasedIds, and none of `traces` is in its JSON, CSV, unknown-devices CSV, table or the roster.
+  void expectOnlyAnAnonymousCount(const core::EventReport& before, const std::vector<std::string>& traces) {
+    core::EventReport after;
+    withPool([&](core::ConnectionPool& pool) {
+      after = core::buildReport(pool, kEvent, std::chrono::system_clock::now()).value();
+    });
+    EXPECT_EQ(after.registered, before.registered - 1);
+    EXPECT_EQ(after.attended, before.attended - 1);
+    EXPECT_EQ(after.unknownDevices, before.unknownDevices) << "not an unknown device either";
+    EXPECT_EQ(after.erasedIds, 1);
+    EXPECT_NE(core::renderReportJson(after).find("\"erasedIds\":1"), std::string::npos);
+    const auto roster =
+        Client{backend->port}.request(request("GET", fmt::format("/api/events/{}/roster", kEvent), {}, apiKey));
+    ASSERT_EQ(roster.result_int(), 200) << roster.body();
+    for (const std::string& rendered :
+         {core::renderReportJson(after), core::renderReportCsv(after), core::renderUnknownDevicesCsv(after),
+          core::renderReportTable(after), roster.body()}) {
+      for (const auto& trace : traces)
+        EXPECT_EQ(rendered.find(trace), std::string::npos) << trace << " in " << rendered;
+    }
+  }
+
   // Signs up through the form; returns the new user's id.
   std::string signUp(Browser& b, const std::string& email, const std::string& password = "correct horse") {
     EXPECT_EQ(b.get("/signup").result_int(), 200);
@@ -112,7 +107,7 @@ TEST_F(ParticipantWebTest, SignUpSignsInWithAHardenedCookieAndShowsTheIdAsTextAn
 
   const std::string userId = signUp(b, "carol@example.com");
   ASSERT_FALSE(userId.empty());
-  const std::string sessionCookie = b.setCookies.at(0);
+  const std::string sessionCookie = b.setCookies().at(0);
   EXPECT_TRUE(sessionCookie.starts_with("attendance_participant=atp_")) << sessionCookie;
   EXPECT_NE(sessionCookie.find("; HttpOnly"), std::string::npos);
   EXPECT_NE(sessionCookie.find("; SameSite=Lax"), std::string::npos);
@@ -126,13 +121,8 @@ TEST_F(ParticipantWebTest, SignUpSignsInWithAHardenedCookieAndShowsTheIdAsTextAn
   EXPECT_NE(res.body().find("Carol &lt;b&gt;"), std::string::npos) << "the name is escaped";
   EXPECT_EQ(res.body().find("Carol <b>"), std::string::npos);
   EXPECT_NE(res.body().find("Welcome!"), std::string::npos);
-  // The admin console's headers (web/responses.hpp): no inline script, no framing, no caching.
-  const std::string csp{res["Content-Security-Policy"]};
-  EXPECT_NE(csp.find("default-src 'none'"), std::string::npos) << csp;
-  EXPECT_NE(csp.find("script-src 'self'"), std::string::npos);
-  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos);
-  EXPECT_EQ(res["X-Frame-Options"], "DENY");
-  EXPECT_EQ(res[hs::http::field::cache_control], "no-store");
+  // The CSP and the other headers, CSRF, escaping, sign-in limits and the sign-out are the shared web
+  // security suite's, run against these pages and the admin console (participant_web_security_site.cpp).
 
   // The JSON API knows the same account.
   auto me = Client{backend->port}.request(request("GET", "/api/me", {}, b.cookie("attendance_participant")));
@@ -146,24 +136,7 @@ TEST_F(ParticipantWebTest, SignUpSignsInWithAHardenedCookieAndShowsTheIdAsTextAn
   EXPECT_EQ(Client{backend->port}.request(request("GET", "/api/me", {}, token)).result_int(), 401);
 }
 
-TEST_F(ParticipantWebTest, BehindTlsTheCookiesGetTheHostPrefixAndSecure) {
-  TearDown();
-  BackendOptions o;
-  o.secureCookies = true;  // serve --secure-cookies
-  SetUpWith(o);
-  Browser b{backend->port};
-  ASSERT_EQ(b.get("/signup").result_int(), 200);
-  ASSERT_EQ(b.setCookies.size(), 1U);
-  EXPECT_TRUE(b.setCookies[0].starts_with("__Host-attendance_participant_form=")) << b.setCookies[0];
-  EXPECT_NE(b.setCookies[0].find("; SameSite=Strict; Secure"), std::string::npos) << b.setCookies[0];
-  signUp(b, "carol@example.com");
-  EXPECT_TRUE(b.setCookies.at(0).starts_with("__Host-attendance_participant=atp_")) << b.setCookies.at(0);
-  EXPECT_NE(b.setCookies.at(0).find("; Path=/;"), std::string::npos);
-  EXPECT_NE(b.setCookies.at(0).find("; HttpOnly; SameSite=Lax; Secure"), std::string::npos) << b.setCookies.at(0);
-  EXPECT_EQ(b.get("/").result_int(), 200);
-}
-
-TEST_F(ParticipantWebTest, FormsWithoutTheirCsrfTokenAreRefusedAndChangeNothing) {
+TEST_F(ParticipantWebTest, TheSignUpFormNeedsItsTokenAndTheSignedInFormsWorkWithTheirs) {
   Browser b{backend->port};
   ASSERT_EQ(b.get("/signup").result_int(), 200);
   // No token, then a wrong one: no account.
@@ -175,19 +148,11 @@ TEST_F(ParticipantWebTest, FormsWithoutTheirCsrfTokenAreRefusedAndChangeNothing)
   EXPECT_EQ(res.result_int(), 403);
   EXPECT_EQ(number(*db, "SELECT count(*) FROM users WHERE email = 'm@example.com'"), 0);
 
+  // The signed-in forms' refusals are the shared suite's (participant_web_security_site.cpp).
   const std::string userId = signUp(b, "carol@example.com");
   ASSERT_EQ(b.get("/").result_int(), 200);
   const std::string csrf = b.csrf();
   const std::string registered = "SELECT count(*) FROM registrations WHERE user_id = '" + userId + "'";
-  res = b.post(fmt::format("/events/{}/register", kEvent), {});
-  EXPECT_EQ(res.result_int(), 403) << "no token";
-  res = b.post(fmt::format("/events/{}/register", kEvent), {{"csrf", csrf.substr(1)}});
-  EXPECT_EQ(res.result_int(), 403) << "a wrong token";
-  EXPECT_EQ(number(*db, registered), 0);
-  res = b.post("/account/delete", {{"password", "correct horse"}});
-  EXPECT_EQ(res.result_int(), 403);
-  EXPECT_EQ(number(*db, "SELECT count(*) FROM users WHERE id = '" + userId + "'"), 1);
-
   res = b.post(fmt::format("/events/{}/register", kEvent), {{"csrf", csrf}});
   EXPECT_EQ(res.result_int(), 303) << res.body();
   EXPECT_EQ(number(*db, registered), 1);
@@ -335,16 +300,74 @@ TEST_F(ParticipantWebTest, DeletingTheAccountNeedsThePasswordAndLeavesOnlyAnAnon
   EXPECT_EQ(number(*db, "SELECT count(*) FROM participant_login_attempts WHERE email = 'carol@example.com'"), 0);
   EXPECT_EQ(b.get("/").result_int(), 303) << "signed out";
 
-  // The report: they are gone from the participants; their sighting stays, linked to no one.
-  core::EventReport after;
-  withPool([&](core::ConnectionPool& pool) {
-    after = core::buildReport(pool, kEvent, std::chrono::system_clock::now()).value();
-  });
-  EXPECT_EQ(after.registered, before.registered - 1);
-  EXPECT_EQ(after.attended, 1);
-  EXPECT_EQ(after.unknownDevices, before.unknownDevices + 1);
-  for (const auto& p : after.participants) EXPECT_NE(p.email, "carol@example.com");
+  // The report: they are gone from the participants; their sighting stays, linked to no one, and is
+  // only counted: no id of theirs in any rendering of the report, nor in the scanners' roster (ADR 0076).
+  expectOnlyAnAnonymousCount(before, {userId, bleUuid, "carol@example.com", "Carol"});
   EXPECT_EQ(number(*db, "SELECT count(*) FROM check_ins WHERE ble_uuid = '" + bleUuid + "'"), 1);
+  // Their phone, still advertising the id, is seen again: counted among the erased, still shown nowhere.
+  ASSERT_EQ(Client{backend->port}
+                .request(request("POST", "/batchCheckIn", batch({record(bleUuid, t + 5000)}), apiKey))
+                .result_int(),
+            200);
+  expectOnlyAnAnonymousCount(before, {userId, bleUuid, "carol@example.com", "Carol"});
+}
+
+// Issue 12: the JSON API's data rights are the page's, through the same core calls.
+TEST_F(ParticipantWebTest, TheApiExportIsThePagesDocument) {
+  Browser b{backend->port};
+  const std::string userId = signUp(b, "carol@example.com");
+  ASSERT_EQ(b.get("/").result_int(), 200);
+  ASSERT_EQ(b.post(fmt::format("/events/{}/register", kEvent), {{"csrf", b.csrf()}}).result_int(), 303);
+  const std::string token = b.cookie("attendance_participant");
+  const auto api = Client{backend->port}.request(request("GET", "/api/me/export", {}, token));
+  ASSERT_EQ(api.result_int(), 200) << api.body();
+  EXPECT_EQ(api[hs::http::field::cache_control], "no-store");
+  const auto page = b.get("/me/export.json");
+  ASSERT_EQ(page.result_int(), 200);
+  EXPECT_EQ(api.body(), page.body()) << "one document";
+  EXPECT_EQ(json::parse(api.body()).at("account").at("userId").as_string(), userId);
+  // Without a session: the API's 401, and nobody's data.
+  const auto anon = Client{backend->port}.request(request("GET", "/api/me/export"));
+  EXPECT_EQ(anon.result_int(), 401);
+  EXPECT_EQ(anon.body().find("carol"), std::string::npos);
+}
+
+TEST_F(ParticipantWebTest, TheApiErasureNeedsThePasswordAndIsThePages) {
+  Browser b{backend->port};
+  const std::string userId = signUp(b, "carol@example.com");
+  ASSERT_EQ(b.get("/").result_int(), 200);
+  ASSERT_EQ(b.post(fmt::format("/events/{}/register", kEvent), {{"csrf", b.csrf()}}).result_int(), 303);
+  const std::string token = b.cookie("attendance_participant");
+  const std::string userRow = "SELECT count(*) FROM users WHERE id = '" + userId + "'";
+  auto del = [&](std::string_view body, std::string_view contentType = "application/json") {
+    return Client{backend->port}.request(request("DELETE", "/api/me", body, token, contentType));
+  };
+  // The session token alone erases nothing (ADR 0076).
+  auto res = del({});
+  EXPECT_EQ(res.result_int(), 415) << res.body();
+  res = del("{}");
+  EXPECT_EQ(res.result_int(), 400);
+  EXPECT_EQ(parseObject(res.body()).at("error").as_string(), "\"password\" must be a string") << res.body();
+  res = del(R"({"password":"not my password"})");
+  EXPECT_EQ(res.result_int(), 401);
+  EXPECT_NE(res.body().find("nothing was deleted"), std::string::npos) << res.body();
+  res = del("password=correct+horse", "application/x-www-form-urlencoded");
+  EXPECT_EQ(res.result_int(), 415);
+  EXPECT_EQ(Client{backend->port}.request(request("DELETE", "/api/me", R"({"password":"correct horse"})")).result_int(),
+            401)
+      << "no token";
+  EXPECT_EQ(number(*db, userRow), 1);
+
+  res = del(R"({"password":"correct horse"})");
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_EQ(parseObject(res.body()).at("userId").as_string(), userId);
+  EXPECT_EQ(number(*db, userRow), 0);
+  EXPECT_EQ(number(*db, "SELECT count(*) FROM registrations WHERE user_id = '" + userId + "'"), 0);
+  EXPECT_EQ(number(*db, "SELECT count(*) FROM participant_sessions WHERE user_id = '" + userId + "'"), 0);
+  // Its session went with it, on the API and on the pages.
+  EXPECT_EQ(Client{backend->port}.request(request("GET", "/api/me", {}, token)).result_int(), 401);
+  EXPECT_EQ(b.get("/").result_int(), 303);
+  EXPECT_EQ(del(R"({"password":"correct horse"})").result_int(), 401);
 }
 
 TEST_F(ParticipantWebTest, RefusedSignUpKeepsWhatWasTypedWithTheApisMessageAtItsField) {

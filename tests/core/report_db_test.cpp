@@ -323,7 +323,8 @@ TEST(ReportDb, UnknownEventAndEmptyEvent) {
             "{\"event\":{\"id\":\"ev-empty\",\"name\":\"Empty\",\"venue\":\"\",\"startsAt\":null,\"endsAt\":null},"
             "\"generatedAt\":\"2024-07-20T12:53:20.000Z\",\"synced\":false,\"summary\":{\"registered\":0,"
             "\"attended\":0,\"noShows\":0,\"walkIns\":0,\"unknownDevices\":0,\"attendanceRate\":0.0000,"
-            "\"manualCheckIns\":0,\"revoked\":0},\"participants\":[],\"unknownDevices\":[],\"audit\":[],\"scanners\":[]"
+            "\"manualCheckIns\":0,\"revoked\":0,\"erasedIds\":0},\"participants\":[],\"unknownDevices\":[],\"audit\":[]"
+            ",\"scanners\":[]"
             ",\"arrivals\":{\"bucketMinutes\":15,"
             "\"buckets\":[]}}");
 }

@@ -46,6 +46,7 @@ Uuid userId(unsigned n) { return uuid(0x11110000U + n, n); }
 Uuid currentBle(unsigned n) { return uuid(0x22220000U + n, n); }
 Uuid retiredBle(unsigned n) { return uuid(0x33330000U + n, n); }
 Uuid unknownBle(unsigned n) { return uuid(0x44440000U + n, n); }
+Uuid erasedBle(unsigned n) { return uuid(0x55550000U + n, n); }
 
 constexpr unsigned kRegistered = 60;  // users 0..59 registered for "ev"
 constexpr unsigned kUsers = 90;       // 60..89 can only be walk-ins
@@ -305,6 +306,35 @@ TEST_F(ReportIncrementalTest, ANewReceiptIsMergedWithoutABuild) {
   EXPECT_EQ(stats.incremental, 2U);
   expectSameAsFresh(cache, std::chrono::minutes{15}, "after the refresh");
   EXPECT_EQ(cache.stats().rebuilds, 3U);  // that get was a hit
+}
+
+// Deleted participants' bleUuids (migration 0012, ADR 0076) are counted, never
+// listed, by the full build and by the merge of new receipts alike.
+TEST_F(ReportIncrementalTest, ErasedIdsAreOnlyCountedInFullBuildsAndMerges) {
+  execSql(db, "INSERT INTO erased_ble_uuids VALUES ('" + erasedBle(0).toString() + "'), ('" + erasedBle(1).toString() +
+                  "')");
+  ASSERT_TRUE(core::ingestBatch(*pool, request("ev", "S1", {{erasedBle(0), kT0 + 1}}), kNow));
+  core::ReportCache cache;
+  const auto first = cache.get(*pool, "ev", kNow);
+  ASSERT_TRUE(first);
+  EXPECT_EQ((*first)->report().erasedIds, 1);
+  const auto unknownBefore = (*first)->report().unknownDevices;
+  // Seen again, the other one for the first time, next to a new unknown device: a merge, no build.
+  ASSERT_TRUE(core::ingestBatch(
+      *pool, request("ev", "S2", {{erasedBle(0), kT0 + 2}, {erasedBle(1), kT0 + 3}, {unknownBle(777), kT0 + 4}}),
+      kNow));
+  const auto second = cache.get(*pool, "ev", kNow);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(cache.stats().incremental, 1U);
+  const auto& r = (*second)->report();
+  EXPECT_EQ(r.erasedIds, 2);
+  EXPECT_EQ(r.unknownDevices, unknownBefore + 1);
+  for (const std::string& rendered :
+       {(*second)->json(), core::renderReportCsv(r), core::renderUnknownDevicesCsv(r), core::renderReportTable(r)}) {
+    for (unsigned n = 0; n < 2; ++n) EXPECT_EQ(rendered.find(erasedBle(n).toString()), std::string::npos);
+  }
+  EXPECT_NE((*second)->json().find("\"erasedIds\":2"), std::string::npos);
+  expectSameAsFresh(cache, std::chrono::minutes{15}, "after the merge");
 }
 
 TEST_F(ReportIncrementalTest, ConcurrentGetsAfterASyncUpdateOnce) {

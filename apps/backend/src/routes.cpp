@@ -15,6 +15,7 @@
 #include <attendance/core/deployment.hpp>
 #include <attendance/core/events.hpp>
 #include <attendance/core/migrations.hpp>
+#include <attendance/core/participant_data.hpp>
 #include <attendance/core/report.hpp>
 #include <attendance/core/scanners.hpp>
 #include <attendance/support/json_text.hpp>
@@ -424,6 +425,42 @@ awaitable<hs::Response> meBeacon(BackendContext& ctx, hs::RequestContext& rc) {
   co_return res;
 }
 
+// GET /api/me/export: everything stored about the participant, the document of the page's /me/export.json
+// (core::exportParticipantJson, GDPR art. 20).
+awaitable<hs::Response> meExport(BackendContext& ctx, hs::RequestContext& rc) {
+  const auto& user = std::any_cast<const core::User&>(rc.principal);
+  const auto now = ctx.clock.systemTime();
+  auto doc = co_await ctx.blocking.run([&] { return core::exportParticipantJson(ctx.db, user.id, now); });
+  if (!doc) co_return errorFor(doc.error());
+  auto res = hs::jsonResponse(http::status::ok, std::move(*doc));
+  res.set(http::field::cache_control, "no-store");
+  res.set(http::field::content_disposition, "attachment; filename=\"attendance-my-data.json\"");
+  co_return res;
+}
+
+// DELETE /api/me {"password": "..."}: the page's erasure (core::deleteParticipant, GDPR art. 17, ADR 0069):
+// a session token alone cannot erase an account, its password must come with it (ADR 0076).
+awaitable<hs::Response> deleteMe(BackendContext& ctx, hs::RequestContext& rc) {
+  const auto& user = std::any_cast<const core::User&>(rc.principal);
+  JsonBody body = parseJsonObject(rc.request);
+  if (body.error) co_return std::move(*body.error);
+  std::string error;
+  auto password = stringField(body.object, "password", error);
+  if (!password) co_return hs::errorResponse(http::status::bad_request, error);
+  auto checked = co_await onPasswordPool(ctx, [&] { return core::deleteParticipant(ctx.db, user.id, *password); });
+  if (auto* busy = std::get_if<hs::Response>(&checked)) co_return std::move(*busy);
+  auto& deleted = std::get<0>(checked);
+  if (!deleted) {
+    if (deleted.error() == core::Errc::unauthorized) co_return unauthorized("wrong password; nothing was deleted");
+    co_return errorFor(deleted.error());
+  }
+  support::log::info("participant.account_deleted", {{"userId", user.id}});
+  std::string out = "{\"userId\":";
+  support::appendJsonString(out, user.id);
+  out += ",\"deleted\":true}";
+  co_return hs::jsonResponse(http::status::ok, std::move(out));
+}
+
 // GET /api/events: upcoming events; with a valid token each says whether the user is registered.
 awaitable<hs::Response> events(BackendContext& ctx, hs::RequestContext& rc) {
   const auto* user = std::any_cast<core::User>(&rc.principal);
@@ -513,6 +550,8 @@ hs::Router makeRouter(BackendContext& ctx) {
   r.add(http::verb::post, "/api/sessions", bind(&createSession), options(api, clientRateGuard(ctx)));
   r.add(http::verb::get, "/api/me", bind(&me), options(api, sessionGuard(ctx, true)));
   r.add(http::verb::get, "/api/me/beacon", bind(&meBeacon), options(api, sessionGuard(ctx, true)));
+  r.add(http::verb::get, "/api/me/export", bind(&meExport), options(api, sessionGuard(ctx, true)));
+  r.add(http::verb::delete_, "/api/me", bind(&deleteMe), options(api, sessionGuard(ctx, true)));
   r.add(http::verb::get, "/api/events", bind(&events), options(api, sessionGuard(ctx, false)));
   r.add(http::verb::post, "/api/events/{id}/registrations", bind(&registerForEvent),
         options(api, sessionGuard(ctx, true)));

@@ -206,6 +206,12 @@ Result<void> deleteParticipant(ConnectionPool& pool, std::string_view userId, st
   if (hash->empty() || !detail::verifyPassword(*hash, password)) return make_error_code(Errc::unauthorized);
   return detail::withConnection(pool, "delete_participant", [&](pqxx::connection_base& conn) -> Result<void> {
     pqxx::work tx{conn};
+    // Their check-ins stay (ADR 0069); every bleUuid they had is remembered as erased, so reports count
+    // those sightings as one anonymous number and show none of the ids (migration 0012, ADR 0076).
+    tx.exec_params(
+        "INSERT INTO erased_ble_uuids (ble_uuid) SELECT ble_uuid FROM users WHERE id = $1::uuid "
+        "UNION SELECT ble_uuid FROM retired_ble_uuids WHERE user_id = $1::uuid ON CONFLICT DO NOTHING",
+        id);
     const auto deleted = tx.exec_params("DELETE FROM users WHERE id = $1::uuid RETURNING lower(email)", id);
     if (deleted.empty()) return make_error_code(Errc::user_not_found);
     // Registrations, sessions and retired bleUuids go by ON DELETE CASCADE; the

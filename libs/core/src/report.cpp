@@ -112,6 +112,7 @@ void countTotals(EventReport& r) {
     }
   }
   r.unknownDevices = static_cast<std::int64_t>(r.unknown.size());
+  r.erasedIds = static_cast<std::int64_t>(r.erased.size());
   r.attendanceRate = r.registered == 0 ? 0.0 : static_cast<double>(r.attended) / static_cast<double>(r.registered);
 }
 
@@ -185,10 +186,13 @@ EventReport computeReport(ReportInput in, const ReportOptions& options) {
       ownerOf.tryEmplace(o.bleUuid, person);
   }
 
+  UuidIndex erased{in.erased.size()};
+  for (const auto& e : in.erased) erased.tryEmplace(e, 0);
   for (auto& s : in.seen) {
     const auto owner = ownerOf.find(s.bleUuid);
     if (owner == UuidIndex::kNone) {
-      UnknownDeviceRow& u = r.unknown.emplace_back();
+      // A deleted participant's id is counted apart, never shown as a device (ADR 0076).
+      UnknownDeviceRow& u = (erased.find(s.bleUuid) != UuidIndex::kNone ? r.erased : r.unknown).emplace_back();
       u.bleUuid = s.bleUuid;
       merge(u.seen, std::move(s));
       continue;
@@ -395,6 +399,10 @@ Result<EventReport> detail::buildReportTracked(ConnectionPool& pool, std::string
           rest += '}';
           if (rest.size() > 2) {
             for (const auto& row : tx.exec_params(detail::kReportOwnersSql, id, rest)) {
+              if (row[1].is_null()) {  // erased_ble_uuids: nobody's any more
+                in.erased.push_back(uuid(row[0]));
+                continue;
+              }
               std::string userId{text(row[1])};
               if (row[5].as<bool>() == false) {
                 auto& p = in.people.emplace_back();

@@ -37,6 +37,7 @@ struct ReportInput {
     std::string userId;
   };
   std::vector<Owner> owners;
+  std::vector<support::Uuid> erased;  // bleUuids of deleted participants among the sightings
 
   struct Seen {
     support::Uuid bleUuid;
@@ -121,8 +122,9 @@ inline constexpr const char* kReportOwnersSql =
     "SELECT o.ble_uuid, u.id, u.display_name, u.email, u.ble_uuid, "
     "       EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = $1 AND r.user_id = u.id) "
     "FROM (SELECT ble_uuid, id AS user_id FROM users WHERE ble_uuid = ANY($2::uuid[]) "
-    "      UNION ALL SELECT ble_uuid, user_id FROM retired_ble_uuids WHERE ble_uuid = ANY($2::uuid[])) o "
-    "JOIN users u ON u.id = o.user_id";
+    "      UNION ALL SELECT ble_uuid, user_id FROM retired_ble_uuids WHERE ble_uuid = ANY($2::uuid[]) "
+    "      UNION ALL SELECT ble_uuid, NULL FROM erased_ble_uuids WHERE ble_uuid = ANY($2::uuid[])) o "
+    "LEFT JOIN users u ON u.id = o.user_id";
 // The event's manual check-ins and revocations with their participant, oldest
 // first (migration 0010): id, user id, name, email, current bleUuid, registered,
 // action, admin, reason, at (ms).
@@ -202,6 +204,7 @@ struct OwnerRow {
   std::string email;
   support::Uuid currentBleUuid;
   bool registered = false;
+  bool erased = false;  // a deleted participant's bleUuid (migration 0012): no user, only counted
 };
 // Called at most once, with the bleUuids that match no row of the report.
 using OwnerLookup = std::function<std::vector<OwnerRow>(const std::vector<support::Uuid>&)>;

@@ -95,10 +95,17 @@ std::optional<EventReport> applyReceipts(const EventReport& base, ReceiptDelta d
   for (std::size_t i = 0; i < r.unknown.size(); ++i) {
     unknownOf.tryEmplace(r.unknown[i].bleUuid, static_cast<std::uint32_t>(i));
   }
+  UuidIndex erasedOf{r.erased.size() + delta.seen.size()};
+  for (std::size_t i = 0; i < r.erased.size(); ++i) {
+    erasedOf.tryEmplace(r.erased[i].bleUuid, static_cast<std::uint32_t>(i));
+  }
   std::vector<support::Uuid> unmatched;
   UuidIndex unmatchedIndex{delta.seen.size()};
   for (const auto& s : delta.seen) {
-    if (rowOf.find(s.bleUuid) != UuidIndex::kNone || unknownOf.find(s.bleUuid) != UuidIndex::kNone) continue;
+    if (rowOf.find(s.bleUuid) != UuidIndex::kNone || unknownOf.find(s.bleUuid) != UuidIndex::kNone ||
+        erasedOf.find(s.bleUuid) != UuidIndex::kNone) {
+      continue;
+    }
     if (unmatchedIndex.tryEmplace(s.bleUuid, static_cast<std::uint32_t>(unmatched.size())).second) {
       unmatched.push_back(s.bleUuid);
     }
@@ -117,6 +124,11 @@ std::optional<EventReport> applyReceipts(const EventReport& base, ReceiptDelta d
     }
     for (std::size_t k = 0; k < unmatched.size(); ++k) {
       const OwnerRow* o = chosen[k];
+      if (o != nullptr && o->erased) {  // a deleted participant's: counted apart (ADR 0076)
+        erasedOf.tryEmplace(unmatched[k], static_cast<std::uint32_t>(r.erased.size()));
+        r.erased.emplace_back().bleUuid = unmatched[k];
+        continue;
+      }
       if (o == nullptr) {  // nobody's: an unknown device seen for the first time
         unknownOf.tryEmplace(unmatched[k], static_cast<std::uint32_t>(r.unknown.size()));
         r.unknown.emplace_back().bleUuid = unmatched[k];
@@ -152,6 +164,10 @@ std::optional<EventReport> applyReceipts(const EventReport& base, ReceiptDelta d
         p.status = ParticipantStatus::attended;
         moved[row] = 1;
       }
+      continue;
+    }
+    if (const auto gone = erasedOf.find(s.bleUuid); gone != UuidIndex::kNone) {
+      addSighting(r.erased[gone].seen, s.firstMs, s.lastMs, s.count, s.scannerId);
       continue;
     }
     const auto device = unknownOf.find(s.bleUuid);
@@ -262,6 +278,10 @@ Result<std::optional<UpdatedReport>> updateReport(ConnectionPool& pool, const Ev
       for (const auto& row : tx.exec_params(kReportOwnersSql, id, uuidArray(uuids))) {
         OwnerRow& o = owners.emplace_back();
         o.bleUuid = uuid(row[0]);
+        if (row[1].is_null()) {  // erased_ble_uuids
+          o.erased = true;
+          continue;
+        }
         o.userId.assign(text(row[1]));
         o.displayName.assign(text(row[2]));
         o.email.assign(text(row[3]));

@@ -148,9 +148,10 @@ void appendReportHead(std::string& out, const EventReport& r) {
   appendTimeOrNull(out, r.generatedAt);
   fmt::format_to(std::back_inserter(out),
                  ",\"synced\":{},\"summary\":{{\"registered\":{},\"attended\":{},\"noShows\":{},\"walkIns\":{},"
-                 "\"unknownDevices\":{},\"attendanceRate\":{:.4f},\"manualCheckIns\":{},\"revoked\":{}}}",
+                 "\"unknownDevices\":{},\"attendanceRate\":{:.4f},\"manualCheckIns\":{},\"revoked\":{},"
+                 "\"erasedIds\":{}}}",
                  r.synced, r.registered, r.attended, r.noShows, r.walkIns, r.unknownDevices, r.attendanceRate,
-                 r.manualCheckIns, r.revoked);
+                 r.manualCheckIns, r.revoked, r.erasedIds);
 }
 
 void appendReportTail(std::string& out, const EventReport& r) { appendReportTail(out, r, r.arrivals, r.bucketWidth); }
@@ -364,6 +365,10 @@ std::string renderReportTable(const EventReport& r) {
   out += fmt::format(
       "Registered: {}   Attended: {}   No-shows: {}   Walk-ins: {}   Unknown devices: {}   Attendance rate: {:.1f}%\n",
       r.registered, r.attended, r.noShows, r.walkIns, r.unknownDevices, r.attendanceRate * 100.0);
+  if (r.erasedIds > 0) {
+    out += fmt::format("Deleted:    {} id{} of participants who deleted their account (counted only)\n", r.erasedIds,
+                       r.erasedIds == 1 ? "" : "s");
+  }
   if (!r.audit.empty()) {
     out += fmt::format("Manual:     {} checked in by hand, {} revoked ({} override{} in the audit trail)\n",
                        r.manualCheckIns, r.revoked, r.audit.size(), r.audit.size() == 1 ? "" : "s");

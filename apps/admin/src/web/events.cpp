@@ -16,7 +16,7 @@ Response Console::getRoot(Call&) { return redirect("/events"); }
 Response Console::getEvents(Call& call) {
   auto list = core::listEventSummaries(pool);
   if (!list) return failure(call, list.error());
-  return page(call, http::status::ok, "Events", pages::Nav::events, pages::noticeFor(call.query("notice")),
+  return page(call, http::status::ok, "Events", pages::Nav::events, noticeFor(pages::notices(), call.query("notice")),
               pages::events(*list, now(), call.session->csrfToken));
 }
 
@@ -115,7 +115,7 @@ Response Console::eventPage(Call& call, http::status status, RefusedEventForms r
           ? pages::flash(pages::FlashKind::error, "Nothing was recorded. Check the fields marked below.")
       : refused.registration != nullptr
           ? pages::flash(pages::FlashKind::error, "The participant was not registered. Check the field marked below.")
-          : pages::noticeFor(call.query("notice"));
+          : noticeFor(pages::notices(), call.query("notice"));
   return page(call, status, view.event.name, pages::Nav::events, std::move(flashHtml),
               pages::event(view, call.session->csrfToken));
 }

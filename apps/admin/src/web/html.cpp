@@ -188,4 +188,17 @@ std::string setCookieValue(std::string_view name, std::string_view value, std::i
                      secure ? "; Secure" : "");
 }
 
+std::string flash(FlashKind kind, std::string_view text) {
+  const char* cls = kind == FlashKind::ok ? "alert-ok" : kind == FlashKind::warn ? "alert-warn" : "alert-error";
+  return fmt::format("<div class=\"alert {}\" role=\"{}\">{}</div>", cls, kind == FlashKind::error ? "alert" : "status",
+                     escape(text));
+}
+
+std::string noticeFor(std::span<const Notice> notices, std::string_view code) {
+  for (const Notice& n : notices) {
+    if (n.code == code) return flash(n.kind, n.text);
+  }
+  return {};
+}
+
 }  // namespace attendance::admin_web

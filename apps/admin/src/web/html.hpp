@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -50,6 +51,19 @@ using FieldErrors = std::map<std::string, std::string, std::less<>>;
 // One format for the admin console's and the participant pages' cookies.
 [[nodiscard]] std::string setCookieValue(std::string_view name, std::string_view value, std::int64_t maxAge,
                                          std::string_view sameSite, bool secure);
+
+// A message box at the top of a page (role=status, or alert for an error); `text` is escaped.
+enum class FlashKind { ok, error, warn };
+[[nodiscard]] std::string flash(FlashKind kind, std::string_view text);
+
+// The fixed notices a page shows after a redirect, addressed by code in `?notice=`: each app has its table
+// (admin pages.cpp, participant_pages.cpp); an unknown code shows nothing, so no input is ever echoed.
+struct Notice {
+  std::string_view code;
+  FlashKind kind;
+  std::string_view text;
+};
+[[nodiscard]] std::string noticeFor(std::span<const Notice> notices, std::string_view code);
 
 // Percent-encodes for a URL query value or path segment.
 [[nodiscard]] std::string urlEncode(std::string_view text);

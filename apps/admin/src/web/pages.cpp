@@ -236,18 +236,7 @@ std::string timeTag(const std::optional<TimePoint>& t, std::string_view empty) {
   return fmt::format("<time datetime=\"{}\" data-local>{} {} UTC</time>", iso, iso.substr(0, 10), iso.substr(11, 5));
 }
 
-std::string flash(FlashKind kind, std::string_view text) {
-  const char* cls = kind == FlashKind::ok ? "alert-ok" : kind == FlashKind::warn ? "alert-warn" : "alert-error";
-  return fmt::format("<div class=\"alert {}\" role=\"{}\">{}</div>", cls, kind == FlashKind::error ? "alert" : "status",
-                     h(text));
-}
-
-std::string noticeFor(std::string_view code) {
-  struct Notice {
-    std::string_view code;
-    FlashKind kind;
-    std::string_view text;
-  };
+std::span<const Notice> notices() {
   static constexpr Notice kNotices[] = {
       {"event-created", FlashKind::ok, "Event created."},
       {"event-updated", FlashKind::ok, "Event updated."},
@@ -267,10 +256,7 @@ std::string noticeFor(std::string_view code) {
       {"already-assigned", FlashKind::ok, "The scanner was already assigned to that event."},
       {"scanner-unassigned", FlashKind::ok, "Assignment removed: the scanner's next sync into that event is refused."},
   };
-  for (const Notice& n : kNotices) {
-    if (n.code == code) return flash(n.kind, n.text);
-  }
-  return {};
+  return kNotices;
 }
 
 std::string layout(const Frame& f, std::string_view content) {

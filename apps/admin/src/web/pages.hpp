@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,10 +41,10 @@ struct Frame {
 [[nodiscard]] std::string login(std::string_view csrf, std::string_view email, std::string_view flashHtml,
                                 std::string_view next = {});
 
-enum class FlashKind { ok, error, warn };
-[[nodiscard]] std::string flash(FlashKind kind, std::string_view text);
-// Fixed notices addressed by code in `?notice=` after a redirect (never echoes input).
-[[nodiscard]] std::string noticeFor(std::string_view code);
+using admin_web::flash;  // html.hpp, shared with the participant pages
+using admin_web::FlashKind;
+// The console's notices for `?notice=` after a redirect (admin_web::noticeFor).
+[[nodiscard]] std::span<const Notice> notices();
 
 // Messages for refused form fields, by field name ("ends": "The end must not be before the start.").
 using FieldErrors = admin_web::FieldErrors;  // html.hpp

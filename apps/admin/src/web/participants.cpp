@@ -21,7 +21,7 @@ Response Console::participantsPage(Call& call, http::status status, const pages:
   return page(call, status, "Participants", pages::Nav::participants,
               refused != nullptr ? pages::flash(pages::FlashKind::error,
                                                 "The participant was not created. Check the fields marked below.")
-                                 : pages::noticeFor(call.query("notice")),
+                                 : noticeFor(pages::notices(), call.query("notice")),
               pages::participants(view, call.session->csrfToken));
 }
 

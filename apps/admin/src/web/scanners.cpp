@@ -26,7 +26,7 @@ Response Console::scannersPage(Call& call, http::status status, std::string flas
 }
 
 Response Console::getScanners(Call& call) {
-  return scannersPage(call, http::status::ok, pages::noticeFor(call.query("notice")), std::nullopt);
+  return scannersPage(call, http::status::ok, noticeFor(pages::notices(), call.query("notice")), std::nullopt);
 }
 
 Response Console::apiScanners(Call& call) {

@@ -72,28 +72,15 @@ std::string layout(std::string_view title, std::string_view displayName, std::st
       h(title), who, flashHtml, content);
 }
 
-std::string flash(FlashKind kind, std::string_view text) {
-  return fmt::format("<div class=\"alert {}\" role=\"{}\">{}</div>", kind == FlashKind::ok ? "alert-ok" : "alert-error",
-                     kind == FlashKind::ok ? "status" : "alert", h(text));
-}
-
-std::string noticeFor(std::string_view code) {
-  struct Notice {
-    std::string_view code;
-    FlashKind kind;
-    std::string_view text;
-  };
-  static constexpr Notice kNotices[] = {
+std::span<const admin_web::Notice> notices() {
+  static constexpr admin_web::Notice kNotices[] = {
       {"welcome", FlashKind::ok, "Welcome! Your account is ready."},
       {"registered", FlashKind::ok, "You are registered."},
       {"unregistered", FlashKind::ok, "Your registration was cancelled."},
       {"signed-out", FlashKind::ok, "You are signed out."},
       {"deleted", FlashKind::ok, "Your account and everything linked to it were deleted."},
   };
-  for (const auto& n : kNotices) {
-    if (n.code == code) return flash(n.kind, n.text);
-  }
-  return {};
+  return kNotices;
 }
 
 std::string signIn(std::string_view formCsrf, const AccountForm& typed) {

@@ -4,6 +4,7 @@
 // stored or typed string goes through escape() (web/html.hpp).
 #include <chrono>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,10 +24,10 @@ using TimePoint = std::chrono::system_clock::time_point;
 [[nodiscard]] std::string layout(std::string_view title, std::string_view displayName, std::string_view csrf,
                                  std::string_view flashHtml, std::string_view content);
 
-enum class FlashKind { ok, error };
-[[nodiscard]] std::string flash(FlashKind kind, std::string_view text);
-// Fixed notices addressed by code in `?notice=` after a redirect (never echoes input).
-[[nodiscard]] std::string noticeFor(std::string_view code);
+using admin_web::flash;  // web/html.hpp, shared with the admin console
+using admin_web::FlashKind;
+// The participant pages' notices for `?notice=` after a redirect (admin_web::noticeFor).
+[[nodiscard]] std::span<const admin_web::Notice> notices();
 
 // "2026-11-24 09:00 UTC" in a <time> element: the time zone the admin console shows.
 [[nodiscard]] std::string timeText(TimePoint t);

@@ -33,8 +33,6 @@ using boost::asio::awaitable;
 using hs::RequestContext;
 using hs::Response;
 
-constexpr std::size_t kFormBodyLimit = 16 * 1024;  // bytes of a POSTed form
-
 struct SignedIn {
   std::string token;
   core::User user;
@@ -135,14 +133,15 @@ public:
     if (!upcoming) return failure(call, upcoming.error());
     view.upcoming = std::move(*upcoming);
     const std::string notice = hs::queryParameter(call.rc.request.target(), "notice");
-    return page(http::status::ok, "Your events", &s, pages::noticeFor(notice), pages::home(view, s.csrf));
+    return page(http::status::ok, "Your events", &s, admin_web::noticeFor(pages::notices(), notice),
+                pages::home(view, s.csrf));
   }
 
   Response getSignIn(Call& call) {
     auto found = findSession(call.rc);
     if (found && *found) return redirect("/");
     const std::string notice = hs::queryParameter(call.rc.request.target(), "notice");
-    return formPage(http::status::ok, "Sign in", false, {}, pages::noticeFor(notice));
+    return formPage(http::status::ok, "Sign in", false, {}, admin_web::noticeFor(pages::notices(), notice));
   }
 
   Response getSignUp(Call& call) {

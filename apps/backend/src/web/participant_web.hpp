@@ -4,6 +4,7 @@
 // `/` on the backend, working without JavaScript. Every rule is the JSON API's
 // own (core): sign-up validation, sign-in limits, registration; the HTML
 // helpers, CSP and form parsing are the admin console's (attendance_web_common).
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,8 @@ struct BackendContext;
 }
 
 namespace attendance::backend::web {
+
+inline constexpr std::size_t kFormBodyLimit = 16 * 1024;  // bytes of a POSTed form
 
 // Adds every page, form and asset route of the participant web app.
 void addParticipantPages(http_server::Router& router, BackendContext& ctx);

@@ -46,8 +46,8 @@ struct MyEvent {
 // wrong; the check runs without a database connection held): the user row with
 // its registrations, sessions and retired bleUuids, and the sign-in attempts
 // recorded under its email. The check-in rows stay, under bleUuids no longer
-// linked to anyone: reports count them as anonymous sightings (ADR 0069).
-// Errc::user_not_found.
+// linked to anyone (ADR 0069), which are kept in erased_ble_uuids: reports show
+// them only as a count, EventReport::erasedIds (ADR 0076). Errc::user_not_found.
 [[nodiscard]] Result<void> deleteParticipant(ConnectionPool& pool, std::string_view userId, std::string_view password);
 
 // The CSRF token of a participant web session: derived from the session token

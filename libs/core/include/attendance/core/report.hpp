@@ -115,11 +115,16 @@ struct EventReport {
   std::int64_t noShows = 0;   // registered and not seen
   std::int64_t walkIns = 0;   // known users seen without registration
   std::int64_t unknownDevices = 0;
+  // Deleted participants' bleUuids seen (migration 0012, ADR 0076): only this number is rendered, never
+  // the ids, so nothing of an erased participant reaches a report. Their check-ins stay in the scanners'
+  // totals.
+  std::int64_t erasedIds = 0;
   std::int64_t manualCheckIns = 0;           // participants whose latest override is a manual check-in
   std::int64_t revoked = 0;                  // participants whose latest override is a revocation
   double attendanceRate = 0.0;               // attended / registered, 0 when nobody registered
   std::vector<ParticipantRow> participants;  // attended, walk-ins, then no-shows; by name within
   std::vector<UnknownDeviceRow> unknown;     // by first seen
+  std::vector<UnknownDeviceRow> erased;      // deleted participants' sightings: counted, never rendered
   std::vector<ScannerRow> scanners;          // by scannerId
   std::vector<OverrideEntry> audit;          // every override of the event, oldest first
   std::chrono::minutes bucketWidth{15};
