@@ -97,6 +97,11 @@ TEST(BeaconCli, BadValuesAreUsageErrors) {
   EXPECT_THAT(noAt.err, HasSubstr("run 'attendance-beacon --help' for usage"));
   EXPECT_THAT(runArgs({"id", "--at", "yesterday", "--settings", "s.json"}).err, HasSubstr("--at must be an ISO"));
   EXPECT_EQ(runArgs({"--settings", "s.json", "--bogus"}).code, ab::kExitUsage);
+  for (const char* bad : {"19", "10241", "-250", "fast"}) {
+    const auto r = runArgs({"--settings", "s.json", "--interval-ms", bad});
+    EXPECT_EQ(r.code, ab::kExitUsage) << bad;
+    EXPECT_THAT(r.err, HasSubstr("--interval-ms")) << bad;
+  }
 }
 
 TEST(BeaconCli, VersionAndHelpWithItsExitCodes) {

@@ -102,6 +102,31 @@ TEST_F(BluezAdvertiserTest, RegistersABroadcastAdvertisementOnTheFirstAdapter) {
   EXPECT_EQ(advertiser_->adapter(), "hci0");
   EXPECT_EQ(advertiser_->advertising(), "fill-17");
   EXPECT_EQ(advertiser_->counters().registrations, 1U);
+  // Without an interval BlueZ leaves the kernel's default of 1.28 s, too slow for the presence rule
+  // at the door (ADR 0025): the advertiser asks for 250 ms by default.
+  EXPECT_EQ(regs[0].at("minInterval").as_int64(), 250);
+  EXPECT_EQ(regs[0].at("maxInterval").as_int64(), 250);
+}
+
+TEST_F(BluezAdvertiserTest, RequestsTheConfiguredAdvertisingInterval) {
+  AdvertiserOptions o;
+  o.interval = 100ms;
+  startAdvertiser(o, [](auto) { return staticIBeacon(0x12); });
+  ASSERT_TRUE(pollUntil([&] { return advertiser_->state() == AdvertiserState::advertising; }));
+  const auto regs = registrations();
+  ASSERT_EQ(regs.size(), 1U);
+  EXPECT_EQ(regs[0].at("minInterval").as_int64(), 100);
+  EXPECT_EQ(regs[0].at("maxInterval").as_int64(), 100);
+}
+
+TEST_F(BluezAdvertiserTest, AnIntervalBlueZWouldRefuseIsAnErrorAtCreation) {
+  for (const auto interval : {19ms, std::chrono::milliseconds{10'485'001}}) {
+    AdvertiserOptions o;
+    o.interval = interval;
+    auto created = BluezAdvertiser::createWithAddress(sim_->address(), o, time_, [](auto) { return staticIBeacon(1); });
+    ASSERT_FALSE(created) << interval.count();
+    EXPECT_NE(created.error().message.find("advertising interval"), std::string::npos) << interval.count();
+  }
 }
 
 TEST_F(BluezAdvertiserTest, EddystoneServiceDataAndTheConfiguredAdapter) {

@@ -31,6 +31,19 @@ constexpr const char* kObjectManagerIface = "org.freedesktop.DBus.ObjectManager"
 
 void bump(std::atomic<std::uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
 
+// BlueZ's range for MinInterval/MaxInterval; refused here so the caller hears it at start-up
+// instead of a registration that BlueZ refuses and the advertiser retries for ever.
+Outcome<void> checkOptions(const AdvertiserOptions& options) {
+  constexpr std::chrono::milliseconds kMinInterval{20};
+  constexpr std::chrono::milliseconds kMaxInterval{10'485'000};
+  if (options.interval < kMinInterval || options.interval > kMaxInterval) {
+    return Failure{boost::system::errc::make_error_code(boost::system::errc::invalid_argument),
+                   "advertising interval " + std::to_string(options.interval.count()) +
+                       " ms is outside BlueZ's range of 20 ms to 10485000 ms"};
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string_view stateName(AdvertiserState s) noexcept {
@@ -127,6 +140,13 @@ struct BluezAdvertiser::Impl {
       });
       object->registerProperty("ServiceUUIDs").onInterface(kAdvertisementIface).withGetter([this] {
         return broadcast.data.serviceUuids;
+      });
+      const auto intervalMs = static_cast<std::uint32_t>(options.interval.count());
+      object->registerProperty("MinInterval").onInterface(kAdvertisementIface).withGetter([intervalMs] {
+        return intervalMs;
+      });
+      object->registerProperty("MaxInterval").onInterface(kAdvertisementIface).withGetter([intervalMs] {
+        return intervalMs;
       });
       // BlueZ took the advertisement back (adapter reset, another client's claim): register again.
       object->registerMethod("Release").onInterface(kAdvertisementIface).implementedAs([this] {
@@ -417,6 +437,9 @@ BluezAdvertiser::~BluezAdvertiser() { stop(); }
 Outcome<std::unique_ptr<BluezAdvertiser>> BluezAdvertiser::create(AdvertiserOptions options,
                                                                   const support::TimeSource& time,
                                                                   BroadcastSource source, StateCallback onState) {
+  if (auto valid = checkOptions(options); !valid) {
+    return valid.error();
+  }
   auto bus = BusLoop::system();
   if (!bus) {
     return bus.error();
@@ -431,6 +454,9 @@ Outcome<std::unique_ptr<BluezAdvertiser>> BluezAdvertiser::createWithAddress(std
                                                                              const support::TimeSource& time,
                                                                              BroadcastSource source,
                                                                              StateCallback onState) {
+  if (auto valid = checkOptions(options); !valid) {
+    return valid.error();
+  }
   auto bus = BusLoop::at(busAddress);
   if (!bus) {
     return bus.error();

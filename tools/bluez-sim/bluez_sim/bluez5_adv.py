@@ -8,7 +8,10 @@ What it does like bluetoothd:
   while its call is pending) and only then answers; errors with bluetoothd's names:
   InvalidArguments (not an adapter, unknown Type, unreadable object), AlreadyExists (the same
   object twice), InvalidLength (more than 31 bytes of advertising data, flags included),
-  NotPermitted (all instances in use).
+  NotPermitted (all instances in use), Failed ("Failed to parse advertisement.") for
+  MinInterval/MaxInterval outside 20 ms..10,485 s or a minimum above the maximum (bluetoothd
+  with experimental features on; without them it ignores both properties and the kernel's
+  default interval of 1.28 s applies).
 - UnregisterAdvertisement(o) (DoesNotExist for an unknown one); a client that leaves the bus
   loses its advertisements (bluetoothd watches its name).
 - Properties ActiveInstances, SupportedInstances, SupportedIncludes.
@@ -28,6 +31,7 @@ LE_ADV_MANAGER_IFACE = 'org.bluez.LEAdvertisingManager1'
 LE_ADV_IFACE = 'org.bluez.LEAdvertisement1'
 SUPPORTED_INSTANCES = 4
 LEGACY_BYTES = 31
+INTERVAL_RANGE_MS = (20, 10_485_000)  # bluetoothd's range for MinInterval/MaxInterval
 SIG_BASE_SUFFIX = '-0000-1000-8000-00805f9b34fb'
 
 # (adapter path, sender, object path) -> {'serial': n, 'props': {...}}; dies with the mock,
@@ -77,7 +81,21 @@ def _plain(props):
                                for k, v in dict(props.get('ManufacturerData', {})).items()}
     out['serviceData'] = {str(k): bytes(bytearray(v)).hex() for k, v in dict(props.get('ServiceData', {})).items()}
     out['serviceUuids'] = [str(u) for u in props.get('ServiceUUIDs', [])]
+    for key, name in (('MinInterval', 'minInterval'), ('MaxInterval', 'maxInterval')):
+        if key in props:
+            out[name] = int(props[key])
     return out
+
+
+def _interval_error(props):
+    """bluetoothd's checks of the requested advertising interval, or None."""
+    lo, hi = INTERVAL_RANGE_MS
+    for key in ('MinInterval', 'MaxInterval'):
+        if key in props and not lo <= int(props[key]) <= hi:
+            return f'{key} {int(props[key])} ms out of range'
+    if 'MinInterval' in props and 'MaxInterval' in props and int(props['MinInterval']) > int(props['MaxInterval']):
+        return 'MinInterval is larger than MaxInterval'
+    return None
 
 
 def _set_active(adapter_path):
@@ -129,6 +147,10 @@ def RegisterAdvertisement(self, advertisement, _options, sender=None, path=None,
         if str(props.get('Type', '')) not in ('broadcast', 'peripheral'):
             err(_error('InvalidArguments', 'Invalid Type'))
             return
+        interval_error = _interval_error(props)
+        if interval_error is not None:
+            err(_error('Failed', f'Failed to parse advertisement. ({interval_error})'))
+            return
         if _advertising_bytes(props) > LEGACY_BYTES:
             err(_error('InvalidLength', 'Advertising data too long'))
             return
@@ -161,7 +183,8 @@ def UnregisterAdvertisement(_self, advertisement, sender=None, path=None):
 @dbus.service.method(BLUEZ_MOCK_IFACE, in_signature='', out_signature='s')  # noqa: F405
 def Advertisements(_self):
     """Every registration: [{"adapter": "hci0", "sender": ":1.5", "path": "/...", "serial": 1, "type": ...,
-    "manufacturerData": {"76": "hex"}, "serviceData": {"FEAA": "hex"}, "serviceUuids": [...]}]."""
+    "manufacturerData": {"76": "hex"}, "serviceData": {"FEAA": "hex"}, "serviceUuids": [...],
+    "minInterval": 250, "maxInterval": 250}] (the intervals only when the caller asked for one)."""
     out = []
     for (adapter, sender, path), reg in sorted(_ADVERTS.items(), key=lambda kv: kv[1]['serial']):
         if adapter not in mockobject.objects:

@@ -47,6 +47,10 @@ boost::system::result<Options, CliExit> parseCommandLine(int argc, const char* c
   app.add_option("--format", format, "ibeacon (default) or eddystone");
   app.add_option("--event", event, "The event whose ids to broadcast (default: the one running now)");
   app.add_option("--adapter", o.adapter, "BlueZ adapter name, e.g. hci1 (default: the first that can advertise)");
+  std::int64_t intervalMs = o.interval.count();
+  app.add_option("--interval-ms", intervalMs,
+                 "Advertising interval asked of BlueZ, 20-10240 ms (default 250: what the scanner's presence rule "
+                 "needs at the door)");
   auto* id = app.add_subcommand("id", "Print the id broadcast at an instant as a canonical UUID, then exit");
   id->add_option("--at", at, "The instant: 2024-07-20T10:30:00Z or Unix epoch milliseconds")->required();
   id->fallthrough();  // the main options also after `id`
@@ -64,6 +68,11 @@ boost::system::result<Options, CliExit> parseCommandLine(int argc, const char* c
   } else {
     return usage("--format must be ibeacon or eddystone (got \"" + format + "\")");
   }
+  // Legacy advertising allows 20 ms to 10.24 s; slower than 250 ms delays check-ins (ADR 0025).
+  if (intervalMs < 20 || intervalMs > 10'240) {
+    return usage("--interval-ms must be between 20 and 10240 (got " + std::to_string(intervalMs) + ")");
+  }
+  o.interval = std::chrono::milliseconds{intervalMs};
   if (app.get_option("--event")->count() > 0) {
     o.eventId = event;
   }

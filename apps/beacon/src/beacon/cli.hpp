@@ -2,7 +2,7 @@
 
 // attendance-beacon's command line (docs/beacon.md):
 //   attendance-beacon (--backend URL --email E --password-file F | --settings FILE) [--save-settings FILE]
-//                     [--format ibeacon|eddystone] [--event ID] [--adapter NAME]
+//                     [--format ibeacon|eddystone] [--event ID] [--adapter NAME] [--interval-ms N]
 //   attendance-beacon id --at TIME [the same options]
 #include <boost/system/result.hpp>
 
@@ -31,6 +31,8 @@ struct Options {
   AdvertFormat format = AdvertFormat::ibeacon;
   std::optional<std::string> eventId;
   std::string adapter;  // "" = the first adapter that can advertise
+  // Advertising interval asked of BlueZ; 250 ms is what the scanner's presence rule needs (ADR 0025).
+  std::chrono::milliseconds interval{250};
   // The `id` subcommand: print the id for this instant and exit.
   std::optional<std::chrono::system_clock::time_point> idAt;
 };

@@ -78,6 +78,7 @@ std::string isoUtc(std::chrono::system_clock::time_point t) {
 int advertise(const Options& options, const BeaconSettings& settings, Environment& env) {
   ble_scan::AdvertiserOptions ao;
   ao.adapterName = options.adapter;
+  ao.interval = options.interval;
   auto source = [&](std::chrono::system_clock::time_point now) {
     ble_scan::Broadcast b;
     auto plan = planAt(settings, options.eventId, now);

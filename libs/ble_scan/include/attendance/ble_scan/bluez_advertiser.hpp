@@ -47,6 +47,11 @@ struct AdvertiserOptions {
   std::chrono::milliseconds retryInterval = std::chrono::seconds{2};
   // Timeout of each D-Bus method call; calls are asynchronous, a hung bluetoothd delays only them.
   std::chrono::milliseconds callTimeout = std::chrono::seconds{5};
+  // Advertising interval asked of BlueZ (LEAdvertisement1 MinInterval = MaxInterval, in ms; BlueZ
+  // accepts 20 ms to 10,485 s). Without it the kernel's default of 1.28 s applies, too slow for the
+  // scanner's presence rule at the door: 250 ms is what the participant apps must use (ADR 0025).
+  // bluetoothd before 5.70 honours it only with experimental features on (docs/beacon.md).
+  std::chrono::milliseconds interval = std::chrono::milliseconds{250};
   // Where the LEAdvertisement1 object is exported on our connection.
   std::string objectPath = "/org/attendance/beacon/advertisement0";
 };
