@@ -3,7 +3,8 @@
 #   attendance-scanner   attendance-scanner, attendance-sync, attendance-beacon, the units, the D-Bus
 #                        policy, /etc/attendance/scanner.toml (conffile)
 #   attendance-server    attendance-backend, attendance-admin, their units,
-#                        /etc/attendance/server.env and server.toml (conffiles)
+#                        /etc/attendance/server.env and server.toml (conffiles), an example
+#                        HAProxy configuration terminating TLS (examples/haproxy-attendance-tls.cfg)
 #   libattendance-dev    the headers, static libraries and CMake package
 #
 # The files that only make sense on a Debian system (units, D-Bus policy, /etc)
@@ -31,6 +32,10 @@ install(FILES "${attendance_PACKAGE_DIR}/server.env" "${attendance_PACKAGE_DIR}/
         DESTINATION /etc/attendance COMPONENT attendance_Server EXCLUDE_FROM_ALL)
 install(FILES docs/backend.md docs/admin-cli.md docs/admin-web.md docs/storage.md docs/packaging.md
         DESTINATION /usr/share/doc/attendance-server COMPONENT attendance_Server EXCLUDE_FROM_ALL)
+# HAProxy terminating TLS in front of both servers (ADR 0041), tested by tests/scale/tls_proxy.py.
+install(FILES "${attendance_PACKAGE_DIR}/haproxy/attendance-tls.cfg"
+        DESTINATION /usr/share/doc/attendance-server/examples RENAME haproxy-attendance-tls.cfg
+        COMPONENT attendance_Server EXCLUDE_FROM_ALL)
 
 # --- CPack ---------------------------------------------------------------------
 set(CPACK_GENERATOR DEB)

@@ -19,6 +19,8 @@
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
+#include "bench_support.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -30,6 +32,7 @@
 #include <vector>
 
 namespace core = attendance::core;
+using attendance::bench::median;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -41,11 +44,6 @@ double cpuSeconds() {
   ::getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 std::string uuidFor(int run, int i) {
@@ -86,48 +84,20 @@ int main(int argc, char** argv) {
   int reportParticipants = 50000;
   bool reportOnly = false;
   bool explain = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--report-only") {
-      reportOnly = true;
-      continue;
-    }
-    if (a == "--explain") {
-      explain = true;
-      continue;
-    }
-    if (i + 1 >= argc) return usage();
-    const int v = std::atoi(argv[++i]);
-    if (v <= 0) return usage();
-    if (a == "--records") {
-      records = v;
-    } else if (a == "--sample") {
-      sample = v;
-    } else if (a == "--repeat") {
-      repeat = v;
-    } else if (a == "--report-participants") {
-      reportParticipants = v;
-    } else {
-      return usage();
-    }
+  if (!attendance::bench::readOptions(argc, argv,
+                                      {{"--records", &records},
+                                       {"--sample", &sample},
+                                       {"--repeat", &repeat},
+                                       {"--report-participants", &reportParticipants}},
+                                      {{"--report-only", &reportOnly}, {"--explain", &explain}})) {
+    return usage();
   }
 
-  const std::string dbName = "attendance_bench_" + std::to_string(::getpid());
-  try {
-    pqxx::connection admin{core::DatabaseConfig::fromEnvironment().conninfo};
-    pqxx::nontransaction tx{admin};
-    tx.exec("CREATE DATABASE " + tx.quote_name(dbName));
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "attendance-core-bench: cannot create the database: %s\n", e.what());
-    return 1;
-  }
   int rc = 0;
   try {
-    core::DatabaseConfig cfg;
-    cfg.conninfo = "dbname=" + dbName;
-    cfg.poolSize = 1;
-    core::ConnectionPool pool{cfg};
-    if (!core::migrate(pool)) throw std::runtime_error("migrate failed");
+    attendance::bench::ScratchDatabase db{"attendance_bench", core::DatabaseConfig::fromEnvironment().conninfo};
+    const core::DatabaseConfig& cfg = db.config();
+    core::ConnectionPool& pool = db.pool();
     const auto now = attendance::support::fromEpochMillis(kT0 + 3'600'000);
     if (!core::createScanner(pool, kScanner, now)) throw std::runtime_error("createScanner failed");
 
@@ -147,7 +117,7 @@ int main(int argc, char** argv) {
       const std::string cmd = fmt::format(
           "psql -X -q -v ON_ERROR_STOP=1 -d {} -c \"\\copy check_ins (event_id, ble_uuid, check_in_time, scanner_id) "
           "FROM '{}' WITH (FORMAT csv)\"",
-          dbName, csvPath);
+          db.name(), csvPath);
       auto start = Clock::now();
       if (std::system(cmd.c_str()) != 0) throw std::runtime_error("psql \\copy failed");
       copyTimes.push_back(secondsSince(start));
@@ -507,12 +477,6 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "attendance-core-bench: %s\n", e.what());
     rc = 1;
-  }
-  try {
-    pqxx::connection admin{core::DatabaseConfig::fromEnvironment().conninfo};
-    pqxx::nontransaction tx{admin};
-    tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(dbName) + " WITH (FORCE)");
-  } catch (...) {
   }
   return rc;
 }

@@ -21,6 +21,8 @@
 #include <pqxx/pqxx>
 #include <sodium.h>
 
+#include "bench_support.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -31,6 +33,7 @@
 #include <vector>
 
 namespace core = attendance::core;
+using attendance::bench::median;
 namespace bid = attendance::beacon_id;
 using attendance::support::Uuid;
 using Clock = std::chrono::steady_clock;
@@ -40,11 +43,6 @@ namespace {
 constexpr std::int64_t kStart = 1721458800000;          // 2024-07-20T07:00:00Z, a window boundary
 constexpr std::int64_t kLengthMs = 12LL * 3600 * 1000;  // a 12-hour event
 constexpr std::int64_t kWindowMs = 900'000;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 std::string hex(const std::uint8_t* p, std::size_t n) {
   std::string s;
@@ -88,39 +86,17 @@ int main(int argc, char** argv) {
   int pairs = 5;
   int participants = 50'000;
   int records = 100'000;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (i + 1 >= argc) return usage();
-    const int v = std::atoi(argv[++i]);
-    if (v <= 0) return usage();
-    if (a == "--pairs") {
-      pairs = v;
-    } else if (a == "--participants") {
-      participants = v;
-    } else if (a == "--records") {
-      records = v;
-    } else {
-      return usage();
-    }
+  if (!attendance::bench::readOptions(
+          argc, argv, {{"--pairs", &pairs}, {"--participants", &participants}, {"--records", &records}})) {
+    return usage();
   }
   if (sodium_init() < 0) return 1;
 
-  const std::string dbName = "attendance_pid_bench_" + std::to_string(::getpid());
-  try {
-    pqxx::connection admin{""};
-    pqxx::nontransaction tx{admin};
-    tx.exec("CREATE DATABASE " + tx.quote_name(dbName));
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "attendance-private-ids-bench: cannot create the database: %s\n", e.what());
-    return 1;
-  }
   int rc = 0;
   try {
-    core::DatabaseConfig cfg;
-    cfg.conninfo = "dbname=" + dbName;
-    cfg.poolSize = 1;
-    core::ConnectionPool pool{cfg};
-    if (!core::migrate(pool)) throw std::runtime_error("migrate failed");
+    attendance::bench::ScratchDatabase db{"attendance_pid_bench", ""};
+    const core::DatabaseConfig& cfg = db.config();
+    core::ConnectionPool& pool = db.pool();
     const auto ns = core::readBleNamespace(pool).value();
     const core::ServerKey serverKey = core::ServerKey::generate();
     const auto now = attendance::support::fromEpochMillis(kStart + kLengthMs);
@@ -251,12 +227,6 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "attendance-private-ids-bench: %s\n", e.what());
     rc = 1;
-  }
-  try {
-    pqxx::connection admin{""};
-    pqxx::nontransaction tx{admin};
-    tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(dbName) + " WITH (FORCE)");
-  } catch (...) {
   }
   return rc;
 }

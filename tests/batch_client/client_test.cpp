@@ -517,3 +517,19 @@ TEST(BatchClient, HttpsToAPlainHttpServerSaysItSpeaksPlainHttp) {
       << res.error().message;
   EXPECT_EQ(res.error().message.find("certificate"), std::string::npos) << res.error().message;
 }
+
+// http:// to a port that expects TLS (HAProxy's `bind … ssl`): it closes without a byte; the message
+// suggests https:// (still a network failure: a crashing server looks the same).
+TEST(BatchClient, AConnectionClosedUnansweredOverPlainHttpSuggestsHttps) {
+  at::TestServer server([&](const at::ReceivedRequest&) {
+    at::Reply r = ok();
+    r.action = Action::closeWithoutResponse;
+    return r;
+  });
+  Harness h;
+  auto client = h.client(server.url());
+  auto res = client->send(post());
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().kind, bc::FailureKind::network);
+  EXPECT_NE(res.error().message.find("if it expects TLS, use https://"), std::string::npos) << res.error().message;
+}

@@ -18,17 +18,10 @@
 #include <vector>
 
 namespace core = attendance::core;
-using attendance::support::fromEpochMillis;
 using attendance::support::Uuid;
-using core::testing::execSql;
-using core::testing::numberedUuid;
-using core::testing::scannerBatch;
-using core::testing::TestDatabase;
+using namespace core::testing;  // the report tests' helpers and clock (report_test_support.hpp)
 
 namespace {
-
-const auto kNow = fromEpochMillis(1721480000000);  // 2024-07-20T12:53:20Z
-constexpr std::int64_t kT0 = 1721469600000;        // 2024-07-20T10:00:00Z
 
 // `participants` registered users (u1@…), the first half seen twice.
 void seedEvent(const TestDatabase& db, const std::string& eventId, int participants) {

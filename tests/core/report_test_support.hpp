@@ -4,9 +4,12 @@
 #include "core/test_database.hpp"
 
 #include <attendance/core/batch.hpp>
+#include <attendance/core/core.hpp>
 #include <attendance/core/report_cache.hpp>
+#include <attendance/support/clock.hpp>
 #include <attendance/support/uuid.hpp>
 
+#include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
 #include <cstdint>
@@ -19,6 +22,26 @@
 #include <vector>
 
 namespace attendance::core::testing {
+
+// The report tests' clock: "now" and the morning the check-ins happened.
+inline const TimePoint kNow = support::fromEpochMillis(1721480000000);  // 2024-07-20T12:53:20Z
+inline constexpr std::int64_t kT0 = 1721469600000;                      // 2024-07-20T10:00:00Z
+
+struct SeedEvent {
+  std::string id;
+  std::string name;
+  std::string venue;
+};
+
+// The events, created at kNow, and scanner S1 assigned to each of them. Fatal failures
+// stop the caller through ASSERT_NO_FATAL_FAILURE.
+inline void createEventsWithScannerS1(ConnectionPool& pool, const std::vector<SeedEvent>& events) {
+  ASSERT_TRUE(createScanner(pool, "S1", kNow));
+  for (const SeedEvent& e : events) {
+    ASSERT_TRUE(createEvent(pool, {e.id, e.name, e.venue, std::nullopt, std::nullopt}, kNow));
+    ASSERT_TRUE(assignScanner(pool, "S1", e.id, kNow));
+  }
+}
 
 // 00000000-0000-4000-8000-<n as 12 digits>: distinct, readable in failures.
 inline support::Uuid numberedUuid(unsigned n) {

@@ -17,27 +17,16 @@
 #include <string>
 
 namespace core = attendance::core;
-using attendance::support::fromEpochMillis;
 using attendance::support::Uuid;
-using core::testing::execSql;
-using core::testing::numberedUuid;
-using core::testing::scannerBatch;
-using core::testing::TestDatabase;
+using namespace core::testing;  // the report tests' helpers and clock (report_test_support.hpp)
 
 namespace {
-
-const auto kNow = fromEpochMillis(1721480000000);  // 2024-07-20T12:53:20Z
-constexpr std::int64_t kT0 = 1721469600000;        // 2024-07-20T10:00:00Z
 
 class ReportVersionTest : public ::testing::Test {
 protected:
   void SetUp() override {
     pool = db.pool();
-    ASSERT_TRUE(core::createEvent(*pool, {std::string{"ev-1"}, "Meetup", "Hall", std::nullopt, std::nullopt}, kNow));
-    ASSERT_TRUE(core::createEvent(*pool, {std::string{"ev-2"}, "Other", "", std::nullopt, std::nullopt}, kNow));
-    ASSERT_TRUE(core::createScanner(*pool, "S1", kNow));
-    ASSERT_TRUE(core::assignScanner(*pool, "S1", "ev-1", kNow));
-    ASSERT_TRUE(core::assignScanner(*pool, "S1", "ev-2", kNow));
+    ASSERT_NO_FATAL_FAILURE(createEventsWithScannerS1(*pool, {{"ev-1", "Meetup", "Hall"}, {"ev-2", "Other", ""}}));
     auto ada = core::createUser(*pool, {"ada@example.org", "Ada", std::string{"correct horse"}},
                                 core::AuthConfig::forTests(), kNow);
     ASSERT_TRUE(ada);

@@ -88,7 +88,8 @@ expect_files attendance-scanner /usr/bin/attendance-scanner /usr/bin/attendance-
   /usr/share/doc/attendance-scanner/scanner.md /usr/share/doc/attendance-scanner/packaging.md
 expect_files attendance-server /usr/bin/attendance-backend /usr/bin/attendance-admin \
   /usr/lib/systemd/system/attendance-backend.service /usr/lib/systemd/system/attendance-admin.service \
-  /etc/attendance/server.env /etc/attendance/server.toml /usr/share/doc/attendance-server/backend.md
+  /etc/attendance/server.env /etc/attendance/server.toml /usr/share/doc/attendance-server/backend.md \
+  /usr/share/doc/attendance-server/examples/haproxy-attendance-tls.cfg
 expect_files libattendance-dev /usr/include/attendance/support/clock.hpp /usr/include/attendance/core/report.hpp \
   /usr/lib/cmake/attendance/attendanceConfig.cmake /usr/lib/cmake/attendance/attendanceConfigVersion.cmake
 for lib in support dedup_cache jsonl_log beacon_id ble_scan http_server batch_client core; do

@@ -331,3 +331,34 @@ TEST(Presence, ThousandsOfCandidatesComeAndGoAndEveryOneLeftIsStillFound) {
   EXPECT_EQ(f.counters().qualified, 3000u);
   EXPECT_EQ(f.pending(), 0u);
 }
+
+// Released entries are handed out again (the free list runs through the entries themselves,
+// ADR 0079): rounds of candidates that come and go never evict anyone and each id keeps its own
+// run, whatever slot it lands in.
+TEST(Presence, EntriesFreedByExpiryAreReusedWithoutMixingUpTheIds) {
+  SimulatedTimeSource clock;
+  PresenceFilter f(clock, {.minSightings = 2, .minDwell = 1s, .capacity = 4});
+  for (std::uint8_t round = 0; round < 20; ++round) {
+    std::vector<Uuid> ids;
+    for (std::uint8_t i = 0; i < 4; ++i) {
+      Uuid u = kBob;
+      u.bytes[14] = round;
+      u.bytes[15] = i;
+      ids.push_back(u);
+      EXPECT_FALSE(f.onSighting(u, -60, clock.systemTime()));
+    }
+    EXPECT_EQ(f.pending(), 4U);
+    clock.advance(1s);
+    // Only the first two come back: they qualify, the others stay pending.
+    EXPECT_TRUE(f.onSighting(ids[0], -60, clock.systemTime()));
+    EXPECT_TRUE(f.onSighting(ids[1], -60, clock.systemTime()));
+    EXPECT_EQ(f.pending(), 2U);
+    EXPECT_EQ(f.size(), 4U);
+    clock.advance(11s);
+    f.expire();
+    ASSERT_EQ(f.size(), 0U) << "round " << int{round};
+  }
+  EXPECT_EQ(f.counters().evicted, 0U);
+  EXPECT_EQ(f.counters().qualified, 40U);
+  EXPECT_EQ(f.counters().expired, 40U);
+}

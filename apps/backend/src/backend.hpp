@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 #include <variant>
 
 #include <attendance/core/batch.hpp>
@@ -48,6 +49,8 @@ struct ServeOptions {
   double rateBurst = 20;
   std::size_t maxConnections = 1024;
   std::size_t maxConnectionsPerAddress = 128;
+  // Reverse proxies (CIDR ranges) whose X-Forwarded-For names the client (--trusted-proxy).
+  std::vector<std::string> trustedProxies;
   // Argon2id runs on a pool of its own, so sign-ins cannot starve ingest and reports.
   std::size_t passwordThreads = 1;
   std::size_t maxPendingPasswords = 16;  // then 429 + Retry-After

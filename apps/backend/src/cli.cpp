@@ -65,8 +65,17 @@ int runCli(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   serveCmd
       ->add_option("--max-connections-per-address", o.maxConnectionsPerAddress,
-                   "Open connections one client address may hold (0: no cap; behind a proxy raise it or use 0)")
+                   "Open connections one client address may hold (0: no cap; a --trusted-proxy is not capped)")
       ->capture_default_str();
+  serveCmd
+      ->add_option("--trusted-proxy", o.trustedProxies,
+                   "Reverse proxy (address or CIDR range, repeatable) whose X-Forwarded-For names the client for "
+                   "per-address limits; default none: the header is ignored")
+      ->type_name("CIDR")
+      ->check([](const std::string& text) {
+        auto range = http_server::parseAddressRange(text);
+        return range ? std::string{} : range.error().message;
+      });
   serveCmd
       ->add_option("--password-threads", o.passwordThreads,
                    "Threads for password hashing (sign-up, sign-in), apart from the database workers")

@@ -30,6 +30,7 @@ http_server::ServerConfig serverConfigFor(const ServeOptions& o) {
   cfg.drainTimeout = o.drainTimeout;
   cfg.maxConnections = o.maxConnections;
   cfg.maxConnectionsPerAddress = o.maxConnectionsPerAddress;
+  cfg.trustedProxies = http_server::TrustedProxies::parse(o.trustedProxies).value();  // checked by the CLI
   cfg.serverName = "attendance-backend";
   cfg.accessLog = o.accessLog;
   return cfg;

@@ -108,8 +108,9 @@ struct Attempt {
   boost::system::error_code ec;
   std::string stage;  // "connect", "TLS handshake", "send", "receive"
   bool tlsVerification = false;
-  bool plainHttpPeer = false;    // the TLS handshake met a server that answers in plain HTTP
-  bool staleConnection = false;  // a reused keep-alive connection failed before any response byte
+  bool plainHttpPeer = false;     // the TLS handshake met a server that answers in plain HTTP
+  bool staleConnection = false;   // a reused keep-alive connection failed before any response byte
+  bool closedUnanswered = false;  // plain HTTP, a fresh connection closed before any response byte
   std::optional<http::response<http::string_body>> response;
 };
 
@@ -233,6 +234,10 @@ struct BatchClient::Impl {
       out.ec = rec;
       out.stage = "receive";
       out.staleConnection = reused && !parser.got_some() && rec != beast::error::timeout;
+      // What a TLS port does with a plain-HTTP request (HAProxy, stunnel): close without a byte.
+      out.closedUnanswered =
+          !reused && !options.endpoint.tls && !parser.got_some() &&
+          (rec == http::error::end_of_stream || rec == asio::error::eof || rec == asio::error::connection_reset);
       co_return;
     }
     out.response = parser.release();
@@ -338,6 +343,9 @@ struct BatchClient::Impl {
         history.push_back(AttemptError{a.stage, what, 0, {}});
         last.history = history;
         last.message = a.stage + " " + ep.origin() + " failed: " + what;
+        if (a.closedUnanswered) {
+          last.message += " (the server closed the connection without answering; if it expects TLS, use https://)";
+        }
         if (a.plainHttpPeer) {
           last.message += " (the backend speaks plain HTTP; use http:// or put TLS in front)";
           return last;

@@ -178,29 +178,18 @@ struct BluezAdvertiser::Impl {
     ++epoch;
   }
 
-  void onNameOwnerChanged(sdbus::Message& msg) {
-    try {
-      std::string name;
-      std::string oldOwner;
-      std::string newOwner;
-      msg >> name >> oldOwner >> newOwner;
-      if (name != kBluezService) {
-        return;
-      }
-      support::log::info("ble.bluez_owner_changed", {{"old", oldOwner}, {"new", newOwner}});
-      lostRegistration();
-      owner = newOwner;
-      adapterPath.clear();
-      retryAt.reset();
-      if (newOwner.empty()) {
-        setState(AdvertiserState::waiting_for_bluez, "bluez-gone");
-        return;
-      }
-      bump(counters.bluezRestarts);
-      resyncWanted = true;
-      registerWanted = true;
-    } catch (const sdbus::Error&) {
+  void onBluezOwner(const std::string& newOwner) {
+    lostRegistration();
+    owner = newOwner;
+    adapterPath.clear();
+    retryAt.reset();
+    if (newOwner.empty()) {
+      setState(AdvertiserState::waiting_for_bluez, "bluez-gone");
+      return;
     }
+    bump(counters.bluezRestarts);
+    resyncWanted = true;
+    registerWanted = true;
   }
 
   [[nodiscard]] bool fromBluez(sdbus::Message& msg) const { return !owner.empty() && msg.getSender() == owner; }
@@ -250,10 +239,8 @@ struct BluezAdvertiser::Impl {
   Outcome<void> subscribe() {
     try {
       auto& c = bus->connection();
-      slots.push_back(c.addMatch(
-          "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',"
-          "arg0='org.bluez'",
-          [this](sdbus::Message& m) { onNameOwnerChanged(m); }));
+      slots.push_back(
+          bus->watchBluezOwner([this](const std::string&, const std::string& newOwner) { onBluezOwner(newOwner); }));
       slots.push_back(
           c.addMatch("type='signal',interface='org.freedesktop.DBus.ObjectManager',member='InterfacesAdded'",
                      [this](sdbus::Message& m) { onInterfacesAdded(m); }));

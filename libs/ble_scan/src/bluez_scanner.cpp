@@ -65,10 +65,9 @@ void BluezScanner::Impl::callAsync(const std::string& path, const char* iface, c
 
 Outcome<void> BluezScanner::Impl::subscribe() {
   try {
-    slots.push_back(bus->connection().addMatch(
-        "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',"
-        "arg0='org.bluez'",
-        [this](sdbus::Message& m) { onNameOwnerChanged(m); }));
+    slots.push_back(
+        bus->watchBluezOwner([this](const std::string&, const std::string& newOwner) { onBluezOwner(newOwner); },
+                             [this] { bump(counters.malformedValues); }));
     slots.push_back(bus->connection().addMatch(
         "type='signal',interface='org.freedesktop.DBus.ObjectManager',member='InterfacesAdded'",
         [this](sdbus::Message& m) { onInterfacesAdded(m); }));

@@ -90,7 +90,7 @@ struct BluezScanner::Impl {
     return !policy.bluezOwner().empty() && msg.getSender() == policy.bluezOwner();
   }
 
-  void onNameOwnerChanged(sdbus::Message& msg);
+  void onBluezOwner(const std::string& newOwner);  // org.bluez changed hands ("": gone)
 
   void onInterfacesAdded(sdbus::Message& msg);
 

@@ -19,21 +19,9 @@ using Clock = std::chrono::steady_clock;
 using namespace detail;
 }  // namespace
 
-void BluezScanner::Impl::onNameOwnerChanged(sdbus::Message& msg) {
-  try {
-    std::string name;
-    std::string oldOwner;
-    std::string newOwner;
-    msg >> name >> oldOwner >> newOwner;
-    if (name != kBluezService) {
-      return;
-    }
-    support::log::info("ble.bluez_owner_changed", {{"old", oldOwner}, {"new", newOwner}});
-    devices.clear();
-    policy.bluezOwnerChanged(newOwner);
-  } catch (const sdbus::Error&) {
-    bump(counters.malformedValues);
-  }
+void BluezScanner::Impl::onBluezOwner(const std::string& newOwner) {
+  devices.clear();
+  policy.bluezOwnerChanged(newOwner);
 }
 
 void BluezScanner::Impl::onInterfacesAdded(sdbus::Message& msg) {

@@ -85,6 +85,30 @@ void BusLoop::callAsync(const std::string& path, const char* iface, const char* 
   }
 }
 
+sdbus::Slot BusLoop::watchBluezOwner(OwnerChanged onChange, std::function<void()> onMalformed) {
+  return conn_->addMatch(
+      "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',"
+      "arg0='org.bluez'",
+      [onChange = std::move(onChange), onMalformed = std::move(onMalformed)](sdbus::Message& msg) {
+        std::string name;
+        std::string oldOwner;
+        std::string newOwner;
+        try {
+          msg >> name >> oldOwner >> newOwner;
+        } catch (const sdbus::Error&) {
+          if (onMalformed) {
+            onMalformed();
+          }
+          return;
+        }
+        if (name != kBluezService) {
+          return;
+        }
+        support::log::info("ble.bluez_owner_changed", {{"old", oldOwner}, {"new", newOwner}});
+        onChange(oldOwner, newOwner);
+      });
+}
+
 std::string BusLoop::nameOwner(const std::string& name, std::chrono::microseconds timeout) {
   try {
     auto proxy = sdbus::createProxy(*conn_, "org.freedesktop.DBus", "/org/freedesktop/DBus");

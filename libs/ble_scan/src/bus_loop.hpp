@@ -44,6 +44,12 @@ public:
                  const std::function<void(sdbus::MethodCall&)>& args, ReplyHandler onReply,
                  std::chrono::microseconds timeout);
 
+  // Subscribes to org.bluez changing hands (the bus daemon's NameOwnerChanged, arg0='org.bluez'):
+  // `onChange` gets the old and new unique owner ("" when BlueZ left), `onMalformed` runs for a
+  // signal whose arguments do not decode. The subscription lasts as long as the returned slot.
+  using OwnerChanged = std::function<void(const std::string& oldOwner, const std::string& newOwner)>;
+  [[nodiscard]] sdbus::Slot watchBluezOwner(OwnerChanged onChange, std::function<void()> onMalformed = {});
+
   // `name`'s unique owner, "" when it has none. Synchronous, but asks the bus daemon, not BlueZ.
   [[nodiscard]] std::string nameOwner(const std::string& name, std::chrono::microseconds timeout);
 

@@ -144,7 +144,9 @@ asio::awaitable<bool> Server::Impl::readAndDispatch(Conn& c, beast::flat_buffer&
   }
 
   // The guard sees the header (body still unread); what it finds goes on to the handler.
-  RequestContext guardContext{head, std::move(m.params), path, query, c.remote};
+  // The one place the client's address is decided (X-Forwarded-For from a trusted proxy only).
+  RequestContext guardContext{head, std::move(m.params), path, query, clientAddress(c.remote, head)};
+  if (guardContext.remote != c.remote) x.client = guardContext.remote;
   std::optional<Response> refused;
   if (route.options.guard) {
     refused = co_await invokeSafely(x.route, [&]() { return route.options.guard(guardContext); });
@@ -169,7 +171,8 @@ asio::awaitable<bool> Server::Impl::readAndDispatch(Conn& c, beast::flat_buffer&
 
   Request request = parser.release();
   const auto [p, q] = splitTarget(request.target());
-  RequestContext ctx{request, std::move(guardContext.params), p, q, c.remote, std::move(guardContext.principal)};
+  RequestContext ctx{
+      request, std::move(guardContext.params), p, q, guardContext.remote, std::move(guardContext.principal)};
   auto response = co_await invokeSafely(
       x.route, [&]() -> asio::awaitable<std::optional<Response>> { co_return co_await route.handler(ctx); });
   x.response = std::move(*response);
@@ -264,7 +267,7 @@ asio::awaitable<bool> Server::Impl::writeAndRecord(Conn& c, Exchange& x) {
                               {"status", status},
                               {"duration_ms", seconds * 1000.0},
                               {"bytes_out", res.body().size()},
-                              {"remote", c.remote.to_string()}});
+                              {"remote", (x.client ? *x.client : c.remote).to_string()}});
   }
   c.stream.expires_after(cfg.writeTimeout);
   boost::system::error_code wec;

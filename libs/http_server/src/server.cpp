@@ -118,6 +118,14 @@ void Server::Impl::forEachConnection(const std::function<void(const std::shared_
   for (auto& c : snapshot) fn(c);
 }
 
+asio::ip::address Server::Impl::clientAddress(const asio::ip::address& peer, const Request& head) const {
+  if (cfg.trustedProxies.empty()) return peer;
+  // Bounded: the header block is at most cfg.headerLimit bytes, and the walk at TrustedProxies::kMaxHops hops.
+  std::vector<std::string_view> fields;
+  for (auto [it, end] = head.equal_range("X-Forwarded-For"); it != end; ++it) fields.push_back(it->value());
+  return cfg.trustedProxies.clientAddress(peer, fields);
+}
+
 asio::awaitable<void> Server::Impl::acceptLoop() {
   Impl* self = this;
   asio::steady_timer backoff{ioc};
@@ -172,7 +180,9 @@ Server::Impl::Admission Server::Impl::admit(const std::shared_ptr<Connection>& c
   {
     std::lock_guard lock{connMutex};
     auto& fromAddress = perAddress[conn->remote];
-    if (cfg.maxConnectionsPerAddress != 0 && fromAddress >= cfg.maxConnectionsPerAddress) {
+    // A trusted proxy carries many clients' connections: they are not capped as one client's.
+    if (cfg.maxConnectionsPerAddress != 0 && fromAddress >= cfg.maxConnectionsPerAddress &&
+        !cfg.trustedProxies.contains(conn->remote)) {
       if (fromAddress == 0) perAddress.erase(conn->remote);
       return Admission::address_full;
     }

@@ -61,6 +61,7 @@ struct Exchange {
   std::string route = "unmatched";
   Response response;
   bool keepAlive = false;
+  std::optional<asio::ip::address> client;  // when X-Forwarded-For from a trusted proxy named another
 };
 
 }  // namespace detail
@@ -110,6 +111,8 @@ struct Server::Impl {
   }
   void connectionClosed(std::uint64_t id);
   void forEachConnection(const std::function<void(const std::shared_ptr<Connection>&)>& fn);
+  // The client of a request from `peer`: cfg.trustedProxies applied to its X-Forwarded-For fields.
+  boost::asio::ip::address clientAddress(const boost::asio::ip::address& peer, const Request& head) const;
 
   // request_cycle.cpp: a TCP connection's life.
   boost::asio::awaitable<void> session(std::shared_ptr<Connection> c);

@@ -2,13 +2,14 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <mutex>
-
-#include <fmt/format.h>
 
 #include <attendance/support/json_text.hpp>
 
@@ -36,8 +37,10 @@ std::string utcTimestamp() {
   const std::time_t secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+  std::array<char, 40> text{};
+  const int n = std::snprintf(text.data(), text.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return std::string(text.data(), n > 0 ? static_cast<std::size_t>(n) : 0);
 }
 
 }  // namespace
@@ -73,7 +76,10 @@ std::string formatLine(std::string_view timestamp, Level level, std::string_view
           } else if constexpr (std::is_same_v<V, bool>) {
             line += v ? "true" : "false";
           } else {
-            line += fmt::format("{}", v);
+            // Integers in full, doubles in the shortest form that reads back the same.
+            std::array<char, 32> text{};
+            const auto r = std::to_chars(text.data(), text.data() + text.size(), v);
+            line.append(text.data(), r.ptr);
           }
         },
         f.value);

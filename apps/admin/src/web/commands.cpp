@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <attendance/core/admin_accounts.hpp>
 #include <attendance/core/error.hpp>
@@ -46,6 +47,8 @@ struct ServeOptions {
   unsigned reportRefreshSeconds = 5;
   // A streaming replica for the reports (empty: the primary, DATABASE_URL).
   std::string reportDatabaseUrl;
+  // Reverse proxies (CIDR ranges) whose X-Forwarded-For names the client (--trusted-proxy).
+  std::vector<std::string> trustedProxies;
 };
 
 struct CreateAdminOptions {
@@ -116,6 +119,9 @@ void serve(const ServeOptions& o) {
   cfg.port = address.port;
   cfg.ioThreads = std::max(1U, o.threads);
   cfg.serverName = "attendance-admin";
+  auto trusted = http_server::TrustedProxies::parse(o.trustedProxies);
+  if (!trusted) fail(kExitInvalid, "--trusted-proxy: " + trusted.error().message);
+  cfg.trustedProxies = *trusted;
   cfg.readiness = [&pool] {
     auto s = core::schemaStatus(pool);
     return s && s->upToDate();
@@ -214,6 +220,14 @@ void addCommands(CLI::App& app) {
                 "read reports from this database, a streaming replica of DATABASE_URL's (docs/scaling.md); "
                 "sign-ins, forms and lists stay on the primary")
       ->envname("ATTENDANCE_REPORT_DATABASE_URL");
+  s->add_option("--trusted-proxy", serveOpts->trustedProxies,
+                "reverse proxy (address or CIDR range, repeatable) whose X-Forwarded-For names the client for "
+                "sign-in limits; default none: the header is ignored")
+      ->type_name("CIDR")
+      ->check([](const std::string& text) {
+        auto range = http_server::parseAddressRange(text);
+        return range ? std::string{} : range.error().message;
+      });
   s->callback([serveOpts] { serve(*serveOpts); });
 
   auto adminOpts = std::make_shared<CreateAdminOptions>();

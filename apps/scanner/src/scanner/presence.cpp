@@ -129,15 +129,19 @@ void PresenceFilter::release(std::uint32_t slot) {
   if (const auto b = findBucket(e.id)) indexErase(*b);
   unlink(slot);
   e.used = false;
-  free_.push_back(slot);
+  e.older = freeHead_;  // a released entry links the free list through `older`: no separate vector
+  freeHead_ = slot;
+}
+
+std::uint32_t PresenceFilter::popFree() noexcept {
+  const std::uint32_t slot = freeHead_;
+  freeHead_ = entry(slot).older;
+  entry(slot).older = kNoSlot;
+  return slot;
 }
 
 std::uint32_t PresenceFilter::acquire() {
-  if (!free_.empty()) {
-    const std::uint32_t slot = free_.back();
-    free_.pop_back();
-    return slot;
-  }
+  if (freeHead_ != kNoSlot) return popFree();
   if (allocated_ < options_.capacity) {
     if (allocated_ % kChunk == 0) chunks_.push_back(std::make_unique<Entry[]>(kChunk));
     return allocated_++;
@@ -147,9 +151,7 @@ std::uint32_t PresenceFilter::acquire() {
   ++counters_.evicted;
   stayEnded(entry(oldest), false);
   release(oldest);
-  const std::uint32_t slot = free_.back();
-  free_.pop_back();
-  return slot;
+  return popFree();
 }
 
 std::optional<int> PresenceFilter::smoothed(const Entry& e) const noexcept {

@@ -130,6 +130,7 @@ private:
   void unlink(std::uint32_t slot) noexcept;
   void pushNewest(std::uint32_t slot) noexcept;
   [[nodiscard]] std::uint32_t acquire();
+  [[nodiscard]] std::uint32_t popFree() noexcept;
   [[nodiscard]] std::optional<int> smoothed(const Entry& e) const noexcept;
   void stayEnded(const Entry& e, bool left) const;
   [[nodiscard]] static Stay stayOf(const Entry& e, bool left);
@@ -144,7 +145,7 @@ private:
   std::chrono::steady_clock::time_point origin_;  // monotonic ms are counted from here
   std::vector<std::unique_ptr<Entry[]>> chunks_;  // grown on demand, kChunk entries each
   std::uint32_t allocated_ = 0;                   // slots handed out at least once
-  std::vector<std::uint32_t> free_;               // released slots
+  std::uint32_t freeHead_ = kNoSlot;              // released slots, linked through Entry::older
   std::uint32_t newest_ = kNoSlot;                // the recency list: newest_ … oldest_, only used entries
   std::uint32_t oldest_ = kNoSlot;
   std::vector<std::uint32_t> buckets_;  // the index (a power of two in size, at most half full)

@@ -7,6 +7,9 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+// Boost.JSON's implementation, compiled here once instead of loading libboost_json.so
+// (apps/scanner/CMakeLists.txt: the scanner's resident memory).
+#include <boost/json/src.hpp>
 
 namespace attendance::scanner {
 namespace {

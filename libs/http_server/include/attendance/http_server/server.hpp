@@ -12,6 +12,7 @@
 
 #include <attendance/http_server/metrics.hpp>
 #include <attendance/http_server/router.hpp>
+#include <attendance/http_server/trusted_proxies.hpp>
 #include <attendance/support/result.hpp>
 
 namespace attendance::support {
@@ -33,9 +34,13 @@ struct ServerConfig {
   std::chrono::milliseconds drainTimeout{10'000};  // stop(): in-flight requests get this long
   std::size_t maxConnections = 1024;
   // Connections one client address may hold at once; 0 = no cap. Behind a
-  // reverse proxy every client shares the proxy's address: raise or disable it
-  // there and let the proxy cap clients (docs/http-server.md).
+  // reverse proxy every client shares the proxy's address: a trusted proxy's
+  // connections are not capped, otherwise raise or disable it there and let the
+  // proxy cap clients (docs/http-server.md).
   std::size_t maxConnectionsPerAddress = 128;
+  // Peers whose X-Forwarded-For names the client (`RequestContext::remote`);
+  // empty: the header is ignored and the socket peer is the client.
+  TrustedProxies trustedProxies;
   // The longest chunk-size line (with extensions) or trailer section accepted;
   // with headerLimit it sets the read buffer's ceiling.
   std::size_t framingLimit = 8 * 1024;
