@@ -79,8 +79,8 @@ TEST(RegistrationRule, WhatAListShows) {
 TEST(RegistrationRule, FreedSeatsGoToTheWaitlist) {
   EXPECT_EQ(core::seatsToPromote(10, 9, 40), 1);
   EXPECT_EQ(core::seatsToPromote(10, 10, 40), 0);
-  EXPECT_EQ(core::seatsToPromote(10, 12, 40), 0);  // over capacity: nobody moves up
-  EXPECT_EQ(core::seatsToPromote(15, 10, 3), 3);   // capacity raised past the waitlist
+  EXPECT_EQ(core::seatsToPromote(10, 12, 40), 0);           // over capacity: nobody moves up
+  EXPECT_EQ(core::seatsToPromote(15, 10, 3), 3);            // capacity raised past the waitlist
   EXPECT_EQ(core::seatsToPromote(std::nullopt, 10, 4), 4);  // capacity removed: everyone
   EXPECT_EQ(core::seatsToPromote(10, 0, 0), 0);
 }

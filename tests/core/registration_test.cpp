@@ -175,8 +175,8 @@ TEST_F(Registration, FiftyConcurrentRequestsForTenSeats) {
   event("ev", 10);
   std::vector<std::string> users;
   for (int i = 0; i < 50; ++i) users.push_back(user(i));
-  std::vector<attendance::Result<core::RegistrationResult>> results(50, attendance::Result<core::RegistrationResult>{
-                                                                      core::make_error_code(core::Errc::internal)});
+  std::vector<attendance::Result<core::RegistrationResult>> results(
+      50, attendance::Result<core::RegistrationResult>{core::make_error_code(core::Errc::internal)});
   std::atomic<int> ready{0};
   {
     std::vector<std::jthread> threads;
@@ -184,7 +184,8 @@ TEST_F(Registration, FiftyConcurrentRequestsForTenSeats) {
       threads.emplace_back([&, i] {
         ++ready;
         while (ready.load() < 50) std::this_thread::yield();
-        results[static_cast<std::size_t>(i)] = core::requestRegistration(*pool, "ev", users[static_cast<std::size_t>(i)], kNow);
+        results[static_cast<std::size_t>(i)] =
+            core::requestRegistration(*pool, "ev", users[static_cast<std::size_t>(i)], kNow);
       });
     }
   }

@@ -116,8 +116,9 @@ using detail::readEvent;
 // against ingest, whose FOR KEY SHARE does not conflict). The registrations
 // trigger (migration 0003) takes the same lock, so the order is the same.
 std::optional<Event> lockEvent(pqxx::transaction_base& tx, std::string_view eventId) {
-  const auto rows = tx.exec_params(
-      std::string{"SELECT "} + kEventColumns + " FROM events e WHERE e.id = $1 FOR NO KEY UPDATE", std::string{eventId});
+  const auto rows =
+      tx.exec_params(std::string{"SELECT "} + kEventColumns + " FROM events e WHERE e.id = $1 FOR NO KEY UPDATE",
+                     std::string{eventId});
   if (rows.empty()) return std::nullopt;
   return readEvent(rows[0]);
 }
@@ -134,58 +135,54 @@ std::int64_t waitlistPosition(pqxx::transaction_base& tx, const std::string& eve
 
 }  // namespace
 
-Result<RegistrationResult> requestRegistration(ConnectionPool& pool, std::string_view eventId,
-                                               std::string_view userId, RegistrationTime now) {
-  return detail::withConnection(pool, "request_registration",
-                                [&](pqxx::connection_base& conn) -> Result<RegistrationResult> {
-                                  pqxx::work tx{conn};
-                                  const auto event = lockEvent(tx, eventId);
-                                  if (!event) return make_error_code(Errc::event_not_found);
-                                  if (!userExists(tx, userId)) return make_error_code(Errc::user_not_found);
-                                  const std::string ev{eventId}, user{userId};
-                                  const auto state = tx.exec_params1(
-                                      "SELECT EXISTS (SELECT 1 FROM registrations WHERE event_id = $1 "
-                                      "AND user_id = $2::uuid), "
-                                      "(SELECT seq FROM waitlist WHERE event_id = $1 AND user_id = $2::uuid), "
-                                      "(SELECT count(*) FROM registrations WHERE event_id = $1)",
-                                      ev, user);
-                                  const RegistrationStatus current =
-                                      state[0].as<bool>()      ? RegistrationStatus::registered
-                                      : !state[1].is_null() ? RegistrationStatus::waitlisted
-                                                            : RegistrationStatus::none;
-                                  RegistrationResult out;
-                                  switch (decideRegistration(*event, current, state[2].as<std::int64_t>(), now)) {
-                                    case RegistrationDecision::closed:
-                                      return make_error_code(Errc::registration_closed);
-                                    case RegistrationDecision::already_registered:
-                                      out.status = RegistrationStatus::registered;
-                                      return out;
-                                    case RegistrationDecision::already_waitlisted:
-                                      out.status = RegistrationStatus::waitlisted;
-                                      out.waitlistPosition = waitlistPosition(tx, ev, state[1].as<std::int64_t>());
-                                      return out;
-                                    case RegistrationDecision::register_now:
-                                      tx.exec_params(
-                                          "INSERT INTO registrations (event_id, user_id, created_at) "
-                                          "VALUES ($1, $2::uuid, to_timestamp($3::bigint / 1000.0))",
-                                          ev, user, detail::toMs(now));
-                                      out.status = RegistrationStatus::registered;
-                                      break;
-                                    case RegistrationDecision::join_waitlist: {
-                                      const auto seq = tx.exec_params1(
-                                          "INSERT INTO waitlist (event_id, user_id, joined_at) "
-                                          "VALUES ($1, $2::uuid, to_timestamp($3::bigint / 1000.0)) RETURNING seq",
-                                          ev, user, detail::toMs(now))[0]
-                                                           .as<std::int64_t>();
-                                      out.status = RegistrationStatus::waitlisted;
-                                      out.waitlistPosition = waitlistPosition(tx, ev, seq);
-                                      break;
-                                    }
-                                  }
-                                  out.created = true;
-                                  tx.commit();
-                                  return out;
-                                });
+Result<RegistrationResult> requestRegistration(ConnectionPool& pool, std::string_view eventId, std::string_view userId,
+                                               RegistrationTime now) {
+  return detail::withConnection(
+      pool, "request_registration", [&](pqxx::connection_base& conn) -> Result<RegistrationResult> {
+        pqxx::work tx{conn};
+        const auto event = lockEvent(tx, eventId);
+        if (!event) return make_error_code(Errc::event_not_found);
+        if (!userExists(tx, userId)) return make_error_code(Errc::user_not_found);
+        const std::string ev{eventId}, user{userId};
+        const auto state = tx.exec_params1(
+            "SELECT EXISTS (SELECT 1 FROM registrations WHERE event_id = $1 "
+            "AND user_id = $2::uuid), "
+            "(SELECT seq FROM waitlist WHERE event_id = $1 AND user_id = $2::uuid), "
+            "(SELECT count(*) FROM registrations WHERE event_id = $1)",
+            ev, user);
+        const RegistrationStatus current = state[0].as<bool>()   ? RegistrationStatus::registered
+                                           : !state[1].is_null() ? RegistrationStatus::waitlisted
+                                                                 : RegistrationStatus::none;
+        RegistrationResult out;
+        switch (decideRegistration(*event, current, state[2].as<std::int64_t>(), now)) {
+          case RegistrationDecision::closed: return make_error_code(Errc::registration_closed);
+          case RegistrationDecision::already_registered: out.status = RegistrationStatus::registered; return out;
+          case RegistrationDecision::already_waitlisted:
+            out.status = RegistrationStatus::waitlisted;
+            out.waitlistPosition = waitlistPosition(tx, ev, state[1].as<std::int64_t>());
+            return out;
+          case RegistrationDecision::register_now:
+            tx.exec_params(
+                "INSERT INTO registrations (event_id, user_id, created_at) "
+                "VALUES ($1, $2::uuid, to_timestamp($3::bigint / 1000.0))",
+                ev, user, detail::toMs(now));
+            out.status = RegistrationStatus::registered;
+            break;
+          case RegistrationDecision::join_waitlist: {
+            const auto seq = tx.exec_params1(
+                                   "INSERT INTO waitlist (event_id, user_id, joined_at) "
+                                   "VALUES ($1, $2::uuid, to_timestamp($3::bigint / 1000.0)) RETURNING seq",
+                                   ev, user, detail::toMs(now))[0]
+                                 .as<std::int64_t>();
+            out.status = RegistrationStatus::waitlisted;
+            out.waitlistPosition = waitlistPosition(tx, ev, seq);
+            break;
+          }
+        }
+        out.created = true;
+        tx.commit();
+        return out;
+      });
 }
 
 Result<Cancellation> cancelRegistration(ConnectionPool& pool, std::string_view eventId, std::string_view userId) {
@@ -210,18 +207,17 @@ Result<Cancellation> cancelRegistration(ConnectionPool& pool, std::string_view e
 }
 
 Result<RegistrationCounts> registrationCounts(ConnectionPool& pool, std::string_view eventId) {
-  return detail::withConnection(pool, "registration_counts",
-                                [&](pqxx::connection_base& conn) -> Result<RegistrationCounts> {
-                                  pqxx::read_transaction tx{conn};
-                                  const auto rows = tx.exec_params(
-                                      "SELECT (SELECT count(*) FROM registrations WHERE event_id = e.id), "
-                                      "(SELECT count(*) FROM waitlist WHERE event_id = e.id) "
-                                      "FROM events e WHERE e.id = $1",
-                                      std::string{eventId});
-                                  if (rows.empty()) return make_error_code(Errc::event_not_found);
-                                  return RegistrationCounts{rows[0][0].as<std::int64_t>(),
-                                                            rows[0][1].as<std::int64_t>()};
-                                });
+  return detail::withConnection(
+      pool, "registration_counts", [&](pqxx::connection_base& conn) -> Result<RegistrationCounts> {
+        pqxx::read_transaction tx{conn};
+        const auto rows = tx.exec_params(
+            "SELECT (SELECT count(*) FROM registrations WHERE event_id = e.id), "
+            "(SELECT count(*) FROM waitlist WHERE event_id = e.id) "
+            "FROM events e WHERE e.id = $1",
+            std::string{eventId});
+        if (rows.empty()) return make_error_code(Errc::event_not_found);
+        return RegistrationCounts{rows[0][0].as<std::int64_t>(), rows[0][1].as<std::int64_t>()};
+      });
 }
 
 Result<RegistrationOutcome> registerForEvent(ConnectionPool& pool, std::string_view eventId, std::string_view userId,

@@ -30,7 +30,7 @@ using RegistrationTime = std::chrono::system_clock::time_point;
 enum class Availability { open, seats_left, waitlist, closed };
 struct SeatInfo {
   Availability availability = Availability::open;  // open = no capacity
-  std::int64_t seatsLeft = 0;                       // with seats_left
+  std::int64_t seatsLeft = 0;                      // with seats_left
 };
 [[nodiscard]] SeatInfo seatInfo(const Event& event, std::int64_t registered, RegistrationTime now);
 
@@ -44,9 +44,9 @@ enum class RegistrationDecision { register_now, join_waitlist, already_registere
                                           std::int64_t waitlisted);
 
 // Why `limits` are not acceptable for an event with these times, or nullopt.
-[[nodiscard]] std::optional<std::string> validateRegistrationLimits(
-    const RegistrationLimits& limits, const std::optional<RegistrationTime>& startsAt,
-    const std::optional<RegistrationTime>& endsAt);
+[[nodiscard]] std::optional<std::string> validateRegistrationLimits(const RegistrationLimits& limits,
+                                                                    const std::optional<RegistrationTime>& startsAt,
+                                                                    const std::optional<RegistrationTime>& endsAt);
 
 struct RegistrationResult {
   RegistrationStatus status = RegistrationStatus::none;  // registered or waitlisted
