@@ -377,6 +377,19 @@ TEST_F(BackendTest, CapacityWaitlistPromotionAndClosingThroughTheApi) {
   EXPECT_EQ(parseObject(res.body()).at("events").as_array()[0].as_object().at("registrationOpen").as_bool(), false);
 }
 
+// A private-ids event's participants broadcast rotating ids, which no list of bleUuids can hold and
+// which a scanner must not refuse: its roster carries the namespace (every id inside it is logged)
+// and no bleUuid at all, so a stolen scanner holds nothing that names or links anyone (ADR 0078).
+TEST_F(BackendTest, ARosterOfAPrivateIdsEventCarriesTheNamespaceAndNoBleUuids) {
+  (void)db->scalar("UPDATE events SET private_ids = true WHERE id = 'ev-1' RETURNING id");
+  Client c{backend->port};
+  auto res = c.request(request("GET", "/api/events/ev-1/roster", {}, apiKey));
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_EQ(res.body(), fmt::format(R"({{"eventId":"ev-1","namespace":"{}","privateIds":true,"bleUuids":[]}})",
+                                    db->scalar("SELECT encode(ble_namespace, 'hex') FROM deployment")));
+  EXPECT_EQ(res.body().find(aliceUuid), std::string::npos);
+}
+
 TEST_F(BackendTest, ParticipantApiFlow) {
   Client c{backend->port};
   const std::string signup = R"({"email":"carol@example.com","displayName":"Carol","password":"correct horse"})";

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <span>
 #include <vector>
 
 namespace {
@@ -44,6 +46,29 @@ TEST(Resolver, IndexesEveryKeyForEveryWindow) {
   const auto r = resolver(keys);
   EXPECT_EQ(r.participants(), 3U);
   EXPECT_EQ(r.entries(), 3U * (kWindowsPerDay + 48 + 1));
+}
+
+// A backend may compute the instances its own (faster) way; the index is built from what it gives.
+void reversedInstances(const IdentityKey& key, const support::BleNamespace& space, Window first,
+                       std::span<Instance> out) noexcept {
+  instancesFor(key, space, first, out);
+  for (auto& i : out) std::reverse(i.begin(), i.end());
+}
+
+TEST(Resolver, IsBuiltFromTheInstancesTheGivenDeriverComputes) {
+  const auto keys = threeKeys();
+  const auto r = Resolver::create(ns(), keys, twelveHoursWithADayBack(), &reversedInstances);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->entries(), 3U * (kWindowsPerDay + 48 + 1));
+  auto reversed = instanceFor(keys[1], ns(), kEventStart + 3);
+  std::reverse(reversed.begin(), reversed.end());
+  const auto hit = r->resolve(ns().withInstance(reversed), kEventStartMs + 3 * kPeriodMs);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(hit->verdict, Verdict::matched);
+  EXPECT_EQ(hit->participant, 1U);
+  const auto miss = r->resolve(bleUuidFor(keys[1], ns(), kEventStart + 3), kEventStartMs + 3 * kPeriodMs);
+  ASSERT_TRUE(miss);
+  EXPECT_EQ(miss->verdict, Verdict::unknown);
 }
 
 TEST(Resolver, AnIdSeenInItsOwnWindowIsItsParticipant) {

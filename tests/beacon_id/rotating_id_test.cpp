@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <set>
+#include <span>
 
 namespace {
 
@@ -71,6 +73,17 @@ TEST(Derivation, InstanceIsTheFirstSixBytesOfHmacSha256) {
             (Instance{0x1b, 0x41, 0x37, 0x00, 0x62, 0x1c}));
   EXPECT_EQ(bleUuidAt(key0to31(), eddystoneExampleNamespace(), RotationPeriod{}, k20240720T103000Z)->toString(),
             "edd1ebea-c04e-5def-a017-1b413700621c");
+}
+
+// One key's instances for a run of windows (what the resolver indexes) are instanceFor of each.
+TEST(Derivation, InstancesForARunOfWindowsAreEachWindowsInstance) {
+  const auto key = key0to31();
+  const auto ns = eddystoneExampleNamespace();
+  std::array<Instance, 5> run{};
+  instancesFor(key, ns, 1912746, run);
+  EXPECT_EQ(run[0], (Instance{0x1b, 0x41, 0x37, 0x00, 0x62, 0x1c}));
+  for (std::size_t i = 0; i < run.size(); ++i) EXPECT_EQ(run[i], instanceFor(key, ns, 1912746 + i)) << i;
+  instancesFor(key, ns, 7, std::span<Instance>{});  // nothing asked, nothing written
 }
 
 TEST(Derivation, TheIdChangesEveryWindowAndStaysWithinOne) {

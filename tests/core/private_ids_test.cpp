@@ -218,6 +218,54 @@ TEST_F(PrivateIds, PrepareBuildsADatedEventsIndexOnceAheadOfItsFirstBatch) {
   EXPECT_EQ(core::PrivateIdResolver{std::nullopt}.prepare(*pool, "ev-d").error(), core::Errc::beacon_key_missing);
 }
 
+// The index depends only on who is registered with which key: an override at the door, an event edit or
+// a key made for someone of another event move the versions but must not make the next batch rebuild it.
+TEST_F(PrivateIds, AnOverrideOrAnEditOrAnotherEventsKeyReusesTheIndex) {
+  core::NewEvent dated{std::string{"ev-d"}, "Dated", "Hall", fromEpochMillis(kT0), fromEpochMillis(kT0 + 3600'000)};
+  dated.privateIds = true;
+  ASSERT_TRUE(core::createEvent(*pool, dated, kNow));
+  ASSERT_TRUE(core::assignScanner(*pool, "S1", "ev-d", kNow));
+  ASSERT_TRUE(core::registerForEvent(*pool, "ev-d", ada.id, kNow));
+  EXPECT_EQ(resolver->prepare(*pool, "ev-d").value(), 7U);
+  (void)scalar("UPDATE events SET name = 'Renamed' WHERE id = 'ev-d' RETURNING id");  // report_version + 1
+  auto carol =
+      core::createUser(*pool, {"carol@example.org", "Carol", std::nullopt}, core::AuthConfig::forTests(), kNow);
+  ASSERT_TRUE(carol);
+  ASSERT_TRUE(core::registerForEvent(*pool, "ev-p", carol->id, kNow));
+  ASSERT_TRUE(core::participantIdentityKey(*pool, serverKey, carol->id, kNow));  // identity_keys_version + 1
+  EXPECT_EQ(resolver->prepare(*pool, "ev-d").value(), 0U);
+  auto r = post("ev-d", {{adaIdAt(kT0 + kWindowMs), kT0 + kWindowMs}});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->registered, 1U);
+  // A registration that changes who is indexed does rebuild: Bob, with a key, × 7 windows, and Ada again.
+  ASSERT_TRUE(core::participantIdentityKey(*pool, serverKey, bob.id, kNow));
+  ASSERT_TRUE(core::registerForEvent(*pool, "ev-d", bob.id, kNow));
+  EXPECT_EQ(resolver->prepare(*pool, "ev-d").value(), 14U);
+}
+
+// What `serve` does as it starts (in the background): build the index of every dated private-ids
+// event running within a day of now, so no first batch after a restart builds it.
+TEST_F(PrivateIds, PrepareCurrentBuildsTheEventsWithinADayOfNowAndNoOthers) {
+  constexpr std::int64_t kWeekMs = 7 * 86'400'000LL;
+  const auto dated = [&](const std::string& id, std::int64_t from, bool privateIds) {
+    core::NewEvent e{id, id, "Hall", fromEpochMillis(from), fromEpochMillis(from + 3600'000)};
+    e.privateIds = privateIds;
+    ASSERT_TRUE(core::createEvent(*pool, e, kNow));
+    ASSERT_TRUE(core::registerForEvent(*pool, id, ada.id, kNow));
+  };
+  dated("ev-today", kT0, true);                  // ended an hour before kNow
+  dated("ev-tomorrow", kT0 + 86'000'000, true);  // starts within a day of kNow
+  dated("ev-last-week", kT0 - kWeekMs, true);
+  dated("ev-next-week", kT0 + kWeekMs, true);
+  dated("ev-static-today", kT0, false);
+  EXPECT_EQ(resolver->prepareCurrent(*pool, kNow).value(), 2U);
+  EXPECT_EQ(resolver->prepare(*pool, "ev-today").value(), 0U);     // built already
+  EXPECT_EQ(resolver->prepare(*pool, "ev-tomorrow").value(), 0U);  // built already
+  EXPECT_EQ(resolver->prepare(*pool, "ev-last-week").value(), 7U);
+  EXPECT_EQ(resolver->prepare(*pool, "ev-next-week").value(), 7U);
+  EXPECT_EQ(core::PrivateIdResolver{std::nullopt}.prepareCurrent(*pool, kNow).value(), 0U);
+}
+
 TEST_F(PrivateIds, WithoutTheServerKeyAPrivateIdsEventRefusesTheBatch) {
   options.privateIds = std::make_shared<core::PrivateIdResolver>(std::nullopt);
   auto r = post("ev-p", {{adaIdAt(kT0), kT0}});

@@ -4,7 +4,8 @@ key and `--private-id-period 4`, so windows rotate in seconds) on a fresh databa
 cluster; an event with private ids running now and a static-id event; two participants who sign up and
 register through the participant API; the real attendance-beacon for each of them advertising through the
 simulator's LEAdvertisingManager1 on hci1 (tools/bluez-sim, relayed to hci0); the real attendance-scanner
-on hci0 with the deployment's `--namespace`; a stranger's devices advertised directly on hci0 (an id
+on hci0 with the event's `--roster` from `attendance-sync roster` (a private-ids event's roster: the
+namespace and no bleUuids, ADR 0078); a stranger's devices advertised directly on hci0 (an id
 outside the namespace, a factory-default iBeacon); then attendance-sync and `attendance-admin report`.
 
   - the strangers' devices are never logged, never in the report;
@@ -189,8 +190,19 @@ class BeaconChain(unittest.TestCase):
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.sim.address)
         env.pop('DBUS_SESSION_BUS_ADDRESS', None)
         log = self.path('attendance_log.jsonl')
+        # The scanner's roster, as at a real door: a private-ids event's names nobody and holds nothing that
+        # links a rotating id to anyone; the scanner must still log the rotating ids (and the walk-in).
+        roster_file = self.path('roster.json')
+        r = subprocess.run([SYNC_BIN, 'roster', '--event', PRIVATE_EVENT, '--backend', url, '--api-key-file',
+                            api_key_file, '--out', roster_file], capture_output=True, text=True, timeout=60,
+                           check=False)
+        self.assertEqual(r.returncode, 0, f'attendance-sync roster: {r.stdout}\n{r.stderr}')
+        with open(roster_file, encoding='utf-8') as f:
+            roster = json.load(f)
+        self.assertEqual(roster, {'eventId': PRIVATE_EVENT, 'namespace': namespace, 'privateIds': True,
+                                  'bleUuids': []})
         scanner = self.start([SCANNER_BIN, '--event', PRIVATE_EVENT, '--scanner-id', SCANNER_ID, '--log', log,
-                              '--namespace', namespace, '--adapter', 'hci0', '--dedup-window', '1h', '--fsync',
+                              '--roster', roster_file, '--adapter', 'hci0', '--dedup-window', '1h', '--fsync',
                               'always', '--status-interval', '5s'], 'scanner', env=env)
         wait_for('the scanner to discover on hci0', lambda: scanner.poll() is None and self.sim.discovering('hci0'),
                  timeout=20)

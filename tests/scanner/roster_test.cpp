@@ -29,6 +29,35 @@ TEST(Roster, CarriesTheDeploymentNamespaceWhenTheBackendSendsIt) {
   EXPECT_EQ(bad.error().message, "roster namespace is not 20 hex digits");
 }
 
+// A private-ids event's roster (ADR 0078): the namespace and no bleUuids; the scanner logs every id
+// in the namespace, rotating ids included, and holds nothing that names or links a participant.
+TEST(Roster, APrivateIdsRosterCarriesTheNamespaceAndNoIds) {
+  auto r = Roster::parse(R"({"eventId":"e","namespace":"edd1ebeac04e5defa017","privateIds":true,"bleUuids":[]})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->privateIds());
+  EXPECT_EQ(r->size(), 0U);
+  EXPECT_EQ(r->bleNamespace()->toHex(), "edd1ebeac04e5defa017");
+  r = Roster::parse(R"({"eventId":"e","namespace":"edd1ebeac04e5defa017","privateIds":false,"bleUuids":[]})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_FALSE(r->privateIds());
+  r = Roster::parse(R"({"eventId":"e","bleUuids":[]})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_FALSE(r->privateIds());
+
+  const auto message = [](std::string_view json) {
+    const auto bad = Roster::parse(json);
+    EXPECT_FALSE(bad) << json;
+    return bad ? std::string{} : bad.error().message;
+  };
+  EXPECT_EQ(message(R"({"eventId":"e","privateIds":true,"bleUuids":[]})"),
+            "a private-ids roster must carry the namespace");
+  EXPECT_EQ(message(R"({"eventId":"e","namespace":"edd1ebeac04e5defa017","privateIds":true,)"
+                    R"("bleUuids":["a1b2c3d4-e5f6-4711-8899-aabbccddeeff"]})"),
+            "a private-ids roster carries no bleUuids (its participants broadcast rotating ids)");
+  EXPECT_EQ(message(R"({"eventId":"e","namespace":"edd1ebeac04e5defa017","privateIds":1,"bleUuids":[]})"),
+            "roster privateIds is not true or false");
+}
+
 TEST(Roster, RejectsBadShapesWithAReason) {
   const auto message = [](std::string_view json) {
     const auto r = Roster::parse(json);

@@ -29,11 +29,13 @@ void FakeBackend::after(AfterHook hook) {
   after_ = std::move(hook);
 }
 
-void FakeBackend::setRoster(std::string eventId, std::vector<std::string> bleUuids, std::string bleNamespace) {
+void FakeBackend::setRoster(std::string eventId, std::vector<std::string> bleUuids, std::string bleNamespace,
+                            bool privateIds) {
   std::lock_guard lock(mutex_);
   rosterEvent_ = std::move(eventId);
   roster_ = std::move(bleUuids);
   rosterNamespace_ = std::move(bleNamespace);
+  rosterPrivateIds_ = privateIds;
 }
 
 namespace {
@@ -66,6 +68,7 @@ Reply FakeBackend::handle(const ReceivedRequest& r) {
     Reply ok;
     json::object body{{"eventId", rosterEvent_}, {"bleUuids", std::move(ids)}};
     if (!rosterNamespace_.empty()) body["namespace"] = rosterNamespace_;
+    if (rosterPrivateIds_) body["privateIds"] = true;
     ok.body = json::serialize(body);
     return ok;
   }

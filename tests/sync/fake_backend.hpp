@@ -41,7 +41,8 @@ public:
   void before(BeforeHook hook);
   void after(AfterHook hook);
   // An empty namespace answers as a backend before issue 11 (no "namespace" key).
-  void setRoster(std::string eventId, std::vector<std::string> bleUuids, std::string bleNamespace = {});
+  void setRoster(std::string eventId, std::vector<std::string> bleUuids, std::string bleNamespace = {},
+                 bool privateIds = false);
 
 private:
   Reply handle(const ReceivedRequest& r);
@@ -58,6 +59,7 @@ private:
   std::string rosterEvent_;
   std::vector<std::string> roster_;
   std::string rosterNamespace_;
+  bool rosterPrivateIds_ = false;
   std::atomic<std::size_t> batchRequests_{0};
   TestServer server_;  // last: its threads use the members above
 };

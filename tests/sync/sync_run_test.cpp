@@ -449,6 +449,31 @@ TEST_F(RosterRun, KeepsTheDeploymentNamespaceAndRefusesAMalformedOne) {
   EXPECT_FALSE(std::filesystem::exists(o.out));
 }
 
+// ADR 0078: a private-ids event's roster names nobody; it is written as such, and one that would put
+// bleUuids (or no namespace) on the scanner is refused.
+TEST_F(RosterRun, APrivateIdsRosterIsWrittenWithTheNamespaceAndNoIds) {
+  backend.setRoster("ev1", {}, "edd1ebeac04e5defa017", true);
+  as::RosterOptions o;
+  o.eventId = "ev1";
+  o.backendUrl = backend.url();
+  o.apiKeyFile = keyFile;
+  o.out = dir.path() / "roster.json";
+  EXPECT_EQ(as::runRoster(o, env), as::kExitOk) << err.str();
+  std::ifstream in(o.out);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "{\"eventId\":\"ev1\",\"namespace\":\"edd1ebeac04e5defa017\",\"privateIds\":true,\"bleUuids\":[]}\n");
+  EXPECT_NE(out.str().find("private ids"), std::string::npos) << out.str();
+
+  backend.setRoster("ev1", {uuidFor(1)}, "edd1ebeac04e5defa017", true);
+  o.out = dir.path() / "roster2.json";
+  EXPECT_EQ(as::runRoster(o, env), as::kExitNetwork);
+  EXPECT_NE(err.str().find("no bleUuids"), std::string::npos) << err.str();
+  EXPECT_FALSE(std::filesystem::exists(o.out));
+  backend.setRoster("ev1", {}, "", true);
+  EXPECT_EQ(as::runRoster(o, env), as::kExitNetwork);
+  EXPECT_FALSE(std::filesystem::exists(o.out));
+}
+
 TEST_F(RosterRun, UnassignedEventAndWrongKeyAreReportedAndNothingIsWritten) {
   backend.setRoster("ev1", {uuidFor(1)});
   as::RosterOptions o;

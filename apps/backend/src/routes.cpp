@@ -293,6 +293,7 @@ awaitable<hs::Response> roster(BackendContext& ctx, hs::RequestContext& rc) {
   const auto& scannerId = std::any_cast<const std::string&>(rc.principal);
   struct RosterAnswer {
     support::BleNamespace bleNamespace;
+    bool privateIds = false;
     std::vector<support::Uuid> ids;
   };
   auto answer = co_await ctx.blocking.run([&]() -> Result<RosterAnswer> {
@@ -301,7 +302,12 @@ awaitable<hs::Response> roster(BackendContext& ctx, hs::RequestContext& rc) {
     if (!*assigned) return core::make_error_code(core::Errc::scanner_not_assigned);
     auto ns = core::readBleNamespace(ctx.db);
     if (!ns) return ns.error();
-    auto ids = core::roster(ctx.db, eventId);
+    auto event = core::getEvent(ctx.db, eventId);
+    if (!event) return event.error();
+    // A private-ids event's participants broadcast rotating ids: its roster names nobody, and the
+    // scanner logs every id in the namespace (ADR 0078).
+    auto ids = event->privateIds ? Result<std::vector<support::Uuid>>{std::vector<support::Uuid>{}}
+                                 : core::roster(ctx.db, eventId);
     if (!ids) return ids.error();
     // A scanner starting for a private-ids event: build the event's resolver index now, so its
     // first sync costs what a static-id sync costs (docs/beacon-spec.md "Resolving"). A failure
@@ -311,7 +317,7 @@ awaitable<hs::Response> roster(BackendContext& ctx, hs::RequestContext& rc) {
         support::log::info("backend.private_ids_prepared", {{"eventId", eventId}, {"entries", *built}});
       }
     }
-    return RosterAnswer{*ns, std::move(*ids)};
+    return RosterAnswer{*ns, event->privateIds, std::move(*ids)};
   });
   if (!answer && answer.error() == core::Errc::scanner_not_assigned) co_return notAssigned(scannerId, eventId);
   if (!answer) co_return errorFor(answer.error());
@@ -321,6 +327,7 @@ awaitable<hs::Response> roster(BackendContext& ctx, hs::RequestContext& rc) {
   std::string out = "{\"eventId\":";
   support::appendJsonString(out, eventId);
   out += ",\"namespace\":\"" + answer->bleNamespace.toHex() + "\"";
+  if (answer->privateIds) out += ",\"privateIds\":true";
   out += ",\"bleUuids\":[";
   for (std::size_t i = 0; i < ids->size(); ++i) {
     if (i > 0) out += ',';

@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <iostream>
+#include <thread>
 
 #include <boost/system/system_error.hpp>
 #include <fmt/format.h>
@@ -149,6 +150,19 @@ int serve(const ServeOptions& options, const core::DatabaseConfig& databaseIn,
     // Tests and scripts read the bound port from this line (port 0 = kernel-chosen).
     std::cout << fmt::format(R"({{"listening":"{}:{}"}})", bound.address().to_string(), bound.port()) << std::endl;
     if (onListening) onListening(bound.port());
+    // The index of every private-ids event running within a day of now, built on its own thread so no
+    // request waits for it and the first batch after a restart costs what a static-id batch costs
+    // (docs/beacon-spec.md "Resolving"); a batch that comes first waits only for the rest of the build.
+    std::jthread prepareIndexes;
+    if (ingest.privateIds->hasServerKey()) {
+      prepareIndexes = std::jthread{[&pool, &clock, resolver = ingest.privateIds] {
+        if (auto prepared = resolver->prepareCurrent(pool, clock.systemTime()); !prepared) {
+          log::warn("backend.private_ids_prepare_failed", {{"error", prepared.error().message()}});
+        } else if (*prepared > 0) {
+          log::info("backend.private_ids_prepared_at_start", {{"events", *prepared}});
+        }
+      }};
+    }
     server.runUntilSignal([&bound] {
       app_cli::notifyReady(fmt::format("listening on {}:{}", bound.address().to_string(), bound.port()));
     });

@@ -67,6 +67,25 @@ Instance instanceFor(const IdentityKey& key, const support::BleNamespace& ns, Wi
   return instance;
 }
 
+void instancesFor(const IdentityKey& key, const support::BleNamespace& ns, Window first,
+                  std::span<Instance> out) noexcept {
+  if (out.empty()) return;
+  detail::ensureSodium();
+  // The keyed state after the key block is the same for every window: set it up once.
+  crypto_auth_hmacsha256_state keyed;
+  crypto_auth_hmacsha256_init(&keyed, key.bytes.data(), key.bytes.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const Message m = derivationMessage(ns, first + i);
+    crypto_auth_hmacsha256_state state = keyed;
+    crypto_auth_hmacsha256_update(&state, m.data(), m.size());
+    Mac mac{};
+    crypto_auth_hmacsha256_final(&state, mac.data());
+    std::memcpy(out[i].data(), mac.data(), out[i].size());
+    sodium_memzero(mac.data(), mac.size());
+  }
+  sodium_memzero(&keyed, sizeof keyed);
+}
+
 support::Uuid bleUuidFor(const IdentityKey& key, const support::BleNamespace& ns, Window window) noexcept {
   return ns.withInstance(instanceFor(key, ns, window));
 }

@@ -1,13 +1,16 @@
 #include <attendance/core/private_ids.hpp>
+#include <attendance/support/clock.hpp>
 #include <attendance/support/log.hpp>
 
 #include <sodium.h>
 
 #include <algorithm>
+#include <array>
 #include <set>
 #include <utility>
 
 #include "db_util.hpp"
+#include "instance_derivation.hpp"
 #include "private_ids_ingest.hpp"
 
 namespace attendance::core {
@@ -20,8 +23,14 @@ struct EventResolverIndex {
   support::BleNamespace ns;
   std::uint64_t lastUsed = 0;
 
+  // The index this one replaces (same event and namespace, older versions) until the keys are loaded:
+  // when the same participants have the same keys, its entries are reused instead of rebuilt.
+  std::shared_ptr<EventResolverIndex> previous;
+
   std::mutex mutex;  // guards everything below
   bool loaded = false;
+  // BLAKE2b of the rows the keys came from (user, static bleUuid, sealed key, in user order).
+  std::array<unsigned char, crypto_generichash_BYTES> membership{};
   std::vector<beacon_id::IdentityKey> keys;  // registered participants with a key
   std::vector<support::Uuid> staticIds;      // their static bleUuids, same order
   struct Run {
@@ -59,7 +68,11 @@ std::shared_ptr<detail::EventResolverIndex> PrivateIdResolver::indexFor(const st
   std::lock_guard lock{mutex_};
   auto& slot = events_[eventId];
   if (!slot || slot->reportVersion != reportVersion || slot->keysVersion != keysVersion || slot->ns.bytes != ns.bytes) {
-    slot = std::make_shared<detail::EventResolverIndex>();
+    auto fresh = std::make_shared<detail::EventResolverIndex>();
+    // The versions move for more than who is indexed (an override at the door, an event edit, a key
+    // made for a participant of another event): keep the old index at hand to reuse if nothing changed.
+    if (slot && slot->ns.bytes == ns.bytes) fresh->previous = std::move(slot);
+    slot = std::move(fresh);
     slot->reportVersion = reportVersion;
     slot->keysVersion = keysVersion;
     slot->ns = ns;
@@ -86,6 +99,24 @@ void loadKeys(pqxx::transaction_base& tx, const ServerKey& server, const std::st
       "FROM registrations r JOIN participant_identity_keys k ON k.user_id = r.user_id "
       "JOIN users u ON u.id = r.user_id WHERE r.event_id = $1 ORDER BY k.user_id",
       eventId);
+  crypto_generichash_state digest;
+  crypto_generichash_init(&digest, nullptr, 0, index.membership.size());
+  for (const auto& row : rows) {
+    for (int c = 0; c < 5; ++c) {
+      crypto_generichash_update(&digest, reinterpret_cast<const unsigned char*>(row[c].c_str()), row[c].size());
+      crypto_generichash_update(&digest, reinterpret_cast<const unsigned char*>("|"), 1);
+    }
+  }
+  crypto_generichash_final(&digest, index.membership.data(), index.membership.size());
+  if (auto previous = std::move(index.previous)) {
+    std::lock_guard lock{previous->mutex};
+    if (previous->loaded && previous->membership == index.membership) {
+      index.keys = previous->keys;
+      index.staticIds = previous->staticIds;
+      index.runs = previous->runs;  // immutable resolvers, shared
+      return;
+    }
+  }
   index.keys.reserve(rows.size());
   index.staticIds.reserve(rows.size());
   std::size_t unreadable = 0;
@@ -122,7 +153,7 @@ void ensureWindows(EventResolverIndex& index, const PrivateIdOptions& options,
   }
   for (const auto& [first, last] : missing) {
     beacon_id::ResolverOptions ro{options.period, first, last, 0};
-    auto built = beacon_id::Resolver::create(index.ns, index.keys, ro);
+    auto built = beacon_id::Resolver::create(index.ns, index.keys, ro, &deriveInstances);
     if (!built) throw CoreFailure{Errc::internal};
     index.runs.emplace(first,
                        EventResolverIndex::Run{last, std::make_shared<const beacon_id::Resolver>(std::move(*built))});
@@ -292,6 +323,38 @@ Result<std::size_t> PrivateIdResolver::prepare(ConnectionPool& pool, const std::
     for (const auto& [w, run] : index->runs) after += run.resolver->entries();
     return after - before;
   });
+}
+
+}  // namespace attendance::core
+
+namespace attendance::core {
+
+Result<std::size_t> PrivateIdResolver::prepareCurrent(ConnectionPool& pool, std::chrono::system_clock::time_point now) {
+  if (!serverKey_) return std::size_t{0};
+  auto ids = detail::withConnection(
+      pool, "current_private_id_events", [&](pqxx::connection_base& conn) -> Result<std::vector<std::string>> {
+        pqxx::read_transaction tx{conn};
+        const auto rows = tx.exec_params(
+            "SELECT id FROM events WHERE private_ids AND starts_at IS NOT NULL AND ends_at IS NOT NULL "
+            "AND starts_at - interval '1 day' <= to_timestamp($1::bigint / 1000.0) "
+            "AND ends_at + interval '1 day' >= to_timestamp($1::bigint / 1000.0) "
+            "ORDER BY abs(extract(epoch from starts_at - to_timestamp($1::bigint / 1000.0))), id LIMIT $2",
+            support::toEpochMillis(now), static_cast<std::int64_t>(std::max<std::size_t>(1, options_.maxEvents)));
+        std::vector<std::string> out;
+        for (const auto& row : rows) out.emplace_back(row[0].c_str());
+        return out;
+      });
+  if (!ids) return ids.error();
+  std::size_t prepared = 0;
+  for (const auto& id : *ids) {
+    auto built = prepare(pool, id);
+    if (!built) {
+      support::log::warn("private_ids.prepare_failed", {{"eventId", id}, {"error", built.error().message()}});
+      continue;
+    }
+    ++prepared;
+  }
+  return prepared;
 }
 
 }  // namespace attendance::core

@@ -169,6 +169,12 @@ int run(const ScannerConfig& config, const support::TimeSource& time, const Boot
     }
     bleNamespace = roster->bleNamespace();
   }
+  // A private-ids event's roster (ADR 0078) names nobody: its participants broadcast rotating ids, so
+  // the namespace it carries is the filter, exactly as with --namespace.
+  if (roster && roster->privateIds()) {
+    log::info("scanner.roster_private_ids", {{"eventId", roster->eventId()}, {"namespace", bleNamespace->toHex()}});
+    roster.reset();
+  }
 
   // A short lock wait rides out a sync probing the lock or the previous scanner still exiting.
   auto opened = jsonl_log::Writer::open(config.log,

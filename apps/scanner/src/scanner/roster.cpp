@@ -54,6 +54,14 @@ Outcome<Roster> Roster::parse(std::string_view json) {
     r.namespace_ = text != nullptr ? support::BleNamespace::parseHex(*text) : std::nullopt;
     if (!r.namespace_) return invalid("roster namespace is not 20 hex digits");
   }
+  if (const auto* priv = obj->if_contains("privateIds")) {
+    if (!priv->is_bool()) return invalid("roster privateIds is not true or false");
+    r.privateIds_ = priv->as_bool();
+  }
+  if (r.privateIds_ && !r.namespace_) return invalid("a private-ids roster must carry the namespace");
+  if (r.privateIds_ && !arr.empty()) {
+    return invalid("a private-ids roster carries no bleUuids (its participants broadcast rotating ids)");
+  }
   r.ids_.reserve(arr.size());
   for (std::size_t i = 0; i < arr.size(); ++i) {
     const auto* s = arr[i].if_string();

@@ -38,8 +38,13 @@ std::string pathSegment(std::string_view text) {
   return out;
 }
 
-// Fetches, checks and writes the roster; the number of participants in it.
-RunResult<std::size_t> fetchRoster(const RosterOptions& o, Environment& env) {
+struct Fetched {
+  std::size_t count = 0;    // bleUuids written
+  bool privateIds = false;  // a private-ids event's roster: the namespace, no bleUuids
+};
+
+// Fetches, checks and writes the roster.
+RunResult<Fetched> fetchRoster(const RosterOptions& o, Environment& env) {
   const auto usage = [](std::string message) { return RunError{kExitUsage, std::move(message)}; };
   if (o.eventId.empty() || o.eventId.size() > 256) return usage("--event ID is required (at most 256 bytes)");
   if (o.out.empty()) return usage("--out FILE is required");
@@ -78,6 +83,16 @@ RunResult<std::size_t> fetchRoster(const RosterOptions& o, Environment& env) {
     if (!parsed) return unusable("the roster's namespace is not 20 hex digits; nothing was written");
     file += ",\"namespace\":\"" + parsed->toHex() + "\"";
   }
+  // A private-ids event's roster (ADR 0078): the namespace and no bleUuids, kept as such.
+  bool privateIds = false;
+  if (const auto* priv = root->if_contains("privateIds")) {
+    if (!priv->is_bool()) return unusable("the roster's privateIds is not true or false; nothing was written");
+    privateIds = priv->as_bool();
+    if (privateIds && (root->if_contains("namespace") == nullptr || !ids->as_array().empty())) {
+      return unusable("a private-ids roster must carry the namespace and no bleUuids; nothing was written");
+    }
+    if (privateIds) file += ",\"privateIds\":true";
+  }
   file += ",\"bleUuids\":[";
   std::size_t count = 0;
   for (const auto& id : ids->as_array()) {
@@ -90,7 +105,7 @@ RunResult<std::size_t> fetchRoster(const RosterOptions& o, Environment& env) {
   if (auto written = writeFileAtomically(o.out, file); !written) {
     return usage("cannot write " + o.out.string() + ": " + written.error().message());
   }
-  return count;
+  return Fetched{count, privateIds};
 }
 
 }  // namespace
@@ -101,8 +116,14 @@ int runRoster(const RosterOptions& o, Environment& env) {
     fail(env, count.error().message);
     return count.error().exitCode;
   }
-  env.out << "Roster of event " << o.eventId << ": " << groupDigits(*count) << " registered participants written to "
-          << o.out.string() << "\n";
+  if (count->privateIds) {
+    env.out << "Roster of event " << o.eventId
+            << ": private ids, so no bleUuids: the scanner logs every id in the deployment's namespace; written to "
+            << o.out.string() << "\n";
+  } else {
+    env.out << "Roster of event " << o.eventId << ": " << groupDigits(count->count)
+            << " registered participants written to " << o.out.string() << "\n";
+  }
   return kExitOk;
 }
 

@@ -13,7 +13,7 @@
 
 // The trusted side of private rotating ids: from an observed bleUuid and the time it was seen
 // to the participant whose key derived it (docs/beacon-spec.md "Resolving"). Only the backend
-// holds keys; the scanner logs ids as it hears them. Not yet used by the backend (issue 11).
+// holds keys; the scanner logs ids as it hears them. The backend's ingest uses it (libs/core/src/private_ids.cpp).
 namespace attendance::beacon_id {
 
 struct ResolverOptions {
@@ -49,15 +49,21 @@ struct Resolution {
   friend bool operator==(const Resolution&, const Resolution&) = default;
 };
 
+// How the index computes one key's instances for a run of windows: out[i] must be
+// instanceFor(key, ns, first + i). instancesFor (libsodium) by default; a backend may pass a faster
+// one of its own (core passes OpenSSL's SHA-256, which uses the CPU's SHA instructions).
+using InstanceDeriver = void (*)(const IdentityKey& key, const support::BleNamespace& ns, Window first,
+                                 std::span<Instance> out) noexcept;
+
 // An index of instance → (participant, window) built once per event (or range of windows), so
 // resolving a record is one binary search, not one HMAC per participant.
 class Resolver {
 public:
   // errc::invalid_argument when lastWindow < firstWindow or a window's start is not representable
   // in Unix milliseconds; errc::value_too_large beyond kMaxIndexEntries. Costs keys × windows
-  // HMAC-SHA-256 computations.
+  // HMAC-SHA-256 computations (through `derive`) and a sort of as many entries.
   [[nodiscard]] static Result<Resolver> create(const support::BleNamespace& ns, std::span<const IdentityKey> keys,
-                                               const ResolverOptions& options);
+                                               const ResolverOptions& options, InstanceDeriver derive = &instancesFor);
 
   // What `observed`, seen at `checkInTimeMs` (Unix epoch ms), is. errc::invalid_argument for a time
   // before 1970. Outcomes that are not errors (expired, unknown, ...) are verdicts.
@@ -75,6 +81,7 @@ private:
   };
   Resolver(const support::BleNamespace& ns, const ResolverOptions& options, std::size_t participants,
            std::vector<Entry> entries);
+  static void sortByInstance(std::vector<Entry>& entries);
 
   support::BleNamespace ns_;
   ResolverOptions options_;

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -77,6 +78,10 @@ private:
 [[nodiscard]] Mac derivationMac(const IdentityKey& key, const support::BleNamespace& ns, Window window) noexcept;
 // The first 6 bytes of derivationMac.
 [[nodiscard]] Instance instanceFor(const IdentityKey& key, const support::BleNamespace& ns, Window window) noexcept;
+// out[i] = instanceFor(key, ns, first + i) for every i: one key's instances for a run of windows
+// (the key's HMAC set-up is done once for all of them).
+void instancesFor(const IdentityKey& key, const support::BleNamespace& ns, Window first,
+                  std::span<Instance> out) noexcept;
 // namespace ‖ instanceFor(...): the 16 bytes broadcast during `window` (the bleUuid).
 [[nodiscard]] support::Uuid bleUuidFor(const IdentityKey& key, const support::BleNamespace& ns, Window window) noexcept;
 // bleUuidFor the window containing `unixMs`; errc::invalid_argument for a time before 1970.

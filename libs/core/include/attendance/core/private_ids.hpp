@@ -5,6 +5,7 @@
 #include <attendance/core/identity_keys.hpp>
 #include <attendance/support/result.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -12,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 // Ingest's side of private rotating ids (issue 11 §2, docs/beacon-spec.md "Resolving"):
 // which participant an observed bleUuid of a private-ids event belongs to.
@@ -54,6 +56,12 @@ public:
   // index entries built now (0: not a private-ids event, undated, or already built for these versions).
   // Errc::event_not_found, Errc::beacon_key_missing.
   [[nodiscard]] Result<std::size_t> prepare(ConnectionPool& pool, const std::string& eventId);
+
+  // prepare() for every dated private-ids event whose [startsAt, endsAt] is within a day of `now`
+  // (at most options().maxEvents, nearest first): what `serve` does in the background as it starts,
+  // so the first batch after a restart does not build the index. The events prepared; 0 without a
+  // server key. A failure of one event is logged and the rest are still prepared.
+  [[nodiscard]] Result<std::size_t> prepareCurrent(ConnectionPool& pool, std::chrono::system_clock::time_point now);
 
   // For ingest (libs/core/src/ingest.cpp): the event's index for these versions, built or reused.
   [[nodiscard]] std::shared_ptr<detail::EventResolverIndex> indexFor(const std::string& eventId,
