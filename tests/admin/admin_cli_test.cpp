@@ -284,6 +284,36 @@ TEST_F(AdminFlow, EventCreatePrivateIdsTurnsThemOn) {
   EXPECT_EQ(db.scalar("SELECT private_ids FROM events WHERE id = 'ev-plain'"), "f");
 }
 
+// Issue 12: --capacity and --registration-closes on create, `event update` changes them.
+TEST_F(AdminFlow, EventCapacityAndRegistrationClosingTime) {
+  auto ev = admin(db, {"event", "create", "--name", "Small", "--id", "ev-small", "--capacity", "10", "--ends",
+                       "2024-07-20T18:00:00Z", "--registration-closes", "2024-07-20T09:00:00Z"});
+  ASSERT_EQ(ev.exitCode, 0) << ev.err;
+  EXPECT_EQ(ev.json().at("capacity").as_int64(), 10);
+  EXPECT_EQ(ev.json().at("registrationClosesAt").as_string(), "2024-07-20T09:00:00.000Z");
+  auto up = admin(db, {"event", "update", "--id", "ev-small", "--capacity", "none"});
+  ASSERT_EQ(up.exitCode, 0) << up.err;
+  EXPECT_TRUE(up.json().at("capacity").is_null());
+  EXPECT_EQ(up.json().at("registrationClosesAt").as_string(), "2024-07-20T09:00:00.000Z") << "unchanged";
+  up = admin(db, {"event", "update", "--id", "ev-small", "--registration-closes", "none", "--capacity", "3"});
+  ASSERT_EQ(up.exitCode, 0) << up.err;
+  EXPECT_EQ(db.scalar("SELECT capacity::text || coalesce(registration_closes_at::text, '-') FROM events WHERE id = "
+                      "'ev-small'"),
+            "3-");
+  for (const auto& [args, part] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"event", "create", "--name", "E", "--capacity", "0"}, "--capacity '0' must be a whole number"},
+           {{"event", "create", "--name", "E", "--capacity", "ten"}, "--capacity 'ten' must be a whole number"},
+           {{"event", "create", "--name", "E", "--ends", "2024-07-20T10:00Z", "--registration-closes",
+             "2024-07-20T11:00Z"},
+            "registration must close before the event ends"},
+           {{"event", "update", "--id", "ev-small"}, "nothing to change"}}) {
+    auto r = admin(db, args);
+    EXPECT_EQ(r.exitCode, 3) << r.err;
+    EXPECT_NE(r.err.find(part), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(admin(db, {"event", "update", "--id", "nope", "--capacity", "2"}).exitCode, 4);
+}
+
 TEST_F(AdminFlow, ErrorsHaveMessagesAndExitCodes) {
   ASSERT_EQ(admin(db, {"event", "create", "--name", "E", "--id", "ev-fixed"}).exitCode, 0);
   ASSERT_EQ(admin(db, {"scanner", "create", "--id", "S0"}).exitCode, 0);

@@ -15,6 +15,7 @@
 #include <attendance/core/assignments.hpp>
 #include <attendance/core/batch.hpp>
 #include <attendance/core/events.hpp>
+#include <attendance/core/registration.hpp>
 #include <attendance/core/report.hpp>
 #include <attendance/core/scanners.hpp>
 #include <attendance/core/users.hpp>

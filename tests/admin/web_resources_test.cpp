@@ -128,6 +128,61 @@ TEST_F(AdminWebTest, ARefusedEventFormKeepsWhatWasTypedAndSaysWhyNextToTheField)
   EXPECT_EQ(db.scalar("SELECT count(*) FROM events"), "1");
 }
 
+// Issue 12: capacity and registration closing time in the create and edit forms;
+// the event page counts the registered and the waitlisted (who are not registered).
+TEST_F(AdminWebTest, CapacityAndClosingTimeAreSetEditedAndCountedWithTheWaitlist) {
+  Browser b = signedIn();
+  const std::string csrf = b.csrf();
+  const auto bad = b.post("/events", form({{"csrf", csrf},
+                                           {"name", "Gala"},
+                                           {"id", "ev-c"},
+                                           {"capacity", "0"},
+                                           {"ends", "2026-10-01T10:00"},
+                                           {"closes", "2026-10-02T10:00"}}));
+  EXPECT_EQ(bad.result(), http::status::bad_request);
+  expectRefusedField(bad.body(), "ev-capacity", "0",
+                     "Enter a whole number of seats from 1 to 1000000, or leave it empty (unlimited).");
+  expectRefusedField(bad.body(), "ev-closes", "2026-10-02T10:00", "Registration must close before the event ends.");
+  ASSERT_EQ(b.post("/events", form({{"csrf", csrf}, {"name", "Gala"}, {"id", "ev-c"}, {"capacity", "1"}})).result(),
+            http::status::see_other);
+  EXPECT_EQ(db.scalar("SELECT capacity FROM events WHERE id = 'ev-c'"), "1");
+
+  const auto ana = makeUser("ana@example.org", "Ana");
+  const auto bo = makeUser("bo@example.org", "Bo");
+  const auto now = server.clock.systemTime();
+  ASSERT_EQ(core::requestRegistration(server.pool(), "ev-c", ana.id, now)->status,
+            core::RegistrationStatus::registered);
+  ASSERT_EQ(core::requestRegistration(server.pool(), "ev-c", bo.id, now)->status, core::RegistrationStatus::waitlisted);
+  auto page = b.get("/events/ev-c");
+  EXPECT_TRUE(has(page.body(), "<span id=\"count-registered\">1 registered of 1 seats</span>")) << page.body();
+  EXPECT_TRUE(has(page.body(), "<span id=\"count-waitlisted\">1 on the waitlist</span>"));
+  EXPECT_TRUE(has(page.body(), "value=\"1\"")) << "the edit form holds the capacity";
+
+  // Two seats: Bo moves up at once; the closing time is stored.
+  ASSERT_EQ(b.post("/events/ev-c", form({{"csrf", csrf},
+                                         {"name", "Gala"},
+                                         {"venue", ""},
+                                         {"starts", ""},
+                                         {"ends", ""},
+                                         {"capacity", "2"},
+                                         {"closes", "2026-10-01T10:00"}}))
+                .result(),
+            http::status::see_other);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM registrations WHERE event_id = 'ev-c'"), "2");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM waitlist"), "0");
+  EXPECT_EQ(db.scalar("SELECT to_char(registration_closes_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM events "
+                      "WHERE id = 'ev-c'"),
+            "2026-10-01 10:00");
+  // Emptied: unlimited, open until the event is over.
+  ASSERT_EQ(
+      b.post("/events/ev-c", form({{"csrf", csrf}, {"name", "Gala"}, {"venue", ""}, {"starts", ""}, {"ends", ""}}))
+          .result(),
+      http::status::see_other);
+  EXPECT_EQ(db.scalar("SELECT coalesce(capacity::text, 'none') || coalesce(registration_closes_at::text, '') FROM "
+                      "events WHERE id = 'ev-c'"),
+            "none");
+}
+
 // Issue 16: the edit form refuses the same way as the create form: the event
 // page again (400), the form holding what was typed, each message by its field,
 // and nothing saved.

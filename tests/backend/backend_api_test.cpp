@@ -297,6 +297,86 @@ TEST_F(BackendTest, RosterListsRegisteredBleUuidsOnly) {
   EXPECT_EQ(c.request(request("POST", "/api/events/ev-1/roster", "{}", apiKey)).result_int(), 405);
 }
 
+// Issue 12: capacity, waitlist and closing time through the JSON API (core::requestRegistration,
+// the rule the participant pages use too). ev-1 has alice registered by the seed.
+TEST_F(BackendTest, CapacityWaitlistPromotionAndClosingThroughTheApi) {
+  withPool([](core::ConnectionPool& pool) {
+    auto ev = core::getEvent(pool, kEvent).value();
+    core::EventEdit edit{ev.name, ev.venue, ev.startsAt, ev.endsAt};
+    edit.registration = core::RegistrationLimits{2, std::nullopt};
+    ASSERT_TRUE(core::updateEvent(pool, kEvent, edit));
+  });
+  Client c{backend->port};
+  auto signUp = [&](const std::string& name) {
+    auto res = c.request(request(
+        "POST", "/api/participants",
+        fmt::format(R"({{"email":"{}@example.com","displayName":"{}","password":"correct horse"}})", name, name)));
+    EXPECT_EQ(res.result_int(), 201) << res.body();
+    auto o = parseObject(res.body());
+    return std::pair{std::string{o.at("token").as_string()}, std::string{o.at("bleUuid").as_string()}};
+  };
+  const auto [carol, carolUuid] = signUp("carol");
+  const auto [dave, daveUuid] = signUp("dave");
+  const auto [erin, erinUuid] = signUp("erin");
+  const std::string path = std::string{"/api/events/"} + kEvent + "/registrations";
+
+  auto res = c.request(request("POST", path, {}, carol));
+  ASSERT_EQ(res.result_int(), 201) << res.body();
+  EXPECT_EQ(parseObject(res.body()).at("status").as_string(), "registered");
+  res = c.request(request("POST", path, {}, dave));
+  ASSERT_EQ(res.result_int(), 201) << res.body();
+  auto o = parseObject(res.body());
+  EXPECT_EQ(o.at("status").as_string(), "waitlisted");
+  EXPECT_EQ(o.at("registered").as_bool(), false);
+  EXPECT_EQ(o.at("waitlistPosition").as_int64(), 1);
+  res = c.request(request("POST", path, {}, erin));
+  EXPECT_EQ(parseObject(res.body()).at("waitlistPosition").as_int64(), 2);
+  res = c.request(request("POST", path, {}, erin));  // again: 200, same place
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(parseObject(res.body()).at("waitlistPosition").as_int64(), 2);
+
+  res = c.request(request("GET", "/api/events", {}, dave));
+  auto listed = parseObject(res.body()).at("events").as_array()[0].as_object();
+  EXPECT_EQ(listed.at("capacity").as_int64(), 2);
+  EXPECT_EQ(listed.at("seatsLeft").as_int64(), 0);
+  EXPECT_EQ(listed.at("waitlisted").as_int64(), 2);
+  EXPECT_EQ(listed.at("status").as_string(), "waitlisted");
+  EXPECT_EQ(listed.at("waitlistPosition").as_int64(), 1);
+  EXPECT_EQ(listed.at("registrationOpen").as_bool(), true);
+  // The scanners' roster has the seats only.
+  res = c.request(request("GET", std::string{"/api/events/"} + kEvent + "/roster", {}, apiKey));
+  EXPECT_NE(res.body().find(carolUuid), std::string::npos);
+  EXPECT_EQ(res.body().find(daveUuid), std::string::npos);
+
+  // Carol leaves: dave, first on the waitlist, gets her seat; erin moves up.
+  res = c.request(request("DELETE", path, {}, carol));
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_EQ(parseObject(res.body()).at("was").as_string(), "registered");
+  res = c.request(request("GET", "/api/events", {}, dave));
+  EXPECT_EQ(parseObject(res.body()).at("events").as_array()[0].as_object().at("status").as_string(), "registered");
+  res = c.request(request("GET", "/api/events", {}, erin));
+  EXPECT_EQ(parseObject(res.body()).at("events").as_array()[0].as_object().at("waitlistPosition").as_int64(), 1);
+  res = c.request(request("GET", std::string{"/api/events/"} + kEvent + "/roster", {}, apiKey));
+  EXPECT_NE(res.body().find(daveUuid), std::string::npos);
+  // Erin leaves the waitlist.
+  res = c.request(request("DELETE", path, {}, erin));
+  EXPECT_EQ(parseObject(res.body()).at("was").as_string(), "waitlisted");
+
+  // Registration closed a minute ago: refused with the reason.
+  const auto closed = backend->clock.systemTime() - 1min;
+  withPool([&](core::ConnectionPool& pool) {
+    auto ev = core::getEvent(pool, kEvent).value();
+    core::EventEdit edit{ev.name, ev.venue, ev.startsAt, ev.endsAt};
+    edit.registration = core::RegistrationLimits{std::nullopt, closed};
+    ASSERT_TRUE(core::updateEvent(pool, kEvent, edit));
+  });
+  res = c.request(request("POST", path, {}, erin));
+  EXPECT_EQ(res.result_int(), 409) << res.body();
+  EXPECT_EQ(parseObject(res.body()).at("error").as_string(), "registration for this event is closed");
+  res = c.request(request("GET", "/api/events", {}, erin));
+  EXPECT_EQ(parseObject(res.body()).at("events").as_array()[0].as_object().at("registrationOpen").as_bool(), false);
+}
+
 // A private-ids event's participants broadcast rotating ids, which no list of bleUuids can hold and
 // which a scanner must not refuse: its roster carries the namespace (every id inside it is logged)
 // and no bleUuid at all, so a stolen scanner holds nothing that names or links anyone (ADR 0078).

@@ -387,3 +387,70 @@ TEST_F(ParticipantWebTest, RefusedSignUpKeepsWhatWasTypedWithTheApisMessageAtIts
 }
 
 }  // namespace
+
+namespace {
+
+// Issue 12 on the pages: a full event offers the waitlist, "my events" shows the
+// place, a freed seat turns it into the confirmation to show at the door, and a
+// closed registration is refused with its reason.
+TEST_F(ParticipantWebTest, FullEventWaitlistConfirmationAndClosedRegistration) {
+  withPool([](core::ConnectionPool& pool) {
+    auto ev = core::getEvent(pool, kEvent).value();
+    core::EventEdit edit{ev.name, ev.venue, ev.startsAt, ev.endsAt};
+    edit.registration = core::RegistrationLimits{1, std::nullopt};  // alice (the seed) has the seat
+    ASSERT_TRUE(core::updateEvent(pool, kEvent, edit));
+  });
+  Browser b{backend->port};
+  const std::string userId = signUp(b, "carol@example.com");
+  auto res = b.get("/");
+  ASSERT_EQ(res.result_int(), 200);
+  EXPECT_NE(res.body().find("Full: waitlist"), std::string::npos);
+  EXPECT_NE(res.body().find("Join the waitlist"), std::string::npos);
+
+  res = b.post(std::string{"/events/"} + kEvent + "/register", {{"csrf", b.csrf()}});
+  EXPECT_EQ(res.result_int(), 303);
+  EXPECT_EQ(res[hs::http::field::location], "/?notice=waitlisted#my-events");
+  res = b.get("/?notice=waitlisted");
+  EXPECT_NE(res.body().find("you are on the waitlist"), std::string::npos);
+  EXPECT_NE(res.body().find("Waitlisted #1"), std::string::npos);
+  res = b.get(std::string{"/events/"} + kEvent);
+  ASSERT_EQ(res.result_int(), 200);
+  EXPECT_NE(res.body().find("You are number 1 on the waitlist"), std::string::npos);
+  EXPECT_EQ(res.body().find("id=\"confirmation\""), std::string::npos);
+  // The export shows the place.
+  res = b.get("/me/export.json");
+  const auto place = json::parse(res.body()).at("waitlist").as_array().at(0).as_object();
+  EXPECT_EQ(place.at("eventId").as_string(), kEvent);
+  EXPECT_EQ(place.at("position").as_int64(), 1);
+
+  // Alice's seat frees up: carol is promoted and her page is the door confirmation.
+  const std::string alice = db->scalar("SELECT id::text FROM users WHERE email = 'alice@example.com'");
+  withPool([&](core::ConnectionPool& pool) {
+    ASSERT_EQ(core::cancelRegistration(pool, kEvent, alice)->promoted.size(), 1U);
+  });
+  res = b.get(std::string{"/events/"} + kEvent);
+  ASSERT_EQ(res.result_int(), 200);
+  EXPECT_NE(res.body().find("id=\"confirmation\""), std::string::npos);
+  EXPECT_NE(res.body().find("<dd id=\"conf-name\">Carol &lt;b&gt;</dd>"), std::string::npos);
+  EXPECT_NE(res.body().find("<dd id=\"conf-event\">Demo event</dd>"), std::string::npos);
+  EXPECT_NE(res.body().find("<svg"), std::string::npos) << "the id's QR code";
+  const std::string bleUuid = db->scalar("SELECT ble_uuid::text FROM users WHERE id = '" + userId + "'");
+  EXPECT_NE(res.body().find("<code id=\"conf-id\">" + bleUuid + "</code>"), std::string::npos);
+
+  // Closed: a newcomer is refused with the reason, on the page and by status.
+  withPool([&](core::ConnectionPool& pool) {
+    auto ev = core::getEvent(pool, kEvent).value();
+    core::EventEdit edit{ev.name, ev.venue, ev.startsAt, ev.endsAt};
+    edit.registration = core::RegistrationLimits{std::nullopt, backend->clock.systemTime() - 1min};
+    ASSERT_TRUE(core::updateEvent(pool, kEvent, edit));
+  });
+  Browser late{backend->port};
+  signUp(late, "dave@example.com");
+  res = late.get("/");
+  EXPECT_NE(res.body().find("Registration closed"), std::string::npos);
+  res = late.post(std::string{"/events/"} + kEvent + "/register", {{"csrf", late.csrf()}});
+  EXPECT_EQ(res.result_int(), 409);
+  EXPECT_NE(res.body().find("Registration for Demo event closed at "), std::string::npos) << res.body();
+}
+
+}  // namespace

@@ -151,3 +151,89 @@ test('a participant signs up, registers, sees the id and QR code, is checked in,
     }
   }
 });
+
+// Issue 12: an event with one seat. The holder has it, a second participant joins the waitlist
+// ("Waitlisted #1"), the holder cancels and the second is promoted: their event page is now the
+// confirmation to show at the door (name, event, "Registered", the id's QR code). A second event's
+// registration has closed: no button, and the reason on its page.
+async function signUp(page, backendUrl, name, email) {
+  await page.goto(`${backendUrl}/signup`);
+  await page.fill('#displayName', name);
+  await page.fill('#email', email);
+  await page.fill('#password', PASSWORD);
+  await submit(page, 'form[action="/signup"] button[type=submit]');
+  assert.equal(new URL(page.url()).search, '?notice=welcome');
+}
+
+test('a full event: waitlisted, promoted when the seat holder leaves, the door confirmation; closed registration', async () => {
+  const { backendUrl, browser } = stack;
+  const now = Date.now();
+  for (const width of [390, 1280]) {
+    const fullId = `Full-${width}`;
+    const closedId = `Closed-${width}`;
+    admin(['event', 'create', '--id', fullId, '--name', `One seat only (${width})`, '--capacity', '1',
+      '--starts', new Date(now + 3600_000).toISOString(), '--ends', new Date(now + 3 * 3600_000).toISOString()]);
+    admin(['event', 'create', '--id', closedId, '--name', `Closed meetup (${width})`,
+      '--starts', new Date(now + 3600_000).toISOString(), '--ends', new Date(now + 3 * 3600_000).toISOString(),
+      '--registration-closes', new Date(now - 60_000).toISOString()]);
+    const options = { timezoneId: 'UTC', locale: 'en-US', viewport: { width, height: width === 390 ? 844 : 900 }, javaScriptEnabled: false };
+    const holderContext = await browser.newContext(options);
+    const waiterContext = await browser.newContext(options);
+    const holder = await holderContext.newPage();
+    const waiter = await waiterContext.newPage();
+    holder.setDefaultTimeout(15000);
+    waiter.setDefaultTimeout(15000);
+    try {
+      await signUp(holder, backendUrl, 'Seat Holder', `holder.${width}@example.org`);
+      assert.match(await holder.textContent(`#upcoming li[data-event="${fullId}"]`), /1 seat left/);
+      await submit(holder, `#upcoming li[data-event="${fullId}"] button`);
+      assert.match(await holder.textContent('.alert-ok'), /You are registered/);
+
+      await signUp(waiter, backendUrl, 'Wanda Waitlist', `waiter.${width}@example.org`);
+      const bleUuid = (await waiter.textContent('#ble-uuid')).trim();
+      const full = `#upcoming li[data-event="${fullId}"]`;
+      assert.match(await waiter.textContent(full), /Full: waitlist/);
+      assert.equal((await waiter.textContent(`${full} button`)).trim(), 'Join the waitlist');
+      // Closed: the reason, no button.
+      const closed = `#upcoming li[data-event="${closedId}"]`;
+      assert.match(await waiter.textContent(closed), /Registration closed/);
+      assert.equal(await waiter.locator(`${closed} button`).count(), 0);
+      await fits(waiter, width, 'full and closed');
+      await shot(waiter, 'full-and-closed', width);
+
+      await submit(waiter, `${full} button`);
+      assert.match(await waiter.textContent('.alert-ok'), /on the waitlist/);
+      assert.match(await waiter.textContent(`#my-events li[data-event="${fullId}"]`), /Waitlisted #1/);
+      assert.match(await waiter.textContent(full), /Waitlisted #1/);
+      await fits(waiter, width, 'waitlisted');
+      await shot(waiter, 'waitlisted', width);
+      await waiter.goto(`${backendUrl}/events/${fullId}`);
+      assert.match(await waiter.textContent('#status'), /number 1 on the waitlist/);
+      assert.equal(await waiter.locator('#confirmation').count(), 0, 'no ticket while waiting');
+
+      // The holder cancels: the seat goes to the waitlist's first.
+      await holder.goto(`${backendUrl}/`);
+      await submit(holder, `#my-events li[data-event="${fullId}"] form[action$="/unregister"] button`);
+      assert.match(await holder.textContent('.alert-ok'), /cancelled/);
+
+      await waiter.reload();
+      assert.equal(await waiter.textContent('#conf-name'), 'Wanda Waitlist');
+      assert.equal(await waiter.textContent('#conf-event'), `One seat only (${width})`);
+      assert.equal((await waiter.textContent('#conf-status')).trim(), 'Registered');
+      assert.equal((await waiter.textContent('#conf-id')).trim(), bleUuid);
+      const qrPng = join(artifacts, `participant-confirmation-qr-${width}.png`);
+      await waiter.locator('#confirmation svg.qr').screenshot({ path: qrPng });
+      assert.equal(execFileSync('zbarimg', ['-q', '--raw', qrPng], { encoding: 'utf8' }).trim(), bleUuid);
+      await fits(waiter, width, 'confirmation');
+      await shot(waiter, 'confirmation', width);
+
+      // The closed event's page says why.
+      await waiter.goto(`${backendUrl}/events/${closedId}`);
+      assert.match(await waiter.textContent('#status'), /Registration for Closed meetup \(\d+\) closed at \d{4}-\d\d-\d\d \d\d:\d\d UTC\./);
+      await fits(waiter, width, 'closed');
+    } finally {
+      await holderContext.close();
+      await waiterContext.close();
+    }
+  }
+});

@@ -515,14 +515,30 @@ TEST(EventsJson, RendersEveryEventWithEscapingAndNullTimes) {
   core::Event b;
   b.id = "ev-2";
   b.name = "Undated";
-  EXPECT_EQ(core::renderEventsJson(std::vector<core::UpcomingEvent>{{a, true}, {b, false}}, true),
+  core::UpcomingEvent full{a, false, core::RegistrationStatus::waitlisted, 3, 12, 7};
+  full.event.capacity = 10;
+  const auto now = fromEpochMillis(kT0);
+  EXPECT_EQ(
+      core::renderEventsJson(
+          std::vector<core::UpcomingEvent>{{a, true, core::RegistrationStatus::registered}, {b, false}}, true, now),
+      R"({"events":[{"id":"ev-1","name":"Quote \" back\\slash <script>\n\u0001","venue":"Café",)"
+      R"("startsAt":"2024-07-20T10:30:00.000Z","endsAt":"2024-07-20T12:00:00.000Z","seatsLeft":null,)"
+      R"("waitlisted":0,"registrationOpen":true,"registered":true,"status":"registered","waitlistPosition":null,)"
+      R"("capacity":null,"registrationClosesAt":"2024-07-20T12:00:00.000Z"},)"
+      R"({"id":"ev-2","name":"Undated","venue":"","startsAt":null,"endsAt":null,"seatsLeft":null,"waitlisted":0,)"
+      R"("registrationOpen":true,"registered":false,"status":null,"waitlistPosition":null,"capacity":null,)"
+      R"("registrationClosesAt":null}]})");
+  // Full, the caller third on the waitlist; at the end the registration is closed.
+  EXPECT_EQ(core::renderEventsJson(std::vector<core::UpcomingEvent>{full}, true, fromEpochMillis(kT0 + 90 * 60'000)),
             R"({"events":[{"id":"ev-1","name":"Quote \" back\\slash <script>\n\u0001","venue":"Café",)"
-            R"("startsAt":"2024-07-20T10:30:00.000Z","endsAt":"2024-07-20T12:00:00.000Z","registered":true},)"
-            R"({"id":"ev-2","name":"Undated","venue":"","startsAt":null,"endsAt":null,"registered":false}]})");
+            R"("startsAt":"2024-07-20T10:30:00.000Z","endsAt":"2024-07-20T12:00:00.000Z","seatsLeft":0,)"
+            R"("waitlisted":7,"registrationOpen":false,"registered":false,"status":"waitlisted","waitlistPosition":3,)"
+            R"("capacity":10,"registrationClosesAt":"2024-07-20T12:00:00.000Z"}]})");
   // Without a caller there is no "registered".
-  EXPECT_EQ(core::renderEventsJson(std::vector<core::UpcomingEvent>{{b, true}}, false),
-            R"({"events":[{"id":"ev-2","name":"Undated","venue":"","startsAt":null,"endsAt":null}]})");
-  EXPECT_EQ(core::renderEventsJson(std::vector<core::UpcomingEvent>{}, true), R"({"events":[]})");
+  EXPECT_EQ(core::renderEventsJson(std::vector<core::UpcomingEvent>{{b, true}}, false, now),
+            R"({"events":[{"id":"ev-2","name":"Undated","venue":"","startsAt":null,"endsAt":null,"seatsLeft":null,)"
+            R"("waitlisted":0,"registrationOpen":true,"capacity":null,"registrationClosesAt":null}]})");
+  EXPECT_EQ(core::renderEventsJson(std::vector<core::UpcomingEvent>{}, true, now), R"({"events":[]})");
 
   core::EventSummary s;
   s.id = "ev-3";

@@ -11,6 +11,7 @@
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -37,6 +38,8 @@ struct State {
   std::string eventName, venue;
   std::optional<std::string> starts, ends;
   bool privateIds = false;
+  std::optional<std::string> capacity, registrationCloses;  // "none" = unlimited / when the event is over
+  std::string updateEventId;
   // user
   std::string email, displayName, userId;
   std::optional<std::string> passwordFile;
@@ -129,7 +132,9 @@ json::object eventJson(const core::Event& e) {
           {"venue", e.venue},
           {"startsAt", timeOrNull(e.startsAt)},
           {"endsAt", timeOrNull(e.endsAt)},
-          {"privateIds", e.privateIds}};
+          {"privateIds", e.privateIds},
+          {"capacity", e.capacity ? json::value(*e.capacity) : json::value(nullptr)},
+          {"registrationClosesAt", timeOrNull(e.registrationClosesAt)}};
 }
 
 json::object userJson(const core::User& u) {
@@ -197,6 +202,29 @@ void addListFormat(CLI::App* cmd, const std::shared_ptr<State>& st) {
       ->capture_default_str();
 }
 
+// --capacity N|none and --registration-closes TIME|none onto `limits` (absent options leave it).
+void applyLimitOptions(const State& s, core::RegistrationLimits& limits) {
+  if (s.capacity) {
+    if (*s.capacity == "none") {
+      limits.capacity.reset();
+    } else {
+      std::int32_t n = 0;
+      const auto* end = s.capacity->data() + s.capacity->size();
+      const auto [ptr, ec] = std::from_chars(s.capacity->data(), end, n);
+      if (ec != std::errc{} || ptr != end || n < 1 || n > 1'000'000) {
+        fail(s, kInvalid,
+             fmt::format("--capacity '{}' must be a whole number from 1 to 1000000, or none", *s.capacity));
+      }
+      limits.capacity = n;
+    }
+  }
+  if (s.registrationCloses) {
+    limits.closesAt = *s.registrationCloses == "none"
+                          ? std::nullopt
+                          : parseTimeOption(s, s.registrationCloses, "--registration-closes");
+  }
+}
+
 // --- commands -------------------------------------------------------------
 
 void eventCreate(State& s) {
@@ -207,11 +235,28 @@ void eventCreate(State& s) {
   ne.startsAt = parseTimeOption(s, s.starts, "--starts");
   ne.endsAt = parseTimeOption(s, s.ends, "--ends");
   ne.privateIds = s.privateIds;
+  applyLimitOptions(s, ne.registration);
   if (auto why = core::validateNewEvent(ne)) fail(s, kInvalid, *why);
   auto pool = openDatabase(s, true);
   const auto e = check(s, core::createEvent(*pool, ne, s.io.clock.systemTime()),
                        ne.id ? "cannot create event " + *ne.id : std::string{"cannot create event"});
   printJson(s, eventJson(e));
+}
+
+// Changes the registration limits only; more seats move waitlisted participants up.
+void eventUpdate(State& s) {
+  if (!s.capacity && !s.registrationCloses)
+    fail(s, kInvalid, "nothing to change: give --capacity or --registration-closes");
+  auto pool = openDatabase(s, true);
+  const auto e = check(s, core::getEvent(*pool, s.updateEventId), "cannot update event " + s.updateEventId);
+  core::EventEdit edit{e.name, e.venue, e.startsAt, e.endsAt};
+  core::RegistrationLimits limits{e.capacity, e.registrationClosesAt};
+  applyLimitOptions(s, limits);
+  edit.registration = limits;
+  if (auto why = core::validateEventEdit(edit)) fail(s, kInvalid, *why);
+  const auto updated =
+      check(s, core::updateEvent(*pool, s.updateEventId, edit), "cannot update event " + s.updateEventId);
+  printJson(s, eventJson(updated));
 }
 
 void eventList(State& s) {
@@ -434,7 +479,7 @@ void addCoreCommands(CLI::App& app, const Io& io) {
   app.add_option("--database-url", st->databaseUrl,
                  "libpq connection string or URI (default: $DATABASE_URL, else the PG* variables)");
 
-  auto* event = app.add_subcommand("event", "Create and list events")->require_subcommand(1);
+  auto* event = app.add_subcommand("event", "Create, change and list events")->require_subcommand(1);
   auto* eventCreateCmd = event->add_subcommand("create", "Create an event; prints it as JSON");
   eventCreateCmd->add_option("--name", st->eventName, "Event name")->required();
   eventCreateCmd->add_option("--venue", st->venue, "Venue");
@@ -443,7 +488,18 @@ void addCoreCommands(CLI::App& app, const Io& io) {
   eventCreateCmd->add_option("--id", st->eventId, "Event id (default: generated ev-xxxxxxxxxxxx)");
   eventCreateCmd->add_flag("--private-ids", st->privateIds,
                            "Participants broadcast private rotating ids, resolved at ingest (docs/beacon-spec.md)");
+  auto addLimitOptions = [&st](CLI::App* cmd) {
+    cmd->add_option("--capacity", st->capacity,
+                    "Seats (1-1000000), or none: unlimited; when full, participants join a waitlist");
+    cmd->add_option("--registration-closes", st->registrationCloses,
+                    "When participants' registration closes, ISO 8601, or none (default: when the event is over)");
+  };
+  addLimitOptions(eventCreateCmd);
   eventCreateCmd->callback(action(st, eventCreate));
+  auto* eventUpdateCmd = event->add_subcommand("update", "Change an event's capacity or registration closing time");
+  eventUpdateCmd->add_option("--id", st->updateEventId, "Event id")->required();
+  addLimitOptions(eventUpdateCmd);
+  eventUpdateCmd->callback(action(st, eventUpdate));
   auto* eventListCmd = event->add_subcommand("list", "List events");
   addListFormat(eventListCmd, st);
   eventListCmd->callback(action(st, eventList));

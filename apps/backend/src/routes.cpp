@@ -16,6 +16,7 @@
 #include <attendance/core/events.hpp>
 #include <attendance/core/migrations.hpp>
 #include <attendance/core/participant_data.hpp>
+#include <attendance/core/registration.hpp>
 #include <attendance/core/report.hpp>
 #include <attendance/core/scanners.hpp>
 #include <attendance/support/json_text.hpp>
@@ -468,36 +469,43 @@ awaitable<hs::Response> events(BackendContext& ctx, hs::RequestContext& rc) {
   const auto now = ctx.clock.systemTime();
   auto list = co_await ctx.blocking.run([&] { return core::listUpcomingEvents(ctx.db, now, userId); });
   if (!list) co_return errorFor(list.error());
-  co_return hs::jsonResponse(http::status::ok, core::renderEventsJson(*list, !userId.empty()));
+  co_return hs::jsonResponse(http::status::ok, core::renderEventsJson(*list, !userId.empty(), now));
 }
 
-// POST /api/events/{id}/registrations
+// POST /api/events/{id}/registrations: a seat, or a waitlist place when the event is full
+// (core::requestRegistration, the participant pages' rule too); 409 once registration closed.
 awaitable<hs::Response> registerForEvent(BackendContext& ctx, hs::RequestContext& rc) {
   const auto& user = std::any_cast<const core::User&>(rc.principal);
   const std::string eventId = rc.params.at("id");
   const auto now = ctx.clock.systemTime();
-  auto outcome = co_await ctx.blocking.run([&] { return core::registerForEvent(ctx.db, eventId, user.id, now); });
+  auto outcome = co_await ctx.blocking.run([&] { return core::requestRegistration(ctx.db, eventId, user.id, now); });
   if (!outcome) co_return errorFor(outcome.error());
-  const bool created = *outcome == core::RegistrationOutcome::created;
+  const bool registered = outcome->status == core::RegistrationStatus::registered;
   std::string out = "{\"eventId\":";
   support::appendJsonString(out, eventId);
   out += ",\"userId\":";
   support::appendJsonString(out, user.id);
-  out += ",\"registered\":true,\"created\":";
-  out += created ? "true}" : "false}";
-  co_return hs::jsonResponse(created ? http::status::created : http::status::ok, std::move(out));
+  out += fmt::format(",\"registered\":{},\"status\":\"{}\",\"waitlistPosition\":{},\"created\":{}}}",
+                     registered ? "true" : "false", registered ? "registered" : "waitlisted",
+                     registered ? std::string{"null"} : std::to_string(outcome->waitlistPosition),
+                     outcome->created ? "true" : "false");
+  co_return hs::jsonResponse(outcome->created ? http::status::created : http::status::ok, std::move(out));
 }
 
-// DELETE /api/events/{id}/registrations
+// DELETE /api/events/{id}/registrations: gives up the seat (the first waitlisted
+// participant gets it) or the waitlist place.
 awaitable<hs::Response> unregisterFromEvent(BackendContext& ctx, hs::RequestContext& rc) {
   const auto& user = std::any_cast<const core::User&>(rc.principal);
   const std::string eventId = rc.params.at("id");
-  auto removed = co_await ctx.blocking.run([&] { return core::unregisterFromEvent(ctx.db, eventId, user.id); });
-  if (!removed) co_return errorFor(removed.error());
+  auto cancelled = co_await ctx.blocking.run([&] { return core::cancelRegistration(ctx.db, eventId, user.id); });
+  if (!cancelled) co_return errorFor(cancelled.error());
   std::string out = "{\"eventId\":";
   support::appendJsonString(out, eventId);
-  out += ",\"registered\":false,\"removed\":";
-  out += *removed ? "true}" : "false}";
+  out += fmt::format(",\"registered\":false,\"removed\":{},\"was\":{}}}",
+                     cancelled->was != core::RegistrationStatus::none ? "true" : "false",
+                     cancelled->was == core::RegistrationStatus::registered   ? "\"registered\""
+                     : cancelled->was == core::RegistrationStatus::waitlisted ? "\"waitlisted\""
+                                                                              : "null");
   co_return hs::jsonResponse(http::status::ok, std::move(out));
 }
 

@@ -31,6 +31,7 @@ public:
       case Errc::beacon_key_missing:
         return "private ids need the server's beacon key: start attendance-backend serve with --beacon-key-file "
                "(or ATTENDANCE_BEACON_KEY_FILE)";
+      case Errc::registration_closed: return "registration for this event is closed";
       case Errc::internal: return "internal error";
     }
     return "unknown attendance.core error";
@@ -59,7 +60,8 @@ int httpStatusFor(const boost::system::error_code& ec) noexcept {
     case Errc::event_not_found:
     case Errc::user_not_found:
     case Errc::scanner_not_found: return 404;
-    case Errc::conflict: return 409;
+    case Errc::conflict:
+    case Errc::registration_closed: return 409;
     case Errc::payload_too_large: return 413;
     case Errc::unavailable:
     case Errc::schema_outdated:
@@ -88,6 +90,7 @@ std::string_view errorName(const boost::system::error_code& ec) noexcept {
     case Errc::unavailable: return "unavailable";
     case Errc::schema_outdated: return "schema_outdated";
     case Errc::beacon_key_missing: return "beacon_key_missing";
+    case Errc::registration_closed: return "registration_closed";
     case Errc::internal: return "internal";
   }
   return "internal";

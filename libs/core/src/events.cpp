@@ -1,4 +1,5 @@
 #include <attendance/core/events.hpp>
+#include <attendance/core/registration.hpp>
 #include <attendance/core/report.hpp>
 #include <attendance/core/scanners.hpp>
 #include <attendance/support/json_text.hpp>
@@ -6,11 +7,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "db_util.hpp"
 #include "event_row.hpp"
 #include "secrets.hpp"
+#include "waitlist.hpp"
 
 namespace attendance::core {
 namespace {
@@ -32,7 +35,7 @@ bool isValidEventId(std::string_view id) noexcept {
 
 std::optional<std::string> validateNewEvent(const NewEvent& event) {
   if (event.id && !isValidEventId(*event.id)) return "event id must be 1-128 characters of A-Z a-z 0-9 . _ : -";
-  return validateEventEdit({event.name, event.venue, event.startsAt, event.endsAt});
+  return validateEventEdit({event.name, event.venue, event.startsAt, event.endsAt, std::nullopt, event.registration});
 }
 
 std::optional<std::string> validateEventEdit(const EventEdit& edit) {
@@ -42,6 +45,7 @@ std::optional<std::string> validateEventEdit(const EventEdit& edit) {
   if (edit.name.empty() || edit.name.size() > 200) return "event name must be 1-200 characters";
   if (edit.venue.size() > 200) return "venue must be at most 200 characters";
   if (edit.startsAt && edit.endsAt && *edit.endsAt < *edit.startsAt) return "event ends before it starts";
+  if (edit.registration) return validateRegistrationLimits(*edit.registration, edit.startsAt, edit.endsAt);
   return std::nullopt;
 }
 
@@ -51,15 +55,20 @@ Result<Event> createEvent(ConnectionPool& pool, const NewEvent& event, std::chro
   return detail::withConnection(pool, "create_event", [&](pqxx::connection_base& conn) -> Result<Event> {
     pqxx::work tx{conn};
     const auto r = tx.exec_params(
-        std::string{"INSERT INTO events AS e (id, name, venue, starts_at, ends_at, created_at, private_ids) "
-                    "VALUES ($1, $2, $3, CASE WHEN $4 THEN to_timestamp($5::bigint / 1000.0) END, "
-                    "CASE WHEN $6 THEN to_timestamp($7::bigint / 1000.0) END, to_timestamp($8::bigint / 1000.0), "
-                    "$9) "
-                    "ON CONFLICT DO NOTHING RETURNING "} +
+        std::string{
+            "INSERT INTO events AS e (id, name, venue, starts_at, ends_at, created_at, private_ids, capacity, "
+            "registration_closes_at) "
+            "VALUES ($1, $2, $3, CASE WHEN $4 THEN to_timestamp($5::bigint / 1000.0) END, "
+            "CASE WHEN $6 THEN to_timestamp($7::bigint / 1000.0) END, to_timestamp($8::bigint / 1000.0), "
+            "$9, CASE WHEN $10 THEN $11::integer END, CASE WHEN $12 THEN to_timestamp($13::bigint / 1000.0) END) "
+            "ON CONFLICT DO NOTHING RETURNING "} +
             kEventColumns,
         id, event.name, event.venue, event.startsAt.has_value(),
         event.startsAt ? detail::toMs(*event.startsAt) : std::int64_t{0}, event.endsAt.has_value(),
-        event.endsAt ? detail::toMs(*event.endsAt) : std::int64_t{0}, detail::toMs(now), event.privateIds);
+        event.endsAt ? detail::toMs(*event.endsAt) : std::int64_t{0}, detail::toMs(now), event.privateIds,
+        event.registration.capacity.has_value(), event.registration.capacity.value_or(0),
+        event.registration.closesAt.has_value(),
+        event.registration.closesAt ? detail::toMs(*event.registration.closesAt) : std::int64_t{0});
     if (r.empty()) return make_error_code(Errc::conflict);
     tx.commit();
     return readEvent(r[0]);
@@ -90,21 +99,32 @@ Result<Event> getEvent(ConnectionPool& pool, std::string_view eventId) {
 
 Result<Event> updateEvent(ConnectionPool& pool, std::string_view eventId, const EventEdit& edit) {
   if (validateEventEdit(edit)) return make_error_code(Errc::invalid_argument);
+  const RegistrationLimits limits = edit.registration.value_or(RegistrationLimits{});
   return detail::withConnection(pool, "update_event", [&](pqxx::connection_base& conn) -> Result<Event> {
     pqxx::work tx{conn};
-    const auto r = tx.exec_params(std::string{"UPDATE events AS e SET name = $2, venue = $3, "
-                                              "starts_at = CASE WHEN $4 THEN to_timestamp($5::bigint / 1000.0) END, "
-                                              "ends_at = CASE WHEN $6 THEN to_timestamp($7::bigint / 1000.0) END, "
-                                              "private_ids = CASE WHEN $8 THEN $9 ELSE e.private_ids END "
-                                              "WHERE e.id = $1 RETURNING "} +
-                                      kEventColumns,
-                                  std::string{eventId}, edit.name, edit.venue, edit.startsAt.has_value(),
-                                  edit.startsAt ? detail::toMs(*edit.startsAt) : std::int64_t{0},
-                                  edit.endsAt.has_value(), edit.endsAt ? detail::toMs(*edit.endsAt) : std::int64_t{0},
-                                  edit.privateIds.has_value(), edit.privateIds.value_or(false));
+    const auto r =
+        tx.exec_params(std::string{"UPDATE events AS e SET name = $2, venue = $3, "
+                                   "starts_at = CASE WHEN $4 THEN to_timestamp($5::bigint / 1000.0) END, "
+                                   "ends_at = CASE WHEN $6 THEN to_timestamp($7::bigint / 1000.0) END, "
+                                   "private_ids = CASE WHEN $8 THEN $9 ELSE e.private_ids END, "
+                                   "capacity = CASE WHEN NOT $10 THEN e.capacity "
+                                   "WHEN $11 THEN $12::integer END, "
+                                   "registration_closes_at = CASE WHEN NOT $10 THEN e.registration_closes_at "
+                                   "WHEN $13 THEN to_timestamp($14::bigint / 1000.0) END "
+                                   "WHERE e.id = $1 RETURNING "} +
+                           kEventColumns,
+                       std::string{eventId}, edit.name, edit.venue, edit.startsAt.has_value(),
+                       edit.startsAt ? detail::toMs(*edit.startsAt) : std::int64_t{0}, edit.endsAt.has_value(),
+                       edit.endsAt ? detail::toMs(*edit.endsAt) : std::int64_t{0}, edit.privateIds.has_value(),
+                       edit.privateIds.value_or(false), edit.registration.has_value(), limits.capacity.has_value(),
+                       limits.capacity.value_or(0), limits.closesAt.has_value(),
+                       limits.closesAt ? detail::toMs(*limits.closesAt) : std::int64_t{0});
     if (r.empty()) return make_error_code(Errc::event_not_found);
+    Event updated = readEvent(r[0]);
+    // More seats (or no capacity any more) move waitlisted participants up now.
+    if (edit.registration) detail::promoteFromWaitlist(tx, updated.id, updated.capacity);
     tx.commit();
-    return readEvent(r[0]);
+    return updated;
   });
 }
 
@@ -282,57 +302,66 @@ Result<std::vector<EventSummary>> listEventSummaries(ConnectionPool& pool) {
       });
 }
 
+namespace {
+
+// An event as a participant sees it: kEventColumns, then whether $2 (a valid user
+// id given) is registered, everyone's registered and waitlisted counts, and $2's
+// waitlist position (0 = not waitlisted).
+constexpr const char* kParticipantEventColumns =
+    ", $1 AND EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id AND r.user_id = $2::uuid), "
+    "(SELECT count(*) FROM registrations r WHERE r.event_id = e.id), "
+    "(SELECT count(*) FROM waitlist w WHERE w.event_id = e.id), "
+    "(SELECT count(*) FROM waitlist w JOIN waitlist m ON m.event_id = w.event_id AND w.seq <= m.seq "
+    " WHERE $1 AND m.event_id = e.id AND m.user_id = $2::uuid) ";
+
+UpcomingEvent readParticipantEvent(const pqxx::row& row) {
+  UpcomingEvent u;
+  u.event = readEvent(row);
+  u.registered = row[kEventColumnCount].as<bool>();
+  u.registeredCount = row[kEventColumnCount + 1].as<std::int64_t>();
+  u.waitlistCount = row[kEventColumnCount + 2].as<std::int64_t>();
+  u.waitlistPosition = row[kEventColumnCount + 3].as<std::int64_t>();
+  u.status = u.registered             ? RegistrationStatus::registered
+             : u.waitlistPosition > 0 ? RegistrationStatus::waitlisted
+                                      : RegistrationStatus::none;
+  return u;
+}
+
+std::string userParam(bool withUser, std::string_view userId) {
+  return withUser ? std::string{userId} : std::string{"00000000-0000-0000-0000-000000000000"};
+}
+
+}  // namespace
+
 Result<std::vector<UpcomingEvent>> listUpcomingEvents(ConnectionPool& pool, std::chrono::system_clock::time_point now,
                                                       std::string_view userId) {
   const bool withUser = !userId.empty() && support::Uuid::parse(userId).has_value();
   return detail::withConnection(
       pool, "list_upcoming_events", [&](pqxx::connection_base& conn) -> Result<std::vector<UpcomingEvent>> {
         pqxx::read_transaction tx{conn};
-        const auto rows =
-            tx.exec_params(std::string{"SELECT "} + kEventColumns +
-                               ", $2 AND EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id "
-                               "AND r.user_id = $3::uuid) "
-                               "FROM events e WHERE coalesce(e.ends_at, e.starts_at) IS NULL "
-                               "OR coalesce(e.ends_at, e.starts_at) >= to_timestamp($1::bigint / 1000.0) "
-                               "ORDER BY e.starts_at NULLS LAST, e.id",
-                           detail::toMs(now), withUser,
-                           withUser ? std::string{userId} : std::string{"00000000-0000-0000-0000-000000000000"});
+        const auto rows = tx.exec_params(std::string{"SELECT "} + kEventColumns + kParticipantEventColumns +
+                                             "FROM events e WHERE coalesce(e.ends_at, e.starts_at) IS NULL "
+                                             "OR coalesce(e.ends_at, e.starts_at) >= to_timestamp($3::bigint / 1000.0) "
+                                             "ORDER BY e.starts_at NULLS LAST, e.id",
+                                         withUser, userParam(withUser, userId), detail::toMs(now));
         std::vector<UpcomingEvent> out;
         out.reserve(rows.size());
-        for (const auto& row : rows) out.push_back({readEvent(row), row[kEventColumnCount].as<bool>()});
+        for (const auto& row : rows) out.push_back(readParticipantEvent(row));
         return out;
       });
 }
 
-Result<RegistrationOutcome> registerForEvent(ConnectionPool& pool, std::string_view eventId, std::string_view userId,
-                                             std::chrono::system_clock::time_point now) {
-  const bool validUser = support::Uuid::parse(userId).has_value();
-  return detail::withConnection(pool, "register", [&](pqxx::connection_base& conn) -> Result<RegistrationOutcome> {
-    pqxx::work tx{conn};
-    if (!eventExists(tx, eventId)) return make_error_code(Errc::event_not_found);
-    if (!validUser || tx.exec_params("SELECT 1 FROM users WHERE id = $1::uuid", std::string{userId}).empty()) {
-      return make_error_code(Errc::user_not_found);
-    }
-    const auto r = tx.exec_params(
-        "INSERT INTO registrations (event_id, user_id, created_at) "
-        "VALUES ($1, $2::uuid, to_timestamp($3::bigint / 1000.0)) ON CONFLICT DO NOTHING",
-        std::string{eventId}, std::string{userId}, detail::toMs(now));
-    tx.commit();
-    return r.affected_rows() == 1 ? RegistrationOutcome::created : RegistrationOutcome::already_registered;
-  });
-}
-
-Result<bool> unregisterFromEvent(ConnectionPool& pool, std::string_view eventId, std::string_view userId) {
-  const bool validUser = support::Uuid::parse(userId).has_value();
-  return detail::withConnection(pool, "unregister", [&](pqxx::connection_base& conn) -> Result<bool> {
-    pqxx::work tx{conn};
-    if (!eventExists(tx, eventId)) return detail::failure<bool>(make_error_code(Errc::event_not_found));
-    if (!validUser) return false;
-    const auto r = tx.exec_params("DELETE FROM registrations WHERE event_id = $1 AND user_id = $2::uuid",
-                                  std::string{eventId}, std::string{userId});
-    tx.commit();
-    return r.affected_rows() == 1;
-  });
+Result<UpcomingEvent> getParticipantEvent(ConnectionPool& pool, std::string_view eventId, std::string_view userId) {
+  const bool withUser = !userId.empty() && support::Uuid::parse(userId).has_value();
+  return detail::withConnection(
+      pool, "get_participant_event", [&](pqxx::connection_base& conn) -> Result<UpcomingEvent> {
+        pqxx::read_transaction tx{conn};
+        const auto rows = tx.exec_params(
+            std::string{"SELECT "} + kEventColumns + kParticipantEventColumns + "FROM events e WHERE e.id = $3",
+            withUser, userParam(withUser, userId), std::string{eventId});
+        if (rows.empty()) return make_error_code(Errc::event_not_found);
+        return readParticipantEvent(rows[0]);
+      });
 }
 
 Result<std::vector<support::Uuid>> roster(ConnectionPool& pool, std::string_view eventId) {
@@ -397,15 +426,29 @@ std::string renderList(const List& list, AppendOne appendOne) {
 void appendEventJson(std::string& out, const Event& event, std::string_view extraMembers) {
   appendEventMembers(out, event.id, event.name, event.venue, event.startsAt, event.endsAt);
   out += extraMembers;
+  out += ",\"capacity\":";
+  out += event.capacity ? std::to_string(*event.capacity) : std::string{"null"};
+  out += ",\"registrationClosesAt\":";
+  appendOptionalTime(out, registrationDeadline(event));
   out += '}';
 }
 
-std::string renderEventsJson(const std::vector<UpcomingEvent>& events, bool withRegistered) {
-  return renderList(events, [withRegistered](std::string& out, const UpcomingEvent& e) {
-    appendEventJson(out, e.event,
-                    !withRegistered ? std::string_view{}
-                    : e.registered  ? std::string_view{",\"registered\":true"}
-                                    : std::string_view{",\"registered\":false"});
+std::string renderEventsJson(const std::vector<UpcomingEvent>& events, bool withRegistered,
+                             std::chrono::system_clock::time_point now) {
+  return renderList(events, [withRegistered, now](std::string& out, const UpcomingEvent& e) {
+    std::string extra =
+        fmt::format(",\"seatsLeft\":{},\"waitlisted\":{},\"registrationOpen\":{}",
+                    e.event.capacity ? std::to_string(std::max<std::int64_t>(0, *e.event.capacity - e.registeredCount))
+                                     : std::string{"null"},
+                    e.waitlistCount, registrationOpen(e.event, now) ? "true" : "false");
+    if (withRegistered) {
+      extra += fmt::format(",\"registered\":{},\"status\":{},\"waitlistPosition\":{}", e.registered ? "true" : "false",
+                           e.status == RegistrationStatus::registered   ? "\"registered\""
+                           : e.status == RegistrationStatus::waitlisted ? "\"waitlisted\""
+                                                                        : "null",
+                           e.waitlistPosition > 0 ? std::to_string(e.waitlistPosition) : std::string{"null"});
+    }
+    appendEventJson(out, e.event, extra);
   });
 }
 

@@ -7,6 +7,7 @@
 #include "db_util.hpp"
 #include "event_row.hpp"
 #include "secrets.hpp"
+#include "waitlist.hpp"
 
 namespace attendance::core {
 namespace {
@@ -124,6 +125,22 @@ Result<std::string> exportParticipantJson(ConnectionPool& pool, std::string_view
       appendTime(out, regs[i][2].as<std::int64_t>());
       out += "}";
     }
+    // Waitlist places (issue 12, migration 0011), with the position at export time.
+    out += "],\"waitlist\":[";
+    const auto waits = tx.exec_params(
+        "SELECT e.id, e.name, " ATTENDANCE_SQL_MS("w.joined_at") ", "
+        "(SELECT count(*) FROM waitlist o WHERE o.event_id = w.event_id AND o.seq <= w.seq) "
+        "FROM waitlist w JOIN events e ON e.id = w.event_id WHERE w.user_id = $1::uuid ORDER BY w.joined_at, e.id",
+        id);
+    for (std::size_t i = 0; i < waits.size(); ++i) {
+      out += i == 0 ? "{\"eventId\":" : ",{\"eventId\":";
+      support::appendJsonString(out, waits[i][0].as<std::string>());
+      out += ",\"eventName\":";
+      support::appendJsonString(out, waits[i][1].as<std::string>());
+      out += ",\"joinedAt\":";
+      appendTime(out, waits[i][2].as<std::int64_t>());
+      out += ",\"position\":" + std::to_string(waits[i][3].as<std::int64_t>()) + "}";
+    }
     out += "],\"checkIns\":[";
     const auto checkIns =
         tx.exec_params(std::string{"SELECT c.event_id, c.ble_uuid::text, c.check_in_time, c.scanner_id, "} +
@@ -212,6 +229,7 @@ Result<void> deleteParticipant(ConnectionPool& pool, std::string_view userId, st
         "INSERT INTO erased_ble_uuids (ble_uuid) SELECT ble_uuid FROM users WHERE id = $1::uuid "
         "UNION SELECT ble_uuid FROM retired_ble_uuids WHERE user_id = $1::uuid ON CONFLICT DO NOTHING",
         id);
+    detail::releaseSeatsOf(tx, id);  // their seats go to the waitlists (issue 12)
     const auto deleted = tx.exec_params("DELETE FROM users WHERE id = $1::uuid RETURNING lower(email)", id);
     if (deleted.empty()) return make_error_code(Errc::user_not_found);
     // Registrations, sessions and retired bleUuids go by ON DELETE CASCADE; the

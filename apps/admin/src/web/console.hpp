@@ -126,7 +126,8 @@ struct Console {
   Response apiEvents(Call& call);
   // The refused fields of an event form, each with its message (none: the times are in starts/ends).
   pages::FieldErrors checkEventForm(const Call& call, std::string_view name, std::string_view venue,
-                                    std::optional<core::TimePoint>& starts, std::optional<core::TimePoint>& ends);
+                                    std::optional<core::TimePoint>& starts, std::optional<core::TimePoint>& ends,
+                                    core::RegistrationLimits& limits);
   // The events page again (400) with the create form open as typed and the messages by its fields.
   Response refusedEventForm(Call& call, const pages::EventForm& typed);
   Response postEvents(Call& call);

@@ -3,7 +3,10 @@
 
 #include <attendance/core/check_in_overrides.hpp>
 #include <attendance/core/events.hpp>
+#include <attendance/core/registration.hpp>
 #include <attendance/support/log.hpp>
+
+#include <charconv>
 
 #include "event_time.hpp"
 #include "live_status.hpp"
@@ -27,14 +30,28 @@ Response Console::apiEvents(Call& call) {
 }
 
 pages::FieldErrors Console::checkEventForm(const Call& call, std::string_view name, std::string_view venue,
-                                           std::optional<core::TimePoint>& starts,
-                                           std::optional<core::TimePoint>& ends) {
+                                           std::optional<core::TimePoint>& starts, std::optional<core::TimePoint>& ends,
+                                           core::RegistrationLimits& limits) {
   pages::FieldErrors errors;
   auto s = parseFormTime(call.field("starts"), call.field("startsUtc"), call.field("tzOffset"));
   auto e = parseFormTime(call.field("ends"), call.field("endsUtc"), call.field("tzOffset"));
+  auto c = parseFormTime(call.field("closes"), call.field("closesUtc"), call.field("tzOffset"));
   if (!s) errors.emplace("starts", "Enter a date and time, or leave it empty.");
   if (!e) errors.emplace("ends", "Enter a date and time, or leave it empty.");
+  if (!c) errors.emplace("closes", "Enter a date and time, or leave it empty (open until the event is over).");
   if (s && e && *s && *e && **e < **s) errors.emplace("ends", "The end must not be before the start.");
+  if (c && e && *c && *e && **c > **e) errors.emplace("closes", "Registration must close before the event ends.");
+  const std::string capacity = call.field("capacity");
+  if (!capacity.empty()) {
+    std::int32_t n = 0;
+    const auto [ptr, ec] = std::from_chars(capacity.data(), capacity.data() + capacity.size(), n);
+    if (ec != std::errc{} || ptr != capacity.data() + capacity.size() || n < 1 || n > 1'000'000) {
+      errors.emplace("capacity", "Enter a whole number of seats from 1 to 1000000, or leave it empty (unlimited).");
+    } else {
+      limits.capacity = n;
+    }
+  }
+  if (c) limits.closesAt = *c;
   if (name.empty() || name.size() > 200) errors.emplace("name", "The name must be 1 to 200 characters.");
   if (venue.size() > 200) errors.emplace("venue", "The venue must be at most 200 characters.");
   if (errors.empty()) {
@@ -60,12 +77,14 @@ Response Console::postEvents(Call& call) {
   typed.ends = call.field("ends");
   typed.id = call.field("id");
   typed.privateIds = call.field("privateIds") == "1";
+  typed.capacity = call.field("capacity");
+  typed.closes = call.field("closes");
   core::NewEvent ev;
   ev.name = typed.name;
   ev.venue = typed.venue;
   ev.privateIds = typed.privateIds;
   if (!typed.id.empty()) ev.id = typed.id;
-  typed.errors = checkEventForm(call, ev.name, ev.venue, ev.startsAt, ev.endsAt);
+  typed.errors = checkEventForm(call, ev.name, ev.venue, ev.startsAt, ev.endsAt, ev.registration);
   if (ev.id && !core::isValidEventId(*ev.id)) {
     typed.errors.emplace("id", "Use 1 to 128 letters, digits, '.', '_', ':' or '-'.");
   }
@@ -92,6 +111,10 @@ Response Console::eventPage(Call& call, http::status status, RefusedEventForms r
   auto regs = core::listRegistrations(pool, id, view.search, view.page * kPageSize, kPageSize);
   if (!regs) return failure(call, regs.error());
   view.registrations = std::move(*regs);
+  auto counts = core::registrationCounts(pool, id);
+  if (!counts) return failure(call, counts.error());
+  view.counts = *counts;
+  view.now = now();
   auto any = core::eventHasCheckIns(pool, id);
   if (!any) return failure(call, any.error());
   view.hasCheckIns = *any;
@@ -128,11 +151,15 @@ Response Console::postEvent(Call& call) {
   typed.starts = call.field("starts");
   typed.ends = call.field("ends");
   typed.privateIds = call.field("privateIds") == "1";
+  typed.capacity = call.field("capacity");
+  typed.closes = call.field("closes");
   core::EventEdit edit;
   edit.name = typed.name;
   edit.venue = typed.venue;
   edit.privateIds = typed.privateIds;  // the form always shows the box: absent = unticked
-  typed.errors = checkEventForm(call, edit.name, edit.venue, edit.startsAt, edit.endsAt);
+  core::RegistrationLimits limits;     // the form always shows both fields: empty = none
+  typed.errors = checkEventForm(call, edit.name, edit.venue, edit.startsAt, edit.endsAt, limits);
+  edit.registration = limits;
   // The event page again (400), its edit form holding what was typed (the create form's mechanism).
   if (!typed.errors.empty()) return eventPage(call, http::status::bad_request, {.edit = &typed});
   auto r = core::updateEvent(pool, id, edit);

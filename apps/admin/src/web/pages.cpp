@@ -293,6 +293,19 @@ std::string privateIdsField(std::string_view inputId, bool checked) {
       inputId, checked ? " checked" : "");
 }
 
+// Capacity and registration closing time, in the create and edit forms (issue 12).
+std::string registrationFields(std::string_view prefix, std::string_view capacity, std::string_view closes,
+                               const std::string& closesAttrs, const FieldErrors* errors) {
+  return formField(fmt::format("{}-capacity", prefix), "capacity",
+                   "Capacity <span class=\"hint\">seats; empty = unlimited. When full, participants join a "
+                   "waitlist</span>",
+                   "type=\"number\" min=\"1\" max=\"1000000\" step=\"1\" inputmode=\"numeric\"", capacity, errors) +
+         formField(fmt::format("{}-closes", prefix), "closes",
+                   "Registration closes <span class=\"hint\" data-tz-name>UTC</span> <span class=\"hint\">empty = "
+                   "when the event is over</span>",
+                   closesAttrs, closes, errors);
+}
+
 }  // namespace
 
 std::string events(const std::vector<core::EventSummary>& list, TimePoint now, std::string_view csrf,
@@ -340,6 +353,7 @@ std::string events(const std::vector<core::EventSummary>& list, TimePoint now, s
   out += "<form method=\"post\" action=\"/events\">" + csrfField(csrf) +
          "<input type=\"hidden\" name=\"startsUtc\" data-utc-for=\"ev-starts\">"
          "<input type=\"hidden\" name=\"endsUtc\" data-utc-for=\"ev-ends\">"
+         "<input type=\"hidden\" name=\"closesUtc\" data-utc-for=\"ev-closes\">"
          "<div class=\"form-grid\">";
   out += formField("ev-name", "name", "Name", "type=\"text\" required maxlength=\"200\"", typed.name, errors);
   out += formField("ev-venue", "venue", "Venue", "type=\"text\" maxlength=\"200\"", typed.venue, errors);
@@ -349,6 +363,7 @@ std::string events(const std::vector<core::EventSummary>& list, TimePoint now, s
                    typed.ends, errors);
   out += formField("ev-id", "id", "Event id <span class=\"hint\">optional; letters, digits, . _ : -</span>",
                    "type=\"text\" maxlength=\"128\" pattern=\"[A-Za-z0-9._:\\-]{1,128}\"", typed.id, errors);
+  out += registrationFields("ev", typed.capacity, typed.closes, "type=\"datetime-local\"", errors);
   out += "</div>" + privateIdsField("ev-private-ids", typed.privateIds);
   out += "<button class=\"btn btn-primary\" type=\"submit\">Create event</button></form></details>";
   out += table("upcoming", "Upcoming and current", upcoming, "No upcoming events. Create one to get started.");
@@ -432,6 +447,14 @@ std::string event(const EventView& v, std::string_view csrf) {
       h(e.id), h(e.name), h(e.venue.empty() ? std::string_view{"No venue"} : std::string_view{e.venue}),
       timeTag(e.startsAt, "no start"), timeTag(e.endsAt, "no end"),
       e.privateIds ? " · <span class=\"badge\" id=\"event-private-ids\">Private ids</span>" : "");
+  // Who has a seat and who waits: only the registered are on the scanners' roster and in the report.
+  out += fmt::format(
+      "<p class=\"muted\" id=\"registration-counts\"><span id=\"count-registered\">{} registered{}</span> · "
+      "<span id=\"count-waitlisted\">{} on the waitlist</span> · Registration {}</p>",
+      v.counts.registered, e.capacity ? fmt::format(" of {} seats", *e.capacity) : std::string{}, v.counts.waitlisted,
+      core::registrationDeadline(e)
+          ? (core::registrationOpen(e, v.now) ? "closes " : "closed ") + timeTag(core::registrationDeadline(e), "")
+          : std::string{"open (no closing time)"});
 
   // The report: the state (not synced, or each scanner's last upload), the
   // totals and the table's first page are rendered here, so they are there
@@ -527,7 +550,8 @@ std::string event(const EventView& v, std::string_view csrf) {
   out += fmt::format(
       "<section class=\"card\" aria-labelledby=\"edit-h\" id=\"edit-event\"><h2 id=\"edit-h\">Details</h2>{}"
       "<form method=\"post\" action=\"/events/{}\">{}<input type=\"hidden\" name=\"startsUtc\" "
-      "data-utc-for=\"ed-starts\"><input type=\"hidden\" name=\"endsUtc\" data-utc-for=\"ed-ends\">",
+      "data-utc-for=\"ed-starts\"><input type=\"hidden\" name=\"endsUtc\" data-utc-for=\"ed-ends\">"
+      "<input type=\"hidden\" name=\"closesUtc\" data-utc-for=\"ed-closes\">",
       typed != nullptr ? "<p class=\"alert alert-error\" role=\"alert\">Not saved. Check the fields marked below.</p>"
                        : "",
       id, csrfField(csrf));
@@ -540,6 +564,12 @@ std::string event(const EventView& v, std::string_view csrf) {
                    typed != nullptr ? typed->starts : dateInputValue(e.startsAt), errors);
   out += formField("ed-ends", "ends", "Ends <span class=\"hint\" data-tz-name>UTC</span>", timeInput(e.endsAt),
                    typed != nullptr ? typed->ends : dateInputValue(e.endsAt), errors);
+  out += registrationFields("ed",
+                            typed != nullptr ? typed->capacity
+                            : e.capacity     ? std::to_string(*e.capacity)
+                                             : std::string{},
+                            typed != nullptr ? typed->closes : dateInputValue(e.registrationClosesAt),
+                            timeInput(e.registrationClosesAt), errors);
   out += "</div>" + privateIdsField("ed-private-ids", typed != nullptr ? typed->privateIds : e.privateIds);
   out += "<button class=\"btn\" type=\"submit\">Save changes</button></form></section>";
   out += fmt::format(

@@ -11,6 +11,7 @@
 
 #include <attendance/core/assignments.hpp>
 #include <attendance/core/events.hpp>
+#include <attendance/core/registration.hpp>
 #include <attendance/core/scanners.hpp>
 
 #include <attendance/core/report.hpp>
@@ -58,7 +59,9 @@ struct EventForm {
   std::string ends;
   std::string id;           // create only
   bool privateIds = false;  // the "Private rotating ids" checkbox (docs/beacon-spec.md)
-  FieldErrors errors;       // by field: name, venue, starts, ends, id
+  std::string capacity;     // empty = unlimited
+  std::string closes;       // registration closes (datetime-local); empty = when the event is over
+  FieldErrors errors;       // by field: name, venue, starts, ends, id, capacity, closes
 };
 
 [[nodiscard]] std::string events(const std::vector<core::EventSummary>& events, TimePoint now, std::string_view csrf,
@@ -79,6 +82,8 @@ struct RegistrationForm {
 struct EventView {
   core::Event event;
   core::UserPage registrations;
+  core::RegistrationCounts counts;  // registered (the page's list) and waitlisted (not on the roster)
+  TimePoint now;
   std::string search;
   std::int64_t page = 0;
   std::int64_t pageSize = 50;

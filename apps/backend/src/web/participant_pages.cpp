@@ -1,5 +1,7 @@
 #include "web/participant_pages.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <attendance/core/report.hpp>
@@ -47,7 +49,49 @@ std::pair<std::string, std::string> eddystone(const support::Uuid& id) {
   return {hex.substr(0, 20), hex.substr(20)};
 }
 
+std::string eventPath(const core::Event& e) { return "/events/" + urlEncode(e.id); }
+
+// What a participant can do about an event, as a badge and a button (the same
+// words in the lists and on the event page).
+std::string registrationControls(const core::UpcomingEvent& u, TimePoint now, std::string_view csrf) {
+  const std::string base = eventPath(u.event);
+  if (u.status == core::RegistrationStatus::registered) {
+    return "<span class=\"badge badge-ok\">Registered</span>";
+  }
+  if (u.status == core::RegistrationStatus::waitlisted) {
+    return fmt::format("<span class=\"badge badge-wait\">Waitlisted #{}</span>", u.waitlistPosition) +
+           postButton(base + "/unregister", csrf, "Leave the waitlist", "btn-ghost");
+  }
+  const core::SeatInfo seats = core::seatInfo(u.event, u.registeredCount, now);
+  switch (seats.availability) {
+    case core::Availability::closed: return "<span class=\"badge badge-closed\">Registration closed</span>";
+    case core::Availability::waitlist:
+      return "<span class=\"badge badge-wait\">Full: waitlist</span>" +
+             postButton(base + "/register", csrf, "Join the waitlist", "btn-primary");
+    case core::Availability::seats_left:
+      return fmt::format("<span class=\"badge\">{} seat{} left</span>", seats.seatsLeft,
+                         seats.seatsLeft == 1 ? "" : "s") +
+             postButton(base + "/register", csrf, "Register", "btn-primary");
+    case core::Availability::open: break;
+  }
+  return postButton(base + "/register", csrf, "Register", "btn-primary");
+}
+
+std::string closesText(const core::Event& e, TimePoint now) {
+  const auto deadline = core::registrationDeadline(e);
+  if (!deadline) return {};
+  return fmt::format("<div class=\"muted closes\">Registration {} {}</div>", *deadline <= now ? "closed" : "closes",
+                     timeText(*deadline));
+}
+
 }  // namespace
+
+std::string registrationClosedText(const core::Event& e) {
+  const auto deadline = core::registrationDeadline(e);
+  if (!deadline) return "Registration for this event is closed.";
+  const std::string iso = core::formatIsoUtc(*deadline);
+  return fmt::format("Registration for {} closed at {} {} UTC.", e.name, iso.substr(0, 10), iso.substr(11, 5));
+}
 
 std::string timeText(TimePoint t) {
   const std::string iso = core::formatIsoUtc(t);
@@ -76,7 +120,9 @@ std::span<const admin_web::Notice> notices() {
   static constexpr admin_web::Notice kNotices[] = {
       {"welcome", FlashKind::ok, "Welcome! Your account is ready."},
       {"registered", FlashKind::ok, "You are registered."},
+      {"waitlisted", FlashKind::ok, "The event is full: you are on the waitlist. You get a seat when one frees up."},
       {"unregistered", FlashKind::ok, "Your registration was cancelled."},
+      {"left-waitlist", FlashKind::ok, "You left the waitlist."},
       {"signed-out", FlashKind::ok, "You are signed out."},
       {"deleted", FlashKind::ok, "Your account and everything linked to it were deleted."},
   };
@@ -131,21 +177,32 @@ std::string home(const HomeView& v, std::string_view csrf) {
     }
     const bool over = m.event.endsAt ? *m.event.endsAt < v.now : false;
     mine += fmt::format(
-        "<li class=\"event\" data-event=\"{}\"><div>{}</div><div class=\"muted\">{}</div><div>{}</div>{}</li>",
-        h(m.event.id), eventTitle(m.event), whenText(m.event), status,
+        "<li class=\"event\" data-event=\"{}\"><div>{}</div><div class=\"muted\">{}</div><div>{}</div>"
+        "<a class=\"confirm-link\" href=\"{}\">Show my confirmation</a>{}</li>",
+        h(m.event.id), eventTitle(m.event), whenText(m.event), status, h(eventPath(m.event)),
         over || m.checkedInAt
             ? std::string{}
             : postButton("/events/" + urlEncode(m.event.id) + "/unregister", csrf, "Cancel registration", "btn-ghost"));
+  }
+  // Waitlist places are theirs too (the lists come from one snapshot each, so an
+  // event promoted in between shows once, in the newer list).
+  for (const auto& u : v.upcoming) {
+    if (u.status != core::RegistrationStatus::waitlisted) continue;
+    mine += fmt::format(
+        "<li class=\"event\" data-event=\"{}\"><div><a href=\"{}\">{}</a></div><div class=\"muted\">{}</div>"
+        "<div>{}</div></li>",
+        h(u.event.id), h(eventPath(u.event)), eventTitle(u.event), whenText(u.event),
+        registrationControls(u, v.now, csrf));
   }
   if (mine.empty()) mine = "<li class=\"empty\">You are not registered for any event yet.</li>";
 
   std::string upcoming;
   for (const auto& u : v.upcoming) {
     upcoming += fmt::format(
-        "<li class=\"event\" data-event=\"{}\"><div>{}</div><div class=\"muted\">{}</div>{}</li>", h(u.event.id),
-        eventTitle(u.event), whenText(u.event),
-        u.registered ? std::string{"<span class=\"badge badge-ok\">Registered</span>"}
-                     : postButton("/events/" + urlEncode(u.event.id) + "/register", csrf, "Register", "btn-primary"));
+        "<li class=\"event\" data-event=\"{}\"><div><a href=\"{}\">{}</a></div><div class=\"muted\">{}</div>{}"
+        "<div class=\"controls\">{}</div></li>",
+        h(u.event.id), h(eventPath(u.event)), eventTitle(u.event), whenText(u.event), closesText(u.event, v.now),
+        registrationControls(u, v.now, csrf));
   }
   if (upcoming.empty()) upcoming = "<li class=\"empty\">No upcoming events.</li>";
 
@@ -173,6 +230,52 @@ std::string home(const HomeView& v, std::string_view csrf) {
       "<a class=\"btn btn-ghost\" href=\"/account\">Delete my account…</a></p></section>",
       fmt::arg("name", h(user.displayName)), fmt::arg("qr", v.qrSvg), fmt::arg("id", h(id)), fmt::arg("ns", ns),
       fmt::arg("instance", instance), fmt::arg("mine", mine), fmt::arg("upcoming", upcoming));
+}
+
+std::string eventPage(const EventPageView& v, std::string_view csrf) {
+  const core::UpcomingEvent& u = v.event;
+  const core::Event& e = u.event;
+  std::string status;
+  if (u.status == core::RegistrationStatus::registered) {
+    // The confirmation to show at the door: who, what, the status, and the id the scanner hears.
+    status = fmt::format(
+        "<section class=\"card confirmation\" id=\"confirmation\" aria-labelledby=\"conf-h\">"
+        "<h2 id=\"conf-h\">Registration confirmed</h2><dl>"
+        "<dt>Name</dt><dd id=\"conf-name\">{}</dd><dt>Event</dt><dd id=\"conf-event\">{}</dd>"
+        "<dt>When</dt><dd>{}</dd><dt>Status</dt><dd id=\"conf-status\"><span class=\"badge badge-ok\">Registered"
+        "</span></dd></dl><p>Show this at the door, or let your phone send your id.</p>"
+        "<div class=\"id-box\">{}<code id=\"conf-id\">{}</code></div>{}</section>",
+        h(v.user->displayName), h(e.name), whenText(e), v.qrSvg, h(v.user->bleUuid.toString()),
+        e.endsAt && *e.endsAt < v.now
+            ? std::string{}
+            : postButton(eventPath(e) + "/unregister", csrf, "Cancel registration", "btn-ghost"));
+  } else if (u.status == core::RegistrationStatus::waitlisted) {
+    status = fmt::format(
+        "<section class=\"card\" id=\"status\" aria-labelledby=\"st-h\"><h2 id=\"st-h\">On the waitlist</h2>"
+        "<p>You are number {} on the waitlist. When a registered participant cancels, the first on the waitlist "
+        "gets the seat: this page then shows your confirmation.</p>{}</section>",
+        u.waitlistPosition, registrationControls(u, v.now, csrf));
+  } else {
+    status = fmt::format(
+        "<section class=\"card\" id=\"status\" aria-labelledby=\"st-h\"><h2 id=\"st-h\">Registration</h2>"
+        "<p>{}</p>{}</section>",
+        core::registrationOpen(e, v.now) ? "You are not registered for this event." : h(registrationClosedText(e)),
+        registrationControls(u, v.now, csrf));
+  }
+  std::string seats;
+  if (e.capacity) {
+    seats =
+        fmt::format("<dt>Seats</dt><dd>{} of {} taken{}</dd>", std::min<std::int64_t>(u.registeredCount, *e.capacity),
+                    *e.capacity, u.waitlistCount > 0 ? fmt::format(", {} waiting", u.waitlistCount) : "");
+  }
+  const auto deadline = core::registrationDeadline(e);
+  return fmt::format(
+      "<p><a href=\"/\">← Your events</a></p><section class=\"card\" aria-labelledby=\"ev-h\">"
+      "<h1 id=\"ev-h\">{}</h1><dl><dt>When</dt><dd>{}</dd>{}{}<dt>Registration</dt><dd>{}</dd></dl></section>{}",
+      h(e.name), whenText(e), e.venue.empty() ? std::string{} : "<dt>Venue</dt><dd>" + h(e.venue) + "</dd>", seats,
+      deadline ? std::string{core::registrationOpen(e, v.now) ? "Closes " : "Closed "} + timeText(*deadline)
+               : std::string{"Open"},
+      status);
 }
 
 std::string account(const core::User& user, std::string_view csrf, const admin_web::FieldErrors* errors) {
@@ -228,6 +331,10 @@ form.inline{display:inline}
 .muted{color:#5f6872}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;background:#eceff1;font-size:.9rem}
 .badge-ok{background:#e6f4ea;color:#137333}
+.badge-wait{background:#fef7e0;color:#8a5300}
+.badge-closed{background:#eceff1;color:#5f6872}
+.controls{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem}
+.confirmation{border-color:#137333}
 .events{list-style:none;margin:0;padding:0}
 .events li{padding:.75rem 0;border-top:1px solid #eceff1;display:grid;gap:.35rem}
 .events li:first-child{border-top:0}

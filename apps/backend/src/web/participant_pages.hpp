@@ -11,6 +11,7 @@
 
 #include <attendance/core/events.hpp>
 #include <attendance/core/participant_data.hpp>
+#include <attendance/core/registration.hpp>
 #include <attendance/core/users.hpp>
 
 #include "web/html.hpp"
@@ -50,6 +51,19 @@ struct HomeView {
   TimePoint now;
 };
 [[nodiscard]] std::string home(const HomeView& view, std::string_view csrf);
+
+// One event (GET /events/{id}): its details, the participant's status and, with a
+// seat, the confirmation to show at the door (their name, the event, the id and QR).
+struct EventPageView {
+  const core::User* user = nullptr;
+  std::string qrSvg;
+  core::UpcomingEvent event;
+  TimePoint now;
+};
+[[nodiscard]] std::string eventPage(const EventPageView& view, std::string_view csrf);
+
+// "Registration closed at …" for a refused request.
+[[nodiscard]] std::string registrationClosedText(const core::Event& event);
 
 [[nodiscard]] std::string account(const core::User& user, std::string_view csrf, const admin_web::FieldErrors* errors);
 

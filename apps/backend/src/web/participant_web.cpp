@@ -12,6 +12,7 @@
 
 #include <attendance/core/admin_accounts.hpp>
 #include <attendance/core/participant_data.hpp>
+#include <attendance/core/registration.hpp>
 #include <attendance/support/log.hpp>
 
 #include "backend.hpp"
@@ -233,16 +234,38 @@ public:
     return res;
   }
 
+  // The JSON API's rule (core::requestRegistration): a seat, a waitlist place, or refused when closed.
   Response postRegister(Call& call) {
-    auto r = core::registerForEvent(ctx_.db, call.rc.params.at("id"), call.signedIn->user.id, now());
+    const std::string& id = call.rc.params.at("id");
+    auto r = core::requestRegistration(ctx_.db, id, call.signedIn->user.id, now());
+    if (!r && r.error() == core::Errc::registration_closed) {
+      auto ev = core::getEvent(ctx_.db, id);
+      if (!ev) return failure(call, ev.error());
+      return errorPage(call, http::status::conflict, "Registration closed", pages::registrationClosedText(*ev));
+    }
     if (!r) return failure(call, r.error());
-    return redirect("/?notice=registered#my-events");
+    return redirect(r->status == core::RegistrationStatus::waitlisted ? "/?notice=waitlisted#my-events"
+                                                                      : "/?notice=registered#my-events");
   }
 
   Response postUnregister(Call& call) {
-    auto r = core::unregisterFromEvent(ctx_.db, call.rc.params.at("id"), call.signedIn->user.id);
+    auto r = core::cancelRegistration(ctx_.db, call.rc.params.at("id"), call.signedIn->user.id);
     if (!r) return failure(call, r.error());
-    return redirect("/?notice=unregistered#my-events");
+    return redirect(r->was == core::RegistrationStatus::waitlisted ? "/?notice=left-waitlist#my-events"
+                                                                   : "/?notice=unregistered#my-events");
+  }
+
+  // One event with the participant's status; with a seat, the confirmation to show at the door.
+  Response getEvent(Call& call) {
+    const SignedIn& s = *call.signedIn;
+    auto ev = core::getParticipantEvent(ctx_.db, call.rc.params.at("id"), s.user.id);
+    if (!ev) return failure(call, ev.error());
+    pages::EventPageView view;
+    view.user = &s.user;
+    view.now = now();
+    view.event = std::move(*ev);
+    if (view.event.status == core::RegistrationStatus::registered) view.qrSvg = qrSvg(s.user.bleUuid.toString());
+    return page(http::status::ok, view.event.event.name, &s, {}, pages::eventPage(view, s.csrf));
   }
 
   Response getExport(Call& call) {
@@ -380,6 +403,7 @@ void addParticipantPages(hs::Router& router, BackendContext& ctx) {
   add(V::get, "/signup", Access::open, &Pages::getSignUp);
   add(V::post, "/signup", Access::signIn, &Pages::postSignUp, true);
   add(V::post, "/signout", Access::session, &Pages::postSignOut);
+  add(V::get, "/events/{id}", Access::session, &Pages::getEvent);
   add(V::post, "/events/{id}/register", Access::session, &Pages::postRegister);
   add(V::post, "/events/{id}/unregister", Access::session, &Pages::postUnregister);
   add(V::get, "/me/export.json", Access::session, &Pages::getExport);

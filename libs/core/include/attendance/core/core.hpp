@@ -12,6 +12,7 @@
 #include <attendance/core/login_limits.hpp>
 #include <attendance/core/migrations.hpp>
 #include <attendance/core/participant_data.hpp>
+#include <attendance/core/registration.hpp>
 #include <attendance/core/report.hpp>
 #include <attendance/core/report_cache.hpp>
 #include <attendance/core/report_query.hpp>

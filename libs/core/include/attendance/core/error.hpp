@@ -27,6 +27,7 @@ enum class Errc {
   schema_outdated,       // 503: run `attendance-backend migrate`
   internal,              // 500
   beacon_key_missing,    // 503: private ids asked for, but the backend was started without its beacon key
+  registration_closed,   // 409: the event's registration closing time has passed
 };
 
 [[nodiscard]] const boost::system::error_category& coreCategory() noexcept;
