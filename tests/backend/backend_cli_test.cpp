@@ -9,6 +9,7 @@
 #include <iostream>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include <boost/json/parse.hpp>
@@ -408,4 +409,66 @@ TEST(BackendCli, BeaconKeyGenerateWritesAPrivateFileOnceAndServeSaysWhenItHasNon
   }
   std::remove(path.c_str());
   ::rmdir(dirTemplate);
+}
+
+// serve --private-ids-refresh: the index of a current private-ids event is built as serve starts, and a
+// registration made afterwards (here straight in the database, as the admin console, another process,
+// would) is indexed by the next background round, not by the next sync.
+TEST(BackendCli, ServeIndexesARegistrationOfACurrentPrivateIdsEventInTheBackground) {
+  namespace core = attendance::core;
+  TestDatabase db;
+  ASSERT_EQ(runBackend({"migrate"}, db.conninfo()).code, 0);
+  attendance::testing::TempDir dir;
+  const std::string keyFile = (dir / "beacon.key").string();
+  ASSERT_EQ(runBackend({"beacon-key", "generate", "--file", keyFile}, db.conninfo()).code, 0);
+  std::ifstream in{keyFile};
+  std::string hex;
+  in >> hex;
+  const auto serverKey = core::ServerKey::parseHex(hex);
+  ASSERT_TRUE(serverKey);
+
+  core::ConnectionPool pool{core::DatabaseConfig{db.conninfo(), 1, 2000ms, 2}};
+  const auto now = std::chrono::system_clock::now();
+  core::NewEvent ev{std::string{"ev-private"}, "Private", "Hall", now - 1h, now + 2h};
+  ev.privateIds = true;
+  ASSERT_TRUE(core::createEvent(pool, ev, now));
+  const auto participant = [&](const std::string& email) {
+    auto u = core::createUser(pool, {email, email, std::nullopt}, core::AuthConfig::forTests(), now);
+    EXPECT_TRUE(u);
+    EXPECT_TRUE(core::participantIdentityKey(pool, *serverKey, u->id, now));
+    return u->id;
+  };
+  ASSERT_TRUE(core::registerForEvent(pool, "ev-private", participant("ada@example.org"), now));
+
+  const auto logFile = dir / "serve.log";
+  Process serve{{attendance::testing::backendBinary(), "serve", "--listen", "127.0.0.1:0", "--no-access-log",
+                 "--beacon-key-file", keyFile, "--private-ids-refresh", "1"},
+                {"DATABASE_URL=" + db.conninfo()},
+                logFile};
+  ASSERT_TRUE(serve.readLine());
+  // The `entries` of each backend.private_ids_prepared line so far.
+  const auto prepared = [&] {
+    std::vector<std::int64_t> out;
+    std::ifstream log{logFile};
+    for (std::string l; std::getline(log, l);) {
+      if (l.find("\"backend.private_ids_prepared\"") == std::string::npos) continue;
+      out.push_back(boost::json::parse(l).as_object().at("entries").as_int64());
+    }
+    return out;
+  };
+  const auto waitFor = [&](std::size_t lines) {
+    for (int i = 0; i < 300 && prepared().size() < lines; ++i) std::this_thread::sleep_for(50ms);
+    return prepared();
+  };
+  const auto atStart = waitFor(1);
+  ASSERT_EQ(atStart.size(), 1U) << "nothing built at start";
+  EXPECT_GT(atStart[0], 0);
+  ASSERT_TRUE(core::registerForEvent(pool, "ev-private", participant("bob@example.org"), now));
+  const auto after = waitFor(2);
+  ASSERT_EQ(after.size(), 2U) << "the registration was not indexed in the background";
+  EXPECT_EQ(after[1], 2 * atStart[0]) << "Ada and Bob, every window";
+  std::this_thread::sleep_for(1500ms);  // a round or more with nothing changed builds nothing
+  EXPECT_EQ(prepared().size(), 2U);
+  serve.kill(SIGTERM);
+  EXPECT_EQ(serve.wait(15s), 0);
 }

@@ -11,6 +11,10 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 namespace core = attendance::core;
 namespace bid = attendance::beacon_id;
 using attendance::support::fromEpochMillis;
@@ -258,12 +262,69 @@ TEST_F(PrivateIds, PrepareCurrentBuildsTheEventsWithinADayOfNowAndNoOthers) {
   dated("ev-last-week", kT0 - kWeekMs, true);
   dated("ev-next-week", kT0 + kWeekMs, true);
   dated("ev-static-today", kT0, false);
-  EXPECT_EQ(resolver->prepareCurrent(*pool, kNow).value(), 2U);
+  const auto prepared = resolver->prepareCurrent(*pool, kNow);
+  ASSERT_TRUE(prepared);
+  EXPECT_EQ(prepared->events, 2U);
+  EXPECT_EQ(prepared->entries, 14U);                               // Ada × 7 windows, twice
   EXPECT_EQ(resolver->prepare(*pool, "ev-today").value(), 0U);     // built already
   EXPECT_EQ(resolver->prepare(*pool, "ev-tomorrow").value(), 0U);  // built already
   EXPECT_EQ(resolver->prepare(*pool, "ev-last-week").value(), 7U);
   EXPECT_EQ(resolver->prepare(*pool, "ev-next-week").value(), 7U);
-  EXPECT_EQ(core::PrivateIdResolver{std::nullopt}.prepareCurrent(*pool, kNow).value(), 0U);
+  EXPECT_EQ(resolver->prepareCurrent(*pool, kNow)->entries, 0U);  // nothing changed: nothing built
+  EXPECT_EQ(core::PrivateIdResolver{std::nullopt}.prepareCurrent(*pool, kNow)->events, 0U);
+}
+
+// What `serve` runs on a thread of its own (--private-ids-refresh): a current event's index is built at
+// once, and after a registration changes who is indexed it is rebuilt by the next round, off any
+// request, so the next batch finds it ready instead of building it.
+TEST_F(PrivateIds, RefreshRebuildsACurrentEventsIndexAfterARegistrationInTheBackground) {
+  core::NewEvent e{std::string{"ev-today"}, "Today", "Hall", fromEpochMillis(kT0), fromEpochMillis(kT0 + 3600'000)};
+  e.privateIds = true;
+  ASSERT_TRUE(core::createEvent(*pool, e, kNow));
+  ASSERT_TRUE(core::registerForEvent(*pool, "ev-today", ada.id, kNow));
+  ASSERT_TRUE(core::assignScanner(*pool, "S1", "ev-today", kNow));
+  attendance::support::SimulatedTimeSource clock{kNow};
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<std::size_t> built;  // entries built per round
+  std::jthread refresher{[&](std::stop_token stop) {
+    resolver->refreshCurrent(*pool, clock, std::chrono::seconds{60}, stop, [&](const auto& round) {
+      std::lock_guard lock{m};
+      built.push_back(round ? round->entries : 999'999);
+      cv.notify_all();
+    });
+  }};
+  // Moves the simulated clock a round's interval at a time until `rounds` rounds have run.
+  const auto runRounds = [&](std::size_t rounds) {
+    for (int i = 0; i < 3000; ++i) {
+      {
+        std::unique_lock lock{m};
+        if (cv.wait_for(lock, std::chrono::milliseconds{10}, [&] { return built.size() >= rounds; })) return true;
+      }
+      clock.advance(std::chrono::seconds{60});
+    }
+    return false;
+  };
+  {
+    std::unique_lock lock{m};
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds{30}, [&] { return !built.empty(); }));
+    EXPECT_EQ(built[0], 7U);  // at once: Ada × the event's 7 windows
+  }
+  // Bob registers, with a key: the index no longer says who is there.
+  ASSERT_TRUE(core::participantIdentityKey(*pool, serverKey, bob.id, kNow));
+  ASSERT_TRUE(core::registerForEvent(*pool, "ev-today", bob.id, kNow));
+  ASSERT_TRUE(runRounds(2));
+  ASSERT_TRUE(runRounds(3));
+  refresher.request_stop();
+  refresher.join();
+  EXPECT_EQ(built[1], 14U);                                     // rebuilt for Ada and Bob
+  EXPECT_EQ(built[2], 0U);                                      // nothing changed since
+  EXPECT_EQ(resolver->prepare(*pool, "ev-today").value(), 0U);  // ready: the next batch builds nothing
+  auto bobKey = core::participantIdentityKey(*pool, serverKey, bob.id, kNow);
+  ASSERT_TRUE(bobKey);
+  auto r = post("ev-today", {{bid::bleUuidAt(*bobKey, bleNamespace, {}, kT0 + 60'000).value(), kT0 + 60'000}});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->registered, 1U);
 }
 
 TEST_F(PrivateIds, WithoutTheServerKeyAPrivateIdsEventRefusesTheBatch) {

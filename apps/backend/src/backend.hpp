@@ -68,6 +68,9 @@ struct ServeOptions {
   // --private-id-period: seconds one private id is broadcast (GET /api/me/beacon's periodSeconds,
   // the windows ingest resolves by). 900 in production; short only in tests.
   std::chrono::seconds privateIdPeriod{900};
+  // --private-ids-refresh: how often the indexes of current private-ids events are brought up to date
+  // in the background (core::PrivateIdResolver::refreshCurrent).
+  std::chrono::seconds privateIdsRefresh{60};
   // Served over HTTPS (directly or behind a TLS proxy): the participant pages'
   // cookies get `Secure` and the `__Host-` prefix (as the admin console's).
   bool secureCookies = false;

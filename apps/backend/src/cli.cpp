@@ -102,6 +102,10 @@ int runCli(int argc, char** argv) {
   config.addLong(*serveCmd, key("private-id-period"), privateIdPeriod, 1, 86400,
                  "Seconds one private id is broadcast (participants' broadcasters are told; ingest resolves by it); "
                  "short periods are for tests");
+  long privateIdsRefresh = 60;
+  config.addLong(*serveCmd, key("private-ids-refresh"), privateIdsRefresh, 1, 3600,
+                 "Seconds between background updates of current private-ids events' indexes (a registration "
+                 "is indexed within this, before the next sync rather than in it)");
   config.addSwitch(*serveCmd, {"backend", "access-log", "--no-access-log", ""}, o.accessLog, false,
                    "Do not log one line per request");
   config.addSwitch(*serveCmd, key("secure-cookies"), o.secureCookies, true,
@@ -156,6 +160,7 @@ int runCli(int argc, char** argv) {
     app_cli::setLogFormat(logFormat);
     o.headerTimeout = seconds(headerTimeout);
     o.privateIdPeriod = std::chrono::seconds{privateIdPeriod};
+    o.privateIdsRefresh = std::chrono::seconds{privateIdsRefresh};
     o.bodyTimeout = seconds(bodyTimeout);
     o.idleTimeout = seconds(idleTimeout);
     o.drainTimeout = seconds(drainTimeout);

@@ -153,17 +153,23 @@ int serve(const ServeOptions& options, const core::DatabaseConfig& databaseIn,
     std::cout << fmt::format(R"({{"listening":"{}:{}"}})", bound.address().to_string(), bound.port()) << std::endl;
     if (onListening) onListening(bound.port());
     // The index of every private-ids event running within a day of now, built on its own thread so no
-    // request waits for it and the first batch after a restart costs what a static-id batch costs
-    // (docs/beacon-spec.md "Resolving"); a batch that comes first waits only for the rest of the build.
+    // request waits for it: at start, so the first batch after a restart costs what a static-id batch
+    // costs, and every --private-ids-refresh, so a registration (here or in the admin console) is indexed
+    // before the next batch rather than in it (docs/beacon-spec.md "Resolving"). A batch that comes
+    // during a build waits only for the rest of it. Stopped and joined as this block ends.
     std::jthread prepareIndexes;
     if (ingest.privateIds->hasServerKey()) {
-      prepareIndexes = std::jthread{[&pool, &clock, resolver = ingest.privateIds] {
-        if (auto prepared = resolver->prepareCurrent(pool, clock.systemTime()); !prepared) {
-          log::warn("backend.private_ids_prepare_failed", {{"error", prepared.error().message()}});
-        } else if (*prepared > 0) {
-          log::info("backend.private_ids_prepared_at_start", {{"events", *prepared}});
-        }
-      }};
+      prepareIndexes = std::jthread{
+          [&pool, &clock, resolver = ingest.privateIds, interval = options.privateIdsRefresh](std::stop_token stop) {
+            resolver->refreshCurrent(
+                pool, clock, interval, stop, [](const attendance::Result<core::PrivateIdResolver::Prepared>& r) {
+                  if (!r) {
+                    log::warn("backend.private_ids_prepare_failed", {{"error", r.error().message()}});
+                  } else if (r->entries > 0) {
+                    log::info("backend.private_ids_prepared", {{"events", r->events}, {"entries", r->entries}});
+                  }
+                });
+          }};
     }
     server.runUntilSignal([&bound] {
       app_cli::notifyReady(fmt::format("listening on {}:{}", bound.address().to_string(), bound.port()));

@@ -329,8 +329,9 @@ Result<std::size_t> PrivateIdResolver::prepare(ConnectionPool& pool, const std::
 
 namespace attendance::core {
 
-Result<std::size_t> PrivateIdResolver::prepareCurrent(ConnectionPool& pool, std::chrono::system_clock::time_point now) {
-  if (!serverKey_) return std::size_t{0};
+Result<PrivateIdResolver::Prepared> PrivateIdResolver::prepareCurrent(ConnectionPool& pool,
+                                                                      std::chrono::system_clock::time_point now) {
+  if (!serverKey_) return Prepared{};
   auto ids = detail::withConnection(
       pool, "current_private_id_events", [&](pqxx::connection_base& conn) -> Result<std::vector<std::string>> {
         pqxx::read_transaction tx{conn};
@@ -345,16 +346,27 @@ Result<std::size_t> PrivateIdResolver::prepareCurrent(ConnectionPool& pool, std:
         return out;
       });
   if (!ids) return ids.error();
-  std::size_t prepared = 0;
+  Prepared prepared;
   for (const auto& id : *ids) {
     auto built = prepare(pool, id);
     if (!built) {
       support::log::warn("private_ids.prepare_failed", {{"eventId", id}, {"error", built.error().message()}});
       continue;
     }
-    ++prepared;
+    ++prepared.events;
+    prepared.entries += *built;
   }
   return prepared;
+}
+
+void PrivateIdResolver::refreshCurrent(ConnectionPool& pool, const support::TimeSource& clock,
+                                       std::chrono::nanoseconds interval, std::stop_token stop,
+                                       const std::function<void(const Result<Prepared>&)>& onRound) {
+  if (!serverKey_) return;
+  do {
+    const auto round = prepareCurrent(pool, clock.systemTime());
+    if (onRound) onRound(round);
+  } while (clock.waitFor(interval, stop));
 }
 
 }  // namespace attendance::core

@@ -3,15 +3,18 @@
 #include <attendance/beacon_id/resolver.hpp>
 #include <attendance/core/database.hpp>
 #include <attendance/core/identity_keys.hpp>
+#include <attendance/support/clock.hpp>
 #include <attendance/support/result.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -57,11 +60,24 @@ public:
   // Errc::event_not_found, Errc::beacon_key_missing.
   [[nodiscard]] Result<std::size_t> prepare(ConnectionPool& pool, const std::string& eventId);
 
+  // What prepareCurrent() did: the events it prepared (built or found built) and the index entries
+  // it built now (0 when every index was current).
+  struct Prepared {
+    std::size_t events = 0;
+    std::size_t entries = 0;
+  };
+
   // prepare() for every dated private-ids event whose [startsAt, endsAt] is within a day of `now`
-  // (at most options().maxEvents, nearest first): what `serve` does in the background as it starts,
-  // so the first batch after a restart does not build the index. The events prepared; 0 without a
-  // server key. A failure of one event is logged and the rest are still prepared.
-  [[nodiscard]] Result<std::size_t> prepareCurrent(ConnectionPool& pool, std::chrono::system_clock::time_point now);
+  // (at most options().maxEvents, nearest first). Nothing without a server key. A failure of one
+  // event is logged and the rest are still prepared.
+  [[nodiscard]] Result<Prepared> prepareCurrent(ConnectionPool& pool, std::chrono::system_clock::time_point now);
+
+  // prepareCurrent() now and then every `interval` of `clock` until `stop`, calling `onRound` after each
+  // round: what `serve` runs on a thread of its own, so the index is built before the first batch after a
+  // restart and rebuilt off any request when who is registered (or their keys) changed since, whichever
+  // process changed it (the admin console removes registrations too). Returns when `stop` is requested.
+  void refreshCurrent(ConnectionPool& pool, const support::TimeSource& clock, std::chrono::nanoseconds interval,
+                      std::stop_token stop, const std::function<void(const Result<Prepared>&)>& onRound);
 
   // For ingest (libs/core/src/ingest.cpp): the event's index for these versions, built or reused.
   [[nodiscard]] std::shared_ptr<detail::EventResolverIndex> indexFor(const std::string& eventId,
