@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startStack, api, artifacts, signIn, reportSettled, measure, assertFits, ADMIN_EMAIL } from './harness.mjs';
+import { startStack, api, artifacts, signIn, reportSettled, measure, assertFits, ADMIN_EMAIL, EVENT_DAY, EVENT_END_DAY } from './harness.mjs';
 
 let stack;
 
@@ -62,8 +62,8 @@ test('door staff check in and revoke with an audit trail, at 390 px and 1280 px'
     await sp.goto(`${adminUrl}/events`);
     await sp.click('#new-event summary');
     await sp.fill('#ev-name', name);
-    await sp.fill('#ev-starts', '2026-12-02T18:00');
-    await sp.fill('#ev-ends', '2026-12-02T23:00');
+    await sp.fill('#ev-starts', `${EVENT_DAY}T18:00`);
+    await sp.fill('#ev-ends', `${EVENT_END_DAY}T23:00`);
     await sp.fill('#ev-id', id);
     await Promise.all([sp.waitForURL(/notice=event-created/), sp.click('#new-event button[type=submit]')]);
   }
@@ -145,8 +145,8 @@ test('door staff check in and revoke with an audit trail, at 390 px and 1280 px'
       await page.goto(`${adminUrl}/events`);
       await page.click('#new-event summary');
       await page.fill('#ev-name', 'Backwards');
-      await page.fill('#ev-starts', '2026-12-02T18:00');
-      await page.fill('#ev-ends', '2026-12-02T17:00');
+      await page.fill('#ev-starts', `${EVENT_DAY}T18:00`);
+      await page.fill('#ev-ends', `${EVENT_DAY}T17:00`);
       await Promise.all([page.waitForNavigation(), page.click('#new-event button[type=submit]')]);
       assert.equal(await page.textContent('#ev-ends-error'), 'The end must not be before the start.');
       await shot(page, width, 'events-new-refused');

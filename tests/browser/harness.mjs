@@ -19,6 +19,13 @@ if (!adminBin || !backendBin) {
   throw new Error('ATTENDANCE_ADMIN_BIN and ATTENDANCE_BACKEND_BIN must name the built binaries (ctest sets them)');
 }
 
+// The browser tests' dated events run from yesterday 18:00 UTC to tomorrow 23:00 UTC, whatever day the
+// tests run: registration is still open (it closes at the event's end, ADR 0074) and check-ins at
+// yesterday's times are past, as ingest requires (no check-in from the future).
+const utcDay = (offsetDays) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+export const EVENT_DAY = utcDay(-1);
+export const EVENT_END_DAY = utcDay(1);
+
 export const ADMIN_EMAIL = 'organizer@example.org';
 export const ADMIN_PASSWORD = 'browser-test-password';
 

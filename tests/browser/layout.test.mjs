@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startStack, api, artifacts, signIn, reportSettled, measure, assertFits } from './harness.mjs';
+import { startStack, api, artifacts, signIn, reportSettled, measure, assertFits, EVENT_DAY, EVENT_END_DAY } from './harness.mjs';
 
 let stack;
 
@@ -41,7 +41,7 @@ async function assertUnknownTab(page) {
   assert.equal(await page.getAttribute('#report-tabs a[data-tab="unknown-devices"]', 'aria-current'), 'true');
   assert.equal(await page.textContent('#unknown-count'), '1');
   const rows = await page.$$eval('#unknown-table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
-  assert.deepEqual(rows, [[UNKNOWN, '2026-12-02 18:06:00 UTC', '2026-12-02 18:06:00 UTC', SCANNER_ID, '1']]);
+  assert.deepEqual(rows, [[UNKNOWN, `${EVENT_DAY} 18:06:00 UTC`, `${EVENT_DAY} 18:06:00 UTC`, SCANNER_ID, '1']]);
   assert.match(await page.getAttribute('#unknown-csv', 'href'), /^\/events\/[^/]+\/unknown-devices\.csv$/);
 }
 
@@ -49,14 +49,14 @@ async function assertUnknownTab(page) {
 // mechanism, issue 16): the edit form with an end before the start.
 async function refuseEventEdit(page) {
   await page.fill('#ed-name', 'Renamed, but the end is wrong');
-  await page.fill('#ed-ends', '2026-12-02T17:00');
+  await page.fill('#ed-ends', `${EVENT_DAY}T17:00`);
   await Promise.all([page.waitForNavigation(), page.click('#edit-event button[type=submit]')]);
   assert.equal(await page.textContent('#ed-ends-error'), 'The end must not be before the start.');
   assert.equal(await page.getAttribute('#ed-ends', 'aria-invalid'), 'true');
   assert.equal(await page.getAttribute('#ed-ends', 'aria-describedby'), 'ed-ends-error');
   assert.equal(await page.inputValue('#ed-name'), 'Renamed, but the end is wrong');
-  assert.equal(await page.inputValue('#ed-starts'), '2026-12-02T18:00');
-  assert.equal(await page.inputValue('#ed-ends'), '2026-12-02T17:00');
+  assert.equal(await page.inputValue('#ed-starts'), `${EVENT_DAY}T18:00`);
+  assert.equal(await page.inputValue('#ed-ends'), `${EVENT_DAY}T17:00`);
   assert.equal(await page.textContent('#event-name'), EVENT_NAME, 'nothing was saved');
 }
 
@@ -84,8 +84,8 @@ test('every admin page fits a 390 px phone and a 1280 px desktop', async () => {
   await sp.click('#new-event summary');
   await sp.fill('#ev-name', EVENT_NAME);
   await sp.fill('#ev-venue', VENUE);
-  await sp.fill('#ev-starts', '2026-12-02T18:00');
-  await sp.fill('#ev-ends', '2026-12-02T23:00');
+  await sp.fill('#ev-starts', `${EVENT_DAY}T18:00`);
+  await sp.fill('#ev-ends', `${EVENT_END_DAY}T23:00`);
   await sp.fill('#ev-id', EVENT_ID);
   await sp.click('#new-event button[type=submit]');
   await sp.waitForURL(/notice=event-created/);
@@ -107,7 +107,7 @@ test('every admin page fits a 390 px phone and a 1280 px desktop', async () => {
     const reg = await api(backendUrl, 'POST', `/api/events/${EVENT_ID}/registrations`, undefined, created.json.token);
     assert.equal(reg.status, 201, reg.text);
   }
-  const t0 = Date.parse('2026-12-02T18:05:00Z');
+  const t0 = Date.parse(`${EVENT_DAY}T18:05:00Z`);
   const records = [
     { bleUuid: PEOPLE[0].bleUuid, checkInTime: t0, scannerId: SCANNER_ID },
     { bleUuid: PEOPLE[2].bleUuid, checkInTime: t0 + 95_000, scannerId: SCANNER_ID },
