@@ -7,6 +7,7 @@
 The JSON lines themselves are kept in the demo's logs directory (scripts/lib/demo-event)."""
 
 import json
+import signal
 import sys
 
 
@@ -16,6 +17,8 @@ def migrate():
 
 
 def scanner():
+    # Ctrl-C reaches this reader too: it ends when the scanner (its input) does, with no traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for line in sys.stdin:
         try:
             d = json.loads(line)

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Ctrl-C on the demo, as a terminal sends it (SIGINT to the whole foreground process group):
-the demo ends with exit code 130, no process it started survives, and pg_virtualenv prints no
-PostgreSQL log (it does when its command exits non-zero). Twice: during the event (scanner and
-simulator running) and while the servers wait for Ctrl-C at the end.
+the demo ends with exit code 130, no process it started survives, pg_virtualenv prints no
+PostgreSQL log (it does when its command exits non-zero) and no helper prints a Python traceback. Twice: during the event (scanner, simulator
+and a participant's attendance-beacon running) and while the servers wait for Ctrl-C at the end.
 
   demo_interrupt.py BUILD_DIR   (from the source directory; starts its own pg_virtualenv)"""
 
@@ -62,6 +62,7 @@ def interrupt_at(build, marker, args):
         (demo.returncode == 130, f'exit code 130 (got {demo.returncode})'),
         (not survivors, f'no process of the demo survives ({survivors})'),
         ('last 100 lines' not in text and 'LOG:' not in text, 'no PostgreSQL log dump in the output'),
+        ('Traceback' not in text, 'no Python traceback in the output'),
     ]
     for ok, what in checks:
         print(f"  {'ok ' if ok else 'BAD'} Ctrl-C at \"{marker}\": {what}")
@@ -70,7 +71,7 @@ def interrupt_at(build, marker, args):
 
 def main():
     build = sys.argv[1]
-    failures = interrupt_at(build, '== The event', ['--no-wait'])
+    failures = interrupt_at(build, 'attendance-beacon signs in', ['--no-wait'])
     failures += interrupt_at(build, 'Servers stay up until Ctrl-C', [])
     return 1 if failures else 0
 

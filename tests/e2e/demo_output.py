@@ -2,16 +2,20 @@
 """Runs the demo's event script (as scripts/demo does, smaller) and checks what a newcomer reads:
 the ground-truth checks pass (exit 0), short human steps instead of the programs' JSON log lines
 (those are in the work directory's logs/), the scanner filters by the namespace of the roster it
-downloaded, the report before sync is a summary (no row per participant), and with --no-wait no
-address is printed (every server is gone when the script ends).
+downloaded, the report before sync is a summary (no row per participant), the beacon participants'
+real attendance-beacon processes each arrive, advertise their own bleUuid, stop cleanly and are checked
+in, and with --no-wait no address is printed (every server is gone when the script ends).
 
   demo_output.py BUILD_DIR   (inside pg_virtualenv, from the source directory)"""
 
+import glob
 import json
 import os
 import subprocess
 import sys
 import tempfile
+
+BEACONS = 5  # participants with a real attendance-beacon instead of a simulated phone
 
 
 def section(out, title_start):
@@ -33,7 +37,8 @@ def main():
             failures.append(what)
 
     with tempfile.TemporaryDirectory(prefix='demo-output-test.') as work:
-        run = subprocess.run(['scripts/lib/demo-event', build, '--no-wait', '--participants', '40', '--seed', '11'],
+        run = subprocess.run(['scripts/lib/demo-event', build, '--no-wait', '--participants', '40', '--beacons',
+                              str(BEACONS), '--seed', '11'],
                              env=dict(os.environ, ATTENDANCE_DEMO_WORK=work), stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True, timeout=280)
         out = run.stdout
@@ -54,6 +59,26 @@ def main():
         check(any('Registered: 40' in l for l in before), 'the report before sync gives the counts')
         rows = [l for l in before if l.startswith('no-show')]
         check(len(before) <= 8 and not rows, f'the report before sync is a summary ({len(before)} lines)')
+        arrivals = [l for l in section(out, 'The event') if 'attendance-beacon signs in' in l]
+        check(len(arrivals) == BEACONS, f'{BEACONS} beacon participants arrive ({len(arrivals)})')
+        beacons_file = os.path.join(work, 'beacons.txt')
+        beacons = ([l.split('\t') for l in open(beacons_file, encoding='utf-8') if l.strip()]
+                   if os.path.exists(beacons_file) else [])
+        logs = {}
+        for email, _, _ in beacons:
+            path = os.path.join(work, 'logs', f"beacon-{email.split('@')[0]}.log")
+            logs[email] = ([json.loads(l) for l in open(path, encoding='utf-8') if l.startswith('{')]
+                           if os.path.exists(path) else [])
+        check(len(glob.glob(os.path.join(work, 'logs', 'beacon-*.log'))) == BEACONS == len(beacons),
+              f'one attendance-beacon log per beacon participant ({len(beacons)} participants)')
+        check(all({d['id'] for d in logs[e] if d['event'] == 'ble.advertising'} == {u} for e, u, _ in beacons),
+              'each beacon advertised its own participant\'s bleUuid (ble.advertising)')
+        check(all(any(d['event'] == 'beacon.stopped' for d in logs[e]) for e, _, _ in beacons),
+              'each beacon stopped cleanly (beacon.stopped)')
+        report_file = os.path.join(work, 'report.json')
+        report = json.load(open(report_file, encoding='utf-8')) if os.path.exists(report_file) else {}
+        seen = {p['bleUuid'] for p in report.get('participants', []) if p.get('firstSeen')}
+        check(bool(beacons) and all(u in seen for _, u, _ in beacons), 'every beacon participant checked in (report)')
         urls = [l for l in out.splitlines() if 'http://' in l or 'https://' in l]
         check(not urls, f'with --no-wait no address of a stopped server is printed ({urls[:2]})')
     if failures:

@@ -19,8 +19,9 @@ EXIT_SIM_FAILED = 3
 EXIT_COMMAND_FAILED = 4
 
 
-class _Stop(Exception):
-    pass
+class _Stop(BaseException):
+    """SIGTERM/SIGINT. Not an Exception: the `except Exception` that rides out D-Bus errors (waiting for
+    discovery, an advertisement the mock refused) must not swallow a stop that lands inside it."""
 
 
 def _raise_stop(_signo, _frame):
