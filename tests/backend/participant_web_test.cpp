@@ -267,6 +267,47 @@ TEST_F(ParticipantWebTest, MyEventsShowsTheCheckInAfterASyncAndTheExportHoldsWha
   EXPECT_EQ(overrides[1].at("by").as_string(), "door@example.org");
 }
 
+// A stolen session must not become a password oracle: wrong passwords given to delete the account (the
+// page or DELETE /api/me) are failed sign-ins of the account, under the same limit (issue 12).
+TEST_F(ParticipantWebTest, WrongPasswordsToDeleteCountAsFailedSignInsAndAreLimited) {
+  Browser b{backend->port};
+  const std::string userId = signUp(b, "carol@example.com");
+  ASSERT_EQ(b.get("/account").result_int(), 200);
+  const std::string token = b.cookie("attendance_participant");
+  const auto apiDelete = [&](std::string_view password) {
+    return Client{backend->port}.request(
+        request("DELETE", "/api/me", fmt::format(R"({{"password":"{}"}})", password), token));
+  };
+  // Three wrong guesses on the page, one through the API, one at the sign-in form: the fifth failure.
+  for (int i = 0; i < 3; ++i) {
+    auto res = b.post("/account/delete", {{"csrf", b.csrf()}, {"password", fmt::format("guess-{}", i)}});
+    EXPECT_EQ(res.result_int(), 401) << res.body();
+  }
+  EXPECT_EQ(apiDelete("guess-3").result_int(), 401);
+  EXPECT_EQ(Client{backend->port}
+                .request(request("POST", "/api/sessions", R"({"email":"carol@example.com","password":"guess-4"})"))
+                .result_int(),
+            401);
+  // Now even the right password is refused, on both, and nothing is deleted.
+  auto res = b.post("/account/delete", {{"csrf", b.csrf()}, {"password", "correct horse"}});
+  EXPECT_EQ(res.result_int(), 429) << res.body();
+  EXPECT_FALSE(res[hs::http::field::retry_after].empty());
+  EXPECT_NE(res.body().find("Too many wrong passwords. Nothing was deleted."), std::string::npos) << res.body();
+  res = apiDelete("correct horse");
+  EXPECT_EQ(res.result_int(), 429) << res.body();
+  EXPECT_FALSE(res[hs::http::field::retry_after].empty());
+  EXPECT_EQ(number(*db, "SELECT count(*) FROM users WHERE id = '" + userId + "'"), 1);
+  EXPECT_EQ(number(*db,
+                   "SELECT count(*) FROM participant_login_attempts WHERE email = 'carol@example.com' AND NOT "
+                   "succeeded"),
+            5);
+  // After the window the owner can delete it.
+  backend->clock.advance(16min);
+  res = apiDelete("correct horse");
+  EXPECT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_EQ(number(*db, "SELECT count(*) FROM users WHERE id = '" + userId + "'"), 0);
+}
+
 TEST_F(ParticipantWebTest, DeletingTheAccountNeedsThePasswordAndLeavesOnlyAnAnonymousCountInTheReport) {
   Browser b{backend->port};
   const std::string userId = signUp(b, "carol@example.com");

@@ -216,7 +216,8 @@ TEST_F(Registration, ADeletedAccountsSeatGoesToTheWaitlist) {
   const std::string b = user(2);
   ASSERT_TRUE(core::requestRegistration(*pool, "ev", owner->user.id, kNow));
   ASSERT_EQ(core::requestRegistration(*pool, "ev", b, kNow)->status, RegistrationStatus::waitlisted);
-  ASSERT_TRUE(core::deleteParticipant(*pool, owner->user.id, "correct horse battery"));
+  ASSERT_TRUE(core::deleteParticipant(*pool, owner->user.id, "correct horse battery", "192.0.2.1",
+                                      core::AuthConfig::forTests(), kNow));
   EXPECT_EQ(core::getParticipantEvent(*pool, "ev", b)->status, RegistrationStatus::registered);
 }
 

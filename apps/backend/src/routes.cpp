@@ -448,12 +448,22 @@ awaitable<hs::Response> deleteMe(BackendContext& ctx, hs::RequestContext& rc) {
   std::string error;
   auto password = stringField(body.object, "password", error);
   if (!password) co_return hs::errorResponse(http::status::bad_request, error);
-  auto checked = co_await onPasswordPool(ctx, [&] { return core::deleteParticipant(ctx.db, user.id, *password); });
+  const auto now = ctx.clock.systemTime();
+  const std::string address = rc.remote.to_string();
+  auto checked = co_await onPasswordPool(
+      ctx, [&] { return core::deleteParticipant(ctx.db, user.id, *password, address, ctx.auth, now); });
   if (auto* busy = std::get_if<hs::Response>(&checked)) co_return std::move(*busy);
   auto& deleted = std::get<0>(checked);
   if (!deleted) {
     if (deleted.error() == core::Errc::unauthorized) co_return unauthorized("wrong password; nothing was deleted");
     co_return errorFor(deleted.error());
+  }
+  if (deleted->retryAfter) {
+    ctx.metrics.increment("attendance_rate_limited_total", {{"kind", "sign_in"}});
+    auto res = hs::errorResponse(http::status::too_many_requests,
+                                 "too many wrong passwords, try again later; nothing was deleted");
+    res.set(http::field::retry_after, std::to_string(deleted->retryAfter->count()));
+    co_return res;
   }
   support::log::info("participant.account_deleted", {{"userId", user.id}});
   std::string out = "{\"userId\":";

@@ -1,4 +1,5 @@
 #include <attendance/core/participant_data.hpp>
+#include <attendance/core/login_limits.hpp>
 
 #include <attendance/core/report.hpp>
 #include <attendance/support/json_text.hpp>
@@ -209,19 +210,34 @@ Result<std::string> exportParticipantJson(ConnectionPool& pool, std::string_view
   });
 }
 
-Result<void> deleteParticipant(ConnectionPool& pool, std::string_view userId, std::string_view password) {
+Result<Deletion> deleteParticipant(ConnectionPool& pool, std::string_view userId, std::string_view password,
+                                   std::string_view address, const AuthConfig& auth,
+                                   std::chrono::system_clock::time_point now) {
   if (!support::Uuid::parse(userId)) return make_error_code(Errc::user_not_found);
   const std::string id{userId};
-  auto hash = detail::withConnection(pool, "find_password", [&](pqxx::connection_base& conn) -> Result<std::string> {
+  struct Account {
+    std::string email;
+    std::string hash;
+  };
+  auto account = detail::withConnection(pool, "find_password", [&](pqxx::connection_base& conn) -> Result<Account> {
     pqxx::read_transaction tx{conn};
-    const auto rows = tx.exec_params("SELECT password_hash FROM users WHERE id = $1::uuid", id);
+    const auto rows = tx.exec_params("SELECT email, password_hash FROM users WHERE id = $1::uuid", id);
     if (rows.empty()) return make_error_code(Errc::user_not_found);
-    return rows[0][0].is_null() ? std::string{} : rows[0][0].as<std::string>();
+    return Account{rows[0][0].as<std::string>(), rows[0][1].is_null() ? std::string{} : rows[0][1].as<std::string>()};
   });
-  if (!hash) return hash.error();
+  if (!account) return account.error();
+  auto wait = loginRetryAfter(pool, LoginRealm::participants, account->email, address, auth.loginLimits, now);
+  if (!wait) return wait.error();
+  if (*wait) return Deletion{*wait};
   // The slow check holds no connection.
-  if (hash->empty() || !detail::verifyPassword(*hash, password)) return make_error_code(Errc::unauthorized);
-  return detail::withConnection(pool, "delete_participant", [&](pqxx::connection_base& conn) -> Result<void> {
+  if (account->hash.empty() || !detail::verifyPassword(account->hash, password)) {
+    if (auto recorded = recordLoginAttempt(pool, LoginRealm::participants, account->email, address, false, now);
+        !recorded) {
+      return recorded.error();
+    }
+    return make_error_code(Errc::unauthorized);
+  }
+  auto erased = detail::withConnection(pool, "delete_participant", [&](pqxx::connection_base& conn) -> Result<void> {
     pqxx::work tx{conn};
     // Their check-ins stay (ADR 0069); every bleUuid they had is remembered as erased, so reports count
     // those sightings as one anonymous number and show none of the ids (migration 0012, ADR 0076).
@@ -238,6 +254,8 @@ Result<void> deleteParticipant(ConnectionPool& pool, std::string_view userId, st
     tx.commit();
     return {};
   });
+  if (!erased) return erased.error();
+  return Deletion{};
 }
 
 std::string participantCsrfToken(std::string_view sessionToken) {

@@ -283,13 +283,19 @@ public:
 
   Response postDelete(Call& call) {
     const SignedIn& s = *call.signedIn;
-    auto r = core::deleteParticipant(ctx_.db, s.user.id, call.field("password"));
+    const std::string address = call.rc.remote.to_string();
+    auto r = core::deleteParticipant(ctx_.db, s.user.id, call.field("password"), address, ctx_.auth, now());
     if (!r) {
       if (r.error() == core::Errc::unauthorized) {
         const FieldErrors errors{{"password", "That is not your password. Nothing was deleted."}};
         return page(http::status::unauthorized, "Your account", &s, {}, pages::account(s.user, s.csrf, &errors));
       }
       return failure(call, r.error());
+    }
+    if (r->retryAfter) {
+      ctx_.metrics.increment("attendance_rate_limited_total", {{"kind", "sign_in"}});
+      support::log::warn("participant_web.delete_rate_limited", {{"address", address}});
+      return tooMany(call, *r->retryAfter, "Too many wrong passwords. Nothing was deleted.");
     }
     support::log::info("participant_web.account_deleted", {{"userId", s.user.id}});
     Response res = redirect("/signin?notice=deleted");

@@ -42,13 +42,23 @@ struct MyEvent {
 [[nodiscard]] Result<std::string> exportParticipantJson(ConnectionPool& pool, std::string_view userId,
                                                         std::chrono::system_clock::time_point now);
 
+// What deleteParticipant did: deleted, or refused without checking the password because the
+// account (or `address`) has too many failed attempts (retryAfter: how long to wait).
+struct Deletion {
+  std::optional<std::chrono::seconds> retryAfter;
+};
+
 // Deletes the account after checking `password` (Errc::unauthorized when it is
 // wrong; the check runs without a database connection held): the user row with
 // its registrations, sessions and retired bleUuids, and the sign-in attempts
 // recorded under its email. The check-in rows stay, under bleUuids no longer
 // linked to anyone (ADR 0069), which are kept in erased_ble_uuids: reports show
 // them only as a count, EventReport::erasedIds (ADR 0076). Errc::user_not_found.
-[[nodiscard]] Result<void> deleteParticipant(ConnectionPool& pool, std::string_view userId, std::string_view password);
+// A wrong password is a failed sign-in of the account from `address` (the same attempts and
+// limits as signInParticipant), so a stolen session cannot guess the password through it (ADR 0076).
+[[nodiscard]] Result<Deletion> deleteParticipant(ConnectionPool& pool, std::string_view userId,
+                                                 std::string_view password, std::string_view address,
+                                                 const AuthConfig& auth, std::chrono::system_clock::time_point now);
 
 // The CSRF token of a participant web session: derived from the session token
 // (SHA-256 over a fixed label and the token, hex), so it needs no column and
