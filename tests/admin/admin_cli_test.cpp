@@ -37,13 +37,12 @@ std::string shellQuote(const std::string& s) {
   return q + "'";
 }
 
-// Runs attendance-admin with DATABASE_URL pointing at the test database.
-Run admin(const TestDatabase& db, const std::vector<std::string>& args, const std::string& databaseUrl = {}) {
+// Runs attendance-admin under `env` (arguments of env(1): "-u NAME", "NAME=value").
+Run adminIn(const std::string& env, const std::vector<std::string>& args) {
   char errPath[] = "/tmp/admin-cli-err-XXXXXX";
   const int fd = mkstemp(errPath);
   close(fd);
-  std::string cmd = "DATABASE_URL=" + shellQuote(databaseUrl.empty() ? db.conninfo() : databaseUrl) + " " +
-                    shellQuote(ATTENDANCE_ADMIN_EXE);
+  std::string cmd = "env " + env + " " + shellQuote(ATTENDANCE_ADMIN_EXE);
   for (const auto& a : args) cmd += " " + shellQuote(a);
   cmd += " 2>" + std::string{errPath} + " </dev/null";
   Run r;
@@ -57,6 +56,11 @@ Run admin(const TestDatabase& db, const std::vector<std::string>& args, const st
   r.err.assign(std::istreambuf_iterator<char>{e}, {});
   unlink(errPath);
   return r;
+}
+
+// Runs attendance-admin with DATABASE_URL pointing at the test database.
+Run admin(const TestDatabase& db, const std::vector<std::string>& args, const std::string& databaseUrl = {}) {
+  return adminIn("DATABASE_URL=" + shellQuote(databaseUrl.empty() ? db.conninfo() : databaseUrl), args);
 }
 
 std::string str(const json::value& v, const char* key) { return std::string{v.at(key).as_string()}; }
@@ -470,3 +474,45 @@ TEST(AdminCli, CreateAdminAndServeBehaveAsDocumented) {
 }
 
 }  // namespace
+
+// Issue 15: on an installed server the management commands find the database as the servers do, in
+// the config file's [database] section (ADR 0070): --database-url > DATABASE_URL > the file > PG*.
+TEST(AdminCli, ManagementCommandsReadTheDatabaseFromTheServersConfigFile) {
+  TestDatabase db;
+  ASSERT_EQ(admin(db, {"migrate"}).exitCode, 0);
+  char dir[] = "/tmp/admin-config-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string config = std::string{dir} + "/server.toml";
+  const std::string urlFile = std::string{dir} + "/database-url";
+  const auto write = [](const std::string& path, const std::string& text) { std::ofstream{path} << text; };
+  // The PG* variables point nowhere, so only the file can lead to the test database.
+  const std::string nowhere = "-u DATABASE_URL PGDATABASE=no_such_database_here";
+  write(config, "[database]\nurl = \"" + db.conninfo() + "\"\n\n[backend]\nlisten = \"127.0.0.1:0\"\n\n[admin]\n");
+  auto r = adminIn(nowhere, {"--config", config, "event", "create", "--id", "ev-conf", "--name", "From the file"});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_EQ(str(r.json(), "id"), "ev-conf");
+  // The secret in a file of its own, as the package's server.toml suggests.
+  write(urlFile, db.conninfo() + "\n");
+  write(config, "[database]\nurl-file = \"" + urlFile + "\"\n");
+  r = adminIn(nowhere, {"--config", config, "event", "list"});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("ev-conf"), std::string::npos) << r.out;
+  // DATABASE_URL and --database-url are stronger than the file.
+  r = adminIn("DATABASE_URL=" + shellQuote("postgresql:///no_such_database_here"),
+              {"--config", config, "event", "list"});
+  EXPECT_EQ(r.exitCode, 6) << r.err;
+  EXPECT_NE(r.err.find("no_such_database_here"), std::string::npos) << r.err;
+  r = adminIn(nowhere, {"--config", config, "--database-url", "postgresql:///no_such_database_here", "event", "list"});
+  EXPECT_EQ(r.exitCode, 6) << r.err;
+  // A mistake in the file is a usage error naming the place.
+  write(config, "[database]\nurl = 42\n");
+  r = adminIn(nowhere, {"--config", config, "event", "list"});
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_NE(r.err.find(config + ":2:"), std::string::npos) << r.err;
+  r = adminIn(nowhere, {"--config", std::string{dir} + "/missing.toml", "event", "list"});
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_NE(r.err.find("cannot read the config file"), std::string::npos) << r.err;
+  std::remove(config.c_str());
+  std::remove(urlFile.c_str());
+  rmdir(dir);
+}

@@ -4,6 +4,7 @@
 #include <attendance/support/log.hpp>
 
 #include "app_cli/cli.hpp"
+#include "app_cli/server_config.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/json/array.hpp>
@@ -32,6 +33,7 @@ struct State {
   explicit State(const Io& i) : io(i) {}
   Io io;
   std::string databaseUrl;
+  std::string configPath;  // --config: the servers' TOML file, for its [database] section
 
   // event
   std::optional<std::string> eventId;
@@ -84,7 +86,7 @@ int exitCodeFor(const boost::system::error_code& ec) {
   if (ec == core::Errc::unavailable) {
     // libpq's reason: "database unavailable: role "root" does not exist".
     if (const auto why = s.pool ? s.pool->lastConnectFailure() : std::string{}; !why.empty()) message += ": " + why;
-    message += " (check --database-url, DATABASE_URL or the PG* variables)";
+    message += " (check --database-url, DATABASE_URL, the config file's [database] url or the PG* variables)";
   }
   if (ec == core::Errc::schema_outdated)
     message = what + ": database schema is not current: run `attendance-admin migrate`";
@@ -101,9 +103,24 @@ void check(const State& s, Result<void> r, const std::string& what) {
   if (!r) failWith(s, r.error(), what);
 }
 
+// The database the servers use, found as they find it (ADR 0070): --database-url, else DATABASE_URL, else
+// the config file's [database] url or url-file (--config, or /etc/attendance/server.toml when it exists),
+// else libpq's PG* variables. So on an installed server the management commands need no flag.
+std::string databaseUrlOf(const State& s) {
+  app_cli::ServerConfig config{"attendance-admin", {"database"}, {"backend", "admin"}};
+  CLI::App none;
+  std::string url;
+  config.addString(none, {"database", "url", "", "DATABASE_URL", true}, url, "libpq connection string or URI");
+  config.addSecretFile({"database", "url-file", "", "", false}, "url");
+  if (!s.configPath.empty()) config.useFile(s.configPath);
+  if (!s.databaseUrl.empty()) config.setFromFlag("database", "url", s.databaseUrl, "--database-url");
+  if (auto why = config.resolve()) fail(s, kUsage, *why);
+  return url;
+}
+
 core::ConnectionPool* openDatabase(State& s, bool requireCurrentSchema) {
   core::DatabaseConfig cfg = core::DatabaseConfig::fromEnvironment();
-  if (!s.databaseUrl.empty()) cfg.conninfo = s.databaseUrl;
+  if (const auto url = databaseUrlOf(s); !url.empty()) cfg.conninfo = url;
   cfg.poolSize = 1;
   cfg.acquireTimeout = std::chrono::seconds{10};
   s.pool = std::make_unique<core::ConnectionPool>(cfg);
@@ -477,7 +494,13 @@ std::function<void()> action(const std::shared_ptr<State>& st, void (*fn)(State&
 void addCoreCommands(CLI::App& app, const Io& io) {
   auto st = std::make_shared<State>(io);
   app.add_option("--database-url", st->databaseUrl,
-                 "libpq connection string or URI (default: $DATABASE_URL, else the PG* variables)");
+                 "libpq connection string or URI (default: $DATABASE_URL, else the config file's [database] url or "
+                 "url-file, else the PG* variables)");
+  app.add_option("--config", st->configPath,
+                 fmt::format("the servers' TOML settings file, read for its [database] section (default: {} when it "
+                             "exists)",
+                             app_cli::kServerConfigPath))
+      ->type_name("FILE");
 
   auto* event = app.add_subcommand("event", "Create, change and list events")->require_subcommand(1);
   auto* eventCreateCmd = event->add_subcommand("create", "Create an event; prints it as JSON");

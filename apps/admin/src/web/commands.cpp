@@ -242,6 +242,10 @@ void addCommands(CLI::App& app) {
                     "log lines: json (one object per line, for shippers), text (words; journald's), auto (text when "
                     "stderr is the journal, else json)");
   s->callback([serveOpts, config, &app] {
+    // attendance-admin --config FILE serve: the file of the command's own --config, unless serve names one.
+    if (auto* file = app.get_option_no_throw("--config"); file != nullptr && file->count() > 0) {
+      config->useFile(file->as<std::string>());
+    }
     // attendance-admin --database-url URL serve: the command's own flag names the database too.
     if (auto* url = app.get_option_no_throw("--database-url"); url != nullptr && url->count() > 0) {
       config->setFromFlag("database", "url", url->as<std::string>(), "--database-url");

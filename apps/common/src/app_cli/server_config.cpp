@@ -434,6 +434,10 @@ void ServerConfig::addFileOptions(CLI::App& cmd) {
                "Print the effective configuration as TOML with each value's source (passwords masked), then exit 0");
 }
 
+void ServerConfig::useFile(const std::string& path) {
+  if (impl_->configPath.empty()) impl_->configPath = path;
+}
+
 void ServerConfig::setFromFlag(const std::string& section, const std::string& name, const std::string& value,
                                const std::string& flag) {
   if (auto* e = impl_->find(section, name)) {

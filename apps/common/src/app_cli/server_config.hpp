@@ -75,6 +75,10 @@ public:
   // --config FILE and --print-config on `cmd`.
   void addFileOptions(CLI::App& cmd);
 
+  // The file named by another command's --config (attendance-admin --config FILE serve);
+  // this command's own --config, when given, wins.
+  void useFile(const std::string& path);
+
   // A flag of another command (attendance-admin --database-url ... serve) that sets a key.
   void setFromFlag(const std::string& section, const std::string& name, const std::string& value,
                    const std::string& flag);
